@@ -1,0 +1,2 @@
+//! tickpipe's latency and throughput harness.
+fn main() {}

@@ -1,0 +1,6 @@
+//! The `tickpipe` command.
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    tickpipe::cli::main()
+}

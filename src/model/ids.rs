@@ -1,0 +1,26 @@
+use std::fmt;
+
+/// Index of a strategy in the signal stage's strategy list (dense, so per-strategy state is
+/// a `Vec`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[repr(transparent)]
+pub struct StrategyId(pub u16);
+
+impl StrategyId {
+    /// The id as an index.
+    pub const fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// Identity of an order intent, assigned by the risk stage in increasing order; exec
+/// reports name the intent they answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[repr(transparent)]
+pub struct IntentId(pub u64);
+
+impl fmt::Display for IntentId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "#{}", self.0)
+    }
+}

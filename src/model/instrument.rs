@@ -1,0 +1,185 @@
+//! Instruments and the dense table that numbers them.
+
+use std::{collections::HashMap, fmt};
+
+use super::{Date, Price};
+
+/// Dense index of an instrument in the [`InstrumentTable`], so per-instrument state in
+/// every stage is a `Vec` indexed by id: no hashing on the hot path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[repr(transparent)]
+pub struct InstrumentId(pub u32);
+
+impl InstrumentId {
+    /// The id as an index.
+    pub const fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+impl fmt::Display for InstrumentId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "i{}", self.0)
+    }
+}
+
+/// Index of a sector name in [`InstrumentTable::sectors`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[repr(transparent)]
+pub struct SectorId(pub u16);
+
+/// Exchange the instrument is listed on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Exchange {
+    /// National Stock Exchange.
+    Nse,
+    /// Bombay Stock Exchange.
+    Bse,
+}
+
+/// Market segment, which decides tick size conventions and Kite's price divisor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Segment {
+    /// Cash equity.
+    Cash,
+    /// Equity futures and options.
+    Fno,
+    /// Currency derivatives.
+    Currency,
+    /// Indices (not tradable; computed or disseminated).
+    Indices,
+}
+
+/// What kind of instrument.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum InstrumentKind {
+    /// A listed share.
+    Equity,
+    /// An index such as NIFTY 50 (not tradable).
+    Index,
+    /// An option on an underlying.
+    Option,
+    /// A future on an underlying.
+    Future,
+}
+
+/// Call or put.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OptionType {
+    /// Right to buy.
+    Call,
+    /// Right to sell.
+    Put,
+}
+
+/// Static description of a tradable (or index) instrument.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Instrument {
+    /// Dense id, equal to its position in the table.
+    pub id: InstrumentId,
+    /// Trading symbol as the exchange spells it (`RELIANCE`, `NIFTY26DEC24000CE`).
+    pub symbol: String,
+    /// Listing exchange.
+    pub exchange: Exchange,
+    /// Segment.
+    pub segment: Segment,
+    /// Kind.
+    pub kind: InstrumentKind,
+    /// The underlying of a derivative.
+    pub underlying: Option<InstrumentId>,
+    /// Expiry date of a derivative.
+    pub expiry: Option<Date>,
+    /// Strike of an option.
+    pub strike: Option<Price>,
+    /// Call or put, for an option.
+    pub option_type: Option<OptionType>,
+    /// Units per lot (1 for cash equity).
+    pub lot_size: u32,
+    /// Minimum price increment.
+    pub tick_size: Price,
+    /// Largest quantity the exchange accepts in one order (larger orders must be sliced);
+    /// 0 when there is no freeze limit.
+    pub freeze_qty: u32,
+    /// Sector, for sector limits and the synthetic market's sector factors.
+    pub sector: SectorId,
+}
+
+/// All instruments of a run, numbered densely from zero.
+///
+/// Built once before the pipeline starts; stages keep `Vec`s indexed by
+/// [`InstrumentId`] and never look symbols up on the hot path.
+#[derive(Debug, Clone, Default)]
+pub struct InstrumentTable {
+    instruments: Vec<Instrument>,
+    by_symbol: HashMap<String, InstrumentId>,
+    sectors: Vec<String>,
+}
+
+impl InstrumentTable {
+    /// An empty table.
+    pub fn new() -> InstrumentTable {
+        InstrumentTable::default()
+    }
+
+    /// Interns a sector name.
+    pub fn sector(&mut self, name: &str) -> SectorId {
+        if let Some(i) = self.sectors.iter().position(|s| s == name) {
+            return SectorId(i as u16);
+        }
+        self.sectors.push(name.to_owned());
+        SectorId((self.sectors.len() - 1) as u16)
+    }
+
+    /// Adds an instrument, giving it the next id (its `id` field is overwritten).
+    ///
+    /// # Errors
+    /// The symbol when it is already in the table.
+    pub fn push(&mut self, mut instrument: Instrument) -> Result<InstrumentId, String> {
+        if self.by_symbol.contains_key(&instrument.symbol) {
+            return Err(instrument.symbol);
+        }
+        let id = InstrumentId(self.instruments.len() as u32);
+        instrument.id = id;
+        self.by_symbol.insert(instrument.symbol.clone(), id);
+        self.instruments.push(instrument);
+        Ok(id)
+    }
+
+    /// The instrument with this id.
+    ///
+    /// # Panics
+    /// If the id is not from this table.
+    pub fn get(&self, id: InstrumentId) -> &Instrument {
+        &self.instruments[id.index()]
+    }
+
+    /// Looks a symbol up (off the hot path).
+    pub fn find(&self, symbol: &str) -> Option<InstrumentId> {
+        self.by_symbol.get(symbol).copied()
+    }
+
+    /// Number of instruments.
+    pub fn len(&self) -> usize {
+        self.instruments.len()
+    }
+
+    /// True when empty.
+    pub fn is_empty(&self) -> bool {
+        self.instruments.is_empty()
+    }
+
+    /// All instruments in id order.
+    pub fn iter(&self) -> impl Iterator<Item = &Instrument> {
+        self.instruments.iter()
+    }
+
+    /// Sector names, indexed by [`SectorId`].
+    pub fn sectors(&self) -> &[String] {
+        &self.sectors
+    }
+
+    /// The name of a sector.
+    pub fn sector_name(&self, id: SectorId) -> &str {
+        self.sectors.get(id.0 as usize).map_or("", String::as_str)
+    }
+}

@@ -1,0 +1,75 @@
+use crate::model::{InstrumentId, IntentId, Price, Qty, Side, Stamp, StrategyId, UnixNanos};
+
+/// What happened to an order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum ExecKind {
+    /// The venue accepted the order; it is working.
+    Accepted = 1,
+    /// Part of the order filled; more may follow.
+    PartialFill = 2,
+    /// The order filled completely (terminal).
+    Filled = 3,
+    /// The order was refused (terminal); see [`RejectReason`].
+    Rejected = 4,
+    /// The order was cancelled with `leaves` unfilled (terminal).
+    Cancelled = 5,
+}
+
+impl ExecKind {
+    /// True when no further report will come for the order.
+    pub const fn is_terminal(self) -> bool {
+        matches!(
+            self,
+            ExecKind::Filled | ExecKind::Rejected | ExecKind::Cancelled
+        )
+    }
+}
+
+/// Why an order was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum RejectReason {
+    /// Not rejected.
+    None = 0,
+    /// The paper exchange had no quote on the needed side.
+    NoQuote = 1,
+    /// Zero quantity.
+    ZeroQty = 2,
+    /// The gateway's rate limit or capacity refused it.
+    Throttled = 3,
+    /// The broker or venue refused it.
+    Venue = 4,
+}
+
+/// The order stage's answer to an intent, sent back to the risk stage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(C)]
+pub struct ExecReport {
+    /// The intent answered.
+    pub intent: IntentId,
+    /// Market time of the report (the venue's time for a fill).
+    pub exchange_ts: UnixNanos,
+    /// The ingress stamp carried by the intent.
+    pub ingress: Stamp,
+    /// Price of this fill (zero when nothing filled).
+    pub last_price: Price,
+    /// Which instrument.
+    pub instrument: InstrumentId,
+    /// Quantity of this fill.
+    pub last_qty: Qty,
+    /// Total filled so far.
+    pub cum_qty: Qty,
+    /// Still open (zero once terminal).
+    pub leaves_qty: Qty,
+    /// The owning strategy.
+    pub strategy: StrategyId,
+    /// Buy or sell.
+    pub side: Side,
+    /// What happened.
+    pub kind: ExecKind,
+    /// Why, when rejected.
+    pub reject: RejectReason,
+}
+
+const _: () = assert!(std::mem::size_of::<ExecReport>() <= 64);

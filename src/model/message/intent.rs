@@ -1,0 +1,51 @@
+use crate::model::{InstrumentId, IntentId, Price, Qty, Side, Stamp, StrategyId, UnixNanos};
+
+/// Why the risk stage issued an order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum IntentReason {
+    /// Opening a position on a strategy's signal.
+    Entry = 1,
+    /// Closing on a strategy's signal.
+    Exit = 2,
+    /// Closing because the mark crossed the protective stop.
+    StopLoss = 3,
+    /// Closing at the engine's square-off time.
+    SquareOff = 4,
+    /// Closing on an operator's command.
+    Manual = 5,
+}
+
+/// An order the risk stage approved and sized. The order stage accepts nothing else, so
+/// every order the engine sends passed risk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(C)]
+pub struct OrderIntent {
+    /// Identity, increasing; exec reports name it.
+    pub id: IntentId,
+    /// Market time of the event that caused it.
+    pub exchange_ts: UnixNanos,
+    /// Ingress stamp of the tick that caused it.
+    pub ingress: Stamp,
+    /// Limit price; zero for a market order.
+    pub limit: Price,
+    /// Units to trade.
+    pub qty: Qty,
+    /// Which instrument.
+    pub instrument: InstrumentId,
+    /// The strategy the position belongs to.
+    pub strategy: StrategyId,
+    /// Buy or sell.
+    pub side: Side,
+    /// Why.
+    pub reason: IntentReason,
+}
+
+const _: () = assert!(std::mem::size_of::<OrderIntent>() <= 48);
+
+impl OrderIntent {
+    /// True for a market order.
+    pub fn is_market(&self) -> bool {
+        !self.limit.is_positive()
+    }
+}

@@ -1,0 +1,43 @@
+//! The `Copy` messages that cross the rings, one file per message.
+//!
+//! Every message is `#[repr(C)]` plain data with a compile-time size assertion: one
+//! 64-byte cache line at most, so a ring slot is one line and a hop moves one line.
+//! Stage inputs that merge two kinds of message ([`MarketEvent`], [`RiskInput`],
+//! [`OrderInput`]) are enums whose tag hides in the niche of [`TickKind`], so they stay
+//! at 64 bytes too.
+
+mod control;
+mod exec;
+mod intent;
+mod signal;
+mod tick;
+
+pub use control::ControlCommand;
+pub use exec::{ExecKind, ExecReport, RejectReason};
+pub use intent::{IntentReason, OrderIntent};
+pub use signal::{Direction, Signal};
+pub use tick::{MarketEvent, News, Tick, TickKind};
+
+/// What the risk stage reads from the signal stage, in market order: every tick (as a
+/// mark for positions and stops) and every signal, so risk decides on exactly the prices
+/// the strategies saw, whatever the thread layout.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum RiskInput {
+    /// A market tick, forwarded as a mark.
+    Tick(Tick),
+    /// A strategy's wish.
+    Signal(Signal),
+}
+
+/// What the order stage reads from the risk stage, in market order: quotes for the
+/// paper exchange and approved intents.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum OrderInput {
+    /// The latest quote of an instrument.
+    Quote(Tick),
+    /// An order the risk stage approved and sized.
+    Intent(OrderIntent),
+}
+
+const _: () = assert!(std::mem::size_of::<RiskInput>() <= 64);
+const _: () = assert!(std::mem::size_of::<OrderInput>() <= 64);

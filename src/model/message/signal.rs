@@ -1,0 +1,36 @@
+use crate::model::{InstrumentId, Price, Stamp, StrategyId, UnixNanos};
+
+/// The position a strategy wants in an instrument.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum Direction {
+    /// Hold a long position.
+    Long = 1,
+    /// Hold a short position (intraday).
+    Short = 2,
+    /// Hold nothing.
+    Flat = 3,
+}
+
+/// A strategy's wish: "be `direction` in `instrument`". The risk stage decides whether
+/// and how much, so strategies never size orders.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(C)]
+pub struct Signal {
+    /// Market time of the tick that triggered it.
+    pub exchange_ts: UnixNanos,
+    /// Ingress stamp of that tick.
+    pub ingress: Stamp,
+    /// Reference price the strategy decided on.
+    pub price: Price,
+    /// Protective stop for an entry (zero: none, risk applies its default).
+    pub stop: Price,
+    /// Which instrument.
+    pub instrument: InstrumentId,
+    /// Which strategy.
+    pub strategy: StrategyId,
+    /// The wanted position.
+    pub direction: Direction,
+}
+
+const _: () = assert!(std::mem::size_of::<Signal>() <= 48);

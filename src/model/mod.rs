@@ -1,0 +1,41 @@
+//! Value types and the messages that cross the rings.
+//!
+//! Everything here is plain data: prices, quantities and money as decimal fixed-point
+//! integers, dense identifiers, the instrument table, and the `Copy` messages the stages
+//! exchange. Nothing here depends on another tickpipe module.
+//!
+//! | type | what |
+//! | --- | --- |
+//! | [`Price`] | a price, decimal fixed-point with [`Price::SCALE`] = 10^8 |
+//! | [`Qty`] | an order or fill quantity in units (shares, or lots × lot size) |
+//! | [`Money`] | an amount of rupees, wide (`i128`) so that sums never wrap |
+//! | [`InstrumentId`] | dense index into the [`InstrumentTable`] |
+//! | [`UnixNanos`] | market (exchange) time; [`Stamp`] monotonic latency stamps |
+//! | [`MarketEvent`], [`RiskInput`], [`OrderInput`], [`ExecReport`] | the ring messages |
+
+mod error;
+mod fixed;
+mod ids;
+mod instrument;
+mod message;
+mod money;
+mod price;
+mod qty;
+mod side;
+mod time;
+
+pub use error::ValueError;
+pub use ids::{IntentId, StrategyId};
+pub use instrument::{
+    Exchange, Instrument, InstrumentId, InstrumentKind, InstrumentTable, OptionType, SectorId,
+    Segment,
+};
+pub use message::{
+    ControlCommand, Direction, ExecKind, ExecReport, IntentReason, MarketEvent, News, OrderInput,
+    OrderIntent, RejectReason, RiskInput, Signal, Tick, TickKind,
+};
+pub use money::Money;
+pub use price::Price;
+pub use qty::Qty;
+pub use side::Side;
+pub use time::{Date, Stamp, TimeOfDay, UnixNanos, IST_OFFSET_SECS};

@@ -1,0 +1,79 @@
+//! What the risk stage reports at the end of a run: the book and the day's fills.
+
+use crate::model::{
+    InstrumentId, IntentId, IntentReason, Money, Price, Qty, Side, StrategyId, UnixNanos,
+};
+
+/// One fill as the risk stage booked it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FillRecord {
+    /// The intent it answers.
+    pub intent: IntentId,
+    /// Market time of the fill.
+    pub exchange_ts: UnixNanos,
+    /// Which instrument.
+    pub instrument: InstrumentId,
+    /// The strategy the position belongs to.
+    pub strategy: StrategyId,
+    /// Buy or sell.
+    pub side: Side,
+    /// Units filled.
+    pub qty: Qty,
+    /// Fill price.
+    pub price: Price,
+    /// Why the order was sent.
+    pub reason: IntentReason,
+}
+
+/// One position at the end of the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PositionSnapshot {
+    /// Which instrument.
+    pub instrument: InstrumentId,
+    /// Owning strategy.
+    pub strategy: StrategyId,
+    /// Signed units: positive long, negative short.
+    pub net: i64,
+    /// Average entry price of the open units.
+    pub avg_price: Price,
+    /// Last mark.
+    pub mark: Price,
+    /// Realised P&L of this instrument over the day.
+    pub realized: Money,
+    /// Unrealised P&L of the open units at the last mark.
+    pub unrealized: Money,
+}
+
+/// P&L and activity of one strategy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StrategyPnl {
+    /// Which strategy.
+    pub strategy: StrategyId,
+    /// Realised P&L.
+    pub realized: Money,
+    /// Unrealised P&L at the last marks.
+    pub unrealized: Money,
+    /// Fills booked.
+    pub fills: u64,
+    /// Positions opened and fully closed again.
+    pub round_trips: u64,
+}
+
+/// The risk stage's end-of-run book.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TradingSummary {
+    /// Every fill in booking order.
+    pub fills: Vec<FillRecord>,
+    /// Fills that happened but did not fit the preallocated log (counted, not kept).
+    pub fills_not_logged: u64,
+    /// Every instrument that was traded, open or flat.
+    pub positions: Vec<PositionSnapshot>,
+    /// Per strategy.
+    pub strategies: Vec<StrategyPnl>,
+    /// Total realised P&L.
+    pub realized: Money,
+    /// Total unrealised P&L.
+    pub unrealized: Money,
+    /// Signals refused, by reason.
+    pub refusals: Vec<(&'static str, u64)>,
+}

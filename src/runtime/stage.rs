@@ -46,6 +46,8 @@ pub struct StageReport {
     pub counters: Vec<(&'static str, u64)>,
     /// The risk stage's book at the end: positions, P&L and the fills of the day.
     pub trading: Option<TradingSummary>,
+    /// Why the stage stopped early, when it did (a corrupt replay file, a broken gateway).
+    pub error: Option<String>,
 }
 
 impl StageReport {

@@ -131,6 +131,43 @@ impl Price {
         }
     }
 
+    /// The largest multiple of `tick` not above `self` (toward minus infinity). A zero or
+    /// negative tick leaves the price unchanged. Used for a long position's stop, which
+    /// must not round up into the entry price.
+    ///
+    /// # Examples
+    /// ```
+    /// use tickpipe::model::Price;
+    /// let p: Price = "99.04".parse().unwrap();
+    /// assert_eq!(p.round_down_to_tick(Price::from_paise(5)).to_string(), "99.00");
+    /// ```
+    pub fn round_down_to_tick(self, tick: Price) -> Price {
+        if tick.0 <= 0 {
+            return self;
+        }
+        Price(self.0 - self.0.rem_euclid(tick.0))
+    }
+
+    /// The smallest multiple of `tick` not below `self` (toward plus infinity),
+    /// saturating at the top of the range. A zero or negative tick leaves the price
+    /// unchanged. Used for a short position's stop.
+    ///
+    /// # Examples
+    /// ```
+    /// use tickpipe::model::Price;
+    /// let p: Price = "101.01".parse().unwrap();
+    /// assert_eq!(p.round_up_to_tick(Price::from_paise(5)).to_string(), "101.05");
+    /// ```
+    pub fn round_up_to_tick(self, tick: Price) -> Price {
+        if tick.0 <= 0 {
+            return self;
+        }
+        match self.0.rem_euclid(tick.0) {
+            0 => self,
+            rem => Price(self.0.saturating_add(tick.0 - rem)),
+        }
+    }
+
     /// True for a strictly positive price.
     pub const fn is_positive(self) -> bool {
         self.0 > 0
@@ -237,6 +274,19 @@ mod tests {
                 .to_string(),
             "100.05"
         );
+    }
+
+    #[test]
+    fn directional_rounding_to_tick() {
+        let tick = Price::from_paise(5);
+        let p = |s: &str| s.parse::<Price>().unwrap();
+        assert_eq!(p("100.04").round_down_to_tick(tick), p("100.00"));
+        assert_eq!(p("100.05").round_down_to_tick(tick), p("100.05"));
+        assert_eq!(p("-0.01").round_down_to_tick(tick), p("-0.05"));
+        assert_eq!(p("100.01").round_up_to_tick(tick), p("100.05"));
+        assert_eq!(p("100.05").round_up_to_tick(tick), p("100.05"));
+        assert_eq!(p("-0.04").round_up_to_tick(tick), p("0"));
+        assert_eq!(p("1.5").round_up_to_tick(Price::ZERO), p("1.5"));
     }
 
     #[test]

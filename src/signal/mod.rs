@@ -1,1 +1,35 @@
-//! Placeholder.
+//! Stage 2: bars, indicators and strategies turn market events into signals.
+//!
+//! ```text
+//! MarketEvent ──▶ BarBuilder ──Bar──▶ Strategy::on_bar ─┐
+//!      │                              Strategy::on_tick ├─▶ Signal ──▶ RiskInput
+//!      └──────────── tick, as a mark ───────────────────┴────────────▶ RiskInput
+//! ```
+//!
+//! | item | what |
+//! | --- | --- |
+//! | [`SignalStage`] | the stage: forwards ticks to risk, feeds bars and events to the strategies, sends their signals |
+//! | [`Bar`], [`BarBuilder`] | fixed-length OHLCV bars per instrument, by market time |
+//! | [`indicator`] | incremental indicators ([`indicator::Sma`]) |
+//! | [`Strategy`], [`StrategyContext`] | the seam a strategy implements, and its handle on the stage |
+//! | [`SmaCross`] | the SMA crossover strategy |
+//! | [`SignalConfig`] | the `[strategy.*]` sections |
+//! | [`build_strategies`], [`strategy_names`] | the enabled strategies, numbered by [`StrategyId`](crate::model::StrategyId) |
+
+mod bar;
+mod config;
+mod context;
+pub mod indicator;
+mod registry;
+mod stage;
+mod strategy;
+mod subscriptions;
+#[cfg(test)]
+mod test_support;
+
+pub use bar::{Bar, BarBuilder};
+pub use config::SignalConfig;
+pub use context::{SignalBatch, StrategyContext, MAX_SIGNALS_PER_EVENT};
+pub use registry::{build_strategies, strategy_names};
+pub use stage::{SignalStage, BATCH};
+pub use strategy::{SmaCross, SmaCrossConfig, Strategy};

@@ -1,0 +1,89 @@
+//! The `[strategy]` table: one section per strategy.
+
+use serde::Deserialize;
+
+use super::SmaCrossConfig;
+use crate::config::ConfigIssue;
+
+/// Bar length used when no enabled strategy asks for one.
+const DEFAULT_BAR_SECS: u32 = 60;
+
+/// The signal stage's configuration: the `[strategy.*]` sections.
+///
+/// ```toml
+/// [strategy.sma_cross]
+/// fast = 5
+/// slow = 20
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SignalConfig {
+    /// `[strategy.sma_cross]`.
+    pub sma_cross: SmaCrossConfig,
+}
+
+impl SignalConfig {
+    /// The TOML table this configuration is read from.
+    pub const SECTION: &'static str = "strategy";
+
+    /// Pushes one issue per invalid key of every section (enabled or not), each keyed
+    /// `{prefix}.<strategy>.key`.
+    pub fn validate(&self, prefix: &str, issues: &mut Vec<ConfigIssue>) {
+        self.sma_cross
+            .validate(&format!("{prefix}.sma_cross"), issues);
+    }
+
+    /// The bar length the stage builds, in seconds: the one the enabled strategies
+    /// compute on (60 when none is enabled). Pass it to
+    /// [`SignalStage::new`](super::SignalStage::new).
+    pub fn bar_secs(&self) -> u32 {
+        if self.sma_cross.enabled {
+            self.sma_cross.bar_secs
+        } else {
+            DEFAULT_BAR_SECS
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct File {
+        #[serde(default)]
+        strategy: SignalConfig,
+    }
+
+    #[test]
+    fn reads_the_strategy_table() {
+        let file: File =
+            toml::from_str("[strategy.sma_cross]\nfast = 3\nslow = 9\nbar_secs = 300\n").unwrap();
+        assert_eq!(file.strategy.sma_cross.fast, 3);
+        assert_eq!(file.strategy.bar_secs(), 300);
+        let file: File = toml::from_str("").unwrap();
+        assert_eq!(file.strategy, SignalConfig::default());
+        assert_eq!(file.strategy.bar_secs(), 60);
+    }
+
+    #[test]
+    fn rejects_unknown_strategies_and_names_bad_keys() {
+        let err = toml::from_str::<File>("[strategy.sma_crossing]\nfast = 3\n").unwrap_err();
+        assert!(err.to_string().contains("sma_crossing"), "{err}");
+        let file: File = toml::from_str("[strategy.sma_cross]\nslow = 0\n").unwrap();
+        let mut issues = Vec::new();
+        file.strategy.validate(SignalConfig::SECTION, &mut issues);
+        let keys: Vec<_> = issues.iter().map(|i| i.key.as_str()).collect();
+        assert_eq!(keys, ["strategy.sma_cross.slow", "strategy.sma_cross.fast"]);
+    }
+
+    #[test]
+    fn a_disabled_strategy_leaves_the_default_bar_length() {
+        let mut config = SignalConfig::default();
+        config.sma_cross.bar_secs = 15;
+        assert_eq!(config.bar_secs(), 15);
+        config.sma_cross.enabled = false;
+        assert_eq!(config.bar_secs(), 60);
+    }
+}

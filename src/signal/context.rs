@@ -1,0 +1,182 @@
+//! What a strategy sees of the stage while it handles one event: the clock of that event
+//! and a place to put signals.
+
+use crate::{
+    model::{Direction, InstrumentId, Price, Signal, Stamp, StrategyId, UnixNanos},
+    runtime::STASH_CAPACITY,
+};
+
+/// Most signals one market event may cause, across all strategies.
+///
+/// The stage forwards the tick and then every signal it caused before reading the next
+/// event, and its outbox holds at most [`STASH_CAPACITY`] messages when the ring is
+/// full: one tick plus this many signals. Signals past the limit are dropped and
+/// counted ([`SignalBatch::overflow`]); no strategy comes near it in practice (one
+/// signal per instrument per bar).
+pub const MAX_SIGNALS_PER_EVENT: usize = STASH_CAPACITY - 1;
+
+/// The signals caused by one market event, in a buffer allocated once.
+///
+/// The stage owns one, hands each strategy a [`StrategyContext`] over it, then drains it
+/// into the ring.
+#[derive(Debug)]
+pub struct SignalBatch {
+    signals: Vec<Signal>,
+    overflow: u64,
+}
+
+impl SignalBatch {
+    /// An empty batch with room for [`MAX_SIGNALS_PER_EVENT`] signals.
+    pub fn new() -> SignalBatch {
+        SignalBatch {
+            signals: Vec::with_capacity(MAX_SIGNALS_PER_EVENT),
+            overflow: 0,
+        }
+    }
+
+    /// A context for `strategy` handling an event stamped `exchange_ts` (market time)
+    /// and `ingress` (latency stamp); every signal it emits carries those three.
+    pub fn context(
+        &mut self,
+        strategy: StrategyId,
+        exchange_ts: UnixNanos,
+        ingress: Stamp,
+    ) -> StrategyContext<'_> {
+        StrategyContext {
+            batch: self,
+            strategy,
+            exchange_ts,
+            ingress,
+        }
+    }
+
+    /// The signals collected since the last [`SignalBatch::clear`], in emission order.
+    pub fn signals(&self) -> &[Signal] {
+        &self.signals
+    }
+
+    /// Empties the batch, keeping its allocation.
+    pub fn clear(&mut self) {
+        self.signals.clear();
+    }
+
+    /// Signals dropped because an event caused more than [`MAX_SIGNALS_PER_EVENT`].
+    pub fn overflow(&self) -> u64 {
+        self.overflow
+    }
+}
+
+impl Default for SignalBatch {
+    fn default() -> Self {
+        SignalBatch::new()
+    }
+}
+
+/// A strategy's handle on the stage during one callback.
+///
+/// It tells the strategy the market time of the event being handled (strategies never
+/// read the wall clock) and takes its signals. The stage stamps each signal with the
+/// strategy's id and the triggering event's market time and ingress stamp, so a strategy
+/// states only what it wants: instrument, direction, reference price and stop.
+#[derive(Debug)]
+pub struct StrategyContext<'a> {
+    batch: &'a mut SignalBatch,
+    strategy: StrategyId,
+    exchange_ts: UnixNanos,
+    ingress: Stamp,
+}
+
+impl StrategyContext<'_> {
+    /// The id of the strategy being called.
+    pub fn strategy(&self) -> StrategyId {
+        self.strategy
+    }
+
+    /// Market time of the event being handled.
+    pub fn now(&self) -> UnixNanos {
+        self.exchange_ts
+    }
+
+    /// Emits "be `direction` in `instrument`", decided at reference `price`, with a
+    /// protective `stop` for an entry (zero: none, the risk stage applies its default).
+    ///
+    /// Never allocates. Returns false, and counts the signal as overflow, when the event
+    /// already caused [`MAX_SIGNALS_PER_EVENT`] signals.
+    #[inline]
+    pub fn emit(
+        &mut self,
+        instrument: InstrumentId,
+        direction: Direction,
+        price: Price,
+        stop: Price,
+    ) -> bool {
+        if self.batch.signals.len() >= MAX_SIGNALS_PER_EVENT {
+            self.batch.overflow += 1;
+            return false;
+        }
+        self.batch.signals.push(Signal {
+            exchange_ts: self.exchange_ts,
+            ingress: self.ingress,
+            price,
+            stop,
+            instrument,
+            strategy: self.strategy,
+            direction,
+        });
+        true
+    }
+}
+
+#[cfg(test)]
+// Paise literals are grouped as rupees_paise: `101_50` is 101.50 rupees.
+#[allow(clippy::inconsistent_digit_grouping)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signals_carry_the_event_stamps_and_strategy() {
+        let mut batch = SignalBatch::new();
+        let mut ctx = batch.context(StrategyId(2), UnixNanos(77), Stamp(5));
+        assert_eq!(ctx.now(), UnixNanos(77));
+        assert_eq!(ctx.strategy(), StrategyId(2));
+        assert!(ctx.emit(
+            InstrumentId(9),
+            Direction::Long,
+            Price::from_paise(100_00),
+            Price::from_paise(99_00)
+        ));
+        assert_eq!(
+            batch.signals(),
+            &[Signal {
+                exchange_ts: UnixNanos(77),
+                ingress: Stamp(5),
+                price: Price::from_paise(100_00),
+                stop: Price::from_paise(99_00),
+                instrument: InstrumentId(9),
+                strategy: StrategyId(2),
+                direction: Direction::Long,
+            }]
+        );
+        batch.clear();
+        assert!(batch.signals().is_empty());
+    }
+
+    #[test]
+    fn overflow_is_dropped_and_counted_without_growing() {
+        let mut batch = SignalBatch::new();
+        let capacity = batch.signals.capacity();
+        let mut ctx = batch.context(StrategyId(0), UnixNanos(1), Stamp(1));
+        for i in 0..MAX_SIGNALS_PER_EVENT + 3 {
+            let accepted = ctx.emit(
+                InstrumentId(0),
+                Direction::Flat,
+                Price::from_paise(1),
+                Price::ZERO,
+            );
+            assert_eq!(accepted, i < MAX_SIGNALS_PER_EVENT);
+        }
+        assert_eq!(batch.signals().len(), MAX_SIGNALS_PER_EVENT);
+        assert_eq!(batch.overflow(), 3);
+        assert_eq!(batch.signals.capacity(), capacity);
+    }
+}

@@ -1,0 +1,109 @@
+//! The strategies the engine knows, and the fixed order that numbers them.
+
+use super::{SignalConfig, SmaCross, Strategy};
+use crate::{config::ConfigIssue, model::InstrumentTable};
+
+/// Builds one strategy from its section, keying issues under the given prefix.
+type Build =
+    fn(&SignalConfig, &InstrumentTable, &str) -> Result<Box<dyn Strategy>, Vec<ConfigIssue>>;
+
+/// One strategy the engine can run.
+struct Entry {
+    name: &'static str,
+    enabled: fn(&SignalConfig) -> bool,
+    build: Build,
+}
+
+/// Every strategy, in the order that assigns [`StrategyId`](crate::model::StrategyId)s
+/// to the enabled ones. New strategies are appended, so existing ids stay stable.
+const CATALOGUE: &[Entry] = &[Entry {
+    name: SmaCross::NAME,
+    enabled: |config| config.sma_cross.enabled,
+    build: |config, instruments, prefix| {
+        Ok(Box::new(SmaCross::new(
+            &config.sma_cross,
+            instruments,
+            prefix,
+        )?))
+    },
+}];
+
+/// Builds the strategies `config` enables, in a fixed order; a strategy's
+/// [`StrategyId`](crate::model::StrategyId) is its index in the result.
+///
+/// # Errors
+/// Every problem of every enabled strategy's section (invalid values, symbols not in
+/// `instruments`), each keyed `strategy.<name>.key`.
+pub fn build_strategies(
+    config: &SignalConfig,
+    instruments: &InstrumentTable,
+) -> Result<Vec<Box<dyn Strategy>>, Vec<ConfigIssue>> {
+    let mut strategies = Vec::new();
+    let mut issues = Vec::new();
+    for entry in CATALOGUE.iter().filter(|e| (e.enabled)(config)) {
+        let prefix = format!("{}.{}", SignalConfig::SECTION, entry.name);
+        match (entry.build)(config, instruments, &prefix) {
+            Ok(strategy) => {
+                debug_assert_eq!(strategy.name(), entry.name);
+                strategies.push(strategy);
+            }
+            Err(mut found) => issues.append(&mut found),
+        }
+    }
+    if issues.is_empty() {
+        Ok(strategies)
+    } else {
+        Err(issues)
+    }
+}
+
+/// The names of the strategies `config` enables, indexed by
+/// [`StrategyId`](crate::model::StrategyId): the same order as [`build_strategies`], so
+/// reports can name a strategy by id.
+pub fn strategy_names(config: &SignalConfig) -> Vec<&'static str> {
+    CATALOGUE
+        .iter()
+        .filter(|e| (e.enabled)(config))
+        .map(|e| e.name)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::signal::test_support::table;
+
+    #[test]
+    fn builds_enabled_strategies_in_catalogue_order() {
+        let config = SignalConfig::default();
+        let strategies = build_strategies(&config, &table()).unwrap();
+        let built: Vec<_> = strategies.iter().map(|s| s.name()).collect();
+        assert_eq!(built, ["sma_cross"]);
+        assert_eq!(strategy_names(&config), built);
+    }
+
+    #[test]
+    fn disabled_strategies_are_neither_built_nor_named() {
+        let mut config = SignalConfig::default();
+        config.sma_cross.enabled = false;
+        config.sma_cross.fast = 0; // not built, so not checked here
+        assert!(build_strategies(&config, &table()).unwrap().is_empty());
+        assert!(strategy_names(&config).is_empty());
+    }
+
+    #[test]
+    fn issues_are_keyed_under_the_strategy_section() {
+        let mut config = SignalConfig::default();
+        config.sma_cross.symbols = vec!["NOPE".into()];
+        config.sma_cross.stop_pct = 0.0;
+        let issues = match build_strategies(&config, &table()) {
+            Err(issues) => issues,
+            Ok(_) => panic!("an invalid section must not build"),
+        };
+        let keys: Vec<_> = issues.iter().map(|i| i.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            ["strategy.sma_cross.stop_pct", "strategy.sma_cross.symbols"]
+        );
+    }
+}

@@ -1,0 +1,237 @@
+//! The signal stage: market events in, marks and signals out.
+
+use std::{fmt, sync::Arc};
+
+use tickpipe_ringbuf::Consumer;
+
+use super::{subscriptions::Subscriptions, BarBuilder, SignalBatch, Strategy};
+use crate::{
+    metrics::LatencyHistogram,
+    model::{Direction, InstrumentTable, MarketEvent, News, RiskInput, StrategyId, Tick},
+    runtime::{LatencyClock, Outbox, Poll, Stage, StageReport, Telemetry},
+};
+
+/// Most market events handled per [`Stage::poll`], so a stage sharing a thread yields
+/// the thread regularly.
+pub const BATCH: usize = 64;
+
+/// Stage 2: turns [`MarketEvent`]s into [`RiskInput`]s.
+///
+/// For each tick, in this order:
+/// 1. the tick goes to the risk stage as [`RiskInput::Tick`] (risk marks positions with
+///    it, the order stage quotes the paper exchange with it);
+/// 2. the [`BarBuilder`] folds it in, which may close the instrument's bar;
+/// 3. each subscribed strategy, in [`StrategyId`] order, sees the closed bar
+///    ([`Strategy::on_bar`]) and then the tick ([`Strategy::on_tick`]);
+/// 4. every signal they emitted follows as [`RiskInput::Signal`], stamped with the
+///    tick's market time and ingress stamp.
+///
+/// So risk always holds the mark before the signal it caused, and the output is a pure
+/// function of the input sequence, whatever the thread layout. News goes to the
+/// subscribed strategies' [`Strategy::on_news`] and is not forwarded. Events about
+/// instruments outside the table are dropped and counted (`unknown`), since no later
+/// stage could resolve them.
+///
+/// A paused strategy's entries ([`Direction::Long`], [`Direction::Short`]) are dropped
+/// and counted (`suppressed`); its exits ([`Direction::Flat`]) still flow, and its
+/// indicators keep updating so it resumes with warm state.
+///
+/// The stage reads a new event only while its outbox is clear, so a full ring to risk
+/// holds the feed back (counted as `ring_full`) and nothing is ever dropped. Nothing in
+/// [`Stage::poll`] allocates: bars, subscriptions, the signal buffer and the histogram
+/// are sized at construction.
+pub struct SignalStage {
+    strategies: Vec<Box<dyn Strategy>>,
+    paused: Vec<bool>,
+    subscriptions: Subscriptions,
+    bars: BarBuilder,
+    batch: SignalBatch,
+    input: Consumer<MarketEvent>,
+    out: Outbox<RiskInput>,
+    clock: LatencyClock,
+    telemetry: Arc<Telemetry>,
+    service: LatencyHistogram,
+    counts: Counts,
+}
+
+/// What the stage counts, reported at the end.
+#[derive(Debug, Default, Clone, Copy)]
+struct Counts {
+    ticks: u64,
+    news: u64,
+    bars: u64,
+    signals: u64,
+    suppressed: u64,
+    unknown: u64,
+}
+
+impl SignalStage {
+    /// A stage running `strategies` (their [`StrategyId`] is their index) over the
+    /// instruments of `instruments`, building `bar_secs`-second bars
+    /// ([`SignalConfig::bar_secs`](super::SignalConfig::bar_secs)).
+    ///
+    /// Every strategy is asked once per instrument whether it subscribes.
+    ///
+    /// # Panics
+    /// If `bar_secs` is zero or there are more than 65 536 strategies (configuration
+    /// validation rules both out).
+    pub fn new(
+        instruments: &InstrumentTable,
+        strategies: Vec<Box<dyn Strategy>>,
+        bar_secs: u32,
+        input: Consumer<MarketEvent>,
+        out: Outbox<RiskInput>,
+        clock: LatencyClock,
+        telemetry: Arc<Telemetry>,
+    ) -> SignalStage {
+        SignalStage {
+            paused: vec![false; strategies.len()],
+            subscriptions: Subscriptions::new(instruments, &strategies),
+            strategies,
+            bars: BarBuilder::new(instruments.len(), bar_secs),
+            batch: SignalBatch::new(),
+            input,
+            out,
+            clock,
+            telemetry,
+            service: LatencyHistogram::new(),
+            counts: Counts::default(),
+        }
+    }
+
+    /// Pauses (true) or resumes (false) a strategy's entries; false when there is no
+    /// such strategy.
+    pub fn set_paused(&mut self, strategy: StrategyId, paused: bool) -> bool {
+        match self.paused.get_mut(strategy.index()) {
+            Some(flag) => {
+                *flag = paused;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// True while `strategy`'s entries are suppressed.
+    pub fn is_paused(&self, strategy: StrategyId) -> bool {
+        self.paused.get(strategy.index()).copied().unwrap_or(false)
+    }
+
+    /// The names of the strategies, indexed by [`StrategyId`].
+    pub fn strategy_names(&self) -> Vec<&'static str> {
+        self.strategies.iter().map(|s| s.name()).collect()
+    }
+
+    fn on_tick(&mut self, tick: Tick) {
+        if !self.subscriptions.knows(tick.instrument) {
+            self.counts.unknown += 1;
+            return;
+        }
+        self.counts.ticks += 1;
+        self.out.push(RiskInput::Tick(tick));
+        let closed = self.bars.update(&tick);
+        self.counts.bars += u64::from(closed.is_some());
+        for &id in self.subscriptions.of(tick.instrument) {
+            let strategy = &mut self.strategies[id.index()];
+            let mut ctx = self.batch.context(id, tick.exchange_ts, tick.ingress);
+            if let Some(bar) = &closed {
+                strategy.on_bar(bar, &mut ctx);
+            }
+            strategy.on_tick(&tick, &mut ctx);
+        }
+        self.send_signals();
+    }
+
+    fn on_news(&mut self, news: News) {
+        if !self.subscriptions.knows(news.instrument) {
+            self.counts.unknown += 1;
+            return;
+        }
+        self.counts.news += 1;
+        for &id in self.subscriptions.of(news.instrument) {
+            let mut ctx = self.batch.context(id, news.exchange_ts, news.ingress);
+            self.strategies[id.index()].on_news(&news, &mut ctx);
+        }
+        self.send_signals();
+    }
+
+    /// Moves the batch's signals to the outbox, dropping paused strategies' entries.
+    fn send_signals(&mut self) {
+        for signal in self.batch.signals() {
+            let paused = self.paused[signal.strategy.index()];
+            if paused && signal.direction != Direction::Flat {
+                self.counts.suppressed += 1;
+            } else {
+                self.counts.signals += 1;
+                self.out.push(RiskInput::Signal(*signal));
+            }
+        }
+        self.batch.clear();
+    }
+}
+
+impl Stage for SignalStage {
+    fn name(&self) -> &'static str {
+        "signal"
+    }
+
+    fn poll(&mut self) -> Poll {
+        if !self.out.flush() {
+            return Poll::Idle;
+        }
+        let mut handled = 0;
+        while handled < BATCH && self.out.is_clear() {
+            let Ok(event) = self.input.try_pop() else {
+                break;
+            };
+            let start = self.clock.stamp();
+            match event {
+                MarketEvent::Tick(tick) => self.on_tick(tick),
+                MarketEvent::News(news) => self.on_news(news),
+            }
+            self.service
+                .record(self.clock.nanos_between(start, self.clock.stamp()));
+            handled += 1;
+        }
+        if handled > 0 {
+            self.telemetry.signal.signals.set(self.counts.signals);
+            return Poll::Work(handled);
+        }
+        // Abandoned first, then empty: everything the feed pushed before it dropped its
+        // end is visible once it is seen gone.
+        if self.input.is_abandoned() && self.input.is_empty() && self.out.is_clear() {
+            return Poll::Done;
+        }
+        Poll::Idle
+    }
+
+    fn finish(self: Box<Self>) -> StageReport {
+        let c = self.counts;
+        let mut report = StageReport::new("signal");
+        report.service = self.service;
+        report.counters = vec![
+            ("ticks", c.ticks),
+            ("news", c.news),
+            ("bars", c.bars),
+            ("signals", c.signals),
+            ("suppressed", c.suppressed),
+            ("overflow", self.batch.overflow()),
+            ("unknown", c.unknown),
+            ("ring_full", self.out.stalls()),
+        ];
+        report
+    }
+}
+
+impl fmt::Debug for SignalStage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SignalStage")
+            .field("strategies", &self.strategy_names())
+            .field("paused", &self.paused)
+            .field("bar_secs", &self.bars.secs())
+            .field("counts", &self.counts)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,406 @@
+//! The stage end to end, in the test thread, over real rings.
+
+// Paise literals are grouped as rupees_paise: `101_50` is 101.50 rupees.
+#![allow(clippy::inconsistent_digit_grouping)]
+
+use std::sync::Arc;
+
+use tickpipe_ringbuf::channel;
+
+use super::*;
+use crate::{
+    model::{Instrument, InstrumentId, Price, Signal, Stamp, TickKind, UnixNanos},
+    signal::{
+        build_strategies,
+        test_support::{table, trade, MIN, NANOS_PER_SEC, OPEN},
+        Bar, SignalConfig, StrategyContext,
+    },
+};
+
+const SBIN: u32 = 0;
+const INFY: u32 = 1;
+const NIFTY: u32 = 2;
+
+/// SBIN's close of each minute (paise): with fast 2 / slow 4 the bar of minute 5 crosses
+/// up and the bar of minute 8 crosses down (see the `sma_cross` tests).
+const SBIN_CLOSES: [i64; 11] = [
+    104_00, 103_00, 102_00, 101_00, 101_00, 103_00, 104_00, 100_00, 99_00, 98_00, 97_00,
+];
+
+/// Eleven minutes of SBIN (one trade a minute), INFY (flat), the NIFTY index and one
+/// SBIN news item. Each tick of minute `m + 1` closes its instrument's bar of minute `m`.
+fn session() -> Vec<MarketEvent> {
+    let mut events = Vec::new();
+    for (m, &close) in SBIN_CLOSES.iter().enumerate() {
+        let t = OPEN + m as u64 * MIN;
+        let volume = 100 * (m as u32 + 1);
+        events.push(MarketEvent::Tick(trade(
+            SBIN,
+            t + NANOS_PER_SEC,
+            close,
+            volume,
+        )));
+        events.push(MarketEvent::Tick(trade(
+            INFY,
+            t + 2 * NANOS_PER_SEC,
+            1500_00,
+            volume,
+        )));
+        events.push(MarketEvent::Tick(trade(
+            NIFTY,
+            t + 3 * NANOS_PER_SEC,
+            24_000_00,
+            0,
+        )));
+        if m == 3 {
+            events.push(MarketEvent::News(News {
+                exchange_ts: UnixNanos(t + 4 * NANOS_PER_SEC),
+                ingress: Stamp(9),
+                instrument: InstrumentId(SBIN),
+                sentiment_milli: 700,
+            }));
+        }
+    }
+    events
+}
+
+fn sma_cross_2_4() -> Vec<Box<dyn Strategy>> {
+    let mut config = SignalConfig::default();
+    config.sma_cross.fast = 2;
+    config.sma_cross.slow = 4;
+    build_strategies(&config, &table()).unwrap()
+}
+
+/// The SBIN tick of minute `m` in [`session`].
+fn sbin_tick(events: &[MarketEvent], m: u64) -> Tick {
+    let at = UnixNanos(OPEN + m * MIN + NANOS_PER_SEC);
+    events
+        .iter()
+        .find_map(|e| match e {
+            MarketEvent::Tick(t) if t.instrument == InstrumentId(SBIN) && t.exchange_ts == at => {
+                Some(*t)
+            }
+            _ => None,
+        })
+        .unwrap()
+}
+
+/// What the stage must send for [`session`]: every tick in order, and right after the
+/// tick that closed the crossing bar, its signal.
+fn expected(events: &[MarketEvent]) -> Vec<RiskInput> {
+    let long_at = sbin_tick(events, 6);
+    let flat_at = sbin_tick(events, 9);
+    let signal = |at: Tick, direction, price: i64, stop: i64| Signal {
+        exchange_ts: at.exchange_ts,
+        ingress: at.ingress,
+        price: Price::from_paise(price),
+        stop: Price::from_paise(stop),
+        instrument: InstrumentId(SBIN),
+        strategy: StrategyId(0),
+        direction,
+    };
+    let mut out = Vec::new();
+    for event in events {
+        if let MarketEvent::Tick(t) = event {
+            out.push(RiskInput::Tick(*t));
+            if *t == long_at {
+                out.push(RiskInput::Signal(signal(
+                    *t,
+                    Direction::Long,
+                    103_00,
+                    101_95,
+                )));
+            }
+            if *t == flat_at {
+                out.push(RiskInput::Signal(signal(*t, Direction::Flat, 99_00, 0)));
+            }
+        }
+    }
+    out
+}
+
+/// Runs a stage over `events` in this thread: the feed pushes what fits in a ring of
+/// `in_slots`, the stage polls, the risk side drains a ring of `out_slots`; the feed
+/// drops its end after the last event. Returns what risk read and the stage's report.
+fn run(
+    events: &[MarketEvent],
+    strategies: Vec<Box<dyn Strategy>>,
+    in_slots: usize,
+    out_slots: usize,
+    pause: &[StrategyId],
+) -> (Vec<RiskInput>, StageReport, Arc<Telemetry>) {
+    let (feed, input) = channel::<MarketEvent>(in_slots);
+    let (to_risk, mut risk) = channel::<RiskInput>(out_slots);
+    let telemetry = Arc::new(Telemetry::default());
+    let mut stage = Box::new(SignalStage::new(
+        &table(),
+        strategies,
+        60,
+        input,
+        Outbox::new(to_risk),
+        LatencyClock::new(),
+        telemetry.clone(),
+    ));
+    for &id in pause {
+        assert!(stage.set_paused(id, true));
+    }
+    let mut feed = Some(feed);
+    let mut pending = events.iter().peekable();
+    let mut received = Vec::new();
+    for _ in 0..100_000 {
+        if let Some(producer) = &mut feed {
+            while let Some(&&event) = pending.peek() {
+                if producer.try_push(event).is_err() {
+                    break;
+                }
+                pending.next();
+            }
+            if pending.peek().is_none() {
+                feed = None; // the feed is done: drop its end
+            }
+        }
+        let poll = stage.poll();
+        while let Ok(msg) = risk.try_pop() {
+            received.push(msg);
+        }
+        if poll == Poll::Done {
+            assert!(risk.is_empty());
+            return (received, stage.finish(), telemetry);
+        }
+    }
+    panic!("the stage never finished");
+}
+
+#[test]
+fn forwards_ticks_in_order_with_each_signal_right_after_its_tick() {
+    let events = session();
+    let (received, report, telemetry) = run(&events, sma_cross_2_4(), 64, 1024, &[]);
+    assert_eq!(received, expected(&events));
+    assert_eq!(report.name, "signal");
+    assert_eq!(report.counter("ticks"), 33);
+    assert_eq!(report.counter("news"), 1);
+    // Ten closed bars for each of the three instruments (minute 10's stay open).
+    assert_eq!(report.counter("bars"), 30);
+    assert_eq!(report.counter("signals"), 2);
+    assert_eq!(report.counter("ring_full"), 0);
+    assert_eq!(report.counter("unknown"), 0);
+    assert_eq!(report.service.len(), 34);
+    assert_eq!(telemetry.signal.signals.get(), 2);
+}
+
+#[test]
+fn a_full_ring_to_risk_holds_input_back_and_loses_nothing() {
+    let events = session();
+    let (received, report, _) = run(&events, sma_cross_2_4(), 4, 2, &[]);
+    assert_eq!(received, expected(&events));
+    assert!(report.counter("ring_full") > 0);
+    assert_eq!(report.counter("signals"), 2);
+}
+
+#[test]
+fn same_input_same_output_whatever_the_ring_sizes() {
+    let events = session();
+    let (first, _, _) = run(&events, sma_cross_2_4(), 64, 1024, &[]);
+    let (second, _, _) = run(&events, sma_cross_2_4(), 64, 1024, &[]);
+    let (tight, _, _) = run(&events, sma_cross_2_4(), 2, 2, &[]);
+    assert_eq!(first, second);
+    assert_eq!(first, tight);
+}
+
+#[test]
+fn done_only_after_the_feed_is_gone_and_everything_is_sent() {
+    let (mut feed, input) = channel::<MarketEvent>(8);
+    let (to_risk, mut risk) = channel::<RiskInput>(1);
+    let mut stage = SignalStage::new(
+        &table(),
+        sma_cross_2_4(),
+        60,
+        input,
+        Outbox::new(to_risk),
+        LatencyClock::new(),
+        Arc::new(Telemetry::default()),
+    );
+    assert_eq!(stage.poll(), Poll::Idle); // nothing yet, feed alive
+    let a = trade(SBIN, OPEN, 100_00, 1);
+    let b = trade(INFY, OPEN, 200_00, 1);
+    feed.try_push(MarketEvent::Tick(a)).unwrap();
+    feed.try_push(MarketEvent::Tick(b)).unwrap();
+    drop(feed);
+    // The ring to risk has one slot: the first tick goes in, the second is stashed,
+    // and the stage stops reading.
+    assert_eq!(stage.poll(), Poll::Work(2));
+    assert_eq!(stage.poll(), Poll::Idle); // the stash cannot move: not done
+    assert_eq!(stage.poll(), Poll::Idle);
+    assert_eq!(risk.try_pop(), Ok(RiskInput::Tick(a)));
+    // The stash moves into the ring; input drained and abandoned: done. What is in the
+    // ring stays readable after the stage is dropped.
+    assert_eq!(stage.poll(), Poll::Done);
+    let report = Box::new(stage).finish();
+    assert_eq!(report.counter("ring_full"), 1);
+    assert_eq!(risk.try_pop(), Ok(RiskInput::Tick(b)));
+    assert!(risk.is_abandoned());
+}
+
+/// Emits a signal on every callback so the tests can see the call order: `on_bar` a
+/// Long at the bar's close, `on_tick` a Flat at the tick's price, `on_news` a Short at
+/// the sentiment (in paise).
+struct Recorder {
+    instrument: InstrumentId,
+}
+
+impl Strategy for Recorder {
+    fn name(&self) -> &'static str {
+        "recorder"
+    }
+    fn subscribes(&self, instrument: &Instrument) -> bool {
+        instrument.id == self.instrument
+    }
+    fn on_bar(&mut self, bar: &Bar, ctx: &mut StrategyContext<'_>) {
+        ctx.emit(bar.instrument, Direction::Long, bar.close, Price::ZERO);
+    }
+    fn on_tick(&mut self, tick: &Tick, ctx: &mut StrategyContext<'_>) {
+        ctx.emit(tick.instrument, Direction::Flat, tick.last, Price::ZERO);
+    }
+    fn on_news(&mut self, news: &News, ctx: &mut StrategyContext<'_>) {
+        let price = Price::from_paise(i64::from(news.sentiment_milli));
+        ctx.emit(news.instrument, Direction::Short, price, Price::ZERO);
+    }
+}
+
+fn recorders() -> Vec<Box<dyn Strategy>> {
+    vec![
+        Box::new(Recorder {
+            instrument: InstrumentId(INFY),
+        }),
+        Box::new(Recorder {
+            instrument: InstrumentId(SBIN),
+        }),
+        Box::new(Recorder {
+            instrument: InstrumentId(INFY),
+        }),
+    ]
+}
+
+/// `(strategy, direction, price in paise)` of each signal, `None` for a tick.
+fn shape(received: &[RiskInput]) -> Vec<Option<(u16, Direction, i64)>> {
+    received
+        .iter()
+        .map(|m| match m {
+            RiskInput::Tick(_) => None,
+            RiskInput::Signal(s) => Some((s.strategy.0, s.direction, s.price.raw() / 1_000_000)),
+        })
+        .collect()
+}
+
+#[test]
+fn strategies_see_bar_then_tick_in_id_order_and_news_is_routed() {
+    let first = trade(INFY, OPEN, 1500_00, 10);
+    let closing = trade(INFY, OPEN + MIN, 1501_00, 20);
+    let news = News {
+        exchange_ts: UnixNanos(OPEN + MIN + 1),
+        ingress: Stamp(3),
+        instrument: InstrumentId(SBIN),
+        sentiment_milli: -250,
+    };
+    let events = [
+        MarketEvent::Tick(first),
+        MarketEvent::Tick(closing),
+        MarketEvent::News(news),
+    ];
+    let (received, report, _) = run(&events, recorders(), 8, 64, &[]);
+    use Direction::{Flat, Long, Short};
+    assert_eq!(
+        shape(&received),
+        [
+            None,
+            Some((0, Flat, 1500_00)),
+            Some((2, Flat, 1500_00)),
+            None,
+            Some((0, Long, 1500_00)), // the closed bar first,
+            Some((0, Flat, 1501_00)), // then the tick that closed it
+            Some((2, Long, 1500_00)),
+            Some((2, Flat, 1501_00)),
+            Some((1, Short, -250)), // news: only SBIN's subscriber, not forwarded
+        ]
+    );
+    let RiskInput::Signal(from_news) = received[8] else {
+        panic!("a signal")
+    };
+    assert_eq!(
+        (from_news.exchange_ts, from_news.ingress),
+        (news.exchange_ts, news.ingress)
+    );
+    assert_eq!(report.counter("news"), 1);
+    assert_eq!(report.counter("signals"), 7);
+}
+
+#[test]
+fn a_paused_strategy_sends_exits_but_no_entries() {
+    let events = [
+        MarketEvent::Tick(trade(INFY, OPEN, 1500_00, 10)),
+        MarketEvent::Tick(trade(INFY, OPEN + MIN, 1501_00, 20)),
+    ];
+    let (received, report, _) = run(&events, recorders(), 8, 64, &[StrategyId(0)]);
+    use Direction::{Flat, Long};
+    assert_eq!(
+        shape(&received),
+        [
+            None,
+            Some((0, Flat, 1500_00)),
+            Some((2, Flat, 1500_00)),
+            None,
+            Some((0, Flat, 1501_00)), // strategy 0's Long on the bar is suppressed
+            Some((2, Long, 1500_00)),
+            Some((2, Flat, 1501_00)),
+        ]
+    );
+    assert_eq!(report.counter("suppressed"), 1);
+}
+
+#[test]
+fn pause_and_resume_by_id() {
+    let (_feed, input) = channel::<MarketEvent>(2);
+    let (to_risk, _risk) = channel::<RiskInput>(2);
+    let mut stage = SignalStage::new(
+        &table(),
+        recorders(),
+        60,
+        input,
+        Outbox::new(to_risk),
+        LatencyClock::new(),
+        Arc::new(Telemetry::default()),
+    );
+    assert_eq!(stage.strategy_names(), ["recorder"; 3]);
+    assert!(stage.set_paused(StrategyId(1), true));
+    assert!(stage.is_paused(StrategyId(1)));
+    assert!(stage.set_paused(StrategyId(1), false));
+    assert!(!stage.is_paused(StrategyId(1)));
+    assert!(!stage.set_paused(StrategyId(3), true));
+    assert!(!stage.is_paused(StrategyId(3)));
+}
+
+#[test]
+fn events_of_unknown_instruments_are_dropped_and_counted() {
+    let mut stray = trade(SBIN, OPEN, 100_00, 1);
+    stray.instrument = InstrumentId(99);
+    let quote = Tick {
+        kind: TickKind::Quote,
+        ..trade(SBIN, OPEN + 1, 100_00, 1)
+    };
+    let news = News {
+        exchange_ts: UnixNanos(OPEN + 2),
+        ingress: Stamp(1),
+        instrument: InstrumentId(1234),
+        sentiment_milli: 1,
+    };
+    let events = [
+        MarketEvent::Tick(stray),
+        MarketEvent::Tick(quote),
+        MarketEvent::News(news),
+    ];
+    let (received, report, _) = run(&events, sma_cross_2_4(), 8, 8, &[]);
+    assert_eq!(received, [RiskInput::Tick(quote)]);
+    assert_eq!(report.counter("unknown"), 2);
+    assert_eq!(report.counter("ticks"), 1);
+    assert_eq!(report.service.len(), 3);
+}

@@ -1,0 +1,48 @@
+//! The seam every strategy implements, and the strategies themselves (one per file in
+//! `strategy/`).
+//!
+//! | strategy | what |
+//! | --- | --- |
+//! | [`SmaCross`] | long when the fast SMA of bar closes crosses above the slow one |
+
+pub mod sma_cross;
+
+pub use sma_cross::{SmaCross, SmaCrossConfig};
+
+use super::{Bar, StrategyContext};
+use crate::model::{Instrument, News, Tick};
+
+/// A trading strategy: turns market events into [`Signal`](crate::model::Signal)s,
+/// "be long / short / flat in this instrument".
+///
+/// Strategies never size orders or see positions; the risk stage decides whether and
+/// how much. The signal stage owns every strategy, calls it on its own thread in
+/// [`StrategyId`](crate::model::StrategyId) order, and only for the instruments it
+/// subscribed to, so callbacks run on the hot path: no allocation (state is sized at
+/// construction), no locks, no logging, and no wall clock (use
+/// [`StrategyContext::now`]).
+///
+/// When a tick closes a bar, a strategy sees [`Strategy::on_bar`] for the bar before
+/// [`Strategy::on_tick`] for the tick, which is their order in market time.
+pub trait Strategy: Send {
+    /// Short, stable name for reports and the control socket (`sma_cross`).
+    fn name(&self) -> &'static str;
+
+    /// Called once at construction for every instrument; true to receive its events.
+    fn subscribes(&self, instrument: &Instrument) -> bool;
+
+    /// A bar of a subscribed instrument closed.
+    fn on_bar(&mut self, bar: &Bar, ctx: &mut StrategyContext<'_>) {
+        let _ = (bar, ctx);
+    }
+
+    /// A tick of a subscribed instrument arrived.
+    fn on_tick(&mut self, tick: &Tick, ctx: &mut StrategyContext<'_>) {
+        let _ = (tick, ctx);
+    }
+
+    /// A news item about a subscribed instrument arrived.
+    fn on_news(&mut self, news: &News, ctx: &mut StrategyContext<'_>) {
+        let _ = (news, ctx);
+    }
+}

@@ -13,7 +13,7 @@ use crate::{
 
 /// Most market events handled per [`Stage::poll`], so a stage sharing a thread yields
 /// the thread regularly.
-pub const BATCH: usize = 64;
+pub const EVENTS_PER_POLL: usize = 64;
 
 /// Stage 2: turns [`MarketEvent`]s into [`RiskInput`]s.
 ///
@@ -179,7 +179,7 @@ impl Stage for SignalStage {
             return Poll::Idle;
         }
         let mut handled = 0;
-        while handled < BATCH && self.out.is_clear() {
+        while handled < EVENTS_PER_POLL && self.out.is_clear() {
             let Ok(event) = self.input.try_pop() else {
                 break;
             };

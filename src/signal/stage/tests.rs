@@ -404,3 +404,38 @@ fn events_of_unknown_instruments_are_dropped_and_counted() {
     assert_eq!(report.counter("ticks"), 1);
     assert_eq!(report.service.len(), 3);
 }
+
+/// Emits far more signals per tick than the stage can carry.
+struct Flood;
+
+impl Strategy for Flood {
+    fn name(&self) -> &'static str {
+        "flood"
+    }
+    fn subscribes(&self, _: &Instrument) -> bool {
+        true
+    }
+    fn on_tick(&mut self, tick: &Tick, ctx: &mut StrategyContext<'_>) {
+        for _ in 0..100 {
+            ctx.emit(tick.instrument, Direction::Flat, tick.last, Price::ZERO);
+        }
+    }
+}
+
+#[test]
+fn a_flood_of_signals_is_capped_per_event_even_against_a_one_slot_ring() {
+    let events = [
+        MarketEvent::Tick(trade(SBIN, OPEN, 100_00, 1)),
+        MarketEvent::Tick(trade(INFY, OPEN, 200_00, 1)),
+    ];
+    let (received, report, _) = run(&events, vec![Box::new(Flood)], 2, 1, &[]);
+    let cap = crate::signal::MAX_SIGNALS_PER_EVENT;
+    assert_eq!(received.len(), 2 * (1 + cap));
+    assert_eq!(received[0], RiskInput::Tick(trade(SBIN, OPEN, 100_00, 1)));
+    assert_eq!(
+        received[1 + cap],
+        RiskInput::Tick(trade(INFY, OPEN, 200_00, 1))
+    );
+    assert_eq!(report.counter("signals"), 2 * cap as u64);
+    assert_eq!(report.counter("overflow"), 2 * (100 - cap as u64));
+}

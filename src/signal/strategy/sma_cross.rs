@@ -64,12 +64,11 @@ impl SmaCross {
     ) -> Result<SmaCross, Vec<ConfigIssue>> {
         let mut issues = Vec::new();
         config.validate(prefix, &mut issues);
-        let mut wanted = vec![config.symbols.is_empty(); instruments.len()];
-        if config.symbols.is_empty() {
-            for instrument in instruments.iter() {
-                wanted[instrument.id.index()] = instrument.kind == InstrumentKind::Equity;
-            }
-        }
+        // By instrument index: every equity when no symbols are listed, else the listed.
+        let mut wanted: Vec<bool> = instruments
+            .iter()
+            .map(|i| config.symbols.is_empty() && i.kind == InstrumentKind::Equity)
+            .collect();
         for symbol in &config.symbols {
             match instruments.find(symbol) {
                 None if symbol.trim().is_empty() => {} // reported by validate

@@ -374,17 +374,17 @@ mod tests {
     #[test]
     fn fills_route_back_and_finish() {
         let clock = LatencyClock::new();
-        let mut rig = rig(
-            Box::new(crate::order::PaperGateway::new(&table())),
-            64,
-        );
+        let mut rig = rig(Box::new(crate::order::PaperGateway::new(&table())), 64);
         rig.send(quote("10.00", "10.05"));
         rig.send(intent(1, 0, Side::Buy, 7, clock.stamp()));
         rig.send(intent(2, 0, Side::Sell, 0, Stamp(0)));
         rig.send(intent(3, 5, Side::Sell, 1, Stamp(0)));
         assert_eq!(rig.stage.poll(), Poll::Work(4));
         let reports = rig.reports();
-        let kinds: Vec<_> = reports.iter().map(|r| (r.intent.0, r.kind, r.reject)).collect();
+        let kinds: Vec<_> = reports
+            .iter()
+            .map(|r| (r.intent.0, r.kind, r.reject))
+            .collect();
         assert_eq!(
             kinds,
             [
@@ -415,10 +415,7 @@ mod tests {
 
     #[test]
     fn a_full_report_ring_holds_input_back() {
-        let mut rig = rig(
-            Box::new(crate::order::PaperGateway::new(&table())),
-            2,
-        );
+        let mut rig = rig(Box::new(crate::order::PaperGateway::new(&table())), 2);
         rig.send(quote("10.00", "10.05"));
         for id in 1..=3 {
             rig.send(intent(id, 0, Side::Buy, 1, Stamp(0)));
@@ -531,7 +528,11 @@ mod tests {
         });
         rig.stage.poll();
         assert!(rig.reports().is_empty());
-        assert_eq!(rig.stage.poll(), Poll::Done, "fail-stop with input connected");
+        assert_eq!(
+            rig.stage.poll(),
+            Poll::Done,
+            "fail-stop with input connected"
+        );
         let report = rig.stage.finish();
         assert!(report.error.unwrap().contains("do not add up"));
     }

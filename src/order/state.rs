@@ -74,7 +74,11 @@ pub struct InvalidTransition {
 
 impl fmt::Display for InvalidTransition {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:?} is not allowed in state {:?}", self.event, self.from)
+        write!(
+            f,
+            "{:?} is not allowed in state {:?}",
+            self.event, self.from
+        )
     }
 }
 

@@ -121,7 +121,11 @@ impl Book {
         qty: Qty,
         price: Price,
     ) -> Result<FillEffect, ValueError> {
-        let effect = self.update(id, |p| p.apply_fill(side, qty, price))?;
+        let effect = self.update(id, |p| {
+            let effect = p.apply_fill(side, qty, price)?;
+            p.set_last_trader(strategy);
+            Ok(effect)
+        })?;
         self.realized = self.realized.saturating_add(effect.realized);
         if let Some(s) = self.strategies.get_mut(strategy.index()) {
             s.realized = s.realized.saturating_add(effect.realized);
@@ -203,7 +207,7 @@ impl Book {
             .filter(|(_, p)| p.traded())
             .map(|(i, p)| PositionSnapshot {
                 instrument: InstrumentId(i as u32),
-                strategy: p.owner().unwrap_or_default(),
+                strategy: p.owner().unwrap_or(p.last_trader()),
                 net: p.net(),
                 avg_price: p.avg_price(),
                 mark: p.mark(),
@@ -274,8 +278,7 @@ mod tests {
         book.mark(a, px("100")).unwrap();
         book.fill(a, s0, Side::Buy, Qty::new(10), px("100.05"))
             .unwrap();
-        book.fill(b, s1, Side::Sell, Qty::new(4), px("50"))
-            .unwrap();
+        book.fill(b, s1, Side::Sell, Qty::new(4), px("50")).unwrap();
         assert_eq!(book.open_positions(), 2);
         assert_eq!(book.gross_exposure(), money("1200"));
         book.mark(a, px("101")).unwrap();
@@ -302,6 +305,7 @@ mod tests {
         let positions = book.snapshot_positions();
         assert_eq!(positions.len(), 2);
         assert_eq!(positions[1].net, -4);
+        assert_eq!(positions[1].strategy, s1, "no owner set: the last trader");
     }
 
     #[test]
@@ -337,7 +341,13 @@ mod tests {
         }
         let (gross, unrealized) = (book.gross_exposure(), book.unrealized());
         assert!(book
-            .fill(id, StrategyId(0), Side::Sell, Qty::new(u32::MAX - 1), Price::MAX)
+            .fill(
+                id,
+                StrategyId(0),
+                Side::Sell,
+                Qty::new(u32::MAX - 1),
+                Price::MAX
+            )
             .is_err());
         assert_eq!(book.gross_exposure(), gross);
         assert_eq!(book.unrealized(), unrealized);

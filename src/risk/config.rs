@@ -93,9 +93,17 @@ impl RiskConfig {
         }
         let pct_checks = [
             ("risk_per_trade_pct", self.risk_per_trade_pct, hundred),
-            ("default_stop_pct", self.default_stop_pct, Money::from_rupees(50)),
+            (
+                "default_stop_pct",
+                self.default_stop_pct,
+                Money::from_rupees(50),
+            ),
             // Intraday margin lets gross exposure exceed capital, up to 5×.
-            ("max_exposure_pct", self.max_exposure_pct, Money::from_rupees(500)),
+            (
+                "max_exposure_pct",
+                self.max_exposure_pct,
+                Money::from_rupees(500),
+            ),
         ];
         for (key, value, max) in pct_checks {
             if value <= Money::ZERO || value > max {

@@ -188,9 +188,6 @@ mod tests {
         .collect();
         assert_eq!(order, [0, 2]);
         assert!(s.is_idle());
-        assert_eq!(
-            ist_day_and_time(at(25, 9, 15)).1,
-            TimeOfDay::hm(9, 15)
-        );
+        assert_eq!(ist_day_and_time(at(25, 9, 15)).1, TimeOfDay::hm(9, 15));
     }
 }

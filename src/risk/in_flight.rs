@@ -1,8 +1,6 @@
 //! Intents sent to the order stage that await their final exec report.
 
-use crate::model::{
-    InstrumentId, IntentId, IntentReason, Money, Price, Qty, Side, StrategyId,
-};
+use crate::model::{InstrumentId, IntentId, IntentReason, Money, Price, Qty, Side, StrategyId};
 
 /// What the risk stage remembers about an intent until its final report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

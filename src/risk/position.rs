@@ -35,6 +35,7 @@ pub struct Position {
     stop: Price,
     orders_in_flight: u32,
     traded: bool,
+    last_trader: StrategyId,
 }
 
 /// What one fill did to a position.
@@ -91,6 +92,16 @@ impl Position {
     /// True once any fill was booked.
     pub const fn traded(&self) -> bool {
         self.traded
+    }
+
+    /// The strategy of the last fill booked (the owner of a position now flat).
+    pub const fn last_trader(&self) -> StrategyId {
+        self.last_trader
+    }
+
+    /// Records the strategy a fill was booked for.
+    pub fn set_last_trader(&mut self, strategy: StrategyId) {
+        self.last_trader = strategy;
     }
 
     /// The open units as an order quantity, capped at the largest one order can hold

@@ -62,7 +62,12 @@ impl RefusalCounts {
 
     /// The reasons that occurred, with their counts, in table order.
     pub fn to_vec(&self) -> Vec<(&'static str, u64)> {
-        let mut out: Vec<_> = self.counts.iter().copied().filter(|(_, n)| *n > 0).collect();
+        let mut out: Vec<_> = self
+            .counts
+            .iter()
+            .copied()
+            .filter(|(_, n)| *n > 0)
+            .collect();
         if self.other > 0 {
             out.push(("other", self.other));
         }

@@ -14,7 +14,9 @@ use crate::{
     },
     risk::{
         book::Book,
-        check::{CheckChain, CheckContext, OneOrderAtATime, Ownership, Proposal, Refusal, RiskCheck},
+        check::{
+            CheckChain, CheckContext, OneOrderAtATime, Ownership, Proposal, Refusal, RiskCheck,
+        },
         config::RiskConfig,
         exit::{ist_day_and_time, stop_hit, SquareOff, SquareOffDue},
         in_flight::{InFlight, InFlightTable},
@@ -240,9 +242,7 @@ impl RiskStage {
             self.book.release(flight.reserved);
             self.book.order_done(flight.instrument);
             let position = self.book.position(flight.instrument);
-            if self.square_off.is_active()
-                && position.is_open()
-                && position.orders_in_flight() == 0
+            if self.square_off.is_active() && position.is_open() && position.orders_in_flight() == 0
             {
                 self.square_off.enqueue(SquareOffDue {
                     instrument: flight.instrument,
@@ -285,10 +285,11 @@ impl RiskStage {
 
     // ----- inputs ---------------------------------------------------------------------
 
+    /// True when the next input may be read: the outbox has room, no square-off exit
+    /// waits, and (in lockstep) no intent awaits its final report.
     fn may_read(&self) -> bool {
-        self.out.is_clear()
-            && self.square_off.is_idle()
-            && !(self.lockstep && !self.in_flight.is_empty())
+        let lockstep_clear = !self.lockstep || self.in_flight.is_empty();
+        lockstep_clear && self.out.is_clear() && self.square_off.is_idle()
     }
 
     fn read_inputs(&mut self) -> usize {
@@ -344,14 +345,13 @@ impl RiskStage {
                 ingress: tick.ingress,
             });
             self.drain_square_off();
-        } else if stop_hit(position) {
-            if self
+        } else if stop_hit(position)
+            && self
                 .send_exit(id, IntentReason::StopLoss, tick.exchange_ts, tick.ingress)
                 .is_err()
-            {
-                // The next tick tries again once an answer frees a slot.
-                self.counters.exits_deferred += 1;
-            }
+        {
+            // No free in-flight slot: the next tick tries again.
+            self.counters.exits_deferred += 1;
         }
     }
 

@@ -264,8 +264,15 @@ mod tests {
     fn rejections() {
         let mut paper = PaperGateway::new(&table());
         let none = submit(&mut paper, &order(0, Side::Buy, 1, "0"));
-        assert_eq!((none[0].kind, none[0].reject), (ExecKind::Rejected, RejectReason::NoQuote));
-        assert_eq!(none[0].exchange_ts, UnixNanos(5), "no quote: the order's time");
+        assert_eq!(
+            (none[0].kind, none[0].reject),
+            (ExecKind::Rejected, RejectReason::NoQuote)
+        );
+        assert_eq!(
+            none[0].exchange_ts,
+            UnixNanos(5),
+            "no quote: the order's time"
+        );
         paper.on_quote(&quote(0, "0", "10", 9)); // no bid
         assert_eq!(
             submit(&mut paper, &order(0, Side::Sell, 1, "0"))[0].reject,

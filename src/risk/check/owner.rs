@@ -41,6 +41,9 @@ mod tests {
         );
         p.strategy = StrategyId(1);
         assert_eq!(Ownership.check(&mut p, &context(&held)), Ok(()));
-        assert_eq!(Ownership.check(&mut p, &context(&Position::default())), Ok(()));
+        assert_eq!(
+            Ownership.check(&mut p, &context(&Position::default())),
+            Ok(())
+        );
     }
 }

@@ -164,14 +164,15 @@ impl CheckChain {
     }
 
     /// The chain `config` asks for: halted, entry window, ownership, one order at a
-    /// time, risk sizing, exposure cap.
+    /// time, risk sizing, exposure cap. Entries end at `last_entry`, or at `square_off`
+    /// should that come first.
     ///
     /// # Panics
     /// If the configured percentages overflow (impossible for a validated config).
     pub fn standard(config: &RiskConfig) -> CheckChain {
         CheckChain::new()
             .with(Halted)
-            .with(EntryWindow::new(config.last_entry))
+            .with(EntryWindow::new(config.last_entry.min(config.square_off)))
             .with(Ownership)
             .with(OneOrderAtATime)
             .with(RiskSizing::from_config(config))

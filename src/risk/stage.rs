@@ -80,7 +80,9 @@ pub struct RiskStage {
     in_flight: InFlightTable,
     square_off: SquareOff,
     next_intent: u64,
+    /// The day's fills, preallocated to `fill_log_limit`.
     fills: Vec<FillRecord>,
+    fill_log_limit: usize,
     fills_not_logged: u64,
     refusals: RefusalCounts,
     counters: Counters,
@@ -166,6 +168,7 @@ impl RiskStage {
             square_off: SquareOff::new(config.square_off, n),
             next_intent: 1,
             fills: Vec::with_capacity(config.fill_log_capacity),
+            fill_log_limit: config.fill_log_capacity,
             fills_not_logged: 0,
             refusals: RefusalCounts::new(),
             counters: Counters::default(),
@@ -225,17 +228,18 @@ impl RiskStage {
             self.counters.unknown_reports += 1;
             return;
         };
-        let mut booked: Option<InFlight> = None;
-        if matches!(r.kind, ExecKind::PartialFill | ExecKind::Filled) && !r.last_qty.is_zero() {
+        let is_fill =
+            matches!(r.kind, ExecKind::PartialFill | ExecKind::Filled) && !r.last_qty.is_zero();
+        if is_fill {
+            // The filled units now count at their mark; release their reservation.
             let release = flight.reference.notional(r.last_qty).min(flight.reserved);
             flight.reserved = flight.reserved.checked_sub(release).unwrap_or(Money::ZERO);
             flight.filled = flight.filled.checked_add(r.last_qty).unwrap_or(flight.qty);
             self.book.release(release);
-            booked = Some(*flight);
         }
         let flight = *flight;
-        if let Some(f) = booked {
-            self.book_fill(&f, r);
+        if is_fill {
+            self.book_fill(&flight, r);
         }
         if r.kind.is_terminal() {
             self.in_flight.remove(r.intent);
@@ -267,7 +271,7 @@ impl RiskStage {
             Err(_) => self.fail("position arithmetic overflowed; new entries halted"),
         }
         self.counters.fills += 1;
-        if self.fills.len() < self.fills.capacity() {
+        if self.fills.len() < self.fill_log_limit {
             self.fills.push(FillRecord {
                 intent: flight.id,
                 exchange_ts: r.exchange_ts,
@@ -418,41 +422,36 @@ impl RiskStage {
             halted: self.halted,
             exposure: self.book.committed_exposure(),
         };
-        let mut exit = exit_side.map(|side| Proposal {
+        // What every order of this signal shares; on its own, a probe that sends nothing.
+        let base = Proposal {
             instrument: id,
             strategy: signal.strategy,
-            side,
+            side: Side::Buy,
             reason: IntentReason::Exit,
             reference: signal.price,
             stop: Price::ZERO,
+            qty: Qty::ZERO,
+        };
+        let mut exit = exit_side.map(|side| Proposal {
+            side,
             qty: position.open_qty(),
+            ..base
         });
         let mut entry = entry_side.map(|side| Proposal {
-            instrument: id,
-            strategy: signal.strategy,
             side,
             reason: IntentReason::Entry,
-            reference: signal.price,
             stop: signal.stop,
-            qty: Qty::ZERO,
+            ..base
         });
-        // Already where the strategy wants to be: nothing to send, but say why, and
-        // name another strategy's ownership or an order in flight first.
         let holding_wanted = match (exit_side, entry_side) {
             (None, None) => true,
             (Some(exit), Some(entry)) => exit != entry,
             _ => false,
         };
         if holding_wanted {
-            let mut probe = exit.or(entry).unwrap_or(Proposal {
-                instrument: id,
-                strategy: signal.strategy,
-                side: Side::Buy,
-                reason: IntentReason::Exit,
-                reference: signal.price,
-                stop: Price::ZERO,
-                qty: Qty::ZERO,
-            });
+            // Already where the strategy wants to be: nothing to send. Another strategy's
+            // ownership or an order in flight is the better reason, when there is one.
+            let mut probe = base;
             Ownership.check(&mut probe, &ctx)?;
             OneOrderAtATime.check(&mut probe, &ctx)?;
             return Err(if exit_side.is_some() {

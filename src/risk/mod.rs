@@ -1,5 +1,41 @@
 //! Stage 3: the book (positions, P&L), limits and exits.
+//!
+//! The risk stage is the single owner of positions, P&L and limits. Strategies only say
+//! which direction they want; this stage decides whether and how much, sends the order
+//! intents, books the fills, and closes positions at their stops and at the daily
+//! square-off.
+//!
+//! | file | what |
+//! | --- | --- |
+//! | `config.rs` | [`RiskConfig`], the `[risk]` section |
+//! | `position.rs` | [`Position`]: one instrument's units, cost basis, P&L, mark, owner, stop |
+//! | `book.rs` | [`Book`]: every position and the totals the limits read |
+//! | `check.rs`, `check/` | [`RiskCheck`] and one file per check, run as a [`CheckChain`] |
+//! | `exit.rs` | the protective stop ([`stop_hit`]) and the daily [`SquareOff`] |
+//! | `in_flight.rs` | [`InFlightTable`]: intents awaiting their final exec report |
+//! | `refusals.rs` | [`RefusalCounts`]: refused signals by reason |
+//! | `stage.rs` | [`RiskStage`] |
+//! | `summary.rs` | [`TradingSummary`]: the end-of-run book and fills |
 
+mod book;
+mod check;
+mod config;
+mod exit;
+mod in_flight;
+mod position;
+mod refusals;
+mod stage;
 mod summary;
 
+pub use book::Book;
+pub use check::{
+    CheckChain, CheckContext, EntryWindow, ExposureCap, Halted, OneOrderAtATime, Ownership,
+    Proposal, Refusal, RiskCheck, RiskSizing,
+};
+pub use config::RiskConfig;
+pub use exit::{ist_day_and_time, stop_hit, SquareOff, SquareOffDue};
+pub use in_flight::{InFlight, InFlightTable};
+pub use position::{FillEffect, Position};
+pub use refusals::RefusalCounts;
+pub use stage::RiskStage;
 pub use summary::{FillRecord, PositionSnapshot, StrategyPnl, TradingSummary};

@@ -40,6 +40,26 @@ pub enum RejectReason {
     Throttled = 3,
     /// The broker or venue refused it.
     Venue = 4,
+    /// A limit order that would not fill at once: the paper exchange does not rest
+    /// orders yet, so a limit buy below the ask (or sell above the bid) is refused.
+    NotMarketable = 5,
+    /// The order named an instrument the order stage does not know.
+    UnknownInstrument = 6,
+}
+
+impl RejectReason {
+    /// A short lowercase name for reports.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            RejectReason::None => "none",
+            RejectReason::NoQuote => "no_quote",
+            RejectReason::ZeroQty => "zero_qty",
+            RejectReason::Throttled => "throttled",
+            RejectReason::Venue => "venue",
+            RejectReason::NotMarketable => "not_marketable",
+            RejectReason::UnknownInstrument => "unknown_instrument",
+        }
+    }
 }
 
 /// The order stage's answer to an intent, sent back to the risk stage.

@@ -1,0 +1,277 @@
+//! The order stage: carries out approved intents through a gateway and reports back.
+
+use std::sync::Arc;
+
+use tickpipe_ringbuf::Consumer;
+
+use crate::{
+    metrics::LatencyHistogram,
+    model::{
+        ExecKind, ExecReport, InstrumentTable, OrderInput, OrderIntent, Price, Qty, RejectReason,
+        Stamp,
+    },
+    order::{
+        book::OrderBook,
+        gateway::Gateway,
+        state::{OrderEvent, OrderState},
+    },
+    runtime::{LatencyClock, Outbox, Poll, Stage, StageReport, Telemetry},
+};
+
+/// Most input messages handled per `poll()`.
+const BATCH: usize = 64;
+
+/// Live orders the book holds at once. Intents wait in the ring, not here, so this only
+/// bounds orders a slow venue has not answered yet.
+pub const ORDER_BOOK_CAPACITY: usize = 4096;
+
+/// What the stage counts, reported by [`Stage::finish`].
+#[derive(Debug, Default, Clone, Copy)]
+struct Counters {
+    quotes: u64,
+    intents: u64,
+    orders: u64,
+    fills: u64,
+    rejects: u64,
+    unknown_reports: u64,
+    invalid_reports: u64,
+}
+
+/// The live orders and the way back to the risk stage: every gateway report passes
+/// through here.
+#[derive(Debug)]
+struct Desk {
+    book: OrderBook,
+    out: Outbox<ExecReport>,
+    counters: Counters,
+    error: Option<&'static str>,
+}
+
+impl Desk {
+    /// Checks a gateway report against its order's state machine and quantities, updates
+    /// the order, and forwards the report to risk with the order's own accounting.
+    ///
+    /// A report for no live order, or one the state machine refuses (a duplicate, an
+    /// answer after the final one), is counted and dropped. Fills beyond the order
+    /// quantity, or a final fill that leaves units open, mean the gateway and the book
+    /// disagree about money: the stage records the error and stops.
+    fn route(&mut self, mut report: ExecReport) {
+        let Some(order) = self.book.get_mut(report.intent) else {
+            self.counters.unknown_reports += 1;
+            return;
+        };
+        let Ok(next) = order.state.on(OrderEvent::from(report.kind)) else {
+            self.counters.invalid_reports += 1;
+            return;
+        };
+        if matches!(report.kind, ExecKind::PartialFill | ExecKind::Filled) {
+            let cum = order.cum_qty.checked_add(report.last_qty).ok();
+            let consistent = cum.is_some_and(|cum| {
+                !report.last_qty.is_zero()
+                    && cum <= order.intent.qty
+                    && (report.kind == ExecKind::Filled) == (cum == order.intent.qty)
+            });
+            if !consistent {
+                self.counters.invalid_reports += 1;
+                self.error
+                    .get_or_insert("the gateway reported fills that do not add up to the order");
+                return;
+            }
+            order.cum_qty = cum.unwrap_or(order.cum_qty);
+            self.counters.fills += 1;
+        }
+        if report.kind == ExecKind::Rejected {
+            self.counters.rejects += 1;
+        }
+        order.state = next;
+        report.cum_qty = order.cum_qty;
+        report.leaves_qty = order.leaves_qty();
+        report.instrument = order.intent.instrument;
+        report.strategy = order.intent.strategy;
+        report.side = order.intent.side;
+        report.ingress = order.intent.ingress;
+        if next.is_terminal() {
+            self.book.remove(report.intent);
+        }
+        self.out.push(report);
+    }
+
+    /// Answers an intent the stage cannot place, without the gateway.
+    fn reject(&mut self, intent: &OrderIntent, reason: RejectReason) {
+        self.counters.rejects += 1;
+        self.out.push(ExecReport {
+            intent: intent.id,
+            exchange_ts: intent.exchange_ts,
+            ingress: intent.ingress,
+            last_price: Price::ZERO,
+            instrument: intent.instrument,
+            last_qty: Qty::ZERO,
+            cum_qty: Qty::ZERO,
+            leaves_qty: Qty::ZERO,
+            strategy: intent.strategy,
+            side: intent.side,
+            kind: ExecKind::Rejected,
+            reject: reason,
+        });
+    }
+}
+
+/// Stage 4: owns the live orders, sends each approved intent to the [`Gateway`], checks
+/// every answer against the order state machine, and reports back to the risk stage.
+///
+/// Reads [`OrderInput`] from the risk stage: quotes go to the gateway (the paper
+/// exchange fills against them), intents become orders. Just before an order goes to the
+/// gateway (order-stage egress) it records the *tick-to-intent* latency, from the
+/// ingress stamp of the tick that caused it, in the `tick_to_intent` histogram.
+///
+/// Everything is preallocated in [`OrderStage::new`]; `poll()` does not allocate.
+pub struct OrderStage {
+    input: Consumer<OrderInput>,
+    gateway: Box<dyn Gateway>,
+    desk: Desk,
+    instrument_count: usize,
+    clock: LatencyClock,
+    telemetry: Arc<Telemetry>,
+    service: LatencyHistogram,
+    tick_to_intent: LatencyHistogram,
+}
+
+impl std::fmt::Debug for OrderStage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OrderStage")
+            .field("gateway", &self.gateway.name())
+            .field("live_orders", &self.desk.book.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl OrderStage {
+    /// An order stage sending to `gateway`, reporting to risk through `reports`.
+    pub fn new(
+        input: Consumer<OrderInput>,
+        reports: Outbox<ExecReport>,
+        gateway: Box<dyn Gateway>,
+        instruments: &InstrumentTable,
+        clock: LatencyClock,
+        telemetry: Arc<Telemetry>,
+    ) -> OrderStage {
+        OrderStage {
+            input,
+            gateway,
+            desk: Desk {
+                book: OrderBook::new(ORDER_BOOK_CAPACITY),
+                out: reports,
+                counters: Counters::default(),
+                error: None,
+            },
+            instrument_count: instruments.len(),
+            clock,
+            telemetry,
+            service: LatencyHistogram::new(),
+            tick_to_intent: LatencyHistogram::new(),
+        }
+    }
+
+    /// Live orders.
+    pub fn live_orders(&self) -> usize {
+        self.desk.book.len()
+    }
+
+    fn on_intent(&mut self, intent: &OrderIntent) {
+        self.desk.counters.intents += 1;
+        if intent.instrument.index() >= self.instrument_count {
+            self.desk.reject(intent, RejectReason::UnknownInstrument);
+            return;
+        }
+        let Ok(order) = self.desk.book.insert(*intent) else {
+            self.desk.reject(intent, RejectReason::Throttled);
+            return;
+        };
+        order.state = OrderState::Sent;
+        if intent.ingress != Stamp(0) {
+            self.tick_to_intent
+                .record(self.clock.nanos_since(intent.ingress));
+        }
+        self.desk.counters.orders += 1;
+        let desk = &mut self.desk;
+        self.gateway.submit(intent, &mut |r| desk.route(r));
+    }
+
+    fn read_inputs(&mut self) -> usize {
+        let mut n = 0;
+        while n < BATCH && self.desk.out.is_clear() && self.desk.error.is_none() {
+            let Ok(input) = self.input.try_pop() else {
+                break;
+            };
+            let start = self.clock.stamp();
+            match input {
+                OrderInput::Quote(tick) => {
+                    self.desk.counters.quotes += 1;
+                    self.gateway.on_quote(&tick);
+                }
+                OrderInput::Intent(intent) => self.on_intent(&intent),
+            }
+            self.service.record(self.clock.nanos_since(start));
+            n += 1;
+        }
+        n
+    }
+
+    fn publish(&self) {
+        let gauges = &self.telemetry.order;
+        gauges.orders.set(self.desk.counters.orders);
+        gauges.fills.set(self.desk.counters.fills);
+    }
+}
+
+impl Stage for OrderStage {
+    fn name(&self) -> &'static str {
+        "order"
+    }
+
+    fn poll(&mut self) -> Poll {
+        if !self.desk.out.flush() {
+            return Poll::Idle;
+        }
+        if self.desk.error.is_some() {
+            // Fail-stop: with the book and the venue in disagreement, sending more orders
+            // would trade on a wrong picture.
+            return Poll::Done;
+        }
+        let desk = &mut self.desk;
+        let mut work = self.gateway.poll(&mut |r| desk.route(r));
+        work += self.read_inputs();
+        if work > 0 {
+            self.publish();
+            return Poll::Work(work);
+        }
+        if self.desk.book.is_empty() && self.input.is_abandoned() && self.input.is_empty() {
+            return Poll::Done;
+        }
+        Poll::Idle
+    }
+
+    fn finish(self: Box<Self>) -> StageReport {
+        let stage = *self;
+        let c = stage.desk.counters;
+        let mut report = StageReport::new("order");
+        report.counters = vec![
+            ("quotes", c.quotes),
+            ("intents", c.intents),
+            ("orders", c.orders),
+            ("fills", c.fills),
+            ("rejects", c.rejects),
+            ("ring_full", stage.desk.out.stalls()),
+            ("unknown_reports", c.unknown_reports),
+            ("invalid_reports", c.invalid_reports),
+            ("live_at_finish", stage.desk.book.len() as u64),
+        ];
+        report.service = stage.service;
+        report.latencies = vec![("tick_to_intent", stage.tick_to_intent)];
+        report.error = stage.desk.error.map(str::to_owned);
+        report
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,218 @@
+//! The order state machine.
+
+use std::fmt;
+
+use crate::model::ExecKind;
+
+/// Where an order is in its life.
+///
+/// | from \ event | send | accept | partial fill | fill | reject | cancel |
+/// | --- | --- | --- | --- | --- | --- | --- |
+/// | New | Sent | | | | Rejected | |
+/// | Sent | | Accepted | PartiallyFilled | Filled | Rejected | Cancelled |
+/// | Accepted | | | PartiallyFilled | Filled | | Cancelled |
+/// | PartiallyFilled | | | PartiallyFilled | Filled | | Cancelled |
+///
+/// `Filled`, `Rejected` and `Cancelled` are terminal. Every other move is an
+/// [`InvalidTransition`], so a duplicated or out-of-order report cannot double-book a
+/// fill or revive a finished order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OrderState {
+    /// Created from an intent, not yet handed to the gateway.
+    New,
+    /// Handed to the gateway; no answer yet.
+    Sent,
+    /// The venue accepted it; it is working.
+    Accepted,
+    /// Part of it filled; more may follow.
+    PartiallyFilled,
+    /// Completely filled (terminal).
+    Filled,
+    /// Refused (terminal).
+    Rejected,
+    /// Cancelled with units unfilled (terminal).
+    Cancelled,
+}
+
+/// What can happen to an order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OrderEvent {
+    /// The order stage hands it to the gateway.
+    Send,
+    /// The venue accepted it.
+    Accept,
+    /// Part of it filled, and some is still open.
+    PartialFill,
+    /// The last units filled.
+    Fill,
+    /// It was refused.
+    Reject,
+    /// It was cancelled.
+    Cancel,
+}
+
+impl From<ExecKind> for OrderEvent {
+    fn from(kind: ExecKind) -> OrderEvent {
+        match kind {
+            ExecKind::Accepted => OrderEvent::Accept,
+            ExecKind::PartialFill => OrderEvent::PartialFill,
+            ExecKind::Filled => OrderEvent::Fill,
+            ExecKind::Rejected => OrderEvent::Reject,
+            ExecKind::Cancelled => OrderEvent::Cancel,
+        }
+    }
+}
+
+/// An event that is not allowed in the order's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InvalidTransition {
+    /// The state the order was in.
+    pub from: OrderState,
+    /// The event that does not apply there.
+    pub event: OrderEvent,
+}
+
+impl fmt::Display for InvalidTransition {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{:?} is not allowed in state {:?}",
+            self.event, self.from
+        )
+    }
+}
+
+impl std::error::Error for InvalidTransition {}
+
+impl OrderState {
+    /// True once no further event may come.
+    pub const fn is_terminal(self) -> bool {
+        matches!(
+            self,
+            OrderState::Filled | OrderState::Rejected | OrderState::Cancelled
+        )
+    }
+
+    /// The state after `event`.
+    ///
+    /// # Errors
+    /// [`InvalidTransition`] when `event` cannot happen in this state.
+    ///
+    /// # Examples
+    /// ```
+    /// use tickpipe::order::{OrderEvent, OrderState};
+    /// let s = OrderState::New.on(OrderEvent::Send).unwrap();
+    /// assert_eq!(s.on(OrderEvent::Fill), Ok(OrderState::Filled));
+    /// assert!(OrderState::Filled.on(OrderEvent::Fill).is_err());
+    /// ```
+    pub fn on(self, event: OrderEvent) -> Result<OrderState, InvalidTransition> {
+        use OrderEvent as E;
+        use OrderState as S;
+        let next = match (self, event) {
+            (S::New, E::Send) => S::Sent,
+            (S::New | S::Sent, E::Reject) => S::Rejected,
+            (S::Sent, E::Accept) => S::Accepted,
+            (S::Sent | S::Accepted | S::PartiallyFilled, E::PartialFill) => S::PartiallyFilled,
+            (S::Sent | S::Accepted | S::PartiallyFilled, E::Fill) => S::Filled,
+            (S::Sent | S::Accepted | S::PartiallyFilled, E::Cancel) => S::Cancelled,
+            (from, event) => return Err(InvalidTransition { from, event }),
+        };
+        Ok(next)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const STATES: [OrderState; 7] = [
+        OrderState::New,
+        OrderState::Sent,
+        OrderState::Accepted,
+        OrderState::PartiallyFilled,
+        OrderState::Filled,
+        OrderState::Rejected,
+        OrderState::Cancelled,
+    ];
+    const EVENTS: [OrderEvent; 6] = [
+        OrderEvent::Send,
+        OrderEvent::Accept,
+        OrderEvent::PartialFill,
+        OrderEvent::Fill,
+        OrderEvent::Reject,
+        OrderEvent::Cancel,
+    ];
+
+    /// The whole table: row = state, column = event (in `EVENTS` order), `-` = invalid.
+    #[test]
+    fn transition_table() {
+        use OrderState::*;
+        let table: [(OrderState, [Option<OrderState>; 6]); 7] = [
+            // Send       Accept          PartialFill            Fill          Reject          Cancel
+            (New, [Some(Sent), None, None, None, Some(Rejected), None]),
+            (
+                Sent,
+                [
+                    None,
+                    Some(Accepted),
+                    Some(PartiallyFilled),
+                    Some(Filled),
+                    Some(Rejected),
+                    Some(Cancelled),
+                ],
+            ),
+            (
+                Accepted,
+                [
+                    None,
+                    None,
+                    Some(PartiallyFilled),
+                    Some(Filled),
+                    None,
+                    Some(Cancelled),
+                ],
+            ),
+            (
+                PartiallyFilled,
+                [
+                    None,
+                    None,
+                    Some(PartiallyFilled),
+                    Some(Filled),
+                    None,
+                    Some(Cancelled),
+                ],
+            ),
+            (Filled, [None; 6]),
+            (Rejected, [None; 6]),
+            (Cancelled, [None; 6]),
+        ];
+        assert_eq!(table.map(|(s, _)| s), STATES);
+        for (state, row) in table {
+            for (event, expected) in EVENTS.into_iter().zip(row) {
+                let got = state.on(event);
+                match expected {
+                    Some(next) => assert_eq!(got, Ok(next), "{state:?} + {event:?}"),
+                    None => assert_eq!(
+                        got,
+                        Err(InvalidTransition { from: state, event }),
+                        "{state:?} + {event:?}"
+                    ),
+                }
+            }
+            assert_eq!(
+                state.is_terminal(),
+                row.iter().all(Option::is_none),
+                "{state:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn exec_kinds_map_to_events() {
+        assert_eq!(OrderEvent::from(ExecKind::Filled), OrderEvent::Fill);
+        assert_eq!(OrderEvent::from(ExecKind::Cancelled), OrderEvent::Cancel);
+        let e = OrderState::Filled.on(OrderEvent::Fill).unwrap_err();
+        assert_eq!(e.to_string(), "Fill is not allowed in state Filled");
+    }
+}

@@ -1,0 +1,157 @@
+//! Entry size from the risk budget and the distance to the stop.
+
+use super::{whole_lots, CheckContext, Proposal, Refusal, RiskCheck};
+use crate::{
+    model::{Money, Price, Side},
+    risk::config::RiskConfig,
+};
+
+/// Sizes an entry so that hitting its stop loses at most the per-trade risk budget:
+/// `qty = floor(budget / |reference − stop|)`, rounded down to whole lots.
+///
+/// The stop comes with the signal; when the signal's stop is zero it is set
+/// `default_stop_pct` percent away from the reference price (below for a long, above
+/// for a short, truncated to the 10^-8 unit). Exits pass unchanged.
+///
+/// # Examples
+/// ```
+/// use tickpipe::{model::*, risk::*};
+/// let sizing = RiskSizing::from_config(&RiskConfig::default()); // ₹20 000 at risk
+/// let flat = Position::default();
+/// let ctx = CheckContext { position: &flat, lot_size: 1, time: TimeOfDay::hm(10, 0),
+///                          halted: false, exposure: Money::ZERO };
+/// let mut p = Proposal { instrument: InstrumentId(0), strategy: StrategyId(0),
+///     side: Side::Buy, reason: IntentReason::Entry, reference: "250".parse().unwrap(),
+///     stop: Price::ZERO, qty: Qty::ZERO };
+/// sizing.check(&mut p, &ctx).unwrap();
+/// assert_eq!(p.stop, "247.50".parse().unwrap());       // 1% below
+/// assert_eq!(p.qty, Qty::new(8000));                   // 20 000 / 2.50
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct RiskSizing {
+    budget: Money,
+    default_stop_pct: Money,
+}
+
+impl RiskSizing {
+    /// Risks `budget` per entry, with a default stop `default_stop_pct` percent away.
+    pub fn new(budget: Money, default_stop_pct: Money) -> RiskSizing {
+        RiskSizing {
+            budget,
+            default_stop_pct,
+        }
+    }
+
+    /// `risk_per_trade_pct` of `capital` per entry.
+    ///
+    /// # Panics
+    /// If the product overflows (impossible for a validated config).
+    pub fn from_config(config: &RiskConfig) -> RiskSizing {
+        let budget = config
+            .capital
+            .percent(config.risk_per_trade_pct)
+            .expect("validated capital × percent fits");
+        RiskSizing::new(budget, config.default_stop_pct)
+    }
+
+    /// The default stop for an entry at `reference`.
+    fn default_stop(&self, side: Side, reference: Price) -> Price {
+        let offset = Money::from_raw(i128::from(reference.raw()))
+            .percent(self.default_stop_pct)
+            .map_or(i64::MAX, |m| m.raw().clamp(0, i128::from(i64::MAX)) as i64);
+        let raw = match side {
+            Side::Buy => reference.raw().saturating_sub(offset),
+            Side::Sell => reference.raw().saturating_add(offset),
+        };
+        Price::from_raw(raw)
+    }
+}
+
+impl RiskCheck for RiskSizing {
+    fn check(&self, proposal: &mut Proposal, ctx: &CheckContext<'_>) -> Result<(), Refusal> {
+        if !proposal.is_entry() {
+            return Ok(());
+        }
+        let reference = proposal.reference;
+        if !reference.is_positive() {
+            return Err(Refusal::NO_PRICE);
+        }
+        if !proposal.stop.is_positive() {
+            proposal.stop = self.default_stop(proposal.side, reference);
+        }
+        let stop = proposal.stop;
+        let right_side = match proposal.side {
+            Side::Buy => stop < reference && stop.is_positive(),
+            Side::Sell => stop > reference,
+        };
+        if !right_side {
+            return Err(Refusal::STOP_WRONG_SIDE);
+        }
+        // Money and Price share the 10^-8 unit, so raw / raw counts units.
+        let distance = i128::from(reference.abs_diff(stop).raw());
+        let units = (self.budget.raw() / distance).clamp(0, i128::from(u64::MAX)) as u64;
+        let qty = whole_lots(units, ctx.lot_size);
+        if qty.is_zero() {
+            return Err(Refusal::BELOW_ONE_LOT);
+        }
+        proposal.qty = qty;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{
+        model::{IntentReason, Qty},
+        risk::{check::tests::*, position::Position},
+    };
+
+    fn sizing() -> RiskSizing {
+        RiskSizing::from_config(&RiskConfig::default())
+    }
+
+    #[test]
+    fn long_with_signal_stop() {
+        let flat = Position::default();
+        let mut p = entry(Side::Buy, "2450.05", "2437.80");
+        sizing().check(&mut p, &context(&flat)).unwrap();
+        // 20 000 / 12.25 = 1632.65…
+        assert_eq!(p.qty, Qty::new(1632));
+        assert_eq!(p.stop, "2437.80".parse().unwrap());
+    }
+
+    #[test]
+    fn short_with_default_stop_and_lots() {
+        let flat = Position::default();
+        let ctx = CheckContext {
+            lot_size: 75,
+            ..context(&flat)
+        };
+        let mut p = entry(Side::Sell, "180.40", "0");
+        sizing().check(&mut p, &ctx).unwrap();
+        assert_eq!(p.stop, "182.204".parse().unwrap());
+        // 20 000 / 1.804 = 11 086.4… → 147 lots of 75 = 11 025
+        assert_eq!(p.qty, Qty::new(11_025));
+    }
+
+    #[test]
+    fn refusals() {
+        let flat = Position::default();
+        let ctx = context(&flat);
+        let mut p = entry(Side::Buy, "100", "100.05");
+        assert_eq!(sizing().check(&mut p, &ctx), Err(Refusal::STOP_WRONG_SIDE));
+        let mut p = entry(Side::Sell, "100", "100");
+        assert_eq!(sizing().check(&mut p, &ctx), Err(Refusal::STOP_WRONG_SIDE));
+        let mut p = entry(Side::Buy, "0", "0");
+        assert_eq!(sizing().check(&mut p, &ctx), Err(Refusal::NO_PRICE));
+        // 20 000 at risk over a 30 000 stop distance buys nothing.
+        let mut p = entry(Side::Buy, "90000", "60000");
+        assert_eq!(sizing().check(&mut p, &ctx), Err(Refusal::BELOW_ONE_LOT));
+        let mut exit = entry(Side::Sell, "0", "0");
+        exit.reason = IntentReason::Exit;
+        exit.qty = Qty::new(5);
+        assert_eq!(sizing().check(&mut exit, &ctx), Ok(()));
+        assert_eq!(exit.qty, Qty::new(5));
+    }
+}

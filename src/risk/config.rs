@@ -1,0 +1,266 @@
+//! The `[risk]` section: capital, position sizing, the exposure cap and session times.
+
+use std::fmt;
+
+use serde::{de, Deserialize, Deserializer};
+
+use crate::{
+    config::ConfigIssue,
+    model::{Money, TimeOfDay},
+};
+
+/// Limits and session times of the risk stage, section `[risk]`.
+///
+/// Money and percentages are decimals, written either as TOML strings (`"2.5"`, parsed
+/// exactly) or as plain TOML numbers (`2.5` or `1000000`, read as the shortest decimal
+/// that prints as the same number). Times are `"HH:MM"` or `"HH:MM:SS"` India Standard
+/// Time and are compared with market time from the events, never the wall clock.
+///
+/// # Examples
+/// ```
+/// use tickpipe::{model::{Money, TimeOfDay}, risk::RiskConfig};
+/// let cfg: RiskConfig = toml::from_str(r#"
+///     capital = "500000"
+///     max_exposure_pct = 60
+///     last_entry = "14:45"
+/// "#).unwrap();
+/// assert_eq!(cfg.capital, Money::from_rupees(500_000));
+/// assert_eq!(cfg.last_entry, TimeOfDay::hm(14, 45));
+/// assert_eq!(cfg.square_off, TimeOfDay::hm(15, 15));
+/// let mut issues = Vec::new();
+/// cfg.validate("risk", &mut issues);
+/// assert!(issues.is_empty());
+/// ```
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RiskConfig {
+    /// Trading capital in rupees; sizing and the exposure cap are fractions of it.
+    #[serde(deserialize_with = "decimal")]
+    pub capital: Money,
+    /// Largest loss one position may cost if its stop is hit, in percent of capital.
+    #[serde(deserialize_with = "decimal")]
+    pub risk_per_trade_pct: Money,
+    /// Distance of the protective stop from the entry price, in percent, when the
+    /// signal brings no stop of its own.
+    #[serde(deserialize_with = "decimal")]
+    pub default_stop_pct: Money,
+    /// Largest gross exposure (open positions at their marks plus entries in flight at
+    /// their reference prices), in percent of capital.
+    #[serde(deserialize_with = "decimal")]
+    pub max_exposure_pct: Money,
+    /// No entries at or after this time of day.
+    #[serde(deserialize_with = "time_of_day")]
+    pub last_entry: TimeOfDay,
+    /// At this time of day every open position is closed at market and no entry is
+    /// accepted for the rest of the day.
+    #[serde(deserialize_with = "time_of_day")]
+    pub square_off: TimeOfDay,
+    /// Fills kept for the end-of-run summary; preallocated, later fills are counted only.
+    pub fill_log_capacity: usize,
+    /// Intents that may await their final exec report at once (preallocated).
+    pub max_in_flight: usize,
+}
+
+impl Default for RiskConfig {
+    fn default() -> Self {
+        RiskConfig {
+            capital: Money::from_rupees(1_000_000),
+            risk_per_trade_pct: Money::from_rupees(2),
+            default_stop_pct: Money::from_rupees(1),
+            max_exposure_pct: Money::from_rupees(70),
+            last_entry: TimeOfDay::hm(15, 0),
+            square_off: TimeOfDay::hm(15, 15),
+            fill_log_capacity: 65_536,
+            max_in_flight: 256,
+        }
+    }
+}
+
+/// Largest accepted `fill_log_capacity` (about 60 MB of fill records).
+const MAX_FILL_LOG: usize = 1 << 20;
+/// Largest accepted `max_in_flight`.
+const MAX_IN_FLIGHT: usize = 1 << 16;
+
+impl RiskConfig {
+    /// Pushes one issue per invalid key, each named `{prefix}.key`.
+    pub fn validate(&self, prefix: &str, issues: &mut Vec<ConfigIssue>) {
+        let hundred = Money::from_rupees(100);
+        if self.capital <= Money::ZERO {
+            issues.push(ConfigIssue::new(
+                format!("{prefix}.capital"),
+                format!("is {}, must be above zero rupees", self.capital),
+            ));
+        }
+        let pct_checks = [
+            ("risk_per_trade_pct", self.risk_per_trade_pct, hundred),
+            (
+                "default_stop_pct",
+                self.default_stop_pct,
+                Money::from_rupees(50),
+            ),
+            // Intraday margin lets gross exposure exceed capital, up to 5×.
+            (
+                "max_exposure_pct",
+                self.max_exposure_pct,
+                Money::from_rupees(500),
+            ),
+        ];
+        for (key, value, max) in pct_checks {
+            if value <= Money::ZERO || value > max {
+                issues.push(ConfigIssue::new(
+                    format!("{prefix}.{key}"),
+                    format!("is {value}, must be above 0 and at most {max} (percent)"),
+                ));
+            }
+        }
+        if self.last_entry >= self.square_off {
+            issues.push(ConfigIssue::new(
+                format!("{prefix}.last_entry"),
+                format!(
+                    "is {}, must be before {prefix}.square_off ({})",
+                    self.last_entry, self.square_off
+                ),
+            ));
+        }
+        if self.fill_log_capacity > MAX_FILL_LOG {
+            issues.push(ConfigIssue::new(
+                format!("{prefix}.fill_log_capacity"),
+                format!(
+                    "is {}, must be at most {MAX_FILL_LOG}",
+                    self.fill_log_capacity
+                ),
+            ));
+        }
+        if self.max_in_flight == 0 || self.max_in_flight > MAX_IN_FLIGHT {
+            issues.push(ConfigIssue::new(
+                format!("{prefix}.max_in_flight"),
+                format!(
+                    "is {}, must be from 1 to {MAX_IN_FLIGHT}",
+                    self.max_in_flight
+                ),
+            ));
+        }
+    }
+}
+
+/// Reads a decimal from a TOML string (exact) or number (its shortest decimal form).
+fn decimal<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Money, D::Error> {
+    struct DecimalVisitor;
+
+    impl de::Visitor<'_> for DecimalVisitor {
+        type Value = Money;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a decimal number, as a string (\"2.5\") or a plain number")
+        }
+
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Money, E> {
+            v.parse()
+                .map_err(|e| E::custom(format_args!("{v:?} is not a decimal: {e}")))
+        }
+
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Money, E> {
+            Ok(Money::from_rupees(v))
+        }
+
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Money, E> {
+            i64::try_from(v)
+                .map(Money::from_rupees)
+                .map_err(|_| E::custom(format_args!("{v} is too large")))
+        }
+
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<Money, E> {
+            if !v.is_finite() {
+                return Err(E::custom(format_args!("{v} is not a finite number")));
+            }
+            // `Display` for f64 prints the shortest decimal that reads back as `v`, with no
+            // exponent, so `2.5` stays exactly 2.5.
+            self.visit_str(&v.to_string())
+        }
+    }
+
+    deserializer.deserialize_any(DecimalVisitor)
+}
+
+/// Reads `"HH:MM"` or `"HH:MM:SS"`.
+fn time_of_day<'de, D: Deserializer<'de>>(deserializer: D) -> Result<TimeOfDay, D::Error> {
+    let text = String::deserialize(deserializer)?;
+    TimeOfDay::parse(&text).ok_or_else(|| {
+        de::Error::custom(format_args!(
+            "{text:?} is not a time of day; write \"HH:MM\" or \"HH:MM:SS\" (IST)"
+        ))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn issues_of(cfg: &RiskConfig) -> Vec<ConfigIssue> {
+        let mut issues = Vec::new();
+        cfg.validate("risk", &mut issues);
+        issues
+    }
+
+    #[test]
+    fn shipped_default_is_valid() {
+        let cfg = RiskConfig::default();
+        assert!(issues_of(&cfg).is_empty());
+        let parsed: RiskConfig = toml::from_str("").unwrap();
+        assert_eq!(parsed.capital, cfg.capital);
+        assert_eq!(parsed.square_off, cfg.square_off);
+    }
+
+    #[test]
+    fn strings_and_numbers_are_exact() {
+        let cfg: RiskConfig = toml::from_str(
+            r#"
+            capital = 250000
+            risk_per_trade_pct = "1.25"
+            default_stop_pct = 0.1
+            square_off = "15:10:30"
+            "#,
+        )
+        .unwrap();
+        assert_eq!(cfg.capital, Money::from_rupees(250_000));
+        assert_eq!(cfg.risk_per_trade_pct, "1.25".parse().unwrap());
+        assert_eq!(cfg.default_stop_pct, "0.1".parse().unwrap());
+        assert_eq!(cfg.square_off.secs(), 15 * 3600 + 10 * 60 + 30);
+    }
+
+    #[test]
+    fn bad_text_and_unknown_keys_are_errors() {
+        let err = toml::from_str::<RiskConfig>(r#"last_entry = "3pm""#).unwrap_err();
+        assert!(err.to_string().contains("HH:MM"), "{err}");
+        let err = toml::from_str::<RiskConfig>(r#"capital = "ten lakh""#).unwrap_err();
+        assert!(err.to_string().contains("not a decimal"), "{err}");
+        assert!(toml::from_str::<RiskConfig>("max_exposure = 70").is_err());
+    }
+
+    #[test]
+    fn out_of_range_values_name_their_keys() {
+        let cfg = RiskConfig {
+            capital: Money::ZERO,
+            risk_per_trade_pct: Money::from_rupees(101),
+            default_stop_pct: Money::ZERO,
+            max_exposure_pct: Money::from_rupees(-5),
+            last_entry: TimeOfDay::hm(15, 20),
+            square_off: TimeOfDay::hm(15, 15),
+            fill_log_capacity: MAX_FILL_LOG + 1,
+            max_in_flight: 0,
+        };
+        let keys: Vec<String> = issues_of(&cfg).into_iter().map(|i| i.key).collect();
+        assert_eq!(
+            keys,
+            [
+                "risk.capital",
+                "risk.risk_per_trade_pct",
+                "risk.default_stop_pct",
+                "risk.max_exposure_pct",
+                "risk.last_entry",
+                "risk.fill_log_capacity",
+                "risk.max_in_flight",
+            ]
+        );
+    }
+}

@@ -1,0 +1,655 @@
+//! The risk stage: turns signals into sized intents, books fills, and closes positions
+//! at their stops and at the daily square-off.
+
+use std::sync::Arc;
+
+use tickpipe_ringbuf::Consumer;
+
+use crate::{
+    metrics::LatencyHistogram,
+    model::{
+        Direction, ExecKind, ExecReport, InstrumentId, InstrumentKind, InstrumentTable, IntentId,
+        IntentReason, Money, OrderInput, OrderIntent, Price, Qty, RiskInput, Side, Signal, Stamp,
+        Tick, UnixNanos,
+    },
+    risk::{
+        book::Book,
+        check::{
+            CheckChain, CheckContext, OneOrderAtATime, Ownership, Proposal, Refusal, RiskCheck,
+        },
+        config::RiskConfig,
+        exit::{ist_day_and_time, stop_hit, SquareOff, SquareOffDue},
+        in_flight::{InFlight, InFlightTable},
+        refusals::RefusalCounts,
+        summary::{FillRecord, TradingSummary},
+    },
+    runtime::{money_to_paise, LatencyClock, Outbox, Poll, Stage, StageReport, Telemetry},
+};
+
+/// Most messages of one kind (inputs, or exec reports) handled per `poll()`.
+const BATCH: usize = 64;
+
+/// What the stage counts, reported by [`Stage::finish`].
+#[derive(Debug, Default, Clone, Copy)]
+struct Counters {
+    marks: u64,
+    signals: u64,
+    intents: u64,
+    fills: u64,
+    reports: u64,
+    unknown_reports: u64,
+    bad_ticks: u64,
+    exits_deferred: u64,
+}
+
+/// Stage 3: the single owner of positions, P&L and limits.
+///
+/// Reads [`RiskInput`] from the signal stage and [`ExecReport`]s from the order stage,
+/// and writes [`OrderInput`] to the order stage: every tick as a
+/// [`OrderInput::Quote`], and before any intent that tick causes; every approved order as
+/// an [`OrderInput::Intent`].
+///
+/// - A signal to `Long`/`Short` when flat is an entry; `Flat` when holding is an exit; the
+///   opposite direction when holding is an exit then an entry. Each order passes the
+///   [`CheckChain`] (halted, entry window, ownership, one order at a time, risk sizing,
+///   exposure cap); a refusal is counted by reason.
+/// - A tick moves the mark; a long whose mark falls to its stop (a short whose mark
+///   rises to it) is closed at market. At the square-off time every open position is
+///   closed at market.
+/// - Fills update the position (average price, realised P&L, reversal); the final
+///   report of an intent releases its exposure reservation.
+///
+/// **Lockstep.** With `lockstep` set the stage reads no new input while any intent
+/// awaits its final report. With a gateway that answers at once (the paper exchange)
+/// every decision then sees the fills of all earlier ones, so the trades are the same
+/// whatever thread layout runs the stages.
+///
+/// Everything is preallocated in [`RiskStage::new`]; `poll()` does not allocate.
+pub struct RiskStage {
+    input: Consumer<RiskInput>,
+    reports: Consumer<ExecReport>,
+    out: Outbox<OrderInput>,
+    clock: LatencyClock,
+    telemetry: Arc<Telemetry>,
+    lockstep: bool,
+    /// Units per lot per instrument; zero for instruments that cannot be traded.
+    lots: Vec<u32>,
+    strategy_count: usize,
+    book: Book,
+    checks: CheckChain,
+    in_flight: InFlightTable,
+    square_off: SquareOff,
+    next_intent: u64,
+    /// The day's fills, preallocated to `fill_log_limit`.
+    fills: Vec<FillRecord>,
+    fill_log_limit: usize,
+    fills_not_logged: u64,
+    refusals: RefusalCounts,
+    counters: Counters,
+    service: LatencyHistogram,
+    halted: bool,
+    error: Option<&'static str>,
+}
+
+impl std::fmt::Debug for RiskStage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RiskStage")
+            .field("lockstep", &self.lockstep)
+            .field("in_flight", &self.in_flight.len())
+            .field("open_positions", &self.book.open_positions())
+            .field("halted", &self.halted)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RiskStage {
+    /// A risk stage for `instruments` and `strategy_count` strategies, trading by
+    /// `config` (validated beforehand) with the standard checks.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        config: &RiskConfig,
+        instruments: &InstrumentTable,
+        strategy_count: usize,
+        input: Consumer<RiskInput>,
+        reports: Consumer<ExecReport>,
+        out: Outbox<OrderInput>,
+        clock: LatencyClock,
+        telemetry: Arc<Telemetry>,
+        lockstep: bool,
+    ) -> RiskStage {
+        RiskStage::with_checks(
+            config,
+            CheckChain::standard(config),
+            instruments,
+            strategy_count,
+            input,
+            reports,
+            out,
+            clock,
+            telemetry,
+            lockstep,
+        )
+    }
+
+    /// As [`RiskStage::new`], with a chain of checks of the caller's choosing.
+    #[allow(clippy::too_many_arguments)]
+    pub fn with_checks(
+        config: &RiskConfig,
+        checks: CheckChain,
+        instruments: &InstrumentTable,
+        strategy_count: usize,
+        input: Consumer<RiskInput>,
+        reports: Consumer<ExecReport>,
+        out: Outbox<OrderInput>,
+        clock: LatencyClock,
+        telemetry: Arc<Telemetry>,
+        lockstep: bool,
+    ) -> RiskStage {
+        let lots = instruments
+            .iter()
+            .map(|i| match i.kind {
+                InstrumentKind::Index => 0,
+                _ => i.lot_size.max(1),
+            })
+            .collect::<Vec<_>>();
+        let n = lots.len();
+        RiskStage {
+            input,
+            reports,
+            out,
+            clock,
+            telemetry,
+            lockstep,
+            lots,
+            strategy_count,
+            book: Book::new(n, strategy_count),
+            checks,
+            in_flight: InFlightTable::new(config.max_in_flight),
+            square_off: SquareOff::new(config.square_off, n),
+            next_intent: 1,
+            fills: Vec::with_capacity(config.fill_log_capacity),
+            fill_log_limit: config.fill_log_capacity,
+            fills_not_logged: 0,
+            refusals: RefusalCounts::new(),
+            counters: Counters::default(),
+            service: LatencyHistogram::new(),
+            halted: false,
+            error: None,
+        }
+    }
+
+    /// The book, for inspection between polls.
+    pub fn book(&self) -> &Book {
+        &self.book
+    }
+
+    /// Intents awaiting their final report.
+    pub fn in_flight(&self) -> usize {
+        self.in_flight.len()
+    }
+
+    /// Refusals of one reason so far.
+    pub fn refusals(&self, refusal: Refusal) -> u64 {
+        self.refusals.get(refusal)
+    }
+
+    /// True while no new entries are accepted (after an arithmetic overflow in the book).
+    pub fn is_halted(&self) -> bool {
+        self.halted
+    }
+
+    /// Stops new entries and keeps the first reason for the report.
+    fn fail(&mut self, why: &'static str) {
+        self.halted = true;
+        self.error.get_or_insert(why);
+    }
+
+    // ----- exec reports ---------------------------------------------------------------
+
+    fn drain_reports(&mut self) -> usize {
+        let mut n = 0;
+        while n < BATCH {
+            let Ok(report) = self.reports.try_pop() else {
+                break;
+            };
+            let start = self.clock.stamp();
+            self.on_report(&report);
+            self.service.record(self.clock.nanos_since(start));
+            n += 1;
+        }
+        n
+    }
+
+    /// Books a report. Never sends an order itself (so draining reports works even when
+    /// the outbox is backed up); a position that must close is queued instead.
+    fn on_report(&mut self, r: &ExecReport) {
+        self.counters.reports += 1;
+        let Some(flight) = self.in_flight.get_mut(r.intent) else {
+            self.counters.unknown_reports += 1;
+            return;
+        };
+        let is_fill =
+            matches!(r.kind, ExecKind::PartialFill | ExecKind::Filled) && !r.last_qty.is_zero();
+        if is_fill {
+            // The filled units now count at their mark; release their reservation.
+            let release = flight.reference.notional(r.last_qty).min(flight.reserved);
+            flight.reserved = flight.reserved.checked_sub(release).unwrap_or(Money::ZERO);
+            flight.filled = flight.filled.checked_add(r.last_qty).unwrap_or(flight.qty);
+            self.book.release(release);
+        }
+        let flight = *flight;
+        if is_fill {
+            self.book_fill(&flight, r);
+        }
+        if r.kind.is_terminal() {
+            self.in_flight.remove(r.intent);
+            self.book.release(flight.reserved);
+            self.book.order_done(flight.instrument);
+            let position = self.book.position(flight.instrument);
+            if self.square_off.is_active() && position.is_open() && position.orders_in_flight() == 0
+            {
+                self.square_off.enqueue(SquareOffDue {
+                    instrument: flight.instrument,
+                    exchange_ts: r.exchange_ts,
+                    ingress: r.ingress,
+                });
+            }
+        }
+    }
+
+    fn book_fill(&mut self, flight: &InFlight, r: &ExecReport) {
+        let id = flight.instrument;
+        match self
+            .book
+            .fill(id, flight.strategy, flight.side, r.last_qty, r.last_price)
+        {
+            Ok(_) => {
+                if flight.reason == IntentReason::Entry {
+                    self.book.set_stop(id, flight.stop);
+                }
+            }
+            Err(_) => self.fail("position arithmetic overflowed; new entries halted"),
+        }
+        self.counters.fills += 1;
+        if self.fills.len() < self.fill_log_limit {
+            self.fills.push(FillRecord {
+                intent: flight.id,
+                exchange_ts: r.exchange_ts,
+                instrument: id,
+                strategy: flight.strategy,
+                side: flight.side,
+                qty: r.last_qty,
+                price: r.last_price,
+                reason: flight.reason,
+            });
+        } else {
+            self.fills_not_logged += 1;
+        }
+    }
+
+    // ----- inputs ---------------------------------------------------------------------
+
+    /// True when the next input may be read: the outbox has room, no square-off exit
+    /// waits, and (in lockstep) no intent awaits its final report.
+    fn may_read(&self) -> bool {
+        let lockstep_clear = !self.lockstep || self.in_flight.is_empty();
+        lockstep_clear && self.out.is_clear() && self.square_off.is_idle()
+    }
+
+    fn read_inputs(&mut self) -> usize {
+        let mut n = 0;
+        while n < BATCH && self.may_read() {
+            let Ok(input) = self.input.try_pop() else {
+                break;
+            };
+            let start = self.clock.stamp();
+            match input {
+                RiskInput::Tick(tick) => self.on_tick(&tick),
+                RiskInput::Signal(signal) => self.on_signal(&signal),
+            }
+            self.service.record(self.clock.nanos_since(start));
+            n += 1;
+        }
+        n
+    }
+
+    fn on_tick(&mut self, tick: &Tick) {
+        self.counters.marks += 1;
+        let id = tick.instrument;
+        if id.index() >= self.book.instruments() {
+            self.counters.bad_ticks += 1;
+            return;
+        }
+        if self.book.mark(id, tick.last).is_err() {
+            self.fail("position arithmetic overflowed; new entries halted");
+        }
+        self.out.push(OrderInput::Quote(*tick));
+        if self.square_off.due(tick.exchange_ts) {
+            for i in 0..self.book.instruments() {
+                let instrument = InstrumentId(i as u32);
+                if self.book.position(instrument).is_open() {
+                    self.square_off.enqueue(SquareOffDue {
+                        instrument,
+                        exchange_ts: tick.exchange_ts,
+                        ingress: tick.ingress,
+                    });
+                }
+            }
+            self.drain_square_off();
+            return;
+        }
+        let position = self.book.position(id);
+        if position.orders_in_flight() > 0 || !position.is_open() {
+            return;
+        }
+        if self.square_off.is_active() {
+            self.square_off.enqueue(SquareOffDue {
+                instrument: id,
+                exchange_ts: tick.exchange_ts,
+                ingress: tick.ingress,
+            });
+            self.drain_square_off();
+        } else if stop_hit(position)
+            && self
+                .send_exit(id, IntentReason::StopLoss, tick.exchange_ts, tick.ingress)
+                .is_err()
+        {
+            // No free in-flight slot: the next tick tries again.
+            self.counters.exits_deferred += 1;
+        }
+    }
+
+    /// Sends the queued square-off exits while the outbox has room.
+    fn drain_square_off(&mut self) -> usize {
+        let mut n = 0;
+        while self.out.is_clear() {
+            let Some(due) = self.square_off.peek() else {
+                break;
+            };
+            let position = self.book.position(due.instrument);
+            if position.is_open() && position.orders_in_flight() == 0 {
+                let sent = self.send_exit(
+                    due.instrument,
+                    IntentReason::SquareOff,
+                    due.exchange_ts,
+                    due.ingress,
+                );
+                if sent.is_err() {
+                    // No free in-flight slot: keep it queued until an answer frees one.
+                    self.counters.exits_deferred += 1;
+                    break;
+                }
+                n += 1;
+            }
+            // A position with orders in flight is queued again by their final report.
+            self.square_off.pop();
+        }
+        n
+    }
+
+    fn on_signal(&mut self, signal: &Signal) {
+        self.counters.signals += 1;
+        if let Err(refusal) = self.decide(signal) {
+            self.refusals.count(refusal);
+        }
+    }
+
+    /// Turns a signal into an exit, an entry, or both, through the checks.
+    fn decide(&mut self, signal: &Signal) -> Result<(), Refusal> {
+        let id = signal.instrument;
+        let lot_size = *self
+            .lots
+            .get(id.index())
+            .ok_or(Refusal::UNKNOWN_INSTRUMENT)?;
+        if signal.strategy.index() >= self.strategy_count {
+            return Err(Refusal::UNKNOWN_STRATEGY);
+        }
+        if lot_size == 0 {
+            return Err(Refusal::NOT_TRADABLE);
+        }
+        let position = *self.book.position(id);
+        let entry_side = match signal.direction {
+            Direction::Long => Some(Side::Buy),
+            Direction::Short => Some(Side::Sell),
+            Direction::Flat => None,
+        };
+        let exit_side = position.closing_side();
+        let (_, time) = ist_day_and_time(signal.exchange_ts);
+        let ctx = CheckContext {
+            position: &position,
+            lot_size,
+            time,
+            halted: self.halted,
+            exposure: self.book.committed_exposure(),
+        };
+        // What every order of this signal shares; on its own, a probe that sends nothing.
+        let base = Proposal {
+            instrument: id,
+            strategy: signal.strategy,
+            side: Side::Buy,
+            reason: IntentReason::Exit,
+            reference: signal.price,
+            stop: Price::ZERO,
+            qty: Qty::ZERO,
+        };
+        let mut exit = exit_side.map(|side| Proposal {
+            side,
+            qty: position.open_qty(),
+            ..base
+        });
+        let mut entry = entry_side.map(|side| Proposal {
+            side,
+            reason: IntentReason::Entry,
+            stop: signal.stop,
+            ..base
+        });
+        let holding_wanted = match (exit_side, entry_side) {
+            (None, None) => true,
+            (Some(exit), Some(entry)) => exit != entry,
+            _ => false,
+        };
+        if holding_wanted {
+            // Already where the strategy wants to be: nothing to send. Another strategy's
+            // ownership or an order in flight is the better reason, when there is one.
+            let mut probe = base;
+            Ownership.check(&mut probe, &ctx)?;
+            OneOrderAtATime.check(&mut probe, &ctx)?;
+            return Err(if exit_side.is_some() {
+                Refusal::ALREADY_IN_POSITION
+            } else {
+                Refusal::ALREADY_FLAT
+            });
+        }
+        if let Some(exit) = exit.as_mut() {
+            self.checks.run(exit, &ctx)?;
+        }
+        let entry_checked = match entry.as_mut() {
+            Some(entry) => {
+                // The exit sent with this entry frees the exposure of the position it closes.
+                let exposure = if exit.is_some() {
+                    ctx.exposure.saturating_add(position.exposure().neg())
+                } else {
+                    ctx.exposure
+                };
+                let ctx = CheckContext { exposure, ..ctx };
+                self.checks.run(entry, &ctx)
+            }
+            None => Ok(()),
+        };
+        if let Some(exit) = exit {
+            self.send(&exit, signal.exchange_ts, signal.ingress)?;
+        }
+        entry_checked?;
+        if let Some(entry) = entry {
+            self.send(&entry, signal.exchange_ts, signal.ingress)?;
+        }
+        Ok(())
+    }
+
+    /// Sends a market exit of the whole open position, for its owner.
+    fn send_exit(
+        &mut self,
+        id: InstrumentId,
+        reason: IntentReason,
+        exchange_ts: UnixNanos,
+        ingress: Stamp,
+    ) -> Result<(), Refusal> {
+        let position = *self.book.position(id);
+        let Some(side) = position.closing_side() else {
+            return Ok(());
+        };
+        let exit = Proposal {
+            instrument: id,
+            strategy: position.owner().unwrap_or_default(),
+            side,
+            reason,
+            reference: position.mark(),
+            stop: Price::ZERO,
+            qty: position.open_qty(),
+        };
+        self.send(&exit, exchange_ts, ingress)
+    }
+
+    /// Records a proposal as in flight, reserves an entry's exposure and ownership, and
+    /// pushes the intent.
+    fn send(
+        &mut self,
+        p: &Proposal,
+        exchange_ts: UnixNanos,
+        ingress: Stamp,
+    ) -> Result<(), Refusal> {
+        let id = IntentId(self.next_intent);
+        let reserved = if p.is_entry() {
+            p.reference.notional(p.qty)
+        } else {
+            Money::ZERO
+        };
+        self.in_flight
+            .insert(InFlight {
+                id,
+                instrument: p.instrument,
+                strategy: p.strategy,
+                side: p.side,
+                reason: p.reason,
+                qty: p.qty,
+                filled: Qty::ZERO,
+                reference: p.reference,
+                stop: p.stop,
+                reserved,
+            })
+            .map_err(|_| Refusal::IN_FLIGHT_FULL)?;
+        self.next_intent += 1;
+        self.book.order_sent(p.instrument);
+        if p.is_entry() {
+            self.book.reserve(reserved);
+            self.book.set_owner(p.instrument, Some(p.strategy));
+        }
+        self.out.push(OrderInput::Intent(OrderIntent {
+            id,
+            exchange_ts,
+            ingress,
+            limit: Price::ZERO,
+            qty: p.qty,
+            instrument: p.instrument,
+            strategy: p.strategy,
+            side: p.side,
+            reason: p.reason,
+        }));
+        self.counters.intents += 1;
+        Ok(())
+    }
+
+    // ----- lifecycle --------------------------------------------------------------------
+
+    fn publish(&self) {
+        let gauges = &self.telemetry.risk;
+        gauges.intents.set(self.counters.intents);
+        gauges.open_positions.set(self.book.open_positions() as u64);
+        gauges.pnl_paise.set(money_to_paise(
+            self.book.realized().saturating_add(self.book.unrealized()),
+        ));
+    }
+
+    fn is_done(&mut self) -> bool {
+        self.out.is_clear()
+            && self.in_flight.is_empty()
+            && self.square_off.is_idle()
+            && self.input.is_abandoned()
+            && self.input.is_empty()
+    }
+
+    /// True when the order stage is gone: no answer can come any more.
+    fn order_stage_gone(&mut self) -> bool {
+        self.reports.is_abandoned() && self.reports.is_empty()
+    }
+}
+
+impl Stage for RiskStage {
+    fn name(&self) -> &'static str {
+        "risk"
+    }
+
+    fn poll(&mut self) -> Poll {
+        let clear = self.out.flush();
+        // Reports are drained even when the outbox is backed up: the order stage may be
+        // waiting for room in this direction before it reads more intents.
+        let mut work = self.drain_reports();
+        if clear {
+            work += self.drain_square_off();
+            work += self.read_inputs();
+        }
+        if work > 0 {
+            self.publish();
+            return Poll::Work(work);
+        }
+        if self.order_stage_gone() {
+            if !self.in_flight.is_empty() || !self.is_done() {
+                self.error
+                    .get_or_insert("the order stage stopped before the risk stage");
+            }
+            return Poll::Done;
+        }
+        if clear && self.is_done() {
+            return Poll::Done;
+        }
+        Poll::Idle
+    }
+
+    fn finish(self: Box<Self>) -> StageReport {
+        build_report(*self)
+    }
+}
+
+/// Builds the stage report (off the hot path).
+fn build_report(stage: RiskStage) -> StageReport {
+    let c = stage.counters;
+    let mut report = StageReport::new("risk");
+    report.counters = vec![
+        ("marks", c.marks),
+        ("signals", c.signals),
+        ("intents", c.intents),
+        ("refused", stage.refusals.total()),
+        ("fills", c.fills),
+        ("reports", c.reports),
+        ("ring_full", stage.out.stalls()),
+        ("unknown_reports", c.unknown_reports),
+        ("bad_ticks", c.bad_ticks),
+        ("exits_deferred", c.exits_deferred),
+        ("fills_not_logged", stage.fills_not_logged),
+    ];
+    report.trading = Some(TradingSummary {
+        fills: stage.fills,
+        fills_not_logged: stage.fills_not_logged,
+        positions: stage.book.snapshot_positions(),
+        strategies: stage.book.snapshot_strategies(),
+        realized: stage.book.realized(),
+        unrealized: stage.book.unrealized(),
+        refusals: stage.refusals.to_vec(),
+    });
+    report.service = stage.service;
+    report.error = stage.error.map(str::to_owned);
+    report
+}
+
+#[cfg(test)]
+mod tests;

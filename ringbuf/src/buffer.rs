@@ -1,0 +1,221 @@
+//! The slots of a ring: a power-of-two array of possibly-uninitialised values.
+
+use std::{cell::UnsafeCell, fmt, mem::MaybeUninit, ptr};
+
+use crate::primitive::SlotTracker;
+
+/// `capacity` slots, addressed by free-running positions (`position & mask`).
+///
+/// The buffer knows nothing about which slots hold values; the head and tail cursors do.
+/// Every method that touches a slot is `unsafe` and states which part of that protocol the
+/// caller must uphold.
+pub(crate) struct Buffer<T> {
+    slots: Box<[UnsafeCell<MaybeUninit<T>>]>,
+    /// `capacity - 1`; the capacity is a power of two, so `position & mask` is in bounds.
+    mask: usize,
+    tracker: SlotTracker,
+}
+
+/// A run of slots that may wrap past the end of the array: `first` then `second`.
+#[derive(Debug)]
+pub(crate) struct Span<T> {
+    pub(crate) first: *mut MaybeUninit<T>,
+    pub(crate) first_len: usize,
+    pub(crate) second: *mut MaybeUninit<T>,
+    pub(crate) second_len: usize,
+}
+
+impl<T> Clone for Span<T> {
+    fn clone(&self) -> Span<T> {
+        *self
+    }
+}
+
+impl<T> Copy for Span<T> {}
+
+impl<T> Span<T> {
+    /// Slots in the run.
+    #[inline]
+    pub(crate) fn len(&self) -> usize {
+        self.first_len + self.second_len
+    }
+}
+
+impl<T> Buffer<T> {
+    /// Allocates `capacity` uninitialised slots; `capacity` must be a power of two (the
+    /// constructor in `channel` has checked it).
+    pub(crate) fn new(capacity: usize) -> Buffer<T> {
+        debug_assert!(capacity.is_power_of_two());
+        Buffer {
+            slots: (0..capacity)
+                .map(|_| UnsafeCell::new(MaybeUninit::uninit()))
+                .collect(),
+            mask: capacity - 1,
+            tracker: SlotTracker::new(capacity),
+        }
+    }
+
+    /// Number of slots.
+    #[inline(always)]
+    pub(crate) fn capacity(&self) -> usize {
+        self.mask + 1
+    }
+
+    /// The slot at `position`.
+    #[inline(always)]
+    fn slot(&self, position: usize) -> *mut MaybeUninit<T> {
+        let index = position & self.mask;
+        debug_assert!(index < self.slots.len());
+        // SAFETY: `mask` is `len - 1` for a power-of-two `len`, so `index < len` and the
+        // offset stays inside the array.
+        unsafe { self.base().add(index) }
+    }
+
+    /// The first slot. Every slot pointer is derived from this one, so it may be offset to
+    /// any slot of the array. `UnsafeCell<MaybeUninit<T>>` has the layout of
+    /// `MaybeUninit<T>`, so the array of cells is an array of `MaybeUninit<T>`, and writing
+    /// through the pointer is allowed because the cells are `UnsafeCell`s.
+    #[inline(always)]
+    fn base(&self) -> *mut MaybeUninit<T> {
+        UnsafeCell::raw_get(self.slots.as_ptr())
+    }
+
+    /// Moves `value` into the free slot at `position`.
+    ///
+    /// # Safety
+    /// The slot must be free (never written, or its value moved out or dropped) and the
+    /// caller must be the producer, whose observation of the head shows the consumer is done
+    /// with it.
+    #[inline(always)]
+    pub(crate) unsafe fn write(&self, position: usize, value: T) {
+        self.tracker.write(position, 1);
+        // SAFETY: the slot is free and only the producer touches it (delegated to the caller).
+        unsafe { (*self.slot(position)).write(value) };
+    }
+
+    /// Moves the value out of the slot at `position`, leaving the slot free.
+    ///
+    /// # Safety
+    /// The slot must hold a value published by the producer (the caller observed a tail past
+    /// `position`), and the caller must be the consumer, which then never reads it again.
+    #[inline(always)]
+    pub(crate) unsafe fn read(&self, position: usize) -> T {
+        self.tracker.read(position, 1);
+        // SAFETY: the slot holds a published value nobody else touches (delegated to the
+        // caller).
+        unsafe { (*self.slot(position)).assume_init_read() }
+    }
+
+    /// A shared reference to the value in the slot at `position`.
+    ///
+    /// # Safety
+    /// As for [`Buffer::read`], and the reference must not outlive the consumer's hold on the
+    /// slot (it must be gone before the head moves past `position`).
+    #[inline(always)]
+    pub(crate) unsafe fn get(&self, position: usize) -> &T {
+        self.tracker.read(position, 1);
+        // SAFETY: the slot holds a published value (delegated to the caller).
+        unsafe { (*self.slot(position)).assume_init_ref() }
+    }
+
+    /// Drops the values in the `len` slots from `position` on, leaving them free.
+    ///
+    /// # Safety
+    /// As for [`Buffer::read`], for every slot of the run.
+    pub(crate) unsafe fn drop_run(&self, position: usize, len: usize) {
+        if !std::mem::needs_drop::<T>() {
+            self.tracker.read(position, len);
+            return;
+        }
+        self.tracker.write(position, len);
+        for offset in 0..len {
+            // SAFETY: each slot of the run holds a published value that only the caller
+            // touches (delegated to the caller); it is dropped once and then counts as free.
+            unsafe { (*self.slot(position.wrapping_add(offset))).assume_init_drop() };
+        }
+    }
+
+    /// The run of `len` slots from `position` on, split where it wraps.
+    ///
+    /// Computing the span is safe; reading or writing through it carries the obligations of
+    /// [`Buffer::read`] or [`Buffer::write`].
+    #[inline]
+    pub(crate) fn span(&self, position: usize, len: usize) -> Span<T> {
+        debug_assert!(
+            len <= self.capacity(),
+            "run of {len} in {} slots",
+            self.capacity()
+        );
+        let index = position & self.mask;
+        let first_len = len.min(self.capacity() - index);
+        Span {
+            first: self.slot(position),
+            first_len,
+            second: self.base(),
+            second_len: len - first_len,
+        }
+    }
+
+    /// Records a read of a run for the loom model (a no-op in normal builds).
+    #[inline(always)]
+    pub(crate) fn track_read(&self, position: usize, len: usize) {
+        self.tracker.read(position, len);
+    }
+
+    /// Records a write of a run for the loom model (a no-op in normal builds).
+    #[inline(always)]
+    pub(crate) fn track_write(&self, position: usize, len: usize) {
+        self.tracker.write(position, len);
+    }
+
+    /// Copies `src` into the run starting at `position`.
+    ///
+    /// # Safety
+    /// As for [`Buffer::write`], for the `src.len()` slots from `position` on.
+    #[inline]
+    pub(crate) unsafe fn copy_in(&self, position: usize, src: &[T])
+    where
+        T: Copy,
+    {
+        let span = self.span(position, src.len());
+        self.tracker.write(position, src.len());
+        let (head, rest) = src.split_at(span.first_len);
+        // SAFETY: the span lies inside the slot array, the slots are free and only the
+        // producer touches them (delegated to the caller); `src` cannot overlap the ring
+        // because the caller holds `&` to `src` and the slots are never handed out as `&`
+        // to the producer.
+        unsafe {
+            ptr::copy_nonoverlapping(head.as_ptr(), span.first.cast::<T>(), head.len());
+            ptr::copy_nonoverlapping(rest.as_ptr(), span.second.cast::<T>(), rest.len());
+        }
+    }
+
+    /// Copies the run starting at `position` into `dst`.
+    ///
+    /// # Safety
+    /// As for [`Buffer::read`], for the `dst.len()` slots from `position` on.
+    #[inline]
+    pub(crate) unsafe fn copy_out(&self, position: usize, dst: &mut [T])
+    where
+        T: Copy,
+    {
+        let span = self.span(position, dst.len());
+        self.tracker.read(position, dst.len());
+        let (head, rest) = dst.split_at_mut(span.first_len);
+        // SAFETY: the span lies inside the slot array and holds published values only the
+        // consumer touches (delegated to the caller); `dst` is a separate `&mut` borrow, so
+        // it cannot overlap the slots.
+        unsafe {
+            ptr::copy_nonoverlapping(span.first.cast::<T>(), head.as_mut_ptr(), head.len());
+            ptr::copy_nonoverlapping(span.second.cast::<T>(), rest.as_mut_ptr(), rest.len());
+        }
+    }
+}
+
+impl<T> fmt::Debug for Buffer<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Buffer")
+            .field("capacity", &self.capacity())
+            .finish_non_exhaustive()
+    }
+}

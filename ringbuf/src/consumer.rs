@@ -1,0 +1,293 @@
+//! The reading end of a ring.
+
+use std::{cell::Cell, fmt, marker::PhantomData};
+
+use crate::{chunk::ReadChunk, primitive::Arc, shared::Shared, ChunkError, PopError};
+
+/// The reading end of a ring, made by [`channel`](crate::channel).
+///
+/// `Send` (when `T` is) but not `Sync`: it moves to the consuming thread and stays there.
+/// Every method is wait-free: it returns at once, without spinning or blocking.
+///
+/// ```compile_fail
+/// fn shared_between_threads<T: Sync>() {}
+/// shared_between_threads::<tickpipe_ringbuf::Consumer<u64>>();
+/// ```
+pub struct Consumer<T> {
+    shared: Arc<Shared<T>>,
+    /// Next position to read; equal to the published head between calls.
+    head: usize,
+    /// The producer's tail as last observed; never ahead of the real tail, so
+    /// `cached_tail - head` is a lower bound on the items ready.
+    cached_tail: usize,
+    empty_events: u64,
+    /// Makes the type `!Sync` (while keeping it `Send`).
+    _not_sync: PhantomData<Cell<()>>,
+}
+
+impl<T> Consumer<T> {
+    pub(crate) fn new(shared: Arc<Shared<T>>) -> Consumer<T> {
+        Consumer {
+            shared,
+            head: 0,
+            cached_tail: 0,
+            empty_events: 0,
+            _not_sync: PhantomData,
+        }
+    }
+
+    /// Items ready according to the cached tail (a lower bound).
+    #[inline(always)]
+    fn cached_ready(&self) -> usize {
+        let len = self.cached_tail.wrapping_sub(self.head);
+        debug_assert!(
+            len <= self.capacity(),
+            "{len} items in {} slots",
+            self.capacity()
+        );
+        len
+    }
+
+    /// Items ready, observing the producer's tail only if the cache shows fewer than `wanted`.
+    #[inline(always)]
+    fn ready_for(&mut self, wanted: usize) -> usize {
+        let ready = self.cached_ready();
+        if ready >= wanted {
+            return ready;
+        }
+        self.refresh_tail();
+        self.cached_ready()
+    }
+
+    /// Observes the producer's tail.
+    #[inline(always)]
+    fn refresh_tail(&mut self) {
+        let tail = self.shared.tail.observe();
+        debug_assert!(
+            tail.wrapping_sub(self.head) <= self.capacity()
+                && tail.wrapping_sub(self.head) >= self.cached_tail.wrapping_sub(self.head),
+            "tail {tail} moved backwards from {} or more than the capacity past head {}",
+            self.cached_tail,
+            self.head
+        );
+        self.cached_tail = tail;
+    }
+
+    /// Releases the next `n` read slots to the producer.
+    #[inline(always)]
+    pub(crate) fn advance(&mut self, n: usize) {
+        debug_assert!(
+            n <= self.cached_ready(),
+            "advance by {n} past the ready items"
+        );
+        self.head = self.head.wrapping_add(n);
+        self.shared.head.publish(self.head);
+    }
+
+    /// The next position to read.
+    #[inline(always)]
+    pub(crate) fn head(&self) -> usize {
+        self.head
+    }
+
+    /// The shared state (for the chunk types).
+    #[inline(always)]
+    pub(crate) fn shared(&self) -> &Shared<T> {
+        &self.shared
+    }
+
+    /// Pops the oldest item, if there is one, and releases its slot at once.
+    ///
+    /// Reads the producer's position only when the cached copy says the ring may be empty.
+    ///
+    /// # Errors
+    /// [`PopError::Empty`] when no item is ready; the attempt is counted in
+    /// [`empty_events`](Consumer::empty_events).
+    ///
+    /// # Examples
+    /// ```
+    /// use tickpipe_ringbuf::{channel, PopError};
+    ///
+    /// let (mut tx, mut rx) = channel(2);
+    /// tx.try_push('a').unwrap();
+    /// assert_eq!(rx.try_pop(), Ok('a'));
+    /// assert_eq!(rx.try_pop(), Err(PopError::Empty));
+    /// assert_eq!(rx.empty_events(), 1);
+    /// ```
+    #[inline]
+    pub fn try_pop(&mut self) -> Result<T, PopError> {
+        if self.ready_for(1) == 0 {
+            self.empty_events += 1;
+            return Err(PopError::Empty);
+        }
+        // SAFETY: the observed tail is past `head`, so the slot holds a value the producer
+        // published (its publish is ordered before our observe); only this consumer reads
+        // slots, and advancing the head below means it never reads this one again.
+        let value = unsafe { self.shared.buffer.read(self.head) };
+        self.advance(1);
+        Ok(value)
+    }
+
+    /// A reference to the oldest item without removing it, or `None` when the ring is
+    /// empty. Reads the producer's position only when the cached copy says it may be empty;
+    /// does not count as an empty event.
+    ///
+    /// # Examples
+    /// ```
+    /// let (mut tx, mut rx) = tickpipe_ringbuf::channel(2);
+    /// assert_eq!(rx.peek(), None);
+    /// tx.try_push(5).unwrap();
+    /// assert_eq!(rx.peek(), Some(&5));
+    /// assert_eq!(rx.try_pop(), Ok(5));
+    /// ```
+    #[inline]
+    pub fn peek(&mut self) -> Option<&T> {
+        if self.ready_for(1) == 0 {
+            return None;
+        }
+        // SAFETY: the slot at `head` holds a published value (as in `try_pop`); the
+        // reference borrows `self` mutably, so the head cannot move until it is gone.
+        Some(unsafe { self.shared.buffer.get(self.head) })
+    }
+
+    /// Items ready now: observes the producer's tail (one shared load). The producer may
+    /// add more at any moment.
+    ///
+    /// # Examples
+    /// ```
+    /// let (mut tx, mut rx) = tickpipe_ringbuf::channel(4);
+    /// assert_eq!(rx.slots(), 0);
+    /// tx.push_slice(&[1, 2]);
+    /// assert_eq!(rx.slots(), 2);
+    /// ```
+    pub fn slots(&mut self) -> usize {
+        self.refresh_tail();
+        self.cached_ready()
+    }
+
+    /// True when no item is ready. Reads the producer's position only when the cached copy
+    /// says the ring may be empty.
+    ///
+    /// # Examples
+    /// ```
+    /// let (mut tx, mut rx) = tickpipe_ringbuf::channel(2);
+    /// assert!(rx.is_empty());
+    /// tx.try_push(1).unwrap();
+    /// assert!(!rx.is_empty());
+    /// ```
+    #[inline]
+    pub fn is_empty(&mut self) -> bool {
+        self.ready_for(1) == 0
+    }
+
+    /// Number of slots, fixed at construction.
+    #[inline]
+    pub fn capacity(&self) -> usize {
+        self.shared.buffer.capacity()
+    }
+
+    /// True once the [`Producer`](crate::Producer) has been dropped. Every item it pushed
+    /// is visible by then, so a consumer that sees `true` and then drains the ring has read
+    /// everything.
+    ///
+    /// # Examples
+    /// ```
+    /// let (mut tx, mut rx) = tickpipe_ringbuf::channel(2);
+    /// tx.try_push(1).unwrap();
+    /// drop(tx);
+    /// assert!(rx.is_abandoned());
+    /// assert_eq!(rx.try_pop(), Ok(1));
+    /// ```
+    pub fn is_abandoned(&self) -> bool {
+        self.shared.hangup.is_hung_up()
+    }
+
+    /// How many times this consumer found nothing to read: failed
+    /// [`try_pop`](Consumer::try_pop) and [`read_chunk`](Consumer::read_chunk) calls, and
+    /// [`pop_into`](Consumer::pop_into) calls that copied nothing into a non-empty slice.
+    pub fn empty_events(&self) -> u64 {
+        self.empty_events
+    }
+
+    /// Borrows the next `n` items for reading in place; committing the chunk releases its
+    /// slots to the producer with one store (dropping the items it covers).
+    ///
+    /// Reads the producer's position only when the cached copy shows fewer than `n` items.
+    /// To take whatever is there, ask [`slots`](Consumer::slots) first: the chunk then comes
+    /// from the cache.
+    ///
+    /// # Errors
+    /// [`ChunkError::TooFewSlots`] with the number of ready items when fewer than `n` are
+    /// ready (counted in [`empty_events`](Consumer::empty_events)).
+    ///
+    /// # Examples
+    /// ```
+    /// let (mut tx, mut rx) = tickpipe_ringbuf::channel(4);
+    /// tx.push_slice(&[1, 2, 3]);
+    /// let n = rx.slots().min(64);
+    /// let chunk = rx.read_chunk(n).unwrap();
+    /// let (a, b) = chunk.as_slices();
+    /// assert_eq!(a.iter().chain(b).sum::<i32>(), 6);
+    /// chunk.commit_all();
+    /// assert!(rx.is_empty());
+    /// ```
+    pub fn read_chunk(&mut self, n: usize) -> Result<ReadChunk<'_, T>, ChunkError> {
+        let ready = self.ready_for(n);
+        if ready < n {
+            self.empty_events += 1;
+            return Err(ChunkError::TooFewSlots(ready));
+        }
+        Ok(ReadChunk::new(self, n))
+    }
+}
+
+impl<T: Copy> Consumer<T> {
+    /// Copies as many of the oldest items into the front of `dst` as are ready (up to
+    /// `dst.len()`), releases their slots with one store, and returns how many were copied.
+    ///
+    /// Reads the producer's position only when the cached copy shows fewer than
+    /// `dst.len()` items. Copying nothing into a non-empty slice counts in
+    /// [`empty_events`](Consumer::empty_events).
+    ///
+    /// # Examples
+    /// ```
+    /// let (mut tx, mut rx) = tickpipe_ringbuf::channel(8);
+    /// tx.push_slice(&[1, 2, 3]);
+    /// let mut out = [0; 2];
+    /// assert_eq!(rx.pop_into(&mut out), 2);
+    /// assert_eq!(out, [1, 2]);
+    /// assert_eq!(rx.try_pop(), Ok(3));
+    /// ```
+    #[inline]
+    pub fn pop_into(&mut self, dst: &mut [T]) -> usize {
+        let n = self.ready_for(dst.len()).min(dst.len());
+        if n == 0 {
+            if !dst.is_empty() {
+                self.empty_events += 1;
+            }
+            return 0;
+        }
+        // SAFETY: `n` slots from `head` hold published values only this consumer reads, and
+        // advancing the head below releases them.
+        unsafe { self.shared.buffer.copy_out(self.head, &mut dst[..n]) };
+        self.advance(n);
+        n
+    }
+}
+
+impl<T> Drop for Consumer<T> {
+    fn drop(&mut self) {
+        self.shared.hangup.hang_up();
+    }
+}
+
+impl<T> fmt::Debug for Consumer<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Consumer")
+            .field("capacity", &self.capacity())
+            .field("head", &self.head)
+            .field("cached_tail", &self.cached_tail)
+            .field("empty_events", &self.empty_events)
+            .finish()
+    }
+}

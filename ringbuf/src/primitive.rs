@@ -1,0 +1,150 @@
+//! The synchronisation primitives the ring is built from, swapped for loom's models
+//! under `--cfg loom`.
+//!
+//! Every atomic, fence, `Arc`, thread handle and spin hint in this crate comes from here,
+//! so the loom tests check the same code that ships. Two pieces need a word:
+//!
+//! - [`SlotTracker`]: the slots themselves live in plain `std` cells in both builds, because
+//!   the chunk API hands out contiguous `&mut [MaybeUninit<T>]` runs, which loom's
+//!   `UnsafeCell` (one tracked object per cell, not `repr(transparent)`) cannot provide.
+//!   Under loom each slot gets a shadow `loom::cell::UnsafeCell<()>`, and every place that
+//!   reads or writes a slot first "touches" its shadow, so loom still reports any slot access
+//!   that is not ordered after the other end's last access to it. Under `std` the tracker is
+//!   zero-sized and every method is an empty inline function.
+//! - [`thread::park_timeout`]: loom has no timed park, so under loom it parks without a
+//!   timeout. A lost wake-up then shows up as a deadlock that loom reports, which is exactly
+//!   what the wake-up test wants to catch.
+
+#[cfg(not(loom))]
+pub(crate) use std::sync::Arc;
+#[cfg(not(loom))]
+pub(crate) mod atomic {
+    pub(crate) use std::sync::atomic::{fence, AtomicBool, AtomicU8, AtomicUsize, Ordering};
+}
+#[cfg(not(loom))]
+pub(crate) mod hint {
+    pub(crate) use std::hint::spin_loop;
+}
+#[cfg(not(loom))]
+pub(crate) mod thread {
+    pub(crate) use std::thread::{current, park_timeout, yield_now, Thread};
+}
+
+#[cfg(loom)]
+pub(crate) use loom::sync::Arc;
+#[cfg(loom)]
+pub(crate) mod atomic {
+    pub(crate) use loom::sync::atomic::{fence, AtomicBool, AtomicU8, AtomicUsize, Ordering};
+}
+#[cfg(loom)]
+pub(crate) mod hint {
+    pub(crate) use loom::hint::spin_loop;
+}
+#[cfg(loom)]
+pub(crate) mod thread {
+    pub(crate) use loom::thread::{current, yield_now, Thread};
+
+    /// Loom has no timed park: park until unparked, so a lost wake-up is a reported deadlock.
+    pub(crate) fn park_timeout(_timeout: std::time::Duration) {
+        loom::thread::park();
+    }
+}
+
+/// Shadow cells that let loom check every slot access (see the module docs).
+#[cfg(not(loom))]
+#[derive(Debug)]
+pub(crate) struct SlotTracker;
+
+#[cfg(not(loom))]
+impl SlotTracker {
+    /// A tracker for `capacity` slots.
+    pub(crate) fn new(_capacity: usize) -> SlotTracker {
+        SlotTracker
+    }
+
+    /// Records that the slots `index..index + len` (modulo the capacity) are read now.
+    #[inline(always)]
+    pub(crate) fn read(&self, _index: usize, _len: usize) {}
+
+    /// Records that the slots `index..index + len` (modulo the capacity) are written now.
+    #[inline(always)]
+    pub(crate) fn write(&self, _index: usize, _len: usize) {}
+}
+
+/// Shadow cells that let loom check every slot access (see the module docs).
+#[cfg(loom)]
+#[derive(Debug)]
+pub(crate) struct SlotTracker {
+    shadows: Box<[loom::cell::UnsafeCell<()>]>,
+}
+
+#[cfg(loom)]
+impl SlotTracker {
+    /// A tracker for `capacity` slots.
+    pub(crate) fn new(capacity: usize) -> SlotTracker {
+        SlotTracker {
+            shadows: (0..capacity)
+                .map(|_| loom::cell::UnsafeCell::new(()))
+                .collect(),
+        }
+    }
+
+    /// Records that the slots `index..index + len` (modulo the capacity) are read now.
+    pub(crate) fn read(&self, index: usize, len: usize) {
+        let mask = self.shadows.len() - 1;
+        for i in 0..len {
+            self.shadows[index.wrapping_add(i) & mask].with(|_| ());
+        }
+    }
+
+    /// Records that the slots `index..index + len` (modulo the capacity) are written now.
+    pub(crate) fn write(&self, index: usize, len: usize) {
+        let mask = self.shadows.len() - 1;
+        for i in 0..len {
+            self.shadows[index.wrapping_add(i) & mask].with_mut(|_| ());
+        }
+    }
+}
+
+/// Where a parking wait strategy leaves its thread's handle for the wakers to unpark.
+#[cfg(not(loom))]
+#[derive(Debug, Default)]
+pub(crate) struct ThreadSlot(std::sync::OnceLock<thread::Thread>);
+
+#[cfg(not(loom))]
+impl ThreadSlot {
+    /// Stores the calling thread's handle, unless a handle is already stored.
+    pub(crate) fn register_current(&self) {
+        self.0.get_or_init(thread::current);
+    }
+
+    /// Unparks the registered thread, if any.
+    pub(crate) fn unpark(&self) {
+        if let Some(t) = self.0.get() {
+            t.unpark();
+        }
+    }
+}
+
+/// Where a parking wait strategy leaves its thread's handle for the wakers to unpark.
+#[cfg(loom)]
+#[derive(Debug, Default)]
+pub(crate) struct ThreadSlot(loom::sync::Mutex<Option<thread::Thread>>);
+
+#[cfg(loom)]
+impl ThreadSlot {
+    /// Stores the calling thread's handle, unless a handle is already stored.
+    pub(crate) fn register_current(&self) {
+        let mut slot = self.0.lock().unwrap();
+        if slot.is_none() {
+            *slot = Some(thread::current());
+        }
+    }
+
+    /// Unparks the registered thread, if any.
+    pub(crate) fn unpark(&self) {
+        if let Some(t) = self.0.lock().unwrap().as_ref() {
+            t.unpark();
+        }
+    }
+}

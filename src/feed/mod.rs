@@ -1,1 +1,27 @@
-//! Placeholder.
+//! Stage 1: market data in.
+//!
+//! A [`MarketSource`] produces [`MarketEvent`](crate::model::MarketEvent)s in market-time
+//! order; the [`FeedStage`] stamps each at ingress and pushes it to the signal stage's
+//! ring, paced as fast as possible or at a multiple of real time.
+//!
+//! | item | what |
+//! | --- | --- |
+//! | [`MarketSource`], [`SourcePoll`] | the source seam |
+//! | [`FeedStage`], [`Pacing`] | the stage |
+//! | [`synthetic`] | a deterministic synthetic NIFTY 50 day with an option chain |
+//! | [`replay`] | recorded tick files: format, [`TickFileWriter`], [`ReplaySource`] |
+//! | [`universe`] | the instrument universe CSV (NIFTY 50 by default) |
+//! | [`FeedError`] | why a source failed |
+
+mod error;
+pub mod replay;
+mod source;
+mod stage;
+pub mod synthetic;
+pub mod universe;
+
+pub use error::FeedError;
+pub use replay::{ReplaySource, TickFileWriter};
+pub use source::{MarketSource, SourcePoll};
+pub use stage::{FeedStage, Pacing};
+pub use synthetic::{SyntheticConfig, SyntheticSession};

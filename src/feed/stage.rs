@@ -1,0 +1,543 @@
+//! The feed stage: moves events from a [`MarketSource`] into the signal stage's ring.
+
+use std::sync::{
+    atomic::{AtomicBool, Ordering},
+    Arc,
+};
+
+use super::{FeedError, MarketSource, SourcePoll};
+use crate::{
+    metrics::LatencyHistogram,
+    model::{MarketEvent, Stamp, UnixNanos},
+    runtime::{LatencyClock, Outbox, Poll, Stage, StageReport, Telemetry},
+};
+
+/// Most events one [`FeedStage::poll`] moves.
+pub const BATCH: usize = 64;
+
+/// How fast the feed releases events.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Pacing {
+    /// As fast as the ring takes them (backtests, benchmarks).
+    Max,
+    /// `n` times real time: an event is released once the wall time since the first
+    /// event reaches its market time since the first event, divided by `n`.
+    Speed(f64),
+}
+
+/// Stage 1: reads a [`MarketSource`], stamps each event's ingress time and pushes it to
+/// the signal stage through an [`Outbox`].
+///
+/// Each [`poll`](Stage::poll) first flushes the outbox; while it is not clear the stage
+/// reads nothing, so a full ring holds the source back instead of losing market data
+/// (every source here is replayable, so nothing is ever dropped). Otherwise it moves up
+/// to [`BATCH`] events and stops early when the ring fills. With [`Pacing::Speed`] it
+/// reads the clock once per poll and holds the first event that is not yet due.
+///
+/// The stage ends at the source's end, when the stop flag is set, when market time passes
+/// `until`, or at a source error (which [`finish`](Stage::finish) reports with its byte
+/// offset), and reports [`Poll::Done`] once everything taken from the source is in the
+/// ring.
+///
+/// Report counters: `events`, `ticks`, `news`, `ring_full` (pushes that found the ring
+/// full); `service` holds the time of each `poll_event` call that produced an event.
+pub struct FeedStage {
+    source: Box<dyn MarketSource>,
+    out: Outbox<MarketEvent>,
+    clock: LatencyClock,
+    telemetry: Arc<Telemetry>,
+    pacing: Pacing,
+    stop: Arc<AtomicBool>,
+    until: Option<UnixNanos>,
+    /// An event read but not yet due (pacing).
+    held: Option<MarketEvent>,
+    /// Market time and wall stamp of the first event, for pacing.
+    origin: Option<(u64, Stamp)>,
+    finished: bool,
+    error: Option<FeedError>,
+    service: LatencyHistogram,
+    events: u64,
+    ticks: u64,
+    news: u64,
+    market_time: u64,
+}
+
+impl FeedStage {
+    /// A stage reading `source` into `out`.
+    ///
+    /// `stop` ends the stage at the next poll; `until` ends it before the first event
+    /// whose market time is later.
+    ///
+    /// # Panics
+    /// If `pacing` is [`Pacing::Speed`] with a speed that is not finite and positive.
+    pub fn new(
+        source: Box<dyn MarketSource>,
+        out: Outbox<MarketEvent>,
+        clock: LatencyClock,
+        telemetry: Arc<Telemetry>,
+        pacing: Pacing,
+        stop: Arc<AtomicBool>,
+        until: Option<UnixNanos>,
+    ) -> FeedStage {
+        if let Pacing::Speed(speed) = pacing {
+            assert!(
+                speed.is_finite() && speed > 0.0,
+                "pacing speed must be finite and positive, got {speed}"
+            );
+        }
+        FeedStage {
+            source,
+            out,
+            clock,
+            telemetry,
+            pacing,
+            stop,
+            until,
+            held: None,
+            origin: None,
+            finished: false,
+            error: None,
+            service: LatencyHistogram::new(),
+            events: 0,
+            ticks: 0,
+            news: 0,
+            market_time: 0,
+        }
+    }
+
+    /// Reads the next event from the source, timing the call; `None` when there is none
+    /// now (and marks the stage finished at the end or on an error).
+    #[inline]
+    fn pull(&mut self) -> Option<MarketEvent> {
+        let before = self.clock.stamp();
+        match self.source.poll_event() {
+            Ok(SourcePoll::Event(event)) => {
+                let after = self.clock.stamp();
+                self.service.record(self.clock.nanos_between(before, after));
+                Some(event)
+            }
+            Ok(SourcePoll::Pending) => None,
+            Ok(SourcePoll::End) => {
+                self.finished = true;
+                None
+            }
+            Err(e) => {
+                self.error = Some(e);
+                self.finished = true;
+                None
+            }
+        }
+    }
+
+    /// True when `event` may be released at wall stamp `now` under `speed`.
+    #[inline]
+    fn is_due(&mut self, event: &MarketEvent, speed: f64, now: Stamp) -> bool {
+        let ts = event.exchange_ts().0;
+        let (first_ts, first_wall) = *self.origin.get_or_insert((ts, now));
+        let due_after = (ts.saturating_sub(first_ts) as f64 / speed) as u64;
+        self.clock.nanos_between(first_wall, now) >= due_after
+    }
+
+    fn publish(&self) {
+        self.telemetry.feed.ticks.set(self.ticks);
+        self.telemetry.feed.market_time.set(self.market_time);
+    }
+}
+
+impl std::fmt::Debug for FeedStage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FeedStage")
+            .field("pacing", &self.pacing)
+            .field("until", &self.until)
+            .field("finished", &self.finished)
+            .field("events", &self.events)
+            .field("error", &self.error)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Stage for FeedStage {
+    fn name(&self) -> &'static str {
+        "feed"
+    }
+
+    fn poll(&mut self) -> Poll {
+        if !self.out.flush() {
+            return Poll::Idle;
+        }
+        if self.finished {
+            return Poll::Done;
+        }
+        // Relaxed: the flag carries no data; seeing it one poll late is harmless.
+        if self.stop.load(Ordering::Relaxed) {
+            self.finished = true;
+            return Poll::Done;
+        }
+        let now = match self.pacing {
+            Pacing::Speed(_) => self.clock.stamp(),
+            Pacing::Max => Stamp::default(),
+        };
+        let mut moved = 0;
+        while moved < BATCH {
+            let event = match self.held.take() {
+                Some(e) => e,
+                None => match self.pull() {
+                    Some(e) => e,
+                    None => break,
+                },
+            };
+            let ts = event.exchange_ts();
+            if self.until.is_some_and(|until| ts > until) {
+                self.finished = true;
+                break;
+            }
+            if let Pacing::Speed(speed) = self.pacing {
+                if !self.is_due(&event, speed, now) {
+                    self.held = Some(event);
+                    break;
+                }
+            }
+            let mut event = event;
+            event.set_ingress(self.clock.stamp());
+            self.out.push(event);
+            moved += 1;
+            self.events += 1;
+            match event {
+                MarketEvent::Tick(_) => self.ticks += 1,
+                MarketEvent::News(_) => self.news += 1,
+            }
+            self.market_time = ts.0;
+            if !self.out.is_clear() {
+                break;
+            }
+        }
+        if moved > 0 {
+            self.publish();
+        }
+        if self.finished && self.out.is_clear() {
+            Poll::Done
+        } else if moved > 0 {
+            Poll::Work(moved)
+        } else {
+            Poll::Idle
+        }
+    }
+
+    fn finish(self: Box<Self>) -> StageReport {
+        self.publish();
+        let mut report = StageReport::new("feed");
+        report.counters = vec![
+            ("events", self.events),
+            ("ticks", self.ticks),
+            ("news", self.news),
+            ("ring_full", self.out.stalls()),
+        ];
+        report.error = self.error.map(|e| e.to_string());
+        report.service = self.service;
+        report
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::VecDeque;
+
+    use tickpipe_ringbuf::{channel, Consumer};
+
+    use super::*;
+    use crate::model::{InstrumentId, News, Price, Tick, TickKind};
+
+    /// A scripted source: events, `Pending`s and a final error or end.
+    struct Script {
+        items: VecDeque<Result<SourcePoll, FeedError>>,
+        reads: Arc<std::sync::atomic::AtomicUsize>,
+    }
+
+    impl MarketSource for Script {
+        fn poll_event(&mut self) -> Result<SourcePoll, FeedError> {
+            self.reads.fetch_add(1, Ordering::Relaxed);
+            self.items.pop_front().unwrap_or(Ok(SourcePoll::End))
+        }
+    }
+
+    fn tick(secs: u64, id: u32) -> MarketEvent {
+        MarketEvent::Tick(Tick {
+            exchange_ts: UnixNanos(1_700_000_000_000_000_000 + secs * 1_000_000_000),
+            ingress: Stamp::default(),
+            last: Price::from_paise(10_000 + secs as i64),
+            bid: Price::from_paise(9_995),
+            ask: Price::from_paise(10_005),
+            instrument: InstrumentId(id),
+            volume: secs as u32,
+            last_qty: 1,
+            bid_qty: 1,
+            ask_qty: 1,
+            kind: TickKind::Trade,
+        })
+    }
+
+    fn news(secs: u64) -> MarketEvent {
+        MarketEvent::News(News {
+            exchange_ts: UnixNanos(1_700_000_000_000_000_000 + secs * 1_000_000_000),
+            ingress: Stamp::default(),
+            instrument: InstrumentId(0),
+            sentiment_milli: 500,
+        })
+    }
+
+    struct Rig {
+        stage: Box<FeedStage>,
+        rx: Consumer<MarketEvent>,
+        reads: Arc<std::sync::atomic::AtomicUsize>,
+        stop: Arc<AtomicBool>,
+        telemetry: Arc<Telemetry>,
+    }
+
+    fn rig(
+        items: Vec<Result<SourcePoll, FeedError>>,
+        ring: usize,
+        pacing: Pacing,
+        until: Option<UnixNanos>,
+    ) -> Rig {
+        let reads = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let source = Script {
+            items: items.into(),
+            reads: reads.clone(),
+        };
+        let (tx, rx) = channel(ring);
+        let stop = Arc::new(AtomicBool::new(false));
+        let telemetry = Arc::new(Telemetry::default());
+        let stage = Box::new(FeedStage::new(
+            Box::new(source),
+            Outbox::new(tx),
+            LatencyClock::new(),
+            telemetry.clone(),
+            pacing,
+            stop.clone(),
+            until,
+        ));
+        Rig {
+            stage,
+            rx,
+            reads,
+            stop,
+            telemetry,
+        }
+    }
+
+    fn drain(rx: &mut Consumer<MarketEvent>, into: &mut Vec<MarketEvent>) {
+        while let Ok(e) = rx.try_pop() {
+            into.push(e);
+        }
+    }
+
+    fn without_ingress(mut e: MarketEvent) -> MarketEvent {
+        e.set_ingress(Stamp::default());
+        e
+    }
+
+    #[test]
+    fn moves_every_event_in_order_then_finishes() {
+        let script: Vec<MarketEvent> = (0..100)
+            .map(|i| {
+                if i % 10 == 3 {
+                    news(i)
+                } else {
+                    tick(i, i as u32)
+                }
+            })
+            .collect();
+        let mut r = rig(
+            script.iter().map(|e| Ok(SourcePoll::Event(*e))).collect(),
+            256,
+            Pacing::Max,
+            None,
+        );
+        assert_eq!(r.stage.name(), "feed");
+        assert_eq!(r.stage.poll(), Poll::Work(BATCH));
+        assert_eq!(r.telemetry.feed.ticks.get(), 57);
+        assert_eq!(r.stage.poll(), Poll::Done);
+        let mut got = Vec::new();
+        drain(&mut r.rx, &mut got);
+        assert_eq!(got.len(), 100);
+        for (g, s) in got.iter().zip(&script) {
+            let stamped = match g {
+                MarketEvent::Tick(t) => t.ingress,
+                MarketEvent::News(n) => n.ingress,
+            };
+            assert_ne!(stamped, Stamp::default());
+            assert_eq!(without_ingress(*g), *s);
+        }
+        assert_eq!(r.telemetry.market_time(), script[99].exchange_ts());
+        let report = r.stage.finish();
+        assert_eq!(report.counter("events"), 100);
+        assert_eq!(report.counter("news"), 10);
+        assert_eq!(report.counter("ticks"), 90);
+        assert_eq!(report.counter("ring_full"), 0);
+        assert_eq!(report.service.len(), 100);
+        assert!(report.error.is_none());
+    }
+
+    #[test]
+    fn a_full_ring_holds_the_source_back_without_losing_events() {
+        let script: Vec<MarketEvent> = (0..40).map(|i| tick(i, 1)).collect();
+        let mut r = rig(
+            script.iter().map(|e| Ok(SourcePoll::Event(*e))).collect(),
+            4,
+            Pacing::Max,
+            None,
+        );
+        // 4 fit, the 5th is stashed and ends the batch.
+        assert_eq!(r.stage.poll(), Poll::Work(5));
+        let reads = r.reads.load(Ordering::Relaxed);
+        // Outbox not clear: the source is not read.
+        assert_eq!(r.stage.poll(), Poll::Idle);
+        assert_eq!(r.reads.load(Ordering::Relaxed), reads);
+        let mut got = Vec::new();
+        let mut rounds = 0;
+        loop {
+            drain(&mut r.rx, &mut got);
+            match r.stage.poll() {
+                Poll::Done => break,
+                _ => rounds += 1,
+            }
+            assert!(rounds < 1000);
+        }
+        drain(&mut r.rx, &mut got);
+        let got: Vec<MarketEvent> = got.into_iter().map(without_ingress).collect();
+        assert_eq!(got, script);
+        let report = r.stage.finish();
+        assert!(report.counter("ring_full") >= 9, "{report:?}");
+        assert_eq!(report.counter("events"), 40);
+    }
+
+    #[test]
+    fn done_waits_for_the_outbox_to_clear() {
+        let mut r = rig(
+            (0..6).map(|i| Ok(SourcePoll::Event(tick(i, 0)))).collect(),
+            4,
+            Pacing::Max,
+            None,
+        );
+        assert_eq!(r.stage.poll(), Poll::Work(5));
+        assert_eq!(r.stage.poll(), Poll::Idle);
+        let mut got = Vec::new();
+        drain(&mut r.rx, &mut got);
+        // The stashed 5th goes out, the 6th follows, then the end is seen.
+        assert_eq!(r.stage.poll(), Poll::Done);
+        drain(&mut r.rx, &mut got);
+        assert_eq!(got.len(), 6);
+    }
+
+    #[test]
+    fn pending_is_idle_and_not_the_end() {
+        let mut r = rig(
+            vec![
+                Ok(SourcePoll::Pending),
+                Ok(SourcePoll::Event(tick(0, 0))),
+                Ok(SourcePoll::Pending),
+                Ok(SourcePoll::Event(tick(1, 0))),
+            ],
+            16,
+            Pacing::Max,
+            None,
+        );
+        assert_eq!(r.stage.poll(), Poll::Idle);
+        assert_eq!(r.stage.poll(), Poll::Work(1));
+        // The second event, then the end: finished in the same poll, output in the ring.
+        assert_eq!(r.stage.poll(), Poll::Done);
+        let mut got = Vec::new();
+        drain(&mut r.rx, &mut got);
+        assert_eq!(got.len(), 2);
+    }
+
+    #[test]
+    fn until_stops_before_later_events() {
+        let until = tick(5, 0).exchange_ts();
+        let mut r = rig(
+            (0..20).map(|i| Ok(SourcePoll::Event(tick(i, 0)))).collect(),
+            64,
+            Pacing::Max,
+            Some(until),
+        );
+        assert_eq!(r.stage.poll(), Poll::Done);
+        let mut got = Vec::new();
+        drain(&mut r.rx, &mut got);
+        assert_eq!(got.len(), 6);
+        assert!(got.iter().all(|e| e.exchange_ts() <= until));
+    }
+
+    #[test]
+    fn stop_flag_ends_the_stage() {
+        let mut r = rig(
+            (0..200)
+                .map(|i| Ok(SourcePoll::Event(tick(i, 0))))
+                .collect(),
+            256,
+            Pacing::Max,
+            None,
+        );
+        assert_eq!(r.stage.poll(), Poll::Work(BATCH));
+        r.stop.store(true, Ordering::Relaxed);
+        let reads = r.reads.load(Ordering::Relaxed);
+        assert_eq!(r.stage.poll(), Poll::Done);
+        assert_eq!(r.reads.load(Ordering::Relaxed), reads);
+        assert_eq!(r.stage.finish().counter("events"), BATCH as u64);
+    }
+
+    #[test]
+    fn a_source_error_stops_the_stage_and_is_reported() {
+        let mut r = rig(
+            vec![
+                Ok(SourcePoll::Event(tick(0, 0))),
+                Err(FeedError::CrcMismatch {
+                    offset: 4_160,
+                    stored: 1,
+                    computed: 2,
+                }),
+                Ok(SourcePoll::Event(tick(1, 0))),
+            ],
+            16,
+            Pacing::Max,
+            None,
+        );
+        assert_eq!(r.stage.poll(), Poll::Done);
+        let report = r.stage.finish();
+        assert_eq!(report.counter("events"), 1);
+        let error = report.error.unwrap();
+        assert!(error.contains("byte offset 4160"), "{error}");
+    }
+
+    #[test]
+    fn speed_pacing_releases_events_by_market_time() {
+        // Events 1 s apart at 1000× are due 1 ms apart; within the first poll the clock
+        // is read once, so only the events at the first market time go out.
+        let script = [tick(0, 0), tick(0, 1), tick(1, 0), tick(2, 0)];
+        let mut r = rig(
+            script.iter().map(|e| Ok(SourcePoll::Event(*e))).collect(),
+            16,
+            Pacing::Speed(1000.0),
+            None,
+        );
+        assert_eq!(r.stage.poll(), Poll::Work(2));
+        let mut got = Vec::new();
+        drain(&mut r.rx, &mut got);
+        assert_eq!(got.len(), 2);
+        let mut polls = 0;
+        while r.stage.poll() != Poll::Done {
+            polls += 1;
+            assert!(polls < 10_000_000, "pacing never released the events");
+            std::thread::yield_now();
+        }
+        drain(&mut r.rx, &mut got);
+        assert_eq!(got.len(), 4);
+        // The last event is due 2 ms of wall time after the first poll read the clock,
+        // which was just before the first event's ingress stamp.
+        let ingress = |e: &MarketEvent| match e {
+            MarketEvent::Tick(t) => t.ingress,
+            MarketEvent::News(n) => n.ingress,
+        };
+        let waited = LatencyClock::new().nanos_between(ingress(&got[0]), ingress(&got[3]));
+        assert!(waited >= 1_900_000, "released after {waited} ns");
+    }
+}

@@ -1,0 +1,266 @@
+//! Tests of the synthetic session as a whole: determinism and the statistical shape of
+//! a generated day.
+//!
+//! Invariants checked on the default day:
+//! - events are in non-decreasing market time, inside the session;
+//! - every price is positive and on the 0.05 grid, bid < ask, volume never falls;
+//! - every index tick equals the index formula over the constituents' last trades;
+//! - the first and last half hours carry more ticks than the 12:00–13:00 hour;
+//! - regimes switch during the day;
+//! - each news item is followed by a jump of its stock in the sentiment's direction.
+
+use std::{
+    collections::hash_map::DefaultHasher,
+    hash::{Hash, Hasher},
+};
+
+use super::*;
+use crate::{
+    feed::{replay::format::encode_event, MarketSource, SourcePoll},
+    model::{InstrumentId, InstrumentKind, MarketEvent, OptionType, Price, TickKind, TimeOfDay},
+};
+
+fn run<F: FnMut(&SyntheticSession, &MarketEvent)>(config: &SyntheticConfig, mut each: F) -> u64 {
+    let mut session = SyntheticSession::new(config).unwrap();
+    let mut n = 0;
+    loop {
+        match session.poll_event().unwrap() {
+            SourcePoll::Event(e) => {
+                n += 1;
+                each(&session, &e);
+            }
+            SourcePoll::End => break,
+            SourcePoll::Pending => panic!("a synthetic session is never pending"),
+        }
+    }
+    assert_eq!(session.events(), n);
+    assert_eq!(session.poll_event().unwrap(), SourcePoll::End);
+    n
+}
+
+/// Hash of the encoded stream (the bytes a tick file would hold) and its length.
+fn fingerprint(config: &SyntheticConfig) -> (u64, u64) {
+    let mut h = DefaultHasher::new();
+    let n = run(config, |_, e| encode_event(e).hash(&mut h));
+    (h.finish(), n)
+}
+
+#[test]
+fn same_seed_same_day_other_seed_other_day() {
+    let config = SyntheticConfig {
+        tick_rate_scale: 0.3,
+        ..SyntheticConfig::default()
+    };
+    let a = fingerprint(&config);
+    let b = fingerprint(&config);
+    assert_eq!(a, b);
+    let other = SyntheticConfig {
+        seed: config.seed + 1,
+        ..config.clone()
+    };
+    assert_ne!(fingerprint(&other).0, a.0);
+
+    // Event by event on a short session.
+    let short = SyntheticConfig {
+        session_end: "09:25".into(),
+        ..SyntheticConfig::default()
+    };
+    let mut first = Vec::new();
+    run(&short, |_, e| first.push(*e));
+    let mut second = Vec::new();
+    run(&short, |_, e| second.push(*e));
+    assert!(first.len() > 10_000);
+    assert_eq!(first, second);
+}
+
+#[test]
+fn default_day_is_realistic() {
+    let config = SyntheticConfig::default();
+    let probe = SyntheticSession::new(&config).unwrap();
+    let table = probe.instruments().clone();
+    let universe = probe.universe().clone();
+    let index_id = probe.index_id();
+    let (open, close) = probe.session_bounds();
+    assert_eq!(probe.options().len(), 42);
+    assert_eq!(probe.expiry(), crate::model::Date::new(2026, 12, 1));
+    drop(probe);
+
+    let tick = Price::from_paise(5);
+    let n = table.len();
+    let mut last_ts = open;
+    let mut last = vec![Price::ZERO; n];
+    let mut mid = vec![0.0f64; n];
+    let mut volume = vec![0u32; n];
+    let ref_level = universe.index().ref_level.to_f64();
+    let coeffs: Vec<(usize, f64)> = universe
+        .constituents()
+        .iter()
+        .map(|c| (c.id.index(), ref_level * c.weight / c.ref_price.to_f64()))
+        .collect();
+    let (mut first_half_hour, mut last_half_hour, mut lunch) = (0u64, 0u64, 0u64);
+    let mut index_ticks = 0;
+    let mut regimes_seen = [false; 4];
+    // (stock, mid before, sentiment) of news waiting for the stock's next tick.
+    let mut pending_news: Vec<(usize, f64, i16)> = Vec::new();
+    let mut news_checked = 0;
+
+    let events = run(&config, |session, e| {
+        regimes_seen[session.regime().index()] = true;
+        let ts = e.exchange_ts();
+        assert!(ts >= last_ts && ts < close, "time order at {ts}");
+        last_ts = ts;
+        let t = match e {
+            MarketEvent::News(news) => {
+                let i = news.instrument.index();
+                assert_eq!(table.get(news.instrument).kind, InstrumentKind::Equity);
+                assert!(news.sentiment_milli.unsigned_abs() >= 300);
+                pending_news.push((i, mid[i], news.sentiment_milli));
+                return;
+            }
+            MarketEvent::Tick(t) => t,
+        };
+        let i = t.instrument.index();
+        let secs = ts.ist_time_of_day().secs();
+        if secs < TimeOfDay::hm(9, 45).secs() {
+            first_half_hour += 1;
+        } else if secs >= TimeOfDay::hm(15, 0).secs() {
+            last_half_hour += 1;
+        } else if (TimeOfDay::hm(12, 0).secs()..TimeOfDay::hm(13, 0).secs()).contains(&secs) {
+            lunch += 1;
+        }
+        assert!(t.last.is_positive() && t.last.is_multiple_of(tick), "{t:?}");
+        assert!(t.volume >= volume[i], "volume fell: {t:?}");
+        volume[i] = t.volume;
+        last[i] = t.last;
+        if t.instrument == index_id {
+            index_ticks += 1;
+            assert_eq!((t.bid, t.ask, t.volume), (Price::ZERO, Price::ZERO, 0));
+            let level: f64 = coeffs.iter().map(|&(c, k)| k * last[c].to_f64()).sum();
+            assert!(
+                (t.last.to_f64() - level).abs() <= 0.025 + 1e-6,
+                "index {} vs constituents {level} at {ts}",
+                t.last
+            );
+            return;
+        }
+        assert!(t.bid.is_positive() && t.bid.is_multiple_of(tick), "{t:?}");
+        assert!(t.ask.is_multiple_of(tick) && t.bid < t.ask, "{t:?}");
+        assert!(t.bid_qty > 0 && t.ask_qty > 0);
+        match t.kind {
+            TickKind::Trade => {
+                assert!(t.last == t.bid || t.last == t.ask, "{t:?}");
+                assert!(t.last_qty > 0);
+            }
+            TickKind::Quote => assert_eq!(t.last_qty, 0),
+        }
+        let instrument = table.get(t.instrument);
+        if instrument.kind == InstrumentKind::Option {
+            assert_eq!(t.last_qty % instrument.lot_size, 0);
+            assert_eq!(t.bid_qty % instrument.lot_size, 0);
+        }
+        mid[i] = (t.bid.to_f64() + t.ask.to_f64()) / 2.0;
+        pending_news.retain(|&(stock, before, sentiment)| {
+            if stock != i {
+                return true;
+            }
+            if before > 0.0 {
+                let change = mid[i] / before - 1.0;
+                assert!(
+                    change * f64::from(sentiment) > 0.0 && change.abs() >= 0.003,
+                    "news {sentiment} on {} moved it {change}",
+                    instrument.symbol
+                );
+                news_checked += 1;
+            }
+            false
+        });
+    });
+
+    assert!((1_000_000..=3_000_000).contains(&events), "{events} events");
+    assert!(
+        first_half_hour > lunch && last_half_hour > lunch,
+        "first {first_half_hour}, last {last_half_hour}, lunch {lunch}"
+    );
+    assert!(index_ticks > 22_000, "{index_ticks}");
+    assert!(
+        regimes_seen.iter().filter(|&&s| s).count() >= 2,
+        "{regimes_seen:?}"
+    );
+    assert!(news_checked >= 10, "{news_checked} news checked");
+    // Every instrument traded.
+    for (i, v) in volume.iter().enumerate() {
+        let symbol = &table.get(InstrumentId(i as u32)).symbol;
+        assert!(*v > 0 || i == index_id.index(), "{symbol} never traded");
+    }
+}
+
+#[test]
+fn regimes_switch_during_the_day() {
+    let mut session = SyntheticSession::new(&SyntheticConfig {
+        tick_rate_scale: 0.05,
+        ..SyntheticConfig::default()
+    })
+    .unwrap();
+    while let SourcePoll::Event(_) = session.poll_event().unwrap() {}
+    assert!(
+        session.regime_switches() >= 2,
+        "{}",
+        session.regime_switches()
+    );
+}
+
+#[test]
+fn option_prices_follow_the_index_and_strikes() {
+    // Calls are worth less as the strike rises, puts more, at the open of a short session.
+    let config = SyntheticConfig {
+        session_end: "09:20".into(),
+        ..SyntheticConfig::default()
+    };
+    let probe = SyntheticSession::new(&config).unwrap();
+    let options = probe.options().to_vec();
+    let table = probe.instruments().clone();
+    drop(probe);
+    let mut mid = vec![0.0; table.len()];
+    run(&config, |_, e| {
+        if let MarketEvent::Tick(t) = e {
+            if t.bid.is_positive() {
+                mid[t.instrument.index()] = (t.bid.to_f64() + t.ask.to_f64()) / 2.0;
+            }
+        }
+    });
+    let series = |kind: OptionType| -> Vec<f64> {
+        options
+            .iter()
+            .filter(|o| o.kind == kind)
+            .map(|o| mid[o.id.index()])
+            .collect()
+    };
+    let calls = series(OptionType::Call);
+    let puts = series(OptionType::Put);
+    assert_eq!(calls.len(), 21);
+    // Deep out-of-the-money quotes sit at one or two ticks, so allow ties there.
+    assert!(calls.windows(2).all(|w| w[0] >= w[1]), "{calls:?}");
+    assert!(puts.windows(2).all(|w| w[0] <= w[1]), "{puts:?}");
+    assert!(calls[0] > 400.0 && puts[20] > 400.0, "{calls:?} {puts:?}");
+    assert!(
+        calls[10] > 50.0 && calls[10] < 400.0,
+        "ATM call {}",
+        calls[10]
+    );
+}
+
+#[test]
+fn bad_config_is_an_error_not_a_panic() {
+    let bad = SyntheticConfig {
+        date: "2026-11-29".into(),
+        ..SyntheticConfig::default()
+    };
+    let e = SyntheticSession::new(&bad).unwrap_err();
+    assert!(e.to_string().contains("feed.synthetic.date"), "{e}");
+    let missing = SyntheticConfig {
+        universe: Some("no/such.csv".into()),
+        ..SyntheticConfig::default()
+    };
+    let e = SyntheticSession::new(&missing).unwrap_err();
+    assert!(e.to_string().contains("no/such.csv"), "{e}");
+}

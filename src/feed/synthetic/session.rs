@@ -417,8 +417,13 @@ impl SyntheticSession {
         } else {
             1.0
         };
-        let spot = self.index_level();
-        let years = (self.expiry_nanos.saturating_sub(now)) as f64 / NANOS / YEAR_SECS;
+        // Only options need the index (a 50-term sum) and the time to expiry.
+        let (spot, years) = if matches!(self.books[id].role, Role::Option(_)) {
+            let years = self.expiry_nanos.saturating_sub(now) as f64 / NANOS / YEAR_SECS;
+            (self.index_level(), years)
+        } else {
+            (0.0, 0.0)
+        };
         let market = self.factors.market();
         let iv = self.factors.iv();
         let risk_free = self.risk_free;

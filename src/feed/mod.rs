@@ -8,11 +8,13 @@
 //! | --- | --- |
 //! | [`MarketSource`], [`SourcePoll`] | the source seam |
 //! | [`FeedStage`], [`Pacing`] | the stage |
+//! | [`FeedConfig`] | the `[feed]` section: which source, how fast |
 //! | [`synthetic`] | a deterministic synthetic NIFTY 50 day with an option chain |
 //! | [`replay`] | recorded tick files: format, [`TickFileWriter`], [`ReplaySource`] |
 //! | [`universe`] | the instrument universe CSV (NIFTY 50 by default) |
 //! | [`FeedError`] | why a source failed |
 
+mod config;
 mod error;
 pub mod replay;
 mod source;
@@ -20,6 +22,7 @@ mod stage;
 pub mod synthetic;
 pub mod universe;
 
+pub use config::{FeedConfig, SourceKind};
 pub use error::FeedError;
 pub use replay::{ReplaySource, TickFileWriter};
 pub use source::{MarketSource, SourcePoll};

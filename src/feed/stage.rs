@@ -13,7 +13,7 @@ use crate::{
 };
 
 /// Most events one [`FeedStage::poll`] moves.
-pub const BATCH: usize = 64;
+const BATCH: usize = 64;
 
 /// How fast the feed releases events.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -31,7 +31,7 @@ pub enum Pacing {
 /// Each [`poll`](Stage::poll) first flushes the outbox; while it is not clear the stage
 /// reads nothing, so a full ring holds the source back instead of losing market data
 /// (every source here is replayable, so nothing is ever dropped). Otherwise it moves up
-/// to [`BATCH`] events and stops early when the ring fills. With [`Pacing::Speed`] it
+/// to `BATCH` (64) events and stops early when the ring fills. With [`Pacing::Speed`] it
 /// reads the clock once per poll and holds the first event that is not yet due.
 ///
 /// The stage ends at the source's end, when the stop flag is set, when market time passes

@@ -16,7 +16,7 @@ use super::{
 };
 use crate::{
     feed::{
-        universe::{self, Universe},
+        universe::{self, IndexSpec, Universe},
         FeedError, MarketSource, SourcePoll,
     },
     model::{
@@ -162,6 +162,8 @@ struct OptionModel {
     strike: f64,
     kind: OptionType,
     lot: u32,
+    /// Largest trade in lots: the freeze quantity in whole lots.
+    max_trade_lots: u32,
 }
 
 impl SyntheticSession {
@@ -187,46 +189,11 @@ impl SyntheticSession {
         let index_sector = table.get(index.id).sector;
         let sector_count = table.sectors().len();
 
-        // Opening prices: an overnight gap shared by the market plus each stock's own.
-        let market_gap: f64 = 0.004 * rng.sample::<f64, _>(StandardNormal);
-        let mut books: Vec<Book> = Vec::new();
-        let mut index_terms = Vec::new();
-        let mean_weight = 1.0 / universe.constituents().len() as f64;
-        let activity_of = |w: f64| 0.6 + 0.4 * libm::sqrt(w / mean_weight);
-        let activity_norm = universe
-            .constituents()
+        let mut books: Vec<Book> = table
             .iter()
-            .map(|c| activity_of(c.weight))
-            .sum::<f64>()
-            / universe.constituents().len() as f64;
-        let ref_level = index.ref_level.to_f64();
-        for instrument in table.iter() {
-            debug_assert_eq!(instrument.id.index(), books.len());
-            books.push(Book::new(Role::Index, 0.0, start, 0));
-        }
-        let mut equities = Vec::new();
-        for c in universe.constituents() {
-            let beta = 0.7 + 0.6 * rng.random::<f64>();
-            let gap = beta * market_gap + 0.003 * rng.sample::<f64, _>(StandardNormal);
-            let ref_price = c.ref_price.to_f64();
-            let open_ticks = ((ref_price * libm::exp(gap)) / TICK).round().max(1.0) as i64;
-            let open = open_ticks as f64 * TICK;
-            let spread_bps = 0.6 + 0.9 * rng.random::<f64>();
-            let spread_ticks = ((open * spread_bps * 1e-4) / TICK).round().max(1.0) as i64;
-            let model = EquityModel {
-                log_open: libm::log(open),
-                beta,
-                sector: usize::from(table.get(c.id).sector.0),
-                idio: 0.0,
-                idio_vol: IDIO_VOL * (0.8 + 0.4 * rng.random::<f64>()),
-                spread_ticks,
-                trade_value: 250_000.0 * (0.5 + 0.5 * libm::sqrt(c.weight / mean_weight)),
-            };
-            let rate = EQUITY_RATE * activity_of(c.weight) / activity_norm;
-            books[c.id.index()] = Book::new(Role::Equity(model), rate, start, open_ticks);
-            index_terms.push((c.id.index(), ref_level * c.weight / ref_price));
-            equities.push(c.id.0);
-        }
+            .map(|_| Book::new(Role::Index, 0.0, start, 0))
+            .collect();
+        let (index_terms, equities) = open_equities(&universe, &table, &mut books, &mut rng, start);
         let open_level: f64 = index_terms
             .iter()
             .map(|&(i, k)| k * books[i].last as f64 * TICK)
@@ -252,26 +219,7 @@ impl SyntheticSession {
                 "option symbol {symbol} collides with a universe symbol"
             ))
         })?;
-        let width = (f64::from(config.strikes) / 2.5).max(1.0);
-        let option_shape = |offset: i32| {
-            let x = f64::from(offset) / width;
-            0.3 + 1.2 * libm::exp(-x * x)
-        };
-        let shape_norm = if options.is_empty() {
-            1.0
-        } else {
-            options.iter().map(|o| option_shape(o.offset)).sum::<f64>() / options.len() as f64
-        };
-        for o in &options {
-            debug_assert_eq!(o.id.index(), books.len());
-            let model = OptionModel {
-                strike: f64::from(o.strike),
-                kind: o.kind,
-                lot: index.lot_size,
-            };
-            let rate = OPTION_RATE * option_shape(o.offset) / shape_norm;
-            books.push(Book::new(Role::Option(model), rate, start, 1));
-        }
+        add_option_books(&options, &index, config.strikes, &mut books, start);
 
         let spikeable: Vec<u32> = equities
             .iter()
@@ -431,6 +379,37 @@ impl SyntheticSession {
     }
 
     fn tick_event(&mut self, id: usize, now: u64) -> MarketEvent {
+        if matches!(self.books[id].role, Role::Index) {
+            self.index_tick(id, now)
+        } else {
+            self.quoted_tick(id, now)
+        }
+    }
+
+    /// The index level from the constituents' last trades, as a `Trade` tick without
+    /// quote or volume.
+    fn index_tick(&mut self, id: usize, now: u64) -> MarketEvent {
+        let level = (self.index_level() / TICK).round() as i64;
+        let book = &mut self.books[id];
+        book.last = level.max(1);
+        book.last_ts = now;
+        MarketEvent::Tick(Tick {
+            exchange_ts: UnixNanos(now),
+            ingress: Stamp::default(),
+            last: Price::from_raw(book.last * TICK_RAW),
+            bid: Price::ZERO,
+            ask: Price::ZERO,
+            instrument: InstrumentId(id as u32),
+            volume: 0,
+            last_qty: 0,
+            bid_qty: 0,
+            ask_qty: 0,
+            kind: TickKind::Trade,
+        })
+    }
+
+    /// A quote or trade of a stock or an option at its model price.
+    fn quoted_tick(&mut self, id: usize, now: u64) -> MarketEvent {
         let activity = self.curve.at(now);
         let extra_spread = self.factors.regime().current().params().extra_spread_ticks;
         let spike = if now < self.books[id].spike_until {
@@ -438,28 +417,13 @@ impl SyntheticSession {
         } else {
             1.0
         };
-        let index_id = self.universe.index().id;
-        if id == index_id.index() {
-            let level = (self.index_level() / TICK).round() as i64;
-            let book = &mut self.books[id];
-            book.last = level.max(1);
-            book.last_ts = now;
-            return MarketEvent::Tick(Tick {
-                exchange_ts: UnixNanos(now),
-                ingress: Stamp::default(),
-                last: Price::from_raw(book.last * TICK_RAW),
-                bid: Price::ZERO,
-                ask: Price::ZERO,
-                instrument: index_id,
-                volume: 0,
-                last_qty: 0,
-                bid_qty: 0,
-                ask_qty: 0,
-                kind: TickKind::Trade,
-            });
-        }
-        let spot = self.index_level();
-        let years = (self.expiry_nanos.saturating_sub(now)) as f64 / NANOS / YEAR_SECS;
+        // Only options need the index (a 50-term sum) and the time to expiry.
+        let (spot, years) = if matches!(self.books[id].role, Role::Option(_)) {
+            let years = self.expiry_nanos.saturating_sub(now) as f64 / NANOS / YEAR_SECS;
+            (self.index_level(), years)
+        } else {
+            (0.0, 0.0)
+        };
         let market = self.factors.market();
         let iv = self.factors.iv();
         let risk_free = self.risk_free;
@@ -467,7 +431,7 @@ impl SyntheticSession {
         let book = &mut self.books[id];
         let dt = now.saturating_sub(book.last_ts) as f64 / NANOS;
         book.last_ts = now;
-        let (model_price, spread, trade_value, lot) = match &mut book.role {
+        let (model_price, spread, trade_value, lot, max_lots) = match &mut book.role {
             Role::Equity(eq) => {
                 let z: f64 = rng.sample(StandardNormal);
                 eq.idio += eq.idio_vol * libm::sqrt(dt * activity) * z;
@@ -479,6 +443,7 @@ impl SyntheticSession {
                     eq.spread_ticks + extra_spread,
                     Some(eq.trade_value),
                     1,
+                    0,
                 )
             }
             Role::Option(op) => {
@@ -491,9 +456,9 @@ impl SyntheticSession {
                     + i64::from(theo >= 150.0)
                     + i64::from(theo >= 400.0)
                     + extra_spread;
-                (theo, spread, None, op.lot)
+                (theo, spread, None, op.lot, op.max_trade_lots)
             }
-            Role::Index => unreachable!("the index is handled above"),
+            Role::Index => unreachable!("tick_event sends the index to index_tick"),
         };
 
         let old_mid2 = book.bid + book.ask;
@@ -516,12 +481,14 @@ impl SyntheticSession {
                 (traded, size(2.0), size(2.0))
             }
             None => {
-                let mut lots = |mean: f64| {
+                let mut lots = |mean: f64, cap: u32| {
                     let e: f64 = rng.sample(Exp1);
-                    (1.0 + e * mean).min(200.0) as u32 * lot
+                    ((1.0 + e * mean) as u32).min(cap) * lot
                 };
-                let traded = lots(3.0 * libm::sqrt(activity) * spike);
-                (traded, lots(8.0), lots(8.0))
+                // One trade matches orders of at most the freeze quantity; the book
+                // shows many orders.
+                let traded = lots(3.0 * libm::sqrt(activity) * spike, max_lots);
+                (traded, lots(8.0, 500), lots(8.0, 500))
             }
         };
         book.traded = true;
@@ -590,6 +557,85 @@ impl SyntheticSession {
         let book = &mut self.books[id];
         book.spike_mult = mult;
         book.spike_until = now + duration as u64;
+    }
+}
+
+/// Draws the opening prices and per-stock parameters of the constituents into their
+/// books; returns the index terms `(id, ref_level × weight / ref_price)` and the ids.
+fn open_equities(
+    universe: &Universe,
+    table: &InstrumentTable,
+    books: &mut [Book],
+    rng: &mut Xoshiro256PlusPlus,
+    start: u64,
+) -> (Vec<(usize, f64)>, Vec<u32>) {
+    // Opening prices: an overnight gap shared by the market plus each stock's own.
+    let market_gap: f64 = 0.004 * rng.sample::<f64, _>(StandardNormal);
+    let constituents = universe.constituents();
+    let mean_weight = 1.0 / constituents.len() as f64;
+    // Heavier stocks tick more often and trade larger.
+    let activity_of = |w: f64| 0.6 + 0.4 * libm::sqrt(w / mean_weight);
+    let activity_norm = constituents
+        .iter()
+        .map(|c| activity_of(c.weight))
+        .sum::<f64>()
+        / constituents.len() as f64;
+    let ref_level = universe.index().ref_level.to_f64();
+    let mut index_terms = Vec::with_capacity(constituents.len());
+    let mut equities = Vec::with_capacity(constituents.len());
+    for c in constituents {
+        let beta = 0.7 + 0.6 * rng.random::<f64>();
+        let gap = beta * market_gap + 0.003 * rng.sample::<f64, _>(StandardNormal);
+        let ref_price = c.ref_price.to_f64();
+        let open_ticks = ((ref_price * libm::exp(gap)) / TICK).round().max(1.0) as i64;
+        let open = open_ticks as f64 * TICK;
+        let spread_bps = 0.6 + 0.9 * rng.random::<f64>();
+        let spread_ticks = ((open * spread_bps * 1e-4) / TICK).round().max(1.0) as i64;
+        let model = EquityModel {
+            log_open: libm::log(open),
+            beta,
+            sector: usize::from(table.get(c.id).sector.0),
+            idio: 0.0,
+            idio_vol: IDIO_VOL * (0.8 + 0.4 * rng.random::<f64>()),
+            spread_ticks,
+            trade_value: 250_000.0 * (0.5 + 0.5 * libm::sqrt(c.weight / mean_weight)),
+        };
+        let rate = EQUITY_RATE * activity_of(c.weight) / activity_norm;
+        books[c.id.index()] = Book::new(Role::Equity(model), rate, start, open_ticks);
+        index_terms.push((c.id.index(), ref_level * c.weight / ref_price));
+        equities.push(c.id.0);
+    }
+    (index_terms, equities)
+}
+
+/// Appends a book per option; strikes near the money tick most often.
+fn add_option_books(
+    options: &[ChainOption],
+    index: &IndexSpec,
+    strikes: u32,
+    books: &mut Vec<Book>,
+    start: u64,
+) {
+    let width = (f64::from(strikes) / 2.5).max(1.0);
+    let shape = |offset: i32| {
+        let x = f64::from(offset) / width;
+        0.3 + 1.2 * libm::exp(-x * x)
+    };
+    let norm = if options.is_empty() {
+        1.0
+    } else {
+        options.iter().map(|o| shape(o.offset)).sum::<f64>() / options.len() as f64
+    };
+    for o in options {
+        debug_assert_eq!(o.id.index(), books.len());
+        let model = OptionModel {
+            strike: f64::from(o.strike),
+            kind: o.kind,
+            lot: index.lot_size,
+            max_trade_lots: (index.freeze_qty / index.lot_size).max(1),
+        };
+        let rate = OPTION_RATE * shape(o.offset) / norm;
+        books.push(Book::new(Role::Option(model), rate, start, 1));
     }
 }
 

@@ -156,6 +156,7 @@ fn default_day_is_realistic() {
         let instrument = table.get(t.instrument);
         if instrument.kind == InstrumentKind::Option {
             assert_eq!(t.last_qty % instrument.lot_size, 0);
+            assert!(t.last_qty <= instrument.freeze_qty, "{t:?}");
             assert_eq!(t.bid_qty % instrument.lot_size, 0);
         }
         mid[i] = (t.bid.to_f64() + t.ask.to_f64()) / 2.0;

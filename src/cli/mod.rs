@@ -1,7 +1,113 @@
-//! The command line.
-use std::process::ExitCode;
+//! The command line: `tickpipe run` (the default), `tickpipe record`, `tickpipe config`.
+
+pub mod format;
+mod record;
+mod run;
+mod status;
+pub mod summary;
+
+use std::{path::PathBuf, process::ExitCode};
+
+use clap::{Args, Parser, Subcommand};
+
+/// tickpipe: a low-latency automated trading engine for NSE/BSE.
+#[derive(Debug, Parser)]
+#[command(name = "tickpipe", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Trade a session: the synthetic NSE day on the paper gateway by default.
+    Run(RunArgs),
+    /// Write the synthetic session (or a part of it) to a tick file for replay.
+    Record(record::RecordArgs),
+    /// Print the embedded default configuration.
+    Config,
+}
+
+/// Options of `tickpipe run` (also accepted with no subcommand).
+#[derive(Debug, Clone, Args)]
+pub struct RunArgs {
+    /// Configuration file (TOML); the embedded default when absent.
+    #[arg(long, short = 'c', value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// `max` to play as fast as the pipeline goes, or N for N× real time.
+    #[arg(long, value_name = "max|N")]
+    pub speed: Option<String>,
+    /// Seed of the synthetic market.
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+    /// Market time to play from the session start, e.g. `90m`.
+    #[arg(long, value_name = "T")]
+    pub duration: Option<String>,
+    /// Thread layout preset: one_group, two_groups or per_stage.
+    #[arg(long, value_name = "PRESET")]
+    pub layout: Option<String>,
+    /// Wait strategy of the preset's groups: busy_spin, spin_then_yield, spin_then_park.
+    #[arg(long, value_name = "KIND")]
+    pub wait: Option<String>,
+    /// No live status line.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
 
 /// Entry point of the `tickpipe` binary.
 pub fn main() -> ExitCode {
-    ExitCode::SUCCESS
+    let cli = Cli::parse();
+    let result = match cli.command {
+        None => run::run(&cli.run),
+        Some(Command::Run(args)) => run::run(&args),
+        Some(Command::Record(args)) => record::record(&args),
+        Some(Command::Config) => {
+            print!("{}", crate::config::DEFAULT_TOML);
+            Ok(())
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("tickpipe: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Loads the config named by `--config` (or the embedded default) and applies the
+/// command-line overrides, then validates the result once more.
+fn load_config(args: &RunArgs) -> Result<(crate::config::EngineConfig, String), String> {
+    use crate::config::EngineConfig;
+    let (mut config, origin) = match &args.config {
+        Some(path) => (
+            EngineConfig::from_file(path).map_err(|e| e.to_string())?,
+            path.display().to_string(),
+        ),
+        None => (
+            EngineConfig::embedded_default(),
+            "embedded default".to_owned(),
+        ),
+    };
+    if let Some(speed) = &args.speed {
+        config.feed.speed = speed.clone();
+    }
+    if let Some(seed) = args.seed {
+        config.feed.synthetic.seed = seed;
+    }
+    if let Some(duration) = &args.duration {
+        config.feed.duration = duration.clone();
+    }
+    if let Some(layout) = &args.layout {
+        config.runtime.layout = layout.clone();
+        config.runtime.groups = None;
+    }
+    if let Some(wait) = &args.wait {
+        config.runtime.wait = wait.clone();
+    }
+    let described = format!("{origin} + command line");
+    config.validate(&described).map_err(|e| e.to_string())?;
+    Ok((config, origin))
 }

@@ -1,38 +1,46 @@
-//! `[feed]`: which market source to run and how fast.
+//! `[feed]`: which market source to run, how fast and for how long.
 
-use std::path::PathBuf;
+use std::{path::PathBuf, time::Duration};
 
-use super::{FeedError, MarketSource, Pacing, ReplaySource, SyntheticConfig, SyntheticSession};
-use crate::{config::ConfigIssue, model::InstrumentTable};
+use serde::Deserialize;
 
-/// Where market events come from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
+use super::{MarketSource, Pacing, ReplaySource, SourcePoll, SyntheticConfig, SyntheticSession};
+use crate::{
+    config::ConfigIssue,
+    model::{InstrumentTable, UnixNanos},
+};
+
+/// Where market data comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum SourceKind {
-    /// The synthetic NSE session of `[feed.synthetic]`.
+    /// The deterministic synthetic NSE session (`[feed.synthetic]`).
+    #[default]
     Synthetic,
-    /// A recorded tick file (`feed.replay`).
+    /// A recorded tick file (`feed.replay_file`).
     Replay,
 }
 
-/// Configuration of the feed stage (TOML section `[feed]`).
+/// Configuration of the feed (TOML section `[feed]`).
 ///
 /// ```toml
 /// [feed]
 /// source = "replay"
-/// replay = "var/2026-11-25.ticks"
-/// speed = 10.0        # ten times real time; 0 = as fast as possible
+/// replay_file = "var/2026-11-25.ticks"
+/// speed = "10"        # ten times real time; "max" = as fast as the pipeline goes
+/// duration = "90m"    # market time from the first event
 /// ```
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct FeedConfig {
-    /// The source: `"synthetic"` (default) or `"replay"`.
+    /// `synthetic` or `replay`.
     pub source: SourceKind,
-    /// The tick file to replay when `source = "replay"`.
-    pub replay: Option<PathBuf>,
-    /// Pacing as a multiple of real time; 0 (default) releases events as fast as the
-    /// pipeline takes them.
-    pub speed: f64,
+    /// The recorded tick file when `source = "replay"` (relative to the working directory).
+    pub replay_file: Option<PathBuf>,
+    /// `"max"` (as fast as the pipeline goes) or a number N for N× real time.
+    pub speed: String,
+    /// Market time to play from the first event, e.g. `"90m"`; empty plays everything.
+    pub duration: String,
     /// The synthetic session.
     pub synthetic: SyntheticConfig,
 }
@@ -41,33 +49,53 @@ impl Default for FeedConfig {
     fn default() -> Self {
         FeedConfig {
             source: SourceKind::Synthetic,
-            replay: None,
-            speed: 0.0,
+            replay_file: None,
+            speed: "max".to_owned(),
+            duration: String::new(),
             synthetic: SyntheticConfig::default(),
         }
+    }
+}
+
+/// A source ready to feed the pipeline, with the instruments it speaks of.
+pub struct OpenedSource {
+    /// The instrument table the events' ids index.
+    pub instruments: InstrumentTable,
+    /// The source itself.
+    pub source: Box<dyn MarketSource>,
+    /// Market time the session starts (what `duration` counts from).
+    pub start: UnixNanos,
+    /// One line for people: what is being played.
+    pub description: String,
+}
+
+impl std::fmt::Debug for OpenedSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OpenedSource")
+            .field("description", &self.description)
+            .field("instruments", &self.instruments.len())
+            .finish()
     }
 }
 
 impl FeedConfig {
     /// Pushes one issue per invalid field, keys prefixed with `prefix` (e.g. `feed`).
     pub fn validate(&self, prefix: &str, issues: &mut Vec<ConfigIssue>) {
-        if !(self.speed.is_finite() && (0.0..=1_000_000.0).contains(&self.speed)) {
-            issues.push(ConfigIssue::new(
-                format!("{prefix}.speed"),
-                format!(
-                    "{} is out of range; accepted 0 (as fast as possible) to 1000000 (times real time)",
-                    self.speed
-                ),
-            ));
+        if let Err(e) = self.pacing() {
+            issues.push(ConfigIssue::new(format!("{prefix}.speed"), e));
         }
-        match (&self.source, &self.replay) {
+        if let Err(e) = self.duration() {
+            issues.push(ConfigIssue::new(format!("{prefix}.duration"), e));
+        }
+        match (&self.source, &self.replay_file) {
             (SourceKind::Replay, None) => issues.push(ConfigIssue::new(
-                format!("{prefix}.replay"),
-                "source = \"replay\" needs the path of a tick file",
+                format!("{prefix}.replay_file"),
+                "source = \"replay\" needs the path of a tick file (see `tickpipe record`)",
             )),
-            (_, Some(path)) if path.as_os_str().is_empty() => {
-                issues.push(ConfigIssue::new(format!("{prefix}.replay"), "empty path"))
-            }
+            (_, Some(path)) if path.as_os_str().is_empty() => issues.push(ConfigIssue::new(
+                format!("{prefix}.replay_file"),
+                "empty path",
+            )),
             _ => {}
         }
         if self.source == SourceKind::Synthetic {
@@ -76,35 +104,122 @@ impl FeedConfig {
         }
     }
 
-    /// The pacing the feed stage runs at.
-    pub fn pacing(&self) -> Pacing {
-        if self.speed > 0.0 {
-            Pacing::Speed(self.speed)
-        } else {
-            Pacing::Max
-        }
-    }
-
-    /// Builds the configured source and the instrument table its events refer to.
+    /// The pacing from `speed`.
     ///
     /// # Errors
-    /// The source's [`FeedError`]: an invalid synthetic configuration, an unreadable
-    /// universe, a missing or corrupt tick file.
-    pub fn open(&self) -> Result<(InstrumentTable, Box<dyn MarketSource>), FeedError> {
+    /// A reason when the text is neither `max` nor a positive number.
+    pub fn pacing(&self) -> Result<Pacing, String> {
+        parse_speed(&self.speed)
+    }
+
+    /// `duration` as market time; `None` when empty.
+    ///
+    /// # Errors
+    /// A reason when the text is not a duration such as `90m` or `1h 30m`.
+    pub fn duration(&self) -> Result<Option<Duration>, String> {
+        parse_duration(&self.duration)
+    }
+
+    /// The market time at which the feed stops, from `duration` and the session start.
+    ///
+    /// # Errors
+    /// As [`FeedConfig::duration`].
+    pub fn until(&self, start: UnixNanos) -> Result<Option<UnixNanos>, String> {
+        Ok(self
+            .duration()?
+            .map(|d| start.add_nanos(u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))))
+    }
+
+    /// Opens the synthetic session or the replay file.
+    ///
+    /// # Errors
+    /// A message naming the file and the problem when the universe CSV or the tick file
+    /// cannot be read, or the synthetic configuration is invalid.
+    pub fn open(&self) -> Result<OpenedSource, String> {
         match self.source {
             SourceKind::Synthetic => {
-                let session = SyntheticSession::new(&self.synthetic)?;
-                Ok((session.instruments().clone(), Box::new(session)))
+                let synthetic = &self.synthetic;
+                let session = SyntheticSession::new(synthetic).map_err(|e| e.to_string())?;
+                let instruments = session.instruments().clone();
+                let (start, _) = session.session_bounds();
+                let description = format!(
+                    "synthetic NSE day {} (seed {}; NIFTY 50, the index and {} weekly options expiring {})",
+                    synthetic.date,
+                    synthetic.seed,
+                    session.options().len(),
+                    session.expiry(),
+                );
+                Ok(OpenedSource {
+                    instruments,
+                    source: Box::new(session),
+                    start,
+                    description,
+                })
             }
             SourceKind::Replay => {
-                let path = self.replay.as_deref().ok_or_else(|| {
-                    FeedError::Config("source = \"replay\" needs feed.replay".to_owned())
-                })?;
-                let (table, source) = ReplaySource::open(path)?;
-                Ok((table, Box::new(source)))
+                let path = self
+                    .replay_file
+                    .as_ref()
+                    .ok_or("feed.replay_file is required when feed.source = \"replay\"")?;
+                let (instruments, source) = ReplaySource::open(path).map_err(|e| e.to_string())?;
+                // `duration` counts from the first event: read it through a second handle
+                // so the real source starts at the top.
+                let (_, mut probe) = ReplaySource::open(path).map_err(|e| e.to_string())?;
+                let start = match probe.poll_event().map_err(|e| e.to_string())? {
+                    SourcePoll::Event(event) => event.exchange_ts(),
+                    SourcePoll::Pending | SourcePoll::End => UnixNanos::default(),
+                };
+                let description = format!(
+                    "replay of {} ({} instruments, from {start})",
+                    path.display(),
+                    instruments.len(),
+                );
+                Ok(OpenedSource {
+                    instruments,
+                    source: Box::new(source),
+                    start,
+                    description,
+                })
             }
         }
     }
+}
+
+/// `max` or a positive real-time multiple.
+///
+/// # Errors
+/// A reason naming what is accepted.
+pub fn parse_speed(text: &str) -> Result<Pacing, String> {
+    let text = text.trim();
+    if text.eq_ignore_ascii_case("max") {
+        return Ok(Pacing::Max);
+    }
+    let n: f64 = text
+        .trim_end_matches(['x', 'X'])
+        .parse()
+        .map_err(|_| format!("`{text}` is neither `max` nor a number such as 1 or 50"))?;
+    if n.is_finite() && n > 0.0 {
+        Ok(Pacing::Speed(n))
+    } else {
+        Err(format!("speed must be above zero, got {text}"))
+    }
+}
+
+/// A duration such as `90m`, `1h 30m` or `45s`; empty means none.
+///
+/// # Errors
+/// A reason naming what is accepted.
+pub fn parse_duration(text: &str) -> Result<Option<Duration>, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    let d = humantime::parse_duration(text)
+        .map_err(|e| format!("`{text}` is not a duration such as 90m or 1h 30m ({e})"))?;
+    if d.is_zero() {
+        return Err("duration must be above zero".to_owned());
+    }
+    Ok(Some(d))
 }
 
 #[cfg(test)]
@@ -117,28 +232,36 @@ mod tests {
         let mut issues = Vec::new();
         cfg.validate("feed", &mut issues);
         assert!(issues.is_empty(), "{issues:?}");
-        assert_eq!(cfg.pacing(), Pacing::Max);
-        let (table, _source) = cfg.open().unwrap();
-        assert_eq!(table.len(), 51 + 42);
+        assert_eq!(cfg.pacing(), Ok(Pacing::Max));
+        let opened = cfg.open().unwrap();
+        assert_eq!(opened.instruments.len(), 51 + 42);
     }
 
     #[test]
     fn toml_section_and_its_issues() {
-        let cfg: FeedConfig =
-            toml::from_str("source = \"replay\"\nspeed = -1\n[synthetic]\nstrikes = 99\n").unwrap();
+        let cfg: FeedConfig = toml::from_str(
+            "source = \"replay\"\nspeed = \"-1\"\nduration = \"soon\"\n[synthetic]\nstrikes = 99\n",
+        )
+        .unwrap();
         let mut issues = Vec::new();
         cfg.validate("feed", &mut issues);
         let keys: Vec<&str> = issues.iter().map(|i| i.key.as_str()).collect();
         // The synthetic section is not checked when it is not the source.
-        assert_eq!(keys, ["feed.speed", "feed.replay"]);
+        assert_eq!(keys, ["feed.speed", "feed.duration", "feed.replay_file"]);
         assert!(cfg.open().is_err());
-
-        let cfg: FeedConfig = toml::from_str("speed = 10\n[synthetic]\nstrikes = 99\n").unwrap();
-        assert_eq!(cfg.pacing(), Pacing::Speed(10.0));
-        let mut issues = Vec::new();
-        cfg.validate("feed", &mut issues);
-        assert_eq!(issues[0].key, "feed.synthetic.strikes");
         assert!(toml::from_str::<FeedConfig>("sorce = \"replay\"\n").is_err());
         assert!(toml::from_str::<FeedConfig>("source = \"kite\"\n").is_err());
+    }
+
+    #[test]
+    fn speeds_and_durations() {
+        assert_eq!(parse_speed("max"), Ok(Pacing::Max));
+        assert_eq!(parse_speed("50"), Ok(Pacing::Speed(50.0)));
+        assert_eq!(parse_speed("10x"), Ok(Pacing::Speed(10.0)));
+        assert!(parse_speed("0").is_err());
+        assert!(parse_speed("fast").is_err());
+        assert_eq!(parse_duration("90m"), Ok(Some(Duration::from_secs(5400))));
+        assert_eq!(parse_duration(""), Ok(None));
+        assert!(parse_duration("soon").is_err());
     }
 }

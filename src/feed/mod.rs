@@ -22,7 +22,7 @@ mod stage;
 pub mod synthetic;
 pub mod universe;
 
-pub use config::{FeedConfig, SourceKind};
+pub use config::{parse_duration, parse_speed, FeedConfig, OpenedSource, SourceKind};
 pub use error::FeedError;
 pub use replay::{ReplaySource, TickFileWriter};
 pub use source::{MarketSource, SourcePoll};

@@ -1,0 +1,114 @@
+//! The command line as a user meets it: bad configs and bad files get clear errors.
+
+use std::{path::PathBuf, process::Command};
+
+fn tickpipe() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_tickpipe"))
+}
+
+fn temp_file(name: &str, contents: &[u8]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("tickpipe-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, contents).unwrap();
+    path
+}
+
+#[test]
+fn a_bad_config_names_the_file_the_key_and_the_reason() {
+    let path = temp_file(
+        "bad.toml",
+        b"[risk]\nmax_exposure_pct = 900\n\n[feed]\nspeed = \"warp\"\n",
+    );
+    let out = tickpipe()
+        .args(["run", "--quiet", "--config"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("bad.toml"), "{err}");
+    assert!(err.contains("risk.max_exposure_pct"), "{err}");
+    assert!(err.contains("feed.speed"), "{err}");
+}
+
+#[test]
+fn an_unknown_key_is_an_error() {
+    let path = temp_file("unknown.toml", b"[risk]\ncapitol = 100\n");
+    let out = tickpipe()
+        .args(["run", "--quiet", "--config"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("unknown.toml") && err.contains("capitol"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_missing_core_is_an_error_at_start() {
+    let path = temp_file(
+        "cores.toml",
+        b"[runtime]\nlayout = \"two_groups\"\ncores = [0, 4096]\n",
+    );
+    let out = tickpipe()
+        .args(["run", "--quiet", "--config"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("core 4096 is not available"), "{err}");
+}
+
+#[test]
+fn a_short_run_prints_the_summary() {
+    let out = tickpipe()
+        .args(["run", "--quiet", "--duration", "45m", "--seed", "5"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for needle in [
+        "ticks",
+        "signals",
+        "fills",
+        "P&L",
+        "tick→intent",
+        "full-ring stalls",
+    ] {
+        assert!(stdout.contains(needle), "summary lacks {needle}:\n{stdout}");
+    }
+}
+
+#[test]
+fn ctrl_c_stops_the_feed_drains_and_reports() {
+    // Real-time pacing: the session would take hours; SIGINT must end it cleanly.
+    let child = tickpipe()
+        .args(["run", "--quiet", "--speed", "1"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("run summary"), "{stdout}");
+}

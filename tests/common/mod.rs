@@ -1,0 +1,56 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::sync::{atomic::AtomicBool, Arc};
+
+use tickpipe::{
+    config::EngineConfig,
+    risk::FillRecord,
+    runtime::{Pipeline, RunReport},
+};
+
+/// The embedded default configuration with a seed, unpinned (tests must not depend on
+/// which cores the machine has) and without a status line.
+pub fn config(seed: u64, duration: &str) -> EngineConfig {
+    let mut config = EngineConfig::embedded_default();
+    config.feed.synthetic.seed = seed;
+    config.feed.duration = duration.to_owned();
+    config.runtime.cores = Vec::new();
+    config.runtime.status_interval_ms = 0;
+    config
+}
+
+/// Builds the pipeline for `config`.
+pub fn pipeline(config: &EngineConfig) -> (Pipeline, tickpipe::model::InstrumentTable) {
+    let opened = config.feed.open().expect("source opens");
+    let until = config.feed.until(opened.start).unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let pipeline = Pipeline::build(config, &opened.instruments, opened.source, until, stop)
+        .expect("pipeline builds");
+    (pipeline, opened.instruments)
+}
+
+/// Runs `config` in its configured thread layout.
+pub fn run_threaded(config: &EngineConfig) -> RunReport {
+    let layout = config.layout().expect("layout");
+    let (pipeline, _) = pipeline(config);
+    pipeline
+        .run(&layout, std::time::Duration::ZERO, |_| {})
+        .expect("run completes")
+}
+
+/// Runs `config` with every stage on the calling thread.
+pub fn run_inline(config: &EngineConfig) -> RunReport {
+    let (pipeline, _) = pipeline(config);
+    pipeline.run_inline()
+}
+
+/// The fills a run booked.
+pub fn fills(report: &RunReport) -> Vec<FillRecord> {
+    report
+        .stage("risk")
+        .and_then(|s| s.trading.as_ref())
+        .expect("risk reports its book")
+        .fills
+        .clone()
+}

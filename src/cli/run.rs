@@ -40,7 +40,13 @@ pub(super) fn run(args: &RunArgs) -> Result<(), String> {
         );
     }
     if let Some((stage, error)) = report.error() {
-        return Err(format!("the {stage} stage stopped early: {error}"));
+        let file = match (&config.feed.source, &config.feed.replay_file) {
+            (crate::feed::SourceKind::Replay, Some(path)) if stage == "feed" => {
+                format!(" reading {}", path.display())
+            }
+            _ => String::new(),
+        };
+        return Err(format!("the {stage} stage stopped early{file}: {error}"));
     }
     Ok(())
 }

@@ -15,11 +15,22 @@ fn temp_path(name: &str) -> PathBuf {
 
 fn record(path: &PathBuf, seed: u64, duration: &str) {
     let out = Command::new(env!("CARGO_BIN_EXE_tickpipe"))
-        .args(["record", "--seed", &seed.to_string(), "--duration", duration, "--out"])
+        .args([
+            "record",
+            "--seed",
+            &seed.to_string(),
+            "--duration",
+            duration,
+            "--out",
+        ])
         .arg(path)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]

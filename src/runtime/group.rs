@@ -107,19 +107,23 @@ impl Group {
         let mut reports = Vec::with_capacity(self.stages.len());
         let mut busy_rounds = 0u64;
         while !self.stages.is_empty() {
-            if self.round(&mut reports) > 0 {
+            let mut worked = self.round(&mut reports) > 0;
+            if !worked {
+                let stages = &mut self.stages;
+                self.wait.wait(&mut || {
+                    // A parking strategy's last look before sleeping. Work done here is
+                    // real work; a stage that finishes here says Done again on the next
+                    // round, where it is collected.
+                    worked = stages.iter_mut().any(|s| s.poll() != Poll::Idle);
+                    worked
+                });
+            }
+            if worked {
                 busy_rounds += 1;
                 self.wait.reset();
                 for w in &self.downstream {
                     w.wake();
                 }
-            } else {
-                let stages = &mut self.stages;
-                self.wait.wait(&mut || {
-                    // A recheck only asks whether there is work; a stage that finishes
-                    // here says Done again on the next round, where it is collected.
-                    stages.iter_mut().any(|s| s.poll() != Poll::Idle)
-                });
             }
         }
         let cpu = match (cpu_start, thread_cpu_time()) {

@@ -104,6 +104,36 @@ pub struct Instrument {
     pub sector: SectorId,
 }
 
+impl Instrument {
+    /// An NSE cash-market share: lot 1, tick 0.05, no freeze limit. The id is set when
+    /// the instrument is pushed into an [`InstrumentTable`].
+    ///
+    /// # Examples
+    /// ```
+    /// use tickpipe::model::{Instrument, InstrumentTable, Price, SectorId};
+    /// let mut table = InstrumentTable::new();
+    /// let id = table.push(Instrument::nse_equity("SBIN", SectorId(0))).unwrap();
+    /// assert_eq!(table.get(id).tick_size, Price::from_paise(5));
+    /// ```
+    pub fn nse_equity(symbol: &str, sector: SectorId) -> Instrument {
+        Instrument {
+            id: InstrumentId(0),
+            symbol: symbol.to_owned(),
+            exchange: Exchange::Nse,
+            segment: Segment::Cash,
+            kind: InstrumentKind::Equity,
+            underlying: None,
+            expiry: None,
+            strike: None,
+            option_type: None,
+            lot_size: 1,
+            tick_size: Price::from_paise(5),
+            freeze_qty: 0,
+            sector,
+        }
+    }
+}
+
 /// All instruments of a run, numbered densely from zero.
 ///
 /// Built once before the pipeline starts; stages keep `Vec`s indexed by

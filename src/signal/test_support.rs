@@ -5,8 +5,8 @@
 #![allow(clippy::inconsistent_digit_grouping)]
 
 use crate::model::{
-    Exchange, Instrument, InstrumentId, InstrumentKind, InstrumentTable, OptionType, Price,
-    SectorId, Segment, Stamp, Tick, TickKind, UnixNanos,
+    Instrument, InstrumentId, InstrumentKind, InstrumentTable, OptionType, Price, SectorId,
+    Segment, Stamp, Tick, TickKind, UnixNanos,
 };
 
 pub(crate) const NANOS_PER_SEC: u64 = 1_000_000_000;
@@ -19,21 +19,7 @@ pub(crate) const OPEN: u64 = 1_764_042_300 * NANOS_PER_SEC;
 pub(crate) fn table() -> InstrumentTable {
     let mut t = InstrumentTable::new();
     let sector = t.sector("BANKS");
-    let equity = |symbol: &str| Instrument {
-        id: InstrumentId(0),
-        symbol: symbol.into(),
-        exchange: Exchange::Nse,
-        segment: Segment::Cash,
-        kind: InstrumentKind::Equity,
-        underlying: None,
-        expiry: None,
-        strike: None,
-        option_type: None,
-        lot_size: 1,
-        tick_size: Price::from_paise(5),
-        freeze_qty: 0,
-        sector,
-    };
+    let equity = |symbol: &str| Instrument::nse_equity(symbol, sector);
     t.push(equity("SBIN")).unwrap();
     t.push(equity("INFY")).unwrap();
     let index = t

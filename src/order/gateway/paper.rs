@@ -31,10 +31,7 @@ struct Touch {
 /// ```
 /// use tickpipe::{model::*, order::{Gateway, PaperGateway}};
 /// # let mut table = InstrumentTable::new();
-/// # let id = table.push(Instrument { id: InstrumentId(0), symbol: "SBIN".into(),
-/// #     exchange: Exchange::Nse, segment: Segment::Cash, kind: InstrumentKind::Equity,
-/// #     underlying: None, expiry: None, strike: None, option_type: None, lot_size: 1,
-/// #     tick_size: Price::from_paise(5), freeze_qty: 0, sector: SectorId(0) }).unwrap();
+/// # let id = table.push(Instrument::nse_equity("SBIN", SectorId(0))).unwrap();
 /// let mut paper = PaperGateway::new(&table);
 /// paper.on_quote(&Tick { exchange_ts: UnixNanos(1), ingress: Stamp(0),
 ///     last: Price::from_paise(80_000), bid: Price::from_paise(79_995),
@@ -155,29 +152,13 @@ impl Gateway for PaperGateway {
 mod tests {
     use super::*;
     use crate::model::{
-        Exchange, Instrument, InstrumentId, InstrumentKind, IntentId, IntentReason, SectorId,
-        Segment, Stamp, StrategyId, TickKind,
+        Instrument, InstrumentId, IntentId, IntentReason, SectorId, Stamp, StrategyId, TickKind,
     };
 
     fn table() -> InstrumentTable {
         let mut t = InstrumentTable::new();
         for symbol in ["INFY", "TCS"] {
-            t.push(Instrument {
-                id: InstrumentId(0),
-                symbol: symbol.into(),
-                exchange: Exchange::Nse,
-                segment: Segment::Cash,
-                kind: InstrumentKind::Equity,
-                underlying: None,
-                expiry: None,
-                strike: None,
-                option_type: None,
-                lot_size: 1,
-                tick_size: Price::from_paise(5),
-                freeze_qty: 0,
-                sector: SectorId(0),
-            })
-            .unwrap();
+            t.push(Instrument::nse_equity(symbol, SectorId(0))).unwrap();
         }
         t
     }

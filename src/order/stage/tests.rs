@@ -4,28 +4,14 @@ use tickpipe_ringbuf::{channel, Producer};
 
 use super::*;
 use crate::model::{
-    Exchange, Instrument, InstrumentId, InstrumentKind, IntentId, IntentReason, SectorId, Segment,
-    Side, StrategyId, Tick, TickKind, UnixNanos,
+    Instrument, InstrumentId, IntentId, IntentReason, SectorId, Side, StrategyId, Tick, TickKind,
+    UnixNanos,
 };
 
 fn table() -> InstrumentTable {
     let mut t = InstrumentTable::new();
-    t.push(Instrument {
-        id: InstrumentId(0),
-        symbol: "HDFCBANK".into(),
-        exchange: Exchange::Nse,
-        segment: Segment::Cash,
-        kind: InstrumentKind::Equity,
-        underlying: None,
-        expiry: None,
-        strike: None,
-        option_type: None,
-        lot_size: 1,
-        tick_size: Price::from_paise(5),
-        freeze_qty: 0,
-        sector: SectorId(0),
-    })
-    .unwrap();
+    t.push(Instrument::nse_equity("HDFCBANK", SectorId(0)))
+        .unwrap();
     t
 }
 

@@ -10,7 +10,7 @@ mod message;
 mod queues;
 mod throughput;
 
-use std::{error::Error, fmt::Write as _, fs, path::PathBuf, time::Duration};
+use std::{error::Error, fmt::Write as _, fs, path::PathBuf};
 
 use clap::Args;
 use hdrhistogram::Histogram;
@@ -56,8 +56,8 @@ pub struct RingArgs {
 /// The queues compared, in table order.
 const QUEUES: [&str; 3] = ["tickpipe-ringbuf", "rtrb", "crossbeam ArrayQueue"];
 
-/// One throughput run: mode, messages, capacity, cores → time.
-type ThroughputFn = fn(Mode, u64, usize, Option<CorePair>) -> Duration;
+/// One throughput run: mode, messages, capacity, cores → outcome.
+type ThroughputFn = fn(Mode, u64, usize, Option<CorePair>) -> throughput::Outcome;
 
 /// One latency run: round trips, capacity, cores, clock → histogram.
 type LatencyFn = fn(u64, usize, Option<CorePair>, &Clock) -> Histogram<u64>;
@@ -70,6 +70,9 @@ struct ThroughputRow {
     runs: [Option<ThroughputFn>; 3],
     /// Million messages per second, one per rep, per queue.
     results: [Vec<f64>; 3],
+    /// Producer full polls and consumer empty polls per 1000 messages, one per rep, per
+    /// queue.
+    polls: [Vec<(f64, f64)>; 3],
 }
 
 fn row_for<M: Message>(mode: Mode) -> ThroughputRow {
@@ -89,6 +92,7 @@ fn row_for<M: Message>(mode: Mode) -> ThroughputRow {
             ),
         ],
         results: Default::default(),
+        polls: Default::default(),
     }
 }
 
@@ -175,8 +179,10 @@ pub fn run(args: &RingArgs) -> Result<(), Box<dyn Error>> {
         for row in &mut rows {
             for (q, f) in row.runs.iter().enumerate() {
                 if let Some(f) = f {
-                    let secs = f(row.mode, args.messages, args.capacity, cores).as_secs_f64();
-                    row.results[q].push(args.messages as f64 / secs / 1e6);
+                    let outcome = f(row.mode, args.messages, args.capacity, cores);
+                    let per_k = |polls: u64| polls as f64 * 1000.0 / args.messages as f64;
+                    row.results[q].push(args.messages as f64 / outcome.elapsed.as_secs_f64() / 1e6);
+                    row.polls[q].push((per_k(outcome.full_polls), per_k(outcome.empty_polls)));
                 }
             }
         }
@@ -281,6 +287,31 @@ fn render(
             cells[2].clone(),
             format!("{ratio:.2}×"),
         ]);
+    }
+    out.push_str(&table.render());
+
+    let _ = writeln!(
+        out,
+        "\nWhere each run spent its waiting: polls that found the queue full (producer) / \
+         empty (consumer) per 1000 messages, median of reps. Many empty polls mean the \
+         consumer ran right behind the producer, sharing the cache lines it was writing; \
+         many full polls mean the queue stayed full and the consumer set the pace.\n"
+    );
+    let mut table =
+        Table::new(&["message", "mode", QUEUES[0], QUEUES[1], QUEUES[2]]).align(1, Align::Left);
+    for row in rows {
+        let mut cells = vec![row.size.to_owned(), mode_label(row.mode)];
+        for (polls, run) in row.polls.iter().zip(&row.runs) {
+            cells.push(match run {
+                Some(_) => {
+                    let full = median(&polls.iter().map(|p| p.0).collect::<Vec<_>>());
+                    let empty = median(&polls.iter().map(|p| p.1).collect::<Vec<_>>());
+                    format!("{full:.0} / {empty:.0}")
+                }
+                None => "—".to_owned(),
+            });
+        }
+        table.row(cells);
     }
     out.push_str(&table.render());
 

@@ -196,6 +196,23 @@ impl<T> Buffer<T> {
         }
     }
 
+    /// Hints the CPU to start fetching the cache line of the slot at `position`.
+    ///
+    /// Not a memory access (it cannot fault and is not a read in the memory model), so it
+    /// may target a slot the producer is writing.
+    #[inline(always)]
+    pub(crate) fn prefetch(&self, position: usize) {
+        #[cfg(all(target_arch = "x86_64", not(loom)))]
+        {
+            use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+            // SAFETY: `_mm_prefetch` needs SSE, which every x86_64 CPU has; a prefetch never
+            // faults and does not read or write memory as far as the program can observe.
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(self.slot(position).cast::<i8>()) };
+        }
+        #[cfg(not(all(target_arch = "x86_64", not(loom))))]
+        let _ = position;
+    }
+
     /// Records a read of a run for the loom model (a no-op in normal builds).
     #[inline(always)]
     pub(crate) fn track_read(&self, position: usize, len: usize) {
@@ -269,5 +286,60 @@ impl<T> fmt::Debug for Buffer<T> {
         f.debug_struct("Buffer")
             .field("capacity", &self.capacity())
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_slot_array_is_aligned_to_a_line_pair() {
+        let b = Buffer::<u8>::new(4);
+        assert_eq!(b.base() as usize % SLOT_ARRAY_ALIGN, 0);
+        let b = Buffer::<[u64; 8]>::new(1024);
+        assert_eq!(b.base() as usize % SLOT_ARRAY_ALIGN, 0);
+    }
+
+    #[test]
+    fn zero_sized_slots_allocate_nothing() {
+        assert_eq!(Buffer::<()>::layout(1 << 40).map(|l| l.size()), Some(0));
+        let b = Buffer::<()>::new(8);
+        assert_eq!(b.capacity(), 8);
+    }
+
+    #[test]
+    fn layouts_past_isize_max_are_refused() {
+        assert!(Buffer::<u64>::layout(1 << 61).is_none());
+        assert!(Buffer::<u64>::layout(1 << 59).is_some());
+        assert!(Buffer::<u8>::layout(usize::MAX).is_none());
+    }
+
+    #[test]
+    fn spans_split_where_the_array_wraps() {
+        let b = Buffer::<u32>::new(8);
+        let whole = b.span(0, 8);
+        assert_eq!((whole.first_len, whole.second_len), (8, 0));
+        // Position 14 is index 6: two slots to the end, then three from the start.
+        let wrapped = b.span(14, 5);
+        assert_eq!((wrapped.first_len, wrapped.second_len), (2, 3));
+        assert_eq!(wrapped.first, b.base().wrapping_add(6));
+        assert_eq!(wrapped.second, b.base());
+        assert_eq!(b.span(usize::MAX, 2).first, b.base().wrapping_add(7));
+        assert_eq!(b.span(3, 0).len(), 0);
+    }
+
+    #[test]
+    fn copies_round_trip_across_the_wrap() {
+        let b = Buffer::<u32>::new(4);
+        // SAFETY: single-threaded test; slots 3, 4, 5 (indices 3, 0, 1) are written before
+        // they are read, and `u32` needs no drop.
+        unsafe {
+            b.copy_in(3, &[7, 8, 9]);
+            let mut out = [0; 3];
+            b.copy_out(3, &mut out);
+            assert_eq!(out, [7, 8, 9]);
+            assert_eq!(b.read(4), 8);
+        }
     }
 }

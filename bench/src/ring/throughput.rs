@@ -22,8 +22,19 @@ pub enum Mode {
     Batch(usize),
 }
 
-/// Moves `messages` messages through `Q` and returns the time from the start signal to the
-/// consumer receiving the last one.
+/// What one run measured.
+#[derive(Debug, Clone, Copy)]
+pub struct Outcome {
+    /// From the start signal to the consumer receiving the last message.
+    pub elapsed: Duration,
+    /// Producer attempts that found the queue full.
+    pub full_polls: u64,
+    /// Consumer attempts that found the queue empty.
+    pub empty_polls: u64,
+}
+
+/// Moves `messages` messages through `Q` and reports the time and how often each side found
+/// the queue full or empty (which tells whether the run was producer- or consumer-bound).
 ///
 /// # Panics
 /// If a message arrives out of order or torn (the queue is broken), or a thread panics.
@@ -32,7 +43,7 @@ pub fn run<Q: Queue<M>, M: Message>(
     messages: u64,
     capacity: usize,
     cores: Option<CorePair>,
-) -> Duration {
+) -> Outcome {
     let (tx, rx) = Q::make(capacity);
     let start = Arc::new(Barrier::new(2));
     let producer_start = Arc::clone(&start);
@@ -43,12 +54,14 @@ pub fn run<Q: Queue<M>, M: Message>(
         let tx = &mut *padded_tx;
         producer_start.wait();
         let mut next = 0u64;
+        let mut full_polls = 0u64;
         match mode {
             Mode::Single => {
                 while next < messages {
                     if Q::push(tx, M::new(next)) {
                         next += 1;
                     } else {
+                        full_polls += 1;
                         hint::spin_loop();
                     }
                 }
@@ -58,6 +71,7 @@ pub fn run<Q: Queue<M>, M: Message>(
                     let want = (messages - next).min(batch as u64) as usize;
                     let pushed = Q::push_batch(tx, next, want);
                     if pushed == 0 {
+                        full_polls += 1;
                         hint::spin_loop();
                     }
                     next += pushed as u64;
@@ -65,7 +79,7 @@ pub fn run<Q: Queue<M>, M: Message>(
             }
         }
         // Keep the producer end alive until the consumer is done, as a stage would.
-        padded_tx
+        (padded_tx, full_polls)
     });
     let consumer = thread::spawn(move || {
         pin_current(cores.map(|c| c.second));
@@ -74,6 +88,7 @@ pub fn run<Q: Queue<M>, M: Message>(
         start.wait();
         let began = Instant::now();
         let mut expected = 0u64;
+        let mut empty_polls = 0u64;
         match mode {
             Mode::Single => {
                 while expected < messages {
@@ -82,7 +97,10 @@ pub fn run<Q: Queue<M>, M: Message>(
                             assert!(m.is(expected), "message {expected} lost or torn");
                             expected += 1;
                         }
-                        None => hint::spin_loop(),
+                        None => {
+                            empty_polls += 1;
+                            hint::spin_loop();
+                        }
                     }
                 }
             }
@@ -93,14 +111,20 @@ pub fn run<Q: Queue<M>, M: Message>(
                         expected += 1;
                     });
                     if got == 0 {
+                        empty_polls += 1;
                         hint::spin_loop();
                     }
                 }
             }
         }
-        began.elapsed()
+        (began.elapsed(), empty_polls)
     });
-    let elapsed = consumer.join().expect("consumer thread panicked");
-    drop(producer.join().expect("producer thread panicked"));
-    elapsed
+    let (elapsed, empty_polls) = consumer.join().expect("consumer thread panicked");
+    let (tx, full_polls) = producer.join().expect("producer thread panicked");
+    drop(tx);
+    Outcome {
+        elapsed,
+        full_polls,
+        empty_polls,
+    }
 }

@@ -45,6 +45,11 @@ pub struct RingArgs {
     /// Messages per chunk in the batched rows.
     #[arg(long, default_value_t = 64)]
     batch: usize,
+    /// Dummy work steps (dependent multiply-adds) the throughput consumer does per message;
+    /// 0 measures the bare queue. A diagnostic: it shows how throughput depends on which
+    /// side of the queue is faster.
+    #[arg(long, default_value_t = 0)]
+    consumer_work: u32,
     /// Do not pin the two threads to cores 0 and 1.
     #[arg(long)]
     no_pin: bool,
@@ -57,7 +62,7 @@ pub struct RingArgs {
 const QUEUES: [&str; 3] = ["tickpipe-ringbuf", "rtrb", "crossbeam ArrayQueue"];
 
 /// One throughput run: mode, messages, capacity, cores → outcome.
-type ThroughputFn = fn(Mode, u64, usize, Option<CorePair>) -> throughput::Outcome;
+type ThroughputFn = fn(&throughput::Setup) -> throughput::Outcome;
 
 /// One latency run: round trips, capacity, cores, clock → histogram.
 type LatencyFn = fn(u64, usize, Option<CorePair>, &Clock) -> Histogram<u64>;
@@ -168,10 +173,20 @@ pub fn run(args: &RingArgs) -> Result<(), Box<dyn Error>> {
         },
     ];
 
+    let setup = |mode| throughput::Setup {
+        mode,
+        messages: args.messages,
+        capacity: args.capacity,
+        cores,
+        consumer_work: args.consumer_work,
+    };
     eprintln!("ring: warming up");
     for row in &rows {
         for f in row.runs.iter().flatten() {
-            f(row.mode, (args.messages / 10).max(1), args.capacity, cores);
+            f(&throughput::Setup {
+                messages: (args.messages / 10).max(1),
+                ..setup(row.mode)
+            });
         }
     }
     for rep in 1..=args.reps {
@@ -179,7 +194,7 @@ pub fn run(args: &RingArgs) -> Result<(), Box<dyn Error>> {
         for row in &mut rows {
             for (q, f) in row.runs.iter().enumerate() {
                 if let Some(f) = f {
-                    let outcome = f(row.mode, args.messages, args.capacity, cores);
+                    let outcome = f(&setup(row.mode));
                     let per_k = |polls: u64| polls as f64 * 1000.0 / args.messages as f64;
                     row.results[q].push(args.messages as f64 / outcome.elapsed.as_secs_f64() / 1e6);
                     row.polls[q].push((per_k(outcome.full_polls), per_k(outcome.empty_polls)));
@@ -238,11 +253,15 @@ fn render(
     out.push_str(&provenance.to_markdown());
     let _ = writeln!(
         out,
-        "- Settings: {} slots per queue; {} messages per throughput run; {} measured round \
+        "- Settings: {} slots per queue; {} messages per throughput run{}; {} measured round \
          trips per latency run; {} repetitions, interleaved across queues, median reported; \
          threads {}; release profile (fat LTO, one codegen unit).\n",
         args.capacity,
         args.messages,
+        match args.consumer_work {
+            0 => String::new(),
+            n => format!(" with {n} dummy work steps per message in the consumer"),
+        },
         args.round_trips,
         args.reps,
         CorePair::describe(cores),

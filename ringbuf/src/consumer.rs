@@ -4,7 +4,7 @@ use std::{cell::Cell, fmt, marker::PhantomData};
 
 use crate::{chunk::ReadChunk, primitive::Arc, shared::Shared, ChunkError, PopError};
 
-/// The reading end of a ring, made by [`channel`](crate::channel).
+/// The reading end of a ring, made by [`channel`](crate::channel()).
 ///
 /// `Send` (when `T` is) but not `Sync`: it moves to the consuming thread and stays there.
 /// Every method is wait-free: it returns at once, without spinning or blocking.
@@ -97,6 +97,27 @@ impl<T> Consumer<T> {
         );
         self.head = self.head.wrapping_add(n);
         self.shared.head.publish(self.head);
+    }
+
+    /// Moves this end's head past `n` ready items without publishing it (see
+    /// `ReadChunk::into_iter`).
+    #[inline]
+    pub(crate) fn skip_unpublished(&mut self, n: usize) {
+        debug_assert!(n <= self.cached_ready(), "skip {n} past the ready items");
+        self.head = self.head.wrapping_add(n);
+    }
+
+    /// Sets this end's head to `position` (at most as far as a preceding
+    /// `skip_unpublished`) and publishes it.
+    #[inline]
+    pub(crate) fn publish_head_at(&mut self, position: usize) {
+        debug_assert!(
+            self.head.wrapping_sub(position) <= self.capacity(),
+            "head {position} is past the local head {}",
+            self.head
+        );
+        self.head = position;
+        self.shared.head.publish(position);
     }
 
     /// The next position to read.
@@ -292,6 +313,10 @@ impl<T: Copy> Consumer<T> {
 
 impl<T> Drop for Consumer<T> {
     fn drop(&mut self) {
+        // The local head can be ahead of the published one when a chunk iterator was
+        // forgotten; publish it so the ring's teardown does not drop the items that iterator
+        // moved out.
+        self.shared.head.publish(self.head);
         self.shared.hangup.hang_up();
     }
 }

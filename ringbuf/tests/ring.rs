@@ -121,6 +121,30 @@ fn every_item_is_dropped_exactly_once() {
 }
 
 #[test]
+fn a_forgotten_chunk_iterator_leaks_instead_of_dropping_twice() {
+    let drops = Arc::new(AtomicUsize::new(0));
+    let (mut tx, mut rx) = channel::<Counted>(4);
+    for _ in 0..4 {
+        tx.try_push(Counted(Arc::clone(&drops))).unwrap();
+    }
+    let mut iter = rx.read_chunk(3).unwrap().into_iter();
+    drop(iter.next());
+    std::mem::forget(iter);
+    assert_eq!(drops.load(Ordering::Relaxed), 1);
+    // The two untaken items of the chunk are leaked; the fourth is still readable.
+    drop(rx.try_pop().unwrap());
+    assert!(rx.try_pop().is_err());
+    assert_eq!(drops.load(Ordering::Relaxed), 2);
+    // Every slot is free again (the leaked items' slots are reused without a drop).
+    assert_eq!(tx.slots(), 4);
+    for _ in 0..4 {
+        tx.try_push(Counted(Arc::clone(&drops))).unwrap();
+    }
+    drop((tx, rx));
+    assert_eq!(drops.load(Ordering::Relaxed), 6);
+}
+
+#[test]
 fn unread_items_are_dropped_after_wrapping() {
     let drops = Arc::new(AtomicUsize::new(0));
     let (mut tx, mut rx) = channel::<Counted>(4);
@@ -307,4 +331,33 @@ fn a_consumer_that_sees_the_producer_gone_can_drain_everything() {
         assert_eq!(rx.pop_into(&mut out), 50);
         producer.join().unwrap();
     }
+}
+
+/// Panics in its drop when its flag says so.
+struct PanicsOnDrop(bool, Arc<AtomicUsize>);
+
+impl Drop for PanicsOnDrop {
+    fn drop(&mut self) {
+        self.1.fetch_add(1, Ordering::Relaxed);
+        if self.0 {
+            panic!("drop panicked");
+        }
+    }
+}
+
+#[test]
+fn a_panicking_drop_in_a_commit_never_causes_a_second_drop() {
+    let drops = Arc::new(AtomicUsize::new(0));
+    let (mut tx, mut rx) = channel::<PanicsOnDrop>(4);
+    for fails in [false, true, false] {
+        assert!(tx.try_push(PanicsOnDrop(fails, Arc::clone(&drops))).is_ok());
+    }
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        rx.read_chunk(3).unwrap().commit_all();
+    }));
+    assert!(result.is_err());
+    let after_panic = drops.load(Ordering::Relaxed);
+    drop((tx, rx));
+    // However far the commit got, tearing the ring down drops nothing it already dropped.
+    assert_eq!(drops.load(Ordering::Relaxed), after_panic);
 }

@@ -22,6 +22,32 @@ pub enum Mode {
     Batch(usize),
 }
 
+/// What one run does.
+#[derive(Debug, Clone, Copy)]
+pub struct Setup {
+    /// One at a time or batched.
+    pub mode: Mode,
+    /// Messages to move.
+    pub messages: u64,
+    /// Slots in the queue.
+    pub capacity: usize,
+    /// Where the two threads run.
+    pub cores: Option<CorePair>,
+    /// Dummy work steps the consumer does per message (0: none), to see how the result
+    /// depends on which side is faster.
+    pub consumer_work: u32,
+}
+
+/// Stands for a stage's work on one message: `steps` dependent operations the optimiser
+/// cannot remove.
+#[inline(always)]
+fn work(steps: u32, seed: u64) {
+    let mut x = seed;
+    for _ in 0..steps {
+        x = hint::black_box(x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1));
+    }
+}
+
 /// What one run measured.
 #[derive(Debug, Clone, Copy)]
 pub struct Outcome {
@@ -38,12 +64,14 @@ pub struct Outcome {
 ///
 /// # Panics
 /// If a message arrives out of order or torn (the queue is broken), or a thread panics.
-pub fn run<Q: Queue<M>, M: Message>(
-    mode: Mode,
-    messages: u64,
-    capacity: usize,
-    cores: Option<CorePair>,
-) -> Outcome {
+pub fn run<Q: Queue<M>, M: Message>(setup: &Setup) -> Outcome {
+    let Setup {
+        mode,
+        messages,
+        capacity,
+        cores,
+        consumer_work,
+    } = *setup;
     let (tx, rx) = Q::make(capacity);
     let start = Arc::new(Barrier::new(2));
     let producer_start = Arc::clone(&start);
@@ -95,6 +123,7 @@ pub fn run<Q: Queue<M>, M: Message>(
                     match Q::pop(rx) {
                         Some(m) => {
                             assert!(m.is(expected), "message {expected} lost or torn");
+                            work(consumer_work, expected);
                             expected += 1;
                         }
                         None => {
@@ -108,6 +137,7 @@ pub fn run<Q: Queue<M>, M: Message>(
                 while expected < messages {
                     let got = Q::pop_batch(rx, batch, &mut |m: &M| {
                         assert!(m.is(expected), "message {expected} lost or torn");
+                        work(consumer_work, expected);
                         expected += 1;
                     });
                     if got == 0 {

@@ -31,13 +31,13 @@ use crate::{
 #[derive(Debug, Args)]
 pub struct RingArgs {
     /// Repetitions of every measurement; the report gives the median.
-    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, default_value_t = 7, value_parser = clap::value_parser!(u32).range(1..))]
     reps: u32,
     /// Messages per throughput run.
-    #[arg(long, default_value_t = 10_000_000)]
+    #[arg(long, default_value_t = 20_000_000)]
     messages: u64,
     /// Measured round trips per latency run (after a fixed warm-up).
-    #[arg(long, default_value_t = 200_000)]
+    #[arg(long, default_value_t = 500_000)]
     round_trips: u64,
     /// Slots per queue (a power of two).
     #[arg(long, default_value_t = 4096)]

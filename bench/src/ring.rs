@@ -296,7 +296,7 @@ fn render(
             .collect();
         let ratio = median(&row.results[0]) / median(&row.results[1]);
         if ratio < 1.0 {
-            slower_rows.push(format!("{} {}", row.size, mode_label(row.mode)));
+            slower_rows.push(format!("{} {} ({ratio:.3}×)", row.size, mode_label(row.mode)));
         }
         table.row(vec![
             row.size.to_owned(),
@@ -384,7 +384,7 @@ fn render(
     };
     let _ = writeln!(
         out,
-        "- Ping-pong p50 within 10% of the raw atomic floor: **{verdict}** ({:+.0}%).",
+        "- Ping-pong p50 within 10% of the raw atomic floor: **{verdict}** ({:+.1}%).",
         (ours_vs_floor - 1.0) * 100.0
     );
     let _ = writeln!(

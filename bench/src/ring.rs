@@ -296,7 +296,11 @@ fn render(
             .collect();
         let ratio = median(&row.results[0]) / median(&row.results[1]);
         if ratio < 1.0 {
-            slower_rows.push(format!("{} {} ({ratio:.3}×)", row.size, mode_label(row.mode)));
+            slower_rows.push(format!(
+                "{} {} ({ratio:.3}×)",
+                row.size,
+                mode_label(row.mode)
+            ));
         }
         table.row(vec![
             row.size.to_owned(),
@@ -348,7 +352,15 @@ fn render(
             .map(|r| r[0])
             .collect::<Vec<_>>(),
     );
-    let mut table = Table::new(&["queue", "p50", "p99", "p99.9", "max", "p50 / floor"]);
+    let mut table = Table::new(&[
+        "queue",
+        "p50",
+        "p99",
+        "p99.9",
+        "max",
+        "p50 / floor",
+        "p50 of each rep",
+    ]);
     let mut ours_vs_floor = f64::NAN;
     for row in latencies {
         let col = |i: usize| median(&row.results.iter().map(|r| r[i]).collect::<Vec<_>>());
@@ -363,6 +375,11 @@ fn render(
             format!("{:.0}", col(2)),
             format!("{:.0}", col(3)),
             format!("{ratio:.2}×"),
+            row.results
+                .iter()
+                .map(|r| format!("{:.0}", r[0]))
+                .collect::<Vec<_>>()
+                .join(" "),
         ]);
     }
     out.push_str(&table.render());

@@ -24,7 +24,8 @@ pub struct Provenance {
 /// The hardware and OS a benchmark ran on.
 #[derive(Debug, Clone)]
 pub struct Machine {
-    /// CPU model name from `/proc/cpuinfo`.
+    /// CPU model name from `/proc/cpuinfo`, with its family/model/stepping numbers (which
+    /// still identify the part when a hypervisor reports a generic name).
     pub cpu_model: String,
     /// Logical cores available to this process.
     pub logical_cores: usize,
@@ -86,7 +87,11 @@ impl Machine {
                 (key.trim() == name).then(|| value.trim().to_owned())
             })
         };
-        let cpu_model = field("model name").unwrap_or_else(|| "unknown CPU".to_owned());
+        let name = field("model name").unwrap_or_else(|| "unknown CPU".to_owned());
+        let cpu_model = match (field("cpu family"), field("model"), field("stepping")) {
+            (Some(f), Some(m), Some(s)) => format!("{name} (family {f}, model {m}, stepping {s})"),
+            _ => name,
+        };
         let virtualised = field("flags").is_some_and(|f| f.split(' ').any(|x| x == "hypervisor"));
         Machine {
             cpu_model,

@@ -113,7 +113,7 @@ impl<T> Buffer<T> {
 
     /// The first slot; every slot pointer is derived from it. The buffer owns the
     /// allocation and hands out raw pointers only, so writing through them from `&self`
-    /// needs no `UnsafeCell` (as with `Vec::as_mut_ptr` on a raw allocation); who may write
+    /// needs no `UnsafeCell` (as with the raw pointer inside a `Vec`); who may write
     /// which slot is the cursor protocol's business.
     #[inline(always)]
     fn base(&self) -> *mut MaybeUninit<T> {

@@ -249,7 +249,7 @@ fn two_threads_move_a_million_items_in_order() {
         while next < STRESS_ITEMS {
             match tx.try_push(next) {
                 Ok(()) => next += 1,
-                Err(PushError::Full(_)) => std::hint::spin_loop(),
+                Err(PushError::Full(_)) => thread::yield_now(),
             }
         }
     });
@@ -260,7 +260,7 @@ fn two_threads_move_a_million_items_in_order() {
                 assert_eq!(v, expected);
                 expected += 1;
             }
-            Err(PopError::Empty) => std::hint::spin_loop(),
+            Err(PopError::Empty) => thread::yield_now(),
         }
     }
     producer.join().unwrap();
@@ -280,10 +280,16 @@ fn two_threads_move_a_million_items_in_batches() {
                 for (i, slot) in batch[..want].iter_mut().enumerate() {
                     *slot = next + i as u64;
                 }
-                next += tx.push_slice(&batch[..want]) as u64;
+                let pushed = tx.push_slice(&batch[..want]);
+                if pushed == 0 {
+                    thread::yield_now();
+                }
+                next += pushed as u64;
             } else {
                 let free = tx.slots().min(want);
-                if let Ok(chunk) = tx.write_chunk_uninit(free) {
+                if free == 0 {
+                    thread::yield_now();
+                } else if let Ok(chunk) = tx.write_chunk_uninit(free) {
                     next += chunk.fill_from_iter(next..next + free as u64) as u64;
                 }
             }
@@ -295,12 +301,18 @@ fn two_threads_move_a_million_items_in_batches() {
     while expected < STRESS_ITEMS {
         if expected % 3 == 0 {
             let n = rx.pop_into(&mut out);
+            if n == 0 {
+                thread::yield_now();
+            }
             for &v in &out[..n] {
                 assert_eq!(v, expected);
                 expected += 1;
             }
         } else {
             let n = rx.slots().min(53);
+            if n == 0 {
+                thread::yield_now();
+            }
             let chunk = rx.read_chunk(n).unwrap();
             let (a, b) = chunk.as_slices();
             for &v in a.iter().chain(b) {
@@ -325,7 +337,7 @@ fn a_consumer_that_sees_the_producer_gone_can_drain_everything() {
             }
         });
         while !rx.is_abandoned() {
-            std::hint::spin_loop();
+            thread::yield_now();
         }
         let mut out = [0; 64];
         assert_eq!(rx.pop_into(&mut out), 50);

@@ -116,3 +116,9 @@ fn a_parked_consumer_wakes_for_every_push() {
     assert!(stats.wakeups > 0, "no wake-up was received: {stats:?}");
     assert!(started.elapsed() < Duration::from_secs(60));
 }
+
+#[test]
+fn wakers_are_send_sync_and_clone() {
+    fn shareable<T: Send + Sync + Clone>() {}
+    shareable::<tickpipe_ringbuf::wait::Waker>();
+}

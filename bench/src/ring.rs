@@ -194,7 +194,9 @@ pub fn run(args: &RingArgs) -> Result<(), Box<dyn Error>> {
         for row in &mut rows {
             for (q, f) in row.runs.iter().enumerate() {
                 if let Some(f) = f {
+                    let spacer = spacer(rep);
                     let outcome = f(&setup(row.mode));
+                    drop(spacer);
                     let per_k = |polls: u64| polls as f64 * 1000.0 / args.messages as f64;
                     row.results[q].push(args.messages as f64 / outcome.elapsed.as_secs_f64() / 1e6);
                     row.polls[q].push((per_k(outcome.full_polls), per_k(outcome.empty_polls)));
@@ -202,7 +204,9 @@ pub fn run(args: &RingArgs) -> Result<(), Box<dyn Error>> {
             }
         }
         for row in &mut latencies {
+            let spacer = spacer(rep);
             let h = (row.run)(args.round_trips, args.capacity, cores, &clock);
+            drop(spacer);
             row.results.push([
                 h.value_at_quantile(0.50) as f64,
                 h.value_at_quantile(0.99) as f64,
@@ -219,6 +223,14 @@ pub fn run(args: &RingArgs) -> Result<(), Box<dyn Error>> {
         eprintln!("ring: report written to {}", path.display());
     }
     Ok(())
+}
+
+/// An allocation, of a different size for each rep, to hold while the rep's queues are
+/// made: it moves them to other addresses, and so (on a mesh CPU) to other cache-line home
+/// slices. Otherwise the allocator hands every rep the same lines and a whole run measures
+/// one placement.
+fn spacer(rep: u32) -> Vec<u8> {
+    std::hint::black_box(vec![0u8; 64 + 4352 * rep as usize])
 }
 
 fn mode_label(mode: Mode) -> String {

@@ -1,2 +1,46 @@
 //! tickpipe's latency and throughput harness.
-fn main() {}
+//!
+//! One subcommand per scenario; each prints (or writes with `--out`) a Markdown report
+//! that names the machine, the commit, the date and the command, so a number in
+//! `latency-reports/` can always be traced back and reproduced. Build with `--release`:
+//! the numbers mean nothing in a debug build.
+#![deny(unsafe_code)]
+
+mod pin;
+mod report;
+mod ring;
+mod stats;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// tickpipe's latency and throughput harness.
+#[derive(Debug, Parser)]
+#[command(name = "tickpipe-bench", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    scenario: Scenario,
+}
+
+/// The scenarios.
+#[derive(Debug, Subcommand)]
+enum Scenario {
+    /// The SPSC ring: throughput and ping-pong latency, compared with rtrb,
+    /// crossbeam's ArrayQueue and a raw atomic ping-pong.
+    Ring(ring::RingArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.scenario {
+        Scenario::Ring(args) => ring::run(&args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("tickpipe-bench: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

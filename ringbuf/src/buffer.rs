@@ -1,8 +1,21 @@
 //! The slots of a ring: a power-of-two array of possibly-uninitialised values.
 
-use std::{cell::UnsafeCell, fmt, mem::MaybeUninit, ptr};
+use std::{
+    alloc::{self, Layout},
+    fmt,
+    marker::PhantomData,
+    mem::{self, MaybeUninit},
+    ptr::{self, NonNull},
+};
 
 use crate::primitive::SlotTracker;
+
+/// Alignment of the slot array: a pair of 64-byte cache lines, the unit the adjacent-line
+/// prefetcher of recent x86 cores moves (the same reason `crossbeam_utils::CachePadded` is
+/// 128 bytes there). A message of 64 bytes then sits in exactly one line instead of
+/// straddling two, and a chunk never shares its first or last line with a slot outside it
+/// more than the slot size forces.
+const SLOT_ARRAY_ALIGN: usize = 128;
 
 /// `capacity` slots, addressed by free-running positions (`position & mask`).
 ///
@@ -10,10 +23,15 @@ use crate::primitive::SlotTracker;
 /// Every method that touches a slot is `unsafe` and states which part of that protocol the
 /// caller must uphold.
 pub(crate) struct Buffer<T> {
-    slots: Box<[UnsafeCell<MaybeUninit<T>>]>,
+    /// The first of `capacity` slots, allocated with [`Buffer::layout`] (dangling and never
+    /// dereferenced for its bytes when that layout has size zero).
+    slots: NonNull<MaybeUninit<T>>,
     /// `capacity - 1`; the capacity is a power of two, so `position & mask` is in bounds.
     mask: usize,
     tracker: SlotTracker,
+    /// The buffer owns values of `T` (for drop check); which slots hold one is the
+    /// cursors' business.
+    _owns: PhantomData<T>,
 }
 
 /// A run of slots that may wrap past the end of the array: `first` then `second`.
@@ -42,16 +60,37 @@ impl<T> Span<T> {
 }
 
 impl<T> Buffer<T> {
-    /// Allocates `capacity` uninitialised slots; `capacity` must be a power of two (the
-    /// constructor in `channel` has checked it).
+    /// The allocation of `capacity` slots, or `None` when it would exceed `isize::MAX`
+    /// bytes.
+    pub(crate) fn layout(capacity: usize) -> Option<Layout> {
+        let size = capacity.checked_mul(mem::size_of::<T>())?;
+        Layout::from_size_align(size, mem::align_of::<T>().max(SLOT_ARRAY_ALIGN)).ok()
+    }
+
+    /// Allocates `capacity` uninitialised slots. The caller has checked that `capacity` is
+    /// a power of two and that [`Buffer::layout`] accepts it.
+    ///
+    /// Aborts through `handle_alloc_error` if the allocator fails, like `Vec`.
     pub(crate) fn new(capacity: usize) -> Buffer<T> {
         debug_assert!(capacity.is_power_of_two());
+        let layout = Buffer::<T>::layout(capacity).expect("capacity checked by the caller");
+        let slots = if layout.size() == 0 {
+            // Zero-sized slots (or `T` zero-sized): nothing to allocate; any aligned
+            // non-null pointer is valid for zero-sized reads and writes.
+            NonNull::<MaybeUninit<T>>::dangling()
+        } else {
+            // SAFETY: the layout has a non-zero size.
+            let raw = unsafe { alloc::alloc(layout) };
+            match NonNull::new(raw.cast::<MaybeUninit<T>>()) {
+                Some(p) => p,
+                None => alloc::handle_alloc_error(layout),
+            }
+        };
         Buffer {
-            slots: (0..capacity)
-                .map(|_| UnsafeCell::new(MaybeUninit::uninit()))
-                .collect(),
+            slots,
             mask: capacity - 1,
             tracker: SlotTracker::new(capacity),
+            _owns: PhantomData,
         }
     }
 
@@ -65,19 +104,20 @@ impl<T> Buffer<T> {
     #[inline(always)]
     fn slot(&self, position: usize) -> *mut MaybeUninit<T> {
         let index = position & self.mask;
-        debug_assert!(index < self.slots.len());
-        // SAFETY: `mask` is `len - 1` for a power-of-two `len`, so `index < len` and the
-        // offset stays inside the array.
+        debug_assert!(index < self.capacity());
+        // SAFETY: `mask` is `capacity - 1` for a power-of-two capacity, so
+        // `index < capacity` and the offset stays inside the allocation (or is zero bytes
+        // for zero-sized slots).
         unsafe { self.base().add(index) }
     }
 
-    /// The first slot. Every slot pointer is derived from this one, so it may be offset to
-    /// any slot of the array. `UnsafeCell<MaybeUninit<T>>` has the layout of
-    /// `MaybeUninit<T>`, so the array of cells is an array of `MaybeUninit<T>`, and writing
-    /// through the pointer is allowed because the cells are `UnsafeCell`s.
+    /// The first slot; every slot pointer is derived from it. The buffer owns the
+    /// allocation and hands out raw pointers only, so writing through them from `&self`
+    /// needs no `UnsafeCell` (as with the raw pointer inside a `Vec`); who may write
+    /// which slot is the cursor protocol's business.
     #[inline(always)]
     fn base(&self) -> *mut MaybeUninit<T> {
-        UnsafeCell::raw_get(self.slots.as_ptr())
+        self.slots.as_ptr()
     }
 
     /// Moves `value` into the free slot at `position`.
@@ -156,6 +196,23 @@ impl<T> Buffer<T> {
         }
     }
 
+    /// Hints the CPU to start fetching the cache line of the slot at `position`.
+    ///
+    /// Not a memory access (it cannot fault and is not a read in the memory model), so it
+    /// may target a slot the producer is writing.
+    #[inline(always)]
+    pub(crate) fn prefetch(&self, position: usize) {
+        #[cfg(all(target_arch = "x86_64", not(loom)))]
+        {
+            use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+            // SAFETY: `_mm_prefetch` needs SSE, which every x86_64 CPU has; a prefetch never
+            // faults and does not read or write memory as far as the program can observe.
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(self.slot(position).cast::<i8>()) };
+        }
+        #[cfg(not(all(target_arch = "x86_64", not(loom))))]
+        let _ = position;
+    }
+
     /// Records a read of a run for the loom model (a no-op in normal builds).
     #[inline(always)]
     pub(crate) fn track_read(&self, position: usize, len: usize) {
@@ -212,10 +269,77 @@ impl<T> Buffer<T> {
     }
 }
 
+impl<T> Drop for Buffer<T> {
+    /// Frees the slots. Values still in them were dropped by `Shared::drop` first.
+    fn drop(&mut self) {
+        let layout = Buffer::<T>::layout(self.capacity()).expect("layout checked at creation");
+        if layout.size() != 0 {
+            // SAFETY: `slots` came from `alloc::alloc` with this same layout (it depends only
+            // on the capacity and `T`) and is freed once, here.
+            unsafe { alloc::dealloc(self.slots.as_ptr().cast::<u8>(), layout) };
+        }
+    }
+}
+
 impl<T> fmt::Debug for Buffer<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Buffer")
             .field("capacity", &self.capacity())
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_slot_array_is_aligned_to_a_line_pair() {
+        let b = Buffer::<u8>::new(4);
+        assert_eq!(b.base() as usize % SLOT_ARRAY_ALIGN, 0);
+        let b = Buffer::<[u64; 8]>::new(1024);
+        assert_eq!(b.base() as usize % SLOT_ARRAY_ALIGN, 0);
+    }
+
+    #[test]
+    fn zero_sized_slots_allocate_nothing() {
+        assert_eq!(Buffer::<()>::layout(1 << 40).map(|l| l.size()), Some(0));
+        let b = Buffer::<()>::new(8);
+        assert_eq!(b.capacity(), 8);
+    }
+
+    #[test]
+    fn layouts_past_isize_max_are_refused() {
+        assert!(Buffer::<u64>::layout(1 << 61).is_none());
+        assert!(Buffer::<u64>::layout(1 << 59).is_some());
+        assert!(Buffer::<u8>::layout(usize::MAX).is_none());
+    }
+
+    #[test]
+    fn spans_split_where_the_array_wraps() {
+        let b = Buffer::<u32>::new(8);
+        let whole = b.span(0, 8);
+        assert_eq!((whole.first_len, whole.second_len), (8, 0));
+        // Position 14 is index 6: two slots to the end, then three from the start.
+        let wrapped = b.span(14, 5);
+        assert_eq!((wrapped.first_len, wrapped.second_len), (2, 3));
+        assert_eq!(wrapped.first, b.base().wrapping_add(6));
+        assert_eq!(wrapped.second, b.base());
+        assert_eq!(b.span(usize::MAX, 2).first, b.base().wrapping_add(7));
+        assert_eq!(b.span(3, 0).len(), 0);
+    }
+
+    #[test]
+    fn copies_round_trip_across_the_wrap() {
+        let b = Buffer::<u32>::new(4);
+        // SAFETY: single-threaded test; slots 3, 4, 5 (indices 3, 0, 1) are written before
+        // they are read, and `u32` needs no drop.
+        unsafe {
+            b.copy_in(3, &[7, 8, 9]);
+            let mut out = [0; 3];
+            b.copy_out(3, &mut out);
+            assert_eq!(out, [7, 8, 9]);
+            assert_eq!(b.read(4), 8);
+        }
     }
 }

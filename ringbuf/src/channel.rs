@@ -1,6 +1,6 @@
 //! Making a ring: one [`Producer`] and one [`Consumer`] over shared slots.
 
-use crate::{primitive::Arc, shared::Shared, CapacityError, Consumer, Producer};
+use crate::{buffer::Buffer, primitive::Arc, shared::Shared, CapacityError, Consumer, Producer};
 
 /// Makes a ring of `capacity` slots and returns its two ends.
 ///
@@ -45,8 +45,7 @@ pub fn try_channel<T>(capacity: usize) -> Result<(Producer<T>, Consumer<T>), Cap
     if !capacity.is_power_of_two() {
         return Err(CapacityError::NotPowerOfTwo(capacity));
     }
-    let bytes = capacity.checked_mul(std::mem::size_of::<T>());
-    if !matches!(bytes, Some(b) if b <= isize::MAX as usize) {
+    if Buffer::<T>::layout(capacity).is_none() {
         return Err(CapacityError::TooLarge(capacity));
     }
     let shared = Arc::new(Shared::new(capacity));

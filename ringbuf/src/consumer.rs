@@ -4,7 +4,7 @@ use std::{cell::Cell, fmt, marker::PhantomData};
 
 use crate::{chunk::ReadChunk, primitive::Arc, shared::Shared, ChunkError, PopError};
 
-/// The reading end of a ring, made by [`channel`](crate::channel).
+/// The reading end of a ring, made by [`channel`](crate::channel()).
 ///
 /// `Send` (when `T` is) but not `Sync`: it moves to the consuming thread and stays there.
 /// Every method is wait-free: it returns at once, without spinning or blocking.
@@ -21,6 +21,9 @@ pub struct Consumer<T> {
     /// `cached_tail - head` is a lower bound on the items ready.
     cached_tail: usize,
     empty_events: u64,
+    /// The last observation of the tail found the ring empty: the consumer is polling an
+    /// idle ring, waiting for the producer's next item.
+    idle: bool,
     /// Makes the type `!Sync` (while keeping it `Send`).
     _not_sync: PhantomData<Cell<()>>,
 }
@@ -32,6 +35,7 @@ impl<T> Consumer<T> {
             head: 0,
             cached_tail: 0,
             empty_events: 0,
+            idle: false,
             _not_sync: PhantomData,
         }
     }
@@ -55,8 +59,19 @@ impl<T> Consumer<T> {
         if ready >= wanted {
             return ready;
         }
+        // NB: a consumer polling an idle ring would otherwise take two cache misses in a row
+        // when the next item arrives: the tail line, then (after comparing) the slot line.
+        // Prefetching the slot line just before loading the tail overlaps the two, which
+        // cuts a ping-pong round trip to within a few percent of a bare atomic's (see
+        // `latency-reports/ring.md`). Only while idle: a consumer that keeps finding items
+        // would pull the line the producer is still filling away from it on every refresh.
+        if self.idle {
+            self.shared.buffer.prefetch(self.head);
+        }
         self.refresh_tail();
-        self.cached_ready()
+        let ready = self.cached_ready();
+        self.idle = ready == 0;
+        ready
     }
 
     /// Observes the producer's tail.
@@ -82,6 +97,27 @@ impl<T> Consumer<T> {
         );
         self.head = self.head.wrapping_add(n);
         self.shared.head.publish(self.head);
+    }
+
+    /// Moves this end's head past `n` ready items without publishing it (see
+    /// `ReadChunk::into_iter`).
+    #[inline]
+    pub(crate) fn skip_unpublished(&mut self, n: usize) {
+        debug_assert!(n <= self.cached_ready(), "skip {n} past the ready items");
+        self.head = self.head.wrapping_add(n);
+    }
+
+    /// Sets this end's head to `position` (at most as far as a preceding
+    /// `skip_unpublished`) and publishes it.
+    #[inline]
+    pub(crate) fn publish_head_at(&mut self, position: usize) {
+        debug_assert!(
+            self.head.wrapping_sub(position) <= self.capacity(),
+            "head {position} is past the local head {}",
+            self.head
+        );
+        self.head = position;
+        self.shared.head.publish(position);
     }
 
     /// The next position to read.
@@ -277,6 +313,10 @@ impl<T: Copy> Consumer<T> {
 
 impl<T> Drop for Consumer<T> {
     fn drop(&mut self) {
+        // The local head can be ahead of the published one when a chunk iterator was
+        // forgotten; publish it so the ring's teardown does not drop the items that iterator
+        // moved out.
+        self.shared.head.publish(self.head);
         self.shared.hangup.hang_up();
     }
 }

@@ -56,3 +56,23 @@ impl Cursor {
         self.0.load(Ordering::Relaxed)
     }
 }
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_sit_alone_on_their_cache_lines() {
+        assert!(std::mem::align_of::<Cursor>() >= 64);
+        assert!(std::mem::size_of::<Cursor>() >= 64);
+    }
+
+    #[test]
+    fn a_published_position_is_observed() {
+        let mut c = Cursor::new();
+        assert_eq!(c.observe(), 0);
+        c.publish(usize::MAX);
+        assert_eq!(c.observe(), usize::MAX);
+        assert_eq!(c.settled(), usize::MAX);
+    }
+}

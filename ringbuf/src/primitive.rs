@@ -4,8 +4,8 @@
 //! Every atomic, fence, `Arc`, thread handle and spin hint in this crate comes from here,
 //! so the loom tests check the same code that ships. Two pieces need a word:
 //!
-//! - [`SlotTracker`]: the slots themselves live in plain `std` cells in both builds, because
-//!   the chunk API hands out contiguous `&mut [MaybeUninit<T>]` runs, which loom's
+//! - [`SlotTracker`]: the slots themselves live in one plain allocation in both builds,
+//!   because the chunk API hands out contiguous `&mut [MaybeUninit<T>]` runs, which loom's
 //!   `UnsafeCell` (one tracked object per cell, not `repr(transparent)`) cannot provide.
 //!   Under loom each slot gets a shadow `loom::cell::UnsafeCell<()>`, and every place that
 //!   reads or writes a slot first "touches" its shadow, so loom still reports any slot access

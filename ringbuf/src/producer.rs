@@ -4,7 +4,7 @@ use std::{cell::Cell, fmt, marker::PhantomData};
 
 use crate::{chunk::WriteChunkUninit, primitive::Arc, shared::Shared, ChunkError, PushError};
 
-/// The writing end of a ring, made by [`channel`](crate::channel).
+/// The writing end of a ring, made by [`channel`](crate::channel()).
 ///
 /// `Send` (when `T` is) but not `Sync`: it moves to the producing thread and stays there.
 /// Every method is wait-free: it returns at once, without spinning or blocking.

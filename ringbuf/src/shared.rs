@@ -27,6 +27,10 @@ impl<T> Shared<T> {
     }
 }
 
+// SAFETY: a `Shared` owns its slots' values of `T` and a heap allocation; moving it to
+// another thread moves them, which `T: Send` allows.
+unsafe impl<T: Send> Send for Shared<T> {}
+
 // SAFETY: the ends share a `Shared` across threads. Its cursors and flag are atomics; its
 // slots are touched by one end at a time, as the cursor protocol (Release publish, Acquire
 // observe; see `Cursor`) hands each slot from producer to consumer and back. Values of `T`

@@ -89,10 +89,14 @@ impl<'a, T> ReadChunk<'a, T> {
 
     fn release(self, n: usize) {
         let head = self.consumer.head();
+        // The local head moves first, so if an item's `drop` panics the rest of the run is
+        // leaked rather than dropped again later; the producer sees the slots only after all
+        // drops, when the head is published.
+        self.consumer.skip_unpublished(n);
         // SAFETY: the first `n` slots of the chunk hold published values only this consumer
-        // touches; each is dropped once here and the head then moves past them.
+        // touches; each is dropped once here and the head has already moved past them.
         unsafe { self.consumer.shared().buffer.drop_run(head, n) };
-        self.consumer.advance(n);
+        self.consumer.publish_head_at(head.wrapping_add(n));
     }
 }
 
@@ -113,9 +117,18 @@ impl<'a, T> IntoIterator for ReadChunk<'a, T> {
     /// assert_eq!(rx.try_pop().as_deref(), Ok("c"));
     /// ```
     fn into_iter(self) -> ReadChunkIntoIter<'a, T> {
+        let len = self.len();
+        let consumer = self.consumer;
+        let start = consumer.head();
+        // Leak amplification: the consumer's own head moves past the whole chunk now, and the
+        // iterator's drop moves it back to just past the items taken. If the iterator is
+        // forgotten instead, the untaken items are leaked (never read or dropped) rather than
+        // the taken ones being read, or dropped, a second time.
+        consumer.skip_unpublished(len);
         ReadChunkIntoIter {
-            len: self.len(),
-            consumer: self.consumer,
+            consumer,
+            start,
+            len,
             taken: 0,
         }
     }
@@ -124,6 +137,8 @@ impl<'a, T> IntoIterator for ReadChunk<'a, T> {
 /// Moves items out of a [`ReadChunk`]; releases the slots of the items taken when dropped.
 pub struct ReadChunkIntoIter<'a, T> {
     consumer: &'a mut Consumer<T>,
+    /// Position of the chunk's first item.
+    start: usize,
     len: usize,
     taken: usize,
 }
@@ -135,7 +150,7 @@ impl<T> Iterator for ReadChunkIntoIter<'_, T> {
         if self.taken == self.len {
             return None;
         }
-        let position = self.consumer.head().wrapping_add(self.taken);
+        let position = self.start.wrapping_add(self.taken);
         // SAFETY: the slot is one of the chunk's ready items, not taken before (`taken`
         // only grows); it is released with the others when the iterator is dropped.
         let value = unsafe { self.consumer.shared().buffer.read(position) };
@@ -155,9 +170,8 @@ impl<T> FusedIterator for ReadChunkIntoIter<'_, T> {}
 
 impl<T> Drop for ReadChunkIntoIter<'_, T> {
     fn drop(&mut self) {
-        if self.taken > 0 {
-            self.consumer.advance(self.taken);
-        }
+        self.consumer
+            .publish_head_at(self.start.wrapping_add(self.taken));
     }
 }
 

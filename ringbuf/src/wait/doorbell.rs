@@ -87,3 +87,55 @@ impl Doorbell {
         }
     }
 }
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use std::{thread, time::Instant};
+
+    use super::*;
+
+    #[test]
+    fn a_recheck_that_finds_work_prevents_the_park() {
+        let bell = Doorbell::default();
+        bell.register_current();
+        let outcome = bell.sleep(&mut || true, Duration::from_secs(60));
+        assert_eq!(
+            outcome,
+            SleepOutcome {
+                parked: false,
+                notified: false
+            }
+        );
+        assert_eq!(bell.state.load(Ordering::Relaxed), AWAKE);
+    }
+
+    #[test]
+    fn ringing_an_awake_bell_changes_nothing() {
+        let bell = Doorbell::default();
+        bell.ring();
+        assert_eq!(bell.state.load(Ordering::Relaxed), AWAKE);
+    }
+
+    #[test]
+    fn a_ring_wakes_a_sleeper_long_before_its_timeout() {
+        let bell = std::sync::Arc::new(Doorbell::default());
+        let sleeper_bell = std::sync::Arc::clone(&bell);
+        let started = Instant::now();
+        let sleeper = thread::spawn(move || {
+            sleeper_bell.register_current();
+            loop {
+                let outcome = sleeper_bell.sleep(&mut || false, Duration::from_secs(30));
+                if outcome.notified {
+                    return outcome;
+                }
+            }
+        });
+        while !sleeper.is_finished() {
+            bell.ring();
+            thread::sleep(Duration::from_millis(1));
+        }
+        let outcome = sleeper.join().unwrap();
+        assert!(outcome.parked && outcome.notified);
+        assert!(started.elapsed() < Duration::from_secs(20));
+    }
+}

@@ -232,7 +232,10 @@ pub(crate) mod tests {
 
     #[test]
     fn standard_chain_sizes_then_caps() {
-        let chain = CheckChain::standard(&RiskConfig::default());
+        let chain = CheckChain::standard(&RiskConfig {
+            max_position_pct: Money::from_rupees(500),
+            ..RiskConfig::default()
+        });
         let flat = Position::default();
         // 2% of 10 lakh = 20 000 at risk; stop 5 away → 4000 shares, 70% cap of
         // 7 lakh at 100 → 7000: risk sizing decides.

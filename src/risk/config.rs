@@ -44,6 +44,11 @@ pub struct RiskConfig {
     /// signal brings no stop of its own.
     #[serde(deserialize_with = "decimal")]
     pub default_stop_pct: Money,
+    /// Largest value of one position at entry (quantity × reference price), in percent
+    /// of capital. Risk-based sizing alone gives a large position when the stop is
+    /// close; this keeps the book from resting on a single name.
+    #[serde(deserialize_with = "decimal")]
+    pub max_position_pct: Money,
     /// Largest gross exposure (open positions at their marks plus entries in flight at
     /// their reference prices), in percent of capital.
     #[serde(deserialize_with = "decimal")]
@@ -67,6 +72,7 @@ impl Default for RiskConfig {
             capital: Money::from_rupees(1_000_000),
             risk_per_trade_pct: Money::from_rupees(2),
             default_stop_pct: Money::from_rupees(1),
+            max_position_pct: Money::from_rupees(20),
             max_exposure_pct: Money::from_rupees(70),
             last_entry: TimeOfDay::hm(15, 0),
             square_off: TimeOfDay::hm(15, 15),
@@ -97,6 +103,11 @@ impl RiskConfig {
                 "default_stop_pct",
                 self.default_stop_pct,
                 Money::from_rupees(50),
+            ),
+            (
+                "max_position_pct",
+                self.max_position_pct,
+                Money::from_rupees(500),
             ),
             // Intraday margin lets gross exposure exceed capital, up to 5×.
             (
@@ -243,6 +254,7 @@ mod tests {
             capital: Money::ZERO,
             risk_per_trade_pct: Money::from_rupees(101),
             default_stop_pct: Money::ZERO,
+            max_position_pct: Money::from_rupees(501),
             max_exposure_pct: Money::from_rupees(-5),
             last_entry: TimeOfDay::hm(15, 20),
             square_off: TimeOfDay::hm(15, 15),
@@ -256,6 +268,7 @@ mod tests {
                 "risk.capital",
                 "risk.risk_per_trade_pct",
                 "risk.default_stop_pct",
+                "risk.max_position_pct",
                 "risk.max_exposure_pct",
                 "risk.last_entry",
                 "risk.fill_log_capacity",

@@ -6,8 +6,9 @@ use crate::{
     risk::config::RiskConfig,
 };
 
-/// Sizes an entry so that hitting its stop loses at most the per-trade risk budget:
-/// `qty = floor(budget / |reference − stop|)`, rounded down to whole lots.
+/// Sizes an entry so that hitting its stop loses at most the per-trade risk budget,
+/// `floor(budget / |reference − stop|)`, and that its value stays within the
+/// per-position cap, `floor(cap / reference)`; the smaller, rounded down to whole lots.
 ///
 /// The stop comes with the signal; when the signal's stop is zero it is set
 /// `default_stop_pct` percent away from the reference price (below for a long, above
@@ -16,7 +17,9 @@ use crate::{
 /// # Examples
 /// ```
 /// use tickpipe::{model::*, risk::*};
-/// let sizing = RiskSizing::from_config(&RiskConfig::default()); // ₹20 000 at risk
+/// let mut config = RiskConfig::default(); // ₹20 000 at risk
+/// config.max_position_pct = Money::from_rupees(500); // no position cap in this example
+/// let sizing = RiskSizing::from_config(&config);
 /// let flat = Position::default();
 /// let ctx = CheckContext { position: &flat, lot_size: 1, time: TimeOfDay::hm(10, 0),
 ///                          halted: false, exposure: Money::ZERO };
@@ -31,14 +34,17 @@ use crate::{
 pub struct RiskSizing {
     budget: Money,
     default_stop_pct: Money,
+    position_cap: Money,
 }
 
 impl RiskSizing {
-    /// Risks `budget` per entry, with a default stop `default_stop_pct` percent away.
-    pub fn new(budget: Money, default_stop_pct: Money) -> RiskSizing {
+    /// Risks `budget` per entry, with a default stop `default_stop_pct` percent away,
+    /// and values no entry above `position_cap`.
+    pub fn new(budget: Money, default_stop_pct: Money, position_cap: Money) -> RiskSizing {
         RiskSizing {
             budget,
             default_stop_pct,
+            position_cap,
         }
     }
 
@@ -51,7 +57,11 @@ impl RiskSizing {
             .capital
             .percent(config.risk_per_trade_pct)
             .expect("validated capital × percent fits");
-        RiskSizing::new(budget, config.default_stop_pct)
+        let position_cap = config
+            .capital
+            .percent(config.max_position_pct)
+            .expect("validated capital × percent fits");
+        RiskSizing::new(budget, config.default_stop_pct, position_cap)
     }
 
     /// The default stop for an entry at `reference`.
@@ -89,7 +99,9 @@ impl RiskCheck for RiskSizing {
         }
         // Money and Price share the 10^-8 unit, so raw / raw counts units.
         let distance = i128::from(reference.abs_diff(stop).raw());
-        let units = (self.budget.raw() / distance).clamp(0, i128::from(u64::MAX)) as u64;
+        let by_risk = self.budget.raw() / distance;
+        let by_value = self.position_cap.raw() / i128::from(reference.raw());
+        let units = by_risk.min(by_value).clamp(0, i128::from(u64::MAX)) as u64;
         let qty = whole_lots(units, ctx.lot_size);
         if qty.is_zero() {
             return Err(Refusal::BELOW_ONE_LOT);
@@ -107,8 +119,31 @@ mod tests {
         risk::{check::tests::*, position::Position},
     };
 
+    /// The default risk budget without the position cap, to test risk sizing alone.
     fn sizing() -> RiskSizing {
+        RiskSizing::from_config(&RiskConfig {
+            max_position_pct: Money::from_rupees(500),
+            ..RiskConfig::default()
+        })
+    }
+
+    #[test]
+    fn the_position_cap_binds_when_the_stop_is_close() {
+        let flat = Position::default();
+        // ₹20 000 risk over a ₹12.25 stop would buy 1632 shares (₹39.98 lakh); the 20%
+        // cap of ₹10 lakh capital allows ₹2 lakh: 81 shares at ₹2450.05.
+        let mut p = entry(Side::Buy, "2450.05", "2437.80");
         RiskSizing::from_config(&RiskConfig::default())
+            .check(&mut p, &context(&flat))
+            .unwrap();
+        assert_eq!(p.qty, Qty::new(81));
+        // A far stop makes risk the smaller limit again: 20 000 / 245 = 81.6 → 81 as well,
+        // so move it further: 20 000 / 500 = 40.
+        let mut p = entry(Side::Buy, "2450.05", "1950.05");
+        RiskSizing::from_config(&RiskConfig::default())
+            .check(&mut p, &context(&flat))
+            .unwrap();
+        assert_eq!(p.qty, Qty::new(40));
     }
 
     #[test]

@@ -22,6 +22,15 @@ const DAY: Date = Date::new(2026, 11, 25);
 const INDEX: u32 = 4;
 const FUTURE: u32 = 5;
 
+/// The default limits without the per-position value cap, so the tests below see risk
+/// sizing and the exposure cap alone (the cap has its own tests beside the sizing check).
+fn uncapped() -> RiskConfig {
+    RiskConfig {
+        max_position_pct: Money::from_rupees(500),
+        ..RiskConfig::default()
+    }
+}
+
 fn table() -> InstrumentTable {
     let mut t = InstrumentTable::new();
     let mut add = |symbol: &str, kind, lot_size| {
@@ -198,7 +207,7 @@ fn intents(outputs: &[OrderInput]) -> Vec<OrderIntent> {
 
 #[test]
 fn a_tick_goes_out_before_the_intent_and_the_intent_is_exact() {
-    let mut rig = alone(&RiskConfig::default(), true);
+    let mut rig = alone(&uncapped(), true);
     let t = tick_at(0, at(10, 0, 0), "100", "99.95", "100.05");
     let s = signal(0, 1, Long, "100", "99.50", at(10, 0, 0));
     rig.push(&[RiskInput::Tick(t), s]);
@@ -234,7 +243,7 @@ fn a_tick_goes_out_before_the_intent_and_the_intent_is_exact() {
 
 #[test]
 fn lockstep_reads_nothing_until_the_final_report() {
-    let mut rig = alone(&RiskConfig::default(), true);
+    let mut rig = alone(&uncapped(), true);
     rig.push(&[
         tick(0, at(10, 0, 0), "100", "99.95", "100.05"),
         signal(0, 0, Long, "100", "98", at(10, 0, 0)),
@@ -261,7 +270,7 @@ fn lockstep_reads_nothing_until_the_final_report() {
 
 #[test]
 fn without_lockstep_input_flows_while_intents_are_out() {
-    let mut rig = alone(&RiskConfig::default(), false);
+    let mut rig = alone(&uncapped(), false);
     rig.push(&[
         tick(0, at(10, 0, 0), "100", "99.95", "100.05"),
         signal(0, 0, Long, "100", "98", at(10, 0, 0)),
@@ -275,7 +284,7 @@ fn without_lockstep_input_flows_while_intents_are_out() {
 
 #[test]
 fn a_reversal_sends_the_exit_then_the_entry_and_stops_protect_shorts() {
-    let mut rig = alone(&RiskConfig::default(), true);
+    let mut rig = alone(&uncapped(), true);
     rig.push(&[
         tick(0, at(10, 0, 0), "100", "99.95", "100.05"),
         signal(0, 0, Long, "100", "98", at(10, 0, 0)),
@@ -323,7 +332,7 @@ fn a_reversal_sends_the_exit_then_the_entry_and_stops_protect_shorts() {
 
 #[test]
 fn a_rejected_entry_releases_its_reservation_and_the_instrument() {
-    let mut rig = alone(&RiskConfig::default(), true);
+    let mut rig = alone(&uncapped(), true);
     rig.push(&[signal(2, 0, Long, "500", "490", at(9, 20, 0))]);
     let entry = intents(&rig.run())[0];
     assert_eq!(rig.risk.book().reserved(), money("700000"));
@@ -337,7 +346,7 @@ fn a_rejected_entry_releases_its_reservation_and_the_instrument() {
 
 #[test]
 fn done_waits_for_the_last_answer() {
-    let mut rig = alone(&RiskConfig::default(), true);
+    let mut rig = alone(&uncapped(), true);
     rig.push(&[
         tick(0, at(10, 0, 0), "100", "99.95", "100.05"),
         signal(0, 0, Long, "100", "98", at(10, 0, 0)),
@@ -360,7 +369,7 @@ fn done_waits_for_the_last_answer() {
 
 #[test]
 fn a_vanished_order_stage_ends_the_stage_with_an_error() {
-    let mut rig = alone(&RiskConfig::default(), true);
+    let mut rig = alone(&uncapped(), true);
     rig.push(&[
         tick(0, at(10, 0, 0), "100", "99.95", "100.05"),
         signal(0, 0, Long, "100", "98", at(10, 0, 0)),
@@ -376,7 +385,7 @@ fn a_vanished_order_stage_ends_the_stage_with_an_error() {
 fn the_fill_log_never_grows_past_its_capacity() {
     let config = RiskConfig {
         fill_log_capacity: 1,
-        ..RiskConfig::default()
+        ..uncapped()
     };
     let mut rig = alone(&config, true);
     rig.push(&[
@@ -528,7 +537,7 @@ fn fills_of(report: &StageReport) -> Vec<(u64, u32, Side, u32, Price, IntentReas
 
 #[test]
 fn a_round_trip_fills_at_ask_then_bid_and_realises_to_the_paisa() {
-    let mut w = wired(&RiskConfig::default());
+    let mut w = wired(&uncapped());
     w.send(&[
         tick(0, at(10, 0, 0), "100.05", "100.00", "100.10"),
         // 20 000 / 5 = 4000 shares, 4.0 lakh: inside the cap.
@@ -581,7 +590,7 @@ fn a_round_trip_fills_at_ask_then_bid_and_realises_to_the_paisa() {
 
 #[test]
 fn stop_loss_closes_at_market() {
-    let mut w = wired(&RiskConfig::default());
+    let mut w = wired(&uncapped());
     w.send(&[
         tick(0, at(10, 0, 0), "100.05", "100.00", "100.10"),
         signal(0, 0, Long, "100.05", "95.05", at(10, 0, 0)),
@@ -616,7 +625,7 @@ fn stop_loss_closes_at_market() {
 
 #[test]
 fn square_off_closes_every_position_and_ends_entries() {
-    let mut w = wired(&RiskConfig::default());
+    let mut w = wired(&uncapped());
     w.send(&[
         tick(0, at(10, 0, 0), "200", "199.95", "200.05"),
         tick(1, at(10, 0, 0), "50", "49.95", "50.05"),
@@ -663,7 +672,7 @@ fn square_off_closes_every_position_and_ends_entries() {
 
 #[test]
 fn the_exposure_cap_shrinks_then_refuses() {
-    let mut w = wired(&RiskConfig::default());
+    let mut w = wired(&uncapped());
     w.send(&[
         tick(0, at(10, 0, 0), "1000", "999.95", "1000.05"),
         tick(1, at(10, 0, 0), "500", "499.95", "500.05"),
@@ -690,7 +699,7 @@ fn the_exposure_cap_shrinks_then_refuses() {
 
 #[test]
 fn every_refusal_is_counted_by_reason() {
-    let mut w = wired(&RiskConfig::default());
+    let mut w = wired(&uncapped());
     w.send(&[
         tick(0, at(10, 0, 0), "100", "99.95", "100.05"),
         signal(0, 0, Long, "100", "95", at(10, 0, 1)),
@@ -729,7 +738,7 @@ fn every_refusal_is_counted_by_reason() {
 
 #[test]
 fn an_order_without_a_quote_is_rejected_and_risk_moves_on() {
-    let mut w = wired(&RiskConfig::default());
+    let mut w = wired(&uncapped());
     w.send(&[signal(2, 0, Long, "500", "490", at(9, 20, 0))]);
     assert_eq!(w.risk().in_flight(), 0);
     assert_eq!(w.risk().book().reserved(), Money::ZERO);
@@ -742,7 +751,7 @@ fn an_order_without_a_quote_is_rejected_and_risk_moves_on() {
 
 #[test]
 fn done_comes_only_after_the_producers_are_dropped() {
-    let mut w = wired(&RiskConfig::default());
+    let mut w = wired(&uncapped());
     w.send(&[
         tick(0, at(10, 0, 0), "100", "99.95", "100.05"),
         signal(0, 0, Long, "100", "98", at(10, 0, 0)),
@@ -811,7 +820,7 @@ fn synthetic_day(events: usize) -> Vec<RiskInput> {
 }
 
 fn one_thread(events: &[RiskInput]) -> TradingSummary {
-    let mut w = wired(&RiskConfig::default());
+    let mut w = wired(&uncapped());
     for chunk in events.chunks(512) {
         w.send(chunk);
     }
@@ -820,7 +829,7 @@ fn one_thread(events: &[RiskInput]) -> TradingSummary {
 }
 
 fn two_threads(events: &[RiskInput]) -> TradingSummary {
-    let mut w = wired(&RiskConfig::default());
+    let mut w = wired(&uncapped());
     let mut order = w.order.take().unwrap();
     let order_thread = thread::spawn(move || loop {
         match order.poll() {

@@ -14,19 +14,27 @@ fn temp_file(name: &str, contents: &[u8]) -> PathBuf {
     path
 }
 
-#[test]
-fn a_bad_config_names_the_file_the_key_and_the_reason() {
-    let path = temp_file(
-        "bad.toml",
-        b"[risk]\nmax_exposure_pct = 900\n\n[feed]\nspeed = \"warp\"\n",
-    );
+/// Runs `tickpipe run` on a config file with `contents`; returns success and stderr.
+fn run_with_config(name: &str, contents: &[u8]) -> (bool, String) {
+    let path = temp_file(name, contents);
     let out = tickpipe()
         .args(["run", "--quiet", "--config"])
         .arg(&path)
         .output()
         .unwrap();
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_bad_config_names_the_file_the_key_and_the_reason() {
+    let (ok, err) = run_with_config(
+        "bad.toml",
+        b"[risk]\nmax_exposure_pct = 900\n\n[feed]\nspeed = \"warp\"\n",
+    );
+    assert!(!ok);
     assert!(err.contains("bad.toml"), "{err}");
     assert!(err.contains("risk.max_exposure_pct"), "{err}");
     assert!(err.contains("feed.speed"), "{err}");
@@ -34,14 +42,8 @@ fn a_bad_config_names_the_file_the_key_and_the_reason() {
 
 #[test]
 fn an_unknown_key_is_an_error() {
-    let path = temp_file("unknown.toml", b"[risk]\ncapitol = 100\n");
-    let out = tickpipe()
-        .args(["run", "--quiet", "--config"])
-        .arg(&path)
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
+    let (ok, err) = run_with_config("unknown.toml", b"[risk]\ncapitol = 100\n");
+    assert!(!ok);
     assert!(
         err.contains("unknown.toml") && err.contains("capitol"),
         "{err}"
@@ -50,17 +52,11 @@ fn an_unknown_key_is_an_error() {
 
 #[test]
 fn a_missing_core_is_an_error_at_start() {
-    let path = temp_file(
+    let (ok, err) = run_with_config(
         "cores.toml",
         b"[runtime]\nlayout = \"two_groups\"\ncores = [0, 4096]\n",
     );
-    let out = tickpipe()
-        .args(["run", "--quiet", "--config"])
-        .arg(&path)
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!ok);
     assert!(err.contains("core 4096 is not available"), "{err}");
 }
 

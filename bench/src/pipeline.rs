@@ -27,7 +27,7 @@ use tickpipe::{
 use tickpipe_ringbuf::wait::WaitKind;
 
 use self::{
-    run::{Engine, RunSpec},
+    run::{Engine, RunSpec, Strategies},
     schedule::Rate,
     source::Stamping,
 };
@@ -52,6 +52,10 @@ pub struct PipelineArgs {
     /// Events per run, taken from the start of the synthetic NSE day.
     #[arg(long, default_value_t = 1_000_000)]
     events: usize,
+    /// Strategy settings, comma-separated: `default` (as shipped) and/or `active`
+    /// (sma_cross 1/2 on 5 s bars: many orders, so tick→intent has samples).
+    #[arg(long, value_delimiter = ',', default_value = "default")]
+    strategies: Vec<String>,
     /// Cores the groups are pinned to in turn; empty (`--cores ''`) leaves them unpinned.
     #[arg(long, value_delimiter = ',', default_value = "0,1")]
     cores: Vec<String>,
@@ -96,6 +100,11 @@ pub fn run(args: &PipelineArgs) -> Result<(), Box<dyn std::error::Error>> {
                 .map_err(|_| format!("unknown wait strategy `{w}`"))
         })
         .collect::<Result<_, _>>()?;
+    let strategy_sets: Vec<Strategies> = args
+        .strategies
+        .iter()
+        .map(|s| Strategies::parse(s))
+        .collect::<Result<_, _>>()?;
     let cores: Vec<usize> = args
         .cores
         .iter()
@@ -107,6 +116,11 @@ pub fn run(args: &PipelineArgs) -> Result<(), Box<dyn std::error::Error>> {
     }
 
     let config = EngineConfig::embedded_default();
+    for set in &strategy_sets {
+        set.config()
+            .validate("strategy settings")
+            .map_err(|e| e.to_string())?;
+    }
     let opened = config.feed.open()?;
     eprintln!(
         "pipeline: generating {} events of {}",
@@ -136,30 +150,33 @@ pub fn run(args: &PipelineArgs) -> Result<(), Box<dyn std::error::Error>> {
     for &layout in &layouts {
         for &wait in &waits {
             for &rate in &rates {
-                let base = RunSpec {
-                    engine: Engine::Real,
-                    rate,
-                    stamping: match rate {
-                        Rate::Max => Stamping::Actual,
-                        Rate::PerSecond(_) => Stamping::Intended,
-                    },
-                    layout,
-                    wait,
-                    cores: cores.clone(),
-                    monitor_core: free_core(layout, &cores),
-                };
-                specs.push(base.clone());
-                if matches!(rate, Rate::PerSecond(_)) && !args.no_uncorrected {
-                    specs.push(RunSpec {
-                        stamping: Stamping::Actual,
-                        ..base.clone()
-                    });
-                }
-                if !args.no_empty {
-                    specs.push(RunSpec {
-                        engine: Engine::Empty,
-                        ..base
-                    });
+                for (i, &strategies) in strategy_sets.iter().enumerate() {
+                    let base = RunSpec {
+                        engine: Engine::Real,
+                        strategies,
+                        rate,
+                        stamping: match rate {
+                            Rate::Max => Stamping::Actual,
+                            Rate::PerSecond(_) => Stamping::Intended,
+                        },
+                        layout,
+                        wait,
+                        cores: cores.clone(),
+                        monitor_core: free_core(layout, &cores),
+                    };
+                    specs.push(base.clone());
+                    if matches!(rate, Rate::PerSecond(_)) && !args.no_uncorrected {
+                        specs.push(RunSpec {
+                            stamping: Stamping::Actual,
+                            ..base.clone()
+                        });
+                    }
+                    if !args.no_empty && i == 0 {
+                        specs.push(RunSpec {
+                            engine: Engine::Empty,
+                            ..base
+                        });
+                    }
                 }
             }
         }
@@ -167,7 +184,7 @@ pub fn run(args: &PipelineArgs) -> Result<(), Box<dyn std::error::Error>> {
     let mut results = Vec::new();
     for spec in &specs {
         eprintln!("pipeline: {}", spec.slug());
-        let result = run::run(spec, &config, &instruments, &events)?;
+        let result = run::run(spec, &instruments, &events)?;
         if let Some(e) = &result.error {
             return Err(format!("run {} stopped early: {e}", spec.slug()).into());
         }
@@ -185,8 +202,7 @@ pub fn run(args: &PipelineArgs) -> Result<(), Box<dyn std::error::Error>> {
     let context = report::Context {
         provenance: &provenance,
         events: args.events,
-        strategies: config.strategy.sma_cross.enabled,
-        config: &config,
+        strategies: &strategy_sets,
     };
     let summary = report::summary(&context, &results, &baselines);
     print!("{summary}");

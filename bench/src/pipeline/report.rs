@@ -3,13 +3,10 @@
 use std::fmt::Write as _;
 
 use hdrhistogram::Histogram;
-use tickpipe::{
-    config::EngineConfig,
-    metrics::{format_nanos, LatencyHistogram},
-};
+use tickpipe::metrics::{format_nanos, LatencyHistogram};
 
 use super::{
-    run::{Engine, RunResult},
+    run::{Engine, RunResult, Strategies},
     schedule::Rate,
     source::Stamping,
     stall::StallReport,
@@ -28,10 +25,8 @@ pub struct Context<'a> {
     pub provenance: &'a Provenance,
     /// Events per run asked for.
     pub events: usize,
-    /// Whether the default strategy is on.
-    pub strategies: bool,
-    /// The engine configuration the runs used.
-    pub config: &'a EngineConfig,
+    /// The strategy settings the runs used.
+    pub strategies: &'a [Strategies],
 }
 
 /// The run's end-to-end histogram: `tick_to_risk` for the engine, `tick_to_sink` for the
@@ -52,9 +47,10 @@ fn stamping(result: &RunResult) -> &'static str {
 }
 
 fn engine(result: &RunResult) -> &'static str {
-    match result.spec.engine {
-        Engine::Real => "engine",
-        Engine::Empty => "empty stages",
+    match (result.spec.engine, result.spec.strategies) {
+        (Engine::Real, Strategies::Default) => "engine",
+        (Engine::Real, Strategies::Active) => "engine, active",
+        (Engine::Empty, _) => "empty stages",
     }
 }
 
@@ -62,7 +58,6 @@ fn engine(result: &RunResult) -> &'static str {
 /// section per run.
 pub fn summary(ctx: &Context<'_>, results: &[RunResult], baselines: &[StallReport]) -> String {
     let mut out = String::new();
-    let sma = &ctx.config.strategy.sma_cross;
     let _ = writeln!(out, "# Pipeline latency and throughput\n");
     out.push_str(&ctx.provenance.to_markdown());
     let _ = writeln!(
@@ -70,15 +65,21 @@ pub fn summary(ctx: &Context<'_>, results: &[RunResult], baselines: &[StallRepor
         "- Input: the first {} events of the default synthetic NSE day (pre-generated into memory)",
         ctx.events
     );
-    let _ = writeln!(
-        out,
-        "- Strategies: sma_cross {} (fast {}, slow {}, {} s bars, all NIFTY 50 stocks); risk and paper gateway as shipped; rings of {} slots\n",
-        if ctx.strategies { "on" } else { "off" },
-        sma.fast,
-        sma.slow,
-        sma.bar_secs,
-        ctx.config.runtime.ring_capacity
-    );
+    for set in ctx.strategies {
+        let config = set.config();
+        let sma = &config.strategy.sma_cross;
+        let _ = writeln!(
+            out,
+            "- Strategies `{}`: sma_cross {} (fast {}, slow {}, {} s bars, all NIFTY 50 stocks); risk and paper gateway as shipped; rings of {} slots",
+            set.name(),
+            if sma.enabled { "on" } else { "off" },
+            sma.fast,
+            sma.slow,
+            sma.bar_secs,
+            config.runtime.ring_capacity
+        );
+    }
+    out.push('\n');
     out.push_str(
         "How to read: `tick→risk` is from a tick's ingress stamp to the risk stage having \
          handled it (every tick gets a sample); `tick→intent` is to the order stage sending an \

@@ -37,11 +37,57 @@ pub enum Engine {
     Empty,
 }
 
+/// Which strategy settings the engine runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Strategies {
+    /// The shipped configuration (sma_cross 5/20 on 60 s bars): few orders a day.
+    Default,
+    /// sma_cross 1/2 on 5 s bars on every stock: many more orders, so `tick_to_intent`
+    /// gets enough samples to mean something. A load setting, not a trading one.
+    Active,
+}
+
+impl Strategies {
+    /// Parses `default` or `active`.
+    pub fn parse(text: &str) -> Result<Strategies, String> {
+        match text {
+            "default" => Ok(Strategies::Default),
+            "active" => Ok(Strategies::Active),
+            other => Err(format!(
+                "unknown strategy set `{other}`, expected default or active"
+            )),
+        }
+    }
+
+    /// The name in labels.
+    pub fn name(self) -> &'static str {
+        match self {
+            Strategies::Default => "default",
+            Strategies::Active => "active",
+        }
+    }
+
+    /// The engine configuration: the shipped one, with the strategy changed for `Active`.
+    pub fn config(self) -> EngineConfig {
+        let mut config = EngineConfig::embedded_default();
+        if self == Strategies::Active {
+            let sma = &mut config.strategy.sma_cross;
+            sma.enabled = true;
+            sma.fast = 1;
+            sma.slow = 2;
+            sma.bar_secs = 5;
+        }
+        config
+    }
+}
+
 /// One run's settings.
 #[derive(Debug, Clone)]
 pub struct RunSpec {
     /// Real or empty stages.
     pub engine: Engine,
+    /// The strategy settings (ignored by the empty stages).
+    pub strategies: Strategies,
     /// Offered rate.
     pub rate: Rate,
     /// Intended or actual send time in the ingress stamp.
@@ -139,10 +185,10 @@ impl RunResult {
 /// When the pipeline cannot be built or a thread cannot start.
 pub fn run(
     spec: &RunSpec,
-    config: &EngineConfig,
     instruments: &InstrumentTable,
     events: &Arc<[MarketEvent]>,
 ) -> Result<RunResult, String> {
+    let config = &spec.strategies.config();
     let clock = LatencyClock::new();
     let lag = LagSlot::default();
     let schedule = match spec.rate {

@@ -151,48 +151,31 @@ pub fn summary(ctx: &Context<'_>, results: &[RunResult], baselines: &[StallRepor
     let mut stall_headers = vec!["monitor", "watched", "stalled"];
     stall_headers.extend(percentile_headers());
     let mut stalls = Table::new(&stall_headers);
-    let mut stall_row = |label: String, s: &StallReport| {
-        let mut cells = vec![
-            label,
-            format!("{:.2} s", s.watched.as_secs_f64()),
-            format!(
-                "{:.3} %",
-                100.0 * s.stalled.as_secs_f64() / s.watched.as_secs_f64().max(1e-9)
-            ),
-        ];
-        cells.extend(percentile_cells(s.gaps.histogram()));
-        stalls.row(cells);
-    };
     for s in baselines {
-        stall_row(s.label.clone(), s);
+        stalls.row(stall_cells(
+            s.label.clone(),
+            s.watched,
+            s.stalled,
+            s.gaps.histogram(),
+        ));
     }
-    let mut merged_row = None;
     if baselines.len() > 1 {
-        let merged = StallReport {
-            label: "all of the above".to_owned(),
-            gaps: LatencyHistogram::default(),
-            stalled: baselines.iter().map(|s| s.stalled).sum(),
-            watched: baselines.iter().map(|s| s.watched).sum(),
-        };
-        let all = merge_all(baselines.iter().map(|s| s.gaps.histogram()));
-        let mut cells = vec![
-            merged.label.clone(),
-            format!("{:.2} s", merged.watched.as_secs_f64()),
-            format!(
-                "{:.3} %",
-                100.0 * merged.stalled.as_secs_f64() / merged.watched.as_secs_f64().max(1e-9)
-            ),
-        ];
-        cells.extend(percentile_cells(&all));
-        merged_row = Some(cells);
+        stalls.row(stall_cells(
+            "every core, before and after".to_owned(),
+            baselines.iter().map(|s| s.watched).sum(),
+            baselines.iter().map(|s| s.stalled).sum(),
+            &merge_all(baselines.iter().map(|s| s.gaps.histogram())),
+        ));
     }
     for r in results {
         if let Some(s) = &r.stalls {
-            stall_row(format!("{} ({})", s.label, r.spec.slug()), s);
+            stalls.row(stall_cells(
+                format!("{} ({})", s.label, r.spec.slug()),
+                s.watched,
+                s.stalled,
+                s.gaps.histogram(),
+            ));
         }
-    }
-    if let Some(cells) = merged_row {
-        stalls.row(cells);
     }
     out.push_str(&stalls.render());
 
@@ -200,6 +183,25 @@ pub fn summary(ctx: &Context<'_>, results: &[RunResult], baselines: &[StallRepor
         out.push_str(&run_section(r));
     }
     out
+}
+
+/// A host-stall row: label, time watched, share of it stalled, gap percentiles.
+fn stall_cells(
+    label: String,
+    watched: std::time::Duration,
+    stalled: std::time::Duration,
+    gaps: &Histogram<u64>,
+) -> Vec<String> {
+    let mut cells = vec![
+        label,
+        format!("{:.2} s", watched.as_secs_f64()),
+        format!(
+            "{:.3} %",
+            100.0 * stalled.as_secs_f64() / watched.as_secs_f64().max(1e-9)
+        ),
+    ];
+    cells.extend(percentile_cells(gaps));
+    cells
 }
 
 /// One run's section: latencies, per-stage service times and counters, CPU per group.

@@ -117,8 +117,12 @@ impl RunSpec {
             Stamping::Intended => "intended",
             Stamping::Actual => "actual",
         };
+        let strategies = match (self.engine, self.strategies) {
+            (Engine::Real, Strategies::Active) => "-active",
+            _ => "",
+        };
         format!(
-            "{engine}-{}-{}-{rate}-{stamp}",
+            "{engine}{strategies}-{}-{}-{rate}-{stamp}",
             self.layout.name(),
             self.wait
         )

@@ -141,6 +141,8 @@ pub fn summary(ctx: &Context<'_>, results: &[RunResult], baselines: &[StallRepor
     let _ = writeln!(out, "## Side by side\n");
     out.push_str(&table.render());
 
+    out.push_str(&targets(results));
+
     let _ = writeln!(out, "\n## Host stall baseline\n");
     out.push_str(
         "A thread that only reads the clock, recording every gap over 1 µs: what the machine \
@@ -181,6 +183,100 @@ pub fn summary(ctx: &Context<'_>, results: &[RunResult], baselines: &[StallRepor
 
     for r in results {
         out.push_str(&run_section(r));
+    }
+    out
+}
+
+/// The issue's targets for the one-group layout, met or missed, with where the time goes.
+fn targets(results: &[RunResult]) -> String {
+    use super::run::RunSpec;
+    use tickpipe::runtime::Preset;
+    let find = |pred: &dyn Fn(&RunSpec) -> bool| results.iter().find(|r| pred(&r.spec));
+    let mut out = String::from("\n## Targets (one-group layout, 2-core VM)\n\n");
+    let verdict = |ok: bool| if ok { "met" } else { "**missed**" };
+    let paced = |strategies: Strategies| {
+        find(&|s: &RunSpec| {
+            s.engine == Engine::Real
+                && s.layout == Preset::OneGroup
+                && s.rate == Rate::PerSecond(100_000)
+                && s.stamping == Stamping::Intended
+                && s.strategies == strategies
+        })
+    };
+    let mut any = false;
+    for strategies in [Strategies::Default, Strategies::Active] {
+        let Some(r) = paced(strategies) else { continue };
+        any = true;
+        for name in ["tick_to_intent", "tick_to_risk"] {
+            let Some(h) = r.latency(name).filter(|h| !h.is_empty()) else {
+                continue;
+            };
+            let (p50, p99) = (h.value_at_quantile(0.5), h.value_at_quantile(0.99));
+            let _ = writeln!(
+                out,
+                "- 100k/s, `{}` strategies, {} (corrected, {} samples): p50 {} < 500 ns {}; p99 {} < 5 µs {}.",
+                strategies.name(),
+                name.replace("_to_", "→"),
+                h.len(),
+                format_nanos(p50),
+                verdict(p50 < 500),
+                format_nanos(p99),
+                verdict(p99 < 5_000),
+            );
+        }
+        let service: Vec<String> = r
+            .stages()
+            .iter()
+            .map(|s| {
+                format!(
+                    "{} {}",
+                    s.name,
+                    format_nanos(s.service.value_at_quantile(0.5))
+                )
+            })
+            .collect();
+        let _ = writeln!(
+            out,
+            "  Per-stage service p50: {}; generator send lag p99 {}.",
+            service.join(", "),
+            r.send_lag.as_ref().map_or("–".to_owned(), |h| format_nanos(
+                h.value_at_quantile(0.99)
+            ))
+        );
+    }
+    let saturated = find(&|s: &RunSpec| {
+        s.engine == Engine::Real
+            && s.layout == Preset::OneGroup
+            && s.rate == Rate::Max
+            && s.strategies == Strategies::Default
+    });
+    if let Some(r) = saturated {
+        any = true;
+        let per_event = 1e9 / r.throughput().max(1.0);
+        let service: u64 = r
+            .stages()
+            .iter()
+            .map(|s| s.service.value_at_quantile(0.5))
+            .sum();
+        let empty = find(&|s: &RunSpec| {
+            s.engine == Engine::Empty && s.layout == Preset::OneGroup && s.rate == Rate::Max
+        });
+        let _ = writeln!(
+            out,
+            "- Saturation, all strategies on: {:.2} M events/s > 5 M {} ({per_event:.0} ns per event; \
+             the four stages' service p50s sum to {service} ns, the rest is ring hand-off, \
+             the round-robin and the harness's own clock reads{}).",
+            r.throughput() / 1e6,
+            verdict(r.throughput() > 5e6),
+            empty.map_or(String::new(), |e| format!(
+                "; the empty-stage pipeline moves {:.2} M events/s, {:.0} ns per event",
+                e.throughput() / 1e6,
+                1e9 / e.throughput().max(1.0)
+            )),
+        );
+    }
+    if !any {
+        out.push_str("- Not measured in this invocation (run with `--compare`).\n");
     }
     out
 }

@@ -55,9 +55,15 @@ pub fn format_hgrm(h: &Histogram<u64>) -> String {
         out,
         "#[Buckets = {:12}, SubBuckets     = {:12}]",
         h.buckets(),
-        h.distinct_values()
+        sub_buckets(h.sigfig())
     );
     out
+}
+
+/// Sub-buckets per bucket for `sigfig` significant digits, as HdrHistogram sizes them:
+/// the power of two at or above `2 × 10^sigfig`.
+fn sub_buckets(sigfig: u8) -> u64 {
+    (2 * 10u64.pow(u32::from(sigfig))).next_power_of_two()
 }
 
 #[cfg(test)]
@@ -104,6 +110,7 @@ mod tests {
         let v: f64 = median[0].parse().unwrap();
         assert!((4.99..5.01).contains(&v), "{v}");
         assert!(text.contains("Total count    =        10000]"), "{text}");
+        assert!(text.contains("SubBuckets     =         2048]"), "{text}");
     }
 
     #[test]

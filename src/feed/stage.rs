@@ -397,6 +397,26 @@ mod tests {
     }
 
     #[test]
+    fn a_stamp_the_source_set_is_kept() {
+        let mut stamped = tick(0, 0);
+        stamped.set_ingress(Stamp(12_345));
+        let mut r = rig(
+            vec![
+                Ok(SourcePoll::Event(stamped)),
+                Ok(SourcePoll::Event(tick(1, 0))),
+            ],
+            16,
+            Pacing::Max,
+            None,
+        );
+        assert_eq!(r.stage.poll(), Poll::Done);
+        let mut got = Vec::new();
+        drain(&mut r.rx, &mut got);
+        assert_eq!(got[0], stamped);
+        assert_ne!(event_ingress(&got[1]), Stamp::default());
+    }
+
+    #[test]
     fn a_full_ring_holds_the_source_back_without_losing_events() {
         let script: Vec<MarketEvent> = (0..40).map(|i| tick(i, 1)).collect();
         let mut r = rig(

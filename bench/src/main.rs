@@ -6,7 +6,10 @@
 //! the numbers mean nothing in a debug build.
 #![deny(unsafe_code)]
 
+mod hgrm;
 mod pin;
+mod pipeline;
+mod plot;
 mod report;
 mod ring;
 mod stats;
@@ -29,12 +32,16 @@ enum Scenario {
     /// The SPSC ring: throughput and ping-pong latency, compared with rtrb,
     /// crossbeam's ArrayQueue and a raw atomic ping-pong.
     Ring(ring::RingArgs),
+    /// The whole engine fed by an open-loop generator at a fixed rate or at saturation:
+    /// tick-to-intent and per-stage latencies, corrected for coordinated omission.
+    Pipeline(pipeline::PipelineArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.scenario {
         Scenario::Ring(args) => ring::run(&args),
+        Scenario::Pipeline(args) => pipeline::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -28,6 +28,13 @@ pub enum Pacing {
 /// Stage 1: reads a [`MarketSource`], stamps each event's ingress time and pushes it to
 /// the signal stage through an [`Outbox`].
 ///
+/// **Ingress.** An event the source left unstamped is stamped with
+/// [`LatencyClock::stamp`] as it is pushed. A source may stamp events itself and the stage
+/// keeps that stamp: a live socket source should stamp at read time (so time spent in the
+/// source's buffers counts), and the latency harness's open-loop generator stamps each
+/// event with its *intended* send time, so a stall anywhere shows in the latency instead
+/// of delaying the measurement's start (coordinated omission).
+///
 /// Each [`poll`](Stage::poll) first flushes the outbox; while it is not clear the stage
 /// reads nothing, so a full ring holds the source back instead of losing market data
 /// (every source here is replayable, so nothing is ever dropped). Otherwise it moves up
@@ -144,6 +151,15 @@ impl FeedStage {
     }
 }
 
+/// The ingress stamp an event carries (zero when unset).
+#[inline]
+fn event_ingress(event: &MarketEvent) -> Stamp {
+    match event {
+        MarketEvent::Tick(t) => t.ingress,
+        MarketEvent::News(n) => n.ingress,
+    }
+}
+
 impl std::fmt::Debug for FeedStage {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("FeedStage")
@@ -198,7 +214,9 @@ impl Stage for FeedStage {
                 }
             }
             let mut event = event;
-            event.set_ingress(self.clock.stamp());
+            if event_ingress(&event) == Stamp::default() {
+                event.set_ingress(self.clock.stamp());
+            }
             self.out.push(event);
             moved += 1;
             self.events += 1;
@@ -376,6 +394,26 @@ mod tests {
         assert_eq!(report.counter("ring_full"), 0);
         assert_eq!(report.service.len(), 100);
         assert!(report.error.is_none());
+    }
+
+    #[test]
+    fn a_stamp_the_source_set_is_kept() {
+        let mut stamped = tick(0, 0);
+        stamped.set_ingress(Stamp(12_345));
+        let mut r = rig(
+            vec![
+                Ok(SourcePoll::Event(stamped)),
+                Ok(SourcePoll::Event(tick(1, 0))),
+            ],
+            16,
+            Pacing::Max,
+            None,
+        );
+        assert_eq!(r.stage.poll(), Poll::Done);
+        let mut got = Vec::new();
+        drain(&mut r.rx, &mut got);
+        assert_eq!(got[0], stamped);
+        assert_ne!(event_ingress(&got[1]), Stamp::default());
     }
 
     #[test]

@@ -1,0 +1,336 @@
+//! One measured run: the engine (or the empty-stage pipeline) in one layout at one rate.
+
+use std::{
+    collections::BTreeMap,
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc,
+    },
+    time::Duration,
+};
+
+use hdrhistogram::Histogram;
+use tickpipe::{
+    config::EngineConfig,
+    feed::{FeedStage, Pacing},
+    model::{InstrumentTable, MarketEvent},
+    runtime::{
+        Group, GroupReport, LatencyClock, Layout, Outbox, Pipeline, Preset, Stage, StageKind,
+        StageReport, Telemetry,
+    },
+};
+use tickpipe_ringbuf::{channel, wait::WaitKind};
+
+use super::{
+    passthrough::{PassThrough, Sink},
+    schedule::{Rate, Schedule},
+    source::{LagSlot, OpenLoopSource, Stamping},
+    stall::{self, StallReport},
+};
+
+/// What runs between the rings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    /// The real stages and strategies with the paper gateway.
+    Real,
+    /// The real feed stage, then stages that only move messages (harness overhead).
+    Empty,
+}
+
+/// Which strategy settings the engine runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Strategies {
+    /// The shipped configuration (sma_cross 5/20 on 60 s bars): few orders a day.
+    Default,
+    /// sma_cross 1/2 on 5 s bars on every stock: many more orders, so `tick_to_intent`
+    /// gets enough samples to mean something. A load setting, not a trading one.
+    Active,
+}
+
+impl Strategies {
+    /// Parses `default` or `active`.
+    pub fn parse(text: &str) -> Result<Strategies, String> {
+        match text {
+            "default" => Ok(Strategies::Default),
+            "active" => Ok(Strategies::Active),
+            other => Err(format!(
+                "unknown strategy set `{other}`, expected default or active"
+            )),
+        }
+    }
+
+    /// The name in labels.
+    pub fn name(self) -> &'static str {
+        match self {
+            Strategies::Default => "default",
+            Strategies::Active => "active",
+        }
+    }
+
+    /// The engine configuration: the shipped one, with the strategy changed for `Active`.
+    pub fn config(self) -> EngineConfig {
+        let mut config = EngineConfig::embedded_default();
+        if self == Strategies::Active {
+            let sma = &mut config.strategy.sma_cross;
+            sma.enabled = true;
+            sma.fast = 1;
+            sma.slow = 2;
+            sma.bar_secs = 5;
+        }
+        config
+    }
+}
+
+/// One run's settings.
+#[derive(Debug, Clone)]
+pub struct RunSpec {
+    /// Real or empty stages.
+    pub engine: Engine,
+    /// The strategy settings (ignored by the empty stages).
+    pub strategies: Strategies,
+    /// Offered rate.
+    pub rate: Rate,
+    /// Intended or actual send time in the ingress stamp.
+    pub stamping: Stamping,
+    /// Thread layout.
+    pub layout: Preset,
+    /// Idle wait strategy of every group.
+    pub wait: WaitKind,
+    /// Cores the groups are pinned to in turn (empty: unpinned).
+    pub cores: Vec<usize>,
+    /// Core for a stall monitor running alongside, when one is free.
+    pub monitor_core: Option<usize>,
+}
+
+impl RunSpec {
+    /// A short name, also the stem of the run's files: `engine-one_group-100k-intended`.
+    pub fn slug(&self) -> String {
+        let engine = match self.engine {
+            Engine::Real => "engine",
+            Engine::Empty => "empty",
+        };
+        let rate = match self.rate {
+            Rate::Max => "max".to_owned(),
+            Rate::PerSecond(_) => self.rate.label().trim_end_matches("/s").to_owned(),
+        };
+        let stamp = match self.stamping {
+            Stamping::Intended => "intended",
+            Stamping::Actual => "actual",
+        };
+        let strategies = match (self.engine, self.strategies) {
+            (Engine::Real, Strategies::Active) => "-active",
+            _ => "",
+        };
+        format!(
+            "{engine}{strategies}-{}-{}-{rate}-{stamp}",
+            self.layout.name(),
+            self.wait
+        )
+    }
+}
+
+/// Everything one run measured.
+#[derive(Debug)]
+pub struct RunResult {
+    /// The settings.
+    pub spec: RunSpec,
+    /// The layout as it ran.
+    pub layout: String,
+    /// The stage groups' reports.
+    pub groups: Vec<GroupReport>,
+    /// Events the feed moved.
+    pub events: u64,
+    /// Wall time of the longest-running group.
+    pub wall: Duration,
+    /// How late the generator released events (paced runs).
+    pub send_lag: Option<Histogram<u64>>,
+    /// The stall monitor that ran alongside, when a core was free for it.
+    pub stalls: Option<StallReport>,
+    /// Why a stage stopped early, if one did.
+    pub error: Option<String>,
+}
+
+impl RunResult {
+    /// Stage reports in pipeline order.
+    pub fn stages(&self) -> Vec<&StageReport> {
+        StageKind::ALL
+            .iter()
+            .filter_map(|k| {
+                self.groups
+                    .iter()
+                    .flat_map(|g| &g.stages)
+                    .find(|s| s.name == k.name())
+            })
+            .collect()
+    }
+
+    /// A latency histogram any stage reported, by name.
+    pub fn latency(&self, name: &str) -> Option<&Histogram<u64>> {
+        self.stages()
+            .into_iter()
+            .find_map(|s| s.latency(name))
+            .map(|h| h.histogram())
+    }
+
+    /// Events per second through the whole run.
+    pub fn throughput(&self) -> f64 {
+        self.events as f64 / self.wall.as_secs_f64().max(1e-9)
+    }
+
+    /// Sum of a counter over all stages.
+    pub fn counter(&self, name: &str) -> u64 {
+        self.stages().iter().map(|s| s.counter(name)).sum()
+    }
+}
+
+/// Runs `spec` over `events`.
+///
+/// # Errors
+/// When the pipeline cannot be built or a thread cannot start.
+pub fn run(
+    spec: &RunSpec,
+    instruments: &InstrumentTable,
+    events: &Arc<[MarketEvent]>,
+) -> Result<RunResult, String> {
+    let config = &spec.strategies.config();
+    let clock = LatencyClock::new();
+    let lag = LagSlot::default();
+    let schedule = match spec.rate {
+        Rate::PerSecond(r) => Some(Schedule::new(r)),
+        Rate::Max => None,
+    };
+    let source = OpenLoopSource::new(
+        events.clone(),
+        schedule,
+        spec.stamping,
+        clock.clone(),
+        lag.clone(),
+    );
+    let layout = Layout {
+        groups: spec.layout.groups(&spec.cores, spec.wait),
+    };
+    let stop_monitor = Arc::new(AtomicBool::new(false));
+    let monitor = match spec.monitor_core {
+        Some(core) => Some(
+            stall::spawn(
+                format!("core {core}, during the run"),
+                Some(core),
+                clock.clone(),
+                stop_monitor.clone(),
+            )
+            .map_err(|e| format!("cannot start the stall monitor: {e}"))?,
+        ),
+        None => None,
+    };
+    let groups = match spec.engine {
+        Engine::Real => {
+            let pipeline = Pipeline::build(
+                config,
+                instruments,
+                Box::new(source),
+                None,
+                Arc::new(AtomicBool::new(false)),
+            )
+            .map_err(|e| e.to_string())?;
+            pipeline
+                .run(&layout, Duration::ZERO, |_| {})
+                .map_err(|e| e.to_string())?
+                .groups
+        }
+        Engine::Empty => run_empty(&layout, source, clock, config.runtime.ring_capacity)?,
+    };
+    stop_monitor.store(true, Ordering::Relaxed);
+    let stalls = monitor.and_then(|h| h.join().ok());
+    let wall = groups.iter().map(|g| g.wall).max().unwrap_or_default();
+    let events = groups
+        .iter()
+        .flat_map(|g| &g.stages)
+        .find(|s| s.name == "feed")
+        .map_or(0, |s| s.counter("events"));
+    let error = groups
+        .iter()
+        .flat_map(|g| &g.stages)
+        .find_map(|s| s.error.clone().map(|e| format!("{}: {e}", s.name)));
+    let send_lag = lag
+        .lock()
+        .ok()
+        .and_then(|mut slot| slot.take())
+        .filter(|h| !h.is_empty())
+        .map(|h| h.histogram().clone());
+    Ok(RunResult {
+        spec: spec.clone(),
+        layout: layout.describe(),
+        groups,
+        events,
+        wall,
+        send_lag,
+        stalls,
+        error,
+    })
+}
+
+/// The empty-stage pipeline: the real feed stage, pass-through signal and risk stages,
+/// and a sink as the order stage, on the same rings and groups as the engine.
+fn run_empty(
+    layout: &Layout,
+    source: OpenLoopSource,
+    clock: LatencyClock,
+    capacity: usize,
+) -> Result<Vec<GroupReport>, String> {
+    let (market_tx, market_rx) = channel(capacity);
+    let (risk_tx, risk_rx) = channel(capacity);
+    let (order_tx, order_rx) = channel(capacity);
+    let mut stages: BTreeMap<StageKind, Box<dyn Stage>> = BTreeMap::new();
+    stages.insert(
+        StageKind::Feed,
+        Box::new(FeedStage::new(
+            Box::new(source),
+            Outbox::new(market_tx),
+            clock.clone(),
+            Arc::new(Telemetry::default()),
+            Pacing::Max,
+            Arc::new(AtomicBool::new(false)),
+            None,
+        )),
+    );
+    stages.insert(
+        StageKind::Signal,
+        Box::new(PassThrough::new("signal", market_rx, Outbox::new(risk_tx))),
+    );
+    stages.insert(
+        StageKind::Risk,
+        Box::new(PassThrough::new("risk", risk_rx, Outbox::new(order_tx))),
+    );
+    stages.insert(
+        StageKind::Order,
+        Box::new(Sink::new("order", order_rx, clock)),
+    );
+    let mut handles = Vec::new();
+    for spec in &layout.groups {
+        let group_stages = spec
+            .stages
+            .iter()
+            .filter_map(|k| stages.remove(k))
+            .collect();
+        let group = Group::new(
+            spec.name.clone(),
+            spec.core,
+            group_stages,
+            spec.wait.build().0,
+        );
+        handles.push(
+            group
+                .spawn()
+                .map_err(|e| format!("cannot start group {}: {e}", spec.name))?,
+        );
+    }
+    let mut reports = Vec::new();
+    for handle in handles {
+        match handle.join() {
+            Ok(Ok(report)) => reports.push(report),
+            Ok(Err(e)) => return Err(e),
+            Err(_) => return Err("an empty-stage thread panicked".to_owned()),
+        }
+    }
+    Ok(reports)
+}

@@ -76,11 +76,20 @@ pub fn render_svg(title: &str, series: &[Series<'_>]) -> String {
         out,
         r#"<rect width="{WIDTH}" height="{HEIGHT}" fill="white"/>"#
     );
+    // The run's name on the first line, its provenance (after the first ` · `) smaller
+    // on the second, so long CPU names stay inside the picture.
+    let (name, detail) = title.split_once(" · ").unwrap_or((title, ""));
     let _ = writeln!(
         out,
-        r#"<text x="{}" y="22" text-anchor="middle" font-size="14">{}</text>"#,
+        r#"<text x="{}" y="17" text-anchor="middle" font-size="14">{}</text>"#,
         WIDTH / 2.0,
-        escape(title)
+        escape(name)
+    );
+    let _ = writeln!(
+        out,
+        r##"<text x="{}" y="31" text-anchor="middle" font-size="10" fill="#555">{}</text>"##,
+        WIDTH / 2.0,
+        escape(detail)
     );
     for (i, label) in ["0%", "90%", "99%", "99.9%", "99.99%", "99.999%", "99.9999%"]
         .iter()
@@ -145,7 +154,8 @@ pub fn render_svg(title: &str, series: &[Series<'_>]) -> String {
     out
 }
 
-fn escape(text: &str) -> String {
+/// Escapes text for an XML element body or attribute.
+pub(crate) fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 
 use hdrhistogram::Histogram;
-use tickpipe::metrics::{format_nanos, LatencyHistogram};
+use tickpipe::metrics::format_nanos;
 
 use super::{
     run::{Engine, RunResult, Strategies},
@@ -419,9 +419,14 @@ pub fn files(r: &RunResult, provenance: &Provenance) -> Vec<(String, String)> {
         provenance.commit, provenance.machine.cpu_model, provenance.date
     );
     let svg = render_svg(&title, &series);
+    // Provenance goes in a <desc> element, escaped: the command line holds `--`, which an
+    // XML comment may not contain.
     let svg = svg.replacen(
         "<rect",
-        &format!("<!--\n{}-->\n<rect", provenance.to_markdown()),
+        &format!(
+            "<desc>\n{}</desc>\n<rect",
+            crate::plot::escape(&provenance.to_markdown())
+        ),
         1,
     );
     files.push((format!("{slug}.svg"), svg));

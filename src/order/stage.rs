@@ -18,8 +18,9 @@ use crate::{
     runtime::{LatencyClock, Outbox, Poll, Stage, StageReport, Telemetry},
 };
 
-/// Most input messages handled per `poll()`.
-const BATCH: usize = 64;
+/// Most input messages handled per `poll()`: twice the risk stage's batch, so a backlog
+/// in the ring from it drains (see [`EVENTS_PER_POLL`](crate::signal::EVENTS_PER_POLL)).
+const BATCH: usize = 512;
 
 /// Live orders the book holds at once. Intents wait in the ring, not here, so this only
 /// bounds orders a slow venue has not answered yet.

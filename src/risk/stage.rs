@@ -26,8 +26,10 @@ use crate::{
     runtime::{money_to_paise, LatencyClock, Outbox, Poll, Stage, StageReport, Telemetry},
 };
 
-/// Most messages of one kind (inputs, or exec reports) handled per `poll()`.
-const BATCH: usize = 64;
+/// Most messages of one kind (inputs, or exec reports) handled per `poll()`: twice the
+/// signal stage's batch, so a backlog in the ring from it drains (see
+/// [`EVENTS_PER_POLL`](crate::signal::EVENTS_PER_POLL)).
+const BATCH: usize = 256;
 
 /// What the stage counts, reported by [`Stage::finish`].
 #[derive(Debug, Default, Clone, Copy)]

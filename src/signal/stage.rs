@@ -13,7 +13,11 @@ use crate::{
 
 /// Most market events handled per [`Stage::poll`], so a stage sharing a thread yields
 /// the thread regularly.
-pub const EVENTS_PER_POLL: usize = 64;
+///
+/// Twice the feed's batch: a stage that takes no more per poll than its producer gives
+/// keeps any backlog it once gathered (after one stalled round) for the rest of the
+/// run, and every later tick waits behind it. Taking more lets a backlog drain.
+pub const EVENTS_PER_POLL: usize = 128;
 
 /// Stage 2: turns [`MarketEvent`]s into [`RiskInput`]s.
 ///

@@ -12,6 +12,7 @@ mod pipeline;
 mod plot;
 mod report;
 mod ring;
+mod stamp;
 mod stats;
 
 use std::process::ExitCode;

@@ -5,12 +5,18 @@
 //! Every measurement is repeated `--reps` times, interleaved across queues so slow drifts
 //! of the machine hit all of them alike, and the report gives the median of the reps.
 
+mod files;
 mod latency;
 mod message;
 mod queues;
 mod throughput;
 
-use std::{error::Error, fmt::Write as _, fs, path::PathBuf};
+use std::{
+    error::Error,
+    fmt::Write as _,
+    fs,
+    path::{Path, PathBuf},
+};
 
 use clap::Args;
 use hdrhistogram::Histogram;
@@ -107,6 +113,8 @@ struct LatencyRow {
     run: LatencyFn,
     /// Per rep: p50, p99, p99.9, max in nanoseconds.
     results: Vec<[f64; 4]>,
+    /// Per rep: every measured round trip, for the `.hgrm` and plot files.
+    histograms: Vec<Histogram<u64>>,
 }
 
 fn floor_run(
@@ -155,21 +163,25 @@ pub fn run(args: &RingArgs) -> Result<(), Box<dyn Error>> {
             name: "raw atomic floor",
             run: floor_run,
             results: Vec::new(),
+            histograms: Vec::new(),
         },
         LatencyRow {
             name: QUEUES[0],
             run: latency::queue::<Ours>,
             results: Vec::new(),
+            histograms: Vec::new(),
         },
         LatencyRow {
             name: QUEUES[1],
             run: latency::queue::<Rtrb>,
             results: Vec::new(),
+            histograms: Vec::new(),
         },
         LatencyRow {
             name: QUEUES[2],
             run: latency::queue::<CrossbeamArrayQueue>,
             results: Vec::new(),
+            histograms: Vec::new(),
         },
     ];
 
@@ -213,16 +225,46 @@ pub fn run(args: &RingArgs) -> Result<(), Box<dyn Error>> {
                 h.value_at_quantile(0.999) as f64,
                 h.max() as f64,
             ]);
+            row.histograms.push(h);
         }
     }
 
-    let report = render(args, &provenance, cores, &rows, &latencies);
+    let files_dir = args.out.as_deref().map(files_dir);
+    let files_link = files_dir
+        .as_deref()
+        .and_then(Path::file_name)
+        .map(|d| d.to_string_lossy().into_owned());
+    let report = render(
+        args,
+        &provenance,
+        cores,
+        &rows,
+        &latencies,
+        files_link.as_deref(),
+    );
     print!("{report}");
-    if let Some(path) = &args.out {
+    if let (Some(path), Some(dir)) = (&args.out, &files_dir) {
         fs::write(path, &report).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
         eprintln!("ring: report written to {}", path.display());
+        let queues: Vec<(&str, &[Histogram<u64>])> = latencies
+            .iter()
+            .map(|row| (row.name, row.histograms.as_slice()))
+            .collect();
+        fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        for (name, contents) in files::latency_files(&queues, &provenance) {
+            let file = dir.join(name);
+            fs::write(&file, contents)
+                .map_err(|e| format!("cannot write {}: {e}", file.display()))?;
+        }
+        eprintln!("ring: latency files written to {}", dir.display());
     }
     Ok(())
+}
+
+/// The folder for the `.hgrm` and `.svg` files beside the report `out`: its path without
+/// the extension (`latency-reports/ring.md` → `latency-reports/ring/`).
+fn files_dir(out: &Path) -> PathBuf {
+    out.with_extension("")
 }
 
 /// An allocation, of a different size for each rep, to hold while the rep's queues are
@@ -256,6 +298,7 @@ fn render(
     cores: Option<CorePair>,
     rows: &[ThroughputRow],
     latencies: &[LatencyRow],
+    files_link: Option<&str>,
 ) -> String {
     let mut out = String::new();
     let _ = writeln!(
@@ -395,6 +438,18 @@ fn render(
         ]);
     }
     out.push_str(&table.render());
+    if let Some(dir) = files_link {
+        let _ = writeln!(
+            out,
+            "\nPercentile files in [`{dir}/`]({dir}/): [`{svg}`]({dir}/{svg}) plots the four \
+             round-trip distributions together; `{hgrm}` holds each (HdrHistogram format, \
+             µs). Each merges all {} reps' histograms, so its percentiles are over every \
+             round trip of the run, not the median of per-rep percentiles given above.",
+            args.reps,
+            svg = files::SVG_NAME,
+            hgrm = files::hgrm_name("<queue>"),
+        );
+    }
 
     let _ = writeln!(out, "\n## Targets\n");
     if slower_rows.is_empty() {

@@ -12,9 +12,9 @@ use super::{
     stall::StallReport,
 };
 use crate::{
-    hgrm::format_hgrm,
-    plot::{render_svg, Series},
+    plot::Series,
     report::{Align, Provenance, Table},
+    stamp::{hgrm_file, svg_file},
     stats::{merge_all, percentile_cells, percentile_headers},
 };
 
@@ -397,7 +397,6 @@ fn latencies(r: &RunResult) -> Vec<(String, &Histogram<u64>)> {
 /// HdrHistogram's plotter ignores).
 pub fn files(r: &RunResult, provenance: &Provenance) -> Vec<(String, String)> {
     let slug = r.spec.slug();
-    let stamp = provenance_comment(provenance);
     let mut files = Vec::new();
     let mut series = Vec::new();
     for (name, h) in latencies(r) {
@@ -405,52 +404,27 @@ pub fn files(r: &RunResult, provenance: &Provenance) -> Vec<(String, String)> {
             .replace('→', "_to_")
             .replace(' ', "_")
             .replace(['(', ')', ','], "");
-        files.push((
-            format!("{slug}.{file}.hgrm"),
-            format!("{}{stamp}", format_hgrm(h)),
-        ));
+        files.push((format!("{slug}.{file}.hgrm"), hgrm_file(h, provenance)));
         series.push(Series {
             label: name,
             histogram: h,
         });
     }
-    let title = format!(
-        "{slug} · {} · {} · {}",
-        provenance.commit, provenance.machine.cpu_model, provenance.date
-    );
-    let svg = render_svg(&title, &series);
-    // Provenance goes in a <desc> element, escaped: the command line holds `--`, which an
-    // XML comment may not contain.
-    let svg = svg.replacen(
-        "<rect",
-        &format!(
-            "<desc>\n{}</desc>\n<rect",
-            crate::plot::escape(&provenance.to_markdown())
-        ),
-        1,
-    );
+    let svg = svg_file(&slug, &series, provenance);
     files.push((format!("{slug}.svg"), svg));
     files
 }
 
 /// The host stall baselines as `.hgrm` files.
 pub fn stall_files(baselines: &[StallReport], provenance: &Provenance) -> Vec<(String, String)> {
-    let stamp = provenance_comment(provenance);
     baselines
         .iter()
         .map(|s| {
             let name = s.label.replace([',', ' '], "_").replace("__", "_");
             (
                 format!("host-stalls-{name}.hgrm"),
-                format!("{}{stamp}", format_hgrm(s.gaps.histogram())),
+                hgrm_file(s.gaps.histogram(), provenance),
             )
         })
-        .collect()
-}
-
-fn provenance_comment(p: &Provenance) -> String {
-    p.to_markdown()
-        .lines()
-        .map(|l| format!("#{}\n", l.trim_start_matches('-')))
         .collect()
 }

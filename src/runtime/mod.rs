@@ -17,6 +17,6 @@ pub use clock::LatencyClock;
 pub use group::{Group, GroupReport};
 pub use layout::{available_cores, GroupSpec, Layout, Preset, StageKind};
 pub use outbox::{Outbox, STASH_CAPACITY};
-pub use pipeline::{stop_on_signals, stop_requested, Pipeline, RunError, RunReport};
+pub use pipeline::{stop_on_signals, Pipeline, RunError, RunReport};
 pub use stage::{Poll, Stage, StageReport};
 pub use telemetry::{money_to_paise, Gauge, SignedGauge, Telemetry};

@@ -3,7 +3,7 @@
 use std::{
     collections::BTreeMap,
     sync::{
-        atomic::{AtomicBool, Ordering},
+        atomic::AtomicBool,
         Arc,
     },
     time::{Duration, Instant},
@@ -311,9 +311,4 @@ pub fn stop_on_signals(stop: &Arc<AtomicBool>) -> std::io::Result<()> {
         flag::register(sig, stop.clone())?;
     }
     Ok(())
-}
-
-/// True once a stop was requested.
-pub fn stop_requested(stop: &AtomicBool) -> bool {
-    stop.load(Ordering::Relaxed)
 }

@@ -15,7 +15,7 @@ use crate::{
         gateway::Gateway,
         state::{OrderEvent, OrderState},
     },
-    runtime::{LatencyClock, Outbox, Poll, Stage, StageReport, Telemetry},
+    runtime::{LatencyClock, Outbox, Poll, ServiceTimer, Stage, StageReport, Telemetry},
 };
 
 /// Most input messages handled per `poll()`: twice the risk stage's batch, so a backlog
@@ -133,7 +133,7 @@ pub struct OrderStage {
     instrument_count: usize,
     clock: LatencyClock,
     telemetry: Arc<Telemetry>,
-    service: LatencyHistogram,
+    service: ServiceTimer,
     tick_to_intent: LatencyHistogram,
 }
 
@@ -168,7 +168,7 @@ impl OrderStage {
             instrument_count: instruments.len(),
             clock,
             telemetry,
-            service: LatencyHistogram::new(),
+            service: ServiceTimer::new(),
             tick_to_intent: LatencyHistogram::new(),
         }
     }
@@ -204,7 +204,7 @@ impl OrderStage {
             let Ok(input) = self.input.try_pop() else {
                 break;
             };
-            let start = self.clock.stamp();
+            let start = self.service.start(&self.clock);
             match input {
                 OrderInput::Quote(tick) => {
                     self.desk.counters.quotes += 1;
@@ -212,7 +212,7 @@ impl OrderStage {
                 }
                 OrderInput::Intent(intent) => self.on_intent(&intent),
             }
-            self.service.record(self.clock.nanos_since(start));
+            self.service.stop(&self.clock, start);
             n += 1;
         }
         n
@@ -267,7 +267,7 @@ impl Stage for OrderStage {
             ("invalid_reports", c.invalid_reports),
             ("live_at_finish", stage.desk.book.len() as u64),
         ];
-        report.service = stage.service;
+        report.service = stage.service.into_histogram();
         report.latencies = vec![("tick_to_intent", stage.tick_to_intent)];
         report.error = stage.desk.error.map(str::to_owned);
         report

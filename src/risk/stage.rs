@@ -23,7 +23,9 @@ use crate::{
         refusals::RefusalCounts,
         summary::{FillRecord, TradingSummary},
     },
-    runtime::{money_to_paise, LatencyClock, Outbox, Poll, Stage, StageReport, Telemetry},
+    runtime::{
+        money_to_paise, LatencyClock, Outbox, Poll, ServiceTimer, Stage, StageReport, Telemetry,
+    },
 };
 
 /// Most messages of one kind (inputs, or exec reports) handled per `poll()`: twice the
@@ -92,7 +94,7 @@ pub struct RiskStage {
     fills_not_logged: u64,
     refusals: RefusalCounts,
     counters: Counters,
-    service: LatencyHistogram,
+    service: ServiceTimer,
     /// Ingress of each tick to the end of its handling here: every tick gets a sample,
     /// unlike `tick_to_intent`, which only ticks that cause an order get.
     tick_to_risk: LatencyHistogram,
@@ -181,7 +183,7 @@ impl RiskStage {
             fills_not_logged: 0,
             refusals: RefusalCounts::new(),
             counters: Counters::default(),
-            service: LatencyHistogram::new(),
+            service: ServiceTimer::new(),
             tick_to_risk: LatencyHistogram::new(),
             halted: false,
             error: None,
@@ -222,9 +224,9 @@ impl RiskStage {
             let Ok(report) = self.reports.try_pop() else {
                 break;
             };
-            let start = self.clock.stamp();
+            let start = self.service.start(&self.clock);
             self.on_report(&report);
-            self.service.record(self.clock.nanos_since(start));
+            self.service.stop(&self.clock, start);
             n += 1;
         }
         n
@@ -312,12 +314,12 @@ impl RiskStage {
             let Ok(input) = self.input.try_pop() else {
                 break;
             };
-            let start = self.clock.stamp();
+            let start = self.service.start(&self.clock);
             match input {
                 RiskInput::Tick(tick) => {
                     self.on_tick(&tick);
                     let end = self.clock.stamp();
-                    self.service.record(self.clock.nanos_between(start, end));
+                    self.service.stop_at(&self.clock, start, end);
                     if tick.ingress != Stamp(0) {
                         self.tick_to_risk
                             .record(self.clock.nanos_between(tick.ingress, end));
@@ -325,7 +327,7 @@ impl RiskStage {
                 }
                 RiskInput::Signal(signal) => {
                     self.on_signal(&signal);
-                    self.service.record(self.clock.nanos_since(start));
+                    self.service.stop(&self.clock, start);
                 }
             }
             n += 1;
@@ -667,7 +669,7 @@ fn build_report(stage: RiskStage) -> StageReport {
         unrealized: stage.book.unrealized(),
         refusals: stage.refusals.to_vec(),
     });
-    report.service = stage.service;
+    report.service = stage.service.into_histogram();
     report.error = stage.error.map(str::to_owned);
     report
 }

@@ -10,6 +10,7 @@ mod group;
 mod layout;
 mod outbox;
 mod pipeline;
+mod service;
 mod stage;
 mod telemetry;
 
@@ -18,5 +19,6 @@ pub use group::{Group, GroupReport};
 pub use layout::{available_cores, GroupSpec, Layout, Preset, StageKind};
 pub use outbox::{Outbox, STASH_CAPACITY};
 pub use pipeline::{stop_on_signals, Pipeline, RunError, RunReport};
+pub use service::{ServiceTimer, SERVICE_SAMPLE_EVERY};
 pub use stage::{Poll, Stage, StageReport};
 pub use telemetry::{money_to_paise, Gauge, SignedGauge, Telemetry};

@@ -6,9 +6,8 @@ use tickpipe_ringbuf::Consumer;
 
 use super::{subscriptions::Subscriptions, BarBuilder, SignalBatch, Strategy};
 use crate::{
-    metrics::LatencyHistogram,
     model::{Direction, InstrumentTable, MarketEvent, News, RiskInput, StrategyId, Tick},
-    runtime::{LatencyClock, Outbox, Poll, Stage, StageReport, Telemetry},
+    runtime::{LatencyClock, Outbox, Poll, ServiceTimer, Stage, StageReport, Telemetry},
 };
 
 /// Most market events handled per [`Stage::poll`], so a stage sharing a thread yields
@@ -54,7 +53,7 @@ pub struct SignalStage {
     out: Outbox<RiskInput>,
     clock: LatencyClock,
     telemetry: Arc<Telemetry>,
-    service: LatencyHistogram,
+    service: ServiceTimer,
     counts: Counts,
 }
 
@@ -98,7 +97,7 @@ impl SignalStage {
             out,
             clock,
             telemetry,
-            service: LatencyHistogram::new(),
+            service: ServiceTimer::new(),
             counts: Counts::default(),
         }
     }
@@ -187,13 +186,12 @@ impl Stage for SignalStage {
             let Ok(event) = self.input.try_pop() else {
                 break;
             };
-            let start = self.clock.stamp();
+            let start = self.service.start(&self.clock);
             match event {
                 MarketEvent::Tick(tick) => self.on_tick(tick),
                 MarketEvent::News(news) => self.on_news(news),
             }
-            self.service
-                .record(self.clock.nanos_between(start, self.clock.stamp()));
+            self.service.stop(&self.clock, start);
             handled += 1;
         }
         if handled > 0 {
@@ -211,7 +209,7 @@ impl Stage for SignalStage {
     fn finish(self: Box<Self>) -> StageReport {
         let c = self.counts;
         let mut report = StageReport::new("signal");
-        report.service = self.service;
+        report.service = self.service.into_histogram();
         report.counters = vec![
             ("ticks", c.ticks),
             ("news", c.news),

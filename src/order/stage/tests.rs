@@ -120,7 +120,8 @@ fn fills_route_back_and_finish() {
     assert_eq!(report.counter("fills"), 1);
     assert_eq!(report.counter("rejects"), 2);
     assert_eq!(report.latency("tick_to_intent").unwrap().len(), 1);
-    assert_eq!(report.service.len(), 4);
+    // One message in every 16 is timed, the first of them included.
+    assert_eq!(report.service.len(), 4_u64.div_ceil(16));
     assert!(report.error.is_none());
 }
 

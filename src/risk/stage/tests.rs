@@ -364,7 +364,8 @@ fn done_waits_for_the_last_answer() {
     assert_eq!(report.counter("intents"), 1);
     assert_eq!(report.counter("marks"), 1);
     assert_eq!(report.counter("signals"), 1);
-    assert_eq!(report.service.len(), 4);
+    // One message in every 16 is timed, the first of them included.
+    assert_eq!(report.service.len(), 4_u64.div_ceil(16));
 }
 
 #[test]

@@ -25,7 +25,7 @@ use quanta::Clock;
 use self::{
     message::{Message, Msg64, Msg8},
     queues::{CrossbeamArrayQueue, Ours, Queue, Rtrb},
-    throughput::Mode,
+    throughput::{Band, Mode},
 };
 use crate::{
     pin::CorePair,
@@ -84,6 +84,8 @@ struct ThroughputRow {
     /// Producer full polls and consumer empty polls per 1000 messages, one per rep, per
     /// queue.
     polls: [Vec<(f64, f64)>; 3],
+    /// Messages and time per fill band, summed over reps, per queue.
+    bands: [[throughput::BandTally; Band::ALL.len()]; 3],
 }
 
 fn row_for<M: Message>(mode: Mode) -> ThroughputRow {
@@ -104,6 +106,7 @@ fn row_for<M: Message>(mode: Mode) -> ThroughputRow {
         ],
         results: Default::default(),
         polls: Default::default(),
+        bands: Default::default(),
     }
 }
 
@@ -212,6 +215,9 @@ pub fn run(args: &RingArgs) -> Result<(), Box<dyn Error>> {
                     let per_k = |polls: u64| polls as f64 * 1000.0 / args.messages as f64;
                     row.results[q].push(args.messages as f64 / outcome.elapsed.as_secs_f64() / 1e6);
                     row.polls[q].push((per_k(outcome.full_polls), per_k(outcome.empty_polls)));
+                    for (sum, tally) in row.bands[q].iter_mut().zip(outcome.bands) {
+                        sum.add(tally);
+                    }
                 }
             }
         }
@@ -393,6 +399,8 @@ fn render(
     }
     out.push_str(&table.render());
 
+    render_bands(&mut out, rows, args.reps);
+
     let _ = writeln!(
         out,
         "\n## Round-trip latency\n\nNanoseconds for a two-thread ping-pong of an 8-byte \
@@ -482,4 +490,81 @@ fn render(
          single-consumer; it has no batch API, so its batched cells are empty."
     );
     out
+}
+
+/// The table of how full each queue was while it moved its messages, and how fast it moved
+/// them in each state.
+fn render_bands(out: &mut String, rows: &[ThroughputRow], reps: u32) {
+    let _ = writeln!(
+        out,
+        "\nWhere the messages went: the share of each row's messages the consumer received \
+         while the queue was under 1/16 full, in between, or over 15/16 full, and the rate \
+         in that state (million messages per second), over all {reps} reps. The harness \
+         measures the fill itself (the producer publishes its count every capacity/64 \
+         messages; the consumer reads it and the clock every 4096), the same way for every \
+         queue. Which state a run settles in moves its rate as much as the queue's code \
+         does (a small change in the harness loop can tip a row from one to another), so \
+         the lines under the table also compare ours and rtrb within the same state.\n"
+    );
+    let mut headings = vec!["message", "mode", "queue"];
+    headings.extend(Band::ALL.iter().map(|b| b.label()));
+    let mut table = Table::new(&headings)
+        .align(1, Align::Left)
+        .align(2, Align::Left);
+    for row in rows {
+        for ((name, tallies), run) in QUEUES.iter().zip(&row.bands).zip(&row.runs) {
+            if run.is_none() {
+                continue;
+            }
+            let total: u64 = tallies.iter().map(|t| t.messages).sum();
+            let mut cells = vec![
+                row.size.to_owned(),
+                mode_label(row.mode),
+                (*name).to_owned(),
+            ];
+            cells.extend(tallies.iter().map(|t| match t.rate() {
+                Some(rate) if total > 0 => {
+                    format!(
+                        "{:.0}% at {rate:.0}",
+                        t.messages as f64 * 100.0 / total as f64
+                    )
+                }
+                _ => "—".to_owned(),
+            }));
+            table.row(cells);
+        }
+    }
+    out.push_str(&table.render());
+    out.push('\n');
+    for row in rows {
+        if let Some(line) = same_state_comparison(row) {
+            let _ = writeln!(out, "- {} {}: {line}", row.size, mode_label(row.mode));
+        }
+    }
+}
+
+/// Ours against rtrb in the band where both spent most of a row's messages, or `None`
+/// when their main bands differ (or a queue did not run).
+fn same_state_comparison(row: &ThroughputRow) -> Option<String> {
+    let main_band = |tallies: &[throughput::BandTally; Band::ALL.len()]| {
+        let total: u64 = tallies.iter().map(|t| t.messages).sum();
+        let (i, t) = tallies.iter().enumerate().max_by_key(|(_, t)| t.messages)?;
+        (total > 0).then(|| (i, t.messages as f64 * 100.0 / total as f64, t.rate()))
+    };
+    let (ours_band, ours_share, ours_rate) = main_band(&row.bands[0])?;
+    let (rtrb_band, rtrb_share, rtrb_rate) = main_band(&row.bands[1])?;
+    if ours_band != rtrb_band {
+        return Some(format!(
+            "the two settled in different states (ours mostly {}, rtrb mostly {}).",
+            Band::ALL[ours_band].label(),
+            Band::ALL[rtrb_band].label()
+        ));
+    }
+    let (ours_rate, rtrb_rate) = (ours_rate?, rtrb_rate?);
+    Some(format!(
+        "both mostly {} ({ours_share:.0}% and {rtrb_share:.0}% of messages); there ours \
+         moved {ours_rate:.0} and rtrb {rtrb_rate:.0} M msg/s ({:.2}×).",
+        Band::ALL[ours_band].label(),
+        ours_rate / rtrb_rate
+    ))
 }

@@ -516,21 +516,21 @@ fn render_bands(out: &mut String, rows: &[ThroughputRow], reps: u32) {
             if run.is_none() {
                 continue;
             }
-            let total: u64 = tallies.iter().map(|t| t.messages).sum();
+            let shares = throughput::BandTally::shares(tallies);
             let mut cells = vec![
                 row.size.to_owned(),
                 mode_label(row.mode),
                 (*name).to_owned(),
             ];
-            cells.extend(tallies.iter().map(|t| match t.rate() {
-                Some(rate) if total > 0 => {
-                    format!(
-                        "{:.0}% at {rate:.0}",
-                        t.messages as f64 * 100.0 / total as f64
-                    )
-                }
-                _ => "—".to_owned(),
-            }));
+            cells.extend(
+                tallies
+                    .iter()
+                    .enumerate()
+                    .map(|(i, t)| match (shares, t.rate()) {
+                        (Some(shares), Some(rate)) => format!("{:.0}% at {rate:.0}", shares[i]),
+                        _ => "—".to_owned(),
+                    }),
+            );
             table.row(cells);
         }
     }
@@ -547,9 +547,9 @@ fn render_bands(out: &mut String, rows: &[ThroughputRow], reps: u32) {
 /// when their main bands differ (or a queue did not run).
 fn same_state_comparison(row: &ThroughputRow) -> Option<String> {
     let main_band = |tallies: &[throughput::BandTally; Band::ALL.len()]| {
-        let total: u64 = tallies.iter().map(|t| t.messages).sum();
+        let shares = throughput::BandTally::shares(tallies)?;
         let (i, t) = tallies.iter().enumerate().max_by_key(|(_, t)| t.messages)?;
-        (total > 0).then(|| (i, t.messages as f64 * 100.0 / total as f64, t.rate()))
+        Some((i, shares[i], t.rate()))
     };
     let (ours_band, ours_share, ours_rate) = main_band(&row.bands[0])?;
     let (rtrb_band, rtrb_share, rtrb_rate) = main_band(&row.bands[1])?;

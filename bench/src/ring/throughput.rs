@@ -61,7 +61,7 @@ pub struct Outcome {
     /// Consumer attempts that found the queue empty.
     pub empty_polls: u64,
     /// Messages received and time taken while the queue held few, some or nearly all of
-    /// its capacity: the state the run was in, which decides its speed more than the
+    /// its capacity: the state the run was in, which moves its speed as much as the
     /// queue's code does (see [`Band`]).
     pub bands: [BandTally; Band::ALL.len()],
 }
@@ -121,6 +121,12 @@ impl BandTally {
     pub fn add(&mut self, other: BandTally) {
         self.messages += other.messages;
         self.elapsed += other.elapsed;
+    }
+
+    /// Each band's share of all the messages, in percent, or `None` if there were none.
+    pub fn shares(tallies: &[BandTally; Band::ALL.len()]) -> Option<[f64; Band::ALL.len()]> {
+        let total: u64 = tallies.iter().map(|t| t.messages).sum();
+        (total > 0).then(|| tallies.map(|t| t.messages as f64 * 100.0 / total as f64))
     }
 
     /// Million messages per second in this band, if any time was spent in it.
@@ -362,5 +368,8 @@ mod tests {
         });
         assert_eq!(t.messages, 4_000_000);
         assert!((t.rate().unwrap() - 200.0).abs() < 1e-9);
+        let none = BandTally::default();
+        assert_eq!(BandTally::shares(&[none; 3]), None);
+        assert_eq!(BandTally::shares(&[t, none, t]), Some([50.0, 0.0, 50.0]));
     }
 }

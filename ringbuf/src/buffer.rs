@@ -196,23 +196,6 @@ impl<T> Buffer<T> {
         }
     }
 
-    /// Hints the CPU to start fetching the cache line of the slot at `position`.
-    ///
-    /// Not a memory access (it cannot fault and is not a read in the memory model), so it
-    /// may target a slot the producer is writing.
-    #[inline(always)]
-    pub(crate) fn prefetch(&self, position: usize) {
-        #[cfg(all(target_arch = "x86_64", not(loom)))]
-        {
-            use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-            // SAFETY: `_mm_prefetch` needs SSE, which every x86_64 CPU has; a prefetch never
-            // faults and does not read or write memory as far as the program can observe.
-            unsafe { _mm_prefetch::<_MM_HINT_T0>(self.slot(position).cast::<i8>()) };
-        }
-        #[cfg(not(all(target_arch = "x86_64", not(loom))))]
-        let _ = position;
-    }
-
     /// Records a read of a run for the loom model (a no-op in normal builds).
     #[inline(always)]
     pub(crate) fn track_read(&self, position: usize, len: usize) {

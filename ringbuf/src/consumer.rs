@@ -21,9 +21,6 @@ pub struct Consumer<T> {
     /// `cached_tail - head` is a lower bound on the items ready.
     cached_tail: usize,
     empty_events: u64,
-    /// The last observation of the tail found the ring empty: the consumer is polling an
-    /// idle ring, waiting for the producer's next item.
-    idle: bool,
     /// Makes the type `!Sync` (while keeping it `Send`).
     _not_sync: PhantomData<Cell<()>>,
 }
@@ -35,7 +32,6 @@ impl<T> Consumer<T> {
             head: 0,
             cached_tail: 0,
             empty_events: 0,
-            idle: false,
             _not_sync: PhantomData,
         }
     }
@@ -59,19 +55,14 @@ impl<T> Consumer<T> {
         if ready >= wanted {
             return ready;
         }
-        // NB: a consumer polling an idle ring would otherwise take two cache misses in a row
-        // when the next item arrives: the tail line, then (after comparing) the slot line.
-        // Prefetching the slot line just before loading the tail overlaps the two, which
-        // cuts a ping-pong round trip to within a few percent of a bare atomic's (see
-        // `latency-reports/ring.md`). Only while idle: a consumer that keeps finding items
-        // would pull the line the producer is still filling away from it on every refresh.
-        if self.idle {
-            self.shared.buffer.prefetch(self.head);
-        }
+        // NB: no prefetch of the next slot here. Prefetching it while polling an idle ring
+        // overlapped the tail miss and the slot miss of a new item, but a consumer running
+        // close behind a streaming producer then pulled the line the producer was still
+        // filling on every poll: 8-byte messages one at a time moved at 0.48x rtrb's rate
+        // with it and 0.63x without, while the ping-pong p50 stayed within the floor's
+        // noise either way (`latency-reports/ring.md`, "What was tried").
         self.refresh_tail();
-        let ready = self.cached_ready();
-        self.idle = ready == 0;
-        ready
+        self.cached_ready()
     }
 
     /// Observes the producer's tail.

@@ -19,9 +19,7 @@
 //!   cache says "maybe full" or "maybe empty". The batch API ([`Producer::write_chunk_uninit`],
 //!   [`Producer::push_slice`], [`Consumer::read_chunk`], [`Consumer::pop_into`]) moves a
 //!   whole run of items per Release/Acquire handoff. The slot array is aligned to 128 bytes,
-//!   so a 64-byte message occupies exactly one cache line, and a consumer polling an idle
-//!   ring prefetches the next slot alongside the tail, so a new item costs it one
-//!   cross-core miss instead of two in a row.
+//!   so a 64-byte message occupies exactly one cache line.
 //! - **Observability.** [`Producer::full_events`] and [`Consumer::empty_events`] count
 //!   refused attempts; [`Producer::is_abandoned`] and [`Consumer::is_abandoned`] tell an end
 //!   that the other is gone (a consumer that sees it can still drain every item).

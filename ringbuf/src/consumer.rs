@@ -2,7 +2,12 @@
 
 use std::{cell::Cell, fmt, marker::PhantomData};
 
-use crate::{chunk::ReadChunk, primitive::Arc, shared::Shared, ChunkError, PopError};
+use crate::{
+    chunk::ReadChunk,
+    primitive::{speculation_barrier, Arc},
+    shared::Shared,
+    ChunkError, PopError,
+};
 
 /// The reading end of a ring, made by [`channel`](crate::channel()).
 ///
@@ -21,9 +26,17 @@ pub struct Consumer<T> {
     /// `cached_tail - head` is a lower bound on the items ready.
     cached_tail: usize,
     empty_events: u64,
+    /// How many observations of the producer's tail in a row found new items (saturating):
+    /// two or more mean the consumer is keeping up with a producer that is still writing,
+    /// rather than taking the odd item from a mostly idle ring.
+    found_in_a_row: u8,
     /// Makes the type `!Sync` (while keeping it `Send`).
     _not_sync: PhantomData<Cell<()>>,
 }
+
+/// Observations of the tail in a row that must find new items before the next one is fenced
+/// (see `Consumer::ready_for`).
+const KEEPING_UP: u8 = 2;
 
 impl<T> Consumer<T> {
     pub(crate) fn new(shared: Arc<Shared<T>>) -> Consumer<T> {
@@ -32,6 +45,7 @@ impl<T> Consumer<T> {
             head: 0,
             cached_tail: 0,
             empty_events: 0,
+            found_in_a_row: 0,
             _not_sync: PhantomData,
         }
     }
@@ -55,13 +69,37 @@ impl<T> Consumer<T> {
         if ready >= wanted {
             return ready;
         }
-        // NB: no prefetch of the next slot here. Prefetching it while polling an idle ring
-        // overlapped the tail miss and the slot miss of a new item, but a consumer running
-        // close behind a streaming producer then pulled the line the producer was still
-        // filling on every poll: 8-byte messages one at a time moved at 0.48x rtrb's rate
-        // with it and 0.63x without, while the ping-pong p50 stayed within the floor's
-        // noise either way (`latency-reports/ring.md`, "What was tried").
-        self.refresh_tail();
+        // NB: a consumer that keeps up with a streaming producer runs a few slots behind it.
+        // Fencing this load of the tail on both sides once refreshes keep finding items took
+        // 8-byte messages one at a time from about 0.6x rtrb's rate to 1.4-2x
+        // (`latency-reports/ring.md`): each refresh then brings more of the producer's work
+        // (unfenced, about 8 items per refresh against rtrb's 16). The likely reason:
+        // unfenced, the out-of-order core issues the tail load early, before the items
+        // already taken are done with, and loads the next slots on a guess before the tail
+        // comes back; both read lines the producer is still writing and take them from it.
+        //
+        // Only after `KEEPING_UP` finds in a row. The refresh that ends a wait follows an
+        // empty one, so a consumer woken by a new item reads it as soon as it sees it (the
+        // ping-pong round trip does not change). Fencing the refresh right after a single
+        // item cost the engine's one-thread layout about 25 ns of tick-to-risk latency at
+        // 100k ticks/s, where every stage takes one tick and then finds its ring empty.
+        //
+        // The consumer no longer prefetches the next slot while it waits: that read the
+        // line the producer was filling on every poll, and bought nothing measurable in the
+        // ping-pong.
+        let before = self.cached_tail;
+        if self.found_in_a_row >= KEEPING_UP {
+            speculation_barrier();
+            self.refresh_tail();
+            speculation_barrier();
+        } else {
+            self.refresh_tail();
+        }
+        self.found_in_a_row = if self.cached_tail == before {
+            0
+        } else {
+            self.found_in_a_row.saturating_add(1)
+        };
         self.cached_ready()
     }
 
@@ -320,5 +358,38 @@ impl<T> fmt::Debug for Consumer<T> {
             .field("cached_tail", &self.cached_tail)
             .field("empty_events", &self.empty_events)
             .finish()
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use crate::{channel, PopError};
+
+    #[test]
+    fn only_refreshes_after_a_run_of_finds_are_fenced() {
+        let (mut tx, mut rx) = channel(8);
+        let fenced = |rx: &crate::Consumer<i32>| rx.found_in_a_row >= super::KEEPING_UP;
+        assert_eq!(rx.try_pop(), Err(PopError::Empty));
+        assert_eq!(rx.found_in_a_row, 0);
+        // One item after a wait, then the ring is empty again: the odd item of a quiet
+        // ring, never fenced.
+        tx.try_push(1).unwrap();
+        assert_eq!(rx.try_pop(), Ok(1));
+        assert!(!fenced(&rx));
+        assert_eq!(rx.try_pop(), Err(PopError::Empty));
+        assert_eq!(rx.found_in_a_row, 0);
+        // Items found on every refresh: the consumer is keeping up with the producer.
+        for i in 2..=4 {
+            tx.try_push(i).unwrap();
+            assert_eq!(rx.try_pop(), Ok(i));
+        }
+        assert!(fenced(&rx));
+        // Served from the cache: no refresh, no change.
+        tx.push_slice(&[5, 6]);
+        assert_eq!(rx.try_pop(), Ok(5));
+        assert_eq!(rx.try_pop(), Ok(6));
+        assert!(fenced(&rx));
+        assert_eq!(rx.try_pop(), Err(PopError::Empty));
+        assert_eq!(rx.found_in_a_row, 0);
     }
 }

@@ -50,6 +50,19 @@ pub(crate) mod thread {
     }
 }
 
+/// Holds back every instruction after it until every instruction before it has completed,
+/// so the CPU cannot issue the loads that follow early or on a guess (see `Consumer::ready_for` for why the ring wants
+/// that). `lfence` on x86_64; elsewhere, and under loom, nothing: it orders no memory
+/// accesses in the language's model, so leaving it out changes speed only, never meaning.
+#[inline(always)]
+pub(crate) fn speculation_barrier() {
+    #[cfg(all(target_arch = "x86_64", not(loom)))]
+    // SAFETY: `lfence` needs SSE2, which every x86_64 CPU has; it reads and writes no memory.
+    unsafe {
+        std::arch::x86_64::_mm_lfence()
+    };
+}
+
 /// Shadow cells that let loom check every slot access (see the module docs).
 #[cfg(not(loom))]
 #[derive(Debug)]

@@ -12,9 +12,52 @@ pub fn median(values: &[f64]) -> f64 {
     }
 }
 
+/// A distribution-free confidence interval for the median of `values`: the order
+/// statistics `[x(k), x(n+1-k)]` for the largest `k` whose coverage, from the binomial
+/// distribution of how many values fall below the true median, is still at least `coverage`
+/// (the sign-test interval). Returns `(low, high, coverage reached)`, or `None` when even the
+/// full range covers less (fewer than 6 values for 95%).
+pub fn median_interval(values: &[f64], coverage: f64) -> Option<(f64, f64, f64)> {
+    let n = values.len();
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    // P(B <= j) for B ~ Binomial(n, 1/2), accumulated term by term.
+    let total = 2f64.powi(n as i32);
+    let mut term = 1.0; // C(n, 0)
+    let mut below = term / total; // P(B <= 0)
+    let mut best = None;
+    for k in 1..=n / 2 {
+        let reached = 1.0 - 2.0 * below;
+        if reached < coverage {
+            break;
+        }
+        best = Some((sorted[k - 1], sorted[n - k], reached));
+        term = term * (n - k + 1) as f64 / k as f64; // C(n, k)
+        below += term / total;
+    }
+    best
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn median_intervals_follow_the_sign_test() {
+        let v: Vec<f64> = (1..=7).map(f64::from).collect();
+        // n = 7: only the full range reaches 95% (1 - 2/128 = 98.4%).
+        let (lo, hi, c) = median_interval(&v, 0.95).unwrap();
+        assert_eq!((lo, hi), (1.0, 7.0));
+        assert!((c - (1.0 - 2.0 / 128.0)).abs() < 1e-12);
+        // n = 31: [x(10), x(22)] (1 - 2 * P(B <= 9) = 97.1%).
+        let v: Vec<f64> = (1..=31).rev().map(f64::from).collect();
+        let (lo, hi, c) = median_interval(&v, 0.95).unwrap();
+        assert_eq!((lo, hi), (10.0, 22.0));
+        assert!(c > 0.95 && c < 0.975, "{c}");
+        // Five values cannot give 95% (the full range covers 1 - 2/32).
+        assert_eq!(median_interval(&[1.0, 2.0, 3.0, 4.0, 5.0], 0.95), None);
+        assert_eq!(median_interval(&[], 0.95), None);
+    }
 
     #[test]
     fn median_of_odd_and_even_counts() {

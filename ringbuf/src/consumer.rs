@@ -71,7 +71,7 @@ impl<T> Consumer<T> {
         }
         // NB: a consumer that keeps up with a streaming producer runs a few slots behind it.
         // Fencing this load of the tail on both sides once refreshes keep finding items took
-        // 8-byte messages one at a time from about 0.6x rtrb's rate to 1.4-2x
+        // 8-byte messages one at a time from about 0.6x rtrb's rate to 1.2-1.7x
         // (`latency-reports/ring.md`): each refresh then brings more of the producer's work
         // (unfenced, about 8 items per refresh against rtrb's 16). The likely reason:
         // unfenced, the out-of-order core issues the tail load early, before the items

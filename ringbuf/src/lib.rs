@@ -21,7 +21,7 @@
 //!   whole run of items per Release/Acquire handoff. The slot array is aligned to 128 bytes,
 //!   so a 64-byte message occupies exactly one cache line. A consumer that keeps finding
 //!   items fences its reads of the producer's position, so it does not take the lines the
-//!   producer is still writing away from it early (1.4-2x rtrb's rate with 8-byte messages
+//!   producer is still writing away from it early (1.2-1.7x rtrb's rate with 8-byte messages
 //!   one at a time); a consumer woken from a wait, or taking the odd item from a quiet ring,
 //!   reads without fences.
 //! - **Observability.** [`Producer::full_events`] and [`Consumer::empty_events`] count

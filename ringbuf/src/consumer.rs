@@ -267,6 +267,28 @@ impl<T> Consumer<T> {
         self.shared.hangup.is_hung_up()
     }
 
+    /// True once the [`Producer`](crate::Producer) is gone and every item it pushed has been
+    /// read: the ring will never yield anything again.
+    ///
+    /// Checks the hang-up before the ring, which is the order that makes the answer final:
+    /// the producer's last publish happens before its hang-up, so a ring found empty after
+    /// the hang-up was seen stays empty. (Checked the other way round, an item pushed
+    /// between the two checks would be missed.)
+    ///
+    /// # Examples
+    /// ```
+    /// let (mut tx, mut rx) = tickpipe_ringbuf::channel(2);
+    /// tx.try_push(1).unwrap();
+    /// assert!(!rx.is_finished());
+    /// drop(tx);
+    /// assert!(!rx.is_finished(), "one item still to read");
+    /// assert_eq!(rx.try_pop(), Ok(1));
+    /// assert!(rx.is_finished());
+    /// ```
+    pub fn is_finished(&mut self) -> bool {
+        self.is_abandoned() && self.is_empty()
+    }
+
     /// How many times this consumer found nothing to read: failed
     /// [`try_pop`](Consumer::try_pop) and [`read_chunk`](Consumer::read_chunk) calls, and
     /// [`pop_into`](Consumer::pop_into) calls that copied nothing into a non-empty slice.

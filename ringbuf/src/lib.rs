@@ -26,7 +26,8 @@
 //!   reads without fences.
 //! - **Observability.** [`Producer::full_events`] and [`Consumer::empty_events`] count
 //!   refused attempts; [`Producer::is_abandoned`] and [`Consumer::is_abandoned`] tell an end
-//!   that the other is gone (a consumer that sees it can still drain every item).
+//!   that the other is gone (a consumer that sees it can still drain every item), and
+//!   [`Consumer::is_finished`] that it is gone and every item has been read.
 //!
 //! `Producer` and `Consumer` are `Send` but not `Sync`: each belongs to one thread at a time.
 //!

@@ -246,7 +246,7 @@ impl Stage for OrderStage {
             self.publish();
             return Poll::Work(work);
         }
-        if self.desk.book.is_empty() && self.input.is_abandoned() && self.input.is_empty() {
+        if self.desk.book.is_empty() && self.input.is_finished() {
             return Poll::Done;
         }
         Poll::Idle

@@ -596,13 +596,12 @@ impl RiskStage {
         self.out.is_clear()
             && self.in_flight.is_empty()
             && self.square_off.is_idle()
-            && self.input.is_abandoned()
-            && self.input.is_empty()
+            && self.input.is_finished()
     }
 
     /// True when the order stage is gone: no answer can come any more.
     fn order_stage_gone(&mut self) -> bool {
-        self.reports.is_abandoned() && self.reports.is_empty()
+        self.reports.is_finished()
     }
 }
 

@@ -198,9 +198,7 @@ impl Stage for SignalStage {
             self.telemetry.signal.signals.set(self.counts.signals);
             return Poll::Work(handled);
         }
-        // Abandoned first, then empty: everything the feed pushed before it dropped its
-        // end is visible once it is seen gone.
-        if self.input.is_abandoned() && self.input.is_empty() && self.out.is_clear() {
+        if self.input.is_finished() && self.out.is_clear() {
             return Poll::Done;
         }
         Poll::Idle

@@ -61,7 +61,7 @@ impl Stage for PassThrough {
         self.moved += n as u64;
         if n > 0 {
             Poll::Work(n)
-        } else if self.input.is_abandoned() && self.input.is_empty() {
+        } else if self.input.is_finished() {
             Poll::Done
         } else {
             Poll::Idle
@@ -119,7 +119,7 @@ impl Stage for Sink {
         }
         if n > 0 {
             Poll::Work(n)
-        } else if self.input.is_abandoned() && self.input.is_empty() {
+        } else if self.input.is_finished() {
             Poll::Done
         } else {
             Poll::Idle

@@ -7,14 +7,18 @@
 //! ```
 //!
 //! Each folder is one concept and depends only downward: [`model`] holds the value types
-//! and ring messages; [`feed`], [`signal`], [`risk`] and [`order`] are the four stages;
-//! [`runtime`] wires them into pinned thread groups; [`metrics`] holds the latency
-//! histograms; [`config`] reads and validates the TOML; [`cli`] is the command line.
+//! and ring messages; [`metrics`] the latency histograms and gauges; [`runtime`] the
+//! stage trait, thread groups, outboxes and control ports; [`feed`], [`signal`],
+//! [`risk`] and [`order`] are the four stages; [`control`] is the control socket;
+//! [`engine`] composes them all from the configuration; [`config`] is the shape of a
+//! configuration error; [`cli`] is the command line.
 #![deny(unsafe_code)]
 #![deny(rustdoc::broken_intra_doc_links)]
 
 pub mod cli;
 pub mod config;
+pub mod control;
+pub mod engine;
 pub mod feed;
 pub mod metrics;
 pub mod model;

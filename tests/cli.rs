@@ -6,6 +6,15 @@ fn tickpipe() -> Command {
     Command::new(env!("CARGO_BIN_EXE_tickpipe"))
 }
 
+/// `tickpipe run` with a run directory of its own, so tests running side by side do not
+/// meet each other's control socket.
+fn tickpipe_run(name: &str) -> Command {
+    let dir = std::env::temp_dir().join(format!("tickpipe-cli-{}-{name}", std::process::id()));
+    let mut cmd = tickpipe();
+    cmd.arg("run").arg("--run-dir").arg(dir);
+    cmd
+}
+
 fn temp_file(name: &str, contents: &[u8]) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("tickpipe-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -17,8 +26,8 @@ fn temp_file(name: &str, contents: &[u8]) -> PathBuf {
 /// Runs `tickpipe run` on a config file with `contents`; returns success and stderr.
 fn run_with_config(name: &str, contents: &[u8]) -> (bool, String) {
     let path = temp_file(name, contents);
-    let out = tickpipe()
-        .args(["run", "--quiet", "--config"])
+    let out = tickpipe_run(name)
+        .args(["--quiet", "--config"])
         .arg(&path)
         .output()
         .unwrap();
@@ -62,8 +71,8 @@ fn a_missing_core_is_an_error_at_start() {
 
 #[test]
 fn a_short_run_prints_the_summary() {
-    let out = tickpipe()
-        .args(["run", "--quiet", "--duration", "45m", "--seed", "5"])
+    let out = tickpipe_run("summary")
+        .args(["--quiet", "--duration", "45m", "--seed", "5"])
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -87,8 +96,8 @@ fn a_short_run_prints_the_summary() {
 #[test]
 fn ctrl_c_stops_the_feed_drains_and_reports() {
     // Real-time pacing: the session would take hours; SIGINT must end it cleanly.
-    let child = tickpipe()
-        .args(["run", "--quiet", "--speed", "1"])
+    let child = tickpipe_run("ctrl-c")
+        .args(["--quiet", "--speed", "1"])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()

@@ -12,7 +12,7 @@ fn same_seed_gives_identical_fills_and_a_round_trip() {
     assert!(first.error().is_none(), "{:?}", first.error());
     let a = fills(&first);
     assert_eq!(a, fills(&second));
-    let trading = first.stage("risk").unwrap().trading.as_ref().unwrap();
+    let trading = first.trading().unwrap();
     let round_trips: u64 = trading.strategies.iter().map(|s| s.round_trips).sum();
     assert!(
         round_trips >= 1,

@@ -19,7 +19,7 @@ use std::{fs, path::PathBuf, sync::Arc, time::Duration};
 
 use clap::Args;
 use tickpipe::{
-    config::EngineConfig,
+    engine::EngineConfig,
     feed::SourcePoll,
     model::MarketEvent,
     runtime::{LatencyClock, Preset},

@@ -51,6 +51,12 @@ pub struct RunArgs {
     /// Wait strategy of the preset's groups: busy_spin, spin_then_yield, spin_then_park.
     #[arg(long, value_name = "KIND")]
     pub wait: Option<String>,
+    /// Folder for the control socket (`tickpipe.sock`); `var` by default.
+    #[arg(long, value_name = "DIR")]
+    pub run_dir: Option<PathBuf>,
+    /// Do not serve the control socket.
+    #[arg(long)]
+    pub no_control: bool,
     /// No live status line.
     #[arg(long, short = 'q')]
     pub quiet: bool,
@@ -64,7 +70,7 @@ pub fn main() -> ExitCode {
         Some(Command::Run(args)) => run::run(&args),
         Some(Command::Record(args)) => record::record(&args),
         Some(Command::Config) => {
-            print!("{}", crate::config::DEFAULT_TOML);
+            print!("{}", crate::engine::DEFAULT_TOML);
             Ok(())
         }
     };
@@ -79,8 +85,8 @@ pub fn main() -> ExitCode {
 
 /// Loads the config named by `--config` (or the embedded default) and applies the
 /// command-line overrides, then validates the result once more.
-fn load_config(args: &RunArgs) -> Result<(crate::config::EngineConfig, String), String> {
-    use crate::config::EngineConfig;
+fn load_config(args: &RunArgs) -> Result<(crate::engine::EngineConfig, String), String> {
+    use crate::engine::EngineConfig;
     let (mut config, origin) = match &args.config {
         Some(path) => (
             EngineConfig::from_file(path).map_err(|e| e.to_string())?,
@@ -106,6 +112,12 @@ fn load_config(args: &RunArgs) -> Result<(crate::config::EngineConfig, String), 
     }
     if let Some(wait) = &args.wait {
         config.runtime.wait = wait.clone();
+    }
+    if let Some(dir) = &args.run_dir {
+        config.control.run_dir = dir.clone();
+    }
+    if args.no_control {
+        config.control.enabled = false;
     }
     let described = format!("{origin} + command line");
     config.validate(&described).map_err(|e| e.to_string())?;

@@ -6,7 +6,7 @@ use std::{
 };
 
 use super::{load_config, status::StatusLine, summary, RunArgs};
-use crate::runtime::{stop_on_signals, Pipeline};
+use crate::{engine::Pipeline, runtime::stop_on_signals};
 
 /// Runs a session as configured and prints the summary.
 pub(super) fn run(args: &RunArgs) -> Result<(), String> {

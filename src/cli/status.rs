@@ -7,8 +7,8 @@ use std::{
 
 use super::format::{count, pnl, rate};
 use crate::{
+    metrics::Telemetry,
     model::{Money, Price},
-    runtime::Telemetry,
 };
 
 /// Prints one status line per call: on a terminal it overwrites itself, elsewhere (a log)

@@ -4,9 +4,9 @@ use std::fmt::Write;
 
 use super::format::{count, pnl, rate};
 use crate::{
+    engine::RunReport,
     metrics::{format_nanos, LatencyHistogram},
     model::InstrumentTable,
-    runtime::RunReport,
 };
 
 /// Renders the summary of a finished run.
@@ -39,7 +39,7 @@ pub fn render(report: &RunReport, instruments: &InstrumentTable, title: &str) ->
         count(counter("risk", "refused")),
     );
 
-    if let Some(trading) = stage("risk").and_then(|s| s.trading.as_ref()) {
+    if let Some(trading) = report.trading() {
         let open = trading.positions.iter().filter(|p| p.net != 0).count();
         let total = trading.realized.saturating_add(trading.unrealized);
         let _ = writeln!(

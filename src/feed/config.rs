@@ -21,6 +21,16 @@ pub enum SourceKind {
     Replay,
 }
 
+impl SourceKind {
+    /// The configuration's name for it.
+    pub const fn name(self) -> &'static str {
+        match self {
+            SourceKind::Synthetic => "synthetic",
+            SourceKind::Replay => "replay",
+        }
+    }
+}
+
 /// Configuration of the feed (TOML section `[feed]`).
 ///
 /// ```toml

@@ -7,8 +7,15 @@ use std::sync::{
 
 use super::{FeedError, MarketSource, SourcePoll};
 use crate::{
-    model::{MarketEvent, Stamp, UnixNanos},
-    runtime::{LatencyClock, Outbox, Poll, ServiceTimer, Stage, StageReport, Telemetry},
+    metrics::Telemetry,
+    model::{
+        ControlCommand, ControlRefusal, ControlReply, MarketEvent, ScheduledCommand, Stamp,
+        UnixNanos,
+    },
+    runtime::{
+        ControlPort, LatencyClock, Outbox, Poll, ServiceTimer, Stage, StageError, StageReport,
+        COMMANDS_PER_POLL,
+    },
 };
 
 /// Most events one [`FeedStage::poll`] moves.
@@ -45,8 +52,18 @@ pub enum Pacing {
 /// offset), and reports [`Poll::Done`] once everything taken from the source is in the
 /// ring.
 ///
+/// **Schedule.** Operator commands scheduled at market times (`[[control.schedule]]`)
+/// are released into the stream as [`MarketEvent::Control`] just before the first event
+/// at or after their time, so they fall between the same two events on every layout and
+/// in every replay. Commands later than the last event are never released (counted as
+/// `schedule_unreached`).
+///
+/// **Control.** Every poll first answers waiting commands: `Status` (market time, ticks,
+/// whether the source has ended), `Latency`, `Counters`.
+///
 /// Report counters: `events`, `ticks`, `news`, `ring_full` (pushes that found the ring
-/// full); `service` holds the time of each `poll_event` call that produced an event.
+/// full), `scheduled`, `schedule_unreached`; `service` holds the time of each
+/// `poll_event` call that produced an event.
 pub struct FeedStage {
     source: Box<dyn MarketSource>,
     out: Outbox<MarketEvent>,
@@ -66,6 +83,11 @@ pub struct FeedStage {
     ticks: u64,
     news: u64,
     market_time: u64,
+    schedule: Vec<ScheduledCommand>,
+    next_scheduled: usize,
+    /// True once the schedule's times of day are dated by the first event.
+    schedule_dated: bool,
+    control: ControlPort,
 }
 
 impl FeedStage {
@@ -108,7 +130,90 @@ impl FeedStage {
             ticks: 0,
             news: 0,
             market_time: 0,
+            schedule: Vec::new(),
+            next_scheduled: 0,
+            schedule_dated: false,
+            control: ControlPort::detached(),
         }
+    }
+
+    /// The same stage releasing `schedule` into the stream (sorted here by market time;
+    /// commands at the same time keep their order).
+    ///
+    /// Each command's `exchange_ts` holds only its IST time of day (nanoseconds after
+    /// midnight): the session's date comes from its first event, so a schedule serves a
+    /// synthetic day and a replayed one alike.
+    pub fn with_schedule(mut self, mut schedule: Vec<ScheduledCommand>) -> FeedStage {
+        schedule.sort_by_key(|s| s.exchange_ts);
+        self.schedule = schedule;
+        self
+    }
+
+    /// The same stage answering the control plane through `port`.
+    pub fn with_control(mut self, port: ControlPort) -> FeedStage {
+        self.control = port;
+        self
+    }
+
+    fn on_command(&mut self, command: ControlCommand) {
+        match command {
+            ControlCommand::Status => {
+                self.control.reply(ControlReply::Feed {
+                    market_time: UnixNanos(self.market_time),
+                    ticks: self.ticks,
+                    finished: self.finished,
+                });
+                self.control.reply(ControlReply::Done);
+            }
+            ControlCommand::Latency => {
+                self.control
+                    .reply_latency("service", self.service.histogram());
+                self.control.reply(ControlReply::Done);
+            }
+            ControlCommand::Counters => {
+                let counters = self.counters();
+                self.control.reply_counters(&counters);
+            }
+            _ => self
+                .control
+                .reply(ControlReply::Refused(ControlRefusal::NotHere)),
+        }
+    }
+
+    fn counters(&self) -> [(&'static str, u64); 6] {
+        [
+            ("events", self.events),
+            ("ticks", self.ticks),
+            ("news", self.news),
+            ("ring_full", self.out.stalls()),
+            ("scheduled", self.next_scheduled as u64),
+            (
+                "schedule_unreached",
+                (self.schedule.len() - self.next_scheduled) as u64,
+            ),
+        ]
+    }
+
+    /// Dates the schedule by the IST day of the first event (once; no allocation).
+    fn date_schedule(&mut self, first: UnixNanos) {
+        self.schedule_dated = true;
+        let day = first.ist_date();
+        let midnight = UnixNanos::from_ist(day, crate::model::TimeOfDay::hm(0, 0));
+        for s in &mut self.schedule {
+            s.exchange_ts = midnight.add_nanos(s.exchange_ts.0);
+        }
+    }
+
+    /// The next scheduled command, when it is due before an event at `ts`.
+    #[inline]
+    fn scheduled_before(&mut self, ts: UnixNanos) -> Option<ScheduledCommand> {
+        if !self.schedule_dated {
+            self.date_schedule(ts);
+        }
+        self.schedule
+            .get(self.next_scheduled)
+            .filter(|s| s.exchange_ts <= ts)
+            .copied()
     }
 
     /// Reads the next event from the source, timing the call; `None` when there is none
@@ -149,15 +254,6 @@ impl FeedStage {
     }
 }
 
-/// The ingress stamp an event carries (zero when unset).
-#[inline]
-fn event_ingress(event: &MarketEvent) -> Stamp {
-    match event {
-        MarketEvent::Tick(t) => t.ingress,
-        MarketEvent::News(n) => n.ingress,
-    }
-}
-
 impl std::fmt::Debug for FeedStage {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("FeedStage")
@@ -176,7 +272,18 @@ impl Stage for FeedStage {
     }
 
     fn poll(&mut self) -> Poll {
+        for _ in 0..COMMANDS_PER_POLL {
+            let Some(command) = self.control.take_command() else {
+                break;
+            };
+            self.on_command(command);
+        }
         if !self.out.flush() {
+            if self.out.is_abandoned() {
+                // The signal stage is gone: nothing pushed can be read.
+                self.finished = true;
+                return Poll::Done;
+            }
             return Poll::Idle;
         }
         if self.finished {
@@ -205,6 +312,25 @@ impl Stage for FeedStage {
                 self.finished = true;
                 break;
             }
+            if let Some(scheduled) = self.scheduled_before(ts) {
+                // The command goes first; the event waits for the next turn.
+                self.held = Some(event);
+                let mut command = MarketEvent::Control(scheduled);
+                if let Pacing::Speed(speed) = self.pacing {
+                    if !self.is_due(&command, speed, now) {
+                        break;
+                    }
+                }
+                self.next_scheduled += 1;
+                command.set_ingress(self.clock.stamp());
+                self.out.push(command);
+                moved += 1;
+                self.events += 1;
+                if !self.out.is_clear() {
+                    break;
+                }
+                continue;
+            }
             if let Pacing::Speed(speed) = self.pacing {
                 if !self.is_due(&event, speed, now) {
                     self.held = Some(event);
@@ -212,7 +338,7 @@ impl Stage for FeedStage {
                 }
             }
             let mut event = event;
-            if event_ingress(&event) == Stamp::default() {
+            if event.ingress() == Stamp::default() {
                 event.set_ingress(self.clock.stamp());
             }
             self.out.push(event);
@@ -221,6 +347,7 @@ impl Stage for FeedStage {
             match event {
                 MarketEvent::Tick(_) => self.ticks += 1,
                 MarketEvent::News(_) => self.news += 1,
+                MarketEvent::Control(_) => {}
             }
             self.market_time = ts.0;
             if !self.out.is_clear() {
@@ -242,13 +369,10 @@ impl Stage for FeedStage {
     fn finish(self: Box<Self>) -> StageReport {
         self.publish();
         let mut report = StageReport::new("feed");
-        report.counters = vec![
-            ("events", self.events),
-            ("ticks", self.ticks),
-            ("news", self.news),
-            ("ring_full", self.out.stalls()),
-        ];
-        report.error = self.error.map(|e| e.to_string());
+        report.counters = self.counters().to_vec();
+        report.error = self.error.map(|e| {
+            StageError::fatal("feed", "the market data source failed").with_detail(e.to_string())
+        });
         report.service = self.service.into_histogram();
         report
     }
@@ -377,10 +501,7 @@ mod tests {
         drain(&mut r.rx, &mut got);
         assert_eq!(got.len(), 100);
         for (g, s) in got.iter().zip(&script) {
-            let stamped = match g {
-                MarketEvent::Tick(t) => t.ingress,
-                MarketEvent::News(n) => n.ingress,
-            };
+            let stamped = g.ingress();
             assert_ne!(stamped, Stamp::default());
             assert_eq!(without_ingress(*g), *s);
         }
@@ -412,7 +533,7 @@ mod tests {
         let mut got = Vec::new();
         drain(&mut r.rx, &mut got);
         assert_eq!(got[0], stamped);
-        assert_ne!(event_ingress(&got[1]), Stamp::default());
+        assert_ne!(got[1].ingress(), Stamp::default());
     }
 
     #[test]
@@ -541,7 +662,7 @@ mod tests {
         assert_eq!(r.stage.poll(), Poll::Done);
         let report = r.stage.finish();
         assert_eq!(report.counter("events"), 1);
-        let error = report.error.unwrap();
+        let error = report.error.unwrap().to_string();
         assert!(error.contains("byte offset 4160"), "{error}");
     }
 
@@ -570,10 +691,7 @@ mod tests {
         assert_eq!(got.len(), 4);
         // The last event is due 2 ms of wall time after the first poll read the clock,
         // which was just before the first event's ingress stamp.
-        let ingress = |e: &MarketEvent| match e {
-            MarketEvent::Tick(t) => t.ingress,
-            MarketEvent::News(n) => n.ingress,
-        };
+        let ingress = |e: &MarketEvent| e.ingress();
         let waited = LatencyClock::new().nanos_between(ingress(&got[0]), ingress(&got[3]));
         assert!(waited >= 1_900_000, "released after {waited} ns");
     }

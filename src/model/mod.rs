@@ -31,8 +31,10 @@ pub use instrument::{
     Segment,
 };
 pub use message::{
-    ControlCommand, Direction, ExecKind, ExecReport, IntentReason, MarketEvent, News, OrderInput,
-    OrderIntent, RejectReason, RiskInput, Signal, Tick, TickKind,
+    Alert, AlertLevel, ControlCommand, ControlRefusal, ControlReply, Direction, ExecKind,
+    ExecReport, FillRecord, IntentReason, LimitKey, LimitValue, MarketEvent, News, OrderInput,
+    OrderIntent, OrderState, RejectReason, RiskInput, ScheduledCommand, Signal, Tick, TickKind,
+    TradingState,
 };
 pub use money::Money;
 pub use price::Price;

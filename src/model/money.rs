@@ -36,6 +36,19 @@ impl Money {
         self.0
     }
 
+    /// Whole paise, rounded toward zero and saturating at the ends of `i64`: for gauges
+    /// and reports that carry money in one machine word.
+    ///
+    /// # Examples
+    /// ```
+    /// use tickpipe::model::Money;
+    /// assert_eq!("-12.345".parse::<Money>().unwrap().to_paise_saturating(), -1234);
+    /// ```
+    pub fn to_paise_saturating(self) -> i64 {
+        let paise = self.0 / (fixed::SCALE as i128 / 100);
+        paise.clamp(i64::MIN as i128, i64::MAX as i128) as i64
+    }
+
     /// For display and ratios only.
     pub fn to_f64(self) -> f64 {
         self.0 as f64 / fixed::SCALE as f64

@@ -1,7 +1,7 @@
 //! Live orders in a preallocated slab keyed by intent id.
 
 use crate::{
-    model::{IntentId, OrderIntent, Qty},
+    model::{IntentId, Money, OrderIntent, Price, Qty},
     order::state::OrderState,
 };
 
@@ -14,9 +14,20 @@ pub struct Order {
     pub state: OrderState,
     /// Units filled so far.
     pub cum_qty: Qty,
+    /// Sum of `price × qty` over the fills so far, for the average fill price.
+    pub filled_value: Money,
 }
 
 impl Order {
+    /// Average fill price (zero while nothing filled), truncated to the price unit.
+    pub fn avg_price(&self) -> Price {
+        if self.cum_qty.is_zero() {
+            return Price::ZERO;
+        }
+        let avg = self.filled_value.raw() / i128::from(self.cum_qty.get());
+        Price::from_raw(avg.clamp(0, i128::from(i64::MAX)) as i64)
+    }
+
     /// Units still open.
     pub fn leaves_qty(&self) -> Qty {
         if self.state.is_terminal() {
@@ -66,6 +77,7 @@ impl OrderBook {
             intent,
             state: OrderState::New,
             cum_qty: Qty::ZERO,
+            filled_value: Money::ZERO,
         }))
     }
 
@@ -83,6 +95,11 @@ impl OrderBook {
             return self.slots[slot].take();
         }
         None
+    }
+
+    /// The live orders, in slot order (for the control plane; O(capacity)).
+    pub fn iter(&self) -> impl Iterator<Item = &Order> {
+        self.slots.iter().flatten()
     }
 
     /// Live orders.

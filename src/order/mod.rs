@@ -18,5 +18,5 @@ mod state;
 
 pub use book::{Order, OrderBook};
 pub use gateway::{Gateway, PaperGateway};
-pub use stage::{OrderStage, ORDER_BOOK_CAPACITY};
+pub use stage::{OrderStage, MAX_WORKING_ROWS, ORDER_BOOK_CAPACITY, RECENT_ORDERS};
 pub use state::{InvalidTransition, OrderEvent, OrderState};

@@ -1,26 +1,39 @@
 //! The order stage: carries out approved intents through a gateway and reports back.
 
-use std::sync::Arc;
+use std::sync::{
+    atomic::{AtomicBool, Ordering},
+    Arc,
+};
 
 use tickpipe_ringbuf::Consumer;
 
 use crate::{
     metrics::LatencyHistogram,
+    metrics::Telemetry,
     model::{
-        ExecKind, ExecReport, InstrumentTable, OrderInput, OrderIntent, Price, Qty, RejectReason,
-        Stamp,
+        ControlCommand, ControlRefusal, ControlReply, ExecKind, ExecReport, InstrumentTable, Money,
+        OrderInput, OrderIntent, Price, Qty, RejectReason, Stamp,
     },
     order::{
-        book::OrderBook,
+        book::{Order, OrderBook},
         gateway::Gateway,
         state::{OrderEvent, OrderState},
     },
-    runtime::{LatencyClock, Outbox, Poll, ServiceTimer, Stage, StageReport, Telemetry},
+    runtime::{
+        ControlPort, LatencyClock, Outbox, Poll, ServiceTimer, Stage, StageError, StageReport,
+        COMMANDS_PER_POLL,
+    },
 };
 
 /// Most input messages handled per `poll()`: twice the risk stage's batch, so a backlog
 /// in the ring from it drains (see [`EVENTS_PER_POLL`](crate::signal::EVENTS_PER_POLL)).
 const BATCH: usize = 512;
+
+/// Finished orders the stage remembers for `orders` on the control socket.
+pub const RECENT_ORDERS: usize = 32;
+
+/// Most working orders one `orders` answer lists (the count is always exact).
+pub const MAX_WORKING_ROWS: usize = 256;
 
 /// Live orders the book holds at once. Intents wait in the ring, not here, so this only
 /// bounds orders a slow venue has not answered yet.
@@ -46,6 +59,28 @@ struct Desk {
     out: Outbox<ExecReport>,
     counters: Counters,
     error: Option<&'static str>,
+    recent: Recent,
+}
+
+/// The last [`RECENT_ORDERS`] finished orders, overwritten oldest first.
+#[derive(Debug)]
+struct Recent {
+    orders: [Option<Order>; RECENT_ORDERS],
+    next: usize,
+}
+
+impl Recent {
+    fn push(&mut self, order: Order) {
+        self.orders[self.next] = Some(order);
+        self.next = (self.next + 1) % RECENT_ORDERS;
+    }
+
+    /// Newest first.
+    fn iter(&self) -> impl Iterator<Item = &Order> {
+        (1..=RECENT_ORDERS)
+            .map(move |back| (self.next + RECENT_ORDERS - back) % RECENT_ORDERS)
+            .filter_map(move |i| self.orders[i].as_ref())
+    }
 }
 
 impl Desk {
@@ -79,6 +114,9 @@ impl Desk {
                 return;
             }
             order.cum_qty = cum.unwrap_or(order.cum_qty);
+            order.filled_value = order
+                .filled_value
+                .saturating_add(report.last_price.notional(report.last_qty));
             self.counters.fills += 1;
         }
         if report.kind == ExecKind::Rejected {
@@ -92,7 +130,9 @@ impl Desk {
         report.side = order.intent.side;
         report.ingress = order.intent.ingress;
         if next.is_terminal() {
-            self.book.remove(report.intent);
+            if let Some(done) = self.book.remove(report.intent) {
+                self.recent.push(done);
+            }
         }
         self.out.push(report);
     }
@@ -100,6 +140,12 @@ impl Desk {
     /// Answers an intent the stage cannot place, without the gateway.
     fn reject(&mut self, intent: &OrderIntent, reason: RejectReason) {
         self.counters.rejects += 1;
+        self.recent.push(Order {
+            intent: *intent,
+            state: OrderState::Rejected,
+            cum_qty: Qty::ZERO,
+            filled_value: Money::ZERO,
+        });
         self.out.push(ExecReport {
             intent: intent.id,
             exchange_ts: intent.exchange_ts,
@@ -114,6 +160,23 @@ impl Desk {
             kind: ExecKind::Rejected,
             reject: reason,
         });
+    }
+}
+
+/// One order as a control-plane row.
+fn order_row(order: &Order, finished: bool) -> ControlReply {
+    ControlReply::Order {
+        intent: order.intent.id,
+        exchange_ts: order.intent.exchange_ts,
+        avg_price: order.avg_price(),
+        instrument: order.intent.instrument,
+        qty: order.intent.qty,
+        filled: order.cum_qty,
+        strategy: order.intent.strategy,
+        side: order.intent.side,
+        reason: order.intent.reason,
+        state: order.state,
+        finished,
     }
 }
 
@@ -135,6 +198,8 @@ pub struct OrderStage {
     telemetry: Arc<Telemetry>,
     service: ServiceTimer,
     tick_to_intent: LatencyHistogram,
+    control: ControlPort,
+    stop: Option<Arc<AtomicBool>>,
 }
 
 impl std::fmt::Debug for OrderStage {
@@ -164,13 +229,90 @@ impl OrderStage {
                 out: reports,
                 counters: Counters::default(),
                 error: None,
+                recent: Recent {
+                    orders: [None; RECENT_ORDERS],
+                    next: 0,
+                },
             },
             instrument_count: instruments.len(),
             clock,
             telemetry,
             service: ServiceTimer::new(),
             tick_to_intent: LatencyHistogram::new(),
+            control: ControlPort::detached(),
+            stop: None,
         }
+    }
+
+    /// The same stage answering the control plane through `port`.
+    pub fn with_control(mut self, port: ControlPort) -> OrderStage {
+        self.control = port;
+        self
+    }
+
+    /// The same stage setting `stop` when it meets a fatal error, so the whole run ends.
+    pub fn with_stop(mut self, stop: Arc<AtomicBool>) -> OrderStage {
+        self.stop = Some(stop);
+        self
+    }
+
+    fn on_command(&mut self, command: ControlCommand) {
+        match command {
+            ControlCommand::Status => {
+                self.reply_counts();
+                self.control.reply(ControlReply::Done);
+            }
+            ControlCommand::Orders => {
+                for order in self.desk.book.iter().take(MAX_WORKING_ROWS) {
+                    self.control.reply(order_row(order, false));
+                }
+                for order in self.desk.recent.iter() {
+                    self.control.reply(order_row(order, true));
+                }
+                self.reply_counts();
+                self.control.reply(ControlReply::Done);
+            }
+            ControlCommand::Latency => {
+                self.control
+                    .reply_latency("service", self.service.histogram());
+                self.control
+                    .reply_latency("tick_to_intent", &self.tick_to_intent);
+                self.control.reply(ControlReply::Done);
+            }
+            ControlCommand::Counters => {
+                let counters = self.counter_list();
+                self.control.reply_counters(&counters);
+            }
+            _ => self
+                .control
+                .reply(ControlReply::Refused(ControlRefusal::NotHere)),
+        }
+    }
+
+    fn reply_counts(&mut self) {
+        let c = self.desk.counters;
+        self.control.reply(ControlReply::Orders {
+            sent: c.orders,
+            fills: c.fills,
+            rejects: c.rejects,
+            working: self.desk.book.len() as u32,
+        });
+    }
+
+    fn counter_list(&self) -> [(&'static str, u64); 10] {
+        let c = self.desk.counters;
+        [
+            ("quotes", c.quotes),
+            ("intents", c.intents),
+            ("orders", c.orders),
+            ("fills", c.fills),
+            ("rejects", c.rejects),
+            ("ring_full", self.desk.out.stalls()),
+            ("unknown_reports", c.unknown_reports),
+            ("invalid_reports", c.invalid_reports),
+            ("live_orders", self.desk.book.len() as u64),
+            ("alerts_dropped", self.control.dropped()),
+        ]
     }
 
     /// Live orders.
@@ -231,6 +373,23 @@ impl Stage for OrderStage {
     }
 
     fn poll(&mut self) -> Poll {
+        for _ in 0..COMMANDS_PER_POLL {
+            let Some(command) = self.control.take_command() else {
+                break;
+            };
+            self.on_command(command);
+        }
+        if self.desk.out.overflowed() > 0 {
+            self.desk
+                .error
+                .get_or_insert("the outbox to risk overflowed and lost an execution report");
+        }
+        if self.desk.error.is_some() {
+            if let Some(stop) = &self.stop {
+                // Relaxed: the flag carries no data (the feed polls it).
+                stop.store(true, Ordering::Relaxed);
+            }
+        }
         if !self.desk.out.flush() {
             return Poll::Idle;
         }
@@ -254,22 +413,14 @@ impl Stage for OrderStage {
 
     fn finish(self: Box<Self>) -> StageReport {
         let stage = *self;
-        let c = stage.desk.counters;
         let mut report = StageReport::new("order");
-        report.counters = vec![
-            ("quotes", c.quotes),
-            ("intents", c.intents),
-            ("orders", c.orders),
-            ("fills", c.fills),
-            ("rejects", c.rejects),
-            ("ring_full", stage.desk.out.stalls()),
-            ("unknown_reports", c.unknown_reports),
-            ("invalid_reports", c.invalid_reports),
-            ("live_at_finish", stage.desk.book.len() as u64),
-        ];
+        report.counters = stage.counter_list().to_vec();
         report.service = stage.service.into_histogram();
         report.latencies = vec![("tick_to_intent", stage.tick_to_intent)];
-        report.error = stage.desk.error.map(str::to_owned);
+        report.error = stage
+            .desk
+            .error
+            .map(|what| StageError::fatal("order", what));
         report
     }
 }

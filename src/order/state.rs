@@ -3,36 +3,7 @@
 use std::fmt;
 
 use crate::model::ExecKind;
-
-/// Where an order is in its life.
-///
-/// | from \ event | send | accept | partial fill | fill | reject | cancel |
-/// | --- | --- | --- | --- | --- | --- | --- |
-/// | New | Sent | | | | Rejected | |
-/// | Sent | | Accepted | PartiallyFilled | Filled | Rejected | Cancelled |
-/// | Accepted | | | PartiallyFilled | Filled | | Cancelled |
-/// | PartiallyFilled | | | PartiallyFilled | Filled | | Cancelled |
-///
-/// `Filled`, `Rejected` and `Cancelled` are terminal. Every other move is an
-/// [`InvalidTransition`], so a duplicated or out-of-order report cannot double-book a
-/// fill or revive a finished order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum OrderState {
-    /// Created from an intent, not yet handed to the gateway.
-    New,
-    /// Handed to the gateway; no answer yet.
-    Sent,
-    /// The venue accepted it; it is working.
-    Accepted,
-    /// Part of it filled; more may follow.
-    PartiallyFilled,
-    /// Completely filled (terminal).
-    Filled,
-    /// Refused (terminal).
-    Rejected,
-    /// Cancelled with units unfilled (terminal).
-    Cancelled,
-}
+pub use crate::model::OrderState;
 
 /// What can happen to an order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -85,14 +56,6 @@ impl fmt::Display for InvalidTransition {
 impl std::error::Error for InvalidTransition {}
 
 impl OrderState {
-    /// True once no further event may come.
-    pub const fn is_terminal(self) -> bool {
-        matches!(
-            self,
-            OrderState::Filled | OrderState::Rejected | OrderState::Cancelled
-        )
-    }
-
     /// The state after `event`.
     ///
     /// # Errors

@@ -217,6 +217,30 @@ impl Book {
             .collect()
     }
 
+    /// P&L and activity of one strategy, without allocating (the control plane asks for
+    /// it on the stage thread). Unrealised P&L belongs to the owner of each open position.
+    pub fn strategy_pnl(&self, strategy: StrategyId) -> StrategyPnl {
+        let s = self
+            .strategies
+            .get(strategy.index())
+            .copied()
+            .unwrap_or_default();
+        let unrealized = self
+            .positions
+            .iter()
+            .filter(|p| p.is_open() && p.owner() == Some(strategy))
+            .fold(Money::ZERO, |sum, p| {
+                sum.saturating_add(p.unrealized().unwrap_or(Money::ZERO))
+            });
+        StrategyPnl {
+            strategy,
+            realized: s.realized,
+            unrealized,
+            fills: s.fills,
+            round_trips: s.round_trips,
+        }
+    }
+
     /// P&L and activity per strategy (off the hot path). Unrealised P&L belongs to the
     /// owner of each open position.
     pub fn snapshot_strategies(&self) -> Vec<StrategyPnl> {

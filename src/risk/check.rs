@@ -33,7 +33,9 @@ pub use sizing::RiskSizing;
 pub use window::EntryWindow;
 
 use crate::{
-    model::{InstrumentId, IntentReason, Money, Price, Qty, Side, StrategyId, TimeOfDay},
+    model::{
+        InstrumentId, IntentReason, Money, Price, Qty, Side, StrategyId, TimeOfDay, TradingState,
+    },
     risk::{config::RiskConfig, position::Position},
 };
 
@@ -47,6 +49,13 @@ pub trait RiskCheck: Send + fmt::Debug {
     /// # Errors
     /// The [`Refusal`] that stops the order.
     fn check(&self, proposal: &mut Proposal, ctx: &CheckContext<'_>) -> Result<(), Refusal>;
+
+    /// Takes the limits of `config` (an operator's `set`, or a scheduled one). Checks
+    /// without parameters from `[risk]` keep the default, which does nothing. Runs on
+    /// the stage thread between events: it must not allocate.
+    fn configure(&mut self, config: &RiskConfig) {
+        let _ = config;
+    }
 }
 
 /// Why a signal did not become an order: a short static name, counted per reason in the
@@ -55,8 +64,11 @@ pub trait RiskCheck: Send + fmt::Debug {
 pub struct Refusal(pub &'static str);
 
 impl Refusal {
-    /// Trading is halted: no new entries.
+    /// Trading is halted: no strategy order at all (only the risk stage's own exits
+    /// and the operator's closes trade).
     pub const HALTED: Refusal = Refusal("halted");
+    /// Trading is reduce-only: no new entries.
+    pub const REDUCE_ONLY: Refusal = Refusal("reduce_only");
     /// The entry came at or after the last entry time of the day.
     pub const AFTER_LAST_ENTRY: Refusal = Refusal("after_last_entry");
     /// Another strategy holds the instrument (or has an entry in flight on it).
@@ -85,8 +97,9 @@ impl Refusal {
     pub const IN_FLIGHT_FULL: Refusal = Refusal("in_flight_table_full");
 
     /// Every reason the risk stage itself can give, for preallocated counting.
-    pub const ALL: [Refusal; 14] = [
+    pub const ALL: [Refusal; 15] = [
         Refusal::HALTED,
+        Refusal::REDUCE_ONLY,
         Refusal::AFTER_LAST_ENTRY,
         Refusal::OWNED_BY_OTHER,
         Refusal::ORDER_IN_FLIGHT,
@@ -144,8 +157,8 @@ pub struct CheckContext<'a> {
     pub lot_size: u32,
     /// IST time of day of the signal, in market time.
     pub time: TimeOfDay,
-    /// True while no entries may be opened.
-    pub halted: bool,
+    /// Whether strategies may open positions now.
+    pub trading: TradingState,
     /// Exposure already committed: open positions at their marks plus entries in flight,
     /// less the position an exit sent with this entry is closing.
     pub exposure: Money,
@@ -183,6 +196,13 @@ impl CheckChain {
     pub fn with(mut self, check: impl RiskCheck + 'static) -> CheckChain {
         self.checks.push(Box::new(check));
         self
+    }
+
+    /// Hands `config`'s limits to every check (see [`RiskCheck::configure`]).
+    pub fn configure(&mut self, config: &RiskConfig) {
+        for check in &mut self.checks {
+            check.configure(config);
+        }
     }
 
     /// Runs every check in order; the first refusal stops the chain.
@@ -225,7 +245,7 @@ pub(crate) mod tests {
             position,
             lot_size: 1,
             time: TimeOfDay::hm(10, 0),
-            halted: false,
+            trading: TradingState::Active,
             exposure: Money::ZERO,
         }
     }

@@ -6,7 +6,7 @@ use serde::{de, Deserialize, Deserializer};
 
 use crate::{
     config::ConfigIssue,
-    model::{Money, TimeOfDay},
+    model::{LimitKey, LimitValue, Money, TimeOfDay},
 };
 
 /// Limits and session times of the risk stage, section `[risk]`.
@@ -64,6 +64,22 @@ pub struct RiskConfig {
     pub fill_log_capacity: usize,
     /// Intents that may await their final exec report at once (preallocated).
     pub max_in_flight: usize,
+    /// What the stage does with open positions when it meets a fatal error (its own
+    /// arithmetic overflowed, or its picture of the book can no longer be trusted):
+    /// `flatten` sends a market exit for every open position before the run stops;
+    /// `hold` leaves them for the operator. Entries halt either way.
+    pub on_fatal: FatalPolicy,
+}
+
+/// What happens to open positions on a fatal error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FatalPolicy {
+    /// Close every open position at market, then stop.
+    #[default]
+    Flatten,
+    /// Leave positions as they are and stop.
+    Hold,
 }
 
 impl Default for RiskConfig {
@@ -78,6 +94,7 @@ impl Default for RiskConfig {
             square_off: TimeOfDay::hm(15, 15),
             fill_log_capacity: 65_536,
             max_in_flight: 256,
+            on_fatal: FatalPolicy::Flatten,
         }
     }
 }
@@ -86,15 +103,95 @@ impl Default for RiskConfig {
 const MAX_FILL_LOG: usize = 1 << 20;
 /// Largest accepted `max_in_flight`.
 const MAX_IN_FLIGHT: usize = 1 << 16;
+/// Largest accepted capital, ₹1,000 crore: far above any account this engine trades, and
+/// small enough that every limit fits one machine word ([`LimitValue`]).
+const MAX_CAPITAL_RUPEES: i64 = 10_000_000_000;
 
 impl RiskConfig {
+    /// The current value of one limit.
+    pub fn limit(&self, key: LimitKey) -> LimitValue {
+        let decimal = |m: Money| LimitValue::from_money(m).unwrap_or(LimitValue(i64::MAX));
+        match key {
+            LimitKey::Capital => decimal(self.capital),
+            LimitKey::RiskPerTradePct => decimal(self.risk_per_trade_pct),
+            LimitKey::DefaultStopPct => decimal(self.default_stop_pct),
+            LimitKey::MaxPositionPct => decimal(self.max_position_pct),
+            LimitKey::MaxExposurePct => decimal(self.max_exposure_pct),
+            LimitKey::LastEntry => LimitValue(i64::from(self.last_entry.secs())),
+            LimitKey::SquareOff => LimitValue(i64::from(self.square_off.secs())),
+        }
+    }
+
+    /// A copy with one limit changed. Validate the result before using it.
+    pub fn with_limit(&self, key: LimitKey, value: LimitValue) -> RiskConfig {
+        let mut next = self.clone();
+        let time = TimeOfDay::from_secs(value.0.clamp(0, 86_399) as u32);
+        match key {
+            LimitKey::Capital => next.capital = value.to_money(),
+            LimitKey::RiskPerTradePct => next.risk_per_trade_pct = value.to_money(),
+            LimitKey::DefaultStopPct => next.default_stop_pct = value.to_money(),
+            LimitKey::MaxPositionPct => next.max_position_pct = value.to_money(),
+            LimitKey::MaxExposurePct => next.max_exposure_pct = value.to_money(),
+            LimitKey::LastEntry => next.last_entry = time,
+            LimitKey::SquareOff => next.square_off = time,
+        }
+        next
+    }
+
+    /// Reads a limit's value as an operator writes it: a decimal (`50`, `2.5`) for the
+    /// rupee and percent limits, `HH:MM[:SS]` for the times.
+    ///
+    /// # Errors
+    /// A sentence saying what was expected.
+    ///
+    /// # Examples
+    /// ```
+    /// use tickpipe::{model::LimitKey, risk::RiskConfig};
+    /// let v = RiskConfig::parse_limit(LimitKey::MaxExposurePct, "55.5").unwrap();
+    /// let cfg = RiskConfig::default().with_limit(LimitKey::MaxExposurePct, v);
+    /// assert_eq!(cfg.max_exposure_pct, "55.5".parse().unwrap());
+    /// assert!(RiskConfig::parse_limit(LimitKey::LastEntry, "3pm").is_err());
+    /// ```
+    pub fn parse_limit(key: LimitKey, text: &str) -> Result<LimitValue, String> {
+        if key.is_time() {
+            return TimeOfDay::parse(text)
+                .map(|t| LimitValue(i64::from(t.secs())))
+                .ok_or_else(|| {
+                    format!("`{text}` is not a time of day; write HH:MM or HH:MM:SS (IST)")
+                });
+        }
+        let money: Money = text
+            .parse()
+            .map_err(|e| format!("`{text}` is not a decimal number: {e}"))?;
+        LimitValue::from_money(money).ok_or_else(|| format!("`{text}` is too large"))
+    }
+
+    /// A limit's value as an operator writes it (`70`, `2.5`, `15:00`).
+    pub fn format_limit(key: LimitKey, value: LimitValue) -> String {
+        if key.is_time() {
+            TimeOfDay::from_secs(value.0.clamp(0, 86_399) as u32).to_string()
+        } else {
+            let text = value.to_money().to_string();
+            // Money prints two decimals at least; a limit reads best without trailing zeros.
+            match text.split_once('.') {
+                Some((whole, frac)) if frac.trim_end_matches('0').is_empty() => whole.to_owned(),
+                Some((whole, frac)) => format!("{whole}.{}", frac.trim_end_matches('0')),
+                None => text,
+            }
+        }
+    }
+
     /// Pushes one issue per invalid key, each named `{prefix}.key`.
     pub fn validate(&self, prefix: &str, issues: &mut Vec<ConfigIssue>) {
         let hundred = Money::from_rupees(100);
-        if self.capital <= Money::ZERO {
+        if self.capital <= Money::ZERO || self.capital > Money::from_rupees(MAX_CAPITAL_RUPEES) {
             issues.push(ConfigIssue::new(
                 format!("{prefix}.capital"),
-                format!("is {}, must be above zero rupees", self.capital),
+                format!(
+                    "is {}, must be above zero and at most {} rupees",
+                    self.capital,
+                    Money::from_rupees(MAX_CAPITAL_RUPEES)
+                ),
             ));
         }
         let pct_checks = [
@@ -260,6 +357,7 @@ mod tests {
             square_off: TimeOfDay::hm(15, 15),
             fill_log_capacity: MAX_FILL_LOG + 1,
             max_in_flight: 0,
+            on_fatal: FatalPolicy::Hold,
         };
         let keys: Vec<String> = issues_of(&cfg).into_iter().map(|i| i.key).collect();
         assert_eq!(

@@ -2,7 +2,7 @@
 
 use std::collections::VecDeque;
 
-use crate::model::{InstrumentId, Stamp, TimeOfDay, UnixNanos, IST_OFFSET_SECS};
+use crate::model::{InstrumentId, IntentReason, Stamp, TimeOfDay, UnixNanos, IST_OFFSET_SECS};
 
 /// True when an open position's mark has reached its protective stop: a long's mark at
 /// or below the stop, a short's at or above. A zero stop or mark never triggers.
@@ -39,7 +39,8 @@ pub fn ist_day_and_time(ts: UnixNanos) -> (i64, TimeOfDay) {
     )
 }
 
-/// One position waiting to be squared off, with the event that made it due.
+/// One position waiting to be closed by the risk stage itself (the square-off, or an
+/// operator's `flatten`), with the event that made it due.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SquareOffDue {
     /// The instrument to close.
@@ -48,6 +49,8 @@ pub struct SquareOffDue {
     pub exchange_ts: UnixNanos,
     /// Ingress stamp of that event.
     pub ingress: Stamp,
+    /// [`IntentReason::SquareOff`] or [`IntentReason::Manual`].
+    pub reason: IntentReason,
 }
 
 /// The daily square-off: at a time of day (market time, IST) every open position is
@@ -88,6 +91,17 @@ impl SquareOff {
             return true;
         }
         false
+    }
+
+    /// Moves the square-off to `at` (an operator's `set square_off`). A day already
+    /// squared off stays so.
+    pub fn set_at(&mut self, at: TimeOfDay) {
+        self.at = at;
+    }
+
+    /// The time of day it happens at.
+    pub fn at(&self) -> TimeOfDay {
+        self.at
     }
 
     /// True after today's square-off: no position may stay open.
@@ -172,6 +186,7 @@ mod tests {
             instrument: InstrumentId(i),
             exchange_ts: UnixNanos(0),
             ingress: Stamp(0),
+            reason: IntentReason::SquareOff,
         };
         s.enqueue(due(2));
         s.enqueue(due(0));

@@ -32,7 +32,7 @@ pub use check::{
     CheckChain, CheckContext, EntryWindow, ExposureCap, Halted, OneOrderAtATime, Ownership,
     Proposal, Refusal, RiskCheck, RiskSizing,
 };
-pub use config::RiskConfig;
+pub use config::{FatalPolicy, RiskConfig};
 pub use exit::{ist_day_and_time, stop_hit, SquareOff, SquareOffDue};
 pub use in_flight::{InFlight, InFlightTable};
 pub use position::{FillEffect, Position};

@@ -1,30 +1,36 @@
 //! The risk stage: turns signals into sized intents, books fills, and closes positions
 //! at their stops and at the daily square-off.
 
-use std::sync::Arc;
+use std::sync::{
+    atomic::{AtomicBool, Ordering},
+    Arc,
+};
 
 use tickpipe_ringbuf::Consumer;
 
 use crate::{
     metrics::LatencyHistogram,
+    metrics::Telemetry,
     model::{
-        Direction, ExecKind, ExecReport, InstrumentId, InstrumentKind, InstrumentTable, IntentId,
-        IntentReason, Money, OrderInput, OrderIntent, Price, Qty, RiskInput, Side, Signal, Stamp,
-        Tick, UnixNanos,
+        Alert, AlertLevel, ControlCommand, ControlRefusal, ControlReply, Direction, ExecKind,
+        ExecReport, InstrumentId, InstrumentKind, InstrumentTable, IntentId, IntentReason,
+        LimitKey, Money, OrderInput, OrderIntent, Price, Qty, RiskInput, ScheduledCommand, Side,
+        Signal, Stamp, StrategyId, Tick, TradingState, UnixNanos,
     },
     risk::{
         book::Book,
         check::{
             CheckChain, CheckContext, OneOrderAtATime, Ownership, Proposal, Refusal, RiskCheck,
         },
-        config::RiskConfig,
+        config::{FatalPolicy, RiskConfig},
         exit::{ist_day_and_time, stop_hit, SquareOff, SquareOffDue},
         in_flight::{InFlight, InFlightTable},
         refusals::RefusalCounts,
         summary::{FillRecord, TradingSummary},
     },
     runtime::{
-        money_to_paise, LatencyClock, Outbox, Poll, ServiceTimer, Stage, StageReport, Telemetry,
+        ControlPort, LatencyClock, Outbox, Poll, ServiceTimer, Stage, StageError, StageReport,
+        COMMANDS_PER_POLL,
     },
 };
 
@@ -44,6 +50,8 @@ struct Counters {
     unknown_reports: u64,
     bad_ticks: u64,
     exits_deferred: u64,
+    commands: u64,
+    manual_exits: u64,
 }
 
 /// Stage 3: the single owner of positions, P&L and limits.
@@ -62,6 +70,22 @@ struct Counters {
 ///   closed at market.
 /// - Fills update the position (average price, realised P&L, reversal); the final
 ///   report of an intent releases its exposure reservation.
+///
+/// **Control.** Between events the stage answers the control plane from its own state
+/// (`Status`, `Positions`, `Pnl`, `Limits`, `Latency`, `Counters`) and carries out
+/// `Close`, `Flatten`, `SetState` (halt, reduce-only, active) and `SetLimit`. The same
+/// commands scheduled at a market time arrive in the input stream
+/// ([`RiskInput::Control`]) and are applied at exactly that point. Every booked fill and
+/// every change of trading state is also said unasked on the control port, for
+/// `subscribe fills` and `subscribe alerts`.
+///
+/// **Trading state.** [`TradingState::Active`] trades normally; `Reducing` refuses
+/// entries but acts on strategies' exits; `Halted` refuses every strategy signal. The
+/// stage's own exits (stops, square-off), `close` and `flatten` flow in every state.
+///
+/// **Fatal errors** (its arithmetic overflowed, its outbox lost a message): the stage
+/// halts, applies [`RiskConfig::on_fatal`] (by default it flattens every open position),
+/// asks the run to stop, and reports the error when it finishes.
 ///
 /// **Lockstep.** With `lockstep` set the stage reads no new input while any intent
 /// awaits its final report. With a gateway that answers at once (the paper exchange)
@@ -98,8 +122,17 @@ pub struct RiskStage {
     /// Ingress of each tick to the end of its handling here: every tick gets a sample,
     /// unlike `tick_to_intent`, which only ticks that cause an order get.
     tick_to_risk: LatencyHistogram,
-    halted: bool,
+    state: TradingState,
     error: Option<&'static str>,
+    /// The limits in force (the configuration, as changed by `set`).
+    config: RiskConfig,
+    control: ControlPort,
+    /// Instruments a `flatten` found busy: closed once their order is answered.
+    close_when_answered: Vec<bool>,
+    /// Set on a fatal error to stop the run (the feed watches it).
+    stop: Option<Arc<AtomicBool>>,
+    /// Market time of the last event handled, for alerts and commands.
+    market_time: UnixNanos,
 }
 
 impl std::fmt::Debug for RiskStage {
@@ -108,7 +141,7 @@ impl std::fmt::Debug for RiskStage {
             .field("lockstep", &self.lockstep)
             .field("in_flight", &self.in_flight.len())
             .field("open_positions", &self.book.open_positions())
-            .field("halted", &self.halted)
+            .field("state", &self.state)
             .finish_non_exhaustive()
     }
 }
@@ -185,9 +218,26 @@ impl RiskStage {
             counters: Counters::default(),
             service: ServiceTimer::new(),
             tick_to_risk: LatencyHistogram::new(),
-            halted: false,
+            state: TradingState::Active,
             error: None,
+            config: config.clone(),
+            control: ControlPort::detached(),
+            close_when_answered: vec![false; n],
+            stop: None,
+            market_time: UnixNanos(0),
         }
+    }
+
+    /// The same stage answering the control plane through `port`.
+    pub fn with_control(mut self, port: ControlPort) -> RiskStage {
+        self.control = port;
+        self
+    }
+
+    /// The same stage setting `stop` when it meets a fatal error, so the whole run ends.
+    pub fn with_stop(mut self, stop: Arc<AtomicBool>) -> RiskStage {
+        self.stop = Some(stop);
+        self
     }
 
     /// The book, for inspection between polls.
@@ -205,15 +255,270 @@ impl RiskStage {
         self.refusals.get(refusal)
     }
 
-    /// True while no new entries are accepted (after an arithmetic overflow in the book).
-    pub fn is_halted(&self) -> bool {
-        self.halted
+    /// Whether strategies may trade now.
+    pub fn trading_state(&self) -> TradingState {
+        self.state
     }
 
-    /// Stops new entries and keeps the first reason for the report.
+    /// The limits in force.
+    pub fn limits(&self) -> &RiskConfig {
+        &self.config
+    }
+
+    /// A fatal error: halts, applies the fatal policy, asks the run to stop, and keeps
+    /// the first reason for the report.
     fn fail(&mut self, why: &'static str) {
-        self.halted = true;
-        self.error.get_or_insert(why);
+        if self.error.is_some() {
+            return;
+        }
+        self.error = Some(why);
+        self.set_state(TradingState::Halted, "fatal_error");
+        if self.config.on_fatal == FatalPolicy::Flatten {
+            let answering = self.control.set_answering(false);
+            self.flatten();
+            self.control.set_answering(answering);
+        }
+        if let Some(stop) = &self.stop {
+            // Relaxed: the flag carries no data (the feed polls it).
+            stop.store(true, Ordering::Relaxed);
+        }
+    }
+
+    fn set_state(&mut self, state: TradingState, kind: &'static str) -> TradingState {
+        let previous = self.state;
+        self.state = state;
+        if previous != state || kind == "fatal_error" {
+            self.control.alert(Alert {
+                exchange_ts: self.market_time,
+                kind,
+                instrument: None,
+                level: match state {
+                    TradingState::Active => AlertLevel::Info,
+                    TradingState::Reducing => AlertLevel::Warning,
+                    TradingState::Halted => AlertLevel::Critical,
+                },
+                state,
+                detail: self.error.unwrap_or(""),
+            });
+        }
+        previous
+    }
+
+    // ----- control ----------------------------------------------------------------------
+
+    /// Carries out `command`, answering on the control port.
+    fn on_command(&mut self, command: ControlCommand) {
+        self.counters.commands += 1;
+        match command {
+            ControlCommand::Status => {
+                self.control.reply(ControlReply::Risk {
+                    state: self.state,
+                    open_positions: self.book.open_positions() as u32,
+                    realized: self.book.realized(),
+                    unrealized: self.book.unrealized(),
+                });
+                self.control.reply(ControlReply::Done);
+            }
+            ControlCommand::Positions => {
+                for i in 0..self.book.instruments() {
+                    let id = InstrumentId(i as u32);
+                    let p = self.book.position(id);
+                    if p.is_open() {
+                        self.control.reply(ControlReply::Position {
+                            instrument: id,
+                            owner: p.owner(),
+                            net: p.net(),
+                            avg_price: p.avg_price(),
+                            mark: p.mark(),
+                            stop: p.stop(),
+                            realized: p.realized(),
+                        });
+                    }
+                }
+                self.control.reply(ControlReply::Done);
+            }
+            ControlCommand::Pnl => {
+                for i in 0..self.strategy_count {
+                    let s = self.book.strategy_pnl(StrategyId(i as u16));
+                    self.control.reply(ControlReply::StrategyPnl {
+                        strategy: s.strategy,
+                        realized: s.realized,
+                        unrealized: s.unrealized,
+                        fills: s.fills.min(u64::from(u32::MAX)) as u32,
+                        round_trips: s.round_trips.min(u64::from(u32::MAX)) as u32,
+                    });
+                }
+                self.control.reply(ControlReply::Done);
+            }
+            ControlCommand::Limits => {
+                for key in LimitKey::ALL {
+                    let value = self.config.limit(key);
+                    self.control.reply(ControlReply::Limit {
+                        key,
+                        value,
+                        previous: value,
+                    });
+                }
+                self.control.reply(ControlReply::Done);
+            }
+            ControlCommand::Latency => {
+                self.control
+                    .reply_latency("service", self.service.histogram());
+                self.control
+                    .reply_latency("tick_to_risk", &self.tick_to_risk);
+                self.control.reply(ControlReply::Done);
+            }
+            ControlCommand::Counters => {
+                let counters = self.counter_list();
+                self.control.reply_counters(&counters);
+            }
+            ControlCommand::Close { instrument, qty } => match self.close(instrument, qty) {
+                Ok(reply) => {
+                    self.control.reply(reply);
+                    self.control.reply(ControlReply::Done);
+                }
+                Err(refusal) => self.control.reply(ControlReply::Refused(refusal)),
+            },
+            ControlCommand::Flatten => {
+                self.flatten();
+                self.control.reply(ControlReply::Done);
+            }
+            ControlCommand::SetState(state) => {
+                let kind = match state {
+                    TradingState::Active => "trading_active",
+                    TradingState::Reducing => "trading_reduce_only",
+                    TradingState::Halted => "trading_halted",
+                };
+                let previous = self.set_state(state, kind);
+                self.control.reply(ControlReply::State { state, previous });
+                self.control.reply(ControlReply::Done);
+            }
+            ControlCommand::SetLimit { key, value } => {
+                let next = self.config.with_limit(key, value);
+                // The control thread validated the value as the configuration would; this
+                // keeps only what the stage itself relies on.
+                if next.last_entry >= next.square_off || next.capital <= Money::ZERO {
+                    self.control
+                        .reply(ControlReply::Refused(ControlRefusal::BadValue));
+                    return;
+                }
+                let previous = self.config.limit(key);
+                self.checks.configure(&next);
+                self.square_off.set_at(next.square_off);
+                self.config = next;
+                self.control.reply(ControlReply::Limit {
+                    key,
+                    value,
+                    previous,
+                });
+                self.control.reply(ControlReply::Done);
+                self.control.alert(Alert {
+                    exchange_ts: self.market_time,
+                    kind: "limit_changed",
+                    instrument: None,
+                    level: AlertLevel::Info,
+                    state: self.state,
+                    detail: key.as_str(),
+                });
+            }
+            ControlCommand::Orders | ControlCommand::Pause(_) | ControlCommand::Resume(_) => {
+                self.control
+                    .reply(ControlReply::Refused(ControlRefusal::NotHere));
+            }
+        }
+    }
+
+    /// A command scheduled at a market time, applied at its place in the stream.
+    fn on_scheduled(&mut self, scheduled: &ScheduledCommand) {
+        self.market_time = scheduled.exchange_ts;
+        // Nobody asked: the rows of the answer would be read as someone else's.
+        self.control.set_answering(false);
+        self.on_command(scheduled.command);
+        self.control.set_answering(true);
+    }
+
+    /// `close`: a market order for `qty` units (zero: all) of the open position, for
+    /// its owner. Entry limits do not apply: closing risk is always allowed.
+    fn close(&mut self, id: InstrumentId, qty: Qty) -> Result<ControlReply, ControlRefusal> {
+        let lot = *self
+            .lots
+            .get(id.index())
+            .filter(|&&lot| lot > 0)
+            .ok_or(ControlRefusal::UnknownInstrument)?;
+        let position = *self.book.position(id);
+        let Some(side) = position.closing_side() else {
+            return Err(ControlRefusal::NoPosition);
+        };
+        if position.orders_in_flight() > 0 {
+            return Err(ControlRefusal::OrderInFlight);
+        }
+        let open = position.open_qty();
+        let qty = if qty.is_zero() { open } else { qty };
+        if qty > open || (qty != open && qty.get() % lot != 0) {
+            return Err(ControlRefusal::BadQty);
+        }
+        let exit = Proposal {
+            instrument: id,
+            strategy: position.owner().unwrap_or_default(),
+            side,
+            reason: IntentReason::Manual,
+            reference: position.mark(),
+            stop: Price::ZERO,
+            qty,
+        };
+        let intent = IntentId(self.next_intent);
+        self.send(&exit, self.market_time, Stamp(0))
+            .map_err(|_| ControlRefusal::InFlightFull)?;
+        self.counters.manual_exits += 1;
+        Ok(ControlReply::ExitSent {
+            instrument: id,
+            side,
+            qty,
+            intent,
+        })
+    }
+
+    /// `flatten` (or the fatal policy): a market exit for every open position, answered
+    /// row by row when `answer` is set. Positions with an order in flight are closed
+    /// when it is answered; exits that do not fit the outbox now wait in the exit queue.
+    fn flatten(&mut self) {
+        for i in 0..self.book.instruments() {
+            let id = InstrumentId(i as u32);
+            let position = *self.book.position(id);
+            if !position.is_open() {
+                continue;
+            }
+            if position.orders_in_flight() > 0 {
+                self.close_when_answered[i] = true;
+                self.control
+                    .reply(ControlReply::Deferred { instrument: id });
+                continue;
+            }
+            if self.out.is_clear() && self.square_off.is_idle() {
+                let intent = IntentId(self.next_intent);
+                if self
+                    .send_exit(id, IntentReason::Manual, self.market_time, Stamp(0))
+                    .is_ok()
+                {
+                    self.counters.manual_exits += 1;
+                    self.control.reply(ControlReply::ExitSent {
+                        instrument: id,
+                        side: position.closing_side().unwrap_or(Side::Sell),
+                        qty: position.open_qty(),
+                        intent,
+                    });
+                    continue;
+                }
+            }
+            self.square_off.enqueue(SquareOffDue {
+                instrument: id,
+                exchange_ts: self.market_time,
+                ingress: Stamp(0),
+                reason: IntentReason::Manual,
+            });
+            self.control
+                .reply(ControlReply::Deferred { instrument: id });
+        }
     }
 
     // ----- exec reports ---------------------------------------------------------------
@@ -253,17 +558,45 @@ impl RiskStage {
         if is_fill {
             self.book_fill(&flight, r);
         }
+        if r.kind == ExecKind::Rejected {
+            self.control.alert(Alert {
+                exchange_ts: r.exchange_ts,
+                kind: "order_rejected",
+                instrument: Some(flight.instrument),
+                level: if flight.reason == IntentReason::Entry {
+                    AlertLevel::Warning
+                } else {
+                    // A refused exit leaves risk on the book.
+                    AlertLevel::Critical
+                },
+                state: self.state,
+                detail: r.reject.as_str(),
+            });
+        }
         if r.kind.is_terminal() {
             self.in_flight.remove(r.intent);
             self.book.release(flight.reserved);
             self.book.order_done(flight.instrument);
             let position = self.book.position(flight.instrument);
+            let waiting = &mut self.close_when_answered[flight.instrument.index()];
+            if *waiting && position.orders_in_flight() == 0 {
+                *waiting = false;
+                if position.is_open() {
+                    self.square_off.enqueue(SquareOffDue {
+                        instrument: flight.instrument,
+                        exchange_ts: r.exchange_ts,
+                        ingress: r.ingress,
+                        reason: IntentReason::Manual,
+                    });
+                }
+            }
             if self.square_off.is_active() && position.is_open() && position.orders_in_flight() == 0
             {
                 self.square_off.enqueue(SquareOffDue {
                     instrument: flight.instrument,
                     exchange_ts: r.exchange_ts,
                     ingress: r.ingress,
+                    reason: IntentReason::SquareOff,
                 });
             }
         }
@@ -283,17 +616,29 @@ impl RiskStage {
             Err(_) => self.fail("position arithmetic overflowed; new entries halted"),
         }
         self.counters.fills += 1;
-        if self.fills.len() < self.fill_log_limit {
-            self.fills.push(FillRecord {
-                intent: flight.id,
+        let fill = FillRecord {
+            intent: flight.id,
+            exchange_ts: r.exchange_ts,
+            instrument: id,
+            strategy: flight.strategy,
+            side: flight.side,
+            qty: r.last_qty,
+            price: r.last_price,
+            reason: flight.reason,
+        };
+        self.control.say(ControlReply::Fill(fill));
+        if flight.reason == IntentReason::StopLoss {
+            self.control.alert(Alert {
                 exchange_ts: r.exchange_ts,
-                instrument: id,
-                strategy: flight.strategy,
-                side: flight.side,
-                qty: r.last_qty,
-                price: r.last_price,
-                reason: flight.reason,
+                kind: "stop_loss",
+                instrument: Some(id),
+                level: AlertLevel::Warning,
+                state: self.state,
+                detail: "",
             });
+        }
+        if self.fills.len() < self.fill_log_limit {
+            self.fills.push(fill);
         } else {
             self.fills_not_logged += 1;
         }
@@ -326,9 +671,11 @@ impl RiskStage {
                     }
                 }
                 RiskInput::Signal(signal) => {
+                    self.market_time = signal.exchange_ts;
                     self.on_signal(&signal);
                     self.service.stop(&self.clock, start);
                 }
+                RiskInput::Control(scheduled) => self.on_scheduled(&scheduled),
             }
             n += 1;
         }
@@ -337,6 +684,7 @@ impl RiskStage {
 
     fn on_tick(&mut self, tick: &Tick) {
         self.counters.marks += 1;
+        self.market_time = tick.exchange_ts;
         let id = tick.instrument;
         if id.index() >= self.book.instruments() {
             self.counters.bad_ticks += 1;
@@ -347,6 +695,14 @@ impl RiskStage {
         }
         self.out.push(OrderInput::Quote(*tick));
         if self.square_off.due(tick.exchange_ts) {
+            self.control.alert(Alert {
+                exchange_ts: tick.exchange_ts,
+                kind: "square_off",
+                instrument: None,
+                level: AlertLevel::Info,
+                state: self.state,
+                detail: "",
+            });
             for i in 0..self.book.instruments() {
                 let instrument = InstrumentId(i as u32);
                 if self.book.position(instrument).is_open() {
@@ -354,6 +710,7 @@ impl RiskStage {
                         instrument,
                         exchange_ts: tick.exchange_ts,
                         ingress: tick.ingress,
+                        reason: IntentReason::SquareOff,
                     });
                 }
             }
@@ -369,6 +726,7 @@ impl RiskStage {
                 instrument: id,
                 exchange_ts: tick.exchange_ts,
                 ingress: tick.ingress,
+                reason: IntentReason::SquareOff,
             });
             self.drain_square_off();
         } else if stop_hit(position)
@@ -390,12 +748,7 @@ impl RiskStage {
             };
             let position = self.book.position(due.instrument);
             if position.is_open() && position.orders_in_flight() == 0 {
-                let sent = self.send_exit(
-                    due.instrument,
-                    IntentReason::SquareOff,
-                    due.exchange_ts,
-                    due.ingress,
-                );
+                let sent = self.send_exit(due.instrument, due.reason, due.exchange_ts, due.ingress);
                 if sent.is_err() {
                     // No free in-flight slot: keep it queued until an answer frees one.
                     self.counters.exits_deferred += 1;
@@ -429,6 +782,11 @@ impl RiskStage {
         if lot_size == 0 {
             return Err(Refusal::NOT_TRADABLE);
         }
+        if self.state == TradingState::Halted {
+            // The kill switch: strategies trade nothing, exits included; the stage's own
+            // exits and the operator's closes still flow.
+            return Err(Refusal::HALTED);
+        }
         let position = *self.book.position(id);
         let entry_side = match signal.direction {
             Direction::Long => Some(Side::Buy),
@@ -441,7 +799,7 @@ impl RiskStage {
             position: &position,
             lot_size,
             time,
-            halted: self.halted,
+            trading: self.state,
             exposure: self.book.committed_exposure(),
         };
         // What every order of this signal shares; on its own, a probe that sends nothing.
@@ -583,13 +941,37 @@ impl RiskStage {
 
     // ----- lifecycle --------------------------------------------------------------------
 
+    fn counter_list(&self) -> [(&'static str, u64); 15] {
+        let c = self.counters;
+        [
+            ("marks", c.marks),
+            ("signals", c.signals),
+            ("intents", c.intents),
+            ("refused", self.refusals.total()),
+            ("fills", c.fills),
+            ("reports", c.reports),
+            ("ring_full", self.out.stalls()),
+            ("unknown_reports", c.unknown_reports),
+            ("bad_ticks", c.bad_ticks),
+            ("exits_deferred", c.exits_deferred),
+            ("fills_not_logged", self.fills_not_logged),
+            ("commands", c.commands),
+            ("manual_exits", c.manual_exits),
+            ("open_positions", self.book.open_positions() as u64),
+            ("alerts_dropped", self.control.dropped()),
+        ]
+    }
+
     fn publish(&self) {
         let gauges = &self.telemetry.risk;
         gauges.intents.set(self.counters.intents);
         gauges.open_positions.set(self.book.open_positions() as u64);
-        gauges.pnl_paise.set(money_to_paise(
-            self.book.realized().saturating_add(self.book.unrealized()),
-        ));
+        gauges.pnl_paise.set(
+            self.book
+                .realized()
+                .saturating_add(self.book.unrealized())
+                .to_paise_saturating(),
+        );
     }
 
     fn is_done(&mut self) -> bool {
@@ -616,8 +998,20 @@ impl Stage for RiskStage {
         // waiting for room in this direction before it reads more intents.
         let mut work = self.drain_reports();
         if clear {
+            // Commands first: `close` and `flatten` send orders, so they wait, like
+            // inputs, for a clear outbox.
+            for _ in 0..COMMANDS_PER_POLL {
+                let Some(command) = self.control.take_command() else {
+                    break;
+                };
+                self.on_command(command);
+                work += 1;
+            }
             work += self.drain_square_off();
             work += self.read_inputs();
+        }
+        if self.out.overflowed() > 0 {
+            self.fail("the outbox to the order stage overflowed and lost an order");
         }
         if work > 0 {
             self.publish();
@@ -643,23 +1037,10 @@ impl Stage for RiskStage {
 
 /// Builds the stage report (off the hot path).
 fn build_report(stage: RiskStage) -> StageReport {
-    let c = stage.counters;
     let mut report = StageReport::new("risk");
-    report.counters = vec![
-        ("marks", c.marks),
-        ("signals", c.signals),
-        ("intents", c.intents),
-        ("refused", stage.refusals.total()),
-        ("fills", c.fills),
-        ("reports", c.reports),
-        ("ring_full", stage.out.stalls()),
-        ("unknown_reports", c.unknown_reports),
-        ("bad_ticks", c.bad_ticks),
-        ("exits_deferred", c.exits_deferred),
-        ("fills_not_logged", stage.fills_not_logged),
-    ];
+    report.counters = stage.counter_list().to_vec();
     report.latencies = vec![("tick_to_risk", stage.tick_to_risk)];
-    report.trading = Some(TradingSummary {
+    report.detail = Some(Box::new(TradingSummary {
         fills: stage.fills,
         fills_not_logged: stage.fills_not_logged,
         positions: stage.book.snapshot_positions(),
@@ -667,9 +1048,9 @@ fn build_report(stage: RiskStage) -> StageReport {
         realized: stage.book.realized(),
         unrealized: stage.book.unrealized(),
         refusals: stage.refusals.to_vec(),
-    });
+    }));
     report.service = stage.service.into_histogram();
-    report.error = stage.error.map(str::to_owned);
+    report.error = stage.error.map(|what| StageError::fatal("risk", what));
     report
 }
 

@@ -1,29 +1,8 @@
 //! What the risk stage reports at the end of a run: the book and the day's fills.
 
-use crate::model::{
-    InstrumentId, IntentId, IntentReason, Money, Price, Qty, Side, StrategyId, UnixNanos,
-};
+use crate::model::{InstrumentId, Money, Price, StrategyId};
 
-/// One fill as the risk stage booked it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FillRecord {
-    /// The intent it answers.
-    pub intent: IntentId,
-    /// Market time of the fill.
-    pub exchange_ts: UnixNanos,
-    /// Which instrument.
-    pub instrument: InstrumentId,
-    /// The strategy the position belongs to.
-    pub strategy: StrategyId,
-    /// Buy or sell.
-    pub side: Side,
-    /// Units filled.
-    pub qty: Qty,
-    /// Fill price.
-    pub price: Price,
-    /// Why the order was sent.
-    pub reason: IntentReason,
-}
+pub use crate::model::FillRecord;
 
 /// One position at the end of the run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

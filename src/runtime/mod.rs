@@ -1,24 +1,27 @@
-//! Stages, thread groups, wiring and the clock.
+//! Stages, thread groups, outboxes, control ports and the clock; nothing about what any
+//! stage does.
 //!
 //! A [`Stage`] is a non-blocking `poll()` step. A [`Group`] is one thread, optionally
 //! pinned to a core, running one or more stages round-robin with a wait strategy for idle
-//! rounds. [`Pipeline`] wires the rings between the four stages and maps them to groups
-//! as the [`Layout`] says.
+//! rounds. [`Running`] starts the groups a [`Layout`] names and collects their reports.
+//! An [`Outbox`] is a ring producer that never loses a message; a [`ControlPort`] is a
+//! stage's end of the control plane. The composition root,
+//! [`engine`](crate::engine), builds the stages and their rings from the configuration.
 
 mod clock;
+mod control_port;
 mod group;
 mod layout;
 mod outbox;
-mod pipeline;
+mod runner;
 mod service;
 mod stage;
-mod telemetry;
 
 pub use clock::LatencyClock;
+pub use control_port::{ControlPort, COMMANDS_PER_POLL};
 pub use group::{Group, GroupReport};
 pub use layout::{available_cores, GroupSpec, Layout, Preset, StageKind};
 pub use outbox::{Outbox, STASH_CAPACITY};
-pub use pipeline::{stop_on_signals, Pipeline, RunError, RunReport};
+pub use runner::{stop_on_signals, Groups, RunError, Running};
 pub use service::{ServiceTimer, SERVICE_SAMPLE_EVERY};
-pub use stage::{Poll, Stage, StageReport};
-pub use telemetry::{money_to_paise, Gauge, SignedGauge, Telemetry};
+pub use stage::{Poll, Severity, Stage, StageError, StageReport};

@@ -4,11 +4,12 @@ use std::collections::VecDeque;
 
 use tickpipe_ringbuf::{Producer, PushError};
 
-/// Most messages one input may cause before the stage stops reading input.
+/// Most messages the stash holds.
 ///
 /// A stage reads a new input message only when its outbox is clear, and one input yields
 /// at most a handful of outputs (a forwarded tick plus a signal per strategy, or an exit
-/// and an entry), so the stash never grows past this and never reallocates.
+/// and an entry), so in a correct stage the stash never fills and never reallocates.
+/// Should a stage break that rule, the outbox does not grow: see [`Outbox::push`].
 pub const STASH_CAPACITY: usize = 64;
 
 /// Wraps the producer end of a ring for an edge whose messages must never be dropped
@@ -23,6 +24,7 @@ pub struct Outbox<T> {
     producer: Producer<T>,
     stash: VecDeque<T>,
     stalls: u64,
+    overflowed: u64,
 }
 
 impl<T> Outbox<T> {
@@ -32,10 +34,17 @@ impl<T> Outbox<T> {
             producer,
             stash: VecDeque::with_capacity(STASH_CAPACITY),
             stalls: 0,
+            overflowed: 0,
         }
     }
 
     /// Sends `value`, or stashes it behind earlier stashed messages (order is kept).
+    ///
+    /// With the ring full and [`STASH_CAPACITY`] messages already stashed, `value` is
+    /// dropped and counted in [`Outbox::overflowed`]: the stash never grows (no
+    /// allocation on a stage thread, in any build). A message lost on an edge that must
+    /// lose nothing means the stage's picture is wrong, so every stage treats a non-zero
+    /// count as a fatal error and halts.
     #[inline]
     pub fn push(&mut self, value: T) {
         if self.stash.is_empty() {
@@ -46,10 +55,22 @@ impl<T> Outbox<T> {
                     self.stash.push_back(v);
                 }
             }
-        } else {
-            debug_assert!(self.stash.len() < STASH_CAPACITY, "outbox stash overflow");
+        } else if self.stash.len() < STASH_CAPACITY {
             self.stash.push_back(value);
+        } else {
+            self.overflowed += 1;
         }
+    }
+
+    /// Messages dropped because the stash was full (zero in a correct stage).
+    #[inline]
+    pub fn overflowed(&self) -> u64 {
+        self.overflowed
+    }
+
+    /// True when the consumer end of the ring is gone: nothing pushed will be read.
+    pub fn is_abandoned(&self) -> bool {
+        self.producer.is_abandoned()
     }
 
     /// Moves stashed messages into the ring; true when the stash is empty afterwards.
@@ -73,5 +94,39 @@ impl<T> Outbox<T> {
     /// Pushes that found the ring full.
     pub fn stalls(&self) -> u64 {
         self.stalls
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tickpipe_ringbuf::channel;
+
+    use super::*;
+
+    #[test]
+    fn a_full_ring_stashes_in_order_and_flush_moves_the_stash_on() {
+        let (tx, mut rx) = channel::<u32>(64);
+        let mut out = Outbox::new(tx);
+        for i in 0..70 {
+            out.push(i);
+        }
+        assert_eq!(out.stalls(), 1);
+        assert!(!out.is_clear());
+        let first: Vec<u32> = std::iter::from_fn(|| rx.try_pop().ok()).collect();
+        assert_eq!(first, (0..64).collect::<Vec<_>>());
+        assert!(out.flush());
+        let rest: Vec<u32> = std::iter::from_fn(|| rx.try_pop().ok()).collect();
+        assert_eq!(rest, (64..70).collect::<Vec<_>>());
+        assert_eq!(out.overflowed(), 0);
+    }
+
+    #[test]
+    fn the_stash_is_bounded_and_counts_what_it_drops() {
+        let (tx, _rx) = channel::<u32>(64);
+        let mut out = Outbox::new(tx);
+        for i in 0..(64 + STASH_CAPACITY as u32 + 5) {
+            out.push(i);
+        }
+        assert_eq!(out.overflowed(), 5);
     }
 }

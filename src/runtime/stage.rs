@@ -1,6 +1,8 @@
 //! The seam every stage implements: a non-blocking `poll()` step.
 
-use crate::{metrics::LatencyHistogram, risk::TradingSummary};
+use std::{any::Any, borrow::Cow, fmt};
+
+use crate::metrics::LatencyHistogram;
 
 /// What one [`Stage::poll`] call achieved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,11 +46,85 @@ pub struct StageReport {
     pub latencies: Vec<(&'static str, LatencyHistogram)>,
     /// Counters: messages in and out, full-ring stalls, drops.
     pub counters: Vec<(&'static str, u64)>,
-    /// The risk stage's book at the end: positions, P&L and the fills of the day.
-    pub trading: Option<TradingSummary>,
-    /// Why the stage stopped early, when it did (a corrupt replay file, a broken gateway).
-    pub error: Option<String>,
+    /// What only this kind of stage has to say (the risk stage's book and fills), read
+    /// back with [`StageReport::detail`] by whoever knows the type. The runtime carries it
+    /// without knowing what it is.
+    pub detail: Option<Box<dyn Any + Send>>,
+    /// The first error the stage met, when it met one (a corrupt replay file, a broken
+    /// gateway, arithmetic that overflowed).
+    pub error: Option<StageError>,
 }
+
+/// Whether trading can go on after a stage error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Severity {
+    /// The stage refused or dropped one message, counted it and goes on trading.
+    Recoverable,
+    /// The stage can no longer trust its own state: new entries halt, the flatten policy
+    /// applies, and the run stops.
+    Fatal,
+}
+
+/// A stage's error as a value: which stage, how bad, and why.
+///
+/// `what` is a static sentence chosen on the stage thread (so raising an error never
+/// formats or allocates there); `detail` is filled off the hot path, at
+/// [`Stage::finish`], where there is more to say (a byte offset in a file).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StageError {
+    /// The stage that met it.
+    pub stage: &'static str,
+    /// Whether trading can go on.
+    pub severity: Severity,
+    /// What happened, as one lowercase sentence.
+    pub what: &'static str,
+    /// More, when the stage has it.
+    pub detail: Option<Cow<'static, str>>,
+}
+
+impl StageError {
+    /// A fatal error of `stage`.
+    pub const fn fatal(stage: &'static str, what: &'static str) -> StageError {
+        StageError {
+            stage,
+            severity: Severity::Fatal,
+            what,
+            detail: None,
+        }
+    }
+
+    /// A recoverable error of `stage`.
+    pub const fn recoverable(stage: &'static str, what: &'static str) -> StageError {
+        StageError {
+            stage,
+            severity: Severity::Recoverable,
+            what,
+            detail: None,
+        }
+    }
+
+    /// The same error with more said about it.
+    pub fn with_detail(mut self, detail: impl Into<Cow<'static, str>>) -> StageError {
+        self.detail = Some(detail.into());
+        self
+    }
+
+    /// True when trading cannot go on.
+    pub fn is_fatal(&self) -> bool {
+        self.severity == Severity::Fatal
+    }
+}
+
+impl fmt::Display for StageError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.detail {
+            Some(detail) => write!(f, "{}: {detail}", self.what),
+            None => f.write_str(self.what),
+        }
+    }
+}
+
+impl std::error::Error for StageError {}
 
 impl StageReport {
     /// An empty report for `name`.
@@ -65,6 +141,11 @@ impl StageReport {
             .iter()
             .find(|(k, _)| *k == key)
             .map_or(0, |(_, v)| *v)
+    }
+
+    /// The stage's own detail, when it is a `T`.
+    pub fn detail<T: Any>(&self) -> Option<&T> {
+        self.detail.as_ref()?.downcast_ref()
     }
 
     /// A latency histogram by name.

@@ -6,8 +6,16 @@ use tickpipe_ringbuf::Consumer;
 
 use super::{subscriptions::Subscriptions, BarBuilder, SignalBatch, Strategy};
 use crate::{
-    model::{Direction, InstrumentTable, MarketEvent, News, RiskInput, StrategyId, Tick},
-    runtime::{LatencyClock, Outbox, Poll, ServiceTimer, Stage, StageReport, Telemetry},
+    metrics::Telemetry,
+    model::{
+        Alert, AlertLevel, ControlCommand, ControlRefusal, ControlReply, Direction,
+        InstrumentTable, MarketEvent, News, RiskInput, ScheduledCommand, StrategyId, Tick,
+        TradingState, UnixNanos,
+    },
+    runtime::{
+        ControlPort, LatencyClock, Outbox, Poll, ServiceTimer, Stage, StageError, StageReport,
+        COMMANDS_PER_POLL,
+    },
 };
 
 /// Most market events handled per [`Stage::poll`], so a stage sharing a thread yields
@@ -35,6 +43,13 @@ pub const EVENTS_PER_POLL: usize = 128;
 /// instruments outside the table are dropped and counted (`unknown`), since no later
 /// stage could resolve them.
 ///
+/// **Control.** Between market events the stage answers commands from its
+/// [`ControlPort`]: `Status` (a row per strategy), `Pause`/`Resume`, `Latency` and
+/// `Counters`. A command scheduled at a market time arrives in the market stream
+/// ([`MarketEvent::Control`]): pause and resume are applied here at that point of the
+/// stream, everything else goes on to risk as [`RiskInput::Control`] in stream order, so
+/// a schedule has the same effect on every layout.
+///
 /// A paused strategy's entries ([`Direction::Long`], [`Direction::Short`]) are dropped
 /// and counted (`suppressed`); its exits ([`Direction::Flat`]) still flow, and its
 /// indicators keep updating so it resumes with warm state.
@@ -46,6 +61,10 @@ pub const EVENTS_PER_POLL: usize = 128;
 pub struct SignalStage {
     strategies: Vec<Box<dyn Strategy>>,
     paused: Vec<bool>,
+    /// Signals sent, per strategy.
+    signals_of: Vec<u64>,
+    /// Entries dropped while paused, per strategy.
+    suppressed_of: Vec<u64>,
     subscriptions: Subscriptions,
     bars: BarBuilder,
     batch: SignalBatch,
@@ -55,6 +74,10 @@ pub struct SignalStage {
     telemetry: Arc<Telemetry>,
     service: ServiceTimer,
     counts: Counts,
+    control: ControlPort,
+    /// Market time of the last event handled, for alerts.
+    market_time: UnixNanos,
+    error: Option<StageError>,
 }
 
 /// What the stage counts, reported at the end.
@@ -66,6 +89,7 @@ struct Counts {
     signals: u64,
     suppressed: u64,
     unknown: u64,
+    commands: u64,
 }
 
 impl SignalStage {
@@ -89,6 +113,8 @@ impl SignalStage {
     ) -> SignalStage {
         SignalStage {
             paused: vec![false; strategies.len()],
+            signals_of: vec![0; strategies.len()],
+            suppressed_of: vec![0; strategies.len()],
             subscriptions: Subscriptions::new(instruments, &strategies),
             strategies,
             bars: BarBuilder::new(instruments.len(), bar_secs),
@@ -99,7 +125,16 @@ impl SignalStage {
             telemetry,
             service: ServiceTimer::new(),
             counts: Counts::default(),
+            control: ControlPort::detached(),
+            market_time: UnixNanos(0),
+            error: None,
         }
+    }
+
+    /// The same stage answering the control plane through `port`.
+    pub fn with_control(mut self, port: ControlPort) -> SignalStage {
+        self.control = port;
+        self
     }
 
     /// Pauses (true) or resumes (false) a strategy's entries; false when there is no
@@ -124,12 +159,102 @@ impl SignalStage {
         self.strategies.iter().map(|s| s.name()).collect()
     }
 
+    /// Applies `command`, answering through the control port (an answer to a scheduled
+    /// command is read by nobody and dropped).
+    fn on_command(&mut self, command: ControlCommand) {
+        self.counts.commands += 1;
+        match command {
+            ControlCommand::Status => {
+                for i in 0..self.strategies.len() {
+                    self.reply_strategy(StrategyId(i as u16), false);
+                }
+                self.control.reply(ControlReply::Done);
+            }
+            ControlCommand::Pause(id) | ControlCommand::Resume(id) => {
+                let pause = matches!(command, ControlCommand::Pause(_));
+                let was = self.is_paused(id);
+                if !self.set_paused(id, pause) {
+                    self.control
+                        .reply(ControlReply::Refused(ControlRefusal::UnknownStrategy));
+                    return;
+                }
+                self.reply_strategy(id, was != pause);
+                self.control.reply(ControlReply::Done);
+                if was != pause {
+                    self.control.alert(Alert {
+                        exchange_ts: self.market_time,
+                        kind: if pause {
+                            "strategy_paused"
+                        } else {
+                            "strategy_resumed"
+                        },
+                        instrument: None,
+                        level: AlertLevel::Info,
+                        state: TradingState::Active,
+                        detail: self.strategies[id.index()].name(),
+                    });
+                }
+            }
+            ControlCommand::Latency => {
+                self.control
+                    .reply_latency("service", self.service.histogram());
+                self.control.reply(ControlReply::Done);
+            }
+            ControlCommand::Counters => {
+                let counters = self.counters();
+                self.control.reply_counters(&counters);
+            }
+            _ => self
+                .control
+                .reply(ControlReply::Refused(ControlRefusal::NotHere)),
+        }
+    }
+
+    fn reply_strategy(&mut self, id: StrategyId, changed: bool) {
+        self.control.reply(ControlReply::Strategy {
+            strategy: id,
+            paused: self.is_paused(id),
+            changed,
+            signals: self.signals_of[id.index()],
+            suppressed: self.suppressed_of[id.index()],
+        });
+    }
+
+    fn on_scheduled(&mut self, scheduled: ScheduledCommand) {
+        self.market_time = scheduled.exchange_ts;
+        if scheduled.command.is_for_signal() {
+            // Nobody asked: the rows of the answer would be read as someone else's.
+            self.control.set_answering(false);
+            self.on_command(scheduled.command);
+            self.control.set_answering(true);
+        } else {
+            self.out.push(RiskInput::Control(scheduled));
+        }
+    }
+
+    fn counters(&self) -> [(&'static str, u64); 10] {
+        let c = self.counts;
+        [
+            ("ticks", c.ticks),
+            ("news", c.news),
+            ("bars", c.bars),
+            ("signals", c.signals),
+            ("suppressed", c.suppressed),
+            ("overflow", self.batch.overflow()),
+            ("unknown", c.unknown),
+            ("ring_full", self.out.stalls()),
+            ("commands", c.commands),
+            ("alerts_dropped", self.control.dropped()),
+        ]
+    }
+
     fn on_tick(&mut self, tick: Tick) {
         if !self.subscriptions.knows(tick.instrument) {
             self.counts.unknown += 1;
             return;
         }
         self.counts.ticks += 1;
+        self.market_time = tick.exchange_ts;
         self.out.push(RiskInput::Tick(tick));
         let closed = self.bars.update(&tick);
         self.counts.bars += u64::from(closed.is_some());
@@ -160,11 +285,13 @@ impl SignalStage {
     /// Moves the batch's signals to the outbox, dropping paused strategies' entries.
     fn send_signals(&mut self) {
         for signal in self.batch.signals() {
-            let paused = self.paused[signal.strategy.index()];
-            if paused && signal.direction != Direction::Flat {
+            let s = signal.strategy.index();
+            if self.paused[s] && signal.direction != Direction::Flat {
                 self.counts.suppressed += 1;
+                self.suppressed_of[s] += 1;
             } else {
                 self.counts.signals += 1;
+                self.signals_of[s] += 1;
                 self.out.push(RiskInput::Signal(*signal));
             }
         }
@@ -179,9 +306,20 @@ impl Stage for SignalStage {
 
     fn poll(&mut self) -> Poll {
         if !self.out.flush() {
+            if self.out.is_abandoned() {
+                // Risk is gone (it stopped on a fatal error): nothing sent can be read.
+                return Poll::Done;
+            }
             return Poll::Idle;
         }
         let mut handled = 0;
+        while handled < COMMANDS_PER_POLL {
+            let Some(command) = self.control.take_command() else {
+                break;
+            };
+            self.on_command(command);
+            handled += 1;
+        }
         while handled < EVENTS_PER_POLL && self.out.is_clear() {
             let Ok(event) = self.input.try_pop() else {
                 break;
@@ -190,9 +328,16 @@ impl Stage for SignalStage {
             match event {
                 MarketEvent::Tick(tick) => self.on_tick(tick),
                 MarketEvent::News(news) => self.on_news(news),
+                MarketEvent::Control(scheduled) => self.on_scheduled(scheduled),
             }
             self.service.stop(&self.clock, start);
             handled += 1;
+        }
+        if self.out.overflowed() > 0 && self.error.is_none() {
+            self.error = Some(StageError::fatal(
+                "signal",
+                "the outbox to risk overflowed and lost messages",
+            ));
         }
         if handled > 0 {
             self.telemetry.signal.signals.set(self.counts.signals);
@@ -205,19 +350,10 @@ impl Stage for SignalStage {
     }
 
     fn finish(self: Box<Self>) -> StageReport {
-        let c = self.counts;
         let mut report = StageReport::new("signal");
+        report.counters = self.counters().to_vec();
+        report.error = self.error;
         report.service = self.service.into_histogram();
-        report.counters = vec![
-            ("ticks", c.ticks),
-            ("news", c.news),
-            ("bars", c.bars),
-            ("signals", c.signals),
-            ("suppressed", c.suppressed),
-            ("overflow", self.batch.overflow()),
-            ("unknown", c.unknown),
-            ("ring_full", self.out.stalls()),
-        ];
         report
     }
 }

@@ -4,9 +4,8 @@
 use std::sync::{atomic::AtomicBool, Arc};
 
 use tickpipe::{
-    config::EngineConfig,
+    engine::{EngineConfig, Pipeline, RunReport},
     risk::FillRecord,
-    runtime::{Pipeline, RunReport},
 };
 
 /// The embedded default configuration with a seed, unpinned (tests must not depend on
@@ -17,6 +16,9 @@ pub fn config(seed: u64, duration: &str) -> EngineConfig {
     config.feed.duration = duration.to_owned();
     config.runtime.cores = Vec::new();
     config.runtime.status_interval_ms = 0;
+    // Tests run engines side by side in one process: none serves the control socket
+    // unless a test asks for it (with its own run directory).
+    config.control.enabled = false;
     config
 }
 
@@ -48,8 +50,7 @@ pub fn run_inline(config: &EngineConfig) -> RunReport {
 /// The fills a run booked.
 pub fn fills(report: &RunReport) -> Vec<FillRecord> {
     report
-        .stage("risk")
-        .and_then(|s| s.trading.as_ref())
+        .trading()
         .expect("risk reports its book")
         .fills
         .clone()

@@ -108,10 +108,7 @@ impl Stage for Sink {
             let Ok(event) = self.input.try_pop() else {
                 break;
             };
-            let ingress = match event {
-                MarketEvent::Tick(t) => t.ingress,
-                MarketEvent::News(e) => e.ingress,
-            };
+            let ingress = event.ingress();
             if ingress != Stamp(0) {
                 self.latency.record(self.clock.nanos_since(ingress));
             }

@@ -11,12 +11,12 @@ use std::{
 
 use hdrhistogram::Histogram;
 use tickpipe::{
-    config::EngineConfig,
+    engine::{EngineConfig, Pipeline},
     feed::{FeedStage, Pacing},
+    metrics::Telemetry,
     model::{InstrumentTable, MarketEvent},
     runtime::{
-        Group, GroupReport, LatencyClock, Layout, Outbox, Pipeline, Preset, Stage, StageKind,
-        StageReport, Telemetry,
+        Group, GroupReport, LatencyClock, Layout, Outbox, Preset, Stage, StageKind, StageReport,
     },
 };
 use tickpipe_ringbuf::{channel, wait::WaitKind};
@@ -70,6 +70,8 @@ impl Strategies {
     /// The engine configuration: the shipped one, with the strategy changed for `Active`.
     pub fn config(self) -> EngineConfig {
         let mut config = EngineConfig::embedded_default();
+        // Runs measure the pipeline; a control client is attached only when asked for.
+        config.control.enabled = false;
         if self == Strategies::Active {
             let sma = &mut config.strategy.sma_cross;
             sma.enabled = true;

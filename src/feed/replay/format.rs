@@ -444,7 +444,8 @@ pub(crate) fn read_full<R: Read>(
     Ok(got)
 }
 
-/// The record of one event.
+/// The record of one event. A scheduled control command is not market data and has no
+/// record: it encodes with kind 0, which no reader accepts, and the writer skips it.
 pub fn encode_event(event: &MarketEvent) -> [u8; RECORD_SIZE] {
     let mut r = [0u8; RECORD_SIZE];
     match event {
@@ -469,6 +470,7 @@ pub fn encode_event(event: &MarketEvent) -> [u8; RECORD_SIZE] {
             r[8..16].copy_from_slice(&n.exchange_ts.0.to_le_bytes());
             r[56..58].copy_from_slice(&n.sentiment_milli.to_le_bytes());
         }
+        MarketEvent::Control(_) => {}
     }
     seal(&mut r);
     r

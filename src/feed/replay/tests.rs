@@ -336,10 +336,7 @@ fn check_valid_or_error(bytes: &[u8]) {
     if let Ok((table, events)) = replay_bytes(bytes) {
         let mut last = 0;
         for e in events {
-            let instrument = match e {
-                MarketEvent::Tick(t) => t.instrument,
-                MarketEvent::News(n) => n.instrument,
-            };
+            let instrument = e.instrument().expect("a tick file holds market data only");
             assert!(instrument.index() < table.len());
             assert!(e.exchange_ts().0 >= last);
             last = e.exchange_ts().0;

@@ -62,7 +62,8 @@ impl TickFileWriter {
         })
     }
 
-    /// Appends one event.
+    /// Appends one event. A scheduled control command is not market data: it is skipped
+    /// (a replay takes its schedule from the configuration, as the recorded run did).
     ///
     /// # Errors
     /// [`FeedError::Unrecordable`] when the event names an instrument outside the table
@@ -71,6 +72,7 @@ impl TickFileWriter {
         let instrument = match event {
             MarketEvent::Tick(t) => t.instrument,
             MarketEvent::News(n) => n.instrument,
+            MarketEvent::Control(_) => return Ok(()),
         };
         if instrument.0 >= self.instruments {
             return Err(FeedError::Unrecordable(

@@ -110,6 +110,7 @@ fn default_day_is_realistic() {
         assert!(ts >= last_ts && ts < close, "time order at {ts}");
         last_ts = ts;
         let t = match e {
+            MarketEvent::Control(_) => unreachable!("the synthetic session schedules nothing"),
             MarketEvent::News(news) => {
                 let i = news.instrument.index();
                 assert_eq!(table.get(news.instrument).kind, InstrumentKind::Equity);

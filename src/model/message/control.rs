@@ -1,20 +1,477 @@
-use crate::model::{InstrumentId, StrategyId};
+//! What travels on the control rings: an operator's command to the stage that owns the
+//! state it reads or changes, and the stage's typed answers.
+//!
+//! Each stage has a command ring in (its single producer is the control thread) and an
+//! answer ring back. A command is one [`ControlCommand`]; the answer is zero or more rows
+//! ([`ControlReply`]) closed by [`ControlReply::Done`] or replaced by one
+//! [`ControlReply::Refused`]. The control thread has at most one command outstanding per
+//! stage, so answers need no request id. The same answer ring carries what a stage says
+//! unasked: [`ControlReply::Fill`] and [`ControlReply::Alert`].
+//!
+//! Everything is `Copy` and at most one cache line: a stage answers from its own state
+//! without allocating or formatting; the control thread turns rows into JSON.
 
-/// An operator's command as it travels to the owning stage.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ControlCommand {
-    /// Stop a strategy from opening positions (exits still flow).
-    PauseStrategy(StrategyId),
-    /// Let a paused strategy trade again.
-    ResumeStrategy(StrategyId),
-    /// Close the position in one instrument at market.
-    Close(InstrumentId),
-    /// Close every position at market.
-    FlattenAll,
-    /// Stop opening positions anywhere (kill switch); exits still flow.
-    Halt,
-    /// Lift a halt.
-    Resume,
+use std::fmt;
+
+use crate::model::{
+    FillRecord, InstrumentId, IntentId, IntentReason, Money, OrderState, Price, Qty, Side, Stamp,
+    StrategyId, UnixNanos,
+};
+
+/// Whether the risk stage lets strategies open positions.
+///
+/// Exits the risk stage decides itself (protective stops, the square-off) and manual
+/// closes flow in every state: no state traps a position.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[repr(u8)]
+pub enum TradingState {
+    /// Entries and exits flow.
+    #[default]
+    Active = 1,
+    /// Reduce-only: strategies' exits flow, their entries are refused.
+    Reducing = 2,
+    /// Kill switch: every strategy signal is refused, entries and exits alike; only the
+    /// risk stage's own exits and the operator's `close`/`flatten` trade.
+    Halted = 3,
 }
 
-const _: () = assert!(std::mem::size_of::<ControlCommand>() <= 16);
+impl TradingState {
+    /// The lowercase name the control socket uses.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            TradingState::Active => "active",
+            TradingState::Reducing => "reducing",
+            TradingState::Halted => "halted",
+        }
+    }
+
+    /// True when strategies may open positions.
+    pub const fn allows_entries(self) -> bool {
+        matches!(self, TradingState::Active)
+    }
+
+    /// True when strategies' own exit signals are acted on.
+    pub const fn allows_strategy_exits(self) -> bool {
+        !matches!(self, TradingState::Halted)
+    }
+}
+
+impl fmt::Display for TradingState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A risk limit an operator may change while trading (`set <limit> <value>`), named as
+/// its key in the `[risk]` section of the configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum LimitKey {
+    /// `capital`, rupees.
+    Capital = 1,
+    /// `risk_per_trade_pct`, percent of capital.
+    RiskPerTradePct = 2,
+    /// `default_stop_pct`, percent of the entry price.
+    DefaultStopPct = 3,
+    /// `max_position_pct`, percent of capital.
+    MaxPositionPct = 4,
+    /// `max_exposure_pct`, percent of capital.
+    MaxExposurePct = 5,
+    /// `last_entry`, IST time of day.
+    LastEntry = 6,
+    /// `square_off`, IST time of day.
+    SquareOff = 7,
+}
+
+impl LimitKey {
+    /// Every key, in the order `limits` lists them.
+    pub const ALL: [LimitKey; 7] = [
+        LimitKey::Capital,
+        LimitKey::RiskPerTradePct,
+        LimitKey::DefaultStopPct,
+        LimitKey::MaxPositionPct,
+        LimitKey::MaxExposurePct,
+        LimitKey::LastEntry,
+        LimitKey::SquareOff,
+    ];
+
+    /// The configuration key.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            LimitKey::Capital => "capital",
+            LimitKey::RiskPerTradePct => "risk_per_trade_pct",
+            LimitKey::DefaultStopPct => "default_stop_pct",
+            LimitKey::MaxPositionPct => "max_position_pct",
+            LimitKey::MaxExposurePct => "max_exposure_pct",
+            LimitKey::LastEntry => "last_entry",
+            LimitKey::SquareOff => "square_off",
+        }
+    }
+
+    /// The unit of the value: `rupees`, `percent` or `IST`.
+    pub const fn unit(self) -> &'static str {
+        match self {
+            LimitKey::Capital => "rupees",
+            LimitKey::LastEntry | LimitKey::SquareOff => "IST",
+            _ => "percent",
+        }
+    }
+
+    /// True for the two times of day.
+    pub const fn is_time(self) -> bool {
+        matches!(self, LimitKey::LastEntry | LimitKey::SquareOff)
+    }
+
+    /// The key named `name`, if any.
+    pub fn from_name(name: &str) -> Option<LimitKey> {
+        LimitKey::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+}
+
+/// A limit's value in one word: for the decimal keys the raw units of [`Money`]
+/// (10^-8, so exact for every value the configuration accepts up to ₹92 billion), for
+/// the times of day seconds after midnight IST.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct LimitValue(pub i64);
+
+impl LimitValue {
+    /// A decimal value; `None` when it does not fit one word.
+    pub fn from_money(m: Money) -> Option<LimitValue> {
+        i64::try_from(m.raw()).ok().map(LimitValue)
+    }
+
+    /// The decimal value.
+    pub fn to_money(self) -> Money {
+        Money::from_raw(i128::from(self.0))
+    }
+}
+
+/// What an operator asks of a stage. Queries read; the rest change state and are
+/// sequenced with market events (see [`ScheduledCommand`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ControlCommand {
+    /// The stage's headline row (feed: market time; signal: every strategy; risk:
+    /// trading state and P&L; order: order counts).
+    Status,
+    /// Risk: every open position.
+    Positions,
+    /// Order: working orders and the most recent finished ones.
+    Orders,
+    /// Risk: P&L per strategy.
+    Pnl,
+    /// Risk: every limit.
+    Limits,
+    /// Any stage: its latency histograms' percentiles.
+    Latency,
+    /// Any stage: its counters.
+    Counters,
+    /// Signal: stop a strategy's entries (its exits still flow).
+    Pause(StrategyId),
+    /// Signal: let a paused strategy open positions again.
+    Resume(StrategyId),
+    /// Risk: close `qty` units of the position in `instrument` at market (zero: all of
+    /// it). Bypasses entry limits, never exit safety.
+    Close {
+        /// Which instrument.
+        instrument: InstrumentId,
+        /// Units to close; zero closes the whole position.
+        qty: Qty,
+    },
+    /// Risk: close every open position at market.
+    Flatten,
+    /// Risk: change the trading state (`halt`, `reduce`, `activate`).
+    SetState(TradingState),
+    /// Risk: change one limit. The control thread validates the value as the
+    /// configuration would before it sends it.
+    SetLimit {
+        /// Which limit.
+        key: LimitKey,
+        /// The new value.
+        value: LimitValue,
+    },
+}
+
+impl ControlCommand {
+    /// True for commands that change state (and so may be scheduled).
+    pub const fn changes_state(&self) -> bool {
+        matches!(
+            self,
+            ControlCommand::Pause(_)
+                | ControlCommand::Resume(_)
+                | ControlCommand::Close { .. }
+                | ControlCommand::Flatten
+                | ControlCommand::SetState(_)
+                | ControlCommand::SetLimit { .. }
+        )
+    }
+
+    /// True for the commands the signal stage owns.
+    pub const fn is_for_signal(&self) -> bool {
+        matches!(self, ControlCommand::Pause(_) | ControlCommand::Resume(_))
+    }
+}
+
+/// A state-changing command that travels with the market data, so that it takes effect
+/// between the same two market events on every thread layout and in every replay.
+///
+/// The feed stage releases it just before the first event later than its time; the
+/// signal stage applies pause/resume and forwards the rest to risk in stream order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScheduledCommand {
+    /// Market time it was scheduled for.
+    pub exchange_ts: UnixNanos,
+    /// Ingress stamp (set by the feed stage like any event's).
+    pub ingress: Stamp,
+    /// What to do.
+    pub command: ControlCommand,
+}
+
+/// Why a stage refused a command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum ControlRefusal {
+    /// The command is not one this stage answers.
+    NotHere = 1,
+    /// No strategy with that id.
+    UnknownStrategy = 2,
+    /// No instrument with that id, or one that cannot be traded.
+    UnknownInstrument = 3,
+    /// `close` on a flat position.
+    NoPosition = 4,
+    /// An order on the instrument awaits its answer; try again when it is answered.
+    OrderInFlight = 5,
+    /// Too many orders await answers.
+    InFlightFull = 6,
+    /// `close` asked for more units than are open, or for a part that is not whole lots.
+    BadQty = 7,
+    /// A limit value the stage cannot take (the control thread validates first).
+    BadValue = 8,
+}
+
+impl ControlRefusal {
+    /// The error code the control socket uses.
+    pub const fn code(self) -> &'static str {
+        match self {
+            ControlRefusal::NotHere => "unknown_command",
+            ControlRefusal::UnknownStrategy => "unknown_strategy",
+            ControlRefusal::UnknownInstrument => "unknown_symbol",
+            ControlRefusal::NoPosition => "no_position",
+            ControlRefusal::OrderInFlight => "order_in_flight",
+            ControlRefusal::InFlightFull => "in_flight_full",
+            ControlRefusal::BadQty => "bad_qty",
+            ControlRefusal::BadValue => "bad_value",
+        }
+    }
+}
+
+/// How loud an alert is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[repr(u8)]
+pub enum AlertLevel {
+    /// Worth knowing.
+    Info = 1,
+    /// Needs a look.
+    Warning = 2,
+    /// Trading is affected.
+    Critical = 3,
+}
+
+impl AlertLevel {
+    /// The lowercase name.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            AlertLevel::Info => "info",
+            AlertLevel::Warning => "warning",
+            AlertLevel::Critical => "critical",
+        }
+    }
+}
+
+/// Something a stage says unasked, for `subscribe alerts`. Which stage said it is known
+/// from the ring it came on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Alert {
+    /// Market time it happened at.
+    pub exchange_ts: UnixNanos,
+    /// A short machine name (`trading_state`, `order_rejected`, `stop_loss`, ...).
+    pub kind: &'static str,
+    /// The instrument it is about, if any.
+    pub instrument: Option<InstrumentId>,
+    /// How loud.
+    pub level: AlertLevel,
+    /// For `trading_state`: the new state.
+    pub state: TradingState,
+    /// For `order_rejected`: why, as the reject reason's name.
+    pub detail: &'static str,
+}
+
+/// One row of a stage's answer, or something it says unasked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ControlReply {
+    /// The answer is complete.
+    Done,
+    /// The command was refused; nothing changed.
+    Refused(ControlRefusal),
+    /// Feed: where the market is.
+    Feed {
+        /// Market time of the last event released.
+        market_time: UnixNanos,
+        /// Ticks released.
+        ticks: u64,
+        /// True once the source has ended (the session is over).
+        finished: bool,
+    },
+    /// Signal: one strategy.
+    Strategy {
+        /// Which.
+        strategy: StrategyId,
+        /// True while its entries are suppressed.
+        paused: bool,
+        /// For pause/resume: true when the command changed the flag.
+        changed: bool,
+        /// Signals sent to risk.
+        signals: u64,
+        /// Entries dropped while paused.
+        suppressed: u64,
+    },
+    /// Risk: the headline.
+    Risk {
+        /// Trading state.
+        state: TradingState,
+        /// Positions holding units.
+        open_positions: u32,
+        /// Realised P&L.
+        realized: Money,
+        /// Unrealised P&L at the marks.
+        unrealized: Money,
+    },
+    /// Risk: one open position.
+    Position {
+        /// Which instrument.
+        instrument: InstrumentId,
+        /// Owning strategy.
+        owner: Option<StrategyId>,
+        /// Signed units.
+        net: i64,
+        /// Average entry price of the open units.
+        avg_price: Price,
+        /// Last mark.
+        mark: Price,
+        /// Protective stop (zero: none).
+        stop: Price,
+        /// Realised P&L of the instrument today.
+        realized: Money,
+    },
+    /// Risk: one strategy's P&L.
+    StrategyPnl {
+        /// Which.
+        strategy: StrategyId,
+        /// Realised.
+        realized: Money,
+        /// Unrealised at the marks.
+        unrealized: Money,
+        /// Fills booked.
+        fills: u32,
+        /// Positions opened and closed again.
+        round_trips: u32,
+    },
+    /// Risk: a limit, and what it was before a `set` (equal to `value` when listed).
+    Limit {
+        /// Which.
+        key: LimitKey,
+        /// Now.
+        value: LimitValue,
+        /// Before.
+        previous: LimitValue,
+    },
+    /// Risk: the trading state changed (or was already so).
+    State {
+        /// Now.
+        state: TradingState,
+        /// Before.
+        previous: TradingState,
+    },
+    /// Risk: a closing order was sent for `close` or `flatten`.
+    ExitSent {
+        /// Which instrument.
+        instrument: InstrumentId,
+        /// Buy or sell.
+        side: Side,
+        /// Units.
+        qty: Qty,
+        /// The order's id.
+        intent: IntentId,
+    },
+    /// Risk: `flatten` found an order in flight on this instrument; it is closed once
+    /// that order is answered.
+    Deferred {
+        /// Which instrument.
+        instrument: InstrumentId,
+    },
+    /// Order: counts.
+    Orders {
+        /// Orders sent.
+        sent: u64,
+        /// Fills.
+        fills: u64,
+        /// Rejects.
+        rejects: u64,
+        /// Orders working now.
+        working: u32,
+    },
+    /// Order: one order, working or recently finished.
+    Order {
+        /// Its id.
+        intent: IntentId,
+        /// Market time it was sent at.
+        exchange_ts: UnixNanos,
+        /// Average fill price (zero: nothing filled).
+        avg_price: Price,
+        /// Which instrument.
+        instrument: InstrumentId,
+        /// Units ordered.
+        qty: Qty,
+        /// Units filled.
+        filled: Qty,
+        /// The strategy it trades for.
+        strategy: StrategyId,
+        /// Buy or sell.
+        side: Side,
+        /// Why it was sent.
+        reason: IntentReason,
+        /// Where it is.
+        state: OrderState,
+        /// False while working, true once finished.
+        finished: bool,
+    },
+    /// Any stage: one latency histogram.
+    Latency {
+        /// `service`, `tick_to_risk`, `tick_to_intent`.
+        name: &'static str,
+        /// Samples.
+        count: u64,
+        /// Median, ns.
+        p50: u64,
+        /// 99th percentile, ns.
+        p99: u64,
+        /// 99.9th percentile, ns.
+        p999: u64,
+        /// Largest, ns.
+        max: u64,
+    },
+    /// Any stage: one counter.
+    Counter {
+        /// Its name, as in the end-of-run report.
+        name: &'static str,
+        /// Its value.
+        value: u64,
+    },
+    /// Risk, unasked: a fill was booked.
+    Fill(FillRecord),
+    /// Any stage, unasked: an alert.
+    Alert(Alert),
+}
+
+const _: () = assert!(std::mem::size_of::<ControlCommand>() <= 24);
+const _: () = assert!(std::mem::size_of::<ScheduledCommand>() <= 48);
+const _: () = assert!(std::mem::size_of::<ControlReply>() <= 64);

@@ -8,13 +8,20 @@
 
 mod control;
 mod exec;
+mod fill;
 mod intent;
+mod order_state;
 mod signal;
 mod tick;
 
-pub use control::ControlCommand;
+pub use control::{
+    Alert, AlertLevel, ControlCommand, ControlRefusal, ControlReply, LimitKey, LimitValue,
+    ScheduledCommand, TradingState,
+};
 pub use exec::{ExecKind, ExecReport, RejectReason};
+pub use fill::FillRecord;
 pub use intent::{IntentReason, OrderIntent};
+pub use order_state::OrderState;
 pub use signal::{Direction, Signal};
 pub use tick::{MarketEvent, News, Tick, TickKind};
 
@@ -27,6 +34,8 @@ pub enum RiskInput {
     Tick(Tick),
     /// A strategy's wish.
     Signal(Signal),
+    /// An operator's command scheduled at a market time, in stream order.
+    Control(ScheduledCommand),
 }
 
 /// What the order stage reads from the risk stage, in market order: quotes for the

@@ -1,4 +1,4 @@
-use crate::model::{InstrumentId, Price, Stamp, UnixNanos};
+use crate::model::{InstrumentId, Price, ScheduledCommand, Stamp, UnixNanos};
 
 /// Whether a tick reports a trade or only a quote change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -82,6 +82,8 @@ pub enum MarketEvent {
     Tick(Tick),
     /// A news item.
     News(News),
+    /// An operator's command scheduled at a market time, in stream order.
+    Control(ScheduledCommand),
 }
 
 // The tag lives in `Tick::kind`'s unused values, so the enum is one cache line.
@@ -93,6 +95,25 @@ impl MarketEvent {
         match self {
             MarketEvent::Tick(t) => t.exchange_ts,
             MarketEvent::News(n) => n.exchange_ts,
+            MarketEvent::Control(c) => c.exchange_ts,
+        }
+    }
+
+    /// The ingress stamp (zero while unset).
+    pub fn ingress(&self) -> Stamp {
+        match self {
+            MarketEvent::Tick(t) => t.ingress,
+            MarketEvent::News(n) => n.ingress,
+            MarketEvent::Control(c) => c.ingress,
+        }
+    }
+
+    /// The instrument a tick or news item is about (`None` for a control command).
+    pub fn instrument(&self) -> Option<InstrumentId> {
+        match self {
+            MarketEvent::Tick(t) => Some(t.instrument),
+            MarketEvent::News(n) => Some(n.instrument),
+            MarketEvent::Control(_) => None,
         }
     }
 
@@ -101,6 +122,7 @@ impl MarketEvent {
         match self {
             MarketEvent::Tick(t) => t.ingress = stamp,
             MarketEvent::News(n) => n.ingress = stamp,
+            MarketEvent::Control(c) => c.ingress = stamp,
         }
     }
 }

@@ -246,5 +246,5 @@ fn an_overfill_stops_the_stage() {
         "fail-stop with input connected"
     );
     let report = rig.stage.finish();
-    assert!(report.error.unwrap().contains("do not add up"));
+    assert!(report.error.unwrap().to_string().contains("do not add up"));
 }

@@ -33,6 +33,12 @@ impl ExposureCap {
 }
 
 impl RiskCheck for ExposureCap {
+    fn configure(&mut self, config: &RiskConfig) {
+        if let Ok(limit) = config.capital.percent(config.max_exposure_pct) {
+            self.limit = limit;
+        }
+    }
+
     fn check(&self, proposal: &mut Proposal, ctx: &CheckContext<'_>) -> Result<(), Refusal> {
         if !proposal.is_entry() {
             return Ok(());

@@ -1,18 +1,24 @@
-//! No entries while trading is halted.
+//! No entries unless trading is active.
 
 use super::{CheckContext, Proposal, Refusal, RiskCheck};
+use crate::model::TradingState;
 
-/// Refuses entries while [`CheckContext::halted`] is set; exits always pass, so a halt
-/// never traps a position.
+/// Refuses entries unless [`CheckContext::trading`] is [`TradingState::Active`]; exits
+/// pass here, so neither a halt nor reduce-only ever traps a position. (A halt also
+/// stops strategies' exit signals; the risk stage refuses those before the checks run.)
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Halted;
 
 impl RiskCheck for Halted {
     fn check(&self, proposal: &mut Proposal, ctx: &CheckContext<'_>) -> Result<(), Refusal> {
-        if ctx.halted && proposal.is_entry() {
-            return Err(Refusal::HALTED);
+        if !proposal.is_entry() {
+            return Ok(());
         }
-        Ok(())
+        match ctx.trading {
+            TradingState::Active => Ok(()),
+            TradingState::Reducing => Err(Refusal::REDUCE_ONLY),
+            TradingState::Halted => Err(Refusal::HALTED),
+        }
     }
 }
 
@@ -27,15 +33,20 @@ mod tests {
     #[test]
     fn entries_refused_exits_pass() {
         let flat = Position::default();
-        let ctx = CheckContext {
-            halted: true,
-            ..context(&flat)
-        };
+        for (state, refusal) in [
+            (TradingState::Halted, Refusal::HALTED),
+            (TradingState::Reducing, Refusal::REDUCE_ONLY),
+        ] {
+            let ctx = CheckContext {
+                trading: state,
+                ..context(&flat)
+            };
+            let mut p = entry(Side::Buy, "100", "99");
+            assert_eq!(Halted.check(&mut p, &ctx), Err(refusal));
+            p.reason = IntentReason::Exit;
+            assert_eq!(Halted.check(&mut p, &ctx), Ok(()));
+        }
         let mut p = entry(Side::Buy, "100", "99");
-        assert_eq!(Halted.check(&mut p, &ctx), Err(Refusal::HALTED));
-        p.reason = IntentReason::Exit;
-        assert_eq!(Halted.check(&mut p, &ctx), Ok(()));
-        p.reason = IntentReason::Entry;
         assert_eq!(Halted.check(&mut p, &context(&flat)), Ok(()));
     }
 }

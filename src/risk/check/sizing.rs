@@ -22,7 +22,7 @@ use crate::{
 /// let sizing = RiskSizing::from_config(&config);
 /// let flat = Position::default();
 /// let ctx = CheckContext { position: &flat, lot_size: 1, time: TimeOfDay::hm(10, 0),
-///                          halted: false, exposure: Money::ZERO };
+///                          trading: TradingState::Active, exposure: Money::ZERO };
 /// let mut p = Proposal { instrument: InstrumentId(0), strategy: StrategyId(0),
 ///     side: Side::Buy, reason: IntentReason::Entry, reference: "250".parse().unwrap(),
 ///     stop: Price::ZERO, qty: Qty::ZERO };
@@ -78,6 +78,14 @@ impl RiskSizing {
 }
 
 impl RiskCheck for RiskSizing {
+    fn configure(&mut self, config: &RiskConfig) {
+        let budget = config.capital.percent(config.risk_per_trade_pct);
+        let cap = config.capital.percent(config.max_position_pct);
+        if let (Ok(budget), Ok(cap)) = (budget, cap) {
+            *self = RiskSizing::new(budget, config.default_stop_pct, cap);
+        }
+    }
+
     fn check(&self, proposal: &mut Proposal, ctx: &CheckContext<'_>) -> Result<(), Refusal> {
         if !proposal.is_entry() {
             return Ok(());

@@ -17,6 +17,10 @@ impl EntryWindow {
 }
 
 impl RiskCheck for EntryWindow {
+    fn configure(&mut self, config: &crate::risk::RiskConfig) {
+        self.last_entry = config.last_entry.min(config.square_off);
+    }
+
     fn check(&self, proposal: &mut Proposal, ctx: &CheckContext<'_>) -> Result<(), Refusal> {
         if proposal.is_entry() && ctx.time >= self.last_entry {
             return Err(Refusal::AFTER_LAST_ENTRY);

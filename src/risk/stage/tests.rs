@@ -379,7 +379,7 @@ fn a_vanished_order_stage_ends_the_stage_with_an_error() {
     rig.answers = None;
     assert_eq!(rig.risk.poll(), Poll::Done);
     let report = rig.risk.finish();
-    assert!(report.error.unwrap().contains("order stage"));
+    assert!(report.error.unwrap().to_string().contains("order stage"));
 }
 
 #[test]
@@ -403,7 +403,7 @@ fn the_fill_log_never_grows_past_its_capacity() {
     assert_eq!(rig.risk.poll(), Poll::Done);
     let report = rig.risk.finish();
     let fills = report.counter("fills");
-    let trading = report.trading.unwrap();
+    let trading = report.detail::<TradingSummary>().cloned().unwrap();
     assert_eq!(trading.fills.len(), 1);
     assert_eq!(trading.fills_not_logged, 1);
     assert_eq!(fills, 2);
@@ -518,8 +518,7 @@ impl Wired {
 
 fn fills_of(report: &StageReport) -> Vec<(u64, u32, Side, u32, Price, IntentReason)> {
     report
-        .trading
-        .as_ref()
+        .detail::<TradingSummary>()
         .unwrap()
         .fills
         .iter()
@@ -559,9 +558,9 @@ fn a_round_trip_fills_at_ask_then_bid_and_realises_to_the_paisa() {
             (2, 0, Side::Sell, 4000, px("100.95"), IntentReason::Exit),
         ]
     );
-    let fill = risk.trading.as_ref().unwrap().fills[1];
+    let fill = risk.detail::<TradingSummary>().unwrap().fills[1];
     assert_eq!(fill.exchange_ts, at(10, 30, 0), "timed at the quote");
-    let trading = risk.trading.unwrap();
+    let trading = risk.detail::<TradingSummary>().cloned().unwrap();
     // 4000 × (100.95 − 100.10)
     assert_eq!(trading.realized, money("3400"));
     assert_eq!(trading.unrealized, Money::ZERO);
@@ -617,7 +616,7 @@ fn stop_loss_closes_at_market() {
             (4, 1, Side::Buy, 7495, px("40.45"), IntentReason::StopLoss),
         ]
     );
-    let trading = risk.trading.unwrap();
+    let trading = risk.detail::<TradingSummary>().cloned().unwrap();
     // 4000 × (95.00 − 100.10) = −20 400; 7495 × (39.95 − 40.45) = −3747.50
     assert_eq!(trading.strategies[0].realized, money("-20400"));
     assert_eq!(trading.strategies[1].realized, money("-3747.50"));
@@ -665,7 +664,7 @@ fn square_off_closes_every_position_and_ends_entries() {
             (4, 1, Side::Buy, 6000, px("50.05"), IntentReason::SquareOff),
         ]
     );
-    let trading = risk.trading.unwrap();
+    let trading = risk.detail::<TradingSummary>().cloned().unwrap();
     assert_eq!(trading.realized, money("-800"));
     assert_eq!(trading.refusals, [("after_last_entry", 2)]);
     assert_eq!(order.counter("orders"), 4);
@@ -691,7 +690,7 @@ fn the_exposure_cap_shrinks_then_refuses() {
     ]);
     assert_eq!(w.risk().book().position(InstrumentId(1)).net(), 7);
     let (risk, _) = w.finish();
-    let trading = risk.trading.unwrap();
+    let trading = risk.detail::<TradingSummary>().cloned().unwrap();
     assert_eq!(trading.refusals, [("exposure_limit", 1)]);
     assert_eq!(trading.positions.len(), 2);
     // 700 × (995 − 1000.05) + 7 × (500 − 500.05)
@@ -719,7 +718,7 @@ fn every_refusal_is_counted_by_reason() {
     let (risk, _) = w.finish();
     assert_eq!(risk.counter("refused"), 10);
     assert_eq!(risk.counter("signals"), 11);
-    let mut refusals = risk.trading.unwrap().refusals;
+    let mut refusals = risk.detail::<TradingSummary>().cloned().unwrap().refusals;
     refusals.sort();
     assert_eq!(
         refusals,
@@ -747,7 +746,12 @@ fn an_order_without_a_quote_is_rejected_and_risk_moves_on() {
     let (risk, order) = w.finish();
     assert_eq!(order.counter("rejects"), 1);
     assert_eq!(risk.counter("fills"), 0);
-    assert!(risk.trading.unwrap().positions.is_empty());
+    assert!(risk
+        .detail::<TradingSummary>()
+        .cloned()
+        .unwrap()
+        .positions
+        .is_empty());
 }
 
 #[test]
@@ -764,7 +768,7 @@ fn done_comes_only_after_the_producers_are_dropped() {
     );
     let (risk, order) = w.finish();
     assert!(risk.error.is_none() && order.error.is_none());
-    let trading = risk.trading.unwrap();
+    let trading = risk.detail::<TradingSummary>().cloned().unwrap();
     assert_eq!(
         trading.positions[0].net, 7000,
         "left open: no square-off time seen"
@@ -826,7 +830,7 @@ fn one_thread(events: &[RiskInput]) -> TradingSummary {
         w.send(chunk);
     }
     let (risk, _) = w.finish();
-    risk.trading.unwrap()
+    risk.detail::<TradingSummary>().cloned().unwrap()
 }
 
 fn two_threads(events: &[RiskInput]) -> TradingSummary {
@@ -867,7 +871,7 @@ fn two_threads(events: &[RiskInput]) -> TradingSummary {
     let report = risk.finish();
     let order_report = order_thread.join().unwrap();
     assert!(order_report.error.is_none());
-    report.trading.unwrap()
+    report.detail::<TradingSummary>().cloned().unwrap()
 }
 
 #[test]

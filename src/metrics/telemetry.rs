@@ -4,7 +4,7 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
 use crossbeam_utils::CachePadded;
 
-use crate::model::{Money, UnixNanos};
+use crate::model::UnixNanos;
 
 /// A counter with one writer (the owning stage) and any number of readers.
 ///
@@ -97,10 +97,4 @@ impl Telemetry {
     pub fn market_time(&self) -> UnixNanos {
         UnixNanos(self.feed.market_time.get())
     }
-}
-
-/// Money in whole paise for a gauge (rounded toward zero, saturating).
-pub fn money_to_paise(m: Money) -> i64 {
-    let paise = m.raw() / (crate::model::Price::SCALE as i128 / 100);
-    paise.clamp(i64::MIN as i128, i64::MAX as i128) as i64
 }

@@ -1,0 +1,42 @@
+//! The control plane: the socket traders steer a running engine through.
+//!
+//! One thread ([`ControlServer`]) serves a Unix socket (mode 0600 in the run directory)
+//! and, with TLS material and a token, a TCP listener. It reads one command per line
+//! ([`parse`] into a [`Request`]), sends the owning stage a [`ControlCommand`] through
+//! that stage's control ring, and writes the stage's typed answer back as one JSON line.
+//! Stages never see text, and no state is read across threads except through the rings.
+//! The wire format is in `PROTOCOL.md` beside this file and in the README.
+//!
+//! | file | what |
+//! | --- | --- |
+//! | `command.rs` | the command language: [`parse`], [`Request`], [`HELP`] |
+//! | `catalog.rs` | [`Catalog`]: symbols and strategy names; requests resolved to commands |
+//! | `config.rs` | [`ControlConfig`], the `[control]` section and its schedule |
+//! | `link.rs` | [`StageLink`]: the control thread's end of a stage's rings |
+//! | `connection.rs` | one client: buffers, subscriptions, rate limit |
+//! | `server.rs` | [`ControlServer`]: the `mio` loop |
+//! | `answer.rs` | answer rows to JSON reply lines and stream events |
+//! | `metrics.rs` | the Prometheus text of `metrics` |
+//! | `tls.rs` | TLS for the TCP listener, and the token check |
+//!
+//! [`ControlCommand`]: crate::model::ControlCommand
+
+mod answer;
+mod catalog;
+mod command;
+mod config;
+mod connection;
+mod link;
+mod metrics;
+mod server;
+pub mod tls;
+
+pub use answer::EngineInfo;
+pub use catalog::{Catalog, Unresolved};
+pub use command::{
+    parse, ParseError, Request, Stream, DEFAULT_PNL_INTERVAL_MS, HELP, MAX_LINE,
+    MAX_PNL_INTERVAL_MS, MIN_PNL_INTERVAL_MS,
+};
+pub use config::{ControlConfig, ScheduleEntry};
+pub use link::{Incoming, StageId, StageLink};
+pub use server::{ControlPlane, ControlServer, ServerReport, StartError};

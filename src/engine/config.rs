@@ -1,0 +1,240 @@
+//! The engine's TOML configuration, validated once and completely at start.
+//!
+//! Each stage owns the struct of its own section; this module composes them, rejects
+//! unknown keys, and collects every problem before reporting, so a user fixes a config
+//! in one pass.
+
+use std::str::FromStr;
+
+use serde::Deserialize;
+use tickpipe_ringbuf::wait::WaitKind;
+
+use crate::{
+    config::{ConfigError, ConfigIssue},
+    control::ControlConfig,
+    feed::FeedConfig,
+    risk::RiskConfig,
+    runtime::{available_cores, GroupSpec, Layout, Preset},
+    signal::SignalConfig,
+};
+
+/// The configuration `cargo run --release` uses when no `--config` is given: a synthetic
+/// NSE day traded on the paper gateway. Embedded so the binary runs from any directory.
+pub const DEFAULT_TOML: &str = include_str!("../../config/default.toml");
+
+/// The whole configuration file.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EngineConfig {
+    /// `[feed]`: where market data comes from and how fast it is played.
+    pub feed: FeedConfig,
+    /// `[strategy.*]`: which strategies run, with their parameters.
+    pub strategy: SignalConfig,
+    /// `[risk]`: capital and limits.
+    pub risk: RiskConfig,
+    /// `[order]`: the gateway.
+    pub order: OrderConfig,
+    /// `[runtime]`: threads, cores, rings.
+    pub runtime: RuntimeConfig,
+    /// `[control]`: the control socket and scheduled commands.
+    pub control: ControlConfig,
+}
+
+/// Which gateway the order stage talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GatewayKind {
+    /// The paper exchange: market orders fill at the latest bid/ask.
+    #[default]
+    Paper,
+}
+
+/// `[order]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OrderConfig {
+    /// The gateway.
+    pub gateway: GatewayKind,
+}
+
+/// `[runtime]`: how stages map to threads and cores.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RuntimeConfig {
+    /// A preset: `one_group`, `two_groups` or `per_stage`. Ignored when `groups` is given.
+    pub layout: String,
+    /// Cores the preset's groups are pinned to, round-robin; empty leaves them unpinned.
+    pub cores: Vec<usize>,
+    /// Wait strategy of the preset's groups: `busy_spin`, `spin_then_yield`, `spin_then_park`.
+    pub wait: String,
+    /// An explicit layout (`[[runtime.groups]]`), overriding the preset.
+    pub groups: Option<Vec<GroupSpec>>,
+    /// How often the status line is refreshed, in milliseconds; 0 turns it off.
+    pub status_interval_ms: u64,
+    /// Slots in every ring (a power of two). Deeper rings absorb longer bursts; at
+    /// `speed = "max"` they also hold more queued ticks, which tick-to-intent then counts.
+    pub ring_capacity: usize,
+}
+
+impl Default for RuntimeConfig {
+    fn default() -> Self {
+        RuntimeConfig {
+            layout: "two_groups".to_owned(),
+            cores: vec![0, 1],
+            wait: "spin_then_yield".to_owned(),
+            groups: None,
+            status_interval_ms: 500,
+            ring_capacity: 1024,
+        }
+    }
+}
+
+impl EngineConfig {
+    /// The embedded default configuration.
+    ///
+    /// # Panics
+    /// Never in a released build: a test parses and validates the embedded file.
+    pub fn embedded_default() -> EngineConfig {
+        EngineConfig::from_toml(DEFAULT_TOML, "embedded default")
+            .expect("embedded default config is valid")
+    }
+
+    /// Parses and validates TOML text; `origin` names it in errors.
+    ///
+    /// # Errors
+    /// A [`ConfigError`] listing every problem: syntax (with line and column), unknown
+    /// keys, and values out of range.
+    pub fn from_toml(text: &str, origin: &str) -> Result<EngineConfig, ConfigError> {
+        let config: EngineConfig = toml::from_str(text).map_err(|e| ConfigError {
+            origin: origin.to_owned(),
+            issues: vec![toml_issue(&e)],
+        })?;
+        config.validate(origin)?;
+        Ok(config)
+    }
+
+    /// Reads, parses and validates a file.
+    ///
+    /// # Errors
+    /// As [`EngineConfig::from_toml`], or the file cannot be read.
+    pub fn from_file(path: &std::path::Path) -> Result<EngineConfig, ConfigError> {
+        let origin = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+            origin: origin.clone(),
+            issues: vec![ConfigIssue::new("(file)", format!("cannot read: {e}"))],
+        })?;
+        EngineConfig::from_toml(&text, &origin)
+    }
+
+    /// Checks every section and collects every problem.
+    ///
+    /// # Errors
+    /// A [`ConfigError`] when anything is wrong.
+    pub fn validate(&self, origin: &str) -> Result<(), ConfigError> {
+        let mut issues = Vec::new();
+        self.feed.validate("feed", &mut issues);
+        if !self.runtime.ring_capacity.is_power_of_two() || self.runtime.ring_capacity < 64 {
+            issues.push(ConfigIssue::new(
+                "runtime.ring_capacity",
+                format!(
+                    "must be a power of two of at least 64, got {}",
+                    self.runtime.ring_capacity
+                ),
+            ));
+        }
+        self.strategy.validate("strategy", &mut issues);
+        self.risk.validate("risk", &mut issues);
+        self.control.validate("control", &mut issues);
+        match self.layout() {
+            Ok(layout) => {
+                let key = if self.runtime.groups.is_some() {
+                    "runtime.groups"
+                } else {
+                    "runtime.cores"
+                };
+                layout.validate(key, &available_cores(), &mut issues);
+            }
+            Err(issue) => issues.push(issue),
+        }
+        if issues.is_empty() {
+            Ok(())
+        } else {
+            Err(ConfigError {
+                origin: origin.to_owned(),
+                issues,
+            })
+        }
+    }
+
+    /// The thread layout from `[runtime]`.
+    ///
+    /// # Errors
+    /// An issue when the preset or wait strategy is unknown.
+    pub fn layout(&self) -> Result<Layout, ConfigIssue> {
+        if let Some(groups) = &self.runtime.groups {
+            return Ok(Layout {
+                groups: groups.clone(),
+            });
+        }
+        let preset = Preset::from_str(&self.runtime.layout)
+            .map_err(|e| ConfigIssue::new("runtime.layout", e))?;
+        let wait = WaitKind::from_str(&self.runtime.wait).map_err(|_| {
+            ConfigIssue::new(
+                "runtime.wait",
+                format!(
+                    "unknown wait strategy `{}`, expected busy_spin, spin_then_yield or spin_then_park",
+                    self.runtime.wait
+                ),
+            )
+        })?;
+        Ok(Layout {
+            groups: preset.groups(&self.runtime.cores, wait),
+        })
+    }
+}
+
+fn toml_issue(e: &toml::de::Error) -> ConfigIssue {
+    let key = e
+        .message()
+        .split('`')
+        .nth(1)
+        .filter(|_| e.message().starts_with("unknown field"))
+        .map_or_else(|| "(syntax)".to_owned(), |k| format!("unknown key `{k}`"));
+    let location = e
+        .span()
+        .map_or(String::new(), |s| format!(" (at byte {})", s.start));
+    let message = e.to_string().replace('\n', "\n    ");
+    ConfigIssue::new(format!("{key}{location}"), message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_default_is_valid() {
+        let c = EngineConfig::from_toml(DEFAULT_TOML, "default").unwrap();
+        assert_eq!(c.feed.pacing(), Ok(crate::feed::Pacing::Max));
+    }
+
+    #[test]
+    fn unknown_keys_are_rejected_with_their_name() {
+        let err = EngineConfig::from_toml("[risk]\ncapitol = 5\n", "x.toml").unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("x.toml"), "{text}");
+        assert!(text.contains("capitol"), "{text}");
+    }
+
+    #[test]
+    fn every_bad_value_is_listed() {
+        let err = EngineConfig::from_toml(
+            "[feed]\nspeed = \"fast\"\n[runtime]\nring_capacity = 100\nlayout = \"three\"\n",
+            "bad.toml",
+        )
+        .unwrap_err();
+        let keys: Vec<&str> = err.issues.iter().map(|i| i.key.as_str()).collect();
+        assert!(keys.contains(&"feed.speed"), "{keys:?}");
+        assert!(keys.contains(&"runtime.ring_capacity"), "{keys:?}");
+        assert!(keys.contains(&"runtime.layout"), "{keys:?}");
+    }
+}

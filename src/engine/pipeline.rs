@@ -1,0 +1,350 @@
+//! Wiring: the four stages, the rings between them, the control rings, and the run.
+
+use std::{
+    collections::BTreeMap,
+    sync::{atomic::AtomicBool, Arc},
+    time::{Duration, Instant},
+};
+
+use tickpipe_ringbuf::channel;
+
+use crate::{
+    config::{ConfigError, ConfigIssue},
+    control::{
+        Catalog, ControlConfig, ControlPlane, ControlServer, EngineInfo, ServerReport, StageId,
+        StageLink,
+    },
+    engine::{EngineConfig, GatewayKind},
+    feed::{FeedStage, MarketSource},
+    metrics::Telemetry,
+    model::{InstrumentTable, ScheduledCommand, Stamp, UnixNanos},
+    order::{OrderStage, PaperGateway, MAX_WORKING_ROWS, RECENT_ORDERS},
+    risk::{RiskStage, TradingSummary},
+    runtime::{GroupReport, Groups, Layout, Outbox, RunError, Stage, StageKind, StageReport},
+    signal::{build_strategies, SignalStage},
+};
+
+/// The four stages, built and wired, not yet running.
+pub struct Pipeline {
+    stages: BTreeMap<StageKind, Box<dyn Stage>>,
+    telemetry: Arc<Telemetry>,
+    strategy_names: Vec<&'static str>,
+    control: Option<(ControlConfig, ControlPlane)>,
+}
+
+impl std::fmt::Debug for Pipeline {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pipeline")
+            .field("stages", &self.stages.keys().collect::<Vec<_>>())
+            .field("control", &self.control.is_some())
+            .finish()
+    }
+}
+
+/// Everything a finished run measured.
+#[derive(Debug)]
+pub struct RunReport {
+    /// Each group's report (stages inside).
+    pub groups: Vec<GroupReport>,
+    /// Wall time of the whole run.
+    pub wall: Duration,
+    /// Strategy names by `StrategyId`.
+    pub strategy_names: Vec<&'static str>,
+    /// The layout that ran, described.
+    pub layout: String,
+    /// What the control socket served, when it ran.
+    pub control: Option<ServerReport>,
+}
+
+impl RunReport {
+    /// A stage's report by name.
+    pub fn stage(&self, name: &str) -> Option<&StageReport> {
+        self.groups
+            .iter()
+            .flat_map(|g| &g.stages)
+            .find(|s| s.name == name)
+    }
+
+    /// Every stage's report in pipeline order.
+    pub fn stages(&self) -> Vec<&StageReport> {
+        StageKind::ALL
+            .iter()
+            .filter_map(|k| self.stage(k.name()))
+            .collect()
+    }
+
+    /// The first error a stage stopped with, if any.
+    pub fn error(&self) -> Option<(&'static str, &crate::runtime::StageError)> {
+        self.stages()
+            .into_iter()
+            .find_map(|s| s.error.as_ref().map(|e| (s.name, e)))
+    }
+
+    /// The risk stage's book at the end: positions, P&L, the day's fills.
+    pub fn trading(&self) -> Option<&TradingSummary> {
+        self.stage("risk")?.detail::<TradingSummary>()
+    }
+}
+
+/// Rows one control answer may need: a position per instrument, a row per strategy,
+/// the working and recent orders, and room for the small answers.
+fn answer_room(instruments: usize, strategies: usize) -> usize {
+    instruments + strategies + MAX_WORKING_ROWS + RECENT_ORDERS + 64
+}
+
+impl Pipeline {
+    /// Builds the four stages for `config`, reading market data from `source`.
+    ///
+    /// `until` stops the feed at that market time; `stop` stops it when set (Ctrl-C, or
+    /// a stage's fatal error). With `control.enabled` the control rings are wired for
+    /// the socket [`Pipeline::run`] serves.
+    ///
+    /// # Errors
+    /// The config's problems, when the strategies or the control schedule cannot be
+    /// built from it.
+    pub fn build(
+        config: &EngineConfig,
+        instruments: &InstrumentTable,
+        source: Box<dyn MarketSource>,
+        until: Option<UnixNanos>,
+        stop: Arc<AtomicBool>,
+    ) -> Result<Pipeline, ConfigError> {
+        let problem = |issues: Vec<ConfigIssue>| ConfigError {
+            origin: "configuration".to_owned(),
+            issues,
+        };
+        let telemetry = Arc::new(Telemetry::default());
+        let clock = crate::runtime::LatencyClock::new();
+        let capacity = config.runtime.ring_capacity;
+        let pacing = config
+            .feed
+            .pacing()
+            .map_err(|e| problem(vec![ConfigIssue::new("feed.speed", e)]))?;
+        let strategies = build_strategies(&config.strategy, instruments).map_err(problem)?;
+        let strategy_names: Vec<&'static str> = strategies.iter().map(|s| s.name()).collect();
+        let strategy_count = strategies.len();
+        let catalog = Catalog::new(instruments, &strategy_names);
+        let schedule = schedule(&config.control, &catalog, config).map_err(problem)?;
+
+        let (market_tx, market_rx) = channel(capacity);
+        let (risk_tx, risk_rx) = channel(capacity);
+        let (order_tx, order_rx) = channel(capacity);
+        let (exec_tx, exec_rx) = channel(capacity);
+
+        let room = answer_room(instruments.len(), strategy_count);
+        let (feed_port, feed_link) = StageLink::pair(StageId::Feed, room);
+        let (signal_port, signal_link) = StageLink::pair(StageId::Signal, room);
+        let (risk_port, risk_link) = StageLink::pair(StageId::Risk, room);
+        let (order_port, order_link) = StageLink::pair(StageId::Order, room);
+
+        let feed = FeedStage::new(
+            source,
+            Outbox::new(market_tx),
+            clock.clone(),
+            telemetry.clone(),
+            pacing,
+            stop.clone(),
+            until,
+        )
+        .with_schedule(schedule)
+        .with_control(feed_port);
+        let signal = SignalStage::new(
+            instruments,
+            strategies,
+            config.strategy.bar_secs(),
+            market_rx,
+            Outbox::new(risk_tx),
+            clock.clone(),
+            telemetry.clone(),
+        )
+        .with_control(signal_port);
+        let gateway = match config.order.gateway {
+            GatewayKind::Paper => Box::new(PaperGateway::new(instruments)),
+        };
+        // The paper gateway answers every order at once, so risk can wait for each answer
+        // before reading on: fills then do not depend on thread timing.
+        let lockstep = matches!(config.order.gateway, GatewayKind::Paper);
+        let risk = RiskStage::new(
+            &config.risk,
+            instruments,
+            strategy_count,
+            risk_rx,
+            exec_rx,
+            Outbox::new(order_tx),
+            clock.clone(),
+            telemetry.clone(),
+            lockstep,
+        )
+        .with_control(risk_port)
+        .with_stop(stop.clone());
+        let order = OrderStage::new(
+            order_rx,
+            Outbox::new(exec_tx),
+            gateway,
+            instruments,
+            clock,
+            telemetry.clone(),
+        )
+        .with_control(order_port)
+        .with_stop(stop);
+        let mut stages: BTreeMap<StageKind, Box<dyn Stage>> = BTreeMap::new();
+        stages.insert(StageKind::Feed, Box::new(feed));
+        stages.insert(StageKind::Signal, Box::new(signal));
+        stages.insert(StageKind::Risk, Box::new(risk));
+        stages.insert(StageKind::Order, Box::new(order));
+        let control = config.control.enabled.then(|| {
+            (
+                config.control.clone(),
+                ControlPlane {
+                    links: vec![feed_link, signal_link, risk_link, order_link],
+                    catalog,
+                    info: EngineInfo {
+                        mode: match config.order.gateway {
+                            GatewayKind::Paper => "paper",
+                        },
+                        source: config.feed.source.name().to_owned(),
+                    },
+                    limits: config.risk.clone(),
+                },
+            )
+        });
+        Ok(Pipeline {
+            stages,
+            telemetry,
+            strategy_names,
+            control,
+        })
+    }
+
+    /// The gauges the stages publish, for a status line.
+    pub fn telemetry(&self) -> Arc<Telemetry> {
+        self.telemetry.clone()
+    }
+
+    /// Strategy names by `StrategyId`.
+    pub fn strategy_names(&self) -> &[&'static str] {
+        &self.strategy_names
+    }
+
+    /// All four stages as one group on the calling thread (for tests and stepping). No
+    /// control socket is served.
+    pub fn into_single_group(mut self) -> crate::runtime::Group {
+        let stages = StageKind::ALL
+            .iter()
+            .filter_map(|k| self.stages.remove(k))
+            .collect();
+        crate::runtime::Group::new(
+            "pipeline".to_owned(),
+            None,
+            stages,
+            tickpipe_ringbuf::wait::WaitKind::BusySpin.build().0,
+        )
+    }
+
+    /// Runs the pipeline in `layout` until every stage is done, serving the control
+    /// socket (when enabled) and calling `status` every `interval` on the calling thread.
+    ///
+    /// The socket is bound before any stage starts, so a socket another engine serves
+    /// stops the run before it trades.
+    ///
+    /// # Errors
+    /// When the control socket cannot start, or a group thread cannot start, pin, or
+    /// fails.
+    pub fn run(
+        mut self,
+        layout: &Layout,
+        interval: Duration,
+        mut status: impl FnMut(&Telemetry),
+    ) -> Result<RunReport, RunError> {
+        let started = Instant::now();
+        let groups = Groups::new(std::mem::take(&mut self.stages), layout);
+        let server = match self.control.take() {
+            Some((config, plane)) => Some(
+                ControlServer::start(&config, plane, groups.wakers()).map_err(|e| {
+                    RunError::Side {
+                        what: "control socket",
+                        source: std::io::Error::other(e.to_string()),
+                    }
+                })?,
+            ),
+            None => None,
+        };
+        let running = groups.spawn();
+        let running = match running {
+            Ok(r) => r,
+            Err(e) => {
+                if let Some(server) = server {
+                    server.stop();
+                }
+                return Err(e);
+            }
+        };
+        let tick = if interval.is_zero() {
+            Duration::from_millis(20)
+        } else {
+            interval.min(Duration::from_millis(20))
+        };
+        let mut next_status = Instant::now() + interval;
+        while !running.is_finished() {
+            std::thread::sleep(tick);
+            if !interval.is_zero() && Instant::now() >= next_status {
+                status(&self.telemetry);
+                next_status += interval;
+            }
+        }
+        let reports = running.join();
+        let control = server.map(ControlServer::stop);
+        Ok(RunReport {
+            groups: reports?,
+            wall: started.elapsed(),
+            strategy_names: self.strategy_names,
+            layout: layout.describe(),
+            control,
+        })
+    }
+
+    /// Runs all stages on the calling thread, unpinned, until done (no control socket).
+    pub fn run_inline(self) -> RunReport {
+        let started = Instant::now();
+        let names = self.strategy_names.clone();
+        let report = self.into_single_group().run_here();
+        RunReport {
+            groups: vec![report],
+            wall: started.elapsed(),
+            strategy_names: names,
+            layout: "pipeline[feed+signal+risk+order] calling thread".to_owned(),
+            control: None,
+        }
+    }
+}
+
+/// The `[[control.schedule]]` entries as commands at times of day, checked against the
+/// engine's instruments, strategies and limits. Each command's market time holds only
+/// its time of day; the feed stage dates it by the session's first event.
+fn schedule(
+    control: &ControlConfig,
+    catalog: &Catalog,
+    config: &EngineConfig,
+) -> Result<Vec<ScheduledCommand>, Vec<ConfigIssue>> {
+    let mut issues = Vec::new();
+    let mut out = Vec::with_capacity(control.schedule.len());
+    for (i, entry) in control.schedule.iter().enumerate() {
+        let key = format!("control.schedule[{i}]");
+        match entry.parsed() {
+            Ok((at, request)) => match catalog.resolve(&request, &config.risk) {
+                Ok(command) => out.push(ScheduledCommand {
+                    exchange_ts: UnixNanos(u64::from(at.secs()) * 1_000_000_000),
+                    ingress: Stamp(0),
+                    command,
+                }),
+                Err(e) => issues.push(ConfigIssue::new(key, e.message)),
+            },
+            Err(e) => issues.push(ConfigIssue::new(key, e)),
+        }
+    }
+    if issues.is_empty() {
+        Ok(out)
+    } else {
+        Err(issues)
+    }
+}

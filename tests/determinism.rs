@@ -50,3 +50,109 @@ fn one_group_and_two_groups_fill_identically() {
         "one group vs one thread per stage, parking"
     );
 }
+
+/// A drill: every kind of state-changing command, scheduled at market times.
+fn drilled(seed: u64, layout: &str) -> tickpipe::engine::EngineConfig {
+    let mut c = config(seed, "");
+    c.runtime.layout = layout.to_owned();
+    c.runtime.wait = "spin_then_park".to_owned();
+    let sma = &mut c.strategy.sma_cross;
+    sma.fast = 1;
+    sma.slow = 2;
+    sma.bar_secs = 5;
+    for (at, command) in [
+        ("10:00", "set max_exposure_pct 25"),
+        ("10:30", "pause sma_cross"),
+        ("11:00", "resume sma_cross"),
+        ("11:30", "reduce"),
+        ("12:00", "activate"),
+        ("12:30", "halt"),
+        ("12:45", "flatten"),
+        ("13:00", "activate"),
+        ("13:30", "close RELIANCE"),
+        ("14:00", "set last_entry 14:30"),
+    ] {
+        c.control.schedule.push(tickpipe::control::ScheduleEntry {
+            at: at.to_owned(),
+            command: command.to_owned(),
+        });
+    }
+    c
+}
+
+#[test]
+fn scheduled_commands_take_effect_identically_on_every_layout() {
+    let inline = run_inline(&drilled(3, "one_group"));
+    let a = fills(&inline);
+    assert_eq!(
+        a,
+        fills(&run_threaded(&drilled(3, "two_groups"))),
+        "two groups"
+    );
+    assert_eq!(
+        a,
+        fills(&run_threaded(&drilled(3, "per_stage"))),
+        "per stage"
+    );
+    let undrilled = {
+        let mut c = drilled(3, "one_group");
+        c.control.schedule.clear();
+        fills(&run_inline(&c))
+    };
+    assert_ne!(a, undrilled, "the drill changed the day");
+    // The 12:45 flatten closed what was open, with manual orders at that market time.
+    let flatten = tickpipe::model::UnixNanos::from_ist(
+        tickpipe::model::Date::new(2026, 11, 25),
+        tickpipe::model::TimeOfDay::hm(12, 45),
+    );
+    let manual: Vec<_> = a
+        .iter()
+        .filter(|f| f.reason == tickpipe::model::IntentReason::Manual)
+        .collect();
+    assert!(!manual.is_empty(), "flatten and close sent orders");
+    // A market order fills at the last quote before the command's place in the stream.
+    let first = manual.iter().map(|f| f.exchange_ts).min().unwrap();
+    assert!(
+        first.0 + 60_000_000_000 >= flatten.0 && first < flatten.add_nanos(60_000_000_000),
+        "first manual fill at {first}"
+    );
+    // Between the halt (12:30) and the activate (13:00) no strategy order filled.
+    let halt = flatten.add_nanos(0).0 - 15 * 60 * 1_000_000_000;
+    let activate = flatten.0 + 15 * 60 * 1_000_000_000;
+    assert!(a
+        .iter()
+        .filter(|f| (halt..activate).contains(&f.exchange_ts.0))
+        .all(|f| f.reason == tickpipe::model::IntentReason::Manual));
+    let feed = inline.stage("feed").unwrap();
+    assert_eq!(feed.counter("scheduled"), 10);
+    assert_eq!(feed.counter("schedule_unreached"), 0);
+}
+
+#[test]
+fn a_schedule_naming_unknown_things_is_a_config_error() {
+    let mut c = config(3, "1h");
+    for (at, command) in [("10:00", "close NOSUCH"), ("10:00", "pause nobody")] {
+        c.control.schedule.push(tickpipe::control::ScheduleEntry {
+            at: at.to_owned(),
+            command: command.to_owned(),
+        });
+    }
+    let opened = c.feed.open().unwrap();
+    let err = tickpipe::engine::Pipeline::build(
+        &c,
+        &opened.instruments,
+        opened.source,
+        None,
+        std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false)),
+    )
+    .unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("control.schedule[0]: no instrument `NOSUCH`"),
+        "{text}"
+    );
+    assert!(
+        text.contains("control.schedule[1]: no strategy `nobody`"),
+        "{text}"
+    );
+}

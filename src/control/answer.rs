@@ -392,6 +392,7 @@ pub fn build(
                         strategy,
                         paused,
                         signals,
+                        entries,
                         suppressed,
                         ..
                     } => {
@@ -399,6 +400,7 @@ pub fn build(
                             "name": catalog.strategy_name(strategy),
                             "state": if paused { "paused" } else { "running" },
                             "signals": signals,
+                            "entries": entries,
                             "suppressed": suppressed,
                         });
                         if let Some((_, p)) = pnl.iter().find(|(s, _)| *s == strategy) {

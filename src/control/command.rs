@@ -428,3 +428,54 @@ mod tests {
         assert_eq!(truncate("abc", 10), "abc");
     }
 }
+
+#[cfg(test)]
+mod proptests {
+    //! Invariants: `parse` never panics, on any text; it accepts only lines whose first
+    //! word is a command; and everything it rejects carries one of its three codes.
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    const WORDS: &[&str] = &[
+        "status",
+        "close",
+        "set",
+        "pause",
+        "subscribe",
+        "halt",
+        "auth",
+        "SBIN",
+        "pnl",
+        "-1",
+        "0",
+        "99999999999",
+        "max_exposure_pct",
+        "15:00",
+        "₹",
+        "",
+        "\t",
+    ];
+
+    proptest! {
+        #[test]
+        fn any_text_parses_or_is_refused_with_a_code(text in ".{0,1200}") {
+            match parse(&text) {
+                Ok(request) => {
+                    let first = text.split_ascii_whitespace().next().unwrap().to_ascii_lowercase();
+                    prop_assert!(first == request.word() || (first == "exit" && request == Request::Quit));
+                }
+                Err(e) => prop_assert!(["parse", "unknown_command", "usage"].contains(&e.code)),
+            }
+        }
+
+        #[test]
+        fn near_commands_never_panic(words in proptest::collection::vec(proptest::sample::select(WORDS), 0..6)) {
+            let line = words.join(" ");
+            if let Err(e) = parse(&line) {
+                prop_assert!(!e.message.is_empty());
+            }
+        }
+    }
+}

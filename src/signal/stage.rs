@@ -63,6 +63,8 @@ pub struct SignalStage {
     paused: Vec<bool>,
     /// Signals sent, per strategy.
     signals_of: Vec<u64>,
+    /// Entry signals sent, per strategy.
+    entries_of: Vec<u64>,
     /// Entries dropped while paused, per strategy.
     suppressed_of: Vec<u64>,
     subscriptions: Subscriptions,
@@ -114,6 +116,7 @@ impl SignalStage {
         SignalStage {
             paused: vec![false; strategies.len()],
             signals_of: vec![0; strategies.len()],
+            entries_of: vec![0; strategies.len()],
             suppressed_of: vec![0; strategies.len()],
             subscriptions: Subscriptions::new(instruments, &strategies),
             strategies,
@@ -216,6 +219,7 @@ impl SignalStage {
             paused: self.is_paused(id),
             changed,
             signals: self.signals_of[id.index()],
+            entries: self.entries_of[id.index()],
             suppressed: self.suppressed_of[id.index()],
         });
     }
@@ -292,6 +296,7 @@ impl SignalStage {
             } else {
                 self.counts.signals += 1;
                 self.signals_of[s] += 1;
+                self.entries_of[s] += u64::from(signal.direction != Direction::Flat);
                 self.out.push(RiskInput::Signal(*signal));
             }
         }

@@ -55,3 +55,4 @@ pub fn fills(report: &RunReport) -> Vec<FillRecord> {
         .fills
         .clone()
 }
+pub mod control;

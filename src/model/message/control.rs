@@ -331,6 +331,8 @@ pub enum ControlReply {
         changed: bool,
         /// Signals sent to risk.
         signals: u64,
+        /// Of those, entries (`Long`/`Short`).
+        entries: u64,
         /// Entries dropped while paused.
         suppressed: u64,
     },

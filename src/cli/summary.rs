@@ -136,6 +136,17 @@ pub fn render(report: &RunReport, instruments: &InstrumentTable, title: &str) ->
             count(g.wait.parks),
         );
     }
+    if let Some(c) = report.control {
+        let _ = writeln!(
+            out,
+            "control   {} connections ({} refused), {} commands, {} error replies, {} cut off",
+            count(c.connections),
+            count(c.refused),
+            count(c.commands),
+            count(c.errors),
+            count(c.cut_off),
+        );
+    }
     if let Some((stage, error)) = report.error() {
         let _ = writeln!(out, "ERROR     {stage} stopped early: {error}");
     }

@@ -99,9 +99,10 @@ impl StageLink {
         )
     }
 
-    /// True once the stage has finished (it dropped its port): no answer will come.
-    pub fn is_gone(&self) -> bool {
-        self.replies.is_abandoned() && self.commands.is_abandoned()
+    /// True once the stage has finished (it dropped its port) and every row it sent has
+    /// been read: no answer will come.
+    pub fn is_gone(&mut self) -> bool {
+        self.replies.is_finished() && self.commands.is_abandoned()
     }
 
     /// Sends `command` for job `job`; false when the stage is gone or its ring is full

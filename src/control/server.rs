@@ -660,6 +660,12 @@ impl Server {
                 return;
             };
             if let Some((stage, deadline)) = job.current {
+                if self.links[stage as usize].is_gone() {
+                    // The stage finished with the command unanswered (end of session).
+                    job.rows.gone[stage as usize] = true;
+                    job.current = None;
+                    continue;
+                }
                 if Instant::now() < deadline {
                     return;
                 }

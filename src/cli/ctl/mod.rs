@@ -31,7 +31,17 @@ pub const SOCKET_ENV: &str = "TICKPIPE_SOCKET";
 
 /// Options of `tickpipe ctl`.
 #[derive(Debug, Args)]
-#[command(disable_help_subcommand = true)]
+#[command(
+    disable_help_subcommand = true,
+    override_usage = "tickpipe ctl [OPTIONS] [COMMAND]...\n       tickpipe ctl [OPTIONS] top [--interval-ms N]",
+    after_help = "Examples:\n  \
+        tickpipe ctl status\n  \
+        tickpipe ctl close SBIN 50\n  \
+        tickpipe ctl --json subscribe fills\n  \
+        tickpipe ctl --tls engine:7443 --ca ca.pem --token-file token status\n  \
+        tickpipe ctl top\n\n\
+        Exit status: 0 ok reply, 1 error reply, 2 no engine answers (or TLS/token failed)."
+)]
 pub struct CtlArgs {
     /// How to reach the engine.
     #[command(flatten)]

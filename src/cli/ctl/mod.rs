@@ -2,9 +2,9 @@
 //! status`), an interactive prompt (no command), or a live dashboard (`tickpipe ctl
 //! top`), over the run directory's Unix socket or over TLS with a token.
 //!
-//! The wire format is `src/control/PROTOCOL.md`; [`connect`] speaks it, [`render`]
-//! turns its JSON into text for people, [`prompt`] and [`top`] are the interactive
-//! front ends.
+//! The wire format is `src/control/PROTOCOL.md`; [`Connection`] speaks it, [`render`]
+//! turns its JSON into text for people, and the prompt (`prompt.rs`) and the dashboard
+//! (`top/`) are the interactive front ends.
 //!
 //! Exit status: 0 on an ok reply, 1 on an error reply, 2 when no engine answers (or the
 //! TLS handshake or token fails, or the arguments cannot work).
@@ -205,6 +205,10 @@ pub fn main(args: &CtlArgs) -> ExitCode {
             return Outcome::NoEngine.into();
         }
     };
+    if args.json && args.command.is_some() {
+        eprintln!("tickpipe ctl: --json prints replies of one command or the prompt; `top` draws a screen");
+        return Outcome::NoEngine.into();
+    }
     let timeout = Duration::from_secs(args.connect.timeout);
     let outcome = match &args.command {
         Some(CtlCommand::Top(top_args)) => top::run(&endpoint, timeout, top_args),

@@ -1,5 +1,7 @@
-//! The command line: `tickpipe run` (the default), `tickpipe record`, `tickpipe config`.
+//! The command line: `tickpipe run` (the default), `tickpipe record`, `tickpipe config`,
+//! `tickpipe ctl` (the control socket's client).
 
+pub mod ctl;
 pub mod format;
 mod record;
 mod run;
@@ -28,6 +30,8 @@ enum Command {
     Record(record::RecordArgs),
     /// Print the embedded default configuration.
     Config,
+    /// Talk to a running engine over its control socket: one command, a prompt, or `top`.
+    Ctl(ctl::CtlArgs),
 }
 
 /// Options of `tickpipe run` (also accepted with no subcommand).
@@ -66,6 +70,7 @@ pub struct RunArgs {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Some(Command::Ctl(args)) => return ctl::main(&args),
         None => run::run(&cli.run),
         Some(Command::Run(args)) => run::run(&args),
         Some(Command::Record(args)) => record::record(&args),

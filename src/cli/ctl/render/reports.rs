@@ -1,0 +1,423 @@
+//! The report replies (`status`, `positions`, `orders`, `pnl`, `strategies`, `limits`,
+//! `latency`, `help`): a compact block or aligned tables.
+
+use serde_json::Value;
+
+use super::{count, items, market_time, money, nanos, text, Align, Table};
+
+/// Width of the label column of block-style reports, as in the run summary.
+const LABEL: usize = 10;
+
+fn labelled(label: &str, value: &str) -> String {
+    format!("{label:<LABEL$}{value}")
+}
+
+/// `+₹889.50 total = +₹1,200.00 realised + -₹310.50 unrealised`
+fn pnl_sentence(v: &Value) -> String {
+    format!(
+        "{} total = {} realised + {} unrealised",
+        money(v, "total"),
+        money(v, "realized"),
+        money(v, "unrealized")
+    )
+}
+
+fn open_positions(v: &Value) -> String {
+    match v.get("open_positions").and_then(Value::as_u64) {
+        Some(1) => "1 open position".to_owned(),
+        _ => format!("{} open positions", count(v, "open_positions")),
+    }
+}
+
+/// `tick_to_intent` → `tick→intent`.
+fn latency_name(name: &str) -> String {
+    name.replace("_to_", "→")
+}
+
+/// The `status` reply as a block: mode, market time, trading state, P&L, flow, latency.
+pub(super) fn status(v: &Value) -> String {
+    let mut lines = vec![
+        labelled(
+            "engine",
+            &format!(
+                "{} (source {}), session {}",
+                text(v, "mode"),
+                text(v, "source"),
+                text(v, "session")
+            ),
+        ),
+        labelled("market", &market_time(v, "market_time")),
+        labelled("trading", &text(v, "trading_state")),
+        labelled(
+            "P&L",
+            &format!("{} · {}", pnl_sentence(v), open_positions(v)),
+        ),
+        labelled(
+            "flow",
+            &format!(
+                "{} ticks → {} signals → {} orders → {} fills ({} rejected, {} working)",
+                count(v, "ticks"),
+                count(v, "signals"),
+                count(v, "orders"),
+                count(v, "fills"),
+                count(v, "rejects"),
+                count(v, "working_orders"),
+            ),
+        ),
+    ];
+    // Every object with percentiles is a latency; the engine may add more of them.
+    let latencies: Vec<(String, &Value)> = v
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter(|(_, l)| l.get("p50_ns").is_some())
+        .map(|(name, l)| (latency_name(name), l))
+        .collect();
+    let name_width = latencies
+        .iter()
+        .map(|(n, _)| n.chars().count())
+        .max()
+        .unwrap_or(0);
+    for (i, (name, l)) in latencies.iter().enumerate() {
+        let pad = name_width - name.chars().count();
+        let value = format!(
+            "{name}{} p50 {}, p99 {} (n={})",
+            " ".repeat(pad),
+            nanos(l, "p50_ns"),
+            nanos(l, "p99_ns"),
+            count(l, "count")
+        );
+        lines.push(labelled(if i == 0 { "latency" } else { "" }, &value));
+    }
+    lines.join("\n")
+}
+
+/// The `positions` reply as a table, one row per instrument with open units.
+pub(super) fn positions(v: &Value) -> String {
+    let rows = items(v, "positions");
+    if rows.is_empty() {
+        return "no open positions".to_owned();
+    }
+    let mut t = Table::new(&[
+        ("SYMBOL", Align::Left),
+        ("STRATEGY", Align::Left),
+        ("NET", Align::Right),
+        ("AVG PRICE", Align::Right),
+        ("MARK", Align::Right),
+        ("STOP", Align::Right),
+        ("UNREALISED", Align::Right),
+        ("REALISED", Align::Right),
+    ]);
+    for p in rows {
+        t.push(vec![
+            text(p, "symbol"),
+            text(p, "strategy"),
+            signed(p, "net"),
+            text(p, "avg_price"),
+            text(p, "mark"),
+            text(p, "stop"),
+            money(p, "unrealized"),
+            money(p, "realized"),
+        ]);
+    }
+    let n = rows.len();
+    format!(
+        "{}\n{n} open position{}",
+        t.render(0),
+        if n == 1 { "" } else { "s" }
+    )
+}
+
+/// A signed quantity: `+150` long, `-150` short.
+fn signed(v: &Value, key: &str) -> String {
+    match v.get(key).and_then(Value::as_i64) {
+        Some(n) if n > 0 => format!("+{}", count(v, key)),
+        _ => count(v, key),
+    }
+}
+
+fn order_table(orders: &[Value]) -> String {
+    let mut t = Table::new(&[
+        ("ID", Align::Right),
+        ("TIME", Align::Left),
+        ("SYMBOL", Align::Left),
+        ("STRATEGY", Align::Left),
+        ("SIDE", Align::Left),
+        ("QTY", Align::Right),
+        ("FILLED", Align::Right),
+        ("AVG PRICE", Align::Right),
+        ("STATE", Align::Left),
+        ("REASON", Align::Left),
+    ]);
+    for o in orders {
+        t.push(vec![
+            text(o, "id"),
+            text(o, "time"),
+            text(o, "symbol"),
+            text(o, "strategy"),
+            text(o, "side"),
+            count(o, "qty"),
+            count(o, "filled"),
+            text(o, "avg_price"),
+            text(o, "state"),
+            text(o, "reason"),
+        ]);
+    }
+    t.render(2)
+}
+
+/// The `orders` reply: working orders, the recent finished ones, and the counters.
+pub(super) fn orders(v: &Value) -> String {
+    let mut out = Vec::new();
+    for (key, title) in [
+        ("working", "working orders"),
+        ("recent", "recent orders (newest first)"),
+    ] {
+        let list = items(v, key);
+        if list.is_empty() {
+            out.push(format!("{title}: none"));
+        } else {
+            out.push(format!("{title}:"));
+            out.push(order_table(list));
+        }
+    }
+    out.push(format!(
+        "sent {} · fills {} · rejects {}",
+        count(v, "sent"),
+        count(v, "fills"),
+        count(v, "rejects")
+    ));
+    out.join("\n")
+}
+
+fn strategy_money_table(rows: &[Value], name_key: &str, with_state: bool) -> String {
+    let mut columns = vec![("STRATEGY", Align::Left)];
+    if with_state {
+        columns.extend([
+            ("STATE", Align::Left),
+            ("SIGNALS", Align::Right),
+            ("SUPPRESSED", Align::Right),
+        ]);
+    }
+    columns.extend([
+        ("REALISED", Align::Right),
+        ("UNREALISED", Align::Right),
+        ("TOTAL", Align::Right),
+        ("FILLS", Align::Right),
+        ("ROUND TRIPS", Align::Right),
+    ]);
+    let mut t = Table::new(&columns);
+    for s in rows {
+        let mut row = vec![text(s, name_key)];
+        if with_state {
+            row.extend([
+                text(s, "state"),
+                count(s, "signals"),
+                count(s, "suppressed"),
+            ]);
+        }
+        row.extend([
+            money(s, "realized"),
+            money(s, "unrealized"),
+            money(s, "total"),
+            count(s, "fills"),
+            count(s, "round_trips"),
+        ]);
+        t.push(row);
+    }
+    t.render(0)
+}
+
+/// The `pnl` reply: the totals as a sentence, then one row per strategy.
+pub(super) fn pnl(v: &Value) -> String {
+    let head = format!("P&L  {} · {}", pnl_sentence(v), open_positions(v));
+    let rows = items(v, "strategies");
+    if rows.is_empty() {
+        return head;
+    }
+    format!("{head}\n{}", strategy_money_table(rows, "strategy", false))
+}
+
+/// The `strategies` reply: one row per strategy with its state and P&L.
+pub(super) fn strategies(v: &Value) -> String {
+    let rows = items(v, "strategies");
+    if rows.is_empty() {
+        return "no strategies configured".to_owned();
+    }
+    strategy_money_table(rows, "name", true)
+}
+
+/// The `limits` reply: name, value and unit of every risk limit (rupees grouped).
+pub(super) fn limits(v: &Value) -> String {
+    let mut t = Table::new(&[
+        ("LIMIT", Align::Left),
+        ("VALUE", Align::Right),
+        ("UNIT", Align::Left),
+    ]);
+    for l in items(v, "limits") {
+        let raw = text(l, "value");
+        let unit = text(l, "unit");
+        let value = match (unit.as_str(), raw.parse::<crate::model::Money>()) {
+            ("rupees", Ok(m)) => crate::cli::format::rupees(m),
+            _ => raw,
+        };
+        t.push(vec![text(l, "name"), value, unit]);
+    }
+    t.render(0)
+}
+
+/// The `latency` reply: percentiles of every measured path, with units.
+pub(super) fn latency(v: &Value) -> String {
+    let mut t = Table::new(&[
+        ("LATENCY", Align::Left),
+        ("STAGE", Align::Left),
+        ("COUNT", Align::Right),
+        ("P50", Align::Right),
+        ("P99", Align::Right),
+        ("P99.9", Align::Right),
+        ("MAX", Align::Right),
+    ]);
+    for l in items(v, "latencies") {
+        t.push(vec![
+            latency_name(&text(l, "name")),
+            text(l, "stage"),
+            count(l, "count"),
+            nanos(l, "p50_ns"),
+            nanos(l, "p99_ns"),
+            nanos(l, "p999_ns"),
+            nanos(l, "max_ns"),
+        ]);
+    }
+    t.render(0)
+}
+
+/// The `help` reply: usage on the left, what it does on the right.
+pub(super) fn help(v: &Value) -> String {
+    let mut t = Table::new(&[("COMMAND", Align::Left), ("WHAT IT DOES", Align::Left)]);
+    for c in items(v, "commands") {
+        t.push(vec![text(c, "usage"), text(c, "about")]);
+    }
+    t.render(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{json, Value};
+
+    use super::super::reply;
+
+    fn parse(s: &str) -> Value {
+        serde_json::from_str(s).unwrap()
+    }
+
+    #[test]
+    fn status_is_a_compact_block() {
+        let v = parse(
+            r#"{"ok":true,"reply":"status","mode":"paper","source":"synthetic","market_time":"2026-11-25T10:31:02.250+05:30","session":"running","trading_state":"active","realized":"1200.00","unrealized":"-310.50","total":"889.50","open_positions":3,"ticks":412345,"signals":88,"orders":24,"fills":24,"rejects":0,"working_orders":0,"tick_to_intent":{"p50_ns":14000,"p99_ns":81200,"count":24},"tick_to_risk":{"p50_ns":175,"p99_ns":703,"count":412345}}"#,
+        );
+        let out = reply(&v);
+        let expected = "\
+engine    paper (source synthetic), session running
+market    2026-11-25 10:31:02.250 IST
+trading   active
+P&L       +₹889.50 total = +₹1,200.00 realised + -₹310.50 unrealised · 3 open positions
+flow      412,345 ticks → 88 signals → 24 orders → 24 fills (0 rejected, 0 working)
+latency   tick→intent p50 14.0 µs, p99 81.2 µs (n=24)
+          tick→risk   p50 175 ns, p99 703 ns (n=412,345)";
+        assert_eq!(out, expected);
+    }
+
+    #[test]
+    fn positions_are_an_aligned_table() {
+        let v = parse(
+            r#"{"ok":true,"reply":"positions","positions":[{"symbol":"SBIN","strategy":"sma_cross","net":150,"avg_price":"812.35","mark":"815.00","stop":"804.25","unrealized":"397.50","realized":"0.00"},{"symbol":"INFY","strategy":null,"net":-20,"avg_price":"1500.10","mark":"1510.00","stop":null,"unrealized":"-198.00","realized":"12.05"}]}"#,
+        );
+        let expected = "\
+SYMBOL  STRATEGY    NET  AVG PRICE     MARK    STOP  UNREALISED  REALISED
+SBIN    sma_cross  +150     812.35   815.00  804.25    +₹397.50    +₹0.00
+INFY    -           -20    1500.10  1510.00       -    -₹198.00   +₹12.05
+2 open positions";
+        assert_eq!(reply(&v), expected);
+        let none = json!({"ok":true,"reply":"positions","positions":[]});
+        assert_eq!(reply(&none), "no open positions");
+    }
+
+    #[test]
+    fn orders_show_working_recent_and_counters() {
+        let v = parse(
+            r#"{"ok":true,"reply":"orders","working":[],"recent":[{"id":17,"symbol":"SBIN","strategy":"sma_cross","side":"buy","qty":150,"filled":150,"avg_price":"812.35","state":"filled","reason":"entry","time":"10:31:02"}],"sent":24,"fills":24,"rejects":0}"#,
+        );
+        let out = reply(&v);
+        assert!(out.starts_with("working orders: none\nrecent orders (newest first):\n"));
+        assert!(
+            out.contains(
+                "  17  10:31:02  SBIN    sma_cross  buy   150     150     812.35  filled  entry"
+            ),
+            "{out}"
+        );
+        assert!(out.ends_with("sent 24 · fills 24 · rejects 0"), "{out}");
+    }
+
+    #[test]
+    fn pnl_and_strategies_show_money_with_signs() {
+        let pnl = parse(
+            r#"{"ok":true,"reply":"pnl","realized":"1200.00","unrealized":"-310.50","total":"889.50","open_positions":1,"strategies":[{"strategy":"sma_cross","realized":"1200.00","unrealized":"-310.50","total":"889.50","fills":24,"round_trips":11}]}"#,
+        );
+        let out = reply(&pnl);
+        assert!(out.starts_with("P&L  +₹889.50 total = +₹1,200.00 realised + -₹310.50 unrealised · 1 open position\n"), "{out}");
+        assert!(
+            out.contains("sma_cross  +₹1,200.00    -₹310.50  +₹889.50     24           11"),
+            "{out}"
+        );
+
+        let strategies = parse(
+            r#"{"ok":true,"reply":"strategies","strategies":[{"name":"sma_cross","state":"running","signals":88,"suppressed":0,"realized":"1200.00","unrealized":"-310.50","total":"889.50","fills":24,"round_trips":11}]}"#,
+        );
+        let out = reply(&strategies);
+        assert!(
+            out.starts_with("STRATEGY   STATE    SIGNALS  SUPPRESSED"),
+            "{out}"
+        );
+        assert!(
+            out.contains("sma_cross  running       88           0  +₹1,200.00"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn limits_group_rupees_and_keep_other_units() {
+        let v = parse(
+            r#"{"ok":true,"reply":"limits","limits":[{"name":"capital","value":"1000000","unit":"rupees"},{"name":"max_exposure_pct","value":"70","unit":"percent"},{"name":"last_entry","value":"15:00","unit":"IST"}]}"#,
+        );
+        let expected = "\
+LIMIT                     VALUE  UNIT
+capital           ₹10,00,000.00  rupees
+max_exposure_pct             70  percent
+last_entry                15:00  IST";
+        assert_eq!(reply(&v), expected);
+    }
+
+    #[test]
+    fn latency_prints_units() {
+        let v = parse(
+            r#"{"ok":true,"reply":"latency","latencies":[{"name":"tick_to_intent","stage":"order","count":24,"p50_ns":14000,"p99_ns":81200,"p999_ns":99000,"max_ns":99000},{"name":"service","stage":"feed","count":127428,"p50_ns":259,"p99_ns":515,"p999_ns":738,"max_ns":107700}]}"#,
+        );
+        let expected = "\
+LATENCY      STAGE    COUNT      P50      P99    P99.9       MAX
+tick→intent  order       24  14.0 µs  81.2 µs  99.0 µs   99.0 µs
+service      feed   127,428   259 ns   515 ns   738 ns  107.7 µs";
+        assert_eq!(reply(&v), expected);
+    }
+
+    #[test]
+    fn help_is_two_columns() {
+        let v = json!({"ok":true,"reply":"help","commands":[
+            {"usage":"status","about":"engine mode and P&L"},
+            {"usage":"close <symbol> [qty]","about":"close a position"}]});
+        let expected = "\
+COMMAND               WHAT IT DOES
+status                engine mode and P&L
+close <symbol> [qty]  close a position";
+        assert_eq!(reply(&v), expected);
+    }
+}

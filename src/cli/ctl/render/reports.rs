@@ -196,6 +196,7 @@ fn strategy_money_table(rows: &[Value], name_key: &str, with_state: bool) -> Str
         columns.extend([
             ("STATE", Align::Left),
             ("SIGNALS", Align::Right),
+            ("ENTRIES", Align::Right),
             ("SUPPRESSED", Align::Right),
         ]);
     }
@@ -213,6 +214,7 @@ fn strategy_money_table(rows: &[Value], name_key: &str, with_state: bool) -> Str
             row.extend([
                 text(s, "state"),
                 count(s, "signals"),
+                count(s, "entries"),
                 count(s, "suppressed"),
             ]);
         }
@@ -371,15 +373,15 @@ INFY    -           -20    1500.10  1510.00       -    -₹198.00   +₹12.05
         );
 
         let strategies = parse(
-            r#"{"ok":true,"reply":"strategies","strategies":[{"name":"sma_cross","state":"running","signals":88,"suppressed":0,"realized":"1200.00","unrealized":"-310.50","total":"889.50","fills":24,"round_trips":11}]}"#,
+            r#"{"ok":true,"reply":"strategies","strategies":[{"name":"sma_cross","state":"running","signals":88,"entries":45,"suppressed":0,"realized":"1200.00","unrealized":"-310.50","total":"889.50","fills":24,"round_trips":11}]}"#,
         );
         let out = reply(&strategies);
         assert!(
-            out.starts_with("STRATEGY   STATE    SIGNALS  SUPPRESSED"),
+            out.starts_with("STRATEGY   STATE    SIGNALS  ENTRIES  SUPPRESSED"),
             "{out}"
         );
         assert!(
-            out.contains("sma_cross  running       88           0  +₹1,200.00"),
+            out.contains("sma_cross  running       88       45           0  +₹1,200.00"),
             "{out}"
         );
     }

@@ -226,6 +226,13 @@ impl Pipeline {
         &self.strategy_names
     }
 
+    /// Takes the control thread's ends of the stages' control rings (when the control
+    /// socket is enabled), for a caller that drives the control plane itself, as the
+    /// allocation test does. [`Pipeline::run`] then serves no socket.
+    pub fn take_control(&mut self) -> Option<ControlPlane> {
+        self.control.take().map(|(_, plane)| plane)
+    }
+
     /// All four stages as one group on the calling thread (for tests and stepping). No
     /// control socket is served.
     pub fn into_single_group(mut self) -> crate::runtime::Group {

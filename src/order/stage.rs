@@ -8,11 +8,11 @@ use std::sync::{
 use tickpipe_ringbuf::Consumer;
 
 use crate::{
-    metrics::LatencyHistogram,
-    metrics::Telemetry,
+    metrics::{LatencyHistogram, Telemetry},
     model::{
-        ControlCommand, ControlRefusal, ControlReply, ExecKind, ExecReport, InstrumentTable, Money,
-        OrderInput, OrderIntent, Price, Qty, RejectReason, Stamp,
+        Alert, AlertLevel, ControlCommand, ControlRefusal, ControlReply, ExecKind, ExecReport,
+        InstrumentTable, Money, OrderInput, OrderIntent, Price, Qty, RejectReason, Stamp,
+        TradingState, UnixNanos,
     },
     order::{
         book::{Order, OrderBook},
@@ -200,6 +200,9 @@ pub struct OrderStage {
     tick_to_intent: LatencyHistogram,
     control: ControlPort,
     stop: Option<Arc<AtomicBool>>,
+    /// Reports refused so far that an alert has told the operator about.
+    refused_reports_alerted: u64,
+    fatal_alerted: bool,
 }
 
 impl std::fmt::Debug for OrderStage {
@@ -241,6 +244,37 @@ impl OrderStage {
             tick_to_intent: LatencyHistogram::new(),
             control: ControlPort::detached(),
             stop: None,
+            refused_reports_alerted: 0,
+            fatal_alerted: false,
+        }
+    }
+
+    /// Tells the operator about errors: refused gateway reports (recoverable: counted,
+    /// trading goes on) and a fatal disagreement with the gateway (the run stops).
+    fn alert_errors(&mut self) {
+        let c = self.desk.counters;
+        let refused = c.unknown_reports + c.invalid_reports;
+        if refused > self.refused_reports_alerted {
+            self.refused_reports_alerted = refused;
+            self.control.alert(Alert {
+                exchange_ts: UnixNanos(0),
+                kind: "exec_report_refused",
+                instrument: None,
+                level: AlertLevel::Warning,
+                state: TradingState::Active,
+                detail: "a gateway report matched no live order or broke the order state machine; counted and dropped",
+            });
+        }
+        if let (Some(what), false) = (self.desk.error, self.fatal_alerted) {
+            self.fatal_alerted = true;
+            self.control.alert(Alert {
+                exchange_ts: UnixNanos(0),
+                kind: "fatal_error",
+                instrument: None,
+                level: AlertLevel::Critical,
+                state: TradingState::Halted,
+                detail: what,
+            });
         }
     }
 
@@ -384,6 +418,7 @@ impl Stage for OrderStage {
                 .error
                 .get_or_insert("the outbox to risk overflowed and lost an execution report");
         }
+        self.alert_errors();
         if self.desk.error.is_some() {
             if let Some(stop) = &self.stop {
                 // Relaxed: the flag carries no data (the feed polls it).

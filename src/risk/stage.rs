@@ -9,8 +9,7 @@ use std::sync::{
 use tickpipe_ringbuf::Consumer;
 
 use crate::{
-    metrics::LatencyHistogram,
-    metrics::Telemetry,
+    metrics::{LatencyHistogram, Telemetry},
     model::{
         Alert, AlertLevel, ControlCommand, ControlRefusal, ControlReply, Direction, ExecKind,
         ExecReport, InstrumentId, InstrumentKind, InstrumentTable, IntentId, IntentReason,

@@ -8,10 +8,7 @@ use std::sync::{
 use super::{FeedError, MarketSource, SourcePoll};
 use crate::{
     metrics::Telemetry,
-    model::{
-        ControlCommand, ControlRefusal, ControlReply, MarketEvent, ScheduledCommand, Stamp,
-        UnixNanos,
-    },
+    model::{ControlCommand, ControlReply, MarketEvent, ScheduledCommand, Stamp, UnixNanos},
     runtime::{
         ControlPort, LatencyClock, Outbox, Poll, ServiceTimer, Stage, StageError, StageReport,
         COMMANDS_PER_POLL,
@@ -165,18 +162,12 @@ impl FeedStage {
                 });
                 self.control.reply(ControlReply::Done);
             }
-            ControlCommand::Latency => {
-                self.control
-                    .reply_latency("service", self.service.histogram());
-                self.control.reply(ControlReply::Done);
-            }
-            ControlCommand::Counters => {
+            other => {
                 let counters = self.counters();
-                self.control.reply_counters(&counters);
+                let service = self.service.histogram();
+                self.control
+                    .reply_common(other, &[("service", service)], &counters);
             }
-            _ => self
-                .control
-                .reply(ControlReply::Refused(ControlRefusal::NotHere)),
         }
     }
 

@@ -10,9 +10,8 @@ use tickpipe_ringbuf::Consumer;
 use crate::{
     metrics::{LatencyHistogram, Telemetry},
     model::{
-        Alert, AlertLevel, ControlCommand, ControlRefusal, ControlReply, ExecKind, ExecReport,
-        InstrumentTable, Money, OrderInput, OrderIntent, Price, Qty, RejectReason, Stamp,
-        TradingState, UnixNanos,
+        Alert, AlertLevel, ControlCommand, ControlReply, ExecKind, ExecReport, InstrumentTable,
+        Money, OrderInput, OrderIntent, Price, Qty, RejectReason, Stamp, TradingState, UnixNanos,
     },
     order::{
         book::{Order, OrderBook},
@@ -306,20 +305,14 @@ impl OrderStage {
                 self.reply_counts();
                 self.control.reply(ControlReply::Done);
             }
-            ControlCommand::Latency => {
-                self.control
-                    .reply_latency("service", self.service.histogram());
-                self.control
-                    .reply_latency("tick_to_intent", &self.tick_to_intent);
-                self.control.reply(ControlReply::Done);
-            }
-            ControlCommand::Counters => {
+            other => {
                 let counters = self.counter_list();
-                self.control.reply_counters(&counters);
+                let latencies = [
+                    ("service", self.service.histogram()),
+                    ("tick_to_intent", &self.tick_to_intent),
+                ];
+                self.control.reply_common(other, &latencies, &counters);
             }
-            _ => self
-                .control
-                .reply(ControlReply::Refused(ControlRefusal::NotHere)),
         }
     }
 

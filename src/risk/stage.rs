@@ -360,17 +360,6 @@ impl RiskStage {
                 }
                 self.control.reply(ControlReply::Done);
             }
-            ControlCommand::Latency => {
-                self.control
-                    .reply_latency("service", self.service.histogram());
-                self.control
-                    .reply_latency("tick_to_risk", &self.tick_to_risk);
-                self.control.reply(ControlReply::Done);
-            }
-            ControlCommand::Counters => {
-                let counters = self.counter_list();
-                self.control.reply_counters(&counters);
-            }
             ControlCommand::Close { instrument, qty } => match self.close(instrument, qty) {
                 Ok(reply) => {
                     self.control.reply(reply);
@@ -420,9 +409,13 @@ impl RiskStage {
                     detail: key.as_str(),
                 });
             }
-            ControlCommand::Orders | ControlCommand::Pause(_) | ControlCommand::Resume(_) => {
-                self.control
-                    .reply(ControlReply::Refused(ControlRefusal::NotHere));
+            other => {
+                let counters = self.counter_list();
+                let latencies = [
+                    ("service", self.service.histogram()),
+                    ("tick_to_risk", &self.tick_to_risk),
+                ];
+                self.control.reply_common(other, &latencies, &counters);
             }
         }
     }

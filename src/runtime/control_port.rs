@@ -4,7 +4,7 @@ use tickpipe_ringbuf::{channel, Consumer, Producer};
 
 use crate::{
     metrics::LatencyHistogram,
-    model::{Alert, ControlCommand, ControlReply},
+    model::{Alert, ControlCommand, ControlRefusal, ControlReply},
 };
 
 /// Commands a stage takes per poll: enough for any operator, few enough that market
@@ -119,10 +119,29 @@ impl ControlPort {
         });
     }
 
-    /// Answers with counters, then [`ControlReply::Done`].
-    pub fn reply_counters(&mut self, counters: &[(&'static str, u64)]) {
-        for &(name, value) in counters {
-            self.reply(ControlReply::Counter { name, value });
+    /// Answers what every stage answers alike: `Latency` with `latencies`, `Counters`
+    /// with `counters`; any other command is refused as not this stage's.
+    pub fn reply_common(
+        &mut self,
+        command: ControlCommand,
+        latencies: &[(&'static str, &LatencyHistogram)],
+        counters: &[(&'static str, u64)],
+    ) {
+        match command {
+            ControlCommand::Latency => {
+                for &(name, h) in latencies {
+                    self.reply_latency(name, h);
+                }
+            }
+            ControlCommand::Counters => {
+                for &(name, value) in counters {
+                    self.reply(ControlReply::Counter { name, value });
+                }
+            }
+            _ => {
+                self.reply(ControlReply::Refused(ControlRefusal::NotHere));
+                return;
+            }
         }
         self.reply(ControlReply::Done);
     }
@@ -131,7 +150,6 @@ impl ControlPort {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::ControlRefusal;
 
     #[test]
     fn commands_wait_for_room_for_a_whole_answer() {

@@ -198,18 +198,12 @@ impl SignalStage {
                     });
                 }
             }
-            ControlCommand::Latency => {
-                self.control
-                    .reply_latency("service", self.service.histogram());
-                self.control.reply(ControlReply::Done);
-            }
-            ControlCommand::Counters => {
+            other => {
                 let counters = self.counters();
-                self.control.reply_counters(&counters);
+                let service = self.service.histogram();
+                self.control
+                    .reply_common(other, &[("service", service)], &counters);
             }
-            _ => self
-                .control
-                .reply(ControlReply::Refused(ControlRefusal::NotHere)),
         }
     }
 

@@ -41,9 +41,14 @@ prints where.
 EOF
 }
 
+# The command as typed, for the report: each argument single-quoted unless plain.
 command_line="scripts/bench-control-plane.sh"
 for arg in "$@"; do
-    command_line+=" $(printf '%q' "$arg")"
+    if [[ "$arg" =~ ^[A-Za-z0-9_./=:,-]+$ ]]; then
+        command_line+=" $arg"
+    else
+        command_line+=" '${arg//\'/\'\\\'\'}'"
+    fi
 done
 
 while [[ $# -gt 0 ]]; do
@@ -80,6 +85,9 @@ say() { printf '[%s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 
 load_start=$(cat /proc/loadavg 2>/dev/null || echo unknown)
 say "load average at the start: $load_start"
+if awk '{ exit !($1 >= 1.0) }' <<<"$load_start" 2>/dev/null; then
+    say "warning: the host is busy (1-minute load average >= 1): the figures will be noisy"
+fi
 
 say "building the before build ($before_commit) in $before_src"
 rm -rf "$before_src"

@@ -68,8 +68,10 @@ pub fn run(args: &ControlReportArgs) -> Result<(), Box<dyn std::error::Error>> {
     let _ = writeln!(
         out,
         "- Host load average (1, 5, 15 min) at the start: {}; at the end: {}",
-        args.load_start.as_deref().map_or("–", str::trim),
-        load_end.as_deref().map_or("–", str::trim)
+        args.load_start
+            .as_deref()
+            .map_or("–".to_owned(), load_average),
+        load_end.as_deref().map_or("–".to_owned(), load_average)
     );
     out.push_str(&sources(&input));
     out.push_str(HOW_TO_READ);
@@ -291,7 +293,7 @@ fn engine_rows(summaries: &[&Summary]) -> (Vec<String>, Vec<String>) {
 
 fn before_after(input: &Input) -> String {
     let mut out = format!(
-        "\n## Before vs after, control off ({} + {} repetitions)\n\n",
+        "\n## Before vs after, control off (repetitions: {} before, {} after)\n\n",
         input.before.len(),
         input.after.len()
     );
@@ -336,7 +338,7 @@ fn before_after(input: &Input) -> String {
 
 fn modes(input: &Input) -> String {
     let mut out = format!(
-        "\n## Control modes, current build ({} repetitions)\n\n",
+        "\n## Control modes, current build (repetitions: {})\n\n",
         input.modes.len()
     );
     if input.modes.is_empty() {
@@ -412,6 +414,31 @@ fn modes(input: &Input) -> String {
     out
 }
 
+/// The three load averages of a `/proc/loadavg` line (the rest is process counts).
+fn load_average(line: &str) -> String {
+    line.split_whitespace()
+        .take(3)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// `command` with the value of its `--out` (a directory under the temporary directory,
+/// different in every invocation) replaced by a placeholder.
+fn without_out_dir(command: &str) -> String {
+    let mut words = Vec::new();
+    let mut replace_next = false;
+    for word in command.split(' ') {
+        if replace_next {
+            words.push("<run dir>");
+            replace_next = false;
+        } else {
+            replace_next = word == "--out";
+            words.push(word);
+        }
+    }
+    words.join(" ")
+}
+
 /// Which commit and command each phase ran, from the summaries themselves.
 fn sources(input: &Input) -> String {
     let mut out = String::new();
@@ -427,9 +454,9 @@ fn sources(input: &Input) -> String {
             .iter()
             .map(|s| s.commit.as_deref().unwrap_or("unknown"))
             .collect();
-        let commands: BTreeSet<&str> = summaries
+        let commands: BTreeSet<String> = summaries
             .iter()
-            .map(|s| s.command.as_deref().unwrap_or("unknown"))
+            .map(|s| without_out_dir(s.command.as_deref().unwrap_or("unknown")))
             .collect();
         let dates: Vec<&str> = summaries
             .iter()
@@ -437,7 +464,7 @@ fn sources(input: &Input) -> String {
             .collect();
         let _ = writeln!(
             out,
-            "- Runs `{phase}` ({} repetitions, {}): commit {}; each ran `{}`",
+            "- Runs `{phase}`, repetitions: {} ({}); commit {}; each ran `{}`",
             summaries.len(),
             dates.join(", "),
             commits
@@ -446,6 +473,13 @@ fn sources(input: &Input) -> String {
                 .collect::<Vec<_>>()
                 .join(", "),
             commands.into_iter().collect::<Vec<_>>().join("`, `")
+        );
+    }
+    if !out.is_empty() {
+        out.push_str(
+            "- Each run wrote its summary.md, `.hgrm` and `.svg` files into `<run dir>`, a \
+             directory under `$TMPDIR` that the script names when it ends; they are not \
+             committed.\n",
         );
     }
     out
@@ -473,6 +507,19 @@ mod tests {
             ));
         }
         figures::parse(&text).unwrap()
+    }
+
+    #[test]
+    fn run_dirs_and_process_counts_are_left_out() {
+        assert_eq!(
+            without_out_dir("pipeline --events 5 --out /tmp/x/runs/before-1 --no-empty"),
+            "pipeline --events 5 --out <run dir> --no-empty"
+        );
+        assert_eq!(without_out_dir("pipeline --out"), "pipeline --out");
+        assert_eq!(
+            load_average("1.56 2.46 2.27 3/100 25148\n"),
+            "1.56 2.46 2.27"
+        );
     }
 
     #[test]

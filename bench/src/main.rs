@@ -6,6 +6,7 @@
 //! the numbers mean nothing in a debug build.
 #![deny(unsafe_code)]
 
+mod control_report;
 mod hgrm;
 mod pin;
 mod pipeline;
@@ -36,6 +37,9 @@ enum Scenario {
     /// The whole engine fed by an open-loop generator at a fixed rate or at saturation:
     /// tick-to-intent and per-stage latencies, corrected for coordinated omission.
     Pipeline(pipeline::PipelineArgs),
+    /// What the control plane costs the pipeline, from the `pipeline` summaries that
+    /// `scripts/bench-control-plane.sh` collects (before vs after, and per control mode).
+    ControlReport(control_report::ControlReportArgs),
 }
 
 fn main() -> ExitCode {
@@ -43,6 +47,7 @@ fn main() -> ExitCode {
     let result = match cli.scenario {
         Scenario::Ring(args) => ring::run(&args),
         Scenario::Pipeline(args) => pipeline::run(&args),
+        Scenario::ControlReport(args) => control_report::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

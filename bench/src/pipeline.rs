@@ -6,8 +6,11 @@
 //! (coordinated omission); each paced run is repeated with the stamp at the actual send
 //! time, the uncorrected figure, for comparison. Every invocation also runs the same
 //! rings and groups with empty stages (the harness's own overhead) and watches the host
-//! for stalls with a thread that only reads the clock.
+//! for stalls with a thread that only reads the clock. `--control` adds the control
+//! plane as a dimension: no socket, a socket nobody uses, or a client streaming P&L.
 
+mod control;
+pub mod figures;
 mod passthrough;
 mod report;
 mod run;
@@ -27,6 +30,7 @@ use tickpipe::{
 use tickpipe_ringbuf::wait::WaitKind;
 
 use self::{
+    control::ControlMode,
     run::{Engine, RunSpec, Strategies},
     schedule::Rate,
     source::Stamping,
@@ -56,6 +60,11 @@ pub struct PipelineArgs {
     /// (sma_cross 1/2 on 5 s bars: many orders, so tick→intent has samples).
     #[arg(long, value_delimiter = ',', default_value = "default")]
     strategies: Vec<String>,
+    /// Control plane, comma-separated: `off` (no control socket), `idle` (the socket
+    /// served, no client) and/or `pnl10hz` (a client streaming `subscribe pnl 100`).
+    /// Applies to the engine runs; the empty stages have no control rings.
+    #[arg(long, value_delimiter = ',', default_value = "off")]
+    control: Vec<String>,
     /// Cores the groups are pinned to in turn; empty (`--cores ''`) leaves them unpinned.
     #[arg(long, value_delimiter = ',', default_value = "0,1")]
     cores: Vec<String>,
@@ -104,6 +113,11 @@ pub fn run(args: &PipelineArgs) -> Result<(), Box<dyn std::error::Error>> {
         .strategies
         .iter()
         .map(|s| Strategies::parse(s))
+        .collect::<Result<_, _>>()?;
+    let controls: Vec<ControlMode> = args
+        .control
+        .iter()
+        .map(|c| ControlMode::parse(c))
         .collect::<Result<_, _>>()?;
     let cores: Vec<usize> = args
         .cores
@@ -163,13 +177,22 @@ pub fn run(args: &PipelineArgs) -> Result<(), Box<dyn std::error::Error>> {
                         wait,
                         cores: cores.clone(),
                         monitor_core: free_core(layout, &cores),
+                        control: ControlMode::Off,
                     };
-                    specs.push(base.clone());
-                    if matches!(rate, Rate::PerSecond(_)) && !args.no_uncorrected {
-                        specs.push(RunSpec {
-                            stamping: Stamping::Actual,
+                    // The control modes of one setting run back to back, so a drift of
+                    // the host between them is as small as the run order can make it.
+                    for &control in &controls {
+                        let spec = RunSpec {
+                            control,
                             ..base.clone()
-                        });
+                        };
+                        specs.push(spec.clone());
+                        if matches!(rate, Rate::PerSecond(_)) && !args.no_uncorrected {
+                            specs.push(RunSpec {
+                                stamping: Stamping::Actual,
+                                ..spec
+                            });
+                        }
                     }
                     if !args.no_empty && i == 0 {
                         specs.push(RunSpec {

@@ -50,8 +50,17 @@ impl Provenance {
         }
     }
 
-    /// A Markdown bullet list, `scenario` being the subcommand as typed.
+    /// A Markdown bullet list, the command being this invocation of the harness.
     pub fn to_markdown(&self) -> String {
+        self.to_markdown_as(&format!(
+            "cargo run --release -p tickpipe-bench -- {}",
+            self.args
+        ))
+    }
+
+    /// The same list with `command` as the command, for a report written on behalf of
+    /// a script that ran the harness several times.
+    pub fn to_markdown_as(&self, command: &str) -> String {
         let m = &self.machine;
         let mut out = String::new();
         let _ = writeln!(out, "- Date: {}", self.date);
@@ -68,11 +77,7 @@ impl Provenance {
             },
             m.kernel
         );
-        let _ = writeln!(
-            out,
-            "- Command: `cargo run --release -p tickpipe-bench -- {}`",
-            self.args
-        );
+        let _ = writeln!(out, "- Command: `{command}`");
         out
     }
 }

@@ -6,6 +6,7 @@ use hdrhistogram::Histogram;
 use tickpipe::metrics::format_nanos;
 
 use super::{
+    control::{ControlMode, PNL_INTERVAL_MS},
     run::{Engine, RunResult, Strategies},
     schedule::Rate,
     source::Stamping,
@@ -46,12 +47,33 @@ fn stamping(result: &RunResult) -> &'static str {
     }
 }
 
-fn engine(result: &RunResult) -> &'static str {
-    match (result.spec.engine, result.spec.strategies) {
+/// The run's label: `engine`, `engine, active` or `empty stages`, then `, control idle`
+/// or `, control pnl10hz` when the socket was served (nothing for control off, so the
+/// labels of older reports still match).
+fn engine(result: &RunResult) -> String {
+    let engine = match (result.spec.engine, result.spec.strategies) {
         (Engine::Real, Strategies::Default) => "engine",
         (Engine::Real, Strategies::Active) => "engine, active",
         (Engine::Empty, _) => "empty stages",
+    };
+    match (result.spec.engine, result.spec.control) {
+        (Engine::Empty, _) | (_, ControlMode::Off) => engine.to_owned(),
+        (Engine::Real, mode) => format!("{engine}, control {}", mode.name()),
     }
+}
+
+/// Whether any run served the control socket (the summary then has control columns
+/// and a section; without, it keeps the shape it had before `--control`).
+fn any_control(results: &[RunResult]) -> bool {
+    results.iter().any(|r| r.control.is_some())
+}
+
+/// P&L events the run's client received, `–` when no client ran.
+fn pnl_events(result: &RunResult) -> String {
+    result
+        .control
+        .and_then(|c| c.client)
+        .map_or("–".to_owned(), |c| c.pnl_events.to_string())
 }
 
 /// The whole summary: provenance, method, the side-by-side table, host stalls, and one
@@ -90,6 +112,15 @@ pub fn summary(ctx: &Context<'_>, results: &[RunResult], baselines: &[StallRepor
          throughput is the figure. `empty stages` runs the same rings and groups with stages \
          that only move events (harness overhead; its column is tick→sink).\n\n",
     );
+    if any_control(results) {
+        let _ = writeln!(
+            out,
+            "Control: `control idle` runs serve the control socket with no client; \
+             `control pnl10hz` runs also attach a client that sends `subscribe pnl {PNL_INTERVAL_MS}` \
+             and reads until `end` (its `pnl events` column counts the snapshots it got). \
+             Runs without a `control` label serve no socket.\n"
+        );
+    }
 
     let mut headers = vec![
         "run",
@@ -107,13 +138,16 @@ pub fn summary(ctx: &Context<'_>, results: &[RunResult], baselines: &[StallRepor
         "n",
         "ring full",
     ];
-    headers.truncate(14);
+    if any_control(results) {
+        headers.push("pnl events");
+    }
     let mut table = Table::new(&headers)
         .align(1, Align::Left)
         .align(2, Align::Left)
         .align(3, Align::Left);
     for r in results {
         let e2e = end_to_end(r).map(|(_, h)| h);
+        let label = engine(r);
         let q = |q: f64| e2e.map_or("–".to_owned(), |h| format_nanos(h.value_at_quantile(q)));
         let intent = r.latency("tick_to_intent");
         let iq = |q: f64| {
@@ -121,8 +155,8 @@ pub fn summary(ctx: &Context<'_>, results: &[RunResult], baselines: &[StallRepor
                 .filter(|h| !h.is_empty())
                 .map_or("–".to_owned(), |h| format_nanos(h.value_at_quantile(q)))
         };
-        table.row(vec![
-            engine(r).to_owned(),
+        let mut cells = vec![
+            label,
             r.spec.layout.name().to_owned(),
             r.spec.rate.label(),
             stamping(r).to_owned(),
@@ -136,10 +170,17 @@ pub fn summary(ctx: &Context<'_>, results: &[RunResult], baselines: &[StallRepor
             iq(0.99),
             intent.map_or(0, Histogram::len).to_string(),
             r.counter("ring_full").to_string(),
-        ]);
+        ];
+        if any_control(results) {
+            cells.push(pnl_events(r));
+        }
+        table.row(cells);
     }
     let _ = writeln!(out, "## Side by side\n");
     out.push_str(&table.render());
+    if any_control(results) {
+        out.push_str(&control_section(results));
+    }
 
     out.push_str(&targets(results));
 
@@ -278,6 +319,42 @@ fn targets(results: &[RunResult]) -> String {
     if !any {
         out.push_str("- Not measured in this invocation (run with `--compare`).\n");
     }
+    out
+}
+
+/// What the control thread and the P&L client did in each run that served the socket.
+fn control_section(results: &[RunResult]) -> String {
+    let mut out = String::from("\n## Control plane\n\n");
+    let mut table = Table::new(&[
+        "run",
+        "connections",
+        "commands answered",
+        "pnl events",
+        "other lines",
+        "closed by",
+        "socket looks",
+    ]);
+    for r in results {
+        let Some(c) = r.control else { continue };
+        let client = c.client;
+        table.row(vec![
+            r.spec.slug(),
+            c.server.connections.to_string(),
+            c.server.commands.to_string(),
+            pnl_events(r),
+            client.map_or("–".to_owned(), |c| c.other_lines.to_string()),
+            client.map_or("–".to_owned(), |c| {
+                if c.ended { "end" } else { "EOF" }.to_owned()
+            }),
+            client.map_or("–".to_owned(), |c| c.connect_attempts.to_string()),
+        ]);
+    }
+    out.push_str(&table.render());
+    out.push_str(
+        "\n`commands answered` counts replies to clients (the `subscribe`); the P&L \
+         snapshots are the control thread's own jobs. `socket looks`: how many times the \
+         client looked for the socket file before it could connect.\n",
+    );
     out
 }
 

@@ -22,6 +22,7 @@ use tickpipe::{
 use tickpipe_ringbuf::{channel, wait::WaitKind};
 
 use super::{
+    control::{self, ControlMode, ControlOutcome},
     passthrough::{PassThrough, Sink},
     schedule::{Rate, Schedule},
     source::{LagSlot, OpenLoopSource, Stamping},
@@ -70,7 +71,8 @@ impl Strategies {
     /// The engine configuration: the shipped one, with the strategy changed for `Active`.
     pub fn config(self) -> EngineConfig {
         let mut config = EngineConfig::embedded_default();
-        // Runs measure the pipeline; a control client is attached only when asked for.
+        // Runs measure the pipeline; the socket is served only when `--control` asks
+        // for it (see `control::configure`).
         config.control.enabled = false;
         if self == Strategies::Active {
             let sma = &mut config.strategy.sma_cross;
@@ -102,10 +104,16 @@ pub struct RunSpec {
     pub cores: Vec<usize>,
     /// Core for a stall monitor running alongside, when one is free.
     pub monitor_core: Option<usize>,
+    /// What the control plane does during the run (always off for the empty stages,
+    /// which have no control rings).
+    pub control: ControlMode,
 }
 
 impl RunSpec {
-    /// A short name, also the stem of the run's files: `engine-one_group-100k-intended`.
+    /// A short name, also the stem of the run's files:
+    /// `engine-one_group-busy_spin-100k-intended`, with `-control_idle` or
+    /// `-control_pnl10hz` after the engine part when the socket is served (control off
+    /// keeps the names runs had before the option, so older reports stay comparable).
     pub fn slug(&self) -> String {
         let engine = match self.engine {
             Engine::Real => "engine",
@@ -123,8 +131,12 @@ impl RunSpec {
             (Engine::Real, Strategies::Active) => "-active",
             _ => "",
         };
+        let control = match self.control {
+            ControlMode::Off => String::new(),
+            mode => format!("-control_{}", mode.name()),
+        };
         format!(
-            "{engine}{strategies}-{}-{}-{rate}-{stamp}",
+            "{engine}{strategies}{control}-{}-{}-{rate}-{stamp}",
             self.layout.name(),
             self.wait
         )
@@ -150,6 +162,8 @@ pub struct RunResult {
     pub stalls: Option<StallReport>,
     /// Why a stage stopped early, if one did.
     pub error: Option<String>,
+    /// What the control socket and its client did, when the socket was served.
+    pub control: Option<ControlOutcome>,
 }
 
 impl RunResult {
@@ -188,13 +202,20 @@ impl RunResult {
 /// Runs `spec` over `events`.
 ///
 /// # Errors
-/// When the pipeline cannot be built or a thread cannot start.
+/// When the pipeline cannot be built, a thread cannot start, or the control side did
+/// not do what `spec.control` asks (see [`control::check`]).
 pub fn run(
     spec: &RunSpec,
     instruments: &InstrumentTable,
     events: &Arc<[MarketEvent]>,
 ) -> Result<RunResult, String> {
-    let config = &spec.strategies.config();
+    let mut config = spec.strategies.config();
+    let mode = match spec.engine {
+        Engine::Real => spec.control,
+        Engine::Empty => ControlMode::Off,
+    };
+    // Held until the run is over: dropping it removes the socket's directory.
+    let _run_dir = control::configure(mode, &mut config.control)?;
     let clock = LatencyClock::new();
     let lag = LagSlot::default();
     let schedule = match spec.rate {
@@ -224,26 +245,46 @@ pub fn run(
         ),
         None => None,
     };
-    let groups = match spec.engine {
+    let (groups, outcome) = match spec.engine {
         Engine::Real => {
             let pipeline = Pipeline::build(
-                config,
+                &config,
                 instruments,
                 Box::new(source),
                 None,
                 Arc::new(AtomicBool::new(false)),
             )
             .map_err(|e| e.to_string())?;
-            pipeline
+            // Started before the run so it is waiting when `run` binds the socket.
+            let client = match mode {
+                ControlMode::Pnl10Hz => {
+                    Some(control::spawn_pnl_client(config.control.socket_path())?)
+                }
+                ControlMode::Off | ControlMode::Idle => None,
+            };
+            let report = pipeline
                 .run(&layout, Duration::ZERO, |_| {})
-                .map_err(|e| e.to_string())?
-                .groups
+                .map_err(|e| e.to_string())?;
+            let client = client
+                .map(|h| {
+                    h.join()
+                        .map_err(|_| "the pnl client thread panicked".to_owned())?
+                })
+                .transpose()?;
+            let outcome = report
+                .control
+                .map(|server| ControlOutcome { server, client });
+            (report.groups, outcome)
         }
-        Engine::Empty => run_empty(&layout, source, clock, config.runtime.ring_capacity)?,
+        Engine::Empty => (
+            run_empty(&layout, source, clock, config.runtime.ring_capacity)?,
+            None,
+        ),
     };
     stop_monitor.store(true, Ordering::Relaxed);
     let stalls = monitor.and_then(|h| h.join().ok());
     let wall = groups.iter().map(|g| g.wall).max().unwrap_or_default();
+    control::check(mode, outcome.as_ref(), wall)?;
     let events = groups
         .iter()
         .flat_map(|g| &g.stages)
@@ -268,6 +309,7 @@ pub fn run(
         send_lag,
         stalls,
         error,
+        control: outcome,
     })
 }
 

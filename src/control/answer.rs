@@ -104,6 +104,7 @@ fn unrealized(net: i64, avg: Price, mark: Price) -> Money {
 
 /// The risk headline: state, realised, unrealised, open positions.
 struct Headline {
+    market_time: UnixNanos,
     state: TradingState,
     realized: Money,
     unrealized: Money,
@@ -113,11 +114,13 @@ struct Headline {
 fn headline(rows: &Rows) -> Option<Headline> {
     rows.of(StageId::Risk).iter().find_map(|r| match *r {
         ControlReply::Risk {
+            market_time,
             state,
             open_positions,
             realized,
             unrealized,
         } => Some(Headline {
+            market_time,
             state,
             realized,
             unrealized,
@@ -539,11 +542,11 @@ pub fn build(
     }
 }
 
-/// The `pnl` stream event, from a risk `Status` and a feed `Status`.
-pub fn pnl_event(rows: &Rows, last_feed: (UnixNanos, u64, bool)) -> Option<Value> {
+/// The `pnl` stream event, from the risk stage's `Status` alone (one command per
+/// snapshot: each one wakes the control thread, which shares the cores with the stages).
+pub fn pnl_event(rows: &Rows) -> Option<Value> {
     let h = headline(rows)?;
-    let (market, _, _) = feed_row(rows).unwrap_or(last_feed);
-    let mut v = json!({"event": "pnl", "market_time": market_time(market)});
+    let mut v = json!({"event": "pnl", "market_time": market_time(h.market_time)});
     merge(&mut v, pnl_fields(&h));
     Some(v)
 }

@@ -50,6 +50,9 @@ pub struct ControlConfig {
     pub max_pending_bytes: usize,
     /// How long the control thread waits for a stage to answer, in milliseconds.
     pub answer_timeout_ms: u64,
+    /// Pin the control thread to this core (a housekeeping core, away from the stage
+    /// groups); unset leaves it to the OS.
+    pub core: Option<usize>,
     /// Commands carried out at market times, in stream order (drills and tests).
     pub schedule: Vec<ScheduleEntry>,
 }
@@ -67,6 +70,7 @@ impl Default for ControlConfig {
             commands_per_sec: 50,
             max_pending_bytes: 1 << 20,
             answer_timeout_ms: 2_000,
+            core: None,
             schedule: Vec::new(),
         }
     }

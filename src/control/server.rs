@@ -142,9 +142,17 @@ impl ControlServer {
                 path: socket.clone(),
                 source,
             })?;
+        let core = config.core;
         let handle = std::thread::Builder::new()
             .name("control".into())
-            .spawn(move || server.run())
+            .spawn(move || {
+                if let Some(core) = core {
+                    // Best effort: validation checked the core exists; the socket is
+                    // served either way.
+                    core_affinity::set_for_current(core_affinity::CoreId { id: core });
+                }
+                server.run()
+            })
             .map_err(|source| StartError::Socket {
                 path: socket.clone(),
                 source,
@@ -733,7 +741,7 @@ impl Server {
         let Some(token) = job.conn else {
             if job.request == Request::Pnl {
                 self.pnl_job_queued = false;
-                if let Some(event) = answer::pnl_event(&job.rows, self.last_feed) {
+                if let Some(event) = answer::pnl_event(&job.rows) {
                     self.send_pnl(&event.to_string());
                 }
             }
@@ -842,11 +850,7 @@ impl Server {
             id,
             conn: None,
             request: Request::Pnl,
-            steps: [
-                (StageId::Risk, ControlCommand::Status),
-                (StageId::Feed, ControlCommand::Status),
-            ]
-            .into(),
+            steps: [(StageId::Risk, ControlCommand::Status)].into(),
             current: None,
             rows: Rows::default(),
             settled: None,

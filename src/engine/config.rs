@@ -145,6 +145,17 @@ impl EngineConfig {
         self.strategy.validate("strategy", &mut issues);
         self.risk.validate("risk", &mut issues);
         self.control.validate("control", &mut issues);
+        if let Some(core) = self.control.core {
+            let available = available_cores();
+            if !available.contains(&core) {
+                issues.push(ConfigIssue::new(
+                    "control.core",
+                    format!(
+                        "core {core} is not available to this process (available: {available:?})"
+                    ),
+                ));
+            }
+        }
         match self.layout() {
             Ok(layout) => {
                 let key = if self.runtime.groups.is_some() {

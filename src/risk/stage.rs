@@ -311,6 +311,7 @@ impl RiskStage {
         match command {
             ControlCommand::Status => {
                 self.control.reply(ControlReply::Risk {
+                    market_time: self.market_time,
                     state: self.state,
                     open_positions: self.book.open_positions() as u32,
                     realized: self.book.realized(),

@@ -338,6 +338,8 @@ pub enum ControlReply {
     },
     /// Risk: the headline.
     Risk {
+        /// Market time of the last event risk handled.
+        market_time: UnixNanos,
         /// Trading state.
         state: TradingState,
         /// Positions holding units.

@@ -117,3 +117,42 @@ fn ctrl_c_stops_the_feed_drains_and_reports() {
     );
     assert!(stdout.contains("run summary"), "{stdout}");
 }
+
+#[test]
+fn summary_json_holds_what_the_summary_prints_per_strategy() {
+    let path = temp_file("summary.json", b"");
+    let out = tickpipe_run("summary-json")
+        .args(["--quiet", "--duration", "2h", "--summary-json"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let s = &v["strategies"][0];
+    assert_eq!(s["name"], "sma_cross");
+    assert!(s["signals"].as_u64().unwrap() > 0);
+    assert!(s["fills"].as_u64().unwrap() > 0);
+    assert!(s["refusals"].is_object());
+    let money =
+        |x: &serde_json::Value| -> tickpipe::model::Money { x.as_str().unwrap().parse().unwrap() };
+    assert_eq!(
+        money(&v["pnl"]["total"]),
+        money(&v["pnl"]["realized"]).saturating_add(money(&v["pnl"]["unrealized"]))
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains(&format!("fills {:>5}", s["fills"].as_u64().unwrap())),
+        "the JSON and the printed summary agree:\n{stdout}"
+    );
+    assert_eq!(
+        v["flow"]["fills"], v["strategies"][0]["fills"],
+        "one strategy made every fill"
+    );
+    assert!(v["latency"]["tick_to_intent"]["n"].as_u64().unwrap() > 0);
+    assert_eq!(v["error"], serde_json::Value::Null);
+}

@@ -61,6 +61,9 @@ pub struct RunArgs {
     /// Do not serve the control socket.
     #[arg(long)]
     pub no_control: bool,
+    /// Also write the summary as one JSON object to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub summary_json: Option<PathBuf>,
     /// No live status line.
     #[arg(long, short = 'q')]
     pub quiet: bool,

@@ -33,6 +33,13 @@ pub(super) fn run(args: &RunArgs) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     status.finish();
     print!("{}", summary::render(&report, &opened.instruments, &title));
+    if let Some(path) = &args.summary_json {
+        let json = summary::to_json(&report, &opened.instruments, &title);
+        let text = serde_json::to_string_pretty(&json)
+            .map_err(|e| format!("cannot write the summary as JSON: {e}"))?;
+        std::fs::write(path, text + "\n")
+            .map_err(|e| format!("cannot write the JSON summary to {}: {e}", path.display()))?;
+    }
     if config.feed.pacing() == Ok(crate::feed::Pacing::Max) {
         println!(
             "note      at speed max the feed runs ahead of the strategies, so tick→intent includes \

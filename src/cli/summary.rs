@@ -51,11 +51,8 @@ pub fn render(report: &RunReport, instruments: &InstrumentTable, title: &str) ->
             open
         );
         for s in &trading.strategies {
-            let name = report
-                .strategy_names
-                .get(s.strategy.index())
-                .copied()
-                .unwrap_or("?");
+            let i = s.strategy.index();
+            let name = report.strategy_names.get(i).copied().unwrap_or("?");
             let _ = writeln!(
                 out,
                 "  {name:<16} realised {:>14}  unrealised {:>12}  fills {:>5}  round trips {:>4}",
@@ -64,6 +61,27 @@ pub fn render(report: &RunReport, instruments: &InstrumentTable, title: &str) ->
                 s.fills,
                 s.round_trips
             );
+            let sent = report
+                .signals()
+                .and_then(|sig| sig.strategies.get(i))
+                .map_or(String::new(), |sig| {
+                    format!(
+                        "signals {} ({} entries, {} suppressed while paused)",
+                        count(sig.signals),
+                        count(sig.entries),
+                        count(sig.suppressed)
+                    )
+                });
+            let refused = trading
+                .refusals_by_strategy
+                .get(i)
+                .filter(|r| !r.is_empty())
+                .map_or("none refused".to_owned(), |r| {
+                    let reasons: Vec<String> =
+                        r.iter().map(|(why, n)| format!("{why} {n}")).collect();
+                    format!("refused {}", reasons.join(", "))
+                });
+            let _ = writeln!(out, "  {:<16} {sent}; {refused}", "");
         }
         if !trading.refusals.is_empty() {
             let reasons: Vec<String> = trading
@@ -167,4 +185,134 @@ pub fn percentiles(h: &LatencyHistogram) -> String {
         format_nanos(s.max),
         count(s.count)
     )
+}
+
+/// Everything the printed summary shows, as one JSON object (`tickpipe run
+/// --summary-json FILE`), so scripts and nightly paper runs read results without parsing
+/// text. Money is an exact decimal string; latencies are nanoseconds.
+pub fn to_json(
+    report: &RunReport,
+    instruments: &InstrumentTable,
+    title: &str,
+) -> serde_json::Value {
+    use serde_json::{json, Map, Value};
+    let counter = |name: &str, key: &str| report.stage(name).map_or(0, |s| s.counter(key));
+    let money = |m: crate::model::Money| Value::String(m.to_string());
+    let latency = |h: &LatencyHistogram| {
+        if h.is_empty() {
+            return json!({"n": 0});
+        }
+        json!({
+            "n": h.len(),
+            "p50_ns": h.value_at_quantile(0.5),
+            "p99_ns": h.value_at_quantile(0.99),
+            "p999_ns": h.value_at_quantile(0.999),
+            "max_ns": h.histogram().max(),
+        })
+    };
+    let reasons = |list: &[(&'static str, u64)]| {
+        Value::Object(
+            list.iter()
+                .map(|(why, n)| ((*why).to_owned(), json!(n)))
+                .collect::<Map<String, Value>>(),
+        )
+    };
+    let mut v = json!({
+        "title": title,
+        "layout": report.layout,
+        "wall_secs": report.wall.as_secs_f64(),
+        "market": {
+            "ticks": counter("feed", "ticks"),
+            "news": counter("feed", "news"),
+            "scheduled_commands": counter("feed", "scheduled"),
+        },
+        "flow": {
+            "bars": counter("signal", "bars"),
+            "signals": counter("signal", "signals"),
+            "intents": counter("risk", "intents"),
+            "orders": counter("order", "orders"),
+            "fills": counter("order", "fills"),
+            "rejects": counter("order", "rejects"),
+            "refused": counter("risk", "refused"),
+        },
+    });
+    if let Some(trading) = report.trading() {
+        let signals = report.signals();
+        let strategies: Vec<Value> = trading
+            .strategies
+            .iter()
+            .map(|s| {
+                let i = s.strategy.index();
+                let sig = signals.and_then(|x| x.strategies.get(i));
+                json!({
+                    "name": report.strategy_names.get(i).copied().unwrap_or("?"),
+                    "signals": sig.map_or(0, |x| x.signals),
+                    "entries": sig.map_or(0, |x| x.entries),
+                    "suppressed": sig.map_or(0, |x| x.suppressed),
+                    "refusals": reasons(trading.refusals_by_strategy.get(i).map_or(&[][..], |r| &r[..])),
+                    "fills": s.fills,
+                    "round_trips": s.round_trips,
+                    "realized": money(s.realized),
+                    "unrealized": money(s.unrealized),
+                    "total": money(s.realized.saturating_add(s.unrealized)),
+                })
+            })
+            .collect();
+        let positions: Vec<Value> = trading
+            .positions
+            .iter()
+            .map(|p| {
+                json!({
+                    "symbol": instruments.get(p.instrument).symbol,
+                    "net": p.net,
+                    "realized": money(p.realized),
+                    "unrealized": money(p.unrealized),
+                })
+            })
+            .collect();
+        v["pnl"] = json!({
+            "realized": money(trading.realized),
+            "unrealized": money(trading.unrealized),
+            "total": money(trading.realized.saturating_add(trading.unrealized)),
+            "open_positions": trading.positions.iter().filter(|p| p.net != 0).count(),
+        });
+        v["strategies"] = Value::Array(strategies);
+        v["refusals"] = reasons(&trading.refusals);
+        v["instruments"] = Value::Array(positions);
+        v["fills_not_logged"] = json!(trading.fills_not_logged);
+    }
+    let mut lat = Map::new();
+    if let Some(h) = report
+        .stage("order")
+        .and_then(|s| s.latency("tick_to_intent"))
+    {
+        lat.insert("tick_to_intent".into(), latency(h));
+    }
+    if let Some(h) = report.stage("risk").and_then(|s| s.latency("tick_to_risk")) {
+        lat.insert("tick_to_risk".into(), latency(h));
+    }
+    for s in report.stages() {
+        lat.insert(format!("{}_service", s.name), latency(&s.service));
+    }
+    v["latency"] = Value::Object(lat);
+    v["ring_full"] = Value::Object(
+        report
+            .stages()
+            .iter()
+            .map(|s| (s.name.to_owned(), json!(s.counter("ring_full"))))
+            .collect(),
+    );
+    if let Some(c) = report.control {
+        v["control"] = json!({
+            "connections": c.connections, "refused": c.refused, "commands": c.commands,
+            "errors": c.errors, "cut_off": c.cut_off,
+        });
+    }
+    v["error"] = match report.error() {
+        Some((stage, e)) => {
+            json!({"stage": stage, "fatal": e.is_fatal(), "message": e.to_string()})
+        }
+        None => Value::Null,
+    };
+    v
 }

@@ -84,6 +84,12 @@ impl RunReport {
     pub fn trading(&self) -> Option<&TradingSummary> {
         self.stage("risk")?.detail::<TradingSummary>()
     }
+
+    /// What each strategy signalled, from the signal stage.
+    pub fn signals(&self) -> Option<&crate::signal::SignalSummary> {
+        self.stage("signal")?
+            .detail::<crate::signal::SignalSummary>()
+    }
 }
 
 /// Rows one control answer may need: a position per instrument, a row per strategy,

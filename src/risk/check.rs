@@ -9,13 +9,15 @@
 //!
 //! | check | file | refuses |
 //! | --- | --- | --- |
-//! | [`Halted`] | `check/halted.rs` | entries while trading is halted |
+//! | [`Halted`] | `check/halted.rs` | entries unless trading is active |
 //! | [`EntryWindow`] | `check/window.rs` | entries at or after the last entry time |
 //! | [`Ownership`] | `check/owner.rs` | any order on an instrument another strategy holds |
 //! | [`OneOrderAtATime`] | `check/in_flight.rs` | any order while one is in flight on the instrument |
+//! | [`Cooldown`] | `check/cooldown.rs` | entries within `cooldown_secs` of the last order on the instrument |
 //! | [`RiskSizing`] | `check/sizing.rs` | sizes entries by the risk to the stop; refuses below one lot |
 //! | [`ExposureCap`] | `check/exposure.rs` | shrinks entries to fit the exposure cap; refuses below one lot |
 
+mod cooldown;
 mod exposure;
 mod halted;
 mod in_flight;
@@ -25,6 +27,7 @@ mod window;
 
 use std::fmt;
 
+pub use cooldown::Cooldown;
 pub use exposure::ExposureCap;
 pub use halted::Halted;
 pub use in_flight::OneOrderAtATime;
@@ -35,6 +38,7 @@ pub use window::EntryWindow;
 use crate::{
     model::{
         InstrumentId, IntentReason, Money, Price, Qty, Side, StrategyId, TimeOfDay, TradingState,
+        UnixNanos,
     },
     risk::{config::RiskConfig, position::Position},
 };
@@ -95,9 +99,13 @@ impl Refusal {
     pub const NOT_TRADABLE: Refusal = Refusal("not_tradable");
     /// Too many intents await their final reports.
     pub const IN_FLIGHT_FULL: Refusal = Refusal("in_flight_table_full");
+    /// The signal is older than `risk.signal_expiry_secs` of market time.
+    pub const SIGNAL_EXPIRED: Refusal = Refusal("signal_expired");
+    /// The instrument last filled less than `risk.cooldown_secs` ago.
+    pub const COOLDOWN: Refusal = Refusal("cooldown");
 
     /// Every reason the risk stage itself can give, for preallocated counting.
-    pub const ALL: [Refusal; 15] = [
+    pub const ALL: [Refusal; 17] = [
         Refusal::HALTED,
         Refusal::REDUCE_ONLY,
         Refusal::AFTER_LAST_ENTRY,
@@ -113,6 +121,8 @@ impl Refusal {
         Refusal::UNKNOWN_STRATEGY,
         Refusal::NOT_TRADABLE,
         Refusal::IN_FLIGHT_FULL,
+        Refusal::SIGNAL_EXPIRED,
+        Refusal::COOLDOWN,
     ];
 }
 
@@ -162,6 +172,10 @@ pub struct CheckContext<'a> {
     /// Exposure already committed: open positions at their marks plus entries in flight,
     /// less the position an exit sent with this entry is closing.
     pub exposure: Money,
+    /// Market time of the signal.
+    pub now: UnixNanos,
+    /// Market time of the last fill on the instrument, from any strategy (zero: none).
+    pub last_order: UnixNanos,
 }
 
 /// The checks, in the order they run.
@@ -177,7 +191,7 @@ impl CheckChain {
     }
 
     /// The chain `config` asks for: halted, entry window, ownership, one order at a
-    /// time, risk sizing, exposure cap. Entries end at `last_entry`, or at `square_off`
+    /// time, cooldown, risk sizing, exposure cap. Entries end at `last_entry`, or at `square_off`
     /// should that come first.
     ///
     /// # Panics
@@ -188,6 +202,7 @@ impl CheckChain {
             .with(EntryWindow::new(config.last_entry.min(config.square_off)))
             .with(Ownership)
             .with(OneOrderAtATime)
+            .with(Cooldown::from_config(config))
             .with(RiskSizing::from_config(config))
             .with(ExposureCap::from_config(config))
     }
@@ -247,6 +262,8 @@ pub(crate) mod tests {
             time: TimeOfDay::hm(10, 0),
             trading: TradingState::Active,
             exposure: Money::ZERO,
+            now: UnixNanos(0),
+            last_order: UnixNanos(0),
         }
     }
 

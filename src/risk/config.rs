@@ -64,6 +64,14 @@ pub struct RiskConfig {
     pub fill_log_capacity: usize,
     /// Intents that may await their final exec report at once (preallocated).
     pub max_in_flight: usize,
+    /// A strategy signal older than this (seconds of market time behind the latest event
+    /// the risk stage has seen) is dropped and counted as `signal_expired`; 0 turns the
+    /// check off.
+    pub signal_expiry_secs: u32,
+    /// No entry on an instrument within this many seconds of market time after the last
+    /// fill on it, from whichever strategy (duplicate prevention); exits are never held
+    /// back; 0 turns the check off.
+    pub cooldown_secs: u32,
     /// What the stage does with open positions when it meets a fatal error (its own
     /// arithmetic overflowed, or its picture of the book can no longer be trusted):
     /// `flatten` sends a market exit for every open position before the run stops;
@@ -94,6 +102,8 @@ impl Default for RiskConfig {
             square_off: TimeOfDay::hm(15, 15),
             fill_log_capacity: 65_536,
             max_in_flight: 256,
+            signal_expiry_secs: 120,
+            cooldown_secs: 120,
             on_fatal: FatalPolicy::Flatten,
         }
     }
@@ -357,6 +367,8 @@ mod tests {
             square_off: TimeOfDay::hm(15, 15),
             fill_log_capacity: MAX_FILL_LOG + 1,
             max_in_flight: 0,
+            signal_expiry_secs: 0,
+            cooldown_secs: 0,
             on_fatal: FatalPolicy::Hold,
         };
         let keys: Vec<String> = issues_of(&cfg).into_iter().map(|i| i.key).collect();

@@ -29,8 +29,8 @@ mod summary;
 
 pub use book::Book;
 pub use check::{
-    CheckChain, CheckContext, EntryWindow, ExposureCap, Halted, OneOrderAtATime, Ownership,
-    Proposal, Refusal, RiskCheck, RiskSizing,
+    CheckChain, CheckContext, Cooldown, EntryWindow, ExposureCap, Halted, OneOrderAtATime,
+    Ownership, Proposal, Refusal, RiskCheck, RiskSizing,
 };
 pub use config::{FatalPolicy, RiskConfig};
 pub use exit::{ist_day_and_time, stop_hit, SquareOff, SquareOffDue};

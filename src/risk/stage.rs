@@ -130,8 +130,13 @@ pub struct RiskStage {
     close_when_answered: Vec<bool>,
     /// Set on a fatal error to stop the run (the feed watches it).
     stop: Option<Arc<AtomicBool>>,
-    /// Market time of the last event handled, for alerts and commands.
+    /// Market time of the latest event handled, for alerts, commands and signal expiry.
     market_time: UnixNanos,
+    /// Market time of the last fill on each instrument (cooldown): a rejected order
+    /// traded nothing and holds nobody back.
+    last_order: Vec<UnixNanos>,
+    /// Refused signals by reason, per strategy.
+    refusals_by_strategy: Vec<RefusalCounts>,
 }
 
 impl std::fmt::Debug for RiskStage {
@@ -224,6 +229,8 @@ impl RiskStage {
             close_when_answered: vec![false; n],
             stop: None,
             market_time: UnixNanos(0),
+            last_order: vec![UnixNanos(0); n],
+            refusals_by_strategy: vec![RefusalCounts::new(); strategy_count],
         }
     }
 
@@ -597,6 +604,7 @@ impl RiskStage {
 
     fn book_fill(&mut self, flight: &InFlight, r: &ExecReport) {
         let id = flight.instrument;
+        self.last_order[id.index()] = r.exchange_ts;
         match self
             .book
             .fill(id, flight.strategy, flight.side, r.last_qty, r.last_price)
@@ -664,7 +672,7 @@ impl RiskStage {
                     }
                 }
                 RiskInput::Signal(signal) => {
-                    self.market_time = signal.exchange_ts;
+                    self.market_time = self.market_time.max(signal.exchange_ts);
                     self.on_signal(&signal);
                     self.service.stop(&self.clock, start);
                 }
@@ -759,6 +767,9 @@ impl RiskStage {
         self.counters.signals += 1;
         if let Err(refusal) = self.decide(signal) {
             self.refusals.count(refusal);
+            if let Some(counts) = self.refusals_by_strategy.get_mut(signal.strategy.index()) {
+                counts.count(refusal);
+            }
         }
     }
 
@@ -780,6 +791,10 @@ impl RiskStage {
             // exits and the operator's closes still flow.
             return Err(Refusal::HALTED);
         }
+        let expiry = u64::from(self.config.signal_expiry_secs) * 1_000_000_000;
+        if expiry > 0 && self.market_time.0.saturating_sub(signal.exchange_ts.0) > expiry {
+            return Err(Refusal::SIGNAL_EXPIRED);
+        }
         let position = *self.book.position(id);
         let entry_side = match signal.direction {
             Direction::Long => Some(Side::Buy),
@@ -794,6 +809,8 @@ impl RiskStage {
             time,
             trading: self.state,
             exposure: self.book.committed_exposure(),
+            now: signal.exchange_ts,
+            last_order: self.last_order[id.index()],
         };
         // What every order of this signal shares; on its own, a probe that sends nothing.
         let base = Proposal {
@@ -1041,6 +1058,11 @@ fn build_report(stage: RiskStage) -> StageReport {
         realized: stage.book.realized(),
         unrealized: stage.book.unrealized(),
         refusals: stage.refusals.to_vec(),
+        refusals_by_strategy: stage
+            .refusals_by_strategy
+            .iter()
+            .map(RefusalCounts::to_vec)
+            .collect(),
     }));
     report.service = stage.service.into_histogram();
     report.error = stage.error.map(|what| StageError::fatal("risk", what));

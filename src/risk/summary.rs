@@ -55,4 +55,6 @@ pub struct TradingSummary {
     pub unrealized: Money,
     /// Signals refused, by reason.
     pub refusals: Vec<(&'static str, u64)>,
+    /// Signals refused, by reason, per strategy (indexed by `StrategyId`).
+    pub refusals_by_strategy: Vec<Vec<(&'static str, u64)>>,
 }

@@ -82,6 +82,29 @@ pub struct SignalStage {
     error: Option<StageError>,
 }
 
+/// What each strategy sent, in the signal stage's end-of-run report
+/// ([`StageReport::detail`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SignalSummary {
+    /// Per strategy, indexed by [`StrategyId`].
+    pub strategies: Vec<StrategySignals>,
+}
+
+/// One strategy's signals over the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StrategySignals {
+    /// Its name.
+    pub name: &'static str,
+    /// Signals sent to risk.
+    pub signals: u64,
+    /// Of those, entries.
+    pub entries: u64,
+    /// Entries dropped while paused.
+    pub suppressed: u64,
+    /// Paused at the end of the run.
+    pub paused: bool,
+}
+
 /// What the stage counts, reported at the end.
 #[derive(Debug, Default, Clone, Copy)]
 struct Counts {
@@ -351,6 +374,17 @@ impl Stage for SignalStage {
     fn finish(self: Box<Self>) -> StageReport {
         let mut report = StageReport::new("signal");
         report.counters = self.counters().to_vec();
+        report.detail = Some(Box::new(SignalSummary {
+            strategies: (0..self.strategies.len())
+                .map(|i| StrategySignals {
+                    name: self.strategies[i].name(),
+                    signals: self.signals_of[i],
+                    entries: self.entries_of[i],
+                    suppressed: self.suppressed_of[i],
+                    paused: self.paused[i],
+                })
+                .collect(),
+        }));
         report.error = self.error;
         report.service = self.service.into_histogram();
         report

@@ -135,6 +135,15 @@ impl Client {
         self.writer.write_all(bytes).is_ok()
     }
 
+    /// Reads one line as text (possibly cut short at the end); `None` at the end.
+    pub fn read_line(&mut self) -> Option<String> {
+        let mut line = String::new();
+        match self.reader.read_line(&mut line) {
+            Ok(0) | Err(_) => None,
+            Ok(_) => Some(line),
+        }
+    }
+
     /// Reads one line as JSON; `None` at the end of the stream.
     pub fn read_value(&mut self) -> Option<Value> {
         let mut line = String::new();

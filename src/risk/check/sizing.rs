@@ -22,7 +22,8 @@ use crate::{
 /// let sizing = RiskSizing::from_config(&config);
 /// let flat = Position::default();
 /// let ctx = CheckContext { position: &flat, lot_size: 1, time: TimeOfDay::hm(10, 0),
-///                          trading: TradingState::Active, exposure: Money::ZERO };
+///                          trading: TradingState::Active, exposure: Money::ZERO,
+///                          now: UnixNanos(0), last_order: UnixNanos(0) };
 /// let mut p = Proposal { instrument: InstrumentId(0), strategy: StrategyId(0),
 ///     side: Side::Buy, reason: IntentReason::Entry, reference: "250".parse().unwrap(),
 ///     stop: Price::ZERO, qty: Qty::ZERO };

@@ -897,3 +897,37 @@ fn one_thread_and_two_threads_trade_the_same_day() {
     let double = two_threads(&events);
     assert_eq!(single, double);
 }
+
+#[test]
+fn stale_signals_expire_and_a_fresh_fill_cools_the_instrument_down() {
+    let mut rig = alone(&uncapped(), true);
+    // The market is at 10:05; a signal from 10:02 is older than the two-minute expiry.
+    rig.push(&[
+        tick(0, at(10, 5, 0), "100", "99.95", "100.05"),
+        signal(0, 0, Long, "100", "99", at(10, 2, 0)),
+    ]);
+    assert_eq!(intents(&rig.run()), []);
+    assert_eq!(rig.risk.refusals(Refusal::SIGNAL_EXPIRED), 1);
+    // A fresh entry fills at 10:05, its exit at 10:06; a new entry at 10:06:30 waits for
+    // the cooldown (two minutes after the last fill), one at 10:08:01 goes.
+    rig.push(&[signal(0, 0, Long, "100", "99", at(10, 5, 0))]);
+    let entry = intents(&rig.run())[0];
+    rig.answer(&entry, ExecKind::Filled, entry.qty.get(), "100");
+    rig.push(&[
+        tick(0, at(10, 6, 0), "100", "99.95", "100.05"),
+        signal(0, 0, Flat, "100", "0", at(10, 6, 0)),
+    ]);
+    let exit = intents(&rig.run())[0];
+    rig.answer(&exit, ExecKind::Filled, exit.qty.get(), "100");
+    rig.push(&[
+        tick(0, at(10, 6, 30), "100", "99.95", "100.05"),
+        signal(0, 0, Long, "100", "99", at(10, 6, 30)),
+    ]);
+    assert_eq!(intents(&rig.run()), []);
+    assert_eq!(rig.risk.refusals(Refusal::COOLDOWN), 1);
+    rig.push(&[
+        tick(0, at(10, 8, 1), "100", "99.95", "100.05"),
+        signal(0, 0, Long, "100", "99", at(10, 8, 1)),
+    ]);
+    assert_eq!(intents(&rig.run()).len(), 1, "the cooldown is over");
+}

@@ -65,11 +65,17 @@ pub fn render(report: &RunReport, instruments: &InstrumentTable, title: &str) ->
                 .signals()
                 .and_then(|sig| sig.strategies.get(i))
                 .map_or(String::new(), |sig| {
+                    let filtered: Vec<String> = sig
+                        .filtered
+                        .iter()
+                        .map(|(why, n)| format!(", {} {why}", count(*n)))
+                        .collect();
                     format!(
-                        "signals {} ({} entries, {} suppressed while paused)",
+                        "signals {} ({} entries, {} suppressed while paused{})",
                         count(sig.signals),
                         count(sig.entries),
-                        count(sig.suppressed)
+                        count(sig.suppressed),
+                        filtered.concat()
                     )
                 });
             let refused = trading
@@ -229,6 +235,7 @@ pub fn to_json(
         "flow": {
             "bars": counter("signal", "bars"),
             "signals": counter("signal", "signals"),
+            "filtered": counter("signal", "filtered"),
             "intents": counter("risk", "intents"),
             "orders": counter("order", "orders"),
             "fills": counter("order", "fills"),
@@ -249,6 +256,7 @@ pub fn to_json(
                     "signals": sig.map_or(0, |x| x.signals),
                     "entries": sig.map_or(0, |x| x.entries),
                     "suppressed": sig.map_or(0, |x| x.suppressed),
+                    "filtered": reasons(sig.map_or(&[][..], |x| &x.filtered[..])),
                     "refusals": reasons(trading.refusals_by_strategy.get(i).map_or(&[][..], |r| &r[..])),
                     "fills": s.fills,
                     "round_trips": s.round_trips,

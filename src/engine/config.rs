@@ -15,7 +15,7 @@ use crate::{
     feed::FeedConfig,
     risk::RiskConfig,
     runtime::{available_cores, GroupSpec, Layout, Preset},
-    signal::SignalConfig,
+    signal::{filter::FilterConfig, SignalConfig},
 };
 
 /// The configuration `cargo run --release` uses when no `--config` is given: a synthetic
@@ -30,6 +30,8 @@ pub struct EngineConfig {
     pub feed: FeedConfig,
     /// `[strategy.*]`: which strategies run, with their parameters.
     pub strategy: SignalConfig,
+    /// `[filters]`: orchestration filters over every strategy's entries.
+    pub filters: FilterConfig,
     /// `[risk]`: capital and limits.
     pub risk: RiskConfig,
     /// `[order]`: the gateway.
@@ -143,6 +145,7 @@ impl EngineConfig {
             ));
         }
         self.strategy.validate("strategy", &mut issues);
+        self.filters.validate("filters", &mut issues);
         self.risk.validate("risk", &mut issues);
         self.control.validate("control", &mut issues);
         if let Some(core) = self.control.core {

@@ -21,7 +21,7 @@ use crate::{
     order::{OrderStage, PaperGateway, MAX_WORKING_ROWS, RECENT_ORDERS},
     risk::{RiskStage, TradingSummary},
     runtime::{GroupReport, Groups, Layout, Outbox, RunError, Stage, StageKind, StageReport},
-    signal::{build_strategies, SignalStage},
+    signal::{build_strategies, filter::FilterChain, SignalStage},
 };
 
 /// The four stages, built and wired, not yet running.
@@ -163,6 +163,7 @@ impl Pipeline {
             clock.clone(),
             telemetry.clone(),
         )
+        .with_filters(FilterChain::from_config(&config.filters, instruments))
         .with_control(signal_port);
         let gateway = match config.order.gateway {
             GatewayKind::Paper => Box::new(PaperGateway::new(instruments)),

@@ -11,6 +11,7 @@
 //! | [`SignalStage`] | the stage: forwards ticks to risk, feeds bars and events to the strategies, sends their signals |
 //! | [`Bar`], [`BarBuilder`] | fixed-length OHLCV bars per instrument, by market time |
 //! | [`indicator`] | incremental indicators ([`indicator::Sma`]) |
+//! | [`filter`] | orchestration filters over every strategy's entries (market bias, relative strength) |
 //! | [`Strategy`], [`StrategyContext`] | the seam a strategy implements, and its handle on the stage |
 //! | [`SmaCross`] | the SMA crossover strategy |
 //! | [`SignalConfig`] | the `[strategy.*]` sections |
@@ -19,6 +20,7 @@
 mod bar;
 mod config;
 mod context;
+pub mod filter;
 pub mod indicator;
 mod registry;
 mod stage;

@@ -4,7 +4,11 @@ use std::{fmt, sync::Arc};
 
 use tickpipe_ringbuf::Consumer;
 
-use super::{subscriptions::Subscriptions, BarBuilder, SignalBatch, Strategy};
+use super::{
+    filter::{FilterChain, FilterRefusal},
+    subscriptions::Subscriptions,
+    BarBuilder, SignalBatch, Strategy,
+};
 use crate::{
     metrics::Telemetry,
     model::{
@@ -77,6 +81,9 @@ pub struct SignalStage {
     service: ServiceTimer,
     counts: Counts,
     control: ControlPort,
+    filters: FilterChain,
+    /// Entries refused by a filter, per strategy and [`FilterRefusal`] slot.
+    filtered_of: Vec<[u64; FilterRefusal::ALL.len()]>,
     /// Market time of the last event handled, for alerts.
     market_time: UnixNanos,
     error: Option<StageError>,
@@ -91,7 +98,7 @@ pub struct SignalSummary {
 }
 
 /// One strategy's signals over the run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StrategySignals {
     /// Its name.
     pub name: &'static str,
@@ -101,6 +108,8 @@ pub struct StrategySignals {
     pub entries: u64,
     /// Entries dropped while paused.
     pub suppressed: u64,
+    /// Entries the orchestration filters refused, by reason.
+    pub filtered: Vec<(&'static str, u64)>,
     /// Paused at the end of the run.
     pub paused: bool,
 }
@@ -113,6 +122,7 @@ struct Counts {
     bars: u64,
     signals: u64,
     suppressed: u64,
+    filtered: u64,
     unknown: u64,
     commands: u64,
 }
@@ -136,6 +146,7 @@ impl SignalStage {
         clock: LatencyClock,
         telemetry: Arc<Telemetry>,
     ) -> SignalStage {
+        let strategies_len = strategies.len();
         SignalStage {
             paused: vec![false; strategies.len()],
             signals_of: vec![0; strategies.len()],
@@ -152,9 +163,17 @@ impl SignalStage {
             service: ServiceTimer::new(),
             counts: Counts::default(),
             control: ControlPort::detached(),
+            filters: FilterChain::none(),
+            filtered_of: vec![[0; FilterRefusal::ALL.len()]; strategies_len],
             market_time: UnixNanos(0),
             error: None,
         }
+    }
+
+    /// The same stage applying `filters` to every strategy's entries.
+    pub fn with_filters(mut self, filters: FilterChain) -> SignalStage {
+        self.filters = filters;
+        self
     }
 
     /// The same stage answering the control plane through `port`.
@@ -253,7 +272,7 @@ impl SignalStage {
         }
     }
 
-    fn counters(&self) -> [(&'static str, u64); 10] {
+    fn counters(&self) -> [(&'static str, u64); 11] {
         let c = self.counts;
         [
             ("ticks", c.ticks),
@@ -261,6 +280,7 @@ impl SignalStage {
             ("bars", c.bars),
             ("signals", c.signals),
             ("suppressed", c.suppressed),
+            ("filtered", c.filtered),
             ("overflow", self.batch.overflow()),
             ("unknown", c.unknown),
             ("ring_full", self.out.stalls()),
@@ -279,6 +299,9 @@ impl SignalStage {
         self.out.push(RiskInput::Tick(tick));
         let closed = self.bars.update(&tick);
         self.counts.bars += u64::from(closed.is_some());
+        if let Some(bar) = &closed {
+            self.filters.on_bar(bar);
+        }
         for &id in self.subscriptions.of(tick.instrument) {
             let strategy = &mut self.strategies[id.index()];
             let mut ctx = self.batch.context(id, tick.exchange_ts, tick.ingress);
@@ -310,6 +333,9 @@ impl SignalStage {
             if self.paused[s] && signal.direction != Direction::Flat {
                 self.counts.suppressed += 1;
                 self.suppressed_of[s] += 1;
+            } else if let Err(refusal) = self.filters.check(signal) {
+                self.counts.filtered += 1;
+                self.filtered_of[s][refusal.slot()] += 1;
             } else {
                 self.counts.signals += 1;
                 self.signals_of[s] += 1;
@@ -381,6 +407,12 @@ impl Stage for SignalStage {
                     signals: self.signals_of[i],
                     entries: self.entries_of[i],
                     suppressed: self.suppressed_of[i],
+                    filtered: FilterRefusal::ALL
+                        .iter()
+                        .zip(self.filtered_of[i])
+                        .filter(|(_, n)| *n > 0)
+                        .map(|(r, n)| (r.0, n))
+                        .collect(),
                     paused: self.paused[i],
                 })
                 .collect(),

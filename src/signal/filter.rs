@@ -1,0 +1,294 @@
+//! Orchestration filters: rules over every strategy's entries, applied by the signal
+//! stage before a signal leaves for risk.
+//!
+//! A filter watches closed bars to keep its own state and passes or refuses each entry
+//! signal (`Long`/`Short`); exits (`Flat`) always pass, so a filter never traps a
+//! position. Refusals are counted per strategy and reason.
+//!
+//! | filter | file | refuses |
+//! | --- | --- | --- |
+//! | [`MarketBias`] | `filter/bias.rs` | longs against a down-trending index, shorts against an up-trending one |
+//! | [`RelativeStrength`] | `filter/relative_strength.rs` | longs in stocks weaker than the index over a lookback, shorts in stronger ones |
+
+mod bias;
+mod config;
+mod relative_strength;
+
+use std::fmt;
+
+pub use bias::{Bias, MarketBias};
+pub use config::FilterConfig;
+pub use relative_strength::RelativeStrength;
+
+use crate::{
+    model::{InstrumentKind, InstrumentTable, Signal},
+    signal::Bar,
+};
+
+/// Why a filter refused an entry: a short static name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct FilterRefusal(pub &'static str);
+
+impl FilterRefusal {
+    /// A long while the index trends down, or a short while it trends up.
+    pub const AGAINST_BIAS: FilterRefusal = FilterRefusal("against_market_bias");
+    /// A long in a stock weaker than the index, or a short in a stronger one.
+    pub const RELATIVE_STRENGTH: FilterRefusal = FilterRefusal("relative_strength");
+
+    /// Every reason, for preallocated counting.
+    pub const ALL: [FilterRefusal; 2] = [
+        FilterRefusal::AGAINST_BIAS,
+        FilterRefusal::RELATIVE_STRENGTH,
+    ];
+
+    /// Its index in [`FilterRefusal::ALL`].
+    pub fn slot(self) -> usize {
+        FilterRefusal::ALL
+            .iter()
+            .position(|r| *r == self)
+            .unwrap_or(0)
+    }
+}
+
+impl fmt::Display for FilterRefusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+/// One orchestration rule.
+///
+/// `on_bar` and `check` run on the signal stage's thread for every bar and entry: they
+/// must not allocate.
+pub trait SignalFilter: Send + fmt::Debug {
+    /// Folds a closed bar (of any instrument) into the filter's state.
+    fn on_bar(&mut self, bar: &Bar);
+
+    /// Passes or refuses an entry signal.
+    ///
+    /// # Errors
+    /// The [`FilterRefusal`] that stops it.
+    fn check(&self, signal: &Signal) -> Result<(), FilterRefusal>;
+}
+
+/// The filters in force, in order; the first refusal wins.
+#[derive(Debug, Default)]
+pub struct FilterChain {
+    filters: Vec<Box<dyn SignalFilter>>,
+}
+
+impl FilterChain {
+    /// No filters: every entry passes.
+    pub fn none() -> FilterChain {
+        FilterChain::default()
+    }
+
+    /// The filters `config` enables, for `instruments` (the first index in the table is
+    /// the market; without one, the market filters pass everything).
+    pub fn from_config(config: &FilterConfig, instruments: &InstrumentTable) -> FilterChain {
+        let index = instruments
+            .iter()
+            .position(|i| i.kind == InstrumentKind::Index)
+            .map(|i| crate::model::InstrumentId(i as u32));
+        let mut chain = FilterChain::none();
+        let Some(index) = index else {
+            return chain;
+        };
+        if config.market_bias {
+            chain = chain.with(MarketBias::new(
+                index,
+                config.bias_bars,
+                config.bias_band_pct,
+            ));
+        }
+        if config.relative_strength {
+            chain = chain.with(RelativeStrength::new(
+                instruments,
+                index,
+                config.relative_strength_bars,
+            ));
+        }
+        chain
+    }
+
+    /// Appends a filter.
+    pub fn with(mut self, filter: impl SignalFilter + 'static) -> FilterChain {
+        self.filters.push(Box::new(filter));
+        self
+    }
+
+    /// Folds a closed bar into every filter.
+    #[inline]
+    pub fn on_bar(&mut self, bar: &Bar) {
+        for f in &mut self.filters {
+            f.on_bar(bar);
+        }
+    }
+
+    /// Runs every filter on an entry; exits pass without asking.
+    ///
+    /// # Errors
+    /// The first [`FilterRefusal`].
+    #[inline]
+    pub fn check(&self, signal: &Signal) -> Result<(), FilterRefusal> {
+        if signal.direction == crate::model::Direction::Flat {
+            return Ok(());
+        }
+        self.filters.iter().try_for_each(|f| f.check(signal))
+    }
+
+    /// True when no filter is in force.
+    pub fn is_empty(&self) -> bool {
+        self.filters.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{
+        Direction, Exchange, Instrument, InstrumentId, Price, SectorId, Segment, Stamp, StrategyId,
+        UnixNanos,
+    };
+
+    const INDEX: InstrumentId = InstrumentId(0);
+    const STRONG: InstrumentId = InstrumentId(1);
+    const WEAK: InstrumentId = InstrumentId(2);
+
+    fn table() -> InstrumentTable {
+        let mut t = InstrumentTable::new();
+        let mut index = Instrument::nse_equity("NIFTY 50", SectorId(0));
+        index.kind = InstrumentKind::Index;
+        index.segment = Segment::Indices;
+        index.exchange = Exchange::Nse;
+        t.push(index).unwrap();
+        t.push(Instrument::nse_equity("UP", SectorId(0))).unwrap();
+        t.push(Instrument::nse_equity("DOWN", SectorId(0))).unwrap();
+        t
+    }
+
+    fn bar(id: InstrumentId, close: &str) -> Bar {
+        let c: Price = close.parse().unwrap();
+        Bar {
+            instrument: id,
+            start: UnixNanos(0),
+            secs: 60,
+            open: c,
+            high: c,
+            low: c,
+            close: c,
+            volume: 1,
+            trades: 1,
+        }
+    }
+
+    fn signal(id: InstrumentId, direction: Direction) -> Signal {
+        Signal {
+            exchange_ts: UnixNanos(0),
+            ingress: Stamp(0),
+            price: "100".parse().unwrap(),
+            stop: Price::ZERO,
+            instrument: id,
+            strategy: StrategyId(0),
+            direction,
+        }
+    }
+
+    fn chain(bias: bool, rs: bool) -> FilterChain {
+        let config = FilterConfig {
+            market_bias: bias,
+            bias_bars: 3,
+            bias_band_pct: 0.1,
+            relative_strength: rs,
+            relative_strength_bars: 3,
+        };
+        FilterChain::from_config(&config, &table())
+    }
+
+    /// Four bars: the index falls 2% (100 → 98), UP rises, DOWN falls 5%.
+    fn falling_market(chain: &mut FilterChain) {
+        for (i, u, d) in [
+            ("100", "50", "200"),
+            ("99.5", "50.5", "198"),
+            ("99", "51", "195"),
+            ("98", "52", "190"),
+        ] {
+            chain.on_bar(&bar(INDEX, i));
+            chain.on_bar(&bar(STRONG, u));
+            chain.on_bar(&bar(WEAK, d));
+        }
+    }
+
+    #[test]
+    fn no_longs_against_a_falling_index_no_shorts_against_a_rising_one() {
+        let mut c = chain(true, false);
+        assert_eq!(
+            c.check(&signal(STRONG, Direction::Long)),
+            Ok(()),
+            "not warm: passes"
+        );
+        falling_market(&mut c);
+        assert_eq!(
+            c.check(&signal(STRONG, Direction::Long)),
+            Err(FilterRefusal::AGAINST_BIAS)
+        );
+        assert_eq!(c.check(&signal(WEAK, Direction::Short)), Ok(()));
+        assert_eq!(
+            c.check(&signal(STRONG, Direction::Flat)),
+            Ok(()),
+            "exits pass"
+        );
+        let mut up = MarketBias::new(INDEX, 3, 0.1);
+        for close in ["100", "101", "102", "104"] {
+            up.on_bar(&bar(INDEX, close));
+        }
+        assert_eq!(up.bias(), Bias::Up);
+        assert_eq!(
+            up.check(&signal(WEAK, Direction::Short)),
+            Err(FilterRefusal::AGAINST_BIAS)
+        );
+        // Within the band the market has no bias.
+        let mut flat = MarketBias::new(INDEX, 3, 0.1);
+        for close in ["100", "100.02", "99.98", "100.05"] {
+            flat.on_bar(&bar(INDEX, close));
+        }
+        assert_eq!(flat.bias(), Bias::Neutral);
+    }
+
+    #[test]
+    fn longs_only_in_stocks_stronger_than_the_index() {
+        let mut c = chain(false, true);
+        falling_market(&mut c);
+        assert_eq!(c.check(&signal(STRONG, Direction::Long)), Ok(()));
+        assert_eq!(
+            c.check(&signal(WEAK, Direction::Long)),
+            Err(FilterRefusal::RELATIVE_STRENGTH)
+        );
+        assert_eq!(c.check(&signal(WEAK, Direction::Short)), Ok(()));
+        assert_eq!(
+            c.check(&signal(STRONG, Direction::Short)),
+            Err(FilterRefusal::RELATIVE_STRENGTH)
+        );
+        assert_eq!(
+            c.check(&signal(INDEX, Direction::Long)),
+            Ok(()),
+            "the index itself"
+        );
+    }
+
+    #[test]
+    fn the_first_refusal_wins_and_an_empty_chain_passes() {
+        let mut both = chain(true, true);
+        falling_market(&mut both);
+        assert_eq!(
+            both.check(&signal(WEAK, Direction::Long)),
+            Err(FilterRefusal::AGAINST_BIAS)
+        );
+        assert!(FilterChain::none()
+            .check(&signal(WEAK, Direction::Long))
+            .is_ok());
+        assert!(
+            FilterChain::from_config(&FilterConfig::default(), &InstrumentTable::new()).is_empty()
+        );
+    }
+}

@@ -252,8 +252,10 @@ fn bind_tcp(config: &ControlConfig) -> Result<Option<TcpSide>, StartError> {
 #[derive(Debug)]
 struct Job {
     id: u64,
-    /// The client; `None` for the control thread's own P&L snapshots.
+    /// The client; `None` once it has gone, and for the control thread's own jobs.
     conn: Option<Token>,
+    /// The control thread's own P&L snapshot for the `pnl` subscribers.
+    snapshot: bool,
     request: Request,
     /// Commands still to send, in order.
     steps: VecDeque<(StageId, ControlCommand)>,
@@ -545,6 +547,7 @@ impl Server {
         let mut job = Job {
             id,
             conn: Some(token),
+            snapshot: false,
             request,
             steps: VecDeque::new(),
             current: None,
@@ -739,7 +742,7 @@ impl Server {
     /// Answers a complete job.
     fn finish(&mut self, job: Job) {
         let Some(token) = job.conn else {
-            if job.request == Request::Pnl {
+            if job.snapshot {
                 self.pnl_job_queued = false;
                 if let Some(event) = answer::pnl_event(&job.rows) {
                     self.send_pnl(&event.to_string());
@@ -849,6 +852,7 @@ impl Server {
         self.jobs.push_back(Job {
             id,
             conn: None,
+            snapshot: true,
             request: Request::Pnl,
             steps: [(StageId::Risk, ControlCommand::Status)].into(),
             current: None,

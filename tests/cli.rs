@@ -156,3 +156,86 @@ fn summary_json_holds_what_the_summary_prints_per_strategy() {
     assert!(v["latency"]["tick_to_intent"]["n"].as_u64().unwrap() > 0);
     assert_eq!(v["error"], serde_json::Value::Null);
 }
+
+#[test]
+fn day_history_carries_across_sessions_and_holds_back_extended_stocks() {
+    // Four rising days for every NIFTY 50 stock before the synthetic session's date.
+    let universe =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/config/nifty50.csv"))
+            .unwrap();
+    let mut history = String::from("symbol,date,close\n");
+    for line in universe.lines().skip(1).filter(|l| !l.starts_with('#')) {
+        let symbol = line.split(',').next().unwrap();
+        for (day, close) in [(19, "100"), (20, "101"), (21, "102"), (24, "103")] {
+            history.push_str(&format!("{symbol},2026-11-{day},{close}\n"));
+        }
+    }
+    let path = temp_file("history.csv", history.as_bytes());
+    let config = temp_file(
+        "history.toml",
+        format!(
+            "[filters]\nhistory_file = {:?}\n",
+            path.display().to_string()
+        )
+        .as_bytes(),
+    );
+    let json = temp_file("history-summary.json", b"");
+    let out = tickpipe_run("history")
+        .args(["--quiet", "--duration", "3h", "--config"])
+        .arg(&config)
+        .arg("--summary-json")
+        .arg(&json)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let held = v["strategies"][0]["filtered"]["overbought_oversold"]
+        .as_u64()
+        .unwrap_or(0);
+    assert!(
+        held > 0,
+        "three up days hold longs back: {}",
+        v["strategies"][0]
+    );
+    let after = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        after.lines().any(|l| l.starts_with("SBIN,2026-11-25,")),
+        "the session's closes were appended"
+    );
+    // A malformed history file stops the run before it trades, naming file and line.
+    let bad = temp_file(
+        "bad-history.csv",
+        b"symbol,date,close\nSBIN,yesterday,100\n",
+    );
+    let bad_config = temp_file(
+        "bad-history.toml",
+        format!(
+            "[filters]\nhistory_file = {:?}\n",
+            bad.display().to_string()
+        )
+        .as_bytes(),
+    );
+    let (ok, stderr) = run_with_config_file(&bad_config);
+    assert!(!ok);
+    assert!(
+        stderr.contains("filters.history_file") && stderr.contains("line 2"),
+        "{stderr}"
+    );
+}
+
+fn run_with_config_file(path: &std::path::Path) -> (bool, String) {
+    let out = tickpipe_run("bad-history")
+        .args(["--quiet", "--duration", "10m", "--config"])
+        .arg(path)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}

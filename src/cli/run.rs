@@ -33,6 +33,9 @@ pub(super) fn run(args: &RunArgs) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     status.finish();
     print!("{}", summary::render(&report, &opened.instruments, &title));
+    if let Some(path) = &config.filters.history_file {
+        record_closes(path, &report, &opened.instruments, opened.start)?;
+    }
     if let Some(path) = &args.summary_json {
         let json = summary::to_json(&report, &opened.instruments, &title);
         let text = serde_json::to_string_pretty(&json)
@@ -56,4 +59,32 @@ pub(super) fn run(args: &RunArgs) -> Result<(), String> {
         return Err(format!("the {stage} stage stopped early{file}: {error}"));
     }
     Ok(())
+}
+
+/// Appends the day's closes to the history file, so the next session's day-level filters
+/// see this day.
+fn record_closes(
+    path: &std::path::Path,
+    report: &crate::engine::RunReport,
+    instruments: &crate::model::InstrumentTable,
+    start: crate::model::UnixNanos,
+) -> Result<(), String> {
+    use std::io::Write;
+    let Some(signals) = report.signals() else {
+        return Ok(());
+    };
+    let header = !path.exists();
+    let rows = crate::signal::filter::DayHistory::rows(
+        instruments,
+        start.ist_date(),
+        &signals.closes,
+        header,
+    );
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(|e| format!("cannot open the history file {}: {e}", path.display()))?;
+    file.write_all(rows.as_bytes())
+        .map_err(|e| format!("cannot write the history file {}: {e}", path.display()))
 }

@@ -21,7 +21,11 @@ use crate::{
     order::{OrderStage, PaperGateway, MAX_WORKING_ROWS, RECENT_ORDERS},
     risk::{RiskStage, TradingSummary},
     runtime::{GroupReport, Groups, Layout, Outbox, RunError, Stage, StageKind, StageReport},
-    signal::{build_strategies, filter::FilterChain, SignalStage},
+    signal::{
+        build_strategies,
+        filter::{DayHistory, FilterChain},
+        SignalStage,
+    },
 };
 
 /// The four stages, built and wired, not yet running.
@@ -131,6 +135,11 @@ impl Pipeline {
         let strategy_count = strategies.len();
         let catalog = Catalog::new(instruments, &strategy_names);
         let schedule = schedule(&config.control, &catalog, config).map_err(problem)?;
+        let history = match &config.filters.history_file {
+            Some(path) => DayHistory::load(path, instruments)
+                .map_err(|e| problem(vec![ConfigIssue::new("filters.history_file", e)]))?,
+            None => DayHistory::empty(instruments.len()),
+        };
 
         let (market_tx, market_rx) = channel(capacity);
         let (risk_tx, risk_rx) = channel(capacity);
@@ -163,7 +172,12 @@ impl Pipeline {
             clock.clone(),
             telemetry.clone(),
         )
-        .with_filters(FilterChain::from_config(&config.filters, instruments))
+        .with_filters(FilterChain::from_config(
+            &config.filters,
+            instruments,
+            &history,
+            session_date(config),
+        ))
         .with_control(signal_port);
         let gateway = match config.order.gateway {
             GatewayKind::Paper => Box::new(PaperGateway::new(instruments)),
@@ -329,6 +343,18 @@ impl Pipeline {
             layout: "pipeline[feed+signal+risk+order] calling thread".to_owned(),
             control: None,
         }
+    }
+}
+
+/// The day being traded, for day-level history: the synthetic session's date; for a
+/// replay (whose date is in the file), the far future, so every recorded day counts.
+fn session_date(config: &EngineConfig) -> crate::model::Date {
+    match config.feed.source {
+        crate::feed::SourceKind::Synthetic => {
+            crate::model::Date::parse(&config.feed.synthetic.date)
+                .unwrap_or(crate::model::Date::new(9999, 12, 31))
+        }
+        crate::feed::SourceKind::Replay => crate::model::Date::new(9999, 12, 31),
     }
 }
 

@@ -9,15 +9,20 @@
 //! | --- | --- | --- |
 //! | [`MarketBias`] | `filter/bias.rs` | longs against a down-trending index, shorts against an up-trending one |
 //! | [`RelativeStrength`] | `filter/relative_strength.rs` | longs in stocks weaker than the index over a lookback, shorts in stronger ones |
+//! | [`OverboughtOversold`] | `filter/obos.rs` | longs after N up days or a large 3-day rise (shorts in the mirror case), from [`DayHistory`] |
 
 mod bias;
 mod config;
+mod history;
+mod obos;
 mod relative_strength;
 
 use std::fmt;
 
 pub use bias::{Bias, MarketBias};
 pub use config::FilterConfig;
+pub use history::{DayHistory, DayStats};
+pub use obos::OverboughtOversold;
 pub use relative_strength::RelativeStrength;
 
 use crate::{
@@ -34,11 +39,14 @@ impl FilterRefusal {
     pub const AGAINST_BIAS: FilterRefusal = FilterRefusal("against_market_bias");
     /// A long in a stock weaker than the index, or a short in a stronger one.
     pub const RELATIVE_STRENGTH: FilterRefusal = FilterRefusal("relative_strength");
+    /// A long after a run of up days or a large 3-day rise (a short in the mirror case).
+    pub const OVERBOUGHT_OVERSOLD: FilterRefusal = FilterRefusal("overbought_oversold");
 
     /// Every reason, for preallocated counting.
-    pub const ALL: [FilterRefusal; 2] = [
+    pub const ALL: [FilterRefusal; 3] = [
         FilterRefusal::AGAINST_BIAS,
         FilterRefusal::RELATIVE_STRENGTH,
+        FilterRefusal::OVERBOUGHT_OVERSOLD,
     ];
 
     /// Its index in [`FilterRefusal::ALL`].
@@ -84,13 +92,29 @@ impl FilterChain {
     }
 
     /// The filters `config` enables, for `instruments` (the first index in the table is
-    /// the market; without one, the market filters pass everything).
-    pub fn from_config(config: &FilterConfig, instruments: &InstrumentTable) -> FilterChain {
+    /// the market; without one, the market filters pass everything), with the day-level
+    /// statistics of `history` as of `today`.
+    pub fn from_config(
+        config: &FilterConfig,
+        instruments: &InstrumentTable,
+        history: &DayHistory,
+        today: crate::model::Date,
+    ) -> FilterChain {
         let index = instruments
             .iter()
             .position(|i| i.kind == InstrumentKind::Index)
             .map(|i| crate::model::InstrumentId(i as u32));
         let mut chain = FilterChain::none();
+        if config.overbought_oversold {
+            let stats = (0..instruments.len())
+                .map(|i| history.stats(crate::model::InstrumentId(i as u32), today))
+                .collect();
+            chain = chain.with(OverboughtOversold::new(
+                stats,
+                config.obos_days,
+                config.obos_move_pct,
+            ));
+        }
         let Some(index) = index else {
             return chain;
         };
@@ -201,8 +225,15 @@ mod tests {
             bias_band_pct: 0.1,
             relative_strength: rs,
             relative_strength_bars: 3,
+            overbought_oversold: false,
+            ..FilterConfig::default()
         };
-        FilterChain::from_config(&config, &table())
+        FilterChain::from_config(
+            &config,
+            &table(),
+            &DayHistory::empty(3),
+            crate::model::Date::new(2026, 11, 25),
+        )
     }
 
     /// Four bars: the index falls 2% (100 → 98), UP rises, DOWN falls 5%.
@@ -277,6 +308,39 @@ mod tests {
     }
 
     #[test]
+    fn no_longs_after_a_run_of_up_days_or_a_big_three_day_rise() {
+        let stats = |up, down, moved| DayStats {
+            up_days: up,
+            down_days: down,
+            move_3d_pct: Some(moved),
+        };
+        let f = OverboughtOversold::new(
+            vec![stats(3, 0, 2.0), stats(1, 0, 6.5), stats(0, 2, -1.0)],
+            3,
+            5.0,
+        );
+        let refused = Err(FilterRefusal::OVERBOUGHT_OVERSOLD);
+        assert_eq!(
+            f.check(&signal(INDEX, Direction::Long)),
+            refused,
+            "three up days"
+        );
+        assert_eq!(
+            f.check(&signal(STRONG, Direction::Long)),
+            refused,
+            "up 6.5% in 3 days"
+        );
+        assert_eq!(f.check(&signal(STRONG, Direction::Short)), Ok(()));
+        assert_eq!(f.check(&signal(WEAK, Direction::Long)), Ok(()));
+        assert_eq!(
+            f.check(&signal(WEAK, Direction::Short)),
+            Ok(()),
+            "two down days < 3"
+        );
+        assert_eq!(f.check(&signal(INDEX, Direction::Flat)), Ok(()));
+    }
+
+    #[test]
     fn the_first_refusal_wins_and_an_empty_chain_passes() {
         let mut both = chain(true, true);
         falling_market(&mut both);
@@ -287,8 +351,15 @@ mod tests {
         assert!(FilterChain::none()
             .check(&signal(WEAK, Direction::Long))
             .is_ok());
-        assert!(
-            FilterChain::from_config(&FilterConfig::default(), &InstrumentTable::new()).is_empty()
-        );
+        assert!(FilterChain::from_config(
+            &FilterConfig {
+                overbought_oversold: false,
+                ..FilterConfig::default()
+            },
+            &InstrumentTable::new(),
+            &DayHistory::empty(0),
+            crate::model::Date::new(2026, 11, 25)
+        )
+        .is_empty());
     }
 }

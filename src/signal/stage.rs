@@ -81,6 +81,8 @@ pub struct SignalStage {
     service: ServiceTimer,
     counts: Counts,
     control: ControlPort,
+    /// Instruments in the table.
+    instruments: usize,
     filters: FilterChain,
     /// Entries refused by a filter, per strategy and [`FilterRefusal`] slot.
     filtered_of: Vec<[u64; FilterRefusal::ALL.len()]>,
@@ -95,6 +97,9 @@ pub struct SignalStage {
 pub struct SignalSummary {
     /// Per strategy, indexed by [`StrategyId`].
     pub strategies: Vec<StrategySignals>,
+    /// The last traded price of every instrument that traded: the day's close, for the
+    /// day-level history of the next session.
+    pub closes: Vec<(crate::model::InstrumentId, crate::model::Price)>,
 }
 
 /// One strategy's signals over the run.
@@ -163,6 +168,7 @@ impl SignalStage {
             service: ServiceTimer::new(),
             counts: Counts::default(),
             control: ControlPort::detached(),
+            instruments: instruments.len(),
             filters: FilterChain::none(),
             filtered_of: vec![[0; FilterRefusal::ALL.len()]; strategies_len],
             market_time: UnixNanos(0),
@@ -247,6 +253,10 @@ impl SignalStage {
                     .reply_common(other, &[("service", service)], &counters);
             }
         }
+    }
+
+    fn subscriptions_len(&self) -> usize {
+        self.instruments
     }
 
     fn reply_strategy(&mut self, id: StrategyId, changed: bool) {
@@ -400,7 +410,14 @@ impl Stage for SignalStage {
     fn finish(self: Box<Self>) -> StageReport {
         let mut report = StageReport::new("signal");
         report.counters = self.counters().to_vec();
+        let closes = (0..self.subscriptions_len())
+            .filter_map(|i| {
+                let id = crate::model::InstrumentId(i as u32);
+                self.bars.forming(id).map(|bar| (id, bar.close))
+            })
+            .collect();
         report.detail = Some(Box::new(SignalSummary {
+            closes,
             strategies: (0..self.strategies.len())
                 .map(|i| StrategySignals {
                     name: self.strategies[i].name(),

@@ -29,6 +29,17 @@ pub struct FilterConfig {
     pub relative_strength: bool,
     /// Bars of the relative-strength lookback.
     pub relative_strength_bars: usize,
+    /// No longs after `obos_days` up days in a row or a 3-day rise above
+    /// `obos_move_pct` percent (mirror for shorts), from the history file.
+    pub overbought_oversold: bool,
+    /// Consecutive up (down) days that make an instrument overbought (oversold).
+    pub obos_days: u32,
+    /// 3-day move, percent, that makes it overbought (oversold).
+    pub obos_move_pct: f64,
+    /// Previous days' closes (`symbol,date,close`); every run appends its own closes,
+    /// so day-level state carries across sessions. Unset: no history, and the
+    /// overbought/oversold filter passes everything.
+    pub history_file: Option<std::path::PathBuf>,
 }
 
 impl Default for FilterConfig {
@@ -39,6 +50,10 @@ impl Default for FilterConfig {
             bias_band_pct: 0.05,
             relative_strength: true,
             relative_strength_bars: 30,
+            overbought_oversold: true,
+            obos_days: 3,
+            obos_move_pct: 5.0,
+            history_file: None,
         }
     }
 }
@@ -56,6 +71,18 @@ impl FilterConfig {
                     format!("is {bars}, must be from 1 to 10000 bars"),
                 ));
             }
+        }
+        if self.obos_days == 0 {
+            issues.push(ConfigIssue::new(
+                format!("{prefix}.obos_days"),
+                "is 0, must be at least 1 day",
+            ));
+        }
+        if !(self.obos_move_pct.is_finite() && self.obos_move_pct > 0.0) {
+            issues.push(ConfigIssue::new(
+                format!("{prefix}.obos_move_pct"),
+                format!("is {}, must be above 0 (percent)", self.obos_move_pct),
+            ));
         }
         if !(self.bias_band_pct.is_finite() && (0.0..=10.0).contains(&self.bias_band_pct)) {
             issues.push(ConfigIssue::new(

@@ -82,6 +82,11 @@ fn read_bars(path: &Path) -> Result<Vec<Bar>, String> {
         .split(',')
         .map(str::trim)
         .collect();
+    if let Some(needed) = NEEDED.iter().find(|n| n.eq_ignore_ascii_case(names[0])) {
+        return Err(format!(
+            "{file}: line 1: the first column must be the time, not `{needed}` (header `{header}`)"
+        ));
+    }
     let mut columns = [0usize; NEEDED.len()];
     for (slot, needed) in columns.iter_mut().zip(NEEDED) {
         let mut found = (1..names.len()).filter(|&c| names[c].eq_ignore_ascii_case(needed));
@@ -249,6 +254,13 @@ mod tests {
         let err = read_bars(&path).unwrap_err();
         assert!(
             err.contains("no-volume.csv: line 1: no `Volume` column"),
+            "{err}"
+        );
+
+        let path = temp_csv("no-time.csv", "Open,High,Low,Close,Volume\n");
+        let err = read_bars(&path).unwrap_err();
+        assert!(
+            err.contains("line 1: the first column must be the time"),
             "{err}"
         );
 

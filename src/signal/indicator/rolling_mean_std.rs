@@ -86,7 +86,6 @@ impl RollingMeanStd {
     }
 
     /// Re-reads the full window in two passes, dropping the drift of the sliding updates.
-    #[cold]
     fn anchor(&mut self) {
         let n = self.window.len() as f64;
         self.mean = self.window.iter().sum::<f64>() / n;

@@ -1,8 +1,10 @@
 //! The command line: `tickpipe run` (the default), `tickpipe record`, `tickpipe config`,
-//! `tickpipe ctl` (the control socket's client).
+//! `tickpipe ctl` (the control socket's client), `tickpipe indicators` (TA-Lib's
+//! indicators over an OHLCV CSV).
 
 pub mod ctl;
 pub mod format;
+mod indicators;
 mod record;
 mod run;
 mod status;
@@ -32,6 +34,8 @@ enum Command {
     Config,
     /// Talk to a running engine over its control socket: one command, a prompt, or `top`.
     Ctl(ctl::CtlArgs),
+    /// Compute TA-Lib's indicators over an OHLCV CSV file and write them as CSV.
+    Indicators(indicators::IndicatorsArgs),
 }
 
 /// Options of `tickpipe run` (also accepted with no subcommand).
@@ -77,6 +81,7 @@ pub fn main() -> ExitCode {
         None => run::run(&cli.run),
         Some(Command::Run(args)) => run::run(&args),
         Some(Command::Record(args)) => record::record(&args),
+        Some(Command::Indicators(args)) => indicators::indicators(&args),
         Some(Command::Config) => {
             print!("{}", crate::engine::DEFAULT_TOML);
             Ok(())

@@ -11,6 +11,7 @@
 //! | [`SignalStage`] | the stage: forwards ticks to risk, feeds bars and events to the strategies, sends their signals |
 //! | [`Bar`], [`BarBuilder`] | fixed-length OHLCV bars per instrument, by market time |
 //! | [`indicator`] | incremental indicators ([`indicator::Sma`]) |
+//! | [`regime`] | market regimes: a Gaussian hidden Markov model (online filter, smoothing, Viterbi, Baum–Welch) |
 //! | [`Strategy`], [`StrategyContext`] | the seam a strategy implements, and its handle on the stage |
 //! | [`SmaCross`] | the SMA crossover strategy |
 //! | [`SignalConfig`] | the `[strategy.*]` sections |
@@ -20,6 +21,7 @@ mod bar;
 mod config;
 mod context;
 pub mod indicator;
+pub mod regime;
 mod registry;
 mod stage;
 mod strategy;

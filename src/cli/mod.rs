@@ -1,9 +1,11 @@
 //! The command line: `tickpipe run` (the default), `tickpipe record`, `tickpipe config`,
-//! `tickpipe ctl` (the control socket's client).
+//! `tickpipe ctl` (the control socket's client), `tickpipe regime` (market regimes of a
+//! return series).
 
 pub mod ctl;
 pub mod format;
 mod record;
+mod regime;
 mod run;
 mod status;
 pub mod summary;
@@ -32,6 +34,9 @@ enum Command {
     Config,
     /// Talk to a running engine over its control socket: one command, a prompt, or `top`.
     Ctl(ctl::CtlArgs),
+    /// Market regimes of a return series under a Gaussian hidden Markov model, fitted
+    /// first with --fit N.
+    Regime(regime::RegimeArgs),
 }
 
 /// Options of `tickpipe run` (also accepted with no subcommand).
@@ -74,6 +79,7 @@ pub fn main() -> ExitCode {
         None => run::run(&cli.run),
         Some(Command::Run(args)) => run::run(&args),
         Some(Command::Record(args)) => record::record(&args),
+        Some(Command::Regime(args)) => regime::regime(&args),
         Some(Command::Config) => {
             print!("{}", crate::engine::DEFAULT_TOML);
             Ok(())

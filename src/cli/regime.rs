@@ -30,7 +30,12 @@ pub struct RegimeArgs {
     pub fit: Option<usize>,
     /// The fit's variance prior (hmmlearn's covars_prior; hmmlearn defaults to 0.01):
     /// 0, the default, is plain maximum likelihood.
-    #[arg(long, value_name = "X", requires = "fit")]
+    #[arg(
+        long,
+        value_name = "X",
+        requires = "fit",
+        allow_negative_numbers = true
+    )]
     pub covars_prior: Option<f64>,
     /// Print one JSON object (every posterior, the path, the fit) instead of the table.
     #[arg(long)]

@@ -109,10 +109,19 @@ pub(super) struct Step {
 /// given every return so far, p(z_t | x_0..x_t), and the running log-likelihood
 /// log p(x_0..x_t).
 ///
-/// This is the scaled forward pass (see [`forward_step`](self) for the recursion) run one
-/// bar at a time, so a strategy can read the current regime on the hot path: an update
-/// costs O(K²) flops and allocates nothing; every buffer is made in [`new`](Self::new).
-/// Its output equals the batch pass's filtered posteriors bit for bit.
+/// This is the scaled forward pass run one bar at a time, so a strategy can read the
+/// current regime on the hot path: an update costs O(K²) flops and allocates nothing;
+/// every buffer is made in [`new`](Self::new). With `b_t[k] = N(x_t; μ_k, σ²_k)`:
+///
+/// ```text
+/// a_0 = π ⊙ b_0,   a_t = (α̂_{t−1} A) ⊙ b_t,   c_t = Σ_k a_t[k],   α̂_t = a_t / c_t
+/// ```
+///
+/// α̂_t is the filtered posterior and `Σ_t log c_t` the log-likelihood. The densities
+/// are scaled by their per-bar maximum first, which changes only rounding and keeps a
+/// return far out in every state's tail from underflowing (hmmlearn raises there). The
+/// output equals the batch pass's ([`Posteriors::filtered`](super::Posteriors::filtered))
+/// bit for bit.
 ///
 /// # Examples
 /// ```

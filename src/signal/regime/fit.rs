@@ -116,7 +116,20 @@ struct Stats {
 ///
 /// Each iteration is an E-step under the current parameters, then an M-step; there is
 /// no convergence test (hmmlearn's `tol=-inf`), so the count is exact and a fit is
-/// reproducible to the iteration. See [`m_step`](self) for the update formulas.
+/// reproducible to the iteration. The E-step runs the scaled forward–backward pass and
+/// gathers `start = γ_0`, `trans = Σ_{t<T−1} ξ_t`, `post = Σ_t γ_t`, `obs = Σ_t γ_t·x_t`
+/// and `obs² = Σ_t γ_t·x_t²`. The M-step then sets, in this order (`p_*` are the
+/// [`Priors`]):
+///
+/// ```text
+/// π   = normalise(max(p_startprob − 1 + start, 0))     (entries 0 in the old π stay 0)
+/// A_i = normalise(max(p_transmat − 1 + trans_i, 0))    (entries 0 in the old A stay 0)
+/// μ   = (p_means_weight·p_means + obs) / (p_means_weight + post)
+/// σ²  = (p_covars + p_means_weight·(μ − p_means)² + obs² − 2·μ·obs + μ²·post)
+///       / max(max(p_covars_weight − 1, 0) + post, 1e-5)
+/// ```
+///
+/// σ² uses the **new** μ; with no priors it is the γ-weighted variance about it.
 ///
 /// # Errors
 /// [`FitError`]: the data cannot be decoded, or an M-step gives a degenerate model.

@@ -3,7 +3,7 @@
 //!
 //! A market is taken to switch between K hidden regimes (calm up-trend, volatile
 //! sell-off, …). Regime k draws each bar's return from N(μ_k, σ²_k) and moves to regime j
-//! at the next bar with probability A[k][j]; π is the first bar's distribution. Given the
+//! at the next bar with probability `A[k][j]`; π is the first bar's distribution. Given the
 //! returns, the model says how likely each regime is: online, bar by bar, for a strategy
 //! to size or gate its trades (the filter), or in hindsight over a whole series for
 //! research (smoothing, Viterbi), and it fits its parameters to a series (Baum–Welch).

@@ -96,7 +96,7 @@ impl GaussianHmm {
         &self.startprob
     }
 
-    /// A[i][j] = p(z_{t+1} = j | z_t = i).
+    /// `A[i][j]` = p(z_{t+1} = j | z_t = i).
     ///
     /// # Panics
     /// If `from` or `to` is not below [`n_states`](Self::n_states).

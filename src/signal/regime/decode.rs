@@ -255,6 +255,39 @@ mod tests {
     }
 
     #[test]
+    fn three_states_match_enumeration_too() {
+        use crate::signal::regime::HmmParams;
+        let model = GaussianHmm::new(HmmParams {
+            startprob: vec![0.6, 0.3, 0.1],
+            transmat: vec![
+                vec![0.8, 0.15, 0.05],
+                vec![0.1, 0.7, 0.2],
+                vec![0.25, 0.25, 0.5],
+            ],
+            means: vec![0.001, -0.001, -0.004],
+            variances: vec![5e-5, 2e-4, 9e-4],
+        })
+        .unwrap();
+        let xs = [0.004, -0.03, 0.011, -0.002];
+        let paths: Vec<Vec<usize>> = (0..81)
+            .map(|m: usize| (0..4).rev().map(|t| m / 3usize.pow(t) % 3).collect())
+            .collect();
+        let total: f64 = paths.iter().map(|z| joint(&model, &xs, z)).sum();
+        let post = Posteriors::compute(&model, &xs).unwrap();
+        assert!((post.loglik() - total.ln()).abs() < 1e-12);
+        for t in 0..4 {
+            for k in 0..3 {
+                let mass: f64 = paths
+                    .iter()
+                    .filter(|z| z[t] == k)
+                    .map(|z| joint(&model, &xs, z))
+                    .sum();
+                assert!((post.smoothed().row(t)[k] - mass / total).abs() < 1e-13);
+            }
+        }
+    }
+
+    #[test]
     fn no_observations_is_an_error() {
         assert_eq!(
             Posteriors::compute(&two_state(), &[]).unwrap_err(),

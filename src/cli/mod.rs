@@ -1,11 +1,12 @@
 //! The command line: `tickpipe run` (the default), `tickpipe record`, `tickpipe config`,
 //! `tickpipe ctl` (the control socket's client), `tickpipe indicators` (TA-Lib's
-//! indicators over an OHLCV CSV).
+//! indicators over an OHLCV CSV), `tickpipe regime` (market regimes of a return series).
 
 pub mod ctl;
 pub mod format;
 mod indicators;
 mod record;
+mod regime;
 mod run;
 mod status;
 pub mod summary;
@@ -36,6 +37,9 @@ enum Command {
     Ctl(ctl::CtlArgs),
     /// Compute TA-Lib's indicators over an OHLCV CSV file and write them as CSV.
     Indicators(indicators::IndicatorsArgs),
+    /// Market regimes of a return series under a Gaussian hidden Markov model, fitted
+    /// first with --fit N.
+    Regime(regime::RegimeArgs),
 }
 
 /// Options of `tickpipe run` (also accepted with no subcommand).
@@ -82,6 +86,7 @@ pub fn main() -> ExitCode {
         Some(Command::Run(args)) => run::run(&args),
         Some(Command::Record(args)) => record::record(&args),
         Some(Command::Indicators(args)) => indicators::indicators(&args),
+        Some(Command::Regime(args)) => regime::regime(&args),
         Some(Command::Config) => {
             print!("{}", crate::engine::DEFAULT_TOML);
             Ok(())

@@ -11,7 +11,8 @@
 //! | [`SignalStage`] | the stage: forwards ticks to risk, feeds bars and events to the strategies, sends their signals |
 //! | [`Bar`], [`BarBuilder`] | fixed-length OHLCV bars per instrument, by market time |
 //! | [`indicator`] | incremental indicators ([`indicator::Sma`]) |
-//! | [`filter`] | orchestration filters over every strategy's entries (market bias, relative strength) |
+//! | [`filter`] | orchestration filters over every strategy's entries (market bias, relative strength, multi-day overbought/oversold) |
+//! | [`regime`] | market regimes: a Gaussian hidden Markov model (online filter, smoothing, Viterbi, Baum–Welch) |
 //! | [`Strategy`], [`StrategyContext`] | the seam a strategy implements, and its handle on the stage |
 //! | [`SmaCross`] | the SMA crossover strategy |
 //! | [`SignalConfig`] | the `[strategy.*]` sections |
@@ -22,6 +23,7 @@ mod config;
 mod context;
 pub mod filter;
 pub mod indicator;
+pub mod regime;
 mod registry;
 mod stage;
 mod strategy;

@@ -118,11 +118,14 @@ fn ctrl_c_stops_the_feed_drains_and_reports() {
     assert!(stdout.contains("run summary"), "{stdout}");
 }
 
-#[test]
-fn summary_json_holds_what_the_summary_prints_per_strategy() {
-    let path = temp_file("summary.json", b"");
-    let out = tickpipe_run("summary-json")
-        .args(["--quiet", "--duration", "2h", "--summary-json"])
+/// Runs `tickpipe run --quiet --summary-json` with `args`; returns its stdout and the
+/// JSON summary.
+fn run_with_json_summary(name: &str, args: &[&std::ffi::OsStr]) -> (String, serde_json::Value) {
+    let path = temp_file(&format!("{name}-summary.json"), b"");
+    let out = tickpipe_run(name)
+        .arg("--quiet")
+        .args(args)
+        .arg("--summary-json")
         .arg(&path)
         .output()
         .unwrap();
@@ -131,8 +134,14 @@ fn summary_json_holds_what_the_summary_prints_per_strategy() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let v: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let v = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    (String::from_utf8_lossy(&out.stdout).into_owned(), v)
+}
+
+#[test]
+fn summary_json_holds_what_the_summary_prints_per_strategy() {
+    let (stdout, v) =
+        run_with_json_summary("summary-json", &["--duration".as_ref(), "2h".as_ref()]);
     let s = &v["strategies"][0];
     assert_eq!(s["name"], "sma_cross");
     assert!(s["signals"].as_u64().unwrap() > 0);
@@ -144,7 +153,6 @@ fn summary_json_holds_what_the_summary_prints_per_strategy() {
         money(&v["pnl"]["total"]),
         money(&v["pnl"]["realized"]).saturating_add(money(&v["pnl"]["unrealized"]))
     );
-    let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         stdout.contains(&format!("fills {:>5}", s["fills"].as_u64().unwrap())),
         "the JSON and the printed summary agree:\n{stdout}"
@@ -179,21 +187,15 @@ fn day_history_carries_across_sessions_and_holds_back_extended_stocks() {
         )
         .as_bytes(),
     );
-    let json = temp_file("history-summary.json", b"");
-    let out = tickpipe_run("history")
-        .args(["--quiet", "--duration", "3h", "--config"])
-        .arg(&config)
-        .arg("--summary-json")
-        .arg(&json)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let (_, v) = run_with_json_summary(
+        "history",
+        &[
+            "--duration".as_ref(),
+            "3h".as_ref(),
+            "--config".as_ref(),
+            config.as_os_str(),
+        ],
     );
-    let v: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     let held = v["strategies"][0]["filtered"]["overbought_oversold"]
         .as_u64()
         .unwrap_or(0);

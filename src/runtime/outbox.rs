@@ -45,17 +45,33 @@ impl<T> Outbox<T> {
     /// allocation on a stage thread, in any build). A message lost on an edge that must
     /// lose nothing means the stage's picture is wrong, so every stage treats a non-zero
     /// count as a fatal error and halts.
+    ///
+    /// The common case, an empty stash and room in the ring, is inlined into the stage's
+    /// loop; the rest lives in cold functions so that the bounded-stash handling does not
+    /// make every push a full call that saves and restores registers.
     #[inline]
     pub fn push(&mut self, value: T) {
-        if self.stash.is_empty() {
-            match self.producer.try_push(value) {
-                Ok(()) => {}
-                Err(PushError::Full(v)) => {
-                    self.stalls += 1;
-                    self.stash.push_back(v);
-                }
-            }
-        } else if self.stash.len() < STASH_CAPACITY {
+        if !self.stash.is_empty() {
+            self.push_behind_stash(value);
+        } else if let Err(PushError::Full(v)) = self.producer.try_push(value) {
+            self.stash_first(v);
+        }
+    }
+
+    /// The ring was full and the stash empty: `value` starts the stash.
+    #[cold]
+    #[inline(never)]
+    fn stash_first(&mut self, value: T) {
+        self.stalls += 1;
+        self.stash.push_back(value);
+    }
+
+    /// Earlier messages wait in the stash: `value` queues behind them, or is dropped and
+    /// counted when the stash is full.
+    #[cold]
+    #[inline(never)]
+    fn push_behind_stash(&mut self, value: T) {
+        if self.stash.len() < STASH_CAPACITY {
             self.stash.push_back(value);
         } else {
             self.overflowed += 1;

@@ -216,7 +216,10 @@ impl ControlCommand {
 ///
 /// The feed stage releases it just before the first event later than its time; the
 /// signal stage applies pause/resume and forwards the rest to risk in stream order.
+// `repr(C)` puts `exchange_ts` and `ingress` at the offsets `Tick` and `News` use, so
+// reading either from a `MarketEvent` is one load whatever the variant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(C)]
 pub struct ScheduledCommand {
     /// Market time it was scheduled for.
     pub exchange_ts: UnixNanos,

@@ -24,6 +24,7 @@ use crate::{
     signal::{
         build_strategies,
         filter::{DayHistory, FilterChain},
+        indicator::IndicatorBank,
         SignalStage,
     },
 };
@@ -130,7 +131,9 @@ impl Pipeline {
             .feed
             .pacing()
             .map_err(|e| problem(vec![ConfigIssue::new("feed.speed", e)]))?;
-        let strategies = build_strategies(&config.strategy, instruments).map_err(problem)?;
+        let mut indicators = IndicatorBank::new(instruments.len());
+        let strategies =
+            build_strategies(&config.strategy, instruments, &mut indicators).map_err(problem)?;
         let strategy_names: Vec<&'static str> = strategies.iter().map(|s| s.name()).collect();
         let strategy_count = strategies.len();
         let catalog = Catalog::new(instruments, &strategy_names);
@@ -166,12 +169,13 @@ impl Pipeline {
         let signal = SignalStage::new(
             instruments,
             strategies,
-            config.strategy.bar_secs(),
+            &config.strategy.bar_lengths(),
             market_rx,
             Outbox::new(risk_tx),
             clock.clone(),
             telemetry.clone(),
         )
+        .with_indicators(indicators)
         .with_filters(FilterChain::from_config(
             &config.filters,
             instruments,

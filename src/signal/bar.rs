@@ -9,7 +9,7 @@ const NANOS_PER_SEC: u64 = 1_000_000_000;
 /// Bars come from trades only (quote ticks move no price here), and an interval without
 /// trades yields no bar: a gap in trading is a gap in the bar series, never a made-up
 /// flat bar.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Bar {
     /// Which instrument.
     pub instrument: InstrumentId,
@@ -30,6 +30,11 @@ pub struct Bar {
     pub volume: u64,
     /// Trade ticks folded into the bar.
     pub trades: u32,
+    /// Turnover in rupees, `Σ price × units` over the bar's trades: the numerator of its
+    /// VWAP, and summed over bars the session VWAP's. An `f64` (exact to well below a
+    /// paisa for any realistic bar) keeps `Bar` 8-byte aligned and the per-trade update
+    /// one multiply-add.
+    pub turnover: f64,
 }
 
 impl Bar {
@@ -37,6 +42,15 @@ impl Bar {
     pub fn end(&self) -> UnixNanos {
         self.start
             .add_nanos(u64::from(self.secs).saturating_mul(NANOS_PER_SEC))
+    }
+
+    /// Volume-weighted average trade price of the bar in rupees (the close when no
+    /// volume traded).
+    pub fn vwap(&self) -> f64 {
+        if self.volume == 0 {
+            return self.close.to_f64();
+        }
+        self.turnover / self.volume as f64
     }
 }
 
@@ -149,6 +163,7 @@ impl BarBuilder {
                 bar.close = price;
                 bar.volume += volume;
                 bar.trades += 1;
+                bar.turnover += price.to_f64() * volume as f64;
             }
             None => {
                 slot.forming = Some(Bar {
@@ -161,6 +176,7 @@ impl BarBuilder {
                     close: price,
                     volume,
                     trades: 1,
+                    turnover: price.to_f64() * volume as f64,
                 });
             }
         }
@@ -231,9 +247,11 @@ mod tests {
                 close: Price::from_paise(101_00),
                 volume: 7 + 10 + 20 + 1,
                 trades: 4,
+                turnover: 100.0 * 7.0 + 102.5 * 10.0 + 99.05 * 20.0 + 101.0,
             }
         );
         assert_eq!(bar.end(), UnixNanos(OPEN + MIN));
+        assert!((bar.vwap() - 3807.0 / 38.0).abs() < 1e-12);
         // The closing tick opened the next bar.
         let next = b.forming(InstrumentId(0)).unwrap();
         assert_eq!(

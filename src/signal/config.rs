@@ -33,15 +33,23 @@ impl SignalConfig {
             .validate(&format!("{prefix}.sma_cross"), issues);
     }
 
-    /// The bar length the stage builds, in seconds: the one the enabled strategies
-    /// compute on (60 when none is enabled). Pass it to
-    /// [`SignalStage::new`](super::SignalStage::new).
+    /// The primary bar length, in seconds: the one the orchestration filters watch and
+    /// the day's closes are read from (60; `sma_cross`'s when it runs, as before the
+    /// other strategies existed).
     pub fn bar_secs(&self) -> u32 {
         if self.sma_cross.enabled {
             self.sma_cross.bar_secs
         } else {
             DEFAULT_BAR_SECS
         }
+    }
+
+    /// The bar lengths the stage builds for strategies that keep their own bar state,
+    /// primary first ([`SignalConfig::bar_secs`]). Lengths of shared indicators are
+    /// added from the [`IndicatorBank`](super::indicator::IndicatorBank). Pass it to
+    /// [`SignalStage::new`](super::SignalStage::new).
+    pub fn bar_lengths(&self) -> Vec<u32> {
+        vec![self.bar_secs()]
     }
 }
 

@@ -1,6 +1,7 @@
 //! What a strategy sees of the stage while it handles one event: the clock of that event
 //! and a place to put signals.
 
+use super::indicator::IndicatorBank;
 use crate::{
     model::{Direction, InstrumentId, Price, Signal, Stamp, StrategyId, UnixNanos},
     runtime::STASH_CAPACITY,
@@ -44,6 +45,7 @@ impl SignalBatch {
     ) -> StrategyContext<'_> {
         StrategyContext {
             batch: self,
+            indicators: &NO_INDICATORS,
             strategy,
             exchange_ts,
             ingress,
@@ -72,6 +74,10 @@ impl Default for SignalBatch {
     }
 }
 
+/// What a context reads when nobody gave it a bank (unit tests of strategies that use
+/// none).
+static NO_INDICATORS: IndicatorBank = IndicatorBank::EMPTY;
+
 /// A strategy's handle on the stage during one callback.
 ///
 /// It tells the strategy the market time of the event being handled (strategies never
@@ -81,12 +87,24 @@ impl Default for SignalBatch {
 #[derive(Debug)]
 pub struct StrategyContext<'a> {
     batch: &'a mut SignalBatch,
+    indicators: &'a IndicatorBank,
     strategy: StrategyId,
     exchange_ts: UnixNanos,
     ingress: Stamp,
 }
 
-impl StrategyContext<'_> {
+impl<'a> StrategyContext<'a> {
+    /// The same context reading `indicators` (a context made by
+    /// [`SignalBatch::context`] reads an empty bank).
+    pub fn with_indicators(self, indicators: &'a IndicatorBank) -> StrategyContext<'a> {
+        StrategyContext { indicators, ..self }
+    }
+
+    /// The shared indicators, already updated with the bar being handled.
+    pub fn indicators(&self) -> &IndicatorBank {
+        self.indicators
+    }
+
     /// The id of the strategy being called.
     pub fn strategy(&self) -> StrategyId {
         self.strategy

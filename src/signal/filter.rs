@@ -203,6 +203,7 @@ mod tests {
             close: c,
             volume: 1,
             trades: 1,
+            turnover: 0.0,
         }
     }
 

@@ -1,11 +1,16 @@
 //! The strategies the engine knows, and the fixed order that numbers them.
 
-use super::{SignalConfig, SmaCross, Strategy};
+use super::{indicator::IndicatorBank, SignalConfig, SmaCross, Strategy};
 use crate::{config::ConfigIssue, model::InstrumentTable};
 
-/// Builds one strategy from its section, keying issues under the given prefix.
-type Build =
-    fn(&SignalConfig, &InstrumentTable, &str) -> Result<Box<dyn Strategy>, Vec<ConfigIssue>>;
+/// Builds one strategy from its section, keying issues under the given prefix; the
+/// strategy requests the indicators it reads from the bank.
+type Build = fn(
+    &SignalConfig,
+    &InstrumentTable,
+    &str,
+    &mut IndicatorBank,
+) -> Result<Box<dyn Strategy>, Vec<ConfigIssue>>;
 
 /// One strategy the engine can run.
 struct Entry {
@@ -19,7 +24,7 @@ struct Entry {
 const CATALOGUE: &[Entry] = &[Entry {
     name: SmaCross::NAME,
     enabled: |config| config.sma_cross.enabled,
-    build: |config, instruments, prefix| {
+    build: |config, instruments, prefix, _indicators| {
         Ok(Box::new(SmaCross::new(
             &config.sma_cross,
             instruments,
@@ -29,7 +34,9 @@ const CATALOGUE: &[Entry] = &[Entry {
 }];
 
 /// Builds the strategies `config` enables, in a fixed order; a strategy's
-/// [`StrategyId`](crate::model::StrategyId) is its index in the result.
+/// [`StrategyId`](crate::model::StrategyId) is its index in the result. Their indicator
+/// requests land in `indicators`, which then goes to the stage
+/// ([`SignalStage::with_indicators`](super::SignalStage::with_indicators)).
 ///
 /// # Errors
 /// Every problem of every enabled strategy's section (invalid values, symbols not in
@@ -37,12 +44,13 @@ const CATALOGUE: &[Entry] = &[Entry {
 pub fn build_strategies(
     config: &SignalConfig,
     instruments: &InstrumentTable,
+    indicators: &mut IndicatorBank,
 ) -> Result<Vec<Box<dyn Strategy>>, Vec<ConfigIssue>> {
     let mut strategies = Vec::new();
     let mut issues = Vec::new();
     for entry in CATALOGUE.iter().filter(|e| (e.enabled)(config)) {
         let prefix = format!("{}.{}", SignalConfig::SECTION, entry.name);
-        match (entry.build)(config, instruments, &prefix) {
+        match (entry.build)(config, instruments, &prefix, indicators) {
             Ok(strategy) => {
                 debug_assert_eq!(strategy.name(), entry.name);
                 strategies.push(strategy);
@@ -76,7 +84,7 @@ mod tests {
     #[test]
     fn builds_enabled_strategies_in_catalogue_order() {
         let config = SignalConfig::default();
-        let strategies = build_strategies(&config, &table()).unwrap();
+        let strategies = build_strategies(&config, &table(), &mut IndicatorBank::new(5)).unwrap();
         let built: Vec<_> = strategies.iter().map(|s| s.name()).collect();
         assert_eq!(built, ["sma_cross"]);
         assert_eq!(strategy_names(&config), built);
@@ -87,7 +95,11 @@ mod tests {
         let mut config = SignalConfig::default();
         config.sma_cross.enabled = false;
         config.sma_cross.fast = 0; // not built, so not checked here
-        assert!(build_strategies(&config, &table()).unwrap().is_empty());
+        assert!(
+            build_strategies(&config, &table(), &mut IndicatorBank::new(5))
+                .unwrap()
+                .is_empty()
+        );
         assert!(strategy_names(&config).is_empty());
     }
 
@@ -96,7 +108,7 @@ mod tests {
         let mut config = SignalConfig::default();
         config.sma_cross.symbols = vec!["NOPE".into()];
         config.sma_cross.stop_pct = 0.0;
-        let issues = match build_strategies(&config, &table()) {
+        let issues = match build_strategies(&config, &table(), &mut IndicatorBank::new(5)) {
             Err(issues) => issues,
             Ok(_) => panic!("an invalid section must not build"),
         };

@@ -6,14 +6,15 @@ use tickpipe_ringbuf::Consumer;
 
 use super::{
     filter::{FilterChain, FilterRefusal},
+    indicator::IndicatorBank,
     subscriptions::Subscriptions,
-    BarBuilder, SignalBatch, Strategy,
+    Bar, BarBuilder, SignalBatch, Strategy,
 };
 use crate::{
     metrics::Telemetry,
     model::{
         Alert, AlertLevel, ControlCommand, ControlRefusal, ControlReply, Direction,
-        InstrumentTable, MarketEvent, News, RiskInput, ScheduledCommand, StrategyId, Tick,
+        InstrumentTable, MarketEvent, News, RiskInput, ScheduledCommand, Stamp, StrategyId, Tick,
         TradingState, UnixNanos,
     },
     runtime::{
@@ -21,6 +22,9 @@ use crate::{
         COMMANDS_PER_POLL,
     },
 };
+
+/// Most distinct bar lengths one stage builds (configuration validation keeps within it).
+pub const MAX_BAR_LENGTHS: usize = 4;
 
 /// Most market events handled per [`Stage::poll`], so a stage sharing a thread yields
 /// the thread regularly.
@@ -72,7 +76,10 @@ pub struct SignalStage {
     /// Entries dropped while paused, per strategy.
     suppressed_of: Vec<u64>,
     subscriptions: Subscriptions,
-    bars: BarBuilder,
+    /// One builder per bar length; the first is the primary length the filters watch.
+    bars: Vec<BarBuilder>,
+    /// Indicators the strategies share, updated on every closed bar before they see it.
+    indicators: IndicatorBank,
     batch: SignalBatch,
     input: Consumer<MarketEvent>,
     out: Outbox<RiskInput>,
@@ -134,32 +141,37 @@ struct Counts {
 
 impl SignalStage {
     /// A stage running `strategies` (their [`StrategyId`] is their index) over the
-    /// instruments of `instruments`, building `bar_secs`-second bars
-    /// ([`SignalConfig::bar_secs`](super::SignalConfig::bar_secs)).
+    /// instruments of `instruments`, building bars of each of `bar_lengths` seconds
+    /// ([`SignalConfig::bar_lengths`](super::SignalConfig::bar_lengths)); the first is
+    /// the primary length, the one the filters watch. Lengths the indicator bank needs
+    /// are added by [`SignalStage::with_indicators`].
     ///
     /// Every strategy is asked once per instrument whether it subscribes.
     ///
     /// # Panics
-    /// If `bar_secs` is zero or there are more than 65 536 strategies (configuration
-    /// validation rules both out).
+    /// If `bar_lengths` is empty, holds a zero or more than [`MAX_BAR_LENGTHS`] distinct
+    /// lengths, or there are more than 65 536 strategies (configuration validation rules
+    /// all of these out).
     pub fn new(
         instruments: &InstrumentTable,
         strategies: Vec<Box<dyn Strategy>>,
-        bar_secs: u32,
+        bar_lengths: &[u32],
         input: Consumer<MarketEvent>,
         out: Outbox<RiskInput>,
         clock: LatencyClock,
         telemetry: Arc<Telemetry>,
     ) -> SignalStage {
         let strategies_len = strategies.len();
-        SignalStage {
+        assert!(!bar_lengths.is_empty(), "the stage needs a bar length");
+        let mut stage = SignalStage {
             paused: vec![false; strategies.len()],
             signals_of: vec![0; strategies.len()],
             entries_of: vec![0; strategies.len()],
             suppressed_of: vec![0; strategies.len()],
             subscriptions: Subscriptions::new(instruments, &strategies),
             strategies,
-            bars: BarBuilder::new(instruments.len(), bar_secs),
+            bars: Vec::with_capacity(MAX_BAR_LENGTHS),
+            indicators: IndicatorBank::new(instruments.len()),
             batch: SignalBatch::new(),
             input,
             out,
@@ -173,7 +185,35 @@ impl SignalStage {
             filtered_of: vec![[0; FilterRefusal::ALL.len()]; strategies_len],
             market_time: UnixNanos(0),
             error: None,
+        };
+        for &secs in bar_lengths {
+            stage.add_bar_length(secs);
         }
+        stage
+    }
+
+    /// The same stage keeping `indicators` (the bank the strategies requested from while
+    /// they were built) and building the bar lengths it needs.
+    ///
+    /// # Panics
+    /// If that makes more than [`MAX_BAR_LENGTHS`] distinct lengths.
+    pub fn with_indicators(mut self, indicators: IndicatorBank) -> SignalStage {
+        for secs in indicators.bar_lengths() {
+            self.add_bar_length(secs);
+        }
+        self.indicators = indicators;
+        self
+    }
+
+    fn add_bar_length(&mut self, secs: u32) {
+        if self.bars.iter().any(|b| b.secs() == secs) {
+            return;
+        }
+        assert!(
+            self.bars.len() < MAX_BAR_LENGTHS,
+            "at most {MAX_BAR_LENGTHS} bar lengths"
+        );
+        self.bars.push(BarBuilder::new(self.instruments, secs));
     }
 
     /// The same stage applying `filters` to every strategy's entries.
@@ -307,20 +347,39 @@ impl SignalStage {
         self.counts.ticks += 1;
         self.market_time = tick.exchange_ts;
         self.out.push(RiskInput::Tick(tick));
-        let closed = self.bars.update(&tick);
-        self.counts.bars += u64::from(closed.is_some());
-        if let Some(bar) = &closed {
-            self.filters.on_bar(bar);
+        // Bars this tick closed, in the builders' order: each goes to the shared
+        // indicators, then the filters (primary length only), then the strategies,
+        // all before any strategy sees the tick itself.
+        for b in 0..self.bars.len() {
+            if let Some(bar) = self.bars[b].update(&tick) {
+                self.on_bar(&bar, b == 0, tick.ingress);
+            }
         }
         for &id in self.subscriptions.of(tick.instrument) {
-            let strategy = &mut self.strategies[id.index()];
-            let mut ctx = self.batch.context(id, tick.exchange_ts, tick.ingress);
-            if let Some(bar) = &closed {
-                strategy.on_bar(bar, &mut ctx);
-            }
-            strategy.on_tick(&tick, &mut ctx);
+            let mut ctx = self
+                .batch
+                .context(id, tick.exchange_ts, tick.ingress)
+                .with_indicators(&self.indicators);
+            self.strategies[id.index()].on_tick(&tick, &mut ctx);
         }
         self.send_signals();
+    }
+
+    /// A closed bar; `primary` when it is of the length the filters watch. Signals it
+    /// causes carry the closing tick's market time (the bar's end) and ingress stamp.
+    fn on_bar(&mut self, bar: &Bar, primary: bool, ingress: Stamp) {
+        self.counts.bars += 1;
+        self.indicators.on_bar(bar);
+        if primary {
+            self.filters.on_bar(bar);
+        }
+        for &id in self.subscriptions.of(bar.instrument) {
+            let mut ctx = self
+                .batch
+                .context(id, self.market_time, ingress)
+                .with_indicators(&self.indicators);
+            self.strategies[id.index()].on_bar(bar, &mut ctx);
+        }
     }
 
     fn on_news(&mut self, news: News) {
@@ -330,14 +389,28 @@ impl SignalStage {
         }
         self.counts.news += 1;
         for &id in self.subscriptions.of(news.instrument) {
-            let mut ctx = self.batch.context(id, news.exchange_ts, news.ingress);
+            let mut ctx = self
+                .batch
+                .context(id, news.exchange_ts, news.ingress)
+                .with_indicators(&self.indicators);
             self.strategies[id.index()].on_news(&news, &mut ctx);
         }
         self.send_signals();
     }
 
     /// Moves the batch's signals to the outbox, dropping paused strategies' entries.
+    ///
+    /// Most events yield no signal: that case is one inlined length check, and the
+    /// filtering and counting stay out of the per-tick path.
+    #[inline]
     fn send_signals(&mut self) {
+        if !self.batch.signals().is_empty() {
+            self.send_batch();
+        }
+    }
+
+    #[inline(never)]
+    fn send_batch(&mut self) {
         for signal in self.batch.signals() {
             let s = signal.strategy.index();
             if self.paused[s] && signal.direction != Direction::Flat {
@@ -413,7 +486,7 @@ impl Stage for SignalStage {
         let closes = (0..self.subscriptions_len())
             .filter_map(|i| {
                 let id = crate::model::InstrumentId(i as u32);
-                self.bars.forming(id).map(|bar| (id, bar.close))
+                self.bars[0].forming(id).map(|bar| (id, bar.close))
             })
             .collect();
         report.detail = Some(Box::new(SignalSummary {
@@ -445,7 +518,10 @@ impl fmt::Debug for SignalStage {
         f.debug_struct("SignalStage")
             .field("strategies", &self.strategy_names())
             .field("paused", &self.paused)
-            .field("bar_secs", &self.bars.secs())
+            .field(
+                "bar_secs",
+                &self.bars.iter().map(BarBuilder::secs).collect::<Vec<_>>(),
+            )
             .field("counts", &self.counts)
             .finish_non_exhaustive()
     }

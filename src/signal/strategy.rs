@@ -22,8 +22,9 @@ use crate::model::{Instrument, News, Tick};
 /// construction), no locks, no logging, and no wall clock (use
 /// [`StrategyContext::now`]).
 ///
-/// When a tick closes a bar, a strategy sees [`Strategy::on_bar`] for the bar before
-/// [`Strategy::on_tick`] for the tick, which is their order in market time.
+/// When a tick closes bars, every strategy sees [`Strategy::on_bar`] for each closed bar
+/// (of every length the stage builds, after the shared indicators took it in) before any
+/// strategy sees [`Strategy::on_tick`] for the tick, which is their order in market time.
 pub trait Strategy: Send {
     /// Short, stable name for reports and the control socket (`sma_cross`).
     fn name(&self) -> &'static str;

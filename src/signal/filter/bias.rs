@@ -31,7 +31,8 @@ pub enum Bias {
 /// for close in ["100", "99", "98", "95"] {
 ///     let c = close.parse().unwrap();
 ///     bias.on_bar(&Bar { instrument: index, start: UnixNanos(0), secs: 60, open: c,
-///         high: c, low: c, close: c, volume: 1, trades: 1 });
+///         high: c, low: c, close: c, volume: 1, trades: 1,
+///         turnover: 0.0 });
 /// }
 /// assert_eq!(bias.bias(), Bias::Down);
 /// ```

@@ -22,9 +22,14 @@
 //! | [`RollingMeanStd`] | mean and deviation of a window (sliding Welford, re-anchored) | `n − 1` |
 //! | [`ZScore`] | a sample against the window before it (volume spikes) | `n` |
 //! | [`ReturnVolatility`] | sample deviation of the last `n` log returns | `n` |
+//!
+//! Strategies do not own these: they ask the signal stage's [`IndicatorBank`] for an
+//! [`IndicatorSpec`] per instrument while they are built, and every strategy asking for
+//! the same spec reads the same instance, updated once per closed bar.
 
 mod adx;
 mod atr;
+mod bank;
 mod bollinger;
 mod ema;
 mod macd;
@@ -40,6 +45,7 @@ mod window;
 
 pub use adx::Adx;
 pub use atr::Atr;
+pub use bank::{IndicatorBank, IndicatorHandle, IndicatorKind, IndicatorSpec, Reading};
 pub use bollinger::{Bands, BollingerBands};
 pub use ema::Ema;
 pub use macd::{Macd, MacdValue};

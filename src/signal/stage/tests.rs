@@ -12,6 +12,7 @@ use crate::{
     model::{Instrument, InstrumentId, Price, Signal, Stamp, TickKind, UnixNanos},
     signal::{
         build_strategies,
+        indicator::IndicatorBank,
         test_support::{table, trade, MIN, NANOS_PER_SEC, OPEN},
         Bar, SignalConfig, StrategyContext,
     },
@@ -68,7 +69,7 @@ fn sma_cross_2_4() -> Vec<Box<dyn Strategy>> {
     let mut config = SignalConfig::default();
     config.sma_cross.fast = 2;
     config.sma_cross.slow = 4;
-    build_strategies(&config, &table()).unwrap()
+    build_strategies(&config, &table(), &mut IndicatorBank::new(table().len())).unwrap()
 }
 
 /// The SBIN tick of minute `m` in [`session`].
@@ -135,7 +136,7 @@ fn run(
     let mut stage = Box::new(SignalStage::new(
         &table(),
         strategies,
-        60,
+        &[60],
         input,
         Outbox::new(to_risk),
         LatencyClock::new(),
@@ -215,7 +216,7 @@ fn done_only_after_the_feed_is_gone_and_everything_is_sent() {
     let mut stage = SignalStage::new(
         &table(),
         sma_cross_2_4(),
-        60,
+        &[60],
         input,
         Outbox::new(to_risk),
         LatencyClock::new(),
@@ -294,7 +295,7 @@ fn shape(received: &[RiskInput]) -> Vec<Option<(u16, Direction, i64)>> {
 }
 
 #[test]
-fn strategies_see_bar_then_tick_in_id_order_and_news_is_routed() {
+fn strategies_see_the_bar_then_the_tick_in_id_order_and_news_is_routed() {
     let first = trade(INFY, OPEN, 1500_00, 10);
     let closing = trade(INFY, OPEN + MIN, 1501_00, 20);
     let news = News {
@@ -317,9 +318,9 @@ fn strategies_see_bar_then_tick_in_id_order_and_news_is_routed() {
             Some((0, Flat, 1500_00)),
             Some((2, Flat, 1500_00)),
             None,
-            Some((0, Long, 1500_00)), // the closed bar first,
-            Some((0, Flat, 1501_00)), // then the tick that closed it
+            Some((0, Long, 1500_00)), // the closed bar first, to every strategy,
             Some((2, Long, 1500_00)),
+            Some((0, Flat, 1501_00)), // then the tick that closed it
             Some((2, Flat, 1501_00)),
             Some((1, Short, -250)), // news: only SBIN's subscriber, not forwarded
         ]
@@ -350,8 +351,9 @@ fn a_paused_strategy_sends_exits_but_no_entries() {
             Some((0, Flat, 1500_00)),
             Some((2, Flat, 1500_00)),
             None,
-            Some((0, Flat, 1501_00)), // strategy 0's Long on the bar is suppressed
+            // strategy 0's Long on the bar is suppressed
             Some((2, Long, 1500_00)),
+            Some((0, Flat, 1501_00)),
             Some((2, Flat, 1501_00)),
         ]
     );
@@ -365,7 +367,7 @@ fn pause_and_resume_by_id() {
     let mut stage = SignalStage::new(
         &table(),
         recorders(),
-        60,
+        &[60],
         input,
         Outbox::new(to_risk),
         LatencyClock::new(),

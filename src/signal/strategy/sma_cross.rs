@@ -201,6 +201,7 @@ mod tests {
             close,
             volume: 10,
             trades: 1,
+            turnover: 0.0,
         }
     }
 

@@ -487,3 +487,41 @@ fn a_stale_socket_is_replaced_and_a_live_one_refused() {
     engine.client().ok("status");
     engine.finish();
 }
+
+#[test]
+fn news_typed_by_an_operator_reaches_the_strategies_and_bad_news_changes_nothing() {
+    let engine = Engine::start(busy_config("news", 150));
+    let mut c = engine.client();
+    let handled = |c: &mut common::control::Client| -> u64 {
+        let text = c.ok("metrics")["text"].as_str().unwrap().to_owned();
+        text.lines()
+            .find_map(|l| l.strip_prefix("tickpipe_signal_news_total "))
+            .and_then(|n| n.trim().parse().ok())
+            .expect("the signal stage counts news")
+    };
+    let before = handled(&mut c);
+    let v = c.ok("news NIFTY 50 0.85");
+    assert_eq!(
+        (v["symbol"].as_str(), v["sentiment"].as_f64()),
+        (Some("NIFTY 50"), Some(0.85))
+    );
+    assert!(
+        handled(&mut c) > before,
+        "the item was handled before the reply"
+    );
+    for (line, code) in [
+        ("news NOPE 0.5", "unknown_symbol"),
+        ("news SBIN 2", "usage"),
+        ("news SBIN", "usage"),
+    ] {
+        assert_eq!(c.cmd(line)["error"], code, "{line}");
+    }
+    let report = engine.finish();
+    let signal = report.stage("signal").unwrap();
+    let feed = report.stage("feed").unwrap();
+    assert_eq!(
+        signal.counter("news"),
+        feed.counter("news") + 1,
+        "exactly the one good item was added"
+    );
+}

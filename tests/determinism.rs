@@ -62,6 +62,7 @@ fn drilled(seed: u64, layout: &str) -> tickpipe::engine::EngineConfig {
     sma.bar_secs = 5;
     for (at, command) in [
         ("10:00", "set max_exposure_pct 25"),
+        ("10:15", "news NIFTY 50 -0.9"),
         ("10:30", "pause sma_cross"),
         ("11:00", "resume sma_cross"),
         ("11:30", "reduce"),
@@ -124,7 +125,13 @@ fn scheduled_commands_take_effect_identically_on_every_layout() {
         .filter(|f| (halt..activate).contains(&f.exchange_ts.0))
         .all(|f| f.reason == tickpipe::model::IntentReason::Manual));
     let feed = inline.stage("feed").unwrap();
-    assert_eq!(feed.counter("scheduled"), 10);
+    assert_eq!(feed.counter("scheduled"), 11);
+    let signal = inline.stage("signal").unwrap();
+    assert_eq!(
+        signal.counter("news"),
+        feed.counter("news") + 1,
+        "the scheduled news item reached the strategies"
+    );
     assert_eq!(feed.counter("schedule_unreached"), 0);
 }
 

@@ -20,7 +20,15 @@ pub(super) fn run(args: &RunArgs) -> Result<(), String> {
     let title = format!("{} · config {origin}", opened.description);
     eprintln!("tickpipe: {title}");
     eprintln!("tickpipe: layout {}", layout.describe());
-    let pipeline = Pipeline::build(&config, &opened.instruments, opened.source, until, stop)
+    let tail_stop = Arc::new(AtomicBool::new(false));
+    let (source, news) = match &config.feed.news_file {
+        Some(path) => {
+            let (source, tail) = follow_news(path, opened.source, &opened.instruments, &tail_stop)?;
+            (source, Some(tail))
+        }
+        None => (opened.source, None),
+    };
+    let pipeline = Pipeline::build(&config, &opened.instruments, source, until, stop)
         .map_err(|e| e.to_string())?;
     let interval = if args.quiet {
         Duration::ZERO
@@ -32,12 +40,43 @@ pub(super) fn run(args: &RunArgs) -> Result<(), String> {
         .run(&layout, interval, |t| status.update(t))
         .map_err(|e| e.to_string())?;
     status.finish();
+    tail_stop.store(true, std::sync::atomic::Ordering::Release);
+    let news = news
+        .map(|tail| {
+            tail.join()
+                .map_err(|_| "the news file thread panicked".to_owned())
+        })
+        .transpose()?;
     print!("{}", summary::render(&report, &opened.instruments, &title));
+    if let Some(news) = &news {
+        println!(
+            "news file {}: {} items at the start, {} appended, {} bad line{} skipped{}",
+            news.path.display(),
+            news.preloaded,
+            news.appended,
+            news.rejected,
+            if news.rejected == 1 { "" } else { "s" },
+            if news.restarts > 0 {
+                format!(", re-read {} times after it shrank", news.restarts)
+            } else {
+                String::new()
+            }
+        );
+    }
     if let Some(path) = &config.filters.history_file {
         record_closes(path, &report, &opened.instruments, opened.start)?;
     }
     if let Some(path) = &args.summary_json {
-        let json = summary::to_json(&report, &opened.instruments, &title);
+        let mut json = summary::to_json(&report, &opened.instruments, &title);
+        if let Some(news) = &news {
+            json["news_file"] = serde_json::json!({
+                "path": news.path.display().to_string(),
+                "preloaded": news.preloaded,
+                "appended": news.appended,
+                "rejected": news.rejected,
+                "restarts": news.restarts,
+            });
+        }
         let text = serde_json::to_string_pretty(&json)
             .map_err(|e| format!("cannot write the summary as JSON: {e}"))?;
         std::fs::write(path, text + "\n")
@@ -59,6 +98,32 @@ pub(super) fn run(args: &RunArgs) -> Result<(), String> {
         return Err(format!("the {stage} stage stopped early{file}: {error}"));
     }
     Ok(())
+}
+
+/// Reads the news file's items and starts following it: the source with the items let
+/// in by market time, and the thread that reads appended lines until `stop`.
+fn follow_news(
+    path: &std::path::Path,
+    source: Box<dyn crate::feed::MarketSource>,
+    instruments: &crate::model::InstrumentTable,
+    stop: &Arc<AtomicBool>,
+) -> Result<
+    (
+        Box<dyn crate::feed::MarketSource>,
+        std::thread::JoinHandle<crate::feed::news::NewsFileReport>,
+    ),
+    String,
+> {
+    use crate::feed::news::{NewsFile, WithNews};
+    /// Appended items waiting for the feed; the tail thread holds more when it is full.
+    const RING: usize = 1024;
+    let mut file = NewsFile::open(path, instruments)?;
+    let preloaded = std::mem::take(&mut file.preloaded);
+    let (tx, rx) = tickpipe_ringbuf::channel(RING);
+    let tail = file
+        .spawn_tail(tx, stop.clone())
+        .map_err(|e| format!("cannot start the news file thread: {e}"))?;
+    Ok((Box::new(WithNews::new(source, preloaded, Some(rx))), tail))
 }
 
 /// Appends the day's closes to the history file, so the next session's day-level filters

@@ -445,6 +445,22 @@ pub fn build(
                 ),
             }
         }
+        Request::News {
+            symbol,
+            sentiment_milli,
+        } => {
+            if rows.gone[StageId::Signal as usize] {
+                error(
+                    "engine_stopped",
+                    "the signal stage has finished: the session is over",
+                )
+            } else {
+                ok(
+                    word,
+                    json!({"symbol": symbol, "sentiment": f64::from(*sentiment_milli) / 1000.0}),
+                )
+            }
+        }
         Request::Close { .. } => match rows.of(StageId::Risk).first() {
             Some(&ControlReply::ExitSent {
                 instrument,

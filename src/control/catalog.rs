@@ -117,6 +117,18 @@ impl Catalog {
                 })?,
                 qty: Qty::new(qty.unwrap_or(0)),
             },
+            Request::News {
+                symbol,
+                sentiment_milli,
+            } => ControlCommand::News {
+                instrument: self.instrument(symbol).ok_or_else(|| {
+                    Unresolved::new(
+                        "unknown_symbol",
+                        format!("no instrument `{symbol}` in this engine's table"),
+                    )
+                })?,
+                sentiment_milli: *sentiment_milli,
+            },
             Request::Flatten => ControlCommand::Flatten,
             Request::Halt => ControlCommand::SetState(TradingState::Halted),
             Request::Reduce => ControlCommand::SetState(TradingState::Reducing),

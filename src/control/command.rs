@@ -93,6 +93,14 @@ pub enum Request {
         /// The value as written.
         value: String,
     },
+    /// `news <symbol> <sentiment>`.
+    News {
+        /// The instrument's symbol as the instrument table spells it (may hold spaces,
+        /// as `NIFTY 50` does).
+        symbol: String,
+        /// Sentiment in per-mille, −1000 to 1000.
+        sentiment_milli: i16,
+    },
     /// `latency`.
     Latency,
     /// `metrics`.
@@ -130,6 +138,7 @@ impl Request {
             Request::Activate => "activate",
             Request::Limits => "limits",
             Request::Set { .. } => "set",
+            Request::News { .. } => "news",
             Request::Latency => "latency",
             Request::Metrics => "metrics",
             Request::Subscribe { .. } => "subscribe",
@@ -150,6 +159,7 @@ impl Request {
                 | Request::Reduce
                 | Request::Activate
                 | Request::Set { .. }
+                | Request::News { .. }
         )
     }
 }
@@ -191,6 +201,10 @@ pub const HELP: &[(&str, &str)] = &[
     (
         "set <limit> <value>",
         "change a risk limit (validated as the configuration is)",
+    ),
+    (
+        "news <symbol> <sentiment>",
+        "inject a news item (sentiment -1 to 1) for the strategies, at the current market time",
     ),
     ("latency", "per-stage latency percentiles"),
     (
@@ -307,6 +321,21 @@ pub fn parse(line: &str) -> Result<Request, ParseError> {
             }),
             _ => Err(usage("set <limit> <value>")),
         },
+        "news" => match args.split_last() {
+            Some((sentiment, symbol)) if !symbol.is_empty() => match sentiment.parse::<f64>() {
+                Ok(s) if s.is_finite() && (-1.0..=1.0).contains(&s) => Ok(Request::News {
+                    symbol: symbol.join(" "),
+                    sentiment_milli: (s * 1000.0).round() as i16,
+                }),
+                _ => Err(ParseError {
+                    code: "usage",
+                    message: format!(
+                        "`{sentiment}` is not a sentiment; write a number from -1 to 1"
+                    ),
+                }),
+            },
+            _ => Err(usage("news <symbol> <sentiment>")),
+        },
         "latency" => none(Request::Latency, "latency"),
         "metrics" => none(Request::Metrics, "metrics"),
         "subscribe" => {
@@ -383,6 +412,7 @@ mod tests {
                 .replace("<symbol>", "SBIN")
                 .replace(" [qty]", " 10")
                 .replace("<limit> <value>", "capital 500000")
+                .replace("<sentiment>", "-0.75")
                 .replace("pnl|fills|alerts [interval_ms]", "pnl 250")
                 .replace("pnl|fills|alerts", "fills");
             parse(&line).unwrap_or_else(|e| panic!("{line}: {e}"));
@@ -407,6 +437,20 @@ mod tests {
             }
         );
         assert_eq!(parse("close SBIN").unwrap().word(), "close");
+        assert_eq!(
+            parse("news NIFTY 50 0.8").unwrap(),
+            Request::News {
+                symbol: "NIFTY 50".into(),
+                sentiment_milli: 800
+            }
+        );
+        assert_eq!(
+            parse("news SBIN -1").unwrap(),
+            Request::News {
+                symbol: "SBIN".into(),
+                sentiment_milli: -1000
+            }
+        );
     }
 
     #[test]
@@ -418,6 +462,10 @@ mod tests {
         assert_eq!(parse("subscribe pnl 5").unwrap_err().code, "usage");
         assert_eq!(parse("subscribe fills 500").unwrap_err().code, "usage");
         assert_eq!(parse("subscribe news").unwrap_err().code, "usage");
+        assert_eq!(parse("news 0.5").unwrap_err().code, "usage");
+        assert_eq!(parse("news SBIN").unwrap_err().code, "usage");
+        assert_eq!(parse("news SBIN 1.01").unwrap_err().code, "usage");
+        assert_eq!(parse("news SBIN NaN").unwrap_err().code, "usage");
         assert_eq!(parse("frobnicate").unwrap_err().code, "unknown_command");
         assert_eq!(parse(&"x".repeat(MAX_LINE + 1)).unwrap_err().code, "parse");
     }
@@ -443,6 +491,7 @@ mod proptests {
         "close",
         "set",
         "pause",
+        "news",
         "subscribe",
         "halt",
         "auth",

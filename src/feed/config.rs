@@ -51,6 +51,9 @@ pub struct FeedConfig {
     pub speed: String,
     /// Market time to play from the first event, e.g. `"90m"`; empty plays everything.
     pub duration: String,
+    /// A JSON-lines news file a sentiment service appends to ([`news`](super::news)):
+    /// read at the start, then followed while the engine runs. Unset: no news file.
+    pub news_file: Option<PathBuf>,
     /// The synthetic session.
     pub synthetic: SyntheticConfig,
 }
@@ -62,6 +65,7 @@ impl Default for FeedConfig {
             replay_file: None,
             speed: "max".to_owned(),
             duration: String::new(),
+            news_file: None,
             synthetic: SyntheticConfig::default(),
         }
     }

@@ -29,7 +29,7 @@ mod stage;
 mod strategy;
 mod subscriptions;
 #[cfg(test)]
-mod test_support;
+pub(crate) mod test_support;
 
 pub use bar::{Bar, BarBuilder};
 pub use config::SignalConfig;

@@ -261,6 +261,18 @@ impl SignalStage {
                 }
                 self.control.reply(ControlReply::Done);
             }
+            ControlCommand::News {
+                instrument,
+                sentiment_milli,
+            } => {
+                self.on_news(News {
+                    exchange_ts: self.market_time,
+                    ingress: self.clock.stamp(),
+                    instrument,
+                    sentiment_milli,
+                });
+                self.control.reply(ControlReply::Done);
+            }
             ControlCommand::Pause(id) | ControlCommand::Resume(id) => {
                 let pause = matches!(command, ControlCommand::Pause(_));
                 let was = self.is_paused(id);

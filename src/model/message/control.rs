@@ -189,6 +189,14 @@ pub enum ControlCommand {
         /// The new value.
         value: LimitValue,
     },
+    /// Signal: a news item typed by an operator, handled as if the feed had brought it
+    /// at the stage's current market time.
+    News {
+        /// The instrument it is about.
+        instrument: InstrumentId,
+        /// Sentiment in per-mille, −1000 to 1000.
+        sentiment_milli: i16,
+    },
 }
 
 impl ControlCommand {
@@ -202,12 +210,16 @@ impl ControlCommand {
                 | ControlCommand::Flatten
                 | ControlCommand::SetState(_)
                 | ControlCommand::SetLimit { .. }
+                | ControlCommand::News { .. }
         )
     }
 
     /// True for the commands the signal stage owns.
     pub const fn is_for_signal(&self) -> bool {
-        matches!(self, ControlCommand::Pause(_) | ControlCommand::Resume(_))
+        matches!(
+            self,
+            ControlCommand::Pause(_) | ControlCommand::Resume(_) | ControlCommand::News { .. }
+        )
     }
 }
 

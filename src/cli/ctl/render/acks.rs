@@ -8,51 +8,57 @@ use super::{count, items, text};
 /// The sentence for an acknowledgement, or `None` when `kind` is not one.
 pub(super) fn ack(kind: &str, v: &Value) -> Option<String> {
     let changed = v.get("changed").and_then(Value::as_bool).unwrap_or(true);
-    let sentence = match kind {
-        "pause" | "resume" => {
-            let state = text(v, "state");
-            if changed {
-                format!("strategy {} is now {state}", text(v, "strategy"))
-            } else {
-                format!("strategy {} was already {state}", text(v, "strategy"))
+    let sentence =
+        match kind {
+            "pause" | "resume" => {
+                let state = text(v, "state");
+                if changed {
+                    format!("strategy {} is now {state}", text(v, "strategy"))
+                } else {
+                    format!("strategy {} was already {state}", text(v, "strategy"))
+                }
             }
-        }
-        "close" => format!(
-            "sent order {} to {} {} {} (closing); the fill shows in `positions` and on \
+            "close" => format!(
+                "sent order {} to {} {} {} (closing); the fill shows in `positions` and on \
              `subscribe fills`",
-            text(v, "order"),
-            text(v, "side"),
-            count(v, "qty"),
-            text(v, "symbol"),
-        ),
-        "flatten" => flatten(v),
-        "halt" | "reduce" | "activate" => {
-            let (now, before) = (text(v, "trading_state"), text(v, "previous"));
-            if now == before {
-                format!("trading state stays {now}")
-            } else {
-                format!("trading state is now {now} (was {before})")
-            }
-        }
-        "set" => format!(
-            "limit {} set to {} (was {})",
-            text(v, "name"),
-            text(v, "value"),
-            text(v, "previous")
-        ),
-        "subscribe" => match v.get("interval_ms") {
-            Some(_) => format!(
-                "subscribed to {} every {} ms",
-                text(v, "stream"),
-                count(v, "interval_ms")
+                text(v, "order"),
+                text(v, "side"),
+                count(v, "qty"),
+                text(v, "symbol"),
             ),
-            None => format!("subscribed to {}", text(v, "stream")),
-        },
-        "unsubscribe" => format!("unsubscribed from {}", text(v, "stream")),
-        "quit" => "the engine closes this connection".to_owned(),
-        "auth" => "authenticated".to_owned(),
-        _ => return None,
-    };
+            "flatten" => flatten(v),
+            "halt" | "reduce" | "activate" => {
+                let (now, before) = (text(v, "trading_state"), text(v, "previous"));
+                if now == before {
+                    format!("trading state stays {now}")
+                } else {
+                    format!("trading state is now {now} (was {before})")
+                }
+            }
+            "set" => format!(
+                "limit {} set to {} (was {})",
+                text(v, "name"),
+                text(v, "value"),
+                text(v, "previous")
+            ),
+            "subscribe" => match v.get("interval_ms") {
+                Some(_) => format!(
+                    "subscribed to {} every {} ms",
+                    text(v, "stream"),
+                    count(v, "interval_ms")
+                ),
+                None => format!("subscribed to {}", text(v, "stream")),
+            },
+            "unsubscribe" => format!("unsubscribed from {}", text(v, "stream")),
+            "news" => format!(
+            "news on {} with sentiment {:+.3} handed to the strategies at the current market time",
+            text(v, "symbol"),
+            v.get("sentiment").and_then(Value::as_f64).unwrap_or_default(),
+        ),
+            "quit" => "the engine closes this connection".to_owned(),
+            "auth" => "authenticated".to_owned(),
+            _ => return None,
+        };
     Some(sentence)
 }
 

@@ -2,7 +2,7 @@
 
 use serde::Deserialize;
 
-use super::SmaCrossConfig;
+use super::{SmaCrossConfig, VolumeScalperConfig};
 use crate::config::ConfigIssue;
 
 /// Bar length used when no enabled strategy asks for one.
@@ -20,6 +20,8 @@ const DEFAULT_BAR_SECS: u32 = 60;
 pub struct SignalConfig {
     /// `[strategy.sma_cross]`.
     pub sma_cross: SmaCrossConfig,
+    /// `[strategy.volume_scalper]`.
+    pub volume_scalper: VolumeScalperConfig,
 }
 
 impl SignalConfig {
@@ -31,6 +33,8 @@ impl SignalConfig {
     pub fn validate(&self, prefix: &str, issues: &mut Vec<ConfigIssue>) {
         self.sma_cross
             .validate(&format!("{prefix}.sma_cross"), issues);
+        self.volume_scalper
+            .validate(&format!("{prefix}.volume_scalper"), issues);
     }
 
     /// The primary bar length, in seconds: the one the orchestration filters watch and

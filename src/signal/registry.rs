@@ -1,6 +1,6 @@
 //! The strategies the engine knows, and the fixed order that numbers them.
 
-use super::{indicator::IndicatorBank, SignalConfig, SmaCross, Strategy};
+use super::{indicator::IndicatorBank, SignalConfig, SmaCross, Strategy, VolumeScalper};
 use crate::{config::ConfigIssue, model::InstrumentTable};
 
 /// Builds one strategy from its section, keying issues under the given prefix; the
@@ -21,17 +21,31 @@ struct Entry {
 
 /// Every strategy, in the order that assigns [`StrategyId`](crate::model::StrategyId)s
 /// to the enabled ones. New strategies are appended, so existing ids stay stable.
-const CATALOGUE: &[Entry] = &[Entry {
-    name: SmaCross::NAME,
-    enabled: |config| config.sma_cross.enabled,
-    build: |config, instruments, prefix, _indicators| {
-        Ok(Box::new(SmaCross::new(
-            &config.sma_cross,
-            instruments,
-            prefix,
-        )?))
+const CATALOGUE: &[Entry] = &[
+    Entry {
+        name: SmaCross::NAME,
+        enabled: |config| config.sma_cross.enabled,
+        build: |config, instruments, prefix, _indicators| {
+            Ok(Box::new(SmaCross::new(
+                &config.sma_cross,
+                instruments,
+                prefix,
+            )?))
+        },
     },
-}];
+    Entry {
+        name: VolumeScalper::NAME,
+        enabled: |config| config.volume_scalper.enabled,
+        build: |config, instruments, prefix, indicators| {
+            Ok(Box::new(VolumeScalper::new(
+                &config.volume_scalper,
+                instruments,
+                prefix,
+                indicators,
+            )?))
+        },
+    },
+];
 
 /// Builds the strategies `config` enables, in a fixed order; a strategy's
 /// [`StrategyId`](crate::model::StrategyId) is its index in the result. Their indicator
@@ -88,6 +102,20 @@ mod tests {
         let built: Vec<_> = strategies.iter().map(|s| s.name()).collect();
         assert_eq!(built, ["sma_cross"]);
         assert_eq!(strategy_names(&config), built);
+    }
+
+    #[test]
+    fn the_volume_scalper_follows_sma_cross_and_requests_its_volume_z_score() {
+        let mut config = SignalConfig::default();
+        config.volume_scalper.enabled = true;
+        let mut bank = IndicatorBank::new(5);
+        let strategies = build_strategies(&config, &table(), &mut bank).unwrap();
+        let built: Vec<_> = strategies.iter().map(|s| s.name()).collect();
+        assert_eq!(built, ["sma_cross", "volume_scalper"]);
+        assert_eq!(strategy_names(&config), built);
+        // One z-score series for the three equities, on one-minute bars.
+        assert_eq!((bank.specs(), bank.instances()), (1, 3));
+        assert_eq!(bank.bar_lengths(), [60]);
     }
 
     #[test]

@@ -4,10 +4,13 @@
 //! | strategy | what |
 //! | --- | --- |
 //! | [`SmaCross`] | long when the fast SMA of bar closes crosses above the slow one |
+//! | [`VolumeScalper`] | a bar of unusual volume whose close confirms a side; out within minutes (target or time stop) |
 
 pub mod sma_cross;
+pub mod volume_scalper;
 
 pub use sma_cross::{SmaCross, SmaCrossConfig};
+pub use volume_scalper::{VolumeScalper, VolumeScalperConfig};
 
 use super::{Bar, StrategyContext};
 use crate::model::{Instrument, News, Tick};

@@ -36,5 +36,5 @@ pub use bar::{Bar, BarBuilder};
 pub use config::SignalConfig;
 pub use context::{SignalBatch, StrategyContext, MAX_SIGNALS_PER_EVENT};
 pub use registry::{build_strategies, strategy_names};
-pub use stage::{SignalStage, SignalSummary, StrategySignals, EVENTS_PER_POLL};
+pub use stage::{SignalStage, SignalSummary, StrategySignals, EVENTS_PER_POLL, MAX_BAR_LENGTHS};
 pub use strategy::{SmaCross, SmaCrossConfig, Strategy, VolumeScalper, VolumeScalperConfig};

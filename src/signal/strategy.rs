@@ -4,9 +4,12 @@
 //! | strategy | what |
 //! | --- | --- |
 //! | [`SmaCross`] | long when the fast SMA of bar closes crosses above the slow one |
+//! | [`MomentumSurfer`] | intraday breakout of the recent range with VWAP, EMA slope and volume behind it; ATR stop and target |
 
+pub mod momentum_surfer;
 pub mod sma_cross;
 
+pub use momentum_surfer::{MomentumSurfer, MomentumSurferConfig};
 pub use sma_cross::{SmaCross, SmaCrossConfig};
 
 use super::{Bar, StrategyContext};

@@ -2,7 +2,7 @@
 
 use serde::Deserialize;
 
-use super::{SmaCrossConfig, VolumeScalperConfig};
+use super::{MomentumSurferConfig, SmaCrossConfig, VolumeScalperConfig};
 use crate::config::ConfigIssue;
 
 /// Bar length used when no enabled strategy asks for one.
@@ -20,6 +20,8 @@ const DEFAULT_BAR_SECS: u32 = 60;
 pub struct SignalConfig {
     /// `[strategy.sma_cross]`.
     pub sma_cross: SmaCrossConfig,
+    /// `[strategy.momentum_surfer]`.
+    pub momentum_surfer: MomentumSurferConfig,
     /// `[strategy.volume_scalper]`.
     pub volume_scalper: VolumeScalperConfig,
 }
@@ -33,6 +35,8 @@ impl SignalConfig {
     pub fn validate(&self, prefix: &str, issues: &mut Vec<ConfigIssue>) {
         self.sma_cross
             .validate(&format!("{prefix}.sma_cross"), issues);
+        self.momentum_surfer
+            .validate(&format!("{prefix}.momentum_surfer"), issues);
         self.volume_scalper
             .validate(&format!("{prefix}.volume_scalper"), issues);
     }
@@ -88,6 +92,18 @@ mod tests {
         file.strategy.validate(SignalConfig::SECTION, &mut issues);
         let keys: Vec<_> = issues.iter().map(|i| i.key.as_str()).collect();
         assert_eq!(keys, ["strategy.sma_cross.slow", "strategy.sma_cross.fast"]);
+    }
+
+    #[test]
+    fn reads_and_validates_the_momentum_surfer_section() {
+        let file: File =
+            toml::from_str("[strategy.momentum_surfer]\nenabled = true\ntarget_atr = 1.0\n")
+                .unwrap();
+        assert!(file.strategy.momentum_surfer.enabled);
+        let mut issues = Vec::new();
+        file.strategy.validate(SignalConfig::SECTION, &mut issues);
+        let keys: Vec<_> = issues.iter().map(|i| i.key.as_str()).collect();
+        assert_eq!(keys, ["strategy.momentum_surfer.stop_atr"]);
     }
 
     #[test]

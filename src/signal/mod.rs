@@ -15,6 +15,7 @@
 //! | [`regime`] | market regimes: a Gaussian hidden Markov model (online filter, smoothing, Viterbi, Baum–Welch) |
 //! | [`Strategy`], [`StrategyContext`] | the seam a strategy implements, and its handle on the stage |
 //! | [`SmaCross`] | the SMA crossover strategy |
+//! | [`MomentumSurfer`] | the intraday momentum breakout strategy |
 //! | [`VolumeScalper`] | the volume-spike scalper |
 //! | [`SignalConfig`] | the `[strategy.*]` sections |
 //! | [`build_strategies`], [`strategy_names`] | the enabled strategies, numbered by [`StrategyId`](crate::model::StrategyId) |
@@ -37,4 +38,7 @@ pub use config::SignalConfig;
 pub use context::{SignalBatch, StrategyContext, MAX_SIGNALS_PER_EVENT};
 pub use registry::{build_strategies, strategy_names};
 pub use stage::{SignalStage, SignalSummary, StrategySignals, EVENTS_PER_POLL, MAX_BAR_LENGTHS};
-pub use strategy::{SmaCross, SmaCrossConfig, Strategy, VolumeScalper, VolumeScalperConfig};
+pub use strategy::{
+    MomentumSurfer, MomentumSurferConfig, SmaCross, SmaCrossConfig, Strategy, VolumeScalper,
+    VolumeScalperConfig,
+};

@@ -1,6 +1,8 @@
 //! The strategies the engine knows, and the fixed order that numbers them.
 
-use super::{indicator::IndicatorBank, SignalConfig, SmaCross, Strategy, VolumeScalper};
+use super::{
+    indicator::IndicatorBank, MomentumSurfer, SignalConfig, SmaCross, Strategy, VolumeScalper,
+};
 use crate::{config::ConfigIssue, model::InstrumentTable};
 
 /// Builds one strategy from its section, keying issues under the given prefix; the
@@ -30,6 +32,18 @@ const CATALOGUE: &[Entry] = &[
                 &config.sma_cross,
                 instruments,
                 prefix,
+            )?))
+        },
+    },
+    Entry {
+        name: MomentumSurfer::NAME,
+        enabled: |config| config.momentum_surfer.enabled,
+        build: |config, instruments, prefix, indicators| {
+            Ok(Box::new(MomentumSurfer::new(
+                &config.momentum_surfer,
+                instruments,
+                prefix,
+                indicators,
             )?))
         },
     },
@@ -102,6 +116,24 @@ mod tests {
         let built: Vec<_> = strategies.iter().map(|s| s.name()).collect();
         assert_eq!(built, ["sma_cross"]);
         assert_eq!(strategy_names(&config), built);
+    }
+
+    #[test]
+    fn momentum_surfer_comes_after_sma_cross_and_reads_the_bank() {
+        let mut config = SignalConfig::default();
+        config.momentum_surfer.enabled = true;
+        let mut bank = IndicatorBank::new(5);
+        let strategies = build_strategies(&config, &table(), &mut bank).unwrap();
+        let built: Vec<_> = strategies.iter().map(|s| s.name()).collect();
+        assert_eq!(built, ["sma_cross", "momentum_surfer"]);
+        assert_eq!(strategy_names(&config), built);
+        assert_eq!(bank.specs(), 4, "VWAP, EMA, ATR, volume z-score");
+        config.momentum_surfer.stop_atr = 5.0;
+        let issues = match build_strategies(&config, &table(), &mut IndicatorBank::new(5)) {
+            Err(issues) => issues,
+            Ok(_) => panic!("an invalid section must not build"),
+        };
+        assert_eq!(issues[0].key, "strategy.momentum_surfer.stop_atr");
     }
 
     #[test]

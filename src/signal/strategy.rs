@@ -4,11 +4,14 @@
 //! | strategy | what |
 //! | --- | --- |
 //! | [`SmaCross`] | long when the fast SMA of bar closes crosses above the slow one |
+//! | [`MomentumSurfer`] | intraday breakout of the recent range with VWAP, EMA slope and volume behind it; ATR stop and target |
 //! | [`VolumeScalper`] | a bar of unusual volume whose close confirms a side; out within minutes (target or time stop) |
 
+pub mod momentum_surfer;
 pub mod sma_cross;
 pub mod volume_scalper;
 
+pub use momentum_surfer::{MomentumSurfer, MomentumSurferConfig};
 pub use sma_cross::{SmaCross, SmaCrossConfig};
 pub use volume_scalper::{VolumeScalper, VolumeScalperConfig};
 

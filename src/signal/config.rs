@@ -2,7 +2,7 @@
 
 use serde::Deserialize;
 
-use super::SmaCrossConfig;
+use super::{NewsImpactScalperConfig, SmaCrossConfig};
 use crate::config::ConfigIssue;
 
 /// Bar length used when no enabled strategy asks for one.
@@ -20,6 +20,8 @@ const DEFAULT_BAR_SECS: u32 = 60;
 pub struct SignalConfig {
     /// `[strategy.sma_cross]`.
     pub sma_cross: SmaCrossConfig,
+    /// `[strategy.news_impact_scalper]`.
+    pub news_impact_scalper: NewsImpactScalperConfig,
 }
 
 impl SignalConfig {
@@ -31,6 +33,8 @@ impl SignalConfig {
     pub fn validate(&self, prefix: &str, issues: &mut Vec<ConfigIssue>) {
         self.sma_cross
             .validate(&format!("{prefix}.sma_cross"), issues);
+        self.news_impact_scalper
+            .validate(&format!("{prefix}.news_impact_scalper"), issues);
     }
 
     /// The primary bar length, in seconds: the one the orchestration filters watch and
@@ -84,6 +88,21 @@ mod tests {
         file.strategy.validate(SignalConfig::SECTION, &mut issues);
         let keys: Vec<_> = issues.iter().map(|i| i.key.as_str()).collect();
         assert_eq!(keys, ["strategy.sma_cross.slow", "strategy.sma_cross.fast"]);
+    }
+
+    #[test]
+    fn reads_and_validates_the_news_scalper_section() {
+        let file: File = toml::from_str(
+            "[strategy.news_impact_scalper]\nenabled = true\nstrike_offset = 1\nlast_entry = \"25:00\"\n",
+        )
+        .unwrap();
+        let section = &file.strategy.news_impact_scalper;
+        assert!(section.enabled);
+        assert_eq!(section.strike_offset, 1);
+        let mut issues = Vec::new();
+        file.strategy.validate(SignalConfig::SECTION, &mut issues);
+        let keys: Vec<_> = issues.iter().map(|i| i.key.as_str()).collect();
+        assert_eq!(keys, ["strategy.news_impact_scalper.last_entry"]);
     }
 
     #[test]

@@ -15,6 +15,7 @@
 //! | [`regime`] | market regimes: a Gaussian hidden Markov model (online filter, smoothing, Viterbi, Baum–Welch) |
 //! | [`Strategy`], [`StrategyContext`] | the seam a strategy implements, and its handle on the stage |
 //! | [`SmaCross`] | the SMA crossover strategy |
+//! | [`NewsImpactScalper`] | buys index calls or puts on strong news, for minutes |
 //! | [`SignalConfig`] | the `[strategy.*]` sections |
 //! | [`build_strategies`], [`strategy_names`] | the enabled strategies, numbered by [`StrategyId`](crate::model::StrategyId) |
 
@@ -36,4 +37,6 @@ pub use config::SignalConfig;
 pub use context::{SignalBatch, StrategyContext, MAX_SIGNALS_PER_EVENT};
 pub use registry::{build_strategies, strategy_names};
 pub use stage::{SignalStage, SignalSummary, StrategySignals, EVENTS_PER_POLL};
-pub use strategy::{SmaCross, SmaCrossConfig, Strategy};
+pub use strategy::{
+    NewsImpactScalper, NewsImpactScalperConfig, ScalperCounts, SmaCross, SmaCrossConfig, Strategy,
+};

@@ -1,6 +1,6 @@
 //! The strategies the engine knows, and the fixed order that numbers them.
 
-use super::{indicator::IndicatorBank, SignalConfig, SmaCross, Strategy};
+use super::{indicator::IndicatorBank, NewsImpactScalper, SignalConfig, SmaCross, Strategy};
 use crate::{config::ConfigIssue, model::InstrumentTable};
 
 /// Builds one strategy from its section, keying issues under the given prefix; the
@@ -21,17 +21,30 @@ struct Entry {
 
 /// Every strategy, in the order that assigns [`StrategyId`](crate::model::StrategyId)s
 /// to the enabled ones. New strategies are appended, so existing ids stay stable.
-const CATALOGUE: &[Entry] = &[Entry {
-    name: SmaCross::NAME,
-    enabled: |config| config.sma_cross.enabled,
-    build: |config, instruments, prefix, _indicators| {
-        Ok(Box::new(SmaCross::new(
-            &config.sma_cross,
-            instruments,
-            prefix,
-        )?))
+const CATALOGUE: &[Entry] = &[
+    Entry {
+        name: SmaCross::NAME,
+        enabled: |config| config.sma_cross.enabled,
+        build: |config, instruments, prefix, _indicators| {
+            Ok(Box::new(SmaCross::new(
+                &config.sma_cross,
+                instruments,
+                prefix,
+            )?))
+        },
     },
-}];
+    Entry {
+        name: NewsImpactScalper::NAME,
+        enabled: |config| config.news_impact_scalper.enabled,
+        build: |config, instruments, prefix, _indicators| {
+            Ok(Box::new(NewsImpactScalper::new(
+                &config.news_impact_scalper,
+                instruments,
+                prefix,
+            )?))
+        },
+    },
+];
 
 /// Builds the strategies `config` enables, in a fixed order; a strategy's
 /// [`StrategyId`](crate::model::StrategyId) is its index in the result. Their indicator
@@ -88,6 +101,23 @@ mod tests {
         let built: Vec<_> = strategies.iter().map(|s| s.name()).collect();
         assert_eq!(built, ["sma_cross"]);
         assert_eq!(strategy_names(&config), built);
+    }
+
+    #[test]
+    fn the_news_scalper_comes_after_sma_cross_and_keys_its_issues() {
+        let mut config = SignalConfig::default();
+        config.news_impact_scalper.enabled = true;
+        let strategies = build_strategies(&config, &table(), &mut IndicatorBank::new(5)).unwrap();
+        let built: Vec<_> = strategies.iter().map(|s| s.name()).collect();
+        assert_eq!(built, ["sma_cross", "news_impact_scalper"]);
+        assert_eq!(strategy_names(&config), built);
+        config.news_impact_scalper.hold_secs = 0;
+        let issues = match build_strategies(&config, &table(), &mut IndicatorBank::new(5)) {
+            Err(issues) => issues,
+            Ok(_) => panic!("an invalid section must not build"),
+        };
+        let keys: Vec<_> = issues.iter().map(|i| i.key.as_str()).collect();
+        assert_eq!(keys, ["strategy.news_impact_scalper.hold_secs"]);
     }
 
     #[test]

@@ -4,9 +4,12 @@
 //! | strategy | what |
 //! | --- | --- |
 //! | [`SmaCross`] | long when the fast SMA of bar closes crosses above the slow one |
+//! | [`NewsImpactScalper`] | buys the at-the-money call (put) on strong good (bad) news about its underlying, for minutes |
 
+pub mod news_impact_scalper;
 pub mod sma_cross;
 
+pub use news_impact_scalper::{NewsImpactScalper, NewsImpactScalperConfig, ScalperCounts};
 pub use sma_cross::{SmaCross, SmaCrossConfig};
 
 use super::{Bar, StrategyContext};

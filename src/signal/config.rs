@@ -2,7 +2,7 @@
 
 use serde::Deserialize;
 
-use super::{MomentumSurferConfig, SmaCrossConfig, VolumeScalperConfig};
+use super::{MomentumSurferConfig, NewsImpactScalperConfig, SmaCrossConfig, VolumeScalperConfig};
 use crate::config::ConfigIssue;
 
 /// Bar length used when no enabled strategy asks for one.
@@ -24,6 +24,8 @@ pub struct SignalConfig {
     pub momentum_surfer: MomentumSurferConfig,
     /// `[strategy.volume_scalper]`.
     pub volume_scalper: VolumeScalperConfig,
+    /// `[strategy.news_impact_scalper]`.
+    pub news_impact_scalper: NewsImpactScalperConfig,
 }
 
 impl SignalConfig {
@@ -39,6 +41,8 @@ impl SignalConfig {
             .validate(&format!("{prefix}.momentum_surfer"), issues);
         self.volume_scalper
             .validate(&format!("{prefix}.volume_scalper"), issues);
+        self.news_impact_scalper
+            .validate(&format!("{prefix}.news_impact_scalper"), issues);
     }
 
     /// The primary bar length, in seconds: the one the orchestration filters watch and
@@ -104,6 +108,21 @@ mod tests {
         file.strategy.validate(SignalConfig::SECTION, &mut issues);
         let keys: Vec<_> = issues.iter().map(|i| i.key.as_str()).collect();
         assert_eq!(keys, ["strategy.momentum_surfer.stop_atr"]);
+    }
+
+    #[test]
+    fn reads_and_validates_the_news_scalper_section() {
+        let file: File = toml::from_str(
+            "[strategy.news_impact_scalper]\nenabled = true\nstrike_offset = 1\nlast_entry = \"25:00\"\n",
+        )
+        .unwrap();
+        let section = &file.strategy.news_impact_scalper;
+        assert!(section.enabled);
+        assert_eq!(section.strike_offset, 1);
+        let mut issues = Vec::new();
+        file.strategy.validate(SignalConfig::SECTION, &mut issues);
+        let keys: Vec<_> = issues.iter().map(|i| i.key.as_str()).collect();
+        assert_eq!(keys, ["strategy.news_impact_scalper.last_entry"]);
     }
 
     #[test]

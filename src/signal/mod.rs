@@ -17,6 +17,7 @@
 //! | [`SmaCross`] | the SMA crossover strategy |
 //! | [`MomentumSurfer`] | the intraday momentum breakout strategy |
 //! | [`VolumeScalper`] | the volume-spike scalper |
+//! | [`NewsImpactScalper`] | buys index calls or puts on strong news, for minutes |
 //! | [`SignalConfig`] | the `[strategy.*]` sections |
 //! | [`build_strategies`], [`strategy_names`] | the enabled strategies, numbered by [`StrategyId`](crate::model::StrategyId) |
 
@@ -39,6 +40,6 @@ pub use context::{SignalBatch, StrategyContext, MAX_SIGNALS_PER_EVENT};
 pub use registry::{build_strategies, strategy_names};
 pub use stage::{SignalStage, SignalSummary, StrategySignals, EVENTS_PER_POLL, MAX_BAR_LENGTHS};
 pub use strategy::{
-    MomentumSurfer, MomentumSurferConfig, SmaCross, SmaCrossConfig, Strategy, VolumeScalper,
-    VolumeScalperConfig,
+    MomentumSurfer, MomentumSurferConfig, NewsImpactScalper, NewsImpactScalperConfig,
+    ScalperCounts, SmaCross, SmaCrossConfig, Strategy, VolumeScalper, VolumeScalperConfig,
 };

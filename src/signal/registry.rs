@@ -1,7 +1,8 @@
 //! The strategies the engine knows, and the fixed order that numbers them.
 
 use super::{
-    indicator::IndicatorBank, MomentumSurfer, SignalConfig, SmaCross, Strategy, VolumeScalper,
+    indicator::IndicatorBank, MomentumSurfer, NewsImpactScalper, SignalConfig, SmaCross, Strategy,
+    VolumeScalper,
 };
 use crate::{config::ConfigIssue, model::InstrumentTable};
 
@@ -56,6 +57,17 @@ const CATALOGUE: &[Entry] = &[
                 instruments,
                 prefix,
                 indicators,
+            )?))
+        },
+    },
+    Entry {
+        name: NewsImpactScalper::NAME,
+        enabled: |config| config.news_impact_scalper.enabled,
+        build: |config, instruments, prefix, _indicators| {
+            Ok(Box::new(NewsImpactScalper::new(
+                &config.news_impact_scalper,
+                instruments,
+                prefix,
             )?))
         },
     },
@@ -148,6 +160,23 @@ mod tests {
         // One z-score series for the three equities, on one-minute bars.
         assert_eq!((bank.specs(), bank.instances()), (1, 3));
         assert_eq!(bank.bar_lengths(), [60]);
+    }
+
+    #[test]
+    fn the_news_scalper_comes_after_sma_cross_and_keys_its_issues() {
+        let mut config = SignalConfig::default();
+        config.news_impact_scalper.enabled = true;
+        let strategies = build_strategies(&config, &table(), &mut IndicatorBank::new(5)).unwrap();
+        let built: Vec<_> = strategies.iter().map(|s| s.name()).collect();
+        assert_eq!(built, ["sma_cross", "news_impact_scalper"]);
+        assert_eq!(strategy_names(&config), built);
+        config.news_impact_scalper.hold_secs = 0;
+        let issues = match build_strategies(&config, &table(), &mut IndicatorBank::new(5)) {
+            Err(issues) => issues,
+            Ok(_) => panic!("an invalid section must not build"),
+        };
+        let keys: Vec<_> = issues.iter().map(|i| i.key.as_str()).collect();
+        assert_eq!(keys, ["strategy.news_impact_scalper.hold_secs"]);
     }
 
     #[test]

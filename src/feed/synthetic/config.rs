@@ -43,8 +43,12 @@ pub struct SyntheticConfig {
     pub base_iv: f64,
     /// Continuously compounded risk-free rate for option prices (0.055 = 5.5%).
     pub risk_free_rate: f64,
-    /// Mean number of company news items per hour of session.
+    /// Mean number of news items per hour of session.
     pub news_per_hour: f64,
+    /// Share of news items about the index rather than one company, in [0, 1]: they
+    /// move the whole market (every constituent by its beta, so the index and its
+    /// options follow). 0 gives exactly the stream of a day with company news only.
+    pub index_news_share: f64,
     /// Mean number of volume spikes (bursts of activity in one instrument) per hour.
     pub spikes_per_hour: f64,
     /// Mean time a market regime lasts before it switches, in minutes.
@@ -66,6 +70,7 @@ impl Default for SyntheticConfig {
             base_iv: 0.12,
             risk_free_rate: 0.055,
             news_per_hour: 4.0,
+            index_news_share: 0.35,
             spikes_per_hour: 2.0,
             regime_minutes: 45.0,
         }
@@ -143,6 +148,7 @@ impl SyntheticConfig {
         range("base_iv", self.base_iv, 0.01, 2.0, false);
         range("risk_free_rate", self.risk_free_rate, 0.0, 0.25, false);
         range("news_per_hour", self.news_per_hour, 0.0, 600.0, false);
+        range("index_news_share", self.index_news_share, 0.0, 1.0, false);
         range("spikes_per_hour", self.spikes_per_hour, 0.0, 600.0, false);
         range("regime_minutes", self.regime_minutes, 1.0, 1440.0, false);
         if self.strikes > 50 {
@@ -218,6 +224,7 @@ mod tests {
             base_iv: f64::NAN,
             risk_free_rate: -0.1,
             news_per_hour: -1.0,
+            index_news_share: 1.5,
             spikes_per_hour: 1e9,
             regime_minutes: 0.5,
             universe: Some(PathBuf::new()),
@@ -235,6 +242,7 @@ mod tests {
                 "feed.synthetic.base_iv",
                 "feed.synthetic.risk_free_rate",
                 "feed.synthetic.news_per_hour",
+                "feed.synthetic.index_news_share",
                 "feed.synthetic.spikes_per_hour",
                 "feed.synthetic.regime_minutes",
                 "feed.synthetic.strikes",

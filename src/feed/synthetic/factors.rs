@@ -90,6 +90,15 @@ impl Factors {
         self.iv = self.iv.clamp(IV_FLOOR, IV_CAP);
     }
 
+    /// Moves the market factor at once by `log_return` (index news), as new information:
+    /// the level a range regime reverts to moves with it, and implied volatility answers
+    /// as it does to a move of the grid ([`IV_LEVERAGE`]).
+    pub fn jump_market(&mut self, log_return: f64) {
+        self.market += log_return;
+        self.anchor += log_return;
+        self.iv = (self.iv - IV_LEVERAGE * log_return).clamp(IV_FLOOR, IV_CAP);
+    }
+
     /// The market factor: log level relative to the open.
     #[inline]
     pub fn market(&self) -> f64 {
@@ -120,6 +129,19 @@ mod tests {
     use rand_xoshiro::Xoshiro256PlusPlus;
 
     use super::*;
+
+    #[test]
+    fn a_market_jump_moves_the_level_and_where_a_range_reverts_to() {
+        let chain = RegimeChain::new(Regime::Range, 45.0 * 60.0);
+        let mut f = Factors::new(0, 1, 0.12, chain);
+        let iv = f.iv();
+        f.jump_market(-0.005);
+        assert_eq!(f.market(), -0.005);
+        assert!((f.iv() - (iv + IV_LEVERAGE * 0.005)).abs() < 1e-12);
+        // A range regime pulls back to its anchor, which moved with the news, so the
+        // reversion does not undo the news.
+        assert_eq!(f.market - f.anchor, 0.0);
+    }
 
     #[test]
     fn implied_volatility_rises_when_the_market_falls() {

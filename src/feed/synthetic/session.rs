@@ -45,6 +45,14 @@ const TRADE_SHARE: f64 = 0.55;
 const NEWS_JUMP_MIN: f64 = 0.006;
 /// … plus this times |sentiment|.
 const NEWS_JUMP_PER_SENTIMENT: f64 = 0.012;
+/// Market-factor jump of index news (a policy rate decision, a global shock): at least
+/// this …
+const INDEX_NEWS_JUMP_MIN: f64 = 0.002;
+/// … plus this times |sentiment|: 0.38% to 0.8% of NIFTY for the drawn sentiments, a
+/// large but ordinary day's reaction, where a stock's news moves it twice as much.
+const INDEX_NEWS_JUMP_PER_SENTIMENT: f64 = 0.006;
+/// Activity multiplier on every constituent and option for a while after index news.
+const INDEX_NEWS_ACTIVITY: f64 = 2.0;
 /// Smile: implied volatility change per unit of log-moneyness ln(K/S) (puts richer) …
 const SKEW_SLOPE: f64 = -0.35;
 /// … and per unit of its square.
@@ -78,7 +86,10 @@ const SPIKE_SLOT: u32 = u32::MAX;
 ///   a U-shaped intraday [curve](super::VolumeCurve), multiplied during random volume
 ///   spikes; trade sizes follow the curve too. News items (one [`MarketEvent::News`]
 ///   each) hit a random constituent with a jump in the sentiment's direction, followed at
-///   once by a tick of that stock and a burst of activity.
+///   once by a tick of that stock and a burst of activity. A configured share of them
+///   (`index_news_share`) are about the index instead: they jump the market factor, so
+///   every constituent reprices by its beta at its next tick, the index and the option
+///   chain follow, and the whole market is busier for a minute or two.
 ///
 /// # Cost
 ///
@@ -110,6 +121,8 @@ pub struct SyntheticSession {
     /// Instruments news and spikes can hit.
     equities: Vec<u32>,
     spikeable: Vec<u32>,
+    /// Share of news items about the index.
+    index_news_share: f64,
     heap: BinaryHeap<Reverse<(u64, u32)>>,
     pending_tick: Option<u32>,
     /// Market time of the last event.
@@ -248,6 +261,7 @@ impl SyntheticSession {
             index_terms,
             equities,
             spikeable,
+            index_news_share: config.index_news_share,
             heap: BinaryHeap::new(),
             pending_tick: None,
             now: start,
@@ -520,6 +534,11 @@ impl SyntheticSession {
     }
 
     fn news_event(&mut self, now: u64) -> MarketEvent {
+        // No draw when the share is zero, so a day without index news is the same
+        // stream as before index news existed.
+        if self.index_news_share > 0.0 && self.rng.random::<f64>() < self.index_news_share {
+            return self.index_news_event(now);
+        }
         let pick = self.rng.random_range(0..self.equities.len());
         let id = self.equities[pick] as usize;
         let magnitude = self.rng.random_range(300..=1000i16);
@@ -542,6 +561,38 @@ impl SyntheticSession {
             exchange_ts: UnixNanos(now),
             ingress: Stamp::default(),
             instrument: InstrumentId(id as u32),
+            sentiment_milli: sentiment,
+        })
+    }
+
+    /// News about the whole market: a jump of the market factor in the sentiment's
+    /// direction and more activity in every constituent and option.
+    ///
+    /// No tick follows at once: the index is computed from the constituents' last
+    /// trades, so it shows the jump as they trade (about a second at the busier rate).
+    fn index_news_event(&mut self, now: u64) -> MarketEvent {
+        let magnitude = self.rng.random_range(300..=1000i16);
+        let sentiment = if self.rng.random::<bool>() {
+            magnitude
+        } else {
+            -magnitude
+        };
+        let jump = f64::from(sentiment.signum())
+            * (INDEX_NEWS_JUMP_MIN + INDEX_NEWS_JUMP_PER_SENTIMENT * f64::from(magnitude) / 1000.0);
+        self.factors.jump_market(jump);
+        let until = now + ((60.0 + 60.0 * self.rng.random::<f64>()) * NANOS) as u64;
+        for &id in &self.spikeable {
+            let book = &mut self.books[id as usize];
+            // A larger spike already running is left as it is.
+            if now >= book.spike_until || book.spike_mult < INDEX_NEWS_ACTIVITY {
+                book.spike_mult = INDEX_NEWS_ACTIVITY;
+                book.spike_until = until;
+            }
+        }
+        MarketEvent::News(News {
+            exchange_ts: UnixNanos(now),
+            ingress: Stamp::default(),
+            instrument: self.universe.index().id,
             sentiment_milli: sentiment,
         })
     }

@@ -7,7 +7,10 @@
 //! - every index tick equals the index formula over the constituents' last trades;
 //! - the first and last half hours carry more ticks than the 12:00–13:00 hour;
 //! - regimes switch during the day;
-//! - each news item is followed by a jump of its stock in the sentiment's direction.
+//! - each company news item is followed by a jump of its stock in the sentiment's
+//!   direction;
+//! - index news comes at the configured share and moves the index (and the calls and
+//!   puts) in the sentiment's direction.
 
 use std::{
     collections::hash_map::DefaultHasher,
@@ -103,6 +106,7 @@ fn default_day_is_realistic() {
     // (stock, mid before, sentiment) of news waiting for the stock's next tick.
     let mut pending_news: Vec<(usize, f64, i16)> = Vec::new();
     let mut news_checked = 0;
+    let mut index_news = 0;
 
     let events = run(&config, |session, e| {
         regimes_seen[session.regime().index()] = true;
@@ -113,9 +117,13 @@ fn default_day_is_realistic() {
             MarketEvent::Control(_) => unreachable!("the synthetic session schedules nothing"),
             MarketEvent::News(news) => {
                 let i = news.instrument.index();
-                assert_eq!(table.get(news.instrument).kind, InstrumentKind::Equity);
                 assert!(news.sentiment_milli.unsigned_abs() >= 300);
-                pending_news.push((i, mid[i], news.sentiment_milli));
+                if news.instrument == index_id {
+                    index_news += 1;
+                } else {
+                    assert_eq!(table.get(news.instrument).kind, InstrumentKind::Equity);
+                    pending_news.push((i, mid[i], news.sentiment_milli));
+                }
                 return;
             }
             MarketEvent::Tick(t) => t,
@@ -189,11 +197,134 @@ fn default_day_is_realistic() {
         "{regimes_seen:?}"
     );
     assert!(news_checked >= 10, "{news_checked} news checked");
+    assert!(index_news >= 3, "{index_news} index news");
     // Every instrument traded.
     for (i, v) in volume.iter().enumerate() {
         let symbol = &table.get(InstrumentId(i as u32)).symbol;
         assert!(*v > 0 || i == index_id.index(), "{symbol} never traded");
     }
+}
+
+/// What [`index_news_moves`] saw.
+#[derive(Debug, Default)]
+struct IndexNewsSeen {
+    index_news: u32,
+    all_news: u32,
+    /// Index news whose move was checked.
+    checked: u32,
+    /// At-the-money options (of those items) checked.
+    options_checked: u32,
+}
+
+/// Runs a session to `end` with index news at `share` of a busy news rate. Each index
+/// item moved the index at least 0.2% its way within 10 s, and the at-the-money call and
+/// put each moved the right way between their last quotes in the 10 s before and after
+/// the news (an option quiet on either side, or an index off the listed strikes, is not
+/// checked). Items followed by other news inside the window are not checked (the second
+/// item muddles the first's move).
+fn index_news_moves(share: f64, end: &str) -> IndexNewsSeen {
+    const WINDOW: u64 = 10 * 1_000_000_000;
+    let config = SyntheticConfig {
+        news_per_hour: 20.0,
+        index_news_share: share,
+        tick_rate_scale: 0.3,
+        session_end: end.into(),
+        ..SyntheticConfig::default()
+    };
+    let probe = SyntheticSession::new(&config).unwrap();
+    let index_id = probe.index_id();
+    let table = probe.instruments().clone();
+    drop(probe);
+    // Mid (the level, for the index) and time of each instrument's last tick.
+    let mut mid = vec![0.0f64; table.len()];
+    let mut ticked = vec![0u64; table.len()];
+    // (news time, sentiment, index before, ATM call and put with their fresh mids before)
+    type Legs = [Option<(usize, f64)>; 2];
+    let mut open: Option<(u64, i16, f64, Legs)> = None;
+    let mut seen = IndexNewsSeen::default();
+    let atm = |level: f64, kind: OptionType| -> Option<usize> {
+        table
+            .iter()
+            .filter(|i| i.option_type == Some(kind))
+            .find(|i| (i.strike.unwrap().to_f64() - level).abs() <= 25.0)
+            .map(|i| i.id.index())
+    };
+    run(&config, |_, e| match e {
+        MarketEvent::News(news) => {
+            seen.all_news += 1;
+            open = None;
+            if news.instrument == index_id {
+                seen.index_news += 1;
+                let level = mid[index_id.index()];
+                let at = news.exchange_ts.0;
+                let legs = [OptionType::Call, OptionType::Put].map(|k| {
+                    let id = atm(level, k)?;
+                    (ticked[id] + WINDOW >= at).then_some((id, mid[id]))
+                });
+                open = Some((news.exchange_ts.0, news.sentiment_milli, level, legs));
+            }
+        }
+        MarketEvent::Tick(t) => {
+            let i = t.instrument.index();
+            mid[i] = if t.bid.is_positive() {
+                (t.bid.to_f64() + t.ask.to_f64()) / 2.0
+            } else {
+                t.last.to_f64()
+            };
+            ticked[i] = t.exchange_ts.0;
+            let Some((at, sentiment, before, legs)) = open else {
+                return;
+            };
+            if i != index_id.index() || t.exchange_ts.0 < at + WINDOW {
+                return;
+            }
+            let sign = f64::from(sentiment.signum());
+            let moved = mid[i] / before - 1.0;
+            assert!(
+                moved * sign >= 0.002,
+                "index news {sentiment} moved the index {moved}"
+            );
+            for (leg, (id, before)) in legs
+                .into_iter()
+                .enumerate()
+                .filter_map(|(leg, l)| Some((leg, l?)))
+            {
+                if ticked[id] > at {
+                    // The call (leg 0) moves with the index, the put against it.
+                    let way = if leg == 0 { sign } else { -sign };
+                    let symbol = &table.get(InstrumentId(id as u32)).symbol;
+                    assert!(
+                        (mid[id] - before) * way > 0.0,
+                        "{symbol} {before} -> {} after news {sentiment}",
+                        mid[id]
+                    );
+                    seen.options_checked += 1;
+                }
+            }
+            seen.checked += 1;
+            open = None;
+        }
+        MarketEvent::Control(_) => unreachable!("the synthetic session schedules nothing"),
+    });
+    seen
+}
+
+#[test]
+fn index_news_comes_at_its_share_and_moves_the_market() {
+    let seen = index_news_moves(0.35, "15:30");
+    let share = f64::from(seen.index_news) / f64::from(seen.all_news);
+    assert!(seen.all_news > 90, "{seen:?}");
+    // 0.35 within three binomial standard deviations.
+    assert!((0.22..=0.48).contains(&share), "{seen:?}");
+    assert!(seen.checked >= 20, "{seen:?}");
+    assert!(seen.options_checked >= 10, "{seen:?}");
+    let none = index_news_moves(0.0, "10:15");
+    assert!(none.all_news > 5 && none.index_news == 0, "{none:?}");
+    let all = index_news_moves(1.0, "10:15");
+    assert!(
+        all.all_news > 5 && all.index_news == all.all_news,
+        "{all:?}"
+    );
 }
 
 #[test]

@@ -140,6 +140,7 @@ impl<'a> StrategyContext<'a> {
             instrument,
             strategy: self.strategy,
             direction,
+            weight_pct: Signal::FULL_WEIGHT,
         });
         true
     }
@@ -173,6 +174,7 @@ mod tests {
                 instrument: InstrumentId(9),
                 strategy: StrategyId(2),
                 direction: Direction::Long,
+                weight_pct: Signal::FULL_WEIGHT,
             }]
         );
         batch.clear();

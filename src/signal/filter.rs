@@ -216,6 +216,7 @@ mod tests {
             instrument: id,
             strategy: StrategyId(0),
             direction,
+            weight_pct: Signal::FULL_WEIGHT,
         }
     }
 

@@ -99,6 +99,7 @@ fn expected(events: &[MarketEvent]) -> Vec<RiskInput> {
         instrument: InstrumentId(SBIN),
         strategy: StrategyId(0),
         direction,
+        weight_pct: Signal::FULL_WEIGHT,
     };
     let mut out = Vec::new();
     for event in events {

@@ -1,6 +1,6 @@
 //! The strategies the engine knows, and the fixed order that numbers them.
 
-use super::{indicator::IndicatorBank, SignalConfig, SmaCross, Strategy};
+use super::{indicator::IndicatorBank, RegimeAdaptive, SignalConfig, SmaCross, Strategy};
 use crate::{config::ConfigIssue, model::InstrumentTable};
 
 /// Builds one strategy from its section, keying issues under the given prefix; the
@@ -21,17 +21,37 @@ struct Entry {
 
 /// Every strategy, in the order that assigns [`StrategyId`](crate::model::StrategyId)s
 /// to the enabled ones. New strategies are appended, so existing ids stay stable.
-const CATALOGUE: &[Entry] = &[Entry {
-    name: SmaCross::NAME,
-    enabled: |config| config.sma_cross.enabled,
-    build: |config, instruments, prefix, _indicators| {
-        Ok(Box::new(SmaCross::new(
-            &config.sma_cross,
-            instruments,
-            prefix,
-        )?))
+const CATALOGUE: &[Entry] = &[
+    Entry {
+        name: SmaCross::NAME,
+        enabled: |config| config.sma_cross.enabled,
+        build: |config, instruments, prefix, _indicators| {
+            Ok(Box::new(SmaCross::new(
+                &config.sma_cross,
+                instruments,
+                prefix,
+            )?))
+        },
     },
-}];
+    Entry {
+        name: RegimeAdaptive::NAME,
+        enabled: |config| config.regime_adaptive.enabled,
+        build: |config, instruments, prefix, _indicators| {
+            Ok(Box::new(RegimeAdaptive::new(
+                &config.regime_adaptive,
+                instruments,
+                prefix,
+                &catalogue_names(),
+            )?))
+        },
+    },
+];
+
+/// The name of every strategy the engine knows, enabled or not, in catalogue order:
+/// what configuration tables that name strategies (the regime gate's) may name.
+pub fn catalogue_names() -> Vec<&'static str> {
+    CATALOGUE.iter().map(|e| e.name).collect()
+}
 
 /// Builds the strategies `config` enables, in a fixed order; a strategy's
 /// [`StrategyId`](crate::model::StrategyId) is its index in the result. Their indicator
@@ -88,6 +108,20 @@ mod tests {
         let built: Vec<_> = strategies.iter().map(|s| s.name()).collect();
         assert_eq!(built, ["sma_cross"]);
         assert_eq!(strategy_names(&config), built);
+    }
+
+    #[test]
+    fn regime_adaptive_follows_sma_cross_and_every_name_is_in_the_catalogue() {
+        let mut config = SignalConfig::default();
+        config.regime_adaptive.enabled = true;
+        config.regime_adaptive.symbol = "TCS".into();
+        let strategies = build_strategies(&config, &table(), &mut IndicatorBank::new(5)).unwrap();
+        let built: Vec<_> = strategies.iter().map(|s| s.name()).collect();
+        assert_eq!(built, ["sma_cross", "regime_adaptive"]);
+        assert_eq!(strategy_names(&config), built);
+        config.sma_cross.enabled = false;
+        assert_eq!(strategy_names(&config), ["regime_adaptive"]);
+        assert_eq!(catalogue_names(), ["sma_cross", "regime_adaptive"]);
     }
 
     #[test]

@@ -4,9 +4,13 @@
 //! | strategy | what |
 //! | --- | --- |
 //! | [`SmaCross`] | long when the fast SMA of bar closes crosses above the slow one |
+//! | [`RegimeAdaptive`] | holds the index ETF in the market regimes that favour it |
 
+pub mod regime_adaptive;
 pub mod sma_cross;
 
+pub(crate) use regime_adaptive::first_index;
+pub use regime_adaptive::{RegimeAdaptive, RegimeAdaptiveConfig};
 pub use sma_cross::{SmaCross, SmaCrossConfig};
 
 use super::{Bar, StrategyContext};

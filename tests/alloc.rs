@@ -84,6 +84,9 @@ fn commands() -> Vec<(usize, ControlCommand)> {
 fn steady_state_ticks_allocate_nothing() {
     let mut cfg = common::config(3, "");
     cfg.control.enabled = true;
+    // The regime tracker, the gate and the ETF strategy run on the signal stage's
+    // thread too.
+    cfg.strategy.regime_adaptive.enabled = true;
     let (mut pipeline, _) = common::pipeline(&cfg);
     let mut links = pipeline.take_control().expect("control rings").links;
     let script = commands();

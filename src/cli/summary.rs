@@ -38,6 +38,9 @@ pub fn render(report: &RunReport, instruments: &InstrumentTable, title: &str) ->
         count(counter("order", "rejects")),
         count(counter("risk", "refused")),
     );
+    if let Some(regime) = report.signals().and_then(|s| s.regime.as_ref()) {
+        let _ = writeln!(out, "regime    {}", regime_line(regime));
+    }
 
     if let Some(trading) = report.trading() {
         let open = trading.positions.iter().filter(|p| p.net != 0).count();
@@ -177,6 +180,27 @@ pub fn render(report: &RunReport, instruments: &InstrumentTable, title: &str) ->
     out
 }
 
+/// Where the regime ended, and how the index bars were read.
+fn regime_line(regime: &crate::signal::RegimeSummary) -> String {
+    let last = regime
+        .last
+        .as_ref()
+        .map_or("not known".to_owned(), |(label, permille)| {
+            format!("{label} (p {:.3})", f64::from(*permille) / 1000.0)
+        });
+    let by: Vec<String> = regime
+        .bars_by_regime
+        .iter()
+        .map(|(label, n)| format!("{label} {}", count(*n)))
+        .collect();
+    format!(
+        "{last} at the end; {} index bars read as {}; {} switches",
+        count(regime.bars),
+        by.join(", "),
+        count(regime.switches)
+    )
+}
+
 /// `p50 / p99 / p99.9 / max (n)` of a histogram.
 pub fn percentiles(h: &LatencyHistogram) -> String {
     if h.is_empty() {
@@ -243,6 +267,21 @@ pub fn to_json(
             "refused": counter("risk", "refused"),
         },
     });
+    if let Some(regime) = report.signals().and_then(|s| s.regime.as_ref()) {
+        v["regime"] = json!({
+            "last": regime.last.as_ref().map(|(label, _)| label),
+            "last_probability": regime.last.as_ref().map(|(_, p)| f64::from(*p) / 1000.0),
+            "bars": regime.bars,
+            "switches": regime.switches,
+            "bars_by_regime": Value::Object(
+                regime
+                    .bars_by_regime
+                    .iter()
+                    .map(|(label, n)| (label.clone(), json!(n)))
+                    .collect::<Map<String, Value>>(),
+            ),
+        });
+    }
     if let Some(trading) = report.trading() {
         let signals = report.signals();
         let strategies: Vec<Value> = trading

@@ -25,6 +25,7 @@ use crate::{
         build_strategies,
         filter::{DayHistory, FilterChain},
         indicator::IndicatorBank,
+        market_regime::build_market_regime,
         SignalStage,
     },
 };
@@ -136,6 +137,8 @@ impl Pipeline {
             build_strategies(&config.strategy, instruments, &mut indicators).map_err(problem)?;
         let strategy_names: Vec<&'static str> = strategies.iter().map(|s| s.name()).collect();
         let strategy_count = strategies.len();
+        let regime =
+            build_market_regime(&config.strategy, instruments, &strategy_names).map_err(problem)?;
         let catalog = Catalog::new(instruments, &strategy_names);
         let schedule = schedule(&config.control, &catalog, config).map_err(problem)?;
         let history = match &config.filters.history_file {
@@ -176,6 +179,7 @@ impl Pipeline {
             telemetry.clone(),
         )
         .with_indicators(indicators)
+        .with_regime(regime)
         .with_filters(FilterChain::from_config(
             &config.filters,
             instruments,

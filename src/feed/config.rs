@@ -157,11 +157,12 @@ impl FeedConfig {
                 let instruments = session.instruments().clone();
                 let (start, _) = session.session_bounds();
                 let description = format!(
-                    "synthetic NSE day {} (seed {}; NIFTY 50, the index and {} weekly options expiring {})",
+                    "synthetic NSE day {} (seed {}; NIFTY 50, the index, {} weekly options expiring {} and the index ETF {})",
                     synthetic.date,
                     synthetic.seed,
                     session.options().len(),
                     session.expiry(),
+                    instruments.get(session.etf_id()).symbol,
                 );
                 Ok(OpenedSource {
                     instruments,
@@ -248,7 +249,8 @@ mod tests {
         assert!(issues.is_empty(), "{issues:?}");
         assert_eq!(cfg.pacing(), Ok(Pacing::Max));
         let opened = cfg.open().unwrap();
-        assert_eq!(opened.instruments.len(), 51 + 42);
+        // The index and its 50 stocks, 42 options and the index ETF.
+        assert_eq!(opened.instruments.len(), 51 + 42 + 1);
     }
 
     #[test]

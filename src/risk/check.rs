@@ -149,6 +149,9 @@ pub struct Proposal {
     pub stop: Price,
     /// Units; zero for an entry until sizing sets it.
     pub qty: Qty,
+    /// Share of the risk budget an entry is sized with, in percent (100: all of it),
+    /// from the signal's [`Signal::weight_pct`](crate::model::Signal::weight_pct).
+    pub weight_pct: u8,
 }
 
 impl Proposal {
@@ -251,6 +254,7 @@ pub(crate) mod tests {
             reference: reference.parse().unwrap(),
             stop: stop.parse().unwrap(),
             qty: Qty::ZERO,
+            weight_pct: 100,
         }
     }
 

@@ -465,6 +465,7 @@ impl RiskStage {
             reference: position.mark(),
             stop: Price::ZERO,
             qty,
+            weight_pct: Signal::FULL_WEIGHT,
         };
         let intent = IntentId(self.next_intent);
         self.send(&exit, self.market_time, Stamp(0))
@@ -821,6 +822,7 @@ impl RiskStage {
             reference: signal.price,
             stop: Price::ZERO,
             qty: Qty::ZERO,
+            weight_pct: signal.weight_pct,
         };
         let mut exit = exit_side.map(|side| Proposal {
             side,
@@ -896,6 +898,7 @@ impl RiskStage {
             reference: position.mark(),
             stop: Price::ZERO,
             qty: position.open_qty(),
+            weight_pct: Signal::FULL_WEIGHT,
         };
         self.send(&exit, exchange_ts, ingress)
     }

@@ -2,7 +2,10 @@
 
 use serde::Deserialize;
 
-use super::{MomentumSurferConfig, NewsImpactScalperConfig, SmaCrossConfig, VolumeScalperConfig};
+use super::{
+    registry, MomentumSurferConfig, NewsImpactScalperConfig, RegimeAdaptiveConfig, SmaCrossConfig,
+    VolumeScalperConfig,
+};
 use crate::config::ConfigIssue;
 
 /// Bar length used when no enabled strategy asks for one.
@@ -26,6 +29,9 @@ pub struct SignalConfig {
     pub volume_scalper: VolumeScalperConfig,
     /// `[strategy.news_impact_scalper]`.
     pub news_impact_scalper: NewsImpactScalperConfig,
+    /// `[strategy.regime_adaptive]`: the regime model, the gate over the other
+    /// strategies and the index-ETF strategy.
+    pub regime_adaptive: RegimeAdaptiveConfig,
 }
 
 impl SignalConfig {
@@ -43,6 +49,11 @@ impl SignalConfig {
             .validate(&format!("{prefix}.volume_scalper"), issues);
         self.news_impact_scalper
             .validate(&format!("{prefix}.news_impact_scalper"), issues);
+        self.regime_adaptive.validate(
+            &format!("{prefix}.regime_adaptive"),
+            &registry::catalogue_names(),
+            issues,
+        );
     }
 
     /// The primary bar length, in seconds: the one the orchestration filters watch and
@@ -61,7 +72,12 @@ impl SignalConfig {
     /// added from the [`IndicatorBank`](super::indicator::IndicatorBank). Pass it to
     /// [`SignalStage::new`](super::SignalStage::new).
     pub fn bar_lengths(&self) -> Vec<u32> {
-        vec![self.bar_secs()]
+        let mut lengths = vec![self.bar_secs()];
+        // The regime tracker reads index bars of its own length.
+        if self.regime_adaptive.enabled && !lengths.contains(&self.regime_adaptive.bar_secs) {
+            lengths.push(self.regime_adaptive.bar_secs);
+        }
+        lengths
     }
 }
 
@@ -123,6 +139,32 @@ mod tests {
         file.strategy.validate(SignalConfig::SECTION, &mut issues);
         let keys: Vec<_> = issues.iter().map(|i| i.key.as_str()).collect();
         assert_eq!(keys, ["strategy.news_impact_scalper.last_entry"]);
+    }
+
+    #[test]
+    fn the_regime_tracker_adds_its_bar_length_when_enabled() {
+        let mut config = SignalConfig::default();
+        config.regime_adaptive.bar_secs = 300;
+        assert_eq!(config.bar_lengths(), [60]);
+        config.regime_adaptive.enabled = true;
+        assert_eq!(config.bar_lengths(), [60, 300]);
+        config.regime_adaptive.bar_secs = 60;
+        assert_eq!(config.bar_lengths(), [60]);
+    }
+
+    #[test]
+    fn the_gate_tables_name_strategies_of_the_catalogue() {
+        let file: File = toml::from_str(
+            "[strategy.regime_adaptive.allow]\nsma_cross = [\"range\"]\nvolume_scalper = [\"range\"]\n",
+        )
+        .unwrap();
+        let mut issues = Vec::new();
+        file.strategy.validate(SignalConfig::SECTION, &mut issues);
+        let keys: Vec<_> = issues.iter().map(|i| i.key.as_str()).collect();
+        assert_eq!(keys, ["strategy.regime_adaptive.allow.volume_scalper"]);
+        assert!(issues[0]
+            .reason
+            .contains("known: sma_cross, regime_adaptive"));
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! What a strategy sees of the stage while it handles one event: the clock of that event
 //! and a place to put signals.
 
-use super::indicator::IndicatorBank;
+use super::{indicator::IndicatorBank, market_regime::RegimeTracker};
 use crate::{
     model::{Direction, InstrumentId, Price, Signal, Stamp, StrategyId, UnixNanos},
     runtime::STASH_CAPACITY,
@@ -46,6 +46,7 @@ impl SignalBatch {
         StrategyContext {
             batch: self,
             indicators: &NO_INDICATORS,
+            regime: None,
             strategy,
             exchange_ts,
             ingress,
@@ -88,6 +89,7 @@ static NO_INDICATORS: IndicatorBank = IndicatorBank::EMPTY;
 pub struct StrategyContext<'a> {
     batch: &'a mut SignalBatch,
     indicators: &'a IndicatorBank,
+    regime: Option<&'a RegimeTracker>,
     strategy: StrategyId,
     exchange_ts: UnixNanos,
     ingress: Stamp,
@@ -103,6 +105,18 @@ impl<'a> StrategyContext<'a> {
     /// The shared indicators, already updated with the bar being handled.
     pub fn indicators(&self) -> &IndicatorBank {
         self.indicators
+    }
+
+    /// The same context reading the stage's regime tracker (a context made by
+    /// [`SignalBatch::context`] has none).
+    pub fn with_regime(self, regime: Option<&'a RegimeTracker>) -> StrategyContext<'a> {
+        StrategyContext { regime, ..self }
+    }
+
+    /// The market regime, already updated with the index bar being handled; `None`
+    /// when no regime model runs (`regime_adaptive` disabled).
+    pub fn regime(&self) -> Option<&RegimeTracker> {
+        self.regime
     }
 
     /// The id of the strategy being called.
@@ -140,6 +154,7 @@ impl<'a> StrategyContext<'a> {
             instrument,
             strategy: self.strategy,
             direction,
+            weight_pct: Signal::FULL_WEIGHT,
         });
         true
     }
@@ -173,6 +188,7 @@ mod tests {
                 instrument: InstrumentId(9),
                 strategy: StrategyId(2),
                 direction: Direction::Long,
+                weight_pct: Signal::FULL_WEIGHT,
             }]
         );
         batch.clear();

@@ -3,7 +3,9 @@
 //!
 //! A filter watches closed bars to keep its own state and passes or refuses each entry
 //! signal (`Long`/`Short`); exits (`Flat`) always pass, so a filter never traps a
-//! position. Refusals are counted per strategy and reason.
+//! position. Refusals are counted per strategy and reason. The regime gate
+//! ([`RegimeGate`](super::market_regime::RegimeGate)) counts its refusals here too,
+//! as [`FilterRefusal::REGIME_DISABLED`].
 //!
 //! | filter | file | refuses |
 //! | --- | --- | --- |
@@ -42,11 +44,16 @@ impl FilterRefusal {
     /// A long after a run of up days or a large 3-day rise (a short in the mirror case).
     pub const OVERBOUGHT_OVERSOLD: FilterRefusal = FilterRefusal("overbought_oversold");
 
+    /// An entry of a strategy the regime gate does not allow in the current market
+    /// regime (`[strategy.regime_adaptive.allow]`).
+    pub const REGIME_DISABLED: FilterRefusal = FilterRefusal("regime_disabled");
+
     /// Every reason, for preallocated counting.
-    pub const ALL: [FilterRefusal; 3] = [
+    pub const ALL: [FilterRefusal; 4] = [
         FilterRefusal::AGAINST_BIAS,
         FilterRefusal::RELATIVE_STRENGTH,
         FilterRefusal::OVERBOUGHT_OVERSOLD,
+        FilterRefusal::REGIME_DISABLED,
     ];
 
     /// Its index in [`FilterRefusal::ALL`].
@@ -216,6 +223,7 @@ mod tests {
             instrument: id,
             strategy: StrategyId(0),
             direction,
+            weight_pct: Signal::FULL_WEIGHT,
         }
     }
 

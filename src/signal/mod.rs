@@ -13,11 +13,13 @@
 //! | [`indicator`] | incremental indicators ([`indicator::Sma`]) |
 //! | [`filter`] | orchestration filters over every strategy's entries (market bias, relative strength, multi-day overbought/oversold) |
 //! | [`regime`] | market regimes: a Gaussian hidden Markov model (online filter, smoothing, Viterbi, Baum–Welch) |
+//! | [`market_regime`] | the stage's regime now (one tracker every strategy reads) and the gate that enables and weights strategies per regime |
 //! | [`Strategy`], [`StrategyContext`] | the seam a strategy implements, and its handle on the stage |
 //! | [`SmaCross`] | the SMA crossover strategy |
 //! | [`MomentumSurfer`] | the intraday momentum breakout strategy |
 //! | [`VolumeScalper`] | the volume-spike scalper |
 //! | [`NewsImpactScalper`] | buys index calls or puts on strong news, for minutes |
+//! | [`RegimeAdaptive`] | the regime-switch strategy on the index ETF |
 //! | [`SignalConfig`] | the `[strategy.*]` sections |
 //! | [`build_strategies`], [`strategy_names`] | the enabled strategies, numbered by [`StrategyId`](crate::model::StrategyId) |
 
@@ -26,6 +28,7 @@ mod config;
 mod context;
 pub mod filter;
 pub mod indicator;
+pub mod market_regime;
 pub mod regime;
 mod registry;
 mod stage;
@@ -37,9 +40,12 @@ pub(crate) mod test_support;
 pub use bar::{Bar, BarBuilder};
 pub use config::SignalConfig;
 pub use context::{SignalBatch, StrategyContext, MAX_SIGNALS_PER_EVENT};
-pub use registry::{build_strategies, strategy_names};
-pub use stage::{SignalStage, SignalSummary, StrategySignals, EVENTS_PER_POLL, MAX_BAR_LENGTHS};
+pub use registry::{build_strategies, catalogue_names, strategy_names};
+pub use stage::{
+    RegimeSummary, SignalStage, SignalSummary, StrategySignals, EVENTS_PER_POLL, MAX_BAR_LENGTHS,
+};
 pub use strategy::{
     MomentumSurfer, MomentumSurferConfig, NewsImpactScalper, NewsImpactScalperConfig,
-    ScalperCounts, SmaCross, SmaCrossConfig, Strategy, VolumeScalper, VolumeScalperConfig,
+    RegimeAdaptive, RegimeAdaptiveConfig, ScalperCounts, SmaCross, SmaCrossConfig, Strategy,
+    VolumeScalper, VolumeScalperConfig,
 };

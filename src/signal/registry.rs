@@ -1,8 +1,8 @@
 //! The strategies the engine knows, and the fixed order that numbers them.
 
 use super::{
-    indicator::IndicatorBank, MomentumSurfer, NewsImpactScalper, SignalConfig, SmaCross, Strategy,
-    VolumeScalper,
+    indicator::IndicatorBank, MomentumSurfer, NewsImpactScalper, RegimeAdaptive, SignalConfig,
+    SmaCross, Strategy, VolumeScalper,
 };
 use crate::{config::ConfigIssue, model::InstrumentTable};
 
@@ -71,7 +71,25 @@ const CATALOGUE: &[Entry] = &[
             )?))
         },
     },
+    Entry {
+        name: RegimeAdaptive::NAME,
+        enabled: |config| config.regime_adaptive.enabled,
+        build: |config, instruments, prefix, _indicators| {
+            Ok(Box::new(RegimeAdaptive::new(
+                &config.regime_adaptive,
+                instruments,
+                prefix,
+                &catalogue_names(),
+            )?))
+        },
+    },
 ];
+
+/// The name of every strategy the engine knows, enabled or not, in catalogue order:
+/// what configuration tables that name strategies (the regime gate's) may name.
+pub fn catalogue_names() -> Vec<&'static str> {
+    CATALOGUE.iter().map(|e| e.name).collect()
+}
 
 /// Builds the strategies `config` enables, in a fixed order; a strategy's
 /// [`StrategyId`](crate::model::StrategyId) is its index in the result. Their indicator
@@ -177,6 +195,29 @@ mod tests {
         };
         let keys: Vec<_> = issues.iter().map(|i| i.key.as_str()).collect();
         assert_eq!(keys, ["strategy.news_impact_scalper.hold_secs"]);
+    }
+
+    #[test]
+    fn regime_adaptive_follows_sma_cross_and_every_name_is_in_the_catalogue() {
+        let mut config = SignalConfig::default();
+        config.regime_adaptive.enabled = true;
+        config.regime_adaptive.symbol = "TCS".into();
+        let strategies = build_strategies(&config, &table(), &mut IndicatorBank::new(5)).unwrap();
+        let built: Vec<_> = strategies.iter().map(|s| s.name()).collect();
+        assert_eq!(built, ["sma_cross", "regime_adaptive"]);
+        assert_eq!(strategy_names(&config), built);
+        config.sma_cross.enabled = false;
+        assert_eq!(strategy_names(&config), ["regime_adaptive"]);
+        assert_eq!(
+            catalogue_names(),
+            [
+                "sma_cross",
+                "momentum_surfer",
+                "volume_scalper",
+                "news_impact_scalper",
+                "regime_adaptive"
+            ]
+        );
     }
 
     #[test]

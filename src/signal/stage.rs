@@ -7,6 +7,7 @@ use tickpipe_ringbuf::Consumer;
 use super::{
     filter::{FilterChain, FilterRefusal},
     indicator::IndicatorBank,
+    market_regime::MarketRegime,
     subscriptions::Subscriptions,
     Bar, BarBuilder, SignalBatch, Strategy,
 };
@@ -14,8 +15,8 @@ use crate::{
     metrics::Telemetry,
     model::{
         Alert, AlertLevel, ControlCommand, ControlRefusal, ControlReply, Direction,
-        InstrumentTable, MarketEvent, News, RiskInput, ScheduledCommand, Stamp, StrategyId, Tick,
-        TradingState, UnixNanos,
+        InstrumentTable, MarketEvent, News, RiskInput, ScheduledCommand, Signal, Stamp, StrategyId,
+        Tick, TradingState, UnixNanos,
     },
     runtime::{
         ControlPort, LatencyClock, Outbox, Poll, ServiceTimer, Stage, StageError, StageReport,
@@ -62,6 +63,15 @@ pub const EVENTS_PER_POLL: usize = 128;
 /// and counted (`suppressed`); its exits ([`Direction::Flat`]) still flow, and its
 /// indicators keep updating so it resumes with warm state.
 ///
+/// **Regimes.** With a [`MarketRegime`] ([`SignalStage::with_regime`]), each closed
+/// index bar moves the regime tracker on right after the shared indicators, before any
+/// strategy sees the bar, and every strategy reads it
+/// ([`StrategyContext::regime`](super::StrategyContext::regime)). Its gate then sees
+/// each signal before the filters: an entry of a strategy not allowed in the current
+/// regime is refused and counted as the filter refusal `regime_disabled`, and one that
+/// passes leaves with the strategy's weight for the regime
+/// ([`Signal::weight_pct`]), which the risk stage sizes by.
+///
 /// The stage reads a new event only while its outbox is clear, so a full ring to risk
 /// holds the feed back (counted as `ring_full`) and nothing is ever dropped. Nothing in
 /// [`Stage::poll`] allocates: bars, subscriptions, the signal buffer and the histogram
@@ -91,6 +101,8 @@ pub struct SignalStage {
     /// Instruments in the table.
     instruments: usize,
     filters: FilterChain,
+    /// The regime tracker and gate, when a regime model runs.
+    regime: Option<MarketRegime>,
     /// Entries refused by a filter, per strategy and [`FilterRefusal`] slot.
     filtered_of: Vec<[u64; FilterRefusal::ALL.len()]>,
     /// Market time of the last event handled, for alerts.
@@ -107,6 +119,23 @@ pub struct SignalSummary {
     /// The last traded price of every instrument that traded: the day's close, for the
     /// day-level history of the next session.
     pub closes: Vec<(crate::model::InstrumentId, crate::model::Price)>,
+    /// Where the market regime ended, when a regime model ran.
+    pub regime: Option<RegimeSummary>,
+}
+
+/// The market regime over the run, from the stage's
+/// [`RegimeTracker`](super::market_regime::RegimeTracker).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegimeSummary {
+    /// The most likely regime after the last index bar, and its probability in
+    /// thousandths; `None` when no index bar closed.
+    pub last: Option<(String, u16)>,
+    /// Index bars taken.
+    pub bars: u64,
+    /// Changes of the most likely regime.
+    pub switches: u64,
+    /// Per regime label, in state order: index bars after which it was the most likely.
+    pub bars_by_regime: Vec<(String, u64)>,
 }
 
 /// One strategy's signals over the run.
@@ -182,6 +211,7 @@ impl SignalStage {
             control: ControlPort::detached(),
             instruments: instruments.len(),
             filters: FilterChain::none(),
+            regime: None,
             filtered_of: vec![[0; FilterRefusal::ALL.len()]; strategies_len],
             market_time: UnixNanos(0),
             error: None,
@@ -220,6 +250,25 @@ impl SignalStage {
     pub fn with_filters(mut self, filters: FilterChain) -> SignalStage {
         self.filters = filters;
         self
+    }
+
+    /// The same stage tracking the market regime and gating strategies by it
+    /// ([`build_market_regime`](super::market_regime::build_market_regime)); `None`
+    /// leaves the stage without regimes. Builds the tracker's bar length.
+    ///
+    /// # Panics
+    /// If that makes more than [`MAX_BAR_LENGTHS`] distinct lengths.
+    pub fn with_regime(mut self, regime: Option<MarketRegime>) -> SignalStage {
+        if let Some(regime) = &regime {
+            self.add_bar_length(regime.tracker.bar_secs());
+        }
+        self.regime = regime;
+        self
+    }
+
+    /// The regime tracker and gate, if the stage has them.
+    pub fn regime(&self) -> Option<&MarketRegime> {
+        self.regime.as_ref()
     }
 
     /// The same stage answering the control plane through `port`.
@@ -371,7 +420,8 @@ impl SignalStage {
             let mut ctx = self
                 .batch
                 .context(id, tick.exchange_ts, tick.ingress)
-                .with_indicators(&self.indicators);
+                .with_indicators(&self.indicators)
+                .with_regime(self.regime.as_ref().map(|r| &r.tracker));
             self.strategies[id.index()].on_tick(&tick, &mut ctx);
         }
         self.send_signals();
@@ -385,11 +435,15 @@ impl SignalStage {
         if primary {
             self.filters.on_bar(bar);
         }
+        if let Some(regime) = self.regime.as_mut() {
+            regime.tracker.on_bar(bar);
+        }
         for &id in self.subscriptions.of(bar.instrument) {
             let mut ctx = self
                 .batch
                 .context(id, self.market_time, ingress)
-                .with_indicators(&self.indicators);
+                .with_indicators(&self.indicators)
+                .with_regime(self.regime.as_ref().map(|r| &r.tracker));
             self.strategies[id.index()].on_bar(bar, &mut ctx);
         }
     }
@@ -404,13 +458,15 @@ impl SignalStage {
             let mut ctx = self
                 .batch
                 .context(id, news.exchange_ts, news.ingress)
-                .with_indicators(&self.indicators);
+                .with_indicators(&self.indicators)
+                .with_regime(self.regime.as_ref().map(|r| &r.tracker));
             self.strategies[id.index()].on_news(&news, &mut ctx);
         }
         self.send_signals();
     }
 
-    /// Moves the batch's signals to the outbox, dropping paused strategies' entries.
+    /// Moves the batch's signals to the outbox, dropping paused strategies' entries and
+    /// those the regime gate or a filter refuses, and weighting the rest by regime.
     ///
     /// Most events yield no signal: that case is one inlined length check, and the
     /// filtering and counting stay out of the per-tick path.
@@ -428,14 +484,27 @@ impl SignalStage {
             if self.paused[s] && signal.direction != Direction::Flat {
                 self.counts.suppressed += 1;
                 self.suppressed_of[s] += 1;
-            } else if let Err(refusal) = self.filters.check(signal) {
-                self.counts.filtered += 1;
-                self.filtered_of[s][refusal.slot()] += 1;
-            } else {
-                self.counts.signals += 1;
-                self.signals_of[s] += 1;
-                self.entries_of[s] += u64::from(signal.direction != Direction::Flat);
-                self.out.push(RiskInput::Signal(*signal));
+                continue;
+            }
+            // The regime gate first (its weight rides on the signal), then the filters.
+            let gated = match &self.regime {
+                Some(regime) => regime.gate.check(signal, regime.tracker.state()),
+                None => Ok(Signal::FULL_WEIGHT),
+            };
+            match gated.and_then(|weight| self.filters.check(signal).map(|()| weight)) {
+                Err(refusal) => {
+                    self.counts.filtered += 1;
+                    self.filtered_of[s][refusal.slot()] += 1;
+                }
+                Ok(weight_pct) => {
+                    self.counts.signals += 1;
+                    self.signals_of[s] += 1;
+                    self.entries_of[s] += u64::from(signal.direction != Direction::Flat);
+                    self.out.push(RiskInput::Signal(Signal {
+                        weight_pct,
+                        ..*signal
+                    }));
+                }
             }
         }
         self.batch.clear();
@@ -501,8 +570,25 @@ impl Stage for SignalStage {
                 self.bars[0].forming(id).map(|bar| (id, bar.close))
             })
             .collect();
+        let regime = self.regime.as_ref().map(|r| {
+            let t = &r.tracker;
+            RegimeSummary {
+                last: t
+                    .label_now()
+                    .map(|l| (l.to_owned(), (t.probability() * 1000.0).round() as u16)),
+                bars: t.bars(),
+                switches: t.switches(),
+                bars_by_regime: t
+                    .labels()
+                    .iter()
+                    .cloned()
+                    .zip(t.bars_as_likeliest().iter().copied())
+                    .collect(),
+            }
+        });
         report.detail = Some(Box::new(SignalSummary {
             closes,
+            regime,
             strategies: (0..self.strategies.len())
                 .map(|i| StrategySignals {
                     name: self.strategies[i].name(),

@@ -7,14 +7,18 @@
 //! | [`MomentumSurfer`] | intraday breakout of the recent range with VWAP, EMA slope and volume behind it; ATR stop and target |
 //! | [`VolumeScalper`] | a bar of unusual volume whose close confirms a side; out within minutes (target or time stop) |
 //! | [`NewsImpactScalper`] | buys the at-the-money call (put) on strong good (bad) news about its underlying, for minutes |
+//! | [`RegimeAdaptive`] | holds the index ETF in the market regimes that favour it |
 
 pub mod momentum_surfer;
 pub mod news_impact_scalper;
+pub mod regime_adaptive;
 pub mod sma_cross;
 pub mod volume_scalper;
 
 pub use momentum_surfer::{MomentumSurfer, MomentumSurferConfig};
 pub use news_impact_scalper::{NewsImpactScalper, NewsImpactScalperConfig, ScalperCounts};
+pub(crate) use regime_adaptive::first_index;
+pub use regime_adaptive::{RegimeAdaptive, RegimeAdaptiveConfig};
 pub use sma_cross::{SmaCross, SmaCrossConfig};
 pub use volume_scalper::{VolumeScalper, VolumeScalperConfig};
 

@@ -9,11 +9,13 @@
 //! | `factors` | market, sector and implied-volatility factors on a market-time grid |
 //! | [`VolumeCurve`] | the U-shaped intraday activity curve |
 //! | [`chain`] | the weekly option chain: expiry, strikes, symbols |
+//! | [`etf`] | the index ETF (NIFTYBEES): its instrument and quotes |
 //! | [`black_scholes`] | option prices |
 
 pub mod black_scholes;
 pub mod chain;
 mod config;
+pub mod etf;
 mod factors;
 pub mod regime;
 mod session;

@@ -10,6 +10,7 @@ use super::{
     black_scholes,
     chain::{self, ChainOption},
     config::{SessionHours, SyntheticConfig},
+    etf::{self, IndexEtf},
     factors::Factors,
     regime::{Regime, RegimeChain},
     volume_curve::VolumeCurve,
@@ -64,7 +65,7 @@ const NEWS_SLOT: u32 = u32::MAX - 1;
 const SPIKE_SLOT: u32 = u32::MAX;
 
 /// A deterministic synthetic NSE trading day: the NIFTY 50 constituents, the NIFTY 50
-/// index computed from them, and a weekly NIFTY option chain.
+/// index computed from them, a weekly NIFTY option chain and the index ETF (NIFTYBEES).
 ///
 /// # The model
 ///
@@ -82,6 +83,9 @@ const SPIKE_SLOT: u32 = u32::MAX;
 ///   date, priced by Black–Scholes from the index and an implied volatility that
 ///   mean-reverts to a regime-dependent level, rises when the market falls, and carries
 ///   a put skew. Lot size and freeze quantity are the index's.
+/// - **Index ETF.** `NIFTYBEES` (the index's F&O root plus `BEES`), a cash equity of
+///   lot 1 and tick 0.01 quoted at a fixed fraction of the index level with a small
+///   mean-reverting premium ([`IndexEtf`]), so strategies can trade the index.
 /// - **Activity.** Each instrument's ticks arrive as a Poisson process whose rate follows
 ///   a U-shaped intraday [curve](super::VolumeCurve), multiplied during random volume
 ///   spikes; trade sizes follow the curve too. News items (one [`MarketEvent::News`]
@@ -100,8 +104,10 @@ const SPIKE_SLOT: u32 = u32::MAX;
 ///
 /// # Determinism
 ///
-/// The stream depends only on the configuration: one seeded xoshiro256++ generator and
-/// `libm`'s portable maths, so the same seed gives a byte-identical day.
+/// The stream depends only on the configuration: seeded xoshiro256++ generators and
+/// `libm`'s portable maths, so the same seed gives a byte-identical day. The index ETF
+/// draws from a generator of its own, so its ticks interleave with a stream that is
+/// otherwise the one the same seed gave before the fund was listed.
 #[derive(Debug)]
 pub struct SyntheticSession {
     table: InstrumentTable,
@@ -116,6 +122,8 @@ pub struct SyntheticSession {
     curve: VolumeCurve,
     factors: Factors,
     books: Vec<Book>,
+    /// The index ETF, which keeps its own state (it has no [`Book`]).
+    etf: IndexEtf,
     /// `(constituent id, ref_level × weight / ref_price)`: the index is Σ coeff × last.
     index_terms: Vec<(usize, f64)>,
     /// Instruments news and spikes can hit.
@@ -233,6 +241,14 @@ impl SyntheticSession {
             ))
         })?;
         add_option_books(&options, &index, config.strikes, &mut books, start);
+        let etf_id = table
+            .push(etf::instrument(&index, index_sector))
+            .map_err(|symbol| {
+                FeedError::Config(format!(
+                    "index ETF symbol {symbol} collides with a universe symbol"
+                ))
+            })?;
+        let etf = IndexEtf::new(etf_id, config.seed, start);
 
         let spikeable: Vec<u32> = equities
             .iter()
@@ -258,6 +274,7 @@ impl SyntheticSession {
             curve,
             factors,
             books,
+            etf,
             index_terms,
             equities,
             spikeable,
@@ -277,7 +294,7 @@ impl SyntheticSession {
     }
 
     fn schedule_opening(&mut self) {
-        let capacity = self.books.len() + 2;
+        let capacity = self.books.len() + 3;
         self.heap = BinaryHeap::with_capacity(capacity);
         let index_id = self.universe.index().id.index();
         for id in 0..self.books.len() {
@@ -290,6 +307,8 @@ impl SyntheticSession {
             };
             self.heap.push(Reverse((first, id as u32)));
         }
+        let etf_first = self.etf.first_arrival(self.start);
+        self.heap.push(Reverse((etf_first, self.etf.id().0)));
         let news = self.poisson_after(self.start, self.news_per_sec);
         let spike = self.poisson_after(self.start, self.spikes_per_sec);
         self.heap.push(Reverse((news, NEWS_SLOT)));
@@ -297,7 +316,7 @@ impl SyntheticSession {
         debug_assert_eq!(self.heap.len(), capacity);
     }
 
-    /// All instruments: the index, the constituents, then the options.
+    /// All instruments: the index, the constituents, the options, then the index ETF.
     pub fn instruments(&self) -> &InstrumentTable {
         &self.table
     }
@@ -310,6 +329,11 @@ impl SyntheticSession {
     /// The index instrument.
     pub fn index_id(&self) -> InstrumentId {
         self.universe.index().id
+    }
+
+    /// The index ETF.
+    pub fn etf_id(&self) -> InstrumentId {
+        self.etf.id()
     }
 
     /// The option chain.
@@ -740,6 +764,16 @@ impl MarketSource for SyntheticSession {
                     self.start_spike(now);
                     let next = self.poisson_after(now, self.spikes_per_sec);
                     self.reschedule_top(next, slot);
+                }
+                id if id == self.etf.id().0 => {
+                    let activity = self.curve.at(now) * self.rate_scale;
+                    let extra_spread = self.factors.regime().current().params().extra_spread_ticks;
+                    let level = self.index_level();
+                    let tick = self.etf.tick(now, level, activity, extra_spread);
+                    let next = self.etf.next_arrival(now, activity);
+                    self.reschedule_top(next, slot);
+                    self.events += 1;
+                    return Ok(SourcePoll::Event(MarketEvent::Tick(tick)));
                 }
                 id => {
                     let id = id as usize;

@@ -3,14 +3,17 @@
 //!
 //! Invariants checked on the default day:
 //! - events are in non-decreasing market time, inside the session;
-//! - every price is positive and on the 0.05 grid, bid < ask, volume never falls;
+//! - every price is positive and on its instrument's tick grid (0.05; the ETF's 0.01),
+//!   bid < ask, volume never falls;
 //! - every index tick equals the index formula over the constituents' last trades;
 //! - the first and last half hours carry more ticks than the 12:00–13:00 hour;
 //! - regimes switch during the day;
 //! - each company news item is followed by a jump of its stock in the sentiment's
 //!   direction;
 //! - index news comes at the configured share and moves the index (and the calls and
-//!   puts) in the sentiment's direction.
+//!   puts) in the sentiment's direction;
+//! - the index ETF quotes a one- or two-paisa market within a few basis points of its
+//!   share of the index level.
 
 use std::{
     collections::hash_map::DefaultHasher,
@@ -20,7 +23,9 @@ use std::{
 use super::*;
 use crate::{
     feed::{replay::format::encode_event, MarketSource, SourcePoll},
-    model::{InstrumentId, InstrumentKind, MarketEvent, OptionType, Price, TickKind, TimeOfDay},
+    model::{
+        InstrumentId, InstrumentKind, MarketEvent, OptionType, Price, Segment, TickKind, TimeOfDay,
+    },
 };
 
 fn run<F: FnMut(&SyntheticSession, &MarketEvent)>(config: &SyntheticConfig, mut each: F) -> u64 {
@@ -88,7 +93,6 @@ fn default_day_is_realistic() {
     assert_eq!(probe.expiry(), crate::model::Date::new(2026, 12, 1));
     drop(probe);
 
-    let tick = Price::from_paise(5);
     let n = table.len();
     let mut last_ts = open;
     let mut last = vec![Price::ZERO; n];
@@ -129,6 +133,7 @@ fn default_day_is_realistic() {
             MarketEvent::Tick(t) => t,
         };
         let i = t.instrument.index();
+        let tick = table.get(t.instrument).tick_size;
         let secs = ts.ist_time_of_day().secs();
         if secs < TimeOfDay::hm(9, 45).secs() {
             first_half_hour += 1;
@@ -396,4 +401,50 @@ fn bad_config_is_an_error_not_a_panic() {
     };
     let e = SyntheticSession::new(&missing).unwrap_err();
     assert!(e.to_string().contains("no/such.csv"), "{e}");
+}
+
+#[test]
+fn the_index_etf_tracks_the_index_tick_by_tick() {
+    let config = SyntheticConfig {
+        session_end: "11:15".into(),
+        ..SyntheticConfig::default()
+    };
+    let probe = SyntheticSession::new(&config).unwrap();
+    let table = probe.instruments().clone();
+    let (etf_id, index_id) = (probe.etf_id(), probe.index_id());
+    drop(probe);
+    let etf = table.get(etf_id);
+    assert_eq!(etf.symbol, "NIFTYBEES");
+    assert_eq!(etf.id.index(), table.len() - 1, "listed after the options");
+    assert_eq!(
+        (etf.kind, etf.segment),
+        (InstrumentKind::Equity, Segment::Cash)
+    );
+    assert_eq!((etf.lot_size, etf.tick_size), (1, Price::from_paise(1)));
+
+    let (mut etf_ticks, mut trades, mut worst_bps) = (0u32, 0u32, 0.0f64);
+    let mut index_level = 0.0;
+    run(&config, |_, e| {
+        let MarketEvent::Tick(t) = e else { return };
+        if t.instrument == index_id {
+            index_level = t.last.to_f64();
+        } else if t.instrument == etf_id && index_level > 0.0 {
+            etf_ticks += 1;
+            trades += u32::from(t.kind == TickKind::Trade);
+            let spread_paise = (t.ask.raw() - t.bid.raw()) / Price::from_paise(1).raw();
+            assert!((1..=2).contains(&spread_paise), "{t:?}");
+            // The index is published once a second, the fund moves with every
+            // constituent trade: they agree within a few basis points.
+            let mid = (t.bid.to_f64() + t.ask.to_f64()) / 2.0;
+            let fair = index_level * etf::NAV_PER_INDEX_POINT;
+            worst_bps = worst_bps.max((mid / fair - 1.0).abs() * 1e4);
+        }
+    });
+    // Two hours at about two ticks a second.
+    assert!(etf_ticks > 8_000, "{etf_ticks} ticks");
+    assert!(trades > etf_ticks / 3, "{trades} trades");
+    assert!(
+        worst_bps < 30.0,
+        "the fund strayed {worst_bps} bp from the index"
+    );
 }

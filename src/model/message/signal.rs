@@ -31,6 +31,15 @@ pub struct Signal {
     pub strategy: StrategyId,
     /// The wanted position.
     pub direction: Direction,
+    /// Share of the full risk budget an entry is sized with, in percent
+    /// ([`Signal::FULL_WEIGHT`] = full size). The signal stage sets it from the regime
+    /// weights of `[strategy.regime_adaptive.weight]`; exits ignore it.
+    pub weight_pct: u8,
+}
+
+impl Signal {
+    /// The weight of a signal no regime table scales: the whole risk budget.
+    pub const FULL_WEIGHT: u8 = 100;
 }
 
 const _: () = assert!(std::mem::size_of::<Signal>() <= 48);

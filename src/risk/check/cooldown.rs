@@ -19,7 +19,7 @@ use crate::risk::config::RiskConfig;
 ///     now: at(1_100), last_order: at(1_000) };
 /// let mut p = Proposal { instrument: InstrumentId(0), strategy: StrategyId(0),
 ///     side: Side::Buy, reason: IntentReason::Entry, reference: "250".parse().unwrap(),
-///     stop: Price::ZERO, qty: Qty::ZERO };
+///     stop: Price::ZERO, qty: Qty::ZERO, weight_pct: 100 };
 /// assert_eq!(cooldown.check(&mut p, &ctx), Err(Refusal::COOLDOWN));
 /// let later = CheckContext { now: at(1_120), ..ctx };
 /// assert_eq!(cooldown.check(&mut p, &later), Ok(()));

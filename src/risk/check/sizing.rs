@@ -2,9 +2,13 @@
 
 use super::{whole_lots, CheckContext, Proposal, Refusal, RiskCheck};
 use crate::{
-    model::{Money, Price, Side},
+    model::{Money, Price, Side, Signal},
     risk::config::RiskConfig,
 };
+
+/// The weight of a full-size entry, in percent.
+const FULL_WEIGHT: u8 = Signal::FULL_WEIGHT;
+const FULL_WEIGHT_I: i128 = FULL_WEIGHT as i128;
 
 /// Sizes an entry so that hitting its stop loses at most the per-trade risk budget,
 /// `floor(budget / |reference − stop|)`, and that its value stays within the
@@ -13,6 +17,13 @@ use crate::{
 /// The stop comes with the signal; when the signal's stop is zero it is set
 /// `default_stop_pct` percent away from the reference price (below for a long, above
 /// for a short, truncated to the 10^-8 unit). Exits pass unchanged.
+///
+/// An entry weighted below 100 % ([`Proposal::weight_pct`], the regime weights of
+/// `[strategy.regime_adaptive.weight]`) is sized as if capital were that share of
+/// itself: the budget *and* the position cap scale, since with a stop closer than
+/// budget ÷ cap (1 % under the default 2 % budget and 20 % cap) the cap is the limit
+/// that binds, and scaling the budget alone would leave the size unchanged. Weights
+/// above 100 count as 100: a weight never raises the configured limits.
 ///
 /// # Examples
 /// ```
@@ -26,7 +37,7 @@ use crate::{
 ///                          now: UnixNanos(0), last_order: UnixNanos(0) };
 /// let mut p = Proposal { instrument: InstrumentId(0), strategy: StrategyId(0),
 ///     side: Side::Buy, reason: IntentReason::Entry, reference: "250".parse().unwrap(),
-///     stop: Price::ZERO, qty: Qty::ZERO };
+///     stop: Price::ZERO, qty: Qty::ZERO, weight_pct: 100 };
 /// sizing.check(&mut p, &ctx).unwrap();
 /// assert_eq!(p.stop, "247.50".parse().unwrap());       // 1% below
 /// assert_eq!(p.qty, Qty::new(8000));                   // 20 000 / 2.50
@@ -108,8 +119,10 @@ impl RiskCheck for RiskSizing {
         }
         // Money and Price share the 10^-8 unit, so raw / raw counts units.
         let distance = i128::from(reference.abs_diff(stop).raw());
-        let by_risk = self.budget.raw() / distance;
-        let by_value = self.position_cap.raw() / i128::from(reference.raw());
+        let weight = i128::from(proposal.weight_pct.min(FULL_WEIGHT));
+        let by_risk = self.budget.raw() * weight / FULL_WEIGHT_I / distance;
+        let by_value =
+            self.position_cap.raw() * weight / FULL_WEIGHT_I / i128::from(reference.raw());
         let units = by_risk.min(by_value).clamp(0, i128::from(u64::MAX)) as u64;
         let qty = whole_lots(units, ctx.lot_size);
         if qty.is_zero() {
@@ -177,6 +190,38 @@ mod tests {
         assert_eq!(p.stop, "182.204".parse().unwrap());
         // 20 000 / 1.804 = 11 086.4… → 147 lots of 75 = 11 025
         assert_eq!(p.qty, Qty::new(11_025));
+    }
+
+    #[test]
+    fn a_regime_weight_scales_the_budget_and_the_cap() {
+        let flat = Position::default();
+        let sized = |weight: u8, sizing: RiskSizing, stop: &str| {
+            let mut p = Proposal {
+                weight_pct: weight,
+                ..entry(Side::Buy, "2450.05", stop)
+            };
+            sizing.check(&mut p, &context(&flat)).map(|()| p.qty)
+        };
+        // Risk alone: 20 000 × 50% / 12.25 = 816.3 → 816 (full weight: 1632).
+        assert_eq!(sized(50, sizing(), "2437.80"), Ok(Qty::new(816)));
+        assert_eq!(sized(100, sizing(), "2437.80"), Ok(Qty::new(1632)));
+        // The cap binds at full weight (81 shares of ₹2 lakh); at 25% it is ₹50 000:
+        // 20 shares. Scaling only the budget would have left 81.
+        let capped = RiskSizing::from_config(&RiskConfig::default());
+        assert_eq!(sized(100, capped, "2437.80"), Ok(Qty::new(81)));
+        assert_eq!(sized(25, capped, "2437.80"), Ok(Qty::new(20)));
+        // A weight never raises the limits, and zero buys nothing.
+        assert_eq!(sized(200, capped, "2437.80"), Ok(Qty::new(81)));
+        assert_eq!(sized(0, capped, "2437.80"), Err(Refusal::BELOW_ONE_LOT));
+        // Exits are not sized, whatever their weight.
+        let mut exit = Proposal {
+            reason: IntentReason::Exit,
+            qty: Qty::new(7),
+            weight_pct: 10,
+            ..entry(Side::Sell, "2450.05", "0")
+        };
+        capped.check(&mut exit, &context(&flat)).unwrap();
+        assert_eq!(exit.qty, Qty::new(7));
     }
 
     #[test]

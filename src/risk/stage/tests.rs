@@ -107,6 +107,7 @@ fn signal(
         instrument: InstrumentId(id),
         strategy: StrategyId(strategy),
         direction,
+        weight_pct: Signal::FULL_WEIGHT,
     })
 }
 
@@ -818,6 +819,7 @@ fn synthetic_day(events: usize) -> Vec<RiskInput> {
                 instrument: InstrumentId(i as u32),
                 strategy: StrategyId(((r >> 40) % 2) as u16),
                 direction,
+                weight_pct: Signal::FULL_WEIGHT,
             }));
         }
     }

@@ -99,6 +99,7 @@ fn expected(events: &[MarketEvent]) -> Vec<RiskInput> {
         instrument: InstrumentId(SBIN),
         strategy: StrategyId(0),
         direction,
+        weight_pct: Signal::FULL_WEIGHT,
     };
     let mut out = Vec::new();
     for event in events {
@@ -130,18 +131,33 @@ fn run(
     out_slots: usize,
     pause: &[StrategyId],
 ) -> (Vec<RiskInput>, StageReport, Arc<Telemetry>) {
+    run_with_regime(events, strategies, in_slots, out_slots, pause, None)
+}
+
+/// [`run`] with a regime tracker and gate.
+fn run_with_regime(
+    events: &[MarketEvent],
+    strategies: Vec<Box<dyn Strategy>>,
+    in_slots: usize,
+    out_slots: usize,
+    pause: &[StrategyId],
+    regime: Option<MarketRegime>,
+) -> (Vec<RiskInput>, StageReport, Arc<Telemetry>) {
     let (feed, input) = channel::<MarketEvent>(in_slots);
     let (to_risk, mut risk) = channel::<RiskInput>(out_slots);
     let telemetry = Arc::new(Telemetry::default());
-    let mut stage = Box::new(SignalStage::new(
-        &table(),
-        strategies,
-        &[60],
-        input,
-        Outbox::new(to_risk),
-        LatencyClock::new(),
-        telemetry.clone(),
-    ));
+    let mut stage = Box::new(
+        SignalStage::new(
+            &table(),
+            strategies,
+            &[60],
+            input,
+            Outbox::new(to_risk),
+            LatencyClock::new(),
+            telemetry.clone(),
+        )
+        .with_regime(regime),
+    );
     for &id in pause {
         assert!(stage.set_paused(id, true));
     }
@@ -441,4 +457,177 @@ fn a_flood_of_signals_is_capped_per_event_even_against_a_one_slot_ring() {
     );
     assert_eq!(report.counter("signals"), 2 * cap as u64);
     assert_eq!(report.counter("overflow"), 2 * (100 - cap as u64));
+}
+
+/// Emits a Long on each of its instrument's bars and a Flat on each of its ticks, and
+/// on each index bar a Long on the index priced at the number of bars the regime
+/// tracker has taken (in paise), to show the tracker is updated before strategies.
+struct RegimeProbe {
+    instrument: InstrumentId,
+}
+
+impl Strategy for RegimeProbe {
+    fn name(&self) -> &'static str {
+        "probe"
+    }
+    fn subscribes(&self, instrument: &Instrument) -> bool {
+        instrument.id == self.instrument || instrument.id == InstrumentId(NIFTY)
+    }
+    fn on_bar(&mut self, bar: &Bar, ctx: &mut StrategyContext<'_>) {
+        if bar.instrument == InstrumentId(NIFTY) {
+            let bars = ctx.regime().map_or(0, |r| r.bars() as i64);
+            ctx.emit(
+                bar.instrument,
+                Direction::Flat,
+                Price::from_paise(bars),
+                Price::ZERO,
+            );
+        } else {
+            ctx.emit(bar.instrument, Direction::Long, bar.close, Price::ZERO);
+        }
+    }
+    fn on_tick(&mut self, tick: &Tick, ctx: &mut StrategyContext<'_>) {
+        if tick.instrument == self.instrument {
+            ctx.emit(tick.instrument, Direction::Flat, tick.last, Price::ZERO);
+        }
+    }
+}
+
+/// Calm (σ 0.01%) or stormy (σ 1%) index minutes; `probe` may enter only when stormy,
+/// at 40% of its risk budget.
+fn calm_or_stormy() -> MarketRegime {
+    use std::collections::BTreeMap;
+
+    use crate::signal::{
+        market_regime::{RegimeGate, RegimeTracker},
+        regime::{GaussianHmm, HmmParams},
+    };
+    let model = GaussianHmm::new(HmmParams {
+        startprob: vec![0.5, 0.5],
+        transmat: vec![vec![0.9, 0.1], vec![0.1, 0.9]],
+        means: vec![0.0, 0.0],
+        variances: vec![1e-8, 1e-4],
+    })
+    .unwrap();
+    let labels = vec!["calm".to_owned(), "stormy".to_owned()];
+    let allow = BTreeMap::from([("probe".to_owned(), vec!["stormy".to_owned()])]);
+    let weight = BTreeMap::from([(
+        "probe".to_owned(),
+        BTreeMap::from([("stormy".to_owned(), 40)]),
+    )]);
+    MarketRegime {
+        gate: RegimeGate::new(&["probe"], &labels, &allow, &weight),
+        tracker: RegimeTracker::new(&model, labels, InstrumentId(NIFTY), 60),
+    }
+}
+
+#[test]
+fn the_regime_gate_refuses_entries_outside_their_regimes_and_weights_the_rest() {
+    // INFY trades at +2 s of each minute, the index at +3 s: INFY's bar of minute m
+    // closes before the index's, so it sees the regime of the index bars up to m - 1.
+    // The index is calm for four minutes (±0.01%), then swings 2% a minute.
+    let mut events = Vec::new();
+    let mut level = 24_000_00i64;
+    for m in 0..9u64 {
+        let t = OPEN + m * MIN;
+        events.push(MarketEvent::Tick(trade(
+            INFY,
+            t + 2 * NANOS_PER_SEC,
+            1500_00,
+            1,
+        )));
+        level += match (m < 4, m % 2 == 0) {
+            (true, true) => 2_40,
+            (true, false) => -2_40,
+            (false, true) => 480_00,
+            (false, false) => -480_00,
+        };
+        events.push(MarketEvent::Tick(trade(
+            NIFTY,
+            t + 3 * NANOS_PER_SEC,
+            level,
+            0,
+        )));
+    }
+    let probe = vec![Box::new(RegimeProbe {
+        instrument: InstrumentId(INFY),
+    }) as Box<dyn Strategy>];
+    let (received, report, _) =
+        run_with_regime(&events, probe, 64, 64, &[], Some(calm_or_stormy()));
+    let signals: Vec<Signal> = received
+        .iter()
+        .filter_map(|m| match m {
+            RiskInput::Signal(s) => Some(*s),
+            _ => None,
+        })
+        .collect();
+    // The index bars: the tracker had taken each before the probe saw it.
+    let index_bars: Vec<i64> = signals
+        .iter()
+        .filter(|s| s.instrument == InstrumentId(NIFTY))
+        .map(|s| s.price.raw() / Price::from_paise(1).raw())
+        .collect();
+    assert_eq!(index_bars, [1, 2, 3, 4, 5, 6, 7, 8]);
+    // INFY's entries: bars of minutes 0-7 close at minutes 1-8. The regime is unknown
+    // for the first (refused), calm for the next four (refused), stormy after that.
+    let entries: Vec<(u64, u8)> = signals
+        .iter()
+        .filter(|s| s.instrument == InstrumentId(INFY) && s.direction == Direction::Long)
+        .map(|s| ((s.exchange_ts.0 - OPEN) / MIN, s.weight_pct))
+        .collect();
+    assert_eq!(entries, [(6, 40), (7, 40), (8, 40)]);
+    // Exits pass in every regime, at full weight.
+    let exits = signals
+        .iter()
+        .filter(|s| s.instrument == InstrumentId(INFY) && s.direction == Direction::Flat)
+        .inspect(|s| assert_eq!(s.weight_pct, Signal::FULL_WEIGHT))
+        .count();
+    assert_eq!(exits, 9);
+    assert_eq!(report.counter("filtered"), 5);
+    let summary = report
+        .detail
+        .as_ref()
+        .unwrap()
+        .downcast_ref::<SignalSummary>()
+        .unwrap();
+    assert_eq!(summary.strategies[0].filtered, [("regime_disabled", 5)]);
+    let regime = summary.regime.as_ref().unwrap();
+    assert_eq!((regime.bars, regime.switches), (8, 1));
+    assert_eq!(
+        regime.last.as_ref().map(|(l, _)| l.as_str()),
+        Some("stormy")
+    );
+    assert_eq!(
+        regime.bars_by_regime,
+        [("calm".to_owned(), 4), ("stormy".to_owned(), 4)]
+    );
+}
+
+#[test]
+fn without_a_regime_strategies_read_none_and_signals_leave_at_full_weight() {
+    let events: Vec<MarketEvent> = (0..3u64)
+        .flat_map(|m| {
+            let t = OPEN + m * MIN;
+            [
+                MarketEvent::Tick(trade(INFY, t + 2 * NANOS_PER_SEC, 1500_00, 1)),
+                MarketEvent::Tick(trade(NIFTY, t + 3 * NANOS_PER_SEC, 24_000_00, 0)),
+            ]
+        })
+        .collect();
+    let probe = vec![Box::new(RegimeProbe {
+        instrument: InstrumentId(INFY),
+    }) as Box<dyn Strategy>];
+    let (received, report, _) = run(&events, probe, 64, 64, &[]);
+    let mut longs = 0;
+    for m in &received {
+        if let RiskInput::Signal(s) = m {
+            assert_eq!(s.weight_pct, Signal::FULL_WEIGHT);
+            if s.instrument == InstrumentId(NIFTY) {
+                assert_eq!(s.price, Price::ZERO, "no tracker: zero bars");
+            }
+            longs += usize::from(s.direction == Direction::Long);
+        }
+    }
+    assert_eq!(longs, 2);
+    assert_eq!(report.counter("filtered"), 0);
 }

@@ -142,8 +142,23 @@ fn run_with_json_summary(name: &str, args: &[&std::ffi::OsStr]) -> (String, serd
 fn summary_json_holds_what_the_summary_prints_per_strategy() {
     let (stdout, v) =
         run_with_json_summary("summary-json", &["--duration".as_ref(), "2h".as_ref()]);
+    let names: Vec<&str> = v["strategies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "momentum_surfer",
+            "volume_scalper",
+            "news_impact_scalper",
+            "regime_adaptive"
+        ],
+        "the default configuration runs the four strategies"
+    );
     let s = &v["strategies"][0];
-    assert_eq!(s["name"], "sma_cross");
     assert!(s["signals"].as_u64().unwrap() > 0);
     assert!(s["fills"].as_u64().unwrap() > 0);
     assert!(s["refusals"].is_object());
@@ -157,9 +172,16 @@ fn summary_json_holds_what_the_summary_prints_per_strategy() {
         stdout.contains(&format!("fills {:>5}", s["fills"].as_u64().unwrap())),
         "the JSON and the printed summary agree:\n{stdout}"
     );
+    let per_strategy: u64 = v["strategies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["fills"].as_u64().unwrap())
+        .sum();
     assert_eq!(
-        v["flow"]["fills"], v["strategies"][0]["fills"],
-        "one strategy made every fill"
+        v["flow"]["fills"].as_u64().unwrap(),
+        per_strategy,
+        "the strategies' fills add up to the day's"
     );
     assert!(v["latency"]["tick_to_intent"]["n"].as_u64().unwrap() > 0);
     assert_eq!(v["error"], serde_json::Value::Null);

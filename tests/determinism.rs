@@ -56,7 +56,10 @@ fn drilled(seed: u64, layout: &str) -> tickpipe::engine::EngineConfig {
     let mut c = config(seed, "");
     c.runtime.layout = layout.to_owned();
     c.runtime.wait = "spin_then_park".to_owned();
+    // The example strategy on top of the default four: it trades every few seconds,
+    // and the drill pauses it by name.
     let sma = &mut c.strategy.sma_cross;
+    sma.enabled = true;
     sma.fast = 1;
     sma.slow = 2;
     sma.bar_secs = 5;

@@ -155,16 +155,20 @@ mod tests {
     #[test]
     fn the_gate_tables_name_strategies_of_the_catalogue() {
         let file: File = toml::from_str(
-            "[strategy.regime_adaptive.allow]\nsma_cross = [\"range\"]\nvolume_scalper = [\"range\"]\n",
+            "[strategy.regime_adaptive.allow]\nsma_cross = [\"range\"]\nmomentum_rider = [\"range\"]\n",
         )
         .unwrap();
         let mut issues = Vec::new();
         file.strategy.validate(SignalConfig::SECTION, &mut issues);
         let keys: Vec<_> = issues.iter().map(|i| i.key.as_str()).collect();
-        assert_eq!(keys, ["strategy.regime_adaptive.allow.volume_scalper"]);
-        assert!(issues[0]
-            .reason
-            .contains("known: sma_cross, regime_adaptive"));
+        assert_eq!(keys, ["strategy.regime_adaptive.allow.momentum_rider"]);
+        assert!(
+            issues[0].reason.contains(
+                "known: sma_cross, momentum_surfer, volume_scalper, news_impact_scalper, regime_adaptive"
+            ),
+            "{}",
+            issues[0].reason
+        );
     }
 
     #[test]

@@ -90,6 +90,8 @@ pub trait SignalFilter: Send + fmt::Debug {
 #[derive(Debug, Default)]
 pub struct FilterChain {
     filters: Vec<Box<dyn SignalFilter>>,
+    /// By instrument index: for an option, its underlying and whether it is a put.
+    options: Vec<Option<(crate::model::InstrumentId, bool)>>,
 }
 
 impl FilterChain {
@@ -112,6 +114,15 @@ impl FilterChain {
             .position(|i| i.kind == InstrumentKind::Index)
             .map(|i| crate::model::InstrumentId(i as u32));
         let mut chain = FilterChain::none();
+        chain.options = instruments
+            .iter()
+            .map(|i| match (i.kind, i.underlying) {
+                (InstrumentKind::Option, Some(u)) => {
+                    Some((u, i.option_type == Some(crate::model::OptionType::Put)))
+                }
+                _ => None,
+            })
+            .collect();
         if config.overbought_oversold {
             let stats = (0..instruments.len())
                 .map(|i| history.stats(crate::model::InstrumentId(i as u32), today))
@@ -158,6 +169,10 @@ impl FilterChain {
 
     /// Runs every filter on an entry; exits pass without asking.
     ///
+    /// A bought option is judged as the position it stands for in its underlying: a call
+    /// as a long, a put as a short (so a put is not refused for being "long" while the
+    /// market falls, which is when it is meant to be bought).
+    ///
     /// # Errors
     /// The first [`FilterRefusal`].
     #[inline]
@@ -165,7 +180,18 @@ impl FilterChain {
         if signal.direction == crate::model::Direction::Flat {
             return Ok(());
         }
-        self.filters.iter().try_for_each(|f| f.check(signal))
+        let mut seen = *signal;
+        if let Some(Some((underlying, put))) = self.options.get(signal.instrument.index()) {
+            seen.instrument = *underlying;
+            if *put {
+                seen.direction = match signal.direction {
+                    crate::model::Direction::Long => crate::model::Direction::Short,
+                    crate::model::Direction::Short => crate::model::Direction::Long,
+                    crate::model::Direction::Flat => crate::model::Direction::Flat,
+                };
+            }
+        }
+        self.filters.iter().try_for_each(|f| f.check(&seen))
     }
 
     /// True when no filter is in force.
@@ -195,8 +221,24 @@ mod tests {
         t.push(index).unwrap();
         t.push(Instrument::nse_equity("UP", SectorId(0))).unwrap();
         t.push(Instrument::nse_equity("DOWN", SectorId(0))).unwrap();
+        for (symbol, kind) in [
+            ("NIFTY25DEC24000CE", crate::model::OptionType::Call),
+            ("NIFTY25DEC24000PE", crate::model::OptionType::Put),
+        ] {
+            t.push(Instrument {
+                kind: InstrumentKind::Option,
+                segment: Segment::Fno,
+                underlying: Some(INDEX),
+                option_type: Some(kind),
+                ..Instrument::nse_equity(symbol, SectorId(0))
+            })
+            .unwrap();
+        }
         t
     }
+
+    const CALL: InstrumentId = InstrumentId(3);
+    const PUT: InstrumentId = InstrumentId(4);
 
     fn bar(id: InstrumentId, close: &str) -> Bar {
         let c: Price = close.parse().unwrap();
@@ -240,7 +282,7 @@ mod tests {
         FilterChain::from_config(
             &config,
             &table(),
-            &DayHistory::empty(3),
+            &DayHistory::empty(5),
             crate::model::Date::new(2026, 11, 25),
         )
     }
@@ -293,6 +335,19 @@ mod tests {
             flat.on_bar(&bar(INDEX, close));
         }
         assert_eq!(flat.bias(), Bias::Neutral);
+    }
+
+    #[test]
+    fn a_bought_option_is_judged_as_its_position_in_the_underlying() {
+        let mut c = chain(true, true);
+        falling_market(&mut c);
+        // Buying a put in a falling market is a short on the index: with the bias, and
+        // the index is not ranked against itself.
+        assert_eq!(c.check(&signal(PUT, Direction::Long)), Ok(()));
+        assert_eq!(
+            c.check(&signal(CALL, Direction::Long)),
+            Err(FilterRefusal::AGAINST_BIAS)
+        );
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub mod momentum_surfer;
 pub mod news_impact_scalper;
 pub mod regime_adaptive;
 pub mod sma_cross;
+mod symbols;
 pub mod volume_scalper;
 
 pub use momentum_surfer::{MomentumSurfer, MomentumSurferConfig};

@@ -28,7 +28,14 @@ pub fn busy_config(name: &str, speed: u32) -> EngineConfig {
     config.runtime.cores = Vec::new();
     config.runtime.wait = "spin_then_park".into();
     config.runtime.status_interval_ms = 0;
+    // The example strategy alone: it trades every few seconds, which the tests need.
+    let strategies = &mut config.strategy;
+    strategies.momentum_surfer.enabled = false;
+    strategies.volume_scalper.enabled = false;
+    strategies.news_impact_scalper.enabled = false;
+    strategies.regime_adaptive.enabled = false;
     let sma = &mut config.strategy.sma_cross;
+    sma.enabled = true;
     sma.fast = 1;
     sma.slow = 2;
     sma.bar_secs = 5;

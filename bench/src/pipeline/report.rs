@@ -90,14 +90,24 @@ pub fn summary(ctx: &Context<'_>, results: &[RunResult], baselines: &[StallRepor
     for set in ctx.strategies {
         let config = set.config();
         let sma = &config.strategy.sma_cross;
+        let running = tickpipe::signal::strategy_names(&config.strategy)
+            .iter()
+            .map(|name| {
+                if *name == "sma_cross" {
+                    format!(
+                        "sma_cross (fast {}, slow {}, {} s bars)",
+                        sma.fast, sma.slow, sma.bar_secs
+                    )
+                } else {
+                    (*name).to_owned()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
         let _ = writeln!(
             out,
-            "- Strategies `{}`: sma_cross {} (fast {}, slow {}, {} s bars, all NIFTY 50 stocks); risk and paper gateway as shipped; rings of {} slots",
+            "- Strategies `{}`: {running}; risk and paper gateway as shipped; rings of {} slots",
             set.name(),
-            if sma.enabled { "on" } else { "off" },
-            sma.fast,
-            sma.slow,
-            sma.bar_secs,
             config.runtime.ring_capacity
         );
     }

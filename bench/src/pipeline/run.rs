@@ -41,10 +41,12 @@ pub enum Engine {
 /// Which strategy settings the engine runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Strategies {
-    /// The shipped configuration (sma_cross 5/20 on 60 s bars): few orders a day.
+    /// The shipped configuration: the four strategies (momentum_surfer, volume_scalper,
+    /// news_impact_scalper, regime_adaptive), a few hundred orders a day.
     Default,
-    /// sma_cross 1/2 on 5 s bars on every stock: many more orders, so `tick_to_intent`
-    /// gets enough samples to mean something. A load setting, not a trading one.
+    /// The shipped strategies plus sma_cross 1/2 on 5 s bars on every stock: many more
+    /// orders, so `tick_to_intent` gets enough samples to mean something. A load setting,
+    /// not a trading one.
     Active,
 }
 

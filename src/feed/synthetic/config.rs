@@ -49,6 +49,11 @@ pub struct SyntheticConfig {
     /// move the whole market (every constituent by its beta, so the index and its
     /// options follow). 0 gives exactly the stream of a day with company news only.
     pub index_news_share: f64,
+    /// Seconds between a news item moving the market and its publication as a
+    /// [`News`](crate::model::News) event. Sentiment services read wires and score text,
+    /// so their items reach a trader after the first repriced trades, never before; with
+    /// no lag a strategy would buy at prices from before the news.
+    pub news_lag_secs: f64,
     /// Mean number of volume spikes (bursts of activity in one instrument) per hour.
     pub spikes_per_hour: f64,
     /// Mean time a market regime lasts before it switches, in minutes.
@@ -71,6 +76,7 @@ impl Default for SyntheticConfig {
             risk_free_rate: 0.055,
             news_per_hour: 4.0,
             index_news_share: 0.35,
+            news_lag_secs: 2.0,
             spikes_per_hour: 2.0,
             regime_minutes: 45.0,
         }
@@ -149,6 +155,7 @@ impl SyntheticConfig {
         range("risk_free_rate", self.risk_free_rate, 0.0, 0.25, false);
         range("news_per_hour", self.news_per_hour, 0.0, 600.0, false);
         range("index_news_share", self.index_news_share, 0.0, 1.0, false);
+        range("news_lag_secs", self.news_lag_secs, 0.0, 600.0, false);
         range("spikes_per_hour", self.spikes_per_hour, 0.0, 600.0, false);
         range("regime_minutes", self.regime_minutes, 1.0, 1440.0, false);
         if self.strikes > 50 {

@@ -62,6 +62,12 @@ const SKEW_CURVE: f64 = 3.0;
 const MIN_GAP_NANOS: u64 = 1_000;
 
 const NEWS_SLOT: u32 = u32::MAX - 1;
+/// A news item's publication, `news_lag` after it moved prices.
+const PUBLISH_SLOT: u32 = u32::MAX - 2;
+/// News items moved into prices but not yet published; a handful at most (news comes
+/// minutes apart, the lag is seconds), so the queue never grows past its first
+/// allocation.
+const PUBLISH_QUEUE: usize = 64;
 const SPIKE_SLOT: u32 = u32::MAX;
 
 /// A deterministic synthetic NSE trading day: the NIFTY 50 constituents, the NIFTY 50
@@ -133,6 +139,9 @@ pub struct SyntheticSession {
     index_news_share: f64,
     heap: BinaryHeap<Reverse<(u64, u32)>>,
     pending_tick: Option<u32>,
+    /// News items that moved prices and wait for their publication time, in order.
+    unpublished: std::collections::VecDeque<MarketEvent>,
+    news_lag_nanos: u64,
     /// Market time of the last event.
     now: u64,
     rate_scale: f64,
@@ -281,6 +290,8 @@ impl SyntheticSession {
             index_news_share: config.index_news_share,
             heap: BinaryHeap::new(),
             pending_tick: None,
+            unpublished: std::collections::VecDeque::with_capacity(PUBLISH_QUEUE),
+            news_lag_nanos: (config.news_lag_secs * 1e9) as u64,
             now: start,
             rate_scale: config.tick_rate_scale,
             news_per_sec: config.news_per_hour / 3600.0,
@@ -754,11 +765,31 @@ impl MarketSource for SyntheticSession {
             self.now = now;
             match slot {
                 NEWS_SLOT => {
+                    // The market moves now; the item is published after the lag.
                     let event = self.news_event(now);
                     let next = self.poisson_after(now, self.news_per_sec);
                     self.reschedule_top(next, slot);
-                    self.events += 1;
-                    return Ok(SourcePoll::Event(event));
+                    if self.news_lag_nanos == 0 {
+                        self.events += 1;
+                        return Ok(SourcePoll::Event(event));
+                    }
+                    if self.unpublished.len() < PUBLISH_QUEUE {
+                        self.unpublished.push_back(event);
+                        self.heap
+                            .push(Reverse((now + self.news_lag_nanos, PUBLISH_SLOT)));
+                    }
+                    if let Some(id) = self.pending_tick.take() {
+                        self.events += 1;
+                        return Ok(SourcePoll::Event(self.tick_event(id as usize, now)));
+                    }
+                }
+                PUBLISH_SLOT => {
+                    self.heap.pop();
+                    if let Some(MarketEvent::News(mut news)) = self.unpublished.pop_front() {
+                        news.exchange_ts = UnixNanos(now);
+                        self.events += 1;
+                        return Ok(SourcePoll::Event(MarketEvent::News(news)));
+                    }
                 }
                 SPIKE_SLOT => {
                     self.start_spike(now);

@@ -83,7 +83,12 @@ fn same_seed_same_day_other_seed_other_day() {
 
 #[test]
 fn default_day_is_realistic() {
-    let config = SyntheticConfig::default();
+    // News published the instant it moves prices, so the move is measured from the
+    // event (the lag has its own test).
+    let config = SyntheticConfig {
+        news_lag_secs: 0.0,
+        ..SyntheticConfig::default()
+    };
     let probe = SyntheticSession::new(&config).unwrap();
     let table = probe.instruments().clone();
     let universe = probe.universe().clone();
@@ -232,6 +237,7 @@ fn index_news_moves(share: f64, end: &str) -> IndexNewsSeen {
     let config = SyntheticConfig {
         news_per_hour: 20.0,
         index_news_share: share,
+        news_lag_secs: 0.0,
         tick_rate_scale: 0.3,
         session_end: end.into(),
         ..SyntheticConfig::default()
@@ -345,6 +351,43 @@ fn regimes_switch_during_the_day() {
         "{}",
         session.regime_switches()
     );
+}
+
+#[test]
+fn news_is_published_its_lag_after_it_moves_prices() {
+    // The same day with and without the lag: the same ticks, and every news item exactly
+    // `news_lag_secs` later, after the first repriced trades.
+    let day = |lag: f64| {
+        let config = SyntheticConfig {
+            news_per_hour: 20.0,
+            news_lag_secs: lag,
+            tick_rate_scale: 0.3,
+            session_end: "11:15".into(),
+            ..SyntheticConfig::default()
+        };
+        let (mut ticks, mut news) = (DefaultHasher::new(), Vec::new());
+        run(&config, |_, e| match e {
+            MarketEvent::News(n) => news.push((n.exchange_ts.0, n.instrument, n.sentiment_milli)),
+            other => encode_event(other).hash(&mut ticks),
+        });
+        (ticks.finish(), news)
+    };
+    let (ticks_now, news_now) = day(0.0);
+    let (ticks_later, news_later) = day(2.5);
+    assert_eq!(ticks_now, ticks_later, "the lag changes no tick");
+    assert!(news_now.len() >= 10, "{} news items", news_now.len());
+    let shifted: Vec<_> = news_now
+        .iter()
+        .map(|&(t, i, s)| (t + 2_500_000_000, i, s))
+        .filter(|&(t, _, _)| {
+            t < crate::model::UnixNanos::from_ist(
+                crate::model::Date::new(2026, 11, 25),
+                TimeOfDay::hm(11, 15),
+            )
+            .0
+        })
+        .collect();
+    assert_eq!(news_later, shifted);
 }
 
 #[test]

@@ -8,7 +8,7 @@ pub use config::SmaCrossConfig;
 
 use crate::{
     config::ConfigIssue,
-    model::{Direction, Instrument, InstrumentKind, InstrumentTable, Price},
+    model::{Direction, Instrument, InstrumentTable, Price},
     signal::{indicator::Sma, Bar, Strategy, StrategyContext},
 };
 
@@ -64,27 +64,8 @@ impl SmaCross {
     ) -> Result<SmaCross, Vec<ConfigIssue>> {
         let mut issues = Vec::new();
         config.validate(prefix, &mut issues);
-        // By instrument index: every equity when no symbols are listed, else the listed.
-        let mut wanted: Vec<bool> = instruments
-            .iter()
-            .map(|i| config.symbols.is_empty() && i.kind == InstrumentKind::Equity)
-            .collect();
-        for symbol in &config.symbols {
-            match instruments.find(symbol) {
-                None if symbol.trim().is_empty() => {} // reported by validate
-                None => issues.push(ConfigIssue::new(
-                    format!("{prefix}.symbols"),
-                    format!("{symbol} is not in the instrument table"),
-                )),
-                Some(id) if instruments.get(id).kind == InstrumentKind::Index => {
-                    issues.push(ConfigIssue::new(
-                        format!("{prefix}.symbols"),
-                        format!("{symbol} is an index, which cannot be traded"),
-                    ))
-                }
-                Some(id) => wanted[id.index()] = true,
-            }
-        }
+        let wanted =
+            super::symbols::equities_or_listed(&config.symbols, instruments, prefix, &mut issues);
         if !issues.is_empty() {
             return Err(issues);
         }

@@ -366,11 +366,17 @@ mod tests {
 
     #[test]
     fn the_shipped_configuration_file_shows_the_defaults() {
-        let shipped = crate::engine::EngineConfig::embedded_default();
-        assert_eq!(
-            shipped.strategy.regime_adaptive,
-            RegimeAdaptiveConfig::default()
-        );
+        // The shipped file turns the strategy on and gates the volume scalper too; every
+        // other value is the code's default.
+        let defaults = RegimeAdaptiveConfig::default();
+        let mut shipped = crate::engine::EngineConfig::embedded_default()
+            .strategy
+            .regime_adaptive;
+        assert!(shipped.enabled);
+        assert!(shipped.allow.contains_key("volume_scalper"));
+        shipped.enabled = false;
+        shipped.allow.clone_from(&defaults.allow);
+        assert_eq!(shipped, defaults);
     }
 
     #[test]

@@ -332,8 +332,16 @@ mod tests {
 
     #[test]
     fn the_shipped_default_file_says_what_the_code_does() {
+        // The shipped file turns the strategy on; every parameter is the code's default.
         let file = crate::engine::EngineConfig::embedded_default();
-        assert_eq!(file.strategy.volume_scalper, VolumeScalperConfig::default());
+        assert!(file.strategy.volume_scalper.enabled);
+        assert_eq!(
+            VolumeScalperConfig {
+                enabled: false,
+                ..file.strategy.volume_scalper
+            },
+            VolumeScalperConfig::default()
+        );
     }
 
     #[test]

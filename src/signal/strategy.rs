@@ -9,6 +9,7 @@
 //! | [`NewsImpactScalper`] | buys the at-the-money call (put) on strong good (bad) news about its underlying, for minutes |
 //! | [`RegimeAdaptive`] | holds the index ETF in the market regimes that favour it |
 
+mod checks;
 pub mod momentum_surfer;
 pub mod news_impact_scalper;
 pub mod regime_adaptive;

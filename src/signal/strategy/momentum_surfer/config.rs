@@ -113,14 +113,8 @@ impl MomentumSurferConfig {
         let mut issue = |key: &str, reason: String| {
             issues.push(ConfigIssue::new(format!("{prefix}.{key}"), reason));
         };
-        if !(1..=3600).contains(&self.bar_secs) || 3600 % self.bar_secs != 0 {
-            issue(
-                "bar_secs",
-                format!(
-                    "is {}, must be between 1 and 3600 and divide 3600 evenly (e.g. 15, 60, 300)",
-                    self.bar_secs
-                ),
-            );
+        if let Some(reason) = super::super::checks::bar_secs(self.bar_secs) {
+            issue("bar_secs", reason);
         }
         for (key, value) in [
             ("ema_period", self.ema_period),
@@ -202,15 +196,8 @@ impl MomentumSurferConfig {
                 ),
             );
         }
-        for (i, symbol) in self.symbols.iter().enumerate() {
-            if symbol.trim().is_empty() {
-                issue(
-                    "symbols",
-                    format!("entry {} is empty, must be a trading symbol", i + 1),
-                );
-            } else if self.symbols[..i].contains(symbol) {
-                issue("symbols", format!("{symbol} is listed twice"));
-            }
+        for reason in super::super::checks::symbol_list(&self.symbols) {
+            issue("symbols", reason);
         }
     }
 

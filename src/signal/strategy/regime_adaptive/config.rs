@@ -151,14 +151,8 @@ impl RegimeAdaptiveConfig {
                 "is empty, must be the trading symbol of the index ETF".into(),
             );
         }
-        if !(1..=3600).contains(&self.bar_secs) || 3600 % self.bar_secs != 0 {
-            issue(
-                "bar_secs",
-                format!(
-                    "is {}, must be between 1 and 3600 and divide 3600 evenly (e.g. 60, 300)",
-                    self.bar_secs
-                ),
-            );
+        if let Some(reason) = super::super::checks::bar_secs(self.bar_secs) {
+            issue("bar_secs", reason);
         }
         match &self.model_file {
             Some(path) if path.as_os_str().is_empty() => {

@@ -85,14 +85,8 @@ impl SmaCrossConfig {
                 ),
             ));
         }
-        if !(1..=3600).contains(&self.bar_secs) || 3600 % self.bar_secs != 0 {
-            issues.push(ConfigIssue::new(
-                format!("{prefix}.bar_secs"),
-                format!(
-                    "is {}, must be between 1 and 3600 and divide 3600 evenly (e.g. 15, 60, 300)",
-                    self.bar_secs
-                ),
-            ));
+        if let Some(reason) = super::super::checks::bar_secs(self.bar_secs) {
+            issues.push(ConfigIssue::new(format!("{prefix}.bar_secs"), reason));
         }
         if !(self.stop_pct > 0.0 && self.stop_pct <= MAX_STOP_PCT) {
             issues.push(ConfigIssue::new(
@@ -111,18 +105,8 @@ impl SmaCrossConfig {
                 ),
             ));
         }
-        for (i, symbol) in self.symbols.iter().enumerate() {
-            if symbol.trim().is_empty() {
-                issues.push(ConfigIssue::new(
-                    format!("{prefix}.symbols"),
-                    format!("entry {} is empty, must be a trading symbol", i + 1),
-                ));
-            } else if self.symbols[..i].contains(symbol) {
-                issues.push(ConfigIssue::new(
-                    format!("{prefix}.symbols"),
-                    format!("{symbol} is listed twice"),
-                ));
-            }
+        for reason in super::super::checks::symbol_list(&self.symbols) {
+            issues.push(ConfigIssue::new(format!("{prefix}.symbols"), reason));
         }
     }
 

@@ -15,6 +15,7 @@
 //! | [`regime`] | market regimes: a Gaussian hidden Markov model (online filter, smoothing, Viterbi, Baum–Welch) |
 //! | [`market_regime`] | the stage's regime now (one tracker every strategy reads) and the gate that enables and weights strategies per regime |
 //! | [`Strategy`], [`StrategyContext`] | the seam a strategy implements, and its handle on the stage |
+//! | [`TickWatch`] | which strategies are called with which instrument's ticks now |
 //! | [`SmaCross`] | the SMA crossover strategy |
 //! | [`MomentumSurfer`] | the intraday momentum breakout strategy |
 //! | [`VolumeScalper`] | the volume-spike scalper |
@@ -36,6 +37,7 @@ mod strategy;
 mod subscriptions;
 #[cfg(test)]
 pub(crate) mod test_support;
+mod tick_watch;
 
 pub use bar::{Bar, BarBuilder};
 pub use config::SignalConfig;
@@ -49,3 +51,4 @@ pub use strategy::{
     RegimeAdaptive, RegimeAdaptiveConfig, ScalperCounts, SmaCross, SmaCrossConfig, Strategy,
     VolumeScalper, VolumeScalperConfig,
 };
+pub use tick_watch::TickWatch;

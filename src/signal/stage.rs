@@ -9,6 +9,7 @@ use super::{
     indicator::IndicatorBank,
     market_regime::MarketRegime,
     subscriptions::Subscriptions,
+    tick_watch::{each_watcher, TickWatch},
     Bar, BarBuilder, SignalBatch, Strategy,
 };
 use crate::{
@@ -179,8 +180,8 @@ impl SignalStage {
     ///
     /// # Panics
     /// If `bar_lengths` is empty, holds a zero or more than [`MAX_BAR_LENGTHS`] distinct
-    /// lengths, or there are more than 65 536 strategies (configuration validation rules
-    /// all of these out).
+    /// lengths, or there are more than [`TickWatch::MAX_STRATEGIES`] strategies (the
+    /// configuration can enable each of the catalogue's few strategies once).
     pub fn new(
         instruments: &InstrumentTable,
         strategies: Vec<Box<dyn Strategy>>,
@@ -198,10 +199,10 @@ impl SignalStage {
             entries_of: vec![0; strategies.len()],
             suppressed_of: vec![0; strategies.len()],
             subscriptions: Subscriptions::new(instruments, &strategies),
+            batch: SignalBatch::new().with_watch(tick_watch(instruments, &strategies)),
             strategies,
             bars: Vec::with_capacity(MAX_BAR_LENGTHS),
             indicators: IndicatorBank::new(instruments.len()),
-            batch: SignalBatch::new(),
             input,
             out,
             clock,
@@ -416,7 +417,7 @@ impl SignalStage {
                 self.on_bar(&bar, b == 0, tick.ingress);
             }
         }
-        for &id in self.subscriptions.of(tick.instrument) {
+        for id in each_watcher(self.batch.watch().watchers(tick.instrument)) {
             let mut ctx = self
                 .batch
                 .context(id, tick.exchange_ts, tick.ingress)
@@ -623,6 +624,18 @@ impl fmt::Debug for SignalStage {
             .field("counts", &self.counts)
             .finish_non_exhaustive()
     }
+}
+
+/// The tick watches the stage starts with: each strategy watches the subscribed
+/// instruments it [wants ticks of](Strategy::wants_ticks).
+fn tick_watch(instruments: &InstrumentTable, strategies: &[Box<dyn Strategy>]) -> TickWatch {
+    let table: Vec<_> = instruments.iter().collect();
+    TickWatch::new(
+        table.len(),
+        strategies.len(),
+        |i, s| strategies[s].subscribes(table[i]),
+        |i, s| strategies[s].wants_ticks(table[i]),
+    )
 }
 
 #[cfg(test)]

@@ -359,6 +359,12 @@ impl Strategy for MomentumSurfer {
             .is_some_and(Option::is_some)
     }
 
+    /// Entries are decided on bars; ticks matter only while a trade is open (its
+    /// target), and the entry signal watches them.
+    fn wants_ticks(&self, _: &Instrument) -> bool {
+        false
+    }
+
     fn on_bar(&mut self, bar: &Bar, ctx: &mut StrategyContext<'_>) {
         let rules = &self.rules;
         if bar.secs != rules.bar_secs {
@@ -403,6 +409,7 @@ impl Strategy for MomentumSurfer {
             return;
         };
         let Some(trade) = state.trade else {
+            ctx.unwatch_ticks(tick.instrument);
             return;
         };
         let last = tick.last;

@@ -172,6 +172,12 @@ impl Strategy for VolumeScalper {
             .is_some_and(Option::is_some)
     }
 
+    /// Entries are decided on bars; ticks matter only while a scalp is open (its
+    /// target and time stop), and the entry signal watches them.
+    fn wants_ticks(&self, _: &Instrument) -> bool {
+        false
+    }
+
     fn on_bar(&mut self, bar: &Bar, ctx: &mut StrategyContext<'_>) {
         if bar.secs != self.bar_secs {
             return;
@@ -211,7 +217,11 @@ impl Strategy for VolumeScalper {
         let Some(Some(state)) = self.states.get_mut(tick.instrument.index()) else {
             return;
         };
-        let Some(exit) = state.scalp.and_then(|scalp| scalp.exit(tick)) else {
+        let Some(scalp) = state.scalp else {
+            ctx.unwatch_ticks(tick.instrument);
+            return;
+        };
+        let Some(exit) = scalp.exit(tick) else {
             return;
         };
         match exit {

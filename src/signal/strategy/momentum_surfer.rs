@@ -3,13 +3,11 @@
 
 mod config;
 mod levels;
-mod recent;
 #[cfg(test)]
 mod tests;
 
 pub use config::MomentumSurferConfig;
 use levels::Levels;
-use recent::Recent;
 
 use crate::{
     config::ConfigIssue,
@@ -18,7 +16,7 @@ use crate::{
         UnixNanos,
     },
     signal::{
-        indicator::{IndicatorBank, IndicatorHandle, IndicatorKind, IndicatorSpec},
+        indicator::{IndicatorBank, IndicatorHandle, IndicatorKind, IndicatorSpec, Window},
         Bar, Strategy, StrategyContext,
     },
 };
@@ -148,9 +146,9 @@ struct SurferState {
     bars_today: u32,
     /// The EMA after each of the last `slope_bars + 1` bars: oldest vs newest is the
     /// slope.
-    ema: Recent<f64>,
+    ema: Window<f64>,
     /// The last `range_bars` bars of the day, not yet including the one being handled.
-    range: Recent<Span>,
+    range: Window<Span>,
     trade: Option<Trade>,
     last_exit: Option<Exit>,
 }
@@ -258,8 +256,8 @@ impl MomentumSurfer {
                     },
                     day: None,
                     bars_today: 0,
-                    ema: Recent::new(config.slope_bars + 1),
-                    range: Recent::new(config.range_bars),
+                    ema: Window::new(config.slope_bars + 1),
+                    range: Window::new(config.range_bars),
                     trade: None,
                     last_exit: None,
                 })

@@ -88,13 +88,7 @@ fn side(s: Side) -> &'static str {
 }
 
 fn reason(r: IntentReason) -> &'static str {
-    match r {
-        IntentReason::Entry => "entry",
-        IntentReason::Exit => "exit",
-        IntentReason::StopLoss => "stop_loss",
-        IntentReason::SquareOff => "square_off",
-        IntentReason::Manual => "manual",
-    }
+    r.as_str()
 }
 
 /// `net × (mark − avg)`, exactly.

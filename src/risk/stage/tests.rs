@@ -935,3 +935,5 @@ fn stale_signals_expire_and_a_fresh_fill_cools_the_instrument_down() {
     ]);
     assert_eq!(intents(&rig.run()).len(), 1, "the cooldown is over");
 }
+
+mod exits;

@@ -22,7 +22,10 @@ use crate::{
             CheckChain, CheckContext, OneOrderAtATime, Ownership, Proposal, Refusal, RiskCheck,
         },
         config::{FatalPolicy, RiskConfig},
-        exit::{ist_day_and_time, ExitDesk, ShutdownPolicy, SquareOff, SquareOffDue},
+        exit::{
+            ist_day_and_time, reconcile, BrokerPosition, ExitDesk, Mismatch, ReconcilePolicy,
+            ShutdownPolicy, SquareOff, SquareOffDue,
+        },
         in_flight::{InFlight, InFlightTable},
         refusals::RefusalCounts,
         summary::{FillRecord, TradingSummary},
@@ -246,6 +249,60 @@ impl RiskStage {
     /// The exit state (plans, retries, forced exits), for inspection between polls.
     pub fn exits(&self) -> &ExitDesk {
         &self.exits
+    }
+
+    /// The reconciliation hook: compares the book with a broker position `snapshot`,
+    /// alerts each difference (`reconcile_mismatch`, critical) and applies
+    /// `risk.reconcile`: `alert` changes nothing; `adopt` takes the broker's quantity and
+    /// average price into the book; `flatten` takes them too, then closes each such
+    /// position at market (once its order in flight, if any, is answered). Returns the
+    /// differences.
+    ///
+    /// Runs between polls on the stage's thread (it allocates the list: off the hot
+    /// path); the live gateway will hand snapshots in through the control ring.
+    pub fn reconcile(&mut self, snapshot: &[BrokerPosition]) -> Vec<Mismatch> {
+        let differences = reconcile(&self.book, snapshot);
+        let policy = self.config.reconcile;
+        for m in &differences {
+            self.control.alert(Alert {
+                exchange_ts: self.market_time,
+                kind: "reconcile_mismatch",
+                instrument: Some(m.instrument),
+                level: AlertLevel::Critical,
+                state: self.state,
+                detail: match policy {
+                    ReconcilePolicy::Alert => "the broker's position differs from the book",
+                    ReconcilePolicy::Adopt => "the broker's position differs; the book took it",
+                    ReconcilePolicy::Flatten => "the broker's position differs; closing it",
+                },
+            });
+            let id = m.instrument;
+            if policy == ReconcilePolicy::Alert || id.index() >= self.book.instruments() {
+                continue;
+            }
+            if self.book.adopt(id, m.broker_net, m.broker_avg).is_err() {
+                self.fail("position arithmetic overflowed; new entries halted");
+                continue;
+            }
+            if m.broker_net == 0 {
+                self.exits.closed(id);
+            }
+            let position = *self.book.position(id);
+            if policy != ReconcilePolicy::Flatten || !position.is_open() {
+                continue;
+            }
+            if position.orders_in_flight() > 0 {
+                self.close_when_answered[id.index()] = true;
+            } else {
+                self.square_off.enqueue(SquareOffDue {
+                    instrument: id,
+                    exchange_ts: self.market_time,
+                    ingress: Stamp(0),
+                    reason: IntentReason::Manual,
+                });
+            }
+        }
+        differences
     }
 
     /// The same stage answering the control plane through `port`.

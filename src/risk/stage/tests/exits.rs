@@ -373,3 +373,67 @@ fn a_shutdown_flattens_before_the_stage_finishes_or_leaves_positions_as_told() {
         }
     }
 }
+
+#[test]
+fn reconciliation_alerts_adopts_or_flattens_by_policy() {
+    use crate::risk::{BrokerPosition, ReconcilePolicy};
+    for policy in [
+        ReconcilePolicy::Alert,
+        ReconcilePolicy::Adopt,
+        ReconcilePolicy::Flatten,
+    ] {
+        let config = RiskConfig {
+            reconcile: policy,
+            ..uncapped()
+        };
+        let mut rig = long_s0(&config, "0");
+        rig.push(&[tick(1, at(10, 1, 0), "50", "49.95", "50.05")]);
+        rig.run();
+        let broker = [
+            // The book's 7000 at 100.05, as the broker rounds it: no difference.
+            BrokerPosition {
+                instrument: InstrumentId(0),
+                net: 7000,
+                avg_price: px("100.05"),
+            },
+            // A position the book does not know of.
+            BrokerPosition {
+                instrument: InstrumentId(1),
+                net: -40,
+                avg_price: px("50.10"),
+            },
+        ];
+        assert!(rig.risk.reconcile(&broker[..1]).is_empty());
+        let diff = rig.risk.reconcile(&broker);
+        assert_eq!(diff.len(), 1);
+        assert_eq!(
+            (diff[0].instrument, diff[0].book_net, diff[0].broker_net),
+            (InstrumentId(1), 0, -40)
+        );
+        assert!(diff[0].qty_differs());
+        let s1 = *rig.risk.book().position(InstrumentId(1));
+        let out = intents(&rig.run());
+        match policy {
+            ReconcilePolicy::Alert => {
+                assert_eq!(s1.net(), 0, "the book stays as it was");
+                assert!(out.is_empty());
+            }
+            ReconcilePolicy::Adopt => {
+                assert_eq!((s1.net(), s1.avg_price()), (-40, px("50.10")));
+                assert!(out.is_empty());
+            }
+            ReconcilePolicy::Flatten => {
+                assert_eq!(s1.net(), -40);
+                assert_eq!(
+                    (out[0].instrument, out[0].side, out[0].qty),
+                    (InstrumentId(1), Side::Buy, Qty::new(40))
+                );
+            }
+        }
+        // Missing at the broker: the book's long is reported against zero.
+        let diff = rig.risk.reconcile(&[]);
+        assert!(diff
+            .iter()
+            .any(|m| m.instrument == InstrumentId(0) && m.broker_net == 0));
+    }
+}

@@ -98,10 +98,10 @@ impl RunReport {
     }
 }
 
-/// Rows one control answer may need: a position per instrument, a row per strategy,
+/// Rows one control answer may need: a position and its exits per instrument, a row per strategy,
 /// the working and recent orders, and room for the small answers.
 fn answer_room(instruments: usize, strategies: usize) -> usize {
-    instruments + strategies + MAX_WORKING_ROWS + RECENT_ORDERS + 64
+    2 * instruments + strategies + MAX_WORKING_ROWS + RECENT_ORDERS + 64
 }
 
 impl Pipeline {

@@ -414,6 +414,15 @@ impl RiskStage {
                             stop: p.stop(),
                             realized: p.realized(),
                         });
+                        let plan = self.exits.plan(id);
+                        self.control.reply(ControlReply::PositionExits {
+                            instrument: id,
+                            target: plan.target,
+                            exit_attempts: self.exits.retry.attempts(id),
+                            partial: plan.partial as u8,
+                            trailing: plan.trailing,
+                            exit_failed: self.exits.retry.is_flagged(id),
+                        });
                     }
                 }
                 self.control.reply(ControlReply::Done);

@@ -184,9 +184,8 @@ fn a_time_stop_closes_the_strategys_position_after_its_minutes() {
     let mut config = uncapped();
     config.time_stop.insert("scalper".into(), 10);
     let mut rig = alone(&config, true);
-    rig.risk = Box::new(
-        std::mem::replace(&mut *rig.risk, idle_stage()).with_strategy_names(&["trend", "scalper"]),
-    );
+    *rig.risk =
+        std::mem::replace(&mut *rig.risk, idle_stage()).with_strategy_names(&["trend", "scalper"]);
     rig.push(&[
         tick(0, at(10, 0, 0), "100", "99.95", "100.05"),
         // 20 000 / 10 = 2000 shares, 2 lakh; then 20 000 / 1 = 20 000, room 5 lakh / 50.
@@ -342,8 +341,7 @@ fn a_shutdown_flattens_before_the_stage_finishes_or_leaves_positions_as_told() {
         };
         let stop = Arc::new(AtomicBool::new(false));
         let mut rig = alone(&config, true);
-        rig.risk =
-            Box::new(std::mem::replace(&mut *rig.risk, idle_stage()).with_stop(stop.clone()));
+        *rig.risk = std::mem::replace(&mut *rig.risk, idle_stage()).with_stop(stop.clone());
         rig.push(&[
             tick(0, at(10, 0, 0), "100", "99.95", "100.05"),
             signal(0, 0, Long, "100", "98", at(10, 0, 0)),

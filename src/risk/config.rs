@@ -86,8 +86,8 @@ pub struct RiskConfig {
     /// down to whole lots; when that is no lot at all the whole position exits.
     #[serde(deserialize_with = "decimal")]
     pub partial_exit_pct: Money,
-    /// Profit, in percent of the average price, at which the trailing stop starts; 0
-    /// turns trailing off (a booked target still moves the stop to break-even).
+    /// Profit, in percent of the average price, at which the trailing stop starts; 0:
+    /// only a booked target starts it (from at least break-even).
     #[serde(deserialize_with = "decimal")]
     pub trail_activate_pct: Money,
     /// Trailing distance, in percent of the best mark since entry (when `trail_atr` is 0).

@@ -23,8 +23,8 @@ use crate::{
         },
         config::{FatalPolicy, RiskConfig},
         exit::{
-            ist_day_and_time, reconcile, BrokerPosition, ExitDesk, Mismatch, ReconcilePolicy,
-            ShutdownPolicy, SquareOff, SquareOffDue,
+            ist_day_and_time, reconcile, BrokerPosition, EmergencyConfig, ExitDesk, Mismatch,
+            ReconcilePolicy, ShutdownPolicy, SquareOff, SquareOffDue, TimeStops,
         },
         in_flight::{InFlight, InFlightTable},
         refusals::RefusalCounts,
@@ -229,7 +229,16 @@ impl RiskStage {
             tick_to_risk: LatencyHistogram::new(),
             state: TradingState::Active,
             error: None,
-            config: config.clone(),
+            config: RiskConfig {
+                // Read once, into the exit desk: without them the stage's copy clones
+                // without allocating when an operator's `set` changes a limit.
+                time_stop: TimeStops::new(),
+                emergency: EmergencyConfig {
+                    index: String::new(),
+                    ..config.emergency.clone()
+                },
+                ..config.clone()
+            },
             control: ControlPort::detached(),
             close_when_answered: vec![false; n],
             stop: None,
@@ -242,7 +251,7 @@ impl RiskStage {
 
     /// The same stage knowing the strategies' names (by id), for `[risk.time_stop]`.
     pub fn with_strategy_names(mut self, names: &[&str]) -> RiskStage {
-        self.exits.set_time_stops(&self.config, names);
+        self.exits.set_time_stops(names);
         self
     }
 

@@ -6,7 +6,7 @@ use crate::{
     risk::{
         exit::{
             ExitPlan, ExitRetry, ExitRules, ForcedExits, IndexFallWatch, PartialState,
-            ShutdownPolicy,
+            ShutdownPolicy, TimeStops,
         },
         Position, RiskConfig,
     },
@@ -43,6 +43,8 @@ pub struct ExitDesk {
     pub on_shutdown: ShutdownPolicy,
     /// True once the shutdown flatten was sent.
     pub shutdown_flattened: bool,
+    /// `[risk.time_stop]` by strategy name, until the names are known.
+    by_name: TimeStops,
 }
 
 impl ExitDesk {
@@ -64,14 +66,15 @@ impl ExitDesk {
             watch: IndexFallWatch::new(index, &config.emergency),
             on_shutdown: config.on_shutdown,
             shutdown_flattened: false,
+            by_name: config.time_stop.clone(),
         }
     }
 
-    /// Reads `[risk.time_stop]` of `config` for the strategies named by id in `names`.
-    pub fn set_time_stops(&mut self, config: &RiskConfig, names: &[&str]) {
+    /// Reads `[risk.time_stop]` for the strategies named by id in `names`.
+    pub fn set_time_stops(&mut self, names: &[&str]) {
         for (slot, name) in self.time_stops.iter_mut().zip(names) {
-            *slot = config
-                .time_stop
+            *slot = self
+                .by_name
                 .get(*name)
                 .map_or(0, |&minutes| u64::from(minutes) * 60 * 1_000_000_000);
         }

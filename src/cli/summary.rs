@@ -100,6 +100,7 @@ pub fn render(report: &RunReport, instruments: &InstrumentTable, title: &str) ->
                 .collect();
             let _ = writeln!(out, "refused   {}", reasons.join(", "));
         }
+        let _ = writeln!(out, "exits     {}", forced_exits_line(trading));
         let mut best: Vec<_> = trading.positions.iter().collect();
         best.sort_by_key(|p| std::cmp::Reverse(p.realized.saturating_add(p.unrealized)));
         let shown: Vec<String> = best
@@ -325,6 +326,12 @@ pub fn to_json(
         });
         v["strategies"] = Value::Array(strategies);
         v["refusals"] = reasons(&trading.refusals);
+        v["forced_exits"] = json!({
+            "by_kind": reasons(&trading.forced_exits),
+            "total": trading.forced_exits.iter().map(|(_, n)| n).sum::<u64>(),
+            "retries": trading.exit_retries,
+            "failed": trading.exits_failed,
+        });
         v["instruments"] = Value::Array(positions);
         v["fills_not_logged"] = json!(trading.fills_not_logged);
     }
@@ -362,4 +369,22 @@ pub fn to_json(
         None => Value::Null,
     };
     v
+}
+
+/// The risk stage's own exits by kind, then the retries of refused exits and the exits
+/// that failed `risk.exit_max_attempts` times.
+fn forced_exits_line(trading: &crate::risk::TradingSummary) -> String {
+    let total: u64 = trading.forced_exits.iter().map(|(_, n)| n).sum();
+    let kinds: Vec<String> = trading
+        .forced_exits
+        .iter()
+        .map(|(kind, n)| format!("{kind} {}", count(*n)))
+        .collect();
+    format!(
+        "{} forced ({}); {} retried, {} failed",
+        count(total),
+        kinds.join(", "),
+        count(trading.exit_retries),
+        count(trading.exits_failed)
+    )
 }

@@ -88,13 +88,7 @@ fn side(s: Side) -> &'static str {
 }
 
 fn reason(r: IntentReason) -> &'static str {
-    match r {
-        IntentReason::Entry => "entry",
-        IntentReason::Exit => "exit",
-        IntentReason::StopLoss => "stop_loss",
-        IntentReason::SquareOff => "square_off",
-        IntentReason::Manual => "manual",
-    }
+    r.as_str()
 }
 
 /// `net × (mark − avg)`, exactly.
@@ -290,10 +284,11 @@ pub fn build(
             ok(word, v)
         }
         Request::Positions => {
-            let positions: Vec<Value> = rows
-                .of(StageId::Risk)
+            let risk = rows.of(StageId::Risk);
+            let positions: Vec<Value> = risk
                 .iter()
-                .filter_map(|r| match *r {
+                .enumerate()
+                .filter_map(|(i, r)| match *r {
                     ControlReply::Position {
                         instrument,
                         owner,
@@ -302,16 +297,41 @@ pub fn build(
                         mark,
                         stop,
                         realized,
-                    } => Some(json!({
-                        "symbol": catalog.symbol(instrument),
-                        "strategy": owner.map(|s| catalog.strategy_name(s)),
-                        "net": net,
-                        "avg_price": price(avg_price),
-                        "mark": price(mark),
-                        "stop": price(stop),
-                        "unrealized": money(unrealized(net, avg_price, mark)),
-                        "realized": money(realized),
-                    })),
+                    } => {
+                        let mut row = json!({
+                            "symbol": catalog.symbol(instrument),
+                            "strategy": owner.map(|s| catalog.strategy_name(s)),
+                            "net": net,
+                            "avg_price": price(avg_price),
+                            "mark": price(mark),
+                            "stop": price(stop),
+                            "unrealized": money(unrealized(net, avg_price, mark)),
+                            "realized": money(realized),
+                        });
+                        // The risk stage follows each position with its exits' row.
+                        if let Some(&ControlReply::PositionExits {
+                            instrument: of,
+                            target,
+                            exit_attempts,
+                            partial,
+                            trailing,
+                            exit_failed,
+                        }) = risk.get(i + 1)
+                        {
+                            if of == instrument {
+                                row["target"] = price(target);
+                                row["partial"] = json!(match partial {
+                                    1 => "working",
+                                    2 => "booked",
+                                    _ => "open",
+                                });
+                                row["trailing"] = json!(trailing);
+                                row["exit_attempts"] = json!(exit_attempts);
+                                row["exit_failed"] = json!(exit_failed);
+                            }
+                        }
+                        Some(row)
+                    }
                     _ => None,
                 })
                 .collect();

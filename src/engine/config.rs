@@ -147,6 +147,12 @@ impl EngineConfig {
         self.strategy.validate("strategy", &mut issues);
         self.filters.validate("filters", &mut issues);
         self.risk.validate("risk", &mut issues);
+        crate::risk::validate_time_stop_names(
+            &self.risk,
+            "risk",
+            &crate::signal::catalogue_names(),
+            &mut issues,
+        );
         self.control.validate("control", &mut issues);
         if let Some(core) = self.control.core {
             let available = available_cores();

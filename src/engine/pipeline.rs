@@ -26,7 +26,7 @@ use crate::{
         filter::{DayHistory, FilterChain},
         indicator::IndicatorBank,
         market_regime::build_market_regime,
-        SignalStage,
+        SignalConfig, SignalStage,
     },
 };
 
@@ -98,10 +98,10 @@ impl RunReport {
     }
 }
 
-/// Rows one control answer may need: a position per instrument, a row per strategy,
+/// Rows one control answer may need: a position and its exits per instrument, a row per strategy,
 /// the working and recent orders, and room for the small answers.
 fn answer_room(instruments: usize, strategies: usize) -> usize {
-    instruments + strategies + MAX_WORKING_ROWS + RECENT_ORDERS + 64
+    2 * instruments + strategies + MAX_WORKING_ROWS + RECENT_ORDERS + 64
 }
 
 impl Pipeline {
@@ -133,8 +133,12 @@ impl Pipeline {
             .pacing()
             .map_err(|e| problem(vec![ConfigIssue::new("feed.speed", e)]))?;
         let mut indicators = IndicatorBank::new(instruments.len());
+        let strategy_config = SignalConfig {
+            targets_to_risk: config.risk.partial_exit,
+            ..config.strategy.clone()
+        };
         let strategies =
-            build_strategies(&config.strategy, instruments, &mut indicators).map_err(problem)?;
+            build_strategies(&strategy_config, instruments, &mut indicators).map_err(problem)?;
         let strategy_names: Vec<&'static str> = strategies.iter().map(|s| s.name()).collect();
         let strategy_count = strategies.len();
         let regime =
@@ -205,7 +209,8 @@ impl Pipeline {
             lockstep,
         )
         .with_control(risk_port)
-        .with_stop(stop.clone());
+        .with_stop(stop.clone())
+        .with_strategy_names(&strategy_names);
         let order = OrderStage::new(
             order_rx,
             Outbox::new(exec_tx),

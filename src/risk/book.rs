@@ -135,6 +135,23 @@ impl Book {
         Ok(effect)
     }
 
+    /// Takes another account of `id`'s open units (the broker's, on reconciliation) and
+    /// updates the totals.
+    ///
+    /// # Errors
+    /// [`ValueError::Overflow`].
+    pub fn adopt(
+        &mut self,
+        id: InstrumentId,
+        net: i64,
+        avg_price: Price,
+    ) -> Result<(), ValueError> {
+        self.update(id, |p| {
+            p.adopt(net, avg_price);
+            Ok(())
+        })
+    }
+
     /// Reserves exposure for an entry in flight.
     pub fn reserve(&mut self, amount: Money) {
         self.reserved = self.reserved.saturating_add(amount);

@@ -7,6 +7,7 @@ use serde::{de, Deserialize, Deserializer};
 use crate::{
     config::ConfigIssue,
     model::{LimitKey, LimitValue, Money, TimeOfDay},
+    risk::exit::{EmergencyConfig, ReconcilePolicy, ShutdownPolicy, TimeStops},
 };
 
 /// Limits and session times of the risk stage, section `[risk]`.
@@ -77,6 +78,44 @@ pub struct RiskConfig {
     /// `flatten` sends a market exit for every open position before the run stops;
     /// `hold` leaves them for the operator. Entries halt either way.
     pub on_fatal: FatalPolicy,
+    /// Book profit targets from the entry signals: when the mark reaches one, a real
+    /// exit order for `partial_exit_pct` of the position, the rest trailed. Strategies
+    /// that have a target then pass it in the signal instead of exiting there.
+    pub partial_exit: bool,
+    /// Share of the position sold (bought back) at the target, in percent, rounded
+    /// down to whole lots; when that is no lot at all the whole position exits.
+    #[serde(deserialize_with = "decimal")]
+    pub partial_exit_pct: Money,
+    /// Profit, in percent of the average price, at which the trailing stop starts; 0:
+    /// only a booked target starts it (from at least break-even).
+    #[serde(deserialize_with = "decimal")]
+    pub trail_activate_pct: Money,
+    /// Trailing distance, in percent of the best mark since entry (when `trail_atr` is 0).
+    #[serde(deserialize_with = "decimal")]
+    pub trail_pct: Money,
+    /// Trailing distance in ATRs, measured by the entry's own stop distance (the
+    /// strategies set their stops in ATRs); 0 trails by `trail_pct` instead.
+    #[serde(deserialize_with = "decimal")]
+    pub trail_atr: Money,
+    /// `[risk.time_stop]`: strategy name → minutes of market time a position of it may
+    /// stay open before the risk stage closes it.
+    pub time_stop: TimeStops,
+    /// First delay before a rejected exit is sent again, in milliseconds of market
+    /// time; each further failure doubles it, up to `exit_retry_max_ms`.
+    pub exit_retry_ms: u32,
+    /// Longest delay between attempts at an exit, in milliseconds of market time.
+    pub exit_retry_max_ms: u32,
+    /// Failed attempts at one exit after which the position is flagged (`positions`)
+    /// and a critical alert goes out; retries go on at the longest delay.
+    pub exit_max_attempts: u32,
+    /// `[risk.emergency]`: flatten and halt on a fast fall of the index.
+    pub emergency: EmergencyConfig,
+    /// `SIGTERM`/Ctrl-C: `flatten` closes every position before the run stops;
+    /// `leave` leaves them and names them on standard error.
+    pub on_shutdown: ShutdownPolicy,
+    /// What a difference between a broker position snapshot and the book leads to:
+    /// `alert`, `adopt` (take the broker's) or `flatten`.
+    pub reconcile: ReconcilePolicy,
 }
 
 /// What happens to open positions on a fatal error.
@@ -105,6 +144,18 @@ impl Default for RiskConfig {
             signal_expiry_secs: 120,
             cooldown_secs: 120,
             on_fatal: FatalPolicy::Flatten,
+            partial_exit: true,
+            partial_exit_pct: Money::from_rupees(50),
+            trail_activate_pct: Money::from_rupees(2),
+            trail_pct: Money::from_rupees(1),
+            trail_atr: Money::ZERO,
+            time_stop: TimeStops::new(),
+            exit_retry_ms: 500,
+            exit_retry_max_ms: 8_000,
+            exit_max_attempts: 5,
+            emergency: EmergencyConfig::default(),
+            on_shutdown: ShutdownPolicy::Flatten,
+            reconcile: ReconcilePolicy::Alert,
         }
     }
 }
@@ -258,11 +309,12 @@ impl RiskConfig {
                 ),
             ));
         }
+        crate::risk::exit::validate(self, prefix, issues);
     }
 }
 
 /// Reads a decimal from a TOML string (exact) or number (its shortest decimal form).
-fn decimal<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Money, D::Error> {
+pub(crate) fn decimal<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Money, D::Error> {
     struct DecimalVisitor;
 
     impl de::Visitor<'_> for DecimalVisitor {
@@ -370,6 +422,7 @@ mod tests {
             signal_expiry_secs: 0,
             cooldown_secs: 0,
             on_fatal: FatalPolicy::Hold,
+            ..RiskConfig::default()
         };
         let keys: Vec<String> = issues_of(&cfg).into_iter().map(|i| i.key).collect();
         assert_eq!(

@@ -23,6 +23,8 @@ pub struct InFlight {
     pub reference: Price,
     /// Protective stop of an entry (zero for exits).
     pub stop: Price,
+    /// Profit target of an entry from its signal (zero: none, and for exits).
+    pub target: Price,
     /// Exposure still reserved for the unfilled units of an entry.
     pub reserved: Money,
 }
@@ -107,6 +109,7 @@ mod tests {
             filled: Qty::ZERO,
             reference: Price::ZERO,
             stop: Price::ZERO,
+            target: Price::ZERO,
             reserved: Money::ZERO,
         }
     }

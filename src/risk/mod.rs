@@ -11,7 +11,7 @@
 //! | `position.rs` | [`Position`]: one instrument's units, cost basis, P&L, mark, owner, stop |
 //! | `book.rs` | [`Book`]: every position and the totals the limits read |
 //! | `check.rs`, `check/` | [`RiskCheck`] and one file per check, run as a [`CheckChain`] |
-//! | `exit.rs` | the protective stop ([`stop_hit`]) and the daily [`SquareOff`] |
+//! | `exit.rs`, `exit/` | the protective stop ([`stop_hit`]), the daily [`SquareOff`], targets and trailing ([`ExitRules`]), time stops, exit retry ([`ExitRetry`]), the emergency flatten ([`IndexFallWatch`]), [`reconcile`] |
 //! | `in_flight.rs` | [`InFlightTable`]: intents awaiting their final exec report |
 //! | `refusals.rs` | [`RefusalCounts`]: refused signals by reason |
 //! | `stage.rs` | [`RiskStage`] |
@@ -33,7 +33,12 @@ pub use check::{
     Ownership, Proposal, Refusal, RiskCheck, RiskSizing,
 };
 pub use config::{FatalPolicy, RiskConfig};
-pub use exit::{ist_day_and_time, stop_hit, SquareOff, SquareOffDue};
+pub use exit::{
+    ist_day_and_time, reconcile, stop_hit, validate_time_stop_names, BrokerPosition,
+    EmergencyConfig, ExitDesk, ExitOrder, ExitPlan, ExitRetry, ExitRules, ForcedExits,
+    IndexFallWatch, Mismatch, PartialState, ReconcilePolicy, RetryDue, ShutdownPolicy, SquareOff,
+    SquareOffDue, TimeStops, FORCED_KINDS,
+};
 pub use in_flight::{InFlight, InFlightTable};
 pub use position::{FillEffect, Position};
 pub use refusals::RefusalCounts;

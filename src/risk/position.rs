@@ -162,6 +162,19 @@ impl Position {
         self.stop = stop;
     }
 
+    /// Replaces the open units and their basis with another account of them (the
+    /// broker's, on reconciliation): `net` units at `avg_price`. Realised P&L stays; a
+    /// position adopted flat loses its stop.
+    pub fn adopt(&mut self, net: i64, avg_price: Price) {
+        self.net = net;
+        self.cost = signed_notional(avg_price, net);
+        if net == 0 {
+            self.stop = Price::ZERO;
+        } else if !self.mark.is_positive() {
+            self.mark = avg_price;
+        }
+    }
+
     /// Counts an intent sent on this instrument.
     pub fn order_sent(&mut self) {
         self.orders_in_flight += 1;

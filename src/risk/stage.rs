@@ -22,7 +22,10 @@ use crate::{
             CheckChain, CheckContext, OneOrderAtATime, Ownership, Proposal, Refusal, RiskCheck,
         },
         config::{FatalPolicy, RiskConfig},
-        exit::{ist_day_and_time, stop_hit, SquareOff, SquareOffDue},
+        exit::{
+            ist_day_and_time, reconcile, BrokerPosition, EmergencyConfig, ExitDesk, Mismatch,
+            ReconcilePolicy, ShutdownPolicy, SquareOff, SquareOffDue, TimeStops,
+        },
         in_flight::{InFlight, InFlightTable},
         refusals::RefusalCounts,
         summary::{FillRecord, TradingSummary},
@@ -137,6 +140,8 @@ pub struct RiskStage {
     last_order: Vec<UnixNanos>,
     /// Refused signals by reason, per strategy.
     refusals_by_strategy: Vec<RefusalCounts>,
+    /// Targets, trailing stops, time stops, exit retries and the index watch.
+    exits: ExitDesk,
 }
 
 impl std::fmt::Debug for RiskStage {
@@ -224,14 +229,89 @@ impl RiskStage {
             tick_to_risk: LatencyHistogram::new(),
             state: TradingState::Active,
             error: None,
-            config: config.clone(),
+            config: RiskConfig {
+                // Read once, into the exit desk: without them the stage's copy clones
+                // without allocating when an operator's `set` changes a limit.
+                time_stop: TimeStops::new(),
+                emergency: EmergencyConfig {
+                    index: String::new(),
+                    ..config.emergency.clone()
+                },
+                ..config.clone()
+            },
             control: ControlPort::detached(),
             close_when_answered: vec![false; n],
             stop: None,
             market_time: UnixNanos(0),
             last_order: vec![UnixNanos(0); n],
             refusals_by_strategy: vec![RefusalCounts::new(); strategy_count],
+            exits: ExitDesk::new(config, instruments, strategy_count),
         }
+    }
+
+    /// The same stage knowing the strategies' names (by id), for `[risk.time_stop]`.
+    pub fn with_strategy_names(mut self, names: &[&str]) -> RiskStage {
+        self.exits.set_time_stops(names);
+        self
+    }
+
+    /// The exit state (plans, retries, forced exits), for inspection between polls.
+    pub fn exits(&self) -> &ExitDesk {
+        &self.exits
+    }
+
+    /// The reconciliation hook: compares the book with a broker position `snapshot`,
+    /// alerts each difference (`reconcile_mismatch`, critical) and applies
+    /// `risk.reconcile`: `alert` changes nothing; `adopt` takes the broker's quantity and
+    /// average price into the book; `flatten` takes them too, then closes each such
+    /// position at market (once its order in flight, if any, is answered). Returns the
+    /// differences.
+    ///
+    /// Runs between polls on the stage's thread (it allocates the list: off the hot
+    /// path); the live gateway will hand snapshots in through the control ring.
+    pub fn reconcile(&mut self, snapshot: &[BrokerPosition]) -> Vec<Mismatch> {
+        let differences = reconcile(&self.book, snapshot);
+        let policy = self.config.reconcile;
+        for m in &differences {
+            self.control.alert(Alert {
+                exchange_ts: self.market_time,
+                kind: "reconcile_mismatch",
+                instrument: Some(m.instrument),
+                level: AlertLevel::Critical,
+                state: self.state,
+                detail: match policy {
+                    ReconcilePolicy::Alert => "the broker's position differs from the book",
+                    ReconcilePolicy::Adopt => "the broker's position differs; the book took it",
+                    ReconcilePolicy::Flatten => "the broker's position differs; closing it",
+                },
+            });
+            let id = m.instrument;
+            if policy == ReconcilePolicy::Alert || id.index() >= self.book.instruments() {
+                continue;
+            }
+            if self.book.adopt(id, m.broker_net, m.broker_avg).is_err() {
+                self.fail("position arithmetic overflowed; new entries halted");
+                continue;
+            }
+            if m.broker_net == 0 {
+                self.exits.closed(id);
+            }
+            let position = *self.book.position(id);
+            if policy != ReconcilePolicy::Flatten || !position.is_open() {
+                continue;
+            }
+            if position.orders_in_flight() > 0 {
+                self.close_when_answered[id.index()] = true;
+            } else {
+                self.square_off.enqueue(SquareOffDue {
+                    instrument: id,
+                    exchange_ts: self.market_time,
+                    ingress: Stamp(0),
+                    reason: IntentReason::Manual,
+                });
+            }
+        }
+        differences
     }
 
     /// The same stage answering the control plane through `port`.
@@ -278,6 +358,9 @@ impl RiskStage {
             return;
         }
         self.error = Some(why);
+        // The fatal policy decides what happens to positions; the shutdown policy does not
+        // apply on top of it.
+        self.exits.shutdown_flattened = true;
         self.set_state(TradingState::Halted, "fatal_error");
         if self.config.on_fatal == FatalPolicy::Flatten {
             let answering = self.control.set_answering(false);
@@ -339,6 +422,15 @@ impl RiskStage {
                             mark: p.mark(),
                             stop: p.stop(),
                             realized: p.realized(),
+                        });
+                        let plan = self.exits.plan(id);
+                        self.control.reply(ControlReply::PositionExits {
+                            instrument: id,
+                            target: plan.target,
+                            exit_attempts: self.exits.retry.attempts(id),
+                            partial: plan.partial as u8,
+                            trailing: plan.trailing,
+                            exit_failed: self.exits.retry.is_flagged(id),
                         });
                     }
                 }
@@ -468,7 +560,7 @@ impl RiskStage {
             weight_pct: Signal::FULL_WEIGHT,
         };
         let intent = IntentId(self.next_intent);
-        self.send(&exit, self.market_time, Stamp(0))
+        self.send(&exit, Price::ZERO, self.market_time, Stamp(0))
             .map_err(|_| ControlRefusal::InFlightFull)?;
         self.counters.manual_exits += 1;
         Ok(ControlReply::ExitSent {
@@ -483,6 +575,13 @@ impl RiskStage {
     /// row by row when `answer` is set. Positions with an order in flight are closed
     /// when it is answered; exits that do not fit the outbox now wait in the exit queue.
     fn flatten(&mut self) {
+        self.flatten_for(IntentReason::Manual);
+    }
+
+    /// [`RiskStage::flatten`] for `reason`: [`IntentReason::Manual`] for the operator
+    /// and the fatal policy, [`IntentReason::Emergency`] for the index fall and the
+    /// shutdown.
+    fn flatten_for(&mut self, reason: IntentReason) {
         for i in 0..self.book.instruments() {
             let id = InstrumentId(i as u32);
             let position = *self.book.position(id);
@@ -497,11 +596,12 @@ impl RiskStage {
             }
             if self.out.is_clear() && self.square_off.is_idle() {
                 let intent = IntentId(self.next_intent);
+                let open = position.open_qty();
                 if self
-                    .send_exit(id, IntentReason::Manual, self.market_time, Stamp(0))
+                    .force_exit(id, reason, open, self.market_time, Stamp(0))
                     .is_ok()
                 {
-                    self.counters.manual_exits += 1;
+                    self.counters.manual_exits += u64::from(reason == IntentReason::Manual);
                     self.control.reply(ControlReply::ExitSent {
                         instrument: id,
                         side: position.closing_side().unwrap_or(Side::Sell),
@@ -515,11 +615,61 @@ impl RiskStage {
                 instrument: id,
                 exchange_ts: self.market_time,
                 ingress: Stamp(0),
-                reason: IntentReason::Manual,
+                reason,
             });
             self.control
                 .reply(ControlReply::Deferred { instrument: id });
         }
+    }
+
+    /// The index fell more than `risk.emergency.drop_pct` within the window: halt, say
+    /// so, and close every position (entries in flight are closed once answered).
+    fn emergency(&mut self, exchange_ts: UnixNanos) {
+        self.control.alert(Alert {
+            exchange_ts,
+            kind: "emergency_flatten",
+            instrument: self.exits.watch.index(),
+            level: AlertLevel::Critical,
+            state: TradingState::Halted,
+            detail: "the index fell more than risk.emergency.drop_pct within risk.emergency.window_minutes",
+        });
+        self.set_state(TradingState::Halted, "trading_halted");
+        let answering = self.control.set_answering(false);
+        self.flatten_for(IntentReason::Emergency);
+        self.control.set_answering(answering);
+    }
+
+    /// With `risk.on_shutdown = "flatten"`, once the run is stopping (the stop flag is
+    /// set and the input has ended) and positions are open: a market exit for each, sent
+    /// once; the stage then finishes only when they are answered.
+    fn shutdown_flatten(&mut self) -> usize {
+        let stopping = self
+            .stop
+            .as_ref()
+            // Relaxed: the flag carries no data.
+            .is_some_and(|stop| stop.load(Ordering::Relaxed));
+        if self.exits.shutdown_flattened
+            || self.exits.on_shutdown != ShutdownPolicy::Flatten
+            || !stopping
+            || self.book.open_positions() == 0
+            || !self.input.is_finished()
+        {
+            return 0;
+        }
+        self.exits.shutdown_flattened = true;
+        self.control.alert(Alert {
+            exchange_ts: self.market_time,
+            kind: "shutdown_flatten",
+            instrument: None,
+            level: AlertLevel::Warning,
+            state: self.state,
+            detail:
+                "stopping: every open position is closed at market (risk.on_shutdown = flatten)",
+        });
+        let answering = self.control.set_answering(false);
+        self.flatten_for(IntentReason::Emergency);
+        self.control.set_answering(answering);
+        1
     }
 
     // ----- exec reports ---------------------------------------------------------------
@@ -578,9 +728,13 @@ impl RiskStage {
             self.in_flight.remove(r.intent);
             self.book.release(flight.reserved);
             self.book.order_done(flight.instrument);
+            self.exit_answered(&flight, r);
+            // A refused exit waits for its retry: queueing it again here would send it
+            // back to back with no tick read in between.
+            let retrying = self.exits.retry.is_pending(flight.instrument);
             let position = self.book.position(flight.instrument);
             let waiting = &mut self.close_when_answered[flight.instrument.index()];
-            if *waiting && position.orders_in_flight() == 0 {
+            if *waiting && position.orders_in_flight() == 0 && !retrying {
                 *waiting = false;
                 if position.is_open() {
                     self.square_off.enqueue(SquareOffDue {
@@ -591,7 +745,10 @@ impl RiskStage {
                     });
                 }
             }
-            if self.square_off.is_active() && position.is_open() && position.orders_in_flight() == 0
+            if self.square_off.is_active()
+                && position.is_open()
+                && position.orders_in_flight() == 0
+                && !retrying
             {
                 self.square_off.enqueue(SquareOffDue {
                     instrument: flight.instrument,
@@ -606,6 +763,7 @@ impl RiskStage {
     fn book_fill(&mut self, flight: &InFlight, r: &ExecReport) {
         let id = flight.instrument;
         self.last_order[id.index()] = r.exchange_ts;
+        let was_open = self.book.position(id).is_open();
         match self
             .book
             .fill(id, flight.strategy, flight.side, r.last_qty, r.last_price)
@@ -613,6 +771,20 @@ impl RiskStage {
             Ok(_) => {
                 if flight.reason == IntentReason::Entry {
                     self.book.set_stop(id, flight.stop);
+                    if !was_open {
+                        self.exits.opened(
+                            id,
+                            r.exchange_ts,
+                            flight.target,
+                            flight.reference,
+                            flight.stop,
+                        );
+                    }
+                } else if self.book.position(id).is_open() {
+                    // An exit that trades is progress: its failures so far are forgiven.
+                    self.exits.retry.clear(id);
+                } else {
+                    self.exits.closed(id);
                 }
             }
             Err(_) => self.fail("position arithmetic overflowed; new entries halted"),
@@ -696,6 +868,10 @@ impl RiskStage {
             self.fail("position arithmetic overflowed; new entries halted");
         }
         self.out.push(OrderInput::Quote(*tick));
+        if self.exits.watch.on_tick(id, tick.exchange_ts, tick.last) {
+            self.emergency(tick.exchange_ts);
+        }
+        self.send_due_retries(tick.exchange_ts, tick.ingress);
         if self.square_off.due(tick.exchange_ts) {
             self.control.alert(Alert {
                 exchange_ts: tick.exchange_ts,
@@ -719,8 +895,9 @@ impl RiskStage {
             self.drain_square_off();
             return;
         }
-        let position = self.book.position(id);
-        if position.orders_in_flight() > 0 || !position.is_open() {
+        let position = *self.book.position(id);
+        if position.orders_in_flight() > 0 || !position.is_open() || self.exits.retry.is_pending(id)
+        {
             return;
         }
         if self.square_off.is_active() {
@@ -731,12 +908,20 @@ impl RiskStage {
                 reason: IntentReason::SquareOff,
             });
             self.drain_square_off();
-        } else if stop_hit(position)
-            && self
-                .send_exit(id, IntentReason::StopLoss, tick.exchange_ts, tick.ingress)
-                .is_err()
-        {
-            // No free in-flight slot: the next tick tries again.
+            return;
+        }
+        let lot = self.lots[id.index()];
+        let (stop, exit) = self.exits.on_mark(id, &position, lot, tick.exchange_ts);
+        if stop != position.stop() {
+            self.book.set_stop(id, stop);
+        }
+        let Some(exit) = exit else {
+            return;
+        };
+        let sent = self.force_exit(id, exit.reason, exit.qty, tick.exchange_ts, tick.ingress);
+        if sent.is_err() {
+            // No free in-flight slot: the next tick decides again.
+            self.exits.not_sent(id, exit);
             self.counters.exits_deferred += 1;
         }
     }
@@ -748,9 +933,20 @@ impl RiskStage {
             let Some(due) = self.square_off.peek() else {
                 break;
             };
-            let position = self.book.position(due.instrument);
-            if position.is_open() && position.orders_in_flight() == 0 {
-                let sent = self.send_exit(due.instrument, due.reason, due.exchange_ts, due.ingress);
+            let position = *self.book.position(due.instrument);
+            // The square-off leaves a refused exit to its retry; the operator's flatten
+            // and the emergency go at once.
+            let retrying = due.reason == IntentReason::SquareOff
+                && self.exits.retry.is_pending(due.instrument);
+            if position.is_open() && position.orders_in_flight() == 0 && !retrying {
+                let qty = position.open_qty();
+                let sent = self.force_exit(
+                    due.instrument,
+                    due.reason,
+                    qty,
+                    due.exchange_ts,
+                    due.ingress,
+                );
                 if sent.is_err() {
                     // No free in-flight slot: keep it queued until an answer frees one.
                     self.counters.exits_deferred += 1;
@@ -869,20 +1065,45 @@ impl RiskStage {
             None => Ok(()),
         };
         if let Some(exit) = exit {
-            self.send(&exit, signal.exchange_ts, signal.ingress)?;
+            self.send(&exit, Price::ZERO, signal.exchange_ts, signal.ingress)?;
         }
         entry_checked?;
         if let Some(entry) = entry {
-            self.send(&entry, signal.exchange_ts, signal.ingress)?;
+            // A target on the wrong side of the entry would book at once: ignored.
+            let target = match entry.side {
+                Side::Buy if signal.target > entry.reference => signal.target,
+                Side::Sell if signal.target.is_positive() && signal.target < entry.reference => {
+                    signal.target
+                }
+                _ => Price::ZERO,
+            };
+            self.send(&entry, target, signal.exchange_ts, signal.ingress)?;
         }
         Ok(())
     }
 
-    /// Sends a market exit of the whole open position, for its owner.
+    /// Sends a market exit of `qty` units (at most the open position), for its owner,
+    /// referenced at the latest mark, and counts it as a forced exit of its kind.
+    fn force_exit(
+        &mut self,
+        id: InstrumentId,
+        reason: IntentReason,
+        qty: Qty,
+        exchange_ts: UnixNanos,
+        ingress: Stamp,
+    ) -> Result<(), Refusal> {
+        self.send_exit(id, reason, qty, exchange_ts, ingress)?;
+        self.exits.forced.count(reason);
+        Ok(())
+    }
+
+    /// Sends a market exit of `qty` units (at most the open position), for its owner,
+    /// referenced at the latest mark.
     fn send_exit(
         &mut self,
         id: InstrumentId,
         reason: IntentReason,
+        qty: Qty,
         exchange_ts: UnixNanos,
         ingress: Stamp,
     ) -> Result<(), Refusal> {
@@ -897,10 +1118,78 @@ impl RiskStage {
             reason,
             reference: position.mark(),
             stop: Price::ZERO,
-            qty: position.open_qty(),
+            qty: qty.min(position.open_qty()),
             weight_pct: Signal::FULL_WEIGHT,
         };
-        self.send(&exit, exchange_ts, ingress)
+        self.send(&exit, Price::ZERO, exchange_ts, ingress)
+    }
+
+    /// Sends the refused exits whose retry is due at `now` while the outbox has room,
+    /// re-priced at the latest mark (they are market orders: the venue fills them at
+    /// its touch). A retry of a position now flat, or with another order out, is
+    /// dropped: that order's answer decides what comes next.
+    fn send_due_retries(&mut self, now: UnixNanos, ingress: Stamp) {
+        while self.out.is_clear() {
+            let Some((id, due)) = self.exits.retry.take_due(now) else {
+                break;
+            };
+            let position = *self.book.position(id);
+            if !position.is_open() {
+                self.exits.closed(id);
+                continue;
+            }
+            if position.orders_in_flight() > 0 {
+                continue;
+            }
+            if self
+                .send_exit(id, due.reason, due.qty, now, ingress)
+                .is_err()
+            {
+                // No free in-flight slot: due again on the next event.
+                self.exits.retry.put_back(id, due);
+                self.counters.exits_deferred += 1;
+                break;
+            }
+        }
+    }
+
+    /// The final answer to an exit: a booked target moves the stop to at least
+    /// break-even; units left unfilled (refused, or cancelled) wait for a retry with
+    /// backoff, and the position is flagged, with a critical alert, once its exit has
+    /// failed `risk.exit_max_attempts` times.
+    fn exit_answered(&mut self, flight: &InFlight, r: &ExecReport) {
+        if flight.reason == IntentReason::Entry {
+            return;
+        }
+        let id = flight.instrument;
+        let position = *self.book.position(id);
+        if !position.is_open() {
+            self.exits.closed(id);
+            return;
+        }
+        if flight.reason == IntentReason::Target && !flight.filled.is_zero() {
+            let stop = self.exits.target_answered(id, &position, flight.filled);
+            self.book.set_stop(id, stop);
+            return;
+        }
+        let unfilled = Qty::new(flight.qty.get().saturating_sub(flight.filled.get()));
+        if unfilled.is_zero() {
+            return;
+        }
+        if self
+            .exits
+            .retry
+            .failed(id, r.exchange_ts, flight.reason, unfilled)
+        {
+            self.control.alert(Alert {
+                exchange_ts: r.exchange_ts,
+                kind: "exit_failed",
+                instrument: Some(id),
+                level: AlertLevel::Critical,
+                state: self.state,
+                detail: "an exit failed risk.exit_max_attempts times; the position stays open and retries go on",
+            });
+        }
     }
 
     /// Records a proposal as in flight, reserves an entry's exposure and ownership, and
@@ -908,6 +1197,7 @@ impl RiskStage {
     fn send(
         &mut self,
         p: &Proposal,
+        target: Price,
         exchange_ts: UnixNanos,
         ingress: Stamp,
     ) -> Result<(), Refusal> {
@@ -928,6 +1218,7 @@ impl RiskStage {
                 filled: Qty::ZERO,
                 reference: p.reference,
                 stop: p.stop,
+                target,
                 reserved,
             })
             .map_err(|_| Refusal::IN_FLIGHT_FULL)?;
@@ -954,7 +1245,7 @@ impl RiskStage {
 
     // ----- lifecycle --------------------------------------------------------------------
 
-    fn counter_list(&self) -> [(&'static str, u64); 15] {
+    fn counter_list(&self) -> [(&'static str, u64); 17] {
         let c = self.counters;
         [
             ("marks", c.marks),
@@ -972,6 +1263,8 @@ impl RiskStage {
             ("manual_exits", c.manual_exits),
             ("open_positions", self.book.open_positions() as u64),
             ("alerts_dropped", self.control.dropped()),
+            ("exit_retries", self.exits.retry.retries()),
+            ("exits_failed", self.exits.retry.failed_exits()),
         ]
     }
 
@@ -1022,6 +1315,7 @@ impl Stage for RiskStage {
             }
             work += self.drain_square_off();
             work += self.read_inputs();
+            work += self.shutdown_flatten();
         }
         if self.out.overflowed() > 0 {
             self.fail("the outbox to the order stage overflowed and lost an order");
@@ -1066,6 +1360,9 @@ fn build_report(stage: RiskStage) -> StageReport {
             .iter()
             .map(RefusalCounts::to_vec)
             .collect(),
+        forced_exits: stage.exits.forced.to_vec(),
+        exit_retries: stage.exits.retry.retries(),
+        exits_failed: stage.exits.retry.failed_exits(),
     }));
     report.service = stage.service.into_histogram();
     report.error = stage.error.map(|what| StageError::fatal("risk", what));

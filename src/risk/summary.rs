@@ -57,4 +57,11 @@ pub struct TradingSummary {
     pub refusals: Vec<(&'static str, u64)>,
     /// Signals refused, by reason, per strategy (indexed by `StrategyId`).
     pub refusals_by_strategy: Vec<Vec<(&'static str, u64)>>,
+    /// The stage's own exits sent, by kind (`stop_loss`, `trailing_stop`, `target`,
+    /// `time_stop`, `square_off`, `emergency`; zeros included), each decision once.
+    pub forced_exits: Vec<(&'static str, u64)>,
+    /// Refused exits sent again.
+    pub exit_retries: u64,
+    /// Exits that failed `risk.exit_max_attempts` times (their positions were flagged).
+    pub exits_failed: u64,
 }

@@ -32,6 +32,11 @@ pub struct SignalConfig {
     /// `[strategy.regime_adaptive]`: the regime model, the gate over the other
     /// strategies and the index-ETF strategy.
     pub regime_adaptive: RegimeAdaptiveConfig,
+    /// Not a key of its own: set from `risk.partial_exit` when the engine is built.
+    /// True when the risk stage books profit targets, so the strategies that have one
+    /// pass it in their entry signals and no longer exit there themselves.
+    #[serde(skip)]
+    pub targets_to_risk: bool,
 }
 
 impl SignalConfig {

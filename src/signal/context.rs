@@ -174,6 +174,21 @@ impl<'a> StrategyContext<'a> {
         price: Price,
         stop: Price,
     ) -> bool {
+        self.emit_with_target(instrument, direction, price, stop, Price::ZERO)
+    }
+
+    /// As [`StrategyContext::emit`], with a profit `target` for an entry (zero: none).
+    /// The risk stage books part of the position there when `risk.partial_exit` is on
+    /// (a strategy that passes its target then leaves the target exit to risk).
+    #[inline]
+    pub fn emit_with_target(
+        &mut self,
+        instrument: InstrumentId,
+        direction: Direction,
+        price: Price,
+        stop: Price,
+        target: Price,
+    ) -> bool {
         if self.batch.signals.len() >= MAX_SIGNALS_PER_EVENT {
             self.batch.overflow += 1;
             return false;
@@ -183,6 +198,7 @@ impl<'a> StrategyContext<'a> {
             ingress: self.ingress,
             price,
             stop,
+            target,
             instrument,
             strategy: self.strategy,
             direction,
@@ -220,6 +236,7 @@ mod tests {
                 ingress: Stamp(5),
                 price: Price::from_paise(100_00),
                 stop: Price::from_paise(99_00),
+                target: Price::ZERO,
                 instrument: InstrumentId(9),
                 strategy: StrategyId(2),
                 direction: Direction::Long,
@@ -228,6 +245,15 @@ mod tests {
         );
         batch.clear();
         assert!(batch.signals().is_empty());
+        let mut ctx = batch.context(StrategyId(1), UnixNanos(78), Stamp(6));
+        assert!(ctx.emit_with_target(
+            InstrumentId(3),
+            Direction::Short,
+            Price::from_paise(100_00),
+            Price::from_paise(101_00),
+            Price::from_paise(98_00)
+        ));
+        assert_eq!(batch.signals()[0].target, Price::from_paise(98_00));
     }
 
     #[test]

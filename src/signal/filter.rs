@@ -268,6 +268,7 @@ mod tests {
             ingress: Stamp(0),
             price: "100".parse().unwrap(),
             stop: Price::ZERO,
+            target: Price::ZERO,
             instrument: id,
             strategy: StrategyId(0),
             direction,

@@ -381,6 +381,21 @@ pub enum ControlReply {
         /// Realised P&L of the instrument today.
         realized: Money,
     },
+    /// Risk: the exits of the open position in the `Position` row before it.
+    PositionExits {
+        /// Which instrument.
+        instrument: InstrumentId,
+        /// Profit target from the entry signal (zero: none).
+        target: Price,
+        /// Failed attempts in a row at its exit.
+        exit_attempts: u32,
+        /// The target's booking: 0 open, 1 order working, 2 booked.
+        partial: u8,
+        /// True once the trailing stop is active.
+        trailing: bool,
+        /// True once its exit failed `risk.exit_max_attempts` times.
+        exit_failed: bool,
+    },
     /// Risk: one strategy's P&L.
     StrategyPnl {
         /// Which.

@@ -104,6 +104,7 @@ fn signal(
         ingress: Stamp(ts.0 / 1000),
         price: px(price),
         stop: px(stop),
+        target: Price::ZERO,
         instrument: InstrumentId(id),
         strategy: StrategyId(strategy),
         direction,
@@ -816,6 +817,7 @@ fn synthetic_day(events: usize) -> Vec<RiskInput> {
                 ingress: Stamp(0),
                 price: last,
                 stop,
+                target: Price::ZERO,
                 instrument: InstrumentId(i as u32),
                 strategy: StrategyId(((r >> 40) % 2) as u16),
                 direction,
@@ -933,3 +935,5 @@ fn stale_signals_expire_and_a_fresh_fill_cools_the_instrument_down() {
     ]);
     assert_eq!(intents(&rig.run()).len(), 1, "the cooldown is over");
 }
+
+mod exits;

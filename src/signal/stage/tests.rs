@@ -96,6 +96,7 @@ fn expected(events: &[MarketEvent]) -> Vec<RiskInput> {
         ingress: at.ingress,
         price: Price::from_paise(price),
         stop: Price::from_paise(stop),
+        target: Price::ZERO,
         instrument: InstrumentId(SBIN),
         strategy: StrategyId(0),
         direction,

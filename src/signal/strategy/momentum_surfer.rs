@@ -43,7 +43,8 @@ use crate::{
 /// from the entry to the instrument's tick.
 ///
 /// **Exit** (a [`Direction::Flat`] signal), while the strategy's own record says it is
-/// in a trade: on the first tick at or beyond the target; on a bar closing back on the
+/// in a trade: on the first tick at or beyond the target (unless the risk stage books
+/// targets: [`MomentumSurfer::with_targets_to_risk`]); on a bar closing back on the
 /// wrong side of the session VWAP (the trend broke); after `max_hold_bars` bars, when
 /// set. The protective stop is the risk stage's to enforce: a tick at or through it
 /// only closes the record here. A bar that exits never enters, even the other way.
@@ -76,6 +77,9 @@ struct Rules {
     warmup_bars: u32,
     last_entry: TimeOfDay,
     allow_short: bool,
+    /// The risk stage books the target (`risk.partial_exit`): the target travels in the
+    /// entry signal and reaching it sends nothing here.
+    targets_to_risk: bool,
 }
 
 /// The side of a trade.
@@ -276,9 +280,19 @@ impl MomentumSurfer {
                 warmup_bars: bars(config.warmup_bars),
                 last_entry,
                 allow_short: config.allow_short,
+                targets_to_risk: false,
             },
             states,
         })
+    }
+
+    /// The same strategy leaving its target to the risk stage (`risk.partial_exit`):
+    /// the entry signal carries the target, and the first tick there no longer sends a
+    /// `Flat`; the trade stays on record for its other exits (the trend break, the time
+    /// stop) to close whatever the risk stage left open.
+    pub fn with_targets_to_risk(mut self, on: bool) -> MomentumSurfer {
+        self.rules.targets_to_risk = on;
+        self
     }
 
     /// The bar length the strategy trades on; bars of other lengths are ignored.
@@ -389,7 +403,7 @@ impl Strategy for MomentumSurfer {
                 state.close_trade(trade.side);
             }
         } else if let Some((side, levels)) = rules.entry(state, bar, readings, ctx.now()) {
-            ctx.emit(id, side.direction(), bar.close, levels.stop);
+            ctx.emit_with_target(id, side.direction(), bar.close, levels.stop, levels.target);
             state.trade = Some(Trade {
                 side,
                 levels,
@@ -424,7 +438,7 @@ impl Strategy for MomentumSurfer {
             Side::Long => (last >= target, last <= stop),
             Side::Short => (last <= target, last >= stop),
         };
-        if reached {
+        if reached && !self.rules.targets_to_risk {
             ctx.emit(tick.instrument, Direction::Flat, last, Price::ZERO);
             state.close_trade(trade.side);
         } else if stopped {

@@ -107,6 +107,7 @@ pub(super) fn positions(v: &Value) -> String {
         ("STOP", Align::Right),
         ("UNREALISED", Align::Right),
         ("REALISED", Align::Right),
+        ("EXITS", Align::Left),
     ]);
     for p in rows {
         t.push(vec![
@@ -118,6 +119,7 @@ pub(super) fn positions(v: &Value) -> String {
             text(p, "stop"),
             money(p, "unrealized"),
             money(p, "realized"),
+            exits(p),
         ]);
     }
     let n = rows.len();
@@ -126,6 +128,34 @@ pub(super) fn positions(v: &Value) -> String {
         t.render(0),
         if n == 1 { "" } else { "s" }
     )
+}
+
+/// A position's exits in a few words: its target and whether it is booked, a trailing
+/// stop, and an exit that keeps failing (`target 815.00 booked, trailing, EXIT FAILED ×5`).
+fn exits(p: &Value) -> String {
+    let mut parts = Vec::new();
+    if let Some(target) = p.get("target").and_then(Value::as_str) {
+        match p.get("partial").and_then(Value::as_str) {
+            Some(state @ ("working" | "booked")) => parts.push(format!("target {target} {state}")),
+            _ => parts.push(format!("target {target}")),
+        }
+    }
+    if p.get("trailing").and_then(Value::as_bool) == Some(true) {
+        parts.push("trailing".to_owned());
+    }
+    if p.get("exit_failed").and_then(Value::as_bool) == Some(true) {
+        parts.push(format!("EXIT FAILED ×{}", count(p, "exit_attempts")));
+    } else if p.get("exit_attempts").and_then(Value::as_u64).unwrap_or(0) > 0 {
+        parts.push(format!(
+            "exit retrying ({} failed)",
+            count(p, "exit_attempts")
+        ));
+    }
+    if parts.is_empty() {
+        "-".to_owned()
+    } else {
+        parts.join(", ")
+    }
 }
 
 /// A signed quantity: `+150` long, `-150` short.
@@ -332,12 +362,12 @@ latency   tick→intent p50 14.0 µs, p99 81.2 µs (n=24)
     #[test]
     fn positions_are_an_aligned_table() {
         let v = parse(
-            r#"{"ok":true,"reply":"positions","positions":[{"symbol":"SBIN","strategy":"sma_cross","net":150,"avg_price":"812.35","mark":"815.00","stop":"804.25","unrealized":"397.50","realized":"0.00"},{"symbol":"INFY","strategy":null,"net":-20,"avg_price":"1500.10","mark":"1510.00","stop":null,"unrealized":"-198.00","realized":"12.05"}]}"#,
+            r#"{"ok":true,"reply":"positions","positions":[{"symbol":"SBIN","strategy":"sma_cross","net":150,"avg_price":"812.35","mark":"815.00","stop":"812.35","unrealized":"397.50","realized":"0.00","target":"814.00","partial":"booked","trailing":true,"exit_attempts":0,"exit_failed":false},{"symbol":"INFY","strategy":null,"net":-20,"avg_price":"1500.10","mark":"1510.00","stop":null,"unrealized":"-198.00","realized":"12.05","target":null,"partial":"open","trailing":false,"exit_attempts":5,"exit_failed":true}]}"#,
         );
         let expected = "\
-SYMBOL  STRATEGY    NET  AVG PRICE     MARK    STOP  UNREALISED  REALISED
-SBIN    sma_cross  +150     812.35   815.00  804.25    +₹397.50    +₹0.00
-INFY    -           -20    1500.10  1510.00       -    -₹198.00   +₹12.05
+SYMBOL  STRATEGY    NET  AVG PRICE     MARK    STOP  UNREALISED  REALISED  EXITS
+SBIN    sma_cross  +150     812.35   815.00  812.35    +₹397.50    +₹0.00  target 814.00 booked, trailing
+INFY    -           -20    1500.10  1510.00       -    -₹198.00   +₹12.05  EXIT FAILED ×5
 2 open positions";
         assert_eq!(reply(&v), expected);
         let none = json!({"ok":true,"reply":"positions","positions":[]});

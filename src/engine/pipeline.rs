@@ -9,6 +9,7 @@ use std::{
 use tickpipe_ringbuf::channel;
 
 use crate::{
+    charges::{ChargeModel, Charger},
     config::{ConfigError, ConfigIssue},
     control::{
         Catalog, ControlConfig, ControlPlane, ControlServer, EngineInfo, ServerReport, StageId,
@@ -98,10 +99,11 @@ impl RunReport {
     }
 }
 
-/// Rows one control answer may need: a position per instrument, a row per strategy,
-/// the working and recent orders, and room for the small answers.
+/// Rows one control answer may need: a position and its charges per instrument, two
+/// rows per strategy (P&L and charges), the working and recent orders, and room for
+/// the small answers.
 fn answer_room(instruments: usize, strategies: usize) -> usize {
-    instruments + strategies + MAX_WORKING_ROWS + RECENT_ORDERS + 64
+    2 * instruments + 2 * strategies + MAX_WORKING_ROWS + RECENT_ORDERS + 64
 }
 
 impl Pipeline {
@@ -205,7 +207,8 @@ impl Pipeline {
             lockstep,
         )
         .with_control(risk_port)
-        .with_stop(stop.clone());
+        .with_stop(stop.clone())
+        .with_charges(Charger::new(ChargeModel::new(&config.charges), instruments));
         let order = OrderStage::new(
             order_rx,
             Outbox::new(exec_tx),

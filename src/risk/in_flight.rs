@@ -1,6 +1,9 @@
 //! Intents sent to the order stage that await their final exec report.
 
-use crate::model::{InstrumentId, IntentId, IntentReason, Money, Price, Qty, Side, StrategyId};
+use crate::{
+    charges::OrderCharges,
+    model::{InstrumentId, IntentId, IntentReason, Money, Price, Qty, Side, StrategyId},
+};
 
 /// What the risk stage remembers about an intent until its final report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,6 +28,8 @@ pub struct InFlight {
     pub stop: Price,
     /// Exposure still reserved for the unfilled units of an entry.
     pub reserved: Money,
+    /// What the order's fills have paid so far (brokerage is per order).
+    pub charges: OrderCharges,
 }
 
 /// A fixed-capacity table of in-flight intents keyed by [`IntentId`].
@@ -108,6 +113,7 @@ mod tests {
             reference: Price::ZERO,
             stop: Price::ZERO,
             reserved: Money::ZERO,
+            charges: OrderCharges::default(),
         }
     }
 

@@ -32,7 +32,7 @@ pub use check::{
     CheckChain, CheckContext, Cooldown, EntryWindow, ExposureCap, Halted, OneOrderAtATime,
     Ownership, Proposal, Refusal, RiskCheck, RiskSizing,
 };
-pub use config::{FatalPolicy, RiskConfig};
+pub use config::{FatalPolicy, RiskConfig, SizingBasis};
 pub use exit::{ist_day_and_time, stop_hit, SquareOff, SquareOffDue};
 pub use in_flight::{InFlight, InFlightTable};
 pub use position::{FillEffect, Position};

@@ -85,7 +85,7 @@ pub fn render(report: &RunReport, instruments: &InstrumentTable, title: &str) ->
             let name = report.strategy_names.get(i).copied().unwrap_or("?");
             let _ = writeln!(
                 out,
-                "  {name:<16} gross {:>13}  charges {:>11}  net {:>13}  unrealised {:>10}  fills {:>4}  round trips {:>3}",
+                "  {name:<16} gross {:>13}  charges {:>11}  net {:>13}  unrealised {:>10}  fills {:>5}  round trips {:>4}",
                 pnl(s.realized),
                 rupees(s.charges),
                 pnl(s.realized.saturating_add(s.charges.neg())),

@@ -96,16 +96,22 @@ fn unrealized(net: i64, avg: Price, mark: Price) -> Money {
     Money::from_raw(i128::from(net) * (i128::from(mark.raw()) - i128::from(avg.raw())))
 }
 
-/// The risk headline: state, realised, unrealised, open positions.
+/// The risk headline: state, realised, unrealised, charges, equity, open positions.
 struct Headline {
     market_time: UnixNanos,
     state: TradingState,
     realized: Money,
     unrealized: Money,
+    /// Charges and equity, from the second row (absent from an older engine).
+    equity: Option<(Money, Money)>,
     open: u32,
 }
 
 fn headline(rows: &Rows) -> Option<Headline> {
+    let equity = rows.of(StageId::Risk).iter().find_map(|r| match *r {
+        ControlReply::Equity { charges, equity } => Some((charges, equity)),
+        _ => None,
+    });
     rows.of(StageId::Risk).iter().find_map(|r| match *r {
         ControlReply::Risk {
             market_time,
@@ -118,20 +124,39 @@ fn headline(rows: &Rows) -> Option<Headline> {
             state,
             realized,
             unrealized,
+            equity,
             open: open_positions,
         }),
         _ => None,
     })
 }
 
-fn pnl_fields(h: &Headline) -> Value {
+/// Gross, charges and net of a realised and unrealised pair: `realized` and `total`
+/// stay gross (before charges), `net_realized` and `net` are after them.
+fn gross_and_net(realized: Money, unrealized: Money, charges: Money) -> Value {
+    let net_realized = realized.saturating_add(charges.neg());
     json!({
-        "realized": money(h.realized),
-        "unrealized": money(h.unrealized),
-        "total": money(h.realized.saturating_add(h.unrealized)),
-        "open_positions": h.open,
-        "trading_state": h.state.as_str(),
+        "realized": money(realized),
+        "unrealized": money(unrealized),
+        "total": money(realized.saturating_add(unrealized)),
+        "charges": money(charges),
+        "net_realized": money(net_realized),
+        "net": money(net_realized.saturating_add(unrealized)),
     })
+}
+
+fn pnl_fields(h: &Headline) -> Value {
+    let (charges, equity) = h.equity.unzip();
+    let mut v = gross_and_net(h.realized, h.unrealized, charges.unwrap_or(Money::ZERO));
+    merge(
+        &mut v,
+        json!({
+            "equity": equity.map(money),
+            "open_positions": h.open,
+            "trading_state": h.state.as_str(),
+        }),
+    );
+    v
 }
 
 fn latency_rows(rows: &Rows, stage: StageId) -> Vec<Value> {
@@ -183,8 +208,8 @@ pub fn feed_row(rows: &Rows) -> Option<(UnixNanos, u64, bool)> {
 }
 
 fn strategy_pnl(rows: &Rows, catalog: &Catalog) -> Vec<(StrategyId, Value)> {
-    rows.of(StageId::Risk)
-        .iter()
+    let risk = rows.of(StageId::Risk);
+    risk.iter()
         .filter_map(|r| match *r {
             ControlReply::StrategyPnl {
                 strategy,
@@ -192,17 +217,22 @@ fn strategy_pnl(rows: &Rows, catalog: &Catalog) -> Vec<(StrategyId, Value)> {
                 unrealized,
                 fills,
                 round_trips,
-            } => Some((
-                strategy,
-                json!({
-                    "strategy": catalog.strategy_name(strategy),
-                    "realized": money(realized),
-                    "unrealized": money(unrealized),
-                    "total": money(realized.saturating_add(unrealized)),
-                    "fills": fills,
-                    "round_trips": round_trips,
-                }),
-            )),
+            } => {
+                let charges = risk
+                    .iter()
+                    .find_map(|c| match *c {
+                        ControlReply::StrategyCharges {
+                            strategy: s,
+                            charges,
+                        } if s == strategy => Some(charges),
+                        _ => None,
+                    })
+                    .unwrap_or(Money::ZERO);
+                let mut v = json!({"strategy": catalog.strategy_name(strategy)});
+                merge(&mut v, gross_and_net(realized, unrealized, charges));
+                merge(&mut v, json!({"fills": fills, "round_trips": round_trips}));
+                Some((strategy, v))
+            }
             _ => None,
         })
         .collect()
@@ -285,6 +315,17 @@ pub fn build(
         }
         Request::Positions => {
             let risk = rows.of(StageId::Risk);
+            let charges_of = |id| {
+                risk.iter()
+                    .find_map(|c| match *c {
+                        ControlReply::PositionCharges {
+                            instrument,
+                            charges,
+                        } if instrument == id => Some(charges),
+                        _ => None,
+                    })
+                    .unwrap_or(Money::ZERO)
+            };
             let positions: Vec<Value> = risk
                 .iter()
                 .enumerate()
@@ -307,6 +348,8 @@ pub fn build(
                             "stop": price(stop),
                             "unrealized": money(unrealized(net, avg_price, mark)),
                             "realized": money(realized),
+                            "charges": money(charges_of(instrument)),
+                            "net_realized": money(realized.saturating_add(charges_of(instrument).neg())),
                         });
                         // The risk stage follows each position with its exits' row.
                         if let Some(&ControlReply::PositionExits {

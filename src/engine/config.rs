@@ -10,6 +10,7 @@ use serde::Deserialize;
 use tickpipe_ringbuf::wait::WaitKind;
 
 use crate::{
+    charges::ChargesConfig,
     config::{ConfigError, ConfigIssue},
     control::ControlConfig,
     feed::FeedConfig,
@@ -34,6 +35,8 @@ pub struct EngineConfig {
     pub filters: FilterConfig,
     /// `[risk]`: capital and limits.
     pub risk: RiskConfig,
+    /// `[charges]`: brokerage, taxes and fees on every fill.
+    pub charges: ChargesConfig,
     /// `[order]`: the gateway.
     pub order: OrderConfig,
     /// `[runtime]`: threads, cores, rings.
@@ -153,6 +156,7 @@ impl EngineConfig {
             &crate::signal::catalogue_names(),
             &mut issues,
         );
+        self.charges.validate("charges", &mut issues);
         self.control.validate("control", &mut issues);
         if let Some(core) = self.control.core {
             let available = available_cores();

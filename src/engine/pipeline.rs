@@ -9,6 +9,7 @@ use std::{
 use tickpipe_ringbuf::channel;
 
 use crate::{
+    charges::{ChargeModel, Charger},
     config::{ConfigError, ConfigIssue},
     control::{
         Catalog, ControlConfig, ControlPlane, ControlServer, EngineInfo, ServerReport, StageId,
@@ -98,10 +99,11 @@ impl RunReport {
     }
 }
 
-/// Rows one control answer may need: a position and its exits per instrument, a row per strategy,
-/// the working and recent orders, and room for the small answers.
+/// Rows one control answer may need: a position, its exits and its charges per
+/// instrument, two rows per strategy (P&L and charges), the working and recent orders,
+/// and room for the small answers.
 fn answer_room(instruments: usize, strategies: usize) -> usize {
-    2 * instruments + strategies + MAX_WORKING_ROWS + RECENT_ORDERS + 64
+    3 * instruments + 2 * strategies + MAX_WORKING_ROWS + RECENT_ORDERS + 64
 }
 
 impl Pipeline {
@@ -210,7 +212,8 @@ impl Pipeline {
         )
         .with_control(risk_port)
         .with_stop(stop.clone())
-        .with_strategy_names(&strategy_names);
+        .with_strategy_names(&strategy_names)
+        .with_charges(Charger::new(ChargeModel::new(&config.charges), instruments));
         let order = OrderStage::new(
             order_rx,
             Outbox::new(exec_tx),

@@ -179,6 +179,17 @@ pub struct CheckContext<'a> {
     pub now: UnixNanos,
     /// Market time of the last fill on the instrument, from any strategy (zero: none).
     pub last_order: UnixNanos,
+    /// What the per-position risk and exposure caps are percentages of: equity
+    /// (capital + realised net P&L + unrealised P&L) or the fixed capital, as
+    /// `risk.sizing_basis` says; read it through [`CheckContext::equity`].
+    pub equity: Money,
+}
+
+impl CheckContext<'_> {
+    /// The rupees the sizing and exposure percentages of `[risk]` are taken of.
+    pub fn equity(&self) -> Money {
+        self.equity
+    }
 }
 
 /// The checks, in the order they run.
@@ -268,6 +279,7 @@ pub(crate) mod tests {
             exposure: Money::ZERO,
             now: UnixNanos(0),
             last_order: UnixNanos(0),
+            equity: Money::from_rupees(1_000_000),
         }
     }
 

@@ -35,9 +35,13 @@ use crate::{
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RiskConfig {
-    /// Trading capital in rupees; sizing and the exposure cap are fractions of it.
+    /// Trading capital in rupees, the start of equity.
     #[serde(deserialize_with = "decimal")]
     pub capital: Money,
+    /// What the per-position risk, position cap and exposure cap are percentages of:
+    /// `equity` (capital + realised P&L net of charges + unrealised P&L at the marks, so
+    /// they shrink after losses) or the fixed `capital`.
+    pub sizing_basis: SizingBasis,
     /// Largest loss one position may cost if its stop is hit, in percent of capital.
     #[serde(deserialize_with = "decimal")]
     pub risk_per_trade_pct: Money,
@@ -118,6 +122,17 @@ pub struct RiskConfig {
     pub reconcile: ReconcilePolicy,
 }
 
+/// What the sizing and exposure percentages of `[risk]` are taken of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SizingBasis {
+    /// Capital + realised net P&L + unrealised P&L at the marks, as of the signal.
+    #[default]
+    Equity,
+    /// The configured capital, whatever the day did.
+    Capital,
+}
+
 /// What happens to open positions on a fatal error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -133,6 +148,7 @@ impl Default for RiskConfig {
     fn default() -> Self {
         RiskConfig {
             capital: Money::from_rupees(1_000_000),
+            sizing_basis: SizingBasis::Equity,
             risk_per_trade_pct: Money::from_rupees(2),
             default_stop_pct: Money::from_rupees(1),
             max_position_pct: Money::from_rupees(20),
@@ -396,6 +412,11 @@ mod tests {
         assert_eq!(cfg.risk_per_trade_pct, "1.25".parse().unwrap());
         assert_eq!(cfg.default_stop_pct, "0.1".parse().unwrap());
         assert_eq!(cfg.square_off.secs(), 15 * 3600 + 10 * 60 + 30);
+        assert_eq!(cfg.sizing_basis, SizingBasis::Equity);
+        let cfg: RiskConfig = toml::from_str(r#"sizing_basis = "capital""#).unwrap();
+        assert_eq!(cfg.sizing_basis, SizingBasis::Capital);
+        let err = toml::from_str::<RiskConfig>(r#"sizing_basis = "nav""#).unwrap_err();
+        assert!(err.to_string().contains("equity"), "{err}");
     }
 
     #[test]
@@ -411,6 +432,7 @@ mod tests {
     fn out_of_range_values_name_their_keys() {
         let cfg = RiskConfig {
             capital: Money::ZERO,
+            sizing_basis: SizingBasis::Capital,
             risk_per_trade_pct: Money::from_rupees(101),
             default_stop_pct: Money::ZERO,
             max_position_pct: Money::from_rupees(501),

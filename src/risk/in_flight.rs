@@ -1,6 +1,9 @@
 //! Intents sent to the order stage that await their final exec report.
 
-use crate::model::{InstrumentId, IntentId, IntentReason, Money, Price, Qty, Side, StrategyId};
+use crate::{
+    charges::OrderCharges,
+    model::{InstrumentId, IntentId, IntentReason, Money, Price, Qty, Side, StrategyId},
+};
 
 /// What the risk stage remembers about an intent until its final report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,6 +30,8 @@ pub struct InFlight {
     pub target: Price,
     /// Exposure still reserved for the unfilled units of an entry.
     pub reserved: Money,
+    /// What the order's fills have paid so far (brokerage is per order).
+    pub charges: OrderCharges,
 }
 
 /// A fixed-capacity table of in-flight intents keyed by [`IntentId`].
@@ -111,6 +116,7 @@ mod tests {
             stop: Price::ZERO,
             target: Price::ZERO,
             reserved: Money::ZERO,
+            charges: OrderCharges::default(),
         }
     }
 

@@ -32,7 +32,7 @@ pub use check::{
     CheckChain, CheckContext, Cooldown, EntryWindow, ExposureCap, Halted, OneOrderAtATime,
     Ownership, Proposal, Refusal, RiskCheck, RiskSizing,
 };
-pub use config::{FatalPolicy, RiskConfig};
+pub use config::{FatalPolicy, RiskConfig, SizingBasis};
 pub use exit::{
     ist_day_and_time, reconcile, stop_hit, validate_time_stop_names, BrokerPosition,
     EmergencyConfig, ExitDesk, ExitOrder, ExitPlan, ExitRetry, ExitRules, ForcedExits,

@@ -9,19 +9,20 @@ use std::sync::{
 use tickpipe_ringbuf::Consumer;
 
 use crate::{
+    charges::{ChargeBreakdown, Charger, OrderCharges},
     metrics::{LatencyHistogram, Telemetry},
     model::{
         Alert, AlertLevel, ControlCommand, ControlRefusal, ControlReply, Direction, ExecKind,
         ExecReport, InstrumentId, InstrumentKind, InstrumentTable, IntentId, IntentReason,
         LimitKey, Money, OrderInput, OrderIntent, Price, Qty, RiskInput, ScheduledCommand, Side,
-        Signal, Stamp, StrategyId, Tick, TradingState, UnixNanos,
+        Signal, Stamp, StrategyId, Tick, TradingState, UnixNanos, ValueError,
     },
     risk::{
         book::Book,
         check::{
             CheckChain, CheckContext, OneOrderAtATime, Ownership, Proposal, Refusal, RiskCheck,
         },
-        config::{FatalPolicy, RiskConfig},
+        config::{FatalPolicy, RiskConfig, SizingBasis},
         exit::{
             ist_day_and_time, reconcile, BrokerPosition, EmergencyConfig, ExitDesk, Mismatch,
             ReconcilePolicy, ShutdownPolicy, SquareOff, SquareOffDue, TimeStops,
@@ -70,8 +71,11 @@ struct Counters {
 /// - A tick moves the mark; a long whose mark falls to its stop (a short whose mark
 ///   rises to it) is closed at market. At the square-off time every open position is
 ///   closed at market.
-/// - Fills update the position (average price, realised P&L, reversal); the final
-///   report of an intent releases its exposure reservation.
+/// - Fills update the position (average price, realised P&L, reversal) and pay their
+///   charges ([`RiskStage::with_charges`]; brokerage once per order however it fills);
+///   the final report of an intent releases its exposure reservation.
+/// - Sizing and the exposure cap are percentages of equity (capital + realised P&L net
+///   of charges + unrealised P&L) or of the fixed capital, by `risk.sizing_basis`.
 ///
 /// **Control.** Between events the stage answers the control plane from its own state
 /// (`Status`, `Positions`, `Pnl`, `Limits`, `Latency`, `Counters`) and carries out
@@ -142,6 +146,8 @@ pub struct RiskStage {
     refusals_by_strategy: Vec<RefusalCounts>,
     /// Targets, trailing stops, time stops, exit retries and the index watch.
     exits: ExitDesk,
+    /// What each fill costs (free unless [`RiskStage::with_charges`]).
+    charger: Charger,
 }
 
 impl std::fmt::Debug for RiskStage {
@@ -246,6 +252,22 @@ impl RiskStage {
             last_order: vec![UnixNanos(0); n],
             refusals_by_strategy: vec![RefusalCounts::new(); strategy_count],
             exits: ExitDesk::new(config, instruments, strategy_count),
+            charger: Charger::free(n),
+        }
+    }
+
+    /// The same stage charging every fill it books by `charger`.
+    pub fn with_charges(mut self, charger: Charger) -> RiskStage {
+        self.charger = charger;
+        self
+    }
+
+    /// What the sizing and exposure percentages are taken of now: equity, or the
+    /// fixed capital (`risk.sizing_basis`).
+    fn sizing_base(&self) -> Money {
+        match self.config.sizing_basis {
+            SizingBasis::Equity => self.book.equity(self.config.capital),
+            SizingBasis::Capital => self.config.capital,
         }
     }
 
@@ -407,6 +429,10 @@ impl RiskStage {
                     realized: self.book.realized(),
                     unrealized: self.book.unrealized(),
                 });
+                self.control.reply(ControlReply::Equity {
+                    charges: self.book.charges().total(),
+                    equity: self.book.equity(self.config.capital),
+                });
                 self.control.reply(ControlReply::Done);
             }
             ControlCommand::Positions => {
@@ -432,6 +458,10 @@ impl RiskStage {
                             trailing: plan.trailing,
                             exit_failed: self.exits.retry.is_flagged(id),
                         });
+                        self.control.reply(ControlReply::PositionCharges {
+                            instrument: id,
+                            charges: p.charges(),
+                        });
                     }
                 }
                 self.control.reply(ControlReply::Done);
@@ -445,6 +475,10 @@ impl RiskStage {
                         unrealized: s.unrealized,
                         fills: s.fills.min(u64::from(u32::MAX)) as u32,
                         round_trips: s.round_trips.min(u64::from(u32::MAX)) as u32,
+                    });
+                    self.control.reply(ControlReply::StrategyCharges {
+                        strategy: s.strategy,
+                        charges: s.charges,
                     });
                 }
                 self.control.reply(ControlReply::Done);
@@ -705,9 +739,20 @@ impl RiskStage {
             flight.filled = flight.filled.checked_add(r.last_qty).unwrap_or(flight.qty);
             self.book.release(release);
         }
+        let charges = if is_fill {
+            self.charger.fill(
+                flight.instrument,
+                flight.side,
+                r.last_qty,
+                r.last_price,
+                &mut flight.charges,
+            )
+        } else {
+            Ok(ChargeBreakdown::ZERO)
+        };
         let flight = *flight;
         if is_fill {
-            self.book_fill(&flight, r);
+            self.book_fill(&flight, r, charges);
         }
         if r.kind == ExecKind::Rejected {
             self.control.alert(Alert {
@@ -760,15 +805,23 @@ impl RiskStage {
         }
     }
 
-    fn book_fill(&mut self, flight: &InFlight, r: &ExecReport) {
+    /// Books one fill and its charges (computed by the caller, which holds the order's
+    /// [`OrderCharges`]) to the position, the strategy and the totals.
+    fn book_fill(
+        &mut self,
+        flight: &InFlight,
+        r: &ExecReport,
+        charges: Result<ChargeBreakdown, ValueError>,
+    ) {
         let id = flight.instrument;
         self.last_order[id.index()] = r.exchange_ts;
         let was_open = self.book.position(id).is_open();
         match self
             .book
             .fill(id, flight.strategy, flight.side, r.last_qty, r.last_price)
+            .and_then(|_| self.book.charge(id, flight.strategy, &charges?))
         {
-            Ok(_) => {
+            Ok(()) => {
                 if flight.reason == IntentReason::Entry {
                     self.book.set_stop(id, flight.stop);
                     if !was_open {
@@ -1008,6 +1061,7 @@ impl RiskStage {
             exposure: self.book.committed_exposure(),
             now: signal.exchange_ts,
             last_order: self.last_order[id.index()],
+            equity: self.sizing_base(),
         };
         // What every order of this signal shares; on its own, a probe that sends nothing.
         let base = Proposal {
@@ -1220,6 +1274,7 @@ impl RiskStage {
                 stop: p.stop,
                 target,
                 reserved,
+                charges: OrderCharges::default(),
             })
             .map_err(|_| Refusal::IN_FLIGHT_FULL)?;
         self.next_intent += 1;
@@ -1353,6 +1408,8 @@ fn build_report(stage: RiskStage) -> StageReport {
         positions: stage.book.snapshot_positions(),
         strategies: stage.book.snapshot_strategies(),
         realized: stage.book.realized(),
+        charges: *stage.book.charges(),
+        equity: stage.book.equity(stage.config.capital),
         unrealized: stage.book.unrealized(),
         refusals: stage.refusals.to_vec(),
         refusals_by_strategy: stage

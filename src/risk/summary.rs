@@ -1,6 +1,9 @@
 //! What the risk stage reports at the end of a run: the book and the day's fills.
 
-use crate::model::{InstrumentId, Money, Price, StrategyId};
+use crate::{
+    charges::ChargeBreakdown,
+    model::{InstrumentId, Money, Price, StrategyId},
+};
 
 pub use crate::model::FillRecord;
 
@@ -17,8 +20,10 @@ pub struct PositionSnapshot {
     pub avg_price: Price,
     /// Last mark.
     pub mark: Price,
-    /// Realised P&L of this instrument over the day.
+    /// Realised P&L of this instrument over the day, before charges.
     pub realized: Money,
+    /// Charges paid on its fills.
+    pub charges: Money,
     /// Unrealised P&L of the open units at the last mark.
     pub unrealized: Money,
 }
@@ -28,8 +33,10 @@ pub struct PositionSnapshot {
 pub struct StrategyPnl {
     /// Which strategy.
     pub strategy: StrategyId,
-    /// Realised P&L.
+    /// Realised P&L, before charges.
     pub realized: Money,
+    /// Charges paid on its fills.
+    pub charges: Money,
     /// Unrealised P&L at the last marks.
     pub unrealized: Money,
     /// Fills booked.
@@ -49,8 +56,13 @@ pub struct TradingSummary {
     pub positions: Vec<PositionSnapshot>,
     /// Per strategy.
     pub strategies: Vec<StrategyPnl>,
-    /// Total realised P&L.
+    /// Total realised P&L, before charges.
     pub realized: Money,
+    /// Charges paid on every fill, by component.
+    pub charges: ChargeBreakdown,
+    /// Equity at the end: capital + realised net of charges + unrealised (with
+    /// `risk.sizing_basis = "capital"` too).
+    pub equity: Money,
     /// Total unrealised P&L.
     pub unrealized: Money,
     /// Signals refused, by reason.

@@ -364,6 +364,13 @@ pub enum ControlReply {
         /// Unrealised P&L at the marks.
         unrealized: Money,
     },
+    /// Risk: the headline's second row, money the first leaves out.
+    Equity {
+        /// Charges paid on every fill so far.
+        charges: Money,
+        /// Capital + realised P&L net of charges + unrealised P&L at the marks.
+        equity: Money,
+    },
     /// Risk: one open position.
     Position {
         /// Which instrument.
@@ -396,6 +403,13 @@ pub enum ControlReply {
         /// True once its exit failed `risk.exit_max_attempts` times.
         exit_failed: bool,
     },
+    /// Risk: charges paid on one instrument's fills, after its `Position` row.
+    PositionCharges {
+        /// Which instrument.
+        instrument: InstrumentId,
+        /// Charges paid on its fills today.
+        charges: Money,
+    },
     /// Risk: one strategy's P&L.
     StrategyPnl {
         /// Which.
@@ -408,6 +422,13 @@ pub enum ControlReply {
         fills: u32,
         /// Positions opened and closed again.
         round_trips: u32,
+    },
+    /// Risk: charges paid on one strategy's fills, after its `StrategyPnl` row.
+    StrategyCharges {
+        /// Which.
+        strategy: StrategyId,
+        /// Charges paid on its fills.
+        charges: Money,
     },
     /// Risk: a limit, and what it was before a `set` (equal to `value` when listed).
     Limit {

@@ -16,7 +16,7 @@ use crate::risk::config::RiskConfig;
 /// let at = |s: u64| UnixNanos(s * 1_000_000_000);
 /// let ctx = CheckContext { position: &flat, lot_size: 1, time: TimeOfDay::hm(10, 0),
 ///     trading: TradingState::Active, exposure: Money::ZERO,
-///     now: at(1_100), last_order: at(1_000) };
+///     now: at(1_100), last_order: at(1_000), equity: Money::from_rupees(1_000_000) };
 /// let mut p = Proposal { instrument: InstrumentId(0), strategy: StrategyId(0),
 ///     side: Side::Buy, reason: IntentReason::Entry, reference: "250".parse().unwrap(),
 ///     stop: Price::ZERO, qty: Qty::ZERO, weight_pct: 100 };

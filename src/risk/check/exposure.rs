@@ -1,49 +1,44 @@
-//! Total gross exposure at most a fraction of capital.
+//! Total gross exposure at most a fraction of equity (or capital).
 
 use super::{whole_lots, CheckContext, Proposal, Refusal, RiskCheck};
 use crate::{model::Money, risk::config::RiskConfig};
 
 /// Shrinks an entry so that committed exposure (open positions at their marks plus
 /// entries in flight at their reference prices) plus the entry at its reference price
-/// stays within `limit`, in whole lots; refuses it when not even one lot fits. Exits
-/// pass: they only reduce exposure.
+/// stays within `pct` percent of [`CheckContext::equity`] (equity or the fixed capital,
+/// by `risk.sizing_basis`: the cap shrinks after losses), in whole lots; refuses it when
+/// not even one lot fits. Exits pass: they only reduce exposure.
 #[derive(Debug, Clone, Copy)]
 pub struct ExposureCap {
-    limit: Money,
+    pct: Money,
 }
 
 impl ExposureCap {
-    /// A cap of `limit` rupees.
-    pub fn new(limit: Money) -> ExposureCap {
-        ExposureCap { limit }
+    /// A cap of `pct` percent of equity.
+    pub fn new(pct: Money) -> ExposureCap {
+        ExposureCap { pct }
     }
 
-    /// `max_exposure_pct` of `capital`.
-    ///
-    /// # Panics
-    /// If the product overflows (impossible for a validated config).
+    /// `max_exposure_pct` of equity.
     pub fn from_config(config: &RiskConfig) -> ExposureCap {
-        ExposureCap::new(
-            config
-                .capital
-                .percent(config.max_exposure_pct)
-                .expect("validated capital × percent fits"),
-        )
+        ExposureCap::new(config.max_exposure_pct)
     }
 }
 
 impl RiskCheck for ExposureCap {
     fn configure(&mut self, config: &RiskConfig) {
-        if let Ok(limit) = config.capital.percent(config.max_exposure_pct) {
-            self.limit = limit;
-        }
+        self.pct = config.max_exposure_pct;
     }
 
     fn check(&self, proposal: &mut Proposal, ctx: &CheckContext<'_>) -> Result<(), Refusal> {
         if !proposal.is_entry() {
             return Ok(());
         }
-        let room = self.limit.raw() - ctx.exposure.raw();
+        let limit = ctx
+            .equity()
+            .percent(self.pct)
+            .map_err(|_| Refusal::EXPOSURE_LIMIT)?;
+        let room = limit.raw() - ctx.exposure.raw();
         let price = i128::from(proposal.reference.raw());
         if room <= 0 || price <= 0 {
             return Err(Refusal::EXPOSURE_LIMIT);
@@ -98,6 +93,16 @@ mod tests {
         p.qty = Qty::new(100);
         assert_eq!(cap.check(&mut p, &ctx), Err(Refusal::EXPOSURE_LIMIT));
         ctx.exposure = "700000.01".parse().unwrap();
+        assert_eq!(cap.check(&mut p, &ctx), Err(Refusal::EXPOSURE_LIMIT));
+
+        // After a ₹1 lakh loss the cap is 70 % of ₹9 lakh = ₹6.3 lakh: ₹6.2 lakh
+        // committed leaves ₹10 000, 25 units at ₹400, one lot.
+        ctx.equity = "900000".parse().unwrap();
+        ctx.exposure = "620000".parse().unwrap();
+        p.qty = Qty::new(100);
+        cap.check(&mut p, &ctx).unwrap();
+        assert_eq!(p.qty, Qty::new(25));
+        ctx.exposure = "630000".parse().unwrap();
         assert_eq!(cap.check(&mut p, &ctx), Err(Refusal::EXPOSURE_LIMIT));
     }
 }

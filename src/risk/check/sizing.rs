@@ -14,6 +14,11 @@ const FULL_WEIGHT_I: i128 = FULL_WEIGHT as i128;
 /// `floor(budget / |reference − stop|)`, and that its value stays within the
 /// per-position cap, `floor(cap / reference)`; the smaller, rounded down to whole lots.
 ///
+/// Budget and cap are `risk_per_trade_pct` and `max_position_pct` of
+/// [`CheckContext::equity`]: of equity (capital + realised net P&L + unrealised P&L) by
+/// default, so entries shrink after losses, or of the fixed capital
+/// (`risk.sizing_basis`).
+///
 /// The stop comes with the signal; when the signal's stop is zero it is set
 /// `default_stop_pct` percent away from the reference price (below for a long, above
 /// for a short, truncated to the 10^-8 unit). Exits pass unchanged.
@@ -28,13 +33,14 @@ const FULL_WEIGHT_I: i128 = FULL_WEIGHT as i128;
 /// # Examples
 /// ```
 /// use tickpipe::{model::*, risk::*};
-/// let mut config = RiskConfig::default(); // ₹20 000 at risk
+/// let mut config = RiskConfig::default(); // 2 % at risk
 /// config.max_position_pct = Money::from_rupees(500); // no position cap in this example
 /// let sizing = RiskSizing::from_config(&config);
 /// let flat = Position::default();
 /// let ctx = CheckContext { position: &flat, lot_size: 1, time: TimeOfDay::hm(10, 0),
 ///                          trading: TradingState::Active, exposure: Money::ZERO,
-///                          now: UnixNanos(0), last_order: UnixNanos(0) };
+///                          now: UnixNanos(0), last_order: UnixNanos(0),
+///                          equity: Money::from_rupees(1_000_000) };
 /// let mut p = Proposal { instrument: InstrumentId(0), strategy: StrategyId(0),
 ///     side: Side::Buy, reason: IntentReason::Entry, reference: "250".parse().unwrap(),
 ///     stop: Price::ZERO, qty: Qty::ZERO, weight_pct: 100 };
@@ -44,36 +50,30 @@ const FULL_WEIGHT_I: i128 = FULL_WEIGHT as i128;
 /// ```
 #[derive(Debug, Clone, Copy)]
 pub struct RiskSizing {
-    budget: Money,
+    risk_pct: Money,
     default_stop_pct: Money,
-    position_cap: Money,
+    position_pct: Money,
 }
 
 impl RiskSizing {
-    /// Risks `budget` per entry, with a default stop `default_stop_pct` percent away,
-    /// and values no entry above `position_cap`.
-    pub fn new(budget: Money, default_stop_pct: Money, position_cap: Money) -> RiskSizing {
+    /// Risks `risk_pct` percent of equity per entry, with a default stop
+    /// `default_stop_pct` percent away, and values no entry above `position_pct` percent
+    /// of equity.
+    pub fn new(risk_pct: Money, default_stop_pct: Money, position_pct: Money) -> RiskSizing {
         RiskSizing {
-            budget,
+            risk_pct,
             default_stop_pct,
-            position_cap,
+            position_pct,
         }
     }
 
-    /// `risk_per_trade_pct` of `capital` per entry.
-    ///
-    /// # Panics
-    /// If the product overflows (impossible for a validated config).
+    /// The percentages of `config`.
     pub fn from_config(config: &RiskConfig) -> RiskSizing {
-        let budget = config
-            .capital
-            .percent(config.risk_per_trade_pct)
-            .expect("validated capital × percent fits");
-        let position_cap = config
-            .capital
-            .percent(config.max_position_pct)
-            .expect("validated capital × percent fits");
-        RiskSizing::new(budget, config.default_stop_pct, position_cap)
+        RiskSizing::new(
+            config.risk_per_trade_pct,
+            config.default_stop_pct,
+            config.max_position_pct,
+        )
     }
 
     /// The default stop for an entry at `reference`.
@@ -91,11 +91,7 @@ impl RiskSizing {
 
 impl RiskCheck for RiskSizing {
     fn configure(&mut self, config: &RiskConfig) {
-        let budget = config.capital.percent(config.risk_per_trade_pct);
-        let cap = config.capital.percent(config.max_position_pct);
-        if let (Ok(budget), Ok(cap)) = (budget, cap) {
-            *self = RiskSizing::new(budget, config.default_stop_pct, cap);
-        }
+        *self = RiskSizing::from_config(config);
     }
 
     fn check(&self, proposal: &mut Proposal, ctx: &CheckContext<'_>) -> Result<(), Refusal> {
@@ -117,12 +113,18 @@ impl RiskCheck for RiskSizing {
         if !right_side {
             return Err(Refusal::STOP_WRONG_SIDE);
         }
+        let equity = ctx.equity();
+        let (Ok(budget), Ok(cap)) = (
+            equity.percent(self.risk_pct),
+            equity.percent(self.position_pct),
+        ) else {
+            return Err(Refusal::BELOW_ONE_LOT);
+        };
         // Money and Price share the 10^-8 unit, so raw / raw counts units.
         let distance = i128::from(reference.abs_diff(stop).raw());
         let weight = i128::from(proposal.weight_pct.min(FULL_WEIGHT));
-        let by_risk = self.budget.raw() * weight / FULL_WEIGHT_I / distance;
-        let by_value =
-            self.position_cap.raw() * weight / FULL_WEIGHT_I / i128::from(reference.raw());
+        let by_risk = budget.raw() * weight / FULL_WEIGHT_I / distance;
+        let by_value = cap.raw() * weight / FULL_WEIGHT_I / i128::from(reference.raw());
         let units = by_risk.min(by_value).clamp(0, i128::from(u64::MAX)) as u64;
         let qty = whole_lots(units, ctx.lot_size);
         if qty.is_zero() {
@@ -222,6 +224,35 @@ mod tests {
         };
         capped.check(&mut exit, &context(&flat)).unwrap();
         assert_eq!(exit.qty, Qty::new(7));
+    }
+
+    #[test]
+    fn entries_shrink_with_equity_after_a_loss() {
+        let flat = Position::default();
+        let sized = |equity: &str| {
+            let ctx = CheckContext {
+                equity: equity.parse().unwrap(),
+                ..context(&flat)
+            };
+            let mut p = entry(Side::Buy, "2450.05", "2437.80");
+            sizing().check(&mut p, &ctx).map(|()| p.qty)
+        };
+        // 2 % of ₹10 lakh over ₹12.25: 1632; after a ₹1 lakh loss 2 % of ₹9 lakh: 1469.
+        assert_eq!(sized("1000000"), Ok(Qty::new(1632)));
+        assert_eq!(sized("900000"), Ok(Qty::new(1469)));
+        // The position cap follows equity too: 20 % of ₹9 lakh at ₹2450.05 is 73 (81 on
+        // ₹10 lakh).
+        let capped = RiskSizing::from_config(&RiskConfig::default());
+        let ctx = CheckContext {
+            equity: "900000".parse().unwrap(),
+            ..context(&flat)
+        };
+        let mut p = entry(Side::Buy, "2450.05", "2437.80");
+        capped.check(&mut p, &ctx).unwrap();
+        assert_eq!(p.qty, Qty::new(73));
+        // Equity gone: nothing to risk.
+        assert_eq!(sized("0"), Err(Refusal::BELOW_ONE_LOT));
+        assert_eq!(sized("-5000"), Err(Refusal::BELOW_ONE_LOT));
     }
 
     #[test]

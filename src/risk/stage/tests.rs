@@ -7,6 +7,7 @@ use tickpipe_ringbuf::{channel, Consumer, Producer};
 
 use super::*;
 use crate::{
+    charges::{ChargeModel, ChargesConfig},
     model::{
         Date, Exchange, Instrument, InstrumentKind, RejectReason, SectorId, Segment, StrategyId,
         TickKind, TimeOfDay,
@@ -23,10 +24,13 @@ const INDEX: u32 = 4;
 const FUTURE: u32 = 5;
 
 /// The default limits without the per-position value cap, so the tests below see risk
-/// sizing and the exposure cap alone (the cap has its own tests beside the sizing check).
+/// sizing and the exposure cap alone (the cap has its own tests beside the sizing check),
+/// taken of the fixed capital so that the figures do not move with the day's P&L
+/// (sizing on equity has its own test).
 fn uncapped() -> RiskConfig {
     RiskConfig {
         max_position_pct: Money::from_rupees(500),
+        sizing_basis: SizingBasis::Capital,
         ..RiskConfig::default()
     }
 }
@@ -126,21 +130,28 @@ struct Alone {
 }
 
 fn alone(config: &RiskConfig, lockstep: bool) -> Alone {
+    alone_charged(config, lockstep, Charger::free(table().len()))
+}
+
+fn alone_charged(config: &RiskConfig, lockstep: bool, charger: Charger) -> Alone {
     let (feed, input) = channel(256);
     let (answers, reports) = channel(256);
     let (out, out_rx) = channel(256);
     let telemetry = Arc::new(Telemetry::default());
-    let risk = Box::new(RiskStage::new(
-        config,
-        &table(),
-        2,
-        input,
-        reports,
-        Outbox::new(out),
-        LatencyClock::new(),
-        telemetry.clone(),
-        lockstep,
-    ));
+    let risk = Box::new(
+        RiskStage::new(
+            config,
+            &table(),
+            2,
+            input,
+            reports,
+            Outbox::new(out),
+            LatencyClock::new(),
+            telemetry.clone(),
+            lockstep,
+        )
+        .with_charges(charger),
+    );
     Alone {
         feed: Some(feed),
         answers: Some(answers),
@@ -413,6 +424,109 @@ fn the_fill_log_never_grows_past_its_capacity() {
     assert_eq!(trading.realized, money("-350"));
 }
 
+#[test]
+fn fills_pay_charges_and_an_order_filled_in_parts_pays_brokerage_once() {
+    let charger = Charger::new(ChargeModel::new(&ChargesConfig::default()), &table());
+    let mut rig = alone_charged(&uncapped(), true, charger);
+    rig.push(&[
+        tick(0, at(10, 0, 0), "100", "99.95", "100.05"),
+        // 20 000 / 5 = 4000 shares.
+        signal(0, 0, Long, "100", "95", at(10, 0, 0)),
+    ]);
+    let entry = intents(&rig.run())[0];
+    assert_eq!(entry.qty, Qty::new(4000));
+    // Filled in two parts: 0.03 % of ₹50 000 is ₹15, then of ₹4 lakh ₹120, capped at
+    // ₹20: ₹15 + ₹5.
+    rig.answer(&entry, ExecKind::Accepted, 0, "100");
+    rig.answer(&entry, ExecKind::PartialFill, 500, "100");
+    rig.answer(&entry, ExecKind::Filled, 3_500, "100");
+    rig.run();
+    let book = rig.risk.book();
+    assert_eq!(book.charges().brokerage, money("20"));
+    // Buy ₹4 lakh: transaction 0.00297 % = 11.88, SEBI 0.40, stamp 0.003 % = 12,
+    // GST 18 % × (20 + 11.88 + 0.40) = 5.8104.
+    assert_eq!(book.charges().total(), money("50.0904"));
+    assert_eq!(book.position(InstrumentId(0)).charges(), money("50.0904"));
+    rig.push(&[
+        tick(0, at(10, 1, 0), "101", "100.95", "101.05"),
+        signal(0, 0, Flat, "101", "0", at(10, 1, 0)),
+    ]);
+    let exit = intents(&rig.run())[0];
+    rig.fill(&exit, "101");
+    rig.run();
+    rig.feed = None;
+    rig.run();
+    assert_eq!(rig.risk.poll(), Poll::Done);
+    let trading = rig
+        .risk
+        .finish()
+        .detail::<TradingSummary>()
+        .cloned()
+        .unwrap();
+    // Sell ₹4.04 lakh: brokerage 20, STT 0.025 % = 101, transaction 11.9988,
+    // SEBI 0.404, GST 18 % × (20 + 11.9988 + 0.404) = 5.832504: ₹139.235304.
+    assert_eq!(trading.charges.brokerage, money("40"));
+    assert_eq!(trading.charges.stt, money("101"));
+    assert_eq!(trading.charges.total(), money("189.325704"));
+    assert_eq!(trading.realized, money("4000"));
+    assert_eq!(trading.strategies[0].charges, money("189.325704"));
+    assert_eq!(trading.positions[0].charges, money("189.325704"));
+    // ₹10 lakh capital + ₹4000 gross − ₹189.325704 charges.
+    assert_eq!(trading.equity, money("1003810.674296"));
+}
+
+#[test]
+fn entries_shrink_after_a_loss_when_sized_on_equity() {
+    let config = RiskConfig {
+        sizing_basis: SizingBasis::Equity,
+        ..uncapped()
+    };
+    let mut rig = alone(&config, true);
+    rig.push(&[
+        tick(0, at(10, 0, 0), "100", "99.95", "100.05"),
+        // 2 % of ₹10 lakh over a ₹5 stop: 4000 shares.
+        signal(0, 0, Long, "100", "95", at(10, 0, 0)),
+    ]);
+    let entry = intents(&rig.run())[0];
+    assert_eq!(entry.qty, Qty::new(4000));
+    rig.fill(&entry, "100");
+    rig.push(&[
+        tick(0, at(10, 1, 0), "95", "94.95", "95.05"),
+        signal(0, 0, Flat, "95", "0", at(10, 1, 0)),
+    ]);
+    let exit = intents(&rig.run())[0];
+    rig.fill(&exit, "95");
+    rig.run();
+    // Lost ₹20 000: equity ₹9.8 lakh, 2 % is ₹19 600, over a ₹5 stop 3920 shares.
+    assert_eq!(rig.risk.book().equity(config.capital), money("980000"));
+    rig.push(&[
+        tick(1, at(10, 5, 0), "100", "99.95", "100.05"),
+        signal(1, 0, Long, "100", "95", at(10, 5, 0)),
+    ]);
+    let entry = intents(&rig.run())[0];
+    assert_eq!(entry.qty, Qty::new(3920));
+    // On the fixed capital the same entry is 10 000 again.
+    let mut rig = alone(&uncapped(), true);
+    rig.push(&[
+        tick(0, at(10, 0, 0), "100", "99.95", "100.05"),
+        signal(0, 0, Long, "100", "95", at(10, 0, 0)),
+    ]);
+    let entry = intents(&rig.run())[0];
+    rig.fill(&entry, "100");
+    rig.push(&[
+        tick(0, at(10, 1, 0), "95", "94.95", "95.05"),
+        signal(0, 0, Flat, "95", "0", at(10, 1, 0)),
+    ]);
+    let exit = intents(&rig.run())[0];
+    rig.fill(&exit, "95");
+    rig.push(&[
+        tick(1, at(10, 5, 0), "100", "99.95", "100.05"),
+        signal(1, 0, Long, "100", "95", at(10, 5, 0)),
+    ]);
+    let entry = intents(&rig.run())[0];
+    assert_eq!(entry.qty, Qty::new(4000));
+}
+
 // ----- risk and order wired --------------------------------------------------------------
 
 /// Risk and order stages with the paper gateway, polled round-robin in this thread.
@@ -575,6 +689,7 @@ fn a_round_trip_fills_at_ask_then_bid_and_realises_to_the_paisa() {
             avg_price: Price::ZERO,
             mark: px("101"),
             realized: money("3400"),
+            charges: Money::ZERO,
             unrealized: Money::ZERO,
         }]
     );

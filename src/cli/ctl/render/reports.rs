@@ -12,14 +12,33 @@ fn labelled(label: &str, value: &str) -> String {
     format!("{label:<LABEL$}{value}")
 }
 
-/// `+₹889.50 total = +₹1,200.00 realised + -₹310.50 unrealised`
+/// `+₹889.50 total = +₹1,200.00 realised + -₹310.50 unrealised`, and from an engine
+/// that charges fills `; charges ₹112.40; net +₹777.10; equity ₹10,00,777.10`.
 fn pnl_sentence(v: &Value) -> String {
-    format!(
+    let gross = format!(
         "{} total = {} realised + {} unrealised",
         money(v, "total"),
         money(v, "realized"),
         money(v, "unrealized")
-    )
+    );
+    if v.get("charges").is_none() {
+        return gross;
+    }
+    let mut out = format!(
+        "{gross}; charges {}; net {}",
+        rupees(v, "charges"),
+        money(v, "net")
+    );
+    if v.get("equity").is_some_and(Value::is_string) {
+        out.push_str(&format!("; equity {}", rupees(v, "equity")));
+    }
+    out
+}
+
+/// A money string as unsigned rupees (`₹112.40`); unparsable text as is.
+fn rupees(v: &Value, key: &str) -> String {
+    let raw = text(v, key);
+    raw.parse().map_or(raw, crate::cli::format::rupees)
 }
 
 fn open_positions(v: &Value) -> String {
@@ -98,7 +117,8 @@ pub(super) fn positions(v: &Value) -> String {
     if rows.is_empty() {
         return "no open positions".to_owned();
     }
-    let mut t = Table::new(&[
+    let charged = rows.iter().any(|p| p.get("charges").is_some());
+    let mut columns = vec![
         ("SYMBOL", Align::Left),
         ("STRATEGY", Align::Left),
         ("NET", Align::Right),
@@ -107,10 +127,14 @@ pub(super) fn positions(v: &Value) -> String {
         ("STOP", Align::Right),
         ("UNREALISED", Align::Right),
         ("REALISED", Align::Right),
-        ("EXITS", Align::Left),
-    ]);
+    ];
+    if charged {
+        columns.extend([("CHARGES", Align::Right), ("NET REALISED", Align::Right)]);
+    }
+    columns.push(("EXITS", Align::Left));
+    let mut t = Table::new(&columns);
     for p in rows {
-        t.push(vec![
+        let mut row = vec![
             text(p, "symbol"),
             text(p, "strategy"),
             signed(p, "net"),
@@ -119,8 +143,12 @@ pub(super) fn positions(v: &Value) -> String {
             text(p, "stop"),
             money(p, "unrealized"),
             money(p, "realized"),
-            exits(p),
-        ]);
+        ];
+        if charged {
+            row.extend([rupees(p, "charges"), money(p, "net_realized")]);
+        }
+        row.push(exits(p));
+        t.push(row);
     }
     let n = rows.len();
     format!(
@@ -234,9 +262,12 @@ fn strategy_money_table(rows: &[Value], name_key: &str, with_state: bool) -> Str
         ("REALISED", Align::Right),
         ("UNREALISED", Align::Right),
         ("TOTAL", Align::Right),
-        ("FILLS", Align::Right),
-        ("ROUND TRIPS", Align::Right),
     ]);
+    let charged = rows.iter().any(|s| s.get("charges").is_some());
+    if charged {
+        columns.extend([("CHARGES", Align::Right), ("NET", Align::Right)]);
+    }
+    columns.extend([("FILLS", Align::Right), ("ROUND TRIPS", Align::Right)]);
     let mut t = Table::new(&columns);
     for s in rows {
         let mut row = vec![text(s, name_key)];
@@ -252,9 +283,11 @@ fn strategy_money_table(rows: &[Value], name_key: &str, with_state: bool) -> Str
             money(s, "realized"),
             money(s, "unrealized"),
             money(s, "total"),
-            count(s, "fills"),
-            count(s, "round_trips"),
         ]);
+        if charged {
+            row.extend([rupees(s, "charges"), money(s, "net")]);
+        }
+        row.extend([count(s, "fills"), count(s, "round_trips")]);
         t.push(row);
     }
     t.render(0)
@@ -414,6 +447,29 @@ INFY    -           -20    1500.10  1510.00       -    -₹198.00   +₹12.05  E
             out.contains("sma_cross  running       88       45           0  +₹1,200.00"),
             "{out}"
         );
+    }
+
+    #[test]
+    fn charges_and_net_show_when_the_engine_sends_them() {
+        let pnl = parse(
+            r#"{"ok":true,"reply":"pnl","realized":"1200.00","unrealized":"-310.50","total":"889.50","charges":"112.40","net_realized":"1087.60","net":"777.10","equity":"1000777.10","open_positions":1,"strategies":[{"strategy":"sma_cross","realized":"1200.00","unrealized":"-310.50","total":"889.50","charges":"112.40","net_realized":"1087.60","net":"777.10","fills":24,"round_trips":11}]}"#,
+        );
+        let out = reply(&pnl);
+        assert!(
+            out.starts_with("P&L  +₹889.50 total = +₹1,200.00 realised + -₹310.50 unrealised; charges ₹112.40; net +₹777.10; equity ₹10,00,777.10 · 1 open position\n"),
+            "{out}"
+        );
+        assert!(out.contains("CHARGES       NET  FILLS"), "{out}");
+        assert!(
+            out.contains("+₹889.50  ₹112.40  +₹777.10     24           11"),
+            "{out}"
+        );
+        let positions = parse(
+            r#"{"ok":true,"reply":"positions","positions":[{"symbol":"SBIN","strategy":"sma_cross","net":150,"avg_price":"812.35","mark":"815.00","stop":"804.25","unrealized":"397.50","realized":"0.00","charges":"20.66","net_realized":"-20.66"}]}"#,
+        );
+        let out = reply(&positions);
+        assert!(out.contains("REALISED  CHARGES  NET REALISED"), "{out}");
+        assert!(out.contains("+₹0.00   ₹20.66       -₹20.66"), "{out}");
     }
 
     #[test]

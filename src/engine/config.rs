@@ -15,7 +15,7 @@ use crate::{
     feed::FeedConfig,
     risk::RiskConfig,
     runtime::{available_cores, GroupSpec, Layout, Preset},
-    signal::{filter::FilterConfig, SignalConfig},
+    signal::{filter::FilterConfig, SignalConfig, SignalSection},
 };
 
 /// The configuration `cargo run --release` uses when no `--config` is given: a synthetic
@@ -30,6 +30,8 @@ pub struct EngineConfig {
     pub feed: FeedConfig,
     /// `[strategy.*]`: which strategies run, with their parameters.
     pub strategy: SignalConfig,
+    /// `[signal]`: the signal stage's own settings (adaptive allocation).
+    pub signal: SignalSection,
     /// `[filters]`: orchestration filters over every strategy's entries.
     pub filters: FilterConfig,
     /// `[risk]`: capital and limits.
@@ -145,6 +147,7 @@ impl EngineConfig {
             ));
         }
         self.strategy.validate("strategy", &mut issues);
+        self.signal.validate("signal", &mut issues);
         self.filters.validate("filters", &mut issues);
         self.risk.validate("risk", &mut issues);
         self.control.validate("control", &mut issues);

@@ -24,6 +24,7 @@ mod exit;
 mod in_flight;
 mod position;
 mod refusals;
+mod review;
 mod stage;
 mod summary;
 
@@ -37,5 +38,6 @@ pub use exit::{ist_day_and_time, stop_hit, SquareOff, SquareOffDue};
 pub use in_flight::{InFlight, InFlightTable};
 pub use position::{FillEffect, Position};
 pub use refusals::RefusalCounts;
+pub use review::ReviewDesk;
 pub use stage::RiskStage;
 pub use summary::{FillRecord, PositionSnapshot, StrategyPnl, TradingSummary};

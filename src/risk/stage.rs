@@ -25,6 +25,7 @@ use crate::{
         exit::{ist_day_and_time, stop_hit, SquareOff, SquareOffDue},
         in_flight::{InFlight, InFlightTable},
         refusals::RefusalCounts,
+        review::ReviewDesk,
         summary::{FillRecord, TradingSummary},
     },
     runtime::{
@@ -137,6 +138,8 @@ pub struct RiskStage {
     last_order: Vec<UnixNanos>,
     /// Refused signals by reason, per strategy.
     refusals_by_strategy: Vec<RefusalCounts>,
+    /// Answers the signal stage's allocation reviews, when it holds them.
+    review: Option<ReviewDesk>,
 }
 
 impl std::fmt::Debug for RiskStage {
@@ -231,7 +234,15 @@ impl RiskStage {
             market_time: UnixNanos(0),
             last_order: vec![UnixNanos(0); n],
             refusals_by_strategy: vec![RefusalCounts::new(); strategy_count],
+            review: None,
         }
+    }
+
+    /// The same stage answering the signal stage's allocation reviews through `desk`
+    /// (see [`ReviewDesk`]); without one, review requests are ignored.
+    pub fn with_review(mut self, desk: ReviewDesk) -> RiskStage {
+        self.review = Some(desk);
+        self
     }
 
     /// The same stage answering the control plane through `port`.
@@ -610,7 +621,10 @@ impl RiskStage {
             .book
             .fill(id, flight.strategy, flight.side, r.last_qty, r.last_price)
         {
-            Ok(_) => {
+            Ok(effect) => {
+                if let Some(review) = self.review.as_mut() {
+                    review.on_fill(id, flight.strategy, effect);
+                }
                 if flight.reason == IntentReason::Entry {
                     self.book.set_stop(id, flight.stop);
                 }
@@ -652,7 +666,8 @@ impl RiskStage {
     /// waits, and (in lockstep) no intent awaits its final report.
     fn may_read(&self) -> bool {
         let lockstep_clear = !self.lockstep || self.in_flight.is_empty();
-        lockstep_clear && self.out.is_clear() && self.square_off.is_idle()
+        let review_clear = !self.review.as_ref().is_some_and(ReviewDesk::is_waiting);
+        lockstep_clear && review_clear && self.out.is_clear() && self.square_off.is_idle()
     }
 
     fn read_inputs(&mut self) -> usize {
@@ -678,6 +693,11 @@ impl RiskStage {
                     self.service.stop(&self.clock, start);
                 }
                 RiskInput::Control(scheduled) => self.on_scheduled(&scheduled),
+                RiskInput::Review(request) => {
+                    if let Some(review) = self.review.as_mut() {
+                        review.on_request(request);
+                    }
+                }
             }
             n += 1;
         }
@@ -1022,6 +1042,12 @@ impl Stage for RiskStage {
             }
             work += self.drain_square_off();
             work += self.read_inputs();
+        }
+        if let Some(review) = self.review.as_mut() {
+            work += review.answer(self.in_flight.is_empty());
+            if review.overflowed() > 0 {
+                self.fail("the answer to an allocation review overflowed its ring");
+            }
         }
         if self.out.overflowed() > 0 {
             self.fail("the outbox to the order stage overflowed and lost an order");

@@ -246,7 +246,42 @@ pub(super) fn strategies(v: &Value) -> String {
     if rows.is_empty() {
         return "no strategies configured".to_owned();
     }
-    strategy_money_table(rows, "name", true)
+    let table = strategy_money_table(rows, "name", true);
+    let with_allocation: Vec<&Value> = rows
+        .iter()
+        .filter(|s| s.get("allocation").is_some_and(Value::is_object))
+        .collect();
+    if with_allocation.is_empty() {
+        return table;
+    }
+    let mut t = Table::new(&[
+        ("STRATEGY", Align::Left),
+        ("ALLOCATION", Align::Left),
+        ("WEIGHT", Align::Right),
+        ("REVIEWS", Align::Right),
+        ("ROLLING TRIPS", Align::Right),
+        ("WON", Align::Right),
+        ("ROLLING NET", Align::Right),
+        ("SHADOWED", Align::Right),
+        ("SHADOW TRIPS", Align::Right),
+        ("SHADOW NET", Align::Right),
+    ]);
+    for s in with_allocation {
+        let a = &s["allocation"];
+        t.push(vec![
+            text(s, "name"),
+            text(a, "state"),
+            format!("{}%", count(a, "weight_pct")),
+            count(a, "reviews"),
+            count(&a["rolling"], "round_trips"),
+            count(&a["rolling"], "wins"),
+            money(&a["rolling"], "net"),
+            count(a, "shadowed"),
+            count(&a["shadow_record"], "round_trips"),
+            money(&a["shadow_record"], "net"),
+        ]);
+    }
+    format!("{table}\n\n{}", t.render(0))
 }
 
 /// The `limits` reply: name, value and unit of every risk limit (rupees grouped).

@@ -254,4 +254,27 @@ mod tests {
         assert!(keys.contains(&"runtime.ring_capacity"), "{keys:?}");
         assert!(keys.contains(&"runtime.layout"), "{keys:?}");
     }
+
+    #[test]
+    fn the_allocation_section_is_read_and_validated() {
+        let c = EngineConfig::from_toml("[signal.allocation]\nreview_minutes = 30\n", "a.toml")
+            .unwrap();
+        assert_eq!(c.signal.allocation.review_minutes, 30);
+        assert!(EngineConfig::embedded_default().signal.allocation.enabled);
+        let err = EngineConfig::from_toml(
+            "[signal.allocation]\nmin_trades = 0\nshadow_below = 0\n",
+            "a.toml",
+        )
+        .unwrap_err();
+        let keys: Vec<&str> = err.issues.iter().map(|i| i.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "signal.allocation.min_trades",
+                "signal.allocation.shadow_below"
+            ]
+        );
+        let err = EngineConfig::from_toml("[signal.allocations]\n", "a.toml").unwrap_err();
+        assert!(err.to_string().contains("allocations"), "{err}");
+    }
 }

@@ -745,4 +745,45 @@ mod tests {
             "0.50".parse().unwrap()
         );
     }
+
+    #[test]
+    fn a_strategy_row_carries_its_allocation_when_the_stage_sent_one() {
+        let row = |strategy: u16, shadow: bool, factor: u32| ControlReply::Allocation {
+            strategy: StrategyId(strategy),
+            shadow,
+            weight_pct: 25,
+            reviews: 12,
+            shadowed: 9,
+            live_trips: 7,
+            live_wins: 1,
+            live_profit_factor_centi: factor,
+            live_net: "-1834.20".parse().unwrap(),
+            shadow_trips: 3,
+            shadow_net: "412".parse().unwrap(),
+        };
+        let rows = [
+            ControlReply::Strategy {
+                strategy: StrategyId(0),
+                paused: false,
+                changed: false,
+                signals: 1,
+                entries: 1,
+                suppressed: 0,
+            },
+            row(0, true, 21),
+            row(2, false, u32::MAX),
+        ];
+        assert_eq!(
+            allocation_of(&rows, StrategyId(0)),
+            Some(json!({
+                "state": "shadow", "weight_pct": 25, "reviews": 12, "shadowed": 9,
+                "rolling": {"round_trips": 7, "wins": 1, "net": "-1834.20", "profit_factor": 0.21},
+                "shadow_record": {"round_trips": 3, "net": "412.00"},
+            }))
+        );
+        assert_eq!(allocation_of(&rows, StrategyId(1)), None);
+        let unbeaten = allocation_of(&rows, StrategyId(2)).unwrap();
+        assert_eq!(unbeaten["state"], "active");
+        assert_eq!(unbeaten["rolling"]["profit_factor"], Value::Null);
+    }
 }

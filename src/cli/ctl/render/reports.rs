@@ -365,6 +365,28 @@ latency   tick→intent p50 14.0 µs, p99 81.2 µs (n=24)
     }
 
     #[test]
+    fn strategies_with_allocation_add_a_table_of_weights_and_records() {
+        let v = parse(
+            r#"{"ok":true,"reply":"strategies","strategies":[{"name":"momentum_surfer","state":"shadow","signals":88,"entries":45,"suppressed":0,"realized":"-1834.20","unrealized":"0.00","total":"-1834.20","fills":14,"round_trips":7,"allocation":{"state":"shadow","weight_pct":25,"reviews":12,"shadowed":9,"rolling":{"round_trips":7,"wins":1,"net":"-1834.20","profit_factor":0.21},"shadow_record":{"round_trips":3,"net":"412.00"}}}]}"#,
+        );
+        let out = reply(&v);
+        let allocation = out.split("\n\n").nth(1).expect("a second table");
+        assert!(
+            allocation.starts_with("STRATEGY         ALLOCATION  WEIGHT"),
+            "{out}"
+        );
+        assert!(
+            allocation.contains("momentum_surfer  shadow         25%"),
+            "{out}"
+        );
+        assert!(allocation.contains("-₹1,834.20"), "{out}");
+        assert!(allocation.contains("+₹412.00"), "{out}");
+        let plain =
+            json!({"ok":true,"reply":"strategies","strategies":[{"name":"a","state":"running"}]});
+        assert!(!reply(&plain).contains("ALLOCATION"));
+    }
+
+    #[test]
     fn positions_are_an_aligned_table() {
         let v = parse(
             r#"{"ok":true,"reply":"positions","positions":[{"symbol":"SBIN","strategy":"sma_cross","net":150,"avg_price":"812.35","mark":"815.00","stop":"804.25","unrealized":"397.50","realized":"0.00"},{"symbol":"INFY","strategy":null,"net":-20,"avg_price":"1500.10","mark":"1510.00","stop":null,"unrealized":"-198.00","realized":"12.05"}]}"#,

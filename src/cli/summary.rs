@@ -120,6 +120,13 @@ pub fn render(report: &RunReport, instruments: &InstrumentTable, title: &str) ->
                     format!("refused {}", reasons.join(", "))
                 });
             let _ = writeln!(out, "  {:<16} {sent}; {refused}", "");
+            if let Some(line) = report
+                .signals()
+                .and_then(|sig| sig.allocation.as_ref())
+                .and_then(|a| allocation_line(a, i))
+            {
+                let _ = writeln!(out, "  {:<16} {line}", "");
+            }
         }
         if !trading.refusals.is_empty() {
             let reasons: Vec<String> = trading
@@ -207,6 +214,25 @@ pub fn render(report: &RunReport, instruments: &InstrumentTable, title: &str) ->
         let _ = writeln!(out, "ERROR     {stage} stopped early: {error}");
     }
     out
+}
+
+/// One strategy's allocation at the end: weight, state, reviews, what shadow held back
+/// and what the shadow book made.
+fn allocation_line(a: &crate::signal::allocation::AllocationReport, i: usize) -> Option<String> {
+    let s = a.strategies.get(i)?;
+    Some(format!(
+        "allocation {} at weight {}% after {} reviews ({} switches); rolling {} round trips {} ({} won); {} entries shadowed, shadow P&L {} over {} paper round trips",
+        if s.shadow { "shadow" } else { "active" },
+        s.weight_pct,
+        a.reviews,
+        s.switches,
+        s.live.trips,
+        pnl(s.live.net),
+        s.live.wins,
+        count(u64::from(s.shadowed)),
+        pnl(s.shadow_trips.net),
+        s.shadow_trips.trips,
+    ))
 }
 
 /// Where the regime ended, and how the index bars were read.
@@ -334,6 +360,24 @@ pub fn to_json(
                     "charges": money(s.charges),
                     "net_realized": money(s.realized.saturating_add(s.charges.neg())),
                     "net": money(s.realized.saturating_add(s.unrealized).saturating_add(s.charges.neg())),
+                    "allocation": signals
+                        .and_then(|x| x.allocation.as_ref())
+                        .and_then(|a| a.strategies.get(i).map(|s| (a.reviews, s)))
+                        .map_or(Value::Null, |(reviews, s)| json!({
+                            "state": if s.shadow { "shadow" } else { "active" },
+                            "weight_pct": s.weight_pct,
+                            "reviews": reviews,
+                            "switches": s.switches,
+                            "shadowed_signals": s.shadowed,
+                            "shadow_pnl": money(s.shadow_trips.net),
+                            "shadow_round_trips": s.shadow_trips.trips,
+                            "rolling": {
+                                "round_trips": s.live.trips,
+                                "wins": s.live.wins,
+                                "net": money(s.live.net),
+                                "losses": money(s.live.losses),
+                            },
+                        })),
                 })
             })
             .collect();

@@ -462,13 +462,23 @@ pub fn build(
                         suppressed,
                         ..
                     } => {
+                        let allocation = allocation_of(rows.of(StageId::Signal), strategy);
+                        let shadow = allocation.as_ref().is_some_and(|a| a["state"] == "shadow");
+                        let state = match (paused, shadow) {
+                            (true, _) => "paused",
+                            (false, true) => "shadow",
+                            (false, false) => "running",
+                        };
                         let mut v = json!({
                             "name": catalog.strategy_name(strategy),
-                            "state": if paused { "paused" } else { "running" },
+                            "state": state,
                             "signals": signals,
                             "entries": entries,
                             "suppressed": suppressed,
                         });
+                        if let Some(a) = allocation {
+                            merge(&mut v, json!({ "allocation": a }));
+                        }
                         if let Some((_, p)) = pnl.iter().find(|(s, _)| *s == strategy) {
                             let mut p = p.clone();
                             if let Value::Object(m) = &mut p {
@@ -621,6 +631,46 @@ pub fn build(
     }
 }
 
+/// The allocation object of `strategy` in the `strategies` reply, from the signal
+/// stage's [`ControlReply::Allocation`] row (none when allocation is off).
+fn allocation_of(rows: &[ControlReply], strategy: StrategyId) -> Option<Value> {
+    rows.iter().find_map(|r| match *r {
+        ControlReply::Allocation {
+            strategy: s,
+            shadow,
+            weight_pct,
+            reviews,
+            shadowed,
+            live_trips,
+            live_wins,
+            live_profit_factor_centi,
+            live_net,
+            shadow_trips,
+            shadow_net,
+        } if s == strategy => Some(json!({
+            "state": if shadow { "shadow" } else { "active" },
+            "weight_pct": weight_pct,
+            "reviews": reviews,
+            "shadowed": shadowed,
+            "rolling": {
+                "round_trips": live_trips,
+                "wins": live_wins,
+                "net": money(live_net),
+                "profit_factor": if live_profit_factor_centi == u32::MAX {
+                    Value::Null
+                } else {
+                    json!(f64::from(live_profit_factor_centi) / 100.0)
+                },
+            },
+            "shadow_record": {
+                "round_trips": shadow_trips,
+                "net": money(shadow_net),
+            },
+        })),
+        _ => None,
+    })
+}
+
 /// The `pnl` stream event, from the risk stage's `Status` alone (one command per
 /// snapshot: each one wakes the control thread, which shares the cores with the stages).
 pub fn pnl_event(rows: &Rows) -> Option<Value> {
@@ -672,6 +722,14 @@ fn alert_message(a: &Alert, symbol: Option<&str>) -> String {
         "square_off" => "square-off time: closing every open position".into(),
         "strategy_paused" => format!("strategy {} paused", a.detail),
         "strategy_resumed" => format!("strategy {} resumed", a.detail),
+        "strategy_shadowed" => format!(
+            "strategy {} sent to shadow by the allocation review: its entries trade on paper only",
+            a.detail
+        ),
+        "strategy_restored" => format!(
+            "strategy {} back from shadow: its paper record recovered",
+            a.detail
+        ),
         "limit_changed" => format!("limit {} changed", a.detail),
         other => other.replace('_', " "),
     }
@@ -749,5 +807,46 @@ mod tests {
             unrealized(-10, "100".parse().unwrap(), "99.95".parse().unwrap()),
             "0.50".parse().unwrap()
         );
+    }
+
+    #[test]
+    fn a_strategy_row_carries_its_allocation_when_the_stage_sent_one() {
+        let row = |strategy: u16, shadow: bool, factor: u32| ControlReply::Allocation {
+            strategy: StrategyId(strategy),
+            shadow,
+            weight_pct: 25,
+            reviews: 12,
+            shadowed: 9,
+            live_trips: 7,
+            live_wins: 1,
+            live_profit_factor_centi: factor,
+            live_net: "-1834.20".parse().unwrap(),
+            shadow_trips: 3,
+            shadow_net: "412".parse().unwrap(),
+        };
+        let rows = [
+            ControlReply::Strategy {
+                strategy: StrategyId(0),
+                paused: false,
+                changed: false,
+                signals: 1,
+                entries: 1,
+                suppressed: 0,
+            },
+            row(0, true, 21),
+            row(2, false, u32::MAX),
+        ];
+        assert_eq!(
+            allocation_of(&rows, StrategyId(0)),
+            Some(json!({
+                "state": "shadow", "weight_pct": 25, "reviews": 12, "shadowed": 9,
+                "rolling": {"round_trips": 7, "wins": 1, "net": "-1834.20", "profit_factor": 0.21},
+                "shadow_record": {"round_trips": 3, "net": "412.00"},
+            }))
+        );
+        assert_eq!(allocation_of(&rows, StrategyId(1)), None);
+        let unbeaten = allocation_of(&rows, StrategyId(2)).unwrap();
+        assert_eq!(unbeaten["state"], "active");
+        assert_eq!(unbeaten["rolling"]["profit_factor"], Value::Null);
     }
 }

@@ -20,9 +20,10 @@ use crate::{
     metrics::Telemetry,
     model::{InstrumentTable, ScheduledCommand, Stamp, UnixNanos},
     order::{OrderStage, PaperGateway, MAX_WORKING_ROWS, RECENT_ORDERS},
-    risk::{RiskStage, TradingSummary},
+    risk::{ReviewDesk, RiskStage, TradingSummary},
     runtime::{GroupReport, Groups, Layout, Outbox, RunError, Stage, StageKind, StageReport},
     signal::{
+        allocation::Allocator,
         build_strategies,
         filter::{DayHistory, FilterChain},
         indicator::IndicatorBank,
@@ -157,6 +158,22 @@ impl Pipeline {
         let (risk_tx, risk_rx) = channel(capacity);
         let (order_tx, order_rx) = channel(capacity);
         let (exec_tx, exec_rx) = channel(capacity);
+        // Allocation reviews: risk answers with a row per strategy and an end marker.
+        let review = config.signal.allocation.enabled.then(|| {
+            let (answer_tx, answer_rx) = channel((strategy_count + 1).next_power_of_two());
+            let desk = ReviewDesk::new(strategy_count, instruments.len(), Outbox::new(answer_tx));
+            let allocator = Allocator::new(
+                &config.signal.allocation,
+                strategy_names.clone(),
+                instruments.len(),
+                answer_rx,
+            );
+            (desk, allocator)
+        });
+        let (desk, allocator) = match review {
+            Some((desk, allocator)) => (Some(desk), Some(allocator)),
+            None => (None, None),
+        };
 
         let room = answer_room(instruments.len(), strategy_count);
         let (feed_port, feed_link) = StageLink::pair(StageId::Feed, room);
@@ -186,6 +203,7 @@ impl Pipeline {
         )
         .with_indicators(indicators)
         .with_regime(regime)
+        .with_allocation(allocator)
         .with_filters(FilterChain::from_config(
             &config.filters,
             instruments,
@@ -214,6 +232,10 @@ impl Pipeline {
         .with_stop(stop.clone())
         .with_strategy_names(&strategy_names)
         .with_charges(Charger::new(ChargeModel::new(&config.charges), instruments));
+        let risk = match desk {
+            Some(desk) => risk.with_review(desk),
+            None => risk,
+        };
         let order = OrderStage::new(
             order_rx,
             Outbox::new(exec_tx),

@@ -24,6 +24,7 @@ mod exit;
 mod in_flight;
 mod position;
 mod refusals;
+mod review;
 mod stage;
 mod summary;
 
@@ -42,5 +43,6 @@ pub use exit::{
 pub use in_flight::{InFlight, InFlightTable};
 pub use position::{FillEffect, Position};
 pub use refusals::RefusalCounts;
+pub use review::ReviewDesk;
 pub use stage::RiskStage;
 pub use summary::{FillRecord, PositionSnapshot, StrategyPnl, TradingSummary};

@@ -29,6 +29,7 @@ use crate::{
         },
         in_flight::{InFlight, InFlightTable},
         refusals::RefusalCounts,
+        review::ReviewDesk,
         summary::{FillRecord, TradingSummary},
     },
     runtime::{
@@ -148,6 +149,8 @@ pub struct RiskStage {
     exits: ExitDesk,
     /// What each fill costs (free unless [`RiskStage::with_charges`]).
     charger: Charger,
+    /// Answers the signal stage's allocation reviews, when it holds them.
+    review: Option<ReviewDesk>,
 }
 
 impl std::fmt::Debug for RiskStage {
@@ -253,6 +256,7 @@ impl RiskStage {
             refusals_by_strategy: vec![RefusalCounts::new(); strategy_count],
             exits: ExitDesk::new(config, instruments, strategy_count),
             charger: Charger::free(n),
+            review: None,
         }
     }
 
@@ -334,6 +338,13 @@ impl RiskStage {
             }
         }
         differences
+    }
+
+    /// The same stage answering the signal stage's allocation reviews through `desk`
+    /// (see [`ReviewDesk`]); without one, review requests are ignored.
+    pub fn with_review(mut self, desk: ReviewDesk) -> RiskStage {
+        self.review = Some(desk);
+        self
     }
 
     /// The same stage answering the control plane through `port`.
@@ -819,9 +830,15 @@ impl RiskStage {
         match self
             .book
             .fill(id, flight.strategy, flight.side, r.last_qty, r.last_price)
-            .and_then(|_| self.book.charge(id, flight.strategy, &charges?))
-        {
-            Ok(()) => {
+            .and_then(|effect| {
+                self.book
+                    .charge(id, flight.strategy, &charges?)
+                    .map(|()| effect)
+            }) {
+            Ok(effect) => {
+                if let Some(review) = self.review.as_mut() {
+                    review.on_fill(id, flight.strategy, effect);
+                }
                 if flight.reason == IntentReason::Entry {
                     self.book.set_stop(id, flight.stop);
                     if !was_open {
@@ -877,7 +894,8 @@ impl RiskStage {
     /// waits, and (in lockstep) no intent awaits its final report.
     fn may_read(&self) -> bool {
         let lockstep_clear = !self.lockstep || self.in_flight.is_empty();
-        lockstep_clear && self.out.is_clear() && self.square_off.is_idle()
+        let review_clear = !self.review.as_ref().is_some_and(ReviewDesk::is_waiting);
+        lockstep_clear && review_clear && self.out.is_clear() && self.square_off.is_idle()
     }
 
     fn read_inputs(&mut self) -> usize {
@@ -903,6 +921,11 @@ impl RiskStage {
                     self.service.stop(&self.clock, start);
                 }
                 RiskInput::Control(scheduled) => self.on_scheduled(&scheduled),
+                RiskInput::Review(request) => {
+                    if let Some(review) = self.review.as_mut() {
+                        review.on_request(request);
+                    }
+                }
             }
             n += 1;
         }
@@ -1371,6 +1394,12 @@ impl Stage for RiskStage {
             work += self.drain_square_off();
             work += self.read_inputs();
             work += self.shutdown_flatten();
+        }
+        if let Some(review) = self.review.as_mut() {
+            work += review.answer(self.in_flight.is_empty());
+            if review.overflowed() > 0 {
+                self.fail("the answer to an allocation review overflowed its ring");
+            }
         }
         if self.out.overflowed() > 0 {
             self.fail("the outbox to the order stage overflowed and lost an order");

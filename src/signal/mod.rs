@@ -21,9 +21,12 @@
 //! | [`VolumeScalper`] | the volume-spike scalper |
 //! | [`NewsImpactScalper`] | buys index calls or puts on strong news, for minutes |
 //! | [`RegimeAdaptive`] | the regime-switch strategy on the index ETF |
+//! | [`allocation`] | adaptive allocation: reviews of each strategy's realised record, its weight, and shadow (paper-only) trading |
 //! | [`SignalConfig`] | the `[strategy.*]` sections |
+//! | [`SignalSection`] | the `[signal]` section: the stage's own settings (`[signal.allocation]`) |
 //! | [`build_strategies`], [`strategy_names`] | the enabled strategies, numbered by [`StrategyId`](crate::model::StrategyId) |
 
+pub mod allocation;
 mod bar;
 mod config;
 mod context;
@@ -40,7 +43,7 @@ pub(crate) mod test_support;
 mod tick_watch;
 
 pub use bar::{Bar, BarBuilder};
-pub use config::SignalConfig;
+pub use config::{SignalConfig, SignalSection};
 pub use context::{SignalBatch, StrategyContext, MAX_SIGNALS_PER_EVENT};
 pub use registry::{build_strategies, catalogue_names, strategy_names};
 pub use stage::{

@@ -351,6 +351,32 @@ pub enum ControlReply {
         /// Entries dropped while paused.
         suppressed: u64,
     },
+    /// Signal: one strategy's allocation (with allocation reviews on), after its
+    /// [`ControlReply::Strategy`] row.
+    Allocation {
+        /// Which.
+        strategy: StrategyId,
+        /// True while it trades on paper only (shadow).
+        shadow: bool,
+        /// Percent of its risk budget its entries are sized with.
+        weight_pct: u8,
+        /// Reviews held.
+        reviews: u32,
+        /// Entries held back from risk while in shadow.
+        shadowed: u32,
+        /// Round trips in its rolling record of real trades.
+        live_trips: u32,
+        /// Of those, winners.
+        live_wins: u32,
+        /// Their profit factor in hundredths (`u32::MAX`: profits and no loss).
+        live_profit_factor_centi: u32,
+        /// Their net P&L.
+        live_net: Money,
+        /// Round trips in its shadow record (the paper trades since it went to shadow).
+        shadow_trips: u32,
+        /// Their net P&L.
+        shadow_net: Money,
+    },
     /// Risk: the headline.
     Risk {
         /// Market time of the last event risk handled.

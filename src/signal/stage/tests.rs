@@ -305,7 +305,7 @@ fn shape(received: &[RiskInput]) -> Vec<Option<(u16, Direction, i64)>> {
     received
         .iter()
         .map(|m| match m {
-            RiskInput::Tick(_) | RiskInput::Control(_) => None,
+            RiskInput::Tick(_) | RiskInput::Control(_) | RiskInput::Review(_) => None,
             RiskInput::Signal(s) => Some((s.strategy.0, s.direction, s.price.raw() / 1_000_000)),
         })
         .collect()

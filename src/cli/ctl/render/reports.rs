@@ -309,7 +309,42 @@ pub(super) fn strategies(v: &Value) -> String {
     if rows.is_empty() {
         return "no strategies configured".to_owned();
     }
-    strategy_money_table(rows, "name", true)
+    let table = strategy_money_table(rows, "name", true);
+    let with_allocation: Vec<&Value> = rows
+        .iter()
+        .filter(|s| s.get("allocation").is_some_and(Value::is_object))
+        .collect();
+    if with_allocation.is_empty() {
+        return table;
+    }
+    let mut t = Table::new(&[
+        ("STRATEGY", Align::Left),
+        ("ALLOCATION", Align::Left),
+        ("WEIGHT", Align::Right),
+        ("REVIEWS", Align::Right),
+        ("ROLLING TRIPS", Align::Right),
+        ("WON", Align::Right),
+        ("ROLLING NET", Align::Right),
+        ("SHADOWED", Align::Right),
+        ("SHADOW TRIPS", Align::Right),
+        ("SHADOW NET", Align::Right),
+    ]);
+    for s in with_allocation {
+        let a = &s["allocation"];
+        t.push(vec![
+            text(s, "name"),
+            text(a, "state"),
+            format!("{}%", count(a, "weight_pct")),
+            count(a, "reviews"),
+            count(&a["rolling"], "round_trips"),
+            count(&a["rolling"], "wins"),
+            money(&a["rolling"], "net"),
+            count(a, "shadowed"),
+            count(&a["shadow_record"], "round_trips"),
+            money(&a["shadow_record"], "net"),
+        ]);
+    }
+    format!("{table}\n\n{}", t.render(0))
 }
 
 /// The `limits` reply: name, value and unit of every risk limit (rupees grouped).
@@ -390,6 +425,28 @@ flow      412,345 ticks → 88 signals → 24 orders → 24 fills (0 rejected, 0
 latency   tick→intent p50 14.0 µs, p99 81.2 µs (n=24)
           tick→risk   p50 175 ns, p99 703 ns (n=412,345)";
         assert_eq!(out, expected);
+    }
+
+    #[test]
+    fn strategies_with_allocation_add_a_table_of_weights_and_records() {
+        let v = parse(
+            r#"{"ok":true,"reply":"strategies","strategies":[{"name":"momentum_surfer","state":"shadow","signals":88,"entries":45,"suppressed":0,"realized":"-1834.20","unrealized":"0.00","total":"-1834.20","fills":14,"round_trips":7,"allocation":{"state":"shadow","weight_pct":25,"reviews":12,"shadowed":9,"rolling":{"round_trips":7,"wins":1,"net":"-1834.20","profit_factor":0.21},"shadow_record":{"round_trips":3,"net":"412.00"}}}]}"#,
+        );
+        let out = reply(&v);
+        let allocation = out.split("\n\n").nth(1).expect("a second table");
+        assert!(
+            allocation.starts_with("STRATEGY         ALLOCATION  WEIGHT"),
+            "{out}"
+        );
+        assert!(
+            allocation.contains("momentum_surfer  shadow         25%"),
+            "{out}"
+        );
+        assert!(allocation.contains("-₹1,834.20"), "{out}");
+        assert!(allocation.contains("+₹412.00"), "{out}");
+        let plain =
+            json!({"ok":true,"reply":"strategies","strategies":[{"name":"a","state":"running"}]});
+        assert!(!reply(&plain).contains("ALLOCATION"));
     }
 
     #[test]

@@ -221,6 +221,31 @@ fn summary_json_holds_what_the_summary_prints_per_strategy() {
     );
     assert!(v["latency"]["tick_to_intent"]["n"].as_u64().unwrap() > 0);
     assert_eq!(v["error"], serde_json::Value::Null);
+    let forced = &v["forced_exits"];
+    let kinds = forced["by_kind"].as_object().unwrap();
+    let keys: Vec<&str> = kinds.keys().map(String::as_str).collect();
+    for kind in [
+        "stop_loss",
+        "trailing_stop",
+        "target",
+        "time_stop",
+        "square_off",
+        "emergency",
+    ] {
+        assert!(
+            keys.contains(&kind),
+            "forced exits by kind lack {kind}: {keys:?}"
+        );
+    }
+    let total: u64 = kinds.values().map(|n| n.as_u64().unwrap()).sum();
+    assert_eq!(forced["total"].as_u64().unwrap(), total);
+    assert!(
+        stdout.contains(&format!(
+            "exits     {total} forced (stop_loss {}",
+            kinds["stop_loss"]
+        )),
+        "the JSON and the printed forced exits agree:\n{stdout}"
+    );
 }
 
 #[test]

@@ -221,7 +221,7 @@ pub fn render(report: &RunReport, instruments: &InstrumentTable, title: &str) ->
 fn allocation_line(a: &crate::signal::allocation::AllocationReport, i: usize) -> Option<String> {
     let s = a.strategies.get(i)?;
     Some(format!(
-        "allocation {} at weight {}% after {} reviews ({} switches); rolling {} round trips {} ({} won); {} entries shadowed, shadow P&L {} over {} paper round trips",
+        "allocation {} at weight {}% after {} reviews (state switches: {}); rolling {} round trips {} ({} won); {} entries shadowed, shadow P&L {} over {} paper round trips",
         if s.shadow { "shadow" } else { "active" },
         s.weight_pct,
         a.reviews,

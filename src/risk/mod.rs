@@ -11,9 +11,10 @@
 //! | `position.rs` | [`Position`]: one instrument's units, cost basis, P&L, mark, owner, stop |
 //! | `book.rs` | [`Book`]: every position and the totals the limits read |
 //! | `check.rs`, `check/` | [`RiskCheck`] and one file per check, run as a [`CheckChain`] |
+//! | `limits/` | [`LimitState`]: exposure buckets, return correlations, the day's loss and drawdown, risk events |
 //! | `exit.rs` | the protective stop ([`stop_hit`]) and the daily [`SquareOff`] |
 //! | `in_flight.rs` | [`InFlightTable`]: intents awaiting their final exec report |
-//! | `refusals.rs` | [`RefusalCounts`]: refused signals by reason |
+//! | `refusals.rs` | [`Refusal`], the typed reason, and [`RefusalCounts`] |
 //! | `stage.rs` | [`RiskStage`] |
 //! | `summary.rs` | [`TradingSummary`]: the end-of-run book and fills |
 
@@ -22,6 +23,7 @@ mod check;
 mod config;
 mod exit;
 mod in_flight;
+mod limits;
 mod position;
 mod refusals;
 mod stage;
@@ -29,13 +31,19 @@ mod summary;
 
 pub use book::Book;
 pub use check::{
-    CheckChain, CheckContext, Cooldown, EntryWindow, ExposureCap, Halted, OneOrderAtATime,
-    Ownership, Proposal, Refusal, RiskCheck, RiskSizing,
+    CheckChain, CheckContext, Cooldown, CorrelationCap, DailyLossGate, EntryWindow, ExposureCap,
+    Halted, MaxOrderValue, OneOrderAtATime, OptionExposureCap, Ownership, PriceBand, Proposal,
+    RiskCheck, RiskSizing, SectorCap, SignalAge,
 };
 pub use config::{FatalPolicy, RiskConfig};
 pub use exit::{ist_day_and_time, stop_hit, SquareOff, SquareOffDue};
 pub use in_flight::{InFlight, InFlightTable};
+pub use limits::{
+    equity, round_limit, round_stop, DayEvent, DayGuard, ExposureBuckets, InstrumentSpec,
+    LimitState, Quote, ReturnCorrelation, RiskEvents, StateChange, MAX_CORRELATION_WINDOW,
+    MIN_CORRELATION_SAMPLES,
+};
 pub use position::{FillEffect, Position};
-pub use refusals::RefusalCounts;
+pub use refusals::{Refusal, RefusalCounts};
 pub use stage::RiskStage;
-pub use summary::{FillRecord, PositionSnapshot, StrategyPnl, TradingSummary};
+pub use summary::{FillRecord, PositionSnapshot, RiskEventSummary, StrategyPnl, TradingSummary};

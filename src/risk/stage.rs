@@ -14,18 +14,17 @@ use crate::{
         Alert, AlertLevel, ControlCommand, ControlRefusal, ControlReply, Direction, ExecKind,
         ExecReport, InstrumentId, InstrumentKind, InstrumentTable, IntentId, IntentReason,
         LimitKey, Money, OrderInput, OrderIntent, Price, Qty, RiskInput, ScheduledCommand, Side,
-        Signal, Stamp, StrategyId, Tick, TradingState, UnixNanos,
+        Signal, Stamp, StateReason, StrategyId, Tick, TradingState, UnixNanos,
     },
     risk::{
         book::Book,
-        check::{
-            CheckChain, CheckContext, OneOrderAtATime, Ownership, Proposal, Refusal, RiskCheck,
-        },
+        check::{CheckChain, CheckContext, OneOrderAtATime, Ownership, Proposal, RiskCheck},
         config::{FatalPolicy, RiskConfig},
         exit::{ist_day_and_time, stop_hit, SquareOff, SquareOffDue},
         in_flight::{InFlight, InFlightTable},
-        refusals::RefusalCounts,
-        summary::{FillRecord, TradingSummary},
+        limits::{self, round_limit, DayEvent, LimitState, Quote, RiskEvents, StateChange},
+        refusals::{Refusal, RefusalCounts},
+        summary::{FillRecord, RiskEventSummary, TradingSummary},
     },
     runtime::{
         ControlPort, LatencyClock, Outbox, Poll, ServiceTimer, Stage, StageError, StageReport,
@@ -137,6 +136,12 @@ pub struct RiskStage {
     last_order: Vec<UnixNanos>,
     /// Refused signals by reason, per strategy.
     refusals_by_strategy: Vec<RefusalCounts>,
+    /// Why the trading state is what it is.
+    state_reason: StateReason,
+    /// Limit state beside the book: quotes, exposure buckets, correlations, the day.
+    limits: LimitState,
+    /// State changes, limit hits and forced exits, for the report.
+    events: RiskEvents,
 }
 
 impl std::fmt::Debug for RiskStage {
@@ -231,6 +236,9 @@ impl RiskStage {
             market_time: UnixNanos(0),
             last_order: vec![UnixNanos(0); n],
             refusals_by_strategy: vec![RefusalCounts::new(); strategy_count],
+            state_reason: StateReason::Start,
+            limits: LimitState::new(instruments, config),
+            events: RiskEvents::new(),
         }
     }
 
@@ -271,6 +279,21 @@ impl RiskStage {
         &self.config
     }
 
+    /// Why the trading state is what it is.
+    pub fn state_reason(&self) -> StateReason {
+        self.state_reason
+    }
+
+    /// The limit state: exposure buckets, correlations, the day's loss and drawdown.
+    pub fn limit_state(&self) -> &LimitState {
+        &self.limits
+    }
+
+    /// Equity now (capital plus the day's realised and unrealised P&L).
+    fn equity(&self) -> Money {
+        limits::equity(&self.config, &self.book)
+    }
+
     /// A fatal error: halts, applies the fatal policy, asks the run to stop, and keeps
     /// the first reason for the report.
     fn fail(&mut self, why: &'static str) {
@@ -278,7 +301,7 @@ impl RiskStage {
             return;
         }
         self.error = Some(why);
-        self.set_state(TradingState::Halted, "fatal_error");
+        self.set_state(TradingState::Halted, "fatal_error", StateReason::FatalError);
         if self.config.on_fatal == FatalPolicy::Flatten {
             let answering = self.control.set_answering(false);
             self.flatten();
@@ -290,9 +313,25 @@ impl RiskStage {
         }
     }
 
-    fn set_state(&mut self, state: TradingState, kind: &'static str) -> TradingState {
+    /// Moves to `state` for `reason`; a change is logged for the report and said as an
+    /// alert of `kind` whose detail is the reason.
+    fn set_state(
+        &mut self,
+        state: TradingState,
+        kind: &'static str,
+        reason: StateReason,
+    ) -> TradingState {
         let previous = self.state;
         self.state = state;
+        if previous != state {
+            self.state_reason = reason;
+            self.events.state_changed(StateChange {
+                at: self.market_time,
+                from: previous,
+                to: state,
+                reason,
+            });
+        }
         if previous != state || kind == "fatal_error" {
             self.control.alert(Alert {
                 exchange_ts: self.market_time,
@@ -304,10 +343,67 @@ impl RiskStage {
                     TradingState::Halted => AlertLevel::Critical,
                 },
                 state,
-                detail: self.error.unwrap_or(""),
+                detail: self.error.unwrap_or(reason.as_str()),
             });
         }
         previous
+    }
+
+    /// Acts on what a move of equity crossed (see [`DayGuard`](crate::risk::DayGuard)).
+    fn on_day_event(&mut self, event: DayEvent) {
+        let alert = |kind, level| Alert {
+            exchange_ts: self.market_time,
+            kind,
+            instrument: None,
+            level,
+            state: self.state,
+            detail: "",
+        };
+        match event {
+            DayEvent::NewDay => {
+                // The previous day's loss or drawdown state ends with it; an operator's
+                // halt or reduce stays until the operator lifts it.
+                if matches!(
+                    self.state_reason,
+                    StateReason::DailyLossLimit | StateReason::DrawdownHalt
+                ) && self.error.is_none()
+                {
+                    self.set_state(TradingState::Active, "trading_active", StateReason::NewDay);
+                }
+            }
+            DayEvent::DailyLossHit => {
+                self.events.daily_loss_hits += 1;
+                self.control
+                    .alert(alert("daily_loss_limit", AlertLevel::Critical));
+                if self.state == TradingState::Active {
+                    self.set_state(
+                        TradingState::Reducing,
+                        "trading_reduce_only",
+                        StateReason::DailyLossLimit,
+                    );
+                }
+                if self.config.daily_loss_flatten {
+                    let answering = self.control.set_answering(false);
+                    self.flatten();
+                    self.control.set_answering(answering);
+                }
+            }
+            DayEvent::DrawdownWarning => {
+                self.events.drawdown_warnings += 1;
+                self.control
+                    .alert(alert("drawdown_warning", AlertLevel::Warning));
+            }
+            DayEvent::DrawdownHalt => {
+                self.events.drawdown_halts += 1;
+                self.control
+                    .alert(alert("drawdown_halt", AlertLevel::Critical));
+                self.set_state(
+                    TradingState::Halted,
+                    "trading_halted",
+                    StateReason::DrawdownHalt,
+                );
+            }
+        }
     }
 
     // ----- control ----------------------------------------------------------------------
@@ -320,6 +416,7 @@ impl RiskStage {
                 self.control.reply(ControlReply::Risk {
                     market_time: self.market_time,
                     state: self.state,
+                    reason: self.state_reason,
                     open_positions: self.book.open_positions() as u32,
                     realized: self.book.realized(),
                     unrealized: self.book.unrealized(),
@@ -385,7 +482,7 @@ impl RiskStage {
                     TradingState::Reducing => "trading_reduce_only",
                     TradingState::Halted => "trading_halted",
                 };
-                let previous = self.set_state(state, kind);
+                let previous = self.set_state(state, kind, StateReason::Operator);
                 self.control.reply(ControlReply::State { state, previous });
                 self.control.reply(ControlReply::Done);
             }
@@ -400,6 +497,7 @@ impl RiskStage {
                 }
                 let previous = self.config.limit(key);
                 self.checks.configure(&next);
+                self.limits.configure(&next);
                 self.square_off.set_at(next.square_off);
                 self.config = next;
                 self.control.reply(ControlReply::Limit {
@@ -554,6 +652,7 @@ impl RiskStage {
             flight.reserved = flight.reserved.checked_sub(release).unwrap_or(Money::ZERO);
             flight.filled = flight.filled.checked_add(r.last_qty).unwrap_or(flight.qty);
             self.book.release(release);
+            self.limits.exposure.release(flight.instrument, release);
         }
         let flight = *flight;
         if is_fill {
@@ -577,6 +676,9 @@ impl RiskStage {
         if r.kind.is_terminal() {
             self.in_flight.remove(r.intent);
             self.book.release(flight.reserved);
+            self.limits
+                .exposure
+                .release(flight.instrument, flight.reserved);
             self.book.order_done(flight.instrument);
             let position = self.book.position(flight.instrument);
             let waiting = &mut self.close_when_answered[flight.instrument.index()];
@@ -614,6 +716,9 @@ impl RiskStage {
                 if flight.reason == IntentReason::Entry {
                     self.book.set_stop(id, flight.stop);
                 }
+                self.limits
+                    .exposure
+                    .set_position(id, self.book.position(id).exposure());
             }
             Err(_) => self.fail("position arithmetic overflowed; new entries halted"),
         }
@@ -696,6 +801,7 @@ impl RiskStage {
             self.fail("position arithmetic overflowed; new entries halted");
         }
         self.out.push(OrderInput::Quote(*tick));
+        self.on_mark(tick);
         if self.square_off.due(tick.exchange_ts) {
             self.control.alert(Alert {
                 exchange_ts: tick.exchange_ts,
@@ -741,6 +847,25 @@ impl RiskStage {
         }
     }
 
+    /// Feeds a tick to the limit state: the quote, the return series, the open
+    /// position's exposure, and equity to the daily loss and drawdown watch. O(1), except
+    /// once a minute when every instrument's return is taken.
+    fn on_mark(&mut self, tick: &Tick) {
+        let id = tick.instrument;
+        self.limits.quotes[id.index()] = Quote::of(tick);
+        self.limits.correlation.on_time(tick.exchange_ts);
+        self.limits.correlation.on_price(id, tick.last);
+        let position = self.book.position(id);
+        if position.is_open() {
+            let exposure = position.exposure();
+            self.limits.exposure.set_position(id, exposure);
+        }
+        let equity = self.equity();
+        if let Some(event) = self.limits.day.on_equity(tick.exchange_ts, equity) {
+            self.on_day_event(event);
+        }
+    }
+
     /// Sends the queued square-off exits while the outbox has room.
     fn drain_square_off(&mut self) -> usize {
         let mut n = 0;
@@ -780,21 +905,17 @@ impl RiskStage {
         let lot_size = *self
             .lots
             .get(id.index())
-            .ok_or(Refusal::UNKNOWN_INSTRUMENT)?;
+            .ok_or(Refusal::UnknownInstrument)?;
         if signal.strategy.index() >= self.strategy_count {
-            return Err(Refusal::UNKNOWN_STRATEGY);
+            return Err(Refusal::UnknownStrategy);
         }
         if lot_size == 0 {
-            return Err(Refusal::NOT_TRADABLE);
+            return Err(Refusal::NotTradable);
         }
         if self.state == TradingState::Halted {
             // The kill switch: strategies trade nothing, exits included; the stage's own
             // exits and the operator's closes still flow.
-            return Err(Refusal::HALTED);
-        }
-        let expiry = u64::from(self.config.signal_expiry_secs) * 1_000_000_000;
-        if expiry > 0 && self.market_time.0.saturating_sub(signal.exchange_ts.0) > expiry {
-            return Err(Refusal::SIGNAL_EXPIRED);
+            return Err(Refusal::Halted);
         }
         let position = *self.book.position(id);
         let entry_side = match signal.direction {
@@ -806,12 +927,17 @@ impl RiskStage {
         let (_, time) = ist_day_and_time(signal.exchange_ts);
         let ctx = CheckContext {
             position: &position,
-            lot_size,
+            instrument: self.limits.specs[id.index()],
+            quote: self.limits.quotes[id.index()],
             time,
             trading: self.state,
             exposure: self.book.committed_exposure(),
+            freed: Money::ZERO,
             now: signal.exchange_ts,
+            market_time: self.market_time,
             last_order: self.last_order[id.index()],
+            equity: self.equity(),
+            limits: &self.limits,
         };
         // What every order of this signal shares; on its own, a probe that sends nothing.
         let base = Proposal {
@@ -847,9 +973,9 @@ impl RiskStage {
             Ownership.check(&mut probe, &ctx)?;
             OneOrderAtATime.check(&mut probe, &ctx)?;
             return Err(if exit_side.is_some() {
-                Refusal::ALREADY_IN_POSITION
+                Refusal::AlreadyInPosition
             } else {
-                Refusal::ALREADY_FLAT
+                Refusal::AlreadyFlat
             });
         }
         if let Some(exit) = exit.as_mut() {
@@ -858,12 +984,16 @@ impl RiskStage {
         let entry_checked = match entry.as_mut() {
             Some(entry) => {
                 // The exit sent with this entry frees the exposure of the position it closes.
-                let exposure = if exit.is_some() {
-                    ctx.exposure.saturating_add(position.exposure().neg())
+                let freed = if exit.is_some() {
+                    position.exposure()
                 } else {
-                    ctx.exposure
+                    Money::ZERO
                 };
-                let ctx = CheckContext { exposure, ..ctx };
+                let ctx = CheckContext {
+                    exposure: ctx.exposure.saturating_add(freed.neg()),
+                    freed,
+                    ..ctx
+                };
                 self.checks.run(entry, &ctx)
             }
             None => Ok(()),
@@ -930,18 +1060,23 @@ impl RiskStage {
                 stop: p.stop,
                 reserved,
             })
-            .map_err(|_| Refusal::IN_FLIGHT_FULL)?;
+            .map_err(|_| Refusal::InFlightFull)?;
         self.next_intent += 1;
         self.book.order_sent(p.instrument);
         if p.is_entry() {
             self.book.reserve(reserved);
+            self.limits.exposure.reserve(p.instrument, reserved);
             self.book.set_owner(p.instrument, Some(p.strategy));
         }
+        self.events.exit_sent(p.reason);
+        // Market orders today; a limit, once orders carry one, goes on the tick grid
+        // where it cannot trade worse than approved.
+        let tick_size = self.limits.specs[p.instrument.index()].tick_size;
         self.out.push(OrderInput::Intent(OrderIntent {
             id,
             exchange_ts,
             ingress,
-            limit: Price::ZERO,
+            limit: round_limit(p.side, Price::ZERO, tick_size),
             qty: p.qty,
             instrument: p.instrument,
             strategy: p.strategy,
@@ -1066,6 +1201,7 @@ fn build_report(stage: RiskStage) -> StageReport {
             .iter()
             .map(RefusalCounts::to_vec)
             .collect(),
+        risk_events: RiskEventSummary::of(&stage.events, stage.state, stage.state_reason),
     }));
     report.service = stage.service.into_histogram();
     report.error = stage.error.map(|what| StageError::fatal("risk", what));

@@ -1,6 +1,9 @@
 //! What the risk stage reports at the end of a run: the book and the day's fills.
 
-use crate::model::{InstrumentId, Money, Price, StrategyId};
+use crate::{
+    model::{InstrumentId, IntentReason, Money, Price, StateReason, StrategyId, TradingState},
+    risk::limits::{RiskEvents, StateChange},
+};
 
 pub use crate::model::FillRecord;
 
@@ -57,4 +60,53 @@ pub struct TradingSummary {
     pub refusals: Vec<(&'static str, u64)>,
     /// Signals refused, by reason, per strategy (indexed by `StrategyId`).
     pub refusals_by_strategy: Vec<Vec<(&'static str, u64)>>,
+    /// State changes, limit hits and forced exits.
+    pub risk_events: RiskEventSummary,
+}
+
+/// The risk events of a run, for the summary.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RiskEventSummary {
+    /// The trading state at the end, and why.
+    pub final_state: TradingState,
+    /// Why the final state is what it is.
+    pub final_reason: StateReason,
+    /// Every logged change of trading state, in order.
+    pub state_changes: Vec<StateChange>,
+    /// All changes, including any beyond the log.
+    pub state_change_count: u64,
+    /// Days the daily loss limit was hit.
+    pub daily_loss_hits: u64,
+    /// Drawdown warnings.
+    pub drawdown_warnings: u64,
+    /// Drawdown halts.
+    pub drawdown_halts: u64,
+    /// Exits the risk stage sent on its own or for the operator, by reason name
+    /// (`stop_loss`, `square_off`, `manual`), those that happened.
+    pub forced_exits: Vec<(&'static str, u64)>,
+}
+
+impl RiskEventSummary {
+    /// The summary of `events`, ending in `state` for `reason` (off the hot path).
+    pub fn of(events: &RiskEvents, state: TradingState, reason: StateReason) -> RiskEventSummary {
+        let forced = [
+            (IntentReason::StopLoss, "stop_loss"),
+            (IntentReason::SquareOff, "square_off"),
+            (IntentReason::Manual, "manual"),
+        ];
+        RiskEventSummary {
+            final_state: state,
+            final_reason: reason,
+            state_changes: events.changes().to_vec(),
+            state_change_count: events.change_count(),
+            daily_loss_hits: events.daily_loss_hits,
+            drawdown_warnings: events.drawdown_warnings,
+            drawdown_halts: events.drawdown_halts,
+            forced_exits: forced
+                .iter()
+                .map(|(r, name)| (*name, events.forced_exits(*r)))
+                .filter(|(_, n)| *n > 0)
+                .collect(),
+        }
+    }
 }

@@ -16,7 +16,7 @@ mod tick;
 
 pub use control::{
     Alert, AlertLevel, ControlCommand, ControlRefusal, ControlReply, LimitKey, LimitValue,
-    ScheduledCommand, TradingState,
+    ScheduledCommand, StateReason, TradingState,
 };
 pub use exec::{ExecKind, ExecReport, RejectReason};
 pub use fill::FillRecord;

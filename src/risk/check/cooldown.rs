@@ -20,7 +20,7 @@ use crate::risk::config::RiskConfig;
 /// let mut p = Proposal { instrument: InstrumentId(0), strategy: StrategyId(0),
 ///     side: Side::Buy, reason: IntentReason::Entry, reference: "250".parse().unwrap(),
 ///     stop: Price::ZERO, qty: Qty::ZERO, weight_pct: 100 };
-/// assert_eq!(cooldown.check(&mut p, &ctx), Err(Refusal::COOLDOWN));
+/// assert_eq!(cooldown.check(&mut p, &ctx), Err(Refusal::Cooldown));
 /// let later = CheckContext { now: at(1_120), ..ctx };
 /// assert_eq!(cooldown.check(&mut p, &later), Ok(()));
 /// ```
@@ -53,7 +53,7 @@ impl RiskCheck for Cooldown {
             return Ok(());
         }
         if ctx.now.0.saturating_sub(ctx.last_order.0) < self.nanos {
-            return Err(Refusal::COOLDOWN);
+            return Err(Refusal::Cooldown);
         }
         Ok(())
     }
@@ -79,7 +79,7 @@ mod tests {
         let mut entry = entry(Side::Buy, "100", "99");
         assert_eq!(
             Cooldown::new(60).check(&mut entry, &ctx),
-            Err(Refusal::COOLDOWN)
+            Err(Refusal::Cooldown)
         );
         assert_eq!(Cooldown::new(50).check(&mut entry, &ctx), Ok(()));
         assert_eq!(Cooldown::new(0).check(&mut entry, &ctx), Ok(()));

@@ -1,64 +1,42 @@
-//! Total gross exposure at most a fraction of capital.
+//! Total gross exposure at most a share of equity.
 
-use super::{whole_lots, CheckContext, Proposal, Refusal, RiskCheck};
+use super::{shrink_to_room, CheckContext, Proposal, Refusal, RiskCheck};
 use crate::{model::Money, risk::config::RiskConfig};
 
 /// Shrinks an entry so that committed exposure (open positions at their marks plus
-/// entries in flight at their reference prices) plus the entry at its reference price
-/// stays within `limit`, in whole lots; refuses it when not even one lot fits. Exits
-/// pass: they only reduce exposure.
+/// entries in flight at the prices they were approved at) plus the entry stays within
+/// `max_exposure_pct` of equity, in whole lots; refuses it when not even one lot fits.
+/// Exits pass: they only reduce exposure.
 #[derive(Debug, Clone, Copy)]
 pub struct ExposureCap {
-    limit: Money,
+    pct: Money,
 }
 
 impl ExposureCap {
-    /// A cap of `limit` rupees.
-    pub fn new(limit: Money) -> ExposureCap {
-        ExposureCap { limit }
+    /// A cap of `pct` percent of equity.
+    pub fn new(pct: Money) -> ExposureCap {
+        ExposureCap { pct }
     }
 
-    /// `max_exposure_pct` of `capital`.
-    ///
-    /// # Panics
-    /// If the product overflows (impossible for a validated config).
+    /// `max_exposure_pct` of equity.
     pub fn from_config(config: &RiskConfig) -> ExposureCap {
-        ExposureCap::new(
-            config
-                .capital
-                .percent(config.max_exposure_pct)
-                .expect("validated capital × percent fits"),
-        )
+        ExposureCap::new(config.max_exposure_pct)
     }
 }
 
 impl RiskCheck for ExposureCap {
     fn configure(&mut self, config: &RiskConfig) {
-        if let Ok(limit) = config.capital.percent(config.max_exposure_pct) {
-            self.limit = limit;
-        }
+        *self = ExposureCap::from_config(config);
     }
 
     fn check(&self, proposal: &mut Proposal, ctx: &CheckContext<'_>) -> Result<(), Refusal> {
         if !proposal.is_entry() {
             return Ok(());
         }
-        let room = self.limit.raw() - ctx.exposure.raw();
-        let price = i128::from(proposal.reference.raw());
-        if room <= 0 || price <= 0 {
-            return Err(Refusal::EXPOSURE_LIMIT);
-        }
-        // Money and Price share the 10^-8 unit, so raw / raw counts units.
-        let fits = whole_lots(
-            (room / price).clamp(0, i128::from(u64::MAX)) as u64,
-            ctx.lot_size,
-        );
-        let qty = proposal.qty.min(fits);
-        if qty.is_zero() {
-            return Err(Refusal::EXPOSURE_LIMIT);
-        }
-        proposal.qty = qty;
-        Ok(())
+        let room = ctx
+            .share_of_equity(self.pct)
+            .saturating_add(ctx.exposure.neg());
+        shrink_to_room(proposal, room, ctx.lot_size(), Refusal::ExposureLimit)
     }
 }
 
@@ -67,16 +45,19 @@ mod tests {
     use super::*;
     use crate::{
         model::{Qty, Side},
-        risk::{check::tests::*, position::Position},
+        risk::{check::tests::*, limits::InstrumentSpec, position::Position},
     };
 
     #[test]
     fn shrinks_to_fit_then_refuses() {
-        let cap = ExposureCap::from_config(&RiskConfig::default()); // 7 lakh
+        let cap = ExposureCap::from_config(&RiskConfig::default()); // 70% of 10 lakh
         let flat = Position::default();
         let mut ctx = CheckContext {
             exposure: "650000".parse().unwrap(),
-            lot_size: 25,
+            instrument: InstrumentSpec {
+                lot_size: 25,
+                ..InstrumentSpec::equity()
+            },
             ..context(&flat)
         };
         let mut p = entry(Side::Buy, "400", "390");
@@ -96,8 +77,18 @@ mod tests {
 
         ctx.exposure = "690000.01".parse().unwrap(); // 24.99 units: not one lot
         p.qty = Qty::new(100);
-        assert_eq!(cap.check(&mut p, &ctx), Err(Refusal::EXPOSURE_LIMIT));
+        assert_eq!(cap.check(&mut p, &ctx), Err(Refusal::ExposureLimit));
         ctx.exposure = "700000.01".parse().unwrap();
-        assert_eq!(cap.check(&mut p, &ctx), Err(Refusal::EXPOSURE_LIMIT));
+        assert_eq!(cap.check(&mut p, &ctx), Err(Refusal::ExposureLimit));
+        // The cap is a share of equity, not of capital: after a ₹1 lakh gain the same
+        // book has ₹70 000 more room.
+        ctx.equity = Money::from_rupees(1_100_000);
+        p.qty = Qty::new(1000);
+        cap.check(&mut p, &ctx).unwrap();
+        assert_eq!(
+            p.qty,
+            Qty::new(150),
+            "69 999.99 / 400 = 174.99 → 6 lots of 25"
+        );
     }
 }

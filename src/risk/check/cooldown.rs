@@ -12,11 +12,10 @@ use crate::risk::config::RiskConfig;
 /// ```
 /// use tickpipe::{model::*, risk::*};
 /// let cooldown = Cooldown::new(120);
-/// let flat = Position::default();
+/// let (flat, limits) = (Position::default(), LimitState::empty());
 /// let at = |s: u64| UnixNanos(s * 1_000_000_000);
-/// let ctx = CheckContext { position: &flat, lot_size: 1, time: TimeOfDay::hm(10, 0),
-///     trading: TradingState::Active, exposure: Money::ZERO,
-///     now: at(1_100), last_order: at(1_000) };
+/// let ctx = CheckContext { now: at(1_100), last_order: at(1_000),
+///     ..CheckContext::new(&flat, &limits) };
 /// let mut p = Proposal { instrument: InstrumentId(0), strategy: StrategyId(0),
 ///     side: Side::Buy, reason: IntentReason::Entry, reference: "250".parse().unwrap(),
 ///     stop: Price::ZERO, qty: Qty::ZERO, weight_pct: 100 };

@@ -7,6 +7,7 @@
 //!
 //! | file | what |
 //! | --- | --- |
+//! | `approved.rs` | [`RiskApproved`]: an order only the risk stage can make, the order stage's only input order |
 //! | `config.rs` | [`RiskConfig`], the `[risk]` section |
 //! | `position.rs` | [`Position`]: one instrument's units, cost basis, P&L, mark, owner, stop |
 //! | `book.rs` | [`Book`]: every position and the totals the limits read |
@@ -18,6 +19,7 @@
 //! | `stage.rs` | [`RiskStage`] |
 //! | `summary.rs` | [`TradingSummary`]: the end-of-run book and fills |
 
+mod approved;
 mod book;
 mod check;
 mod config;
@@ -29,6 +31,7 @@ mod refusals;
 mod stage;
 mod summary;
 
+pub use approved::RiskApproved;
 pub use book::Book;
 pub use check::{
     CheckChain, CheckContext, Cooldown, CorrelationCap, DailyLossGate, EntryWindow, ExposureCap,

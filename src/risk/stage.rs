@@ -17,6 +17,7 @@ use crate::{
         Signal, Stamp, StateReason, StrategyId, Tick, TradingState, UnixNanos,
     },
     risk::{
+        approved::RiskApproved,
         book::Book,
         check::{CheckChain, CheckContext, OneOrderAtATime, Ownership, Proposal, RiskCheck},
         config::{FatalPolicy, RiskConfig},
@@ -1072,17 +1073,18 @@ impl RiskStage {
         // Market orders today; a limit, once orders carry one, goes on the tick grid
         // where it cannot trade worse than approved.
         let tick_size = self.limits.specs[p.instrument.index()].tick_size;
-        self.out.push(OrderInput::Intent(OrderIntent {
-            id,
-            exchange_ts,
-            ingress,
-            limit: round_limit(p.side, Price::ZERO, tick_size),
-            qty: p.qty,
-            instrument: p.instrument,
-            strategy: p.strategy,
-            side: p.side,
-            reason: p.reason,
-        }));
+        self.out
+            .push(OrderInput::Intent(RiskApproved::new(OrderIntent {
+                id,
+                exchange_ts,
+                ingress,
+                limit: round_limit(p.side, Price::ZERO, tick_size),
+                qty: p.qty,
+                instrument: p.instrument,
+                strategy: p.strategy,
+                side: p.side,
+                reason: p.reason,
+            })));
         self.counters.intents += 1;
         Ok(())
     }

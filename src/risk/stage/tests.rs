@@ -205,7 +205,7 @@ fn intents(outputs: &[OrderInput]) -> Vec<OrderIntent> {
     outputs
         .iter()
         .filter_map(|o| match o {
-            OrderInput::Intent(i) => Some(*i),
+            OrderInput::Intent(i) => Some(*i.intent()),
             OrderInput::Quote(_) => None,
         })
         .collect()
@@ -225,7 +225,7 @@ fn a_tick_goes_out_before_the_intent_and_the_intent_is_exact() {
         out,
         [
             OrderInput::Quote(t),
-            OrderInput::Intent(OrderIntent {
+            OrderInput::Intent(RiskApproved::for_tests(OrderIntent {
                 id: IntentId(1),
                 exchange_ts: sig.exchange_ts,
                 ingress: sig.ingress,
@@ -237,7 +237,7 @@ fn a_tick_goes_out_before_the_intent_and_the_intent_is_exact() {
                 strategy: StrategyId(1),
                 side: Side::Buy,
                 reason: IntentReason::Entry,
-            }),
+            })),
         ]
     );
     assert_eq!(rig.risk.book().reserved(), money("699949.80"));

@@ -10,11 +10,13 @@
 //! and ring messages; [`metrics`] the latency histograms and gauges; [`runtime`] the
 //! stage trait, thread groups, outboxes and control ports; [`feed`], [`signal`],
 //! [`risk`] and [`order`] are the four stages; [`control`] is the control socket;
+//! [`charges`] is the cost model (brokerage, taxes and fees of every fill);
 //! [`engine`] composes them all from the configuration; [`config`] is the shape of a
 //! configuration error; [`cli`] is the command line.
 #![deny(unsafe_code)]
 #![deny(rustdoc::broken_intra_doc_links)]
 
+pub mod charges;
 pub mod cli;
 pub mod config;
 pub mod control;

@@ -168,9 +168,45 @@ fn summary_json_holds_what_the_summary_prints_per_strategy() {
         money(&v["pnl"]["total"]),
         money(&v["pnl"]["realized"]).saturating_add(money(&v["pnl"]["unrealized"]))
     );
+    // Gross, charges and net: every fill paid something, the breakdown adds up to the
+    // charges, and net is gross less them, in total and per strategy.
+    let pnl = &v["pnl"];
+    let charges = money(&pnl["charges"]);
+    assert!(charges > tickpipe::model::Money::ZERO, "{pnl}");
+    let parts: tickpipe::model::Money = ["brokerage", "stt", "transaction", "sebi", "stamp", "gst"]
+        .iter()
+        .map(|k| money(&pnl["charges_breakdown"][k]))
+        .sum();
+    assert_eq!(parts, charges);
+    assert_eq!(
+        money(&pnl["net"]),
+        money(&pnl["total"]).saturating_add(charges.neg())
+    );
+    let strategy_charges: tickpipe::model::Money = v["strategies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            assert_eq!(
+                money(&s["net"]),
+                money(&s["total"]).saturating_add(money(&s["charges"]).neg())
+            );
+            money(&s["charges"])
+        })
+        .sum();
+    assert_eq!(
+        strategy_charges, charges,
+        "each fill's charges belong to one strategy"
+    );
     assert!(
         stdout.contains(&format!("fills {:>5}", s["fills"].as_u64().unwrap())),
         "the JSON and the printed summary agree:\n{stdout}"
+    );
+    let shown = tickpipe::cli::format::rupees(charges);
+    assert!(
+        stdout.contains(&format!("charges {shown};"))
+            && stdout.contains(&format!("charges   {shown} = brokerage ")),
+        "the P&L and charges lines show the JSON's charges ({shown}):\n{stdout}"
     );
     let per_strategy: u64 = v["strategies"]
         .as_array()
@@ -185,6 +221,31 @@ fn summary_json_holds_what_the_summary_prints_per_strategy() {
     );
     assert!(v["latency"]["tick_to_intent"]["n"].as_u64().unwrap() > 0);
     assert_eq!(v["error"], serde_json::Value::Null);
+    let forced = &v["forced_exits"];
+    let kinds = forced["by_kind"].as_object().unwrap();
+    let keys: Vec<&str> = kinds.keys().map(String::as_str).collect();
+    for kind in [
+        "stop_loss",
+        "trailing_stop",
+        "target",
+        "time_stop",
+        "square_off",
+        "emergency",
+    ] {
+        assert!(
+            keys.contains(&kind),
+            "forced exits by kind lack {kind}: {keys:?}"
+        );
+    }
+    let total: u64 = kinds.values().map(|n| n.as_u64().unwrap()).sum();
+    assert_eq!(forced["total"].as_u64().unwrap(), total);
+    assert!(
+        stdout.contains(&format!(
+            "exits     {total} forced (stop_loss {}",
+            kinds["stop_loss"]
+        )),
+        "the JSON and the printed forced exits agree:\n{stdout}"
+    );
 }
 
 #[test]

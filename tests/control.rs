@@ -207,11 +207,26 @@ fn subscribe_pnl_streams_lines_and_metrics_parse_as_prometheus_text() {
     let mut times = Vec::new();
     for _ in 0..5 {
         let e = c.wait_event("a pnl event", |e| e["event"] == "pnl");
-        for key in ["realized", "unrealized", "total"] {
-            let text = e[key].as_str().unwrap();
+        let read = |key: &str| {
+            let text = e[key].as_str().unwrap_or_else(|| panic!("{key} in {e}"));
             text.parse::<tickpipe::model::Money>()
-                .unwrap_or_else(|err| panic!("{key} {text}: {err}"));
-        }
+                .unwrap_or_else(|err| panic!("{key} {text}: {err}"))
+        };
+        let [realized, unrealized, total, charges, net_realized, net, equity] = [
+            "realized",
+            "unrealized",
+            "total",
+            "charges",
+            "net_realized",
+            "net",
+            "equity",
+        ]
+        .map(read);
+        assert_eq!(total, realized.saturating_add(unrealized), "{e}");
+        assert_eq!(net_realized, realized.saturating_add(charges.neg()), "{e}");
+        assert_eq!(net, total.saturating_add(charges.neg()), "{e}");
+        assert!(charges >= tickpipe::model::Money::ZERO, "{e}");
+        assert!(equity > tickpipe::model::Money::ZERO, "{e}");
         times.push(market_time(&e));
     }
     assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
@@ -227,10 +242,35 @@ fn subscribe_pnl_streams_lines_and_metrics_parse_as_prometheus_text() {
         "tickpipe_risk_intents_total",
         "tickpipe_order_fills_total",
         "tickpipe_pnl_rupees",
+        "tickpipe_equity_rupees",
+        "tickpipe_strategy_pnl_rupees",
         "tickpipe_trading_state",
         "tickpipe_latency_nanoseconds",
     ] {
         assert!(names.contains(&wanted), "{wanted} missing from\n{text}");
+    }
+    let kinds: Vec<&str> = scrape
+        .samples
+        .iter()
+        .filter(|s| s.metric == "tickpipe_pnl_rupees")
+        .filter_map(|s| s.labels.get("kind"))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "realized",
+            "unrealized",
+            "total",
+            "charges",
+            "net_realized",
+            "net"
+        ]
+    );
+    let pnl = c.ok("pnl");
+    for s in pnl["strategies"].as_array().unwrap() {
+        for key in ["charges", "net_realized", "net"] {
+            assert!(s[key].is_string(), "{key} in {s}");
+        }
     }
     let ticks = scrape
         .samples

@@ -172,3 +172,50 @@ fn a_schedule_naming_unknown_things_is_a_config_error() {
         "{text}"
     );
 }
+
+/// Allocation reviews tuned to switch often: every 5 minutes, judged from one round
+/// trip, any net loss goes to shadow and any paper gain comes back.
+fn hair_trigger(seed: u64, layout: &str) -> tickpipe::engine::EngineConfig {
+    let mut c = config(seed, "");
+    c.runtime.layout = layout.to_owned();
+    c.runtime.wait = "spin_then_park".to_owned();
+    let a = &mut c.signal.allocation;
+    a.enabled = true;
+    a.review_minutes = 5;
+    a.window = 4;
+    a.min_trades = 1;
+    a.shadow_below = 100.0;
+    a.recover_above = 100.0;
+    a.weight_slope = 3.0;
+    c
+}
+
+#[test]
+fn allocation_reviews_weight_and_shadow_identically_on_every_layout() {
+    let inline = run_inline(&hair_trigger(5, "one_group"));
+    let allocation = inline
+        .signals()
+        .and_then(|s| s.allocation.clone())
+        .expect("allocation ran");
+    // 09:15 to 15:30 holds 74 review times after the first event's.
+    assert!(allocation.reviews >= 70, "{} reviews", allocation.reviews);
+    let switches: u32 = allocation.strategies.iter().map(|s| s.switches).sum();
+    let shadowed: u32 = allocation.strategies.iter().map(|s| s.shadowed).sum();
+    assert!(
+        switches >= 2 && shadowed > 0,
+        "the reviews must shadow and restore: {allocation:?}"
+    );
+    let a = fills(&inline);
+    for layout in ["two_groups", "per_stage"] {
+        let threaded = run_threaded(&hair_trigger(5, layout));
+        assert_eq!(a, fills(&threaded), "{layout}");
+        assert_eq!(
+            Some(&allocation),
+            threaded.signals().and_then(|s| s.allocation.as_ref()),
+            "{layout}: the same reviews, weights and switches"
+        );
+    }
+    let mut off = hair_trigger(5, "one_group");
+    off.signal.allocation.enabled = false;
+    assert_ne!(a, fills(&run_inline(&off)), "the reviews changed the day");
+}

@@ -28,7 +28,7 @@ pub(super) fn run(args: &RunArgs) -> Result<(), String> {
         }
         None => (opened.source, None),
     };
-    let pipeline = Pipeline::build(&config, &opened.instruments, source, until, stop)
+    let pipeline = Pipeline::build(&config, &opened.instruments, source, until, stop.clone())
         .map_err(|e| e.to_string())?;
     let interval = if args.quiet {
         Duration::ZERO
@@ -48,6 +48,10 @@ pub(super) fn run(args: &RunArgs) -> Result<(), String> {
         })
         .transpose()?;
     print!("{}", summary::render(&report, &opened.instruments, &title));
+    // Relaxed: the flag carries no data, and every stage thread has been joined.
+    if stop.load(std::sync::atomic::Ordering::Relaxed) {
+        warn_open_positions(&report, &opened.instruments, config.risk.on_shutdown);
+    }
     if let Some(news) = &news {
         println!(
             "news file {}: {} items at the start, {} appended, {} bad line{} skipped{}",
@@ -152,4 +156,40 @@ fn record_closes(
         .map_err(|e| format!("cannot open the history file {}: {e}", path.display()))?;
     file.write_all(rows.as_bytes())
         .map_err(|e| format!("cannot write the history file {}: {e}", path.display()))
+}
+
+/// After a stop (Ctrl-C, `SIGTERM`, a fatal error), names every position still open on
+/// standard error, so leaving them is never silent: all of them under
+/// `risk.on_shutdown = "leave"`, and under `"flatten"` those whose exits did not fill.
+fn warn_open_positions(
+    report: &crate::engine::RunReport,
+    instruments: &crate::model::InstrumentTable,
+    policy: crate::risk::ShutdownPolicy,
+) {
+    let Some(trading) = report.trading() else {
+        return;
+    };
+    let open: Vec<_> = trading.positions.iter().filter(|p| p.net != 0).collect();
+    if open.is_empty() {
+        return;
+    }
+    let why = match policy {
+        crate::risk::ShutdownPolicy::Leave => "risk.on_shutdown = \"leave\"",
+        crate::risk::ShutdownPolicy::Flatten => "their exits did not fill before the stop",
+    };
+    eprintln!(
+        "tickpipe: WARNING: the run stopped with {} position{} OPEN at the broker ({why}):",
+        open.len(),
+        if open.len() == 1 { "" } else { "s" }
+    );
+    for p in open {
+        eprintln!(
+            "tickpipe:   {} {:+} at {} (mark {}, unrealised {})",
+            instruments.get(p.instrument).symbol,
+            p.net,
+            p.avg_price,
+            p.mark,
+            p.unrealized
+        );
+    }
 }

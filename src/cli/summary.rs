@@ -2,12 +2,23 @@
 
 use std::fmt::Write;
 
-use super::format::{count, pnl, rate};
+use super::format::{count, pnl, rate, rupees};
 use crate::{
     engine::RunReport,
     metrics::{format_nanos, LatencyHistogram},
     model::InstrumentTable,
+    risk::PositionSnapshot,
 };
+
+/// How the summary names a charge component.
+fn component_label(name: &str) -> &str {
+    match name {
+        "stt" => "STT",
+        "sebi" => "SEBI",
+        "gst" => "GST",
+        other => other,
+    }
+}
 
 /// Renders the summary of a finished run.
 pub fn render(report: &RunReport, instruments: &InstrumentTable, title: &str) -> String {
@@ -44,22 +55,40 @@ pub fn render(report: &RunReport, instruments: &InstrumentTable, title: &str) ->
 
     if let Some(trading) = report.trading() {
         let open = trading.positions.iter().filter(|p| p.net != 0).count();
-        let total = trading.realized.saturating_add(trading.unrealized);
+        let gross = trading.realized.saturating_add(trading.unrealized);
+        let charges = trading.charges.total();
         let _ = writeln!(
             out,
-            "P&L       {} total = {} realised + {} unrealised ({} open positions)",
-            pnl(total),
+            "P&L       gross {} = {} realised + {} unrealised; charges {}; net {} ({} open positions)",
+            pnl(gross),
             pnl(trading.realized),
             pnl(trading.unrealized),
+            rupees(charges),
+            pnl(gross.saturating_add(charges.neg())),
             open
+        );
+        let parts: Vec<String> = trading
+            .charges
+            .components()
+            .iter()
+            .map(|(name, m)| format!("{} {}", component_label(name), rupees(*m)))
+            .collect();
+        let _ = writeln!(
+            out,
+            "charges   {} = {}; equity {}",
+            rupees(charges),
+            parts.join(", "),
+            rupees(trading.equity)
         );
         for s in &trading.strategies {
             let i = s.strategy.index();
             let name = report.strategy_names.get(i).copied().unwrap_or("?");
             let _ = writeln!(
                 out,
-                "  {name:<16} realised {:>14}  unrealised {:>12}  fills {:>5}  round trips {:>4}",
+                "  {name:<16} gross {:>13}  charges {:>11}  net {:>13}  unrealised {:>10}  fills {:>5}  round trips {:>4}",
                 pnl(s.realized),
+                rupees(s.charges),
+                pnl(s.realized.saturating_add(s.charges.neg())),
                 pnl(s.unrealized),
                 s.fills,
                 s.round_trips
@@ -91,6 +120,13 @@ pub fn render(report: &RunReport, instruments: &InstrumentTable, title: &str) ->
                     format!("refused {}", reasons.join(", "))
                 });
             let _ = writeln!(out, "  {:<16} {sent}; {refused}", "");
+            if let Some(line) = report
+                .signals()
+                .and_then(|sig| sig.allocation.as_ref())
+                .and_then(|a| allocation_line(a, i))
+            {
+                let _ = writeln!(out, "  {:<16} {line}", "");
+            }
         }
         if !trading.refusals.is_empty() {
             let reasons: Vec<String> = trading
@@ -109,22 +145,22 @@ pub fn render(report: &RunReport, instruments: &InstrumentTable, title: &str) ->
                 change.from, change.to, change.reason
             );
         }
+        let _ = writeln!(out, "exits     {}", forced_exits_line(trading));
+        let net = |p: &PositionSnapshot| {
+            p.realized
+                .saturating_add(p.unrealized)
+                .saturating_add(p.charges.neg())
+        };
         let mut best: Vec<_> = trading.positions.iter().collect();
-        best.sort_by_key(|p| std::cmp::Reverse(p.realized.saturating_add(p.unrealized)));
+        best.sort_by_key(|p| std::cmp::Reverse(net(p)));
         let shown: Vec<String> = best
             .iter()
             .take(3)
             .chain(best.iter().rev().take(3))
-            .map(|p| {
-                format!(
-                    "{} {}",
-                    instruments.get(p.instrument).symbol,
-                    pnl(p.realized.saturating_add(p.unrealized))
-                )
-            })
+            .map(|p| format!("{} {}", instruments.get(p.instrument).symbol, pnl(net(p))))
             .collect();
         if !shown.is_empty() && best.len() > 1 {
-            let _ = writeln!(out, "best/worst {}", shown.join(", "));
+            let _ = writeln!(out, "best/worst {} (net of charges)", shown.join(", "));
         }
         if trading.fills_not_logged > 0 {
             let _ = writeln!(
@@ -187,6 +223,25 @@ pub fn render(report: &RunReport, instruments: &InstrumentTable, title: &str) ->
         let _ = writeln!(out, "ERROR     {stage} stopped early: {error}");
     }
     out
+}
+
+/// One strategy's allocation at the end: weight, state, reviews, what shadow held back
+/// and what the shadow book made.
+fn allocation_line(a: &crate::signal::allocation::AllocationReport, i: usize) -> Option<String> {
+    let s = a.strategies.get(i)?;
+    Some(format!(
+        "allocation {} at weight {}% after {} reviews ({} switches); rolling {} round trips {} ({} won); {} entries shadowed, shadow P&L {} over {} paper round trips",
+        if s.shadow { "shadow" } else { "active" },
+        s.weight_pct,
+        a.reviews,
+        s.switches,
+        s.live.trips,
+        pnl(s.live.net),
+        s.live.wins,
+        count(u64::from(s.shadowed)),
+        pnl(s.shadow_trips.net),
+        s.shadow_trips.trips,
+    ))
 }
 
 /// Where the regime ended, and how the index bars were read.
@@ -311,6 +366,27 @@ pub fn to_json(
                     "realized": money(s.realized),
                     "unrealized": money(s.unrealized),
                     "total": money(s.realized.saturating_add(s.unrealized)),
+                    "charges": money(s.charges),
+                    "net_realized": money(s.realized.saturating_add(s.charges.neg())),
+                    "net": money(s.realized.saturating_add(s.unrealized).saturating_add(s.charges.neg())),
+                    "allocation": signals
+                        .and_then(|x| x.allocation.as_ref())
+                        .and_then(|a| a.strategies.get(i).map(|s| (a.reviews, s)))
+                        .map_or(Value::Null, |(reviews, s)| json!({
+                            "state": if s.shadow { "shadow" } else { "active" },
+                            "weight_pct": s.weight_pct,
+                            "reviews": reviews,
+                            "switches": s.switches,
+                            "shadowed_signals": s.shadowed,
+                            "shadow_pnl": money(s.shadow_trips.net),
+                            "shadow_round_trips": s.shadow_trips.trips,
+                            "rolling": {
+                                "round_trips": s.live.trips,
+                                "wins": s.live.wins,
+                                "net": money(s.live.net),
+                                "losses": money(s.live.losses),
+                            },
+                        })),
                 })
             })
             .collect();
@@ -323,14 +399,28 @@ pub fn to_json(
                     "net": p.net,
                     "realized": money(p.realized),
                     "unrealized": money(p.unrealized),
+                    "charges": money(p.charges),
+                    "net": money(p.realized.saturating_add(p.unrealized).saturating_add(p.charges.neg())),
                 })
             })
             .collect();
+        let charges = trading.charges.total();
+        let gross = trading.realized.saturating_add(trading.unrealized);
         v["pnl"] = json!({
             "realized": money(trading.realized),
             "unrealized": money(trading.unrealized),
-            "total": money(trading.realized.saturating_add(trading.unrealized)),
+            "total": money(gross),
             "open_positions": trading.positions.iter().filter(|p| p.net != 0).count(),
+            "charges": money(charges),
+            "charges_breakdown": trading
+                .charges
+                .components()
+                .iter()
+                .map(|(name, m)| ((*name).to_owned(), money(*m)))
+                .collect::<Map<String, Value>>(),
+            "net_realized": money(trading.realized.saturating_add(charges.neg())),
+            "net": money(gross.saturating_add(charges.neg())),
+            "equity": money(trading.equity),
         });
         v["strategies"] = Value::Array(strategies);
         v["refusals"] = reasons(&trading.refusals);
@@ -353,6 +443,12 @@ pub fn to_json(
             "drawdown_warnings": events.drawdown_warnings,
             "drawdown_halts": events.drawdown_halts,
             "forced_exits": reasons(&events.forced_exits),
+        });
+        v["forced_exits"] = json!({
+            "by_kind": reasons(&trading.forced_exits),
+            "total": trading.forced_exits.iter().map(|(_, n)| n).sum::<u64>(),
+            "retries": trading.exit_retries,
+            "failed": trading.exits_failed,
         });
         v["instruments"] = Value::Array(positions);
         v["fills_not_logged"] = json!(trading.fills_not_logged);
@@ -410,5 +506,23 @@ fn risk_events_line(events: &crate::risk::RiskEventSummary) -> String {
         events.drawdown_warnings,
         events.drawdown_halts,
         if forced.is_empty() { "none".to_owned() } else { forced.join(", ") }
+    )
+}
+
+/// The risk stage's own exits by kind, then the retries of refused exits and the exits
+/// that failed `risk.exit_max_attempts` times.
+fn forced_exits_line(trading: &crate::risk::TradingSummary) -> String {
+    let total: u64 = trading.forced_exits.iter().map(|(_, n)| n).sum();
+    let kinds: Vec<String> = trading
+        .forced_exits
+        .iter()
+        .map(|(kind, n)| format!("{kind} {}", count(*n)))
+        .collect();
+    format!(
+        "{} forced ({}); {} retried, {} failed",
+        count(total),
+        kinds.join(", "),
+        count(trading.exit_retries),
+        count(trading.exits_failed)
     )
 }

@@ -88,13 +88,7 @@ fn side(s: Side) -> &'static str {
 }
 
 fn reason(r: IntentReason) -> &'static str {
-    match r {
-        IntentReason::Entry => "entry",
-        IntentReason::Exit => "exit",
-        IntentReason::StopLoss => "stop_loss",
-        IntentReason::SquareOff => "square_off",
-        IntentReason::Manual => "manual",
-    }
+    r.as_str()
 }
 
 /// `net × (mark − avg)`, exactly.
@@ -102,17 +96,23 @@ fn unrealized(net: i64, avg: Price, mark: Price) -> Money {
     Money::from_raw(i128::from(net) * (i128::from(mark.raw()) - i128::from(avg.raw())))
 }
 
-/// The risk headline: state, realised, unrealised, open positions.
+/// The risk headline: state, realised, unrealised, charges, equity, open positions.
 struct Headline {
     market_time: UnixNanos,
     state: TradingState,
     reason: StateReason,
     realized: Money,
     unrealized: Money,
+    /// Charges and equity, from the second row (absent from an older engine).
+    equity: Option<(Money, Money)>,
     open: u32,
 }
 
 fn headline(rows: &Rows) -> Option<Headline> {
+    let equity = rows.of(StageId::Risk).iter().find_map(|r| match *r {
+        ControlReply::Equity { charges, equity } => Some((charges, equity)),
+        _ => None,
+    });
     rows.of(StageId::Risk).iter().find_map(|r| match *r {
         ControlReply::Risk {
             market_time,
@@ -127,21 +127,40 @@ fn headline(rows: &Rows) -> Option<Headline> {
             reason,
             realized,
             unrealized,
+            equity,
             open: open_positions,
         }),
         _ => None,
     })
 }
 
-fn pnl_fields(h: &Headline) -> Value {
+/// Gross, charges and net of a realised and unrealised pair: `realized` and `total`
+/// stay gross (before charges), `net_realized` and `net` are after them.
+fn gross_and_net(realized: Money, unrealized: Money, charges: Money) -> Value {
+    let net_realized = realized.saturating_add(charges.neg());
     json!({
-        "realized": money(h.realized),
-        "unrealized": money(h.unrealized),
-        "total": money(h.realized.saturating_add(h.unrealized)),
-        "open_positions": h.open,
-        "trading_state": h.state.as_str(),
-        "trading_state_reason": h.reason.as_str(),
+        "realized": money(realized),
+        "unrealized": money(unrealized),
+        "total": money(realized.saturating_add(unrealized)),
+        "charges": money(charges),
+        "net_realized": money(net_realized),
+        "net": money(net_realized.saturating_add(unrealized)),
     })
+}
+
+fn pnl_fields(h: &Headline) -> Value {
+    let (charges, equity) = h.equity.unzip();
+    let mut v = gross_and_net(h.realized, h.unrealized, charges.unwrap_or(Money::ZERO));
+    merge(
+        &mut v,
+        json!({
+            "equity": equity.map(money),
+            "open_positions": h.open,
+            "trading_state": h.state.as_str(),
+            "trading_state_reason": h.reason.as_str(),
+        }),
+    );
+    v
 }
 
 fn latency_rows(rows: &Rows, stage: StageId) -> Vec<Value> {
@@ -193,8 +212,8 @@ pub fn feed_row(rows: &Rows) -> Option<(UnixNanos, u64, bool)> {
 }
 
 fn strategy_pnl(rows: &Rows, catalog: &Catalog) -> Vec<(StrategyId, Value)> {
-    rows.of(StageId::Risk)
-        .iter()
+    let risk = rows.of(StageId::Risk);
+    risk.iter()
         .filter_map(|r| match *r {
             ControlReply::StrategyPnl {
                 strategy,
@@ -202,17 +221,22 @@ fn strategy_pnl(rows: &Rows, catalog: &Catalog) -> Vec<(StrategyId, Value)> {
                 unrealized,
                 fills,
                 round_trips,
-            } => Some((
-                strategy,
-                json!({
-                    "strategy": catalog.strategy_name(strategy),
-                    "realized": money(realized),
-                    "unrealized": money(unrealized),
-                    "total": money(realized.saturating_add(unrealized)),
-                    "fills": fills,
-                    "round_trips": round_trips,
-                }),
-            )),
+            } => {
+                let charges = risk
+                    .iter()
+                    .find_map(|c| match *c {
+                        ControlReply::StrategyCharges {
+                            strategy: s,
+                            charges,
+                        } if s == strategy => Some(charges),
+                        _ => None,
+                    })
+                    .unwrap_or(Money::ZERO);
+                let mut v = json!({"strategy": catalog.strategy_name(strategy)});
+                merge(&mut v, gross_and_net(realized, unrealized, charges));
+                merge(&mut v, json!({"fills": fills, "round_trips": round_trips}));
+                Some((strategy, v))
+            }
             _ => None,
         })
         .collect()
@@ -294,10 +318,22 @@ pub fn build(
             ok(word, v)
         }
         Request::Positions => {
-            let positions: Vec<Value> = rows
-                .of(StageId::Risk)
+            let risk = rows.of(StageId::Risk);
+            let charges_of = |id| {
+                risk.iter()
+                    .find_map(|c| match *c {
+                        ControlReply::PositionCharges {
+                            instrument,
+                            charges,
+                        } if instrument == id => Some(charges),
+                        _ => None,
+                    })
+                    .unwrap_or(Money::ZERO)
+            };
+            let positions: Vec<Value> = risk
                 .iter()
-                .filter_map(|r| match *r {
+                .enumerate()
+                .filter_map(|(i, r)| match *r {
                     ControlReply::Position {
                         instrument,
                         owner,
@@ -306,16 +342,43 @@ pub fn build(
                         mark,
                         stop,
                         realized,
-                    } => Some(json!({
-                        "symbol": catalog.symbol(instrument),
-                        "strategy": owner.map(|s| catalog.strategy_name(s)),
-                        "net": net,
-                        "avg_price": price(avg_price),
-                        "mark": price(mark),
-                        "stop": price(stop),
-                        "unrealized": money(unrealized(net, avg_price, mark)),
-                        "realized": money(realized),
-                    })),
+                    } => {
+                        let mut row = json!({
+                            "symbol": catalog.symbol(instrument),
+                            "strategy": owner.map(|s| catalog.strategy_name(s)),
+                            "net": net,
+                            "avg_price": price(avg_price),
+                            "mark": price(mark),
+                            "stop": price(stop),
+                            "unrealized": money(unrealized(net, avg_price, mark)),
+                            "realized": money(realized),
+                            "charges": money(charges_of(instrument)),
+                            "net_realized": money(realized.saturating_add(charges_of(instrument).neg())),
+                        });
+                        // The risk stage follows each position with its exits' row.
+                        if let Some(&ControlReply::PositionExits {
+                            instrument: of,
+                            target,
+                            exit_attempts,
+                            partial,
+                            trailing,
+                            exit_failed,
+                        }) = risk.get(i + 1)
+                        {
+                            if of == instrument {
+                                row["target"] = price(target);
+                                row["partial"] = json!(match partial {
+                                    1 => "working",
+                                    2 => "booked",
+                                    _ => "open",
+                                });
+                                row["trailing"] = json!(trailing);
+                                row["exit_attempts"] = json!(exit_attempts);
+                                row["exit_failed"] = json!(exit_failed);
+                            }
+                        }
+                        Some(row)
+                    }
                     _ => None,
                 })
                 .collect();
@@ -403,13 +466,23 @@ pub fn build(
                         suppressed,
                         ..
                     } => {
+                        let allocation = allocation_of(rows.of(StageId::Signal), strategy);
+                        let shadow = allocation.as_ref().is_some_and(|a| a["state"] == "shadow");
+                        let state = match (paused, shadow) {
+                            (true, _) => "paused",
+                            (false, true) => "shadow",
+                            (false, false) => "running",
+                        };
                         let mut v = json!({
                             "name": catalog.strategy_name(strategy),
-                            "state": if paused { "paused" } else { "running" },
+                            "state": state,
                             "signals": signals,
                             "entries": entries,
                             "suppressed": suppressed,
                         });
+                        if let Some(a) = allocation {
+                            merge(&mut v, json!({ "allocation": a }));
+                        }
                         if let Some((_, p)) = pnl.iter().find(|(s, _)| *s == strategy) {
                             let mut p = p.clone();
                             if let Value::Object(m) = &mut p {
@@ -562,6 +635,46 @@ pub fn build(
     }
 }
 
+/// The allocation object of `strategy` in the `strategies` reply, from the signal
+/// stage's [`ControlReply::Allocation`] row (none when allocation is off).
+fn allocation_of(rows: &[ControlReply], strategy: StrategyId) -> Option<Value> {
+    rows.iter().find_map(|r| match *r {
+        ControlReply::Allocation {
+            strategy: s,
+            shadow,
+            weight_pct,
+            reviews,
+            shadowed,
+            live_trips,
+            live_wins,
+            live_profit_factor_centi,
+            live_net,
+            shadow_trips,
+            shadow_net,
+        } if s == strategy => Some(json!({
+            "state": if shadow { "shadow" } else { "active" },
+            "weight_pct": weight_pct,
+            "reviews": reviews,
+            "shadowed": shadowed,
+            "rolling": {
+                "round_trips": live_trips,
+                "wins": live_wins,
+                "net": money(live_net),
+                "profit_factor": if live_profit_factor_centi == u32::MAX {
+                    Value::Null
+                } else {
+                    json!(f64::from(live_profit_factor_centi) / 100.0)
+                },
+            },
+            "shadow_record": {
+                "round_trips": shadow_trips,
+                "net": money(shadow_net),
+            },
+        })),
+        _ => None,
+    })
+}
+
 /// The `pnl` stream event, from the risk stage's `Status` alone (one command per
 /// snapshot: each one wakes the control thread, which shares the cores with the stages).
 pub fn pnl_event(rows: &Rows) -> Option<Value> {
@@ -624,6 +737,14 @@ fn alert_message(a: &Alert, symbol: Option<&str>) -> String {
         "square_off" => "square-off time: closing every open position".into(),
         "strategy_paused" => format!("strategy {} paused", a.detail),
         "strategy_resumed" => format!("strategy {} resumed", a.detail),
+        "strategy_shadowed" => format!(
+            "strategy {} sent to shadow by the allocation review: its entries trade on paper only",
+            a.detail
+        ),
+        "strategy_restored" => format!(
+            "strategy {} back from shadow: its paper record recovered",
+            a.detail
+        ),
         "limit_changed" => format!("limit {} changed", a.detail),
         other => other.replace('_', " "),
     }
@@ -701,5 +822,46 @@ mod tests {
             unrealized(-10, "100".parse().unwrap(), "99.95".parse().unwrap()),
             "0.50".parse().unwrap()
         );
+    }
+
+    #[test]
+    fn a_strategy_row_carries_its_allocation_when_the_stage_sent_one() {
+        let row = |strategy: u16, shadow: bool, factor: u32| ControlReply::Allocation {
+            strategy: StrategyId(strategy),
+            shadow,
+            weight_pct: 25,
+            reviews: 12,
+            shadowed: 9,
+            live_trips: 7,
+            live_wins: 1,
+            live_profit_factor_centi: factor,
+            live_net: "-1834.20".parse().unwrap(),
+            shadow_trips: 3,
+            shadow_net: "412".parse().unwrap(),
+        };
+        let rows = [
+            ControlReply::Strategy {
+                strategy: StrategyId(0),
+                paused: false,
+                changed: false,
+                signals: 1,
+                entries: 1,
+                suppressed: 0,
+            },
+            row(0, true, 21),
+            row(2, false, u32::MAX),
+        ];
+        assert_eq!(
+            allocation_of(&rows, StrategyId(0)),
+            Some(json!({
+                "state": "shadow", "weight_pct": 25, "reviews": 12, "shadowed": 9,
+                "rolling": {"round_trips": 7, "wins": 1, "net": "-1834.20", "profit_factor": 0.21},
+                "shadow_record": {"round_trips": 3, "net": "412.00"},
+            }))
+        );
+        assert_eq!(allocation_of(&rows, StrategyId(1)), None);
+        let unbeaten = allocation_of(&rows, StrategyId(2)).unwrap();
+        assert_eq!(unbeaten["state"], "active");
+        assert_eq!(unbeaten["rolling"]["profit_factor"], Value::Null);
     }
 }

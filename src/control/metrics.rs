@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use crate::{
     control::{answer::Rows, catalog::Catalog, link::StageId},
-    model::{ControlReply, TradingState, UnixNanos},
+    model::{ControlReply, Money, TradingState, UnixNanos},
 };
 
 /// Counters that are levels, not totals: exposed as gauges.
@@ -52,20 +52,32 @@ pub fn render(rows: &Rows, catalog: &Catalog, last_feed: (UnixNanos, u64, bool))
         } => Some((state, realized, unrealized)),
         _ => None,
     });
+    let equity = rows.of(StageId::Risk).iter().find_map(|r| match *r {
+        ControlReply::Equity { charges, equity } => Some((charges, equity)),
+        _ => None,
+    });
     if let Some((state, realized, unrealized)) = risk {
+        let (charges, equity) = equity.unzip();
         family(
             &mut out,
             "tickpipe_pnl_rupees",
             "gauge",
-            "profit and loss in rupees, before charges",
+            "profit and loss in rupees: realized, unrealized and total before charges; \
+             the charges paid; net_realized and net after them",
         );
-        for (kind, m) in [
-            ("realized", realized),
-            ("unrealized", unrealized),
-            ("total", realized.saturating_add(unrealized)),
-        ] {
+        for (kind, m) in pnl_kinds(realized, unrealized, charges.unwrap_or(Money::ZERO)) {
             let _ = writeln!(out, "tickpipe_pnl_rupees{{kind=\"{kind}\"}} {m}");
         }
+        if let Some(equity) = equity {
+            family(
+                &mut out,
+                "tickpipe_equity_rupees",
+                "gauge",
+                "capital + realized P&L net of charges + unrealized P&L",
+            );
+            let _ = writeln!(out, "tickpipe_equity_rupees {equity}");
+        }
+        strategy_pnl(&mut out, rows, catalog);
         family(
             &mut out,
             "tickpipe_trading_state",
@@ -152,6 +164,62 @@ pub fn render(rows: &Rows, catalog: &Catalog, last_feed: (UnixNanos, u64, bool))
         }
     }
     out
+}
+
+/// The P&L kinds exported for the book and for each strategy.
+fn pnl_kinds(realized: Money, unrealized: Money, charges: Money) -> [(&'static str, Money); 6] {
+    let net_realized = realized.saturating_add(charges.neg());
+    [
+        ("realized", realized),
+        ("unrealized", unrealized),
+        ("total", realized.saturating_add(unrealized)),
+        ("charges", charges),
+        ("net_realized", net_realized),
+        ("net", net_realized.saturating_add(unrealized)),
+    ]
+}
+
+/// `tickpipe_strategy_pnl_rupees{strategy, kind}` from the `Pnl` rows.
+fn strategy_pnl(out: &mut String, rows: &Rows, catalog: &Catalog) {
+    let risk = rows.of(StageId::Risk);
+    let mut wrote_family = false;
+    for r in risk {
+        let ControlReply::StrategyPnl {
+            strategy,
+            realized,
+            unrealized,
+            ..
+        } = *r
+        else {
+            continue;
+        };
+        if !wrote_family {
+            family(
+                out,
+                "tickpipe_strategy_pnl_rupees",
+                "gauge",
+                "profit and loss per strategy in rupees, kinds as tickpipe_pnl_rupees",
+            );
+            wrote_family = true;
+        }
+        let charges = risk
+            .iter()
+            .find_map(|c| match *c {
+                ControlReply::StrategyCharges {
+                    strategy: s,
+                    charges,
+                } if s == strategy => Some(charges),
+                _ => None,
+            })
+            .unwrap_or(Money::ZERO);
+        let name = catalog.strategy_name(strategy);
+        for (kind, m) in pnl_kinds(realized, unrealized, charges) {
+            let _ = writeln!(
+                out,
+                "tickpipe_strategy_pnl_rupees{{strategy=\"{name}\",kind=\"{kind}\"}} {m}"
+            );
+        }
+    }
 }
 
 fn family(out: &mut String, name: &str, kind: &str, help: &str) {

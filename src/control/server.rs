@@ -590,6 +590,7 @@ impl Server {
                 (Feed, C::Counters),
                 (Signal, C::Counters),
                 (Risk, C::Status),
+                (Risk, C::Pnl),
                 (Risk, C::Counters),
                 (Order, C::Counters),
                 (Feed, C::Latency),

@@ -10,12 +10,13 @@ use serde::Deserialize;
 use tickpipe_ringbuf::wait::WaitKind;
 
 use crate::{
+    charges::ChargesConfig,
     config::{ConfigError, ConfigIssue},
     control::ControlConfig,
     feed::FeedConfig,
     risk::RiskConfig,
     runtime::{available_cores, GroupSpec, Layout, Preset},
-    signal::{filter::FilterConfig, SignalConfig},
+    signal::{filter::FilterConfig, SignalConfig, SignalSection},
 };
 
 /// The configuration `cargo run --release` uses when no `--config` is given: a synthetic
@@ -30,10 +31,14 @@ pub struct EngineConfig {
     pub feed: FeedConfig,
     /// `[strategy.*]`: which strategies run, with their parameters.
     pub strategy: SignalConfig,
+    /// `[signal]`: the signal stage's own settings (adaptive allocation).
+    pub signal: SignalSection,
     /// `[filters]`: orchestration filters over every strategy's entries.
     pub filters: FilterConfig,
     /// `[risk]`: capital and limits.
     pub risk: RiskConfig,
+    /// `[charges]`: brokerage, taxes and fees on every fill.
+    pub charges: ChargesConfig,
     /// `[order]`: the gateway.
     pub order: OrderConfig,
     /// `[runtime]`: threads, cores, rings.
@@ -145,8 +150,16 @@ impl EngineConfig {
             ));
         }
         self.strategy.validate("strategy", &mut issues);
+        self.signal.validate("signal", &mut issues);
         self.filters.validate("filters", &mut issues);
         self.risk.validate("risk", &mut issues);
+        crate::risk::validate_time_stop_names(
+            &self.risk,
+            "risk",
+            &crate::signal::catalogue_names(),
+            &mut issues,
+        );
+        self.charges.validate("charges", &mut issues);
         self.control.validate("control", &mut issues);
         if let Some(core) = self.control.core {
             let available = available_cores();
@@ -250,5 +263,28 @@ mod tests {
         assert!(keys.contains(&"feed.speed"), "{keys:?}");
         assert!(keys.contains(&"runtime.ring_capacity"), "{keys:?}");
         assert!(keys.contains(&"runtime.layout"), "{keys:?}");
+    }
+
+    #[test]
+    fn the_allocation_section_is_read_and_validated() {
+        let c = EngineConfig::from_toml("[signal.allocation]\nreview_minutes = 30\n", "a.toml")
+            .unwrap();
+        assert_eq!(c.signal.allocation.review_minutes, 30);
+        assert!(EngineConfig::embedded_default().signal.allocation.enabled);
+        let err = EngineConfig::from_toml(
+            "[signal.allocation]\nmin_trades = 0\nshadow_below = 0\n",
+            "a.toml",
+        )
+        .unwrap_err();
+        let keys: Vec<&str> = err.issues.iter().map(|i| i.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "signal.allocation.min_trades",
+                "signal.allocation.shadow_below"
+            ]
+        );
+        let err = EngineConfig::from_toml("[signal.allocations]\n", "a.toml").unwrap_err();
+        assert!(err.to_string().contains("allocations"), "{err}");
     }
 }

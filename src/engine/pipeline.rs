@@ -9,6 +9,7 @@ use std::{
 use tickpipe_ringbuf::channel;
 
 use crate::{
+    charges::{ChargeModel, Charger},
     config::{ConfigError, ConfigIssue},
     control::{
         Catalog, ControlConfig, ControlPlane, ControlServer, EngineInfo, ServerReport, StageId,
@@ -19,14 +20,15 @@ use crate::{
     metrics::Telemetry,
     model::{InstrumentTable, ScheduledCommand, Stamp, UnixNanos},
     order::{OrderStage, PaperGateway, MAX_WORKING_ROWS, RECENT_ORDERS},
-    risk::{RiskStage, TradingSummary},
+    risk::{ReviewDesk, RiskStage, TradingSummary},
     runtime::{GroupReport, Groups, Layout, Outbox, RunError, Stage, StageKind, StageReport},
     signal::{
+        allocation::Allocator,
         build_strategies,
         filter::{DayHistory, FilterChain},
         indicator::IndicatorBank,
         market_regime::build_market_regime,
-        SignalStage,
+        SignalConfig, SignalStage,
     },
 };
 
@@ -98,10 +100,11 @@ impl RunReport {
     }
 }
 
-/// Rows one control answer may need: a position per instrument, a row per strategy,
-/// the working and recent orders, and room for the small answers.
+/// Rows one control answer may need: a position, its exits and its charges per
+/// instrument, two rows per strategy (P&L and charges), the working and recent orders,
+/// and room for the small answers.
 fn answer_room(instruments: usize, strategies: usize) -> usize {
-    instruments + strategies + MAX_WORKING_ROWS + RECENT_ORDERS + 64
+    3 * instruments + 2 * strategies + MAX_WORKING_ROWS + RECENT_ORDERS + 64
 }
 
 impl Pipeline {
@@ -133,8 +136,12 @@ impl Pipeline {
             .pacing()
             .map_err(|e| problem(vec![ConfigIssue::new("feed.speed", e)]))?;
         let mut indicators = IndicatorBank::new(instruments.len());
+        let strategy_config = SignalConfig {
+            targets_to_risk: config.risk.partial_exit,
+            ..config.strategy.clone()
+        };
         let strategies =
-            build_strategies(&config.strategy, instruments, &mut indicators).map_err(problem)?;
+            build_strategies(&strategy_config, instruments, &mut indicators).map_err(problem)?;
         let strategy_names: Vec<&'static str> = strategies.iter().map(|s| s.name()).collect();
         let strategy_count = strategies.len();
         let regime =
@@ -151,6 +158,22 @@ impl Pipeline {
         let (risk_tx, risk_rx) = channel(capacity);
         let (order_tx, order_rx) = channel(capacity);
         let (exec_tx, exec_rx) = channel(capacity);
+        // Allocation reviews: risk answers with a row per strategy and an end marker.
+        let review = config.signal.allocation.enabled.then(|| {
+            let (answer_tx, answer_rx) = channel((strategy_count + 1).next_power_of_two());
+            let desk = ReviewDesk::new(strategy_count, instruments.len(), Outbox::new(answer_tx));
+            let allocator = Allocator::new(
+                &config.signal.allocation,
+                strategy_names.clone(),
+                instruments.len(),
+                answer_rx,
+            );
+            (desk, allocator)
+        });
+        let (desk, allocator) = match review {
+            Some((desk, allocator)) => (Some(desk), Some(allocator)),
+            None => (None, None),
+        };
 
         let room = answer_room(instruments.len(), strategy_count);
         let (feed_port, feed_link) = StageLink::pair(StageId::Feed, room);
@@ -180,6 +203,7 @@ impl Pipeline {
         )
         .with_indicators(indicators)
         .with_regime(regime)
+        .with_allocation(allocator)
         .with_filters(FilterChain::from_config(
             &config.filters,
             instruments,
@@ -205,7 +229,13 @@ impl Pipeline {
             lockstep,
         )
         .with_control(risk_port)
-        .with_stop(stop.clone());
+        .with_stop(stop.clone())
+        .with_strategy_names(&strategy_names)
+        .with_charges(Charger::new(ChargeModel::new(&config.charges), instruments));
+        let risk = match desk {
+            Some(desk) => risk.with_review(desk),
+            None => risk,
+        };
         let order = OrderStage::new(
             order_rx,
             Outbox::new(exec_tx),

@@ -11,7 +11,7 @@
 //! | [`Money`] | an amount of rupees, wide (`i128`) so that sums never wrap |
 //! | [`InstrumentId`] | dense index into the [`InstrumentTable`] |
 //! | [`UnixNanos`] | market (exchange) time; [`Stamp`] monotonic latency stamps |
-//! | [`MarketEvent`], [`RiskInput`], [`OrderInput`], [`ExecReport`] | the ring messages |
+//! | [`MarketEvent`], [`RiskInput`], [`OrderInput`], [`ExecReport`], [`ReviewAnswer`] | the ring messages |
 
 mod error;
 mod fixed;
@@ -33,8 +33,8 @@ pub use instrument::{
 pub use message::{
     Alert, AlertLevel, ControlCommand, ControlRefusal, ControlReply, Direction, ExecKind,
     ExecReport, FillRecord, IntentReason, LimitKey, LimitValue, MarketEvent, News, OrderInput,
-    OrderIntent, OrderState, RejectReason, RiskInput, ScheduledCommand, Signal, StateReason, Tick,
-    TickKind, TradingState,
+    OrderIntent, OrderState, RejectReason, ReviewAnswer, ReviewRequest, RiskInput, RoundTrips,
+    ScheduledCommand, Signal, StateReason, Tick, TickKind, TradingState,
 };
 pub use money::Money;
 pub use price::Price;

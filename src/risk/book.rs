@@ -1,6 +1,7 @@
 //! All positions, with the totals the limits read kept up to date incrementally.
 
 use crate::{
+    charges::ChargeBreakdown,
     model::{InstrumentId, Money, Price, Qty, Side, StrategyId, ValueError},
     risk::{
         position::{FillEffect, Position},
@@ -12,6 +13,7 @@ use crate::{
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 struct StrategyBook {
     realized: Money,
+    charges: Money,
     fills: u64,
     round_trips: u64,
 }
@@ -32,6 +34,7 @@ pub struct Book {
     reserved: Money,
     unrealized: Money,
     realized: Money,
+    charges: ChargeBreakdown,
     open: usize,
 }
 
@@ -45,6 +48,7 @@ impl Book {
             reserved: Money::ZERO,
             unrealized: Money::ZERO,
             realized: Money::ZERO,
+            charges: ChargeBreakdown::ZERO,
             open: 0,
         }
     }
@@ -80,6 +84,25 @@ impl Book {
     /// Realised P&L over all positions.
     pub fn realized(&self) -> Money {
         self.realized
+    }
+
+    /// Charges paid on every fill, by component.
+    pub fn charges(&self) -> &ChargeBreakdown {
+        &self.charges
+    }
+
+    /// Realised P&L less every charge paid.
+    pub fn net_realized(&self) -> Money {
+        self.realized.saturating_add(self.charges.total().neg())
+    }
+
+    /// Equity on `capital`: capital + realised P&L net of charges + unrealised P&L at
+    /// the marks. What the account is worth now, were every position closed at its mark
+    /// (before the charges of closing it).
+    pub fn equity(&self, capital: Money) -> Money {
+        capital
+            .saturating_add(self.net_realized())
+            .saturating_add(self.unrealized)
     }
 
     /// Unrealised P&L over all open positions at their marks.
@@ -133,6 +156,46 @@ impl Book {
             s.round_trips += u64::from(effect.closed);
         }
         Ok(effect)
+    }
+
+    /// Takes another account of `id`'s open units (the broker's, on reconciliation) and
+    /// updates the totals.
+    ///
+    /// # Errors
+    /// [`ValueError::Overflow`].
+    pub fn adopt(
+        &mut self,
+        id: InstrumentId,
+        net: i64,
+        avg_price: Price,
+    ) -> Result<(), ValueError> {
+        self.update(id, |p| {
+            p.adopt(net, avg_price);
+            Ok(())
+        })
+    }
+
+    /// Books the charges of a fill on `id` for `strategy`: to the position, the
+    /// strategy and the totals.
+    ///
+    /// # Errors
+    /// [`ValueError::Overflow`]; nothing changes then.
+    pub fn charge(
+        &mut self,
+        id: InstrumentId,
+        strategy: StrategyId,
+        charges: &ChargeBreakdown,
+    ) -> Result<(), ValueError> {
+        let paid = charges.total();
+        let totals = self.charges.checked_add(charges)?;
+        let mut position = self.positions[id.index()];
+        position.add_charges(paid)?;
+        self.positions[id.index()] = position;
+        self.charges = totals;
+        if let Some(s) = self.strategies.get_mut(strategy.index()) {
+            s.charges = s.charges.saturating_add(paid);
+        }
+        Ok(())
     }
 
     /// Reserves exposure for an entry in flight.
@@ -212,6 +275,7 @@ impl Book {
                 avg_price: p.avg_price(),
                 mark: p.mark(),
                 realized: p.realized(),
+                charges: p.charges(),
                 unrealized: p.unrealized().unwrap_or(Money::ZERO),
             })
             .collect()
@@ -235,6 +299,7 @@ impl Book {
         StrategyPnl {
             strategy,
             realized: s.realized,
+            charges: s.charges,
             unrealized,
             fills: s.fills,
             round_trips: s.round_trips,
@@ -251,6 +316,7 @@ impl Book {
             .map(|(i, s)| StrategyPnl {
                 strategy: StrategyId(i as u16),
                 realized: s.realized,
+                charges: s.charges,
                 unrealized: Money::ZERO,
                 fills: s.fills,
                 round_trips: s.round_trips,
@@ -353,6 +419,47 @@ mod tests {
         assert_eq!(book.position(id).owner(), Some(StrategyId(0)));
         book.order_done(id);
         assert_eq!(book.position(id).owner(), None, "flat and idle: released");
+    }
+
+    #[test]
+    fn charges_reach_the_position_the_strategy_and_equity() {
+        let id = InstrumentId(1);
+        let mut book = Book::new(2, 2);
+        let fee = ChargeBreakdown {
+            brokerage: money("20"),
+            stt: money("2.50"),
+            gst: money("3.60"),
+            ..ChargeBreakdown::ZERO
+        };
+        book.fill(id, StrategyId(1), Side::Buy, Qty::new(10), px("100"))
+            .unwrap();
+        book.charge(id, StrategyId(1), &fee).unwrap();
+        book.fill(id, StrategyId(1), Side::Sell, Qty::new(5), px("110"))
+            .unwrap();
+        book.charge(id, StrategyId(1), &fee).unwrap();
+        book.mark(id, px("90")).unwrap();
+        assert_eq!(book.realized(), money("50"));
+        assert_eq!(book.charges().brokerage, money("40"));
+        assert_eq!(book.charges().total(), money("52.20"));
+        assert_eq!(book.net_realized(), money("-2.20"));
+        assert_eq!(book.position(id).charges(), money("52.20"));
+        assert_eq!(book.position(id).net_realized(), money("-2.20"));
+        // 1000 + 50 − 52.20 + 5 × (90 − 100)
+        assert_eq!(book.equity(money("1000")), money("947.80"));
+        let s = book.strategy_pnl(StrategyId(1));
+        assert_eq!((s.realized, s.charges), (money("50"), money("52.20")));
+        assert_eq!(book.snapshot_strategies()[0].charges, Money::ZERO);
+        assert_eq!(book.snapshot_positions()[0].charges, money("52.20"));
+        let huge = ChargeBreakdown {
+            stt: Money::from_raw(i128::MAX),
+            ..ChargeBreakdown::ZERO
+        };
+        assert_eq!(
+            book.charge(id, StrategyId(1), &huge),
+            Err(ValueError::Overflow)
+        );
+        assert_eq!(book.position(id).charges(), money("52.20"), "unchanged");
+        assert_eq!(book.charges().total(), money("52.20"));
     }
 
     #[test]

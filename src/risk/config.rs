@@ -8,7 +8,10 @@ use serde::{de, Deserialize, Deserializer};
 use crate::{
     config::ConfigIssue,
     model::{LimitKey, LimitValue, Money, TimeOfDay},
-    risk::limits::{MAX_CORRELATION_WINDOW, MIN_CORRELATION_SAMPLES},
+    risk::{
+        exit::{EmergencyConfig, ReconcilePolicy, ShutdownPolicy, TimeStops},
+        limits::{MAX_CORRELATION_WINDOW, MIN_CORRELATION_SAMPLES},
+    },
 };
 
 /// Limits and session times of the risk stage, section `[risk]`.
@@ -36,12 +39,17 @@ use crate::{
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RiskConfig {
-    /// Trading capital in rupees. Equity, of which the limits are shares, is capital
-    /// plus the day's realised and unrealised P&L.
+    /// Trading capital in rupees, the start of equity: equity, of which the limits are
+    /// shares, is capital plus realised P&L net of charges plus unrealised P&L.
     #[serde(deserialize_with = "decimal")]
     pub capital: Money,
+    /// What the per-position risk, position cap and exposure caps are percentages of:
+    /// `equity` (capital + realised P&L net of charges + unrealised P&L at the marks, so
+    /// they shrink after losses) or the fixed `capital`. The day's loss limit and
+    /// drawdown always watch equity.
+    pub sizing_basis: SizingBasis,
     /// Largest loss one position in an equity instrument (a share, an ETF, a future)
-    /// may cost if its stop is hit, in percent of equity.
+    /// may cost if its stop is hit, in percent of equity (or capital, by `sizing_basis`).
     #[serde(deserialize_with = "decimal")]
     pub risk_per_trade_pct: Money,
     /// Largest premium at risk in one option position ((entry − stop) × quantity), in
@@ -127,6 +135,55 @@ pub struct RiskConfig {
     /// `flatten` sends a market exit for every open position before the run stops;
     /// `hold` leaves them for the operator. Entries halt either way.
     pub on_fatal: FatalPolicy,
+    /// Book profit targets from the entry signals: when the mark reaches one, a real
+    /// exit order for `partial_exit_pct` of the position, the rest trailed. Strategies
+    /// that have a target then pass it in the signal instead of exiting there.
+    pub partial_exit: bool,
+    /// Share of the position sold (bought back) at the target, in percent, rounded
+    /// down to whole lots; when that is no lot at all the whole position exits.
+    #[serde(deserialize_with = "decimal")]
+    pub partial_exit_pct: Money,
+    /// Profit, in percent of the average price, at which the trailing stop starts; 0:
+    /// only a booked target starts it (from at least break-even).
+    #[serde(deserialize_with = "decimal")]
+    pub trail_activate_pct: Money,
+    /// Trailing distance, in percent of the best mark since entry (when `trail_atr` is 0).
+    #[serde(deserialize_with = "decimal")]
+    pub trail_pct: Money,
+    /// Trailing distance in ATRs, measured by the entry's own stop distance (the
+    /// strategies set their stops in ATRs); 0 trails by `trail_pct` instead.
+    #[serde(deserialize_with = "decimal")]
+    pub trail_atr: Money,
+    /// `[risk.time_stop]`: strategy name → minutes of market time a position of it may
+    /// stay open before the risk stage closes it.
+    pub time_stop: TimeStops,
+    /// First delay before a rejected exit is sent again, in milliseconds of market
+    /// time; each further failure doubles it, up to `exit_retry_max_ms`.
+    pub exit_retry_ms: u32,
+    /// Longest delay between attempts at an exit, in milliseconds of market time.
+    pub exit_retry_max_ms: u32,
+    /// Failed attempts at one exit after which the position is flagged (`positions`)
+    /// and a critical alert goes out; retries go on at the longest delay.
+    pub exit_max_attempts: u32,
+    /// `[risk.emergency]`: flatten and halt on a fast fall of the index.
+    pub emergency: EmergencyConfig,
+    /// `SIGTERM`/Ctrl-C: `flatten` closes every position before the run stops;
+    /// `leave` leaves them and names them on standard error.
+    pub on_shutdown: ShutdownPolicy,
+    /// What a difference between a broker position snapshot and the book leads to:
+    /// `alert`, `adopt` (take the broker's) or `flatten`.
+    pub reconcile: ReconcilePolicy,
+}
+
+/// What the sizing and exposure percentages of `[risk]` are taken of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SizingBasis {
+    /// Capital + realised net P&L + unrealised P&L at the marks, as of the signal.
+    #[default]
+    Equity,
+    /// The configured capital, whatever the day did.
+    Capital,
 }
 
 /// What happens to open positions on a fatal error.
@@ -144,6 +201,7 @@ impl Default for RiskConfig {
     fn default() -> Self {
         RiskConfig {
             capital: Money::from_rupees(1_000_000),
+            sizing_basis: SizingBasis::Equity,
             risk_per_trade_pct: Money::from_rupees(2),
             option_risk_pct: Money::from_rupees(5),
             default_stop_pct: Money::from_rupees(1),
@@ -168,6 +226,18 @@ impl Default for RiskConfig {
             signal_expiry_secs: 120,
             cooldown_secs: 120,
             on_fatal: FatalPolicy::Flatten,
+            partial_exit: true,
+            partial_exit_pct: Money::from_rupees(50),
+            trail_activate_pct: Money::from_rupees(2),
+            trail_pct: Money::from_rupees(1),
+            trail_atr: Money::ZERO,
+            time_stop: TimeStops::new(),
+            exit_retry_ms: 500,
+            exit_retry_max_ms: 8_000,
+            exit_max_attempts: 5,
+            emergency: EmergencyConfig::default(),
+            on_shutdown: ShutdownPolicy::Flatten,
+            reconcile: ReconcilePolicy::Alert,
         }
     }
 }
@@ -391,6 +461,7 @@ impl RiskConfig {
                 ),
             ));
         }
+        crate::risk::exit::validate(self, prefix, issues);
     }
 }
 
@@ -466,7 +537,7 @@ impl RiskConfig {
 const MAX_WINDOW_SECS: u32 = 86_400;
 
 /// Reads a decimal from a TOML string (exact) or number (its shortest decimal form).
-fn decimal<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Money, D::Error> {
+pub(crate) fn decimal<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Money, D::Error> {
     struct DecimalVisitor;
 
     impl de::Visitor<'_> for DecimalVisitor {
@@ -548,6 +619,11 @@ mod tests {
         assert_eq!(cfg.risk_per_trade_pct, "1.25".parse().unwrap());
         assert_eq!(cfg.default_stop_pct, "0.1".parse().unwrap());
         assert_eq!(cfg.square_off.secs(), 15 * 3600 + 10 * 60 + 30);
+        assert_eq!(cfg.sizing_basis, SizingBasis::Equity);
+        let cfg: RiskConfig = toml::from_str(r#"sizing_basis = "capital""#).unwrap();
+        assert_eq!(cfg.sizing_basis, SizingBasis::Capital);
+        let err = toml::from_str::<RiskConfig>(r#"sizing_basis = "nav""#).unwrap_err();
+        assert!(err.to_string().contains("equity"), "{err}");
     }
 
     #[test]
@@ -597,6 +673,7 @@ mod tests {
     fn out_of_range_values_name_their_keys() {
         let cfg = RiskConfig {
             capital: Money::ZERO,
+            sizing_basis: SizingBasis::Capital,
             risk_per_trade_pct: Money::from_rupees(101),
             option_risk_pct: Money::ZERO,
             max_option_exposure_pct: Money::from_rupees(501),
@@ -621,6 +698,7 @@ mod tests {
             signal_expiry_secs: 0,
             cooldown_secs: 86_401,
             on_fatal: FatalPolicy::Hold,
+            ..RiskConfig::default()
         };
         let keys: Vec<String> = issues_of(&cfg).into_iter().map(|i| i.key).collect();
         assert_eq!(

@@ -1,6 +1,35 @@
-//! Exits the risk stage decides on its own: the protective stop and the daily square-off.
+//! Exits the risk stage decides on its own: the protective stop and the daily
+//! square-off here; the rest in `exit/`.
+//!
+//! | file | what |
+//! | --- | --- |
+//! | `exit/config.rs` | the exit keys' types and checks ([`ShutdownPolicy`], [`ReconcilePolicy`], [`EmergencyConfig`]) |
+//! | `exit/desk.rs` | [`ExitDesk`]: the stage's exit state and its decision on each mark |
+//! | `exit/plan.rs` | [`ExitPlan`] per open position and the [`ExitRules`]: target booking, trailing stop |
+//! | `exit/retry.rs` | [`ExitRetry`]: refused exits sent again with backoff in market time |
+//! | `exit/forced.rs` | [`ForcedExits`]: the stage's own exits counted by kind |
+//! | `exit/emergency.rs` | [`IndexFallWatch`]: the index fall behind the emergency flatten |
+//! | `exit/reconcile.rs` | [`reconcile`]: the book against a broker position snapshot |
+
+mod config;
+mod desk;
+mod emergency;
+mod forced;
+mod plan;
+mod reconcile;
+mod retry;
 
 use std::collections::VecDeque;
+
+pub use config::{
+    validate, validate_time_stop_names, EmergencyConfig, ReconcilePolicy, ShutdownPolicy, TimeStops,
+};
+pub use desk::{ExitDesk, ExitOrder};
+pub use emergency::IndexFallWatch;
+pub use forced::{ForcedExits, FORCED_KINDS};
+pub use plan::{ExitPlan, ExitRules, PartialState};
+pub use reconcile::{reconcile, BrokerPosition, Mismatch};
+pub use retry::{ExitRetry, RetryDue};
 
 use crate::model::{InstrumentId, IntentReason, Stamp, TimeOfDay, UnixNanos, IST_OFFSET_SECS};
 
@@ -49,7 +78,8 @@ pub struct SquareOffDue {
     pub exchange_ts: UnixNanos,
     /// Ingress stamp of that event.
     pub ingress: Stamp,
-    /// [`IntentReason::SquareOff`] or [`IntentReason::Manual`].
+    /// [`IntentReason::SquareOff`], [`IntentReason::Manual`] or
+    /// [`IntentReason::Emergency`].
     pub reason: IntentReason,
 }
 

@@ -1,6 +1,9 @@
 //! Intents sent to the order stage that await their final exec report.
 
-use crate::model::{InstrumentId, IntentId, IntentReason, Money, Price, Qty, Side, StrategyId};
+use crate::{
+    charges::OrderCharges,
+    model::{InstrumentId, IntentId, IntentReason, Money, Price, Qty, Side, StrategyId},
+};
 
 /// What the risk stage remembers about an intent until its final report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,8 +26,12 @@ pub struct InFlight {
     pub reference: Price,
     /// Protective stop of an entry (zero for exits).
     pub stop: Price,
+    /// Profit target of an entry from its signal (zero: none, and for exits).
+    pub target: Price,
     /// Exposure still reserved for the unfilled units of an entry.
     pub reserved: Money,
+    /// What the order's fills have paid so far (brokerage is per order).
+    pub charges: OrderCharges,
 }
 
 /// A fixed-capacity table of in-flight intents keyed by [`IntentId`].
@@ -107,7 +114,9 @@ mod tests {
             filled: Qty::ZERO,
             reference: Price::ZERO,
             stop: Price::ZERO,
+            target: Price::ZERO,
             reserved: Money::ZERO,
+            charges: OrderCharges::default(),
         }
     }
 

@@ -13,7 +13,7 @@
 //! | `book.rs` | [`Book`]: every position and the totals the limits read |
 //! | `check.rs`, `check/` | [`RiskCheck`] and one file per check, run as a [`CheckChain`] |
 //! | `limits/` | [`LimitState`]: exposure buckets, return correlations, the day's loss and drawdown, risk events |
-//! | `exit.rs` | the protective stop ([`stop_hit`]) and the daily [`SquareOff`] |
+//! | `exit.rs`, `exit/` | the protective stop ([`stop_hit`]), the daily [`SquareOff`], targets and trailing ([`ExitRules`]), time stops, exit retry ([`ExitRetry`]), the emergency flatten ([`IndexFallWatch`]), [`reconcile`] |
 //! | `in_flight.rs` | [`InFlightTable`]: intents awaiting their final exec report |
 //! | `refusals.rs` | [`Refusal`], the typed reason, and [`RefusalCounts`] |
 //! | `stage.rs` | [`RiskStage`] |
@@ -28,6 +28,7 @@ mod in_flight;
 mod limits;
 mod position;
 mod refusals;
+mod review;
 mod stage;
 mod summary;
 
@@ -38,15 +39,21 @@ pub use check::{
     Halted, MaxOrderValue, OneOrderAtATime, OptionExposureCap, Ownership, PriceBand, Proposal,
     RiskCheck, RiskSizing, SectorCap, SignalAge,
 };
-pub use config::{FatalPolicy, RiskConfig};
-pub use exit::{ist_day_and_time, stop_hit, SquareOff, SquareOffDue};
+pub use config::{FatalPolicy, RiskConfig, SizingBasis};
+pub use exit::{
+    ist_day_and_time, reconcile, stop_hit, validate_time_stop_names, BrokerPosition,
+    EmergencyConfig, ExitDesk, ExitOrder, ExitPlan, ExitRetry, ExitRules, ForcedExits,
+    IndexFallWatch, Mismatch, PartialState, ReconcilePolicy, RetryDue, ShutdownPolicy, SquareOff,
+    SquareOffDue, TimeStops, FORCED_KINDS,
+};
 pub use in_flight::{InFlight, InFlightTable};
 pub use limits::{
-    equity, round_limit, round_stop, DayEvent, DayGuard, ExposureBuckets, InstrumentSpec,
-    LimitState, Quote, ReturnCorrelation, RiskEvents, StateChange, MAX_CORRELATION_WINDOW,
+    round_limit, round_stop, DayEvent, DayGuard, ExposureBuckets, InstrumentSpec, LimitState,
+    Quote, ReturnCorrelation, RiskEvents, StateChange, MAX_CORRELATION_WINDOW,
     MIN_CORRELATION_SAMPLES,
 };
 pub use position::{FillEffect, Position};
 pub use refusals::{Refusal, RefusalCounts};
+pub use review::ReviewDesk;
 pub use stage::RiskStage;
 pub use summary::{FillRecord, PositionSnapshot, RiskEventSummary, StrategyPnl, TradingSummary};

@@ -1,4 +1,5 @@
-//! One instrument's position: signed units, cost basis, realised P&L, mark, owner, stop.
+//! One instrument's position: signed units, cost basis, realised P&L, charges, mark,
+//! owner, stop.
 
 use crate::model::{Money, Price, Qty, Side, StrategyId, ValueError};
 
@@ -30,6 +31,7 @@ pub struct Position {
     net: i64,
     cost: Money,
     realized: Money,
+    charges: Money,
     mark: Price,
     owner: Option<StrategyId>,
     stop: Price,
@@ -67,6 +69,25 @@ impl Position {
     /// Realised P&L over the run.
     pub const fn realized(&self) -> Money {
         self.realized
+    }
+
+    /// Charges paid on the instrument's fills over the run (see [`crate::charges`]).
+    pub const fn charges(&self) -> Money {
+        self.charges
+    }
+
+    /// Realised P&L less the charges paid: what the closed trades left in the account.
+    pub fn net_realized(&self) -> Money {
+        self.realized.saturating_add(self.charges.neg())
+    }
+
+    /// Adds the charges of a fill.
+    ///
+    /// # Errors
+    /// [`ValueError::Overflow`]; the position is then unchanged.
+    pub fn add_charges(&mut self, charges: Money) -> Result<(), ValueError> {
+        self.charges = self.charges.checked_add(charges)?;
+        Ok(())
     }
 
     /// The last trade price seen (or the first fill's price before any trade).
@@ -160,6 +181,19 @@ impl Position {
     /// Sets the protective stop (zero: none).
     pub fn set_stop(&mut self, stop: Price) {
         self.stop = stop;
+    }
+
+    /// Replaces the open units and their basis with another account of them (the
+    /// broker's, on reconciliation): `net` units at `avg_price`. Realised P&L stays; a
+    /// position adopted flat loses its stop.
+    pub fn adopt(&mut self, net: i64, avg_price: Price) {
+        self.net = net;
+        self.cost = signed_notional(avg_price, net);
+        if net == 0 {
+            self.stop = Price::ZERO;
+        } else if !self.mark.is_positive() {
+            self.mark = avg_price;
+        }
     }
 
     /// Counts an intent sent on this instrument.

@@ -9,22 +9,27 @@ use std::sync::{
 use tickpipe_ringbuf::Consumer;
 
 use crate::{
+    charges::{ChargeBreakdown, Charger, OrderCharges},
     metrics::{LatencyHistogram, Telemetry},
     model::{
         Alert, AlertLevel, ControlCommand, ControlRefusal, ControlReply, Direction, ExecKind,
         ExecReport, InstrumentId, InstrumentKind, InstrumentTable, IntentId, IntentReason,
         LimitKey, Money, OrderInput, OrderIntent, Price, Qty, RiskInput, ScheduledCommand, Side,
-        Signal, Stamp, StateReason, StrategyId, Tick, TradingState, UnixNanos,
+        Signal, Stamp, StateReason, StrategyId, Tick, TradingState, UnixNanos, ValueError,
     },
     risk::{
         approved::RiskApproved,
         book::Book,
         check::{CheckChain, CheckContext, OneOrderAtATime, Ownership, Proposal, RiskCheck},
-        config::{FatalPolicy, RiskConfig},
-        exit::{ist_day_and_time, stop_hit, SquareOff, SquareOffDue},
+        config::{FatalPolicy, RiskConfig, SizingBasis},
+        exit::{
+            ist_day_and_time, reconcile, BrokerPosition, EmergencyConfig, ExitDesk, Mismatch,
+            ReconcilePolicy, ShutdownPolicy, SquareOff, SquareOffDue, TimeStops,
+        },
         in_flight::{InFlight, InFlightTable},
-        limits::{self, round_limit, DayEvent, LimitState, Quote, RiskEvents, StateChange},
+        limits::{round_limit, DayEvent, LimitState, Quote, RiskEvents, StateChange},
         refusals::{Refusal, RefusalCounts},
+        review::ReviewDesk,
         summary::{FillRecord, RiskEventSummary, TradingSummary},
     },
     runtime::{
@@ -67,8 +72,11 @@ struct Counters {
 /// - A tick moves the mark; a long whose mark falls to its stop (a short whose mark
 ///   rises to it) is closed at market. At the square-off time every open position is
 ///   closed at market.
-/// - Fills update the position (average price, realised P&L, reversal); the final
-///   report of an intent releases its exposure reservation.
+/// - Fills update the position (average price, realised P&L, reversal) and pay their
+///   charges ([`RiskStage::with_charges`]; brokerage once per order however it fills);
+///   the final report of an intent releases its exposure reservation.
+/// - Sizing and the exposure cap are percentages of equity (capital + realised P&L net
+///   of charges + unrealised P&L) or of the fixed capital, by `risk.sizing_basis`.
 ///
 /// **Control.** Between events the stage answers the control plane from its own state
 /// (`Status`, `Positions`, `Pnl`, `Limits`, `Latency`, `Counters`) and carries out
@@ -143,6 +151,12 @@ pub struct RiskStage {
     limits: LimitState,
     /// State changes, limit hits and forced exits, for the report.
     events: RiskEvents,
+    /// Targets, trailing stops, time stops, exit retries and the index watch.
+    exits: ExitDesk,
+    /// What each fill costs (free unless [`RiskStage::with_charges`]).
+    charger: Charger,
+    /// Answers the signal stage's allocation reviews, when it holds them.
+    review: Option<ReviewDesk>,
 }
 
 impl std::fmt::Debug for RiskStage {
@@ -230,7 +244,16 @@ impl RiskStage {
             tick_to_risk: LatencyHistogram::new(),
             state: TradingState::Active,
             error: None,
-            config: config.clone(),
+            config: RiskConfig {
+                // Read once, into the exit desk: without them the stage's copy clones
+                // without allocating when an operator's `set` changes a limit.
+                time_stop: TimeStops::new(),
+                emergency: EmergencyConfig {
+                    index: String::new(),
+                    ..config.emergency.clone()
+                },
+                ..config.clone()
+            },
             control: ControlPort::detached(),
             close_when_answered: vec![false; n],
             stop: None,
@@ -240,7 +263,97 @@ impl RiskStage {
             state_reason: StateReason::Start,
             limits: LimitState::new(instruments, config),
             events: RiskEvents::new(),
+            exits: ExitDesk::new(config, instruments, strategy_count),
+            charger: Charger::free(n),
+            review: None,
         }
+    }
+
+    /// The same stage charging every fill it books by `charger`.
+    pub fn with_charges(mut self, charger: Charger) -> RiskStage {
+        self.charger = charger;
+        self
+    }
+
+    /// What the sizing and exposure percentages are taken of now: equity, or the
+    /// fixed capital (`risk.sizing_basis`).
+    fn sizing_base(&self) -> Money {
+        match self.config.sizing_basis {
+            SizingBasis::Equity => self.book.equity(self.config.capital),
+            SizingBasis::Capital => self.config.capital,
+        }
+    }
+
+    /// The same stage knowing the strategies' names (by id), for `[risk.time_stop]`.
+    pub fn with_strategy_names(mut self, names: &[&str]) -> RiskStage {
+        self.exits.set_time_stops(names);
+        self
+    }
+
+    /// The exit state (plans, retries, forced exits), for inspection between polls.
+    pub fn exits(&self) -> &ExitDesk {
+        &self.exits
+    }
+
+    /// The reconciliation hook: compares the book with a broker position `snapshot`,
+    /// alerts each difference (`reconcile_mismatch`, critical) and applies
+    /// `risk.reconcile`: `alert` changes nothing; `adopt` takes the broker's quantity and
+    /// average price into the book; `flatten` takes them too, then closes each such
+    /// position at market (once its order in flight, if any, is answered). Returns the
+    /// differences.
+    ///
+    /// Runs between polls on the stage's thread (it allocates the list: off the hot
+    /// path); the live gateway will hand snapshots in through the control ring.
+    pub fn reconcile(&mut self, snapshot: &[BrokerPosition]) -> Vec<Mismatch> {
+        let differences = reconcile(&self.book, snapshot);
+        let policy = self.config.reconcile;
+        for m in &differences {
+            self.control.alert(Alert {
+                exchange_ts: self.market_time,
+                kind: "reconcile_mismatch",
+                instrument: Some(m.instrument),
+                level: AlertLevel::Critical,
+                state: self.state,
+                detail: match policy {
+                    ReconcilePolicy::Alert => "the broker's position differs from the book",
+                    ReconcilePolicy::Adopt => "the broker's position differs; the book took it",
+                    ReconcilePolicy::Flatten => "the broker's position differs; closing it",
+                },
+            });
+            let id = m.instrument;
+            if policy == ReconcilePolicy::Alert || id.index() >= self.book.instruments() {
+                continue;
+            }
+            if self.book.adopt(id, m.broker_net, m.broker_avg).is_err() {
+                self.fail("position arithmetic overflowed; new entries halted");
+                continue;
+            }
+            if m.broker_net == 0 {
+                self.exits.closed(id);
+            }
+            let position = *self.book.position(id);
+            if policy != ReconcilePolicy::Flatten || !position.is_open() {
+                continue;
+            }
+            if position.orders_in_flight() > 0 {
+                self.close_when_answered[id.index()] = true;
+            } else {
+                self.square_off.enqueue(SquareOffDue {
+                    instrument: id,
+                    exchange_ts: self.market_time,
+                    ingress: Stamp(0),
+                    reason: IntentReason::Manual,
+                });
+            }
+        }
+        differences
+    }
+
+    /// The same stage answering the signal stage's allocation reviews through `desk`
+    /// (see [`ReviewDesk`]); without one, review requests are ignored.
+    pub fn with_review(mut self, desk: ReviewDesk) -> RiskStage {
+        self.review = Some(desk);
+        self
     }
 
     /// The same stage answering the control plane through `port`.
@@ -290,9 +403,11 @@ impl RiskStage {
         &self.limits
     }
 
-    /// Equity now (capital plus the day's realised and unrealised P&L).
+    /// Equity now: capital plus realised P&L net of charges plus unrealised P&L
+    /// ([`Book::equity`]), whatever `risk.sizing_basis` says. The day's loss limit and
+    /// drawdown watch it; the checks size on [`RiskStage::sizing_base`].
     fn equity(&self) -> Money {
-        limits::equity(&self.config, &self.book)
+        self.book.equity(self.config.capital)
     }
 
     /// A fatal error: halts, applies the fatal policy, asks the run to stop, and keeps
@@ -302,6 +417,9 @@ impl RiskStage {
             return;
         }
         self.error = Some(why);
+        // The fatal policy decides what happens to positions; the shutdown policy does not
+        // apply on top of it.
+        self.exits.shutdown_flattened = true;
         self.set_state(TradingState::Halted, "fatal_error", StateReason::FatalError);
         if self.config.on_fatal == FatalPolicy::Flatten {
             let answering = self.control.set_answering(false);
@@ -422,6 +540,10 @@ impl RiskStage {
                     realized: self.book.realized(),
                     unrealized: self.book.unrealized(),
                 });
+                self.control.reply(ControlReply::Equity {
+                    charges: self.book.charges().total(),
+                    equity: self.book.equity(self.config.capital),
+                });
                 self.control.reply(ControlReply::Done);
             }
             ControlCommand::Positions => {
@@ -438,6 +560,19 @@ impl RiskStage {
                             stop: p.stop(),
                             realized: p.realized(),
                         });
+                        let plan = self.exits.plan(id);
+                        self.control.reply(ControlReply::PositionExits {
+                            instrument: id,
+                            target: plan.target,
+                            exit_attempts: self.exits.retry.attempts(id),
+                            partial: plan.partial as u8,
+                            trailing: plan.trailing,
+                            exit_failed: self.exits.retry.is_flagged(id),
+                        });
+                        self.control.reply(ControlReply::PositionCharges {
+                            instrument: id,
+                            charges: p.charges(),
+                        });
                     }
                 }
                 self.control.reply(ControlReply::Done);
@@ -451,6 +586,10 @@ impl RiskStage {
                         unrealized: s.unrealized,
                         fills: s.fills.min(u64::from(u32::MAX)) as u32,
                         round_trips: s.round_trips.min(u64::from(u32::MAX)) as u32,
+                    });
+                    self.control.reply(ControlReply::StrategyCharges {
+                        strategy: s.strategy,
+                        charges: s.charges,
                     });
                 }
                 self.control.reply(ControlReply::Done);
@@ -567,7 +706,7 @@ impl RiskStage {
             weight_pct: Signal::FULL_WEIGHT,
         };
         let intent = IntentId(self.next_intent);
-        self.send(&exit, self.market_time, Stamp(0))
+        self.send(&exit, Price::ZERO, self.market_time, Stamp(0))
             .map_err(|_| ControlRefusal::InFlightFull)?;
         self.counters.manual_exits += 1;
         Ok(ControlReply::ExitSent {
@@ -582,6 +721,13 @@ impl RiskStage {
     /// row by row when `answer` is set. Positions with an order in flight are closed
     /// when it is answered; exits that do not fit the outbox now wait in the exit queue.
     fn flatten(&mut self) {
+        self.flatten_for(IntentReason::Manual);
+    }
+
+    /// [`RiskStage::flatten`] for `reason`: [`IntentReason::Manual`] for the operator
+    /// and the fatal policy, [`IntentReason::Emergency`] for the index fall and the
+    /// shutdown.
+    fn flatten_for(&mut self, reason: IntentReason) {
         for i in 0..self.book.instruments() {
             let id = InstrumentId(i as u32);
             let position = *self.book.position(id);
@@ -596,11 +742,12 @@ impl RiskStage {
             }
             if self.out.is_clear() && self.square_off.is_idle() {
                 let intent = IntentId(self.next_intent);
+                let open = position.open_qty();
                 if self
-                    .send_exit(id, IntentReason::Manual, self.market_time, Stamp(0))
+                    .force_exit(id, reason, open, self.market_time, Stamp(0))
                     .is_ok()
                 {
-                    self.counters.manual_exits += 1;
+                    self.counters.manual_exits += u64::from(reason == IntentReason::Manual);
                     self.control.reply(ControlReply::ExitSent {
                         instrument: id,
                         side: position.closing_side().unwrap_or(Side::Sell),
@@ -614,11 +761,65 @@ impl RiskStage {
                 instrument: id,
                 exchange_ts: self.market_time,
                 ingress: Stamp(0),
-                reason: IntentReason::Manual,
+                reason,
             });
             self.control
                 .reply(ControlReply::Deferred { instrument: id });
         }
+    }
+
+    /// The index fell more than `risk.emergency.drop_pct` within the window: halt, say
+    /// so, and close every position (entries in flight are closed once answered).
+    fn emergency(&mut self, exchange_ts: UnixNanos) {
+        self.control.alert(Alert {
+            exchange_ts,
+            kind: "emergency_flatten",
+            instrument: self.exits.watch.index(),
+            level: AlertLevel::Critical,
+            state: TradingState::Halted,
+            detail: "the index fell more than risk.emergency.drop_pct within risk.emergency.window_minutes",
+        });
+        self.set_state(
+            TradingState::Halted,
+            "trading_halted",
+            StateReason::Emergency,
+        );
+        let answering = self.control.set_answering(false);
+        self.flatten_for(IntentReason::Emergency);
+        self.control.set_answering(answering);
+    }
+
+    /// With `risk.on_shutdown = "flatten"`, once the run is stopping (the stop flag is
+    /// set and the input has ended) and positions are open: a market exit for each, sent
+    /// once; the stage then finishes only when they are answered.
+    fn shutdown_flatten(&mut self) -> usize {
+        let stopping = self
+            .stop
+            .as_ref()
+            // Relaxed: the flag carries no data.
+            .is_some_and(|stop| stop.load(Ordering::Relaxed));
+        if self.exits.shutdown_flattened
+            || self.exits.on_shutdown != ShutdownPolicy::Flatten
+            || !stopping
+            || self.book.open_positions() == 0
+            || !self.input.is_finished()
+        {
+            return 0;
+        }
+        self.exits.shutdown_flattened = true;
+        self.control.alert(Alert {
+            exchange_ts: self.market_time,
+            kind: "shutdown_flatten",
+            instrument: None,
+            level: AlertLevel::Warning,
+            state: self.state,
+            detail:
+                "stopping: every open position is closed at market (risk.on_shutdown = flatten)",
+        });
+        let answering = self.control.set_answering(false);
+        self.flatten_for(IntentReason::Emergency);
+        self.control.set_answering(answering);
+        1
     }
 
     // ----- exec reports ---------------------------------------------------------------
@@ -655,9 +856,20 @@ impl RiskStage {
             self.book.release(release);
             self.limits.exposure.release(flight.instrument, release);
         }
+        let charges = if is_fill {
+            self.charger.fill(
+                flight.instrument,
+                flight.side,
+                r.last_qty,
+                r.last_price,
+                &mut flight.charges,
+            )
+        } else {
+            Ok(ChargeBreakdown::ZERO)
+        };
         let flight = *flight;
         if is_fill {
-            self.book_fill(&flight, r);
+            self.book_fill(&flight, r, charges);
         }
         if r.kind == ExecKind::Rejected {
             self.control.alert(Alert {
@@ -681,9 +893,13 @@ impl RiskStage {
                 .exposure
                 .release(flight.instrument, flight.reserved);
             self.book.order_done(flight.instrument);
+            self.exit_answered(&flight, r);
+            // A refused exit waits for its retry: queueing it again here would send it
+            // back to back with no tick read in between.
+            let retrying = self.exits.retry.is_pending(flight.instrument);
             let position = self.book.position(flight.instrument);
             let waiting = &mut self.close_when_answered[flight.instrument.index()];
-            if *waiting && position.orders_in_flight() == 0 {
+            if *waiting && position.orders_in_flight() == 0 && !retrying {
                 *waiting = false;
                 if position.is_open() {
                     self.square_off.enqueue(SquareOffDue {
@@ -694,7 +910,10 @@ impl RiskStage {
                     });
                 }
             }
-            if self.square_off.is_active() && position.is_open() && position.orders_in_flight() == 0
+            if self.square_off.is_active()
+                && position.is_open()
+                && position.orders_in_flight() == 0
+                && !retrying
             {
                 self.square_off.enqueue(SquareOffDue {
                     instrument: flight.instrument,
@@ -706,16 +925,45 @@ impl RiskStage {
         }
     }
 
-    fn book_fill(&mut self, flight: &InFlight, r: &ExecReport) {
+    /// Books one fill and its charges (computed by the caller, which holds the order's
+    /// [`OrderCharges`]) to the position, the strategy and the totals.
+    fn book_fill(
+        &mut self,
+        flight: &InFlight,
+        r: &ExecReport,
+        charges: Result<ChargeBreakdown, ValueError>,
+    ) {
         let id = flight.instrument;
         self.last_order[id.index()] = r.exchange_ts;
+        let was_open = self.book.position(id).is_open();
         match self
             .book
             .fill(id, flight.strategy, flight.side, r.last_qty, r.last_price)
-        {
-            Ok(_) => {
+            .and_then(|effect| {
+                self.book
+                    .charge(id, flight.strategy, &charges?)
+                    .map(|()| effect)
+            }) {
+            Ok(effect) => {
+                if let Some(review) = self.review.as_mut() {
+                    review.on_fill(id, flight.strategy, effect);
+                }
                 if flight.reason == IntentReason::Entry {
                     self.book.set_stop(id, flight.stop);
+                    if !was_open {
+                        self.exits.opened(
+                            id,
+                            r.exchange_ts,
+                            flight.target,
+                            flight.reference,
+                            flight.stop,
+                        );
+                    }
+                } else if self.book.position(id).is_open() {
+                    // An exit that trades is progress: its failures so far are forgiven.
+                    self.exits.retry.clear(id);
+                } else {
+                    self.exits.closed(id);
                 }
                 self.limits
                     .exposure
@@ -758,7 +1006,8 @@ impl RiskStage {
     /// waits, and (in lockstep) no intent awaits its final report.
     fn may_read(&self) -> bool {
         let lockstep_clear = !self.lockstep || self.in_flight.is_empty();
-        lockstep_clear && self.out.is_clear() && self.square_off.is_idle()
+        let review_clear = !self.review.as_ref().is_some_and(ReviewDesk::is_waiting);
+        lockstep_clear && review_clear && self.out.is_clear() && self.square_off.is_idle()
     }
 
     fn read_inputs(&mut self) -> usize {
@@ -784,6 +1033,11 @@ impl RiskStage {
                     self.service.stop(&self.clock, start);
                 }
                 RiskInput::Control(scheduled) => self.on_scheduled(&scheduled),
+                RiskInput::Review(request) => {
+                    if let Some(review) = self.review.as_mut() {
+                        review.on_request(request);
+                    }
+                }
             }
             n += 1;
         }
@@ -803,6 +1057,10 @@ impl RiskStage {
         }
         self.out.push(OrderInput::Quote(*tick));
         self.on_mark(tick);
+        if self.exits.watch.on_tick(id, tick.exchange_ts, tick.last) {
+            self.emergency(tick.exchange_ts);
+        }
+        self.send_due_retries(tick.exchange_ts, tick.ingress);
         if self.square_off.due(tick.exchange_ts) {
             self.control.alert(Alert {
                 exchange_ts: tick.exchange_ts,
@@ -826,8 +1084,9 @@ impl RiskStage {
             self.drain_square_off();
             return;
         }
-        let position = self.book.position(id);
-        if position.orders_in_flight() > 0 || !position.is_open() {
+        let position = *self.book.position(id);
+        if position.orders_in_flight() > 0 || !position.is_open() || self.exits.retry.is_pending(id)
+        {
             return;
         }
         if self.square_off.is_active() {
@@ -838,12 +1097,20 @@ impl RiskStage {
                 reason: IntentReason::SquareOff,
             });
             self.drain_square_off();
-        } else if stop_hit(position)
-            && self
-                .send_exit(id, IntentReason::StopLoss, tick.exchange_ts, tick.ingress)
-                .is_err()
-        {
-            // No free in-flight slot: the next tick tries again.
+            return;
+        }
+        let lot = self.lots[id.index()];
+        let (stop, exit) = self.exits.on_mark(id, &position, lot, tick.exchange_ts);
+        if stop != position.stop() {
+            self.book.set_stop(id, stop);
+        }
+        let Some(exit) = exit else {
+            return;
+        };
+        let sent = self.force_exit(id, exit.reason, exit.qty, tick.exchange_ts, tick.ingress);
+        if sent.is_err() {
+            // No free in-flight slot: the next tick decides again.
+            self.exits.not_sent(id, exit);
             self.counters.exits_deferred += 1;
         }
     }
@@ -874,9 +1141,20 @@ impl RiskStage {
             let Some(due) = self.square_off.peek() else {
                 break;
             };
-            let position = self.book.position(due.instrument);
-            if position.is_open() && position.orders_in_flight() == 0 {
-                let sent = self.send_exit(due.instrument, due.reason, due.exchange_ts, due.ingress);
+            let position = *self.book.position(due.instrument);
+            // The square-off leaves a refused exit to its retry; the operator's flatten
+            // and the emergency go at once.
+            let retrying = due.reason == IntentReason::SquareOff
+                && self.exits.retry.is_pending(due.instrument);
+            if position.is_open() && position.orders_in_flight() == 0 && !retrying {
+                let qty = position.open_qty();
+                let sent = self.force_exit(
+                    due.instrument,
+                    due.reason,
+                    qty,
+                    due.exchange_ts,
+                    due.ingress,
+                );
                 if sent.is_err() {
                     // No free in-flight slot: keep it queued until an answer frees one.
                     self.counters.exits_deferred += 1;
@@ -937,7 +1215,7 @@ impl RiskStage {
             now: signal.exchange_ts,
             market_time: self.market_time,
             last_order: self.last_order[id.index()],
-            equity: self.equity(),
+            equity: self.sizing_base(),
             limits: &self.limits,
         };
         // What every order of this signal shares; on its own, a probe that sends nothing.
@@ -1000,20 +1278,45 @@ impl RiskStage {
             None => Ok(()),
         };
         if let Some(exit) = exit {
-            self.send(&exit, signal.exchange_ts, signal.ingress)?;
+            self.send(&exit, Price::ZERO, signal.exchange_ts, signal.ingress)?;
         }
         entry_checked?;
         if let Some(entry) = entry {
-            self.send(&entry, signal.exchange_ts, signal.ingress)?;
+            // A target on the wrong side of the entry would book at once: ignored.
+            let target = match entry.side {
+                Side::Buy if signal.target > entry.reference => signal.target,
+                Side::Sell if signal.target.is_positive() && signal.target < entry.reference => {
+                    signal.target
+                }
+                _ => Price::ZERO,
+            };
+            self.send(&entry, target, signal.exchange_ts, signal.ingress)?;
         }
         Ok(())
     }
 
-    /// Sends a market exit of the whole open position, for its owner.
+    /// Sends a market exit of `qty` units (at most the open position), for its owner,
+    /// referenced at the latest mark, and counts it as a forced exit of its kind.
+    fn force_exit(
+        &mut self,
+        id: InstrumentId,
+        reason: IntentReason,
+        qty: Qty,
+        exchange_ts: UnixNanos,
+        ingress: Stamp,
+    ) -> Result<(), Refusal> {
+        self.send_exit(id, reason, qty, exchange_ts, ingress)?;
+        self.exits.forced.count(reason);
+        Ok(())
+    }
+
+    /// Sends a market exit of `qty` units (at most the open position), for its owner,
+    /// referenced at the latest mark.
     fn send_exit(
         &mut self,
         id: InstrumentId,
         reason: IntentReason,
+        qty: Qty,
         exchange_ts: UnixNanos,
         ingress: Stamp,
     ) -> Result<(), Refusal> {
@@ -1028,10 +1331,78 @@ impl RiskStage {
             reason,
             reference: position.mark(),
             stop: Price::ZERO,
-            qty: position.open_qty(),
+            qty: qty.min(position.open_qty()),
             weight_pct: Signal::FULL_WEIGHT,
         };
-        self.send(&exit, exchange_ts, ingress)
+        self.send(&exit, Price::ZERO, exchange_ts, ingress)
+    }
+
+    /// Sends the refused exits whose retry is due at `now` while the outbox has room,
+    /// re-priced at the latest mark (they are market orders: the venue fills them at
+    /// its touch). A retry of a position now flat, or with another order out, is
+    /// dropped: that order's answer decides what comes next.
+    fn send_due_retries(&mut self, now: UnixNanos, ingress: Stamp) {
+        while self.out.is_clear() {
+            let Some((id, due)) = self.exits.retry.take_due(now) else {
+                break;
+            };
+            let position = *self.book.position(id);
+            if !position.is_open() {
+                self.exits.closed(id);
+                continue;
+            }
+            if position.orders_in_flight() > 0 {
+                continue;
+            }
+            if self
+                .send_exit(id, due.reason, due.qty, now, ingress)
+                .is_err()
+            {
+                // No free in-flight slot: due again on the next event.
+                self.exits.retry.put_back(id, due);
+                self.counters.exits_deferred += 1;
+                break;
+            }
+        }
+    }
+
+    /// The final answer to an exit: a booked target moves the stop to at least
+    /// break-even; units left unfilled (refused, or cancelled) wait for a retry with
+    /// backoff, and the position is flagged, with a critical alert, once its exit has
+    /// failed `risk.exit_max_attempts` times.
+    fn exit_answered(&mut self, flight: &InFlight, r: &ExecReport) {
+        if flight.reason == IntentReason::Entry {
+            return;
+        }
+        let id = flight.instrument;
+        let position = *self.book.position(id);
+        if !position.is_open() {
+            self.exits.closed(id);
+            return;
+        }
+        if flight.reason == IntentReason::Target && !flight.filled.is_zero() {
+            let stop = self.exits.target_answered(id, &position, flight.filled);
+            self.book.set_stop(id, stop);
+            return;
+        }
+        let unfilled = Qty::new(flight.qty.get().saturating_sub(flight.filled.get()));
+        if unfilled.is_zero() {
+            return;
+        }
+        if self
+            .exits
+            .retry
+            .failed(id, r.exchange_ts, flight.reason, unfilled)
+        {
+            self.control.alert(Alert {
+                exchange_ts: r.exchange_ts,
+                kind: "exit_failed",
+                instrument: Some(id),
+                level: AlertLevel::Critical,
+                state: self.state,
+                detail: "an exit failed risk.exit_max_attempts times; the position stays open and retries go on",
+            });
+        }
     }
 
     /// Records a proposal as in flight, reserves an entry's exposure and ownership, and
@@ -1039,6 +1410,7 @@ impl RiskStage {
     fn send(
         &mut self,
         p: &Proposal,
+        target: Price,
         exchange_ts: UnixNanos,
         ingress: Stamp,
     ) -> Result<(), Refusal> {
@@ -1059,7 +1431,9 @@ impl RiskStage {
                 filled: Qty::ZERO,
                 reference: p.reference,
                 stop: p.stop,
+                target,
                 reserved,
+                charges: OrderCharges::default(),
             })
             .map_err(|_| Refusal::InFlightFull)?;
         self.next_intent += 1;
@@ -1091,7 +1465,7 @@ impl RiskStage {
 
     // ----- lifecycle --------------------------------------------------------------------
 
-    fn counter_list(&self) -> [(&'static str, u64); 15] {
+    fn counter_list(&self) -> [(&'static str, u64); 17] {
         let c = self.counters;
         [
             ("marks", c.marks),
@@ -1109,6 +1483,8 @@ impl RiskStage {
             ("manual_exits", c.manual_exits),
             ("open_positions", self.book.open_positions() as u64),
             ("alerts_dropped", self.control.dropped()),
+            ("exit_retries", self.exits.retry.retries()),
+            ("exits_failed", self.exits.retry.failed_exits()),
         ]
     }
 
@@ -1159,6 +1535,13 @@ impl Stage for RiskStage {
             }
             work += self.drain_square_off();
             work += self.read_inputs();
+            work += self.shutdown_flatten();
+        }
+        if let Some(review) = self.review.as_mut() {
+            work += review.answer(self.in_flight.is_empty());
+            if review.overflowed() > 0 {
+                self.fail("the answer to an allocation review overflowed its ring");
+            }
         }
         if self.out.overflowed() > 0 {
             self.fail("the outbox to the order stage overflowed and lost an order");
@@ -1196,6 +1579,8 @@ fn build_report(stage: RiskStage) -> StageReport {
         positions: stage.book.snapshot_positions(),
         strategies: stage.book.snapshot_strategies(),
         realized: stage.book.realized(),
+        charges: *stage.book.charges(),
+        equity: stage.book.equity(stage.config.capital),
         unrealized: stage.book.unrealized(),
         refusals: stage.refusals.to_vec(),
         refusals_by_strategy: stage
@@ -1203,7 +1588,15 @@ fn build_report(stage: RiskStage) -> StageReport {
             .iter()
             .map(RefusalCounts::to_vec)
             .collect(),
-        risk_events: RiskEventSummary::of(&stage.events, stage.state, stage.state_reason),
+        risk_events: RiskEventSummary::of(
+            &stage.events,
+            &stage.exits.forced,
+            stage.state,
+            stage.state_reason,
+        ),
+        forced_exits: stage.exits.forced.to_vec(),
+        exit_retries: stage.exits.retry.retries(),
+        exits_failed: stage.exits.retry.failed_exits(),
     }));
     report.service = stage.service.into_histogram();
     report.error = stage.error.map(|what| StageError::fatal("risk", what));

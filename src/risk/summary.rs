@@ -1,8 +1,12 @@
 //! What the risk stage reports at the end of a run: the book and the day's fills.
 
 use crate::{
+    charges::ChargeBreakdown,
     model::{InstrumentId, IntentReason, Money, Price, StateReason, StrategyId, TradingState},
-    risk::limits::{RiskEvents, StateChange},
+    risk::{
+        exit::{ForcedExits, FORCED_KINDS},
+        limits::{RiskEvents, StateChange},
+    },
 };
 
 pub use crate::model::FillRecord;
@@ -20,8 +24,10 @@ pub struct PositionSnapshot {
     pub avg_price: Price,
     /// Last mark.
     pub mark: Price,
-    /// Realised P&L of this instrument over the day.
+    /// Realised P&L of this instrument over the day, before charges.
     pub realized: Money,
+    /// Charges paid on its fills.
+    pub charges: Money,
     /// Unrealised P&L of the open units at the last mark.
     pub unrealized: Money,
 }
@@ -31,8 +37,10 @@ pub struct PositionSnapshot {
 pub struct StrategyPnl {
     /// Which strategy.
     pub strategy: StrategyId,
-    /// Realised P&L.
+    /// Realised P&L, before charges.
     pub realized: Money,
+    /// Charges paid on its fills.
+    pub charges: Money,
     /// Unrealised P&L at the last marks.
     pub unrealized: Money,
     /// Fills booked.
@@ -52,14 +60,26 @@ pub struct TradingSummary {
     pub positions: Vec<PositionSnapshot>,
     /// Per strategy.
     pub strategies: Vec<StrategyPnl>,
-    /// Total realised P&L.
+    /// Total realised P&L, before charges.
     pub realized: Money,
+    /// Charges paid on every fill, by component.
+    pub charges: ChargeBreakdown,
+    /// Equity at the end: capital + realised net of charges + unrealised (with
+    /// `risk.sizing_basis = "capital"` too).
+    pub equity: Money,
     /// Total unrealised P&L.
     pub unrealized: Money,
     /// Signals refused, by reason.
     pub refusals: Vec<(&'static str, u64)>,
     /// Signals refused, by reason, per strategy (indexed by `StrategyId`).
     pub refusals_by_strategy: Vec<Vec<(&'static str, u64)>>,
+    /// The stage's own exits sent, by kind (`stop_loss`, `trailing_stop`, `target`,
+    /// `time_stop`, `square_off`, `emergency`; zeros included), each decision once.
+    pub forced_exits: Vec<(&'static str, u64)>,
+    /// Refused exits sent again.
+    pub exit_retries: u64,
+    /// Exits that failed `risk.exit_max_attempts` times (their positions were flagged).
+    pub exits_failed: u64,
     /// State changes, limit hits and forced exits.
     pub risk_events: RiskEventSummary,
 }
@@ -81,19 +101,21 @@ pub struct RiskEventSummary {
     pub drawdown_warnings: u64,
     /// Drawdown halts.
     pub drawdown_halts: u64,
-    /// Exits the risk stage sent on its own or for the operator, by reason name
-    /// (`stop_loss`, `square_off`, `manual`), those that happened.
+    /// Exits the risk stage sent on its own or for the operator, by reason name (the
+    /// forced kinds of [`FORCED_KINDS`], each decision once as in
+    /// [`TradingSummary::forced_exits`], then `manual`), those that happened.
     pub forced_exits: Vec<(&'static str, u64)>,
 }
 
 impl RiskEventSummary {
-    /// The summary of `events`, ending in `state` for `reason` (off the hot path).
-    pub fn of(events: &RiskEvents, state: TradingState, reason: StateReason) -> RiskEventSummary {
-        let forced = [
-            (IntentReason::StopLoss, "stop_loss"),
-            (IntentReason::SquareOff, "square_off"),
-            (IntentReason::Manual, "manual"),
-        ];
+    /// The summary of `events` and the stage's `forced` exits, ending in `state` for
+    /// `reason` (off the hot path).
+    pub fn of(
+        events: &RiskEvents,
+        forced: &ForcedExits,
+        state: TradingState,
+        reason: StateReason,
+    ) -> RiskEventSummary {
         RiskEventSummary {
             final_state: state,
             final_reason: reason,
@@ -102,9 +124,13 @@ impl RiskEventSummary {
             daily_loss_hits: events.daily_loss_hits,
             drawdown_warnings: events.drawdown_warnings,
             drawdown_halts: events.drawdown_halts,
-            forced_exits: forced
+            forced_exits: FORCED_KINDS
                 .iter()
-                .map(|(r, name)| (*name, events.forced_exits(*r)))
+                .map(|&r| (r.as_str(), forced.get(r)))
+                .chain([(
+                    IntentReason::Manual.as_str(),
+                    events.forced_exits(IntentReason::Manual),
+                )])
                 .filter(|(_, n)| *n > 0)
                 .collect(),
         }

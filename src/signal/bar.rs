@@ -57,8 +57,12 @@ impl Bar {
 /// What the builder keeps per instrument.
 #[derive(Debug, Clone, Copy, Default)]
 struct Slot {
-    /// Latest interval index seen for this instrument (time never runs backwards).
-    clock: u64,
+    /// Start of the latest interval seen for this instrument, in market nanoseconds
+    /// (time never runs backwards).
+    clock_start: u64,
+    /// End (exclusive) of that interval: a tick stamped before it belongs to it, so
+    /// only the first tick of each interval pays for a division. Zero before the first.
+    clock_end: u64,
     /// The bar being formed, if a trade has come in the current interval.
     forming: Option<Bar>,
     /// Cumulative day volume at the last trade tick, once one has been seen.
@@ -139,11 +143,14 @@ impl BarBuilder {
         let nanos = self.nanos;
         let secs = self.secs;
         let slot = self.slots.get_mut(tick.instrument.index())?;
-        let interval = (tick.exchange_ts.0 / nanos).max(slot.clock);
-        slot.clock = interval;
+        let ts = tick.exchange_ts.0;
+        if ts >= slot.clock_end {
+            slot.clock_start = ts - ts % nanos;
+            slot.clock_end = slot.clock_start.saturating_add(nanos);
+        }
 
         let closed = match slot.forming {
-            Some(bar) if bar.start.0 / nanos < interval => slot.forming.take(),
+            Some(bar) if bar.start.0 < slot.clock_start => slot.forming.take(),
             _ => None,
         };
         if tick.kind != TickKind::Trade {
@@ -168,7 +175,7 @@ impl BarBuilder {
             None => {
                 slot.forming = Some(Bar {
                     instrument: tick.instrument,
-                    start: UnixNanos(interval * nanos),
+                    start: UnixNanos(slot.clock_start),
                     secs,
                     open: price,
                     high: price,

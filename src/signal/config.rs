@@ -3,8 +3,8 @@
 use serde::Deserialize;
 
 use super::{
-    registry, MomentumSurferConfig, NewsImpactScalperConfig, RegimeAdaptiveConfig, SmaCrossConfig,
-    VolumeScalperConfig,
+    allocation::AllocationConfig, registry, MomentumSurferConfig, NewsImpactScalperConfig,
+    RegimeAdaptiveConfig, SmaCrossConfig, VolumeScalperConfig,
 };
 use crate::config::ConfigIssue;
 
@@ -32,6 +32,33 @@ pub struct SignalConfig {
     /// `[strategy.regime_adaptive]`: the regime model, the gate over the other
     /// strategies and the index-ETF strategy.
     pub regime_adaptive: RegimeAdaptiveConfig,
+    /// Not a key of its own: set from `risk.partial_exit` when the engine is built.
+    /// True when the risk stage books profit targets, so the strategies that have one
+    /// pass it in their entry signals and no longer exit there themselves.
+    #[serde(skip)]
+    pub targets_to_risk: bool,
+}
+
+/// The `[signal]` table: settings of the signal stage itself rather than of one
+/// strategy.
+///
+/// ```toml
+/// [signal.allocation]
+/// review_minutes = 30
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SignalSection {
+    /// `[signal.allocation]`: reviews of each strategy's record, weights and shadow.
+    pub allocation: AllocationConfig,
+}
+
+impl SignalSection {
+    /// Pushes one issue per invalid key, each keyed `{prefix}.allocation.key`.
+    pub fn validate(&self, prefix: &str, issues: &mut Vec<ConfigIssue>) {
+        self.allocation
+            .validate(&format!("{prefix}.allocation"), issues);
+    }
 }
 
 impl SignalConfig {

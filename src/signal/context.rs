@@ -1,7 +1,7 @@
 //! What a strategy sees of the stage while it handles one event: the clock of that event
 //! and a place to put signals.
 
-use super::{indicator::IndicatorBank, market_regime::RegimeTracker};
+use super::{indicator::IndicatorBank, market_regime::RegimeTracker, tick_watch::TickWatch};
 use crate::{
     model::{Direction, InstrumentId, Price, Signal, Stamp, StrategyId, UnixNanos},
     runtime::STASH_CAPACITY,
@@ -24,6 +24,8 @@ pub const MAX_SIGNALS_PER_EVENT: usize = STASH_CAPACITY - 1;
 pub struct SignalBatch {
     signals: Vec<Signal>,
     overflow: u64,
+    /// Who receives which instrument's ticks; strategies change it through the context.
+    watch: TickWatch,
 }
 
 impl SignalBatch {
@@ -32,7 +34,19 @@ impl SignalBatch {
         SignalBatch {
             signals: Vec::with_capacity(MAX_SIGNALS_PER_EVENT),
             overflow: 0,
+            watch: TickWatch::EMPTY,
         }
+    }
+
+    /// The same batch keeping `watch`, the stage's tick watches, for strategies to
+    /// change while they handle events.
+    pub fn with_watch(self, watch: TickWatch) -> SignalBatch {
+        SignalBatch { watch, ..self }
+    }
+
+    /// The tick watches, as strategies left them.
+    pub fn watch(&self) -> &TickWatch {
+        &self.watch
     }
 
     /// A context for `strategy` handling an event stamped `exchange_ts` (market time)
@@ -129,8 +143,26 @@ impl<'a> StrategyContext<'a> {
         self.exchange_ts
     }
 
+    /// From the next tick of `instrument` on, this strategy's `on_tick` is called with
+    /// its ticks (if it subscribed to the instrument). Every entry signal does this for
+    /// its instrument.
+    #[inline]
+    pub fn watch_ticks(&mut self, instrument: InstrumentId) {
+        self.batch.watch.watch(instrument, self.strategy);
+    }
+
+    /// This strategy's `on_tick` is no longer called with `instrument`'s ticks, until it
+    /// watches them again (or emits an entry in it). A strategy that needs ticks only
+    /// while it holds a trade says so on the first tick it has nothing to do with.
+    #[inline]
+    pub fn unwatch_ticks(&mut self, instrument: InstrumentId) {
+        self.batch.watch.unwatch(instrument, self.strategy);
+    }
+
     /// Emits "be `direction` in `instrument`", decided at reference `price`, with a
     /// protective `stop` for an entry (zero: none, the risk stage applies its default).
+    /// An entry (`Long` or `Short`) also [watches](StrategyContext::watch_ticks) the
+    /// instrument's ticks for this strategy.
     ///
     /// Never allocates. Returns false, and counts the signal as overflow, when the event
     /// already caused [`MAX_SIGNALS_PER_EVENT`] signals.
@@ -142,6 +174,21 @@ impl<'a> StrategyContext<'a> {
         price: Price,
         stop: Price,
     ) -> bool {
+        self.emit_with_target(instrument, direction, price, stop, Price::ZERO)
+    }
+
+    /// As [`StrategyContext::emit`], with a profit `target` for an entry (zero: none).
+    /// The risk stage books part of the position there when `risk.partial_exit` is on
+    /// (a strategy that passes its target then leaves the target exit to risk).
+    #[inline]
+    pub fn emit_with_target(
+        &mut self,
+        instrument: InstrumentId,
+        direction: Direction,
+        price: Price,
+        stop: Price,
+        target: Price,
+    ) -> bool {
         if self.batch.signals.len() >= MAX_SIGNALS_PER_EVENT {
             self.batch.overflow += 1;
             return false;
@@ -151,11 +198,15 @@ impl<'a> StrategyContext<'a> {
             ingress: self.ingress,
             price,
             stop,
+            target,
             instrument,
             strategy: self.strategy,
             direction,
             weight_pct: Signal::FULL_WEIGHT,
         });
+        if direction != Direction::Flat {
+            self.watch_ticks(instrument);
+        }
         true
     }
 }
@@ -185,6 +236,7 @@ mod tests {
                 ingress: Stamp(5),
                 price: Price::from_paise(100_00),
                 stop: Price::from_paise(99_00),
+                target: Price::ZERO,
                 instrument: InstrumentId(9),
                 strategy: StrategyId(2),
                 direction: Direction::Long,
@@ -193,6 +245,15 @@ mod tests {
         );
         batch.clear();
         assert!(batch.signals().is_empty());
+        let mut ctx = batch.context(StrategyId(1), UnixNanos(78), Stamp(6));
+        assert!(ctx.emit_with_target(
+            InstrumentId(3),
+            Direction::Short,
+            Price::from_paise(100_00),
+            Price::from_paise(101_00),
+            Price::from_paise(98_00)
+        ));
+        assert_eq!(batch.signals()[0].target, Price::from_paise(98_00));
     }
 
     #[test]

@@ -234,11 +234,17 @@ mod tests {
             })
             .unwrap();
         }
+        t.push(Instrument {
+            underlying: Some(INDEX),
+            ..Instrument::nse_equity("NIFTYBEES", SectorId(0))
+        })
+        .unwrap();
         t
     }
 
     const CALL: InstrumentId = InstrumentId(3);
     const PUT: InstrumentId = InstrumentId(4);
+    const INDEX_FUND: InstrumentId = InstrumentId(5);
 
     fn bar(id: InstrumentId, close: &str) -> Bar {
         let c: Price = close.parse().unwrap();
@@ -262,6 +268,7 @@ mod tests {
             ingress: Stamp(0),
             price: "100".parse().unwrap(),
             stop: Price::ZERO,
+            target: Price::ZERO,
             instrument: id,
             strategy: StrategyId(0),
             direction,
@@ -425,5 +432,22 @@ mod tests {
             crate::model::Date::new(2026, 11, 25)
         )
         .is_empty());
+    }
+
+    #[test]
+    fn an_index_fund_is_not_judged_against_its_own_index() {
+        let mut chain = chain(false, true);
+        falling_market(&mut chain);
+        // The fund fell a little more than the index (98 → 96): a stock doing that
+        // would be refused a long; the fund is the index, so it passes either way.
+        for close in ["98", "97.5", "97", "96"] {
+            chain.on_bar(&bar(INDEX_FUND, close));
+        }
+        assert_eq!(
+            chain.check(&signal(WEAK, Direction::Long)),
+            Err(FilterRefusal::RELATIVE_STRENGTH)
+        );
+        assert_eq!(chain.check(&signal(INDEX_FUND, Direction::Long)), Ok(()));
+        assert_eq!(chain.check(&signal(INDEX_FUND, Direction::Short)), Ok(()));
     }
 }

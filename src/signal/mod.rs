@@ -15,14 +15,18 @@
 //! | [`regime`] | market regimes: a Gaussian hidden Markov model (online filter, smoothing, Viterbi, Baum–Welch) |
 //! | [`market_regime`] | the stage's regime now (one tracker every strategy reads) and the gate that enables and weights strategies per regime |
 //! | [`Strategy`], [`StrategyContext`] | the seam a strategy implements, and its handle on the stage |
+//! | [`TickWatch`] | which strategies are called with which instrument's ticks now |
 //! | [`SmaCross`] | the SMA crossover strategy |
 //! | [`MomentumSurfer`] | the intraday momentum breakout strategy |
 //! | [`VolumeScalper`] | the volume-spike scalper |
 //! | [`NewsImpactScalper`] | buys index calls or puts on strong news, for minutes |
 //! | [`RegimeAdaptive`] | the regime-switch strategy on the index ETF |
+//! | [`allocation`] | adaptive allocation: reviews of each strategy's realised record, its weight, and shadow (paper-only) trading |
 //! | [`SignalConfig`] | the `[strategy.*]` sections |
+//! | [`SignalSection`] | the `[signal]` section: the stage's own settings (`[signal.allocation]`) |
 //! | [`build_strategies`], [`strategy_names`] | the enabled strategies, numbered by [`StrategyId`](crate::model::StrategyId) |
 
+pub mod allocation;
 mod bar;
 mod config;
 mod context;
@@ -36,9 +40,10 @@ mod strategy;
 mod subscriptions;
 #[cfg(test)]
 pub(crate) mod test_support;
+mod tick_watch;
 
 pub use bar::{Bar, BarBuilder};
-pub use config::SignalConfig;
+pub use config::{SignalConfig, SignalSection};
 pub use context::{SignalBatch, StrategyContext, MAX_SIGNALS_PER_EVENT};
 pub use registry::{build_strategies, catalogue_names, strategy_names};
 pub use stage::{
@@ -49,3 +54,4 @@ pub use strategy::{
     RegimeAdaptive, RegimeAdaptiveConfig, ScalperCounts, SmaCross, SmaCrossConfig, Strategy,
     VolumeScalper, VolumeScalperConfig,
 };
+pub use tick_watch::TickWatch;

@@ -40,35 +40,30 @@ const CATALOGUE: &[Entry] = &[
         name: MomentumSurfer::NAME,
         enabled: |config| config.momentum_surfer.enabled,
         build: |config, instruments, prefix, indicators| {
-            Ok(Box::new(MomentumSurfer::new(
-                &config.momentum_surfer,
-                instruments,
-                prefix,
-                indicators,
-            )?))
+            Ok(Box::new(
+                MomentumSurfer::new(&config.momentum_surfer, instruments, prefix, indicators)?
+                    .with_targets_to_risk(config.targets_to_risk),
+            ))
         },
     },
     Entry {
         name: VolumeScalper::NAME,
         enabled: |config| config.volume_scalper.enabled,
         build: |config, instruments, prefix, indicators| {
-            Ok(Box::new(VolumeScalper::new(
-                &config.volume_scalper,
-                instruments,
-                prefix,
-                indicators,
-            )?))
+            Ok(Box::new(
+                VolumeScalper::new(&config.volume_scalper, instruments, prefix, indicators)?
+                    .with_targets_to_risk(config.targets_to_risk),
+            ))
         },
     },
     Entry {
         name: NewsImpactScalper::NAME,
         enabled: |config| config.news_impact_scalper.enabled,
         build: |config, instruments, prefix, _indicators| {
-            Ok(Box::new(NewsImpactScalper::new(
-                &config.news_impact_scalper,
-                instruments,
-                prefix,
-            )?))
+            Ok(Box::new(
+                NewsImpactScalper::new(&config.news_impact_scalper, instruments, prefix)?
+                    .with_targets_to_risk(config.targets_to_risk),
+            ))
         },
     },
     Entry {

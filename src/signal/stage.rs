@@ -5,10 +5,12 @@ use std::{fmt, sync::Arc};
 use tickpipe_ringbuf::Consumer;
 
 use super::{
+    allocation::{AllocationReport, Allocator, ReviewProgress},
     filter::{FilterChain, FilterRefusal},
     indicator::IndicatorBank,
     market_regime::MarketRegime,
     subscriptions::Subscriptions,
+    tick_watch::{each_watcher, TickWatch},
     Bar, BarBuilder, SignalBatch, Strategy,
 };
 use crate::{
@@ -103,6 +105,8 @@ pub struct SignalStage {
     filters: FilterChain,
     /// The regime tracker and gate, when a regime model runs.
     regime: Option<MarketRegime>,
+    /// Adaptive allocation (reviews, weights, shadow), when enabled.
+    allocation: Option<Allocator>,
     /// Entries refused by a filter, per strategy and [`FilterRefusal`] slot.
     filtered_of: Vec<[u64; FilterRefusal::ALL.len()]>,
     /// Market time of the last event handled, for alerts.
@@ -121,6 +125,8 @@ pub struct SignalSummary {
     pub closes: Vec<(crate::model::InstrumentId, crate::model::Price)>,
     /// Where the market regime ended, when a regime model ran.
     pub regime: Option<RegimeSummary>,
+    /// Each strategy's allocation at the end, when allocation reviews ran.
+    pub allocation: Option<AllocationReport>,
 }
 
 /// The market regime over the run, from the stage's
@@ -179,8 +185,8 @@ impl SignalStage {
     ///
     /// # Panics
     /// If `bar_lengths` is empty, holds a zero or more than [`MAX_BAR_LENGTHS`] distinct
-    /// lengths, or there are more than 65 536 strategies (configuration validation rules
-    /// all of these out).
+    /// lengths, or there are more than [`TickWatch::MAX_STRATEGIES`] strategies (the
+    /// configuration can enable each of the catalogue's few strategies once).
     pub fn new(
         instruments: &InstrumentTable,
         strategies: Vec<Box<dyn Strategy>>,
@@ -198,10 +204,10 @@ impl SignalStage {
             entries_of: vec![0; strategies.len()],
             suppressed_of: vec![0; strategies.len()],
             subscriptions: Subscriptions::new(instruments, &strategies),
+            batch: SignalBatch::new().with_watch(tick_watch(instruments, &strategies)),
             strategies,
             bars: Vec::with_capacity(MAX_BAR_LENGTHS),
             indicators: IndicatorBank::new(instruments.len()),
-            batch: SignalBatch::new(),
             input,
             out,
             clock,
@@ -212,6 +218,7 @@ impl SignalStage {
             instruments: instruments.len(),
             filters: FilterChain::none(),
             regime: None,
+            allocation: None,
             filtered_of: vec![[0; FilterRefusal::ALL.len()]; strategies_len],
             market_time: UnixNanos(0),
             error: None,
@@ -266,6 +273,18 @@ impl SignalStage {
         self
     }
 
+    /// The same stage reviewing and scaling its strategies through `allocation`
+    /// (see [`Allocator`]); `None` leaves every strategy at full weight.
+    pub fn with_allocation(mut self, allocation: Option<Allocator>) -> SignalStage {
+        self.allocation = allocation;
+        self
+    }
+
+    /// The allocation, if the stage has one.
+    pub fn allocation(&self) -> Option<&Allocator> {
+        self.allocation.as_ref()
+    }
+
     /// The regime tracker and gate, if the stage has them.
     pub fn regime(&self) -> Option<&MarketRegime> {
         self.regime.as_ref()
@@ -306,7 +325,11 @@ impl SignalStage {
         match command {
             ControlCommand::Status => {
                 for i in 0..self.strategies.len() {
-                    self.reply_strategy(StrategyId(i as u16), false);
+                    let id = StrategyId(i as u16);
+                    self.reply_strategy(id, false);
+                    if let Some(row) = self.allocation.as_ref().and_then(|a| a.status(id)) {
+                        self.control.reply(row);
+                    }
                 }
                 self.control.reply(ControlReply::Done);
             }
@@ -416,7 +439,7 @@ impl SignalStage {
                 self.on_bar(&bar, b == 0, tick.ingress);
             }
         }
-        for &id in self.subscriptions.of(tick.instrument) {
+        for id in each_watcher(self.batch.watch().watchers(tick.instrument)) {
             let mut ctx = self
                 .batch
                 .context(id, tick.exchange_ts, tick.ingress)
@@ -497,17 +520,53 @@ impl SignalStage {
                     self.filtered_of[s][refusal.slot()] += 1;
                 }
                 Ok(weight_pct) => {
+                    let routed = match self.allocation.as_mut() {
+                        Some(allocation) => allocation.route(signal, weight_pct),
+                        None => Some(Signal {
+                            weight_pct,
+                            ..*signal
+                        }),
+                    };
+                    let Some(routed) = routed else {
+                        continue; // kept on paper: the strategy is in shadow
+                    };
                     self.counts.signals += 1;
                     self.signals_of[s] += 1;
-                    self.entries_of[s] += u64::from(signal.direction != Direction::Flat);
-                    self.out.push(RiskInput::Signal(Signal {
-                        weight_pct,
-                        ..*signal
-                    }));
+                    self.entries_of[s] += u64::from(routed.direction != Direction::Flat);
+                    self.out.push(RiskInput::Signal(routed));
                 }
             }
         }
         self.batch.clear();
+    }
+}
+
+impl SignalStage {
+    /// Handles one market event.
+    #[inline]
+    fn dispatch(&mut self, event: MarketEvent) {
+        let start = self.service.start(&self.clock);
+        match event {
+            MarketEvent::Tick(tick) => self.on_tick(tick),
+            MarketEvent::News(news) => self.on_news(news),
+            MarketEvent::Control(scheduled) => self.on_scheduled(scheduled),
+        }
+        self.service.stop(&self.clock, start);
+    }
+
+    /// A review is under way: applies risk's answer once it is in and handles the
+    /// event held back for it. `None` while the answer is still out (nothing may be
+    /// read meanwhile); otherwise the events handled.
+    #[cold]
+    fn finish_review(&mut self) -> Option<usize> {
+        let allocation = self.allocation.as_mut()?;
+        match allocation.poll_answers(&mut self.control) {
+            ReviewProgress::Waiting => return None,
+            ReviewProgress::Idle | ReviewProgress::Complete | ReviewProgress::RiskGone => {}
+        }
+        let held = allocation.take_held()?;
+        self.dispatch(held);
+        Some(1)
     }
 }
 
@@ -532,17 +591,27 @@ impl Stage for SignalStage {
             self.on_command(command);
             handled += 1;
         }
+        if self.allocation.as_ref().is_some_and(Allocator::is_busy) {
+            match self.finish_review() {
+                Some(n) => handled += n,
+                None if handled > 0 => return Poll::Work(handled),
+                None => return Poll::Idle,
+            }
+        }
         while handled < EVENTS_PER_POLL && self.out.is_clear() {
             let Ok(event) = self.input.try_pop() else {
                 break;
             };
-            let start = self.service.start(&self.clock);
-            match event {
-                MarketEvent::Tick(tick) => self.on_tick(tick),
-                MarketEvent::News(news) => self.on_news(news),
-                MarketEvent::Control(scheduled) => self.on_scheduled(scheduled),
+            if let Some(allocation) = self.allocation.as_mut() {
+                if allocation.is_due(event.exchange_ts()) {
+                    // Risk must answer before this event is handled: see `Allocator`.
+                    let request = allocation.begin(event);
+                    self.out.push(RiskInput::Review(request));
+                    handled += 1;
+                    break;
+                }
             }
-            self.service.stop(&self.clock, start);
+            self.dispatch(event);
             handled += 1;
         }
         if self.out.overflowed() > 0 && self.error.is_none() {
@@ -586,9 +655,11 @@ impl Stage for SignalStage {
                     .collect(),
             }
         });
+        let allocation = self.allocation.as_ref().map(Allocator::report);
         report.detail = Some(Box::new(SignalSummary {
             closes,
             regime,
+            allocation,
             strategies: (0..self.strategies.len())
                 .map(|i| StrategySignals {
                     name: self.strategies[i].name(),
@@ -625,5 +696,19 @@ impl fmt::Debug for SignalStage {
     }
 }
 
+/// The tick watches the stage starts with: each strategy watches the subscribed
+/// instruments it [wants ticks of](Strategy::wants_ticks).
+fn tick_watch(instruments: &InstrumentTable, strategies: &[Box<dyn Strategy>]) -> TickWatch {
+    let table: Vec<_> = instruments.iter().collect();
+    TickWatch::new(
+        table.len(),
+        strategies.len(),
+        |i, s| strategies[s].subscribes(table[i]),
+        |i, s| strategies[s].wants_ticks(table[i]),
+    )
+}
+
+#[cfg(test)]
+mod allocation_tests;
 #[cfg(test)]
 mod tests;

@@ -47,12 +47,24 @@ pub trait Strategy: Send {
     /// Called once at construction for every instrument; true to receive its events.
     fn subscribes(&self, instrument: &Instrument) -> bool;
 
+    /// Called once at construction for every subscribed instrument: true (the default)
+    /// to receive every one of its ticks from the start. A strategy that needs an
+    /// instrument's ticks only some of the time (while it holds a trade there) answers
+    /// false: its entry signals then watch the instrument's ticks for it, and it calls
+    /// [`StrategyContext::unwatch_ticks`] when it no longer needs them (see
+    /// [`TickWatch`](super::TickWatch)).
+    fn wants_ticks(&self, instrument: &Instrument) -> bool {
+        let _ = instrument;
+        true
+    }
+
     /// A bar of a subscribed instrument closed.
     fn on_bar(&mut self, bar: &Bar, ctx: &mut StrategyContext<'_>) {
         let _ = (bar, ctx);
     }
 
-    /// A tick of a subscribed instrument arrived.
+    /// A tick of an instrument the strategy watches arrived (see
+    /// [`Strategy::wants_ticks`]).
     fn on_tick(&mut self, tick: &Tick, ctx: &mut StrategyContext<'_>) {
         let _ = (tick, ctx);
     }

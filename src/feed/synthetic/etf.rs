@@ -47,10 +47,13 @@ pub fn symbol(index: &IndexSpec) -> String {
     format!("{}BEES", index.fno_symbol)
 }
 
-/// The ETF as an instrument: an NSE cash equity of lot 1 and tick 0.01, in `sector`.
+/// The ETF as an instrument: an NSE cash equity of lot 1 and tick 0.01, in `sector`,
+/// whose underlying is the index it tracks (so filters that compare a stock with the
+/// index know this one *is* the index).
 pub fn instrument(index: &IndexSpec, sector: SectorId) -> Instrument {
     Instrument {
         tick_size: ETF_TICK,
+        underlying: Some(index.id),
         ..Instrument::nse_equity(&symbol(index), sector)
     }
 }

@@ -80,6 +80,8 @@ pub enum StateReason {
     FatalError = 4,
     /// A new trading day began and lifted the previous day's loss or drawdown state.
     NewDay = 5,
+    /// The index fell more than `risk.emergency.drop_pct` within its window.
+    Emergency = 6,
 }
 
 impl StateReason {
@@ -92,6 +94,7 @@ impl StateReason {
             StateReason::DrawdownHalt => "drawdown_halt",
             StateReason::FatalError => "fatal_error",
             StateReason::NewDay => "new_day",
+            StateReason::Emergency => "emergency",
         }
     }
 }
@@ -474,6 +477,32 @@ pub enum ControlReply {
         /// Entries dropped while paused.
         suppressed: u64,
     },
+    /// Signal: one strategy's allocation (with allocation reviews on), after its
+    /// [`ControlReply::Strategy`] row.
+    Allocation {
+        /// Which.
+        strategy: StrategyId,
+        /// True while it trades on paper only (shadow).
+        shadow: bool,
+        /// Percent of its risk budget its entries are sized with.
+        weight_pct: u8,
+        /// Reviews held.
+        reviews: u32,
+        /// Entries held back from risk while in shadow.
+        shadowed: u32,
+        /// Round trips in its rolling record of real trades.
+        live_trips: u32,
+        /// Of those, winners.
+        live_wins: u32,
+        /// Their profit factor in hundredths (`u32::MAX`: profits and no loss).
+        live_profit_factor_centi: u32,
+        /// Their net P&L.
+        live_net: Money,
+        /// Round trips in its shadow record (the paper trades since it went to shadow).
+        shadow_trips: u32,
+        /// Their net P&L.
+        shadow_net: Money,
+    },
     /// Risk: the headline.
     Risk {
         /// Market time of the last event risk handled.
@@ -488,6 +517,13 @@ pub enum ControlReply {
         realized: Money,
         /// Unrealised P&L at the marks.
         unrealized: Money,
+    },
+    /// Risk: the headline's second row, money the first leaves out.
+    Equity {
+        /// Charges paid on every fill so far.
+        charges: Money,
+        /// Capital + realised P&L net of charges + unrealised P&L at the marks.
+        equity: Money,
     },
     /// Risk: one open position.
     Position {
@@ -506,6 +542,28 @@ pub enum ControlReply {
         /// Realised P&L of the instrument today.
         realized: Money,
     },
+    /// Risk: the exits of the open position in the `Position` row before it.
+    PositionExits {
+        /// Which instrument.
+        instrument: InstrumentId,
+        /// Profit target from the entry signal (zero: none).
+        target: Price,
+        /// Failed attempts in a row at its exit.
+        exit_attempts: u32,
+        /// The target's booking: 0 open, 1 order working, 2 booked.
+        partial: u8,
+        /// True once the trailing stop is active.
+        trailing: bool,
+        /// True once its exit failed `risk.exit_max_attempts` times.
+        exit_failed: bool,
+    },
+    /// Risk: charges paid on one instrument's fills, after its `Position` row.
+    PositionCharges {
+        /// Which instrument.
+        instrument: InstrumentId,
+        /// Charges paid on its fills today.
+        charges: Money,
+    },
     /// Risk: one strategy's P&L.
     StrategyPnl {
         /// Which.
@@ -518,6 +576,13 @@ pub enum ControlReply {
         fills: u32,
         /// Positions opened and closed again.
         round_trips: u32,
+    },
+    /// Risk: charges paid on one strategy's fills, after its `StrategyPnl` row.
+    StrategyCharges {
+        /// Which.
+        strategy: StrategyId,
+        /// Charges paid on its fills.
+        charges: Money,
     },
     /// Risk: a limit, and what it was before a `set` (equal to `value` when listed).
     Limit {

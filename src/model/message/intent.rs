@@ -14,6 +14,33 @@ pub enum IntentReason {
     SquareOff = 4,
     /// Closing on an operator's command.
     Manual = 5,
+    /// Closing because the mark crossed a stop the risk stage moved in the position's
+    /// favour (the trailing stop, or break-even after a booked target).
+    TrailingStop = 6,
+    /// Booking profit at the signal's target: part of the position, or all of it when
+    /// the part is less than a lot.
+    Target = 7,
+    /// Closing because the position outlived its strategy's time stop.
+    TimeStop = 8,
+    /// Closing everything on an emergency (the index fell too fast, or a shutdown).
+    Emergency = 9,
+}
+
+impl IntentReason {
+    /// A short lowercase name for reports and answers.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            IntentReason::Entry => "entry",
+            IntentReason::Exit => "exit",
+            IntentReason::StopLoss => "stop_loss",
+            IntentReason::SquareOff => "square_off",
+            IntentReason::Manual => "manual",
+            IntentReason::TrailingStop => "trailing_stop",
+            IntentReason::Target => "target",
+            IntentReason::TimeStop => "time_stop",
+            IntentReason::Emergency => "emergency",
+        }
+    }
 }
 
 /// An order the risk stage approved and sized. The order stage accepts nothing else, so

@@ -11,6 +11,7 @@ mod exec;
 mod fill;
 mod intent;
 mod order_state;
+mod review;
 mod signal;
 mod tick;
 
@@ -22,6 +23,7 @@ pub use exec::{ExecKind, ExecReport, RejectReason};
 pub use fill::FillRecord;
 pub use intent::{IntentReason, OrderIntent};
 pub use order_state::OrderState;
+pub use review::{ReviewAnswer, ReviewRequest, RoundTrips};
 pub use signal::{Direction, Signal};
 pub use tick::{MarketEvent, News, Tick, TickKind};
 
@@ -36,6 +38,9 @@ pub enum RiskInput {
     Signal(Signal),
     /// An operator's command scheduled at a market time, in stream order.
     Control(ScheduledCommand),
+    /// The signal stage's allocation review: answer with the round trips each strategy
+    /// closed since the last one, once every earlier order is booked.
+    Review(ReviewRequest),
 }
 
 /// What the order stage reads from the risk stage, in market order: quotes for the

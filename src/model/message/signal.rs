@@ -25,6 +25,10 @@ pub struct Signal {
     pub price: Price,
     /// Protective stop for an entry (zero: none, risk applies its default).
     pub stop: Price,
+    /// Profit target for an entry (zero: none). With `risk.partial_exit` on, the risk
+    /// stage books part of the position when the mark reaches it and trails the rest;
+    /// exits ignore it.
+    pub target: Price,
     /// Which instrument.
     pub instrument: InstrumentId,
     /// Which strategy.
@@ -42,4 +46,6 @@ impl Signal {
     pub const FULL_WEIGHT: u8 = 100;
 }
 
+// Room is left for nothing else: an ATR would need another 8 bytes, so the risk stage
+// measures trailing distances in ATRs by the entry's stop distance instead.
 const _: () = assert!(std::mem::size_of::<Signal>() <= 48);

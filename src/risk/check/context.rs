@@ -38,7 +38,9 @@ pub struct CheckContext<'a> {
     pub market_time: UnixNanos,
     /// Market time of the last fill on the instrument, from any strategy (zero: none).
     pub last_order: UnixNanos,
-    /// Equity now; read it through [`CheckContext::equity`].
+    /// What the per-position risk and exposure caps are percentages of: equity
+    /// (capital + realised P&L net of charges + unrealised P&L) or the fixed capital, as
+    /// `risk.sizing_basis` says; read it through [`CheckContext::equity`].
     pub equity: Money,
     /// The stage's limit state: exposure buckets, correlations, the day's loss.
     pub limits: &'a LimitState,
@@ -64,8 +66,9 @@ impl<'a> CheckContext<'a> {
         }
     }
 
-    /// Equity: capital plus the day's realised and unrealised P&L, as the stage computed
-    /// it for this decision ([`limits::equity`](crate::risk::equity)). Every limit that
+    /// The rupees the sizing and exposure percentages of `[risk]` are taken of: equity
+    /// ([`Book::equity`](crate::risk::Book::equity)) or the fixed capital, by
+    /// `risk.sizing_basis`, as the stage computed it for this decision. Every limit that
     /// is a share of equity reads it here.
     pub fn equity(&self) -> Money {
         self.equity

@@ -1,12 +1,13 @@
-//! Total gross exposure at most a share of equity.
+//! Total gross exposure at most a share of equity (or capital).
 
 use super::{shrink_to_room, CheckContext, Proposal, Refusal, RiskCheck};
 use crate::{model::Money, risk::config::RiskConfig};
 
 /// Shrinks an entry so that committed exposure (open positions at their marks plus
 /// entries in flight at the prices they were approved at) plus the entry stays within
-/// `max_exposure_pct` of equity, in whole lots; refuses it when not even one lot fits.
-/// Exits pass: they only reduce exposure.
+/// `max_exposure_pct` of [`CheckContext::equity`] (equity or the fixed capital, by
+/// `risk.sizing_basis`: the cap shrinks after losses), in whole lots; refuses it when
+/// not even one lot fits. Exits pass: they only reduce exposure.
 #[derive(Debug, Clone, Copy)]
 pub struct ExposureCap {
     pct: Money,
@@ -90,5 +91,15 @@ mod tests {
             Qty::new(150),
             "69 999.99 / 400 = 174.99 → 6 lots of 25"
         );
+
+        // After a ₹1 lakh loss the cap is 70 % of ₹9 lakh = ₹6.3 lakh: ₹6.2 lakh
+        // committed leaves ₹10 000, 25 units at ₹400, one lot.
+        ctx.equity = "900000".parse().unwrap();
+        ctx.exposure = "620000".parse().unwrap();
+        p.qty = Qty::new(100);
+        cap.check(&mut p, &ctx).unwrap();
+        assert_eq!(p.qty, Qty::new(25));
+        ctx.exposure = "630000".parse().unwrap();
+        assert_eq!(cap.check(&mut p, &ctx), Err(Refusal::ExposureLimit));
     }
 }

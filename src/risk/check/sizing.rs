@@ -20,9 +20,11 @@ const FULL_WEIGHT_I: i128 = FULL_WEIGHT as i128;
 ///   bid for a sell ([`CheckContext::quote`]), not the strategy's reference (often a bar
 ///   close). The proposal's reference becomes that price, so the exposure reserved and
 ///   every later cap read it. Without a quote on that side the strategy's price stands.
-/// - **Budget.** `risk_per_trade_pct` of equity for shares, ETFs and futures;
-///   `option_risk_pct` of equity for options, whose risk is the premium between entry
-///   and stop. The cap is `max_position_pct` of equity.
+/// - **Budget.** `risk_per_trade_pct` of [`CheckContext::equity`] for shares, ETFs and
+///   futures; `option_risk_pct` of it for options, whose risk is the premium between
+///   entry and stop. The cap is `max_position_pct` of it. That base is equity (capital +
+///   realised net P&L + unrealised P&L) by default, so entries shrink after losses, or
+///   the fixed capital (`risk.sizing_basis`).
 /// - **Stop.** The signal's; when it is zero, `default_stop_pct` percent away from the
 ///   price (below for a long, above for a short). Either way it is rounded to the
 ///   instrument's tick away from the entry ([`round_stop`]) and the size reads the
@@ -312,6 +314,35 @@ mod tests {
         };
         capped.check(&mut exit, &context(&flat)).unwrap();
         assert_eq!(exit.qty, Qty::new(7));
+    }
+
+    #[test]
+    fn entries_shrink_with_equity_after_a_loss() {
+        let flat = Position::default();
+        let sized = |equity: &str| {
+            let ctx = CheckContext {
+                equity: equity.parse().unwrap(),
+                ..context(&flat)
+            };
+            let mut p = entry(Side::Buy, "2450.05", "2437.80");
+            sizing().check(&mut p, &ctx).map(|()| p.qty)
+        };
+        // 2 % of ₹10 lakh over ₹12.25: 1632; after a ₹1 lakh loss 2 % of ₹9 lakh: 1469.
+        assert_eq!(sized("1000000"), Ok(Qty::new(1632)));
+        assert_eq!(sized("900000"), Ok(Qty::new(1469)));
+        // The position cap follows equity too: 20 % of ₹9 lakh at ₹2450.05 is 73 (81 on
+        // ₹10 lakh).
+        let capped = RiskSizing::from_config(&RiskConfig::default());
+        let ctx = CheckContext {
+            equity: "900000".parse().unwrap(),
+            ..context(&flat)
+        };
+        let mut p = entry(Side::Buy, "2450.05", "2437.80");
+        capped.check(&mut p, &ctx).unwrap();
+        assert_eq!(p.qty, Qty::new(73));
+        // Equity gone: nothing to risk.
+        assert_eq!(sized("0"), Err(Refusal::BelowOneLot));
+        assert_eq!(sized("-5000"), Err(Refusal::BelowOneLot));
     }
 
     #[test]

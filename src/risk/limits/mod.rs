@@ -1,5 +1,6 @@
 //! Limit state that is not a per-order check: the exposure buckets, the return
-//! correlations, the day's loss and drawdown, the risk events, and equity.
+//! correlations, the day's loss and drawdown, and the risk events. Equity itself is the
+//! book's ([`Book::equity`](crate::risk::Book::equity)).
 //!
 //! | file | what |
 //! | --- | --- |
@@ -29,19 +30,9 @@ pub use instrument::{InstrumentSpec, Quote};
 pub use tick::{round_limit, round_stop};
 
 use crate::{
-    model::{InstrumentKind, InstrumentTable, Money},
-    risk::{book::Book, config::RiskConfig},
+    model::{InstrumentKind, InstrumentTable},
+    risk::config::RiskConfig,
 };
-
-/// Equity: capital plus the day's realised and unrealised P&L. The one place equity is
-/// computed; every limit that is a share of equity reads it through here (by way of
-/// [`CheckContext::equity`](crate::risk::CheckContext::equity) for the checks).
-pub fn equity(config: &RiskConfig, book: &Book) -> Money {
-    config
-        .capital
-        .saturating_add(book.realized())
-        .saturating_add(book.unrealized())
-}
 
 /// The limit state the risk stage keeps beside the book.
 #[derive(Debug, Clone)]

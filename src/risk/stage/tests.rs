@@ -7,6 +7,7 @@ use tickpipe_ringbuf::{channel, Consumer, Producer};
 
 use super::*;
 use crate::{
+    charges::{ChargeModel, ChargesConfig},
     model::{
         Date, Exchange, Instrument, InstrumentKind, RejectReason, SectorId, Segment, StateReason,
         StrategyId, TickKind, TimeOfDay,
@@ -24,7 +25,9 @@ const FUTURE: u32 = 5;
 
 /// The default limits without the per-position value cap, the order value cap and the
 /// day's loss and drawdown limits, so the tests below see risk sizing and the exposure
-/// cap alone (the others have their own tests beside their checks, and below).
+/// cap alone (the others have their own tests beside their checks, and below), taken of
+/// the fixed capital so that the figures do not move with the day's P&L (sizing on
+/// equity has its own test).
 fn uncapped() -> RiskConfig {
     RiskConfig {
         max_position_pct: Money::from_rupees(500),
@@ -32,6 +35,7 @@ fn uncapped() -> RiskConfig {
         daily_loss_pct: Money::from_rupees(100),
         drawdown_warn_pct: Money::from_rupees(100),
         drawdown_halt_pct: Money::from_rupees(100),
+        sizing_basis: SizingBasis::Capital,
         ..RiskConfig::default()
     }
 }
@@ -109,6 +113,7 @@ fn signal(
         ingress: Stamp(ts.0 / 1000),
         price: px(price),
         stop: px(stop),
+        target: Price::ZERO,
         instrument: InstrumentId(id),
         strategy: StrategyId(strategy),
         direction,
@@ -130,21 +135,28 @@ struct Alone {
 }
 
 fn alone(config: &RiskConfig, lockstep: bool) -> Alone {
+    alone_charged(config, lockstep, Charger::free(table().len()))
+}
+
+fn alone_charged(config: &RiskConfig, lockstep: bool, charger: Charger) -> Alone {
     let (feed, input) = channel(256);
     let (answers, reports) = channel(256);
     let (out, out_rx) = channel(256);
     let telemetry = Arc::new(Telemetry::default());
-    let risk = Box::new(RiskStage::new(
-        config,
-        &table(),
-        2,
-        input,
-        reports,
-        Outbox::new(out),
-        LatencyClock::new(),
-        telemetry.clone(),
-        lockstep,
-    ));
+    let risk = Box::new(
+        RiskStage::new(
+            config,
+            &table(),
+            2,
+            input,
+            reports,
+            Outbox::new(out),
+            LatencyClock::new(),
+            telemetry.clone(),
+            lockstep,
+        )
+        .with_charges(charger),
+    );
     Alone {
         feed: Some(feed),
         answers: Some(answers),
@@ -310,18 +322,19 @@ fn a_reversal_sends_the_exit_then_the_entry_and_stops_protect_shorts() {
         (IntentId(2), Side::Sell, Qty::new(6996), IntentReason::Exit)
     );
     // The exit frees the long's 7.07 lakh, so the short is sized against an empty book,
-    // at the bid (100.95) and with equity up 6996 × 0.95 = 6646.20: 70% of
-    // 10 06 646.20 is 7 04 652.34, / 100.95 = 6980.
+    // at the bid (100.95), on the fixed capital (`uncapped` sizes on capital): 70% of
+    // 10 lakh is 7 lakh, / 100.95 = 6934.1 → 6934. (Sized on equity, up
+    // 6996 × 0.95 = 6646.20, it would be 6980.)
     assert_eq!(
         (entry.id, entry.side, entry.qty, entry.reason),
-        (IntentId(3), Side::Sell, Qty::new(6980), IntentReason::Entry)
+        (IntentId(3), Side::Sell, Qty::new(6934), IntentReason::Entry)
     );
     rig.fill(&exit, "100.95");
     rig.fill(&entry, "100.95");
     rig.run();
     let book = rig.risk.book();
     let p = book.position(InstrumentId(0));
-    assert_eq!((p.net(), p.stop()), (-6980, px("102")));
+    assert_eq!((p.net(), p.stop()), (-6934, px("102")));
     // 6996 × (100.95 − 100.05)
     assert_eq!(book.realized(), money("6296.40"));
 
@@ -333,7 +346,7 @@ fn a_reversal_sends_the_exit_then_the_entry_and_stops_protect_shorts() {
         stop.iter()
             .map(|i| (i.side, i.qty, i.reason))
             .collect::<Vec<_>>(),
-        [(Side::Buy, Qty::new(6980), IntentReason::StopLoss)]
+        [(Side::Buy, Qty::new(6934), IntentReason::StopLoss)]
     );
     assert_eq!(stop[0].exchange_ts, at(10, 6, 1));
 }
@@ -418,6 +431,113 @@ fn the_fill_log_never_grows_past_its_capacity() {
     assert_eq!(trading.strategies[0].round_trips, 1);
     // 6996 bought at 100.05, sold at 100.
     assert_eq!(trading.realized, money("-349.80"));
+}
+
+#[test]
+fn fills_pay_charges_and_an_order_filled_in_parts_pays_brokerage_once() {
+    let charger = Charger::new(ChargeModel::new(&ChargesConfig::default()), &table());
+    let mut rig = alone_charged(&uncapped(), true, charger);
+    rig.push(&[
+        tick(0, at(10, 0, 0), "100", "99.95", "100.05"),
+        // Priced at the ask, 100.05: 20 000 / 5.05 = 3960.4 → 3960 shares. (The figures
+        // below are recomputed for 3960 from 4000, when entries were sized at the
+        // signal's 100.)
+        signal(0, 0, Long, "100", "95", at(10, 0, 0)),
+    ]);
+    let entry = intents(&rig.run())[0];
+    assert_eq!(entry.qty, Qty::new(3960));
+    // Filled in two parts: 0.03 % of ₹50 000 is ₹15, then of ₹3.96 lakh ₹118.80, capped
+    // at ₹20: ₹15 + ₹5.
+    rig.answer(&entry, ExecKind::Accepted, 0, "100");
+    rig.answer(&entry, ExecKind::PartialFill, 500, "100");
+    rig.answer(&entry, ExecKind::Filled, 3_460, "100");
+    rig.run();
+    let book = rig.risk.book();
+    assert_eq!(book.charges().brokerage, money("20"));
+    // Buy ₹3.96 lakh: transaction 0.00297 % = 11.7612, SEBI 0.396, stamp 0.003 % =
+    // 11.88, GST 18 % × (20 + 11.7612 + 0.396) = 5.788296: ₹49.825496.
+    assert_eq!(book.charges().total(), money("49.825496"));
+    assert_eq!(book.position(InstrumentId(0)).charges(), money("49.825496"));
+    rig.push(&[
+        tick(0, at(10, 1, 0), "101", "100.95", "101.05"),
+        signal(0, 0, Flat, "101", "0", at(10, 1, 0)),
+    ]);
+    let exit = intents(&rig.run())[0];
+    rig.fill(&exit, "101");
+    rig.run();
+    rig.feed = None;
+    rig.run();
+    assert_eq!(rig.risk.poll(), Poll::Done);
+    let trading = rig
+        .risk
+        .finish()
+        .detail::<TradingSummary>()
+        .cloned()
+        .unwrap();
+    // Sell ₹3.9996 lakh: brokerage 20, STT 0.025 % = 99.99, transaction 11.878812,
+    // SEBI 0.39996, GST 18 % × (20 + 11.878812 + 0.39996) = 5.81017896: ₹138.07895096.
+    assert_eq!(trading.charges.brokerage, money("40"));
+    assert_eq!(trading.charges.stt, money("99.99"));
+    assert_eq!(trading.charges.total(), money("187.90444696"));
+    assert_eq!(trading.realized, money("3960"));
+    assert_eq!(trading.strategies[0].charges, money("187.90444696"));
+    assert_eq!(trading.positions[0].charges, money("187.90444696"));
+    // ₹10 lakh capital + ₹3960 gross − ₹187.90444696 charges.
+    assert_eq!(trading.equity, money("1003772.09555304"));
+}
+
+#[test]
+fn entries_shrink_after_a_loss_when_sized_on_equity() {
+    let config = RiskConfig {
+        sizing_basis: SizingBasis::Equity,
+        ..uncapped()
+    };
+    let mut rig = alone(&config, true);
+    rig.push(&[
+        tick(0, at(10, 0, 0), "100", "99.95", "100.05"),
+        // 2 % of ₹10 lakh over the ₹5.05 from the ask (100.05) to the stop: 3960 shares.
+        // (Recomputed for entries priced at the touch: 4000 when sized at 100.)
+        signal(0, 0, Long, "100", "95", at(10, 0, 0)),
+    ]);
+    let entry = intents(&rig.run())[0];
+    assert_eq!(entry.qty, Qty::new(3960));
+    rig.fill(&entry, "100");
+    rig.push(&[
+        tick(0, at(10, 1, 0), "95", "94.95", "95.05"),
+        signal(0, 0, Flat, "95", "0", at(10, 1, 0)),
+    ]);
+    let exit = intents(&rig.run())[0];
+    rig.fill(&exit, "95");
+    rig.run();
+    // Lost 3960 × 5 = ₹19 800: equity ₹9.802 lakh, 2 % is ₹19 604, over ₹5.05 from the
+    // ask to the stop 3882.0 → 3881 shares (5.05 × 3882 = 19 604.10 is over budget).
+    assert_eq!(rig.risk.book().equity(config.capital), money("980200"));
+    rig.push(&[
+        tick(1, at(10, 5, 0), "100", "99.95", "100.05"),
+        signal(1, 0, Long, "100", "95", at(10, 5, 0)),
+    ]);
+    let entry = intents(&rig.run())[0];
+    assert_eq!(entry.qty, Qty::new(3881));
+    // On the fixed capital the same entry is 3960 again.
+    let mut rig = alone(&uncapped(), true);
+    rig.push(&[
+        tick(0, at(10, 0, 0), "100", "99.95", "100.05"),
+        signal(0, 0, Long, "100", "95", at(10, 0, 0)),
+    ]);
+    let entry = intents(&rig.run())[0];
+    rig.fill(&entry, "100");
+    rig.push(&[
+        tick(0, at(10, 1, 0), "95", "94.95", "95.05"),
+        signal(0, 0, Flat, "95", "0", at(10, 1, 0)),
+    ]);
+    let exit = intents(&rig.run())[0];
+    rig.fill(&exit, "95");
+    rig.push(&[
+        tick(1, at(10, 5, 0), "100", "99.95", "100.05"),
+        signal(1, 0, Long, "100", "95", at(10, 5, 0)),
+    ]);
+    let entry = intents(&rig.run())[0];
+    assert_eq!(entry.qty, Qty::new(3960));
 }
 
 // ----- risk and order wired --------------------------------------------------------------
@@ -582,6 +702,7 @@ fn a_round_trip_fills_at_ask_then_bid_and_realises_to_the_paisa() {
             avg_price: Price::ZERO,
             mark: px("101"),
             realized: money("3366"),
+            charges: Money::ZERO,
             unrealized: Money::ZERO,
         }]
     );
@@ -604,8 +725,9 @@ fn stop_loss_closes_at_market() {
         tick(0, at(10, 0, 0), "100.05", "100.00", "100.10"),
         signal(0, 0, Long, "100.05", "95.05", at(10, 0, 0)),
         tick(1, at(10, 0, 0), "40", "39.95", "40.05"),
-        // Short at the bid, 39.95: 20 000 / 0.45 = 44 444 → room 70% of equity
-        // (10 lakh − 3960 × 0.05) less 3960 × 100.05 = 3.037 lakh / 39.95 = 7601.
+        // Short at the bid, 39.95: 20 000 / 0.45 = 44 444 → room 70% of the fixed capital
+        // (`uncapped` sizes on capital), 7 lakh, less 3960 × 100.05 = 3.038 lakh / 39.95
+        // = 7604.6 → 7604 (7601 sized on equity, 10 lakh − 3960 × 0.05).
         signal(1, 1, Short, "40", "40.40", at(10, 0, 1)),
         tick(0, at(11, 0, 0), "95.10", "95.05", "95.15"),
         tick(1, at(11, 0, 1), "40.35", "40.30", "40.40"),
@@ -621,16 +743,16 @@ fn stop_loss_closes_at_market() {
         fills_of(&risk),
         [
             (1, 0, Side::Buy, 3960, px("100.10"), IntentReason::Entry),
-            (2, 1, Side::Sell, 7601, px("39.95"), IntentReason::Entry),
+            (2, 1, Side::Sell, 7604, px("39.95"), IntentReason::Entry),
             (3, 0, Side::Sell, 3960, px("95.00"), IntentReason::StopLoss),
-            (4, 1, Side::Buy, 7601, px("40.45"), IntentReason::StopLoss),
+            (4, 1, Side::Buy, 7604, px("40.45"), IntentReason::StopLoss),
         ]
     );
     let trading = risk.detail::<TradingSummary>().cloned().unwrap();
-    // 3960 × (95.00 − 100.10) = −20 196; 7601 × (39.95 − 40.45) = −3800.50
+    // 3960 × (95.00 − 100.10) = −20 196; 7604 × (39.95 − 40.45) = −3802
     assert_eq!(trading.strategies[0].realized, money("-20196"));
-    assert_eq!(trading.strategies[1].realized, money("-3800.50"));
-    assert_eq!(trading.realized, money("-23996.50"));
+    assert_eq!(trading.strategies[1].realized, money("-3802"));
+    assert_eq!(trading.realized, money("-23998"));
     assert_eq!(trading.risk_events.forced_exits, [("stop_loss", 2)]);
 }
 
@@ -643,8 +765,9 @@ fn square_off_closes_every_position_and_ends_entries() {
         tick(FUTURE, at(10, 0, 0), "24000", "23999", "24001"),
         // At the ask: 20 000 / 10.05 = 1990 shares, 3.98 lakh.
         signal(0, 0, Long, "200", "190", at(10, 0, 1)),
-        // At the bid: 20 000 / 1.05 = 19 047; room 70% of equity (10 lakh − 99.50)
-        // less 1990 × 200 = 3.019 lakh / 49.95 = 6044.
+        // At the bid: 20 000 / 1.05 = 19 047; room 70% of the fixed capital (`uncapped`
+        // sizes on capital), 7 lakh, less 1990 × 200 = 3.02 lakh / 49.95 = 6046.04 → 6046
+        // (6044 sized on equity, 10 lakh − 99.50).
         signal(1, 1, Short, "50", "51", at(10, 0, 2)),
         tick(2, at(14, 59, 59), "10", "9.95", "10.05"),
         signal(2, 0, Long, "10", "9", at(15, 0, 0)),
@@ -664,7 +787,7 @@ fn square_off_closes_every_position_and_ends_entries() {
         fills_of(&risk),
         [
             (1, 0, Side::Buy, 1990, px("200.05"), IntentReason::Entry),
-            (2, 1, Side::Sell, 6044, px("49.95"), IntentReason::Entry),
+            (2, 1, Side::Sell, 6046, px("49.95"), IntentReason::Entry),
             (
                 3,
                 0,
@@ -673,12 +796,12 @@ fn square_off_closes_every_position_and_ends_entries() {
                 px("199.95"),
                 IntentReason::SquareOff
             ),
-            (4, 1, Side::Buy, 6044, px("50.05"), IntentReason::SquareOff),
+            (4, 1, Side::Buy, 6046, px("50.05"), IntentReason::SquareOff),
         ]
     );
     let trading = risk.detail::<TradingSummary>().cloned().unwrap();
-    // 1990 × −0.10 + 6044 × −0.10
-    assert_eq!(trading.realized, money("-803.40"));
+    // 1990 × −0.10 + 6046 × −0.10
+    assert_eq!(trading.realized, money("-803.60"));
     assert_eq!(trading.risk_events.forced_exits, [("square_off", 2)]);
     assert_eq!(trading.refusals, [("after_last_entry", 2)]);
     assert_eq!(order.counter("orders"), 4);
@@ -693,26 +816,27 @@ fn the_exposure_cap_shrinks_then_refuses() {
         // At the ask: 20 000 / 10.05 = 1990 shares, 19.9 lakh: shrunk to 7 lakh /
         // 1000.05 = 699.
         signal(0, 0, Long, "1000", "990", at(10, 0, 1)),
-        // Equity 10 lakh − 699 × 0.05: 975.54 of room, not one share at 1000.05.
+        // 7 lakh − 699 × 1000: 1000 of room, not one share at 1000.05.
         signal(1, 1, Long, "1000", "990", at(10, 0, 2)),
     ]);
     assert_eq!(w.risk().book().position(InstrumentId(0)).net(), 699);
     assert_eq!(w.risk().book().gross_exposure(), money("699000"));
     assert_eq!(w.risk().refusals(Refusal::ExposureLimit), 1);
     w.send(&[
-        // The mark falls to 995: equity 9 96 470.05, 70% of it less 699 × 995 leaves
-        // 2024.04, which buys 4 at 500.05.
+        // The mark falls to 995: on the fixed capital (`uncapped` sizes on capital) 70%
+        // of 10 lakh less 699 × 995 leaves 4495, which buys 8 at 500.05. (On equity,
+        // 9 96 470.05, it left 2024.04: 4.)
         tick(0, at(10, 5, 0), "995", "994.95", "995.05"),
         tick(1, at(10, 5, 0), "500", "499.95", "500.05"),
         signal(1, 1, Long, "500", "495", at(10, 5, 1)),
     ]);
-    assert_eq!(w.risk().book().position(InstrumentId(1)).net(), 4);
+    assert_eq!(w.risk().book().position(InstrumentId(1)).net(), 8);
     let (risk, _) = w.finish();
     let trading = risk.detail::<TradingSummary>().cloned().unwrap();
     assert_eq!(trading.refusals, [("exposure_limit", 1)]);
     assert_eq!(trading.positions.len(), 2);
-    // 699 × (995 − 1000.05) + 4 × (500 − 500.05)
-    assert_eq!(trading.unrealized, money("-3530.15"));
+    // 699 × (995 − 1000.05) + 8 × (500 − 500.05)
+    assert_eq!(trading.unrealized, money("-3530.35"));
 }
 
 #[test]
@@ -833,6 +957,7 @@ fn synthetic_day(events: usize) -> Vec<RiskInput> {
                 ingress: Stamp(0),
                 price: last,
                 stop,
+                target: Price::ZERO,
                 instrument: InstrumentId(i as u32),
                 strategy: StrategyId(((r >> 40) % 2) as u16),
                 direction,
@@ -1061,6 +1186,9 @@ fn a_drawdown_from_the_peak_warns_then_halts() {
     let mut w = wired(&RiskConfig {
         drawdown_warn_pct: Money::from_rupees(1),
         drawdown_halt_pct: Money::from_rupees(2),
+        // No trailing stop: at the default 1% behind the best mark it would close the
+        // long on the way down, before the drawdown under test.
+        trail_activate_pct: Money::ZERO,
         ..uncapped()
     });
     w.send(&[
@@ -1081,3 +1209,5 @@ fn a_drawdown_from_the_peak_warns_then_halts() {
     let events = risk.detail::<TradingSummary>().unwrap().risk_events.clone();
     assert_eq!((events.drawdown_warnings, events.drawdown_halts), (1, 1));
 }
+
+mod exits;

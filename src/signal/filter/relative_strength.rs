@@ -42,7 +42,10 @@ impl Closes {
 
 /// Longs only in stocks that rose more than the index over the last `bars` bars, shorts
 /// only in stocks that rose less (fell more). Until both have `bars` bars of history the
-/// filter passes; instruments other than equities (options, the index) always pass.
+/// filter passes; instruments other than equities (options, the index) always pass, and
+/// so does an index fund (an equity whose underlying is an index, such as NIFTYBEES):
+/// it tracks the index by construction, so whether it beat the index over a few bars
+/// is noise, not strength.
 ///
 /// The comparison is exact: `stock_now / stock_then` against `index_now / index_then`,
 /// cross-multiplied in integers.
@@ -59,7 +62,8 @@ impl RelativeStrength {
             .iter()
             .enumerate()
             .map(|(i, inst)| {
-                let tracked = inst.kind == InstrumentKind::Equity || i == index.index();
+                let stock = inst.kind == InstrumentKind::Equity && inst.underlying.is_none();
+                let tracked = stock || i == index.index();
                 tracked.then(|| Closes::new(bars + 1))
             })
             .collect();

@@ -56,3 +56,4 @@ pub use rsi::Rsi;
 pub use sma::Sma;
 pub use talib_sma::TalibSma;
 pub use vwap::Vwap;
+pub(crate) use window::Window;

@@ -1,29 +1,33 @@
-//! The ring of recent `f64` samples that the windowed indicators share.
+//! The ring of recent samples that windowed indicators and strategies share.
 
-/// The last `len` samples, oldest first, in a ring allocated once.
+/// The last `len` samples, oldest first, in a ring allocated once, so the hot path only
+/// overwrites a slot.
 ///
-/// Kept private to the indicators: [`TalibSma`](super::TalibSma),
-/// [`BollingerBands`](super::BollingerBands) and [`RollingMeanStd`](super::RollingMeanStd)
-/// each hold one, and each needs the sample leaving the window (to subtract it from a
-/// running sum) or the whole window in order (for a two-pass deviation).
+/// [`TalibSma`](super::TalibSma), [`BollingerBands`](super::BollingerBands) and
+/// [`RollingMeanStd`](super::RollingMeanStd) each hold one of `f64`, and need the sample
+/// leaving the window (to subtract it from a running sum) or the whole window in order
+/// (for a two-pass deviation). Strategies keep short ones of their own (the last EMA
+/// values a slope is measured over, the previous bars' ranges a breakout is measured
+/// against), where scanning tens of values for an extreme is cheaper than keeping a
+/// monotonic deque in step.
 #[derive(Debug, Clone)]
-pub(super) struct Window {
-    buf: Box<[f64]>,
+pub(crate) struct Window<T = f64> {
+    buf: Box<[T]>,
     /// Slot the next sample overwrites; the oldest sample once the ring is full.
     next: usize,
     /// Samples held, up to `buf.len()`.
     filled: usize,
 }
 
-impl Window {
+impl<T: Copy + Default> Window<T> {
     /// An empty window of `len` samples.
     ///
     /// # Panics
-    /// If `len` is zero.
-    pub(super) fn new(len: usize) -> Window {
-        assert!(len > 0, "an indicator period must be at least 1");
+    /// If `len` is zero (configuration validation rejects that first).
+    pub(crate) fn new(len: usize) -> Window<T> {
+        assert!(len > 0, "a window holds at least one sample");
         Window {
-            buf: vec![0.0; len].into_boxed_slice(),
+            buf: vec![T::default(); len].into_boxed_slice(),
             next: 0,
             filled: 0,
         }
@@ -31,7 +35,7 @@ impl Window {
 
     /// Adds a sample; returns the one it pushed out, once the window was full.
     #[inline]
-    pub(super) fn push(&mut self, value: f64) -> Option<f64> {
+    pub(crate) fn push(&mut self, value: T) -> Option<T> {
         let len = self.buf.len();
         let slot = &mut self.buf[self.next];
         let evicted = (self.filled == len).then_some(*slot);
@@ -49,31 +53,45 @@ impl Window {
 
     /// The window length.
     #[inline]
-    pub(super) fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.buf.len()
     }
 
     /// Samples held, up to [`len`](Window::len).
     #[inline]
-    pub(super) fn filled(&self) -> usize {
+    pub(crate) fn filled(&self) -> usize {
         self.filled
     }
 
     /// True once `len` samples have been pushed.
     #[inline]
-    pub(super) fn is_full(&self) -> bool {
+    pub(crate) fn is_full(&self) -> bool {
         self.filled == self.buf.len()
     }
 
     /// The oldest sample of a full window (the next one [`push`](Window::push) evicts).
     #[inline]
-    pub(super) fn oldest(&self) -> Option<f64> {
+    pub(crate) fn oldest(&self) -> Option<T> {
         self.is_full().then(|| self.buf[self.next])
+    }
+
+    /// The sample pushed last, if any.
+    #[inline]
+    pub(crate) fn newest(&self) -> Option<T> {
+        let len = self.buf.len();
+        (self.filled > 0).then(|| self.buf[(self.next + len - 1) % len])
+    }
+
+    /// The samples held, in no particular order: for extremes, cheaper than
+    /// [`iter`](Window::iter).
+    #[inline]
+    pub(crate) fn values(&self) -> &[T] {
+        &self.buf[..self.filled]
     }
 
     /// The samples held, oldest first.
     #[inline]
-    pub(super) fn iter(&self) -> impl Iterator<Item = f64> + '_ {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = T> + '_ {
         let (older, newer) = if self.is_full() {
             (&self.buf[self.next..], &self.buf[..self.next])
         } else {
@@ -83,7 +101,7 @@ impl Window {
     }
 
     /// Forgets every sample, keeping the allocation.
-    pub(super) fn clear(&mut self) {
+    pub(crate) fn clear(&mut self) {
         self.next = 0;
         self.filled = 0;
     }
@@ -109,5 +127,32 @@ mod tests {
         assert!(!w.is_full());
         assert_eq!(w.iter().count(), 0);
         assert_eq!(w.len(), 3);
+    }
+
+    #[test]
+    fn newest_and_unordered_values() {
+        let mut w = Window::new(3);
+        assert_eq!(w.newest(), None);
+        for v in 1..=4 {
+            w.push(v);
+        }
+        assert_eq!((w.oldest(), w.newest()), (Some(2), Some(4)));
+        let mut held = w.values().to_vec();
+        held.sort_unstable();
+        assert_eq!(held, [2, 3, 4]);
+        w.clear();
+        w.push(9);
+        assert_eq!((w.values(), w.newest()), (&[9][..], Some(9)));
+    }
+
+    #[test]
+    fn a_window_of_one_holds_the_latest() {
+        let mut w = Window::new(1);
+        w.push(5.0);
+        assert_eq!(w.push(6.0), Some(5.0));
+        assert_eq!(
+            (w.oldest(), w.newest(), w.values()),
+            (Some(6.0), Some(6.0), &[6.0][..])
+        );
     }
 }

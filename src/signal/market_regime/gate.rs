@@ -38,7 +38,7 @@ use crate::{
 /// let gate = RegimeGate::new(&["sma_cross", "other"], &labels, &allow, &weight);
 /// let mut signal = Signal {
 ///     exchange_ts: UnixNanos(0), ingress: Stamp(0), price: Price::from_paise(100_00),
-///     stop: Price::ZERO, instrument: InstrumentId(0), strategy: StrategyId(0),
+///     stop: Price::ZERO, target: Price::ZERO, instrument: InstrumentId(0), strategy: StrategyId(0),
 ///     direction: Direction::Long, weight_pct: Signal::FULL_WEIGHT,
 /// };
 /// assert_eq!(gate.check(&signal, Some(0)), Ok(60));
@@ -164,6 +164,7 @@ mod tests {
             ingress: Stamp(0),
             price: Price::from_paise(10_000),
             stop: Price::ZERO,
+            target: Price::ZERO,
             instrument: InstrumentId(0),
             strategy: StrategyId(strategy),
             direction,

@@ -96,6 +96,7 @@ fn expected(events: &[MarketEvent]) -> Vec<RiskInput> {
         ingress: at.ingress,
         price: Price::from_paise(price),
         stop: Price::from_paise(stop),
+        target: Price::ZERO,
         instrument: InstrumentId(SBIN),
         strategy: StrategyId(0),
         direction,
@@ -304,7 +305,7 @@ fn shape(received: &[RiskInput]) -> Vec<Option<(u16, Direction, i64)>> {
     received
         .iter()
         .map(|m| match m {
-            RiskInput::Tick(_) | RiskInput::Control(_) => None,
+            RiskInput::Tick(_) | RiskInput::Control(_) | RiskInput::Review(_) => None,
             RiskInput::Signal(s) => Some((s.strategy.0, s.direction, s.price.raw() / 1_000_000)),
         })
         .collect()
@@ -630,4 +631,199 @@ fn without_a_regime_strategies_read_none_and_signals_leave_at_full_weight() {
     }
     assert_eq!(longs, 2);
     assert_eq!(report.counter("filtered"), 0);
+}
+
+/// Wants no ticks from the start: an entry on each closed bar (when it holds nothing)
+/// makes the stage send it the instrument's ticks; on a tick it says `Flat` and, the
+/// trade over, unwatches on the next tick.
+struct OnDemand {
+    holding: bool,
+}
+
+impl Strategy for OnDemand {
+    fn name(&self) -> &'static str {
+        "on_demand"
+    }
+    fn subscribes(&self, instrument: &Instrument) -> bool {
+        instrument.id == InstrumentId(INFY)
+    }
+    fn wants_ticks(&self, _: &Instrument) -> bool {
+        false
+    }
+    fn on_bar(&mut self, bar: &Bar, ctx: &mut StrategyContext<'_>) {
+        if !self.holding {
+            ctx.emit(bar.instrument, Direction::Long, bar.close, Price::ZERO);
+            self.holding = true;
+        }
+    }
+    fn on_tick(&mut self, tick: &Tick, ctx: &mut StrategyContext<'_>) {
+        if self.holding {
+            ctx.emit(tick.instrument, Direction::Flat, tick.last, Price::ZERO);
+            self.holding = false;
+        } else {
+            ctx.unwatch_ticks(tick.instrument);
+        }
+    }
+}
+
+#[test]
+fn a_strategy_that_wants_ticks_on_demand_sees_them_only_while_it_watches() {
+    // One INFY trade a minute, each a second after the minute starts, then two more
+    // within the fourth minute: every tick of a new minute closes the previous bar.
+    let mut events: Vec<MarketEvent> = (0..4)
+        .map(|m| {
+            MarketEvent::Tick(trade(
+                INFY,
+                OPEN + m * MIN + NANOS_PER_SEC,
+                1500_00 + 100 * m as i64,
+                10,
+            ))
+        })
+        .collect();
+    for s in [20, 40] {
+        events.push(MarketEvent::Tick(trade(
+            INFY,
+            OPEN + 3 * MIN + s * NANOS_PER_SEC,
+            1510_00,
+            10,
+        )));
+    }
+    let strategies: Vec<Box<dyn Strategy>> = vec![Box::new(OnDemand { holding: false })];
+    let (received, _, _) = run(&events, strategies, 8, 64, &[]);
+    use Direction::{Flat, Long};
+    assert_eq!(
+        shape(&received),
+        [
+            None, // minute 0: no bar closed yet, no ticks watched
+            None, // minute 1 closes minute 0's bar: the entry watches INFY,
+            Some((0, Long, 1500_00)),
+            Some((0, Flat, 1501_00)), // so this very tick reaches on_tick
+            None,                     // minute 2: a new entry on the bar, the tick after it
+            Some((0, Long, 1501_00)),
+            Some((0, Flat, 1502_00)),
+            None,
+            Some((0, Long, 1502_00)),
+            Some((0, Flat, 1503_00)),
+            None, // flat again: this tick unwatches,
+            None, // and this one is not seen at all
+        ]
+    );
+}
+
+/// Forwards every callback to the strategy inside, but takes every tick of every
+/// subscribed instrument whatever it watches: the stage as it was before tick watches.
+struct EveryTick(Box<dyn Strategy>);
+
+impl Strategy for EveryTick {
+    fn name(&self) -> &'static str {
+        self.0.name()
+    }
+    fn subscribes(&self, instrument: &Instrument) -> bool {
+        self.0.subscribes(instrument)
+    }
+    fn on_bar(&mut self, bar: &Bar, ctx: &mut StrategyContext<'_>) {
+        self.0.on_bar(bar, ctx);
+    }
+    fn on_tick(&mut self, tick: &Tick, ctx: &mut StrategyContext<'_>) {
+        self.0.on_tick(tick, ctx);
+        ctx.watch_ticks(tick.instrument); // undo an unwatch
+    }
+    fn on_news(&mut self, news: &News, ctx: &mut StrategyContext<'_>) {
+        self.0.on_news(news, ctx);
+    }
+}
+
+/// The signals of the shipped strategies over the first two hours of the default
+/// synthetic day, with their tick watches honoured or with every tick delivered.
+fn synthetic_signals(every_tick: bool) -> Vec<Signal> {
+    use crate::{
+        feed::{MarketSource, SourcePoll, SyntheticConfig, SyntheticSession},
+        model::MarketEvent,
+        signal::market_regime::build_market_regime,
+    };
+    let shipped = crate::engine::EngineConfig::embedded_default();
+    let mut session = SyntheticSession::new(&SyntheticConfig {
+        session_end: "11:15".to_owned(),
+        ..shipped.feed.synthetic.clone()
+    })
+    .unwrap();
+    let instruments = session.instruments().clone();
+    let config = shipped.strategy;
+    let mut bank = IndicatorBank::new(instruments.len());
+    let mut strategies = build_strategies(&config, &instruments, &mut bank).unwrap();
+    let names: Vec<_> = strategies.iter().map(|s| s.name()).collect();
+    let regime = build_market_regime(&config, &instruments, &names).unwrap();
+    if every_tick {
+        strategies = strategies
+            .into_iter()
+            .map(|s| Box::new(EveryTick(s)) as Box<dyn Strategy>)
+            .collect();
+    }
+    let (mut feed, input) = channel::<MarketEvent>(1024);
+    let (to_risk, mut risk) = channel::<RiskInput>(1024);
+    let mut stage = SignalStage::new(
+        &instruments,
+        strategies,
+        &config.bar_lengths(),
+        input,
+        Outbox::new(to_risk),
+        LatencyClock::new(),
+        Arc::new(Telemetry::default()),
+    )
+    .with_indicators(bank)
+    .with_regime(regime);
+    let mut signals = Vec::new();
+    let mut next = None;
+    let mut feed_done = false;
+    loop {
+        while !feed_done {
+            let event = match next.take() {
+                Some(e) => e,
+                None => match session.poll_event().unwrap() {
+                    SourcePoll::Event(e) => e,
+                    SourcePoll::End => {
+                        feed_done = true;
+                        break;
+                    }
+                    SourcePoll::Pending => unreachable!("a synthetic session never waits"),
+                },
+            };
+            if feed.try_push(event).is_err() {
+                next = Some(event);
+                break;
+            }
+        }
+        if feed_done {
+            // Dropping the producer tells the stage the feed is over.
+            let (dead, _) = channel::<MarketEvent>(1);
+            drop(std::mem::replace(&mut feed, dead));
+        }
+        let poll = stage.poll();
+        while let Ok(msg) = risk.try_pop() {
+            if let RiskInput::Signal(s) = msg {
+                signals.push(s);
+            }
+        }
+        if poll == Poll::Done {
+            return signals;
+        }
+    }
+}
+
+#[test]
+fn watching_ticks_on_demand_changes_no_signal_of_the_shipped_strategies() {
+    let watched = synthetic_signals(false);
+    let every = synthetic_signals(true);
+    let flats = |signals: &[Signal]| {
+        signals
+            .iter()
+            .filter(|s| s.direction == Direction::Flat)
+            .count()
+    };
+    // Not vacuous: entries, and exits decided on ticks, by more than one strategy.
+    let strategies: std::collections::BTreeSet<_> = watched.iter().map(|s| s.strategy).collect();
+    assert!(strategies.len() >= 2, "signals from {strategies:?}");
+    assert!(flats(&watched) > 5, "{} exits", flats(&watched));
+    assert_eq!(watched.len(), every.len());
+    assert_eq!(watched, every);
 }

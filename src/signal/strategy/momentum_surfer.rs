@@ -3,13 +3,11 @@
 
 mod config;
 mod levels;
-mod recent;
 #[cfg(test)]
 mod tests;
 
 pub use config::MomentumSurferConfig;
 use levels::Levels;
-use recent::Recent;
 
 use crate::{
     config::ConfigIssue,
@@ -18,7 +16,7 @@ use crate::{
         UnixNanos,
     },
     signal::{
-        indicator::{IndicatorBank, IndicatorHandle, IndicatorKind, IndicatorSpec},
+        indicator::{IndicatorBank, IndicatorHandle, IndicatorKind, IndicatorSpec, Window},
         Bar, Strategy, StrategyContext,
     },
 };
@@ -45,7 +43,8 @@ use crate::{
 /// from the entry to the instrument's tick.
 ///
 /// **Exit** (a [`Direction::Flat`] signal), while the strategy's own record says it is
-/// in a trade: on the first tick at or beyond the target; on a bar closing back on the
+/// in a trade: on the first tick at or beyond the target (unless the risk stage books
+/// targets: [`MomentumSurfer::with_targets_to_risk`]); on a bar closing back on the
 /// wrong side of the session VWAP (the trend broke); after `max_hold_bars` bars, when
 /// set. The protective stop is the risk stage's to enforce: a tick at or through it
 /// only closes the record here. A bar that exits never enters, even the other way.
@@ -78,6 +77,9 @@ struct Rules {
     warmup_bars: u32,
     last_entry: TimeOfDay,
     allow_short: bool,
+    /// The risk stage books the target (`risk.partial_exit`): the target travels in the
+    /// entry signal and reaching it sends nothing here.
+    targets_to_risk: bool,
 }
 
 /// The side of a trade.
@@ -148,9 +150,9 @@ struct SurferState {
     bars_today: u32,
     /// The EMA after each of the last `slope_bars + 1` bars: oldest vs newest is the
     /// slope.
-    ema: Recent<f64>,
+    ema: Window<f64>,
     /// The last `range_bars` bars of the day, not yet including the one being handled.
-    range: Recent<Span>,
+    range: Window<Span>,
     trade: Option<Trade>,
     last_exit: Option<Exit>,
 }
@@ -258,8 +260,8 @@ impl MomentumSurfer {
                     },
                     day: None,
                     bars_today: 0,
-                    ema: Recent::new(config.slope_bars + 1),
-                    range: Recent::new(config.range_bars),
+                    ema: Window::new(config.slope_bars + 1),
+                    range: Window::new(config.range_bars),
                     trade: None,
                     last_exit: None,
                 })
@@ -278,9 +280,19 @@ impl MomentumSurfer {
                 warmup_bars: bars(config.warmup_bars),
                 last_entry,
                 allow_short: config.allow_short,
+                targets_to_risk: false,
             },
             states,
         })
+    }
+
+    /// The same strategy leaving its target to the risk stage (`risk.partial_exit`):
+    /// the entry signal carries the target, and the first tick there no longer sends a
+    /// `Flat`; the trade stays on record for its other exits (the trend break, the time
+    /// stop) to close whatever the risk stage left open.
+    pub fn with_targets_to_risk(mut self, on: bool) -> MomentumSurfer {
+        self.rules.targets_to_risk = on;
+        self
     }
 
     /// The bar length the strategy trades on; bars of other lengths are ignored.
@@ -359,6 +371,12 @@ impl Strategy for MomentumSurfer {
             .is_some_and(Option::is_some)
     }
 
+    /// Entries are decided on bars; ticks matter only while a trade is open (its
+    /// target), and the entry signal watches them.
+    fn wants_ticks(&self, _: &Instrument) -> bool {
+        false
+    }
+
     fn on_bar(&mut self, bar: &Bar, ctx: &mut StrategyContext<'_>) {
         let rules = &self.rules;
         if bar.secs != rules.bar_secs {
@@ -385,7 +403,7 @@ impl Strategy for MomentumSurfer {
                 state.close_trade(trade.side);
             }
         } else if let Some((side, levels)) = rules.entry(state, bar, readings, ctx.now()) {
-            ctx.emit(id, side.direction(), bar.close, levels.stop);
+            ctx.emit_with_target(id, side.direction(), bar.close, levels.stop, levels.target);
             state.trade = Some(Trade {
                 side,
                 levels,
@@ -403,6 +421,7 @@ impl Strategy for MomentumSurfer {
             return;
         };
         let Some(trade) = state.trade else {
+            ctx.unwatch_ticks(tick.instrument);
             return;
         };
         let last = tick.last;
@@ -419,7 +438,7 @@ impl Strategy for MomentumSurfer {
             Side::Long => (last >= target, last <= stop),
             Side::Short => (last <= target, last >= stop),
         };
-        if reached {
+        if reached && !self.rules.targets_to_risk {
             ctx.emit(tick.instrument, Direction::Flat, last, Price::ZERO);
             state.close_trade(trade.side);
         } else if stopped {

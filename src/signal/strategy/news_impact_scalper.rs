@@ -44,7 +44,8 @@ const NANOS_PER_SEC: u64 = 1_000_000_000;
 /// The strategy never sees positions, so it keeps its own record of the entry it
 /// signalled. On the option's ticks it emits [`Direction::Flat`] once the bid (the last
 /// trade when no bid is quoted) reaches `premium_target_pct` above the entry premium
-/// (rounded up to the tick). On any tick of the underlying or the option at or after
+/// (rounded up to the tick); the entry signal carries that target, and with
+/// [`NewsImpactScalper::with_targets_to_risk`] the risk stage books it instead. On any tick of the underlying or the option at or after
 /// `hold_secs` from the entry it emits `Flat` (the time stop). When the option's last
 /// trade reaches the stop, the risk stage exits (it marks positions at the last trade),
 /// so the strategy only closes its record. Either way the cooldown starts then.
@@ -72,6 +73,9 @@ pub struct NewsImpactScalper {
     /// By instrument index; `Some` for options of those underlyings.
     options: Vec<Option<OptionQuote>>,
     counts: ScalperCounts,
+    /// The risk stage books targets (`risk.partial_exit`); see
+    /// [`NewsImpactScalper::with_targets_to_risk`].
+    targets_to_risk: bool,
 }
 
 /// What the strategy knows of one underlying.
@@ -249,7 +253,16 @@ impl NewsImpactScalper {
             underlyings,
             options,
             counts: ScalperCounts::default(),
+            targets_to_risk: false,
         })
+    }
+
+    /// The same strategy leaving its premium target to the risk stage
+    /// (`risk.partial_exit`): the entry signal carries the target, the bid reaching it
+    /// sends nothing here, and the time stop closes whatever the risk stage left open.
+    pub fn with_targets_to_risk(mut self, on: bool) -> NewsImpactScalper {
+        self.targets_to_risk = on;
+        self
     }
 
     /// What the strategy did so far.
@@ -341,7 +354,7 @@ impl NewsImpactScalper {
         if quote.last.is_positive() && quote.last <= held.stop {
             // The risk stage marks at the last trade and exits at the stop itself.
             self.counts.stops_seen += 1;
-        } else if quote.sell_price() >= held.target {
+        } else if !self.targets_to_risk && quote.sell_price() >= held.target {
             ctx.emit(
                 held.option,
                 Direction::Flat,
@@ -417,19 +430,20 @@ impl Strategy for NewsImpactScalper {
                 return;
             }
         };
-        if !ctx.emit(option, Direction::Long, premium, stop) {
-            return; // dropped as overflow: nothing was signalled
-        }
         let tick = self
             .options
             .get(option.index())
             .and_then(|q| q.map(|q| q.tick_size))
             .unwrap_or(Price::ZERO);
+        let target = premium_target(premium, self.target_bps, tick);
+        if !ctx.emit_with_target(option, Direction::Long, premium, stop, target) {
+            return; // dropped as overflow: nothing was signalled
+        }
         let held = Held {
             option,
             entry: premium,
             stop,
-            target: premium_target(premium, self.target_bps, tick),
+            target,
             until: now.add_nanos(self.hold_nanos),
         };
         if let Some(Some(u)) = self.underlyings.get_mut(news.instrument.index()) {

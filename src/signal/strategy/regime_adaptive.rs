@@ -232,6 +232,11 @@ impl Strategy for RegimeAdaptive {
         instrument.id == self.index || instrument.id == self.etf
     }
 
+    /// Only the ETF's last price is read from ticks; the index is read as bars.
+    fn wants_ticks(&self, instrument: &Instrument) -> bool {
+        instrument.id == self.etf
+    }
+
     fn on_bar(&mut self, bar: &Bar, ctx: &mut StrategyContext<'_>) {
         if bar.instrument != self.index || bar.secs != self.bar_secs {
             return;

@@ -105,6 +105,11 @@ impl Strategy for SmaCross {
             .is_some_and(Option::is_some)
     }
 
+    /// It decides on bars only.
+    fn wants_ticks(&self, _: &Instrument) -> bool {
+        false
+    }
+
     fn on_bar(&mut self, bar: &Bar, ctx: &mut StrategyContext<'_>) {
         if bar.secs != self.bar_secs {
             return;

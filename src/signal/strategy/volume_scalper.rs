@@ -45,7 +45,9 @@ const NANOS_PER_SEC: u64 = 1_000_000_000;
 /// is where the move that drew the volume is proven wrong.
 ///
 /// **Exit**, on the instrument's ticks: a `Flat` signal when the exit
-/// side of the book reaches the target (`target_r` times the entry-to-stop distance), or
+/// side of the book reaches the target (`target_r` times the entry-to-stop distance;
+/// the entry signal carries it, and with [`VolumeScalper::with_targets_to_risk`] the
+/// risk stage books it instead), or
 /// once `hold_secs` of market time have passed since the entry signal (the time stop: a
 /// spike's information is spent within minutes). A stop hit needs no signal, since the
 /// risk stage closes the position itself, but ends the scalp and starts the cooldown.
@@ -72,6 +74,9 @@ pub struct VolumeScalper {
     volume_z: Option<IndicatorHandle>,
     /// By instrument index; `None` when not subscribed.
     states: Vec<Option<InstrumentState>>,
+    /// The risk stage books targets (`risk.partial_exit`); see
+    /// [`VolumeScalper::with_targets_to_risk`].
+    targets_to_risk: bool,
 }
 
 /// The strategy's state for one instrument.
@@ -152,7 +157,17 @@ impl VolumeScalper {
             last_entry: config.last_entry_time(),
             volume_z,
             states,
+            targets_to_risk: false,
         })
+    }
+
+    /// The same strategy leaving its target to the risk stage (`risk.partial_exit`):
+    /// the entry signal carries the target and the scalp keeps only its time stop and
+    /// the stop it watches, so what the risk stage leaves open after booking part of
+    /// the position still ends at `hold_secs`.
+    pub fn with_targets_to_risk(mut self, on: bool) -> VolumeScalper {
+        self.targets_to_risk = on;
+        self
     }
 
     /// The bar length spikes are judged on; bars of other lengths are ignored.
@@ -170,6 +185,12 @@ impl Strategy for VolumeScalper {
         self.states
             .get(instrument.id.index())
             .is_some_and(Option::is_some)
+    }
+
+    /// Entries are decided on bars; ticks matter only while a scalp is open (its
+    /// target and time stop), and the entry signal watches them.
+    fn wants_ticks(&self, _: &Instrument) -> bool {
+        false
     }
 
     fn on_bar(&mut self, bar: &Bar, ctx: &mut StrategyContext<'_>) {
@@ -201,8 +222,12 @@ impl Strategy for VolumeScalper {
         let Some(direction) = self.confirmation.direction(bar, prev_close) else {
             return;
         };
-        let scalp = self.exits.open(direction, bar, now, state.tick_size);
-        if ctx.emit(bar.instrument, direction, scalp.entry, scalp.stop) {
+        let mut scalp = self.exits.open(direction, bar, now, state.tick_size);
+        let target = scalp.target.unwrap_or(Price::ZERO);
+        if self.targets_to_risk {
+            scalp.target = None;
+        }
+        if ctx.emit_with_target(bar.instrument, direction, scalp.entry, scalp.stop, target) {
             state.scalp = Some(scalp);
         }
     }
@@ -211,7 +236,11 @@ impl Strategy for VolumeScalper {
         let Some(Some(state)) = self.states.get_mut(tick.instrument.index()) else {
             return;
         };
-        let Some(exit) = state.scalp.and_then(|scalp| scalp.exit(tick)) else {
+        let Some(scalp) = state.scalp else {
+            ctx.unwatch_ticks(tick.instrument);
+            return;
+        };
+        let Some(exit) = scalp.exit(tick) else {
             return;
         };
         match exit {

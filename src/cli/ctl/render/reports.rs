@@ -12,14 +12,33 @@ fn labelled(label: &str, value: &str) -> String {
     format!("{label:<LABEL$}{value}")
 }
 
-/// `+₹889.50 total = +₹1,200.00 realised + -₹310.50 unrealised`
+/// `+₹889.50 total = +₹1,200.00 realised + -₹310.50 unrealised`, and from an engine
+/// that charges fills `; charges ₹112.40; net +₹777.10; equity ₹10,00,777.10`.
 fn pnl_sentence(v: &Value) -> String {
-    format!(
+    let gross = format!(
         "{} total = {} realised + {} unrealised",
         money(v, "total"),
         money(v, "realized"),
         money(v, "unrealized")
-    )
+    );
+    if v.get("charges").is_none() {
+        return gross;
+    }
+    let mut out = format!(
+        "{gross}; charges {}; net {}",
+        rupees(v, "charges"),
+        money(v, "net")
+    );
+    if v.get("equity").is_some_and(Value::is_string) {
+        out.push_str(&format!("; equity {}", rupees(v, "equity")));
+    }
+    out
+}
+
+/// A money string as unsigned rupees (`₹112.40`); unparsable text as is.
+fn rupees(v: &Value, key: &str) -> String {
+    let raw = text(v, key);
+    raw.parse().map_or(raw, crate::cli::format::rupees)
 }
 
 fn open_positions(v: &Value) -> String {
@@ -98,7 +117,8 @@ pub(super) fn positions(v: &Value) -> String {
     if rows.is_empty() {
         return "no open positions".to_owned();
     }
-    let mut t = Table::new(&[
+    let charged = rows.iter().any(|p| p.get("charges").is_some());
+    let mut columns = vec![
         ("SYMBOL", Align::Left),
         ("STRATEGY", Align::Left),
         ("NET", Align::Right),
@@ -107,9 +127,14 @@ pub(super) fn positions(v: &Value) -> String {
         ("STOP", Align::Right),
         ("UNREALISED", Align::Right),
         ("REALISED", Align::Right),
-    ]);
+    ];
+    if charged {
+        columns.extend([("CHARGES", Align::Right), ("NET REALISED", Align::Right)]);
+    }
+    columns.push(("EXITS", Align::Left));
+    let mut t = Table::new(&columns);
     for p in rows {
-        t.push(vec![
+        let mut row = vec![
             text(p, "symbol"),
             text(p, "strategy"),
             signed(p, "net"),
@@ -118,7 +143,12 @@ pub(super) fn positions(v: &Value) -> String {
             text(p, "stop"),
             money(p, "unrealized"),
             money(p, "realized"),
-        ]);
+        ];
+        if charged {
+            row.extend([rupees(p, "charges"), money(p, "net_realized")]);
+        }
+        row.push(exits(p));
+        t.push(row);
     }
     let n = rows.len();
     format!(
@@ -126,6 +156,34 @@ pub(super) fn positions(v: &Value) -> String {
         t.render(0),
         if n == 1 { "" } else { "s" }
     )
+}
+
+/// A position's exits in a few words: its target and whether it is booked, a trailing
+/// stop, and an exit that keeps failing (`target 815.00 booked, trailing, EXIT FAILED ×5`).
+fn exits(p: &Value) -> String {
+    let mut parts = Vec::new();
+    if let Some(target) = p.get("target").and_then(Value::as_str) {
+        match p.get("partial").and_then(Value::as_str) {
+            Some(state @ ("working" | "booked")) => parts.push(format!("target {target} {state}")),
+            _ => parts.push(format!("target {target}")),
+        }
+    }
+    if p.get("trailing").and_then(Value::as_bool) == Some(true) {
+        parts.push("trailing".to_owned());
+    }
+    if p.get("exit_failed").and_then(Value::as_bool) == Some(true) {
+        parts.push(format!("EXIT FAILED ×{}", count(p, "exit_attempts")));
+    } else if p.get("exit_attempts").and_then(Value::as_u64).unwrap_or(0) > 0 {
+        parts.push(format!(
+            "exit retrying ({} failed)",
+            count(p, "exit_attempts")
+        ));
+    }
+    if parts.is_empty() {
+        "-".to_owned()
+    } else {
+        parts.join(", ")
+    }
 }
 
 /// A signed quantity: `+150` long, `-150` short.
@@ -204,9 +262,12 @@ fn strategy_money_table(rows: &[Value], name_key: &str, with_state: bool) -> Str
         ("REALISED", Align::Right),
         ("UNREALISED", Align::Right),
         ("TOTAL", Align::Right),
-        ("FILLS", Align::Right),
-        ("ROUND TRIPS", Align::Right),
     ]);
+    let charged = rows.iter().any(|s| s.get("charges").is_some());
+    if charged {
+        columns.extend([("CHARGES", Align::Right), ("NET", Align::Right)]);
+    }
+    columns.extend([("FILLS", Align::Right), ("ROUND TRIPS", Align::Right)]);
     let mut t = Table::new(&columns);
     for s in rows {
         let mut row = vec![text(s, name_key)];
@@ -222,9 +283,11 @@ fn strategy_money_table(rows: &[Value], name_key: &str, with_state: bool) -> Str
             money(s, "realized"),
             money(s, "unrealized"),
             money(s, "total"),
-            count(s, "fills"),
-            count(s, "round_trips"),
         ]);
+        if charged {
+            row.extend([rupees(s, "charges"), money(s, "net")]);
+        }
+        row.extend([count(s, "fills"), count(s, "round_trips")]);
         t.push(row);
     }
     t.render(0)
@@ -246,7 +309,42 @@ pub(super) fn strategies(v: &Value) -> String {
     if rows.is_empty() {
         return "no strategies configured".to_owned();
     }
-    strategy_money_table(rows, "name", true)
+    let table = strategy_money_table(rows, "name", true);
+    let with_allocation: Vec<&Value> = rows
+        .iter()
+        .filter(|s| s.get("allocation").is_some_and(Value::is_object))
+        .collect();
+    if with_allocation.is_empty() {
+        return table;
+    }
+    let mut t = Table::new(&[
+        ("STRATEGY", Align::Left),
+        ("ALLOCATION", Align::Left),
+        ("WEIGHT", Align::Right),
+        ("REVIEWS", Align::Right),
+        ("ROLLING TRIPS", Align::Right),
+        ("WON", Align::Right),
+        ("ROLLING NET", Align::Right),
+        ("SHADOWED", Align::Right),
+        ("SHADOW TRIPS", Align::Right),
+        ("SHADOW NET", Align::Right),
+    ]);
+    for s in with_allocation {
+        let a = &s["allocation"];
+        t.push(vec![
+            text(s, "name"),
+            text(a, "state"),
+            format!("{}%", count(a, "weight_pct")),
+            count(a, "reviews"),
+            count(&a["rolling"], "round_trips"),
+            count(&a["rolling"], "wins"),
+            money(&a["rolling"], "net"),
+            count(a, "shadowed"),
+            count(&a["shadow_record"], "round_trips"),
+            money(&a["shadow_record"], "net"),
+        ]);
+    }
+    format!("{table}\n\n{}", t.render(0))
 }
 
 /// The `limits` reply: name, value and unit of every risk limit (rupees grouped).
@@ -330,14 +428,36 @@ latency   tick→intent p50 14.0 µs, p99 81.2 µs (n=24)
     }
 
     #[test]
+    fn strategies_with_allocation_add_a_table_of_weights_and_records() {
+        let v = parse(
+            r#"{"ok":true,"reply":"strategies","strategies":[{"name":"momentum_surfer","state":"shadow","signals":88,"entries":45,"suppressed":0,"realized":"-1834.20","unrealized":"0.00","total":"-1834.20","fills":14,"round_trips":7,"allocation":{"state":"shadow","weight_pct":25,"reviews":12,"shadowed":9,"rolling":{"round_trips":7,"wins":1,"net":"-1834.20","profit_factor":0.21},"shadow_record":{"round_trips":3,"net":"412.00"}}}]}"#,
+        );
+        let out = reply(&v);
+        let allocation = out.split("\n\n").nth(1).expect("a second table");
+        assert!(
+            allocation.starts_with("STRATEGY         ALLOCATION  WEIGHT"),
+            "{out}"
+        );
+        assert!(
+            allocation.contains("momentum_surfer  shadow         25%"),
+            "{out}"
+        );
+        assert!(allocation.contains("-₹1,834.20"), "{out}");
+        assert!(allocation.contains("+₹412.00"), "{out}");
+        let plain =
+            json!({"ok":true,"reply":"strategies","strategies":[{"name":"a","state":"running"}]});
+        assert!(!reply(&plain).contains("ALLOCATION"));
+    }
+
+    #[test]
     fn positions_are_an_aligned_table() {
         let v = parse(
-            r#"{"ok":true,"reply":"positions","positions":[{"symbol":"SBIN","strategy":"sma_cross","net":150,"avg_price":"812.35","mark":"815.00","stop":"804.25","unrealized":"397.50","realized":"0.00"},{"symbol":"INFY","strategy":null,"net":-20,"avg_price":"1500.10","mark":"1510.00","stop":null,"unrealized":"-198.00","realized":"12.05"}]}"#,
+            r#"{"ok":true,"reply":"positions","positions":[{"symbol":"SBIN","strategy":"sma_cross","net":150,"avg_price":"812.35","mark":"815.00","stop":"812.35","unrealized":"397.50","realized":"0.00","target":"814.00","partial":"booked","trailing":true,"exit_attempts":0,"exit_failed":false},{"symbol":"INFY","strategy":null,"net":-20,"avg_price":"1500.10","mark":"1510.00","stop":null,"unrealized":"-198.00","realized":"12.05","target":null,"partial":"open","trailing":false,"exit_attempts":5,"exit_failed":true}]}"#,
         );
         let expected = "\
-SYMBOL  STRATEGY    NET  AVG PRICE     MARK    STOP  UNREALISED  REALISED
-SBIN    sma_cross  +150     812.35   815.00  804.25    +₹397.50    +₹0.00
-INFY    -           -20    1500.10  1510.00       -    -₹198.00   +₹12.05
+SYMBOL  STRATEGY    NET  AVG PRICE     MARK    STOP  UNREALISED  REALISED  EXITS
+SBIN    sma_cross  +150     812.35   815.00  812.35    +₹397.50    +₹0.00  target 814.00 booked, trailing
+INFY    -           -20    1500.10  1510.00       -    -₹198.00   +₹12.05  EXIT FAILED ×5
 2 open positions";
         assert_eq!(reply(&v), expected);
         let none = json!({"ok":true,"reply":"positions","positions":[]});
@@ -384,6 +504,29 @@ INFY    -           -20    1500.10  1510.00       -    -₹198.00   +₹12.05
             out.contains("sma_cross  running       88       45           0  +₹1,200.00"),
             "{out}"
         );
+    }
+
+    #[test]
+    fn charges_and_net_show_when_the_engine_sends_them() {
+        let pnl = parse(
+            r#"{"ok":true,"reply":"pnl","realized":"1200.00","unrealized":"-310.50","total":"889.50","charges":"112.40","net_realized":"1087.60","net":"777.10","equity":"1000777.10","open_positions":1,"strategies":[{"strategy":"sma_cross","realized":"1200.00","unrealized":"-310.50","total":"889.50","charges":"112.40","net_realized":"1087.60","net":"777.10","fills":24,"round_trips":11}]}"#,
+        );
+        let out = reply(&pnl);
+        assert!(
+            out.starts_with("P&L  +₹889.50 total = +₹1,200.00 realised + -₹310.50 unrealised; charges ₹112.40; net +₹777.10; equity ₹10,00,777.10 · 1 open position\n"),
+            "{out}"
+        );
+        assert!(out.contains("CHARGES       NET  FILLS"), "{out}");
+        assert!(
+            out.contains("+₹889.50  ₹112.40  +₹777.10     24           11"),
+            "{out}"
+        );
+        let positions = parse(
+            r#"{"ok":true,"reply":"positions","positions":[{"symbol":"SBIN","strategy":"sma_cross","net":150,"avg_price":"812.35","mark":"815.00","stop":"804.25","unrealized":"397.50","realized":"0.00","charges":"20.66","net_realized":"-20.66"}]}"#,
+        );
+        let out = reply(&positions);
+        assert!(out.contains("REALISED  CHARGES  NET REALISED"), "{out}");
+        assert!(out.contains("+₹0.00   ₹20.66       -₹20.66"), "{out}");
     }
 
     #[test]

@@ -31,6 +31,10 @@ pub struct Header {
     pub realized: String,
     /// Signed rupees.
     pub unrealized: String,
+    /// Charges paid on every fill, signed rupees (`-` from an engine without them).
+    pub charges: String,
+    /// Total less charges, signed rupees (`-` from an engine without them).
+    pub net: String,
     /// Count of instruments with open units.
     pub open_positions: String,
     /// Ticks read by the feed.
@@ -51,6 +55,8 @@ impl Default for Header {
             total: dash(),
             realized: dash(),
             unrealized: dash(),
+            charges: dash(),
+            net: dash(),
             open_positions: dash(),
             ticks: dash(),
             fills: dash(),
@@ -305,6 +311,8 @@ impl TopState {
         h.total = money(v, "total");
         h.realized = money(v, "realized");
         h.unrealized = money(v, "unrealized");
+        h.charges = money(v, "charges");
+        h.net = money(v, "net");
         h.open_positions = count(v, "open_positions");
     }
 

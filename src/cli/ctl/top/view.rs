@@ -86,6 +86,8 @@ fn draw_header(frame: &mut Frame, area: Rect, state: &TopState) {
         Span::styled(h.realized.clone(), money_style(&h.realized)),
         Span::raw(", unrealised "),
         Span::styled(h.unrealized.clone(), money_style(&h.unrealized)),
+        Span::raw(format!(", charges {}, net ", h.charges)),
+        Span::styled(h.net.clone(), money_style(&h.net)),
         Span::raw(format!(
             ") │ open positions {} │ ticks {} │ fills {}",
             h.open_positions, h.ticks, h.fills

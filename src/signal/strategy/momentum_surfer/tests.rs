@@ -287,6 +287,38 @@ fn the_target_on_a_tick_exits_once() {
 }
 
 #[test]
+fn with_targets_to_risk_the_entry_carries_the_target_and_the_trend_break_still_exits() {
+    let (_, own) = entered(config());
+    assert_eq!(
+        own[0].target,
+        price("103.15"),
+        "the entry always carries it"
+    );
+    let mut m = Market::new(config());
+    m.strategy = std::mem::replace(
+        &mut m.strategy,
+        MomentumSurfer::new(
+            &config(),
+            &table(),
+            PREFIX,
+            &mut IndicatorBank::new(table().len()),
+        )
+        .unwrap(),
+    )
+    .with_targets_to_risk(true);
+    m.bars(&rising_base(0));
+    assert_eq!(m.bar(breakout(0, 5000))[0].target, price("103.15"));
+    assert!(
+        m.tick(12, 103_50).is_empty(),
+        "the risk stage books the target"
+    );
+    assert!(m.state().trade.is_some(), "the trade stays on record");
+    let exit = m.bar(bar_of(SBIN, 12, [103_50, 103_55, 99_90, 100_00], 30_000));
+    assert_eq!(exit.len(), 1, "a close back under the VWAP still exits");
+    assert_eq!(exit[0].direction, Direction::Flat);
+}
+
+#[test]
 fn a_close_back_below_the_vwap_exits() {
     let (mut m, _) = entered(config());
     // Two strong bars on big volume pull the session VWAP up to about 101.63 ...

@@ -250,6 +250,27 @@ fn the_target_exits_when_the_bid_reaches_it() {
 }
 
 #[test]
+fn with_targets_to_risk_the_entry_carries_the_target_and_only_the_clock_exits() {
+    let mut m = warm(&config(), 20);
+    let fresh = VolumeScalper::new(&config(), &table(), PREFIX, &mut IndicatorBank::new(8));
+    m.strategy = std::mem::replace(&mut m.strategy, fresh.unwrap()).with_targets_to_risk(true);
+    let entry = m.bar(bar(SBIN, 20, UP, 5000));
+    assert_eq!(entry[0].target, "100.80".parse().unwrap());
+    let t = OPEN + 21 * MIN + NANOS_PER_SEC;
+    assert!(
+        m.tick(quote(t, 100_85, 100_80, 100_90)).is_empty(),
+        "the risk stage books the target"
+    );
+    let deadline = OPEN + 21 * MIN + 300 * NANOS_PER_SEC;
+    let signals = m.tick(quote(deadline, 100_95, 100_90, 101_00));
+    assert_eq!(
+        summary(&signals),
+        flat_at("100.90"),
+        "the rest ends at hold_secs"
+    );
+}
+
+#[test]
 fn without_a_target_only_the_clock_exits() {
     let mut m = warm(
         &VolumeScalperConfig {

@@ -63,6 +63,12 @@ fn drilled(seed: u64, layout: &str) -> tickpipe::engine::EngineConfig {
     sma.fast = 1;
     sma.slow = 2;
     sma.bar_secs = 5;
+    // It also loses money fast on this day; the day's loss and drawdown limits would
+    // close the book by noon and leave `flatten` and `close` nothing to do. They have
+    // their own tests; here the operator's commands are under test.
+    c.risk.daily_loss_pct = tickpipe::model::Money::from_rupees(100);
+    c.risk.drawdown_warn_pct = tickpipe::model::Money::from_rupees(100);
+    c.risk.drawdown_halt_pct = tickpipe::model::Money::from_rupees(100);
     for (at, command) in [
         ("10:00", "set max_exposure_pct 25"),
         ("10:15", "news NIFTY 50 -0.9"),

@@ -136,6 +136,15 @@ pub fn render(report: &RunReport, instruments: &InstrumentTable, title: &str) ->
                 .collect();
             let _ = writeln!(out, "refused   {}", reasons.join(", "));
         }
+        let _ = writeln!(out, "risk      {}", risk_events_line(&trading.risk_events));
+        for change in &trading.risk_events.state_changes {
+            let (_, time) = crate::risk::ist_day_and_time(change.at);
+            let _ = writeln!(
+                out,
+                "          {time} {} → {} ({})",
+                change.from, change.to, change.reason
+            );
+        }
         let _ = writeln!(out, "exits     {}", forced_exits_line(trading));
         let net = |p: &PositionSnapshot| {
             p.realized
@@ -415,6 +424,26 @@ pub fn to_json(
         });
         v["strategies"] = Value::Array(strategies);
         v["refusals"] = reasons(&trading.refusals);
+        let events = &trading.risk_events;
+        v["risk_events"] = json!({
+            "trading_state": events.final_state.as_str(),
+            "trading_state_reason": events.final_reason.as_str(),
+            "state_changes": events
+                .state_changes
+                .iter()
+                .map(|c| json!({
+                    "time": crate::risk::ist_day_and_time(c.at).1.to_string(),
+                    "from": c.from.as_str(),
+                    "to": c.to.as_str(),
+                    "reason": c.reason.as_str(),
+                }))
+                .collect::<Vec<_>>(),
+            "state_change_count": events.state_change_count,
+            "daily_loss_hits": events.daily_loss_hits,
+            "drawdown_warnings": events.drawdown_warnings,
+            "drawdown_halts": events.drawdown_halts,
+            "forced_exits": reasons(&events.forced_exits),
+        });
         v["forced_exits"] = json!({
             "by_kind": reasons(&trading.forced_exits),
             "total": trading.forced_exits.iter().map(|(_, n)| n).sum::<u64>(),
@@ -458,6 +487,26 @@ pub fn to_json(
         None => Value::Null,
     };
     v
+}
+
+/// The risk events in one line: the final state and why, the changes, limit hits and
+/// forced exits.
+fn risk_events_line(events: &crate::risk::RiskEventSummary) -> String {
+    let forced: Vec<String> = events
+        .forced_exits
+        .iter()
+        .map(|(why, n)| format!("{why} {n}"))
+        .collect();
+    format!(
+        "state {} ({}) at the end, {} state changes; daily loss limit hits {}, drawdown warnings {}, drawdown halts {}; forced exits {}",
+        events.final_state,
+        events.final_reason,
+        events.state_change_count,
+        events.daily_loss_hits,
+        events.drawdown_warnings,
+        events.drawdown_halts,
+        if forced.is_empty() { "none".to_owned() } else { forced.join(", ") }
+    )
 }
 
 /// The risk stage's own exits by kind, then the retries of refused exits and the exits

@@ -6,7 +6,7 @@ use serde_json::{json, Map, Value};
 use crate::{
     control::{catalog::Catalog, command::HELP, link::StageId, Request},
     model::{
-        Alert, ControlReply, FillRecord, IntentReason, Money, Price, Side, StrategyId,
+        Alert, ControlReply, FillRecord, IntentReason, Money, Price, Side, StateReason, StrategyId,
         TradingState, UnixNanos,
     },
     risk::RiskConfig,
@@ -100,6 +100,7 @@ fn unrealized(net: i64, avg: Price, mark: Price) -> Money {
 struct Headline {
     market_time: UnixNanos,
     state: TradingState,
+    reason: StateReason,
     realized: Money,
     unrealized: Money,
     /// Charges and equity, from the second row (absent from an older engine).
@@ -116,12 +117,14 @@ fn headline(rows: &Rows) -> Option<Headline> {
         ControlReply::Risk {
             market_time,
             state,
+            reason,
             open_positions,
             realized,
             unrealized,
         } => Some(Headline {
             market_time,
             state,
+            reason,
             realized,
             unrealized,
             equity,
@@ -154,6 +157,7 @@ fn pnl_fields(h: &Headline) -> Value {
             "equity": equity.map(money),
             "open_positions": h.open,
             "trading_state": h.state.as_str(),
+            "trading_state_reason": h.reason.as_str(),
         }),
     );
     v
@@ -713,9 +717,20 @@ pub fn alert_event(stage: StageId, alert: &Alert, catalog: &Catalog) -> Value {
 fn alert_message(a: &Alert, symbol: Option<&str>) -> String {
     let symbol = symbol.unwrap_or("?");
     match a.kind {
-        "trading_halted" => "trading halted: strategies trade nothing until `activate`".into(),
-        "trading_reduce_only" => "reduce-only: no new entries until `activate`".into(),
-        "trading_active" => "trading active".into(),
+        "trading_halted" => format!(
+            "trading halted: strategies trade nothing until `activate` (reason: {})",
+            a.detail
+        ),
+        "trading_reduce_only" => format!(
+            "reduce-only: no new entries until `activate` (reason: {})",
+            a.detail
+        ),
+        "trading_active" => format!("trading active (reason: {})", a.detail),
+        "daily_loss_limit" => "daily loss limit hit: no new entries for the rest of the day".into(),
+        "drawdown_warning" => {
+            "drawdown from the day's peak equity reached the warning level".into()
+        }
+        "drawdown_halt" => "drawdown from the day's peak equity reached the halt level".into(),
         "fatal_error" => format!("fatal error, trading halted: {}", a.detail),
         "order_rejected" => format!("order on {symbol} rejected: {}", a.detail),
         "stop_loss" => format!("stop-loss exit on {symbol}"),

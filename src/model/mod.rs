@@ -34,7 +34,7 @@ pub use message::{
     Alert, AlertLevel, ControlCommand, ControlRefusal, ControlReply, Direction, ExecKind,
     ExecReport, FillRecord, IntentReason, LimitKey, LimitValue, MarketEvent, News, OrderInput,
     OrderIntent, OrderState, RejectReason, ReviewAnswer, ReviewRequest, RiskInput, RoundTrips,
-    ScheduledCommand, Signal, Tick, TickKind, TradingState,
+    ScheduledCommand, Signal, StateReason, Tick, TickKind, TradingState,
 };
 pub use money::Money;
 pub use price::Price;

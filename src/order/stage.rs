@@ -379,7 +379,7 @@ impl OrderStage {
                     self.desk.counters.quotes += 1;
                     self.gateway.on_quote(&tick);
                 }
-                OrderInput::Intent(intent) => self.on_intent(&intent),
+                OrderInput::Intent(approved) => self.on_intent(approved.intent()),
             }
             self.service.stop(&self.clock, start);
             n += 1;

@@ -9,38 +9,61 @@
 //!
 //! | check | file | refuses |
 //! | --- | --- | --- |
-//! | [`Halted`] | `check/halted.rs` | entries unless trading is active |
+//! | [`Halted`] | `check/halted.rs` | entries unless trading is active (reducing: no new or larger position) |
+//! | [`DailyLossGate`] | `check/daily_loss.rs` | entries once the daily loss limit was hit today |
+//! | [`SignalAge`] | `check/signal_age.rs` | any order from a signal older than `signal_expiry_secs` |
 //! | [`EntryWindow`] | `check/window.rs` | entries at or after the last entry time |
 //! | [`Ownership`] | `check/owner.rs` | any order on an instrument another strategy holds |
 //! | [`OneOrderAtATime`] | `check/in_flight.rs` | any order while one is in flight on the instrument |
 //! | [`Cooldown`] | `check/cooldown.rs` | entries within `cooldown_secs` of the last order on the instrument |
-//! | [`RiskSizing`] | `check/sizing.rs` | sizes entries by the risk to the stop; refuses below one lot |
-//! | [`ExposureCap`] | `check/exposure.rs` | shrinks entries to fit the exposure cap; refuses below one lot |
+//! | [`RiskSizing`] | `check/sizing.rs` | prices entries at the touch, puts the stop on the tick grid, sizes by the risk to it (equity or option budget) and the position cap; refuses below one lot |
+//! | [`PriceBand`] | `check/price_band.rs` | entries paying further than `price_band_pct` from the last trade |
+//! | [`ExposureCap`] | `check/exposure.rs` | shrinks entries to fit the gross exposure cap; refuses below one lot |
+//! | [`OptionExposureCap`] | `check/option_exposure.rs` | shrinks option entries to fit the options cap |
+//! | [`SectorCap`] | `check/sector.rs` | shrinks entries to fit their sector's cap |
+//! | [`CorrelationCap`] | `check/correlation.rs` | entries whose correlated cluster is full, or shrinks them to its exposure cap |
+//! | [`MaxOrderValue`] | `check/order_value.rs` | shrinks entries to `max_order_value` (fat finger) |
+//!
+//! The caps that shrink run after sizing, so each sees the size the ones before it left;
+//! every cap counts what is committed now, entries in flight included.
 
+mod context;
 mod cooldown;
+mod correlation;
+mod daily_loss;
 mod exposure;
 mod halted;
 mod in_flight;
+mod option_exposure;
+mod order_value;
 mod owner;
+mod price_band;
+mod sector;
+mod signal_age;
 mod sizing;
 mod window;
 
 use std::fmt;
 
+pub use context::CheckContext;
 pub use cooldown::Cooldown;
+pub use correlation::CorrelationCap;
+pub use daily_loss::DailyLossGate;
 pub use exposure::ExposureCap;
 pub use halted::Halted;
 pub use in_flight::OneOrderAtATime;
+pub use option_exposure::OptionExposureCap;
+pub use order_value::MaxOrderValue;
 pub use owner::Ownership;
+pub use price_band::PriceBand;
+pub use sector::SectorCap;
+pub use signal_age::SignalAge;
 pub use sizing::RiskSizing;
 pub use window::EntryWindow;
 
 use crate::{
-    model::{
-        InstrumentId, IntentReason, Money, Price, Qty, Side, StrategyId, TimeOfDay, TradingState,
-        UnixNanos,
-    },
-    risk::{config::RiskConfig, position::Position},
+    model::{InstrumentId, IntentReason, Money, Price, Qty, Side, StrategyId},
+    risk::{config::RiskConfig, refusals::Refusal},
 };
 
 /// One risk rule.
@@ -59,76 +82,6 @@ pub trait RiskCheck: Send + fmt::Debug {
     /// the stage thread between events: it must not allocate.
     fn configure(&mut self, config: &RiskConfig) {
         let _ = config;
-    }
-}
-
-/// Why a signal did not become an order: a short static name, counted per reason in the
-/// run summary.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Refusal(pub &'static str);
-
-impl Refusal {
-    /// Trading is halted: no strategy order at all (only the risk stage's own exits
-    /// and the operator's closes trade).
-    pub const HALTED: Refusal = Refusal("halted");
-    /// Trading is reduce-only: no new entries.
-    pub const REDUCE_ONLY: Refusal = Refusal("reduce_only");
-    /// The entry came at or after the last entry time of the day.
-    pub const AFTER_LAST_ENTRY: Refusal = Refusal("after_last_entry");
-    /// Another strategy holds the instrument (or has an entry in flight on it).
-    pub const OWNED_BY_OTHER: Refusal = Refusal("owned_by_other_strategy");
-    /// An earlier order on the instrument awaits its final report.
-    pub const ORDER_IN_FLIGHT: Refusal = Refusal("order_in_flight");
-    /// The signal carries no reference price to size an entry with.
-    pub const NO_PRICE: Refusal = Refusal("no_reference_price");
-    /// The stop is not below a long entry (or above a short one).
-    pub const STOP_WRONG_SIDE: Refusal = Refusal("stop_on_wrong_side");
-    /// The risk budget buys less than one lot at this stop distance.
-    pub const BELOW_ONE_LOT: Refusal = Refusal("below_one_lot");
-    /// Less than one lot fits under the exposure cap.
-    pub const EXPOSURE_LIMIT: Refusal = Refusal("exposure_limit");
-    /// A `Flat` signal with no position.
-    pub const ALREADY_FLAT: Refusal = Refusal("already_flat");
-    /// A signal for the direction the position already has.
-    pub const ALREADY_IN_POSITION: Refusal = Refusal("already_in_position");
-    /// The signal names an instrument outside the table.
-    pub const UNKNOWN_INSTRUMENT: Refusal = Refusal("unknown_instrument");
-    /// The signal names a strategy outside the configured count.
-    pub const UNKNOWN_STRATEGY: Refusal = Refusal("unknown_strategy");
-    /// The instrument cannot be traded (an index).
-    pub const NOT_TRADABLE: Refusal = Refusal("not_tradable");
-    /// Too many intents await their final reports.
-    pub const IN_FLIGHT_FULL: Refusal = Refusal("in_flight_table_full");
-    /// The signal is older than `risk.signal_expiry_secs` of market time.
-    pub const SIGNAL_EXPIRED: Refusal = Refusal("signal_expired");
-    /// The instrument last filled less than `risk.cooldown_secs` ago.
-    pub const COOLDOWN: Refusal = Refusal("cooldown");
-
-    /// Every reason the risk stage itself can give, for preallocated counting.
-    pub const ALL: [Refusal; 17] = [
-        Refusal::HALTED,
-        Refusal::REDUCE_ONLY,
-        Refusal::AFTER_LAST_ENTRY,
-        Refusal::OWNED_BY_OTHER,
-        Refusal::ORDER_IN_FLIGHT,
-        Refusal::NO_PRICE,
-        Refusal::STOP_WRONG_SIDE,
-        Refusal::BELOW_ONE_LOT,
-        Refusal::EXPOSURE_LIMIT,
-        Refusal::ALREADY_FLAT,
-        Refusal::ALREADY_IN_POSITION,
-        Refusal::UNKNOWN_INSTRUMENT,
-        Refusal::UNKNOWN_STRATEGY,
-        Refusal::NOT_TRADABLE,
-        Refusal::IN_FLIGHT_FULL,
-        Refusal::SIGNAL_EXPIRED,
-        Refusal::COOLDOWN,
-    ];
-}
-
-impl fmt::Display for Refusal {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.0)
     }
 }
 
@@ -161,37 +114,6 @@ impl Proposal {
     }
 }
 
-/// What a check may read about the moment.
-#[derive(Debug, Clone, Copy)]
-pub struct CheckContext<'a> {
-    /// The position in the proposal's instrument.
-    pub position: &'a Position,
-    /// Units per lot of the instrument (1 for cash equity).
-    pub lot_size: u32,
-    /// IST time of day of the signal, in market time.
-    pub time: TimeOfDay,
-    /// Whether strategies may open positions now.
-    pub trading: TradingState,
-    /// Exposure already committed: open positions at their marks plus entries in flight,
-    /// less the position an exit sent with this entry is closing.
-    pub exposure: Money,
-    /// Market time of the signal.
-    pub now: UnixNanos,
-    /// Market time of the last fill on the instrument, from any strategy (zero: none).
-    pub last_order: UnixNanos,
-    /// What the per-position risk and exposure caps are percentages of: equity
-    /// (capital + realised net P&L + unrealised P&L) or the fixed capital, as
-    /// `risk.sizing_basis` says; read it through [`CheckContext::equity`].
-    pub equity: Money,
-}
-
-impl CheckContext<'_> {
-    /// The rupees the sizing and exposure percentages of `[risk]` are taken of.
-    pub fn equity(&self) -> Money {
-        self.equity
-    }
-}
-
 /// The checks, in the order they run.
 #[derive(Debug, Default)]
 pub struct CheckChain {
@@ -204,21 +126,24 @@ impl CheckChain {
         CheckChain::default()
     }
 
-    /// The chain `config` asks for: halted, entry window, ownership, one order at a
-    /// time, cooldown, risk sizing, exposure cap. Entries end at `last_entry`, or at `square_off`
-    /// should that come first.
-    ///
-    /// # Panics
-    /// If the configured percentages overflow (impossible for a validated config).
+    /// The chain `config` asks for, in the order of the table above. Entries end at
+    /// `last_entry`, or at `square_off` should that come first.
     pub fn standard(config: &RiskConfig) -> CheckChain {
         CheckChain::new()
             .with(Halted)
+            .with(DailyLossGate)
+            .with(SignalAge::from_config(config))
             .with(EntryWindow::new(config.last_entry.min(config.square_off)))
             .with(Ownership)
             .with(OneOrderAtATime)
             .with(Cooldown::from_config(config))
             .with(RiskSizing::from_config(config))
+            .with(PriceBand::from_config(config))
             .with(ExposureCap::from_config(config))
+            .with(OptionExposureCap::from_config(config))
+            .with(SectorCap::from_config(config))
+            .with(CorrelationCap::from_config(config))
+            .with(MaxOrderValue::from_config(config))
     }
 
     /// Appends a check.
@@ -251,9 +176,40 @@ fn whole_lots(units: u64, lot_size: u32) -> Qty {
     Qty::new(capped).round_down_to_lot(lot_size)
 }
 
+/// Shrinks an entry so that its value at its reference price fits in `room`, in whole
+/// lots of `lot_size`; `refusal` when not even one lot fits.
+fn shrink_to_room(
+    proposal: &mut Proposal,
+    room: Money,
+    lot_size: u32,
+    refusal: Refusal,
+) -> Result<(), Refusal> {
+    let price = i128::from(proposal.reference.raw());
+    if room.raw() <= 0 || price <= 0 {
+        return Err(refusal);
+    }
+    // Money and Price share the 10^-8 unit, so raw / raw counts units.
+    let fits = whole_lots(
+        (room.raw() / price).clamp(0, i128::from(u64::MAX)) as u64,
+        lot_size,
+    );
+    let qty = proposal.qty.min(fits);
+    if qty.is_zero() {
+        return Err(refusal);
+    }
+    proposal.qty = qty;
+    Ok(())
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
+    use std::sync::OnceLock;
+
     use super::*;
+    use crate::{
+        model::TimeOfDay,
+        risk::{limits::LimitState, position::Position},
+    };
 
     /// An entry proposal for tests.
     pub(crate) fn entry(side: Side, reference: &str, stop: &str) -> Proposal {
@@ -269,24 +225,23 @@ pub(crate) mod tests {
         }
     }
 
-    /// A context at 10:00 with nothing committed.
+    /// A limit state with no instruments, shared by the tests of single checks.
+    pub(crate) fn no_limits() -> &'static LimitState {
+        static EMPTY: OnceLock<LimitState> = OnceLock::new();
+        EMPTY.get_or_init(LimitState::empty)
+    }
+
+    /// A context at 10:00 with nothing committed and equity ₹10 lakh.
     pub(crate) fn context(position: &Position) -> CheckContext<'_> {
-        CheckContext {
-            position,
-            lot_size: 1,
-            time: TimeOfDay::hm(10, 0),
-            trading: TradingState::Active,
-            exposure: Money::ZERO,
-            now: UnixNanos(0),
-            last_order: UnixNanos(0),
-            equity: Money::from_rupees(1_000_000),
-        }
+        CheckContext::new(position, no_limits())
     }
 
     #[test]
     fn standard_chain_sizes_then_caps() {
         let chain = CheckChain::standard(&RiskConfig {
             max_position_pct: Money::from_rupees(500),
+            max_sector_pct: Money::from_rupees(500),
+            max_order_value: Money::from_rupees(10_000_000),
             ..RiskConfig::default()
         });
         let flat = Position::default();
@@ -304,16 +259,7 @@ pub(crate) mod tests {
             ..context(&flat)
         };
         let mut p = entry(Side::Buy, "100", "99");
-        assert_eq!(chain.run(&mut p, &late), Err(Refusal::AFTER_LAST_ENTRY));
-    }
-
-    #[test]
-    fn reasons_are_distinct() {
-        for (i, a) in Refusal::ALL.iter().enumerate() {
-            for b in &Refusal::ALL[i + 1..] {
-                assert_ne!(a.0, b.0);
-            }
-        }
+        assert_eq!(chain.run(&mut p, &late), Err(Refusal::AfterLastEntry));
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! The `[risk]` section: capital, position sizing, the exposure cap and session times.
+//! The `[risk]` section: capital, position sizing, the entry limits, the day's loss and
+//! drawdown, and session times.
 
 use std::fmt;
 
@@ -7,7 +8,10 @@ use serde::{de, Deserialize, Deserializer};
 use crate::{
     config::ConfigIssue,
     model::{LimitKey, LimitValue, Money, TimeOfDay},
-    risk::exit::{EmergencyConfig, ReconcilePolicy, ShutdownPolicy, TimeStops},
+    risk::{
+        exit::{EmergencyConfig, ReconcilePolicy, ShutdownPolicy, TimeStops},
+        limits::{MAX_CORRELATION_WINDOW, MIN_CORRELATION_SAMPLES},
+    },
 };
 
 /// Limits and session times of the risk stage, section `[risk]`.
@@ -35,29 +39,78 @@ use crate::{
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RiskConfig {
-    /// Trading capital in rupees, the start of equity.
+    /// Trading capital in rupees, the start of equity: equity, of which the limits are
+    /// shares, is capital plus realised P&L net of charges plus unrealised P&L.
     #[serde(deserialize_with = "decimal")]
     pub capital: Money,
-    /// What the per-position risk, position cap and exposure cap are percentages of:
+    /// What the per-position risk, position cap and exposure caps are percentages of:
     /// `equity` (capital + realised P&L net of charges + unrealised P&L at the marks, so
-    /// they shrink after losses) or the fixed `capital`.
+    /// they shrink after losses) or the fixed `capital`. The day's loss limit and
+    /// drawdown always watch equity.
     pub sizing_basis: SizingBasis,
-    /// Largest loss one position may cost if its stop is hit, in percent of capital.
+    /// Largest loss one position in an equity instrument (a share, an ETF, a future)
+    /// may cost if its stop is hit, in percent of equity (or capital, by `sizing_basis`).
     #[serde(deserialize_with = "decimal")]
     pub risk_per_trade_pct: Money,
+    /// Largest premium at risk in one option position ((entry − stop) × quantity), in
+    /// percent of equity.
+    #[serde(deserialize_with = "decimal")]
+    pub option_risk_pct: Money,
     /// Distance of the protective stop from the entry price, in percent, when the
     /// signal brings no stop of its own.
     #[serde(deserialize_with = "decimal")]
     pub default_stop_pct: Money,
-    /// Largest value of one position at entry (quantity × reference price), in percent
-    /// of capital. Risk-based sizing alone gives a large position when the stop is
+    /// Largest value of one position at entry (quantity × the price it pays), in
+    /// percent of equity. Risk-based sizing alone gives a large position when the stop is
     /// close; this keeps the book from resting on a single name.
     #[serde(deserialize_with = "decimal")]
     pub max_position_pct: Money,
     /// Largest gross exposure (open positions at their marks plus entries in flight at
-    /// their reference prices), in percent of capital.
+    /// the prices they were approved at), in percent of equity.
     #[serde(deserialize_with = "decimal")]
     pub max_exposure_pct: Money,
+    /// Largest gross exposure in options (premium value, all underlyings), in percent
+    /// of equity; counted in `max_exposure_pct` as well.
+    #[serde(deserialize_with = "decimal")]
+    pub max_option_exposure_pct: Money,
+    /// Largest gross exposure in one sector of the universe, in percent of equity.
+    /// Instruments on a whole index (index options, the index ETF) are exempt.
+    #[serde(deserialize_with = "decimal")]
+    pub max_sector_pct: Money,
+    /// One-minute returns in the rolling correlation window; 0 turns the correlation
+    /// limit off.
+    pub correlation_window: u32,
+    /// Held instruments whose returns correlate with the candidate's at least this
+    /// much (−1 to 1) form its cluster.
+    #[serde(deserialize_with = "decimal")]
+    pub correlation_threshold: Money,
+    /// Most positions (held or in flight, the candidate included) one correlated
+    /// cluster may hold: a cluster counts as one concentrated position.
+    pub max_cluster_positions: u32,
+    /// Largest combined exposure of one correlated cluster, in percent of equity.
+    #[serde(deserialize_with = "decimal")]
+    pub max_cluster_pct: Money,
+    /// Daily loss limit: when equity falls this percent of start-of-day equity below
+    /// it (realised plus unrealised net P&L), no new entries for the rest of the day,
+    /// and trading turns reduce-only.
+    #[serde(deserialize_with = "decimal")]
+    pub daily_loss_pct: Money,
+    /// Also close every open position when the daily loss limit is hit.
+    pub daily_loss_flatten: bool,
+    /// Drawdown from the day's peak equity, in percent of it, that raises a warning.
+    #[serde(deserialize_with = "decimal")]
+    pub drawdown_warn_pct: Money,
+    /// Drawdown from the day's peak equity, in percent of it, that halts trading.
+    #[serde(deserialize_with = "decimal")]
+    pub drawdown_halt_pct: Money,
+    /// Fat-finger band: an entry whose price to pay is further than this percent from
+    /// the last trade is refused.
+    #[serde(deserialize_with = "decimal")]
+    pub price_band_pct: Money,
+    /// Fat-finger cap: largest value of one entry order, in rupees; larger entries are
+    /// cut to whole lots below it.
+    #[serde(deserialize_with = "decimal")]
+    pub max_order_value: Money,
     /// No entries at or after this time of day.
     #[serde(deserialize_with = "time_of_day")]
     pub last_entry: TimeOfDay,
@@ -150,9 +203,22 @@ impl Default for RiskConfig {
             capital: Money::from_rupees(1_000_000),
             sizing_basis: SizingBasis::Equity,
             risk_per_trade_pct: Money::from_rupees(2),
+            option_risk_pct: Money::from_rupees(5),
             default_stop_pct: Money::from_rupees(1),
             max_position_pct: Money::from_rupees(20),
             max_exposure_pct: Money::from_rupees(70),
+            max_option_exposure_pct: Money::from_rupees(50),
+            max_sector_pct: Money::from_rupees(25),
+            correlation_window: 30,
+            correlation_threshold: Money::from_raw(80_000_000), // 0.8
+            max_cluster_positions: 3,
+            max_cluster_pct: Money::from_rupees(40),
+            daily_loss_pct: Money::from_rupees(5),
+            daily_loss_flatten: false,
+            drawdown_warn_pct: Money::from_rupees(3),
+            drawdown_halt_pct: Money::from_rupees(6),
+            price_band_pct: Money::from_rupees(10),
+            max_order_value: Money::from_rupees(500_000),
             last_entry: TimeOfDay::hm(15, 0),
             square_off: TimeOfDay::hm(15, 15),
             fill_log_capacity: 65_536,
@@ -196,6 +262,21 @@ impl RiskConfig {
             LimitKey::MaxExposurePct => decimal(self.max_exposure_pct),
             LimitKey::LastEntry => LimitValue(i64::from(self.last_entry.secs())),
             LimitKey::SquareOff => LimitValue(i64::from(self.square_off.secs())),
+            LimitKey::SignalExpirySecs => LimitValue(i64::from(self.signal_expiry_secs)),
+            LimitKey::CooldownSecs => LimitValue(i64::from(self.cooldown_secs)),
+            LimitKey::OptionRiskPct => decimal(self.option_risk_pct),
+            LimitKey::MaxOptionExposurePct => decimal(self.max_option_exposure_pct),
+            LimitKey::MaxSectorPct => decimal(self.max_sector_pct),
+            LimitKey::CorrelationWindow => LimitValue(i64::from(self.correlation_window)),
+            LimitKey::CorrelationThreshold => decimal(self.correlation_threshold),
+            LimitKey::MaxClusterPositions => LimitValue(i64::from(self.max_cluster_positions)),
+            LimitKey::MaxClusterPct => decimal(self.max_cluster_pct),
+            LimitKey::DailyLossPct => decimal(self.daily_loss_pct),
+            LimitKey::DailyLossFlatten => LimitValue(i64::from(self.daily_loss_flatten)),
+            LimitKey::DrawdownWarnPct => decimal(self.drawdown_warn_pct),
+            LimitKey::DrawdownHaltPct => decimal(self.drawdown_halt_pct),
+            LimitKey::PriceBandPct => decimal(self.price_band_pct),
+            LimitKey::MaxOrderValue => decimal(self.max_order_value),
         }
     }
 
@@ -203,6 +284,7 @@ impl RiskConfig {
     pub fn with_limit(&self, key: LimitKey, value: LimitValue) -> RiskConfig {
         let mut next = self.clone();
         let time = TimeOfDay::from_secs(value.0.clamp(0, 86_399) as u32);
+        let whole = value.0.clamp(0, i64::from(u32::MAX)) as u32;
         match key {
             LimitKey::Capital => next.capital = value.to_money(),
             LimitKey::RiskPerTradePct => next.risk_per_trade_pct = value.to_money(),
@@ -211,12 +293,28 @@ impl RiskConfig {
             LimitKey::MaxExposurePct => next.max_exposure_pct = value.to_money(),
             LimitKey::LastEntry => next.last_entry = time,
             LimitKey::SquareOff => next.square_off = time,
+            LimitKey::SignalExpirySecs => next.signal_expiry_secs = whole,
+            LimitKey::CooldownSecs => next.cooldown_secs = whole,
+            LimitKey::OptionRiskPct => next.option_risk_pct = value.to_money(),
+            LimitKey::MaxOptionExposurePct => next.max_option_exposure_pct = value.to_money(),
+            LimitKey::MaxSectorPct => next.max_sector_pct = value.to_money(),
+            LimitKey::CorrelationWindow => next.correlation_window = whole,
+            LimitKey::CorrelationThreshold => next.correlation_threshold = value.to_money(),
+            LimitKey::MaxClusterPositions => next.max_cluster_positions = whole,
+            LimitKey::MaxClusterPct => next.max_cluster_pct = value.to_money(),
+            LimitKey::DailyLossPct => next.daily_loss_pct = value.to_money(),
+            LimitKey::DailyLossFlatten => next.daily_loss_flatten = value.0 != 0,
+            LimitKey::DrawdownWarnPct => next.drawdown_warn_pct = value.to_money(),
+            LimitKey::DrawdownHaltPct => next.drawdown_halt_pct = value.to_money(),
+            LimitKey::PriceBandPct => next.price_band_pct = value.to_money(),
+            LimitKey::MaxOrderValue => next.max_order_value = value.to_money(),
         }
         next
     }
 
     /// Reads a limit's value as an operator writes it: a decimal (`50`, `2.5`) for the
-    /// rupee and percent limits, `HH:MM[:SS]` for the times.
+    /// rupee, percent and correlation limits, `HH:MM[:SS]` for the times, a whole
+    /// number for seconds and counts, `true`/`false` (or `on`/`off`) for flags.
     ///
     /// # Errors
     /// A sentence saying what was expected.
@@ -237,6 +335,19 @@ impl RiskConfig {
                     format!("`{text}` is not a time of day; write HH:MM or HH:MM:SS (IST)")
                 });
         }
+        if key.is_whole() {
+            return text
+                .parse::<u32>()
+                .map(|n| LimitValue(i64::from(n)))
+                .map_err(|_| format!("`{text}` is not a whole number from 0 to {}", u32::MAX));
+        }
+        if key.is_flag() {
+            return match text {
+                "true" | "on" | "yes" | "1" => Ok(LimitValue(1)),
+                "false" | "off" | "no" | "0" => Ok(LimitValue(0)),
+                _ => Err(format!("`{text}` is neither true nor false")),
+            };
+        }
         let money: Money = text
             .parse()
             .map_err(|e| format!("`{text}` is not a decimal number: {e}"))?;
@@ -245,7 +356,11 @@ impl RiskConfig {
 
     /// A limit's value as an operator writes it (`70`, `2.5`, `15:00`).
     pub fn format_limit(key: LimitKey, value: LimitValue) -> String {
-        if key.is_time() {
+        if key.is_whole() {
+            value.0.to_string()
+        } else if key.is_flag() {
+            (value.0 != 0).to_string()
+        } else if key.is_time() {
             TimeOfDay::from_secs(value.0.clamp(0, 86_399) as u32).to_string()
         } else {
             let text = value.to_money().to_string();
@@ -289,6 +404,26 @@ impl RiskConfig {
                 self.max_exposure_pct,
                 Money::from_rupees(500),
             ),
+            ("option_risk_pct", self.option_risk_pct, hundred),
+            (
+                "max_option_exposure_pct",
+                self.max_option_exposure_pct,
+                Money::from_rupees(500),
+            ),
+            (
+                "max_sector_pct",
+                self.max_sector_pct,
+                Money::from_rupees(500),
+            ),
+            (
+                "max_cluster_pct",
+                self.max_cluster_pct,
+                Money::from_rupees(500),
+            ),
+            ("daily_loss_pct", self.daily_loss_pct, hundred),
+            ("drawdown_warn_pct", self.drawdown_warn_pct, hundred),
+            ("drawdown_halt_pct", self.drawdown_halt_pct, hundred),
+            ("price_band_pct", self.price_band_pct, hundred),
         ];
         for (key, value, max) in pct_checks {
             if value <= Money::ZERO || value > max {
@@ -298,6 +433,7 @@ impl RiskConfig {
                 ));
             }
         }
+        self.validate_limits(prefix, issues);
         if self.last_entry >= self.square_off {
             issues.push(ConfigIssue::new(
                 format!("{prefix}.last_entry"),
@@ -328,6 +464,77 @@ impl RiskConfig {
         crate::risk::exit::validate(self, prefix, issues);
     }
 }
+
+impl RiskConfig {
+    /// The entry limits' checks beyond the percentages: orders between related keys,
+    /// the correlation settings, the fat-finger cap and the time windows.
+    fn validate_limits(&self, prefix: &str, issues: &mut Vec<ConfigIssue>) {
+        if self.drawdown_warn_pct > self.drawdown_halt_pct {
+            issues.push(ConfigIssue::new(
+                format!("{prefix}.drawdown_warn_pct"),
+                format!(
+                    "is {}, must be at most {prefix}.drawdown_halt_pct ({})",
+                    self.drawdown_warn_pct, self.drawdown_halt_pct
+                ),
+            ));
+        }
+        if self.correlation_window != 0
+            && !(MIN_CORRELATION_SAMPLES..=MAX_CORRELATION_WINDOW)
+                .contains(&(self.correlation_window as usize))
+        {
+            issues.push(ConfigIssue::new(
+                format!("{prefix}.correlation_window"),
+                format!(
+                    "is {}, must be 0 (off) or from {MIN_CORRELATION_SAMPLES} to \
+                     {MAX_CORRELATION_WINDOW} one-minute returns",
+                    self.correlation_window
+                ),
+            ));
+        }
+        let one = Money::from_rupees(1);
+        if self.correlation_threshold <= one.neg() || self.correlation_threshold > one {
+            issues.push(ConfigIssue::new(
+                format!("{prefix}.correlation_threshold"),
+                format!(
+                    "is {}, must be above -1 and at most 1",
+                    self.correlation_threshold
+                ),
+            ));
+        }
+        if self.max_cluster_positions == 0 {
+            issues.push(ConfigIssue::new(
+                format!("{prefix}.max_cluster_positions"),
+                "is 0, must be at least 1 (the candidate itself)".to_owned(),
+            ));
+        }
+        if self.max_order_value <= Money::ZERO
+            || self.max_order_value > Money::from_rupees(MAX_CAPITAL_RUPEES)
+        {
+            issues.push(ConfigIssue::new(
+                format!("{prefix}.max_order_value"),
+                format!(
+                    "is {}, must be above zero and at most {} rupees",
+                    self.max_order_value,
+                    Money::from_rupees(MAX_CAPITAL_RUPEES)
+                ),
+            ));
+        }
+        for (key, secs) in [
+            ("signal_expiry_secs", self.signal_expiry_secs),
+            ("cooldown_secs", self.cooldown_secs),
+        ] {
+            if secs > MAX_WINDOW_SECS {
+                issues.push(ConfigIssue::new(
+                    format!("{prefix}.{key}"),
+                    format!("is {secs}, must be at most {MAX_WINDOW_SECS} seconds (a day)"),
+                ));
+            }
+        }
+    }
+}
+
+/// Largest accepted `signal_expiry_secs` and `cooldown_secs`: a day.
+const MAX_WINDOW_SECS: u32 = 86_400;
 
 /// Reads a decimal from a TOML string (exact) or number (its shortest decimal form).
 pub(crate) fn decimal<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Money, D::Error> {
@@ -429,11 +636,58 @@ mod tests {
     }
 
     #[test]
+    fn every_limit_reads_formats_and_sets_back() {
+        let cfg = RiskConfig::default();
+        for key in LimitKey::ALL {
+            let text = RiskConfig::format_limit(key, cfg.limit(key));
+            let value = RiskConfig::parse_limit(key, &text).unwrap();
+            assert_eq!(value, cfg.limit(key), "{}: {text}", key.as_str());
+            assert_eq!(cfg.with_limit(key, value).limit(key), value);
+        }
+        let flag = RiskConfig::parse_limit(LimitKey::DailyLossFlatten, "on").unwrap();
+        assert!(
+            cfg.with_limit(LimitKey::DailyLossFlatten, flag)
+                .daily_loss_flatten
+        );
+        assert!(RiskConfig::parse_limit(LimitKey::DailyLossFlatten, "maybe").is_err());
+        let window = RiskConfig::parse_limit(LimitKey::CorrelationWindow, "60").unwrap();
+        assert_eq!(
+            cfg.with_limit(LimitKey::CorrelationWindow, window)
+                .correlation_window,
+            60
+        );
+        assert!(RiskConfig::parse_limit(LimitKey::CorrelationWindow, "1.5").is_err());
+        let rho = RiskConfig::parse_limit(LimitKey::CorrelationThreshold, "0.65").unwrap();
+        assert_eq!(
+            RiskConfig::format_limit(LimitKey::CorrelationThreshold, rho),
+            "0.65"
+        );
+        // A set is validated as the file is: a window too short is named.
+        let mut issues = Vec::new();
+        cfg.with_limit(LimitKey::CorrelationWindow, LimitValue(3))
+            .validate("risk", &mut issues);
+        assert_eq!(issues[0].key, "risk.correlation_window");
+    }
+
+    #[test]
     fn out_of_range_values_name_their_keys() {
         let cfg = RiskConfig {
             capital: Money::ZERO,
             sizing_basis: SizingBasis::Capital,
             risk_per_trade_pct: Money::from_rupees(101),
+            option_risk_pct: Money::ZERO,
+            max_option_exposure_pct: Money::from_rupees(501),
+            max_sector_pct: Money::ZERO,
+            correlation_window: 5,
+            correlation_threshold: Money::from_rupees(2),
+            max_cluster_positions: 0,
+            max_cluster_pct: Money::ZERO,
+            daily_loss_pct: Money::from_rupees(101),
+            daily_loss_flatten: true,
+            drawdown_warn_pct: Money::from_rupees(10),
+            drawdown_halt_pct: Money::from_rupees(5),
+            price_band_pct: Money::ZERO,
+            max_order_value: Money::ZERO,
             default_stop_pct: Money::ZERO,
             max_position_pct: Money::from_rupees(501),
             max_exposure_pct: Money::from_rupees(-5),
@@ -442,7 +696,7 @@ mod tests {
             fill_log_capacity: MAX_FILL_LOG + 1,
             max_in_flight: 0,
             signal_expiry_secs: 0,
-            cooldown_secs: 0,
+            cooldown_secs: 86_401,
             on_fatal: FatalPolicy::Hold,
             ..RiskConfig::default()
         };
@@ -455,6 +709,18 @@ mod tests {
                 "risk.default_stop_pct",
                 "risk.max_position_pct",
                 "risk.max_exposure_pct",
+                "risk.option_risk_pct",
+                "risk.max_option_exposure_pct",
+                "risk.max_sector_pct",
+                "risk.max_cluster_pct",
+                "risk.daily_loss_pct",
+                "risk.price_band_pct",
+                "risk.drawdown_warn_pct",
+                "risk.correlation_window",
+                "risk.correlation_threshold",
+                "risk.max_cluster_positions",
+                "risk.max_order_value",
+                "risk.cooldown_secs",
                 "risk.last_entry",
                 "risk.fill_log_capacity",
                 "risk.max_in_flight",

@@ -7,31 +7,37 @@
 //!
 //! | file | what |
 //! | --- | --- |
+//! | `approved.rs` | [`RiskApproved`]: an order only the risk stage can make, the order stage's only input order |
 //! | `config.rs` | [`RiskConfig`], the `[risk]` section |
 //! | `position.rs` | [`Position`]: one instrument's units, cost basis, P&L, mark, owner, stop |
 //! | `book.rs` | [`Book`]: every position and the totals the limits read |
 //! | `check.rs`, `check/` | [`RiskCheck`] and one file per check, run as a [`CheckChain`] |
+//! | `limits/` | [`LimitState`]: exposure buckets, return correlations, the day's loss and drawdown, risk events |
 //! | `exit.rs`, `exit/` | the protective stop ([`stop_hit`]), the daily [`SquareOff`], targets and trailing ([`ExitRules`]), time stops, exit retry ([`ExitRetry`]), the emergency flatten ([`IndexFallWatch`]), [`reconcile`] |
 //! | `in_flight.rs` | [`InFlightTable`]: intents awaiting their final exec report |
-//! | `refusals.rs` | [`RefusalCounts`]: refused signals by reason |
+//! | `refusals.rs` | [`Refusal`], the typed reason, and [`RefusalCounts`] |
 //! | `stage.rs` | [`RiskStage`] |
 //! | `summary.rs` | [`TradingSummary`]: the end-of-run book and fills |
 
+mod approved;
 mod book;
 mod check;
 mod config;
 mod exit;
 mod in_flight;
+mod limits;
 mod position;
 mod refusals;
 mod review;
 mod stage;
 mod summary;
 
+pub use approved::RiskApproved;
 pub use book::Book;
 pub use check::{
-    CheckChain, CheckContext, Cooldown, EntryWindow, ExposureCap, Halted, OneOrderAtATime,
-    Ownership, Proposal, Refusal, RiskCheck, RiskSizing,
+    CheckChain, CheckContext, Cooldown, CorrelationCap, DailyLossGate, EntryWindow, ExposureCap,
+    Halted, MaxOrderValue, OneOrderAtATime, OptionExposureCap, Ownership, PriceBand, Proposal,
+    RiskCheck, RiskSizing, SectorCap, SignalAge,
 };
 pub use config::{FatalPolicy, RiskConfig, SizingBasis};
 pub use exit::{
@@ -41,8 +47,13 @@ pub use exit::{
     SquareOffDue, TimeStops, FORCED_KINDS,
 };
 pub use in_flight::{InFlight, InFlightTable};
+pub use limits::{
+    round_limit, round_stop, DayEvent, DayGuard, ExposureBuckets, InstrumentSpec, LimitState,
+    Quote, ReturnCorrelation, RiskEvents, StateChange, MAX_CORRELATION_WINDOW,
+    MIN_CORRELATION_SAMPLES,
+};
 pub use position::{FillEffect, Position};
-pub use refusals::RefusalCounts;
+pub use refusals::{Refusal, RefusalCounts};
 pub use review::ReviewDesk;
 pub use stage::RiskStage;
-pub use summary::{FillRecord, PositionSnapshot, StrategyPnl, TradingSummary};
+pub use summary::{FillRecord, PositionSnapshot, RiskEventSummary, StrategyPnl, TradingSummary};

@@ -15,22 +15,22 @@ use crate::{
         Alert, AlertLevel, ControlCommand, ControlRefusal, ControlReply, Direction, ExecKind,
         ExecReport, InstrumentId, InstrumentKind, InstrumentTable, IntentId, IntentReason,
         LimitKey, Money, OrderInput, OrderIntent, Price, Qty, RiskInput, ScheduledCommand, Side,
-        Signal, Stamp, StrategyId, Tick, TradingState, UnixNanos, ValueError,
+        Signal, Stamp, StateReason, StrategyId, Tick, TradingState, UnixNanos, ValueError,
     },
     risk::{
+        approved::RiskApproved,
         book::Book,
-        check::{
-            CheckChain, CheckContext, OneOrderAtATime, Ownership, Proposal, Refusal, RiskCheck,
-        },
+        check::{CheckChain, CheckContext, OneOrderAtATime, Ownership, Proposal, RiskCheck},
         config::{FatalPolicy, RiskConfig, SizingBasis},
         exit::{
             ist_day_and_time, reconcile, BrokerPosition, EmergencyConfig, ExitDesk, Mismatch,
             ReconcilePolicy, ShutdownPolicy, SquareOff, SquareOffDue, TimeStops,
         },
         in_flight::{InFlight, InFlightTable},
-        refusals::RefusalCounts,
+        limits::{round_limit, DayEvent, LimitState, Quote, RiskEvents, StateChange},
+        refusals::{Refusal, RefusalCounts},
         review::ReviewDesk,
-        summary::{FillRecord, TradingSummary},
+        summary::{FillRecord, RiskEventSummary, TradingSummary},
     },
     runtime::{
         ControlPort, LatencyClock, Outbox, Poll, ServiceTimer, Stage, StageError, StageReport,
@@ -145,6 +145,12 @@ pub struct RiskStage {
     last_order: Vec<UnixNanos>,
     /// Refused signals by reason, per strategy.
     refusals_by_strategy: Vec<RefusalCounts>,
+    /// Why the trading state is what it is.
+    state_reason: StateReason,
+    /// Limit state beside the book: quotes, exposure buckets, correlations, the day.
+    limits: LimitState,
+    /// State changes, limit hits and forced exits, for the report.
+    events: RiskEvents,
     /// Targets, trailing stops, time stops, exit retries and the index watch.
     exits: ExitDesk,
     /// What each fill costs (free unless [`RiskStage::with_charges`]).
@@ -254,6 +260,9 @@ impl RiskStage {
             market_time: UnixNanos(0),
             last_order: vec![UnixNanos(0); n],
             refusals_by_strategy: vec![RefusalCounts::new(); strategy_count],
+            state_reason: StateReason::Start,
+            limits: LimitState::new(instruments, config),
+            events: RiskEvents::new(),
             exits: ExitDesk::new(config, instruments, strategy_count),
             charger: Charger::free(n),
             review: None,
@@ -384,6 +393,23 @@ impl RiskStage {
         &self.config
     }
 
+    /// Why the trading state is what it is.
+    pub fn state_reason(&self) -> StateReason {
+        self.state_reason
+    }
+
+    /// The limit state: exposure buckets, correlations, the day's loss and drawdown.
+    pub fn limit_state(&self) -> &LimitState {
+        &self.limits
+    }
+
+    /// Equity now: capital plus realised P&L net of charges plus unrealised P&L
+    /// ([`Book::equity`]), whatever `risk.sizing_basis` says. The day's loss limit and
+    /// drawdown watch it; the checks size on [`RiskStage::sizing_base`].
+    fn equity(&self) -> Money {
+        self.book.equity(self.config.capital)
+    }
+
     /// A fatal error: halts, applies the fatal policy, asks the run to stop, and keeps
     /// the first reason for the report.
     fn fail(&mut self, why: &'static str) {
@@ -394,7 +420,7 @@ impl RiskStage {
         // The fatal policy decides what happens to positions; the shutdown policy does not
         // apply on top of it.
         self.exits.shutdown_flattened = true;
-        self.set_state(TradingState::Halted, "fatal_error");
+        self.set_state(TradingState::Halted, "fatal_error", StateReason::FatalError);
         if self.config.on_fatal == FatalPolicy::Flatten {
             let answering = self.control.set_answering(false);
             self.flatten();
@@ -406,9 +432,25 @@ impl RiskStage {
         }
     }
 
-    fn set_state(&mut self, state: TradingState, kind: &'static str) -> TradingState {
+    /// Moves to `state` for `reason`; a change is logged for the report and said as an
+    /// alert of `kind` whose detail is the reason.
+    fn set_state(
+        &mut self,
+        state: TradingState,
+        kind: &'static str,
+        reason: StateReason,
+    ) -> TradingState {
         let previous = self.state;
         self.state = state;
+        if previous != state {
+            self.state_reason = reason;
+            self.events.state_changed(StateChange {
+                at: self.market_time,
+                from: previous,
+                to: state,
+                reason,
+            });
+        }
         if previous != state || kind == "fatal_error" {
             self.control.alert(Alert {
                 exchange_ts: self.market_time,
@@ -420,10 +462,67 @@ impl RiskStage {
                     TradingState::Halted => AlertLevel::Critical,
                 },
                 state,
-                detail: self.error.unwrap_or(""),
+                detail: self.error.unwrap_or(reason.as_str()),
             });
         }
         previous
+    }
+
+    /// Acts on what a move of equity crossed (see [`DayGuard`](crate::risk::DayGuard)).
+    fn on_day_event(&mut self, event: DayEvent) {
+        let alert = |kind, level| Alert {
+            exchange_ts: self.market_time,
+            kind,
+            instrument: None,
+            level,
+            state: self.state,
+            detail: "",
+        };
+        match event {
+            DayEvent::NewDay => {
+                // The previous day's loss or drawdown state ends with it; an operator's
+                // halt or reduce stays until the operator lifts it.
+                if matches!(
+                    self.state_reason,
+                    StateReason::DailyLossLimit | StateReason::DrawdownHalt
+                ) && self.error.is_none()
+                {
+                    self.set_state(TradingState::Active, "trading_active", StateReason::NewDay);
+                }
+            }
+            DayEvent::DailyLossHit => {
+                self.events.daily_loss_hits += 1;
+                self.control
+                    .alert(alert("daily_loss_limit", AlertLevel::Critical));
+                if self.state == TradingState::Active {
+                    self.set_state(
+                        TradingState::Reducing,
+                        "trading_reduce_only",
+                        StateReason::DailyLossLimit,
+                    );
+                }
+                if self.config.daily_loss_flatten {
+                    let answering = self.control.set_answering(false);
+                    self.flatten();
+                    self.control.set_answering(answering);
+                }
+            }
+            DayEvent::DrawdownWarning => {
+                self.events.drawdown_warnings += 1;
+                self.control
+                    .alert(alert("drawdown_warning", AlertLevel::Warning));
+            }
+            DayEvent::DrawdownHalt => {
+                self.events.drawdown_halts += 1;
+                self.control
+                    .alert(alert("drawdown_halt", AlertLevel::Critical));
+                self.set_state(
+                    TradingState::Halted,
+                    "trading_halted",
+                    StateReason::DrawdownHalt,
+                );
+            }
+        }
     }
 
     // ----- control ----------------------------------------------------------------------
@@ -436,6 +535,7 @@ impl RiskStage {
                 self.control.reply(ControlReply::Risk {
                     market_time: self.market_time,
                     state: self.state,
+                    reason: self.state_reason,
                     open_positions: self.book.open_positions() as u32,
                     realized: self.book.realized(),
                     unrealized: self.book.unrealized(),
@@ -522,7 +622,7 @@ impl RiskStage {
                     TradingState::Reducing => "trading_reduce_only",
                     TradingState::Halted => "trading_halted",
                 };
-                let previous = self.set_state(state, kind);
+                let previous = self.set_state(state, kind, StateReason::Operator);
                 self.control.reply(ControlReply::State { state, previous });
                 self.control.reply(ControlReply::Done);
             }
@@ -537,6 +637,7 @@ impl RiskStage {
                 }
                 let previous = self.config.limit(key);
                 self.checks.configure(&next);
+                self.limits.configure(&next);
                 self.square_off.set_at(next.square_off);
                 self.config = next;
                 self.control.reply(ControlReply::Limit {
@@ -678,7 +779,11 @@ impl RiskStage {
             state: TradingState::Halted,
             detail: "the index fell more than risk.emergency.drop_pct within risk.emergency.window_minutes",
         });
-        self.set_state(TradingState::Halted, "trading_halted");
+        self.set_state(
+            TradingState::Halted,
+            "trading_halted",
+            StateReason::Emergency,
+        );
         let answering = self.control.set_answering(false);
         self.flatten_for(IntentReason::Emergency);
         self.control.set_answering(answering);
@@ -749,6 +854,7 @@ impl RiskStage {
             flight.reserved = flight.reserved.checked_sub(release).unwrap_or(Money::ZERO);
             flight.filled = flight.filled.checked_add(r.last_qty).unwrap_or(flight.qty);
             self.book.release(release);
+            self.limits.exposure.release(flight.instrument, release);
         }
         let charges = if is_fill {
             self.charger.fill(
@@ -783,6 +889,9 @@ impl RiskStage {
         if r.kind.is_terminal() {
             self.in_flight.remove(r.intent);
             self.book.release(flight.reserved);
+            self.limits
+                .exposure
+                .release(flight.instrument, flight.reserved);
             self.book.order_done(flight.instrument);
             self.exit_answered(&flight, r);
             // A refused exit waits for its retry: queueing it again here would send it
@@ -856,6 +965,9 @@ impl RiskStage {
                 } else {
                     self.exits.closed(id);
                 }
+                self.limits
+                    .exposure
+                    .set_position(id, self.book.position(id).exposure());
             }
             Err(_) => self.fail("position arithmetic overflowed; new entries halted"),
         }
@@ -944,6 +1056,7 @@ impl RiskStage {
             self.fail("position arithmetic overflowed; new entries halted");
         }
         self.out.push(OrderInput::Quote(*tick));
+        self.on_mark(tick);
         if self.exits.watch.on_tick(id, tick.exchange_ts, tick.last) {
             self.emergency(tick.exchange_ts);
         }
@@ -1002,6 +1115,25 @@ impl RiskStage {
         }
     }
 
+    /// Feeds a tick to the limit state: the quote, the return series, the open
+    /// position's exposure, and equity to the daily loss and drawdown watch. O(1), except
+    /// once a minute when every instrument's return is taken.
+    fn on_mark(&mut self, tick: &Tick) {
+        let id = tick.instrument;
+        self.limits.quotes[id.index()] = Quote::of(tick);
+        self.limits.correlation.on_time(tick.exchange_ts);
+        self.limits.correlation.on_price(id, tick.last);
+        let position = self.book.position(id);
+        if position.is_open() {
+            let exposure = position.exposure();
+            self.limits.exposure.set_position(id, exposure);
+        }
+        let equity = self.equity();
+        if let Some(event) = self.limits.day.on_equity(tick.exchange_ts, equity) {
+            self.on_day_event(event);
+        }
+    }
+
     /// Sends the queued square-off exits while the outbox has room.
     fn drain_square_off(&mut self) -> usize {
         let mut n = 0;
@@ -1052,21 +1184,17 @@ impl RiskStage {
         let lot_size = *self
             .lots
             .get(id.index())
-            .ok_or(Refusal::UNKNOWN_INSTRUMENT)?;
+            .ok_or(Refusal::UnknownInstrument)?;
         if signal.strategy.index() >= self.strategy_count {
-            return Err(Refusal::UNKNOWN_STRATEGY);
+            return Err(Refusal::UnknownStrategy);
         }
         if lot_size == 0 {
-            return Err(Refusal::NOT_TRADABLE);
+            return Err(Refusal::NotTradable);
         }
         if self.state == TradingState::Halted {
             // The kill switch: strategies trade nothing, exits included; the stage's own
             // exits and the operator's closes still flow.
-            return Err(Refusal::HALTED);
-        }
-        let expiry = u64::from(self.config.signal_expiry_secs) * 1_000_000_000;
-        if expiry > 0 && self.market_time.0.saturating_sub(signal.exchange_ts.0) > expiry {
-            return Err(Refusal::SIGNAL_EXPIRED);
+            return Err(Refusal::Halted);
         }
         let position = *self.book.position(id);
         let entry_side = match signal.direction {
@@ -1078,13 +1206,17 @@ impl RiskStage {
         let (_, time) = ist_day_and_time(signal.exchange_ts);
         let ctx = CheckContext {
             position: &position,
-            lot_size,
+            instrument: self.limits.specs[id.index()],
+            quote: self.limits.quotes[id.index()],
             time,
             trading: self.state,
             exposure: self.book.committed_exposure(),
+            freed: Money::ZERO,
             now: signal.exchange_ts,
+            market_time: self.market_time,
             last_order: self.last_order[id.index()],
             equity: self.sizing_base(),
+            limits: &self.limits,
         };
         // What every order of this signal shares; on its own, a probe that sends nothing.
         let base = Proposal {
@@ -1120,9 +1252,9 @@ impl RiskStage {
             Ownership.check(&mut probe, &ctx)?;
             OneOrderAtATime.check(&mut probe, &ctx)?;
             return Err(if exit_side.is_some() {
-                Refusal::ALREADY_IN_POSITION
+                Refusal::AlreadyInPosition
             } else {
-                Refusal::ALREADY_FLAT
+                Refusal::AlreadyFlat
             });
         }
         if let Some(exit) = exit.as_mut() {
@@ -1131,12 +1263,16 @@ impl RiskStage {
         let entry_checked = match entry.as_mut() {
             Some(entry) => {
                 // The exit sent with this entry frees the exposure of the position it closes.
-                let exposure = if exit.is_some() {
-                    ctx.exposure.saturating_add(position.exposure().neg())
+                let freed = if exit.is_some() {
+                    position.exposure()
                 } else {
-                    ctx.exposure
+                    Money::ZERO
                 };
-                let ctx = CheckContext { exposure, ..ctx };
+                let ctx = CheckContext {
+                    exposure: ctx.exposure.saturating_add(freed.neg()),
+                    freed,
+                    ..ctx
+                };
                 self.checks.run(entry, &ctx)
             }
             None => Ok(()),
@@ -1299,24 +1435,30 @@ impl RiskStage {
                 reserved,
                 charges: OrderCharges::default(),
             })
-            .map_err(|_| Refusal::IN_FLIGHT_FULL)?;
+            .map_err(|_| Refusal::InFlightFull)?;
         self.next_intent += 1;
         self.book.order_sent(p.instrument);
         if p.is_entry() {
             self.book.reserve(reserved);
+            self.limits.exposure.reserve(p.instrument, reserved);
             self.book.set_owner(p.instrument, Some(p.strategy));
         }
-        self.out.push(OrderInput::Intent(OrderIntent {
-            id,
-            exchange_ts,
-            ingress,
-            limit: Price::ZERO,
-            qty: p.qty,
-            instrument: p.instrument,
-            strategy: p.strategy,
-            side: p.side,
-            reason: p.reason,
-        }));
+        self.events.exit_sent(p.reason);
+        // Market orders today; a limit, once orders carry one, goes on the tick grid
+        // where it cannot trade worse than approved.
+        let tick_size = self.limits.specs[p.instrument.index()].tick_size;
+        self.out
+            .push(OrderInput::Intent(RiskApproved::new(OrderIntent {
+                id,
+                exchange_ts,
+                ingress,
+                limit: round_limit(p.side, Price::ZERO, tick_size),
+                qty: p.qty,
+                instrument: p.instrument,
+                strategy: p.strategy,
+                side: p.side,
+                reason: p.reason,
+            })));
         self.counters.intents += 1;
         Ok(())
     }
@@ -1446,6 +1588,12 @@ fn build_report(stage: RiskStage) -> StageReport {
             .iter()
             .map(RefusalCounts::to_vec)
             .collect(),
+        risk_events: RiskEventSummary::of(
+            &stage.events,
+            &stage.exits.forced,
+            stage.state,
+            stage.state_reason,
+        ),
         forced_exits: stage.exits.forced.to_vec(),
         exit_retries: stage.exits.retry.retries(),
         exits_failed: stage.exits.retry.failed_exits(),

@@ -2,7 +2,11 @@
 
 use crate::{
     charges::ChargeBreakdown,
-    model::{InstrumentId, Money, Price, StrategyId},
+    model::{InstrumentId, IntentReason, Money, Price, StateReason, StrategyId, TradingState},
+    risk::{
+        exit::{ForcedExits, FORCED_KINDS},
+        limits::{RiskEvents, StateChange},
+    },
 };
 
 pub use crate::model::FillRecord;
@@ -76,4 +80,59 @@ pub struct TradingSummary {
     pub exit_retries: u64,
     /// Exits that failed `risk.exit_max_attempts` times (their positions were flagged).
     pub exits_failed: u64,
+    /// State changes, limit hits and forced exits.
+    pub risk_events: RiskEventSummary,
+}
+
+/// The risk events of a run, for the summary.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RiskEventSummary {
+    /// The trading state at the end, and why.
+    pub final_state: TradingState,
+    /// Why the final state is what it is.
+    pub final_reason: StateReason,
+    /// Every logged change of trading state, in order.
+    pub state_changes: Vec<StateChange>,
+    /// All changes, including any beyond the log.
+    pub state_change_count: u64,
+    /// Days the daily loss limit was hit.
+    pub daily_loss_hits: u64,
+    /// Drawdown warnings.
+    pub drawdown_warnings: u64,
+    /// Drawdown halts.
+    pub drawdown_halts: u64,
+    /// Exits the risk stage sent on its own or for the operator, by reason name (the
+    /// forced kinds of [`FORCED_KINDS`], each decision once as in
+    /// [`TradingSummary::forced_exits`], then `manual`), those that happened.
+    pub forced_exits: Vec<(&'static str, u64)>,
+}
+
+impl RiskEventSummary {
+    /// The summary of `events` and the stage's `forced` exits, ending in `state` for
+    /// `reason` (off the hot path).
+    pub fn of(
+        events: &RiskEvents,
+        forced: &ForcedExits,
+        state: TradingState,
+        reason: StateReason,
+    ) -> RiskEventSummary {
+        RiskEventSummary {
+            final_state: state,
+            final_reason: reason,
+            state_changes: events.changes().to_vec(),
+            state_change_count: events.change_count(),
+            daily_loss_hits: events.daily_loss_hits,
+            drawdown_warnings: events.drawdown_warnings,
+            drawdown_halts: events.drawdown_halts,
+            forced_exits: FORCED_KINDS
+                .iter()
+                .map(|&r| (r.as_str(), forced.get(r)))
+                .chain([(
+                    IntentReason::Manual.as_str(),
+                    events.forced_exits(IntentReason::Manual),
+                )])
+                .filter(|(_, n)| *n > 0)
+                .collect(),
+        }
+    }
 }

@@ -62,6 +62,49 @@ impl fmt::Display for TradingState {
     }
 }
 
+/// Why the trading state is what it is: carried by every state change (its alert, the
+/// run summary) and by `status`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[repr(u8)]
+pub enum StateReason {
+    /// The state the run started in.
+    #[default]
+    Start = 0,
+    /// An operator's `halt`, `reduce` or `activate` (typed or scheduled).
+    Operator = 1,
+    /// The day's net loss reached `risk.daily_loss_pct` of start-of-day equity.
+    DailyLossLimit = 2,
+    /// Equity fell `risk.drawdown_halt_pct` below the day's peak.
+    DrawdownHalt = 3,
+    /// The risk stage met a fatal error.
+    FatalError = 4,
+    /// A new trading day began and lifted the previous day's loss or drawdown state.
+    NewDay = 5,
+    /// The index fell more than `risk.emergency.drop_pct` within its window.
+    Emergency = 6,
+}
+
+impl StateReason {
+    /// The lowercase name the control socket and the summary use.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            StateReason::Start => "start",
+            StateReason::Operator => "operator",
+            StateReason::DailyLossLimit => "daily_loss_limit",
+            StateReason::DrawdownHalt => "drawdown_halt",
+            StateReason::FatalError => "fatal_error",
+            StateReason::NewDay => "new_day",
+            StateReason::Emergency => "emergency",
+        }
+    }
+}
+
+impl fmt::Display for StateReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// A risk limit an operator may change while trading (`set <limit> <value>`), named as
 /// its key in the `[risk]` section of the configuration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -69,28 +112,73 @@ impl fmt::Display for TradingState {
 pub enum LimitKey {
     /// `capital`, rupees.
     Capital = 1,
-    /// `risk_per_trade_pct`, percent of capital.
+    /// `risk_per_trade_pct`, percent of equity (equity instruments).
     RiskPerTradePct = 2,
     /// `default_stop_pct`, percent of the entry price.
     DefaultStopPct = 3,
-    /// `max_position_pct`, percent of capital.
+    /// `max_position_pct`, percent of equity.
     MaxPositionPct = 4,
-    /// `max_exposure_pct`, percent of capital.
+    /// `max_exposure_pct`, percent of equity.
     MaxExposurePct = 5,
     /// `last_entry`, IST time of day.
     LastEntry = 6,
     /// `square_off`, IST time of day.
     SquareOff = 7,
+    /// `signal_expiry_secs`, seconds.
+    SignalExpirySecs = 8,
+    /// `cooldown_secs`, seconds.
+    CooldownSecs = 9,
+    /// `option_risk_pct`, percent of equity (premium at risk).
+    OptionRiskPct = 10,
+    /// `max_option_exposure_pct`, percent of equity.
+    MaxOptionExposurePct = 11,
+    /// `max_sector_pct`, percent of equity.
+    MaxSectorPct = 12,
+    /// `correlation_window`, one-minute returns.
+    CorrelationWindow = 13,
+    /// `correlation_threshold`, a correlation coefficient.
+    CorrelationThreshold = 14,
+    /// `max_cluster_positions`, positions.
+    MaxClusterPositions = 15,
+    /// `max_cluster_pct`, percent of equity.
+    MaxClusterPct = 16,
+    /// `daily_loss_pct`, percent of start-of-day equity.
+    DailyLossPct = 17,
+    /// `daily_loss_flatten`, true or false.
+    DailyLossFlatten = 18,
+    /// `drawdown_warn_pct`, percent of the day's peak equity.
+    DrawdownWarnPct = 19,
+    /// `drawdown_halt_pct`, percent of the day's peak equity.
+    DrawdownHaltPct = 20,
+    /// `price_band_pct`, percent of the last trade.
+    PriceBandPct = 21,
+    /// `max_order_value`, rupees.
+    MaxOrderValue = 22,
 }
 
 impl LimitKey {
     /// Every key, in the order `limits` lists them.
-    pub const ALL: [LimitKey; 7] = [
+    pub const ALL: [LimitKey; 22] = [
         LimitKey::Capital,
         LimitKey::RiskPerTradePct,
+        LimitKey::OptionRiskPct,
         LimitKey::DefaultStopPct,
         LimitKey::MaxPositionPct,
         LimitKey::MaxExposurePct,
+        LimitKey::MaxOptionExposurePct,
+        LimitKey::MaxSectorPct,
+        LimitKey::CorrelationWindow,
+        LimitKey::CorrelationThreshold,
+        LimitKey::MaxClusterPositions,
+        LimitKey::MaxClusterPct,
+        LimitKey::DailyLossPct,
+        LimitKey::DailyLossFlatten,
+        LimitKey::DrawdownWarnPct,
+        LimitKey::DrawdownHaltPct,
+        LimitKey::PriceBandPct,
+        LimitKey::MaxOrderValue,
+        LimitKey::SignalExpirySecs,
+        LimitKey::CooldownSecs,
         LimitKey::LastEntry,
         LimitKey::SquareOff,
     ];
@@ -105,21 +193,58 @@ impl LimitKey {
             LimitKey::MaxExposurePct => "max_exposure_pct",
             LimitKey::LastEntry => "last_entry",
             LimitKey::SquareOff => "square_off",
+            LimitKey::SignalExpirySecs => "signal_expiry_secs",
+            LimitKey::CooldownSecs => "cooldown_secs",
+            LimitKey::OptionRiskPct => "option_risk_pct",
+            LimitKey::MaxOptionExposurePct => "max_option_exposure_pct",
+            LimitKey::MaxSectorPct => "max_sector_pct",
+            LimitKey::CorrelationWindow => "correlation_window",
+            LimitKey::CorrelationThreshold => "correlation_threshold",
+            LimitKey::MaxClusterPositions => "max_cluster_positions",
+            LimitKey::MaxClusterPct => "max_cluster_pct",
+            LimitKey::DailyLossPct => "daily_loss_pct",
+            LimitKey::DailyLossFlatten => "daily_loss_flatten",
+            LimitKey::DrawdownWarnPct => "drawdown_warn_pct",
+            LimitKey::DrawdownHaltPct => "drawdown_halt_pct",
+            LimitKey::PriceBandPct => "price_band_pct",
+            LimitKey::MaxOrderValue => "max_order_value",
         }
     }
 
-    /// The unit of the value: `rupees`, `percent` or `IST`.
+    /// The unit of the value: `rupees`, `percent`, `IST`, `seconds`, `returns`,
+    /// `positions`, `correlation` or `flag`.
     pub const fn unit(self) -> &'static str {
         match self {
-            LimitKey::Capital => "rupees",
+            LimitKey::Capital | LimitKey::MaxOrderValue => "rupees",
             LimitKey::LastEntry | LimitKey::SquareOff => "IST",
+            LimitKey::SignalExpirySecs | LimitKey::CooldownSecs => "seconds",
+            LimitKey::CorrelationWindow => "returns",
+            LimitKey::MaxClusterPositions => "positions",
+            LimitKey::CorrelationThreshold => "correlation",
+            LimitKey::DailyLossFlatten => "flag",
             _ => "percent",
         }
     }
 
-    /// True for the two times of day.
+    /// True for the two times of day (the value is seconds after midnight IST).
     pub const fn is_time(self) -> bool {
         matches!(self, LimitKey::LastEntry | LimitKey::SquareOff)
+    }
+
+    /// True for whole numbers (seconds, counts): the value is the number itself.
+    pub const fn is_whole(self) -> bool {
+        matches!(
+            self,
+            LimitKey::SignalExpirySecs
+                | LimitKey::CooldownSecs
+                | LimitKey::CorrelationWindow
+                | LimitKey::MaxClusterPositions
+        )
+    }
+
+    /// True for a yes/no setting (the value is 0 or 1).
+    pub const fn is_flag(self) -> bool {
+        matches!(self, LimitKey::DailyLossFlatten)
     }
 
     /// The key named `name`, if any.
@@ -130,7 +255,8 @@ impl LimitKey {
 
 /// A limit's value in one word: for the decimal keys the raw units of [`Money`]
 /// (10^-8, so exact for every value the configuration accepts up to ₹92 billion), for
-/// the times of day seconds after midnight IST.
+/// the times of day seconds after midnight IST, for whole numbers the number, for
+/// flags 0 or 1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct LimitValue(pub i64);
 
@@ -383,6 +509,8 @@ pub enum ControlReply {
         market_time: UnixNanos,
         /// Trading state.
         state: TradingState,
+        /// Why the trading state is what it is.
+        reason: StateReason,
         /// Positions holding units.
         open_positions: u32,
         /// Realised P&L.

@@ -17,7 +17,7 @@ mod tick;
 
 pub use control::{
     Alert, AlertLevel, ControlCommand, ControlRefusal, ControlReply, LimitKey, LimitValue,
-    ScheduledCommand, TradingState,
+    ScheduledCommand, StateReason, TradingState,
 };
 pub use exec::{ExecKind, ExecReport, RejectReason};
 pub use fill::FillRecord;
@@ -49,8 +49,9 @@ pub enum RiskInput {
 pub enum OrderInput {
     /// The latest quote of an instrument.
     Quote(Tick),
-    /// An order the risk stage approved and sized.
-    Intent(OrderIntent),
+    /// An order the risk stage approved and sized; only the risk stage can make a
+    /// [`RiskApproved`](crate::risk::RiskApproved).
+    Intent(crate::risk::RiskApproved),
 }
 
 const _: () = assert!(std::mem::size_of::<RiskInput>() <= 64);

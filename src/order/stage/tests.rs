@@ -32,7 +32,7 @@ fn quote(bid: &str, ask: &str) -> OrderInput {
 }
 
 fn intent(id: u64, instrument: u32, side: Side, qty: u32, ingress: Stamp) -> OrderInput {
-    OrderInput::Intent(OrderIntent {
+    OrderInput::Intent(crate::risk::RiskApproved::for_tests(OrderIntent {
         id: IntentId(id),
         exchange_ts: UnixNanos(900),
         ingress,
@@ -42,7 +42,7 @@ fn intent(id: u64, instrument: u32, side: Side, qty: u32, ingress: Stamp) -> Ord
         strategy: StrategyId(1),
         side,
         reason: IntentReason::Entry,
-    })
+    }))
 }
 
 struct Rig {

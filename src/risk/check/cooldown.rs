@@ -12,15 +12,14 @@ use crate::risk::config::RiskConfig;
 /// ```
 /// use tickpipe::{model::*, risk::*};
 /// let cooldown = Cooldown::new(120);
-/// let flat = Position::default();
+/// let (flat, limits) = (Position::default(), LimitState::empty());
 /// let at = |s: u64| UnixNanos(s * 1_000_000_000);
-/// let ctx = CheckContext { position: &flat, lot_size: 1, time: TimeOfDay::hm(10, 0),
-///     trading: TradingState::Active, exposure: Money::ZERO,
-///     now: at(1_100), last_order: at(1_000), equity: Money::from_rupees(1_000_000) };
+/// let ctx = CheckContext { now: at(1_100), last_order: at(1_000),
+///     ..CheckContext::new(&flat, &limits) };
 /// let mut p = Proposal { instrument: InstrumentId(0), strategy: StrategyId(0),
 ///     side: Side::Buy, reason: IntentReason::Entry, reference: "250".parse().unwrap(),
 ///     stop: Price::ZERO, qty: Qty::ZERO, weight_pct: 100 };
-/// assert_eq!(cooldown.check(&mut p, &ctx), Err(Refusal::COOLDOWN));
+/// assert_eq!(cooldown.check(&mut p, &ctx), Err(Refusal::Cooldown));
 /// let later = CheckContext { now: at(1_120), ..ctx };
 /// assert_eq!(cooldown.check(&mut p, &later), Ok(()));
 /// ```
@@ -53,7 +52,7 @@ impl RiskCheck for Cooldown {
             return Ok(());
         }
         if ctx.now.0.saturating_sub(ctx.last_order.0) < self.nanos {
-            return Err(Refusal::COOLDOWN);
+            return Err(Refusal::Cooldown);
         }
         Ok(())
     }
@@ -79,7 +78,7 @@ mod tests {
         let mut entry = entry(Side::Buy, "100", "99");
         assert_eq!(
             Cooldown::new(60).check(&mut entry, &ctx),
-            Err(Refusal::COOLDOWN)
+            Err(Refusal::Cooldown)
         );
         assert_eq!(Cooldown::new(50).check(&mut entry, &ctx), Ok(()));
         assert_eq!(Cooldown::new(0).check(&mut entry, &ctx), Ok(()));

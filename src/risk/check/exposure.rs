@@ -1,12 +1,12 @@
-//! Total gross exposure at most a fraction of equity (or capital).
+//! Total gross exposure at most a share of equity (or capital).
 
-use super::{whole_lots, CheckContext, Proposal, Refusal, RiskCheck};
+use super::{shrink_to_room, CheckContext, Proposal, Refusal, RiskCheck};
 use crate::{model::Money, risk::config::RiskConfig};
 
 /// Shrinks an entry so that committed exposure (open positions at their marks plus
-/// entries in flight at their reference prices) plus the entry at its reference price
-/// stays within `pct` percent of [`CheckContext::equity`] (equity or the fixed capital,
-/// by `risk.sizing_basis`: the cap shrinks after losses), in whole lots; refuses it when
+/// entries in flight at the prices they were approved at) plus the entry stays within
+/// `max_exposure_pct` of [`CheckContext::equity`] (equity or the fixed capital, by
+/// `risk.sizing_basis`: the cap shrinks after losses), in whole lots; refuses it when
 /// not even one lot fits. Exits pass: they only reduce exposure.
 #[derive(Debug, Clone, Copy)]
 pub struct ExposureCap {
@@ -27,33 +27,17 @@ impl ExposureCap {
 
 impl RiskCheck for ExposureCap {
     fn configure(&mut self, config: &RiskConfig) {
-        self.pct = config.max_exposure_pct;
+        *self = ExposureCap::from_config(config);
     }
 
     fn check(&self, proposal: &mut Proposal, ctx: &CheckContext<'_>) -> Result<(), Refusal> {
         if !proposal.is_entry() {
             return Ok(());
         }
-        let limit = ctx
-            .equity()
-            .percent(self.pct)
-            .map_err(|_| Refusal::EXPOSURE_LIMIT)?;
-        let room = limit.raw() - ctx.exposure.raw();
-        let price = i128::from(proposal.reference.raw());
-        if room <= 0 || price <= 0 {
-            return Err(Refusal::EXPOSURE_LIMIT);
-        }
-        // Money and Price share the 10^-8 unit, so raw / raw counts units.
-        let fits = whole_lots(
-            (room / price).clamp(0, i128::from(u64::MAX)) as u64,
-            ctx.lot_size,
-        );
-        let qty = proposal.qty.min(fits);
-        if qty.is_zero() {
-            return Err(Refusal::EXPOSURE_LIMIT);
-        }
-        proposal.qty = qty;
-        Ok(())
+        let room = ctx
+            .share_of_equity(self.pct)
+            .saturating_add(ctx.exposure.neg());
+        shrink_to_room(proposal, room, ctx.lot_size(), Refusal::ExposureLimit)
     }
 }
 
@@ -62,16 +46,19 @@ mod tests {
     use super::*;
     use crate::{
         model::{Qty, Side},
-        risk::{check::tests::*, position::Position},
+        risk::{check::tests::*, limits::InstrumentSpec, position::Position},
     };
 
     #[test]
     fn shrinks_to_fit_then_refuses() {
-        let cap = ExposureCap::from_config(&RiskConfig::default()); // 7 lakh
+        let cap = ExposureCap::from_config(&RiskConfig::default()); // 70% of 10 lakh
         let flat = Position::default();
         let mut ctx = CheckContext {
             exposure: "650000".parse().unwrap(),
-            lot_size: 25,
+            instrument: InstrumentSpec {
+                lot_size: 25,
+                ..InstrumentSpec::equity()
+            },
             ..context(&flat)
         };
         let mut p = entry(Side::Buy, "400", "390");
@@ -91,9 +78,19 @@ mod tests {
 
         ctx.exposure = "690000.01".parse().unwrap(); // 24.99 units: not one lot
         p.qty = Qty::new(100);
-        assert_eq!(cap.check(&mut p, &ctx), Err(Refusal::EXPOSURE_LIMIT));
+        assert_eq!(cap.check(&mut p, &ctx), Err(Refusal::ExposureLimit));
         ctx.exposure = "700000.01".parse().unwrap();
-        assert_eq!(cap.check(&mut p, &ctx), Err(Refusal::EXPOSURE_LIMIT));
+        assert_eq!(cap.check(&mut p, &ctx), Err(Refusal::ExposureLimit));
+        // The cap is a share of equity, not of capital: after a ₹1 lakh gain the same
+        // book has ₹70 000 more room.
+        ctx.equity = Money::from_rupees(1_100_000);
+        p.qty = Qty::new(1000);
+        cap.check(&mut p, &ctx).unwrap();
+        assert_eq!(
+            p.qty,
+            Qty::new(150),
+            "69 999.99 / 400 = 174.99 → 6 lots of 25"
+        );
 
         // After a ₹1 lakh loss the cap is 70 % of ₹9 lakh = ₹6.3 lakh: ₹6.2 lakh
         // committed leaves ₹10 000, 25 units at ₹400, one lot.
@@ -103,6 +100,6 @@ mod tests {
         cap.check(&mut p, &ctx).unwrap();
         assert_eq!(p.qty, Qty::new(25));
         ctx.exposure = "630000".parse().unwrap();
-        assert_eq!(cap.check(&mut p, &ctx), Err(Refusal::EXPOSURE_LIMIT));
+        assert_eq!(cap.check(&mut p, &ctx), Err(Refusal::ExposureLimit));
     }
 }

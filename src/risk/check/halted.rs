@@ -16,8 +16,8 @@ impl RiskCheck for Halted {
         }
         match ctx.trading {
             TradingState::Active => Ok(()),
-            TradingState::Reducing => Err(Refusal::REDUCE_ONLY),
-            TradingState::Halted => Err(Refusal::HALTED),
+            TradingState::Reducing => Err(Refusal::ReduceOnly),
+            TradingState::Halted => Err(Refusal::Halted),
         }
     }
 }
@@ -34,8 +34,8 @@ mod tests {
     fn entries_refused_exits_pass() {
         let flat = Position::default();
         for (state, refusal) in [
-            (TradingState::Halted, Refusal::HALTED),
-            (TradingState::Reducing, Refusal::REDUCE_ONLY),
+            (TradingState::Halted, Refusal::Halted),
+            (TradingState::Reducing, Refusal::ReduceOnly),
         ] {
             let ctx = CheckContext {
                 trading: state,

@@ -11,7 +11,7 @@ pub struct OneOrderAtATime;
 impl RiskCheck for OneOrderAtATime {
     fn check(&self, _proposal: &mut Proposal, ctx: &CheckContext<'_>) -> Result<(), Refusal> {
         if ctx.position.orders_in_flight() > 0 {
-            return Err(Refusal::ORDER_IN_FLIGHT);
+            return Err(Refusal::OrderInFlight);
         }
         Ok(())
     }
@@ -32,7 +32,7 @@ mod tests {
         let mut p = entry(Side::Buy, "100", "99");
         assert_eq!(
             OneOrderAtATime.check(&mut p, &context(&busy)),
-            Err(Refusal::ORDER_IN_FLIGHT)
+            Err(Refusal::OrderInFlight)
         );
         busy.order_done();
         assert_eq!(OneOrderAtATime.check(&mut p, &context(&busy)), Ok(()));

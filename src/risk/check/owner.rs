@@ -11,7 +11,7 @@ pub struct Ownership;
 impl RiskCheck for Ownership {
     fn check(&self, proposal: &mut Proposal, ctx: &CheckContext<'_>) -> Result<(), Refusal> {
         match ctx.position.owner() {
-            Some(owner) if owner != proposal.strategy => Err(Refusal::OWNED_BY_OTHER),
+            Some(owner) if owner != proposal.strategy => Err(Refusal::OwnedByOther),
             _ => Ok(()),
         }
     }
@@ -32,12 +32,12 @@ mod tests {
         let mut p = entry(Side::Buy, "100", "99");
         assert_eq!(
             Ownership.check(&mut p, &context(&held)),
-            Err(Refusal::OWNED_BY_OTHER)
+            Err(Refusal::OwnedByOther)
         );
         p.reason = IntentReason::Exit;
         assert_eq!(
             Ownership.check(&mut p, &context(&held)),
-            Err(Refusal::OWNED_BY_OTHER)
+            Err(Refusal::OwnedByOther)
         );
         p.strategy = StrategyId(1);
         assert_eq!(Ownership.check(&mut p, &context(&held)), Ok(()));

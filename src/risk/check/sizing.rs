@@ -1,67 +1,84 @@
-//! Entry size from the risk budget and the distance to the stop.
+//! Entry size from the risk budget and the distance to the stop, at the price the
+//! order will pay.
 
 use super::{whole_lots, CheckContext, Proposal, Refusal, RiskCheck};
 use crate::{
     model::{Money, Price, Side, Signal},
-    risk::config::RiskConfig,
+    risk::{config::RiskConfig, limits::round_stop},
 };
 
 /// The weight of a full-size entry, in percent.
 const FULL_WEIGHT: u8 = Signal::FULL_WEIGHT;
 const FULL_WEIGHT_I: i128 = FULL_WEIGHT as i128;
 
-/// Sizes an entry so that hitting its stop loses at most the per-trade risk budget,
-/// `floor(budget / |reference − stop|)`, and that its value stays within the
-/// per-position cap, `floor(cap / reference)`; the smaller, rounded down to whole lots.
+/// Prices an entry at the touch, puts its stop on the tick grid, and sizes it so that
+/// hitting the stop loses at most the per-trade risk budget,
+/// `floor(budget / |price − stop|)`, and that its value stays within the per-position
+/// cap, `floor(cap / price)`; the smaller, rounded down to whole lots.
 ///
-/// Budget and cap are `risk_per_trade_pct` and `max_position_pct` of
-/// [`CheckContext::equity`]: of equity (capital + realised net P&L + unrealised P&L) by
-/// default, so entries shrink after losses, or of the fixed capital
-/// (`risk.sizing_basis`).
-///
-/// The stop comes with the signal; when the signal's stop is zero it is set
-/// `default_stop_pct` percent away from the reference price (below for a long, above
-/// for a short, truncated to the 10^-8 unit). Exits pass unchanged.
+/// - **Price.** A market entry pays the other side of the book: the ask for a buy, the
+///   bid for a sell ([`CheckContext::quote`]), not the strategy's reference (often a bar
+///   close). The proposal's reference becomes that price, so the exposure reserved and
+///   every later cap read it. Without a quote on that side the strategy's price stands.
+/// - **Budget.** `risk_per_trade_pct` of [`CheckContext::equity`] for shares, ETFs and
+///   futures; `option_risk_pct` of it for options, whose risk is the premium between
+///   entry and stop. The cap is `max_position_pct` of it. That base is equity (capital +
+///   realised net P&L + unrealised P&L) by default, so entries shrink after losses, or
+///   the fixed capital (`risk.sizing_basis`).
+/// - **Stop.** The signal's; when it is zero, `default_stop_pct` percent away from the
+///   price (below for a long, above for a short). Either way it is rounded to the
+///   instrument's tick away from the entry ([`round_stop`]) and the size reads the
+///   rounded distance, so the loss at the stop stays within the budget. A stop not
+///   strictly on the losing side of the price is refused.
 ///
 /// An entry weighted below 100 % ([`Proposal::weight_pct`], the regime weights of
-/// `[strategy.regime_adaptive.weight]`) is sized as if capital were that share of
+/// `[strategy.regime_adaptive.weight]`) is sized as if equity were that share of
 /// itself: the budget *and* the position cap scale, since with a stop closer than
 /// budget ÷ cap (1 % under the default 2 % budget and 20 % cap) the cap is the limit
 /// that binds, and scaling the budget alone would leave the size unchanged. Weights
-/// above 100 count as 100: a weight never raises the configured limits.
+/// above 100 count as 100: a weight never raises the configured limits. Exits pass
+/// unchanged.
 ///
 /// # Examples
 /// ```
 /// use tickpipe::{model::*, risk::*};
-/// let mut config = RiskConfig::default(); // 2 % at risk
-/// config.max_position_pct = Money::from_rupees(500); // no position cap in this example
-/// let sizing = RiskSizing::from_config(&config);
-/// let flat = Position::default();
-/// let ctx = CheckContext { position: &flat, lot_size: 1, time: TimeOfDay::hm(10, 0),
-///                          trading: TradingState::Active, exposure: Money::ZERO,
-///                          now: UnixNanos(0), last_order: UnixNanos(0),
-///                          equity: Money::from_rupees(1_000_000) };
+/// let sizing = RiskSizing::from_config(&RiskConfig::default());
+/// let (flat, limits) = (Position::default(), LimitState::empty());
+/// // Signalled at a bar close of 250, no stop; the ask is 250.10.
+/// let ctx = CheckContext {
+///     quote: Quote { bid: "250".parse().unwrap(), ask: "250.10".parse().unwrap(),
+///                    last: "250.05".parse().unwrap() },
+///     ..CheckContext::new(&flat, &limits)
+/// };
 /// let mut p = Proposal { instrument: InstrumentId(0), strategy: StrategyId(0),
 ///     side: Side::Buy, reason: IntentReason::Entry, reference: "250".parse().unwrap(),
 ///     stop: Price::ZERO, qty: Qty::ZERO, weight_pct: 100 };
 /// sizing.check(&mut p, &ctx).unwrap();
-/// assert_eq!(p.stop, "247.50".parse().unwrap());       // 1% below
-/// assert_eq!(p.qty, Qty::new(8000));                   // 20 000 / 2.50
+/// assert_eq!(p.reference, "250.10".parse().unwrap());  // the ask
+/// assert_eq!(p.stop, "247.55".parse().unwrap());       // 1% below 250.10 = 247.599, down to the tick
+/// assert_eq!(p.qty, Qty::new(799)); // the 20% cap, 2 lakh / 250.10; the budget allows 20 000 / 2.55 = 7843
 /// ```
 #[derive(Debug, Clone, Copy)]
 pub struct RiskSizing {
-    risk_pct: Money,
+    equity_risk_pct: Money,
+    option_risk_pct: Money,
     default_stop_pct: Money,
     position_pct: Money,
 }
 
 impl RiskSizing {
-    /// Risks `risk_pct` percent of equity per entry, with a default stop
-    /// `default_stop_pct` percent away, and values no entry above `position_pct` percent
-    /// of equity.
-    pub fn new(risk_pct: Money, default_stop_pct: Money, position_pct: Money) -> RiskSizing {
+    /// Risks `equity_risk_pct` (shares) or `option_risk_pct` (options) percent of equity
+    /// per entry, with a default stop `default_stop_pct` percent away, and values no
+    /// entry above `position_pct` percent of equity.
+    pub fn new(
+        equity_risk_pct: Money,
+        option_risk_pct: Money,
+        default_stop_pct: Money,
+        position_pct: Money,
+    ) -> RiskSizing {
         RiskSizing {
-            risk_pct,
+            equity_risk_pct,
+            option_risk_pct,
             default_stop_pct,
             position_pct,
         }
@@ -71,19 +88,20 @@ impl RiskSizing {
     pub fn from_config(config: &RiskConfig) -> RiskSizing {
         RiskSizing::new(
             config.risk_per_trade_pct,
+            config.option_risk_pct,
             config.default_stop_pct,
             config.max_position_pct,
         )
     }
 
-    /// The default stop for an entry at `reference`.
-    fn default_stop(&self, side: Side, reference: Price) -> Price {
-        let offset = Money::from_raw(i128::from(reference.raw()))
+    /// The default stop for an entry at `price`.
+    fn default_stop(&self, side: Side, price: Price) -> Price {
+        let offset = Money::from_raw(i128::from(price.raw()))
             .percent(self.default_stop_pct)
             .map_or(i64::MAX, |m| m.raw().clamp(0, i128::from(i64::MAX)) as i64);
         let raw = match side {
-            Side::Buy => reference.raw().saturating_sub(offset),
-            Side::Sell => reference.raw().saturating_add(offset),
+            Side::Buy => price.raw().saturating_sub(offset),
+            Side::Sell => price.raw().saturating_add(offset),
         };
         Price::from_raw(raw)
     }
@@ -98,37 +116,47 @@ impl RiskCheck for RiskSizing {
         if !proposal.is_entry() {
             return Ok(());
         }
-        let reference = proposal.reference;
-        if !reference.is_positive() {
-            return Err(Refusal::NO_PRICE);
+        let touch = match proposal.side {
+            Side::Buy => ctx.quote.ask,
+            Side::Sell => ctx.quote.bid,
+        };
+        let price = if touch.is_positive() {
+            touch
+        } else {
+            proposal.reference
+        };
+        if !price.is_positive() {
+            return Err(Refusal::NoPrice);
         }
+        proposal.reference = price;
         if !proposal.stop.is_positive() {
-            proposal.stop = self.default_stop(proposal.side, reference);
+            proposal.stop = self.default_stop(proposal.side, price);
         }
+        proposal.stop = round_stop(proposal.side, proposal.stop, ctx.instrument.tick_size);
         let stop = proposal.stop;
         let right_side = match proposal.side {
-            Side::Buy => stop < reference && stop.is_positive(),
-            Side::Sell => stop > reference,
+            Side::Buy => stop < price && stop.is_positive(),
+            Side::Sell => stop > price,
         };
         if !right_side {
-            return Err(Refusal::STOP_WRONG_SIDE);
+            return Err(Refusal::StopWrongSide);
         }
-        let equity = ctx.equity();
-        let (Ok(budget), Ok(cap)) = (
-            equity.percent(self.risk_pct),
-            equity.percent(self.position_pct),
-        ) else {
-            return Err(Refusal::BELOW_ONE_LOT);
+        let risk_pct = if ctx.instrument.is_option() {
+            self.option_risk_pct
+        } else {
+            self.equity_risk_pct
         };
+        let budget = ctx.share_of_equity(risk_pct);
+        let cap = ctx.share_of_equity(self.position_pct);
         // Money and Price share the 10^-8 unit, so raw / raw counts units.
-        let distance = i128::from(reference.abs_diff(stop).raw());
+        let distance = i128::from(price.abs_diff(stop).raw());
         let weight = i128::from(proposal.weight_pct.min(FULL_WEIGHT));
         let by_risk = budget.raw() * weight / FULL_WEIGHT_I / distance;
-        let by_value = cap.raw() * weight / FULL_WEIGHT_I / i128::from(reference.raw());
+        let by_value = cap.raw() * weight / FULL_WEIGHT_I / i128::from(price.raw());
         let units = by_risk.min(by_value).clamp(0, i128::from(u64::MAX)) as u64;
-        let qty = whole_lots(units, ctx.lot_size);
+        let qty = whole_lots(units, ctx.lot_size());
         if qty.is_zero() {
-            return Err(Refusal::BELOW_ONE_LOT);
+            return Err(Refusal::BelowOneLot);
         }
         proposal.qty = qty;
         Ok(())
@@ -139,8 +167,12 @@ impl RiskCheck for RiskSizing {
 mod tests {
     use super::*;
     use crate::{
-        model::{IntentReason, Qty},
-        risk::{check::tests::*, position::Position},
+        model::{InstrumentKind, IntentReason, Qty},
+        risk::{
+            check::tests::*,
+            limits::{InstrumentSpec, Quote},
+            position::Position,
+        },
     };
 
     /// The default risk budget without the position cap, to test risk sizing alone.
@@ -184,14 +216,72 @@ mod tests {
     fn short_with_default_stop_and_lots() {
         let flat = Position::default();
         let ctx = CheckContext {
-            lot_size: 75,
+            instrument: InstrumentSpec {
+                lot_size: 75,
+                ..InstrumentSpec::equity()
+            },
             ..context(&flat)
         };
         let mut p = entry(Side::Sell, "180.40", "0");
         sizing().check(&mut p, &ctx).unwrap();
-        assert_eq!(p.stop, "182.204".parse().unwrap());
-        // 20 000 / 1.804 = 11 086.4… → 147 lots of 75 = 11 025
-        assert_eq!(p.qty, Qty::new(11_025));
+        // 1% above is 182.204, off the 0.05 grid: up (away from the entry) to 182.25.
+        assert_eq!(p.stop, "182.25".parse().unwrap());
+        // 20 000 / 1.85 = 10 810.8… → 144 lots of 75 = 10 800
+        assert_eq!(p.qty, Qty::new(10_800));
+    }
+
+    #[test]
+    fn sized_at_the_touch_with_the_option_budget() {
+        let flat = Position::default();
+        let option = InstrumentSpec {
+            kind: InstrumentKind::Option,
+            lot_size: 65,
+            ..InstrumentSpec::equity()
+        };
+        let quote = Quote {
+            bid: "118".parse().unwrap(),
+            ask: "121".parse().unwrap(),
+            last: "120".parse().unwrap(),
+        };
+        let ctx = CheckContext {
+            instrument: option,
+            quote,
+            ..context(&flat)
+        };
+        // The strategy decided at 120 with a 20% premium stop of 96: the order pays
+        // the ask, 121, so 25 is at risk per unit. 5% of ₹10 lakh = ₹50 000 → 2000
+        // units; the 20% cap of ₹2 lakh at 121 → 1652; whole lots of 65: 1625.
+        let mut p = entry(Side::Buy, "120", "96");
+        sizing().check(&mut p, &ctx).unwrap();
+        assert_eq!(p.reference, "121".parse().unwrap());
+        assert_eq!(
+            p.qty,
+            Qty::new(1950),
+            "risk alone: 50 000 / 25 = 2000 → 30 lots"
+        );
+        RiskSizing::from_config(&RiskConfig::default())
+            .check(&mut p, &ctx)
+            .unwrap();
+        assert_eq!(p.qty, Qty::new(1625));
+        // The same premium stop on a share uses the 2% budget: 20 000 / 25 = 800.
+        let share = CheckContext {
+            instrument: InstrumentSpec::equity(),
+            ..ctx
+        };
+        let mut p = entry(Side::Buy, "120", "96");
+        sizing().check(&mut p, &share).unwrap();
+        assert_eq!(p.qty, Qty::new(800));
+        // A short sells at the bid; a stop the bid has already crossed is refused.
+        let mut p = entry(Side::Sell, "117", "117.90");
+        assert_eq!(sizing().check(&mut p, &ctx), Err(Refusal::StopWrongSide));
+        // Half the equity, half the size.
+        let poorer = CheckContext {
+            equity: Money::from_rupees(500_000),
+            ..share
+        };
+        let mut p = entry(Side::Buy, "120", "96");
+        sizing().check(&mut p, &poorer).unwrap();
+        assert_eq!(p.qty, Qty::new(400));
     }
 
     #[test]
@@ -214,7 +304,7 @@ mod tests {
         assert_eq!(sized(25, capped, "2437.80"), Ok(Qty::new(20)));
         // A weight never raises the limits, and zero buys nothing.
         assert_eq!(sized(200, capped, "2437.80"), Ok(Qty::new(81)));
-        assert_eq!(sized(0, capped, "2437.80"), Err(Refusal::BELOW_ONE_LOT));
+        assert_eq!(sized(0, capped, "2437.80"), Err(Refusal::BelowOneLot));
         // Exits are not sized, whatever their weight.
         let mut exit = Proposal {
             reason: IntentReason::Exit,
@@ -251,8 +341,8 @@ mod tests {
         capped.check(&mut p, &ctx).unwrap();
         assert_eq!(p.qty, Qty::new(73));
         // Equity gone: nothing to risk.
-        assert_eq!(sized("0"), Err(Refusal::BELOW_ONE_LOT));
-        assert_eq!(sized("-5000"), Err(Refusal::BELOW_ONE_LOT));
+        assert_eq!(sized("0"), Err(Refusal::BelowOneLot));
+        assert_eq!(sized("-5000"), Err(Refusal::BelowOneLot));
     }
 
     #[test]
@@ -260,14 +350,14 @@ mod tests {
         let flat = Position::default();
         let ctx = context(&flat);
         let mut p = entry(Side::Buy, "100", "100.05");
-        assert_eq!(sizing().check(&mut p, &ctx), Err(Refusal::STOP_WRONG_SIDE));
+        assert_eq!(sizing().check(&mut p, &ctx), Err(Refusal::StopWrongSide));
         let mut p = entry(Side::Sell, "100", "100");
-        assert_eq!(sizing().check(&mut p, &ctx), Err(Refusal::STOP_WRONG_SIDE));
+        assert_eq!(sizing().check(&mut p, &ctx), Err(Refusal::StopWrongSide));
         let mut p = entry(Side::Buy, "0", "0");
-        assert_eq!(sizing().check(&mut p, &ctx), Err(Refusal::NO_PRICE));
+        assert_eq!(sizing().check(&mut p, &ctx), Err(Refusal::NoPrice));
         // 20 000 at risk over a 30 000 stop distance buys nothing.
         let mut p = entry(Side::Buy, "90000", "60000");
-        assert_eq!(sizing().check(&mut p, &ctx), Err(Refusal::BELOW_ONE_LOT));
+        assert_eq!(sizing().check(&mut p, &ctx), Err(Refusal::BelowOneLot));
         let mut exit = entry(Side::Sell, "0", "0");
         exit.reason = IntentReason::Exit;
         exit.qty = Qty::new(5);

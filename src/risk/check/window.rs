@@ -23,7 +23,7 @@ impl RiskCheck for EntryWindow {
 
     fn check(&self, proposal: &mut Proposal, ctx: &CheckContext<'_>) -> Result<(), Refusal> {
         if proposal.is_entry() && ctx.time >= self.last_entry {
-            return Err(Refusal::AFTER_LAST_ENTRY);
+            return Err(Refusal::AfterLastEntry);
         }
         Ok(())
     }
@@ -50,7 +50,7 @@ mod tests {
         assert_eq!(window.check(&mut p, &at(just_before)), Ok(()));
         assert_eq!(
             window.check(&mut p, &at(TimeOfDay::hm(15, 0))),
-            Err(Refusal::AFTER_LAST_ENTRY)
+            Err(Refusal::AfterLastEntry)
         );
         p.reason = IntentReason::Exit;
         assert_eq!(window.check(&mut p, &at(TimeOfDay::hm(15, 20))), Ok(()));

@@ -9,8 +9,8 @@ use super::*;
 use crate::{
     charges::{ChargeModel, ChargesConfig},
     model::{
-        Date, Exchange, Instrument, InstrumentKind, RejectReason, SectorId, Segment, StrategyId,
-        TickKind, TimeOfDay,
+        Date, Exchange, Instrument, InstrumentKind, RejectReason, SectorId, Segment, StateReason,
+        StrategyId, TickKind, TimeOfDay,
     },
     order::{OrderStage, PaperGateway},
     risk::PositionSnapshot,
@@ -23,13 +23,18 @@ const DAY: Date = Date::new(2026, 11, 25);
 const INDEX: u32 = 4;
 const FUTURE: u32 = 5;
 
-/// The default limits without the per-position value cap, so the tests below see risk
-/// sizing and the exposure cap alone (the cap has its own tests beside the sizing check),
-/// taken of the fixed capital so that the figures do not move with the day's P&L
-/// (sizing on equity has its own test).
+/// The default limits without the per-position value cap, the order value cap and the
+/// day's loss and drawdown limits, so the tests below see risk sizing and the exposure
+/// cap alone (the others have their own tests beside their checks, and below), taken of
+/// the fixed capital so that the figures do not move with the day's P&L (sizing on
+/// equity has its own test).
 fn uncapped() -> RiskConfig {
     RiskConfig {
         max_position_pct: Money::from_rupees(500),
+        max_order_value: Money::from_rupees(10_000_000),
+        daily_loss_pct: Money::from_rupees(100),
+        drawdown_warn_pct: Money::from_rupees(100),
+        drawdown_halt_pct: Money::from_rupees(100),
         sizing_basis: SizingBasis::Capital,
         ..RiskConfig::default()
     }
@@ -212,7 +217,7 @@ fn intents(outputs: &[OrderInput]) -> Vec<OrderIntent> {
     outputs
         .iter()
         .filter_map(|o| match o {
-            OrderInput::Intent(i) => Some(*i),
+            OrderInput::Intent(i) => Some(*i.intent()),
             OrderInput::Quote(_) => None,
         })
         .collect()
@@ -232,21 +237,22 @@ fn a_tick_goes_out_before_the_intent_and_the_intent_is_exact() {
         out,
         [
             OrderInput::Quote(t),
-            OrderInput::Intent(OrderIntent {
+            OrderInput::Intent(RiskApproved::for_tests(OrderIntent {
                 id: IntentId(1),
                 exchange_ts: sig.exchange_ts,
                 ingress: sig.ingress,
                 limit: Price::ZERO,
-                // 20 000 / 0.50 = 40 000 shares; the 7 lakh cap at 100 allows 7000.
-                qty: Qty::new(7000),
+                // Priced at the ask, 100.05: 20 000 / 0.55 = 36 363 shares; the 7 lakh
+                // cap allows 6996.
+                qty: Qty::new(6996),
                 instrument: InstrumentId(0),
                 strategy: StrategyId(1),
                 side: Side::Buy,
                 reason: IntentReason::Entry,
-            }),
+            })),
         ]
     );
-    assert_eq!(rig.risk.book().reserved(), money("700000"));
+    assert_eq!(rig.risk.book().reserved(), money("699949.80"));
     assert_eq!(
         rig.risk.book().position(InstrumentId(0)).owner(),
         Some(StrategyId(1))
@@ -292,7 +298,7 @@ fn without_lockstep_input_flows_while_intents_are_out() {
     ]);
     let out = rig.run();
     assert_eq!(out.len(), 3);
-    assert_eq!(rig.risk.refusals(Refusal::ORDER_IN_FLIGHT), 1);
+    assert_eq!(rig.risk.refusals(Refusal::OrderInFlight), 1);
 }
 
 #[test]
@@ -313,22 +319,24 @@ fn a_reversal_sends_the_exit_then_the_entry_and_stops_protect_shorts() {
     let (exit, entry) = (sent[0], sent[1]);
     assert_eq!(
         (exit.id, exit.side, exit.qty, exit.reason),
-        (IntentId(2), Side::Sell, Qty::new(7000), IntentReason::Exit)
+        (IntentId(2), Side::Sell, Qty::new(6996), IntentReason::Exit)
     );
-    // The exit frees the long's 7.07 lakh, so the short is sized against an empty book:
-    // 20 000 / 1 = 20 000, capped at 7 lakh / 101 = 6930.
+    // The exit frees the long's 7.07 lakh, so the short is sized against an empty book,
+    // at the bid (100.95), on the fixed capital (`uncapped` sizes on capital): 70% of
+    // 10 lakh is 7 lakh, / 100.95 = 6934.1 → 6934. (Sized on equity, up
+    // 6996 × 0.95 = 6646.20, it would be 6980.)
     assert_eq!(
         (entry.id, entry.side, entry.qty, entry.reason),
-        (IntentId(3), Side::Sell, Qty::new(6930), IntentReason::Entry)
+        (IntentId(3), Side::Sell, Qty::new(6934), IntentReason::Entry)
     );
     rig.fill(&exit, "100.95");
     rig.fill(&entry, "100.95");
     rig.run();
     let book = rig.risk.book();
     let p = book.position(InstrumentId(0));
-    assert_eq!((p.net(), p.stop()), (-6930, px("102")));
-    // 7000 × (100.95 − 100.05)
-    assert_eq!(book.realized(), money("6300"));
+    assert_eq!((p.net(), p.stop()), (-6934, px("102")));
+    // 6996 × (100.95 − 100.05)
+    assert_eq!(book.realized(), money("6296.40"));
 
     rig.push(&[tick(0, at(10, 6, 0), "101.95", "101.90", "102.00")]);
     assert_eq!(intents(&rig.run()), []);
@@ -338,7 +346,7 @@ fn a_reversal_sends_the_exit_then_the_entry_and_stops_protect_shorts() {
         stop.iter()
             .map(|i| (i.side, i.qty, i.reason))
             .collect::<Vec<_>>(),
-        [(Side::Buy, Qty::new(6930), IntentReason::StopLoss)]
+        [(Side::Buy, Qty::new(6934), IntentReason::StopLoss)]
     );
     assert_eq!(stop[0].exchange_ts, at(10, 6, 1));
 }
@@ -421,7 +429,8 @@ fn the_fill_log_never_grows_past_its_capacity() {
     assert_eq!(trading.fills_not_logged, 1);
     assert_eq!(fills, 2);
     assert_eq!(trading.strategies[0].round_trips, 1);
-    assert_eq!(trading.realized, money("-350"));
+    // 6996 bought at 100.05, sold at 100.
+    assert_eq!(trading.realized, money("-349.80"));
 }
 
 #[test]
@@ -430,23 +439,25 @@ fn fills_pay_charges_and_an_order_filled_in_parts_pays_brokerage_once() {
     let mut rig = alone_charged(&uncapped(), true, charger);
     rig.push(&[
         tick(0, at(10, 0, 0), "100", "99.95", "100.05"),
-        // 20 000 / 5 = 4000 shares.
+        // Priced at the ask, 100.05: 20 000 / 5.05 = 3960.4 → 3960 shares. (The figures
+        // below are recomputed for 3960 from 4000, when entries were sized at the
+        // signal's 100.)
         signal(0, 0, Long, "100", "95", at(10, 0, 0)),
     ]);
     let entry = intents(&rig.run())[0];
-    assert_eq!(entry.qty, Qty::new(4000));
-    // Filled in two parts: 0.03 % of ₹50 000 is ₹15, then of ₹4 lakh ₹120, capped at
-    // ₹20: ₹15 + ₹5.
+    assert_eq!(entry.qty, Qty::new(3960));
+    // Filled in two parts: 0.03 % of ₹50 000 is ₹15, then of ₹3.96 lakh ₹118.80, capped
+    // at ₹20: ₹15 + ₹5.
     rig.answer(&entry, ExecKind::Accepted, 0, "100");
     rig.answer(&entry, ExecKind::PartialFill, 500, "100");
-    rig.answer(&entry, ExecKind::Filled, 3_500, "100");
+    rig.answer(&entry, ExecKind::Filled, 3_460, "100");
     rig.run();
     let book = rig.risk.book();
     assert_eq!(book.charges().brokerage, money("20"));
-    // Buy ₹4 lakh: transaction 0.00297 % = 11.88, SEBI 0.40, stamp 0.003 % = 12,
-    // GST 18 % × (20 + 11.88 + 0.40) = 5.8104.
-    assert_eq!(book.charges().total(), money("50.0904"));
-    assert_eq!(book.position(InstrumentId(0)).charges(), money("50.0904"));
+    // Buy ₹3.96 lakh: transaction 0.00297 % = 11.7612, SEBI 0.396, stamp 0.003 % =
+    // 11.88, GST 18 % × (20 + 11.7612 + 0.396) = 5.788296: ₹49.825496.
+    assert_eq!(book.charges().total(), money("49.825496"));
+    assert_eq!(book.position(InstrumentId(0)).charges(), money("49.825496"));
     rig.push(&[
         tick(0, at(10, 1, 0), "101", "100.95", "101.05"),
         signal(0, 0, Flat, "101", "0", at(10, 1, 0)),
@@ -463,16 +474,16 @@ fn fills_pay_charges_and_an_order_filled_in_parts_pays_brokerage_once() {
         .detail::<TradingSummary>()
         .cloned()
         .unwrap();
-    // Sell ₹4.04 lakh: brokerage 20, STT 0.025 % = 101, transaction 11.9988,
-    // SEBI 0.404, GST 18 % × (20 + 11.9988 + 0.404) = 5.832504: ₹139.235304.
+    // Sell ₹3.9996 lakh: brokerage 20, STT 0.025 % = 99.99, transaction 11.878812,
+    // SEBI 0.39996, GST 18 % × (20 + 11.878812 + 0.39996) = 5.81017896: ₹138.07895096.
     assert_eq!(trading.charges.brokerage, money("40"));
-    assert_eq!(trading.charges.stt, money("101"));
-    assert_eq!(trading.charges.total(), money("189.325704"));
-    assert_eq!(trading.realized, money("4000"));
-    assert_eq!(trading.strategies[0].charges, money("189.325704"));
-    assert_eq!(trading.positions[0].charges, money("189.325704"));
-    // ₹10 lakh capital + ₹4000 gross − ₹189.325704 charges.
-    assert_eq!(trading.equity, money("1003810.674296"));
+    assert_eq!(trading.charges.stt, money("99.99"));
+    assert_eq!(trading.charges.total(), money("187.90444696"));
+    assert_eq!(trading.realized, money("3960"));
+    assert_eq!(trading.strategies[0].charges, money("187.90444696"));
+    assert_eq!(trading.positions[0].charges, money("187.90444696"));
+    // ₹10 lakh capital + ₹3960 gross − ₹187.90444696 charges.
+    assert_eq!(trading.equity, money("1003772.09555304"));
 }
 
 #[test]
@@ -484,11 +495,12 @@ fn entries_shrink_after_a_loss_when_sized_on_equity() {
     let mut rig = alone(&config, true);
     rig.push(&[
         tick(0, at(10, 0, 0), "100", "99.95", "100.05"),
-        // 2 % of ₹10 lakh over a ₹5 stop: 4000 shares.
+        // 2 % of ₹10 lakh over the ₹5.05 from the ask (100.05) to the stop: 3960 shares.
+        // (Recomputed for entries priced at the touch: 4000 when sized at 100.)
         signal(0, 0, Long, "100", "95", at(10, 0, 0)),
     ]);
     let entry = intents(&rig.run())[0];
-    assert_eq!(entry.qty, Qty::new(4000));
+    assert_eq!(entry.qty, Qty::new(3960));
     rig.fill(&entry, "100");
     rig.push(&[
         tick(0, at(10, 1, 0), "95", "94.95", "95.05"),
@@ -497,15 +509,16 @@ fn entries_shrink_after_a_loss_when_sized_on_equity() {
     let exit = intents(&rig.run())[0];
     rig.fill(&exit, "95");
     rig.run();
-    // Lost ₹20 000: equity ₹9.8 lakh, 2 % is ₹19 600, over a ₹5 stop 3920 shares.
-    assert_eq!(rig.risk.book().equity(config.capital), money("980000"));
+    // Lost 3960 × 5 = ₹19 800: equity ₹9.802 lakh, 2 % is ₹19 604, over ₹5.05 from the
+    // ask to the stop 3882.0 → 3881 shares (5.05 × 3882 = 19 604.10 is over budget).
+    assert_eq!(rig.risk.book().equity(config.capital), money("980200"));
     rig.push(&[
         tick(1, at(10, 5, 0), "100", "99.95", "100.05"),
         signal(1, 0, Long, "100", "95", at(10, 5, 0)),
     ]);
     let entry = intents(&rig.run())[0];
-    assert_eq!(entry.qty, Qty::new(3920));
-    // On the fixed capital the same entry is 10 000 again.
+    assert_eq!(entry.qty, Qty::new(3881));
+    // On the fixed capital the same entry is 3960 again.
     let mut rig = alone(&uncapped(), true);
     rig.push(&[
         tick(0, at(10, 0, 0), "100", "99.95", "100.05"),
@@ -524,7 +537,7 @@ fn entries_shrink_after_a_loss_when_sized_on_equity() {
         signal(1, 0, Long, "100", "95", at(10, 5, 0)),
     ]);
     let entry = intents(&rig.run())[0];
-    assert_eq!(entry.qty, Qty::new(4000));
+    assert_eq!(entry.qty, Qty::new(3960));
 }
 
 // ----- risk and order wired --------------------------------------------------------------
@@ -656,29 +669,29 @@ fn a_round_trip_fills_at_ask_then_bid_and_realises_to_the_paisa() {
     let mut w = wired(&uncapped());
     w.send(&[
         tick(0, at(10, 0, 0), "100.05", "100.00", "100.10"),
-        // 20 000 / 5 = 4000 shares, 4.0 lakh: inside the cap.
+        // At the ask, 100.10: 20 000 / 5.05 = 3960 shares, 3.96 lakh: inside the cap.
         signal(0, 0, Long, "100.05", "95.05", at(10, 0, 0)),
     ]);
-    assert_eq!(w.risk().book().position(InstrumentId(0)).net(), 4000);
+    assert_eq!(w.risk().book().position(InstrumentId(0)).net(), 3960);
     w.send(&[
         tick(0, at(10, 30, 0), "101.00", "100.95", "101.05"),
         signal(0, 0, Flat, "101.00", "0", at(10, 30, 0)),
     ]);
-    assert_eq!(w.telemetry.risk.pnl_paise.get(), 340_000);
+    assert_eq!(w.telemetry.risk.pnl_paise.get(), 336_600);
     assert_eq!(w.telemetry.order.fills.get(), 2);
     let (risk, order) = w.finish();
     assert_eq!(
         fills_of(&risk),
         [
-            (1, 0, Side::Buy, 4000, px("100.10"), IntentReason::Entry),
-            (2, 0, Side::Sell, 4000, px("100.95"), IntentReason::Exit),
+            (1, 0, Side::Buy, 3960, px("100.10"), IntentReason::Entry),
+            (2, 0, Side::Sell, 3960, px("100.95"), IntentReason::Exit),
         ]
     );
     let fill = risk.detail::<TradingSummary>().unwrap().fills[1];
     assert_eq!(fill.exchange_ts, at(10, 30, 0), "timed at the quote");
     let trading = risk.detail::<TradingSummary>().cloned().unwrap();
-    // 4000 × (100.95 − 100.10)
-    assert_eq!(trading.realized, money("3400"));
+    // 3960 × (100.95 − 100.10)
+    assert_eq!(trading.realized, money("3366"));
     assert_eq!(trading.unrealized, Money::ZERO);
     assert_eq!(
         trading.positions,
@@ -688,7 +701,7 @@ fn a_round_trip_fills_at_ask_then_bid_and_realises_to_the_paisa() {
             net: 0,
             avg_price: Price::ZERO,
             mark: px("101"),
-            realized: money("3400"),
+            realized: money("3366"),
             charges: Money::ZERO,
             unrealized: Money::ZERO,
         }]
@@ -696,7 +709,7 @@ fn a_round_trip_fills_at_ask_then_bid_and_realises_to_the_paisa() {
     let s0 = trading.strategies[0];
     assert_eq!(
         (s0.realized, s0.fills, s0.round_trips),
-        (money("3400"), 2, 1)
+        (money("3366"), 2, 1)
     );
     assert_eq!(trading.strategies[1].fills, 0);
     assert_eq!(order.counter("fills"), 2);
@@ -712,7 +725,9 @@ fn stop_loss_closes_at_market() {
         tick(0, at(10, 0, 0), "100.05", "100.00", "100.10"),
         signal(0, 0, Long, "100.05", "95.05", at(10, 0, 0)),
         tick(1, at(10, 0, 0), "40", "39.95", "40.05"),
-        // Short 20 000 / 0.40 = 50 000 → room 7 lakh − 4.002 lakh = 2.998 lakh / 40 = 7495.
+        // Short at the bid, 39.95: 20 000 / 0.45 = 44 444 → room 70% of the fixed capital
+        // (`uncapped` sizes on capital), 7 lakh, less 3960 × 100.05 = 3.038 lakh / 39.95
+        // = 7604.6 → 7604 (7601 sized on equity, 10 lakh − 3960 × 0.05).
         signal(1, 1, Short, "40", "40.40", at(10, 0, 1)),
         tick(0, at(11, 0, 0), "95.10", "95.05", "95.15"),
         tick(1, at(11, 0, 1), "40.35", "40.30", "40.40"),
@@ -727,17 +742,18 @@ fn stop_loss_closes_at_market() {
     assert_eq!(
         fills_of(&risk),
         [
-            (1, 0, Side::Buy, 4000, px("100.10"), IntentReason::Entry),
-            (2, 1, Side::Sell, 7495, px("39.95"), IntentReason::Entry),
-            (3, 0, Side::Sell, 4000, px("95.00"), IntentReason::StopLoss),
-            (4, 1, Side::Buy, 7495, px("40.45"), IntentReason::StopLoss),
+            (1, 0, Side::Buy, 3960, px("100.10"), IntentReason::Entry),
+            (2, 1, Side::Sell, 7604, px("39.95"), IntentReason::Entry),
+            (3, 0, Side::Sell, 3960, px("95.00"), IntentReason::StopLoss),
+            (4, 1, Side::Buy, 7604, px("40.45"), IntentReason::StopLoss),
         ]
     );
     let trading = risk.detail::<TradingSummary>().cloned().unwrap();
-    // 4000 × (95.00 − 100.10) = −20 400; 7495 × (39.95 − 40.45) = −3747.50
-    assert_eq!(trading.strategies[0].realized, money("-20400"));
-    assert_eq!(trading.strategies[1].realized, money("-3747.50"));
-    assert_eq!(trading.realized, money("-24147.50"));
+    // 3960 × (95.00 − 100.10) = −20 196; 7604 × (39.95 − 40.45) = −3802
+    assert_eq!(trading.strategies[0].realized, money("-20196"));
+    assert_eq!(trading.strategies[1].realized, money("-3802"));
+    assert_eq!(trading.realized, money("-23998"));
+    assert_eq!(trading.risk_events.forced_exits, [("stop_loss", 2)]);
 }
 
 #[test]
@@ -747,42 +763,46 @@ fn square_off_closes_every_position_and_ends_entries() {
         tick(0, at(10, 0, 0), "200", "199.95", "200.05"),
         tick(1, at(10, 0, 0), "50", "49.95", "50.05"),
         tick(FUTURE, at(10, 0, 0), "24000", "23999", "24001"),
-        // 20 000 / 10 = 2000 shares, 4 lakh.
+        // At the ask: 20 000 / 10.05 = 1990 shares, 3.98 lakh.
         signal(0, 0, Long, "200", "190", at(10, 0, 1)),
-        // 20 000 / 1 = 20 000, room 3 lakh / 50 = 6000.
+        // At the bid: 20 000 / 1.05 = 19 047; room 70% of the fixed capital (`uncapped`
+        // sizes on capital), 7 lakh, less 1990 × 200 = 3.02 lakh / 49.95 = 6046.04 → 6046
+        // (6044 sized on equity, 10 lakh − 99.50).
         signal(1, 1, Short, "50", "51", at(10, 0, 2)),
         tick(2, at(14, 59, 59), "10", "9.95", "10.05"),
         signal(2, 0, Long, "10", "9", at(15, 0, 0)),
         tick(3, at(15, 14, 59), "10", "9.95", "10.05"),
     ]);
     assert_eq!(w.risk().book().open_positions(), 2);
-    assert_eq!(w.risk().refusals(Refusal::AFTER_LAST_ENTRY), 1);
+    assert_eq!(w.risk().refusals(Refusal::AfterLastEntry), 1);
     w.send(&[tick(3, at(15, 15, 0), "10", "9.95", "10.05")]);
     assert_eq!(w.risk().book().open_positions(), 0);
     w.send(&[
         tick(0, at(15, 16, 0), "201", "200.95", "201.05"),
         signal(0, 0, Long, "201", "195", at(15, 16, 0)),
     ]);
-    assert_eq!(w.risk().refusals(Refusal::AFTER_LAST_ENTRY), 2);
+    assert_eq!(w.risk().refusals(Refusal::AfterLastEntry), 2);
     let (risk, order) = w.finish();
     assert_eq!(
         fills_of(&risk),
         [
-            (1, 0, Side::Buy, 2000, px("200.05"), IntentReason::Entry),
-            (2, 1, Side::Sell, 6000, px("49.95"), IntentReason::Entry),
+            (1, 0, Side::Buy, 1990, px("200.05"), IntentReason::Entry),
+            (2, 1, Side::Sell, 6046, px("49.95"), IntentReason::Entry),
             (
                 3,
                 0,
                 Side::Sell,
-                2000,
+                1990,
                 px("199.95"),
                 IntentReason::SquareOff
             ),
-            (4, 1, Side::Buy, 6000, px("50.05"), IntentReason::SquareOff),
+            (4, 1, Side::Buy, 6046, px("50.05"), IntentReason::SquareOff),
         ]
     );
     let trading = risk.detail::<TradingSummary>().cloned().unwrap();
-    assert_eq!(trading.realized, money("-800"));
+    // 1990 × −0.10 + 6046 × −0.10
+    assert_eq!(trading.realized, money("-803.60"));
+    assert_eq!(trading.risk_events.forced_exits, [("square_off", 2)]);
     assert_eq!(trading.refusals, [("after_last_entry", 2)]);
     assert_eq!(order.counter("orders"), 4);
 }
@@ -792,26 +812,31 @@ fn the_exposure_cap_shrinks_then_refuses() {
     let mut w = wired(&uncapped());
     w.send(&[
         tick(0, at(10, 0, 0), "1000", "999.95", "1000.05"),
-        tick(1, at(10, 0, 0), "500", "499.95", "500.05"),
-        // 20 000 / 10 = 2000 shares, 20 lakh: shrunk to 7 lakh / 1000 = 700.
+        tick(1, at(10, 0, 0), "1000", "999.95", "1000.05"),
+        // At the ask: 20 000 / 10.05 = 1990 shares, 19.9 lakh: shrunk to 7 lakh /
+        // 1000.05 = 699.
         signal(0, 0, Long, "1000", "990", at(10, 0, 1)),
-        signal(1, 1, Long, "500", "495", at(10, 0, 2)),
+        // 7 lakh − 699 × 1000: 1000 of room, not one share at 1000.05.
+        signal(1, 1, Long, "1000", "990", at(10, 0, 2)),
     ]);
-    assert_eq!(w.risk().book().position(InstrumentId(0)).net(), 700);
-    assert_eq!(w.risk().book().gross_exposure(), money("700000"));
-    assert_eq!(w.risk().refusals(Refusal::EXPOSURE_LIMIT), 1);
+    assert_eq!(w.risk().book().position(InstrumentId(0)).net(), 699);
+    assert_eq!(w.risk().book().gross_exposure(), money("699000"));
+    assert_eq!(w.risk().refusals(Refusal::ExposureLimit), 1);
     w.send(&[
-        // The mark falls: 700 × 995 = 6.965 lakh leaves 3500, which buys 7 at 500.
+        // The mark falls to 995: on the fixed capital (`uncapped` sizes on capital) 70%
+        // of 10 lakh less 699 × 995 leaves 4495, which buys 8 at 500.05. (On equity,
+        // 9 96 470.05, it left 2024.04: 4.)
         tick(0, at(10, 5, 0), "995", "994.95", "995.05"),
+        tick(1, at(10, 5, 0), "500", "499.95", "500.05"),
         signal(1, 1, Long, "500", "495", at(10, 5, 1)),
     ]);
-    assert_eq!(w.risk().book().position(InstrumentId(1)).net(), 7);
+    assert_eq!(w.risk().book().position(InstrumentId(1)).net(), 8);
     let (risk, _) = w.finish();
     let trading = risk.detail::<TradingSummary>().cloned().unwrap();
     assert_eq!(trading.refusals, [("exposure_limit", 1)]);
     assert_eq!(trading.positions.len(), 2);
-    // 700 × (995 − 1000.05) + 7 × (500 − 500.05)
-    assert_eq!(trading.unrealized, money("-3535.35"));
+    // 699 × (995 − 1000.05) + 8 × (500 − 500.05)
+    assert_eq!(trading.unrealized, money("-3530.35"));
 }
 
 #[test]
@@ -887,10 +912,10 @@ fn done_comes_only_after_the_producers_are_dropped() {
     assert!(risk.error.is_none() && order.error.is_none());
     let trading = risk.detail::<TradingSummary>().cloned().unwrap();
     assert_eq!(
-        trading.positions[0].net, 7000,
+        trading.positions[0].net, 6996,
         "left open: no square-off time seen"
     );
-    assert_eq!(trading.unrealized, money("-350"));
+    assert_eq!(trading.unrealized, money("-349.80"));
 }
 
 // ----- the same day on one thread and on two ---------------------------------------------
@@ -1002,12 +1027,15 @@ fn one_thread_and_two_threads_trade_the_same_day() {
         "the day trades: {}",
         single.fills.len()
     );
+    // Sized at the touch with stops on the tick grid, this day's last position is
+    // stopped out at 15:09, before the square-off: the forced exits it exercises are
+    // stops (the square-off has its own tests above).
     assert!(
         single
             .fills
             .iter()
-            .any(|f| f.reason == IntentReason::SquareOff),
-        "square-off happened"
+            .any(|f| matches!(f.reason, IntentReason::SquareOff | IntentReason::StopLoss)),
+        "forced exits happened"
     );
     assert!(
         single.positions.iter().all(|p| p.net == 0),
@@ -1026,7 +1054,7 @@ fn stale_signals_expire_and_a_fresh_fill_cools_the_instrument_down() {
         signal(0, 0, Long, "100", "99", at(10, 2, 0)),
     ]);
     assert_eq!(intents(&rig.run()), []);
-    assert_eq!(rig.risk.refusals(Refusal::SIGNAL_EXPIRED), 1);
+    assert_eq!(rig.risk.refusals(Refusal::SignalExpired), 1);
     // A fresh entry fills at 10:05, its exit at 10:06; a new entry at 10:06:30 waits for
     // the cooldown (two minutes after the last fill), one at 10:08:01 goes.
     rig.push(&[signal(0, 0, Long, "100", "99", at(10, 5, 0))]);
@@ -1043,12 +1071,143 @@ fn stale_signals_expire_and_a_fresh_fill_cools_the_instrument_down() {
         signal(0, 0, Long, "100", "99", at(10, 6, 30)),
     ]);
     assert_eq!(intents(&rig.run()), []);
-    assert_eq!(rig.risk.refusals(Refusal::COOLDOWN), 1);
+    assert_eq!(rig.risk.refusals(Refusal::Cooldown), 1);
     rig.push(&[
         tick(0, at(10, 8, 1), "100", "99.95", "100.05"),
         signal(0, 0, Long, "100", "99", at(10, 8, 1)),
     ]);
     assert_eq!(intents(&rig.run()).len(), 1, "the cooldown is over");
+}
+
+// ----- entry limits and trading states ----------------------------------------------------
+
+fn scheduled(ts: UnixNanos, command: ControlCommand) -> RiskInput {
+    RiskInput::Control(ScheduledCommand {
+        exchange_ts: ts,
+        ingress: Stamp(0),
+        command,
+    })
+}
+
+#[test]
+fn the_daily_loss_limit_hit_mid_day_blocks_entries_but_allows_exits() {
+    let mut w = wired(&RiskConfig {
+        daily_loss_pct: Money::from_rupees(1), // ₹10 000 of ₹10 lakh
+        ..uncapped()
+    });
+    w.send(&[
+        tick(0, at(9, 15, 0), "100", "99.95", "100.05"),
+        tick(1, at(9, 15, 0), "50", "49.95", "50.05"),
+        // At the ask: 20 000 / 10.05 = 1990 shares.
+        signal(0, 0, Long, "100", "90", at(10, 0, 0)),
+        // Down 1990 × 5.05 = 10 049.50 from the start: the limit is hit, above the stop.
+        tick(0, at(11, 0, 0), "95", "94.95", "95.05"),
+    ]);
+    assert_eq!(w.risk().book().position(InstrumentId(0)).net(), 1990);
+    assert_eq!(w.risk().trading_state(), TradingState::Reducing);
+    assert_eq!(w.risk().state_reason(), StateReason::DailyLossLimit);
+    assert!(w.risk().limit_state().day.loss_limit_hit());
+    w.send(&[
+        // A new entry is refused; the strategy's exit goes through.
+        signal(1, 1, Short, "50", "51", at(11, 0, 1)),
+        signal(0, 0, Flat, "95", "0", at(11, 0, 2)),
+    ]);
+    assert_eq!(w.risk().book().open_positions(), 0, "the exit filled");
+    assert_eq!(w.risk().refusals(Refusal::ReduceOnly), 1);
+    // An operator's `activate` lifts reduce-only, not the day's loss latch.
+    w.send(&[
+        scheduled(at(11, 5, 0), ControlCommand::SetState(TradingState::Active)),
+        signal(1, 1, Short, "50", "51", at(11, 5, 1)),
+    ]);
+    assert_eq!(w.risk().trading_state(), TradingState::Active);
+    assert_eq!(w.risk().refusals(Refusal::DailyLossLimit), 1);
+    assert_eq!(w.risk().book().open_positions(), 0);
+    let (risk, _) = w.finish();
+    let trading = risk.detail::<TradingSummary>().cloned().unwrap();
+    let events = &trading.risk_events;
+    assert_eq!(events.daily_loss_hits, 1);
+    assert_eq!(
+        events
+            .state_changes
+            .iter()
+            .map(|c| (c.from, c.to, c.reason, c.at))
+            .collect::<Vec<_>>(),
+        [
+            (
+                TradingState::Active,
+                TradingState::Reducing,
+                StateReason::DailyLossLimit,
+                at(11, 0, 0)
+            ),
+            (
+                TradingState::Reducing,
+                TradingState::Active,
+                StateReason::Operator,
+                at(11, 5, 0)
+            ),
+        ]
+    );
+    assert_eq!(events.final_state, TradingState::Active);
+    assert_eq!(
+        trading.refusals,
+        [("reduce_only", 1), ("daily_loss_limit", 1)]
+    );
+}
+
+#[test]
+fn reducing_refuses_an_entry_from_flat_and_the_entry_of_a_reversal() {
+    let mut w = wired(&uncapped());
+    w.send(&[
+        tick(0, at(10, 0, 0), "100", "99.95", "100.05"),
+        tick(1, at(10, 0, 0), "50", "49.95", "50.05"),
+        signal(0, 0, Long, "100", "98", at(10, 0, 1)),
+        scheduled(
+            at(10, 1, 0),
+            ControlCommand::SetState(TradingState::Reducing),
+        ),
+        // From flat: refused.
+        signal(1, 1, Long, "50", "49", at(10, 1, 1)),
+        // A reversal: the exit goes, the new short does not.
+        signal(0, 0, Short, "100", "102", at(10, 1, 2)),
+    ]);
+    let book = w.risk().book();
+    assert_eq!(book.position(InstrumentId(1)).net(), 0);
+    assert_eq!(
+        book.position(InstrumentId(0)).net(),
+        0,
+        "closed, not reversed"
+    );
+    assert_eq!(w.risk().refusals(Refusal::ReduceOnly), 2);
+    assert_eq!(w.risk().state_reason(), StateReason::Operator);
+}
+
+#[test]
+fn a_drawdown_from_the_peak_warns_then_halts() {
+    let mut w = wired(&RiskConfig {
+        drawdown_warn_pct: Money::from_rupees(1),
+        drawdown_halt_pct: Money::from_rupees(2),
+        // No trailing stop: at the default 1% behind the best mark it would close the
+        // long on the way down, before the drawdown under test.
+        trail_activate_pct: Money::ZERO,
+        ..uncapped()
+    });
+    w.send(&[
+        tick(0, at(9, 15, 0), "100", "99.95", "100.05"),
+        // 20 000 / 10.05 = 1990 shares.
+        signal(0, 0, Long, "100", "90", at(10, 0, 0)),
+        // Up 1990 × 9.95 = 19 800.50: the peak.
+        tick(0, at(10, 30, 0), "110", "109.95", "110.05"),
+        // 1% of the peak (10 198.01) below it: a warning only.
+        tick(0, at(10, 31, 0), "104.80", "104.75", "104.85"),
+    ]);
+    assert_eq!(w.risk().trading_state(), TradingState::Active);
+    // 2% (20 396) below the peak, still above the stop: halted.
+    w.send(&[tick(0, at(10, 32, 0), "99.70", "99.65", "99.75")]);
+    assert_eq!(w.risk().trading_state(), TradingState::Halted);
+    assert_eq!(w.risk().state_reason(), StateReason::DrawdownHalt);
+    let (risk, _) = w.finish();
+    let events = risk.detail::<TradingSummary>().unwrap().risk_events.clone();
+    assert_eq!((events.drawdown_warnings, events.drawdown_halts), (1, 1));
 }
 
 mod exits;

@@ -25,7 +25,11 @@ fn signal_with_target(
     })
 }
 
-/// Opens a long of 7000 S0 at 100.05 (stop 98, target `target`) and returns the rig.
+/// Opens a long of 6996 S0 at 100.05 (stop 98, target `target`) and returns the rig.
+///
+/// The entry is priced at the ask it pays, 100.05, since the entry limits priced entries
+/// at the touch: the 70% exposure cap of ₹10 lakh is ₹7 lakh / 100.05 = 6996.5 → 6996
+/// (7000 when entries were sized at the signal's 100). The figures below follow from it.
 fn long_s0(config: &RiskConfig, target: &str) -> Alone {
     let mut rig = alone(config, true);
     rig.push(&[
@@ -33,7 +37,7 @@ fn long_s0(config: &RiskConfig, target: &str) -> Alone {
         signal_with_target(0, 0, Long, "100", "98", target, at(10, 0, 0)),
     ]);
     let entry = intents(&rig.run())[0];
-    assert_eq!(entry.qty, Qty::new(7000));
+    assert_eq!(entry.qty, Qty::new(6996));
     rig.fill(&entry, "100.05");
     rig.run();
     rig
@@ -65,22 +69,22 @@ fn a_partial_exit_that_gets_a_partial_fill_leaves_the_rest_trailing() {
     assert_eq!(target.len(), 1);
     assert_eq!(
         (target[0].side, target[0].qty, target[0].reason),
-        (Side::Sell, Qty::new(3500), IntentReason::Target),
+        (Side::Sell, Qty::new(3498), IntentReason::Target),
         "a real exit order for half the position"
     );
     assert_eq!(
         rig.risk.book().position(s0).net(),
-        7000,
+        6996,
         "nothing booked yet"
     );
     assert_eq!(rig.risk.exits().plan(s0).partial, PartialState::Working);
-    // 1200 of the 3500 fill; the venue cancels the rest.
+    // 1200 of the 3498 (half of 6996) fill; the venue cancels the rest.
     rig.answer(&target[0], ExecKind::Accepted, 0, "0");
     rig.answer(&target[0], ExecKind::PartialFill, 1200, "101.95");
     rig.answer(&target[0], ExecKind::Cancelled, 0, "0");
     rig.run();
     let p = *rig.risk.book().position(s0);
-    assert_eq!(p.net(), 5800, "reduced by its fills only");
+    assert_eq!(p.net(), 5796, "reduced by its fills only");
     assert_eq!(p.stop(), px("100.05"), "the rest's stop at break-even");
     assert_eq!(rig.risk.exits().plan(s0).partial, PartialState::Booked);
     assert!(rig.risk.exits().plan(s0).trailing);
@@ -100,7 +104,7 @@ fn a_partial_exit_that_gets_a_partial_fill_leaves_the_rest_trailing() {
     let exit = step(&mut rig, tick(0, at(10, 5, 0), "101.95", "101.90", "102"));
     assert_eq!(
         (exit[0].qty, exit[0].reason),
-        (Qty::new(5800), IntentReason::TrailingStop)
+        (Qty::new(5796), IntentReason::TrailingStop)
     );
     rig.fill(&exit[0], "101.90");
     rig.run();
@@ -109,8 +113,8 @@ fn a_partial_exit_that_gets_a_partial_fill_leaves_the_rest_trailing() {
     let report = rig.risk.finish();
     assert_eq!(forced(&report), [("trailing_stop", 1), ("target", 1)]);
     let trading = report.detail::<TradingSummary>().unwrap();
-    // 1200 × 1.90 + 5800 × 1.85 = 2280 + 10 730
-    assert_eq!(trading.realized, money("13010"));
+    // 1200 × 1.90 + 5796 × 1.85 = 2280 + 10 722.60
+    assert_eq!(trading.realized, money("13002.60"));
 }
 
 #[test]
@@ -176,7 +180,7 @@ fn a_trailing_stop_ratchets_and_never_loosens() {
     );
     let exit = step(&mut rig, tick(0, at(10, 2, 0), "103.95", "103.90", "104"));
     assert_eq!(exit[0].reason, IntentReason::TrailingStop);
-    assert_eq!(exit[0].qty, Qty::new(7000));
+    assert_eq!(exit[0].qty, Qty::new(6996));
 }
 
 #[test]
@@ -188,7 +192,8 @@ fn a_time_stop_closes_the_strategys_position_after_its_minutes() {
         std::mem::replace(&mut *rig.risk, idle_stage()).with_strategy_names(&["trend", "scalper"]);
     rig.push(&[
         tick(0, at(10, 0, 0), "100", "99.95", "100.05"),
-        // 20 000 / 10 = 2000 shares, 2 lakh; then 20 000 / 1 = 20 000, room 5 lakh / 50.
+        // At the ask: 20 000 / 10.05 = 1990 shares, ₹2 lakh; then at the bid 20 000 / 1.05
+        // = 19 047, cut to the room left (about ₹5 lakh / 49.95).
         signal(0, 0, Long, "100", "90", at(10, 0, 0)),
         tick(1, at(10, 0, 0), "50", "49.95", "50.05"),
         signal(1, 1, Short, "50", "51", at(10, 0, 1)),
@@ -262,7 +267,7 @@ fn a_rejected_exit_is_retried_with_backoff_while_ticks_keep_flowing() {
         assert_eq!(again.len(), 1, "retry due at {due_ms} ms");
         assert_eq!(
             (again[0].reason, again[0].qty, again[0].side),
-            (IntentReason::StopLoss, Qty::new(7000), Side::Sell)
+            (IntentReason::StopLoss, Qty::new(6996), Side::Sell)
         );
         attempts.push(again[0]);
         if attempts.len() < 5 {
@@ -321,13 +326,13 @@ fn a_fast_index_fall_flattens_and_halts() {
     let exit = step(&mut rig, tick(INDEX, at(10, 5, 59), "23500", "0", "0"));
     assert_eq!(
         (exit[0].instrument, exit[0].reason, exit[0].qty),
-        (InstrumentId(0), IntentReason::Emergency, Qty::new(7000))
+        (InstrumentId(0), IntentReason::Emergency, Qty::new(6996))
     );
     assert_eq!(rig.risk.trading_state(), TradingState::Halted);
     rig.fill(&exit[0], "99.95");
     rig.run();
     assert!(step(&mut rig, signal(1, 0, Long, "50", "49", at(10, 6, 0))).is_empty());
-    assert_eq!(rig.risk.refusals(Refusal::HALTED), 1);
+    assert_eq!(rig.risk.refusals(Refusal::Halted), 1);
     let report = rig.risk.finish();
     assert_eq!(forced(&report), [("emergency", 1)]);
 }
@@ -356,7 +361,7 @@ fn a_shutdown_flattens_before_the_stage_finishes_or_leaves_positions_as_told() {
             ShutdownPolicy::Flatten => {
                 assert_eq!(
                     (out[0].reason, out[0].qty),
-                    (IntentReason::Emergency, Qty::new(7000))
+                    (IntentReason::Emergency, Qty::new(6996))
                 );
                 assert_eq!(rig.risk.poll(), Poll::Idle, "waits for the exit's answer");
                 rig.fill(&out[0], "99.95");
@@ -388,10 +393,10 @@ fn reconciliation_alerts_adopts_or_flattens_by_policy() {
         rig.push(&[tick(1, at(10, 1, 0), "50", "49.95", "50.05")]);
         rig.run();
         let broker = [
-            // The book's 7000 at 100.05, as the broker rounds it: no difference.
+            // The book's 6996 at 100.05, as the broker rounds it: no difference.
             BrokerPosition {
                 instrument: InstrumentId(0),
-                net: 7000,
+                net: 6996,
                 avg_price: px("100.05"),
             },
             // A position the book does not know of.

@@ -3,10 +3,15 @@
 //! A leaf module: every section's `validate` (in `feed/`, `signal/`, `risk/`, `control/`,
 //! `runtime/`) pushes [`ConfigIssue`]s, and the composed file in
 //! [`engine::EngineConfig`](crate::engine::EngineConfig) reports them all at once as a
-//! [`ConfigError`]. It imports nothing of ours, so no section depends on the file that
-//! composes it.
+//! [`ConfigError`]. It imports nothing of ours but the money type, so no section depends on the file that
+//! composes it. Its one helper, [`decimal`], reads exact decimals ([`Money`](crate::model::Money))
+//! for those sections.
+
+mod decimal;
 
 use std::fmt;
+
+pub(crate) use decimal::{decimal, optional_decimal};
 
 /// One problem found in a configuration: which key and why.
 #[derive(Debug, Clone, PartialEq, Eq)]

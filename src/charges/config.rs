@@ -2,7 +2,7 @@
 
 use serde::Deserialize;
 
-use super::decimal::{decimal, optional_decimal};
+use crate::config::{decimal, optional_decimal};
 use crate::{
     config::ConfigIssue,
     model::{Date, Money},

@@ -27,7 +27,6 @@
 
 mod breakdown;
 mod config;
-mod decimal;
 mod model;
 
 pub use breakdown::ChargeBreakdown;

@@ -1,12 +1,10 @@
 //! The `[risk]` section: capital, position sizing, the entry limits, the day's loss and
 //! drawdown, and session times.
 
-use std::fmt;
-
 use serde::{de, Deserialize, Deserializer};
 
 use crate::{
-    config::ConfigIssue,
+    config::{decimal, ConfigIssue},
     model::{LimitKey, LimitValue, Money, TimeOfDay},
     risk::{
         exit::{EmergencyConfig, ReconcilePolicy, ShutdownPolicy, TimeStops},
@@ -535,45 +533,6 @@ impl RiskConfig {
 
 /// Largest accepted `signal_expiry_secs` and `cooldown_secs`: a day.
 const MAX_WINDOW_SECS: u32 = 86_400;
-
-/// Reads a decimal from a TOML string (exact) or number (its shortest decimal form).
-pub(crate) fn decimal<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Money, D::Error> {
-    struct DecimalVisitor;
-
-    impl de::Visitor<'_> for DecimalVisitor {
-        type Value = Money;
-
-        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("a decimal number, as a string (\"2.5\") or a plain number")
-        }
-
-        fn visit_str<E: de::Error>(self, v: &str) -> Result<Money, E> {
-            v.parse()
-                .map_err(|e| E::custom(format_args!("{v:?} is not a decimal: {e}")))
-        }
-
-        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Money, E> {
-            Ok(Money::from_rupees(v))
-        }
-
-        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Money, E> {
-            i64::try_from(v)
-                .map(Money::from_rupees)
-                .map_err(|_| E::custom(format_args!("{v} is too large")))
-        }
-
-        fn visit_f64<E: de::Error>(self, v: f64) -> Result<Money, E> {
-            if !v.is_finite() {
-                return Err(E::custom(format_args!("{v} is not a finite number")));
-            }
-            // `Display` for f64 prints the shortest decimal that reads back as `v`, with no
-            // exponent, so `2.5` stays exactly 2.5.
-            self.visit_str(&v.to_string())
-        }
-    }
-
-    deserializer.deserialize_any(DecimalVisitor)
-}
 
 /// Reads `"HH:MM"` or `"HH:MM:SS"`.
 fn time_of_day<'de, D: Deserializer<'de>>(deserializer: D) -> Result<TimeOfDay, D::Error> {

@@ -8,11 +8,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use crate::{
-    config::ConfigIssue,
-    model::Money,
-    risk::config::{decimal, RiskConfig},
-};
+use crate::{config::decimal, config::ConfigIssue, model::Money, risk::config::RiskConfig};
 
 /// What `SIGTERM` or Ctrl-C does to open positions (`risk.on_shutdown`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]

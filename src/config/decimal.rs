@@ -1,4 +1,4 @@
-//! Exact decimals from TOML: a string (`"0.00297"`, parsed exactly) or a plain number
+//! Exact decimals from TOML, for every section that reads money or percentages: a string (`"0.00297"`, parsed exactly) or a plain number
 //! (read as the shortest decimal that prints as the same `f64`, so `0.03` stays 0.03).
 
 use std::fmt;
@@ -42,12 +42,12 @@ impl de::Visitor<'_> for DecimalVisitor {
 }
 
 /// Reads one decimal.
-pub(super) fn decimal<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Money, D::Error> {
+pub(crate) fn decimal<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Money, D::Error> {
     deserializer.deserialize_any(DecimalVisitor)
 }
 
 /// Reads an optional decimal (the key present means `Some`).
-pub(super) fn optional_decimal<'de, D: Deserializer<'de>>(
+pub(crate) fn optional_decimal<'de, D: Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Option<Money>, D::Error> {
     deserializer.deserialize_any(DecimalVisitor).map(Some)

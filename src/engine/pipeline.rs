@@ -216,7 +216,7 @@ impl Pipeline {
         };
         // The paper gateway answers every order at once, so risk can wait for each answer
         // before reading on: fills then do not depend on thread timing.
-        let lockstep = matches!(config.order.gateway, GatewayKind::Paper);
+        let market_sync = matches!(config.order.gateway, GatewayKind::Paper);
         let risk = RiskStage::new(
             &config.risk,
             instruments,
@@ -226,7 +226,7 @@ impl Pipeline {
             Outbox::new(order_tx),
             clock.clone(),
             telemetry.clone(),
-            lockstep,
+            market_sync,
         )
         .with_control(risk_port)
         .with_stop(stop.clone())

@@ -25,7 +25,7 @@ mod side;
 mod time;
 
 pub use error::ValueError;
-pub use ids::{IntentId, StrategyId};
+pub use ids::{ClientOrderId, IntentId, StrategyId, TradeId};
 pub use instrument::{
     Exchange, Instrument, InstrumentId, InstrumentKind, InstrumentTable, OptionType, SectorId,
     Segment,
@@ -33,8 +33,8 @@ pub use instrument::{
 pub use message::{
     Alert, AlertLevel, ControlCommand, ControlRefusal, ControlReply, Direction, ExecKind,
     ExecReport, FillRecord, IntentReason, LimitKey, LimitValue, MarketEvent, News, OrderInput,
-    OrderIntent, OrderState, RejectReason, ReviewAnswer, ReviewRequest, RiskInput, RoundTrips,
-    ScheduledCommand, Signal, StateReason, Tick, TickKind, TradingState,
+    OrderIntent, OrderOutput, OrderState, RejectReason, ReviewAnswer, ReviewRequest, RiskInput,
+    RoundTrips, ScheduledCommand, Signal, StateReason, Tick, TickKind, TradingState,
 };
 pub use money::Money;
 pub use price::Price;

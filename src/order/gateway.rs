@@ -8,26 +8,52 @@ mod paper;
 
 pub use paper::PaperGateway;
 
-use crate::model::{ExecReport, OrderIntent, Tick};
+use crate::{
+    model::{ClientOrderId, Tick, UnixNanos},
+    order::venue::{Amend, VenueOrder, VenueReport},
+};
+
+/// Where a gateway's answers go: the order stage checks each against its order.
+pub type Reports<'a> = &'a mut dyn FnMut(VenueReport);
 
 /// A venue the order stage sends orders to: the paper exchange, or a broker.
 ///
 /// Every method runs on the order stage's thread inside `poll()`, so implementations
 /// must not block; a real broker does its I/O elsewhere and hands answers over in
-/// [`Gateway::poll`]. Reports must follow the order state machine
-/// ([`OrderState`](crate::order::OrderState)): one final report per order, fills never
-/// beyond the order quantity.
+/// [`Gateway::poll`]. The order stage checks every answer against the order state
+/// machine ([`OrderState`](crate::order::OrderState)) and counts what does not fit, so a
+/// gateway reports what its venue said, duplicates and all.
+///
+/// Market time reaches a gateway through [`Gateway::on_quote`] and [`Gateway::advance`]
+/// only: the paper exchange answers when *market* time passes an answer's due time, so
+/// the same input gives the same fills on every thread layout and in backtests.
 pub trait Gateway: Send {
     /// Short name for reports (`paper`, `kite`).
     fn name(&self) -> &'static str;
 
     /// The latest quote of an instrument (every tick, before any order it causes).
-    fn on_quote(&mut self, quote: &Tick);
+    /// Market time moves to the quote's exchange time: a paper exchange fills what the
+    /// quote trades through and releases answers due by then.
+    fn on_quote(&mut self, quote: &Tick, reports: Reports<'_>);
 
-    /// Hands an order to the venue; immediate answers go to `reports`.
-    fn submit(&mut self, order: &OrderIntent, reports: &mut dyn FnMut(ExecReport));
+    /// Market time has reached `now` with no new quote: release answers due by then.
+    fn advance(&mut self, now: UnixNanos, reports: Reports<'_>);
 
-    /// Delivers answers that arrive later (a real broker); the paper gateway has none.
-    /// Returns how many it delivered.
-    fn poll(&mut self, reports: &mut dyn FnMut(ExecReport)) -> usize;
+    /// Hands an order to the venue.
+    fn submit(&mut self, order: &VenueOrder, reports: Reports<'_>);
+
+    /// Asks the venue to change a working order's quantity or prices.
+    fn modify(&mut self, order: ClientOrderId, amend: &Amend, reports: Reports<'_>);
+
+    /// Asks the venue to cancel a working order.
+    fn cancel(&mut self, order: ClientOrderId, reports: Reports<'_>);
+
+    /// Delivers answers that arrive on their own (a real broker's I/O thread). Returns
+    /// how many it delivered.
+    fn poll(&mut self, reports: Reports<'_>) -> usize;
+
+    /// No more input will come (the feed ended or the engine stops): a paper exchange
+    /// ends the session, expiring what still works; a broker does nothing (its orders
+    /// live on at the venue, and risk's shutdown policy decides about positions).
+    fn end_session(&mut self, now: UnixNanos, reports: Reports<'_>);
 }

@@ -10,13 +10,15 @@ use tickpipe_ringbuf::Consumer;
 use crate::{
     metrics::{LatencyHistogram, Telemetry},
     model::{
-        Alert, AlertLevel, ControlCommand, ControlReply, ExecKind, ExecReport, InstrumentTable,
-        Money, OrderInput, OrderIntent, Price, Qty, RejectReason, Stamp, TradingState, UnixNanos,
+        Alert, AlertLevel, ClientOrderId, ControlCommand, ControlReply, ExecKind, ExecReport,
+        InstrumentTable, IntentId, Money, OrderInput, OrderIntent, OrderOutput, Price, Qty,
+        RejectReason, Stamp, TradeId, TradingState, UnixNanos,
     },
     order::{
         book::{Order, OrderBook},
         gateway::Gateway,
         state::{OrderEvent, OrderState},
+        venue::{OrderType, Product, VenueEvent, VenueOrder, VenueReport},
     },
     runtime::{
         ControlPort, LatencyClock, Outbox, Poll, ServiceTimer, Stage, StageError, StageReport,
@@ -38,6 +40,10 @@ pub const MAX_WORKING_ROWS: usize = 256;
 /// bounds orders a slow venue has not answered yet.
 pub const ORDER_BOOK_CAPACITY: usize = 4096;
 
+/// Market protection on market orders, in basis points: exchanges refuse market orders
+/// without it.
+const MARKET_PROTECTION_BPS: u16 = 300;
+
 /// What the stage counts, reported by [`Stage::finish`].
 #[derive(Debug, Default, Clone, Copy)]
 struct Counters {
@@ -55,7 +61,7 @@ struct Counters {
 #[derive(Debug)]
 struct Desk {
     book: OrderBook,
-    out: Outbox<ExecReport>,
+    out: Outbox<OrderOutput>,
     counters: Counters,
     error: Option<&'static str>,
     recent: Recent,
@@ -83,57 +89,87 @@ impl Recent {
 }
 
 impl Desk {
-    /// Checks a gateway report against its order's state machine and quantities, updates
-    /// the order, and forwards the report to risk with the order's own accounting.
+    /// Checks a venue report against its order's state machine and quantities, updates
+    /// the order, and forwards what it means to risk as an [`ExecReport`] with the order's
+    /// own accounting.
     ///
     /// A report for no live order, or one the state machine refuses (a duplicate, an
     /// answer after the final one), is counted and dropped. Fills beyond the order
-    /// quantity, or a final fill that leaves units open, mean the gateway and the book
-    /// disagree about money: the stage records the error and stops.
-    fn route(&mut self, mut report: ExecReport) {
-        let Some(order) = self.book.get_mut(report.intent) else {
+    /// quantity mean the gateway and the book disagree about money: the stage records the
+    /// error and stops.
+    fn route(&mut self, report: VenueReport) {
+        let id = IntentId(report.order.0);
+        let Some(order) = self.book.get_mut(id) else {
             self.counters.unknown_reports += 1;
             return;
         };
-        let Ok(next) = order.state.on(OrderEvent::from(report.kind)) else {
+        let mut cum_qty = order.cum_qty;
+        let kind = match report.event {
+            VenueEvent::Accepted => ExecKind::Accepted,
+            VenueEvent::Fill => {
+                let cum = order.cum_qty.checked_add(report.last_qty).ok();
+                match cum {
+                    Some(cum) if !report.last_qty.is_zero() && cum <= order.intent.qty => {
+                        cum_qty = cum;
+                        if cum == order.intent.qty {
+                            ExecKind::Filled
+                        } else {
+                            ExecKind::PartialFill
+                        }
+                    }
+                    _ => {
+                        self.counters.invalid_reports += 1;
+                        self.error.get_or_insert(
+                            "the gateway reported fills that do not add up to the order",
+                        );
+                        return;
+                    }
+                }
+            }
+            VenueEvent::Rejected => ExecKind::Rejected,
+            VenueEvent::Cancelled => ExecKind::Cancelled,
+            VenueEvent::Expired => ExecKind::Expired,
+            VenueEvent::Modified | VenueEvent::ModifyRejected | VenueEvent::CancelRejected => {
+                // Nothing changes for risk until the order fills or ends.
+                return;
+            }
+        };
+        let Ok(next) = order.state.on(OrderEvent::from(kind)) else {
             self.counters.invalid_reports += 1;
             return;
         };
-        if matches!(report.kind, ExecKind::PartialFill | ExecKind::Filled) {
-            let cum = order.cum_qty.checked_add(report.last_qty).ok();
-            let consistent = cum.is_some_and(|cum| {
-                !report.last_qty.is_zero()
-                    && cum <= order.intent.qty
-                    && (report.kind == ExecKind::Filled) == (cum == order.intent.qty)
-            });
-            if !consistent {
-                self.counters.invalid_reports += 1;
-                self.error
-                    .get_or_insert("the gateway reported fills that do not add up to the order");
-                return;
-            }
-            order.cum_qty = cum.unwrap_or(order.cum_qty);
+        if matches!(kind, ExecKind::PartialFill | ExecKind::Filled) {
+            order.cum_qty = cum_qty;
             order.filled_value = order
                 .filled_value
                 .saturating_add(report.last_price.notional(report.last_qty));
             self.counters.fills += 1;
         }
-        if report.kind == ExecKind::Rejected {
+        if kind == ExecKind::Rejected {
             self.counters.rejects += 1;
         }
         order.state = next;
-        report.cum_qty = order.cum_qty;
-        report.leaves_qty = order.leaves_qty();
-        report.instrument = order.intent.instrument;
-        report.strategy = order.intent.strategy;
-        report.side = order.intent.side;
-        report.ingress = order.intent.ingress;
+        let out = ExecReport {
+            intent: id,
+            exchange_ts: report.exchange_ts,
+            ingress: order.intent.ingress,
+            last_price: report.last_price,
+            instrument: order.intent.instrument,
+            last_qty: report.last_qty,
+            cum_qty: order.cum_qty,
+            leaves_qty: order.leaves_qty(),
+            strategy: order.intent.strategy,
+            side: order.intent.side,
+            kind,
+            reject: report.reject,
+            trade: report.trade,
+        };
         if next.is_terminal() {
-            if let Some(done) = self.book.remove(report.intent) {
+            if let Some(done) = self.book.remove(id) {
                 self.recent.push(done);
             }
         }
-        self.out.push(report);
+        self.out.push(OrderOutput::Report(out));
     }
 
     /// Answers an intent the stage cannot place, without the gateway.
@@ -145,7 +181,7 @@ impl Desk {
             cum_qty: Qty::ZERO,
             filled_value: Money::ZERO,
         });
-        self.out.push(ExecReport {
+        self.out.push(OrderOutput::Report(ExecReport {
             intent: intent.id,
             exchange_ts: intent.exchange_ts,
             ingress: intent.ingress,
@@ -158,7 +194,8 @@ impl Desk {
             side: intent.side,
             kind: ExecKind::Rejected,
             reject: reason,
-        });
+            trade: TradeId(0),
+        }));
     }
 }
 
@@ -202,6 +239,10 @@ pub struct OrderStage {
     /// Reports refused so far that an alert has told the operator about.
     refused_reports_alerted: u64,
     fatal_alerted: bool,
+    /// The latest market time seen (quotes, intents, syncs).
+    market_time: UnixNanos,
+    /// True once the gateway was told no more input will come.
+    session_ended: bool,
 }
 
 impl std::fmt::Debug for OrderStage {
@@ -217,7 +258,7 @@ impl OrderStage {
     /// An order stage sending to `gateway`, reporting to risk through `reports`.
     pub fn new(
         input: Consumer<OrderInput>,
-        reports: Outbox<ExecReport>,
+        reports: Outbox<OrderOutput>,
         gateway: Box<dyn Gateway>,
         instruments: &InstrumentTable,
         clock: LatencyClock,
@@ -245,6 +286,8 @@ impl OrderStage {
             stop: None,
             refused_reports_alerted: 0,
             fatal_alerted: false,
+            market_time: UnixNanos(0),
+            session_ended: false,
         }
     }
 
@@ -363,8 +406,25 @@ impl OrderStage {
                 .record(self.clock.nanos_since(intent.ingress));
         }
         self.desk.counters.orders += 1;
+        let order = VenueOrder {
+            id: ClientOrderId(intent.id.0),
+            sent_ts: intent.exchange_ts,
+            limit: intent.limit,
+            trigger: Price::ZERO,
+            qty: intent.qty,
+            instrument: intent.instrument,
+            protection_bps: MARKET_PROTECTION_BPS,
+            side: intent.side,
+            kind: if intent.is_market() {
+                OrderType::Market
+            } else {
+                OrderType::Limit
+            },
+            product: Product::Mis,
+        };
+        self.market_time = self.market_time.max(intent.exchange_ts);
         let desk = &mut self.desk;
-        self.gateway.submit(intent, &mut |r| desk.route(r));
+        self.gateway.submit(&order, &mut |r| desk.route(r));
     }
 
     fn read_inputs(&mut self) -> usize {
@@ -377,14 +437,37 @@ impl OrderStage {
             match input {
                 OrderInput::Quote(tick) => {
                     self.desk.counters.quotes += 1;
-                    self.gateway.on_quote(&tick);
+                    self.market_time = self.market_time.max(tick.exchange_ts);
+                    let desk = &mut self.desk;
+                    self.gateway.on_quote(&tick, &mut |r| desk.route(r));
                 }
                 OrderInput::Intent(approved) => self.on_intent(approved.intent()),
+                OrderInput::Sync(now) => {
+                    self.market_time = self.market_time.max(now);
+                    let desk = &mut self.desk;
+                    self.gateway.advance(now, &mut |r| desk.route(r));
+                    self.desk.out.push(OrderOutput::Synced(now));
+                }
+                OrderInput::EndSession(now) => {
+                    self.market_time = self.market_time.max(now);
+                    self.end_session();
+                }
             }
             self.service.stop(&self.clock, start);
             n += 1;
         }
         n
+    }
+
+    /// Tells the gateway the session is over, once.
+    fn end_session(&mut self) {
+        if self.session_ended {
+            return;
+        }
+        self.session_ended = true;
+        let desk = &mut self.desk;
+        self.gateway
+            .end_session(self.market_time, &mut |r| desk.route(r));
     }
 
     fn publish(&self) {
@@ -433,8 +516,16 @@ impl Stage for OrderStage {
             self.publish();
             return Poll::Work(work);
         }
-        if self.desk.book.is_empty() && self.input.is_finished() {
-            return Poll::Done;
+        if self.input.is_finished() {
+            if !self.session_ended {
+                // Nothing more will come: the venue ends the session (a paper exchange
+                // expires what still works) and the answers go back to risk.
+                self.end_session();
+                return Poll::Work(1);
+            }
+            if self.desk.book.is_empty() {
+                return Poll::Done;
+            }
         }
         Poll::Idle
     }

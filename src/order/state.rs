@@ -20,6 +20,8 @@ pub enum OrderEvent {
     Reject,
     /// It was cancelled.
     Cancel,
+    /// The venue ended it at its validity's end.
+    Expire,
 }
 
 impl From<ExecKind> for OrderEvent {
@@ -30,6 +32,7 @@ impl From<ExecKind> for OrderEvent {
             ExecKind::Filled => OrderEvent::Fill,
             ExecKind::Rejected => OrderEvent::Reject,
             ExecKind::Cancelled => OrderEvent::Cancel,
+            ExecKind::Expired => OrderEvent::Expire,
         }
     }
 }
@@ -78,6 +81,7 @@ impl OrderState {
             (S::Sent | S::Accepted | S::PartiallyFilled, E::PartialFill) => S::PartiallyFilled,
             (S::Sent | S::Accepted | S::PartiallyFilled, E::Fill) => S::Filled,
             (S::Sent | S::Accepted | S::PartiallyFilled, E::Cancel) => S::Cancelled,
+            (S::Sent | S::Accepted | S::PartiallyFilled, E::Expire) => S::Expired,
             (from, event) => return Err(InvalidTransition { from, event }),
         };
         Ok(next)
@@ -88,7 +92,7 @@ impl OrderState {
 mod tests {
     use super::*;
 
-    const STATES: [OrderState; 7] = [
+    const STATES: [OrderState; 8] = [
         OrderState::New,
         OrderState::Sent,
         OrderState::Accepted,
@@ -96,23 +100,28 @@ mod tests {
         OrderState::Filled,
         OrderState::Rejected,
         OrderState::Cancelled,
+        OrderState::Expired,
     ];
-    const EVENTS: [OrderEvent; 6] = [
+    const EVENTS: [OrderEvent; 7] = [
         OrderEvent::Send,
         OrderEvent::Accept,
         OrderEvent::PartialFill,
         OrderEvent::Fill,
         OrderEvent::Reject,
         OrderEvent::Cancel,
+        OrderEvent::Expire,
     ];
 
     /// The whole table: row = state, column = event (in `EVENTS` order), `-` = invalid.
     #[test]
     fn transition_table() {
         use OrderState::*;
-        let table: [(OrderState, [Option<OrderState>; 6]); 7] = [
-            // Send       Accept          PartialFill            Fill          Reject          Cancel
-            (New, [Some(Sent), None, None, None, Some(Rejected), None]),
+        let table: [(OrderState, [Option<OrderState>; 7]); 8] = [
+            // Send, Accept, PartialFill, Fill, Reject, Cancel, Expire
+            (
+                New,
+                [Some(Sent), None, None, None, Some(Rejected), None, None],
+            ),
             (
                 Sent,
                 [
@@ -122,6 +131,7 @@ mod tests {
                     Some(Filled),
                     Some(Rejected),
                     Some(Cancelled),
+                    Some(Expired),
                 ],
             ),
             (
@@ -133,6 +143,7 @@ mod tests {
                     Some(Filled),
                     None,
                     Some(Cancelled),
+                    Some(Expired),
                 ],
             ),
             (
@@ -144,11 +155,13 @@ mod tests {
                     Some(Filled),
                     None,
                     Some(Cancelled),
+                    Some(Expired),
                 ],
             ),
-            (Filled, [None; 6]),
-            (Rejected, [None; 6]),
-            (Cancelled, [None; 6]),
+            (Filled, [None; 7]),
+            (Rejected, [None; 7]),
+            (Cancelled, [None; 7]),
+            (Expired, [None; 7]),
         ];
         assert_eq!(table.map(|(s, _)| s), STATES);
         for (state, row) in table {

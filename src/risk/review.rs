@@ -4,9 +4,10 @@
 //! The signal stage asks with [`RiskInput::Review`](crate::model::RiskInput::Review) in
 //! the market stream. The answer must count every fill of every order sent before that
 //! marker, or it would depend on how fast the order stage answered: so the stage reads
-//! no further input while a request waits ([`ReviewDesk::is_waiting`]), and the desk
-//! answers only once no intent is in flight. With the paper gateway in lockstep that is
-//! already true when the marker is read.
+//! no further input while a request waits ([`ReviewDesk::is_waiting`]), and with
+//! market-time sync the desk answers only once the order stage has confirmed every
+//! answer due by then ([`OrderInput::Sync`](crate::model::OrderInput::Sync)). Orders
+//! still working then (a resting limit) count when they fill, at a later review.
 
 use crate::{
     model::{InstrumentId, Money, ReviewAnswer, ReviewRequest, RoundTrips, StrategyId},
@@ -61,7 +62,7 @@ impl ReviewDesk {
     }
 
     /// The signal stage asked for a review: answered by [`ReviewDesk::answer`] once
-    /// nothing is in flight.
+    /// every answer due by then is booked.
     pub fn on_request(&mut self, request: ReviewRequest) {
         self.pending = Some(request);
     }
@@ -72,17 +73,17 @@ impl ReviewDesk {
         self.pending.is_some()
     }
 
-    /// Answers the waiting request when `nothing_in_flight`: a row per strategy, then
+    /// Answers the waiting request when `all_booked`: a row per strategy, then
     /// the end marker, and the tallies start again. Returns the messages sent (zero
     /// while there is nothing to answer or an earlier answer still fills the ring).
-    pub fn answer(&mut self, nothing_in_flight: bool) -> usize {
+    pub fn answer(&mut self, all_booked: bool) -> usize {
         if !self.out.flush() {
             return 0;
         }
         let Some(request) = self.pending else {
             return 0;
         };
-        if !nothing_in_flight {
+        if !all_booked {
             return 0;
         }
         for tally in &mut self.since {
@@ -121,7 +122,7 @@ mod tests {
     }
 
     #[test]
-    fn answers_round_trips_since_the_last_review_once_nothing_is_in_flight() {
+    fn answers_round_trips_since_the_last_review_once_all_is_booked() {
         let (tx, mut rx) = channel::<ReviewAnswer>(64);
         let mut desk = ReviewDesk::new(2, 3, Outbox::new(tx));
         // Strategy 0: a trip closed in two parts (+30 then -10), and a loss of 5.

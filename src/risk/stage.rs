@@ -14,8 +14,9 @@ use crate::{
     model::{
         Alert, AlertLevel, ControlCommand, ControlRefusal, ControlReply, Direction, ExecKind,
         ExecReport, InstrumentId, InstrumentKind, InstrumentTable, IntentId, IntentReason,
-        LimitKey, Money, OrderInput, OrderIntent, Price, Qty, RiskInput, ScheduledCommand, Side,
-        Signal, Stamp, StateReason, StrategyId, Tick, TradingState, UnixNanos, ValueError,
+        LimitKey, Money, OrderInput, OrderIntent, OrderOutput, Price, Qty, RiskInput,
+        ScheduledCommand, Side, Signal, Stamp, StateReason, StrategyId, Tick, TradingState,
+        UnixNanos, ValueError,
     },
     risk::{
         approved::RiskApproved,
@@ -94,10 +95,14 @@ struct Counters {
 /// halts, applies [`RiskConfig::on_fatal`] (by default it flattens every open position),
 /// asks the run to stop, and reports the error when it finishes.
 ///
-/// **Lockstep.** With `lockstep` set the stage reads no new input while any intent
-/// awaits its final report. With a gateway that answers at once (the paper exchange)
-/// every decision then sees the fills of all earlier ones, so the trades are the same
-/// whatever thread layout runs the stages.
+/// **Market-time sync.** With `market_sync` set (paper and backtest runs), after any
+/// input that leaves orders out the stage sends [`OrderInput::Sync`] with the market time
+/// and reads no further input until the order stage answers
+/// [`OrderOutput::Synced`](crate::model::OrderOutput::Synced). The paper exchange answers
+/// in market time, so by then every answer due by that instant has been booked: each
+/// decision sees exactly the fills that happened before it in market time, and the trades
+/// are the same whatever thread layout runs the stages. Live, orders are answered when
+/// the broker answers and the stage never waits.
 ///
 /// Latencies reported: `tick_to_risk`, from each tick's ingress stamp to the end of its
 /// handling here (every tick gets a sample, so its tail is measurable even on a day with
@@ -106,11 +111,15 @@ struct Counters {
 /// Everything is preallocated in [`RiskStage::new`]; `poll()` does not allocate.
 pub struct RiskStage {
     input: Consumer<RiskInput>,
-    reports: Consumer<ExecReport>,
+    reports: Consumer<OrderOutput>,
     out: Outbox<OrderInput>,
     clock: LatencyClock,
     telemetry: Arc<Telemetry>,
-    lockstep: bool,
+    market_sync: bool,
+    /// A [`OrderInput::Sync`] is out and its answer has not come back.
+    awaiting_sync: bool,
+    /// [`OrderInput::EndSession`] has been sent.
+    session_ended: bool,
     /// Units per lot per instrument; zero for instruments that cannot be traded.
     lots: Vec<u32>,
     strategy_count: usize,
@@ -162,7 +171,7 @@ pub struct RiskStage {
 impl std::fmt::Debug for RiskStage {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RiskStage")
-            .field("lockstep", &self.lockstep)
+            .field("market_sync", &self.market_sync)
             .field("in_flight", &self.in_flight.len())
             .field("open_positions", &self.book.open_positions())
             .field("state", &self.state)
@@ -179,11 +188,11 @@ impl RiskStage {
         instruments: &InstrumentTable,
         strategy_count: usize,
         input: Consumer<RiskInput>,
-        reports: Consumer<ExecReport>,
+        reports: Consumer<OrderOutput>,
         out: Outbox<OrderInput>,
         clock: LatencyClock,
         telemetry: Arc<Telemetry>,
-        lockstep: bool,
+        market_sync: bool,
     ) -> RiskStage {
         RiskStage::with_checks(
             config,
@@ -195,7 +204,7 @@ impl RiskStage {
             out,
             clock,
             telemetry,
-            lockstep,
+            market_sync,
         )
     }
 
@@ -207,11 +216,11 @@ impl RiskStage {
         instruments: &InstrumentTable,
         strategy_count: usize,
         input: Consumer<RiskInput>,
-        reports: Consumer<ExecReport>,
+        reports: Consumer<OrderOutput>,
         out: Outbox<OrderInput>,
         clock: LatencyClock,
         telemetry: Arc<Telemetry>,
-        lockstep: bool,
+        market_sync: bool,
     ) -> RiskStage {
         let lots = instruments
             .iter()
@@ -227,7 +236,9 @@ impl RiskStage {
             out,
             clock,
             telemetry,
-            lockstep,
+            market_sync,
+            awaiting_sync: false,
+            session_ended: false,
             lots,
             strategy_count,
             book: Book::new(n, strategy_count),
@@ -830,9 +841,14 @@ impl RiskStage {
             let Ok(report) = self.reports.try_pop() else {
                 break;
             };
-            let start = self.service.start(&self.clock);
-            self.on_report(&report);
-            self.service.stop(&self.clock, start);
+            match report {
+                OrderOutput::Report(report) => {
+                    let start = self.service.start(&self.clock);
+                    self.on_report(&report);
+                    self.service.stop(&self.clock, start);
+                }
+                OrderOutput::Synced(_) => self.awaiting_sync = false,
+            }
             n += 1;
         }
         n
@@ -1003,11 +1019,20 @@ impl RiskStage {
     // ----- inputs ---------------------------------------------------------------------
 
     /// True when the next input may be read: the outbox has room, no square-off exit
-    /// waits, and (in lockstep) no intent awaits its final report.
+    /// waits, and (with market-time sync) no sync awaits its answer.
     fn may_read(&self) -> bool {
-        let lockstep_clear = !self.lockstep || self.in_flight.is_empty();
         let review_clear = !self.review.as_ref().is_some_and(ReviewDesk::is_waiting);
-        lockstep_clear && review_clear && self.out.is_clear() && self.square_off.is_idle()
+        !self.awaiting_sync && review_clear && self.out.is_clear() && self.square_off.is_idle()
+    }
+
+    /// With market-time sync, asks the order stage to confirm it has answered everything
+    /// due by now when orders are out (see the type's docs). Called after every input and
+    /// command that may have sent an order.
+    fn request_sync(&mut self) {
+        if self.market_sync && !self.awaiting_sync && !self.in_flight.is_empty() {
+            self.awaiting_sync = true;
+            self.out.push(OrderInput::Sync(self.market_time));
+        }
     }
 
     fn read_inputs(&mut self) -> usize {
@@ -1039,6 +1064,7 @@ impl RiskStage {
                     }
                 }
             }
+            self.request_sync();
             n += 1;
         }
         n
@@ -1507,6 +1533,23 @@ impl RiskStage {
             && self.input.is_finished()
     }
 
+    /// Once the input has ended and nothing else is left to send, orders still out get
+    /// their final answers by ending the venue's session ([`OrderInput::EndSession`]).
+    fn end_session(&mut self) -> usize {
+        if self.session_ended
+            || self.in_flight.is_empty()
+            || !self.out.is_clear()
+            || !self.square_off.is_idle()
+            || !self.input.is_finished()
+            || self.awaiting_sync
+        {
+            return 0;
+        }
+        self.session_ended = true;
+        self.out.push(OrderInput::EndSession(self.market_time));
+        1
+    }
+
     /// True when the order stage is gone: no answer can come any more.
     fn order_stage_gone(&mut self) -> bool {
         self.reports.is_finished()
@@ -1536,9 +1579,13 @@ impl Stage for RiskStage {
             work += self.drain_square_off();
             work += self.read_inputs();
             work += self.shutdown_flatten();
+            self.request_sync();
+            work += self.end_session();
         }
         if let Some(review) = self.review.as_mut() {
-            work += review.answer(self.in_flight.is_empty());
+            // Every answer due before the request is booked once no sync is out (live,
+            // answers come when the broker sends them and nothing is waited for).
+            work += review.answer(!self.awaiting_sync);
             if review.overflowed() > 0 {
                 self.fail("the answer to an allocation review overflowed its ring");
             }

@@ -1,4 +1,6 @@
-use crate::model::{InstrumentId, IntentId, Price, Qty, Side, Stamp, StrategyId, UnixNanos};
+use crate::model::{
+    InstrumentId, IntentId, Price, Qty, Side, Stamp, StrategyId, TradeId, UnixNanos,
+};
 
 /// What happened to an order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -14,6 +16,9 @@ pub enum ExecKind {
     Rejected = 4,
     /// The order was cancelled with `leaves` unfilled (terminal).
     Cancelled = 5,
+    /// The venue ended the order unfilled at its validity's end, e.g. a day order at the
+    /// close (terminal).
+    Expired = 6,
 }
 
 impl ExecKind {
@@ -21,7 +26,7 @@ impl ExecKind {
     pub const fn is_terminal(self) -> bool {
         matches!(
             self,
-            ExecKind::Filled | ExecKind::Rejected | ExecKind::Cancelled
+            ExecKind::Filled | ExecKind::Rejected | ExecKind::Cancelled | ExecKind::Expired
         )
     }
 }
@@ -45,6 +50,23 @@ pub enum RejectReason {
     NotMarketable = 5,
     /// The order named an instrument the order stage does not know.
     UnknownInstrument = 6,
+    /// The venue's or broker's order-rate limit refused it (retriable after a wait).
+    RateLimited = 7,
+    /// The broker could not be reached or did not answer in time (retriable).
+    Network = 8,
+    /// The price is outside the day's price band or circuit limit (retriable after
+    /// re-pricing inside the band).
+    PriceBand = 9,
+    /// Not enough margin or funds (not retriable).
+    Margin = 10,
+    /// Larger than the instrument's freeze quantity (not retriable as sent: slice it).
+    FreezeQty = 11,
+    /// A market or stop-market order without market protection (not retriable as sent).
+    MarketProtection = 12,
+    /// The venue refused the order's fields: lot size, tick size, product (not retriable).
+    Invalid = 13,
+    /// The order was modified as often as the venue allows (cancel and re-place instead).
+    ModifyLimit = 14,
 }
 
 impl RejectReason {
@@ -58,8 +80,49 @@ impl RejectReason {
             RejectReason::Venue => "venue",
             RejectReason::NotMarketable => "not_marketable",
             RejectReason::UnknownInstrument => "unknown_instrument",
+            RejectReason::RateLimited => "rate_limited",
+            RejectReason::Network => "network",
+            RejectReason::PriceBand => "price_band",
+            RejectReason::Margin => "margin",
+            RejectReason::FreezeQty => "freeze_qty",
+            RejectReason::MarketProtection => "market_protection",
+            RejectReason::Invalid => "invalid",
+            RejectReason::ModifyLimit => "modify_limit",
         }
     }
+
+    /// True when sending the same order again later may succeed: the refusal was about
+    /// timing or a price that moved, not about the order itself.
+    pub const fn is_retriable(self) -> bool {
+        matches!(
+            self,
+            RejectReason::RateLimited
+                | RejectReason::Network
+                | RejectReason::PriceBand
+                | RejectReason::NoQuote
+                | RejectReason::NotMarketable
+                | RejectReason::Throttled
+        )
+    }
+
+    /// Every reason, in code order (for per-reason counters).
+    pub const ALL: [RejectReason; 15] = [
+        RejectReason::None,
+        RejectReason::NoQuote,
+        RejectReason::ZeroQty,
+        RejectReason::Throttled,
+        RejectReason::Venue,
+        RejectReason::NotMarketable,
+        RejectReason::UnknownInstrument,
+        RejectReason::RateLimited,
+        RejectReason::Network,
+        RejectReason::PriceBand,
+        RejectReason::Margin,
+        RejectReason::FreezeQty,
+        RejectReason::MarketProtection,
+        RejectReason::Invalid,
+        RejectReason::ModifyLimit,
+    ];
 }
 
 /// The order stage's answer to an intent, sent back to the risk stage.
@@ -90,6 +153,9 @@ pub struct ExecReport {
     pub kind: ExecKind,
     /// Why, when rejected.
     pub reject: RejectReason,
+    /// The venue's trade id of this fill (zero when nothing filled): a fill seen twice
+    /// is the same trade, so it is booked once.
+    pub trade: TradeId,
 }
 
 const _: () = assert!(std::mem::size_of::<ExecReport>() <= 64);

@@ -3,7 +3,7 @@
 //! Every message is `#[repr(C)]` plain data with a compile-time size assertion: one
 //! 64-byte cache line at most, so a ring slot is one line and a hop moves one line.
 //! Stage inputs that merge two kinds of message ([`MarketEvent`], [`RiskInput`],
-//! [`OrderInput`]) are enums whose tag hides in the niche of [`TickKind`], so they stay
+//! [`OrderInput`], [`OrderOutput`]) are enums whose tag hides in the niche of [`TickKind`], so they stay
 //! at 64 bytes too.
 
 mod control;
@@ -14,6 +14,8 @@ mod order_state;
 mod review;
 mod signal;
 mod tick;
+
+use crate::model::UnixNanos;
 
 pub use control::{
     Alert, AlertLevel, ControlCommand, ControlRefusal, ControlReply, LimitKey, LimitValue,
@@ -52,7 +54,27 @@ pub enum OrderInput {
     /// An order the risk stage approved and sized; only the risk stage can make a
     /// [`RiskApproved`](crate::risk::RiskApproved).
     Intent(crate::risk::RiskApproved),
+    /// Market time has reached this instant: the paper exchange releases every answer due
+    /// by then, and the order stage answers [`OrderOutput::Synced`] after them. The risk
+    /// stage sends it in paper and backtest runs while orders are out, so it books every
+    /// answer due before it reads on, and a run's fills do not depend on thread timing.
+    Sync(UnixNanos),
+    /// The risk stage's input has ended with orders still out: the venue ends the
+    /// session at this market time (a paper exchange answers what is due and expires what
+    /// still works), so every order gets its final answer.
+    EndSession(UnixNanos),
+}
+
+/// What the order stage writes to the risk stage.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum OrderOutput {
+    /// An answer about an intent.
+    Report(ExecReport),
+    /// Every answer due by this market time has been sent (the reply to
+    /// [`OrderInput::Sync`]).
+    Synced(UnixNanos),
 }
 
 const _: () = assert!(std::mem::size_of::<RiskInput>() <= 64);
 const _: () = assert!(std::mem::size_of::<OrderInput>() <= 64);
+const _: () = assert!(std::mem::size_of::<OrderOutput>() <= 64);

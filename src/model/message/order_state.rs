@@ -1,14 +1,16 @@
 /// Where an order is in its life: the order stage's state machine (`order::state`) moves
 /// it; the control plane reports it.
 ///
-/// | from \ event | send | accept | partial fill | fill | reject | cancel |
-/// | --- | --- | --- | --- | --- | --- | --- |
-/// | New | Sent | | | | Rejected | |
-/// | Sent | | Accepted | PartiallyFilled | Filled | Rejected | Cancelled |
-/// | Accepted | | | PartiallyFilled | Filled | | Cancelled |
-/// | PartiallyFilled | | | PartiallyFilled | Filled | | Cancelled |
+/// | from \ event | send | accept | partial fill | fill | reject | cancel | expire |
+/// | --- | --- | --- | --- | --- | --- | --- | --- |
+/// | New | Sent | | | | Rejected | | |
+/// | Sent | | Accepted | PartiallyFilled | Filled | Rejected | Cancelled | Expired |
+/// | Accepted | | | PartiallyFilled | Filled | | Cancelled | Expired |
+/// | PartiallyFilled | | | PartiallyFilled | Filled | | Cancelled | Expired |
 ///
-/// `Filled`, `Rejected` and `Cancelled` are terminal. Every other move is an
+/// A fill may come before the acknowledgement (a broker's order update and its trade
+/// travel separately), so `Sent` takes fills directly. `Filled`, `Rejected`, `Cancelled`
+/// and `Expired` are terminal. Every other move is an
 /// `InvalidTransition` (in the order stage), so a duplicated or out-of-order report cannot double-book a
 /// fill or revive a finished order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -28,6 +30,8 @@ pub enum OrderState {
     Rejected,
     /// Cancelled with units unfilled (terminal).
     Cancelled,
+    /// Ended by the venue at its validity's end with units unfilled (terminal).
+    Expired,
 }
 
 impl OrderState {
@@ -35,7 +39,7 @@ impl OrderState {
     pub const fn is_terminal(self) -> bool {
         matches!(
             self,
-            OrderState::Filled | OrderState::Rejected | OrderState::Cancelled
+            OrderState::Filled | OrderState::Rejected | OrderState::Cancelled | OrderState::Expired
         )
     }
 
@@ -49,6 +53,7 @@ impl OrderState {
             OrderState::Filled => "filled",
             OrderState::Rejected => "rejected",
             OrderState::Cancelled => "cancelled",
+            OrderState::Expired => "expired",
         }
     }
 }

@@ -48,7 +48,7 @@ fn intent(id: u64, instrument: u32, side: Side, qty: u32, ingress: Stamp) -> Ord
 struct Rig {
     stage: Box<OrderStage>,
     input: Option<Producer<OrderInput>>,
-    reports: Consumer<ExecReport>,
+    reports: Consumer<OrderOutput>,
     telemetry: Arc<Telemetry>,
 }
 
@@ -78,7 +78,12 @@ impl Rig {
     }
 
     fn reports(&mut self) -> Vec<ExecReport> {
-        std::iter::from_fn(|| self.reports.try_pop().ok()).collect()
+        std::iter::from_fn(|| self.reports.try_pop().ok())
+            .filter_map(|o| match o {
+                OrderOutput::Report(r) => Some(r),
+                OrderOutput::Synced(_) => None,
+            })
+            .collect()
     }
 }
 
@@ -111,6 +116,7 @@ fn fills_route_back_and_finish() {
     assert_eq!(rig.telemetry.order.fills.get(), 1);
     assert_eq!(rig.stage.poll(), Poll::Idle, "input still connected");
     rig.input = None;
+    assert_eq!(rig.stage.poll(), Poll::Work(1), "the session ends");
     assert_eq!(rig.stage.poll(), Poll::Done);
     let report = rig.stage.finish();
     assert_eq!(report.name, "order");
@@ -153,50 +159,52 @@ fn a_full_report_ring_holds_input_back() {
 
 /// A gateway that answers later, with scripted (possibly wrong) reports.
 struct Scripted {
-    later: Vec<ExecReport>,
+    later: Vec<VenueReport>,
 }
 
 impl Gateway for Scripted {
     fn name(&self) -> &'static str {
         "scripted"
     }
-    fn on_quote(&mut self, _quote: &Tick) {}
-    fn submit(&mut self, _order: &OrderIntent, _reports: &mut dyn FnMut(ExecReport)) {}
-    fn poll(&mut self, reports: &mut dyn FnMut(ExecReport)) -> usize {
+    fn on_quote(&mut self, _quote: &Tick, _reports: crate::order::Reports<'_>) {}
+    fn advance(&mut self, _now: UnixNanos, _reports: crate::order::Reports<'_>) {}
+    fn submit(&mut self, _order: &VenueOrder, _reports: crate::order::Reports<'_>) {}
+    fn modify(
+        &mut self,
+        _order: ClientOrderId,
+        _amend: &crate::order::Amend,
+        _reports: crate::order::Reports<'_>,
+    ) {
+    }
+    fn cancel(&mut self, _order: ClientOrderId, _reports: crate::order::Reports<'_>) {}
+    fn poll(&mut self, reports: crate::order::Reports<'_>) -> usize {
         let n = self.later.len();
         for r in self.later.drain(..) {
             reports(r);
         }
         n
     }
+    fn end_session(&mut self, _now: UnixNanos, _reports: crate::order::Reports<'_>) {}
 }
 
-fn answer(id: u64, kind: ExecKind, last_qty: u32) -> ExecReport {
-    ExecReport {
-        intent: IntentId(id),
-        exchange_ts: UnixNanos(1),
-        ingress: Stamp(0),
+fn answer(id: u64, event: VenueEvent, last_qty: u32) -> VenueReport {
+    VenueReport {
         last_price: Price::from_paise(1000),
-        instrument: InstrumentId(0),
         last_qty: Qty::new(last_qty),
-        cum_qty: Qty::ZERO,
-        leaves_qty: Qty::ZERO,
-        strategy: StrategyId(0),
-        side: Side::Buy,
-        kind,
-        reject: RejectReason::None,
+        trade: TradeId(u64::from(last_qty)),
+        ..VenueReport::new(ClientOrderId(id), UnixNanos(1), event)
     }
 }
 
 #[test]
 fn late_answers_pass_the_state_machine() {
     let script = vec![
-        answer(1, ExecKind::Accepted, 0),
-        answer(1, ExecKind::Accepted, 0), // duplicate: dropped
-        answer(1, ExecKind::PartialFill, 4),
-        answer(9, ExecKind::Filled, 1), // unknown order: dropped
-        answer(1, ExecKind::Filled, 6),
-        answer(1, ExecKind::Filled, 6), // after the end: unknown now
+        answer(1, VenueEvent::Accepted, 0),
+        answer(1, VenueEvent::Accepted, 0), // duplicate: dropped
+        answer(1, VenueEvent::Fill, 4),
+        answer(9, VenueEvent::Fill, 1), // unknown order: dropped
+        answer(1, VenueEvent::Fill, 6),
+        answer(1, VenueEvent::Fill, 6), // after the end: unknown now
     ];
     let mut rig = rig(Box::new(Scripted { later: Vec::new() }), 64);
     rig.send(intent(1, 0, Side::Buy, 10, Stamp(0)));
@@ -204,6 +212,7 @@ fn late_answers_pass_the_state_machine() {
     assert!(rig.reports().is_empty());
     assert_eq!(rig.stage.live_orders(), 1);
     rig.input = None;
+    assert_eq!(rig.stage.poll(), Poll::Work(1), "the session ends");
     assert_eq!(rig.stage.poll(), Poll::Idle, "an order is live");
     let stage: &mut OrderStage = &mut rig.stage;
     let gateway = Scripted { later: script };
@@ -236,7 +245,7 @@ fn an_overfill_stops_the_stage() {
     rig.send(intent(2, 0, Side::Buy, 10, Stamp(0)));
     rig.stage.poll();
     rig.stage.gateway = Box::new(Scripted {
-        later: vec![answer(1, ExecKind::PartialFill, 11)],
+        later: vec![answer(1, VenueEvent::Fill, 11)],
     });
     rig.stage.poll();
     assert!(rig.reports().is_empty());

@@ -128,17 +128,17 @@ use Direction::{Flat, Long, Short};
 /// The risk stage with the test playing signal stage and order stage.
 struct Alone {
     feed: Option<Producer<RiskInput>>,
-    answers: Option<Producer<ExecReport>>,
+    answers: Option<Producer<OrderOutput>>,
     out: Consumer<OrderInput>,
     risk: Box<RiskStage>,
     telemetry: Arc<Telemetry>,
 }
 
-fn alone(config: &RiskConfig, lockstep: bool) -> Alone {
-    alone_charged(config, lockstep, Charger::free(table().len()))
+fn alone(config: &RiskConfig, market_sync: bool) -> Alone {
+    alone_charged(config, market_sync, Charger::free(table().len()))
 }
 
-fn alone_charged(config: &RiskConfig, lockstep: bool, charger: Charger) -> Alone {
+fn alone_charged(config: &RiskConfig, market_sync: bool, charger: Charger) -> Alone {
     let (feed, input) = channel(256);
     let (answers, reports) = channel(256);
     let (out, out_rx) = channel(256);
@@ -153,7 +153,7 @@ fn alone_charged(config: &RiskConfig, lockstep: bool, charger: Charger) -> Alone
             Outbox::new(out),
             LatencyClock::new(),
             telemetry.clone(),
-            lockstep,
+            market_sync,
         )
         .with_charges(charger),
     );
@@ -173,7 +173,8 @@ impl Alone {
         }
     }
 
-    /// Polls until idle and returns everything sent to the order stage.
+    /// Polls until idle and returns everything sent to the order stage but the
+    /// market-time syncs (a final answer below confirms them).
     fn run(&mut self) -> Vec<OrderInput> {
         for _ in 0..100 {
             match self.risk.poll() {
@@ -181,7 +182,9 @@ impl Alone {
                 Poll::Idle | Poll::Done => break,
             }
         }
-        std::iter::from_fn(|| self.out.try_pop().ok()).collect()
+        std::iter::from_fn(|| self.out.try_pop().ok())
+            .filter(|o| !matches!(o, OrderInput::Sync(_) | OrderInput::EndSession(_)))
+            .collect()
     }
 
     fn answer(&mut self, intent: &OrderIntent, kind: ExecKind, qty: u32, price: &str) {
@@ -202,8 +205,16 @@ impl Alone {
             } else {
                 RejectReason::None
             },
+            trade: crate::model::TradeId(0),
         };
-        self.answers.as_mut().unwrap().try_push(report).unwrap();
+        let answers = self.answers.as_mut().unwrap();
+        answers.try_push(OrderOutput::Report(report)).unwrap();
+        if kind.is_terminal() {
+            // The paper exchange's order stage confirms the sync after the final answer.
+            answers
+                .try_push(OrderOutput::Synced(intent.exchange_ts))
+                .unwrap();
+        }
     }
 
     /// Answers with Accepted then Filled at `price`.
@@ -218,7 +229,7 @@ fn intents(outputs: &[OrderInput]) -> Vec<OrderIntent> {
         .iter()
         .filter_map(|o| match o {
             OrderInput::Intent(i) => Some(*i.intent()),
-            OrderInput::Quote(_) => None,
+            _ => None,
         })
         .collect()
 }
@@ -261,7 +272,7 @@ fn a_tick_goes_out_before_the_intent_and_the_intent_is_exact() {
 }
 
 #[test]
-fn lockstep_reads_nothing_until_the_final_report() {
+fn market_sync_reads_nothing_until_the_order_stage_is_synced() {
     let mut rig = alone(&uncapped(), true);
     rig.push(&[
         tick(0, at(10, 0, 0), "100", "99.95", "100.05"),
@@ -288,7 +299,7 @@ fn lockstep_reads_nothing_until_the_final_report() {
 }
 
 #[test]
-fn without_lockstep_input_flows_while_intents_are_out() {
+fn without_market_sync_input_flows_while_intents_are_out() {
     let mut rig = alone(&uncapped(), false);
     rig.push(&[
         tick(0, at(10, 0, 0), "100", "99.95", "100.05"),
@@ -376,7 +387,7 @@ fn done_waits_for_the_last_answer() {
     rig.feed = None;
     assert_eq!(rig.risk.poll(), Poll::Idle, "an intent is in flight");
     rig.fill(&entry, "100.05");
-    assert!(matches!(rig.risk.poll(), Poll::Work(2)));
+    assert_eq!(rig.risk.poll(), Poll::Work(3), "two answers and the sync's");
     assert_eq!(rig.risk.poll(), Poll::Done);
     let report = rig.risk.finish();
     assert_eq!(report.name, "risk");

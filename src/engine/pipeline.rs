@@ -214,8 +214,8 @@ impl Pipeline {
         let gateway = match config.order.gateway {
             GatewayKind::Paper => Box::new(PaperGateway::new(instruments)),
         };
-        // The paper gateway answers every order at once, so risk can wait for each answer
-        // before reading on: fills then do not depend on thread timing.
+        // The paper gateway answers in market time, so risk syncs with the order stage
+        // while orders are out: fills then do not depend on thread timing.
         let market_sync = matches!(config.order.gateway, GatewayKind::Paper);
         let risk = RiskStage::new(
             &config.risk,

@@ -120,6 +120,9 @@ pub struct RiskStage {
     awaiting_sync: bool,
     /// [`OrderInput::EndSession`] has been sent.
     session_ended: bool,
+    /// Equity may have moved without an open position's mark moving (a fill, its
+    /// charges, a new capital): the next tick hands it to the day guard whatever it marks.
+    equity_moved: bool,
     /// Units per lot per instrument; zero for instruments that cannot be traded.
     lots: Vec<u32>,
     strategy_count: usize,
@@ -239,6 +242,7 @@ impl RiskStage {
             market_sync,
             awaiting_sync: false,
             session_ended: false,
+            equity_moved: true,
             lots,
             strategy_count,
             book: Book::new(n, strategy_count),
@@ -651,6 +655,7 @@ impl RiskStage {
                 self.limits.configure(&next);
                 self.square_off.set_at(next.square_off);
                 self.config = next;
+                self.equity_moved = true;
                 self.control.reply(ControlReply::Limit {
                     key,
                     value,
@@ -951,6 +956,7 @@ impl RiskStage {
     ) {
         let id = flight.instrument;
         self.last_order[id.index()] = r.exchange_ts;
+        self.equity_moved = true;
         let was_open = self.book.position(id).is_open();
         match self
             .book
@@ -1028,6 +1034,7 @@ impl RiskStage {
     /// With market-time sync, asks the order stage to confirm it has answered everything
     /// due by now when orders are out (see the type's docs). Called after every input and
     /// command that may have sent an order.
+    #[inline]
     fn request_sync(&mut self) {
         if self.market_sync && !self.awaiting_sync && !self.in_flight.is_empty() {
             self.awaiting_sync = true;
@@ -1150,13 +1157,19 @@ impl RiskStage {
         self.limits.correlation.on_time(tick.exchange_ts);
         self.limits.correlation.on_price(id, tick.last);
         let position = self.book.position(id);
-        if position.is_open() {
+        let open = position.is_open();
+        if open {
             let exposure = position.exposure();
             self.limits.exposure.set_position(id, exposure);
         }
-        let equity = self.equity();
-        if let Some(event) = self.limits.day.on_equity(tick.exchange_ts, equity) {
-            self.on_day_event(event);
+        // Equity moves only with an open position's mark, a fill or the capital, so the
+        // day guard needs it only then, and at the first tick of a new day.
+        if open || self.equity_moved || self.limits.day.day_over(tick.exchange_ts) {
+            self.equity_moved = false;
+            let equity = self.equity();
+            if let Some(event) = self.limits.day.on_equity(tick.exchange_ts, equity) {
+                self.on_day_event(event);
+            }
         }
     }
 

@@ -1,12 +1,14 @@
 //! The command line: `tickpipe run` (the default), `tickpipe record`, `tickpipe config`,
 //! `tickpipe ctl` (the control socket's client), `tickpipe indicators` (TA-Lib's
-//! indicators over an OHLCV CSV), `tickpipe regime` (market regimes of a return series).
+//! indicators over an OHLCV CSV), `tickpipe regime` (market regimes of a return series),
+//! `tickpipe report` (performance statistics of an equity curve).
 
 pub mod ctl;
 pub mod format;
 mod indicators;
 mod record;
 mod regime;
+mod report;
 mod run;
 mod status;
 pub mod summary;
@@ -40,6 +42,9 @@ enum Command {
     /// Market regimes of a return series under a Gaussian hidden Markov model, fitted
     /// first with --fit N.
     Regime(regime::RegimeArgs),
+    /// Performance statistics of a daily equity curve: Sharpe, Sortino, drawdowns,
+    /// CAGR and the rest, as empyrical defines them.
+    Report(report::ReportArgs),
 }
 
 /// Options of `tickpipe run` (also accepted with no subcommand).
@@ -87,6 +92,7 @@ pub fn main() -> ExitCode {
         Some(Command::Record(args)) => record::record(&args),
         Some(Command::Indicators(args)) => indicators::indicators(&args),
         Some(Command::Regime(args)) => regime::regime(&args),
+        Some(Command::Report(args)) => report::report(&args),
         Some(Command::Config) => {
             print!("{}", crate::engine::DEFAULT_TOML);
             Ok(())

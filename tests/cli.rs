@@ -324,3 +324,60 @@ fn run_with_config_file(path: &std::path::Path) -> (bool, String) {
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
+
+/// `--report DIR` writes the trade journal's tables, and they add up to the run's own
+/// summary: round trips, gross, charges and net per strategy, to the paisa.
+#[test]
+fn the_trade_report_adds_up_to_the_summary() {
+    let dir = std::env::temp_dir().join(format!("tickpipe-cli-{}-report", std::process::id()));
+    let (stdout, v) = run_with_json_summary("report", &["--report".as_ref(), dir.as_os_str()]);
+    assert!(stdout.contains("round trips in"), "{stdout}");
+    assert_eq!(
+        v["pnl"]["open_positions"].as_u64(),
+        Some(0),
+        "the day ends flat"
+    );
+    let paise = |x: &serde_json::Value| -> String {
+        let m: tickpipe::model::Money = x.as_str().unwrap().parse().unwrap();
+        let p = m.to_paise_saturating();
+        format!(
+            "{}{}.{:02}",
+            if p < 0 { "-" } else { "" },
+            p.unsigned_abs() / 100,
+            p.unsigned_abs() % 100
+        )
+    };
+    let table = std::fs::read_to_string(dir.join("strategies.csv")).unwrap();
+    let mut rows = table.lines();
+    let header: Vec<&str> = rows.next().unwrap().split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let mut round_trips = 0;
+    for (row, s) in rows.zip(v["strategies"].as_array().unwrap()) {
+        let cells: Vec<&str> = row.split(',').collect();
+        assert_eq!(cells[col("strategy")], s["name"].as_str().unwrap());
+        assert_eq!(
+            cells[col("trades")].parse::<u64>().unwrap(),
+            s["round_trips"].as_u64().unwrap(),
+            "{row}"
+        );
+        assert_eq!(cells[col("gross")], paise(&s["realized"]), "{row}");
+        assert_eq!(cells[col("charges")], paise(&s["charges"]), "{row}");
+        assert_eq!(cells[col("net")], paise(&s["net_realized"]), "{row}");
+        round_trips += s["round_trips"].as_u64().unwrap();
+    }
+    let trades = std::fs::read_to_string(dir.join("trades.csv")).unwrap();
+    assert_eq!(
+        trades.lines().count() as u64,
+        round_trips + 1,
+        "a row per round trip"
+    );
+    let daily = std::fs::read_to_string(dir.join("daily.csv")).unwrap();
+    let day: Vec<&str> = daily.lines().nth(1).unwrap().split(',').collect();
+    assert_eq!(day[6], paise(&v["pnl"]["net"]), "the day's net: {daily}");
+    let page = std::fs::read_to_string(dir.join("report.md")).unwrap();
+    assert!(
+        page.contains("## Strategies") && page.contains("## Trades"),
+        "{page}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

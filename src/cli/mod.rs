@@ -77,6 +77,10 @@ pub struct RunArgs {
     /// Also write the summary as one JSON object to FILE.
     #[arg(long, value_name = "FILE")]
     pub summary_json: Option<PathBuf>,
+    /// Also write the trade report into DIR: every round trip, the strategies side by
+    /// side and the days (`trades.csv`, `strategies.csv`, `daily.csv`, `report.md`).
+    #[arg(long, value_name = "DIR")]
+    pub report: Option<PathBuf>,
     /// No live status line.
     #[arg(long, short = 'q')]
     pub quiet: bool,

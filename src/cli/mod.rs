@@ -1,10 +1,12 @@
 //! The command line: `tickpipe run` (the default), `tickpipe record`, `tickpipe config`,
 //! `tickpipe ctl` (the control socket's client), `tickpipe indicators` (TA-Lib's
-//! indicators over an OHLCV CSV), `tickpipe regime` (market regimes of a return series).
+//! indicators over an OHLCV CSV), `tickpipe regime` (market regimes of a return series),
+//! `tickpipe journal` (verify, inspect or export a journal directory).
 
 pub mod ctl;
 pub mod format;
 mod indicators;
+mod journal;
 mod record;
 mod regime;
 mod run;
@@ -40,6 +42,8 @@ enum Command {
     /// Market regimes of a return series under a Gaussian hidden Markov model, fitted
     /// first with --fit N.
     Regime(regime::RegimeArgs),
+    /// Check a journal directory, print its records, or export its trades as CSV.
+    Journal(journal::JournalArgs),
 }
 
 /// Options of `tickpipe run` (also accepted with no subcommand).
@@ -87,6 +91,7 @@ pub fn main() -> ExitCode {
         Some(Command::Record(args)) => record::record(&args),
         Some(Command::Indicators(args)) => indicators::indicators(&args),
         Some(Command::Regime(args)) => regime::regime(&args),
+        Some(Command::Journal(args)) => journal::journal(&args),
         Some(Command::Config) => {
             print!("{}", crate::engine::DEFAULT_TOML);
             Ok(())

@@ -240,7 +240,7 @@ impl Journal {
         let first_path = segment_path(&self.dir, name, Seq(1));
         let first = Segment::create(&first_path, capacity, 0, name, Some(Seq(1)))
             .map_err(io(&first_path))?;
-        let next_path = next_path(&self.dir, name);
+        let next_path = next_path(&self.dir, name, 1);
         let next = Segment::create(&next_path, capacity, 1, name, None).map_err(io(&next_path))?;
         sync_dir(&self.dir)?;
         let first = Arc::new(first);
@@ -303,9 +303,10 @@ pub(crate) fn segment_path(dir: &Path, writer: &str, first: Seq) -> PathBuf {
     dir.join(format!("{writer}-{:020}.{SEGMENT_EXTENSION}", first.0))
 }
 
-/// `DIR/NAME-next.tpj`: a segment prepared and not yet used.
-pub(crate) fn next_path(dir: &Path, writer: &str) -> PathBuf {
-    dir.join(format!("{writer}-next.{SEGMENT_EXTENSION}"))
+/// `DIR/NAME-next-INDEX.tpj`: a segment prepared and not yet named by its first
+/// sequence (its header's first sequence is 0 until the writer enters it).
+pub(crate) fn next_path(dir: &Path, writer: &str, index: u32) -> PathBuf {
+    dir.join(format!("{writer}-next-{index}.{SEGMENT_EXTENSION}"))
 }
 
 fn sync_dir(dir: &Path) -> Result<(), JournalError> {
@@ -351,9 +352,9 @@ fn run(inner: &Inner) {
             if last {
                 w.shared.stop_segments();
                 if let Some(ready) = w.shared.ready().take() {
+                    let path = next_path(&inner.dir, &w.shared.name, ready.index());
                     drop(ready);
                     w.ready = None;
-                    let path = next_path(&inner.dir, &w.shared.name);
                     let _ = fs::remove_file(path);
                 }
             }
@@ -388,27 +389,25 @@ fn pass(inner: &Inner, w: &mut Tracked, last: bool) -> Result<(), JournalError> 
                 )))?;
         }
         let name = &w.shared.name;
-        let final_path = segment_path(&inner.dir, name, Seq(next.first_seq()));
-        fs::rename(next_path(&inner.dir, name), &final_path).map_err(io(final_path.clone()))?;
-        sync_dir(&inner.dir)?;
+        let used_path = next_path(&inner.dir, name, next.index());
         w.current = next;
         w.synced = Position::new(w.current.index(), 0);
+        // Prepare the next segment before naming this one: the writer may already be
+        // filling this one fast, and the rename and directory fsync take milliseconds.
         if !last {
-            let path = next_path(&inner.dir, name);
-            let prepared = Segment::create(
-                &path,
-                inner.config.segment_bytes,
-                w.current.index() + 1,
-                name,
-                None,
-            )
-            .map_err(io(path))?;
+            let index = w.current.index() + 1;
+            let path = next_path(&inner.dir, name, index);
+            let prepared = Segment::create(&path, inner.config.segment_bytes, index, name, None)
+                .map_err(io(path))?;
             let prepared = Arc::new(prepared);
             if w.shared.ready().put(Arc::clone(&prepared)).is_err() {
                 unreachable!("the writer emptied the ready slot to enter this segment");
             }
             w.ready = Some(prepared);
         }
+        let final_path = segment_path(&inner.dir, name, Seq(w.current.first_seq()));
+        fs::rename(&used_path, &final_path).map_err(io(final_path.clone()))?;
+        sync_dir(&inner.dir)?;
     }
     let due = position != w.synced
         && match policy {

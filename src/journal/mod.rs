@@ -28,7 +28,7 @@
 //! | `error.rs` | [`AppendError`], [`JournalError`], [`TornTail`] |
 //!
 //! Segment files are `DIR/WRITER-FIRSTSEQ.tpj` (the sequence zero-padded to 20 digits,
-//! so names sort), and `DIR/WRITER-next.tpj` for the one prepared ahead. One directory
+//! so names sort), and `DIR/WRITER-next-N.tpj` for the one prepared ahead. One directory
 //! per trading day: [`day_dir`].
 //!
 //! # Using it

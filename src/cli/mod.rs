@@ -1,11 +1,13 @@
 //! The command line: `tickpipe run` (the default), `tickpipe record`, `tickpipe config`,
 //! `tickpipe ctl` (the control socket's client), `tickpipe indicators` (TA-Lib's
 //! indicators over an OHLCV CSV), `tickpipe regime` (market regimes of a return series),
-//! `tickpipe report` (performance statistics of an equity curve).
+//! `tickpipe report` (performance statistics of an equity curve),
+//! `tickpipe journal` (verify, inspect or export a journal directory).
 
 pub mod ctl;
 pub mod format;
 mod indicators;
+mod journal;
 mod record;
 mod regime;
 mod report;
@@ -45,6 +47,8 @@ enum Command {
     /// Performance statistics of a daily equity curve: Sharpe, Sortino, drawdowns,
     /// CAGR and the rest, as empyrical defines them.
     Report(report::ReportArgs),
+    /// Check a journal directory, print its records, or export its trades as CSV.
+    Journal(journal::JournalArgs),
 }
 
 /// Options of `tickpipe run` (also accepted with no subcommand).
@@ -97,6 +101,7 @@ pub fn main() -> ExitCode {
         Some(Command::Indicators(args)) => indicators::indicators(&args),
         Some(Command::Regime(args)) => regime::regime(&args),
         Some(Command::Report(args)) => report::report(&args),
+        Some(Command::Journal(args)) => journal::journal(&args),
         Some(Command::Config) => {
             print!("{}", crate::engine::DEFAULT_TOML);
             Ok(())

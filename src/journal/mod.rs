@@ -35,13 +35,24 @@
 //!
 //! ```no_run
 //! use tickpipe::journal::{day_dir, Journal, JournalConfig, JournalReader, Record};
-//! use tickpipe::model::{Date, Signal};
-//! # fn signal() -> Signal { unimplemented!() }
+//! use tickpipe::model::{
+//!     Date, Direction, InstrumentId, Price, Signal, Stamp, StrategyId, TimeOfDay, UnixNanos,
+//! };
 //!
 //! let dir = day_dir("var/journal".as_ref(), Date::new(2026, 11, 25));
 //! let journal = Journal::open(&dir, JournalConfig::default())?;
 //! let mut signals = journal.writer("signal")?; // move it to the stage's thread
-//! let s = signal();
+//! let s = Signal {
+//!     exchange_ts: UnixNanos::from_ist(Date::new(2026, 11, 25), TimeOfDay::hm(9, 20)),
+//!     ingress: Stamp(0),
+//!     price: Price::from_paise(245_005),
+//!     stop: Price::from_paise(243_000),
+//!     target: Price::ZERO,
+//!     instrument: InstrumentId(3),
+//!     strategy: StrategyId(0),
+//!     direction: Direction::Long,
+//!     weight_pct: Signal::FULL_WEIGHT,
+//! };
 //! signals.append(s.exchange_ts, &Record::Signal(s))?;
 //!
 //! // Later, or in another process:

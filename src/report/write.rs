@@ -73,6 +73,15 @@ fn float(x: f64, decimals: usize) -> String {
     }
 }
 
+/// `long` or `short`.
+fn side(t: &crate::report::Trade) -> &'static str {
+    if t.direction == crate::model::Side::Buy {
+        "long"
+    } else {
+        "short"
+    }
+}
+
 fn name<'a>(context: &ReportContext<'a>, i: usize) -> &'a str {
     context.strategy_names.get(i).copied().unwrap_or("?")
 }
@@ -88,11 +97,7 @@ fn trades_csv(book: &TradeBook, context: &ReportContext<'_>) -> String {
             t.number,
             name(context, t.strategy.index()),
             context.instruments.get(t.instrument).symbol,
-            if t.direction == crate::model::Side::Buy {
-                "long"
-            } else {
-                "short"
-            },
+            side(t),
             t.qty.get(),
             time(t.entry_ts),
             t.entry_price,
@@ -252,11 +257,7 @@ fn markdown(
             t.number,
             name(context, t.strategy.index()),
             context.instruments.get(t.instrument).symbol,
-            if t.direction == crate::model::Side::Buy {
-                "long"
-            } else {
-                "short"
-            },
+            side(t),
             t.qty.get(),
             t.entry_ts.ist_time_of_day(),
             t.entry_price,

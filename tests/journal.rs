@@ -92,6 +92,7 @@ fn every_record() -> Vec<(UnixNanos, Record)> {
         strategy: StrategyId(3),
         side: Side::Sell,
         reason: IntentReason::TrailingStop,
+        reference: Price::from_paise(245_120),
     };
     let exec = |kind, reject, k| ExecReport {
         intent: IntentId(41),

@@ -155,7 +155,8 @@ impl fmt::Display for DecodeError {
 /// The payload length of each type.
 pub const fn payload_len(ty: RecordType) -> usize {
     match ty {
-        RecordType::Intent | RecordType::Fill => 28,
+        RecordType::Intent => 36,
+        RecordType::Fill => 28,
         RecordType::Exec | RecordType::Tick => 45,
         RecordType::Control => 16,
         RecordType::RiskState => 3,
@@ -234,6 +235,7 @@ impl Record {
                 p.u16(m.strategy.0);
                 p.u8(m.side as u8);
                 p.u8(m.reason as u8);
+                p.i64(m.reference.raw());
             }
             Record::Exec(m) => {
                 p.u64(m.intent.0);
@@ -334,6 +336,7 @@ impl Record {
                 strategy: StrategyId(g.u16()),
                 side: side(g.u8())?,
                 reason: intent_reason(g.u8())?,
+                reference: Price::from_raw(g.i64()),
             }),
             RecordType::Exec => {
                 let intent = IntentId(g.u64());

@@ -7,6 +7,7 @@ use crate::{
     engine::RunReport,
     metrics::{format_nanos, LatencyHistogram},
     model::InstrumentTable,
+    order::StrategyExecution,
     risk::PositionSnapshot,
 };
 
@@ -18,6 +19,36 @@ fn component_label(name: &str) -> &str {
         "gst" => "GST",
         other => other,
     }
+}
+
+/// One strategy's execution quality: how many intents filled, slippage against the
+/// decision price (positive: worse for us), market-time latencies, refusals.
+fn execution_line(e: &StrategyExecution) -> String {
+    let rejects = if e.rejects.is_empty() {
+        "none".to_owned()
+    } else {
+        let parts: Vec<String> = e
+            .rejects
+            .iter()
+            .map(|(why, n)| format!("{why} {n}"))
+            .collect();
+        parts.join(", ")
+    };
+    let nanos = |n: Option<u64>| n.map_or("-".to_owned(), format_nanos);
+    format!(
+        "execution: fill rate {:.1}% ({}/{} intents, {} partly), slippage avg {:+.2} bps p95 {:+} bps ({} to P&L over {} fills), ack {} fill {} (market time, p50), rejects {}",
+        e.fill_rate_pct(),
+        e.filled,
+        e.intents,
+        e.partial,
+        e.avg_centi_bps as f64 / 100.0,
+        e.p95_bps,
+        pnl(e.slippage.neg()),
+        e.fills,
+        nanos(e.ack_p50_nanos),
+        nanos(e.fill_p50_nanos),
+        rejects
+    )
 }
 
 /// Renders the summary of a finished run.
@@ -124,6 +155,13 @@ pub fn render(report: &RunReport, instruments: &InstrumentTable, title: &str) ->
                 .signals()
                 .and_then(|sig| sig.allocation.as_ref())
                 .and_then(|a| allocation_line(a, i))
+            {
+                let _ = writeln!(out, "  {:<16} {line}", "");
+            }
+            if let Some(line) = report
+                .execution()
+                .and_then(|e| e.strategies.get(i))
+                .map(execution_line)
             {
                 let _ = writeln!(out, "  {:<16} {line}", "");
             }

@@ -9,6 +9,7 @@ use std::str::FromStr;
 use serde::Deserialize;
 use tickpipe_ringbuf::wait::WaitKind;
 
+pub use crate::order::{GatewayKind, OrderConfig};
 use crate::{
     charges::ChargesConfig,
     config::{ConfigError, ConfigIssue},
@@ -39,29 +40,12 @@ pub struct EngineConfig {
     pub risk: RiskConfig,
     /// `[charges]`: brokerage, taxes and fees on every fill.
     pub charges: ChargesConfig,
-    /// `[order]`: the gateway.
+    /// `[order]`: the gateway, rate limits, retries, remainders, product, protection.
     pub order: OrderConfig,
     /// `[runtime]`: threads, cores, rings.
     pub runtime: RuntimeConfig,
     /// `[control]`: the control socket and scheduled commands.
     pub control: ControlConfig,
-}
-
-/// Which gateway the order stage talks to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum GatewayKind {
-    /// The paper exchange: market orders fill at the latest bid/ask.
-    #[default]
-    Paper,
-}
-
-/// `[order]`.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct OrderConfig {
-    /// The gateway.
-    pub gateway: GatewayKind,
 }
 
 /// `[runtime]`: how stages map to threads and cores.
@@ -160,6 +144,7 @@ impl EngineConfig {
             &mut issues,
         );
         self.charges.validate("charges", &mut issues);
+        self.order.validate("order", &mut issues);
         self.control.validate("control", &mut issues);
         if let Some(core) = self.control.core {
             let available = available_cores();

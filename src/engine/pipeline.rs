@@ -19,7 +19,7 @@ use crate::{
     feed::{FeedStage, MarketSource},
     metrics::Telemetry,
     model::{InstrumentTable, ScheduledCommand, Stamp, UnixNanos},
-    order::{OrderStage, PaperGateway, MAX_WORKING_ROWS, RECENT_ORDERS},
+    order::{OrderSetup, OrderStage, PaperGateway, MAX_WORKING_ROWS, RECENT_ORDERS},
     risk::{ReviewDesk, RiskStage, TradingSummary},
     runtime::{GroupReport, Groups, Layout, Outbox, RunError, Stage, StageKind, StageReport},
     signal::{
@@ -91,6 +91,12 @@ impl RunReport {
     /// The risk stage's book at the end: positions, P&L, the day's fills.
     pub fn trading(&self) -> Option<&TradingSummary> {
         self.stage("risk")?.detail::<TradingSummary>()
+    }
+
+    /// Execution quality per strategy, from the order stage.
+    pub fn execution(&self) -> Option<&crate::order::ExecutionSummary> {
+        self.stage("order")?
+            .detail::<crate::order::ExecutionSummary>()
     }
 
     /// What each strategy signalled, from the signal stage.
@@ -241,6 +247,13 @@ impl Pipeline {
             Outbox::new(exec_tx),
             gateway,
             instruments,
+            OrderSetup {
+                config: &config.order,
+                // The order book stores orders under risk's intent ids: as many slots as
+                // risk's in-flight table, entries plus one exit per instrument.
+                capacity: config.risk.max_in_flight.max(1) + instruments.len(),
+                strategies: strategy_count,
+            },
             clock,
             telemetry.clone(),
         )

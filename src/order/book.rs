@@ -1,24 +1,203 @@
-//! Live orders in a preallocated slab keyed by intent id.
+//! Live orders: one [`Order`] per intent, each worked as up to [`MAX_SLICES`] child
+//! orders at the venue, in a [`Slab`] that mirrors the risk stage's in-flight table.
 
 use crate::{
-    model::{IntentId, Money, OrderIntent, Price, Qty},
-    order::state::OrderState,
+    model::{
+        IntentId, Money, OrderIntent, OrderState, Price, Qty, RejectReason, TradeId, UnixNanos,
+    },
+    order::venue::OrderType,
+    runtime::{Key, Slab},
 };
 
-/// One live order: the intent it carries out, its state and what has filled.
+/// Most slices one intent is cut into at the freeze quantity (NSE: at most ten orders
+/// per freeze-quantity split, as Kite's iceberg/autoslice caps); larger intents are
+/// refused as `freeze_qty`.
+pub const MAX_SLICES: usize = 10;
+
+/// Trade ids remembered per intent to drop a fill reported twice.
+pub const TRADE_MEMORY: usize = 32;
+
+/// A timer on a slice, in market time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Timer {
+    /// None.
+    #[default]
+    Idle,
+    /// Place the slice again (a retriable refusal), at `due`.
+    Retry,
+    /// Apply the remainder policy to the partly filled slice, at `due`.
+    Remainder,
+}
+
+/// What happens once a cancel of the slice's child is confirmed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AfterCancel {
+    /// The slice ends with what filled.
+    #[default]
+    End,
+    /// Place the rest again as a limit at the touch (the modification budget ran out).
+    Replace,
+    /// Place the rest again as a market order.
+    Market,
+}
+
+/// One slice of an intent and its current child order at the venue. A slice is placed
+/// again (retry, cancel and re-place) under a new child number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Slice {
+    /// The current child's number (in its [`ClientOrderId`](crate::model::ClientOrderId)).
+    pub child: u8,
+    /// Units of the slice.
+    pub qty: Qty,
+    /// Units of the slice filled, over all its children.
+    pub filled: Qty,
+    /// Units the current child was placed for.
+    pub child_qty: Qty,
+    /// Units the current child filled.
+    pub child_filled: Qty,
+    /// The current child's state.
+    pub state: OrderState,
+    /// How the current child is priced.
+    pub kind: OrderType,
+    /// The current child's limit (zero for market orders).
+    pub limit: Price,
+    /// Modifications of the current child so far.
+    pub modifications: u8,
+    /// Refused placements retried so far.
+    pub attempts: u8,
+    /// A request for this slice waits in the queue.
+    pub queued: bool,
+    /// The timer and when it is due.
+    pub timer: Timer,
+    /// When the timer is due.
+    pub due: UnixNanos,
+    /// What a confirmed cancel leads to.
+    pub after_cancel: AfterCancel,
+    /// A cancel of the current child was asked for.
+    pub cancelling: bool,
+    /// The last refusal of the slice.
+    pub reject: RejectReason,
+}
+
+impl Slice {
+    /// A slice of `qty` not placed yet, as child `child`.
+    pub const fn new(child: u8, qty: Qty, kind: OrderType, limit: Price) -> Slice {
+        Slice {
+            child,
+            qty,
+            filled: Qty::ZERO,
+            child_qty: qty,
+            child_filled: Qty::ZERO,
+            state: OrderState::New,
+            kind,
+            limit,
+            modifications: 0,
+            attempts: 0,
+            queued: false,
+            timer: Timer::Idle,
+            due: UnixNanos(0),
+            after_cancel: AfterCancel::End,
+            cancelling: false,
+            reject: RejectReason::None,
+        }
+    }
+
+    /// True when the slice needs nothing more: its child ended and nothing waits to
+    /// place it again.
+    pub fn is_done(&self) -> bool {
+        self.state.is_terminal() && !self.queued && self.timer == Timer::Idle
+    }
+}
+
+/// One live intent: its slices, what has filled, and what risk has been told.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Order {
     /// The approved intent.
     pub intent: OrderIntent,
-    /// Where it is in its life.
+    /// Where the intent is in its life, as risk sees it.
     pub state: OrderState,
-    /// Units filled so far.
+    /// Units filled so far, over every slice.
     pub cum_qty: Qty,
     /// Sum of `price × qty` over the fills so far, for the average fill price.
     pub filled_value: Money,
+    /// The slices; the first `slice_count` are used.
+    pub slices: [Slice; MAX_SLICES],
+    /// Slices in use.
+    pub slice_count: u8,
+    /// The next child number to hand out.
+    pub next_child: u8,
+    /// Trade ids of the latest fills, to drop a fill reported twice.
+    pub trades: [TradeId; TRADE_MEMORY],
+    /// Where the next trade id is written in `trades`.
+    pub trade_next: u8,
+    /// Risk has been told the venue accepted it.
+    pub acked: bool,
+    /// A fill has been measured for latency.
+    pub fill_seen: bool,
 }
 
 impl Order {
+    /// The order for `intent` cut into `slices` of at most `slice_qty` (the last takes
+    /// the rest), none placed yet.
+    pub fn new(intent: OrderIntent, slice_qty: Qty, slices: usize, kind: OrderType) -> Order {
+        let mut order = Order {
+            intent,
+            state: OrderState::New,
+            cum_qty: Qty::ZERO,
+            filled_value: Money::ZERO,
+            slices: [Slice::new(0, Qty::ZERO, kind, intent.limit); MAX_SLICES],
+            slice_count: slices.min(MAX_SLICES) as u8,
+            next_child: 0,
+            trades: [TradeId(0); TRADE_MEMORY],
+            trade_next: 0,
+            acked: false,
+            fill_seen: false,
+        };
+        let mut left = intent.qty;
+        for i in 0..usize::from(order.slice_count) {
+            let qty = if i + 1 == usize::from(order.slice_count) {
+                left
+            } else {
+                slice_qty.min(left)
+            };
+            left = left.saturating_sub(qty);
+            let child = order.new_child();
+            order.slices[i] = Slice::new(child, qty, kind, intent.limit);
+        }
+        order
+    }
+
+    /// A fresh child number.
+    pub fn new_child(&mut self) -> u8 {
+        let n = self.next_child;
+        self.next_child = self.next_child.saturating_add(1);
+        n
+    }
+
+    /// The slices in use.
+    pub fn slices(&self) -> &[Slice] {
+        &self.slices[..usize::from(self.slice_count)]
+    }
+
+    /// The index of the slice whose current child is `child`.
+    pub fn slice_of(&self, child: u8) -> Option<usize> {
+        self.slices().iter().position(|s| s.child == child)
+    }
+
+    /// True when `trade` was booked already; remembers it otherwise. Trade id zero
+    /// (a venue that gives none) is never taken for a duplicate.
+    pub fn seen_trade(&mut self, trade: TradeId) -> bool {
+        if trade == TradeId(0) {
+            return false;
+        }
+        if self.trades.contains(&trade) {
+            return true;
+        }
+        self.trades[usize::from(self.trade_next)] = trade;
+        self.trade_next = ((usize::from(self.trade_next) + 1) % TRADE_MEMORY) as u8;
+        false
+    }
+
     /// Average fill price (zero while nothing filled), truncated to the price unit.
     pub fn avg_price(&self) -> Price {
         if self.cum_qty.is_zero() {
@@ -36,120 +215,167 @@ impl Order {
             self.intent.qty.saturating_sub(self.cum_qty)
         }
     }
+
+    /// True when every slice is done.
+    pub fn is_done(&self) -> bool {
+        self.slices().iter().all(Slice::is_done)
+    }
 }
 
-/// The order stage's live orders.
+/// An intent the book has no slot for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BookFull;
+
+/// The order stage's live orders, under the risk stage's intent ids.
 ///
-/// A fixed slab of `capacity` slots; order `id` lives in slot `id % capacity`. Intent ids
-/// are consecutive, so two live orders share a slot only when `capacity` orders are live
-/// at once; [`OrderBook::insert`] then refuses. Finished orders leave the book, so it
-/// never grows and never allocates after construction.
+/// The intent id is the key of the intent in the risk stage's in-flight [`Slab`], so the
+/// book stores each order under that same key ([`Slab::insert_at`]): an answer's
+/// [`ClientOrderId`](crate::model::ClientOrderId) names its intent, and the intent's slot
+/// finds the order in O(1). The slot is always free when an intent arrives: risk reuses
+/// a slot only after it booked the intent's final report, and the order stage frees the
+/// slot before it sends that report. The book is as large as risk's table, so it is never
+/// fuller than risk lets it be; one order the venue never answers holds one slot.
 #[derive(Debug, Clone)]
 pub struct OrderBook {
-    slots: Vec<Option<Order>>,
-    live: usize,
+    slab: Slab<Order>,
 }
 
 impl OrderBook {
-    /// A book for `capacity` live orders (at least one).
+    /// A book for intents in slots below `capacity`.
     pub fn new(capacity: usize) -> OrderBook {
         OrderBook {
-            slots: vec![None; capacity.max(1)],
-            live: 0,
+            slab: Slab::with_capacity(capacity),
         }
     }
 
-    fn slot(&self, id: IntentId) -> usize {
-        (id.0 % self.slots.len() as u64) as usize
+    /// Slots.
+    pub fn capacity(&self) -> usize {
+        self.slab.capacity()
     }
 
-    /// Creates the order for `intent` in state [`OrderState::New`].
+    /// Stores `order` under its intent id.
     ///
     /// # Errors
-    /// The intent back when its slot holds another live order.
-    pub fn insert(&mut self, intent: OrderIntent) -> Result<&mut Order, OrderIntent> {
-        let slot = self.slot(intent.id);
-        if self.slots[slot].is_some() {
-            return Err(intent);
-        }
-        self.live += 1;
-        Ok(self.slots[slot].insert(Order {
-            intent,
-            state: OrderState::New,
-            cum_qty: Qty::ZERO,
-            filled_value: Money::ZERO,
-        }))
+    /// [`BookFull`] when the id's slot is beyond the book or taken (risk and the book
+    /// disagree about capacity).
+    pub fn insert(&mut self, order: Order) -> Result<(), BookFull> {
+        let key = Key::from_u64(order.intent.id.0);
+        self.slab.insert_at(key, order).map_err(|_| BookFull)
     }
 
-    /// The live order `id`.
+    /// The live order of intent `id`.
+    pub fn get(&self, id: IntentId) -> Option<&Order> {
+        self.slab.get(Key::from_u64(id.0))
+    }
+
+    /// The live order of intent `id`.
     pub fn get_mut(&mut self, id: IntentId) -> Option<&mut Order> {
-        let slot = self.slot(id);
-        self.slots[slot].as_mut().filter(|o| o.intent.id == id)
+        self.slab.get_mut(Key::from_u64(id.0))
     }
 
-    /// Takes the order `id` out of the book.
+    /// Takes the order of intent `id` out of the book.
     pub fn remove(&mut self, id: IntentId) -> Option<Order> {
-        let slot = self.slot(id);
-        if self.slots[slot].is_some_and(|o| o.intent.id == id) {
-            self.live -= 1;
-            return self.slots[slot].take();
-        }
-        None
+        self.slab.remove(Key::from_u64(id.0))
     }
 
-    /// The live orders, in slot order (for the control plane; O(capacity)).
+    /// The live orders, in slot order (O(capacity)).
     pub fn iter(&self) -> impl Iterator<Item = &Order> {
-        self.slots.iter().flatten()
+        self.slab.iter().map(|(_, o)| o)
+    }
+
+    /// The live orders, mutably, in slot order (O(capacity)).
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = &mut Order> {
+        self.slab.iter_mut().map(|(_, o)| o)
     }
 
     /// Live orders.
     pub fn len(&self) -> usize {
-        self.live
+        self.slab.len()
     }
 
     /// True when no order is live.
     pub fn is_empty(&self) -> bool {
-        self.live == 0
+        self.slab.is_empty()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{InstrumentId, IntentReason, Price, Side, Stamp, StrategyId, UnixNanos};
+    use crate::model::{InstrumentId, IntentReason, Side, Stamp, StrategyId};
 
-    fn intent(id: u64) -> OrderIntent {
+    fn intent(id: IntentId, qty: u32) -> OrderIntent {
         OrderIntent {
-            id: IntentId(id),
+            id,
             exchange_ts: UnixNanos(0),
             ingress: Stamp(0),
             limit: Price::ZERO,
-            qty: Qty::new(10),
+            qty: Qty::new(qty),
             instrument: InstrumentId(0),
             strategy: StrategyId(0),
             side: Side::Buy,
             reason: IntentReason::Entry,
+            reference: Price::ZERO,
         }
     }
 
     #[test]
-    fn insert_get_remove() {
+    fn orders_live_under_their_intent_ids() {
         let mut book = OrderBook::new(2);
-        let order = book.insert(intent(7)).unwrap();
-        assert_eq!(order.state, OrderState::New);
-        order.cum_qty = Qty::new(4);
-        assert_eq!(order.leaves_qty(), Qty::new(6));
-        book.insert(intent(8)).unwrap();
-        assert_eq!(book.insert(intent(9)), Err(intent(9)), "slot of #7");
-        assert!(book.get_mut(IntentId(9)).is_none());
+        let (a, b) = (IntentId::new(1, 0), IntentId::new(2, 1));
+        book.insert(Order::new(
+            intent(a, 10),
+            Qty::new(10),
+            1,
+            OrderType::Market,
+        ))
+        .unwrap();
+        book.insert(Order::new(
+            intent(b, 10),
+            Qty::new(10),
+            1,
+            OrderType::Market,
+        ))
+        .unwrap();
+        let c = IntentId::new(3, 0);
+        assert!(book
+            .insert(Order::new(intent(c, 1), Qty::new(1), 1, OrderType::Market))
+            .is_err());
+        assert!(book.get_mut(c).is_none());
+        book.remove(a).unwrap();
+        book.insert(Order::new(intent(c, 1), Qty::new(1), 1, OrderType::Market))
+            .unwrap();
+        assert!(
+            book.get(a).is_none(),
+            "a stale id does not see the new order"
+        );
         assert_eq!(book.len(), 2);
-        let mut done = book.remove(IntentId(7)).unwrap();
-        done.state = OrderState::Filled;
-        assert_eq!(done.leaves_qty(), Qty::ZERO);
-        assert!(book.remove(IntentId(7)).is_none());
-        book.insert(intent(9)).unwrap();
-        book.remove(IntentId(8)).unwrap();
-        book.remove(IntentId(9)).unwrap();
-        assert!(book.is_empty());
+        let beyond = IntentId::new(4, 2);
+        assert!(book
+            .insert(Order::new(
+                intent(beyond, 1),
+                Qty::new(1),
+                1,
+                OrderType::Market
+            ))
+            .is_err());
+    }
+
+    #[test]
+    fn slices_and_trades() {
+        let mut o = Order::new(
+            intent(IntentId::new(1, 0), 475),
+            Qty::new(200),
+            3,
+            OrderType::Market,
+        );
+        let qty: Vec<u32> = o.slices().iter().map(|s| s.qty.get()).collect();
+        assert_eq!(qty, [200, 200, 75]);
+        assert_eq!(o.slice_of(2), Some(2));
+        assert_eq!(o.new_child(), 3);
+        assert!(!o.seen_trade(TradeId(5)));
+        assert!(o.seen_trade(TradeId(5)));
+        assert!(!o.seen_trade(TradeId(0)));
+        assert!(!o.seen_trade(TradeId(0)));
     }
 }

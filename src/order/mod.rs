@@ -1,26 +1,46 @@
 //! Stage 4: live orders, the order state machine, and the gateways to a venue.
 //!
 //! The order stage owns the live orders. It receives only intents the risk stage
-//! approved and sized, turns each into [`VenueOrder`]s, hands them to a [`Gateway`],
-//! checks every answer against the [`OrderState`] machine, and sends the reports back to
-//! the risk stage.
+//! approved and sized, cuts each at the instrument's freeze quantity into child
+//! [`VenueOrder`]s, sends them through a rate limit that puts exits first, hands them to
+//! a [`Gateway`], checks every answer against the [`OrderState`] machine, retries what
+//! the venue refused for a passing reason, works the unfilled rest of partly filled
+//! orders, and sends one stream of reports per intent back to the risk stage.
 //!
 //! | file | what |
 //! | --- | --- |
+//! | `config.rs` | [`OrderConfig`]: the `[order]` section |
 //! | `state.rs` | [`OrderState`], [`OrderEvent`]: the state machine, transitions checked |
-//! | `book.rs` | [`OrderBook`]: live orders in a preallocated slab keyed by intent id |
+//! | `book.rs` | [`OrderBook`], [`Order`]: live intents and their slices, under risk's intent ids |
+//! | `action.rs` | a request to the venue waiting for the rate limit |
+//! | `rate.rs` | [`RateLimiter`]: per-second, per-minute and per-day windows in market time |
+//! | `queue.rs` | [`SendQueue`]: waiting requests, exits before entries, exits never dropped |
+//! | `desk.rs` | the stage's working state: routing answers, timers, retries, remainders |
+//! | `execution.rs` | [`ExecutionMetrics`]: fill rate, slippage and latency per strategy |
 //! | `venue.rs` | [`VenueOrder`], [`VenueReport`]: what the stage and a venue say to each other |
 //! | `gateway.rs`, `gateway/` | the [`Gateway`] trait and its venues ([`PaperGateway`]) |
 //! | `stage.rs` | [`OrderStage`] |
 
+mod action;
 mod book;
+mod config;
+mod desk;
+mod execution;
 mod gateway;
+mod queue;
+mod rate;
 mod stage;
 mod state;
 mod venue;
 
-pub use book::{Order, OrderBook};
+pub use book::{BookFull, Order, OrderBook, Slice, MAX_SLICES, TRADE_MEMORY};
+pub use config::{GatewayKind, OrderConfig, RemainderPolicy};
+pub use execution::{
+    ExecutionMetrics, ExecutionSummary, Slippage, StrategyExecution, SLIPPAGE_RANGE_BPS,
+};
 pub use gateway::{Gateway, PaperGateway, Reports};
-pub use stage::{OrderStage, MAX_WORKING_ROWS, ORDER_BOOK_CAPACITY, RECENT_ORDERS};
+pub use queue::SendQueue;
+pub use rate::RateLimiter;
+pub use stage::{OrderSetup, OrderStage, MAX_WORKING_ROWS, ORDER_BOOK_CAPACITY, RECENT_ORDERS};
 pub use state::{InvalidTransition, OrderEvent, OrderState};
 pub use venue::{Amend, OrderType, Product, VenueEvent, VenueOrder, VenueReport};

@@ -10,15 +10,15 @@ use tickpipe_ringbuf::Consumer;
 use crate::{
     metrics::{LatencyHistogram, Telemetry},
     model::{
-        Alert, AlertLevel, ClientOrderId, ControlCommand, ControlReply, ExecKind, ExecReport,
-        InstrumentTable, IntentId, Money, OrderInput, OrderIntent, OrderOutput, Price, Qty,
-        RejectReason, Stamp, TradeId, TradingState, UnixNanos,
+        Alert, AlertLevel, ControlCommand, ControlReply, InstrumentTable, OrderInput, OrderIntent,
+        OrderOutput, Stamp, TradingState, UnixNanos,
     },
     order::{
-        book::{Order, OrderBook},
+        book::Order,
+        config::OrderConfig,
+        desk::{Desk, Prepared},
+        execution::ExecutionSummary,
         gateway::Gateway,
-        state::{OrderEvent, OrderState},
-        venue::{OrderType, Product, VenueEvent, VenueOrder, VenueReport},
     },
     runtime::{
         ControlPort, LatencyClock, Outbox, Poll, ServiceTimer, Stage, StageError, StageReport,
@@ -26,177 +26,29 @@ use crate::{
     },
 };
 
+pub use crate::order::desk::RECENT_ORDERS;
+
 /// Most input messages handled per `poll()`: twice the risk stage's batch, so a backlog
 /// in the ring from it drains (see [`EVENTS_PER_POLL`](crate::signal::EVENTS_PER_POLL)).
 const BATCH: usize = 512;
 
-/// Finished orders the stage remembers for `orders` on the control socket.
-pub const RECENT_ORDERS: usize = 32;
-
 /// Most working orders one `orders` answer lists (the count is always exact).
 pub const MAX_WORKING_ROWS: usize = 256;
 
-/// Live orders the book holds at once. Intents wait in the ring, not here, so this only
-/// bounds orders a slow venue has not answered yet.
+/// Intents the book holds at once unless [`OrderSetup::capacity`] says otherwise. The
+/// engine sizes the book as the risk stage's in-flight table, whose ids it mirrors.
 pub const ORDER_BOOK_CAPACITY: usize = 4096;
 
-/// Market protection on market orders, in basis points: exchanges refuse market orders
-/// without it.
-const MARKET_PROTECTION_BPS: u16 = 300;
-
-/// What the stage counts, reported by [`Stage::finish`].
-#[derive(Debug, Default, Clone, Copy)]
-struct Counters {
-    quotes: u64,
-    intents: u64,
-    orders: u64,
-    fills: u64,
-    rejects: u64,
-    unknown_reports: u64,
-    invalid_reports: u64,
-}
-
-/// The live orders and the way back to the risk stage: every gateway report passes
-/// through here.
-#[derive(Debug)]
-struct Desk {
-    book: OrderBook,
-    out: Outbox<OrderOutput>,
-    counters: Counters,
-    error: Option<&'static str>,
-    recent: Recent,
-}
-
-/// The last [`RECENT_ORDERS`] finished orders, overwritten oldest first.
-#[derive(Debug)]
-struct Recent {
-    orders: [Option<Order>; RECENT_ORDERS],
-    next: usize,
-}
-
-impl Recent {
-    fn push(&mut self, order: Order) {
-        self.orders[self.next] = Some(order);
-        self.next = (self.next + 1) % RECENT_ORDERS;
-    }
-
-    /// Newest first.
-    fn iter(&self) -> impl Iterator<Item = &Order> {
-        (1..=RECENT_ORDERS)
-            .map(move |back| (self.next + RECENT_ORDERS - back) % RECENT_ORDERS)
-            .filter_map(move |i| self.orders[i].as_ref())
-    }
-}
-
-impl Desk {
-    /// Checks a venue report against its order's state machine and quantities, updates
-    /// the order, and forwards what it means to risk as an [`ExecReport`] with the order's
-    /// own accounting.
-    ///
-    /// A report for no live order, or one the state machine refuses (a duplicate, an
-    /// answer after the final one), is counted and dropped. Fills beyond the order
-    /// quantity mean the gateway and the book disagree about money: the stage records the
-    /// error and stops.
-    fn route(&mut self, report: VenueReport) {
-        let id = IntentId(report.order.0);
-        let Some(order) = self.book.get_mut(id) else {
-            self.counters.unknown_reports += 1;
-            return;
-        };
-        let mut cum_qty = order.cum_qty;
-        let kind = match report.event {
-            VenueEvent::Accepted => ExecKind::Accepted,
-            VenueEvent::Fill => {
-                let cum = order.cum_qty.checked_add(report.last_qty).ok();
-                match cum {
-                    Some(cum) if !report.last_qty.is_zero() && cum <= order.intent.qty => {
-                        cum_qty = cum;
-                        if cum == order.intent.qty {
-                            ExecKind::Filled
-                        } else {
-                            ExecKind::PartialFill
-                        }
-                    }
-                    _ => {
-                        self.counters.invalid_reports += 1;
-                        self.error.get_or_insert(
-                            "the gateway reported fills that do not add up to the order",
-                        );
-                        return;
-                    }
-                }
-            }
-            VenueEvent::Rejected => ExecKind::Rejected,
-            VenueEvent::Cancelled => ExecKind::Cancelled,
-            VenueEvent::Expired => ExecKind::Expired,
-            VenueEvent::Modified | VenueEvent::ModifyRejected | VenueEvent::CancelRejected => {
-                // Nothing changes for risk until the order fills or ends.
-                return;
-            }
-        };
-        let Ok(next) = order.state.on(OrderEvent::from(kind)) else {
-            self.counters.invalid_reports += 1;
-            return;
-        };
-        if matches!(kind, ExecKind::PartialFill | ExecKind::Filled) {
-            order.cum_qty = cum_qty;
-            order.filled_value = order
-                .filled_value
-                .saturating_add(report.last_price.notional(report.last_qty));
-            self.counters.fills += 1;
-        }
-        if kind == ExecKind::Rejected {
-            self.counters.rejects += 1;
-        }
-        order.state = next;
-        let out = ExecReport {
-            intent: id,
-            exchange_ts: report.exchange_ts,
-            ingress: order.intent.ingress,
-            last_price: report.last_price,
-            instrument: order.intent.instrument,
-            last_qty: report.last_qty,
-            cum_qty: order.cum_qty,
-            leaves_qty: order.leaves_qty(),
-            strategy: order.intent.strategy,
-            side: order.intent.side,
-            kind,
-            reject: report.reject,
-            trade: report.trade,
-        };
-        if next.is_terminal() {
-            if let Some(done) = self.book.remove(id) {
-                self.recent.push(done);
-            }
-        }
-        self.out.push(OrderOutput::Report(out));
-    }
-
-    /// Answers an intent the stage cannot place, without the gateway.
-    fn reject(&mut self, intent: &OrderIntent, reason: RejectReason) {
-        self.counters.rejects += 1;
-        self.recent.push(Order {
-            intent: *intent,
-            state: OrderState::Rejected,
-            cum_qty: Qty::ZERO,
-            filled_value: Money::ZERO,
-        });
-        self.out.push(OrderOutput::Report(ExecReport {
-            intent: intent.id,
-            exchange_ts: intent.exchange_ts,
-            ingress: intent.ingress,
-            last_price: Price::ZERO,
-            instrument: intent.instrument,
-            last_qty: Qty::ZERO,
-            cum_qty: Qty::ZERO,
-            leaves_qty: Qty::ZERO,
-            strategy: intent.strategy,
-            side: intent.side,
-            kind: ExecKind::Rejected,
-            reject: reason,
-            trade: TradeId(0),
-        }));
-    }
+/// How an [`OrderStage`] is sized and what it works by.
+#[derive(Debug, Clone, Copy)]
+pub struct OrderSetup<'a> {
+    /// The `[order]` section.
+    pub config: &'a OrderConfig,
+    /// Intents live at once: the risk stage's in-flight table capacity (entries and the
+    /// exit reserve), since the book stores orders under risk's slots.
+    pub capacity: usize,
+    /// Strategies, for the per-strategy execution metrics.
+    pub strategies: usize,
 }
 
 /// One order as a control-plane row.
@@ -229,7 +81,8 @@ pub struct OrderStage {
     input: Consumer<OrderInput>,
     gateway: Box<dyn Gateway>,
     desk: Desk,
-    instrument_count: usize,
+    /// The algo id every order is tagged with (a broker gateway reads it from here).
+    algo_id: String,
     clock: LatencyClock,
     telemetry: Arc<Telemetry>,
     service: ServiceTimer,
@@ -238,11 +91,9 @@ pub struct OrderStage {
     stop: Option<Arc<AtomicBool>>,
     /// Reports refused so far that an alert has told the operator about.
     refused_reports_alerted: u64,
+    /// Intents refused for room (queue or book) that an alert has told about.
+    throttled_alerted: u64,
     fatal_alerted: bool,
-    /// The latest market time seen (quotes, intents, syncs).
-    market_time: UnixNanos,
-    /// True once the gateway was told no more input will come.
-    session_ended: bool,
 }
 
 impl std::fmt::Debug for OrderStage {
@@ -255,29 +106,28 @@ impl std::fmt::Debug for OrderStage {
 }
 
 impl OrderStage {
-    /// An order stage sending to `gateway`, reporting to risk through `reports`.
+    /// An order stage sending to `gateway`, reporting to risk through `reports`, sized
+    /// and configured by `setup`. Everything `poll()` needs is allocated here.
     pub fn new(
         input: Consumer<OrderInput>,
         reports: Outbox<OrderOutput>,
         gateway: Box<dyn Gateway>,
         instruments: &InstrumentTable,
+        setup: OrderSetup<'_>,
         clock: LatencyClock,
         telemetry: Arc<Telemetry>,
     ) -> OrderStage {
         OrderStage {
             input,
             gateway,
-            desk: Desk {
-                book: OrderBook::new(ORDER_BOOK_CAPACITY),
-                out: reports,
-                counters: Counters::default(),
-                error: None,
-                recent: Recent {
-                    orders: [None; RECENT_ORDERS],
-                    next: 0,
-                },
-            },
-            instrument_count: instruments.len(),
+            desk: Desk::new(
+                instruments,
+                setup.capacity,
+                setup.strategies,
+                setup.config,
+                reports,
+            ),
+            algo_id: setup.config.algo_id.clone(),
             clock,
             telemetry,
             service: ServiceTimer::new(),
@@ -285,10 +135,19 @@ impl OrderStage {
             control: ControlPort::detached(),
             stop: None,
             refused_reports_alerted: 0,
+            throttled_alerted: 0,
             fatal_alerted: false,
-            market_time: UnixNanos(0),
-            session_ended: false,
         }
+    }
+
+    /// The algo id every order carries (`[order] algo_id`; empty: none).
+    pub fn algo_id(&self) -> &str {
+        &self.algo_id
+    }
+
+    /// The execution figures so far, per strategy.
+    pub fn execution(&self) -> ExecutionSummary {
+        self.desk.metrics.summary()
     }
 
     /// Tells the operator about errors: refused gateway reports (recoverable: counted,
@@ -305,6 +164,18 @@ impl OrderStage {
                 level: AlertLevel::Warning,
                 state: TradingState::Active,
                 detail: "a gateway report matched no live order or broke the order state machine; counted and dropped",
+            });
+        }
+        let throttled = c.throttled + c.book_full;
+        if throttled > self.throttled_alerted {
+            self.throttled_alerted = throttled;
+            self.control.alert(Alert {
+                exchange_ts: self.desk.now,
+                kind: "order_queue_full",
+                instrument: None,
+                level: AlertLevel::Warning,
+                state: TradingState::Active,
+                detail: "entries were refused as throttled: the rate-limit queue (order.queue_capacity) or the order book was full; exits are never refused",
             });
         }
         if let (Some(what), false) = (self.desk.error, self.fatal_alerted) {
@@ -369,7 +240,7 @@ impl OrderStage {
         });
     }
 
-    fn counter_list(&self) -> [(&'static str, u64); 10] {
+    fn counter_list(&self) -> [(&'static str, u64); 23] {
         let c = self.desk.counters;
         [
             ("quotes", c.quotes),
@@ -380,8 +251,21 @@ impl OrderStage {
             ("ring_full", self.desk.out.stalls()),
             ("unknown_reports", c.unknown_reports),
             ("invalid_reports", c.invalid_reports),
+            ("duplicate_fills", c.duplicate_fills),
+            ("late_acks", c.late_acks),
+            ("sliced", c.sliced),
+            ("retries", c.retries),
+            ("modifications", c.modifications),
+            ("cancels", c.cancels),
+            ("replaced", c.replaced),
+            ("throttled", c.throttled),
+            ("book_full", c.book_full),
+            ("rate_waits", self.desk.rate.refused()),
+            ("queued", self.desk.queue.len() as u64),
             ("live_orders", self.desk.book.len() as u64),
+            ("unmeasured", self.desk.metrics.unmeasured()),
             ("alerts_dropped", self.control.dropped()),
+            ("book_capacity", self.desk.book.capacity() as u64),
         ]
     }
 
@@ -391,40 +275,51 @@ impl OrderStage {
     }
 
     fn on_intent(&mut self, intent: &OrderIntent) {
-        self.desk.counters.intents += 1;
-        if intent.instrument.index() >= self.instrument_count {
-            self.desk.reject(intent, RejectReason::UnknownInstrument);
-            return;
+        self.desk.advance(intent.exchange_ts);
+        self.desk.on_intent(intent);
+    }
+
+    /// Sends what the queue holds, oldest exit first, while the rate limit and the
+    /// outbox to risk allow; fires due timers first. Requests that no longer apply are
+    /// dropped without using the rate limit.
+    fn pump(&mut self) -> usize {
+        self.desk.run_timers();
+        let mut sent = 0;
+        while self.desk.out.is_clear() && self.desk.error.is_none() {
+            let Some(action) = self.desk.queue.peek().copied() else {
+                break;
+            };
+            if self.desk.is_stale(&action) {
+                self.desk.queue.pop();
+                self.desk.drop_stale(&action);
+                continue;
+            }
+            if !self.desk.rate.try_take(self.desk.now) {
+                break;
+            }
+            self.desk.queue.pop();
+            let Some(request) = self.desk.prepare(&action) else {
+                continue;
+            };
+            let desk = &mut self.desk;
+            match request {
+                Prepared::Submit(order) => {
+                    if let Some(o) = desk.book.get(action.intent) {
+                        let ingress = o.intent.ingress;
+                        if order.id.child() == 0 && ingress != Stamp(0) {
+                            self.tick_to_intent.record(self.clock.nanos_since(ingress));
+                        }
+                    }
+                    self.gateway.submit(&order, &mut |r| desk.route(r));
+                }
+                Prepared::Modify(id, amend) => {
+                    self.gateway.modify(id, &amend, &mut |r| desk.route(r));
+                }
+                Prepared::Cancel(id) => self.gateway.cancel(id, &mut |r| desk.route(r)),
+            }
+            sent += 1;
         }
-        let Ok(order) = self.desk.book.insert(*intent) else {
-            self.desk.reject(intent, RejectReason::Throttled);
-            return;
-        };
-        order.state = OrderState::Sent;
-        if intent.ingress != Stamp(0) {
-            self.tick_to_intent
-                .record(self.clock.nanos_since(intent.ingress));
-        }
-        self.desk.counters.orders += 1;
-        let order = VenueOrder {
-            id: ClientOrderId(intent.id.0),
-            sent_ts: intent.exchange_ts,
-            limit: intent.limit,
-            trigger: Price::ZERO,
-            qty: intent.qty,
-            instrument: intent.instrument,
-            protection_bps: MARKET_PROTECTION_BPS,
-            side: intent.side,
-            kind: if intent.is_market() {
-                OrderType::Market
-            } else {
-                OrderType::Limit
-            },
-            product: Product::Mis,
-        };
-        self.market_time = self.market_time.max(intent.exchange_ts);
-        let desk = &mut self.desk;
-        self.gateway.submit(&order, &mut |r| desk.route(r));
+        sent
     }
 
     fn read_inputs(&mut self) -> usize {
@@ -437,19 +332,26 @@ impl OrderStage {
             match input {
                 OrderInput::Quote(tick) => {
                     self.desk.counters.quotes += 1;
-                    self.market_time = self.market_time.max(tick.exchange_ts);
+                    self.desk.advance(tick.exchange_ts);
+                    self.desk
+                        .on_quote(tick.instrument.index(), tick.bid, tick.ask);
                     let desk = &mut self.desk;
                     self.gateway.on_quote(&tick, &mut |r| desk.route(r));
+                    self.pump();
                 }
-                OrderInput::Intent(approved) => self.on_intent(approved.intent()),
+                OrderInput::Intent(approved) => {
+                    self.on_intent(approved.intent());
+                    self.pump();
+                }
                 OrderInput::Sync(now) => {
-                    self.market_time = self.market_time.max(now);
+                    self.desk.advance(now);
                     let desk = &mut self.desk;
                     self.gateway.advance(now, &mut |r| desk.route(r));
+                    self.pump();
                     self.desk.out.push(OrderOutput::Synced(now));
                 }
                 OrderInput::EndSession(now) => {
-                    self.market_time = self.market_time.max(now);
+                    self.desk.advance(now);
                     self.end_session();
                 }
             }
@@ -459,15 +361,15 @@ impl OrderStage {
         n
     }
 
-    /// Tells the gateway the session is over, once.
+    /// Tells the gateway the session is over, once, and ends what never reached it.
     fn end_session(&mut self) {
-        if self.session_ended {
+        if self.desk.session_ended {
             return;
         }
-        self.session_ended = true;
+        self.desk.session_ended = true;
         let desk = &mut self.desk;
-        self.gateway
-            .end_session(self.market_time, &mut |r| desk.route(r));
+        self.gateway.end_session(desk.now, &mut |r| desk.route(r));
+        self.desk.end_session();
     }
 
     fn publish(&self) {
@@ -511,13 +413,16 @@ impl Stage for OrderStage {
         }
         let desk = &mut self.desk;
         let mut work = self.gateway.poll(&mut |r| desk.route(r));
+        if self.desk.has_pending() {
+            work += self.pump();
+        }
         work += self.read_inputs();
         if work > 0 {
             self.publish();
             return Poll::Work(work);
         }
         if self.input.is_finished() {
-            if !self.session_ended {
+            if !self.desk.session_ended {
                 // Nothing more will come: the venue ends the session (a paper exchange
                 // expires what still works) and the answers go back to risk.
                 self.end_session();
@@ -536,6 +441,7 @@ impl Stage for OrderStage {
         report.counters = stage.counter_list().to_vec();
         report.service = stage.service.into_histogram();
         report.latencies = vec![("tick_to_intent", stage.tick_to_intent)];
+        report.detail = Some(Box::new(stage.desk.metrics.summary()));
         report.error = stage
             .desk
             .error

@@ -3,6 +3,7 @@
 use crate::{
     charges::OrderCharges,
     model::{InstrumentId, IntentId, IntentReason, Money, Price, Qty, Side, StrategyId},
+    runtime::{Key, Slab, SLOT_BITS},
 };
 
 /// What the risk stage remembers about an intent until its final report.
@@ -34,68 +35,99 @@ pub struct InFlight {
     pub charges: OrderCharges,
 }
 
-/// A fixed-capacity table of in-flight intents keyed by [`IntentId`].
+/// Why [`InFlightTable::insert`] refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InFlightFull {
+    /// True for the first refusal since the table last had room: the one to alert on.
+    pub first: bool,
+}
+
+// The ids the table issues are its slab keys.
+const _: () = assert!(IntentId::SLOT_BITS == SLOT_BITS);
+
+/// The intents in flight, in a [`Slab`] whose keys are the [`IntentId`]s.
 ///
-/// Intent ids are consecutive, so `id % capacity` is a slot no other live intent uses
-/// unless `capacity` intents are outstanding; then [`InFlightTable::insert`] refuses.
+/// - The id an intent gets *is* its record's key (`sequence << SLOT_BITS | slot`), so
+///   a report finds its intent in O(1), ids increase, and a report about a finished
+///   intent never reaches the record that reuses its slot.
+/// - One intent that is never answered costs one slot and nothing more: new intents take
+///   whichever slot is free.
+/// - `max_in_flight` slots are for entries; `exit_reserve` more are kept for exits, which
+///   [`InFlightTable::insert`] refuses only when every slot is taken. The risk stage sends
+///   at most one order per instrument at a time, so a reserve of one slot per instrument
+///   means an exit is never refused for lack of a slot.
+///
 /// No allocation after construction.
 #[derive(Debug, Clone)]
 pub struct InFlightTable {
-    slots: Vec<Option<InFlight>>,
-    len: usize,
+    slab: Slab<InFlight>,
+    reserve: usize,
+    full: bool,
 }
 
 impl InFlightTable {
-    /// Room for `capacity` intents (at least one).
-    pub fn new(capacity: usize) -> InFlightTable {
+    /// Room for `max_in_flight` entries (at least one) and `exit_reserve` more exits.
+    pub fn new(max_in_flight: usize, exit_reserve: usize) -> InFlightTable {
         InFlightTable {
-            slots: vec![None; capacity.max(1)],
-            len: 0,
+            slab: Slab::with_capacity(max_in_flight.max(1) + exit_reserve),
+            reserve: exit_reserve,
+            full: false,
         }
     }
 
-    fn slot(&self, id: IntentId) -> usize {
-        (id.0 % self.slots.len() as u64) as usize
+    /// Slots in all (entries and the exit reserve).
+    pub fn capacity(&self) -> usize {
+        self.slab.capacity()
     }
 
-    /// Adds an intent.
+    /// The id the next intent will get, if it is admitted.
+    pub fn next_id(&self) -> IntentId {
+        self.slab
+            .next_key()
+            .map_or(IntentId(0), |k| IntentId(k.to_u64()))
+    }
+
+    /// Adds an intent under a new id, written into `entry.id` and returned. An entry
+    /// (`exit == false`) may not use the exit reserve.
     ///
     /// # Errors
-    /// The entry back when its slot holds another live intent.
-    pub fn insert(&mut self, entry: InFlight) -> Result<(), InFlight> {
-        let slot = self.slot(entry.id);
-        if self.slots[slot].is_some() {
-            return Err(entry);
-        }
-        self.slots[slot] = Some(entry);
-        self.len += 1;
-        Ok(())
+    /// [`InFlightFull`] when no slot is left for it.
+    pub fn insert(&mut self, mut entry: InFlight, exit: bool) -> Result<IntentId, InFlightFull> {
+        let reserve = if exit { 0 } else { self.reserve };
+        let Some(key) = self
+            .slab
+            .next_key()
+            .filter(|_| self.slab.free_slots() > reserve)
+        else {
+            let first = !self.full;
+            self.full = true;
+            return Err(InFlightFull { first });
+        };
+        entry.id = IntentId(key.to_u64());
+        let inserted = self.slab.insert_keeping(entry, reserve);
+        debug_assert_eq!(inserted.ok(), Some(key));
+        self.full = false;
+        Ok(entry.id)
     }
 
     /// The live intent `id`.
     pub fn get_mut(&mut self, id: IntentId) -> Option<&mut InFlight> {
-        let slot = self.slot(id);
-        self.slots[slot].as_mut().filter(|e| e.id == id)
+        self.slab.get_mut(Key::from_u64(id.0))
     }
 
     /// Removes and returns the live intent `id`.
     pub fn remove(&mut self, id: IntentId) -> Option<InFlight> {
-        let slot = self.slot(id);
-        if self.slots[slot].is_some_and(|e| e.id == id) {
-            self.len -= 1;
-            return self.slots[slot].take();
-        }
-        None
+        self.slab.remove(Key::from_u64(id.0))
     }
 
     /// Intents in flight.
     pub fn len(&self) -> usize {
-        self.len
+        self.slab.len()
     }
 
     /// True when nothing is in flight.
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.slab.is_empty()
     }
 }
 
@@ -103,9 +135,9 @@ impl InFlightTable {
 mod tests {
     use super::*;
 
-    fn entry(id: u64) -> InFlight {
+    fn entry() -> InFlight {
         InFlight {
-            id: IntentId(id),
+            id: IntentId(0),
             instrument: InstrumentId(0),
             strategy: StrategyId(0),
             side: Side::Buy,
@@ -121,22 +153,48 @@ mod tests {
     }
 
     #[test]
-    fn slots_by_id() {
-        let mut t = InFlightTable::new(4);
-        for id in 1..=4 {
-            t.insert(entry(id)).unwrap();
+    fn ids_are_keys_and_finished_ids_go_stale() {
+        let mut t = InFlightTable::new(4, 0);
+        let ids: Vec<IntentId> = (0..4).map(|_| t.insert(entry(), false).unwrap()).collect();
+        assert_eq!(ids[0], IntentId::new(1, 0));
+        assert_eq!(ids[3], IntentId::new(4, 3));
+        assert_eq!(t.insert(entry(), false), Err(InFlightFull { first: true }));
+        assert_eq!(t.insert(entry(), true), Err(InFlightFull { first: false }));
+        assert_eq!(t.remove(ids[1]).map(|e| e.id), Some(ids[1]));
+        assert!(t.remove(ids[1]).is_none());
+        assert_eq!(t.next_id(), IntentId::new(5, 1));
+        let id = t.insert(entry(), false).unwrap();
+        assert_eq!(id, IntentId::new(5, 1));
+        assert!(
+            t.get_mut(ids[1]).is_none(),
+            "the old id does not see the new intent"
+        );
+        t.get_mut(id).unwrap().filled = Qty::new(1);
+        assert_eq!(t.remove(id).unwrap().filled, Qty::new(1));
+    }
+
+    /// An intent left unanswered forever, and thousands of later intents still go.
+    #[test]
+    fn the_table_never_jams() {
+        let mut t = InFlightTable::new(4, 2);
+        let stuck = t.insert(entry(), false).unwrap();
+        for _ in 0..10_000 {
+            let id = t.insert(entry(), false).unwrap();
+            assert!(id > stuck);
+            t.remove(id).unwrap();
         }
-        assert_eq!(t.len(), 4);
-        assert!(t.insert(entry(5)).is_err(), "slot of #1 is taken");
-        assert!(t.get_mut(IntentId(5)).is_none());
-        assert!(t.remove(IntentId(5)).is_none());
-        assert_eq!(t.remove(IntentId(1)).map(|e| e.id), Some(IntentId(1)));
-        t.insert(entry(5)).unwrap();
-        t.get_mut(IntentId(5)).unwrap().filled = Qty::new(1);
-        assert_eq!(t.remove(IntentId(5)).unwrap().filled, Qty::new(1));
-        for id in 2..=4 {
-            t.remove(IntentId(id)).unwrap();
+        assert_eq!(t.get_mut(stuck).map(|e| e.id), Some(stuck));
+        // Entries fill their share; exits still find the reserve.
+        for _ in 0..3 {
+            t.insert(entry(), false).unwrap();
         }
-        assert!(t.is_empty());
+        assert!(
+            t.insert(entry(), false).is_err(),
+            "entries stop at the reserve"
+        );
+        t.insert(entry(), true).unwrap();
+        t.insert(entry(), true).unwrap();
+        assert!(t.insert(entry(), true).is_err(), "every slot taken");
+        assert_eq!(t.len(), 6);
     }
 }

@@ -135,7 +135,6 @@ pub struct RiskStage {
     checks: CheckChain,
     in_flight: InFlightTable,
     square_off: SquareOff,
-    next_intent: u64,
     /// The day's fills, preallocated to `fill_log_limit`.
     fills: Vec<FillRecord>,
     fill_log_limit: usize,
@@ -254,9 +253,8 @@ impl RiskStage {
             strategy_count,
             book: Book::new(n, strategy_count),
             checks,
-            in_flight: InFlightTable::new(config.max_in_flight),
+            in_flight: InFlightTable::new(config.max_in_flight, n),
             square_off: SquareOff::new(config.square_off, n),
-            next_intent: 1,
             fills: Vec::with_capacity(config.fill_log_capacity),
             fill_log_limit: config.fill_log_capacity,
             fills_not_logged: 0,
@@ -728,7 +726,7 @@ impl RiskStage {
             qty,
             weight_pct: Signal::FULL_WEIGHT,
         };
-        let intent = IntentId(self.next_intent);
+        let intent = self.in_flight.next_id();
         self.send(&exit, Price::ZERO, self.market_time, Stamp(0))
             .map_err(|_| ControlRefusal::InFlightFull)?;
         self.counters.manual_exits += 1;
@@ -764,7 +762,7 @@ impl RiskStage {
                 continue;
             }
             if self.out.is_clear() && self.square_off.is_idle() {
-                let intent = IntentId(self.next_intent);
+                let intent = self.in_flight.next_id();
                 let open = position.open_qty();
                 if self
                     .force_exit(id, reason, open, self.market_time, Stamp(0))
@@ -1478,15 +1476,14 @@ impl RiskStage {
         exchange_ts: UnixNanos,
         ingress: Stamp,
     ) -> Result<(), Refusal> {
-        let id = IntentId(self.next_intent);
         let reserved = if p.is_entry() {
             p.reference.notional(p.qty)
         } else {
             Money::ZERO
         };
-        self.in_flight
-            .insert(InFlight {
-                id,
+        let inserted = self.in_flight.insert(
+            InFlight {
+                id: IntentId(0),
                 instrument: p.instrument,
                 strategy: p.strategy,
                 side: p.side,
@@ -1498,9 +1495,25 @@ impl RiskStage {
                 target,
                 reserved,
                 charges: OrderCharges::default(),
-            })
-            .map_err(|_| Refusal::InFlightFull)?;
-        self.next_intent += 1;
+            },
+            !p.is_entry(),
+        );
+        let id = match inserted {
+            Ok(id) => id,
+            Err(full) => {
+                if full.first {
+                    self.control.alert(Alert {
+                        exchange_ts,
+                        kind: "in_flight_full",
+                        instrument: Some(p.instrument),
+                        level: AlertLevel::Critical,
+                        state: self.state,
+                        detail: "every in-flight slot for entries is taken by unanswered orders; entries are refused (risk.max_in_flight)",
+                    });
+                }
+                return Err(Refusal::InFlightFull);
+            }
+        };
         self.book.order_sent(p.instrument);
         if p.is_entry() {
             self.book.reserve(reserved);
@@ -1521,6 +1534,7 @@ impl RiskStage {
             strategy: p.strategy,
             side: p.side,
             reason: p.reason,
+            reference: p.reference,
         })));
         self.counters.intents += 1;
         Ok(())

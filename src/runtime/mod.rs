@@ -5,7 +5,8 @@
 //! pinned to a core, running one or more stages round-robin with a wait strategy for idle
 //! rounds. [`Running`] starts the groups a [`Layout`] names and collects their reports.
 //! An [`Outbox`] is a ring producer that never loses a message; a [`ControlPort`] is a
-//! stage's end of the control plane. The composition root,
+//! stage's end of the control plane. A [`Slab`] is the fixed-capacity table with
+//! generation-checked [`Key`]s that stages keep their live orders in. The composition root,
 //! [`engine`](crate::engine), builds the stages and their rings from the configuration.
 
 mod clock;
@@ -15,6 +16,7 @@ mod layout;
 mod outbox;
 mod runner;
 mod service;
+mod slab;
 mod stage;
 
 pub use clock::LatencyClock;
@@ -24,4 +26,5 @@ pub use layout::{available_cores, GroupSpec, Layout, Preset, StageKind};
 pub use outbox::{Outbox, STASH_CAPACITY};
 pub use runner::{stop_on_signals, Groups, RunError, Running};
 pub use service::{ServiceTimer, SERVICE_SAMPLE_EVERY};
+pub use slab::{Key, Slab, MAX_SLOTS, SLOT_BITS};
 pub use stage::{Poll, Severity, Stage, StageError, StageReport};

@@ -66,9 +66,12 @@ pub struct OrderIntent {
     pub side: Side,
     /// Why.
     pub reason: IntentReason,
+    /// The price the decision was made at (the signal's reference, the mark for exits):
+    /// execution quality (slippage) is measured against it.
+    pub reference: Price,
 }
 
-const _: () = assert!(std::mem::size_of::<OrderIntent>() <= 48);
+const _: () = assert!(std::mem::size_of::<OrderIntent>() <= 56);
 
 impl OrderIntent {
     /// True for a market order.

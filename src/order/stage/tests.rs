@@ -1,27 +1,45 @@
 //! The order stage with real rings, the paper gateway and scripted gateways.
 
+use std::sync::Mutex;
+
 use tickpipe_ringbuf::{channel, Producer};
 
 use super::*;
-use crate::model::{
-    Instrument, InstrumentId, IntentId, IntentReason, SectorId, Side, StrategyId, Tick, TickKind,
-    UnixNanos,
+use crate::{
+    model::{
+        ClientOrderId, ExecKind, ExecReport, Instrument, InstrumentId, IntentId, IntentReason,
+        Price, Qty, RejectReason, SectorId, Side, StrategyId, Tick, TickKind, TradeId,
+    },
+    order::{Amend, OrderType, VenueEvent, VenueOrder, VenueReport},
 };
+
+mod lifecycle;
+
+const SEC: u64 = 1_000_000_000;
 
 fn table() -> InstrumentTable {
     let mut t = InstrumentTable::new();
     t.push(Instrument::nse_equity("HDFCBANK", SectorId(0)))
         .unwrap();
+    // An instrument with a freeze quantity of 1800 in lots of 75 (NIFTY options).
+    let mut fo = Instrument::nse_equity("NIFTYOPT", SectorId(0));
+    fo.lot_size = 75;
+    fo.freeze_qty = 1800;
+    t.push(fo).unwrap();
     t
 }
 
-fn quote(bid: &str, ask: &str) -> OrderInput {
+fn p(s: &str) -> Price {
+    s.parse().unwrap()
+}
+
+fn quote_at(ts: u64, bid: &str, ask: &str) -> OrderInput {
     OrderInput::Quote(Tick {
-        exchange_ts: UnixNanos(1_000),
+        exchange_ts: UnixNanos(ts),
         ingress: Stamp(0),
-        last: bid.parse().unwrap(),
-        bid: bid.parse().unwrap(),
-        ask: ask.parse().unwrap(),
+        last: p(bid),
+        bid: p(bid),
+        ask: p(ask),
         instrument: InstrumentId(0),
         volume: 0,
         last_qty: 0,
@@ -31,18 +49,39 @@ fn quote(bid: &str, ask: &str) -> OrderInput {
     })
 }
 
-fn intent(id: u64, instrument: u32, side: Side, qty: u32, ingress: Stamp) -> OrderInput {
-    OrderInput::Intent(crate::risk::RiskApproved::for_tests(OrderIntent {
-        id: IntentId(id),
+fn quote(bid: &str, ask: &str) -> OrderInput {
+    quote_at(1_000, bid, ask)
+}
+
+/// Intent number `seq` in slot `seq` (as risk issues them while nothing ends).
+fn id(seq: u64) -> IntentId {
+    IntentId::new(seq, seq as u32)
+}
+
+fn order_intent(seq: u64, instrument: u32, side: Side, qty: u32) -> OrderIntent {
+    OrderIntent {
+        id: id(seq),
         exchange_ts: UnixNanos(900),
-        ingress,
+        ingress: Stamp(0),
         limit: Price::ZERO,
         qty: Qty::new(qty),
         instrument: InstrumentId(instrument),
         strategy: StrategyId(1),
         side,
         reason: IntentReason::Entry,
-    }))
+        reference: Price::ZERO,
+    }
+}
+
+fn approved(intent: OrderIntent) -> OrderInput {
+    OrderInput::Intent(crate::risk::RiskApproved::for_tests(intent))
+}
+
+fn intent(seq: u64, instrument: u32, side: Side, qty: u32, ingress: Stamp) -> OrderInput {
+    approved(OrderIntent {
+        ingress,
+        ..order_intent(seq, instrument, side, qty)
+    })
 }
 
 struct Rig {
@@ -52,8 +91,8 @@ struct Rig {
     telemetry: Arc<Telemetry>,
 }
 
-fn rig(gateway: Box<dyn Gateway>, report_slots: usize) -> Rig {
-    let (input, input_rx) = channel(64);
+fn rig_with(gateway: Box<dyn Gateway>, report_slots: usize, config: &OrderConfig) -> Rig {
+    let (input, input_rx) = channel(256);
     let (reports_tx, reports) = channel(report_slots);
     let telemetry = Arc::new(Telemetry::default());
     let stage = Box::new(OrderStage::new(
@@ -61,6 +100,11 @@ fn rig(gateway: Box<dyn Gateway>, report_slots: usize) -> Rig {
         Outbox::new(reports_tx),
         gateway,
         &table(),
+        OrderSetup {
+            config,
+            capacity: 64,
+            strategies: 2,
+        },
         LatencyClock::new(),
         telemetry.clone(),
     ));
@@ -70,6 +114,10 @@ fn rig(gateway: Box<dyn Gateway>, report_slots: usize) -> Rig {
         reports,
         telemetry,
     }
+}
+
+fn rig(gateway: Box<dyn Gateway>, report_slots: usize) -> Rig {
+    rig_with(gateway, report_slots, &OrderConfig::default())
 }
 
 impl Rig {
@@ -85,6 +133,16 @@ impl Rig {
             })
             .collect()
     }
+
+    /// Polls until the stage has nothing more to do now.
+    fn settle(&mut self) {
+        for _ in 0..100 {
+            if matches!(self.stage.poll(), Poll::Idle | Poll::Done) {
+                return;
+            }
+        }
+        panic!("the stage never settled");
+    }
 }
 
 #[test]
@@ -99,7 +157,7 @@ fn fills_route_back_and_finish() {
     let reports = rig.reports();
     let kinds: Vec<_> = reports
         .iter()
-        .map(|r| (r.intent.0, r.kind, r.reject))
+        .map(|r| (r.intent.sequence(), r.kind, r.reject))
         .collect();
     assert_eq!(
         kinds,
@@ -110,7 +168,7 @@ fn fills_route_back_and_finish() {
             (3, ExecKind::Rejected, RejectReason::UnknownInstrument),
         ]
     );
-    assert_eq!(reports[1].last_price, "10.05".parse().unwrap());
+    assert_eq!(reports[1].last_price, p("10.05"));
     assert_eq!(rig.stage.live_orders(), 0);
     assert_eq!(rig.telemetry.order.orders.get(), 2);
     assert_eq!(rig.telemetry.order.fills.get(), 1);
@@ -129,14 +187,15 @@ fn fills_route_back_and_finish() {
     // One message in every 16 is timed, the first of them included.
     assert_eq!(report.service.len(), 4_u64.div_ceil(16));
     assert!(report.error.is_none());
+    assert!(report.detail::<ExecutionSummary>().is_some());
 }
 
 #[test]
 fn a_full_report_ring_holds_input_back() {
     let mut rig = rig(Box::new(crate::order::PaperGateway::new(&table())), 2);
     rig.send(quote("10.00", "10.05"));
-    for id in 1..=3 {
-        rig.send(intent(id, 0, Side::Buy, 1, Stamp(0)));
+    for seq in 1..=3 {
+        rig.send(intent(seq, 0, Side::Buy, 1, Stamp(0)));
     }
     // Intent 1 fills the ring (2 reports); intent 2's reports are stashed and stop
     // the reading, so intent 3 waits in the input ring.
@@ -157,9 +216,40 @@ fn a_full_report_ring_holds_input_back() {
     assert_eq!(rig.stage.finish().counter("ring_full"), 2);
 }
 
-/// A gateway that answers later, with scripted (possibly wrong) reports.
-struct Scripted {
+/// What a [`Scripted`] gateway was asked, in order.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Asked {
+    Submit(VenueOrder),
+    Modify(ClientOrderId, Amend),
+    Cancel(ClientOrderId),
+}
+
+/// The shared side of a [`Scripted`] gateway: what it was asked, and answers to hand
+/// over at the next `poll`.
+#[derive(Default)]
+struct Script {
+    asked: Vec<Asked>,
     later: Vec<VenueReport>,
+    /// Answers to the next submits, one list per submit, in order; an empty list (or
+    /// none left): no answer.
+    on_submit: Vec<Vec<VenueEvent>>,
+}
+
+/// A gateway that answers as scripted.
+struct Scripted {
+    script: Arc<Mutex<Script>>,
+}
+
+impl Scripted {
+    fn new() -> (Box<Scripted>, Arc<Mutex<Script>>) {
+        let script = Arc::new(Mutex::new(Script::default()));
+        (
+            Box::new(Scripted {
+                script: script.clone(),
+            }),
+            script,
+        )
+    }
 }
 
 impl Gateway for Scripted {
@@ -168,18 +258,52 @@ impl Gateway for Scripted {
     }
     fn on_quote(&mut self, _quote: &Tick, _reports: crate::order::Reports<'_>) {}
     fn advance(&mut self, _now: UnixNanos, _reports: crate::order::Reports<'_>) {}
-    fn submit(&mut self, _order: &VenueOrder, _reports: crate::order::Reports<'_>) {}
+    fn submit(&mut self, order: &VenueOrder, reports: crate::order::Reports<'_>) {
+        let answers = {
+            let mut s = self.script.lock().unwrap();
+            s.asked.push(Asked::Submit(*order));
+            if s.on_submit.is_empty() {
+                Vec::new()
+            } else {
+                s.on_submit.remove(0)
+            }
+        };
+        for (n, event) in answers.into_iter().enumerate() {
+            let r = match event {
+                VenueEvent::Fill => VenueReport::fill(
+                    order.id,
+                    order.sent_ts,
+                    p("10.05"),
+                    order.qty,
+                    TradeId(order.id.0 * 16 + n as u64),
+                ),
+                VenueEvent::Rejected => {
+                    VenueReport::rejected(order.id, order.sent_ts, RejectReason::Network)
+                }
+                other => VenueReport::new(order.id, order.sent_ts, other),
+            };
+            reports(r);
+        }
+    }
     fn modify(
         &mut self,
-        _order: ClientOrderId,
-        _amend: &crate::order::Amend,
+        order: ClientOrderId,
+        amend: &crate::order::Amend,
         _reports: crate::order::Reports<'_>,
     ) {
+        self.script
+            .lock()
+            .unwrap()
+            .asked
+            .push(Asked::Modify(order, *amend));
     }
-    fn cancel(&mut self, _order: ClientOrderId, _reports: crate::order::Reports<'_>) {}
+    fn cancel(&mut self, order: ClientOrderId, _reports: crate::order::Reports<'_>) {
+        self.script.lock().unwrap().asked.push(Asked::Cancel(order));
+    }
     fn poll(&mut self, reports: crate::order::Reports<'_>) -> usize {
-        let n = self.later.len();
-        for r in self.later.drain(..) {
+        let later: Vec<VenueReport> = self.script.lock().unwrap().later.drain(..).collect();
+        let n = later.len();
+        for r in later {
             reports(r);
         }
         n
@@ -187,26 +311,20 @@ impl Gateway for Scripted {
     fn end_session(&mut self, _now: UnixNanos, _reports: crate::order::Reports<'_>) {}
 }
 
-fn answer(id: u64, event: VenueEvent, last_qty: u32) -> VenueReport {
+/// An answer about child 0 of intent `seq`.
+fn answer(seq: u64, event: VenueEvent, last_qty: u32) -> VenueReport {
     VenueReport {
         last_price: Price::from_paise(1000),
         last_qty: Qty::new(last_qty),
         trade: TradeId(u64::from(last_qty)),
-        ..VenueReport::new(ClientOrderId(id), UnixNanos(1), event)
+        ..VenueReport::new(ClientOrderId::new(id(seq), 0), UnixNanos(1), event)
     }
 }
 
 #[test]
 fn late_answers_pass_the_state_machine() {
-    let script = vec![
-        answer(1, VenueEvent::Accepted, 0),
-        answer(1, VenueEvent::Accepted, 0), // duplicate: dropped
-        answer(1, VenueEvent::Fill, 4),
-        answer(9, VenueEvent::Fill, 1), // unknown order: dropped
-        answer(1, VenueEvent::Fill, 6),
-        answer(1, VenueEvent::Fill, 6), // after the end: unknown now
-    ];
-    let mut rig = rig(Box::new(Scripted { later: Vec::new() }), 64);
+    let (gateway, script) = Scripted::new();
+    let mut rig = rig(gateway, 64);
     rig.send(intent(1, 0, Side::Buy, 10, Stamp(0)));
     assert_eq!(rig.stage.poll(), Poll::Work(1));
     assert!(rig.reports().is_empty());
@@ -214,9 +332,14 @@ fn late_answers_pass_the_state_machine() {
     rig.input = None;
     assert_eq!(rig.stage.poll(), Poll::Work(1), "the session ends");
     assert_eq!(rig.stage.poll(), Poll::Idle, "an order is live");
-    let stage: &mut OrderStage = &mut rig.stage;
-    let gateway = Scripted { later: script };
-    stage.gateway = Box::new(gateway);
+    script.lock().unwrap().later = vec![
+        answer(1, VenueEvent::Accepted, 0),
+        answer(1, VenueEvent::Accepted, 0), // again: a late ack, dropped quietly
+        answer(1, VenueEvent::Fill, 4),
+        answer(9, VenueEvent::Fill, 1), // unknown order: dropped
+        answer(1, VenueEvent::Fill, 6),
+        answer(1, VenueEvent::Fill, 5), // after the end: unknown now
+    ];
     assert_eq!(rig.stage.poll(), Poll::Work(6));
     let got: Vec<_> = rig
         .reports()
@@ -233,20 +356,20 @@ fn late_answers_pass_the_state_machine() {
     );
     assert_eq!(rig.stage.poll(), Poll::Done);
     let report = rig.stage.finish();
-    assert_eq!(report.counter("invalid_reports"), 1);
+    assert_eq!(report.counter("late_acks"), 1);
+    assert_eq!(report.counter("invalid_reports"), 0);
     assert_eq!(report.counter("unknown_reports"), 2);
     assert!(report.error.is_none());
 }
 
 #[test]
 fn an_overfill_stops_the_stage() {
-    let mut rig = rig(Box::new(Scripted { later: Vec::new() }), 64);
+    let (gateway, script) = Scripted::new();
+    let mut rig = rig(gateway, 64);
     rig.send(intent(1, 0, Side::Buy, 10, Stamp(0)));
     rig.send(intent(2, 0, Side::Buy, 10, Stamp(0)));
     rig.stage.poll();
-    rig.stage.gateway = Box::new(Scripted {
-        later: vec![answer(1, VenueEvent::Fill, 11)],
-    });
+    script.lock().unwrap().later = vec![answer(1, VenueEvent::Fill, 11)];
     rig.stage.poll();
     assert!(rig.reports().is_empty());
     assert_eq!(

@@ -249,7 +249,7 @@ fn a_tick_goes_out_before_the_intent_and_the_intent_is_exact() {
         [
             OrderInput::Quote(t),
             OrderInput::Intent(RiskApproved::for_tests(OrderIntent {
-                id: IntentId(1),
+                id: IntentId::new(1, 0),
                 exchange_ts: sig.exchange_ts,
                 ingress: sig.ingress,
                 limit: Price::ZERO,
@@ -260,6 +260,7 @@ fn a_tick_goes_out_before_the_intent_and_the_intent_is_exact() {
                 strategy: StrategyId(1),
                 side: Side::Buy,
                 reason: IntentReason::Entry,
+                reference: "100.05".parse().unwrap(),
             })),
         ]
     );
@@ -376,7 +377,12 @@ fn a_reversal_sends_the_exit_then_the_entry_and_stops_protect_shorts() {
     let (exit, entry) = (sent[0], sent[1]);
     assert_eq!(
         (exit.id, exit.side, exit.qty, exit.reason),
-        (IntentId(2), Side::Sell, Qty::new(6996), IntentReason::Exit)
+        (
+            IntentId::new(2, 0),
+            Side::Sell,
+            Qty::new(6996),
+            IntentReason::Exit
+        )
     );
     // The exit frees the long's 7.07 lakh, so the short is sized against an empty book,
     // at the bid (100.95), on the fixed capital (`uncapped` sizes on capital): 70% of
@@ -384,7 +390,12 @@ fn a_reversal_sends_the_exit_then_the_entry_and_stops_protect_shorts() {
     // 6996 × 0.95 = 6646.20, it would be 6980.)
     assert_eq!(
         (entry.id, entry.side, entry.qty, entry.reason),
-        (IntentId(3), Side::Sell, Qty::new(6934), IntentReason::Entry)
+        (
+            IntentId::new(3, 1),
+            Side::Sell,
+            Qty::new(6934),
+            IntentReason::Entry
+        )
     );
     rig.fill(&exit, "100.95");
     rig.fill(&entry, "100.95");
@@ -631,6 +642,11 @@ fn wired(config: &RiskConfig) -> Wired {
         Outbox::new(reports_tx),
         Box::new(PaperGateway::new(&instruments)),
         &instruments,
+        crate::order::OrderSetup {
+            config: &crate::order::OrderConfig::default(),
+            capacity: config.max_in_flight + instruments.len(),
+            strategies: 2,
+        },
         clock,
         telemetry.clone(),
     );
@@ -710,7 +726,7 @@ fn fills_of(report: &StageReport) -> Vec<(u64, u32, Side, u32, Price, IntentReas
         .iter()
         .map(|f| {
             (
-                f.intent.0,
+                f.intent.sequence(),
                 f.instrument.0,
                 f.side,
                 f.qty.get(),

@@ -1,0 +1,903 @@
+//! The order stage's working state: live orders, the send queue and its rate limit,
+//! timers, and the way back to risk. Every venue answer passes through
+//! [`Desk::route`]; every request to the venue through [`Desk::prepare`].
+
+use crate::{
+    model::{
+        ClientOrderId, ExecKind, ExecReport, InstrumentKind, InstrumentTable, IntentId,
+        IntentReason, OrderIntent, OrderOutput, OrderState, Price, Qty, RejectReason, Side,
+        TradeId, UnixNanos,
+    },
+    order::{
+        action::{Action, Request},
+        book::{AfterCancel, Order, OrderBook, Slice, Timer, MAX_SLICES},
+        config::{OrderConfig, RemainderPolicy},
+        execution::ExecutionMetrics,
+        queue::SendQueue,
+        rate::RateLimiter,
+        state::OrderEvent,
+        venue::{Amend, OrderType, Product, VenueEvent, VenueOrder, VenueReport},
+    },
+    runtime::Outbox,
+};
+
+/// Finished orders the stage remembers for `orders` on the control socket.
+pub const RECENT_ORDERS: usize = 32;
+
+const MILLI: u64 = 1_000_000;
+const SECOND: u64 = 1_000 * MILLI;
+
+/// What the stage counts, reported by [`Stage::finish`](crate::runtime::Stage::finish).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Counters {
+    pub quotes: u64,
+    pub intents: u64,
+    /// Child orders placed at the venue.
+    pub orders: u64,
+    pub fills: u64,
+    /// Refusals, by the venue (each refused child) or by the stage.
+    pub rejects: u64,
+    /// Intents cut into more than one slice.
+    pub sliced: u64,
+    /// Refused placements placed again after a backoff.
+    pub retries: u64,
+    pub modifications: u64,
+    pub cancels: u64,
+    /// Children cancelled and placed again (modification budget, to market).
+    pub replaced: u64,
+    /// Entries refused because the entry queue was full.
+    pub throttled: u64,
+    /// Intents refused because the book had no slot for them.
+    pub book_full: u64,
+    /// Fills reported again under a trade id already booked: dropped.
+    pub duplicate_fills: u64,
+    /// Acceptances that came after a fill or the end: dropped quietly.
+    pub late_acks: u64,
+    pub unknown_reports: u64,
+    pub invalid_reports: u64,
+}
+
+/// What the stage knows per instrument.
+#[derive(Debug, Clone, Copy)]
+struct Spec {
+    freeze_qty: u32,
+    lot: u32,
+    product: Product,
+    tradable: bool,
+}
+
+/// The settings the desk works by, read once from [`OrderConfig`].
+#[derive(Debug, Clone, Copy)]
+struct Policy {
+    max_modifications: u8,
+    retry_max_attempts: u8,
+    retry_backoff: u64,
+    retry_backoff_max: u64,
+    entry_remainder: RemainderPolicy,
+    exit_remainder: RemainderPolicy,
+    remainder_timeout: u64,
+    protection_bps: u16,
+}
+
+/// The last [`RECENT_ORDERS`] finished orders, overwritten oldest first.
+#[derive(Debug)]
+pub struct Recent {
+    orders: Box<[Option<Order>; RECENT_ORDERS]>,
+    next: usize,
+}
+
+impl Recent {
+    fn new() -> Recent {
+        Recent {
+            orders: Box::new([None; RECENT_ORDERS]),
+            next: 0,
+        }
+    }
+
+    fn push(&mut self, order: Order) {
+        self.orders[self.next] = Some(order);
+        self.next = (self.next + 1) % RECENT_ORDERS;
+    }
+
+    /// Newest first.
+    pub fn iter(&self) -> impl Iterator<Item = &Order> {
+        (1..=RECENT_ORDERS)
+            .map(move |back| (self.next + RECENT_ORDERS - back) % RECENT_ORDERS)
+            .filter_map(move |i| self.orders[i].as_ref())
+    }
+
+    /// True when a recently finished order of `intent` booked `trade`.
+    fn booked(&self, intent: IntentId, trade: TradeId) -> bool {
+        trade != TradeId(0)
+            && self
+                .iter()
+                .any(|o| o.intent.id == intent && o.trades.contains(&trade))
+    }
+}
+
+/// True for refusals the order stage places again after a backoff: the retriable ones
+/// ([`RejectReason::is_retriable`]) that time at the venue cures (rate limit, network, a
+/// price band the retry re-prices into, a throttle).
+///
+/// `no_quote` and `not_marketable` are retriable too, but they say the *market* has
+/// nothing to fill against now: they go back to risk at once, which decides whether an
+/// entry's signal still holds and retries exits on its own schedule
+/// (`risk.exit_retry_ms`), so an order is never retried by two layers at once.
+fn retries(reason: RejectReason) -> bool {
+    reason.is_retriable() && !matches!(reason, RejectReason::NoQuote | RejectReason::NotMarketable)
+}
+
+/// A request ready for the gateway.
+#[derive(Debug, Clone, Copy)]
+pub enum Prepared {
+    Submit(VenueOrder),
+    Modify(ClientOrderId, Amend),
+    Cancel(ClientOrderId),
+}
+
+/// The live orders and everything that works them.
+#[derive(Debug)]
+pub struct Desk {
+    pub book: OrderBook,
+    pub queue: SendQueue,
+    pub rate: RateLimiter,
+    pub out: Outbox<OrderOutput>,
+    pub counters: Counters,
+    pub metrics: ExecutionMetrics,
+    pub recent: Recent,
+    pub error: Option<&'static str>,
+    /// Latest bid and ask per instrument, for re-pricing.
+    touches: Vec<(Price, Price)>,
+    specs: Vec<Spec>,
+    policy: Policy,
+    /// Market time: the latest seen in quotes, intents and syncs.
+    pub now: UnixNanos,
+    /// The earliest timer due (`u64::MAX`: none).
+    next_due: u64,
+    pub session_ended: bool,
+}
+
+impl Desk {
+    /// A desk for `instruments`, with a book of `capacity` intents, by `config`.
+    pub fn new(
+        instruments: &InstrumentTable,
+        capacity: usize,
+        strategies: usize,
+        config: &OrderConfig,
+        out: Outbox<OrderOutput>,
+    ) -> Desk {
+        let capacity = capacity.max(1);
+        Desk {
+            book: OrderBook::new(capacity),
+            // One waiting request per child the book can hold: exits never wait for room.
+            queue: SendQueue::new(capacity * MAX_SLICES, config.queue_capacity),
+            rate: RateLimiter::new(&[
+                (config.per_second, SECOND),
+                (config.per_minute, 60 * SECOND),
+                (config.per_day, 24 * 3_600 * SECOND),
+            ]),
+            out,
+            counters: Counters::default(),
+            metrics: ExecutionMetrics::new(strategies),
+            recent: Recent::new(),
+            error: None,
+            touches: vec![(Price::ZERO, Price::ZERO); instruments.len()],
+            specs: instruments
+                .iter()
+                .map(|i| Spec {
+                    freeze_qty: i.freeze_qty,
+                    lot: i.lot_size.max(1),
+                    product: config.product(i.kind),
+                    tradable: i.kind != InstrumentKind::Index,
+                })
+                .collect(),
+            policy: Policy {
+                max_modifications: config.max_modifications.min(255) as u8,
+                retry_max_attempts: config.retry_max_attempts.min(255) as u8,
+                retry_backoff: config.retry_backoff_ms.saturating_mul(MILLI),
+                retry_backoff_max: config.retry_backoff_max_ms.saturating_mul(MILLI),
+                entry_remainder: config.entry_remainder,
+                exit_remainder: config.exit_remainder,
+                remainder_timeout: config.remainder_timeout_ms.saturating_mul(MILLI),
+                protection_bps: config.protection_bps,
+            },
+            now: UnixNanos(0),
+            next_due: u64::MAX,
+            session_ended: false,
+        }
+    }
+
+    /// Moves market time on (never back).
+    pub fn advance(&mut self, now: UnixNanos) {
+        self.now = self.now.max(now);
+    }
+
+    /// Remembers the touch of an instrument.
+    pub fn on_quote(&mut self, instrument: usize, bid: Price, ask: Price) {
+        if let Some(t) = self.touches.get_mut(instrument) {
+            *t = (bid, ask);
+        }
+    }
+
+    fn touch(&self, instrument: usize, side: Side) -> Price {
+        let (bid, ask) = self.touches.get(instrument).copied().unwrap_or_default();
+        match side {
+            Side::Buy => ask,
+            Side::Sell => bid,
+        }
+    }
+
+    // ----- intents ------------------------------------------------------------------
+
+    /// Takes an approved intent: cuts it at the freeze quantity and queues its slices.
+    pub fn on_intent(&mut self, intent: &OrderIntent) {
+        self.counters.intents += 1;
+        let Some(spec) = self
+            .specs
+            .get(intent.instrument.index())
+            .copied()
+            .filter(|s| s.tradable)
+        else {
+            self.refuse(intent, RejectReason::UnknownInstrument);
+            return;
+        };
+        let qty = intent.qty.get();
+        let (slice_qty, slices) = if spec.freeze_qty > 0 && qty > spec.freeze_qty {
+            // Whole lots up to the freeze quantity (a freeze below one lot: the freeze).
+            let size = match spec.freeze_qty / spec.lot * spec.lot {
+                0 => spec.freeze_qty,
+                whole_lots => whole_lots,
+            };
+            (size, qty.div_ceil(size) as usize)
+        } else {
+            (qty, 1)
+        };
+        if slices > MAX_SLICES {
+            self.refuse(intent, RejectReason::FreezeQty);
+            return;
+        }
+        let exit = intent.reason != IntentReason::Entry;
+        if !exit && !self.queue.entry_room(slices) {
+            self.counters.throttled += 1;
+            self.refuse(intent, RejectReason::Throttled);
+            return;
+        }
+        let kind = if intent.is_market() {
+            OrderType::Market
+        } else {
+            OrderType::Limit
+        };
+        let mut order = Order::new(*intent, Qty::new(slice_qty), slices, kind);
+        for (i, slice) in order.slices[..slices].iter_mut().enumerate() {
+            slice.queued = true;
+            let action = Action {
+                intent: intent.id,
+                slice: i as u8,
+                child: slice.child,
+                request: Request::Place,
+            };
+            // Room was checked above for entries; exits always fit.
+            let _ = self.queue.push(action, exit);
+        }
+        if self.book.insert(order).is_err() {
+            self.counters.book_full += 1;
+            self.refuse(intent, RejectReason::Throttled);
+            return;
+        }
+        self.counters.sliced += u64::from(slices > 1);
+    }
+
+    /// Answers an intent the stage does not place, without the gateway.
+    fn refuse(&mut self, intent: &OrderIntent, reason: RejectReason) {
+        self.counters.rejects += 1;
+        self.metrics.reject(intent.strategy, reason);
+        self.metrics.ended(intent.strategy, intent.qty, Qty::ZERO);
+        let mut order = Order::new(*intent, intent.qty, 1, OrderType::Market);
+        order.state = OrderState::Rejected;
+        self.recent.push(order);
+        self.out.push(OrderOutput::Report(ExecReport {
+            intent: intent.id,
+            exchange_ts: intent.exchange_ts,
+            ingress: intent.ingress,
+            last_price: Price::ZERO,
+            instrument: intent.instrument,
+            last_qty: Qty::ZERO,
+            cum_qty: Qty::ZERO,
+            leaves_qty: Qty::ZERO,
+            strategy: intent.strategy,
+            side: intent.side,
+            kind: ExecKind::Rejected,
+            reject: reason,
+            trade: TradeId(0),
+        }));
+    }
+
+    // ----- requests -------------------------------------------------------------------
+
+    /// True when the request no longer applies (its order ended, its child was
+    /// replaced, or its child is not in a state the request fits): it is dropped
+    /// without using the rate limit.
+    pub fn is_stale(&self, action: &Action) -> bool {
+        let Some(slice) = self
+            .book
+            .get(action.intent)
+            .and_then(|o| o.slices().get(usize::from(action.slice)))
+        else {
+            return true;
+        };
+        if slice.child != action.child {
+            return true;
+        }
+        match action.request {
+            Request::Place => slice.state != OrderState::New,
+            Request::Reprice | Request::Cancel => {
+                slice.cancelling
+                    || !matches!(
+                        slice.state,
+                        OrderState::Sent | OrderState::Accepted | OrderState::PartiallyFilled
+                    )
+            }
+        }
+    }
+
+    /// Drops a stale request, clearing its slice's mark.
+    pub fn drop_stale(&mut self, action: &Action) {
+        if action.request != Request::Place {
+            return;
+        }
+        if let Some(slice) = self
+            .book
+            .get_mut(action.intent)
+            .and_then(|o| o.slices.get_mut(usize::from(action.slice)))
+        {
+            if slice.child == action.child {
+                slice.queued = false;
+            }
+        }
+        self.settle(action.intent);
+    }
+
+    /// Turns a request the rate limit let through into what the gateway is asked.
+    pub fn prepare(&mut self, action: &Action) -> Option<Prepared> {
+        let now = self.now;
+        let max_modifications = self.policy.max_modifications;
+        let protection = self.policy.protection_bps;
+        let order = self.book.get_mut(action.intent)?;
+        let intent = order.intent;
+        let i = usize::from(action.slice);
+        let touch = {
+            let (bid, ask) = self
+                .touches
+                .get(intent.instrument.index())
+                .copied()
+                .unwrap_or_default();
+            match intent.side {
+                Side::Buy => ask,
+                Side::Sell => bid,
+            }
+        };
+        let spec = self.specs.get(intent.instrument.index()).copied()?;
+        let slice = order.slices.get_mut(i)?;
+        let id = ClientOrderId::new(intent.id, slice.child);
+        match action.request {
+            Request::Place => {
+                slice.queued = false;
+                slice.state = slice.state.on(OrderEvent::Send).ok()?;
+                if order.state == OrderState::New {
+                    order.state = OrderState::Sent;
+                }
+                self.counters.orders += 1;
+                let market = slice.kind == OrderType::Market;
+                Some(Prepared::Submit(VenueOrder {
+                    id,
+                    sent_ts: now,
+                    limit: if market { Price::ZERO } else { slice.limit },
+                    trigger: Price::ZERO,
+                    qty: slice.child_qty,
+                    instrument: intent.instrument,
+                    protection_bps: if market { protection } else { 0 },
+                    side: intent.side,
+                    kind: slice.kind,
+                    product: spec.product,
+                }))
+            }
+            Request::Reprice => {
+                if slice.modifications >= max_modifications {
+                    // The venue allows no more changes: cancel, then place the rest anew.
+                    slice.cancelling = true;
+                    slice.after_cancel = AfterCancel::Replace;
+                    self.counters.cancels += 1;
+                    return Some(Prepared::Cancel(id));
+                }
+                if !touch.is_positive() || slice.kind != OrderType::Limit {
+                    return None;
+                }
+                slice.modifications += 1;
+                slice.limit = touch;
+                self.counters.modifications += 1;
+                Some(Prepared::Modify(
+                    id,
+                    Amend {
+                        qty: slice.child_qty,
+                        limit: touch,
+                        trigger: Price::ZERO,
+                    },
+                ))
+            }
+            Request::Cancel => {
+                slice.cancelling = true;
+                self.counters.cancels += 1;
+                Some(Prepared::Cancel(id))
+            }
+        }
+    }
+
+    // ----- timers ---------------------------------------------------------------------
+
+    fn arm(next_due: &mut u64, slice: &mut Slice, timer: Timer, due: u64) {
+        slice.timer = timer;
+        slice.due = UnixNanos(due);
+        *next_due = (*next_due).min(due);
+    }
+
+    /// Fires the timers due by market time `now`: retries and remainder policies. Costs
+    /// nothing until the earliest timer is due; then one pass over the book.
+    pub fn run_timers(&mut self) {
+        let now = self.now;
+        if now.0 < self.next_due {
+            return;
+        }
+        let mut next_due = u64::MAX;
+        let policy = self.policy;
+        let touches = &self.touches;
+        let queue = &mut self.queue;
+        let counters = &mut self.counters;
+        for order in self.book.iter_mut() {
+            let intent = order.intent;
+            let exit = intent.reason != IntentReason::Entry;
+            let remainder = if exit {
+                policy.exit_remainder
+            } else {
+                policy.entry_remainder
+            };
+            for i in 0..usize::from(order.slice_count) {
+                let slice = order.slices[i];
+                if slice.timer == Timer::Idle {
+                    continue;
+                }
+                if slice.due > now {
+                    next_due = next_due.min(slice.due.0);
+                    continue;
+                }
+                order.slices[i].timer = Timer::Idle;
+                let request = match slice.timer {
+                    Timer::Idle => continue,
+                    Timer::Retry => {
+                        let child = order.new_child();
+                        let s = &mut order.slices[i];
+                        s.child = child;
+                        s.state = OrderState::New;
+                        s.child_qty = s.qty.saturating_sub(s.filled);
+                        s.child_filled = Qty::ZERO;
+                        s.modifications = 0;
+                        if s.reject == RejectReason::PriceBand && s.kind == OrderType::Limit {
+                            let (bid, ask) = touches
+                                .get(intent.instrument.index())
+                                .copied()
+                                .unwrap_or_default();
+                            let touch = if intent.side == Side::Buy { ask } else { bid };
+                            if touch.is_positive() {
+                                s.limit = touch;
+                            }
+                        }
+                        counters.retries += 1;
+                        Request::Place
+                    }
+                    Timer::Remainder => match remainder {
+                        RemainderPolicy::Wait => continue,
+                        RemainderPolicy::Reprice => {
+                            if slice.kind != OrderType::Limit {
+                                continue;
+                            }
+                            // Re-armed once the modification is confirmed.
+                            Request::Reprice
+                        }
+                        RemainderPolicy::Cancel => {
+                            order.slices[i].after_cancel = AfterCancel::End;
+                            Request::Cancel
+                        }
+                        RemainderPolicy::Market => {
+                            order.slices[i].after_cancel = AfterCancel::Market;
+                            Request::Cancel
+                        }
+                    },
+                };
+                let action = Action {
+                    intent: intent.id,
+                    slice: i as u8,
+                    child: order.slices[i].child,
+                    request,
+                };
+                if request == Request::Place {
+                    order.slices[i].queued = queue.push(action, exit).is_ok();
+                } else {
+                    let _ = queue.push(action, exit);
+                }
+            }
+        }
+        self.next_due = next_due;
+    }
+
+    // ----- answers --------------------------------------------------------------------
+
+    /// Checks a venue answer against its child's state machine and quantities, updates
+    /// the order, and tells risk what it means for the intent.
+    ///
+    /// Answers about no live child are counted (a late acceptance quietly as
+    /// `late_acks`, a fill already booked as `duplicate_fills`) and dropped, and so are
+    /// answers the state machine refuses. Fills beyond a child's quantity mean the
+    /// gateway and the book disagree about money: the stage records the error and stops.
+    pub fn route(&mut self, report: VenueReport) {
+        self.advance(report.exchange_ts);
+        let intent_id = report.order.intent();
+        let Some(order) = self.book.get_mut(intent_id) else {
+            self.unmatched(&report);
+            return;
+        };
+        let Some(i) = order.slice_of(report.order.child()) else {
+            self.unmatched(&report);
+            return;
+        };
+        match report.event {
+            VenueEvent::Accepted => self.on_accepted(intent_id, i, &report),
+            VenueEvent::Fill => self.on_fill(intent_id, i, &report),
+            VenueEvent::Rejected => self.on_rejected(intent_id, i, &report),
+            VenueEvent::Cancelled | VenueEvent::Expired => self.on_ended(intent_id, i, &report),
+            VenueEvent::Modified => {
+                let timeout = self.policy.remainder_timeout;
+                let slice = &mut order.slices[i];
+                if !slice.state.is_terminal() {
+                    Desk::arm(
+                        &mut self.next_due,
+                        slice,
+                        Timer::Remainder,
+                        report.exchange_ts.0.saturating_add(timeout),
+                    );
+                }
+            }
+            VenueEvent::ModifyRejected => {
+                if report.reject == RejectReason::ModifyLimit {
+                    let exit = order.intent.reason != IntentReason::Entry;
+                    let slice = &mut order.slices[i];
+                    slice.modifications = u8::MAX;
+                    let action = Action {
+                        intent: intent_id,
+                        slice: i as u8,
+                        child: slice.child,
+                        request: Request::Reprice,
+                    };
+                    let _ = self.queue.push(action, exit);
+                }
+            }
+            VenueEvent::CancelRejected => order.slices[i].cancelling = false,
+        }
+    }
+
+    /// An answer about no live child.
+    fn unmatched(&mut self, report: &VenueReport) {
+        match report.event {
+            VenueEvent::Accepted => self.counters.late_acks += 1,
+            VenueEvent::Fill if self.recent.booked(report.order.intent(), report.trade) => {
+                self.counters.duplicate_fills += 1;
+            }
+            _ => self.counters.unknown_reports += 1,
+        }
+    }
+
+    fn on_accepted(&mut self, id: IntentId, i: usize, report: &VenueReport) {
+        let timeout = self.policy.remainder_timeout;
+        let Some(order) = self.book.get_mut(id) else {
+            return;
+        };
+        let slice = &mut order.slices[i];
+        if slice.state != OrderState::Sent {
+            // A fill overtook the acceptance (or it came twice): nothing to learn.
+            self.counters.late_acks += 1;
+            return;
+        }
+        slice.state = OrderState::Accepted;
+        Desk::arm(
+            &mut self.next_due,
+            slice,
+            Timer::Remainder,
+            report.exchange_ts.0.saturating_add(timeout),
+        );
+        if order.acked {
+            return;
+        }
+        order.acked = true;
+        if order.state == OrderState::Sent {
+            order.state = OrderState::Accepted;
+        }
+        let intent = order.intent;
+        let (cum, leaves) = (order.cum_qty, order.leaves_qty());
+        self.metrics.ack(
+            intent.strategy,
+            report.exchange_ts.0.saturating_sub(intent.exchange_ts.0),
+        );
+        self.report(&intent, report, ExecKind::Accepted, cum, leaves);
+    }
+
+    fn on_fill(&mut self, id: IntentId, i: usize, report: &VenueReport) {
+        let timeout = self.policy.remainder_timeout;
+        let Some(order) = self.book.get_mut(id) else {
+            return;
+        };
+        if report.trade != TradeId(0) && order.trades.contains(&report.trade) {
+            // The same trade reported again (a replay, a duplicate message): booked once.
+            self.counters.duplicate_fills += 1;
+            return;
+        }
+        let slice = order.slices[i];
+        let child_filled = slice.child_filled.checked_add(report.last_qty).ok();
+        let Some(child_filled) =
+            child_filled.filter(|&f| !report.last_qty.is_zero() && f <= slice.child_qty)
+        else {
+            self.counters.invalid_reports += 1;
+            self.error
+                .get_or_insert("the gateway reported fills that do not add up to the order");
+            return;
+        };
+        let event = if child_filled == slice.child_qty {
+            OrderEvent::Fill
+        } else {
+            OrderEvent::PartialFill
+        };
+        let Ok(next) = slice.state.on(event) else {
+            self.counters.invalid_reports += 1;
+            return;
+        };
+        order.seen_trade(report.trade);
+        let s = &mut order.slices[i];
+        s.state = next;
+        s.child_filled = child_filled;
+        s.filled = s.filled.checked_add(report.last_qty).unwrap_or(s.qty);
+        if next.is_terminal() {
+            s.timer = Timer::Idle;
+        } else {
+            Desk::arm(
+                &mut self.next_due,
+                s,
+                Timer::Remainder,
+                report.exchange_ts.0.saturating_add(timeout),
+            );
+        }
+        order.cum_qty = order
+            .cum_qty
+            .checked_add(report.last_qty)
+            .unwrap_or(order.intent.qty);
+        order.filled_value = order
+            .filled_value
+            .saturating_add(report.last_price.notional(report.last_qty));
+        let intent = order.intent;
+        let kind = if order.cum_qty >= intent.qty {
+            order.state = OrderState::Filled;
+            ExecKind::Filled
+        } else {
+            order.state = OrderState::PartiallyFilled;
+            ExecKind::PartialFill
+        };
+        let first = !order.fill_seen;
+        order.fill_seen = true;
+        let (cum, leaves) = (order.cum_qty, order.leaves_qty());
+        self.counters.fills += 1;
+        self.metrics.fill(
+            intent.strategy,
+            intent.side,
+            intent.reference,
+            report.last_price,
+            report.last_qty,
+        );
+        if first {
+            self.metrics.first_fill(
+                intent.strategy,
+                report.exchange_ts.0.saturating_sub(intent.exchange_ts.0),
+            );
+        }
+        self.report(&intent, report, kind, cum, leaves);
+        self.settle(id);
+    }
+
+    fn on_rejected(&mut self, id: IntentId, i: usize, report: &VenueReport) {
+        let policy = self.policy;
+        let session_ended = self.session_ended;
+        let Some(order) = self.book.get_mut(id) else {
+            return;
+        };
+        let slice = &mut order.slices[i];
+        let Ok(next) = slice.state.on(OrderEvent::Reject) else {
+            self.counters.invalid_reports += 1;
+            return;
+        };
+        slice.state = next;
+        slice.timer = Timer::Idle;
+        slice.reject = report.reject;
+        self.counters.rejects += 1;
+        self.metrics.reject(order.intent.strategy, report.reject);
+        if retries(report.reject) && slice.attempts < policy.retry_max_attempts && !session_ended {
+            // Back off in market time: base × 2^attempt, capped.
+            let backoff = policy
+                .retry_backoff
+                .saturating_mul(1 << slice.attempts.min(30))
+                .min(policy.retry_backoff_max);
+            slice.attempts += 1;
+            Desk::arm(
+                &mut self.next_due,
+                slice,
+                Timer::Retry,
+                report.exchange_ts.0.saturating_add(backoff),
+            );
+        }
+        self.settle(id);
+    }
+
+    fn on_ended(&mut self, id: IntentId, i: usize, report: &VenueReport) {
+        let session_ended = self.session_ended;
+        let touch_at = self
+            .book
+            .get(id)
+            .map(|o| (o.intent.instrument.index(), o.intent.side));
+        let touch = touch_at.map_or(Price::ZERO, |(inst, side)| self.touch(inst, side));
+        let Some(order) = self.book.get_mut(id) else {
+            return;
+        };
+        let event = if report.event == VenueEvent::Cancelled {
+            OrderEvent::Cancel
+        } else {
+            OrderEvent::Expire
+        };
+        let exit = order.intent.reason != IntentReason::Entry;
+        let slice = &mut order.slices[i];
+        let Ok(next) = slice.state.on(event) else {
+            self.counters.invalid_reports += 1;
+            return;
+        };
+        slice.state = next;
+        slice.timer = Timer::Idle;
+        slice.cancelling = false;
+        let after = match slice.after_cancel {
+            // An exit the venue ended is worked on: its rest goes again at market.
+            AfterCancel::End if exit => AfterCancel::Market,
+            other => other,
+        };
+        slice.after_cancel = AfterCancel::End;
+        let rest = slice.qty.saturating_sub(slice.filled);
+        if after != AfterCancel::End
+            && !rest.is_zero()
+            && !session_ended
+            && order.next_child < u8::MAX
+        {
+            let child = order.new_child();
+            let slice = &mut order.slices[i];
+            slice.child = child;
+            slice.state = OrderState::New;
+            slice.child_qty = rest;
+            slice.child_filled = Qty::ZERO;
+            slice.modifications = 0;
+            if after == AfterCancel::Market || !touch.is_positive() {
+                slice.kind = OrderType::Market;
+                slice.limit = Price::ZERO;
+            } else {
+                slice.limit = touch;
+            }
+            let action = Action {
+                intent: id,
+                slice: i as u8,
+                child,
+                request: Request::Place,
+            };
+            slice.queued = self.queue.push(action, exit).is_ok();
+            self.counters.replaced += 1;
+        }
+        self.settle(id);
+    }
+
+    /// Ends the intent when every slice is done: the final report (unless the last
+    /// fill was it), the metrics, and the slot freed.
+    fn settle(&mut self, id: IntentId) {
+        if !self.book.get(id).is_some_and(Order::is_done) {
+            return;
+        }
+        let Some(mut order) = self.book.remove(id) else {
+            return;
+        };
+        let intent = order.intent;
+        self.metrics
+            .ended(intent.strategy, intent.qty, order.cum_qty);
+        if order.state == OrderState::Filled {
+            self.recent.push(order);
+            return;
+        }
+        let slices = order.slices();
+        let (kind, reject) =
+            if order.cum_qty.is_zero() && slices.iter().all(|s| s.state == OrderState::Rejected) {
+                let reason = slices
+                    .iter()
+                    .map(|s| s.reject)
+                    .find(|&r| r != RejectReason::None)
+                    .unwrap_or(RejectReason::Venue);
+                (ExecKind::Rejected, reason)
+            } else if slices.iter().any(|s| s.state == OrderState::Expired) {
+                (ExecKind::Expired, RejectReason::None)
+            } else {
+                (ExecKind::Cancelled, RejectReason::None)
+            };
+        order.state = match kind {
+            ExecKind::Rejected => OrderState::Rejected,
+            ExecKind::Expired => OrderState::Expired,
+            _ => OrderState::Cancelled,
+        };
+        let cum = order.cum_qty;
+        self.recent.push(order);
+        let at = VenueReport {
+            reject,
+            ..VenueReport::new(ClientOrderId::new(id, 0), self.now, VenueEvent::Cancelled)
+        };
+        self.report(&intent, &at, kind, cum, Qty::ZERO);
+    }
+
+    /// The session is over: what never reached the venue (queued, waiting for a retry)
+    /// ends now, so every intent gets its final answer.
+    pub fn end_session(&mut self) {
+        self.session_ended = true;
+        self.queue.clear();
+        self.next_due = u64::MAX;
+        // Once a day, off the hot path: the ids are collected before settling.
+        let mut ids = Vec::with_capacity(self.book.len());
+        for order in self.book.iter_mut() {
+            for slice in &mut order.slices[..usize::from(order.slice_count)] {
+                slice.queued = false;
+                slice.timer = Timer::Idle;
+                if slice.state == OrderState::New {
+                    slice.state = OrderState::Expired;
+                }
+            }
+            ids.push(order.intent.id);
+        }
+        for id in ids {
+            self.settle(id);
+        }
+    }
+
+    /// Sends risk a report about `intent`.
+    fn report(
+        &mut self,
+        intent: &OrderIntent,
+        venue: &VenueReport,
+        kind: ExecKind,
+        cum_qty: Qty,
+        leaves_qty: Qty,
+    ) {
+        let fill = matches!(kind, ExecKind::PartialFill | ExecKind::Filled);
+        self.out.push(OrderOutput::Report(ExecReport {
+            intent: intent.id,
+            exchange_ts: venue.exchange_ts,
+            ingress: intent.ingress,
+            last_price: if fill { venue.last_price } else { Price::ZERO },
+            instrument: intent.instrument,
+            last_qty: if fill { venue.last_qty } else { Qty::ZERO },
+            cum_qty,
+            leaves_qty,
+            strategy: intent.strategy,
+            side: intent.side,
+            kind,
+            reject: venue.reject,
+            trade: if fill { venue.trade } else { TradeId(0) },
+        }));
+    }
+
+    /// True while anything waits: a queued request or a timer.
+    pub fn has_pending(&self) -> bool {
+        !self.queue.is_empty() || self.next_due != u64::MAX
+    }
+}

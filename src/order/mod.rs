@@ -20,7 +20,10 @@ mod state;
 mod venue;
 
 pub use book::{Order, OrderBook};
-pub use gateway::{Gateway, PaperGateway, Reports};
+pub use gateway::{
+    FaultConfig, Gateway, LatencyConfig, LatencyModel, PaperConfig, PaperGateway, Reports,
+    RulesConfig,
+};
 pub use stage::{OrderStage, MAX_WORKING_ROWS, ORDER_BOOK_CAPACITY, RECENT_ORDERS};
 pub use state::{InvalidTransition, OrderEvent, OrderState};
 pub use venue::{Amend, OrderType, Product, VenueEvent, VenueOrder, VenueReport};

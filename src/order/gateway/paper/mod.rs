@@ -96,6 +96,9 @@ pub struct PaperGateway {
     trades: u64,
     /// The latest market time seen.
     now: UnixNanos,
+    /// The session has ended: whatever is sent now is answered at once (see
+    /// `after_close`).
+    closed: bool,
 }
 
 impl PaperGateway {
@@ -118,6 +121,7 @@ impl PaperGateway {
             partial_fills: config.partial_fills,
             trades: 0,
             now: UnixNanos(0),
+            closed: false,
         }
     }
 
@@ -413,6 +417,107 @@ impl PaperGateway {
         }
     }
 
+    fn place(&mut self, order: &VenueOrder, reports: Reports<'_>) {
+        let send = self.now.max(order.sent_ts);
+        self.now = send;
+        if self.faults.disconnected(send) {
+            reports(VenueReport::rejected(order.id, send, RejectReason::Network));
+            return;
+        }
+        let delays = self.latency.order();
+        let timeout = self.faults.strikes(Fault::Timeout);
+        let lost = timeout && self.faults.timeout_nanos == 0;
+        let late = if timeout {
+            self.faults.timeout_nanos
+        } else {
+            0
+        };
+        let instant = self.instant(order);
+        let Some(slot) = self
+            .book
+            .insert(Working::new(*order, delays.fill - delays.ack))
+        else {
+            reports(VenueReport::rejected(
+                order.id,
+                instant,
+                RejectReason::Throttled,
+            ));
+            return;
+        };
+        let (action, due, latency) = if lost {
+            (Action::Lost(slot, order.id), AT_SESSION_END, u64::MAX)
+        } else {
+            let latency = delays.ack + late;
+            (
+                Action::Arrive(slot, order.id),
+                send.add_nanos(latency),
+                latency,
+            )
+        };
+        if self
+            .schedule(latency, due, instant, action, reports)
+            .is_err()
+        {
+            // No room to wait for the answer: the venue is too busy for it.
+            self.book.remove(slot);
+            reports(VenueReport::rejected(
+                order.id,
+                instant,
+                RejectReason::Throttled,
+            ));
+        }
+    }
+
+    fn request_modify(&mut self, order: ClientOrderId, amend: &Amend, reports: Reports<'_>) {
+        let now = self.now;
+        if self.faults.disconnected(now) {
+            reports(refused_modify(order, now, RejectReason::Network));
+            return;
+        }
+        let Some(slot) = self.book.find(order) else {
+            reports(refused_modify(order, now, RejectReason::Invalid));
+            return;
+        };
+        let latency = self.latency.answer();
+        let action = Action::Amend(slot, order, *amend);
+        if self
+            .schedule(latency, now.add_nanos(latency), now, action, reports)
+            .is_err()
+        {
+            reports(refused_modify(order, now, RejectReason::Throttled));
+        }
+    }
+
+    fn request_cancel(&mut self, order: ClientOrderId, reports: Reports<'_>) {
+        let now = self.now;
+        if self.faults.disconnected(now) {
+            reports(refused_cancel(order, now, RejectReason::Network));
+            return;
+        }
+        let Some(slot) = self.book.find(order) else {
+            reports(refused_cancel(order, now, RejectReason::Invalid));
+            return;
+        };
+        let latency = self.latency.answer();
+        let action = Action::Cancel(slot, order);
+        if self
+            .schedule(latency, now.add_nanos(latency), now, action, reports)
+            .is_err()
+        {
+            reports(refused_cancel(order, now, RejectReason::Throttled));
+        }
+    }
+
+    /// After the session ended nothing moves market time any more, so an answer queued
+    /// now would never fall due: what was sent is answered at once (an order still
+    /// working expires), as the session's end answered everything before it. The risk
+    /// stage's shutdown orders and exit retries get their final answers this way.
+    fn after_close(&mut self, reports: Reports<'_>) {
+        if self.closed {
+            self.end_session(self.now, reports);
+        }
+    }
+
     /// Queues `action` for `due`, or runs it at once when its latency is zero (timed by
     /// `instant`).
     fn schedule(
@@ -496,94 +601,18 @@ impl Gateway for PaperGateway {
     }
 
     fn submit(&mut self, order: &VenueOrder, reports: Reports<'_>) {
-        let send = self.now.max(order.sent_ts);
-        self.now = send;
-        if self.faults.disconnected(send) {
-            reports(VenueReport::rejected(order.id, send, RejectReason::Network));
-            return;
-        }
-        let delays = self.latency.order();
-        let timeout = self.faults.strikes(Fault::Timeout);
-        let lost = timeout && self.faults.timeout_nanos == 0;
-        let late = if timeout {
-            self.faults.timeout_nanos
-        } else {
-            0
-        };
-        let instant = self.instant(order);
-        let Some(slot) = self
-            .book
-            .insert(Working::new(*order, delays.fill - delays.ack))
-        else {
-            reports(VenueReport::rejected(
-                order.id,
-                instant,
-                RejectReason::Throttled,
-            ));
-            return;
-        };
-        let (action, due, latency) = if lost {
-            (Action::Lost(slot, order.id), AT_SESSION_END, u64::MAX)
-        } else {
-            let latency = delays.ack + late;
-            (
-                Action::Arrive(slot, order.id),
-                send.add_nanos(latency),
-                latency,
-            )
-        };
-        if self
-            .schedule(latency, due, instant, action, reports)
-            .is_err()
-        {
-            // No room to wait for the answer: the venue is too busy for it.
-            self.book.remove(slot);
-            reports(VenueReport::rejected(
-                order.id,
-                instant,
-                RejectReason::Throttled,
-            ));
-        }
+        self.place(order, reports);
+        self.after_close(reports);
     }
 
     fn modify(&mut self, order: ClientOrderId, amend: &Amend, reports: Reports<'_>) {
-        let now = self.now;
-        if self.faults.disconnected(now) {
-            reports(refused_modify(order, now, RejectReason::Network));
-            return;
-        }
-        let Some(slot) = self.book.find(order) else {
-            reports(refused_modify(order, now, RejectReason::Invalid));
-            return;
-        };
-        let latency = self.latency.answer();
-        let action = Action::Amend(slot, order, *amend);
-        if self
-            .schedule(latency, now.add_nanos(latency), now, action, reports)
-            .is_err()
-        {
-            reports(refused_modify(order, now, RejectReason::Throttled));
-        }
+        self.request_modify(order, amend, reports);
+        self.after_close(reports);
     }
 
     fn cancel(&mut self, order: ClientOrderId, reports: Reports<'_>) {
-        let now = self.now;
-        if self.faults.disconnected(now) {
-            reports(refused_cancel(order, now, RejectReason::Network));
-            return;
-        }
-        let Some(slot) = self.book.find(order) else {
-            reports(refused_cancel(order, now, RejectReason::Invalid));
-            return;
-        };
-        let latency = self.latency.answer();
-        let action = Action::Cancel(slot, order);
-        if self
-            .schedule(latency, now.add_nanos(latency), now, action, reports)
-            .is_err()
-        {
-            reports(refused_cancel(order, now, RejectReason::Throttled));
-        }
+        self.request_cancel(order, reports);
+        self.after_close(reports);
     }
 
     fn poll(&mut self, _reports: Reports<'_>) -> usize {
@@ -598,6 +627,7 @@ impl Gateway for PaperGateway {
             self.run(action, at, reports);
         }
         self.now = end;
+        self.closed = true;
         for slot in 0..self.book.high() {
             if let Some(id) = self.book.at(slot).map(|w| w.order.id) {
                 self.end(slot as u32, id, VenueEvent::Expired, end, reports);

@@ -792,3 +792,16 @@ fn full_queues_refuse_rather_than_grow() {
     let r = out(|r| paper.end_session(at(1000), r));
     assert_eq!(events(&r), [VenueEvent::Accepted, VenueEvent::Fill]);
 }
+
+#[test]
+fn after_the_session_ends_orders_are_answered_at_once() {
+    let mut paper = paper(latent);
+    paper.on_quote(&quote(INFY, "100.00", "100.05", 10, at(0)), &mut |_| {});
+    assert!(out(|r| paper.end_session(at(10), r)).is_empty());
+    // An exit retried after the end: nothing will move market time again.
+    let r = out(|r| paper.submit(&market(1, INFY, Side::Sell, 1), r));
+    assert_eq!(events(&r), [VenueEvent::Accepted, VenueEvent::Fill]);
+    let r = out(|r| paper.submit(&limit(2, INFY, Side::Buy, 1, "99.00"), r));
+    assert_eq!(events(&r), [VenueEvent::Accepted, VenueEvent::Expired]);
+    assert_eq!((paper.pending(), paper.working()), (0, 0));
+}

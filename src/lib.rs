@@ -11,6 +11,8 @@
 //! stage trait, thread groups, outboxes and control ports; [`feed`], [`signal`],
 //! [`risk`] and [`order`] are the four stages; [`control`] is the control socket;
 //! [`charges`] is the cost model (brokerage, taxes and fees of every fill);
+//! [`report`] computes the performance statistics traders judge a run by;
+//! [`journal`] is the memory-mapped, append-only record of the day;
 //! [`engine`] composes them all from the configuration; [`config`] is the shape of a
 //! configuration error; [`cli`] is the command line.
 #![deny(unsafe_code)]
@@ -22,9 +24,11 @@ pub mod config;
 pub mod control;
 pub mod engine;
 pub mod feed;
+pub mod journal;
 pub mod metrics;
 pub mod model;
 pub mod order;
+pub mod report;
 pub mod risk;
 pub mod runtime;
 pub mod signal;

@@ -324,3 +324,233 @@ fn run_with_config_file(path: &std::path::Path) -> (bool, String) {
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
+
+/// `--report DIR` writes the trade journal's tables, and they add up to the run's own
+/// summary: round trips, gross, charges and net per strategy, to the paisa.
+#[test]
+fn the_trade_report_adds_up_to_the_summary() {
+    let dir = std::env::temp_dir().join(format!("tickpipe-cli-{}-report", std::process::id()));
+    let (stdout, v) = run_with_json_summary("report", &["--report".as_ref(), dir.as_os_str()]);
+    assert!(stdout.contains("round trips in"), "{stdout}");
+    assert_eq!(
+        v["pnl"]["open_positions"].as_u64(),
+        Some(0),
+        "the day ends flat"
+    );
+    let paise = |x: &serde_json::Value| -> String {
+        let m: tickpipe::model::Money = x.as_str().unwrap().parse().unwrap();
+        let p = m.to_paise_saturating();
+        format!(
+            "{}{}.{:02}",
+            if p < 0 { "-" } else { "" },
+            p.unsigned_abs() / 100,
+            p.unsigned_abs() % 100
+        )
+    };
+    let table = std::fs::read_to_string(dir.join("strategies.csv")).unwrap();
+    let mut rows = table.lines();
+    let header: Vec<&str> = rows.next().unwrap().split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let mut round_trips = 0;
+    for (row, s) in rows.zip(v["strategies"].as_array().unwrap()) {
+        let cells: Vec<&str> = row.split(',').collect();
+        assert_eq!(cells[col("strategy")], s["name"].as_str().unwrap());
+        assert_eq!(
+            cells[col("trades")].parse::<u64>().unwrap(),
+            s["round_trips"].as_u64().unwrap(),
+            "{row}"
+        );
+        assert_eq!(cells[col("gross")], paise(&s["realized"]), "{row}");
+        assert_eq!(cells[col("charges")], paise(&s["charges"]), "{row}");
+        assert_eq!(cells[col("net")], paise(&s["net_realized"]), "{row}");
+        round_trips += s["round_trips"].as_u64().unwrap();
+    }
+    let trades = std::fs::read_to_string(dir.join("trades.csv")).unwrap();
+    assert_eq!(
+        trades.lines().count() as u64,
+        round_trips + 1,
+        "a row per round trip"
+    );
+    let daily = std::fs::read_to_string(dir.join("daily.csv")).unwrap();
+    let day: Vec<&str> = daily.lines().nth(1).unwrap().split(',').collect();
+    assert_eq!(day[6], paise(&v["pnl"]["net"]), "the day's net: {daily}");
+    let page = std::fs::read_to_string(dir.join("report.md")).unwrap();
+    assert!(
+        page.contains("## Strategies") && page.contains("## Trades"),
+        "{page}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+mod journal {
+    use std::path::{Path, PathBuf};
+
+    use tickpipe::{
+        journal::{FlushPolicy, Journal, JournalConfig, Record, HEADER_SIZE},
+        model::{
+            Date, Direction, FillRecord, InstrumentId, IntentId, IntentReason, Price, Qty, Side,
+            Signal, Stamp, StrategyId, TimeOfDay, UnixNanos,
+        },
+    };
+
+    use super::tickpipe;
+
+    /// A journal of one day: writer `signal` with 6 signals from 09:15, one a minute, and
+    /// writer `risk` with a fill on instrument 2 at 09:16 and one on instrument 3 at 09:18.
+    fn small_journal(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!(
+            "tickpipe-cli-journal-{}-{name}",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        let at = |m: u32| UnixNanos::from_ist(Date::new(2026, 11, 25), TimeOfDay::hm(9, 15 + m));
+        let journal = Journal::open(
+            &dir,
+            JournalConfig {
+                segment_bytes: 8192,
+                flush: FlushPolicy::EveryMs(1),
+            },
+        )
+        .unwrap();
+        let mut signals = journal.writer("signal").unwrap();
+        let mut risk = journal.writer("risk").unwrap();
+        for m in 0..6 {
+            let s = Signal {
+                exchange_ts: at(m),
+                ingress: Stamp(0),
+                price: Price::from_paise(245_005),
+                stop: Price::ZERO,
+                target: Price::ZERO,
+                instrument: InstrumentId(m % 3 + 1),
+                strategy: StrategyId(0),
+                direction: Direction::Long,
+                weight_pct: 100,
+            };
+            signals.append(at(m), &Record::Signal(s)).unwrap();
+        }
+        for (m, instrument) in [(1, 2), (3, 3)] {
+            let f = FillRecord {
+                intent: IntentId(u64::from(m)),
+                exchange_ts: at(m),
+                instrument: InstrumentId(instrument),
+                strategy: StrategyId(0),
+                side: Side::Buy,
+                qty: Qty::new(10),
+                price: Price::from_paise(245_005),
+                reason: IntentReason::Entry,
+            };
+            risk.append(at(m), &Record::Fill(f)).unwrap();
+        }
+        drop((signals, risk));
+        journal.shutdown().unwrap();
+        dir
+    }
+
+    fn journal_cmd(args: &[&str], dir: &Path) -> (bool, String, String) {
+        let out = tickpipe()
+            .arg("journal")
+            .args(args)
+            .arg(dir)
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    #[test]
+    fn verify_sums_up_each_writer() {
+        let dir = small_journal("verify");
+        let (ok, out, err) = journal_cmd(&["verify"], &dir);
+        assert!(ok, "{err}");
+        assert!(
+            out.contains("risk: 1 segment(s), 2 record(s), sequence 1..2"),
+            "{out}"
+        );
+        assert!(out.contains("signal: 1 segment(s), 6 record(s)"), "{out}");
+        assert!(out.contains("ok: 2 writer(s), 8 intact record(s)"), "{out}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn inspect_prints_one_line_per_record_and_filters() {
+        let dir = small_journal("inspect");
+        let (ok, out, err) = journal_cmd(&["inspect"], &dir);
+        assert!(ok, "{err}");
+        assert_eq!(out.lines().count(), 8, "{out}");
+        let words: Vec<Vec<&str>> = out
+            .lines()
+            .map(|l| l.split_whitespace().collect())
+            .collect();
+        assert!(
+            words.contains(
+                &"2026-11-25 09:16:00.000 IST risk 1 fill i2 BUY 10 @ 2450.05 reason=entry strategy=0 intent=#1"
+                    .split(' ')
+                    .collect::<Vec<_>>()
+            ),
+            "{out}"
+        );
+        let (_, out, _) = journal_cmd(&["inspect", "--type", "fill"], &dir);
+        assert_eq!(out.lines().count(), 2, "{out}");
+        let (_, out, _) = journal_cmd(&["inspect", "--instrument", "2"], &dir);
+        // Signals at 09:16 and 09:19 (instruments 1, 2, 3, 1, 2, 3) and the 09:16 fill.
+        assert_eq!(out.lines().count(), 3, "{out}");
+        let (_, out, _) = journal_cmd(&["inspect", "--from", "09:17", "--to", "09:19"], &dir);
+        assert_eq!(out.lines().count(), 3, "{out}");
+        let (ok, _, err) = journal_cmd(&["inspect", "--type", "fills"], &dir);
+        assert!(!ok && err.contains("expected one of intent"), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn export_writes_the_fills_as_csv() {
+        let dir = small_journal("export");
+        let (ok, out, err) = journal_cmd(&["export"], &dir);
+        assert!(ok, "{err}");
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines.len(), 3, "{out}");
+        assert!(lines[0].starts_with("time_ist,exchange_ts_ns,writer,seq,intent"));
+        assert!(
+            lines[1].ends_with(",risk,1,1,2,0,BUY,10,2450.05,entry"),
+            "{}",
+            lines[1]
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn verify_names_a_corrupt_record_and_cuts_a_torn_tail_only_when_asked() {
+        let dir = small_journal("bad");
+        let path = dir.join("signal-00000000000000000001.tpj");
+        let mut bytes = std::fs::read(&path).unwrap();
+        // Tear the last signal (the sixth, at 64 + 5 × 64).
+        let last = HEADER_SIZE + 5 * 64;
+        bytes[last + 20] ^= 1;
+        std::fs::write(&path, &bytes).unwrap();
+        let (ok, out, _) = journal_cmd(&["verify"], &dir);
+        assert!(ok);
+        assert!(out.contains("torn tail at byte 384"), "{out}");
+        assert!(out.contains("signal: 1 segment(s), 5 record(s)"), "{out}");
+        let (ok, out, _) = journal_cmd(&["verify", "--truncate-torn-tail"], &dir);
+        assert!(ok && out.contains("cut at byte 384"), "{out}");
+        let (ok, out, _) = journal_cmd(&["verify"], &dir);
+        assert!(ok && !out.contains("torn"), "{out}");
+
+        // A flipped byte in the second record, with intact records after it.
+        let mut bytes = std::fs::read(&path).unwrap();
+        bytes[HEADER_SIZE + 64 + 30] ^= 1;
+        std::fs::write(&path, &bytes).unwrap();
+        let (ok, _, err) = journal_cmd(&["verify"], &dir);
+        assert!(!ok);
+        assert!(
+            err.contains("signal-00000000000000000001.tpj at byte 128 (sequence 2)"),
+            "{err}"
+        );
+        assert!(err.contains("run: tickpipe journal verify"), "{err}");
+        let (ok, _, err) = journal_cmd(&["inspect"], &dir);
+        assert!(!ok && err.contains("at byte 128"), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -8,6 +8,7 @@
 
 mod control_report;
 mod hgrm;
+mod journal;
 mod pin;
 mod pipeline;
 mod plot;
@@ -40,6 +41,9 @@ enum Scenario {
     /// What the control plane costs the pipeline, from the `pipeline` summaries that
     /// `scripts/bench-control-plane.sh` collects (before vs after, and per control mode).
     ControlReport(control_report::ControlReportArgs),
+    /// The journal's append latency and throughput for 64-byte records, against a plain
+    /// `BufWriter<File>` writing the same frames in the same run.
+    Journal(journal::JournalArgs),
 }
 
 fn main() -> ExitCode {
@@ -48,6 +52,7 @@ fn main() -> ExitCode {
         Scenario::Ring(args) => ring::run(&args),
         Scenario::Pipeline(args) => pipeline::run(&args),
         Scenario::ControlReport(args) => control_report::run(&args),
+        Scenario::Journal(args) => journal::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,12 +1,16 @@
 //! The command line: `tickpipe run` (the default), `tickpipe record`, `tickpipe config`,
 //! `tickpipe ctl` (the control socket's client), `tickpipe indicators` (TA-Lib's
-//! indicators over an OHLCV CSV), `tickpipe regime` (market regimes of a return series).
+//! indicators over an OHLCV CSV), `tickpipe regime` (market regimes of a return series),
+//! `tickpipe report` (performance statistics of an equity curve),
+//! `tickpipe journal` (verify, inspect or export a journal directory).
 
 pub mod ctl;
 pub mod format;
 mod indicators;
+mod journal;
 mod record;
 mod regime;
+mod report;
 mod run;
 mod status;
 pub mod summary;
@@ -40,6 +44,11 @@ enum Command {
     /// Market regimes of a return series under a Gaussian hidden Markov model, fitted
     /// first with --fit N.
     Regime(regime::RegimeArgs),
+    /// Performance statistics of a daily equity curve: Sharpe, Sortino, drawdowns,
+    /// CAGR and the rest, as empyrical defines them.
+    Report(report::ReportArgs),
+    /// Check a journal directory, print its records, or export its trades as CSV.
+    Journal(journal::JournalArgs),
 }
 
 /// Options of `tickpipe run` (also accepted with no subcommand).
@@ -72,6 +81,10 @@ pub struct RunArgs {
     /// Also write the summary as one JSON object to FILE.
     #[arg(long, value_name = "FILE")]
     pub summary_json: Option<PathBuf>,
+    /// Also write the trade report into DIR: every round trip, the strategies side by
+    /// side and the days (`trades.csv`, `strategies.csv`, `daily.csv`, `report.md`).
+    #[arg(long, value_name = "DIR")]
+    pub report: Option<PathBuf>,
     /// No live status line.
     #[arg(long, short = 'q')]
     pub quiet: bool,
@@ -87,6 +100,8 @@ pub fn main() -> ExitCode {
         Some(Command::Record(args)) => record::record(&args),
         Some(Command::Indicators(args)) => indicators::indicators(&args),
         Some(Command::Regime(args)) => regime::regime(&args),
+        Some(Command::Report(args)) => report::report(&args),
+        Some(Command::Journal(args)) => journal::journal(&args),
         Some(Command::Config) => {
             print!("{}", crate::engine::DEFAULT_TOML);
             Ok(())

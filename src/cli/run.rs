@@ -67,6 +67,9 @@ pub(super) fn run(args: &RunArgs) -> Result<(), String> {
             }
         );
     }
+    if let Some(dir) = &args.report {
+        write_report(dir, &report, &config, &opened.instruments, &title)?;
+    }
     if let Some(path) = &config.filters.history_file {
         record_closes(path, &report, &opened.instruments, opened.start)?;
     }
@@ -192,4 +195,46 @@ fn warn_open_positions(
             p.unrealized
         );
     }
+}
+
+/// `--report DIR`: the run's round trips, priced with the run's cost model.
+fn write_report(
+    dir: &std::path::Path,
+    report: &crate::engine::RunReport,
+    config: &crate::engine::EngineConfig,
+    instruments: &crate::model::InstrumentTable,
+    title: &str,
+) -> Result<(), String> {
+    use crate::{
+        charges::{ChargeModel, Charger},
+        report::{write_trade_report, ReportContext, TradeBook},
+    };
+    let Some(trading) = report.trading() else {
+        return Err("--report: the run ended without the risk stage's book".to_owned());
+    };
+    if trading.fills_not_logged > 0 {
+        eprintln!(
+            "tickpipe: --report: {} fills were not kept in the fill log (raise risk.fill_log_capacity); the report leaves them out",
+            trading.fills_not_logged
+        );
+    }
+    let charger = Charger::new(ChargeModel::new(&config.charges), instruments);
+    let book = TradeBook::of(&trading.fills, &charger).map_err(|e| format!("--report: {e}"))?;
+    let context = ReportContext {
+        strategy_names: &report.strategy_names,
+        instruments,
+        capital: config.risk.capital,
+        title,
+    };
+    let written = write_trade_report(dir, &book, &context)?;
+    println!(
+        "report    {} round trips in {}",
+        book.trades.len(),
+        written
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    Ok(())
 }

@@ -35,6 +35,8 @@ pub struct Book {
     unrealized: Money,
     realized: Money,
     charges: ChargeBreakdown,
+    /// `charges.total()`, kept with it: equity is read on every tick and fills are rare.
+    charges_total: Money,
     open: usize,
 }
 
@@ -49,6 +51,7 @@ impl Book {
             unrealized: Money::ZERO,
             realized: Money::ZERO,
             charges: ChargeBreakdown::ZERO,
+            charges_total: Money::ZERO,
             open: 0,
         }
     }
@@ -93,7 +96,7 @@ impl Book {
 
     /// Realised P&L less every charge paid.
     pub fn net_realized(&self) -> Money {
-        self.realized.saturating_add(self.charges.total().neg())
+        self.realized.saturating_add(self.charges_total.neg())
     }
 
     /// Equity on `capital`: capital + realised P&L net of charges + unrealised P&L at
@@ -192,6 +195,7 @@ impl Book {
         position.add_charges(paid)?;
         self.positions[id.index()] = position;
         self.charges = totals;
+        self.charges_total = totals.total();
         if let Some(s) = self.strategies.get_mut(strategy.index()) {
             s.charges = s.charges.saturating_add(paid);
         }

@@ -118,8 +118,16 @@ pub struct RiskStage {
     market_sync: bool,
     /// A [`OrderInput::Sync`] is out and its answer has not come back.
     awaiting_sync: bool,
+    /// Market time of the last [`OrderInput::Sync`] sent.
+    synced_to: UnixNanos,
+    /// Something went to the order stage after the last [`OrderInput::Sync`]: a quote
+    /// or an order may have made new answers due, so the next sync is not a repeat.
+    sent_since_sync: bool,
     /// [`OrderInput::EndSession`] has been sent.
     session_ended: bool,
+    /// Equity may have moved without an open position's mark moving (a fill, its
+    /// charges, a new capital): the next tick hands it to the day guard whatever it marks.
+    equity_moved: bool,
     /// Units per lot per instrument; zero for instruments that cannot be traded.
     lots: Vec<u32>,
     strategy_count: usize,
@@ -238,7 +246,10 @@ impl RiskStage {
             telemetry,
             market_sync,
             awaiting_sync: false,
+            synced_to: UnixNanos(0),
+            sent_since_sync: false,
             session_ended: false,
+            equity_moved: true,
             lots,
             strategy_count,
             book: Book::new(n, strategy_count),
@@ -651,6 +662,7 @@ impl RiskStage {
                 self.limits.configure(&next);
                 self.square_off.set_at(next.square_off);
                 self.config = next;
+                self.equity_moved = true;
                 self.control.reply(ControlReply::Limit {
                     key,
                     value,
@@ -951,6 +963,7 @@ impl RiskStage {
     ) {
         let id = flight.instrument;
         self.last_order[id.index()] = r.exchange_ts;
+        self.equity_moved = true;
         let was_open = self.book.position(id).is_open();
         match self
             .book
@@ -1028,11 +1041,30 @@ impl RiskStage {
     /// With market-time sync, asks the order stage to confirm it has answered everything
     /// due by now when orders are out (see the type's docs). Called after every input and
     /// command that may have sent an order.
+    #[inline]
+    ///
+    /// A sync that would repeat the last one (nothing sent since, market time unmoved) is
+    /// not sent: its answer could bring nothing new, and a stage that is holding its
+    /// input (an allocation review waiting for `awaiting_sync` to clear) would otherwise
+    /// ask again after every answer and never read on.
     fn request_sync(&mut self) {
-        if self.market_sync && !self.awaiting_sync && !self.in_flight.is_empty() {
+        if self.market_sync
+            && !self.awaiting_sync
+            && !self.in_flight.is_empty()
+            && (self.sent_since_sync || self.market_time > self.synced_to)
+        {
             self.awaiting_sync = true;
+            self.sent_since_sync = false;
+            self.synced_to = self.market_time;
             self.out.push(OrderInput::Sync(self.market_time));
         }
+    }
+
+    /// Sends `input` to the order stage, noting that the next sync has news to confirm.
+    #[inline]
+    fn to_orders(&mut self, input: OrderInput) {
+        self.sent_since_sync = true;
+        self.out.push(input);
     }
 
     fn read_inputs(&mut self) -> usize {
@@ -1081,7 +1113,7 @@ impl RiskStage {
         if self.book.mark(id, tick.last).is_err() {
             self.fail("position arithmetic overflowed; new entries halted");
         }
-        self.out.push(OrderInput::Quote(*tick));
+        self.to_orders(OrderInput::Quote(*tick));
         self.on_mark(tick);
         if self.exits.watch.on_tick(id, tick.exchange_ts, tick.last) {
             self.emergency(tick.exchange_ts);
@@ -1150,13 +1182,19 @@ impl RiskStage {
         self.limits.correlation.on_time(tick.exchange_ts);
         self.limits.correlation.on_price(id, tick.last);
         let position = self.book.position(id);
-        if position.is_open() {
+        let open = position.is_open();
+        if open {
             let exposure = position.exposure();
             self.limits.exposure.set_position(id, exposure);
         }
-        let equity = self.equity();
-        if let Some(event) = self.limits.day.on_equity(tick.exchange_ts, equity) {
-            self.on_day_event(event);
+        // Equity moves only with an open position's mark, a fill or the capital, so the
+        // day guard needs it only then, and at the first tick of a new day.
+        if open || self.equity_moved || self.limits.day.day_over(tick.exchange_ts) {
+            self.equity_moved = false;
+            let equity = self.equity();
+            if let Some(event) = self.limits.day.on_equity(tick.exchange_ts, equity) {
+                self.on_day_event(event);
+            }
         }
     }
 
@@ -1473,18 +1511,17 @@ impl RiskStage {
         // Market orders today; a limit, once orders carry one, goes on the tick grid
         // where it cannot trade worse than approved.
         let tick_size = self.limits.specs[p.instrument.index()].tick_size;
-        self.out
-            .push(OrderInput::Intent(RiskApproved::new(OrderIntent {
-                id,
-                exchange_ts,
-                ingress,
-                limit: round_limit(p.side, Price::ZERO, tick_size),
-                qty: p.qty,
-                instrument: p.instrument,
-                strategy: p.strategy,
-                side: p.side,
-                reason: p.reason,
-            })));
+        self.to_orders(OrderInput::Intent(RiskApproved::new(OrderIntent {
+            id,
+            exchange_ts,
+            ingress,
+            limit: round_limit(p.side, Price::ZERO, tick_size),
+            qty: p.qty,
+            instrument: p.instrument,
+            strategy: p.strategy,
+            side: p.side,
+            reason: p.reason,
+        })));
         self.counters.intents += 1;
         Ok(())
     }
@@ -1546,7 +1583,7 @@ impl RiskStage {
             return 0;
         }
         self.session_ended = true;
-        self.out.push(OrderInput::EndSession(self.market_time));
+        self.to_orders(OrderInput::EndSession(self.market_time));
         1
     }
 

@@ -100,11 +100,18 @@ impl DayGuard {
         self.halt_floor = below(peak, self.halt_pct);
     }
 
+    /// True when `now` is past the current IST day (or no day began yet): the next
+    /// [`DayGuard::on_equity`] starts a new day.
+    #[inline]
+    pub fn day_over(&self, now: UnixNanos) -> bool {
+        now >= self.day_end
+    }
+
     /// Equity is `equity` at market time `now`: the most important event this crossed,
     /// if any (a new day first; then the loss limit, the drawdown halt, the warning).
     pub fn on_equity(&mut self, now: UnixNanos, equity: Money) -> Option<DayEvent> {
         self.last = equity;
-        if now >= self.day_end {
+        if self.day_over(now) {
             let (day, _) = ist_day_and_time(now);
             // The next IST midnight, in UTC.
             let next = (day + 1) * 86_400 - IST_OFFSET_SECS;

@@ -9,8 +9,8 @@ use super::*;
 use crate::{
     charges::{ChargeModel, ChargesConfig},
     model::{
-        Date, Exchange, Instrument, InstrumentKind, RejectReason, SectorId, Segment, StateReason,
-        StrategyId, TickKind, TimeOfDay,
+        Date, Exchange, Instrument, InstrumentKind, RejectReason, ReviewAnswer, ReviewRequest,
+        SectorId, Segment, StateReason, StrategyId, TickKind, TimeOfDay,
     },
     order::{OrderStage, PaperGateway},
     risk::PositionSnapshot,
@@ -296,6 +296,52 @@ fn market_sync_reads_nothing_until_the_order_stage_is_synced() {
     assert_eq!(rig.telemetry.risk.open_positions.get(), 1);
     // mark 100, avg 100.05: −0.05 × 7000
     assert_eq!(rig.telemetry.risk.pnl_paise.get(), -35_000);
+}
+
+/// An allocation review waits for the order stage to confirm every answer due by now.
+/// An order still working after that confirmation (a resting limit, an order the venue
+/// has not answered yet) must not make the stage ask again and again at the same market
+/// time: the review is answered and input is read on.
+#[test]
+fn a_review_is_answered_while_an_order_keeps_working() {
+    let mut rig = alone(&uncapped(), true);
+    let (answer_tx, mut answer_rx) = channel::<ReviewAnswer>(16);
+    let (strategies, instruments) = (2, table().len());
+    let risk = std::mem::replace(&mut rig.risk, alone(&uncapped(), true).risk);
+    rig.risk = Box::new(risk.with_review(crate::risk::review::ReviewDesk::new(
+        strategies,
+        instruments,
+        Outbox::new(answer_tx),
+    )));
+    rig.push(&[
+        tick(0, at(10, 0, 0), "100", "99.95", "100.05"),
+        signal(0, 0, Long, "100", "98", at(10, 0, 0)),
+        RiskInput::Review(ReviewRequest {
+            exchange_ts: at(10, 0, 0),
+            seq: 1,
+        }),
+        tick(1, at(10, 0, 1), "50", "49.95", "50.05"),
+    ]);
+    let entry = intents(&rig.run())[0];
+    // The venue acknowledges; the order works on past the sync.
+    rig.answer(&entry, ExecKind::Accepted, 0, "0");
+    rig.answers
+        .as_mut()
+        .unwrap()
+        .try_push(OrderOutput::Synced(at(10, 0, 0)))
+        .unwrap();
+    for _ in 0..100 {
+        if let Poll::Idle | Poll::Done = rig.risk.poll() {
+            break;
+        }
+    }
+    let syncs = std::iter::from_fn(|| rig.out.try_pop().ok())
+        .filter(|o| matches!(o, OrderInput::Sync(t) if *t == at(10, 0, 0)))
+        .count();
+    assert_eq!(syncs, 0, "no repeat of the sync already answered");
+    let answered = std::iter::from_fn(|| answer_rx.try_pop().ok()).collect::<Vec<_>>();
+    assert_eq!(answered.last(), Some(&ReviewAnswer::End { seq: 1 }));
+    assert_eq!(rig.risk.in_flight(), 1, "the entry is still working");
 }
 
 #[test]

@@ -1,0 +1,359 @@
+//! `tickpipe journal verify|inspect|export DIR`: check a journal directory, print its
+//! records one per line, or write its booked fills as CSV.
+
+use std::{
+    fmt::Write as _,
+    io::{self, Write as _},
+    path::PathBuf,
+};
+
+use clap::{Args, Subcommand};
+
+use crate::{
+    journal::{self, truncate_torn_tail, Entry, JournalReader, Record, RecordType, TornTail},
+    model::{ControlCommand, InstrumentId, TimeOfDay},
+};
+
+/// Options of `tickpipe journal`.
+#[derive(Debug, Clone, Args)]
+pub struct JournalArgs {
+    #[command(subcommand)]
+    command: JournalCommand,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+enum JournalCommand {
+    /// Check every segment header, record length, CRC, type and sequence; sum up each
+    /// writer and report torn tails.
+    Verify {
+        /// The journal directory (one trading day).
+        dir: PathBuf,
+        /// Cut each torn tail found (the records before it are kept).
+        #[arg(long)]
+        truncate_torn_tail: bool,
+    },
+    /// Print records one per line, writer after writer, each in sequence.
+    Inspect {
+        /// The journal directory (one trading day).
+        dir: PathBuf,
+        /// Only records of this type: intent, exec, fill, control, risk_state, limit,
+        /// signal, daily_mark, tick.
+        #[arg(long = "type", value_name = "T")]
+        record_type: Option<String>,
+        /// Only records about this instrument id (`7` or `i7`).
+        #[arg(long, value_name = "N")]
+        instrument: Option<String>,
+        /// Only records of this writer.
+        #[arg(long, value_name = "NAME")]
+        writer: Option<String>,
+        /// Only records at or after this IST time of day (HH:MM or HH:MM:SS).
+        #[arg(long, value_name = "HH:MM")]
+        from: Option<String>,
+        /// Only records before this IST time of day.
+        #[arg(long, value_name = "HH:MM")]
+        to: Option<String>,
+    },
+    /// Write the booked fills (trades) as CSV.
+    Export {
+        /// The journal directory (one trading day).
+        dir: PathBuf,
+        /// The CSV file to write; standard output when absent.
+        #[arg(long, short = 'o', value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+}
+
+/// Runs `tickpipe journal …`.
+pub(super) fn journal(args: &JournalArgs) -> Result<(), String> {
+    match &args.command {
+        JournalCommand::Verify {
+            dir,
+            truncate_torn_tail,
+        } => verify(dir, *truncate_torn_tail),
+        JournalCommand::Inspect {
+            dir,
+            record_type,
+            instrument,
+            writer,
+            from,
+            to,
+        } => {
+            let filter = Filter {
+                ty: record_type
+                    .as_deref()
+                    .map(|t| {
+                        RecordType::from_name(t).ok_or_else(|| {
+                            let names: Vec<&str> =
+                                RecordType::ALL.iter().map(|t| t.as_str()).collect();
+                            format!("--type {t:?}: expected one of {}", names.join(", "))
+                        })
+                    })
+                    .transpose()?,
+                instrument: instrument
+                    .as_deref()
+                    .map(|n| {
+                        n.trim_start_matches('i')
+                            .parse()
+                            .map(InstrumentId)
+                            .map_err(|_| format!("--instrument {n:?}: expected a number"))
+                    })
+                    .transpose()?,
+                writer: writer.clone(),
+                from: time_arg("--from", from.as_deref())?,
+                to: time_arg("--to", to.as_deref())?,
+            };
+            inspect(dir, &filter)
+        }
+        JournalCommand::Export { dir, out } => export(dir, out.as_ref()),
+    }
+}
+
+fn time_arg(flag: &str, value: Option<&str>) -> Result<Option<TimeOfDay>, String> {
+    value
+        .map(|v| {
+            TimeOfDay::parse(v).ok_or_else(|| format!("{flag} {v:?}: expected HH:MM or HH:MM:SS"))
+        })
+        .transpose()
+}
+
+fn verify(dir: &std::path::Path, truncate: bool) -> Result<(), String> {
+    let report = journal::verify(dir).map_err(|e| e.to_string())?;
+    let mut out = String::new();
+    let mut total = 0;
+    for w in &report.writers {
+        total += w.records;
+        let _ = write!(
+            out,
+            "{}: {} segment(s), {} record(s)",
+            w.name, w.segments, w.records
+        );
+        if let Some((first, last)) = w.seqs {
+            let _ = write!(out, ", sequence {first}..{last}");
+        }
+        if let Some((first, last)) = w.times {
+            let _ = write!(out, ", {first} .. {last}");
+        }
+        let counts: Vec<String> = RecordType::ALL
+            .iter()
+            .zip(w.per_type)
+            .filter(|(_, n)| *n > 0)
+            .map(|(t, n)| format!("{t} {n}"))
+            .collect();
+        if !counts.is_empty() {
+            let _ = write!(out, " ({})", counts.join(", "));
+        }
+        out.push('\n');
+    }
+    for torn in &report.torn_tails {
+        let _ = writeln!(out, "{torn}");
+        if truncate {
+            truncate_torn_tail(torn).map_err(|e| e.to_string())?;
+            let _ = writeln!(out, "  cut at byte {}", torn.offset);
+        } else {
+            let _ = writeln!(
+                out,
+                "  cut it with: tickpipe journal verify --truncate-torn-tail {}",
+                dir.display()
+            );
+        }
+    }
+    let _ = writeln!(
+        out,
+        "ok: {} writer(s), {total} intact record(s), every CRC and sequence checked{}",
+        report.writers.len(),
+        match report.torn_tails.len() {
+            0 => String::new(),
+            n => format!(", {n} torn tail(s)"),
+        }
+    );
+    print!("{out}");
+    Ok(())
+}
+
+/// What `inspect` prints.
+#[derive(Debug)]
+struct Filter {
+    ty: Option<RecordType>,
+    instrument: Option<InstrumentId>,
+    writer: Option<String>,
+    from: Option<TimeOfDay>,
+    to: Option<TimeOfDay>,
+}
+
+impl Filter {
+    fn keeps(&self, e: &Entry<'_>) -> bool {
+        let time = e.ts.ist_time_of_day();
+        self.ty.map_or(true, |t| e.record.record_type() == t)
+            && self
+                .instrument
+                .map_or(true, |i| e.record.instrument() == Some(i))
+            && self.writer.as_deref().map_or(true, |w| e.writer == w)
+            && self.from.map_or(true, |f| time >= f)
+            && self.to.map_or(true, |t| time < t)
+    }
+}
+
+fn inspect(dir: &std::path::Path, filter: &Filter) -> Result<(), String> {
+    let reader = JournalReader::open(dir).map_err(|e| e.to_string())?;
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    let mut records = reader.records();
+    let mut line = String::new();
+    for entry in &mut records {
+        let entry = entry.map_err(|e| e.to_string())?;
+        if !filter.keeps(&entry) {
+            continue;
+        }
+        line.clear();
+        describe(&entry, &mut line);
+        if writeln!(out, "{line}").is_err() {
+            // The reader of our output went away (`| head`): stop quietly.
+            return Ok(());
+        }
+    }
+    let _ = out.flush();
+    drop(out);
+    report_torn(records.torn_tails(), dir);
+    Ok(())
+}
+
+fn report_torn(torn: &[TornTail], dir: &std::path::Path) {
+    for t in torn {
+        eprintln!(
+            "tickpipe: {t}; see tickpipe journal verify {}",
+            dir.display()
+        );
+    }
+}
+
+/// One readable line: time, writer, sequence, type, then the fields.
+fn describe(e: &Entry<'_>, out: &mut String) {
+    let _ = write!(
+        out,
+        "{}  {:<8} {:>8}  {:<10} ",
+        e.ts,
+        e.writer,
+        e.seq.0,
+        e.record.record_type().as_str()
+    );
+    let _ = match &e.record {
+        Record::Intent(m) => write!(
+            out,
+            "{} {} {} @ {} reason={} strategy={} intent={}",
+            m.instrument,
+            m.side,
+            m.qty,
+            if m.is_market() {
+                "market".to_owned()
+            } else {
+                m.limit.to_string()
+            },
+            m.reason.as_str(),
+            m.strategy.0,
+            m.id
+        ),
+        Record::Exec(m) => write!(
+            out,
+            "{} {} {:?} last={}@{} cum={} leaves={} reject={} strategy={} intent={} trade={}",
+            m.instrument,
+            m.side,
+            m.kind,
+            m.last_qty,
+            m.last_price,
+            m.cum_qty,
+            m.leaves_qty,
+            m.reject.as_str(),
+            m.strategy.0,
+            m.intent,
+            m.trade.0
+        ),
+        Record::Fill(m) => write!(
+            out,
+            "{} {} {} @ {} reason={} strategy={} intent={}",
+            m.instrument,
+            m.side,
+            m.qty,
+            m.price,
+            m.reason.as_str(),
+            m.strategy.0,
+            m.intent
+        ),
+        Record::Control(c) => write_control(c, out),
+        Record::RiskState(m) => write!(out, "{} (was {}) reason={}", m.state, m.previous, m.reason),
+        Record::Limit(m) => write!(
+            out,
+            "{} = {} (was {})",
+            m.key.as_str(),
+            m.value.0,
+            m.previous.0
+        ),
+        Record::Signal(m) => write!(
+            out,
+            "{} {:?} @ {} stop={} target={} weight={}% strategy={}",
+            m.instrument, m.direction, m.price, m.stop, m.target, m.weight_pct, m.strategy.0
+        ),
+        Record::DailyMark(m) => write!(out, "{} mark={}", m.instrument, m.mark),
+        Record::Tick(m) => write!(
+            out,
+            "{} {:?} last={}x{} bid={}x{} ask={}x{} volume={}",
+            m.instrument, m.kind, m.last, m.last_qty, m.bid, m.bid_qty, m.ask, m.ask_qty, m.volume
+        ),
+    };
+}
+
+fn write_control(c: &ControlCommand, out: &mut String) -> std::fmt::Result {
+    use ControlCommand as C;
+    match c {
+        C::Pause(s) => write!(out, "pause strategy={}", s.0),
+        C::Resume(s) => write!(out, "resume strategy={}", s.0),
+        C::Close { instrument, qty } => write!(out, "close {instrument} qty={qty}"),
+        C::Flatten => write!(out, "flatten"),
+        C::SetState(s) => write!(out, "set_state {s}"),
+        C::SetLimit { key, value } => write!(out, "set {} {}", key.as_str(), value.0),
+        C::News {
+            instrument,
+            sentiment_milli,
+        } => write!(out, "news {instrument} sentiment={sentiment_milli}‰"),
+        other => write!(out, "{other:?}"),
+    }
+}
+
+/// Writes every booked fill as CSV: the trades of the day.
+fn export(dir: &std::path::Path, out: Option<&PathBuf>) -> Result<(), String> {
+    let reader = JournalReader::open(dir).map_err(|e| e.to_string())?;
+    let mut csv = String::from(
+        "time_ist,exchange_ts_ns,writer,seq,intent,instrument,strategy,side,qty,price,reason\n",
+    );
+    let mut records = reader.records();
+    let mut fills = 0u64;
+    for entry in &mut records {
+        let e = entry.map_err(|e| e.to_string())?;
+        if let Record::Fill(f) = e.record {
+            fills += 1;
+            let _ = writeln!(
+                csv,
+                "{},{},{},{},{},{},{},{},{},{},{}",
+                e.ts,
+                e.ts.0,
+                e.writer,
+                e.seq,
+                f.intent.0,
+                f.instrument.0,
+                f.strategy.0,
+                f.side,
+                f.qty,
+                f.price,
+                f.reason.as_str()
+            );
+        }
+    }
+    report_torn(records.torn_tails(), dir);
+    match out {
+        Some(path) => {
+            std::fs::write(path, csv).map_err(|e| format!("{}: {e}", path.display()))?;
+            eprintln!("tickpipe: wrote {fills} fill(s) to {}", path.display());
+        }
+        None => print!("{csv}"),
+    }
+    Ok(())
+}

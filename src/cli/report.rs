@@ -1,0 +1,136 @@
+//! `tickpipe report`: the performance statistics of an equity curve.
+
+use std::{fmt::Write as _, path::PathBuf};
+
+use clap::Args;
+use serde_json::{Map, Value};
+
+use crate::report::{Drawdowns, Episode, EquityCurve, RiskMetrics};
+
+/// Options of `tickpipe report`.
+#[derive(Debug, Clone, Args)]
+pub struct ReportArgs {
+    /// A daily equity curve: CSV with the header `date,equity`, one trading day a row.
+    #[arg(long, value_name = "FILE.csv")]
+    pub equity: PathBuf,
+    /// Print one JSON object, keys named after empyrical's functions and the drawdown
+    /// figures, instead of the tables.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Reads the curve, computes, prints.
+pub(super) fn report(args: &ReportArgs) -> Result<(), String> {
+    let path = args.equity.display();
+    let text = std::fs::read_to_string(&args.equity).map_err(|e| format!("{path}: {e}"))?;
+    let curve = EquityCurve::parse_csv(&text).map_err(|e| format!("{path}: {e}"))?;
+    let returns = curve.returns();
+    let metrics = RiskMetrics::of(&returns);
+    let drawdowns = Drawdowns::of(&curve);
+    if args.json {
+        println!("{}", json(&metrics, &drawdowns)?);
+    } else {
+        print!("{}", tables(&curve, &metrics, &drawdowns));
+    }
+    Ok(())
+}
+
+/// One flat object: the statistics, then the drawdown figures (non-finite numbers are
+/// `null`).
+fn json(metrics: &RiskMetrics, drawdowns: &Drawdowns) -> Result<String, String> {
+    let mut object = Map::new();
+    for part in [
+        serde_json::to_value(metrics),
+        serde_json::to_value(drawdowns),
+    ] {
+        match part.map_err(|e| e.to_string())? {
+            Value::Object(fields) => object.extend(fields),
+            other => return Err(format!("internal: {other} is not an object")),
+        }
+    }
+    serde_json::to_string_pretty(&Value::Object(object)).map_err(|e| e.to_string())
+}
+
+fn pct(x: f64) -> String {
+    if x.is_finite() {
+        format!("{:.2} %", x * 100.0)
+    } else {
+        "–".to_owned()
+    }
+}
+
+fn ratio(x: f64) -> String {
+    if x.is_finite() {
+        format!("{x:.3}")
+    } else {
+        "–".to_owned()
+    }
+}
+
+fn episode_line(e: &Episode) -> String {
+    let recovery = match (&e.recovery_date, e.recovery_bars) {
+        (Some(date), Some(bars)) => format!("recovered {date} after {bars} trading days"),
+        _ => "not recovered".to_owned(),
+    };
+    format!(
+        "{} from the peak of {} to the trough of {} ({} trading days), {}; {} trading days ({} calendar) in all",
+        pct(e.depth),
+        e.peak_date,
+        e.trough_date,
+        e.decline_bars,
+        recovery,
+        e.duration_bars,
+        e.duration_calendar_days
+    )
+}
+
+/// The Markdown report.
+fn tables(curve: &EquityCurve, m: &RiskMetrics, d: &Drawdowns) -> String {
+    let dates = curve.dates();
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "# Performance: {} to {}, {} trading days\n",
+        dates[0],
+        dates[dates.len() - 1],
+        dates.len() - 1
+    );
+    let rows = [
+        ("Total return", pct(m.cum_returns_final)),
+        (
+            "Annual return (CAGR over 252-day years)",
+            pct(m.annual_return),
+        ),
+        ("Annual volatility", pct(m.annual_volatility)),
+        ("Sharpe ratio", ratio(m.sharpe_ratio)),
+        ("Sortino ratio", ratio(m.sortino_ratio)),
+        ("Downside risk (annual)", pct(m.downside_risk)),
+        ("Max drawdown", pct(m.max_drawdown)),
+        ("Calmar ratio", ratio(m.calmar_ratio)),
+        (
+            "Stability (R² of log growth)",
+            ratio(m.stability_of_timeseries),
+        ),
+        ("Tail ratio (P95 over P5, absolute)", ratio(m.tail_ratio)),
+        ("Daily value at risk (P5)", pct(m.value_at_risk)),
+        ("Drawdown episodes", d.n_episodes.to_string()),
+        (
+            "Longest drawdown",
+            format!(
+                "{} trading days ({} calendar days at most)",
+                d.longest_drawdown_duration_bars, d.longest_drawdown_duration_calendar_days
+            ),
+        ),
+    ];
+    let _ = writeln!(out, "| figure | value |\n| :-- | --: |");
+    for (name, value) in rows {
+        let _ = writeln!(out, "| {name} | {value} |");
+    }
+    if let Some(e) = &d.max_drawdown_episode {
+        let _ = writeln!(out, "\nDeepest drawdown: {}.", episode_line(e));
+    }
+    if let Some(e) = &d.longest_drawdown {
+        let _ = writeln!(out, "Longest drawdown: {}.", episode_line(e));
+    }
+    out
+}

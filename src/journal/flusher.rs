@@ -1,0 +1,429 @@
+//! The journal's background thread: prepares each writer's next segment ahead of need,
+//! names segments once used, and `msync`s on the [`FlushPolicy`].
+//!
+//! One thread serves every writer of a [`Journal`]. It never blocks a writer: writers
+//! publish their committed end with a Release store and the flusher reads it; the only
+//! thing a writer ever waits for is a next segment that is not ready yet (see
+//! [`JournalWriter`]).
+//!
+//! What each policy loses (the README says the same):
+//!
+//! | policy | process crash | power loss or kernel crash |
+//! | --- | --- | --- |
+//! | `never` | nothing | whatever the kernel had not yet written back on its own (Linux: dirty pages older than `vm.dirty_expire_centisecs`, 30 s by default, are written within `vm.dirty_writeback_centisecs`, 5 s): up to ~35 s |
+//! | `every_ms = N` | nothing | up to N ms of records, plus the `msync` in progress |
+//! | `every_record` | nothing | the records appended since the flusher's last pass: it checks every 100 µs and `msync`s whatever is new; [`JournalWriter::durable_seq`] says how far it got |
+//!
+//! A process crash loses nothing under any policy: an append's bytes are in the shared
+//! page cache when it returns, and the kernel writes them back after the process dies.
+//! After a power loss the reader finds at worst a torn last record (truncated, the
+//! records before kept) or, if the device wrote pages out of order, a bad record with
+//! intact ones after it, which is reported as corruption, never skipped.
+
+use std::{
+    fmt,
+    fs::{self, File},
+    path::{Path, PathBuf},
+    str::FromStr,
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc, Mutex,
+    },
+    thread::{self, JoinHandle},
+    time::{Duration, Instant},
+};
+
+use super::{
+    error::JournalError,
+    format::{Seq, HEADER_SIZE, MAX_FRAME, MAX_NAME, SEGMENT_EXTENSION},
+    segment::{Segment, PAGE},
+    shared::{Position, WriterShared},
+    writer::JournalWriter,
+};
+
+/// When the flusher `msync`s what the writers appended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FlushPolicy {
+    /// Never: the kernel writes the pages back when it chooses. Cheapest; loses the most
+    /// on power loss.
+    Never,
+    /// Every N milliseconds, when something was appended since the last flush.
+    EveryMs(u32),
+    /// As soon as the flusher sees new records (it looks every 100 µs). The writer never
+    /// waits for the disk: a caller that must not act before its record is on disk
+    /// waits for [`JournalWriter::durable_seq`] to reach the record's sequence.
+    EveryRecord,
+}
+
+impl FlushPolicy {
+    /// How long the flusher sleeps between passes.
+    fn poll_interval(self) -> Duration {
+        match self {
+            FlushPolicy::EveryRecord => Duration::from_micros(100),
+            FlushPolicy::Never | FlushPolicy::EveryMs(_) => Duration::from_millis(1),
+        }
+    }
+}
+
+impl fmt::Display for FlushPolicy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FlushPolicy::Never => f.write_str("never"),
+            FlushPolicy::EveryMs(n) => write!(f, "every_ms={n}"),
+            FlushPolicy::EveryRecord => f.write_str("every_record"),
+        }
+    }
+}
+
+impl FromStr for FlushPolicy {
+    type Err = String;
+
+    /// Parses `never`, `every_record` or `every_ms=N` (N ≥ 1).
+    fn from_str(s: &str) -> Result<FlushPolicy, String> {
+        let s = s.trim();
+        match s {
+            "never" => return Ok(FlushPolicy::Never),
+            "every_record" => return Ok(FlushPolicy::EveryRecord),
+            _ => {}
+        }
+        let bad = || format!("flush policy {s:?}: expected never, every_record or every_ms=N");
+        let n = s
+            .strip_prefix("every_ms")
+            .and_then(|rest| rest.trim_start().strip_prefix('='))
+            .ok_or_else(bad)?;
+        match n.trim().parse::<u32>() {
+            Ok(n) if n >= 1 => Ok(FlushPolicy::EveryMs(n)),
+            _ => Err(bad()),
+        }
+    }
+}
+
+/// How a journal writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JournalConfig {
+    /// Bytes per segment file: a multiple of 4096, at least 8192, below 4 GiB.
+    pub segment_bytes: usize,
+    /// When to `msync`.
+    pub flush: FlushPolicy,
+}
+
+impl JournalConfig {
+    /// 64 MiB segments (a million 64-byte records), `msync` every 10 ms.
+    pub const DEFAULT: JournalConfig = JournalConfig {
+        segment_bytes: 64 << 20,
+        flush: FlushPolicy::EveryMs(10),
+    };
+
+    fn validate(&self) -> Result<(), JournalError> {
+        if self.segment_bytes % PAGE != 0
+            || self.segment_bytes < 2 * PAGE
+            || self.segment_bytes < HEADER_SIZE + MAX_FRAME
+            || self.segment_bytes as u64 >= 1 << 32
+        {
+            return Err(JournalError::Config(
+                "segment_bytes must be a multiple of 4096, at least 8192 and below 4 GiB",
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl Default for JournalConfig {
+    fn default() -> Self {
+        JournalConfig::DEFAULT
+    }
+}
+
+/// A journal directory being written: owns the flusher thread and makes writers.
+///
+/// One directory per trading day is the intended use (see [`day_dir`](super::day_dir)).
+/// Dropping it (or [`Journal::shutdown`]) makes a last flush pass and stops the thread.
+#[derive(Debug)]
+pub struct Journal {
+    dir: PathBuf,
+    config: JournalConfig,
+    inner: Arc<Inner>,
+    thread: Option<JoinHandle<()>>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    dir: PathBuf,
+    config: JournalConfig,
+    /// Writers made since the flusher's last pass.
+    pending: Mutex<Vec<Tracked>>,
+    stop: AtomicBool,
+    /// The flusher's first error.
+    error: Mutex<Option<JournalError>>,
+}
+
+impl Journal {
+    /// Creates `dir` if needed and starts the flusher.
+    ///
+    /// # Errors
+    /// [`JournalError::Config`] for a bad segment size; [`JournalError::Io`] when the
+    /// directory cannot be made or the thread cannot start.
+    pub fn open(dir: &Path, config: JournalConfig) -> Result<Journal, JournalError> {
+        config.validate()?;
+        fs::create_dir_all(dir).map_err(|source| JournalError::Io {
+            path: dir.to_owned(),
+            source,
+        })?;
+        let inner = Arc::new(Inner {
+            dir: dir.to_owned(),
+            config,
+            pending: Mutex::new(Vec::new()),
+            stop: AtomicBool::new(false),
+            error: Mutex::new(None),
+        });
+        let thread = {
+            let inner = Arc::clone(&inner);
+            thread::Builder::new()
+                .name("journal-flush".to_owned())
+                .spawn(move || run(&inner))
+                .map_err(|source| JournalError::Io {
+                    path: dir.to_owned(),
+                    source,
+                })?
+        };
+        Ok(Journal {
+            dir: dir.to_owned(),
+            config,
+            inner,
+            thread: Some(thread),
+        })
+    }
+
+    /// The directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> JournalConfig {
+        self.config
+    }
+
+    /// A writer named `name` (1 to 24 of `a-z`, `0-9`, `_`), its first sequence 1. Its
+    /// first segment and the next are created here, before it appends anything.
+    ///
+    /// # Errors
+    /// [`JournalError::BadWriterName`]; [`JournalError::WriterExists`] when the directory
+    /// already holds segments of that writer; [`JournalError::Io`] when a segment cannot
+    /// be created.
+    pub fn writer(&self, name: &str) -> Result<JournalWriter, JournalError> {
+        let valid = !name.is_empty()
+            && name.len() <= MAX_NAME
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+        if !valid {
+            return Err(JournalError::BadWriterName(name.to_owned()));
+        }
+        let io = |path: &Path| {
+            let path = path.to_owned();
+            move |source| JournalError::Io { path, source }
+        };
+        let prefix = format!("{name}-");
+        for entry in fs::read_dir(&self.dir).map_err(io(&self.dir))? {
+            let entry = entry.map_err(io(&self.dir))?;
+            let file = entry.file_name();
+            let file = file.to_string_lossy();
+            if file.starts_with(&prefix) && file.ends_with(SEGMENT_EXTENSION) {
+                return Err(JournalError::WriterExists {
+                    dir: self.dir.clone(),
+                    writer: name.to_owned(),
+                });
+            }
+        }
+        let capacity = self.config.segment_bytes;
+        let first_path = segment_path(&self.dir, name, Seq(1));
+        let first = Segment::create(&first_path, capacity, 0, name, Some(Seq(1)))
+            .map_err(io(&first_path))?;
+        let next_path = next_path(&self.dir, name, 1);
+        let next = Segment::create(&next_path, capacity, 1, name, None).map_err(io(&next_path))?;
+        sync_dir(&self.dir)?;
+        let first = Arc::new(first);
+        let next = Arc::new(next);
+        let shared = Arc::new(WriterShared::new(
+            name.to_owned(),
+            Position::new(0, HEADER_SIZE),
+        ));
+        if shared.ready().put(Arc::clone(&next)).is_err() {
+            unreachable!("a new writer's ready slot is empty");
+        }
+        let tracked = Tracked {
+            shared: Arc::clone(&shared),
+            current: Arc::clone(&first),
+            ready: Some(next),
+            synced: Position::new(0, 0),
+            last_flush: Instant::now(),
+        };
+        lock(&self.inner.pending).push(tracked);
+        if let Some(t) = &self.thread {
+            t.thread().unpark();
+        }
+        Ok(JournalWriter::new(shared, first))
+    }
+
+    /// Makes a last flush pass, stops the flusher and returns its first error.
+    ///
+    /// Writers still alive keep their current segment (appends go on into the page
+    /// cache, unflushed) but get no further segment.
+    ///
+    /// # Errors
+    /// The flusher's first error: a segment it could not create, name or `msync`.
+    pub fn shutdown(mut self) -> Result<(), JournalError> {
+        self.stop();
+        match lock(&self.inner.error).take() {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    fn stop(&mut self) {
+        self.inner.stop.store(true, Ordering::Release);
+        if let Some(t) = self.thread.take() {
+            t.thread().unpark();
+            // A panic on the flusher thread already printed its message; the writers
+            // see no further segment either way.
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for Journal {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// `DIR/NAME-SEQ.tpj`, the sequence zero-padded to 20 digits so names sort.
+pub(crate) fn segment_path(dir: &Path, writer: &str, first: Seq) -> PathBuf {
+    dir.join(format!("{writer}-{:020}.{SEGMENT_EXTENSION}", first.0))
+}
+
+/// `DIR/NAME-next-INDEX.tpj`: a segment prepared and not yet named by its first
+/// sequence (its header's first sequence is 0 until the writer enters it).
+pub(crate) fn next_path(dir: &Path, writer: &str, index: u32) -> PathBuf {
+    dir.join(format!("{writer}-next-{index}.{SEGMENT_EXTENSION}"))
+}
+
+fn sync_dir(dir: &Path) -> Result<(), JournalError> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|source| JournalError::Io {
+            path: dir.to_owned(),
+            source,
+        })
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// The flusher's view of one writer.
+#[derive(Debug)]
+struct Tracked {
+    shared: Arc<WriterShared>,
+    /// The segment the writer is in (the flusher's own reference: the unmap happens
+    /// here when it is dropped).
+    current: Arc<Segment>,
+    /// The segment in the ready slot (`None` after a failure to prepare one).
+    ready: Option<Arc<Segment>>,
+    /// How far `msync` got.
+    synced: Position,
+    last_flush: Instant,
+}
+
+fn run(inner: &Inner) {
+    let mut writers: Vec<Tracked> = Vec::new();
+    let policy = inner.config.flush;
+    loop {
+        let stopping = inner.stop.load(Ordering::Acquire);
+        writers.append(&mut lock(&inner.pending));
+        writers.retain_mut(|w| {
+            let closed = w.shared.is_closed();
+            let last = closed || stopping;
+            if let Err(e) = pass(inner, w, last) {
+                w.shared.stop_segments();
+                lock(&inner.error).get_or_insert(e);
+            }
+            if last {
+                w.shared.stop_segments();
+                if let Some(ready) = w.shared.ready().take() {
+                    let path = next_path(&inner.dir, &w.shared.name, ready.index());
+                    drop(ready);
+                    w.ready = None;
+                    let _ = fs::remove_file(path);
+                }
+            }
+            !last
+        });
+        if stopping {
+            return;
+        }
+        thread::park_timeout(policy.poll_interval());
+    }
+}
+
+/// One pass over one writer: follow it into its next segment, then flush if due.
+fn pass(inner: &Inner, w: &mut Tracked, last: bool) -> Result<(), JournalError> {
+    let policy = inner.config.flush;
+    let (seq, position) = w.shared.committed();
+    let io = |path: PathBuf| move |source| JournalError::Io { path, source };
+    if position.index() != w.current.index() {
+        debug_assert_eq!(position.index(), w.current.index() + 1);
+        let Some(next) = w.ready.take() else {
+            unreachable!("the writer entered a segment the flusher did not prepare");
+        };
+        // The writer sealed the old segment before publishing `position`.
+        if policy != FlushPolicy::Never {
+            let from = w.synced.offset();
+            w.current
+                .flush(from, w.current.sealed_len())
+                .map_err(io(segment_path(
+                    &inner.dir,
+                    &w.shared.name,
+                    Seq(w.current.first_seq()),
+                )))?;
+        }
+        let name = &w.shared.name;
+        let used_path = next_path(&inner.dir, name, next.index());
+        w.current = next;
+        w.synced = Position::new(w.current.index(), 0);
+        // Prepare the next segment before naming this one: the writer may already be
+        // filling this one fast, and the rename and directory fsync take milliseconds.
+        if !last {
+            let index = w.current.index() + 1;
+            let path = next_path(&inner.dir, name, index);
+            let prepared = Segment::create(&path, inner.config.segment_bytes, index, name, None)
+                .map_err(io(path))?;
+            let prepared = Arc::new(prepared);
+            if w.shared.ready().put(Arc::clone(&prepared)).is_err() {
+                unreachable!("the writer emptied the ready slot to enter this segment");
+            }
+            w.ready = Some(prepared);
+        }
+        let final_path = segment_path(&inner.dir, name, Seq(w.current.first_seq()));
+        fs::rename(&used_path, &final_path).map_err(io(final_path.clone()))?;
+        sync_dir(&inner.dir)?;
+    }
+    let due = position != w.synced
+        && match policy {
+            FlushPolicy::Never => false,
+            FlushPolicy::EveryRecord => true,
+            FlushPolicy::EveryMs(n) => {
+                last || w.last_flush.elapsed() >= Duration::from_millis(u64::from(n))
+            }
+        };
+    if due {
+        w.current
+            .flush(w.synced.offset(), position.offset())
+            .map_err(io(inner.dir.clone()))?;
+        w.synced = position;
+        w.shared.set_durable(seq);
+        w.last_flush = Instant::now();
+    }
+    Ok(())
+}

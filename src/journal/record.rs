@@ -1,0 +1,638 @@
+//! The typed records and their fixed little-endian payloads.
+//!
+//! Each field is written explicitly at a fixed offset, never by copying a Rust struct
+//! (whose layout is not a file format). The frame's timestamp is the record's market
+//! time: a message's own `exchange_ts` is not stored twice, and decoding sets it from the
+//! frame. The ingress [`Stamp`] is not journaled (it belongs to the run that took it)
+//! and decodes as zero. Prices are raw [`Price`] units (10^-8), never floats.
+//!
+//! | type | payload bytes | frame bytes |
+//! | --- | --- | --- |
+//! | intent | 28 | 56 |
+//! | exec | 45 | 80 |
+//! | fill | 28 | 56 |
+//! | control | 16 | 48 |
+//! | risk_state | 3 | 32 |
+//! | limit | 17 | 48 |
+//! | signal | 32 | 64 |
+//! | daily_mark | 12 | 40 |
+//! | tick | 45 | 80 |
+//!
+//! Payload layouts, offsets in bytes (`u`/`i` = unsigned/signed little-endian):
+//!
+//! ```text
+//! intent      0 id u64 · 8 limit i64 · 16 qty u32 · 20 instrument u32 · 24 strategy u16
+//!             · 26 side u8 · 27 reason u8
+//! exec        0 intent u64 · 8 last_price i64 · 16 trade u64 · 24 instrument u32
+//!             · 28 last_qty u32 · 32 cum_qty u32 · 36 leaves_qty u32 · 40 strategy u16
+//!             · 42 side u8 · 43 kind u8 · 44 reject u8
+//! fill        0 intent u64 · 8 price i64 · 16 qty u32 · 20 instrument u32
+//!             · 24 strategy u16 · 26 side u8 · 27 reason u8
+//! control     0 command u8 · 1 state/limit key u8 · 2 strategy u16 · 4 instrument u32
+//!             · 8 qty, limit value or sentiment i64
+//! risk_state  0 state u8 · 1 previous u8 · 2 reason u8
+//! limit       0 key u8 · 1 value i64 · 9 previous i64
+//! signal      0 price i64 · 8 stop i64 · 16 target i64 · 24 instrument u32
+//!             · 28 strategy u16 · 30 direction u8 · 31 weight_pct u8
+//! daily_mark  0 instrument u32 · 4 mark i64
+//! tick        0 last i64 · 8 bid i64 · 16 ask i64 · 24 instrument u32 · 28 volume u32
+//!             · 32 last_qty u32 · 36 bid_qty u32 · 40 ask_qty u32 · 44 kind u8
+//! ```
+//!
+//! Enums are stored as their `repr(u8)` codes; the control command codes are
+//! [`ControlCommand`]'s variants in declaration order from 1.
+
+use std::fmt;
+
+use super::format::{
+    seal_frame, u32_at, u64_at, RecordType, Seq, FRAME_HEADER, MAX_FRAME, MAX_PAYLOAD,
+};
+use crate::model::{
+    ControlCommand, Direction, ExecKind, ExecReport, FillRecord, InstrumentId, IntentId,
+    IntentReason, LimitKey, LimitValue, OrderIntent, Price, Qty, RejectReason, Side, Signal, Stamp,
+    StateReason, StrategyId, Tick, TickKind, TradeId, TradingState, UnixNanos,
+};
+
+/// The trading state changed (or was set at start), and why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RiskStateChange {
+    /// The new state.
+    pub state: TradingState,
+    /// The state before.
+    pub previous: TradingState,
+    /// Why.
+    pub reason: StateReason,
+}
+
+/// A risk limit changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LimitChange {
+    /// Which limit.
+    pub key: LimitKey,
+    /// The new value.
+    pub value: LimitValue,
+    /// The value before.
+    pub previous: LimitValue,
+}
+
+/// An instrument's mark for the day (the price its positions were valued at).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DailyMark {
+    /// Which instrument.
+    pub instrument: InstrumentId,
+    /// The mark.
+    pub mark: Price,
+}
+
+/// One journaled record. `Copy` and small, so a stage journals from its own state
+/// without allocating.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Record {
+    /// An order the risk stage approved and sized.
+    Intent(OrderIntent),
+    /// The order stage's answer to an intent: ack, fill, reject, cancel, expiry.
+    Exec(ExecReport),
+    /// A fill the risk stage booked.
+    Fill(FillRecord),
+    /// A control command a stage applied.
+    Control(ControlCommand),
+    /// The trading state changed.
+    RiskState(RiskStateChange),
+    /// A risk limit changed.
+    Limit(LimitChange),
+    /// A strategy's signal.
+    Signal(Signal),
+    /// An instrument's mark for the day.
+    DailyMark(DailyMark),
+    /// A market tick.
+    Tick(Tick),
+}
+
+/// Why a payload with a good CRC could not be decoded; the reader adds file and offset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DecodeError {
+    /// The type byte names no record type this build knows.
+    UnknownType(u8),
+    /// The type's payload layout version is not the one this build reads.
+    TypeVersion {
+        /// The record type.
+        ty: RecordType,
+        /// The version found.
+        found: u8,
+    },
+    /// The payload length is not the type's.
+    PayloadLength {
+        /// The record type.
+        ty: RecordType,
+        /// The length found.
+        found: usize,
+    },
+    /// A field holds a code that means nothing.
+    Field(&'static str),
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DecodeError::UnknownType(t) => {
+                write!(f, "unknown record type {t} (written by a newer tickpipe?)")
+            }
+            DecodeError::TypeVersion { ty, found } => write!(
+                f,
+                "{ty} record layout version {found}, this build reads version {}",
+                ty.layout_version()
+            ),
+            DecodeError::PayloadLength { ty, found } => write!(
+                f,
+                "{ty} record with a {found}-byte payload, the layout has {}",
+                payload_len(*ty)
+            ),
+            DecodeError::Field(what) => write!(f, "bad field: {what}"),
+        }
+    }
+}
+
+/// The payload length of each type.
+pub const fn payload_len(ty: RecordType) -> usize {
+    match ty {
+        RecordType::Intent | RecordType::Fill => 28,
+        RecordType::Exec | RecordType::Tick => 45,
+        RecordType::Control => 16,
+        RecordType::RiskState => 3,
+        RecordType::Limit => 17,
+        RecordType::Signal => 32,
+        RecordType::DailyMark => 12,
+    }
+}
+
+const _: () = {
+    let mut i = 0;
+    while i < RecordType::ALL.len() {
+        assert!(payload_len(RecordType::ALL[i]) <= MAX_PAYLOAD);
+        i += 1;
+    }
+};
+
+impl Record {
+    /// The record's type.
+    pub const fn record_type(&self) -> RecordType {
+        match self {
+            Record::Intent(_) => RecordType::Intent,
+            Record::Exec(_) => RecordType::Exec,
+            Record::Fill(_) => RecordType::Fill,
+            Record::Control(_) => RecordType::Control,
+            Record::RiskState(_) => RecordType::RiskState,
+            Record::Limit(_) => RecordType::Limit,
+            Record::Signal(_) => RecordType::Signal,
+            Record::DailyMark(_) => RecordType::DailyMark,
+            Record::Tick(_) => RecordType::Tick,
+        }
+    }
+
+    /// The instrument the record is about, if any.
+    pub fn instrument(&self) -> Option<InstrumentId> {
+        match self {
+            Record::Intent(m) => Some(m.instrument),
+            Record::Exec(m) => Some(m.instrument),
+            Record::Fill(m) => Some(m.instrument),
+            Record::Control(ControlCommand::Close { instrument, .. })
+            | Record::Control(ControlCommand::News { instrument, .. }) => Some(*instrument),
+            Record::Control(_) | Record::RiskState(_) | Record::Limit(_) => None,
+            Record::Signal(m) => Some(m.instrument),
+            Record::DailyMark(m) => Some(m.instrument),
+            Record::Tick(m) => Some(m.instrument),
+        }
+    }
+
+    /// The market time the message itself carries, for the types that carry one.
+    pub fn exchange_ts(&self) -> Option<UnixNanos> {
+        match self {
+            Record::Intent(m) => Some(m.exchange_ts),
+            Record::Exec(m) => Some(m.exchange_ts),
+            Record::Fill(m) => Some(m.exchange_ts),
+            Record::Signal(m) => Some(m.exchange_ts),
+            Record::Tick(m) => Some(m.exchange_ts),
+            _ => None,
+        }
+    }
+
+    /// Encodes the record as a whole frame into `out`; returns the frame length. No
+    /// allocation, no formatting: this is the writer's hot path.
+    #[inline]
+    pub fn encode_frame(&self, seq: Seq, ts: UnixNanos, out: &mut [u8; MAX_FRAME]) -> usize {
+        let ty = self.record_type();
+        let mut p = Put {
+            buf: out,
+            at: FRAME_HEADER,
+        };
+        match self {
+            Record::Intent(m) => {
+                p.u64(m.id.0);
+                p.i64(m.limit.raw());
+                p.u32(m.qty.get());
+                p.u32(m.instrument.0);
+                p.u16(m.strategy.0);
+                p.u8(m.side as u8);
+                p.u8(m.reason as u8);
+            }
+            Record::Exec(m) => {
+                p.u64(m.intent.0);
+                p.i64(m.last_price.raw());
+                p.u64(m.trade.0);
+                p.u32(m.instrument.0);
+                p.u32(m.last_qty.get());
+                p.u32(m.cum_qty.get());
+                p.u32(m.leaves_qty.get());
+                p.u16(m.strategy.0);
+                p.u8(m.side as u8);
+                p.u8(m.kind as u8);
+                p.u8(m.reject as u8);
+            }
+            Record::Fill(m) => {
+                p.u64(m.intent.0);
+                p.i64(m.price.raw());
+                p.u32(m.qty.get());
+                p.u32(m.instrument.0);
+                p.u16(m.strategy.0);
+                p.u8(m.side as u8);
+                p.u8(m.reason as u8);
+            }
+            Record::Control(c) => encode_control(c, &mut p),
+            Record::RiskState(m) => {
+                p.u8(m.state as u8);
+                p.u8(m.previous as u8);
+                p.u8(m.reason as u8);
+            }
+            Record::Limit(m) => {
+                p.u8(m.key as u8);
+                p.i64(m.value.0);
+                p.i64(m.previous.0);
+            }
+            Record::Signal(m) => {
+                p.i64(m.price.raw());
+                p.i64(m.stop.raw());
+                p.i64(m.target.raw());
+                p.u32(m.instrument.0);
+                p.u16(m.strategy.0);
+                p.u8(m.direction as u8);
+                p.u8(m.weight_pct);
+            }
+            Record::DailyMark(m) => {
+                p.u32(m.instrument.0);
+                p.i64(m.mark.raw());
+            }
+            Record::Tick(m) => {
+                p.i64(m.last.raw());
+                p.i64(m.bid.raw());
+                p.i64(m.ask.raw());
+                p.u32(m.instrument.0);
+                p.u32(m.volume);
+                p.u32(m.last_qty);
+                p.u32(m.bid_qty);
+                p.u32(m.ask_qty);
+                p.u8(m.kind as u8);
+            }
+        }
+        let len = p.at - FRAME_HEADER;
+        debug_assert_eq!(len, payload_len(ty));
+        seal_frame(out, ty, len, seq, ts.0)
+    }
+
+    /// Decodes a payload whose frame passed its CRC.
+    ///
+    /// # Errors
+    /// [`DecodeError`]: an unknown type, another layout version, a wrong payload length,
+    /// or an enum code that means nothing.
+    pub fn decode(
+        ty: u8,
+        version: u8,
+        ts: UnixNanos,
+        payload: &[u8],
+    ) -> Result<Record, DecodeError> {
+        let ty = RecordType::from_code(ty).ok_or(DecodeError::UnknownType(ty))?;
+        if version != ty.layout_version() {
+            return Err(DecodeError::TypeVersion { ty, found: version });
+        }
+        if payload.len() != payload_len(ty) {
+            return Err(DecodeError::PayloadLength {
+                ty,
+                found: payload.len(),
+            });
+        }
+        let mut g = Get {
+            buf: payload,
+            at: 0,
+        };
+        Ok(match ty {
+            RecordType::Intent => Record::Intent(OrderIntent {
+                id: IntentId(g.u64()),
+                exchange_ts: ts,
+                ingress: Stamp(0),
+                limit: Price::from_raw(g.i64()),
+                qty: Qty::new(g.u32()),
+                instrument: InstrumentId(g.u32()),
+                strategy: StrategyId(g.u16()),
+                side: side(g.u8())?,
+                reason: intent_reason(g.u8())?,
+            }),
+            RecordType::Exec => {
+                let intent = IntentId(g.u64());
+                let last_price = Price::from_raw(g.i64());
+                let trade = TradeId(g.u64());
+                Record::Exec(ExecReport {
+                    intent,
+                    exchange_ts: ts,
+                    ingress: Stamp(0),
+                    last_price,
+                    instrument: InstrumentId(g.u32()),
+                    last_qty: Qty::new(g.u32()),
+                    cum_qty: Qty::new(g.u32()),
+                    leaves_qty: Qty::new(g.u32()),
+                    strategy: StrategyId(g.u16()),
+                    side: side(g.u8())?,
+                    kind: exec_kind(g.u8())?,
+                    reject: reject_reason(g.u8())?,
+                    trade,
+                })
+            }
+            RecordType::Fill => {
+                let intent = IntentId(g.u64());
+                let price = Price::from_raw(g.i64());
+                let qty = Qty::new(g.u32());
+                Record::Fill(FillRecord {
+                    intent,
+                    exchange_ts: ts,
+                    instrument: InstrumentId(g.u32()),
+                    strategy: StrategyId(g.u16()),
+                    side: side(g.u8())?,
+                    qty,
+                    price,
+                    reason: intent_reason(g.u8())?,
+                })
+            }
+            RecordType::Control => Record::Control(decode_control(&mut g)?),
+            RecordType::RiskState => Record::RiskState(RiskStateChange {
+                state: trading_state(g.u8())?,
+                previous: trading_state(g.u8())?,
+                reason: state_reason(g.u8())?,
+            }),
+            RecordType::Limit => Record::Limit(LimitChange {
+                key: limit_key(g.u8())?,
+                value: LimitValue(g.i64()),
+                previous: LimitValue(g.i64()),
+            }),
+            RecordType::Signal => Record::Signal(Signal {
+                exchange_ts: ts,
+                ingress: Stamp(0),
+                price: Price::from_raw(g.i64()),
+                stop: Price::from_raw(g.i64()),
+                target: Price::from_raw(g.i64()),
+                instrument: InstrumentId(g.u32()),
+                strategy: StrategyId(g.u16()),
+                direction: direction(g.u8())?,
+                weight_pct: g.u8(),
+            }),
+            RecordType::DailyMark => Record::DailyMark(DailyMark {
+                instrument: InstrumentId(g.u32()),
+                mark: Price::from_raw(g.i64()),
+            }),
+            RecordType::Tick => Record::Tick(Tick {
+                exchange_ts: ts,
+                ingress: Stamp(0),
+                last: Price::from_raw(g.i64()),
+                bid: Price::from_raw(g.i64()),
+                ask: Price::from_raw(g.i64()),
+                instrument: InstrumentId(g.u32()),
+                volume: g.u32(),
+                last_qty: g.u32(),
+                bid_qty: g.u32(),
+                ask_qty: g.u32(),
+                kind: tick_kind(g.u8())?,
+            }),
+        })
+    }
+}
+
+fn encode_control(c: &ControlCommand, p: &mut Put<'_>) {
+    use ControlCommand as C;
+    // code, small (state or limit key), strategy, instrument, wide value
+    let (code, small, strategy, instrument, wide): (u8, u8, u16, u32, i64) = match *c {
+        C::Status => (1, 0, 0, 0, 0),
+        C::Positions => (2, 0, 0, 0, 0),
+        C::Orders => (3, 0, 0, 0, 0),
+        C::Pnl => (4, 0, 0, 0, 0),
+        C::Limits => (5, 0, 0, 0, 0),
+        C::Latency => (6, 0, 0, 0, 0),
+        C::Counters => (7, 0, 0, 0, 0),
+        C::Pause(s) => (8, 0, s.0, 0, 0),
+        C::Resume(s) => (9, 0, s.0, 0, 0),
+        C::Close { instrument, qty } => (10, 0, 0, instrument.0, i64::from(qty.get())),
+        C::Flatten => (11, 0, 0, 0, 0),
+        C::SetState(s) => (12, s as u8, 0, 0, 0),
+        C::SetLimit { key, value } => (13, key as u8, 0, 0, value.0),
+        C::News {
+            instrument,
+            sentiment_milli,
+        } => (14, 0, 0, instrument.0, i64::from(sentiment_milli)),
+    };
+    p.u8(code);
+    p.u8(small);
+    p.u16(strategy);
+    p.u32(instrument);
+    p.i64(wide);
+}
+
+fn decode_control(g: &mut Get<'_>) -> Result<ControlCommand, DecodeError> {
+    use ControlCommand as C;
+    let code = g.u8();
+    let small = g.u8();
+    let strategy = StrategyId(g.u16());
+    let instrument = InstrumentId(g.u32());
+    let wide = g.i64();
+    Ok(match code {
+        1 => C::Status,
+        2 => C::Positions,
+        3 => C::Orders,
+        4 => C::Pnl,
+        5 => C::Limits,
+        6 => C::Latency,
+        7 => C::Counters,
+        8 => C::Pause(strategy),
+        9 => C::Resume(strategy),
+        10 => C::Close {
+            instrument,
+            qty: Qty::new(u32::try_from(wide).map_err(|_| DecodeError::Field("close quantity"))?),
+        },
+        11 => C::Flatten,
+        12 => C::SetState(trading_state(small)?),
+        13 => C::SetLimit {
+            key: limit_key(small)?,
+            value: LimitValue(wide),
+        },
+        14 => C::News {
+            instrument,
+            sentiment_milli: i16::try_from(wide)
+                .map_err(|_| DecodeError::Field("news sentiment"))?,
+        },
+        _ => return Err(DecodeError::Field("control command code")),
+    })
+}
+
+fn side(code: u8) -> Result<Side, DecodeError> {
+    match code {
+        1 => Ok(Side::Buy),
+        2 => Ok(Side::Sell),
+        _ => Err(DecodeError::Field("side")),
+    }
+}
+
+fn intent_reason(code: u8) -> Result<IntentReason, DecodeError> {
+    use IntentReason as R;
+    [
+        R::Entry,
+        R::Exit,
+        R::StopLoss,
+        R::SquareOff,
+        R::Manual,
+        R::TrailingStop,
+        R::Target,
+        R::TimeStop,
+        R::Emergency,
+    ]
+    .into_iter()
+    .find(|r| *r as u8 == code)
+    .ok_or(DecodeError::Field("intent reason"))
+}
+
+fn exec_kind(code: u8) -> Result<ExecKind, DecodeError> {
+    use ExecKind as K;
+    [
+        K::Accepted,
+        K::PartialFill,
+        K::Filled,
+        K::Rejected,
+        K::Cancelled,
+        K::Expired,
+    ]
+    .into_iter()
+    .find(|k| *k as u8 == code)
+    .ok_or(DecodeError::Field("exec kind"))
+}
+
+fn reject_reason(code: u8) -> Result<RejectReason, DecodeError> {
+    RejectReason::ALL
+        .into_iter()
+        .find(|r| *r as u8 == code)
+        .ok_or(DecodeError::Field("reject reason"))
+}
+
+fn trading_state(code: u8) -> Result<TradingState, DecodeError> {
+    use TradingState as T;
+    [T::Active, T::Reducing, T::Halted]
+        .into_iter()
+        .find(|s| *s as u8 == code)
+        .ok_or(DecodeError::Field("trading state"))
+}
+
+fn state_reason(code: u8) -> Result<StateReason, DecodeError> {
+    use StateReason as R;
+    [
+        R::Start,
+        R::Operator,
+        R::DailyLossLimit,
+        R::DrawdownHalt,
+        R::FatalError,
+        R::NewDay,
+        R::Emergency,
+    ]
+    .into_iter()
+    .find(|r| *r as u8 == code)
+    .ok_or(DecodeError::Field("state reason"))
+}
+
+fn limit_key(code: u8) -> Result<LimitKey, DecodeError> {
+    LimitKey::ALL
+        .into_iter()
+        .find(|k| *k as u8 == code)
+        .ok_or(DecodeError::Field("limit key"))
+}
+
+fn direction(code: u8) -> Result<Direction, DecodeError> {
+    use Direction as D;
+    [D::Long, D::Short, D::Flat]
+        .into_iter()
+        .find(|d| *d as u8 == code)
+        .ok_or(DecodeError::Field("direction"))
+}
+
+fn tick_kind(code: u8) -> Result<TickKind, DecodeError> {
+    match code {
+        1 => Ok(TickKind::Trade),
+        2 => Ok(TickKind::Quote),
+        _ => Err(DecodeError::Field("tick kind")),
+    }
+}
+
+/// Little-endian writes at a moving offset into a frame buffer. The offsets never pass
+/// [`MAX_FRAME`]: every payload is at most [`MAX_PAYLOAD`] bytes (checked at compile
+/// time above), so the index checks fold away.
+struct Put<'a> {
+    buf: &'a mut [u8; MAX_FRAME],
+    at: usize,
+}
+
+impl Put<'_> {
+    #[inline]
+    fn bytes<const N: usize>(&mut self, b: [u8; N]) {
+        self.buf[self.at..self.at + N].copy_from_slice(&b);
+        self.at += N;
+    }
+    #[inline]
+    fn u8(&mut self, v: u8) {
+        self.bytes([v]);
+    }
+    #[inline]
+    fn u16(&mut self, v: u16) {
+        self.bytes(v.to_le_bytes());
+    }
+    #[inline]
+    fn u32(&mut self, v: u32) {
+        self.bytes(v.to_le_bytes());
+    }
+    #[inline]
+    fn u64(&mut self, v: u64) {
+        self.bytes(v.to_le_bytes());
+    }
+    #[inline]
+    fn i64(&mut self, v: i64) {
+        self.bytes(v.to_le_bytes());
+    }
+}
+
+/// Little-endian reads at a moving offset; the caller checked the payload length.
+struct Get<'a> {
+    buf: &'a [u8],
+    at: usize,
+}
+
+impl Get<'_> {
+    fn u8(&mut self) -> u8 {
+        self.at += 1;
+        self.buf[self.at - 1]
+    }
+    fn u16(&mut self) -> u16 {
+        self.at += 2;
+        u16::from_le_bytes([self.buf[self.at - 2], self.buf[self.at - 1]])
+    }
+    fn u32(&mut self) -> u32 {
+        self.at += 4;
+        u32_at(self.buf, self.at - 4)
+    }
+    fn u64(&mut self) -> u64 {
+        self.at += 8;
+        u64_at(self.buf, self.at - 8)
+    }
+    fn i64(&mut self) -> i64 {
+        self.u64() as i64
+    }
+}

@@ -1,0 +1,164 @@
+//! One segment: a pre-allocated, pre-faulted, memory-mapped file.
+//!
+//! The flusher thread creates a segment ahead of need ([`Segment::create`]: `set_len`,
+//! map, header, a store into every page) and hands it to one writer, which then is the
+//! only thread that stores into its frames. The flusher only `msync`s ranges the writer
+//! has published, and unmaps the segment once the writer has left it.
+
+use std::{
+    fs::{File, OpenOptions},
+    io,
+    path::Path,
+    ptr,
+    sync::atomic::{AtomicU64, Ordering},
+};
+
+use memmap2::{MmapOptions, MmapRaw};
+
+use super::format::{encode_header, set_header_first_seq, Seq, HEADER_SIZE};
+
+/// The page size pre-faulting steps by. Touching every 4 KiB also touches every page of
+/// any larger page size.
+pub(crate) const PAGE: usize = 4096;
+
+/// A mapped segment file shared by its writer and the flusher.
+#[derive(Debug)]
+pub(crate) struct Segment {
+    map: MmapRaw,
+    /// Kept open so the mapping's file stays the one named at creation.
+    _file: File,
+    capacity: usize,
+    /// Position of the segment in its writer's series (0 for the first).
+    index: u32,
+    /// The writer's offset when it left the segment (0 while in use). Written by the
+    /// writer before it publishes a position in a later segment (Release there), read by
+    /// the flusher after it acquired that position.
+    sealed_len: AtomicU64,
+    /// The first sequence, set by the writer when it enters the segment, read by the
+    /// flusher to name the file (same happens-before as `sealed_len`).
+    first_seq: AtomicU64,
+}
+
+impl Segment {
+    /// Creates the file at `path` (which must not exist), `capacity` bytes long, maps it,
+    /// writes the header (with `first_seq`, or unset for a segment prepared ahead) and
+    /// stores into every page so that the writer's first store into each page does not
+    /// fault.
+    ///
+    /// # Errors
+    /// The I/O error of creating, sizing or mapping the file.
+    pub(crate) fn create(
+        path: &Path,
+        capacity: usize,
+        index: u32,
+        writer: &str,
+        first_seq: Option<Seq>,
+    ) -> io::Result<Segment> {
+        debug_assert!(capacity % PAGE == 0 && capacity > HEADER_SIZE);
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(path)?;
+        file.set_len(capacity as u64)?;
+        let map = MmapOptions::new().len(capacity).map_raw(&file)?;
+        let header = encode_header(capacity as u64, first_seq, writer);
+        let base = map.as_mut_ptr();
+        // SAFETY: the mapping is `capacity` > HEADER_SIZE bytes long, writable and
+        // shared; no other thread knows this segment yet.
+        unsafe { ptr::copy_nonoverlapping(header.as_ptr(), base, HEADER_SIZE) };
+        for page in (PAGE..capacity).step_by(PAGE) {
+            // SAFETY: `page < capacity`, inside the mapping; no other thread knows this
+            // segment yet. The volatile store (of a zero into a fresh, zero-filled
+            // file) cannot be elided, so the page is faulted in and dirtied here
+            // rather than on the writer's first store.
+            unsafe { ptr::write_volatile(base.add(page), 0) };
+        }
+        Ok(Segment {
+            map,
+            _file: file,
+            capacity,
+            index,
+            sealed_len: AtomicU64::new(0),
+            first_seq: AtomicU64::new(first_seq.map_or(0, |s| s.0)),
+        })
+    }
+
+    /// The file's length.
+    pub(crate) fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// Position in the writer's series.
+    pub(crate) fn index(&self) -> u32 {
+        self.index
+    }
+
+    /// Copies `bytes` into the mapping at `offset`.
+    ///
+    /// # Panics
+    /// If the range passes the end of the segment.
+    ///
+    /// # Safety
+    /// The caller is the segment's only writer, and no other thread reads the range
+    /// until the caller publishes it (the flusher only `msync`s published ranges).
+    #[inline]
+    pub(crate) unsafe fn write(&self, offset: usize, bytes: &[u8]) {
+        assert!(
+            offset + bytes.len() <= self.capacity,
+            "write past segment end"
+        );
+        // SAFETY: in bounds (asserted); exclusive access to the range is the caller's
+        // obligation; `bytes` is ordinary memory that cannot overlap the mapping.
+        unsafe {
+            ptr::copy_nonoverlapping(
+                bytes.as_ptr(),
+                self.map.as_mut_ptr().add(offset),
+                bytes.len(),
+            )
+        };
+    }
+
+    /// Stamps the header with the segment's first sequence: the writer is entering it.
+    ///
+    /// # Safety
+    /// As for [`Segment::write`]: the caller is the only writer, and enters the segment
+    /// once, before publishing any position in it.
+    pub(crate) unsafe fn begin(&self, first: Seq) {
+        let mut header = [0u8; HEADER_SIZE];
+        // SAFETY: the header lies inside the mapping; the flusher wrote it before handing
+        // the segment over (Release/Acquire through the ready slot) and nobody writes it
+        // concurrently.
+        unsafe { ptr::copy_nonoverlapping(self.map.as_ptr(), header.as_mut_ptr(), HEADER_SIZE) };
+        set_header_first_seq(&mut header, first);
+        // SAFETY: as `write`'s caller, delegated to ours.
+        unsafe { self.write(0, &header) };
+        self.first_seq.store(first.0, Ordering::Relaxed);
+    }
+
+    /// Records where the writer stopped; the writer's next position store publishes it.
+    pub(crate) fn seal(&self, len: usize) {
+        self.sealed_len.store(len as u64, Ordering::Relaxed);
+    }
+
+    /// Where the writer stopped, once it published a position past this segment.
+    pub(crate) fn sealed_len(&self) -> usize {
+        self.sealed_len.load(Ordering::Relaxed) as usize
+    }
+
+    /// The first sequence, once the writer entered the segment (0 before).
+    pub(crate) fn first_seq(&self) -> u64 {
+        self.first_seq.load(Ordering::Relaxed)
+    }
+
+    /// `msync`s bytes `from..to` (rounded out to pages by `memmap2`) and waits for it.
+    ///
+    /// # Errors
+    /// The `msync` error.
+    pub(crate) fn flush(&self, from: usize, to: usize) -> io::Result<()> {
+        if to > from {
+            self.map.flush_range(from, to - from)?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,25 @@
+//! Performance reports: the figures a trader judges a strategy by, computed the way the
+//! reference libraries compute them, so a number here means what it means elsewhere.
+//!
+//! | file | what |
+//! | --- | --- |
+//! | `curve.rs` | [`EquityCurve`]: a daily equity curve read from `date,equity` CSV, its returns |
+//! | `metrics.rs` | [`RiskMetrics`]: Sharpe, Sortino, drawdown, CAGR and the rest, as empyrical defines them |
+//! | `drawdown.rs` | [`Drawdowns`]: every under-water episode, its depth, duration and recovery |
+//! | `trades.rs` | [`TradeBook`]: round trips rebuilt from fills, with P&L and charges |
+//! | `tables.rs` | [`StrategyStats`], [`DayRow`]: the trades per strategy and per day |
+//! | `write.rs` | [`write_trade_report`]: the trade list and tables as CSV and Markdown files |
+
+mod curve;
+mod drawdown;
+mod metrics;
+mod tables;
+mod trades;
+mod write;
+
+pub use curve::{CurveError, EquityCurve};
+pub use drawdown::{Drawdowns, Episode};
+pub use metrics::{percentile, RiskMetrics, TRADING_DAYS_PER_YEAR};
+pub use tables::{by_day, by_strategy, DayRow, StrategyStats};
+pub use trades::{Trade, TradeBook};
+pub use write::{write_trade_report, ReportContext};

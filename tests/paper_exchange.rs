@@ -24,13 +24,10 @@ fn latent(seed: u64, layout: &str) -> EngineConfig {
     c
 }
 
-/// NB: with the embedded default config plus this latency, the day does not finish (a
-/// stage keeps working without market time moving, found with seed 11; the same
-/// latency on the key defaults of a short config finishes and fills identically on
-/// every layout, see `config/paper-latency.toml`). Ignored until found; run it with
-/// `--ignored`.
+/// The embedded default day with this latency once hung at an allocation review (the
+/// risk stage re-asked the same market-time sync forever while an order kept working);
+/// seed 11 reaches that state.
 #[test]
-#[ignore = "the default day with paper latency does not finish yet; under investigation"]
 fn latency_and_partial_fills_fill_identically_on_every_thread_layout() {
     let one = run_threaded(&latent(11, "one_group"));
     assert!(one.error().is_none(), "{:?}", one.error());
@@ -56,9 +53,8 @@ fn latency_and_partial_fills_fill_identically_on_every_thread_layout() {
     assert_ne!(a, instant, "latency and depth changed the day");
 }
 
-/// The single-thread driver must agree with the threaded layouts (same hang as above).
+/// The single-thread driver must agree with the threaded layouts.
 #[test]
-#[ignore = "the default day with paper latency does not finish yet; under investigation"]
 fn latency_fills_the_same_on_the_single_thread_driver() {
     let a = fills(&run_threaded(&latent(11, "one_group")));
     assert_eq!(a, fills(&run_inline(&latent(11, "one_group"))));

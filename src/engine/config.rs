@@ -15,6 +15,7 @@ use crate::{
     config::{ConfigError, ConfigIssue},
     control::ControlConfig,
     feed::FeedConfig,
+    order::PaperConfig,
     risk::RiskConfig,
     runtime::{available_cores, GroupSpec, Layout, Preset},
     signal::{filter::FilterConfig, SignalConfig, SignalSection},
@@ -42,6 +43,8 @@ pub struct EngineConfig {
     pub charges: ChargesConfig,
     /// `[order]`: the gateway, rate limits, retries, remainders, product, protection.
     pub order: OrderConfig,
+    /// `[paper]`: the paper exchange's latency, depth, rules and injected faults.
+    pub paper: PaperConfig,
     /// `[runtime]`: threads, cores, rings.
     pub runtime: RuntimeConfig,
     /// `[control]`: the control socket and scheduled commands.
@@ -145,6 +148,7 @@ impl EngineConfig {
         );
         self.charges.validate("charges", &mut issues);
         self.order.validate("order", &mut issues);
+        self.paper.validate("paper", &mut issues);
         self.control.validate("control", &mut issues);
         if let Some(core) = self.control.core {
             let available = available_cores();

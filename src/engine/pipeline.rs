@@ -218,7 +218,7 @@ impl Pipeline {
         ))
         .with_control(signal_port);
         let gateway = match config.order.gateway {
-            GatewayKind::Paper => Box::new(PaperGateway::new(instruments)),
+            GatewayKind::Paper => Box::new(PaperGateway::with_config(instruments, &config.paper)),
         };
         // The paper gateway answers in market time, so risk syncs with the order stage
         // while orders are out: fills then do not depend on thread timing.

@@ -6,7 +6,7 @@
 
 mod paper;
 
-pub use paper::PaperGateway;
+pub use paper::{FaultConfig, LatencyConfig, LatencyModel, PaperConfig, PaperGateway, RulesConfig};
 
 use crate::{
     model::{ClientOrderId, Tick, UnixNanos},

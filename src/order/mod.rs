@@ -38,7 +38,10 @@ pub use config::{GatewayKind, OrderConfig, RemainderPolicy};
 pub use execution::{
     ExecutionMetrics, ExecutionSummary, Slippage, StrategyExecution, SLIPPAGE_RANGE_BPS,
 };
-pub use gateway::{Gateway, PaperGateway, Reports};
+pub use gateway::{
+    FaultConfig, Gateway, LatencyConfig, LatencyModel, PaperConfig, PaperGateway, Reports,
+    RulesConfig,
+};
 pub use queue::SendQueue;
 pub use rate::RateLimiter;
 pub use stage::{OrderSetup, OrderStage, MAX_WORKING_ROWS, ORDER_BOOK_CAPACITY, RECENT_ORDERS};

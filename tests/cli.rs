@@ -430,7 +430,7 @@ mod journal {
         }
         for (m, instrument) in [(1, 2), (3, 3)] {
             let f = FillRecord {
-                intent: IntentId(u64::from(m)),
+                intent: IntentId::new(u64::from(m), 0),
                 exchange_ts: at(m),
                 instrument: InstrumentId(instrument),
                 strategy: StrategyId(0),

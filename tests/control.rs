@@ -59,7 +59,10 @@ fn close_sends_a_real_order_that_fills() {
     assert_eq!(fill["symbol"], symbol.as_str());
     let report = engine.finish();
     let fills: &Vec<FillRecord> = &report.trading().unwrap().fills;
-    let manual: Vec<&FillRecord> = fills.iter().filter(|f| f.intent.0 == order).collect();
+    let manual: Vec<&FillRecord> = fills
+        .iter()
+        .filter(|f| f.intent.sequence() == order)
+        .collect();
     assert_eq!(manual.len(), 1, "the engine booked the close");
     assert_eq!(manual[0].reason, IntentReason::Manual);
 }

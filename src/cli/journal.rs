@@ -337,7 +337,7 @@ fn export(dir: &std::path::Path, out: Option<&PathBuf>) -> Result<(), String> {
                 e.ts.0,
                 e.writer,
                 e.seq,
-                f.intent.0,
+                f.intent.sequence(),
                 f.instrument.0,
                 f.strategy.0,
                 f.side,

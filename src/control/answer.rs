@@ -410,7 +410,7 @@ pub fn build(
                         finished,
                     } => {
                         let row = json!({
-                            "id": intent.0,
+                            "id": intent.sequence(),
                             "symbol": catalog.symbol(instrument),
                             "strategy": catalog.strategy_name(strategy),
                             "side": side(s),
@@ -546,7 +546,7 @@ pub fn build(
                 intent,
             }) => ok(
                 word,
-                json!({"symbol": catalog.symbol(instrument), "side": side(s), "qty": qty.get(), "order": intent.0}),
+                json!({"symbol": catalog.symbol(instrument), "side": side(s), "qty": qty.get(), "order": intent.sequence()}),
             ),
             _ => error("engine_stopped", "the risk stage did not answer"),
         },
@@ -562,7 +562,7 @@ pub fn build(
                         intent,
                     } => orders.push(json!({
                         "symbol": catalog.symbol(instrument), "side": side(s),
-                        "qty": qty.get(), "order": intent.0,
+                        "qty": qty.get(), "order": intent.sequence(),
                     })),
                     ControlReply::Deferred { instrument } => {
                         deferred.push(Value::String(catalog.symbol(instrument)));
@@ -695,7 +695,7 @@ pub fn fill_event(fill: &FillRecord, catalog: &Catalog) -> Value {
         "qty": fill.qty.get(),
         "price": price(fill.price),
         "reason": reason(fill.reason),
-        "order": fill.intent.0,
+        "order": fill.intent.sequence(),
     })
 }
 

@@ -1060,7 +1060,7 @@ impl RiskStage {
 
     /// Sends `input` to the order stage, noting that the next sync has news to confirm.
     #[inline]
-    fn to_orders(&mut self, input: OrderInput) {
+    fn dispatch(&mut self, input: OrderInput) {
         self.sent_since_sync = true;
         self.out.push(input);
     }
@@ -1111,7 +1111,7 @@ impl RiskStage {
         if self.book.mark(id, tick.last).is_err() {
             self.fail("position arithmetic overflowed; new entries halted");
         }
-        self.to_orders(OrderInput::Quote(*tick));
+        self.dispatch(OrderInput::Quote(*tick));
         self.on_mark(tick);
         if self.exits.watch.on_tick(id, tick.exchange_ts, tick.last) {
             self.emergency(tick.exchange_ts);
@@ -1524,7 +1524,7 @@ impl RiskStage {
         // Market orders today; a limit, once orders carry one, goes on the tick grid
         // where it cannot trade worse than approved.
         let tick_size = self.limits.specs[p.instrument.index()].tick_size;
-        self.to_orders(OrderInput::Intent(RiskApproved::new(OrderIntent {
+        self.dispatch(OrderInput::Intent(RiskApproved::new(OrderIntent {
             id,
             exchange_ts,
             ingress,
@@ -1597,7 +1597,7 @@ impl RiskStage {
             return 0;
         }
         self.session_ended = true;
-        self.to_orders(OrderInput::EndSession(self.market_time));
+        self.dispatch(OrderInput::EndSession(self.market_time));
         1
     }
 

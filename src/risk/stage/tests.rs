@@ -309,11 +309,11 @@ fn a_review_is_answered_while_an_order_keeps_working() {
     let (answer_tx, mut answer_rx) = channel::<ReviewAnswer>(16);
     let (strategies, instruments) = (2, table().len());
     let risk = std::mem::replace(&mut rig.risk, alone(&uncapped(), true).risk);
-    rig.risk = Box::new(risk.with_review(crate::risk::review::ReviewDesk::new(
+    *rig.risk = (*risk).with_review(crate::risk::review::ReviewDesk::new(
         strategies,
         instruments,
         Outbox::new(answer_tx),
-    )));
+    ));
     rig.push(&[
         tick(0, at(10, 0, 0), "100", "99.95", "100.05"),
         signal(0, 0, Long, "100", "98", at(10, 0, 0)),

@@ -59,3 +59,30 @@ fn latency_fills_the_same_on_the_single_thread_driver() {
     let a = fills(&run_threaded(&latent(11, "one_group")));
     assert_eq!(a, fills(&run_inline(&latent(11, "one_group"))));
 }
+
+/// The paper exchange refuses orders above an instrument's freeze quantity, as NSE does;
+/// the default day sizes option entries past it, and the order stage's slicing keeps
+/// every one of them trading: more orders than intents, none refused.
+#[test]
+fn the_default_day_slices_past_the_freeze_quantity_and_nothing_is_refused() {
+    let c = config(EngineConfig::embedded_default().feed.synthetic.seed, "");
+    assert!(
+        c.paper.rules.freeze_qty,
+        "the exchange enforces freeze quantities"
+    );
+    let report = run_threaded(&c);
+    assert!(report.error().is_none(), "{:?}", report.error());
+    let order = report.stage("order").expect("the order stage reports");
+    let risk = report.stage("risk").expect("the risk stage reports");
+    assert!(
+        order.counter("orders") > risk.counter("intents"),
+        "some intent went as slices: {} orders for {} intents",
+        order.counter("orders"),
+        risk.counter("intents")
+    );
+    assert_eq!(order.counter("rejects"), 0);
+    let execution = report.execution().expect("execution figures");
+    for s in &execution.strategies {
+        assert!(s.rejects.iter().all(|(_, n)| *n == 0), "{:?}", s.rejects);
+    }
+}

@@ -65,9 +65,9 @@ pub struct RulesConfig {
     /// Price band of options, percent; 0 = none.
     #[serde(deserialize_with = "decimal")]
     pub option_band_pct: Money,
-    /// Refuse orders above the instrument's freeze quantity (`freeze_qty`). Off by
-    /// default until the order stage slices orders at the freeze quantity: the risk
-    /// stage sizes option entries past it, and the default day would lose them.
+    /// Refuse orders above the instrument's freeze quantity (`freeze_qty`), as the
+    /// exchange does. On by default: the order stage slices intents at the freeze
+    /// quantity, so a refusal here shows an order that escaped slicing.
     pub freeze_qty: bool,
     /// Modifications one order may have (Kite: 25); further ones are refused.
     pub max_modifications: u32,
@@ -87,7 +87,7 @@ impl Default for RulesConfig {
             equity_band_pct: Money::from_rupees(20),
             future_band_pct: Money::ZERO,
             option_band_pct: Money::ZERO,
-            freeze_qty: false,
+            freeze_qty: true,
             max_modifications: 25,
             orders_per_sec: 0,
             mis_square_off: true,

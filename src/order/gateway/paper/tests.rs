@@ -578,15 +578,25 @@ fn each_exchange_rule_refuses_with_its_reason() {
         reason(&mut paper, unprotected),
         RejectReason::MarketProtection
     );
-    let mut off = PaperGateway::new(&table());
+    let mut on = PaperGateway::new(&table());
+    on.on_quote(
+        &trade(OPT, "150.00", 75, "149.95", "150.00", at(0)),
+        &mut |_| {},
+    );
+    assert_eq!(
+        reason(&mut on, market(11, OPT, Side::Buy, 1875)),
+        RejectReason::FreezeQty,
+        "freeze check on by default"
+    );
+    let mut off = self::paper(|c: &mut PaperConfig| c.rules.freeze_qty = false);
     off.on_quote(
         &trade(OPT, "150.00", 75, "149.95", "150.00", at(0)),
         &mut |_| {},
     );
     assert_eq!(
-        reason(&mut off, market(11, OPT, Side::Buy, 1875)),
+        reason(&mut off, market(12, OPT, Side::Buy, 1875)),
         RejectReason::None,
-        "freeze check off by default"
+        "freeze check turned off"
     );
     // Options have no band by default: 300 % above is accepted.
     let mut paper = self::paper(rules);

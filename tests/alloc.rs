@@ -8,6 +8,7 @@ mod common;
 
 use std::{
     alloc::{GlobalAlloc, Layout, System},
+    cell::Cell,
     sync::atomic::{AtomicU64, Ordering},
 };
 
@@ -20,10 +21,23 @@ struct Counting;
 
 static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
 
+thread_local! {
+    /// True on the thread that runs the stages: only its allocations are counted. The
+    /// journal's flusher thread allocates (segment files and their names) by design, off
+    /// the stages' path.
+    static COUNTED: Cell<bool> = const { Cell::new(false) };
+}
+
+fn count() {
+    if COUNTED.with(Cell::get) {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
 // SAFETY: delegates every call to the system allocator unchanged; only counts.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        count();
         // SAFETY: the caller's obligations are passed on unchanged.
         unsafe { System.alloc(layout) }
     }
@@ -34,13 +48,13 @@ unsafe impl GlobalAlloc for Counting {
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        count();
         // SAFETY: as above.
         unsafe { System.alloc_zeroed(layout) }
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        count();
         // SAFETY: as above.
         unsafe { System.realloc(ptr, layout, new_size) }
     }
@@ -87,10 +101,20 @@ fn steady_state_ticks_allocate_nothing() {
     // The regime tracker, the gate and the ETF strategy run on the signal stage's
     // thread too.
     cfg.strategy.regime_adaptive.enabled = true;
+    // Every stage journals, ticks included, into 1 MiB segments: the window below rolls
+    // segments dozens of times.
+    let journal = std::env::temp_dir().join(format!("tickpipe-alloc-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&journal);
+    cfg.journal.enabled = true;
+    cfg.journal.dir = journal.clone();
+    cfg.journal.ticks = true;
+    cfg.journal.segment_mib = 1;
     let (mut pipeline, _) = common::pipeline(&cfg);
     let mut links = pipeline.take_control().expect("control rings").links;
     let script = commands();
     let telemetry = pipeline.telemetry();
+    // The flusher must outlive the group: it prepares the segments the stages roll into.
+    let flusher = pipeline.take_journal().expect("journaling is on");
     let mut group = pipeline.into_single_group();
     let mut reports = Vec::with_capacity(8);
 
@@ -102,6 +126,7 @@ fn steady_state_ticks_allocate_nothing() {
     let ticks_before = telemetry.feed.ticks.get();
     let orders_before = telemetry.order.orders.get();
     let allocations_before = ALLOCATIONS.load(Ordering::Relaxed);
+    COUNTED.with(|c| c.set(true));
 
     let (mut next, mut job, mut rows, mut answered) = (0, 0u64, 0u64, 0u64);
     let mut rounds = 0u64;
@@ -124,6 +149,7 @@ fn steady_state_ticks_allocate_nothing() {
             }
         }
     }
+    COUNTED.with(|c| c.set(false));
     let allocations = ALLOCATIONS.load(Ordering::Relaxed) - allocations_before;
     assert!(
         answered as usize >= 2 * script.len(),
@@ -140,4 +166,7 @@ fn steady_state_ticks_allocate_nothing() {
         allocations, 0,
         "{allocations} heap allocations over {ticks} ticks and {orders} orders"
     );
+    drop(group);
+    flusher.shutdown().expect("the flusher kept up");
+    std::fs::remove_dir_all(&journal).unwrap();
 }

@@ -6,12 +6,16 @@ fn tickpipe() -> Command {
     Command::new(env!("CARGO_BIN_EXE_tickpipe"))
 }
 
-/// `tickpipe run` with a run directory of its own, so tests running side by side do not
-/// meet each other's control socket.
+/// `tickpipe run` with a run directory and a journal of its own, so tests running side
+/// by side do not meet each other's control socket or journal.
 fn tickpipe_run(name: &str) -> Command {
     let dir = std::env::temp_dir().join(format!("tickpipe-cli-{}-{name}", std::process::id()));
     let mut cmd = tickpipe();
-    cmd.arg("run").arg("--run-dir").arg(dir);
+    cmd.arg("run")
+        .arg("--run-dir")
+        .arg(&dir)
+        .arg("--journal")
+        .arg(dir.join("journal"));
     cmd
 }
 
@@ -136,6 +140,38 @@ fn run_with_json_summary(name: &str, args: &[&std::ffi::OsStr]) -> (String, serd
     );
     let v = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     (String::from_utf8_lossy(&out.stdout).into_owned(), v)
+}
+
+/// A run journals its day by default: the summary says where and how much, and the
+/// journal it names verifies.
+#[test]
+fn a_run_journals_its_day_and_the_journal_verifies() {
+    let (stdout, v) = run_with_json_summary("journaled", &["--duration".as_ref(), "2h".as_ref()]);
+    let dir = std::path::PathBuf::from(v["journal"]["dir"].as_str().unwrap());
+    assert!(dir.ends_with("journal/2026-11-25"), "{}", dir.display());
+    assert!(
+        stdout.contains(&format!("journal   {}: ", dir.display())),
+        "{stdout}"
+    );
+    assert_eq!(v["journal"]["failures"].as_u64(), Some(0));
+    assert_eq!(v["journal"]["flush"], "every_ms=10");
+    let risk = v["journal"]["records"]["risk"].as_u64().unwrap();
+    assert!(risk > 0, "{}", v["journal"]);
+    let out = tickpipe()
+        .args(["journal", "verify"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains(&format!("risk: 1 segment(s), {risk} record(s)")),
+        "{text}"
+    );
 }
 
 #[test]

@@ -515,6 +515,7 @@ fn a_stale_socket_is_replaced_and_a_live_one_refused() {
         &config,
         &opened.instruments,
         opened.source,
+        opened.start,
         None,
         std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false)),
     )

@@ -158,6 +158,7 @@ fn a_schedule_naming_unknown_things_is_a_config_error() {
         &c,
         &opened.instruments,
         opened.source,
+        opened.start,
         None,
         std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false)),
     )

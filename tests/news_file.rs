@@ -25,7 +25,14 @@ fn tickpipe(dir: &Path, feed: &str, args: &[&str]) -> Command {
     std::fs::write(&config, format!("[feed]\n{feed}\n")).unwrap();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_tickpipe"));
     cmd.current_dir(dir)
-        .args(["run", "--quiet", "--run-dir", "var", "--config"])
+        .args([
+            "run",
+            "--quiet",
+            "--no-journal",
+            "--run-dir",
+            "var",
+            "--config",
+        ])
         .arg(&config)
         .arg("--summary-json")
         .arg(dir.join("summary.json"))

@@ -73,7 +73,7 @@ fn a_damaged_file_stops_the_run_with_the_byte_offset() {
     )
     .unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_tickpipe"))
-        .args(["run", "--quiet", "--config"])
+        .args(["run", "--quiet", "--no-journal", "--config"])
         .arg(&config)
         .output()
         .unwrap();

@@ -78,6 +78,12 @@ pub struct RunArgs {
     /// Do not serve the control socket.
     #[arg(long)]
     pub no_control: bool,
+    /// Journal under DIR (one directory per trading day); `var/journal` by default.
+    #[arg(long, value_name = "DIR", conflicts_with = "no_journal")]
+    pub journal: Option<PathBuf>,
+    /// Do not journal the run.
+    #[arg(long)]
+    pub no_journal: bool,
     /// Also write the summary as one JSON object to FILE.
     #[arg(long, value_name = "FILE")]
     pub summary_json: Option<PathBuf>,
@@ -151,6 +157,13 @@ fn load_config(args: &RunArgs) -> Result<(crate::engine::EngineConfig, String), 
     }
     if args.no_control {
         config.control.enabled = false;
+    }
+    if let Some(dir) = &args.journal {
+        config.journal.dir = dir.clone();
+        config.journal.enabled = true;
+    }
+    if args.no_journal {
+        config.journal.enabled = false;
     }
     let described = format!("{origin} + command line");
     config.validate(&described).map_err(|e| e.to_string())?;

@@ -28,8 +28,15 @@ pub(super) fn run(args: &RunArgs) -> Result<(), String> {
         }
         None => (opened.source, None),
     };
-    let pipeline = Pipeline::build(&config, &opened.instruments, source, until, stop.clone())
-        .map_err(|e| e.to_string())?;
+    let pipeline = Pipeline::build(
+        &config,
+        &opened.instruments,
+        source,
+        opened.start,
+        until,
+        stop.clone(),
+    )
+    .map_err(|e| e.to_string())?;
     let interval = if args.quiet {
         Duration::ZERO
     } else {

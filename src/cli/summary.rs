@@ -257,10 +257,48 @@ pub fn render(report: &RunReport, instruments: &InstrumentTable, title: &str) ->
             count(c.cut_off),
         );
     }
+    if let Some(j) = &report.journal {
+        let _ = writeln!(out, "journal   {}", journal_line(report, j));
+    }
     if let Some((stage, error)) = report.error() {
         let _ = writeln!(out, "ERROR     {stage} stopped early: {error}");
     }
     out
+}
+
+/// The stages that journal, with the writer each one appends to.
+const JOURNALING: [&str; 4] = ["feed", "signal", "risk", "order"];
+
+/// Where the run was journaled and what each stage wrote there.
+fn journal_line(report: &RunReport, j: &crate::engine::JournalOutcome) -> String {
+    let mut total = 0;
+    let mut failed = 0;
+    let mut per = Vec::new();
+    for name in JOURNALING {
+        let Some(stage) = report.stage(name) else {
+            continue;
+        };
+        let n = stage.counter("journal_records");
+        failed += stage.counter("journal_failures");
+        if n > 0 {
+            total += n;
+            per.push(format!("{name} {}", count(n)));
+        }
+    }
+    let mut line = format!(
+        "{}: {} records ({}), flush {}",
+        j.dir.display(),
+        count(total),
+        per.join(", "),
+        j.flush
+    );
+    if failed > 0 {
+        line.push_str(&format!("; {} appends FAILED", count(failed)));
+    }
+    if let Some(e) = &j.error {
+        line.push_str(&format!("; flusher error: {e}"));
+    }
+    line
 }
 
 /// One strategy's allocation at the end: weight, state, reviews, what shadow held back
@@ -516,6 +554,19 @@ pub fn to_json(
         v["control"] = json!({
             "connections": c.connections, "refused": c.refused, "commands": c.commands,
             "errors": c.errors, "cut_off": c.cut_off,
+        });
+    }
+    if let Some(j) = &report.journal {
+        let stage = |name: &str, key: &str| report.stage(name).map_or(0, |s| s.counter(key));
+        v["journal"] = json!({
+            "dir": j.dir.display().to_string(),
+            "flush": j.flush,
+            "records": JOURNALING
+                .iter()
+                .map(|n| ((*n).to_owned(), json!(stage(n, "journal_records"))))
+                .collect::<serde_json::Map<_, _>>(),
+            "failures": JOURNALING.iter().map(|n| stage(n, "journal_failures")).sum::<u64>(),
+            "error": j.error,
         });
     }
     v["error"] = match report.error() {

@@ -15,6 +15,7 @@ use crate::{
     config::{ConfigError, ConfigIssue},
     control::ControlConfig,
     feed::FeedConfig,
+    journal::JournalSettings,
     order::PaperConfig,
     risk::RiskConfig,
     runtime::{available_cores, GroupSpec, Layout, Preset},
@@ -49,6 +50,8 @@ pub struct EngineConfig {
     pub runtime: RuntimeConfig,
     /// `[control]`: the control socket and scheduled commands.
     pub control: ControlConfig,
+    /// `[journal]`: the run's journal: on or off, where, how often it is flushed.
+    pub journal: JournalSettings,
 }
 
 /// `[runtime]`: how stages map to threads and cores.
@@ -150,6 +153,7 @@ impl EngineConfig {
         self.order.validate("order", &mut issues);
         self.paper.validate("paper", &mut issues);
         self.control.validate("control", &mut issues);
+        self.journal.validate("journal", &mut issues);
         if let Some(core) = self.control.core {
             let available = available_cores();
             if !available.contains(&core) {

@@ -9,4 +9,4 @@ mod config;
 mod pipeline;
 
 pub use config::{EngineConfig, GatewayKind, OrderConfig, RuntimeConfig, DEFAULT_TOML};
-pub use pipeline::{Pipeline, RunReport};
+pub use pipeline::{JournalOutcome, Pipeline, RunReport};

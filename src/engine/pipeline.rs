@@ -2,6 +2,7 @@
 
 use std::{
     collections::BTreeMap,
+    path::PathBuf,
     sync::{atomic::AtomicBool, Arc},
     time::{Duration, Instant},
 };
@@ -17,6 +18,7 @@ use crate::{
     },
     engine::{EngineConfig, GatewayKind},
     feed::{FeedStage, MarketSource},
+    journal::{Journal, JournalTap},
     metrics::Telemetry,
     model::{InstrumentTable, ScheduledCommand, Stamp, UnixNanos},
     order::{OrderSetup, OrderStage, PaperGateway, MAX_WORKING_ROWS, RECENT_ORDERS},
@@ -38,6 +40,8 @@ pub struct Pipeline {
     telemetry: Arc<Telemetry>,
     strategy_names: Vec<&'static str>,
     control: Option<(ControlConfig, ControlPlane)>,
+    /// The run's journal (its flusher thread); the stages hold its writers.
+    journal: Option<Journal>,
 }
 
 impl std::fmt::Debug for Pipeline {
@@ -62,6 +66,32 @@ pub struct RunReport {
     pub layout: String,
     /// What the control socket served, when it ran.
     pub control: Option<ServerReport>,
+    /// Where the run was journaled, when it was.
+    pub journal: Option<JournalOutcome>,
+}
+
+/// Where a run's journal went and how it ended.
+#[derive(Debug, Clone)]
+pub struct JournalOutcome {
+    /// The day's directory the run wrote.
+    pub dir: PathBuf,
+    /// The flush policy, as configured.
+    pub flush: String,
+    /// The flusher's first error (a segment it could not create or `msync`), if any.
+    pub error: Option<String>,
+}
+
+impl JournalOutcome {
+    /// Stops the flusher after its last pass and notes how it ended.
+    fn close(journal: Journal) -> JournalOutcome {
+        let dir = journal.dir().to_owned();
+        let flush = journal.config().flush.to_string();
+        JournalOutcome {
+            dir,
+            flush,
+            error: journal.shutdown().err().map(|e| e.to_string()),
+        }
+    }
 }
 
 impl RunReport {
@@ -127,12 +157,23 @@ impl Pipeline {
         config: &EngineConfig,
         instruments: &InstrumentTable,
         source: Box<dyn MarketSource>,
+        start: UnixNanos,
         until: Option<UnixNanos>,
         stop: Arc<AtomicBool>,
     ) -> Result<Pipeline, ConfigError> {
         let problem = |issues: Vec<ConfigIssue>| ConfigError {
             origin: "configuration".to_owned(),
             issues,
+        };
+        let journal = open_journal(config, start).map_err(|e| problem(vec![e]))?;
+        let tap = |name: &str| -> Result<JournalTap, ConfigError> {
+            match &journal {
+                Some(j) => j
+                    .writer(name)
+                    .map(JournalTap::new)
+                    .map_err(|e| problem(vec![ConfigIssue::new("journal.dir", e.to_string())])),
+                None => Ok(JournalTap::off()),
+            }
         };
         let telemetry = Arc::new(Telemetry::default());
         let clock = crate::runtime::LatencyClock::new();
@@ -197,7 +238,12 @@ impl Pipeline {
             until,
         )
         .with_schedule(schedule)
-        .with_control(feed_port);
+        .with_control(feed_port)
+        .with_journal(if config.journal.ticks {
+            tap("feed")?
+        } else {
+            JournalTap::off()
+        });
         let signal = SignalStage::new(
             instruments,
             strategies,
@@ -216,7 +262,8 @@ impl Pipeline {
             &history,
             session_date(config),
         ))
-        .with_control(signal_port);
+        .with_control(signal_port)
+        .with_journal(tap("signal")?);
         let gateway = match config.order.gateway {
             GatewayKind::Paper => Box::new(PaperGateway::with_config(instruments, &config.paper)),
         };
@@ -235,6 +282,7 @@ impl Pipeline {
             market_sync,
         )
         .with_control(risk_port)
+        .with_journal(tap("risk")?)
         .with_stop(stop.clone())
         .with_strategy_names(&strategy_names)
         .with_charges(Charger::new(ChargeModel::new(&config.charges), instruments));
@@ -258,6 +306,7 @@ impl Pipeline {
             telemetry.clone(),
         )
         .with_control(order_port)
+        .with_journal(tap("order")?)
         .with_stop(stop);
         let mut stages: BTreeMap<StageKind, Box<dyn Stage>> = BTreeMap::new();
         stages.insert(StageKind::Feed, Box::new(feed));
@@ -285,6 +334,7 @@ impl Pipeline {
             telemetry,
             strategy_names,
             control,
+            journal,
         })
     }
 
@@ -305,8 +355,17 @@ impl Pipeline {
         self.control.take().map(|(_, plane)| plane)
     }
 
+    /// Takes the run's journal (its flusher), for a caller that drives the stages itself
+    /// with [`Pipeline::into_single_group`]: keep it alive while they run, since the
+    /// flusher prepares the segments their writers roll into, then
+    /// [`Journal::shutdown`] it.
+    pub fn take_journal(&mut self) -> Option<Journal> {
+        self.journal.take()
+    }
+
     /// All four stages as one group on the calling thread (for tests and stepping). No
-    /// control socket is served.
+    /// control socket is served; a journal not taken with [`Pipeline::take_journal`] is
+    /// closed here, and the stages' writers fail at their next segment roll.
     pub fn into_single_group(mut self) -> crate::runtime::Group {
         let stages = StageKind::ALL
             .iter()
@@ -373,19 +432,24 @@ impl Pipeline {
         }
         let reports = running.join();
         let control = server.map(ControlServer::stop);
+        // Every stage has finished and dropped its writer: the flusher's last pass
+        // covers every record.
+        let journal = self.journal.take().map(JournalOutcome::close);
         Ok(RunReport {
             groups: reports?,
             wall: started.elapsed(),
             strategy_names: self.strategy_names,
             layout: layout.describe(),
             control,
+            journal,
         })
     }
 
     /// Runs all stages on the calling thread, unpinned, until done (no control socket).
-    pub fn run_inline(self) -> RunReport {
+    pub fn run_inline(mut self) -> RunReport {
         let started = Instant::now();
         let names = self.strategy_names.clone();
+        let journal = self.journal.take();
         let report = self.into_single_group().run_here();
         RunReport {
             groups: vec![report],
@@ -393,8 +457,27 @@ impl Pipeline {
             strategy_names: names,
             layout: "pipeline[feed+signal+risk+order] calling thread".to_owned(),
             control: None,
+            journal: journal.map(JournalOutcome::close),
         }
     }
+}
+
+/// Opens the run's journal (`[journal]`), in the directory of the IST day `start`
+/// falls on; `None` when journaling is off.
+fn open_journal(config: &EngineConfig, start: UnixNanos) -> Result<Option<Journal>, ConfigIssue> {
+    let settings = &config.journal;
+    if !settings.enabled {
+        return Ok(None);
+    }
+    let journal_config = settings
+        .journal_config()
+        .map_err(|e| ConfigIssue::new("journal.flush", e))?;
+    let dir = settings
+        .claim_run_dir(start.ist_date())
+        .map_err(|e| ConfigIssue::new("journal.dir", format!("{}: {e}", settings.dir.display())))?;
+    Journal::open(&dir, journal_config)
+        .map(Some)
+        .map_err(|e| ConfigIssue::new("journal.dir", e.to_string()))
 }
 
 /// The day being traded, for day-level history: the synthetic session's date; for a

@@ -7,6 +7,7 @@ use std::sync::{
 
 use super::{FeedError, MarketSource, SourcePoll};
 use crate::{
+    journal::{JournalTap, Record},
     metrics::Telemetry,
     model::{ControlCommand, ControlReply, MarketEvent, ScheduledCommand, Stamp, UnixNanos},
     runtime::{
@@ -85,6 +86,8 @@ pub struct FeedStage {
     /// True once the schedule's times of day are dated by the first event.
     schedule_dated: bool,
     control: ControlPort,
+    /// Every tick passed on goes to the journal too (`journal.ticks`; off by default).
+    journal: JournalTap,
 }
 
 impl FeedStage {
@@ -131,6 +134,7 @@ impl FeedStage {
             next_scheduled: 0,
             schedule_dated: false,
             control: ControlPort::detached(),
+            journal: JournalTap::off(),
         }
     }
 
@@ -149,6 +153,12 @@ impl FeedStage {
     /// The same stage answering the control plane through `port`.
     pub fn with_control(mut self, port: ControlPort) -> FeedStage {
         self.control = port;
+        self
+    }
+
+    /// The same stage journaling every tick it passes on through `journal`.
+    pub fn with_journal(mut self, journal: JournalTap) -> FeedStage {
+        self.journal = journal;
         self
     }
 
@@ -171,7 +181,8 @@ impl FeedStage {
         }
     }
 
-    fn counters(&self) -> [(&'static str, u64); 6] {
+    fn counters(&self) -> [(&'static str, u64); 8] {
+        let [journaled, journal_failures] = self.journal.counters();
         [
             ("events", self.events),
             ("ticks", self.ticks),
@@ -182,6 +193,8 @@ impl FeedStage {
                 "schedule_unreached",
                 (self.schedule.len() - self.next_scheduled) as u64,
             ),
+            journaled,
+            journal_failures,
         ]
     }
 
@@ -336,7 +349,10 @@ impl Stage for FeedStage {
             moved += 1;
             self.events += 1;
             match event {
-                MarketEvent::Tick(_) => self.ticks += 1,
+                MarketEvent::Tick(t) => {
+                    self.ticks += 1;
+                    self.journal.record(t.exchange_ts, &Record::Tick(t));
+                }
                 MarketEvent::News(_) => self.news += 1,
                 MarketEvent::Control(_) => {}
             }

@@ -25,6 +25,8 @@
 //! | `flusher.rs` | [`Journal`] (the flusher thread), [`JournalConfig`], [`FlushPolicy`] |
 //! | `reader.rs` | [`JournalReader`]: iteration, torn-tail and corruption detection, truncation |
 //! | `verify.rs` | [`verify`]: check a whole directory and sum it up |
+//! | `tap.rs` | [`JournalTap`]: a stage's writer, on or off, failures counted |
+//! | `settings.rs` | [`JournalSettings`]: the `[journal]` config section, the run's directory |
 //! | `error.rs` | [`AppendError`], [`JournalError`], [`TornTail`] |
 //!
 //! Segment files are `DIR/WRITER-FIRSTSEQ.tpj` (the sequence zero-padded to 20 digits,
@@ -75,6 +77,8 @@ mod flusher;
 mod format;
 mod reader;
 mod record;
+mod settings;
+mod tap;
 // The three files with `unsafe`: stores into the mapping and the ready slot's pointer.
 #[allow(unsafe_code)]
 mod segment;
@@ -93,6 +97,8 @@ pub use format::{
 };
 pub use reader::{truncate_torn_tail, Entry, JournalReader, Records, Ticks};
 pub use record::{payload_len, DailyMark, DecodeError, LimitChange, Record, RiskStateChange};
+pub use settings::JournalSettings;
+pub use tap::JournalTap;
 pub use verify::{verify, VerifyReport, WriterSummary};
 pub use writer::{JournalWriter, WriterStats};
 

@@ -3,6 +3,7 @@
 //! [`Desk::route`]; every request to the venue through [`Desk::prepare`].
 
 use crate::{
+    journal::{JournalTap, Record},
     model::{
         ClientOrderId, ExecKind, ExecReport, InstrumentKind, InstrumentTable, IntentId,
         IntentReason, OrderIntent, OrderOutput, OrderState, Price, Qty, RejectReason, Side,
@@ -146,6 +147,8 @@ pub struct Desk {
     pub metrics: ExecutionMetrics,
     pub recent: Recent,
     pub error: Option<&'static str>,
+    /// Every report sent to risk goes to the journal too.
+    pub journal: JournalTap,
     /// Latest bid and ask per instrument, for re-pricing.
     touches: Vec<(Price, Price)>,
     specs: Vec<Spec>,
@@ -181,6 +184,7 @@ impl Desk {
             metrics: ExecutionMetrics::new(strategies),
             recent: Recent::new(),
             error: None,
+            journal: JournalTap::off(),
             touches: vec![(Price::ZERO, Price::ZERO); instruments.len()],
             specs: instruments
                 .iter()
@@ -295,7 +299,7 @@ impl Desk {
         let mut order = Order::new(*intent, intent.qty, 1, OrderType::Market);
         order.state = OrderState::Rejected;
         self.recent.push(order);
-        self.out.push(OrderOutput::Report(ExecReport {
+        self.send_report(ExecReport {
             intent: intent.id,
             exchange_ts: intent.exchange_ts,
             ingress: intent.ingress,
@@ -309,7 +313,7 @@ impl Desk {
             kind: ExecKind::Rejected,
             reject: reason,
             trade: TradeId(0),
-        }));
+        });
     }
 
     // ----- requests -------------------------------------------------------------------
@@ -879,7 +883,7 @@ impl Desk {
         leaves_qty: Qty,
     ) {
         let fill = matches!(kind, ExecKind::PartialFill | ExecKind::Filled);
-        self.out.push(OrderOutput::Report(ExecReport {
+        self.send_report(ExecReport {
             intent: intent.id,
             exchange_ts: venue.exchange_ts,
             ingress: intent.ingress,
@@ -893,7 +897,17 @@ impl Desk {
             kind,
             reject: venue.reject,
             trade: if fill { venue.trade } else { TradeId(0) },
-        }));
+        });
+    }
+
+    /// Journals `report` and sends it to risk. A report the journal cannot take is
+    /// counted (`journal_failures`) and still sent: risk's own record of the fill is the
+    /// one the day is rebuilt from.
+    #[inline]
+    fn send_report(&mut self, report: ExecReport) {
+        self.journal
+            .record(report.exchange_ts, &Record::Exec(report));
+        self.out.push(OrderOutput::Report(report));
     }
 
     /// True while anything waits: a queued request or a timer.

@@ -8,6 +8,7 @@ use std::sync::{
 use tickpipe_ringbuf::Consumer;
 
 use crate::{
+    journal::JournalTap,
     metrics::{LatencyHistogram, Telemetry},
     model::{
         Alert, AlertLevel, ControlCommand, ControlReply, InstrumentTable, OrderInput, OrderIntent,
@@ -191,6 +192,12 @@ impl OrderStage {
         }
     }
 
+    /// The same stage journaling every report it sends risk through `journal`.
+    pub fn with_journal(mut self, journal: JournalTap) -> OrderStage {
+        self.desk.journal = journal;
+        self
+    }
+
     /// The same stage answering the control plane through `port`.
     pub fn with_control(mut self, port: ControlPort) -> OrderStage {
         self.control = port;
@@ -240,8 +247,9 @@ impl OrderStage {
         });
     }
 
-    fn counter_list(&self) -> [(&'static str, u64); 23] {
+    fn counter_list(&self) -> [(&'static str, u64); 25] {
         let c = self.desk.counters;
+        let [journaled, journal_failures] = self.desk.journal.counters();
         [
             ("quotes", c.quotes),
             ("intents", c.intents),
@@ -266,6 +274,8 @@ impl OrderStage {
             ("unmeasured", self.desk.metrics.unmeasured()),
             ("alerts_dropped", self.control.dropped()),
             ("book_capacity", self.desk.book.capacity() as u64),
+            journaled,
+            journal_failures,
         ]
     }
 

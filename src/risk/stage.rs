@@ -10,6 +10,7 @@ use tickpipe_ringbuf::Consumer;
 
 use crate::{
     charges::{ChargeBreakdown, Charger, OrderCharges},
+    journal::{JournalTap, LimitChange, Record, RiskStateChange},
     metrics::{LatencyHistogram, Telemetry},
     model::{
         Alert, AlertLevel, ControlCommand, ControlRefusal, ControlReply, Direction, ExecKind,
@@ -150,6 +151,9 @@ pub struct RiskStage {
     /// The limits in force (the configuration, as changed by `set`).
     config: RiskConfig,
     control: ControlPort,
+    /// Intents, booked fills, state and limit changes and the commands applied go to the
+    /// journal, the record the day is rebuilt from.
+    journal: JournalTap,
     /// Instruments a `flatten` found busy: closed once their order is answered.
     close_when_answered: Vec<bool>,
     /// Set on a fatal error to stop the run (the feed watches it).
@@ -275,6 +279,7 @@ impl RiskStage {
                 ..config.clone()
             },
             control: ControlPort::detached(),
+            journal: JournalTap::off(),
             close_when_answered: vec![false; n],
             stop: None,
             market_time: UnixNanos(0),
@@ -376,6 +381,13 @@ impl RiskStage {
         self
     }
 
+    /// The same stage journaling its intents, booked fills, state and limit changes and
+    /// the commands it applies through `journal`.
+    pub fn with_journal(mut self, journal: JournalTap) -> RiskStage {
+        self.journal = journal;
+        self
+    }
+
     /// The same stage answering the control plane through `port`.
     pub fn with_control(mut self, port: ControlPort) -> RiskStage {
         self.control = port;
@@ -463,6 +475,14 @@ impl RiskStage {
         let previous = self.state;
         self.state = state;
         if previous != state {
+            self.journal_record(
+                self.market_time,
+                &Record::RiskState(RiskStateChange {
+                    state,
+                    previous,
+                    reason,
+                }),
+            );
             self.state_reason = reason;
             self.events.state_changed(StateChange {
                 at: self.market_time,
@@ -550,6 +570,15 @@ impl RiskStage {
     /// Carries out `command`, answering on the control port.
     fn on_command(&mut self, command: ControlCommand) {
         self.counters.commands += 1;
+        if matches!(
+            command,
+            ControlCommand::Close { .. }
+                | ControlCommand::Flatten
+                | ControlCommand::SetState(_)
+                | ControlCommand::SetLimit { .. }
+        ) {
+            self.journal_record(self.market_time, &Record::Control(command));
+        }
         match command {
             ControlCommand::Status => {
                 self.control.reply(ControlReply::Risk {
@@ -656,6 +685,14 @@ impl RiskStage {
                     return;
                 }
                 let previous = self.config.limit(key);
+                self.journal_record(
+                    self.market_time,
+                    &Record::Limit(LimitChange {
+                        key,
+                        value,
+                        previous,
+                    }),
+                );
                 self.checks.configure(&next);
                 self.limits.configure(&next);
                 self.square_off.set_at(next.square_off);
@@ -1009,6 +1046,7 @@ impl RiskStage {
             price: r.last_price,
             reason: flight.reason,
         };
+        self.journal_record(fill.exchange_ts, &Record::Fill(fill));
         self.control.say(ControlReply::Fill(fill));
         if flight.reason == IntentReason::StopLoss {
             self.control.alert(Alert {
@@ -1524,7 +1562,7 @@ impl RiskStage {
         // Market orders today; a limit, once orders carry one, goes on the tick grid
         // where it cannot trade worse than approved.
         let tick_size = self.limits.specs[p.instrument.index()].tick_size;
-        self.dispatch(OrderInput::Intent(RiskApproved::new(OrderIntent {
+        let intent = OrderIntent {
             id,
             exchange_ts,
             ingress,
@@ -1535,15 +1573,18 @@ impl RiskStage {
             side: p.side,
             reason: p.reason,
             reference: p.reference,
-        })));
+        };
+        self.journal_record(exchange_ts, &Record::Intent(intent));
+        self.dispatch(OrderInput::Intent(RiskApproved::new(intent)));
         self.counters.intents += 1;
         Ok(())
     }
 
     // ----- lifecycle --------------------------------------------------------------------
 
-    fn counter_list(&self) -> [(&'static str, u64); 17] {
+    fn counter_list(&self) -> [(&'static str, u64); 19] {
         let c = self.counters;
+        let [journaled, journal_failures] = self.journal.counters();
         [
             ("marks", c.marks),
             ("signals", c.signals),
@@ -1562,7 +1603,18 @@ impl RiskStage {
             ("alerts_dropped", self.control.dropped()),
             ("exit_retries", self.exits.retry.retries()),
             ("exits_failed", self.exits.retry.failed_exits()),
+            journaled,
+            journal_failures,
         ]
+    }
+
+    /// Journals `record`. A record the journal cannot take is fatal: a day that is not
+    /// recorded cannot be rebuilt after a crash, so the stage stops trading it.
+    #[inline]
+    fn journal_record(&mut self, ts: UnixNanos, record: &Record) {
+        if !self.journal.record(ts, record) {
+            self.fail("the journal could not take a record; the day could not be rebuilt");
+        }
     }
 
     fn publish(&self) {

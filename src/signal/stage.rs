@@ -14,6 +14,7 @@ use super::{
     Bar, BarBuilder, SignalBatch, Strategy,
 };
 use crate::{
+    journal::{JournalTap, Record},
     metrics::Telemetry,
     model::{
         Alert, AlertLevel, ControlCommand, ControlRefusal, ControlReply, Direction,
@@ -100,6 +101,8 @@ pub struct SignalStage {
     service: ServiceTimer,
     counts: Counts,
     control: ControlPort,
+    /// Signals sent and strategy pauses applied go to the journal.
+    journal: JournalTap,
     /// Instruments in the table.
     instruments: usize,
     filters: FilterChain,
@@ -215,6 +218,7 @@ impl SignalStage {
             service: ServiceTimer::new(),
             counts: Counts::default(),
             control: ControlPort::detached(),
+            journal: JournalTap::off(),
             instruments: instruments.len(),
             filters: FilterChain::none(),
             regime: None,
@@ -296,6 +300,13 @@ impl SignalStage {
         self
     }
 
+    /// The same stage journaling every signal it sends and every pause or resume it
+    /// applies through `journal`.
+    pub fn with_journal(mut self, journal: JournalTap) -> SignalStage {
+        self.journal = journal;
+        self
+    }
+
     /// Pauses (true) or resumes (false) a strategy's entries; false when there is no
     /// such strategy.
     pub fn set_paused(&mut self, strategy: StrategyId, paused: bool) -> bool {
@@ -356,6 +367,8 @@ impl SignalStage {
                 self.reply_strategy(id, was != pause);
                 self.control.reply(ControlReply::Done);
                 if was != pause {
+                    self.journal
+                        .record(self.market_time, &Record::Control(command));
                     self.control.alert(Alert {
                         exchange_ts: self.market_time,
                         kind: if pause {
@@ -406,8 +419,9 @@ impl SignalStage {
         }
     }
 
-    fn counters(&self) -> [(&'static str, u64); 11] {
+    fn counters(&self) -> [(&'static str, u64); 13] {
         let c = self.counts;
+        let [journaled, journal_failures] = self.journal.counters();
         [
             ("ticks", c.ticks),
             ("news", c.news),
@@ -420,6 +434,8 @@ impl SignalStage {
             ("ring_full", self.out.stalls()),
             ("commands", c.commands),
             ("alerts_dropped", self.control.dropped()),
+            journaled,
+            journal_failures,
         ]
     }
 
@@ -533,6 +549,8 @@ impl SignalStage {
                     self.counts.signals += 1;
                     self.signals_of[s] += 1;
                     self.entries_of[s] += u64::from(routed.direction != Direction::Flat);
+                    self.journal
+                        .record(routed.exchange_ts, &Record::Signal(routed));
                     self.out.push(RiskInput::Signal(routed));
                 }
             }

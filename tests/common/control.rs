@@ -24,6 +24,7 @@ pub const ATTEMPTS: usize = 600;
 /// run directory of its own.
 pub fn busy_config(name: &str, speed: u32) -> EngineConfig {
     let mut config = EngineConfig::embedded_default();
+    config.journal.enabled = false;
     config.feed.speed = speed.to_string();
     config.runtime.cores = Vec::new();
     config.runtime.wait = "spin_then_park".into();
@@ -69,6 +70,7 @@ impl Engine {
             &config,
             &opened.instruments,
             opened.source,
+            opened.start,
             until,
             stop.clone(),
         )

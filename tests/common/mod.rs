@@ -19,6 +19,8 @@ pub fn config(seed: u64, duration: &str) -> EngineConfig {
     // Tests run engines side by side in one process: none serves the control socket
     // unless a test asks for it (with its own run directory).
     config.control.enabled = false;
+    // Likewise no journal unless a test asks for one (in a directory of its own).
+    config.journal.enabled = false;
     config
 }
 
@@ -27,8 +29,15 @@ pub fn pipeline(config: &EngineConfig) -> (Pipeline, tickpipe::model::Instrument
     let opened = config.feed.open().expect("source opens");
     let until = config.feed.until(opened.start).unwrap();
     let stop = Arc::new(AtomicBool::new(false));
-    let pipeline = Pipeline::build(config, &opened.instruments, opened.source, until, stop)
-        .expect("pipeline builds");
+    let pipeline = Pipeline::build(
+        config,
+        &opened.instruments,
+        opened.source,
+        opened.start,
+        until,
+        stop,
+    )
+    .expect("pipeline builds");
     (pipeline, opened.instruments)
 }
 

@@ -76,6 +76,8 @@ impl Strategies {
         // Runs measure the pipeline; the socket is served only when `--control` asks
         // for it (see `control::configure`).
         config.control.enabled = false;
+        // The journal has its own scenario (`journal`); pipeline runs measure without it.
+        config.journal.enabled = false;
         if self == Strategies::Active {
             let sma = &mut config.strategy.sma_cross;
             sma.enabled = true;
@@ -253,6 +255,9 @@ pub fn run(
                 &config,
                 instruments,
                 Box::new(source),
+                // Journaling is off, so the session start (which names the journal's day)
+                // is not used.
+                tickpipe::model::UnixNanos(0),
                 None,
                 Arc::new(AtomicBool::new(false)),
             )

@@ -240,7 +240,7 @@ impl OrderStage {
         });
     }
 
-    fn counter_list(&self) -> [(&'static str, u64); 23] {
+    fn counter_list(&self) -> [(&'static str, u64); 29] {
         let c = self.desk.counters;
         [
             ("quotes", c.quotes),
@@ -266,6 +266,12 @@ impl OrderStage {
             ("unmeasured", self.desk.metrics.unmeasured()),
             ("alerts_dropped", self.control.dropped()),
             ("book_capacity", self.desk.book.capacity() as u64),
+            ("protect_placed", c.protect_placed),
+            ("protect_modified", c.protect_modified),
+            ("protect_replaced", c.protect_replaced),
+            ("protect_cancelled", c.protect_cancelled),
+            ("protect_triggered", c.protect_triggered),
+            ("exits_reduced", c.exits_reduced),
         ]
     }
 
@@ -353,6 +359,10 @@ impl OrderStage {
                 OrderInput::EndSession(now) => {
                     self.desk.advance(now);
                     self.end_session();
+                }
+                OrderInput::Protect(protect) => {
+                    self.desk.on_protect(&protect);
+                    self.pump();
                 }
             }
             self.service.stop(&self.clock, start);

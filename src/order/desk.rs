@@ -55,7 +55,8 @@ pub struct Counters {
     pub book_full: u64,
     /// Fills reported again under a trade id already booked: dropped.
     pub duplicate_fills: u64,
-    /// Acceptances that came after a fill or the end: dropped quietly.
+    /// Acceptances that came after a fill or the end, and answers to modifications and
+    /// cancels that crossed the order's end: dropped quietly.
     pub late_acks: u64,
     pub unknown_reports: u64,
     pub invalid_reports: u64,
@@ -669,8 +670,17 @@ impl Desk {
 
     /// An answer about no live child.
     fn unmatched(&mut self, report: &VenueReport) {
+        let intent = report.order.intent();
         match report.event {
             VenueEvent::Accepted => self.counters.late_acks += 1,
+            // A modification or cancel that crossed the order's last fill (a protective
+            // stop that triggered while its trigger or its cancel was on the way): the
+            // venue's answer comes after the order ended, and changes nothing.
+            VenueEvent::Modified | VenueEvent::ModifyRejected | VenueEvent::CancelRejected
+                if self.recent.iter().any(|o| o.intent.id == intent) =>
+            {
+                self.counters.late_acks += 1;
+            }
             VenueEvent::Fill if self.recent.booked(report.order.intent(), report.trade) => {
                 self.counters.duplicate_fills += 1;
             }

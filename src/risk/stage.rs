@@ -1672,7 +1672,15 @@ impl RiskStage {
                     g.sent.trigger = w.trigger;
                 }
                 let side = flight.side;
-                self.send_protect(intent, id, flight.strategy, side, remaining, w.trigger, false);
+                self.send_protect(
+                    intent,
+                    id,
+                    flight.strategy,
+                    side,
+                    remaining,
+                    w.trigger,
+                    false,
+                );
                 1
             }
         }

@@ -337,7 +337,11 @@ impl Desk {
 
     /// Notes a fill of a protective order.
     pub(super) fn protective_filled(&mut self, order: &Order, qty: Qty, first: bool) {
-        if let Some(g) = self.protection.guards.get_mut(order.intent.instrument.index()) {
+        if let Some(g) = self
+            .protection
+            .guards
+            .get_mut(order.intent.instrument.index())
+        {
             if g.intent == order.intent.id {
                 g.filled = g.filled.checked_add(qty).unwrap_or(g.filled);
             }

@@ -80,6 +80,18 @@ pub fn render(report: &RunReport, instruments: &InstrumentTable, title: &str) ->
         count(counter("order", "rejects")),
         count(counter("risk", "refused")),
     );
+    let placed = counter("order", "protect_placed");
+    if placed > 0 {
+        let _ = writeln!(
+            out,
+            "protect   {} broker stops placed, {} modified, {} replaced, {} cancelled, {} triggered",
+            count(placed),
+            count(counter("order", "protect_modified")),
+            count(counter("order", "protect_replaced")),
+            count(counter("order", "protect_cancelled")),
+            count(counter("order", "protect_triggered")),
+        );
+    }
     if let Some(regime) = report.signals().and_then(|s| s.regime.as_ref()) {
         let _ = writeln!(out, "regime    {}", regime_line(regime));
     }
@@ -405,6 +417,13 @@ pub fn to_json(
             "fills": counter("order", "fills"),
             "rejects": counter("order", "rejects"),
             "refused": counter("risk", "refused"),
+        },
+        "protective_stops": {
+            "placed": counter("order", "protect_placed"),
+            "modified": counter("order", "protect_modified"),
+            "replaced": counter("order", "protect_replaced"),
+            "cancelled": counter("order", "protect_cancelled"),
+            "triggered": counter("order", "protect_triggered"),
         },
     });
     if let Some(regime) = report.signals().and_then(|s| s.regime.as_ref()) {

@@ -285,7 +285,9 @@ impl Pipeline {
         .with_journal(tap("risk")?)
         .with_stop(stop.clone())
         .with_strategy_names(&strategy_names)
-        .with_charges(Charger::new(ChargeModel::new(&config.charges), instruments));
+        .with_charges(Charger::new(ChargeModel::new(&config.charges), instruments))
+        .with_protective_stops(config.order.protective_stop);
+        let book_capacity = risk.in_flight_capacity();
         let risk = match desk {
             Some(desk) => risk.with_review(desk),
             None => risk,
@@ -298,8 +300,8 @@ impl Pipeline {
             OrderSetup {
                 config: &config.order,
                 // The order book stores orders under risk's intent ids: as many slots as
-                // risk's in-flight table, entries plus one exit per instrument.
-                capacity: config.risk.max_in_flight.max(1) + instruments.len(),
+                // risk's in-flight table, entries plus its exit reserve.
+                capacity: book_capacity,
                 strategies: strategy_count,
             },
             clock,

@@ -33,8 +33,8 @@ pub use instrument::{
 pub use message::{
     Alert, AlertLevel, ControlCommand, ControlRefusal, ControlReply, Direction, ExecKind,
     ExecReport, FillRecord, IntentReason, LimitKey, LimitValue, MarketEvent, News, OrderInput,
-    OrderIntent, OrderOutput, OrderState, RejectReason, ReviewAnswer, ReviewRequest, RiskInput,
-    RoundTrips, ScheduledCommand, Signal, StateReason, Tick, TickKind, TradingState,
+    OrderIntent, OrderOutput, OrderState, ProtectStop, RejectReason, ReviewAnswer, ReviewRequest,
+    RiskInput, RoundTrips, ScheduledCommand, Signal, StateReason, Tick, TickKind, TradingState,
 };
 pub use money::Money;
 pub use price::Price;

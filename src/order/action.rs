@@ -11,6 +11,9 @@ pub enum Request {
     Reprice,
     /// Cancel the child (and, when the slice says so, place the rest again).
     Cancel,
+    /// Move a protective stop's trigger to the slice's trigger (a modification, or a
+    /// cancel and re-place once the modification budget is spent).
+    Retrigger,
 }
 
 /// One waiting request about one child order: which intent, which slice, which child

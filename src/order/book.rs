@@ -77,6 +77,12 @@ pub struct Slice {
     pub cancelling: bool,
     /// The last refusal of the slice.
     pub reject: RejectReason,
+    /// The trigger of a stop order as the stage wants it (zero for other orders).
+    pub trigger: Price,
+    /// The trigger last sent to the venue (placed or modified to).
+    pub sent_trigger: Price,
+    /// A request to move the trigger waits in the queue.
+    pub retriggering: bool,
 }
 
 impl Slice {
@@ -99,6 +105,9 @@ impl Slice {
             after_cancel: AfterCancel::End,
             cancelling: false,
             reject: RejectReason::None,
+            trigger: Price::ZERO,
+            sent_trigger: Price::ZERO,
+            retriggering: false,
         }
     }
 
@@ -134,6 +143,9 @@ pub struct Order {
     pub acked: bool,
     /// A fill has been measured for latency.
     pub fill_seen: bool,
+    /// A broker-side protective stop (`[order] protective_stop`), not an intent risk
+    /// sent: no remainder policy works it, and once cancelled it is not placed again.
+    pub protective: bool,
 }
 
 impl Order {
@@ -152,6 +164,7 @@ impl Order {
             trade_next: 0,
             acked: false,
             fill_seen: false,
+            protective: false,
         };
         let mut left = intent.qty;
         for i in 0..usize::from(order.slice_count) {

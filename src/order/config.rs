@@ -99,6 +99,14 @@ pub struct OrderConfig {
     pub product_future: Product,
     /// Product of options orders: `MIS` or `NRML`.
     pub product_option: Product,
+    /// Keep a broker-side stop-market (SL-M) order on every open position at the
+    /// engine's stop, so a position stays protected if the engine dies. Off by default:
+    /// each protective order, modification and cancel uses the broker's rate limits.
+    pub protective_stop: bool,
+    /// Ticks the engine's stop must move before the broker-side stop is modified to
+    /// follow it: the venue allows `max_modifications` per order, so a trailing stop
+    /// that moves on every tick is followed only in steps of this size.
+    pub protective_stop_step_ticks: u32,
 }
 
 impl Default for OrderConfig {
@@ -121,6 +129,8 @@ impl Default for OrderConfig {
             product_equity: Product::Mis,
             product_future: Product::Mis,
             product_option: Product::Mis,
+            protective_stop: false,
+            protective_stop_step_ticks: 20,
         }
     }
 }
@@ -138,6 +148,8 @@ const MAX_MODIFICATIONS: u32 = 255;
 const MAX_ATTEMPTS: u32 = 20;
 /// Longest accepted algo id (Kite's `tag` takes 20 characters).
 const MAX_ALGO_ID: usize = 20;
+/// Largest accepted `protective_stop_step_ticks`.
+const MAX_STEP_TICKS: u32 = 100_000;
 
 impl OrderConfig {
     /// The remainder policy of an intent of `reason`.
@@ -249,6 +261,16 @@ impl OrderConfig {
                 ),
             );
         }
+        if self.protective_stop_step_ticks == 0 || self.protective_stop_step_ticks > MAX_STEP_TICKS
+        {
+            issue(
+                "protective_stop_step_ticks",
+                format!(
+                    "is {}, must be from 1 to {MAX_STEP_TICKS} (ticks the stop moves before the broker's stop follows)",
+                    self.protective_stop_step_ticks
+                ),
+            );
+        }
         if self.product_equity == Product::Nrml {
             issue(
                 "product_equity",
@@ -298,6 +320,7 @@ mod tests {
             exit_remainder = "cancel"
             protection_bps = 0
             algo_id = "has space"
+            protective_stop_step_ticks = 0
             product_equity = "NRML"
             product_option = "CNC"
             "#,
@@ -315,6 +338,7 @@ mod tests {
                 "order.exit_remainder",
                 "order.protection_bps",
                 "order.algo_id",
+                "order.protective_stop_step_ticks",
                 "order.product_equity",
                 "order.product_option",
             ]

@@ -22,6 +22,10 @@ use crate::{
     runtime::Outbox,
 };
 
+mod protect;
+
+use protect::Protection;
+
 /// Finished orders the stage remembers for `orders` on the control socket.
 pub const RECENT_ORDERS: usize = 32;
 
@@ -52,10 +56,23 @@ pub struct Counters {
     pub book_full: u64,
     /// Fills reported again under a trade id already booked: dropped.
     pub duplicate_fills: u64,
-    /// Acceptances that came after a fill or the end: dropped quietly.
+    /// Acceptances that came after a fill or the end, and answers to modifications and
+    /// cancels that crossed the order's end: dropped quietly.
     pub late_acks: u64,
     pub unknown_reports: u64,
     pub invalid_reports: u64,
+    /// Protective stops placed (one per position protected).
+    pub protect_placed: u64,
+    /// Modifications of protective stops' triggers sent.
+    pub protect_modified: u64,
+    /// Protective stops cancelled and placed again (the modification budget ran out).
+    pub protect_replaced: u64,
+    /// Protective stops cancelled (the position went flat, or the engine's exit goes).
+    pub protect_cancelled: u64,
+    /// Protective stops that triggered and filled.
+    pub protect_triggered: u64,
+    /// Engine exits cut by units a protective stop filled first.
+    pub exits_reduced: u64,
 }
 
 /// What the stage knows per instrument.
@@ -65,6 +82,8 @@ struct Spec {
     lot: u32,
     product: Product,
     tradable: bool,
+    /// The tick size (the grid a protective stop's trigger goes on).
+    tick: Price,
 }
 
 /// The settings the desk works by, read once from [`OrderConfig`].
@@ -158,6 +177,8 @@ pub struct Desk {
     /// The earliest timer due (`u64::MAX`: none).
     next_due: u64,
     pub session_ended: bool,
+    /// The broker-side protective stops, per instrument.
+    protection: Protection,
 }
 
 impl Desk {
@@ -193,6 +214,7 @@ impl Desk {
                     lot: i.lot_size.max(1),
                     product: config.product(i.kind),
                     tradable: i.kind != InstrumentKind::Index,
+                    tick: i.tick_size,
                 })
                 .collect(),
             policy: Policy {
@@ -208,6 +230,7 @@ impl Desk {
             now: UnixNanos(0),
             next_due: u64::MAX,
             session_ended: false,
+            protection: Protection::new(instruments.len(), config.protective_stop_step_ticks),
         }
     }
 
@@ -245,21 +268,10 @@ impl Desk {
             self.refuse(intent, RejectReason::UnknownInstrument);
             return;
         };
-        let qty = intent.qty.get();
-        let (slice_qty, slices) = if spec.freeze_qty > 0 && qty > spec.freeze_qty {
-            // Whole lots up to the freeze quantity (a freeze below one lot: the freeze).
-            let size = match spec.freeze_qty / spec.lot * spec.lot {
-                0 => spec.freeze_qty,
-                whole_lots => whole_lots,
-            };
-            (size, qty.div_ceil(size) as usize)
-        } else {
-            (qty, 1)
-        };
-        if slices > MAX_SLICES {
+        let Some((slice_qty, slices)) = Desk::slicing(&spec, intent.qty.get()) else {
             self.refuse(intent, RejectReason::FreezeQty);
             return;
-        }
+        };
         let exit = intent.reason != IntentReason::Entry;
         if !exit && !self.queue.entry_room(slices) {
             self.counters.throttled += 1;
@@ -271,24 +283,36 @@ impl Desk {
         } else {
             OrderType::Limit
         };
-        let mut order = Order::new(*intent, Qty::new(slice_qty), slices, kind);
-        for (i, slice) in order.slices[..slices].iter_mut().enumerate() {
-            slice.queued = true;
-            let action = Action {
-                intent: intent.id,
-                slice: i as u8,
-                child: slice.child,
-                request: Request::Place,
-            };
-            // Room was checked above for entries; exits always fit.
-            let _ = self.queue.push(action, exit);
-        }
+        let order = Order::new(*intent, Qty::new(slice_qty), slices, kind);
         if self.book.insert(order).is_err() {
             self.counters.book_full += 1;
             self.refuse(intent, RejectReason::Throttled);
             return;
         }
         self.counters.sliced += u64::from(slices > 1);
+        // Behind a protective stop being cancelled, the intent waits for its answer.
+        if self.hold(intent) {
+            return;
+        }
+        self.reduce_exit(intent.id);
+        // Room was checked above for entries; exits always fit.
+        self.queue_places(intent.id);
+    }
+
+    /// How an order of `qty` units is cut at the freeze quantity: the slice size and the
+    /// number of slices (`None`: more than [`MAX_SLICES`]).
+    fn slicing(spec: &Spec, qty: u32) -> Option<(u32, usize)> {
+        let (slice_qty, slices) = if spec.freeze_qty > 0 && qty > spec.freeze_qty {
+            // Whole lots up to the freeze quantity (a freeze below one lot: the freeze).
+            let size = match spec.freeze_qty / spec.lot * spec.lot {
+                0 => spec.freeze_qty,
+                whole_lots => whole_lots,
+            };
+            (size, qty.div_ceil(size) as usize)
+        } else {
+            (qty, 1)
+        };
+        (slices <= MAX_SLICES).then_some((slice_qty, slices))
     }
 
     /// Answers an intent the stage does not place, without the gateway.
@@ -334,7 +358,8 @@ impl Desk {
         }
         match action.request {
             Request::Place => slice.state != OrderState::New,
-            Request::Reprice | Request::Cancel => {
+            Request::Retrigger if slice.trigger == slice.sent_trigger => true,
+            Request::Reprice | Request::Cancel | Request::Retrigger => {
                 slice.cancelling
                     || !matches!(
                         slice.state,
@@ -346,6 +371,16 @@ impl Desk {
 
     /// Drops a stale request, clearing its slice's mark.
     pub fn drop_stale(&mut self, action: &Action) {
+        if action.request == Request::Retrigger {
+            if let Some(slice) = self
+                .book
+                .get_mut(action.intent)
+                .and_then(|o| o.slices.get_mut(usize::from(action.slice)))
+            {
+                slice.retriggering = false;
+            }
+            return;
+        }
         if action.request != Request::Place {
             return;
         }
@@ -391,12 +426,15 @@ impl Desk {
                     order.state = OrderState::Sent;
                 }
                 self.counters.orders += 1;
-                let market = slice.kind == OrderType::Market;
+                let market = matches!(slice.kind, OrderType::Market | OrderType::StopMarket);
+                let stop = matches!(slice.kind, OrderType::StopMarket | OrderType::StopLimit);
+                let trigger = if stop { slice.trigger } else { Price::ZERO };
+                slice.sent_trigger = trigger;
                 Some(Prepared::Submit(VenueOrder {
                     id,
                     sent_ts: now,
                     limit: if market { Price::ZERO } else { slice.limit },
-                    trigger: Price::ZERO,
+                    trigger,
                     qty: slice.child_qty,
                     instrument: intent.instrument,
                     protection_bps: if market { protection } else { 0 },
@@ -432,6 +470,30 @@ impl Desk {
                 slice.cancelling = true;
                 self.counters.cancels += 1;
                 Some(Prepared::Cancel(id))
+            }
+            Request::Retrigger => {
+                slice.retriggering = false;
+                if slice.modifications >= max_modifications {
+                    // The venue allows no more changes: cancel, then place it again at
+                    // the new trigger.
+                    slice.cancelling = true;
+                    slice.after_cancel = AfterCancel::Replace;
+                    self.counters.cancels += 1;
+                    self.counters.protect_replaced += 1;
+                    return Some(Prepared::Cancel(id));
+                }
+                slice.modifications += 1;
+                slice.sent_trigger = slice.trigger;
+                self.counters.modifications += 1;
+                self.counters.protect_modified += 1;
+                Some(Prepared::Modify(
+                    id,
+                    Amend {
+                        qty: slice.child_qty,
+                        limit: Price::ZERO,
+                        trigger: slice.trigger,
+                    },
+                ))
             }
         }
     }
@@ -476,6 +538,8 @@ impl Desk {
                 order.slices[i].timer = Timer::Idle;
                 let request = match slice.timer {
                     Timer::Idle => continue,
+                    // A protective stop waits at the venue until it triggers.
+                    Timer::Remainder if order.protective => continue,
                     Timer::Retry => {
                         let child = order.new_child();
                         let s = &mut order.slices[i];
@@ -559,14 +623,34 @@ impl Desk {
             VenueEvent::Cancelled | VenueEvent::Expired => self.on_ended(intent_id, i, &report),
             VenueEvent::Modified => {
                 let timeout = self.policy.remainder_timeout;
+                let protective = order.protective;
                 let slice = &mut order.slices[i];
-                if !slice.state.is_terminal() {
+                if !slice.state.is_terminal() && !protective {
                     Desk::arm(
                         &mut self.next_due,
                         slice,
                         Timer::Remainder,
                         report.exchange_ts.0.saturating_add(timeout),
                     );
+                }
+            }
+            VenueEvent::ModifyRejected if order.protective => {
+                // The venue works the old trigger: the next move of the stop asks again,
+                // and a spent budget moves it by cancel and re-place at once.
+                let slice = &mut order.slices[i];
+                slice.sent_trigger = Price::ZERO;
+                if report.reject == RejectReason::ModifyLimit {
+                    slice.modifications = u8::MAX;
+                }
+                if report.reject == RejectReason::ModifyLimit && !slice.retriggering {
+                    slice.retriggering = true;
+                    let action = Action {
+                        intent: intent_id,
+                        slice: i as u8,
+                        child: slice.child,
+                        request: Request::Retrigger,
+                    };
+                    let _ = self.queue.push(action, true);
                 }
             }
             VenueEvent::ModifyRejected => {
@@ -583,14 +667,24 @@ impl Desk {
                     let _ = self.queue.push(action, exit);
                 }
             }
+            VenueEvent::CancelRejected if order.protective => self.cancel_refused(intent_id, i),
             VenueEvent::CancelRejected => order.slices[i].cancelling = false,
         }
     }
 
     /// An answer about no live child.
     fn unmatched(&mut self, report: &VenueReport) {
+        let intent = report.order.intent();
         match report.event {
             VenueEvent::Accepted => self.counters.late_acks += 1,
+            // A modification or cancel that crossed the order's last fill (a protective
+            // stop that triggered while its trigger or its cancel was on the way): the
+            // venue's answer comes after the order ended, and changes nothing.
+            VenueEvent::Modified | VenueEvent::ModifyRejected | VenueEvent::CancelRejected
+                if self.recent.iter().any(|o| o.intent.id == intent) =>
+            {
+                self.counters.late_acks += 1;
+            }
             VenueEvent::Fill if self.recent.booked(report.order.intent(), report.trade) => {
                 self.counters.duplicate_fills += 1;
             }
@@ -610,12 +704,14 @@ impl Desk {
             return;
         }
         slice.state = OrderState::Accepted;
-        Desk::arm(
-            &mut self.next_due,
-            slice,
-            Timer::Remainder,
-            report.exchange_ts.0.saturating_add(timeout),
-        );
+        if !order.protective {
+            Desk::arm(
+                &mut self.next_due,
+                slice,
+                Timer::Remainder,
+                report.exchange_ts.0.saturating_add(timeout),
+            );
+        }
         if order.acked {
             return;
         }
@@ -625,10 +721,13 @@ impl Desk {
         }
         let intent = order.intent;
         let (cum, leaves) = (order.cum_qty, order.leaves_qty());
-        self.metrics.ack(
-            intent.strategy,
-            report.exchange_ts.0.saturating_sub(intent.exchange_ts.0),
-        );
+        if !order.protective {
+            // A protective stop waits by design: its latencies would say nothing.
+            self.metrics.ack(
+                intent.strategy,
+                report.exchange_ts.0.saturating_sub(intent.exchange_ts.0),
+            );
+        }
         self.report(&intent, report, ExecKind::Accepted, cum, leaves);
     }
 
@@ -666,7 +765,7 @@ impl Desk {
         s.state = next;
         s.child_filled = child_filled;
         s.filled = s.filled.checked_add(report.last_qty).unwrap_or(s.qty);
-        if next.is_terminal() {
+        if next.is_terminal() || order.protective {
             s.timer = Timer::Idle;
         } else {
             Desk::arm(
@@ -702,11 +801,15 @@ impl Desk {
             report.last_price,
             report.last_qty,
         );
-        if first {
+        if first && !order.protective {
             self.metrics.first_fill(
                 intent.strategy,
                 report.exchange_ts.0.saturating_sub(intent.exchange_ts.0),
             );
+        }
+        if order.protective {
+            let order = *order;
+            self.protective_filled(&order, report.last_qty, first);
         }
         self.report(&intent, report, kind, cum, leaves);
         self.settle(id);
@@ -760,7 +863,8 @@ impl Desk {
         } else {
             OrderEvent::Expire
         };
-        let exit = order.intent.reason != IntentReason::Entry;
+        // A protective stop is not worked on as an exit: cancelled, it ends.
+        let exit = order.intent.reason != IntentReason::Entry && !order.protective;
         let slice = &mut order.slices[i];
         let Ok(next) = slice.state.on(event) else {
             self.counters.invalid_reports += 1;
@@ -788,11 +892,14 @@ impl Desk {
             slice.child_qty = rest;
             slice.child_filled = Qty::ZERO;
             slice.modifications = 0;
-            if after == AfterCancel::Market || !touch.is_positive() {
-                slice.kind = OrderType::Market;
-                slice.limit = Price::ZERO;
-            } else {
-                slice.limit = touch;
+            // A protective stop is placed again as it was, at its latest trigger.
+            if slice.kind != OrderType::StopMarket {
+                if after == AfterCancel::Market || !touch.is_positive() {
+                    slice.kind = OrderType::Market;
+                    slice.limit = Price::ZERO;
+                } else {
+                    slice.limit = touch;
+                }
             }
             let action = Action {
                 intent: id,
@@ -800,7 +907,7 @@ impl Desk {
                 child,
                 request: Request::Place,
             };
-            slice.queued = self.queue.push(action, exit).is_ok();
+            slice.queued = self.queue.push(action, exit || order.protective).is_ok();
             self.counters.replaced += 1;
         }
         self.settle(id);
@@ -816,10 +923,16 @@ impl Desk {
             return;
         };
         let intent = order.intent;
-        self.metrics
-            .ended(intent.strategy, intent.qty, order.cum_qty);
+        if !order.protective || !order.cum_qty.is_zero() {
+            // A protective stop that never triggered is no unfilled order.
+            self.metrics
+                .ended(intent.strategy, intent.qty, order.cum_qty);
+        }
         if order.state == OrderState::Filled {
             self.recent.push(order);
+            if order.protective {
+                self.protective_ended(&order);
+            }
             return;
         }
         let slices = order.slices();
@@ -848,6 +961,9 @@ impl Desk {
             ..VenueReport::new(ClientOrderId::new(id, 0), self.now, VenueEvent::Cancelled)
         };
         self.report(&intent, &at, kind, cum, Qty::ZERO);
+        if order.protective {
+            self.protective_ended(&order);
+        }
     }
 
     /// The session is over: what never reached the venue (queued, waiting for a retry)

@@ -16,6 +16,7 @@
 //! | `rate.rs` | [`RateLimiter`]: per-second, per-minute and per-day windows in market time |
 //! | `queue.rs` | [`SendQueue`]: waiting requests, exits before entries, exits never dropped |
 //! | `desk.rs` | the stage's working state: routing answers, timers, retries, remainders |
+//! | `desk/protect.rs` | broker-side protective stops (`protective_stop`): place, follow in steps, replace, cancel ahead of the engine's exits |
 //! | `execution.rs` | [`ExecutionMetrics`]: fill rate, slippage and latency per strategy |
 //! | `venue.rs` | [`VenueOrder`], [`VenueReport`]: what the stage and a venue say to each other |
 //! | `gateway.rs`, `gateway/` | the [`Gateway`] trait and its venues ([`PaperGateway`]) |

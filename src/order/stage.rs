@@ -247,7 +247,7 @@ impl OrderStage {
         });
     }
 
-    fn counter_list(&self) -> [(&'static str, u64); 25] {
+    fn counter_list(&self) -> [(&'static str, u64); 31] {
         let c = self.desk.counters;
         let [journaled, journal_failures] = self.desk.journal.counters();
         [
@@ -274,6 +274,12 @@ impl OrderStage {
             ("unmeasured", self.desk.metrics.unmeasured()),
             ("alerts_dropped", self.control.dropped()),
             ("book_capacity", self.desk.book.capacity() as u64),
+            ("protect_placed", c.protect_placed),
+            ("protect_modified", c.protect_modified),
+            ("protect_replaced", c.protect_replaced),
+            ("protect_cancelled", c.protect_cancelled),
+            ("protect_triggered", c.protect_triggered),
+            ("exits_reduced", c.exits_reduced),
             journaled,
             journal_failures,
         ]
@@ -363,6 +369,10 @@ impl OrderStage {
                 OrderInput::EndSession(now) => {
                     self.desk.advance(now);
                     self.end_session();
+                }
+                OrderInput::Protect(protect) => {
+                    self.desk.on_protect(&protect);
+                    self.pump();
                 }
             }
             self.service.stop(&self.clock, start);

@@ -14,6 +14,7 @@
 //! | `check.rs`, `check/` | [`RiskCheck`] and one file per check, run as a [`CheckChain`] |
 //! | `limits/` | [`LimitState`]: exposure buckets, return correlations, the day's loss and drawdown, risk events |
 //! | `exit.rs`, `exit/` | the protective stop ([`stop_hit`]), the daily [`SquareOff`], targets and trailing ([`ExitRules`]), time stops, exit retry ([`ExitRetry`]), the emergency flatten ([`IndexFallWatch`]), [`reconcile`] |
+//! | `protect.rs` | the broker-side protective stop of each position (`[order] protective_stop`): what it should be, and its exit slot |
 //! | `in_flight.rs` | [`InFlightTable`]: intents awaiting their final exec report |
 //! | `refusals.rs` | [`Refusal`], the typed reason, and [`RefusalCounts`] |
 //! | `stage.rs` | [`RiskStage`] |
@@ -27,6 +28,7 @@ mod exit;
 mod in_flight;
 mod limits;
 mod position;
+mod protect;
 mod refusals;
 mod review;
 mod stage;

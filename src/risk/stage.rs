@@ -15,7 +15,7 @@ use crate::{
     model::{
         Alert, AlertLevel, ControlCommand, ControlRefusal, ControlReply, Direction, ExecKind,
         ExecReport, InstrumentId, InstrumentKind, InstrumentTable, IntentId, IntentReason,
-        LimitKey, Money, OrderInput, OrderIntent, OrderOutput, Price, Qty, RiskInput,
+        LimitKey, Money, OrderInput, OrderIntent, OrderOutput, Price, ProtectStop, Qty, RiskInput,
         ScheduledCommand, Side, Signal, Stamp, StateReason, StrategyId, Tick, TradingState,
         UnixNanos, ValueError,
     },
@@ -30,6 +30,7 @@ use crate::{
         },
         in_flight::{InFlight, InFlightTable},
         limits::{round_limit, DayEvent, LimitState, Quote, RiskEvents, StateChange},
+        protect::{Protection, Wanted},
         refusals::{Refusal, RefusalCounts},
         review::ReviewDesk,
         summary::{FillRecord, RiskEventSummary, TradingSummary},
@@ -177,6 +178,8 @@ pub struct RiskStage {
     charger: Charger,
     /// Answers the signal stage's allocation reviews, when it holds them.
     review: Option<ReviewDesk>,
+    /// The broker-side protective stops (off unless [`RiskStage::with_protective_stops`]).
+    protection: Protection,
 }
 
 impl std::fmt::Debug for RiskStage {
@@ -291,7 +294,27 @@ impl RiskStage {
             exits: ExitDesk::new(config, instruments, strategy_count),
             charger: Charger::free(n),
             review: None,
+            protection: Protection::new(n, false),
         }
+    }
+
+    /// The same stage keeping a broker-side protective stop on every open position
+    /// (`[order] protective_stop`, see [`ProtectStop`]). Each protective order holds an
+    /// exit slot, so the in-flight table keeps two per instrument: the protective order
+    /// and the exit that replaces it while its cancel is answered. Call before the run.
+    pub fn with_protective_stops(mut self, enabled: bool) -> RiskStage {
+        let n = self.book.instruments();
+        self.protection = Protection::new(n, enabled);
+        if enabled {
+            self.in_flight = InFlightTable::new(self.config.max_in_flight, 2 * n);
+        }
+        self
+    }
+
+    /// Slots of the in-flight table (entries and the exit reserve): the order stage's
+    /// book mirrors it.
+    pub fn in_flight_capacity(&self) -> usize {
+        self.in_flight.capacity()
     }
 
     /// The same stage charging every fill it books by `charger`.
@@ -356,6 +379,7 @@ impl RiskStage {
             if m.broker_net == 0 {
                 self.exits.closed(id);
             }
+            self.protection.mark(id.index());
             let position = *self.book.position(id);
             if policy != ReconcilePolicy::Flatten || !position.is_open() {
                 continue;
@@ -909,6 +933,9 @@ impl RiskStage {
             self.counters.unknown_reports += 1;
             return;
         };
+        let protective = self
+            .protection
+            .is_protective(flight.instrument.index(), r.intent);
         let is_fill =
             matches!(r.kind, ExecKind::PartialFill | ExecKind::Filled) && !r.last_qty.is_zero();
         if is_fill {
@@ -948,6 +975,16 @@ impl RiskStage {
                 state: self.state,
                 detail: r.reject.as_str(),
             });
+        }
+        if is_fill || r.kind.is_terminal() {
+            self.protection.mark(flight.instrument.index());
+        }
+        if r.kind.is_terminal() && protective {
+            // Not an order of the position's (see `risk::protect`): only its slot ends.
+            self.in_flight.remove(r.intent);
+            self.protection
+                .ended(flight.instrument.index(), r.kind == ExecKind::Rejected);
+            return;
         }
         if r.kind.is_terminal() {
             self.in_flight.remove(r.intent);
@@ -1132,6 +1169,7 @@ impl RiskStage {
                     }
                 }
             }
+            self.send_protection();
             self.request_sync();
             n += 1;
         }
@@ -1197,6 +1235,7 @@ impl RiskStage {
         let (stop, exit) = self.exits.on_mark(id, &position, lot, tick.exchange_ts);
         if stop != position.stop() {
             self.book.set_stop(id, stop);
+            self.protection.mark(id.index());
         }
         let Some(exit) = exit else {
             return;
@@ -1553,6 +1592,9 @@ impl RiskStage {
             }
         };
         self.book.order_sent(p.instrument);
+        if !p.is_entry() {
+            self.unprotect(p.instrument.index(), true);
+        }
         if p.is_entry() {
             self.book.reserve(reserved);
             self.limits.exposure.reserve(p.instrument, reserved);
@@ -1578,6 +1620,164 @@ impl RiskStage {
         self.dispatch(OrderInput::Intent(RiskApproved::new(intent)));
         self.counters.intents += 1;
         Ok(())
+    }
+
+    // ----- protective stops --------------------------------------------------------------
+
+    /// Brings the protective stops of the instruments whose position or stop changed up
+    /// to date, while the outbox has room (see `risk::protect`).
+    fn send_protection(&mut self) -> usize {
+        let mut n = 0;
+        while self.protection.is_enabled() && self.out.is_clear() {
+            let Some(i) = self.protection.take() else {
+                break;
+            };
+            n += self.protect(i);
+        }
+        n
+    }
+
+    /// Places, moves or ends instrument `i`'s protective stop to match its position.
+    /// Waits while an order of the engine is out (its final answer looks again), while a
+    /// cancel is answered, and once the square-off has begun.
+    fn protect(&mut self, i: usize) -> usize {
+        let id = InstrumentId(i as u32);
+        let position = *self.book.position(id);
+        let Some(guard) = self.protection.guard(i).copied() else {
+            return 0;
+        };
+        if guard.closing || position.orders_in_flight() > 0 || self.square_off.is_active() {
+            return 0;
+        }
+        let wanted = match position.closing_side() {
+            Some(side) if position.stop().is_positive() => Some(Wanted {
+                side: Some(side),
+                qty: position.open_qty(),
+                trigger: position.stop(),
+            }),
+            _ => None,
+        };
+        match (guard.intent, wanted) {
+            (None, None) => 0,
+            (None, Some(w)) => {
+                if guard.refused == Some(w) || self.session_ended {
+                    return 0;
+                }
+                let Some(side) = w.side else {
+                    return 0;
+                };
+                let strategy = position.owner().unwrap_or_default();
+                let Ok(intent) = self.in_flight.insert(
+                    InFlight {
+                        id: IntentId(0),
+                        instrument: id,
+                        strategy,
+                        side,
+                        reason: IntentReason::StopLoss,
+                        qty: w.qty,
+                        filled: Qty::ZERO,
+                        reference: w.trigger,
+                        stop: Price::ZERO,
+                        target: Price::ZERO,
+                        reserved: Money::ZERO,
+                        charges: OrderCharges::default(),
+                    },
+                    true,
+                ) else {
+                    // No slot: the next change of the position or its stop tries again.
+                    return 0;
+                };
+                if let Some(g) = self.protection.guard_mut(i) {
+                    g.intent = Some(intent);
+                    g.sent = w;
+                    g.refused = None;
+                }
+                self.send_protect(intent, id, strategy, side, w.qty, w.trigger, false);
+                1
+            }
+            (Some(_), None) => self.unprotect(i, false),
+            (Some(intent), Some(w)) => {
+                let Some(flight) = self.in_flight.get_mut(intent).copied() else {
+                    return 0;
+                };
+                let remaining = flight.qty.saturating_sub(flight.filled);
+                if w.side != guard.sent.side || w.qty != remaining {
+                    // Other units: cancel, and place anew once the cancel is answered.
+                    return self.unprotect(i, false);
+                }
+                if w.trigger == guard.sent.trigger {
+                    return 0;
+                }
+                if let Some(g) = self.protection.guard_mut(i) {
+                    g.sent.trigger = w.trigger;
+                }
+                let side = flight.side;
+                self.send_protect(
+                    intent,
+                    id,
+                    flight.strategy,
+                    side,
+                    remaining,
+                    w.trigger,
+                    false,
+                );
+                1
+            }
+        }
+    }
+
+    /// Ends instrument `i`'s protective stop, if it has one: zero units, with what risk
+    /// booked of it so far. `exit_follows` when the stage's own exit is the next message,
+    /// so the order stage takes units the stop filled unseen off that exit.
+    fn unprotect(&mut self, i: usize, exit_follows: bool) -> usize {
+        let Some(guard) = self.protection.guard_mut(i) else {
+            return 0;
+        };
+        let Some(intent) = guard.intent else {
+            return 0;
+        };
+        guard.closing = true;
+        let Some(flight) = self.in_flight.get_mut(intent).copied() else {
+            return 0;
+        };
+        self.send_protect(
+            intent,
+            flight.instrument,
+            flight.strategy,
+            flight.side,
+            Qty::ZERO,
+            Price::ZERO,
+            exit_follows,
+        );
+        1
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn send_protect(
+        &mut self,
+        intent: IntentId,
+        instrument: InstrumentId,
+        strategy: StrategyId,
+        side: Side,
+        qty: Qty,
+        trigger: Price,
+        exit_follows: bool,
+    ) {
+        let booked = self
+            .in_flight
+            .get_mut(intent)
+            .map_or(Qty::ZERO, |f| f.filled);
+        self.dispatch(OrderInput::Protect(ProtectStop {
+            intent,
+            exchange_ts: self.market_time,
+            trigger,
+            qty,
+            booked,
+            instrument,
+            strategy,
+            side,
+            exit_follows,
+        }));
     }
 
     // ----- lifecycle --------------------------------------------------------------------
@@ -1679,6 +1879,7 @@ impl Stage for RiskStage {
                 self.on_command(command);
                 work += 1;
             }
+            work += self.send_protection();
             work += self.drain_square_off();
             work += self.read_inputs();
             work += self.shutdown_flatten();

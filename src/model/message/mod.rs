@@ -11,6 +11,7 @@ mod exec;
 mod fill;
 mod intent;
 mod order_state;
+mod protect;
 mod review;
 mod signal;
 mod tick;
@@ -25,6 +26,7 @@ pub use exec::{ExecKind, ExecReport, RejectReason};
 pub use fill::FillRecord;
 pub use intent::{IntentReason, OrderIntent};
 pub use order_state::OrderState;
+pub use protect::ProtectStop;
 pub use review::{ReviewAnswer, ReviewRequest, RoundTrips};
 pub use signal::{Direction, Signal};
 pub use tick::{MarketEvent, News, Tick, TickKind};
@@ -63,6 +65,9 @@ pub enum OrderInput {
     /// session at this market time (a paper exchange answers what is due and expires what
     /// still works), so every order gets its final answer.
     EndSession(UnixNanos),
+    /// The protective stop of a position changed (`[order] protective_stop`): the order
+    /// stage places, modifies or cancels its stop-market order to match.
+    Protect(ProtectStop),
 }
 
 /// What the order stage writes to the risk stage.

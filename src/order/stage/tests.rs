@@ -14,6 +14,7 @@ use crate::{
 };
 
 mod lifecycle;
+mod protect;
 
 const SEC: u64 = 1_000_000_000;
 

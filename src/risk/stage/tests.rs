@@ -620,6 +620,11 @@ struct Wired {
 }
 
 fn wired(config: &RiskConfig) -> Wired {
+    wired_with(config, false)
+}
+
+/// [`wired`], with broker-side protective stops when `protective`.
+fn wired_with(config: &RiskConfig, protective: bool) -> Wired {
     let instruments = table();
     let (feed, input) = channel(1024);
     let (reports_tx, reports) = channel(64);
@@ -636,15 +641,20 @@ fn wired(config: &RiskConfig) -> Wired {
         clock.clone(),
         telemetry.clone(),
         true,
-    );
+    )
+    .with_protective_stops(protective);
+    let order_config = crate::order::OrderConfig {
+        protective_stop: protective,
+        ..crate::order::OrderConfig::default()
+    };
     let order = OrderStage::new(
         orders,
         Outbox::new(reports_tx),
         Box::new(PaperGateway::new(&instruments)),
         &instruments,
         crate::order::OrderSetup {
-            config: &crate::order::OrderConfig::default(),
-            capacity: config.max_in_flight + instruments.len(),
+            config: &order_config,
+            capacity: risk.in_flight_capacity(),
             strategies: 2,
         },
         clock,
@@ -1284,3 +1294,4 @@ fn a_drawdown_from_the_peak_warns_then_halts() {
 }
 
 mod exits;
+mod protect;

@@ -1,0 +1,110 @@
+//! Broker-side protective stops end to end, with the paper exchange: a gap through the
+//! stop closes the position once, at the venue's stop, booked as `stop_loss`; the
+//! engine's own exits cancel the protective stop first; a trailing stop moves it.
+
+use super::*;
+
+/// A long of 3960 at 100.10 with its stop at 95.05, protected at the broker.
+fn long_protected() -> Wired {
+    let mut w = wired_with(&uncapped(), true);
+    w.send(&[
+        tick(0, at(10, 0, 0), "100.05", "100.00", "100.10"),
+        signal(0, 0, Long, "100.05", "95.05", at(10, 0, 0)),
+        tick(0, at(10, 0, 1), "100.05", "100.00", "100.10"),
+    ]);
+    assert_eq!(w.risk().book().position(InstrumentId(0)).net(), 3960);
+    w
+}
+
+#[test]
+fn a_gap_through_the_stop_fills_the_broker_stop_once_as_a_stop_loss() {
+    let mut w = long_protected();
+    assert_eq!(
+        w.risk().in_flight(),
+        1,
+        "the protective stop holds its slot"
+    );
+    // The market gaps from 100 to 90 between two ticks.
+    w.send(&[tick(0, at(10, 5, 0), "90.00", "89.95", "90.05")]);
+    assert_eq!(w.risk().book().position(InstrumentId(0)).net(), 0);
+    assert_eq!(w.risk().in_flight(), 0);
+    w.send(&[tick(0, at(10, 6, 0), "89.00", "88.95", "89.05")]);
+    assert_eq!(
+        w.risk().book().position(InstrumentId(0)).net(),
+        0,
+        "never reversed"
+    );
+    let (risk, order) = w.finish();
+    assert_eq!(
+        fills_of(&risk),
+        [
+            (1, 0, Side::Buy, 3960, px("100.10"), IntentReason::Entry),
+            (2, 0, Side::Sell, 3960, px("89.95"), IntentReason::StopLoss),
+        ]
+    );
+    assert_eq!(order.counter("protect_placed"), 1);
+    assert_eq!(order.counter("protect_triggered"), 1);
+    assert_eq!(
+        order.counter("exits_reduced"),
+        1,
+        "the engine's own stop exit was dropped"
+    );
+    assert_eq!(order.counter("orders"), 2, "the entry and the broker stop");
+    assert_eq!(risk.counter("unknown_reports"), 0);
+    assert!(risk.error.is_none() && order.error.is_none());
+}
+
+#[test]
+fn the_engine_s_own_exit_cancels_the_broker_stop_first() {
+    let mut w = long_protected();
+    // 10% up: the trailing stop starts at 1% below the best mark and the broker stop
+    // follows it (a move of many steps).
+    w.send(&[tick(0, at(10, 30, 0), "110.00", "109.95", "110.05")]);
+    assert_eq!(
+        w.risk().book().position(InstrumentId(0)).stop(),
+        px("108.90")
+    );
+    // The square-off closes the position; the broker stop goes first.
+    w.send(&[tick(0, at(15, 15, 0), "109.50", "109.45", "109.55")]);
+    assert_eq!(w.risk().book().position(InstrumentId(0)).net(), 0);
+    w.send(&[tick(0, at(15, 16, 0), "100.00", "99.95", "100.05")]);
+    let (risk, order) = w.finish();
+    assert_eq!(
+        fills_of(&risk),
+        [
+            (1, 0, Side::Buy, 3960, px("100.10"), IntentReason::Entry),
+            (
+                3,
+                0,
+                Side::Sell,
+                3960,
+                px("109.45"),
+                IntentReason::SquareOff
+            ),
+        ]
+    );
+    assert_eq!(order.counter("protect_placed"), 1);
+    assert_eq!(order.counter("protect_modified"), 1);
+    assert_eq!(order.counter("protect_cancelled"), 1);
+    assert_eq!(order.counter("protect_triggered"), 0);
+    assert_eq!(order.counter("exits_reduced"), 0);
+    let trading = risk.detail::<TradingSummary>().cloned().unwrap();
+    assert!(trading.positions.iter().all(|p| p.net == 0));
+    assert!(risk.error.is_none() && order.error.is_none());
+}
+
+#[test]
+fn without_the_option_no_broker_stop_is_placed() {
+    let mut w = wired(&uncapped());
+    w.send(&[
+        tick(0, at(10, 0, 0), "100.05", "100.00", "100.10"),
+        signal(0, 0, Long, "100.05", "95.05", at(10, 0, 0)),
+        tick(0, at(10, 5, 0), "90.00", "89.95", "90.05"),
+    ]);
+    let (risk, order) = w.finish();
+    assert_eq!(order.counter("protect_placed"), 0);
+    assert_eq!(
+        fills_of(&risk)[1],
+        (2, 0, Side::Sell, 3960, px("89.95"), IntentReason::StopLoss)
+    );
+}

@@ -562,6 +562,11 @@ fn archive_copies_sealed_segments_checks_them_and_is_idempotent() {
     );
     assert!(!dir.join("inside").exists());
 
+    // The folder that holds DIR would archive DIR onto itself.
+    let (ok, _, err) = run(args!["journal", "archive", &dir, "--to", &root]);
+    assert!(!ok);
+    assert!(err.contains("onto itself"), "{err}");
+
     let file = root.join("a-file");
     std::fs::write(&file, b"x").unwrap();
     let (ok, _, err) = run(args!["journal", "archive", &dir, "--to", &file.join("sub")]);

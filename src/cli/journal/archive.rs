@@ -74,7 +74,8 @@ fn resolve(path: &Path) -> Result<PathBuf, String> {
 /// Copies and checks; see the module docs.
 ///
 /// # Errors
-/// DIR missing or not a journal; DEST inside DIR, or not writable; a segment archived
+/// DIR missing or not a journal; DEST inside DIR, DEST the folder holding DIR, or DEST
+/// not writable; a segment archived
 /// before with other bytes; a copy that does not read back intact. Each names the path.
 pub(super) fn archive(dir: &Path, to: &Path) -> Result<Archived, String> {
     if !dir.is_dir() {
@@ -97,6 +98,13 @@ pub(super) fn archive(dir: &Path, to: &Path) -> Result<Archived, String> {
         .file_name()
         .ok_or_else(|| format!("{}: a journal directory needs a name", dir.display()))?;
     let dest = to.join(name);
+    if target.join(name) == source {
+        return Err(format!(
+            "{}: archiving here would copy {} onto itself; name another folder",
+            to.display(),
+            dir.display()
+        ));
+    }
     fs::create_dir_all(&dest)
         .map_err(|e| format!("{}: cannot create the archive folder: {e}", dest.display()))?;
     let mut done = Archived {

@@ -90,6 +90,25 @@ pub fn inr(x: f64) -> String {
     format!("{sign}₹{grouped}")
 }
 
+/// Realised P&L moves only when a trade closes: hold each level until the next point
+/// (a step), rather than drawing a slope that suggests P&L accrued in between.
+fn steps(points: &[(f64, f64)]) -> Vec<(f64, f64)> {
+    let mut out = Vec::with_capacity(points.len() * 2);
+    for (i, &(x, y)) in points.iter().enumerate() {
+        if i > 0 {
+            out.push((x, points[i - 1].1));
+        }
+        out.push((x, y));
+    }
+    out
+}
+
+/// A percentage tick, without the `-0.00 %` that rounding a tiny negative gives.
+fn pct_tick(v: f64) -> String {
+    let v = if v.abs() < 0.005 { 0.0 } else { v };
+    format!("{v:.2} %")
+}
+
 type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
 type Chart<'a, 'b> =
     plotters::chart::ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
@@ -146,7 +165,7 @@ fn equity(series: &PnlSeries) -> Result<String, String> {
         y,
         &|v| inr(*v),
         |c| {
-            c.draw_series(LineSeries::new(points, BLUE.stroke_width(2)))
+            c.draw_series(LineSeries::new(steps(&points), BLUE.stroke_width(2)))
                 .map_err(err)?;
             Ok(())
         },
@@ -165,10 +184,11 @@ fn drawdown(series: &PnlSeries) -> Result<String, String> {
         "Drawdown from the running peak (%)",
         x_range(series),
         y,
-        &|v| format!("{v:.2} %"),
+        &|v| pct_tick(*v),
         |c| {
             c.draw_series(
-                AreaSeries::new(points, 0.0, RED.mix(0.25)).border_style(RED.stroke_width(2)),
+                AreaSeries::new(steps(&points), 0.0, RED.mix(0.25))
+                    .border_style(RED.stroke_width(2)),
             )
             .map_err(err)?;
             Ok(())
@@ -204,7 +224,7 @@ fn strategies(
             let color = COLORS[i % COLORS.len()];
             let line: Vec<(f64, f64)> =
                 points.iter().map(|&(t, m)| (secs(t), m.to_f64())).collect();
-            c.draw_series(LineSeries::new(line, color.stroke_width(2)))
+            c.draw_series(LineSeries::new(steps(&line), color.stroke_width(2)))
                 .map_err(err)?;
             // The key, top left, one name a row in the line's colour.
             let last = points.last().map_or(Money::ZERO, |p| p.1);
@@ -227,6 +247,16 @@ fn strategies(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn levels_hold_until_the_next_close() {
+        assert_eq!(
+            steps(&[(0.0, 1.0), (5.0, 3.0), (9.0, 2.0)]),
+            [(0.0, 1.0), (5.0, 1.0), (5.0, 3.0), (9.0, 3.0), (9.0, 2.0)]
+        );
+        assert_eq!(pct_tick(-0.001), "0.00 %");
+        assert_eq!(pct_tick(-0.25), "-0.25 %");
+    }
 
     #[test]
     fn rupees_are_grouped_the_indian_way() {

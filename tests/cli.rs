@@ -415,6 +415,25 @@ fn the_trade_report_adds_up_to_the_summary() {
         page.contains("## Strategies") && page.contains("## Trades"),
         "{page}"
     );
+    // The plots sit next to the page, which links them; one line per strategy.
+    for plot in ["equity.svg", "drawdown.svg", "strategies.svg"] {
+        assert!(page.contains(&format!("]({plot})")), "{page}");
+        let svg = std::fs::read_to_string(dir.join(plot)).unwrap();
+        assert!(
+            svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"),
+            "{plot}"
+        );
+    }
+    let lines = std::fs::read_to_string(dir.join("strategies.svg")).unwrap();
+    let series = lines
+        .split("<polyline")
+        .skip(1)
+        .filter(|p| p.split('>').next().unwrap().contains("stroke-width=\"2\""))
+        .count();
+    assert_eq!(series, v["strategies"].as_array().unwrap().len());
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();
+    assert_eq!(json["round_trips"].as_u64(), Some(round_trips));
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

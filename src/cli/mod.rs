@@ -1,8 +1,8 @@
 //! The command line: `tickpipe run` (the default), `tickpipe record`, `tickpipe config`,
 //! `tickpipe ctl` (the control socket's client), `tickpipe indicators` (TA-Lib's
 //! indicators over an OHLCV CSV), `tickpipe regime` (market regimes of a return series),
-//! `tickpipe report` (performance statistics of an equity curve),
-//! `tickpipe journal` (verify, inspect or export a journal directory).
+//! `tickpipe report` (performance statistics of an equity curve, or the trade report of a
+//! journal), `tickpipe journal` (verify, inspect, export or archive a journal directory).
 
 pub mod ctl;
 pub mod format;
@@ -44,10 +44,12 @@ enum Command {
     /// Market regimes of a return series under a Gaussian hidden Markov model, fitted
     /// first with --fit N.
     Regime(regime::RegimeArgs),
-    /// Performance statistics of a daily equity curve: Sharpe, Sortino, drawdowns,
-    /// CAGR and the rest, as empyrical defines them.
+    /// Performance statistics of a daily equity curve (Sharpe, Sortino, drawdowns, CAGR
+    /// and the rest, as empyrical defines them), or with --journal the trade report of a
+    /// journal directory (tables, JSON and SVG plots).
     Report(report::ReportArgs),
-    /// Check a journal directory, print its records, or export its trades as CSV.
+    /// Check a journal directory, print its records, export its trades as CSV or its
+    /// history as SQLite, or archive its sealed segments.
     Journal(journal::JournalArgs),
 }
 

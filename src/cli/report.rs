@@ -1,4 +1,6 @@
-//! `tickpipe report`: the performance statistics of an equity curve.
+//! `tickpipe report`: the performance statistics of an equity curve (`--equity`), or
+//! the trade report of a journal (`--journal`): the files `tickpipe run --report`
+//! writes, plus `report.json`.
 
 use std::{fmt::Write as _, path::PathBuf};
 
@@ -9,20 +11,41 @@ use crate::report::{Drawdowns, Episode, EquityCurve, RiskMetrics};
 
 /// Options of `tickpipe report`.
 #[derive(Debug, Clone, Args)]
+#[command(group(clap::ArgGroup::new("input").required(true).args(["equity", "journal"])))]
 pub struct ReportArgs {
     /// A daily equity curve: CSV with the header `date,equity`, one trading day a row.
     #[arg(long, value_name = "FILE.csv")]
-    pub equity: PathBuf,
+    pub equity: Option<PathBuf>,
     /// Print one JSON object, keys named after empyrical's functions and the drawdown
-    /// figures, instead of the tables.
-    #[arg(long)]
+    /// figures, instead of the tables (with --equity).
+    #[arg(long, requires = "equity")]
     pub json: bool,
+    /// A journal directory: rebuild its round trips from the booked fills and write the
+    /// trade report (trades.csv, daily.csv, strategies.csv, report.md, report.json and
+    /// the plots equity.svg, drawdown.svg, strategies.svg).
+    #[arg(long, value_name = "DIR")]
+    pub journal: Option<PathBuf>,
+    /// Where to write the report of --journal; `report` in the current directory when
+    /// absent.
+    #[arg(long, value_name = "DIR", requires = "journal")]
+    pub out: Option<PathBuf>,
+    /// The configuration the run used, for instrument symbols, strategy names, capital
+    /// and charges (with --journal); the embedded default when absent.
+    #[arg(long, short = 'c', value_name = "FILE", requires = "journal")]
+    pub config: Option<PathBuf>,
 }
 
-/// Reads the curve, computes, prints.
+/// Reads the curve or the journal, computes, prints or writes.
 pub(super) fn report(args: &ReportArgs) -> Result<(), String> {
-    let path = args.equity.display();
-    let text = std::fs::read_to_string(&args.equity).map_err(|e| format!("{path}: {e}"))?;
+    if let Some(dir) = &args.journal {
+        let out = args.out.clone().unwrap_or_else(|| PathBuf::from("report"));
+        return journal_report(dir, &out, args.config.as_ref());
+    }
+    let Some(equity) = &args.equity else {
+        return Err("give --equity FILE.csv or --journal DIR".to_owned());
+    };
+    let path = equity.display();
+    let text = std::fs::read_to_string(equity).map_err(|e| format!("{path}: {e}"))?;
     let curve = EquityCurve::parse_csv(&text).map_err(|e| format!("{path}: {e}"))?;
     let returns = curve.returns();
     let metrics = RiskMetrics::of(&returns);
@@ -31,6 +54,48 @@ pub(super) fn report(args: &ReportArgs) -> Result<(), String> {
         println!("{}", json(&metrics, &drawdowns)?);
     } else {
         print!("{}", tables(&curve, &metrics, &drawdowns));
+    }
+    Ok(())
+}
+
+/// `--journal DIR`: fills → round trips → the report's tables and plots.
+fn journal_report(
+    dir: &std::path::Path,
+    out: &std::path::Path,
+    config: Option<&PathBuf>,
+) -> Result<(), String> {
+    use super::journal::history::{History, Naming};
+    let history = History::read(dir)?;
+    let mut naming = Naming::load(config)?;
+    naming.cover(&history)?;
+    let book = naming.book(&history)?;
+    let names = naming.names();
+    let title = format!(
+        "Journal {}: {} booked fill(s)",
+        dir.display(),
+        history.fills.len()
+    );
+    let context = naming.context(&names, &title);
+    let mut notes = naming.notes(&history);
+    if history.fills.is_empty() {
+        notes.push(
+            "The journal holds no fill records, so there are no trades and the equity curve is flat at the capital."
+                .to_owned(),
+        );
+    }
+    for torn in &history.torn {
+        eprintln!("tickpipe: {torn}; the records before it are in the report");
+    }
+    let written = crate::report::write_report_files(out, &book, &context, &notes)?;
+    eprintln!(
+        "tickpipe: {} round trip(s) from {} fill(s); wrote {} file(s) to {}",
+        book.trades.len(),
+        history.fills.len(),
+        written.len(),
+        out.display()
+    );
+    for note in &notes {
+        eprintln!("tickpipe: note: {note}");
     }
     Ok(())
 }

@@ -8,11 +8,17 @@
 //! | `drawdown.rs` | [`Drawdowns`]: every under-water episode, its depth, duration and recovery |
 //! | `trades.rs` | [`TradeBook`]: round trips rebuilt from fills, with P&L and charges |
 //! | `tables.rs` | [`StrategyStats`], [`DayRow`]: the trades per strategy and per day |
-//! | `write.rs` | [`write_trade_report`]: the trade list and tables as CSV and Markdown files |
+//! | `table.rs` | [`Table`]: the trade, day and strategy tables as typed rows, for CSV, JSON and SQL |
+//! | `series.rs` | [`PnlSeries`]: equity, under-water and per-strategy P&L over time |
+//! | `plot.rs` | [`plots`]: those series as SVG (`equity.svg`, `drawdown.svg`, `strategies.svg`) |
+//! | `write.rs` | [`write_trade_report`]: the tables as CSV, JSON and Markdown, and the plots |
 
 mod curve;
 mod drawdown;
 mod metrics;
+mod plot;
+mod series;
+mod table;
 mod tables;
 mod trades;
 mod write;
@@ -20,6 +26,11 @@ mod write;
 pub use curve::{CurveError, EquityCurve};
 pub use drawdown::{Drawdowns, Episode};
 pub use metrics::{percentile, RiskMetrics, TRADING_DAYS_PER_YEAR};
+pub use plot::{inr, plots};
+pub use series::PnlSeries;
+pub use table::{
+    daily_table, ist, paise, rupees, strategies_table, trades_table, Cell, Column, Kind, Table,
+};
 pub use tables::{by_day, by_strategy, DayRow, StrategyStats};
 pub use trades::{Trade, TradeBook};
-pub use write::{write_trade_report, ReportContext};
+pub use write::{write_report_files, write_trade_report, ReportContext};

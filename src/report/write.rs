@@ -1,5 +1,6 @@
 //! Writes a run's trade report to a folder: the trade list, the day and strategy tables
-//! as CSV for spreadsheets and SQL loaders, and one Markdown page to read.
+//! as CSV for spreadsheets and SQL loaders and as JSON for programs, the plots as SVG,
+//! and one Markdown page to read that links them.
 
 use std::{
     fmt::Write as _,
@@ -8,8 +9,15 @@ use std::{
 };
 
 use crate::{
-    model::{InstrumentTable, Money, UnixNanos},
-    report::{by_day, by_strategy, DayRow, StrategyStats, TradeBook},
+    model::{InstrumentTable, Money},
+    report::{
+        by_day, by_strategy,
+        plot::plots,
+        table::{
+            daily_table, direction as side, paise, rupees, strategies_table, trades_table, Table,
+        },
+        DayRow, PnlSeries, StrategyStats, TradeBook,
+    },
 };
 
 /// What the report needs besides the trades.
@@ -25,44 +33,115 @@ pub struct ReportContext<'a> {
     pub title: &'a str,
 }
 
-/// Writes `trades.csv`, `daily.csv`, `strategies.csv` and `report.md` into `dir`
-/// (created if missing) and returns their paths.
+impl ReportContext<'_> {
+    /// The name of strategy `i`, `?` past the list.
+    pub fn strategy_name(&self, i: usize) -> &str {
+        self.strategy_names.get(i).copied().unwrap_or("?")
+    }
+}
+
+/// Writes `trades.csv`, `daily.csv`, `strategies.csv`, `report.md`, `report.json` and
+/// the plots `equity.svg`, `drawdown.svg`, `strategies.svg` into `dir` (created if
+/// missing) and returns their paths.
 ///
 /// # Errors
-/// The first I/O error, naming the file.
+/// As [`write_report_files`].
 pub fn write_trade_report(
     dir: &Path,
     book: &TradeBook,
     context: &ReportContext<'_>,
 ) -> Result<Vec<PathBuf>, String> {
+    write_report_files(dir, book, context, &[])
+}
+
+/// As [`write_trade_report`], with `notes` (what the figures rest on, what is missing)
+/// listed under the title of `report.md` and in `report.json`.
+///
+/// Each file is written under a temporary name and renamed into place only once all of
+/// them are written, so a failure never leaves a partial report that looks complete.
+///
+/// # Errors
+/// The first I/O error, naming the file; the temporary files are removed.
+pub fn write_report_files(
+    dir: &Path,
+    book: &TradeBook,
+    context: &ReportContext<'_>,
+    notes: &[String],
+) -> Result<Vec<PathBuf>, String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let days = by_day(&book.trades, context.capital);
     let strategies = by_strategy(&book.trades, context.strategy_names.len(), context.capital);
-    let files = [
-        ("trades.csv", trades_csv(book, context)),
-        ("daily.csv", daily_csv(&days)),
-        ("strategies.csv", strategies_csv(&strategies, context)),
-        ("report.md", markdown(book, &days, &strategies, context)),
+    let trades = trades_table(book, context);
+    let daily = daily_table(&days);
+    let per_strategy = strategies_table(&strategies, context);
+    let series = PnlSeries::of(&book.trades, context.strategy_names.len(), context.capital);
+    let name = |i: usize| context.strategy_name(i).to_owned();
+    let mut files = vec![
+        ("trades.csv", trades.csv()),
+        ("daily.csv", daily.csv()),
+        ("strategies.csv", per_strategy.csv()),
+        (
+            "report.md",
+            markdown(book, &days, &strategies, context, notes),
+        ),
+        (
+            "report.json",
+            json(book, [&trades, &daily, &per_strategy], context, notes)?,
+        ),
     ];
-    let mut written = Vec::new();
-    for (name, text) in files {
-        let path = dir.join(name);
-        std::fs::write(&path, text).map_err(|e: io::Error| format!("{}: {e}", path.display()))?;
-        written.push(path);
+    files.extend(plots(&series, &name)?);
+    let mut staged: Vec<(PathBuf, PathBuf)> = Vec::new();
+    let result = (|| {
+        for (file, text) in &files {
+            let path = dir.join(file);
+            let temp = dir.join(format!(".{file}.partial"));
+            staged.push((temp.clone(), path.clone()));
+            std::fs::write(&temp, text)
+                .map_err(|e: io::Error| format!("{}: {e}", temp.display()))?;
+        }
+        for (temp, path) in &staged {
+            std::fs::rename(temp, path).map_err(|e| format!("{}: {e}", path.display()))?;
+        }
+        Ok(staged.iter().map(|(_, path)| path.clone()).collect())
+    })();
+    if result.is_err() {
+        for (temp, _) in &staged {
+            let _ = std::fs::remove_file(temp);
+        }
     }
-    Ok(written)
+    result
 }
 
-/// Rupees to the paisa, truncated as contract notes and the run summary show them.
-fn paise(m: Money) -> String {
-    let p = m.to_paise_saturating();
-    let sign = if p < 0 { "-" } else { "" };
-    let abs = p.unsigned_abs();
-    format!("{sign}{}.{:02}", abs / 100, abs % 100)
-}
-
-fn time(ts: UnixNanos) -> String {
-    format!("{} {}", ts.ist_date(), ts.ist_time_of_day())
+/// `report.json`: the title, notes, totals and the three tables.
+fn json(
+    book: &TradeBook,
+    tables: [&Table; 3],
+    context: &ReportContext<'_>,
+    notes: &[String],
+) -> Result<String, String> {
+    use serde_json::{json, Value};
+    let gross: Money = book.trades.iter().map(|t| t.gross).sum();
+    let charges: Money = book.trades.iter().map(|t| t.charges).sum();
+    let open: Vec<Value> = book
+        .open_at_end
+        .iter()
+        .map(|&i| Value::from(context.instruments.get(i).symbol.to_string()))
+        .collect();
+    let value = json!({
+        "title": context.title,
+        "notes": notes,
+        "capital": rupees(context.capital),
+        "round_trips": book.trades.len(),
+        "gross": rupees(gross),
+        "charges": rupees(charges),
+        "net": rupees(gross.saturating_add(charges.neg())),
+        "open_at_end": open,
+        "trades": tables[0].json(),
+        "daily": tables[1].json(),
+        "strategies": tables[2].json(),
+        "plots": ["equity.svg", "drawdown.svg", "strategies.svg"],
+    });
+    serde_json::to_string_pretty(&value).map_err(|e| format!("report.json: {e}"))
 }
 
 fn float(x: f64, decimals: usize) -> String {
@@ -73,96 +152,8 @@ fn float(x: f64, decimals: usize) -> String {
     }
 }
 
-/// `long` or `short`.
-fn side(t: &crate::report::Trade) -> &'static str {
-    if t.direction == crate::model::Side::Buy {
-        "long"
-    } else {
-        "short"
-    }
-}
-
 fn name<'a>(context: &ReportContext<'a>, i: usize) -> &'a str {
     context.strategy_names.get(i).copied().unwrap_or("?")
-}
-
-fn trades_csv(book: &TradeBook, context: &ReportContext<'_>) -> String {
-    let mut out = String::from(
-        "trade,strategy,instrument,side,qty,entry_time,entry_price,exit_time,exit_price,gross,charges,net,net_pct,holding_minutes,exit_reason\n",
-    );
-    for t in &book.trades {
-        let _ = writeln!(
-            out,
-            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
-            t.number,
-            name(context, t.strategy.index()),
-            context.instruments.get(t.instrument).symbol,
-            side(t),
-            t.qty.get(),
-            time(t.entry_ts),
-            t.entry_price,
-            time(t.exit_ts),
-            t.exit_price,
-            paise(t.gross),
-            paise(t.charges),
-            paise(t.net()),
-            float(t.net_pct(), 4),
-            t.holding_minutes(),
-            t.exit_reason.as_str()
-        );
-    }
-    out
-}
-
-fn daily_csv(days: &[DayRow]) -> String {
-    let mut out = String::from(
-        "date,trades,winners,losers,gross,charges,net,largest_win,largest_loss,equity,sharpe_to_date,max_drawdown_to_date\n",
-    );
-    for d in days {
-        let _ = writeln!(
-            out,
-            "{},{},{},{},{},{},{},{},{},{},{},{}",
-            d.date,
-            d.trades,
-            d.winners,
-            d.losers(),
-            paise(d.gross),
-            paise(d.charges),
-            paise(d.net()),
-            paise(d.largest_win),
-            paise(d.largest_loss),
-            paise(d.equity),
-            float(d.sharpe_to_date, 6),
-            float(d.max_drawdown_to_date, 6)
-        );
-    }
-    out
-}
-
-fn strategies_csv(strategies: &[StrategyStats], context: &ReportContext<'_>) -> String {
-    let mut out = String::from(
-        "strategy,trades,winners,win_rate,average_win,average_loss,profit_factor,expectancy,gross,charges,net,max_drawdown,sharpe\n",
-    );
-    for s in strategies {
-        let _ = writeln!(
-            out,
-            "{},{},{},{},{},{},{},{},{},{},{},{},{}",
-            name(context, s.strategy.index()),
-            s.trades,
-            s.winners,
-            float(s.win_rate(), 4),
-            paise(s.average_win()),
-            paise(s.average_loss()),
-            float(s.profit_factor(), 4),
-            paise(s.expectancy()),
-            paise(s.gross),
-            paise(s.charges),
-            paise(s.net()),
-            paise(s.max_drawdown),
-            float(s.sharpe, 4)
-        );
-    }
-    out
 }
 
 fn or_dash(text: String) -> String {
@@ -178,9 +169,16 @@ fn markdown(
     days: &[DayRow],
     strategies: &[StrategyStats],
     context: &ReportContext<'_>,
+    notes: &[String],
 ) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "# Trade report\n\n{}\n", context.title);
+    for note in notes {
+        let _ = writeln!(out, "- {note}");
+    }
+    if !notes.is_empty() {
+        out.push('\n');
+    }
     let gross: Money = book.trades.iter().map(|t| t.gross).sum();
     let charges: Money = book.trades.iter().map(|t| t.charges).sum();
     let _ = writeln!(
@@ -198,6 +196,10 @@ fn markdown(
                 book.open_at_end.len()
             )
         }
+    );
+    let _ = writeln!(
+        out,
+        "## Plots\n\n![Equity](equity.svg)\n\n![Drawdown](drawdown.svg)\n\n![Cumulative P&L by strategy](strategies.svg)\n"
     );
     let _ = writeln!(out, "## Strategies\n");
     let _ = writeln!(

@@ -1,5 +1,17 @@
-//! `tickpipe journal verify|inspect|export DIR`: check a journal directory, print its
-//! records one per line, or write its booked fills as CSV.
+//! `tickpipe journal verify|inspect|export|archive DIR`: check a journal directory,
+//! print its records one per line, write its booked fills as CSV or its whole history
+//! as an SQLite database, or copy its sealed segments for backup.
+//!
+//! | file | what |
+//! | --- | --- |
+//! | `mod.rs` | the arguments, `verify`, `inspect` and the CSV `export` |
+//! | `history.rs` | fills and order counts read from a journal, and the names `--config` gives them |
+//! | `sqlite.rs` | `export --sqlite`: the trade journal's tables in SQLite |
+//! | `archive.rs` | `archive --to`: sealed segments copied and read back |
+
+mod archive;
+pub(super) mod history;
+mod sqlite;
 
 use std::{
     fmt::Write as _,
@@ -53,13 +65,31 @@ enum JournalCommand {
         #[arg(long, value_name = "HH:MM")]
         to: Option<String>,
     },
-    /// Write the booked fills (trades) as CSV.
+    /// Write the booked fills (trades) as CSV, or with --sqlite the trade journal's
+    /// tables (trades, trade_performance, daily_performance, strategy_performance,
+    /// execution_quality) as an SQLite database.
     Export {
         /// The journal directory (one trading day).
         dir: PathBuf,
         /// The CSV file to write; standard output when absent.
-        #[arg(long, short = 'o', value_name = "FILE")]
+        #[arg(long, short = 'o', value_name = "FILE", conflicts_with = "sqlite")]
         out: Option<PathBuf>,
+        /// Write an SQLite database to FILE instead (replaced if it exists).
+        #[arg(long, value_name = "FILE")]
+        sqlite: Option<PathBuf>,
+        /// The configuration the run used, for instrument symbols, strategy names,
+        /// capital and charges (with --sqlite); the embedded default when absent.
+        #[arg(long, short = 'c', value_name = "FILE", requires = "sqlite")]
+        config: Option<PathBuf>,
+    },
+    /// Copy the sealed segments (every writer's but its last, still active one) to
+    /// DEST/<DIR's name>/ and read the copies back, checking every record's CRC.
+    Archive {
+        /// The journal directory (one trading day).
+        dir: PathBuf,
+        /// The backup folder; must not be inside DIR.
+        #[arg(long, value_name = "DEST")]
+        to: PathBuf,
     },
 }
 
@@ -104,7 +134,41 @@ pub(super) fn journal(args: &JournalArgs) -> Result<(), String> {
             };
             inspect(dir, &filter)
         }
-        JournalCommand::Export { dir, out } => export(dir, out.as_ref()),
+        JournalCommand::Export {
+            dir,
+            sqlite: Some(file),
+            config,
+            ..
+        } => {
+            let lines = sqlite::export_sqlite(dir, file, config.as_ref())?;
+            eprintln!("tickpipe: wrote {}: {}", file.display(), lines.join(", "));
+            Ok(())
+        }
+        JournalCommand::Export {
+            dir,
+            out,
+            sqlite: None,
+            ..
+        } => export(dir, out.as_ref()),
+        JournalCommand::Archive { dir, to } => {
+            let done = archive::archive(dir, to)?;
+            println!(
+                "archived {} sealed segment(s) to {}: {} copied now ({} bytes), {} already there; {} record(s) read back, every CRC and sequence checked",
+                done.copied.len() + done.present.len(),
+                done.dest.display(),
+                done.copied.len(),
+                done.bytes,
+                done.present.len(),
+                done.records
+            );
+            for file in &done.copied {
+                println!("  copied  {file}");
+            }
+            for file in &done.active {
+                println!("  active  {file} (left for a later run)");
+            }
+            Ok(())
+        }
     }
 }
 
@@ -350,7 +414,14 @@ fn export(dir: &std::path::Path, out: Option<&PathBuf>) -> Result<(), String> {
     report_torn(records.torn_tails(), dir);
     match out {
         Some(path) => {
-            std::fs::write(path, csv).map_err(|e| format!("{}: {e}", path.display()))?;
+            // Through a temporary name, so a failed write leaves no partial CSV behind.
+            let temp = path.with_extension("csv.partial");
+            std::fs::write(&temp, csv)
+                .and_then(|()| std::fs::rename(&temp, path))
+                .map_err(|e| {
+                    let _ = std::fs::remove_file(&temp);
+                    format!("{}: {e}", path.display())
+                })?;
             eprintln!("tickpipe: wrote {fills} fill(s) to {}", path.display());
         }
         None => print!("{csv}"),

@@ -1,0 +1,318 @@
+//! What the offline journal commands read out of a journal directory: the booked fills
+//! (the input of [`TradeBook`](crate::report::TradeBook)), the orders and execution
+//! reports counted per strategy, and the configuration that names what the journal only
+//! numbers (instrument symbols, strategy names, capital, the cost model).
+//!
+//! The journal stores ids, not names, and no charges or realised P&L: those come from
+//! the configuration the run used, which `--config` names (the embedded default when
+//! absent). An id the configuration does not know is an error naming the record, never
+//! a guess.
+
+use std::{
+    collections::HashMap,
+    path::{Path, PathBuf},
+};
+
+use crate::{
+    charges::{ChargeModel, Charger},
+    engine::EngineConfig,
+    journal::{JournalReader, Record, Seq, TornTail},
+    model::{
+        ExecKind, FillRecord, InstrumentTable, IntentId, Money, Price, Side, StrategyId, UnixNanos,
+    },
+    report::{ReportContext, TradeBook},
+};
+
+/// A fill with where it was read from.
+#[derive(Debug, Clone, Copy)]
+pub(in crate::cli) struct FillRow<'a> {
+    /// The writer that journaled it.
+    pub writer: &'a str,
+    /// Its sequence there.
+    pub seq: Seq,
+    /// Market time.
+    pub ts: UnixNanos,
+    /// The fill.
+    pub fill: FillRecord,
+}
+
+/// Orders and execution reports of one strategy.
+#[derive(Debug, Clone, Copy, Default)]
+pub(in crate::cli) struct ExecCounts {
+    /// Order intents journaled.
+    pub intents: u64,
+    /// Units those intents asked for.
+    pub intent_qty: u64,
+    /// Fills booked.
+    pub fills: u64,
+    /// Units filled.
+    pub filled_qty: u64,
+    /// Execution reports by kind, indexed by `ExecKind as usize - 1`.
+    pub execs: [u64; 6],
+    /// Fills whose intent was journaled with a reference price.
+    pub priced_fills: u64,
+    /// What those fills cost against their intents' reference prices: positive when
+    /// bought above or sold below the price the decision was made at.
+    pub slippage: Money,
+}
+
+/// The execution kinds in code order (the index into [`ExecCounts::execs`]).
+pub(in crate::cli) const EXEC_KINDS: [(ExecKind, &str); 6] = [
+    (ExecKind::Accepted, "accepted"),
+    (ExecKind::PartialFill, "partial_fills"),
+    (ExecKind::Filled, "filled"),
+    (ExecKind::Rejected, "rejected"),
+    (ExecKind::Cancelled, "cancelled"),
+    (ExecKind::Expired, "expired"),
+];
+
+/// Everything the offline commands take from one journal directory.
+#[derive(Debug)]
+pub(in crate::cli) struct History {
+    /// Fills in booking order (market time, then writer sequence).
+    pub fills: Vec<(String, Seq, UnixNanos, FillRecord)>,
+    /// Per strategy id.
+    pub counts: Vec<ExecCounts>,
+    /// Whether any intent record was read (else the intent columns are unknown).
+    pub has_intents: bool,
+    /// Whether any execution report was read.
+    pub has_execs: bool,
+    /// Whether any fill could be matched to its intent's reference price.
+    pub has_slippage: bool,
+    /// Torn tails met (the records before them were read).
+    pub torn: Vec<TornTail>,
+}
+
+impl History {
+    /// Reads every record of `dir`, checking each.
+    ///
+    /// # Errors
+    /// A missing or unreadable directory, a bad segment header, or a corrupt record,
+    /// each naming the file (and offset and sequence) and why.
+    pub fn read(dir: &Path) -> Result<History, String> {
+        if !dir.is_dir() {
+            return Err(format!(
+                "{}: not a journal directory (no such directory)",
+                dir.display()
+            ));
+        }
+        let reader = JournalReader::open(dir).map_err(|e| e.to_string())?;
+        if reader.writers().next().is_none() {
+            return Err(format!(
+                "{}: no journal segments (*.tpj) in this directory",
+                dir.display()
+            ));
+        }
+        let mut history = History {
+            fills: Vec::new(),
+            counts: Vec::new(),
+            has_intents: false,
+            has_execs: false,
+            has_slippage: false,
+            torn: Vec::new(),
+        };
+        let mut references: HashMap<IntentId, Price> = HashMap::new();
+        let mut records = reader.records();
+        for entry in &mut records {
+            let e = entry.map_err(|e| e.to_string())?;
+            let strategy = match e.record {
+                Record::Intent(m) => m.strategy,
+                Record::Exec(m) => m.strategy,
+                Record::Fill(m) => m.strategy,
+                _ => continue,
+            };
+            let i = strategy.index();
+            if history.counts.len() <= i {
+                history.counts.resize(i + 1, ExecCounts::default());
+            }
+            let c = &mut history.counts[i];
+            match e.record {
+                Record::Intent(m) => {
+                    history.has_intents = true;
+                    c.intents += 1;
+                    c.intent_qty += u64::from(m.qty.get());
+                    if m.reference != Price::ZERO {
+                        references.insert(m.id, m.reference);
+                    }
+                }
+                Record::Exec(m) => {
+                    history.has_execs = true;
+                    c.execs[m.kind as usize - 1] += 1;
+                }
+                Record::Fill(f) => {
+                    c.fills += 1;
+                    c.filled_qty += u64::from(f.qty.get());
+                    let mut f = f;
+                    f.exchange_ts = e.ts;
+                    history.fills.push((e.writer.to_owned(), e.seq, e.ts, f));
+                }
+                _ => {}
+            }
+        }
+        history.torn = records.torn_tails().to_vec();
+        // Intents may be journaled by another writer than the fills: match them after
+        // reading everything.
+        for (_, _, _, f) in &history.fills {
+            let Some(reference) = references.get(&f.intent) else {
+                continue;
+            };
+            let paid = f.price.notional(f.qty);
+            let decided = reference.notional(f.qty);
+            let cost = match f.side {
+                Side::Buy => paid.checked_sub(decided),
+                Side::Sell => decided.checked_sub(paid),
+            }
+            .map_err(|e| {
+                format!(
+                    "{}: slippage of fill for intent {}: {e}",
+                    dir.display(),
+                    f.intent
+                )
+            })?;
+            let c = &mut history.counts[f.strategy.index()];
+            c.priced_fills += 1;
+            c.slippage = c.slippage.saturating_add(cost);
+            history.has_slippage = true;
+        }
+        // One writer books fills in sequence; should several have, market time orders
+        // them (stable, so each writer's own order is kept).
+        history.fills.sort_by_key(|f| f.2);
+        Ok(history)
+    }
+
+    /// The fills alone, in booking order.
+    pub fn fill_records(&self) -> Vec<FillRecord> {
+        self.fills.iter().map(|f| f.3).collect()
+    }
+
+    /// Rows for printing, borrowing the writer names.
+    pub fn fill_rows(&self) -> impl Iterator<Item = FillRow<'_>> {
+        self.fills.iter().map(|(writer, seq, ts, fill)| FillRow {
+            writer,
+            seq: *seq,
+            ts: *ts,
+            fill: *fill,
+        })
+    }
+}
+
+/// What the configuration says about the journal's ids.
+#[derive(Debug)]
+pub(in crate::cli) struct Naming {
+    /// Instrument table of the configured feed.
+    pub instruments: InstrumentTable,
+    /// Strategy names by id, padded with `strategy_N` for ids the configuration does
+    /// not enable.
+    pub strategy_names: Vec<String>,
+    /// Capital returns are measured on.
+    pub capital: Money,
+    /// The configured cost model over the instruments.
+    pub charger: Charger,
+    /// Where the configuration came from, for notes.
+    pub origin: String,
+}
+
+impl Naming {
+    /// Loads `config` (or the embedded default) and opens its feed's instrument table.
+    ///
+    /// # Errors
+    /// An unreadable or invalid configuration, or a feed that cannot be opened.
+    pub fn load(config: Option<&PathBuf>) -> Result<Naming, String> {
+        let (config, origin) = match config {
+            Some(path) => (
+                EngineConfig::from_file(path).map_err(|e| e.to_string())?,
+                path.display().to_string(),
+            ),
+            None => (
+                EngineConfig::embedded_default(),
+                "the embedded default configuration".to_owned(),
+            ),
+        };
+        let opened = config.feed.open()?;
+        let strategy_names = crate::signal::strategy_names(&config.strategy)
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
+        Ok(Naming {
+            charger: Charger::new(ChargeModel::new(&config.charges), &opened.instruments),
+            instruments: opened.instruments,
+            strategy_names,
+            capital: config.risk.capital,
+            origin,
+        })
+    }
+
+    /// Checks every fill's instrument against the table and pads the strategy names to
+    /// cover every strategy id in `history`.
+    ///
+    /// # Errors
+    /// The first fill whose instrument the configuration does not know, naming its
+    /// writer and sequence.
+    pub fn cover(&mut self, history: &History) -> Result<(), String> {
+        for row in history.fill_rows() {
+            if row.fill.instrument.index() >= self.instruments.len() {
+                return Err(format!(
+                    "fill {} of writer {} ({}): instrument {} is not in the universe of {} ({} instruments); pass the run's configuration with --config",
+                    row.seq,
+                    row.writer,
+                    row.ts,
+                    row.fill.instrument,
+                    self.origin,
+                    self.instruments.len()
+                ));
+            }
+        }
+        while self.strategy_names.len() < history.counts.len() {
+            let n = self.strategy_names.len();
+            self.strategy_names.push(format!("strategy_{n}"));
+        }
+        Ok(())
+    }
+
+    /// The round trips of `history`'s fills, priced with the configured cost model.
+    ///
+    /// # Errors
+    /// Arithmetic overflow, as [`TradeBook::of`].
+    pub fn book(&self, history: &History) -> Result<TradeBook, String> {
+        TradeBook::of(&history.fill_records(), &self.charger).map_err(|e| e.to_string())
+    }
+
+    /// The strategy's name.
+    pub fn strategy(&self, id: StrategyId) -> &str {
+        self.strategy_names
+            .get(id.index())
+            .map_or("?", String::as_str)
+    }
+
+    /// A report context borrowing `names` (from [`Naming::names`]).
+    pub fn context<'a>(&'a self, names: &'a [&'a str], title: &'a str) -> ReportContext<'a> {
+        ReportContext {
+            strategy_names: names,
+            instruments: &self.instruments,
+            capital: self.capital,
+            title,
+        }
+    }
+
+    /// The strategy names as `&str`, for [`Naming::context`].
+    pub fn names(&self) -> Vec<&str> {
+        self.strategy_names.iter().map(String::as_str).collect()
+    }
+
+    /// What the figures rest on, for the report's notes.
+    pub fn notes(&self, history: &History) -> Vec<String> {
+        let mut notes = vec![
+            format!(
+                "Names, capital and charges come from {}: the journal records ids, and no charges or realised P&L, so realised P&L is rebuilt from the fills with the risk stage's position arithmetic and charges with the configured cost model.",
+                self.origin
+            ),
+        ];
+        if !history.torn.is_empty() {
+            notes.push(format!(
+                "The journal has {} torn tail(s); the records before them are included.",
+                history.torn.len()
+            ));
+        }
+        notes
+    }
+}

@@ -29,3 +29,15 @@ pub struct Action {
     /// What to ask.
     pub request: Request,
 }
+
+impl Action {
+    /// A request about child `child` of slice `slice` of `intent`.
+    pub fn about(intent: IntentId, slice: usize, child: u8, request: Request) -> Action {
+        Action {
+            intent,
+            slice: slice as u8,
+            child,
+            request,
+        }
+    }
+}

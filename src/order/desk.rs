@@ -580,12 +580,7 @@ impl Desk {
                         }
                     },
                 };
-                let action = Action {
-                    intent: intent.id,
-                    slice: i as u8,
-                    child: order.slices[i].child,
-                    request,
-                };
+                let action = Action::about(intent.id, i, order.slices[i].child, request);
                 if request == Request::Place {
                     order.slices[i].queued = queue.push(action, exit).is_ok();
                 } else {
@@ -644,12 +639,7 @@ impl Desk {
                 }
                 if report.reject == RejectReason::ModifyLimit && !slice.retriggering {
                     slice.retriggering = true;
-                    let action = Action {
-                        intent: intent_id,
-                        slice: i as u8,
-                        child: slice.child,
-                        request: Request::Retrigger,
-                    };
+                    let action = Action::about(intent_id, i, slice.child, Request::Retrigger);
                     let _ = self.queue.push(action, true);
                 }
             }
@@ -658,12 +648,7 @@ impl Desk {
                     let exit = order.intent.reason != IntentReason::Entry;
                     let slice = &mut order.slices[i];
                     slice.modifications = u8::MAX;
-                    let action = Action {
-                        intent: intent_id,
-                        slice: i as u8,
-                        child: slice.child,
-                        request: Request::Reprice,
-                    };
+                    let action = Action::about(intent_id, i, slice.child, Request::Reprice);
                     let _ = self.queue.push(action, exit);
                 }
             }
@@ -901,12 +886,7 @@ impl Desk {
                     slice.limit = touch;
                 }
             }
-            let action = Action {
-                intent: id,
-                slice: i as u8,
-                child,
-                request: Request::Place,
-            };
+            let action = Action::about(id, i, child, Request::Place);
             slice.queued = self.queue.push(action, exit || order.protective).is_ok();
             self.counters.replaced += 1;
         }

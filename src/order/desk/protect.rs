@@ -189,12 +189,7 @@ impl Desk {
                 continue;
             }
             slice.retriggering = true;
-            let action = Action {
-                intent: id,
-                slice: i as u8,
-                child: slice.child,
-                request: Request::Retrigger,
-            };
+            let action = Action::about(id, i, slice.child, Request::Retrigger);
             let _ = self.queue.push(action, true);
         }
     }
@@ -218,12 +213,7 @@ impl Desk {
                 continue;
             }
             slice.timer = Timer::Idle;
-            let action = Action {
-                intent: id,
-                slice: i as u8,
-                child: slice.child,
-                request: Request::Cancel,
-            };
+            let action = Action::about(id, i, slice.child, Request::Cancel);
             let _ = self.queue.push(action, true);
         }
         self.settle(id);
@@ -241,12 +231,7 @@ impl Desk {
         if slice.state.is_terminal() {
             return;
         }
-        let action = Action {
-            intent: id,
-            slice: i as u8,
-            child: slice.child,
-            request: Request::Cancel,
-        };
+        let action = Action::about(id, i, slice.child, Request::Cancel);
         let _ = self.queue.push(action, true);
     }
 
@@ -261,12 +246,7 @@ impl Desk {
             if slice.state != OrderState::New || slice.queued {
                 continue;
             }
-            let action = Action {
-                intent: id,
-                slice: i as u8,
-                child: slice.child,
-                request: Request::Place,
-            };
+            let action = Action::about(id, i, slice.child, Request::Place);
             slice.queued = self.queue.push(action, exit).is_ok();
             if !slice.queued {
                 // An entry held behind a cancel found the entry queue full.

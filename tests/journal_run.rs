@@ -83,6 +83,14 @@ fn the_default_day_is_journaled_record_for_record() {
         .filter(|r| matches!(r, Record::Intent(_)))
         .count();
     assert_eq!(intents as u64, stage("risk", "intents"));
+    // The day ends with each instrument's last mark: the 50 stocks, the index, the ETF
+    // and the options that traded.
+    let marks = risk
+        .iter()
+        .rev()
+        .take_while(|r| matches!(r, Record::DailyMark(_)))
+        .count();
+    assert!(marks >= 52, "{marks} daily marks at the end");
     assert_eq!(stage("risk", "journal_records"), risk.len() as u64);
     assert_eq!(stage("risk", "journal_failures"), 0);
 

@@ -10,7 +10,7 @@ use tickpipe_ringbuf::Consumer;
 
 use crate::{
     charges::{ChargeBreakdown, Charger, OrderCharges},
-    journal::{JournalTap, LimitChange, Record, RiskStateChange},
+    journal::{DailyMark, JournalTap, LimitChange, Record, RiskStateChange},
     metrics::{LatencyHistogram, Telemetry},
     model::{
         Alert, AlertLevel, ControlCommand, ControlRefusal, ControlReply, Direction, ExecKind,
@@ -1914,8 +1914,30 @@ impl Stage for RiskStage {
         Poll::Idle
     }
 
-    fn finish(self: Box<Self>) -> StageReport {
+    fn finish(mut self: Box<Self>) -> StageReport {
+        self.journal_daily_marks();
         build_report(*self)
+    }
+}
+
+impl RiskStage {
+    /// Journals each instrument's last mark: the prices the day's open positions and
+    /// unrealised P&L were valued at. Once, at the end (counted if it fails: the day's
+    /// trading is over, nothing is left to halt).
+    fn journal_daily_marks(&mut self) {
+        if !self.journal.is_on() {
+            return;
+        }
+        for i in 0..self.book.instruments() {
+            let instrument = InstrumentId(i as u32);
+            let mark = self.book.position(instrument).mark();
+            if mark > Price::ZERO {
+                self.journal.record(
+                    self.market_time,
+                    &Record::DailyMark(DailyMark { instrument, mark }),
+                );
+            }
+        }
     }
 }
 

@@ -86,6 +86,10 @@ pub struct RunArgs {
     /// Do not journal the run.
     #[arg(long)]
     pub no_journal: bool,
+    /// Start a fresh journal for the day even when its last run stopped mid-day
+    /// (without this, that day is rebuilt from its journal and trading goes on).
+    #[arg(long, conflicts_with = "no_journal")]
+    pub no_resume: bool,
     /// Also write the summary as one JSON object to FILE.
     #[arg(long, value_name = "FILE")]
     pub summary_json: Option<PathBuf>,
@@ -166,6 +170,9 @@ fn load_config(args: &RunArgs) -> Result<(crate::engine::EngineConfig, String), 
     }
     if args.no_journal {
         config.journal.enabled = false;
+    }
+    if args.no_resume {
+        config.journal.resume = false;
     }
     let described = format!("{origin} + command line");
     config.validate(&described).map_err(|e| e.to_string())?;

@@ -37,6 +37,16 @@ pub(super) fn run(args: &RunArgs) -> Result<(), String> {
         stop.clone(),
     )
     .map_err(|e| e.to_string())?;
+    match pipeline.journal_status() {
+        Some((dir, None)) => eprintln!("tickpipe: journal {}: the day begins", dir.display()),
+        Some((dir, Some(r))) => eprintln!(
+            "tickpipe: journal {}: resuming the day: {} records to make again, catching up to {}",
+            dir.display(),
+            r.records,
+            r.caught_up_to
+        ),
+        None => {}
+    }
     let interval = if args.quiet {
         Duration::ZERO
     } else {

@@ -310,6 +310,26 @@ fn journal_line(report: &RunReport, j: &crate::engine::JournalOutcome) -> String
     if let Some(e) = &j.error {
         line.push_str(&format!("; flusher error: {e}"));
     }
+    if let Some(r) = &j.resumed {
+        line.push_str(&format!(
+            "\n          resumed the day: {} journaled records made again and checked, {} \
+             operator command{} replayed, caught up to {}{}",
+            count(r.records as u64),
+            r.replayed,
+            if r.replayed == 1 { "" } else { "s" },
+            r.caught_up_to,
+            if r.torn.is_empty() {
+                String::new()
+            } else {
+                format!("; torn tail cut: {}", r.torn.join("; "))
+            }
+        ));
+    }
+    if !j.ended {
+        line.push_str(
+            "\n          the day did not end cleanly: the next start of this day resumes it",
+        );
+    }
     line
 }
 
@@ -586,6 +606,14 @@ pub fn to_json(
                 .collect::<serde_json::Map<_, _>>(),
             "failures": JOURNALING.iter().map(|n| stage(n, "journal_failures")).sum::<u64>(),
             "error": j.error,
+            "ended": j.ended,
+            "resumed": j.resumed.as_ref().map(|r| json!({
+                "records": r.records,
+                "replayed_commands": r.replayed,
+                "caught_up_to": r.caught_up_to.to_string(),
+                "torn_tails": r.torn,
+                "earlier_runs": r.earlier_runs,
+            })),
         });
     }
     v["error"] = match report.error() {

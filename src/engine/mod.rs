@@ -7,6 +7,8 @@
 
 mod config;
 mod pipeline;
+mod recovery;
 
 pub use config::{EngineConfig, GatewayKind, OrderConfig, RuntimeConfig, DEFAULT_TOML};
 pub use pipeline::{JournalOutcome, Pipeline, RunReport};
+pub use recovery::{config_hash, ResumeSummary};

@@ -16,9 +16,14 @@ use crate::{
         Catalog, ControlConfig, ControlPlane, ControlServer, EngineInfo, ServerReport, StageId,
         StageLink,
     },
-    engine::{EngineConfig, GatewayKind},
+    engine::{
+        recovery::{self, OpenedDay, ResumeSummary},
+        EngineConfig, GatewayKind,
+    },
     feed::{FeedStage, MarketSource},
-    journal::{Journal, JournalTap},
+    journal::{
+        Journal, JournalTap, JournalWriter, Record, Seq, SessionKind, SessionMark, ENGINE_WRITER,
+    },
     metrics::Telemetry,
     model::{InstrumentTable, ScheduledCommand, Stamp, UnixNanos},
     order::{OrderSetup, OrderStage, PaperGateway, MAX_WORKING_ROWS, RECENT_ORDERS},
@@ -42,6 +47,13 @@ pub struct Pipeline {
     control: Option<(ControlConfig, ControlPlane)>,
     /// The run's journal (its flusher thread); the stages hold its writers.
     journal: Option<Journal>,
+    /// The engine's own writer: the session marks.
+    session: Option<(JournalWriter, SessionMark)>,
+    /// What resuming the day found, when the run resumed one.
+    resumed: Option<ResumeSummary>,
+    /// The stop flag, and whether a stopped run flattens (and so ends the day).
+    stop: Arc<AtomicBool>,
+    flatten_on_stop: bool,
 }
 
 impl std::fmt::Debug for Pipeline {
@@ -79,17 +91,25 @@ pub struct JournalOutcome {
     pub flush: String,
     /// The flusher's first error (a segment it could not create or `msync`), if any.
     pub error: Option<String>,
+    /// The run resumed a day that had stopped mid-day: what it rebuilt.
+    pub resumed: Option<ResumeSummary>,
+    /// The run ended the day cleanly (its journal's end mark is written): the next start
+    /// of the day begins a fresh journal. False after a stop that left positions open
+    /// or a stage's error: the next start resumes this one.
+    pub ended: bool,
 }
 
 impl JournalOutcome {
     /// Stops the flusher after its last pass and notes how it ended.
-    fn close(journal: Journal) -> JournalOutcome {
+    fn close(journal: Journal, resumed: Option<ResumeSummary>, ended: bool) -> JournalOutcome {
         let dir = journal.dir().to_owned();
         let flush = journal.config().flush.to_string();
         JournalOutcome {
             dir,
             flush,
             error: journal.shutdown().err().map(|e| e.to_string()),
+            resumed,
+            ended,
         }
     }
 }
@@ -165,14 +185,22 @@ impl Pipeline {
             origin: "configuration".to_owned(),
             issues,
         };
-        let journal = open_journal(config, start).map_err(|e| problem(vec![e]))?;
-        let tap = |name: &str| -> Result<JournalTap, ConfigError> {
-            match &journal {
-                Some(j) => j
+        let hash = recovery::config_hash(config);
+        let (journal, mut resuming) =
+            match open_journal(config, start).map_err(|e| problem(vec![e]))? {
+                Some(OpenedDay { journal, resume }) => (Some(journal), resume),
+                None => (None, None),
+            };
+        let tap = |resuming: &mut Option<recovery::Resuming>,
+                   name: &str|
+         -> Result<JournalTap, ConfigError> {
+            match (&journal, resuming.as_mut()) {
+                (Some(j), Some(r)) => r.tap(j, name).map_err(|e| problem(vec![e])),
+                (Some(j), None) => j
                     .writer(name)
                     .map(JournalTap::new)
                     .map_err(|e| problem(vec![ConfigIssue::new("journal.dir", e.to_string())])),
-                None => Ok(JournalTap::off()),
+                (None, _) => Ok(JournalTap::off()),
             }
         };
         let telemetry = Arc::new(Telemetry::default());
@@ -228,6 +256,10 @@ impl Pipeline {
         let (risk_port, risk_link) = StageLink::pair(StageId::Risk, room);
         let (order_port, order_link) = StageLink::pair(StageId::Order, room);
 
+        let replayed = resuming
+            .as_ref()
+            .map(|r| r.replayed_commands(&schedule, start.ist_date()));
+        let feed_replayed = replayed.as_ref().map_or(0, Vec::len);
         let feed = FeedStage::new(
             source,
             Outbox::new(market_tx),
@@ -237,13 +269,18 @@ impl Pipeline {
             stop.clone(),
             until,
         )
-        .with_schedule(schedule)
-        .with_control(feed_port)
-        .with_journal(if config.journal.ticks {
-            tap("feed")?
-        } else {
-            JournalTap::off()
-        });
+        .with_schedule(schedule);
+        let feed = match (&resuming, replayed) {
+            (Some(r), Some(replayed)) => feed.resuming(r.summary.caught_up_to, replayed),
+            _ => feed,
+        };
+        let feed = feed
+            .with_control(feed_port)
+            .with_journal(if config.journal.ticks {
+                tap(&mut resuming, "feed")?
+            } else {
+                JournalTap::off()
+            });
         let signal = SignalStage::new(
             instruments,
             strategies,
@@ -263,7 +300,7 @@ impl Pipeline {
             session_date(config),
         ))
         .with_control(signal_port)
-        .with_journal(tap("signal")?);
+        .with_journal(tap(&mut resuming, "signal")?);
         let gateway = match config.order.gateway {
             GatewayKind::Paper => Box::new(PaperGateway::with_config(instruments, &config.paper)),
         };
@@ -282,7 +319,7 @@ impl Pipeline {
             market_sync,
         )
         .with_control(risk_port)
-        .with_journal(tap("risk")?)
+        .with_journal(tap(&mut resuming, "risk")?)
         .with_stop(stop.clone())
         .with_strategy_names(&strategy_names)
         .with_charges(Charger::new(ChargeModel::new(&config.charges), instruments))
@@ -308,8 +345,41 @@ impl Pipeline {
             telemetry.clone(),
         )
         .with_control(order_port)
-        .with_journal(tap("order")?)
-        .with_stop(stop);
+        .with_journal(tap(&mut resuming, "order")?)
+        .with_stop(stop.clone());
+        let mark = SessionMark {
+            kind: SessionKind::Start,
+            config: hash,
+            strategies: strategy_count as u32,
+            instruments: instruments.len() as u32,
+        };
+        let mut resumed = None;
+        let session = match &journal {
+            Some(j) => {
+                let opened = match &mut resuming {
+                    Some(r) => {
+                        let engine = r.day.take_records(ENGINE_WRITER);
+                        r.summary.replayed = feed_replayed;
+                        let kind = if r.begun {
+                            resumed = Some(r.summary.clone());
+                            SessionKind::Resume
+                        } else {
+                            SessionKind::Start
+                        };
+                        j.resume_writer(ENGINE_WRITER, Seq(engine.len() as u64 + 1))
+                            .map(|w| (w, kind))
+                    }
+                    None => j.writer(ENGINE_WRITER).map(|w| (w, SessionKind::Start)),
+                };
+                let (mut writer, kind) = opened
+                    .map_err(|e| problem(vec![ConfigIssue::new("journal.dir", e.to_string())]))?;
+                writer
+                    .append(start, &Record::Session(SessionMark { kind, ..mark }))
+                    .map_err(|e| problem(vec![ConfigIssue::new("journal.dir", e.to_string())]))?;
+                Some((writer, mark))
+            }
+            None => None,
+        };
         let mut stages: BTreeMap<StageKind, Box<dyn Stage>> = BTreeMap::new();
         stages.insert(StageKind::Feed, Box::new(feed));
         stages.insert(StageKind::Signal, Box::new(signal));
@@ -337,7 +407,19 @@ impl Pipeline {
             strategy_names,
             control,
             journal,
+            session,
+            resumed,
+            stop,
+            flatten_on_stop: config.risk.on_shutdown == crate::risk::ShutdownPolicy::Flatten,
         })
+    }
+
+    /// Where the run journals, and what resuming the day found when it resumed one
+    /// (the start or resume mark is in the journal by now).
+    pub fn journal_status(&self) -> Option<(&std::path::Path, Option<&ResumeSummary>)> {
+        self.journal
+            .as_ref()
+            .map(|j| (j.dir(), self.resumed.as_ref()))
     }
 
     /// The gauges the stages publish, for a status line.
@@ -434,11 +516,12 @@ impl Pipeline {
         }
         let reports = running.join();
         let control = server.map(ControlServer::stop);
+        let groups = reports?;
         // Every stage has finished and dropped its writer: the flusher's last pass
         // covers every record.
-        let journal = self.journal.take().map(JournalOutcome::close);
+        let journal = self.close_journal(&groups);
         Ok(RunReport {
-            groups: reports?,
+            groups,
             wall: started.elapsed(),
             strategy_names: self.strategy_names,
             layout: layout.describe(),
@@ -452,21 +535,66 @@ impl Pipeline {
         let started = Instant::now();
         let names = self.strategy_names.clone();
         let journal = self.journal.take();
-        let report = self.into_single_group().run_here();
+        let session = self.session.take();
+        let resumed = self.resumed.take();
+        let stop = self.stop.clone();
+        let flatten_on_stop = self.flatten_on_stop;
+        let telemetry = self.telemetry.clone();
+        let groups = vec![self.into_single_group().run_here()];
+        let mut rest = Pipeline {
+            stages: BTreeMap::new(),
+            telemetry,
+            strategy_names: Vec::new(),
+            control: None,
+            journal,
+            session,
+            resumed,
+            stop,
+            flatten_on_stop,
+        };
+        let journal = rest.close_journal(&groups);
         RunReport {
-            groups: vec![report],
+            groups,
             wall: started.elapsed(),
             strategy_names: names,
             layout: "pipeline[feed+signal+risk+order] calling thread".to_owned(),
             control: None,
-            journal: journal.map(JournalOutcome::close),
+            journal,
         }
+    }
+
+    /// Marks the day's end in the journal when the run ended it cleanly (the feed ran
+    /// out, or a stop flattened every position, and no stage failed), then closes the
+    /// journal. A run killed, failed, or stopped leaving positions open writes no end
+    /// mark, so the next start of the day resumes it.
+    fn close_journal(&mut self, groups: &[GroupReport]) -> Option<JournalOutcome> {
+        let journal = self.journal.take()?;
+        // Relaxed: every stage thread has been joined.
+        let stopped = self.stop.load(std::sync::atomic::Ordering::Relaxed);
+        let failed = groups
+            .iter()
+            .flat_map(|g| &g.stages)
+            .any(|s| s.error.is_some() || s.counter("journal_failures") > 0);
+        let ends_day = !failed && (!stopped || self.flatten_on_stop);
+        let mut ended = false;
+        if let Some((mut writer, mark)) = self.session.take() {
+            if ends_day {
+                let ts = UnixNanos(self.telemetry.feed.market_time.get());
+                let end = SessionMark {
+                    kind: SessionKind::End,
+                    ..mark
+                };
+                ended = writer.append(ts, &Record::Session(end)).is_ok();
+            }
+        }
+        Some(JournalOutcome::close(journal, self.resumed.take(), ended))
     }
 }
 
 /// Opens the run's journal (`[journal]`), in the directory of the IST day `start`
-/// falls on; `None` when journaling is off.
-fn open_journal(config: &EngineConfig, start: UnixNanos) -> Result<Option<Journal>, ConfigIssue> {
+/// falls on, resuming the day when its last run stopped mid-day; `None` when
+/// journaling is off.
+fn open_journal(config: &EngineConfig, start: UnixNanos) -> Result<Option<OpenedDay>, ConfigIssue> {
     let settings = &config.journal;
     if !settings.enabled {
         return Ok(None);
@@ -474,12 +602,13 @@ fn open_journal(config: &EngineConfig, start: UnixNanos) -> Result<Option<Journa
     let journal_config = settings
         .journal_config()
         .map_err(|e| ConfigIssue::new("journal.flush", e))?;
-    let dir = settings
-        .claim_run_dir(start.ist_date())
-        .map_err(|e| ConfigIssue::new("journal.dir", format!("{}: {e}", settings.dir.display())))?;
-    Journal::open(&dir, journal_config)
-        .map(Some)
-        .map_err(|e| ConfigIssue::new("journal.dir", e.to_string()))
+    recovery::open_day(
+        settings,
+        journal_config,
+        start.ist_date(),
+        recovery::config_hash(config),
+    )
+    .map(Some)
 }
 
 /// The day being traded, for day-level history: the synthetic session's date; for a

@@ -85,6 +85,13 @@ pub struct FeedStage {
     next_scheduled: usize,
     /// True once the schedule's times of day are dated by the first event.
     schedule_dated: bool,
+    /// Operator commands a resumed day re-applies, dated, in time order: each goes out
+    /// after the events at its market time, where the stage that applied it was.
+    replayed: Vec<ScheduledCommand>,
+    next_replayed: usize,
+    /// While resuming a day, events up to this market time are released unpaced: the
+    /// engine catches up with what it did before the restart as fast as it can.
+    catch_up_until: u64,
     control: ControlPort,
     /// Every tick passed on goes to the journal too (`journal.ticks`; off by default).
     journal: JournalTap,
@@ -133,6 +140,9 @@ impl FeedStage {
             schedule: Vec::new(),
             next_scheduled: 0,
             schedule_dated: false,
+            replayed: Vec::new(),
+            next_replayed: 0,
+            catch_up_until: 0,
             control: ControlPort::detached(),
             journal: JournalTap::off(),
         }
@@ -147,6 +157,21 @@ impl FeedStage {
     pub fn with_schedule(mut self, mut schedule: Vec<ScheduledCommand>) -> FeedStage {
         schedule.sort_by_key(|s| s.exchange_ts);
         self.schedule = schedule;
+        self
+    }
+
+    /// The same stage resuming a day: events up to `catch_up_until` go out unpaced, and
+    /// `replayed` (the operator commands the journal recorded, dated, sorted here) go
+    /// out each right after the events at its market time, as a schedule's do, so
+    /// every stage applies them where it applied them before.
+    pub fn resuming(
+        mut self,
+        catch_up_until: UnixNanos,
+        mut replayed: Vec<ScheduledCommand>,
+    ) -> FeedStage {
+        replayed.sort_by_key(|s| s.exchange_ts);
+        self.replayed = replayed;
+        self.catch_up_until = catch_up_until.0;
         self
     }
 
@@ -181,7 +206,7 @@ impl FeedStage {
         }
     }
 
-    fn counters(&self) -> [(&'static str, u64); 8] {
+    fn counters(&self) -> [(&'static str, u64); 9] {
         let [journaled, journal_failures] = self.journal.counters();
         [
             ("events", self.events),
@@ -193,6 +218,7 @@ impl FeedStage {
                 "schedule_unreached",
                 (self.schedule.len() - self.next_scheduled) as u64,
             ),
+            ("replayed", self.next_replayed as u64),
             journaled,
             journal_failures,
         ]
@@ -208,16 +234,28 @@ impl FeedStage {
         }
     }
 
-    /// The next scheduled command, when it is due before an event at `ts`.
+    /// The next scheduled or replayed command, when it is due before an event at `ts`,
+    /// and whether it is the schedule's (else a replayed one).
     #[inline]
-    fn scheduled_before(&mut self, ts: UnixNanos) -> Option<ScheduledCommand> {
+    fn scheduled_before(&mut self, ts: UnixNanos) -> Option<(ScheduledCommand, bool)> {
         if !self.schedule_dated {
             self.date_schedule(ts);
         }
-        self.schedule
+        let scheduled = self
+            .schedule
             .get(self.next_scheduled)
-            .filter(|s| s.exchange_ts <= ts)
-            .copied()
+            .filter(|s| s.exchange_ts <= ts);
+        // A replayed command follows the events at its own time (the stage applied it
+        // after them), so it waits for a later one.
+        let replayed = self
+            .replayed
+            .get(self.next_replayed)
+            .filter(|s| s.exchange_ts < ts);
+        match (scheduled, replayed) {
+            (Some(s), Some(r)) if r.exchange_ts < s.exchange_ts => Some((*r, false)),
+            (Some(s), _) => Some((*s, true)),
+            (None, r) => r.map(|r| (*r, false)),
+        }
     }
 
     /// Reads the next event from the source, timing the call; `None` when there is none
@@ -247,6 +285,9 @@ impl FeedStage {
     #[inline]
     fn is_due(&mut self, event: &MarketEvent, speed: f64, now: Stamp) -> bool {
         let ts = event.exchange_ts().0;
+        if ts <= self.catch_up_until {
+            return true;
+        }
         let (first_ts, first_wall) = *self.origin.get_or_insert((ts, now));
         let due_after = (ts.saturating_sub(first_ts) as f64 / speed) as u64;
         self.clock.nanos_between(first_wall, now) >= due_after
@@ -316,7 +357,7 @@ impl Stage for FeedStage {
                 self.finished = true;
                 break;
             }
-            if let Some(scheduled) = self.scheduled_before(ts) {
+            if let Some((scheduled, from_schedule)) = self.scheduled_before(ts) {
                 // The command goes first; the event waits for the next turn.
                 self.held = Some(event);
                 let mut command = MarketEvent::Control(scheduled);
@@ -325,7 +366,11 @@ impl Stage for FeedStage {
                         break;
                     }
                 }
-                self.next_scheduled += 1;
+                if from_schedule {
+                    self.next_scheduled += 1;
+                } else {
+                    self.next_replayed += 1;
+                }
                 command.set_ingress(self.clock.stamp());
                 self.out.push(command);
                 moved += 1;
@@ -359,6 +404,18 @@ impl Stage for FeedStage {
             self.market_time = ts.0;
             if !self.out.is_clear() {
                 break;
+            }
+        }
+        if self.finished && self.out.is_clear() {
+            // Commands replayed after the last event were applied after it: send them
+            // now, before the stage ends.
+            while let Some(&replayed) = self.replayed.get(self.next_replayed) {
+                self.next_replayed += 1;
+                let mut command = MarketEvent::Control(replayed);
+                command.set_ingress(self.clock.stamp());
+                // A handful at most: the outbox's stash holds them if the ring is full.
+                self.out.push(command);
+                moved += 1;
             }
         }
         if moved > 0 {

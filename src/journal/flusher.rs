@@ -35,7 +35,9 @@ use std::{
 
 use super::{
     error::JournalError,
-    format::{Seq, HEADER_SIZE, MAX_FRAME, MAX_NAME, SEGMENT_EXTENSION},
+    format::{
+        decode_header, SegmentHeader, Seq, HEADER_SIZE, MAX_FRAME, MAX_NAME, SEGMENT_EXTENSION,
+    },
     segment::{Segment, PAGE},
     shared::{Position, WriterShared},
     writer::JournalWriter,
@@ -212,18 +214,7 @@ impl Journal {
     /// already holds segments of that writer; [`JournalError::Io`] when a segment cannot
     /// be created.
     pub fn writer(&self, name: &str) -> Result<JournalWriter, JournalError> {
-        let valid = !name.is_empty()
-            && name.len() <= MAX_NAME
-            && name
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
-        if !valid {
-            return Err(JournalError::BadWriterName(name.to_owned()));
-        }
-        let io = |path: &Path| {
-            let path = path.to_owned();
-            move |source| JournalError::Io { path, source }
-        };
+        check_name(name)?;
         let prefix = format!("{name}-");
         for entry in fs::read_dir(&self.dir).map_err(io(&self.dir))? {
             let entry = entry.map_err(io(&self.dir))?;
@@ -236,9 +227,63 @@ impl Journal {
                 });
             }
         }
+        self.start_writer(name, Seq(1))
+    }
+
+    /// The writer named `name` continuing its series in this directory after a restart:
+    /// its next record is numbered `next`, in a new segment named by that sequence
+    /// (the reader follows a writer from a segment it did not fill into the next).
+    ///
+    /// The caller has read the writer's records and cut any torn tail
+    /// ([`truncate_torn_tail`](super::truncate_torn_tail)), so `next` is one past its
+    /// last intact record. Left-overs of the run that stopped are tidied first: a
+    /// segment prepared and never entered is removed, one entered but not yet named by
+    /// its first sequence is renamed, and a segment holding nothing from `next` on (its
+    /// only record was torn) is removed. Every remaining segment is `fsync`ed, so the
+    /// records before `next` are on disk before anything new is appended after them.
+    ///
+    /// # Errors
+    /// [`JournalError::BadWriterName`]; [`JournalError::Io`]; [`JournalError::Header`]
+    /// for a segment of the writer this build cannot read.
+    pub fn resume_writer(&self, name: &str, next: Seq) -> Result<JournalWriter, JournalError> {
+        check_name(name)?;
+        let prefix = format!("{name}-");
+        let mut files = Vec::new();
+        for entry in fs::read_dir(&self.dir).map_err(io(&self.dir))? {
+            let path = entry.map_err(io(&self.dir))?.path();
+            let file = path.file_name().map(|f| f.to_string_lossy().into_owned());
+            if file.is_some_and(|f| f.starts_with(&prefix) && f.ends_with(SEGMENT_EXTENSION)) {
+                files.push(path);
+            }
+        }
+        for path in files {
+            let header = read_header(&path)?;
+            if header.writer != name {
+                continue;
+            }
+            match header.first_seq {
+                None => fs::remove_file(&path).map_err(io(&path))?,
+                Some(first) if first >= next => fs::remove_file(&path).map_err(io(&path))?,
+                Some(first) => {
+                    let named = segment_path(&self.dir, name, first);
+                    if named != path {
+                        fs::rename(&path, &named).map_err(io(&named))?;
+                    }
+                    File::open(&named)
+                        .and_then(|f| f.sync_all())
+                        .map_err(io(&named))?;
+                }
+            }
+        }
+        self.start_writer(name, next)
+    }
+
+    /// Creates a writer's first segment (numbered from `first`) and the next, and hands
+    /// both to the flusher.
+    fn start_writer(&self, name: &str, first_seq: Seq) -> Result<JournalWriter, JournalError> {
         let capacity = self.config.segment_bytes;
-        let first_path = segment_path(&self.dir, name, Seq(1));
-        let first = Segment::create(&first_path, capacity, 0, name, Some(Seq(1)))
+        let first_path = segment_path(&self.dir, name, first_seq);
+        let first = Segment::create(&first_path, capacity, 0, name, Some(first_seq))
             .map_err(io(&first_path))?;
         let next_path = next_path(&self.dir, name, 1);
         let next = Segment::create(&next_path, capacity, 1, name, None).map_err(io(&next_path))?;
@@ -248,6 +293,7 @@ impl Journal {
         let shared = Arc::new(WriterShared::new(
             name.to_owned(),
             Position::new(0, HEADER_SIZE),
+            first_seq.0 - 1,
         ));
         if shared.ready().put(Arc::clone(&next)).is_err() {
             unreachable!("a new writer's ready slot is empty");
@@ -263,7 +309,7 @@ impl Journal {
         if let Some(t) = &self.thread {
             t.thread().unpark();
         }
-        Ok(JournalWriter::new(shared, first))
+        Ok(JournalWriter::new(shared, first, first_seq))
     }
 
     /// Makes a last flush pass, stops the flusher and returns its first error.
@@ -296,6 +342,39 @@ impl Drop for Journal {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// Checks a writer's name: 1 to 24 of `a-z`, `0-9`, `_`.
+fn check_name(name: &str) -> Result<(), JournalError> {
+    let valid = !name.is_empty()
+        && name.len() <= MAX_NAME
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+    if valid {
+        Ok(())
+    } else {
+        Err(JournalError::BadWriterName(name.to_owned()))
+    }
+}
+
+/// An I/O error about `path`.
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> JournalError {
+    let path = path.to_owned();
+    move |source| JournalError::Io { path, source }
+}
+
+/// Reads and decodes a segment file's header.
+fn read_header(path: &Path) -> Result<SegmentHeader, JournalError> {
+    use std::io::Read;
+    let mut head = Vec::with_capacity(HEADER_SIZE);
+    File::open(path)
+        .and_then(|f| f.take(HEADER_SIZE as u64).read_to_end(&mut head))
+        .map_err(io(path))?;
+    decode_header(&head).map_err(|error| JournalError::Header {
+        path: path.to_owned(),
+        error,
+    })
 }
 
 /// `DIR/NAME-SEQ.tpj`, the sequence zero-padded to 20 digits so names sort.

@@ -104,11 +104,14 @@ pub enum RecordType {
     DailyMark = 8,
     /// A market [`Tick`](crate::model::Tick).
     Tick = 9,
+    /// The engine started, resumed or ended the day (see
+    /// [`SessionMark`](super::SessionMark)).
+    Session = 10,
 }
 
 impl RecordType {
     /// Every type, in code order.
-    pub const ALL: [RecordType; 9] = [
+    pub const ALL: [RecordType; 10] = [
         RecordType::Intent,
         RecordType::Exec,
         RecordType::Fill,
@@ -118,6 +121,7 @@ impl RecordType {
         RecordType::Signal,
         RecordType::DailyMark,
         RecordType::Tick,
+        RecordType::Session,
     ];
 
     /// The type with this code.
@@ -137,6 +141,7 @@ impl RecordType {
             RecordType::Signal => "signal",
             RecordType::DailyMark => "daily_mark",
             RecordType::Tick => "tick",
+            RecordType::Session => "session",
         }
     }
 

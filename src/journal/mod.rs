@@ -25,7 +25,8 @@
 //! | `flusher.rs` | [`Journal`] (the flusher thread), [`JournalConfig`], [`FlushPolicy`] |
 //! | `reader.rs` | [`JournalReader`]: iteration, torn-tail and corruption detection, truncation |
 //! | `verify.rs` | [`verify`]: check a whole directory and sum it up |
-//! | `tap.rs` | [`JournalTap`]: a stage's writer, on or off, failures counted |
+//! | `tap.rs` | [`JournalTap`]: a stage's writer, on or off, failures counted; checks records made again when a day resumes |
+//! | `resume.rs` | [`DayJournal`]: a day's journal read back whole to resume the day |
 //! | `settings.rs` | [`JournalSettings`]: the `[journal]` config section, the run's directory |
 //! | `error.rs` | [`AppendError`], [`JournalError`], [`TornTail`] |
 //!
@@ -77,6 +78,7 @@ mod flusher;
 mod format;
 mod reader;
 mod record;
+mod resume;
 mod settings;
 mod tap;
 // The three files with `unsafe`: stores into the mapping and the ready slot's pointer.
@@ -96,7 +98,11 @@ pub use format::{
     frame_len, FrameError, HeaderError, RecordType, Seq, FORMAT_VERSION, HEADER_SIZE, MAX_FRAME,
 };
 pub use reader::{truncate_torn_tail, Entry, JournalReader, Records, Ticks};
-pub use record::{payload_len, DailyMark, DecodeError, LimitChange, Record, RiskStateChange};
+pub use record::{
+    payload_len, DailyMark, DecodeError, LimitChange, Record, RiskStateChange, SessionKind,
+    SessionMark,
+};
+pub use resume::{DayJournal, ENGINE_WRITER};
 pub use settings::JournalSettings;
 pub use tap::JournalTap;
 pub use verify::{verify, VerifyReport, WriterSummary};

@@ -17,6 +17,7 @@
 //! | signal | 32 | 64 |
 //! | daily_mark | 12 | 40 |
 //! | tick | 45 | 80 |
+//! | session | 17 | 48 |
 //!
 //! Payload layouts, offsets in bytes (`u`/`i` = unsigned/signed little-endian):
 //!
@@ -37,6 +38,7 @@
 //! daily_mark  0 instrument u32 · 4 mark i64
 //! tick        0 last i64 · 8 bid i64 · 16 ask i64 · 24 instrument u32 · 28 volume u32
 //!             · 32 last_qty u32 · 36 bid_qty u32 · 40 ask_qty u32 · 44 kind u8
+//! session     0 kind u8 · 1 config u64 · 9 strategies u32 · 13 instruments u32
 //! ```
 //!
 //! Enums are stored as their `repr(u8)` codes; the control command codes are
@@ -84,6 +86,47 @@ pub struct DailyMark {
     pub mark: Price,
 }
 
+/// What a [`SessionMark`] marks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum SessionKind {
+    /// The engine started the day with an empty journal.
+    Start = 1,
+    /// The engine restarted and rebuilt the day from this journal.
+    Resume = 2,
+    /// The run ended cleanly: every stage finished and the day's records are complete.
+    /// A journal whose last session mark is not `End` belongs to a run that stopped
+    /// (a crash, a kill) and is resumed by the next start of the same day.
+    End = 3,
+}
+
+impl SessionKind {
+    /// The lowercase name `journal inspect` prints.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            SessionKind::Start => "start",
+            SessionKind::Resume => "resume",
+            SessionKind::End => "end",
+        }
+    }
+}
+
+/// The engine's own record of a run: when it started, resumed or ended the day, with
+/// what configuration. Written by the `engine` writer from the main thread, never a
+/// stage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionMark {
+    /// Start, resume or end.
+    pub kind: SessionKind,
+    /// A hash of everything that decides the day's trading (configuration and data
+    /// source): a day is resumed only with the configuration that began it.
+    pub config: u64,
+    /// Strategies the engine ran.
+    pub strategies: u32,
+    /// Instruments it traded.
+    pub instruments: u32,
+}
+
 /// One journaled record. `Copy` and small, so a stage journals from its own state
 /// without allocating.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -106,6 +149,8 @@ pub enum Record {
     DailyMark(DailyMark),
     /// A market tick.
     Tick(Tick),
+    /// The engine started, resumed or ended the day.
+    Session(SessionMark),
 }
 
 /// Why a payload with a good CRC could not be decoded; the reader adds file and offset.
@@ -163,6 +208,7 @@ pub const fn payload_len(ty: RecordType) -> usize {
         RecordType::Limit => 17,
         RecordType::Signal => 32,
         RecordType::DailyMark => 12,
+        RecordType::Session => 17,
     }
 }
 
@@ -187,6 +233,7 @@ impl Record {
             Record::Signal(_) => RecordType::Signal,
             Record::DailyMark(_) => RecordType::DailyMark,
             Record::Tick(_) => RecordType::Tick,
+            Record::Session(_) => RecordType::Session,
         }
     }
 
@@ -198,7 +245,9 @@ impl Record {
             Record::Fill(m) => Some(m.instrument),
             Record::Control(ControlCommand::Close { instrument, .. })
             | Record::Control(ControlCommand::News { instrument, .. }) => Some(*instrument),
-            Record::Control(_) | Record::RiskState(_) | Record::Limit(_) => None,
+            Record::Control(_) | Record::RiskState(_) | Record::Limit(_) | Record::Session(_) => {
+                None
+            }
             Record::Signal(m) => Some(m.instrument),
             Record::DailyMark(m) => Some(m.instrument),
             Record::Tick(m) => Some(m.instrument),
@@ -282,6 +331,12 @@ impl Record {
             Record::DailyMark(m) => {
                 p.u32(m.instrument.0);
                 p.i64(m.mark.raw());
+            }
+            Record::Session(m) => {
+                p.u8(m.kind as u8);
+                p.u64(m.config);
+                p.u32(m.strategies);
+                p.u32(m.instruments);
             }
             Record::Tick(m) => {
                 p.i64(m.last.raw());
@@ -412,6 +467,12 @@ impl Record {
                 ask_qty: g.u32(),
                 kind: tick_kind(g.u8())?,
             }),
+            RecordType::Session => Record::Session(SessionMark {
+                kind: session_kind(g.u8())?,
+                config: g.u64(),
+                strategies: g.u32(),
+                instruments: g.u32(),
+            }),
         })
     }
 }
@@ -479,6 +540,13 @@ fn decode_control(g: &mut Get<'_>) -> Result<ControlCommand, DecodeError> {
         },
         _ => return Err(DecodeError::Field("control command code")),
     })
+}
+
+fn session_kind(code: u8) -> Result<SessionKind, DecodeError> {
+    [SessionKind::Start, SessionKind::Resume, SessionKind::End]
+        .into_iter()
+        .find(|k| *k as u8 == code)
+        .ok_or(DecodeError::Field("session kind"))
 }
 
 fn side(code: u8) -> Result<Side, DecodeError> {

@@ -41,6 +41,10 @@ pub struct JournalSettings {
     /// Journal every market tick too (a tick journal is a valid replay input), not
     /// only the trading records.
     pub ticks: bool,
+    /// Resume the day when its journal belongs to a run that stopped mid-day (killed,
+    /// crashed, or stopped leaving positions open): rebuild its positions, orders, P&L
+    /// and state before trading on. Off: such a day starts a fresh journal of its own.
+    pub resume: bool,
 }
 
 impl Default for JournalSettings {
@@ -51,6 +55,7 @@ impl Default for JournalSettings {
             flush: "every_ms=10".to_owned(),
             segment_mib: 64,
             ticks: false,
+            resume: true,
         }
     }
 }
@@ -88,8 +93,8 @@ impl JournalSettings {
 
     /// Claims the directory this run journals `day` into: `dir/YYYY-MM-DD`, or, when
     /// that exists (an earlier run of the same day), the first of
-    /// `dir/YYYY-MM-DD.run2`, `.run3`, … that does not. The engine does not resume a
-    /// day's journal yet, so a second run starts a journal of its own and the first is
+    /// `dir/YYYY-MM-DD.run2`, `.run3`, … that does not: a day whose last run ended
+    /// cleanly (or that is not resumed) gets a journal of its own and the earlier one is
     /// kept as it was. The directory is created here, one `mkdir` that fails when it
     /// exists, so two engines started at once never share one.
     ///

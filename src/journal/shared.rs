@@ -54,12 +54,14 @@ pub(crate) struct WriterShared {
 }
 
 impl WriterShared {
-    pub(crate) fn new(name: String, start: Position) -> WriterShared {
+    /// Shared state of a writer whose records up to `last_seq` are already on disk (0
+    /// for a new writer; a resumed writer's earlier records were synced when it resumed).
+    pub(crate) fn new(name: String, start: Position, last_seq: u64) -> WriterShared {
         WriterShared {
             name,
             position: CachePadded::new(AtomicU64::new(start.0)),
-            last_seq: CachePadded::new(AtomicU64::new(0)),
-            durable_seq: AtomicU64::new(0),
+            last_seq: CachePadded::new(AtomicU64::new(last_seq)),
+            durable_seq: AtomicU64::new(last_seq),
             ready: ReadySlot::default(),
             closed: AtomicBool::new(false),
             no_more_segments: AtomicBool::new(false),

@@ -76,14 +76,19 @@ pub struct JournalWriter {
 }
 
 impl JournalWriter {
-    pub(crate) fn new(shared: Arc<WriterShared>, first: Arc<Segment>) -> JournalWriter {
+    /// A writer appending from `first`'s start, its next record numbered `next_seq`.
+    pub(crate) fn new(
+        shared: Arc<WriterShared>,
+        first: Arc<Segment>,
+        next_seq: Seq,
+    ) -> JournalWriter {
         JournalWriter {
             index: first.index(),
             capacity: first.capacity(),
             segment: first,
             shared,
             offset: HEADER_SIZE,
-            next_seq: 1,
+            next_seq: next_seq.0,
             stats: WriterStats::default(),
         }
     }

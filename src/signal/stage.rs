@@ -348,6 +348,9 @@ impl SignalStage {
                 instrument,
                 sentiment_milli,
             } => {
+                // An input like a tick: a resumed day puts it back where it was applied.
+                self.journal
+                    .record(self.market_time, &Record::Control(command));
                 self.on_news(News {
                     exchange_ts: self.market_time,
                     ingress: self.clock.stamp(),

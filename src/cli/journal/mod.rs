@@ -357,6 +357,14 @@ fn describe(e: &Entry<'_>, out: &mut String) {
             m.instrument, m.direction, m.price, m.stop, m.target, m.weight_pct, m.strategy.0
         ),
         Record::DailyMark(m) => write!(out, "{} mark={}", m.instrument, m.mark),
+        Record::Session(m) => write!(
+            out,
+            "{} config={:016x} strategies={} instruments={}",
+            m.kind.as_str(),
+            m.config,
+            m.strategies,
+            m.instruments
+        ),
         Record::Tick(m) => write!(
             out,
             "{} {:?} last={}x{} bid={}x{} ask={}x{} volume={}",

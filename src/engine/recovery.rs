@@ -1,0 +1,336 @@
+//! Resuming a trading day after the engine stopped mid-day.
+//!
+//! **How the day is rebuilt.** Every stage is deterministic in market time, so the
+//! engine rebuilds the day the way an event-sourced system does: it replays the day's
+//! input from the session's start through the same stages, and the journal tells it what
+//! it already did.
+//!
+//! - The market data comes again from the source (the synthetic day, or the replay
+//!   file; a live feed resumes from a tick journal, see `[journal] ticks`). Up to the
+//!   journal's last market time it is released unpaced, so catching up takes as long as
+//!   the engine needs to compute it, not the market time it covers.
+//! - The operator's commands are inputs too: every pause, resume, news item, close,
+//!   flatten, state and limit change the journal recorded (less those the configured
+//!   schedule gives again) goes back into the stream right after the events at its
+//!   market time, where the stage applied it before.
+//! - Each stage's journal tap holds the records the stage journaled before. As the stage
+//!   makes them again they are checked field by field and not written twice
+//!   ([`JournalTap::resume`]); the first record that differs stops the day with the
+//!   record named. Positions, open orders, realised P&L, cooldowns, pauses, the trading
+//!   state and the limits are then what they were, because they are rebuilt by the same
+//!   code from the same inputs, and the journal proves it record by record.
+//! - The paper exchange is rebuilt the same way: its book is the orders sent and
+//!   answered again, each answer checked against the journaled one (the reconciliation
+//!   with the paper broker). Client order ids are the intents' sequence numbers,
+//!   deterministic and checked, so an order already journaled is never a new order.
+//!
+//! A day is resumed only with the configuration and data source that began it (a hash
+//! of both is in the day's start mark); anything else is refused with the reason.
+
+use std::path::{Path, PathBuf};
+
+use crate::{
+    config::ConfigIssue,
+    engine::EngineConfig,
+    journal::{
+        day_dir, DayJournal, Journal, JournalConfig, JournalSettings, JournalTap, Record, Seq,
+        ENGINE_WRITER,
+    },
+    model::{ControlCommand, Date, ScheduledCommand, Stamp, TimeOfDay, UnixNanos},
+};
+
+/// What resuming found and did, for the run's summary.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResumeSummary {
+    /// Records the journal held (every writer).
+    pub records: usize,
+    /// Torn tails cut, described (file, offset, sequence).
+    pub torn: Vec<String>,
+    /// Operator commands put back into the stream.
+    pub replayed: usize,
+    /// The market time the engine caught up to before trading on.
+    pub caught_up_to: UnixNanos,
+    /// Runs of the day before this one (the start and earlier resumptions).
+    pub earlier_runs: usize,
+}
+
+/// The day's journal, opened for writing: fresh, or resumed with what it held.
+pub(super) struct OpenedDay {
+    pub journal: Journal,
+    pub resume: Option<Resuming>,
+}
+
+/// A day being resumed: the records still to be checked, writer by writer.
+pub(super) struct Resuming {
+    pub day: DayJournal,
+    pub summary: ResumeSummary,
+    /// False when the directory holds no record yet (the engine stopped before its
+    /// start mark): the day begins rather than resumes.
+    pub begun: bool,
+}
+
+impl Resuming {
+    /// The tap for stage writer `name`: it checks the writer's journaled records as the
+    /// stage makes them again, then appends after them.
+    pub fn tap(&mut self, journal: &Journal, name: &str) -> Result<JournalTap, ConfigIssue> {
+        let expected = self.day.take_records(name);
+        let writer = journal
+            .resume_writer(name, Seq(expected.len() as u64 + 1))
+            .map_err(|e| ConfigIssue::new("journal.dir", e.to_string()))?;
+        Ok(JournalTap::resume(writer, expected))
+    }
+
+    /// The operator commands the journal recorded, dated, less those `schedule` (the
+    /// configured `[[control.schedule]]`, times of day) gives again on `day`.
+    pub fn replayed_commands(
+        &self,
+        schedule: &[ScheduledCommand],
+        day: Date,
+    ) -> Vec<ScheduledCommand> {
+        let midnight = UnixNanos::from_ist(day, TimeOfDay::hm(0, 0));
+        let mut from_schedule: Vec<(UnixNanos, ControlCommand)> = schedule
+            .iter()
+            .map(|s| (midnight.add_nanos(s.exchange_ts.0), s.command))
+            .collect();
+        let mut out = Vec::new();
+        for writer in ["signal", "risk"] {
+            for &(ts, record) in self.day.records_of(writer) {
+                let Record::Control(command) = record else {
+                    continue;
+                };
+                if let Some(i) = from_schedule.iter().position(|&s| s == (ts, command)) {
+                    from_schedule.swap_remove(i);
+                    continue;
+                }
+                out.push(ScheduledCommand {
+                    exchange_ts: ts,
+                    ingress: Stamp(0),
+                    command,
+                });
+            }
+        }
+        out.sort_by_key(|s| s.exchange_ts);
+        out
+    }
+}
+
+/// A hash of what decides the day's trading: the data source and every section the
+/// stages read. Pacing, the run's length, the layout, the control socket's setup and
+/// the journal's own settings are left out: they change how a day is run, not what is
+/// traded in it.
+pub fn config_hash(config: &EngineConfig) -> u64 {
+    let mut feed = config.feed.clone();
+    feed.speed = String::new();
+    feed.duration = String::new();
+    let text = format!(
+        "{feed:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}",
+        config.strategy,
+        config.signal,
+        config.filters,
+        config.risk,
+        config.charges,
+        config.order,
+        config.paper,
+        config.control.schedule,
+    );
+    // FNV-1a: stable across builds and platforms, unlike the standard library's hasher.
+    text.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// Opens the journal of trading day `day`: resumes the day's latest run directory when
+/// that run stopped mid-day (and `settings.resume` is on), else claims a new one.
+pub(super) fn open_day(
+    settings: &JournalSettings,
+    journal_config: JournalConfig,
+    day: Date,
+    hash: u64,
+) -> Result<OpenedDay, ConfigIssue> {
+    let issue = |reason: String| ConfigIssue::new("journal.dir", reason);
+    let latest = latest_run_dir(&settings.dir, day);
+    let resume = match latest {
+        Some(dir) if settings.resume => resumable(&dir, hash).map_err(issue)?,
+        _ => None,
+    };
+    let dir = match &resume {
+        Some(r) => r.day.dir().to_owned(),
+        None => settings
+            .claim_run_dir(day)
+            .map_err(|e| issue(format!("{}: {e}", settings.dir.display())))?,
+    };
+    let journal = Journal::open(&dir, journal_config).map_err(|e| issue(e.to_string()))?;
+    Ok(OpenedDay { journal, resume })
+}
+
+/// The last of `DIR/YYYY-MM-DD`, `DIR/YYYY-MM-DD.run2`, … that exists.
+fn latest_run_dir(root: &Path, day: Date) -> Option<PathBuf> {
+    let first = day_dir(root, day);
+    if !first.is_dir() {
+        return None;
+    }
+    let mut latest = first;
+    for n in 2u32.. {
+        let next = root.join(format!("{day}.run{n}"));
+        if !next.is_dir() {
+            break;
+        }
+        latest = next;
+    }
+    Some(latest)
+}
+
+/// The day in `dir` to resume, or `None` when its last run ended cleanly.
+fn resumable(dir: &Path, hash: u64) -> Result<Option<Resuming>, String> {
+    let fresh_hint = "run with --no-resume to start a fresh journal for the day (this one is \
+                      kept as it is)";
+    let day = DayJournal::read(dir).map_err(|e| {
+        format!(
+            "the day's journal {} stopped mid-day and cannot be resumed: {e}; {fresh_hint}",
+            dir.display()
+        )
+    })?;
+    if day.record_count() == 0 {
+        // Killed after claiming the directory and before its first record: nothing
+        // happened that day, so it begins here, in the same directory.
+        day.cut_torn_tails().map_err(|e| e.to_string())?;
+        let summary = ResumeSummary {
+            records: 0,
+            torn: day.torn_tails().iter().map(|t| t.to_string()).collect(),
+            replayed: 0,
+            caught_up_to: UnixNanos::default(),
+            earlier_runs: 0,
+        };
+        return Ok(Some(Resuming {
+            day,
+            summary,
+            begun: false,
+        }));
+    }
+    if day.ended() {
+        return Ok(None);
+    }
+    let Some(start) = day.start() else {
+        return Err(format!(
+            "the day's journal {} has no start mark, so it was not begun by this engine; \
+             {fresh_hint}",
+            dir.display()
+        ));
+    };
+    if start.config != hash {
+        return Err(format!(
+            "the day's journal {} stopped mid-day, and it was begun with another \
+             configuration or data source (hash {:016x}, this one {hash:016x}): resuming \
+             it would not rebuild the same day. Restart with the configuration it began \
+             with, or {fresh_hint}",
+            dir.display(),
+            start.config
+        ));
+    }
+    day.cut_torn_tails().map_err(|e| {
+        format!(
+            "cannot cut the torn tail of the day's journal {}: {e}",
+            dir.display()
+        )
+    })?;
+    let summary = ResumeSummary {
+        records: day.record_count() - day.records_of(ENGINE_WRITER).len(),
+        torn: day.torn_tails().iter().map(|t| t.to_string()).collect(),
+        replayed: 0,
+        caught_up_to: day.last_market_time().unwrap_or_default(),
+        earlier_runs: day.sessions().count(),
+    };
+    Ok(Some(Resuming {
+        day,
+        summary,
+        begun: true,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{
+        journal::{Journal, JournalConfig, SessionKind, SessionMark},
+        model::InstrumentId,
+    };
+
+    fn mark(kind: SessionKind, config: u64) -> Record {
+        Record::Session(SessionMark {
+            kind,
+            config,
+            strategies: 1,
+            instruments: 1,
+        })
+    }
+
+    #[test]
+    fn the_hash_ignores_pacing_and_layout_and_sees_the_trading_sections() {
+        let base = EngineConfig::default();
+        let mut paced = base.clone();
+        paced.feed.speed = "10".to_owned();
+        paced.runtime.layout = "per_stage".to_owned();
+        assert_eq!(config_hash(&base), config_hash(&paced));
+        let mut other = base.clone();
+        other.risk.capital = crate::model::Money::from_rupees(1);
+        assert_ne!(config_hash(&base), config_hash(&other));
+    }
+
+    #[test]
+    fn only_an_unfinished_day_begun_with_this_configuration_is_resumed() {
+        let root = std::env::temp_dir().join(format!("tickpipe-resumable-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        let day = Date::new(2026, 11, 25);
+        let dir = day_dir(&root, day);
+        let journal = Journal::open(&dir, JournalConfig::DEFAULT).unwrap();
+        let mut engine = journal.writer(ENGINE_WRITER).unwrap();
+        engine
+            .append(UnixNanos(1), &mark(SessionKind::Start, 42))
+            .unwrap();
+        let mut risk = journal.writer("risk").unwrap();
+        let close = ControlCommand::Close {
+            instrument: InstrumentId(3),
+            qty: crate::model::Qty::new(0),
+        };
+        let at = |h, m| UnixNanos::from_ist(day, TimeOfDay::hm(h, m));
+        risk.append(at(9, 30), &Record::Control(close)).unwrap();
+        risk.append(at(9, 31), &Record::Control(ControlCommand::Flatten))
+            .unwrap();
+        drop((engine, risk));
+        journal.shutdown().unwrap();
+
+        assert_eq!(latest_run_dir(&root, day), Some(dir.clone()));
+        let err = resumable(&dir, 43).err().unwrap();
+        assert!(err.contains("another configuration"), "{err}");
+        assert!(err.contains("--no-resume"), "{err}");
+        let resuming = resumable(&dir, 42).unwrap().unwrap();
+        assert_eq!(resuming.summary.records, 2);
+        assert_eq!(resuming.summary.caught_up_to, at(9, 31));
+        // The flatten came from the schedule (09:31, a time of day): only the close is
+        // the operator's, and only it is put back into the stream.
+        let schedule = [ScheduledCommand {
+            exchange_ts: UnixNanos(u64::from(TimeOfDay::hm(9, 31).secs()) * 1_000_000_000),
+            ingress: Stamp(0),
+            command: ControlCommand::Flatten,
+        }];
+        let replayed = resuming.replayed_commands(&schedule, day);
+        assert_eq!(
+            replayed,
+            [ScheduledCommand {
+                exchange_ts: at(9, 30),
+                ingress: Stamp(0),
+                command: close,
+            }]
+        );
+        // A day whose last run ended is not resumed.
+        let journal = Journal::open(&dir, JournalConfig::DEFAULT).unwrap();
+        let mut engine = journal.resume_writer(ENGINE_WRITER, Seq(2)).unwrap();
+        engine
+            .append(at(15, 30), &mark(SessionKind::End, 42))
+            .unwrap();
+        drop(engine);
+        journal.shutdown().unwrap();
+        assert!(resumable(&dir, 42).unwrap().is_none());
+        std::fs::remove_dir_all(&root).unwrap();
+    }
+}

@@ -10,8 +10,11 @@ pub enum FillAt {
     /// At the next bar's open (backtesting.py's default, `trade_on_close=False`): the
     /// decision needs the bar's close, so the earliest honest price is the next open.
     NextOpen,
-    /// At the deciding bar's own close (backtesting.py's `trade_on_close=True`, which
-    /// books the fill on the deciding bar too): optimistic, for comparison.
+    /// At the deciding bar's own close, booked on the deciding bar (backtesting.py's
+    /// `trade_on_close=True`): optimistic, for comparison. As in the library the fill is
+    /// processed when the next bar arrives, so the deciding bar's equity is marked
+    /// before it (it differs only by the entry commission) and a decision on the last
+    /// bar is never filled.
     Close,
 }
 
@@ -24,11 +27,16 @@ impl FillAt {
         }
     }
 
-    /// The price an order is filled at on `bar`, the bar this rule fills it on.
-    pub fn price(self, bar: &OhlcvBar) -> f64 {
+    /// Where an order waiting when bar `i` arrives (decided on bar `i − 1`, or placed
+    /// at the end to finalize) fills: the bar it is booked on and the price; `None`
+    /// when there is no such bar.
+    pub fn fill(self, bars: &[OhlcvBar], i: usize) -> Option<(usize, f64)> {
         match self {
-            FillAt::NextOpen => bar.open_f64(),
-            FillAt::Close => bar.close_f64(),
+            FillAt::NextOpen => bars.get(i).map(|bar| (i, bar.open_f64())),
+            FillAt::Close => {
+                let at = i.checked_sub(1)?;
+                bars.get(at).map(|bar| (at, bar.close_f64()))
+            }
         }
     }
 }

@@ -75,40 +75,39 @@ pub struct Outcome {
     pub skipped_entries: u64,
 }
 
-/// Runs `strategy` over `bars`.
+/// Runs `strategy` over `bars`, as backtesting.py's event loop does.
 ///
-/// On each bar, in order: orders decided on the bar before fill at this bar's open
-/// ([`FillAt::NextOpen`]); the strategy sees the closed bar; with [`FillAt::Close`] its
-/// decision fills at this close; the equity is marked at the close. With
-/// `settings.finalize`, a trade open at the end is closed at the last bar's open, and
-/// a decision still waiting is filled there after it (and left open), as the library
-/// re-runs its last bar; the last equity is marked again.
+/// On each bar, in order: the decision of the bar before fills by the [`FillAt`] rule
+/// (at this open, or booked on the bar before at its close); the strategy sees the
+/// closed bar and its decision waits for the next bar; the equity is marked at the
+/// close. With `settings.finalize`, the last bar is processed again with a close of the
+/// open trade queued in front of any waiting decision, so the trade closes by the same
+/// rule (at the last open, with next-open fills) and a waiting decision fills after it
+/// and stays open; the last equity is marked again.
 pub fn run(bars: &[OhlcvBar], strategy: &mut StrategyDriver, settings: &Settings) -> Outcome {
     let mut account = Account::new(settings.cash, settings.commission, settings.sizing);
     let mut equity = Vec::with_capacity(bars.len());
     let mut pending: Option<Direction> = None;
     let mut first_signal_bar = None;
     for (i, bar) in bars.iter().enumerate() {
-        if let Some(target) = pending.take() {
-            account.target(target, i, settings.fill.price(bar));
+        if let (Some(target), Some((at, price))) = (pending.take(), settings.fill.fill(bars, i)) {
+            account.target(target, at, price);
         }
         if let Some(target) = strategy.on_bar(bar) {
             first_signal_bar.get_or_insert(i);
-            match settings.fill {
-                FillAt::NextOpen => pending = Some(target),
-                FillAt::Close => account.target(target, i, settings.fill.price(bar)),
-            }
+            pending = Some(target);
         }
         equity.push(account.equity(bar.close_f64()));
     }
-    if let (true, Some(last)) = (settings.finalize, bars.last()) {
-        let at = bars.len() - 1;
-        account.close(at, last.open_f64());
-        if let Some(target) = pending.take() {
-            account.target(target, at, last.open_f64());
+    if let (true, Some(last)) = (settings.finalize, bars.len().checked_sub(1)) {
+        if let Some((at, price)) = settings.fill.fill(bars, last) {
+            account.close(at, price);
+            if let Some(target) = pending.take() {
+                account.target(target, at, price);
+            }
         }
         if let Some(slot) = equity.last_mut() {
-            *slot = account.equity(last.close_f64());
+            *slot = account.equity(bars[last].close_f64());
         }
     }
     Outcome {

@@ -12,12 +12,14 @@
 //! [`risk`] and [`order`] are the four stages; [`control`] is the control socket;
 //! [`charges`] is the cost model (brokerage, taxes and fees of every fill);
 //! [`report`] computes the performance statistics traders judge a run by;
+//! [`backtest`] runs the strategies over historical bars and reports them;
 //! [`journal`] is the memory-mapped, append-only record of the day;
 //! [`engine`] composes them all from the configuration; [`config`] is the shape of a
 //! configuration error; [`cli`] is the command line.
 #![deny(unsafe_code)]
 #![deny(rustdoc::broken_intra_doc_links)]
 
+pub mod backtest;
 pub mod charges;
 pub mod cli;
 pub mod config;

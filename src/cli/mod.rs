@@ -2,8 +2,10 @@
 //! `tickpipe ctl` (the control socket's client), `tickpipe indicators` (TA-Lib's
 //! indicators over an OHLCV CSV), `tickpipe regime` (market regimes of a return series),
 //! `tickpipe report` (performance statistics of an equity curve, or the trade report of a
-//! journal), `tickpipe journal` (verify, inspect, export or archive a journal directory).
+//! journal), `tickpipe journal` (verify, inspect, export or archive a journal directory),
+//! `tickpipe backtest` (a strategy over historical bars, with its report).
 
+mod backtest;
 pub mod ctl;
 pub mod format;
 mod indicators;
@@ -48,6 +50,9 @@ enum Command {
     /// and the rest, as empyrical defines them), or with --journal the trade report of a
     /// journal directory (tables, JSON and SVG plots).
     Report(report::ReportArgs),
+    /// Run a strategy over historical OHLCV bars and write its trades, equity,
+    /// statistics, report and plots (--out DIR).
+    Backtest(backtest::BacktestArgs),
     /// Check a journal directory, print its records, export its trades as CSV or its
     /// history as SQLite, or archive its sealed segments.
     Journal(journal::JournalArgs),
@@ -114,6 +119,7 @@ pub fn main() -> ExitCode {
         Some(Command::Regime(args)) => regime::regime(&args),
         Some(Command::Report(args)) => report::report(&args),
         Some(Command::Journal(args)) => journal::journal(&args),
+        Some(Command::Backtest(args)) => backtest::backtest(&args),
         Some(Command::Config) => {
             print!("{}", crate::engine::DEFAULT_TOML);
             Ok(())

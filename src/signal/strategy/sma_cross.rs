@@ -26,6 +26,14 @@ use crate::{
 /// side; no signal repeats while the relation holds. Averages compare exactly
 /// ([`Sma::cmp_mean`]), so flat prices never read as crosses.
 ///
+/// With `allow_short` the strategy is always in the market once the averages first
+/// cross: every cross names the other side, so a position is closed and reversed on
+/// each one. Backtests use this mode to compare with other tools' classic SmaCross
+/// (`tickpipe backtest`, validated against backtesting.py). That library's `crossover`
+/// needs the fast average strictly on the other side on both bars, where this strategy
+/// remembers the side through a touch; the two differ only on a bar where the averages
+/// are exactly equal.
+///
 /// Subscribes to every equity in the table, or to the configured symbols. Per-instrument
 /// state (two windows) is allocated at construction for subscribed instruments only.
 #[derive(Debug)]
@@ -253,6 +261,26 @@ mod tests {
         assert_eq!((i, short.direction), (8, Direction::Short));
         // 99 × 1.01 = 99.99, rounded up to the 0.05 tick.
         assert_eq!(short.stop.to_string(), "100.00");
+    }
+
+    #[test]
+    fn with_shorts_allowed_every_cross_reverses() {
+        let mut s = strategy(2, 4, true);
+        let mut closes = SERIES.to_vec();
+        closes.extend([101.0, 104.0, 106.0, 100.0, 95.0]);
+        let directions: Vec<_> = run(&mut s, &closes)
+            .iter()
+            .map(|(i, s)| (*i, s.direction))
+            .collect();
+        assert_eq!(
+            directions,
+            [
+                (5, Direction::Long),
+                (8, Direction::Short),
+                (11, Direction::Long),
+                (14, Direction::Short)
+            ]
+        );
     }
 
     #[test]

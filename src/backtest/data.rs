@@ -1,0 +1,347 @@
+//! OHLCV bars from a CSV file in the common `Date,Open,High,Low,Close,Volume` layout.
+//!
+//! Read through the `csv` crate (quoting, a byte-order mark, CRLF line ends and the
+//! record's line number come with it). Every error names the file, the line and the
+//! column, so a trader can fix the file without reading our code.
+
+use std::{fmt, path::Path};
+
+use crate::model::{Date, Price, TimeOfDay, UnixNanos};
+
+/// The columns read besides the time, matched by name in any case and order; other
+/// columns are ignored.
+const COLUMNS: [&str; 5] = ["Open", "High", "Low", "Close", "Volume"];
+
+/// One row of the file.
+///
+/// Each price is kept twice: as the exact decimal [`Price`] the strategies read (the
+/// engine's SMA compares exact sums, so touching averages never read as a cross), and as
+/// the `f64` Python reads from the same text (both parse to the nearest double), which
+/// the backtesting.py-compatible account arithmetic needs to reproduce the library to
+/// the last bit (see [`Account`](super::Account)).
+#[derive(Debug, Clone, PartialEq)]
+pub struct OhlcvBar {
+    /// The time cell as written in the file; echoed into the outputs unchanged.
+    pub time: String,
+    /// The time as market time: a date alone is midnight IST, a date and time are IST.
+    pub at: UnixNanos,
+    /// The calendar date of the row (IST).
+    pub date: Date,
+    /// Open, high, low and close as exact decimals.
+    pub open: Price,
+    /// High.
+    pub high: Price,
+    /// Low.
+    pub low: Price,
+    /// Close.
+    pub close: Price,
+    /// `[open, high, low, close]` as the nearest doubles to the text.
+    pub ohlc_f64: [f64; 4],
+    /// Units traded (a fractional volume, as some vendors write, is truncated).
+    pub volume: u64,
+}
+
+impl OhlcvBar {
+    /// The open as a double.
+    pub fn open_f64(&self) -> f64 {
+        self.ohlc_f64[0]
+    }
+
+    /// The close as a double.
+    pub fn close_f64(&self) -> f64 {
+        self.ohlc_f64[3]
+    }
+}
+
+/// Why a data file could not be read: where, and what is wrong there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataError {
+    /// The file as given on the command line.
+    pub file: String,
+    /// 1-based line (the header is line 1); 0 for the file as a whole.
+    pub line: u64,
+    /// The column's name when the problem is in one cell.
+    pub column: Option<String>,
+    /// What is wrong.
+    pub why: String,
+}
+
+impl fmt::Display for DataError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file)?;
+        if self.line > 0 {
+            write!(f, ": line {}", self.line)?;
+        }
+        if let Some(column) = &self.column {
+            write!(f, ", column `{column}`")?;
+        }
+        write!(f, ": {}", self.why)
+    }
+}
+
+impl std::error::Error for DataError {}
+
+/// Reads every row of an OHLCV CSV.
+///
+/// The first column is the time (any name, even none, as pandas writes an index):
+/// `YYYY-MM-DD`, or that followed by `T` or a space and `HH:MM[:SS]`, optionally with
+/// the offset `+05:30`/`+0530` (IST, as Kite writes it). Times must strictly increase.
+/// Prices must be positive decimals; blank lines are skipped.
+///
+/// # Errors
+/// A [`DataError`] naming the file, line and column: an unreadable file, a header
+/// without one of the needed columns (or with one twice), a row with the wrong number
+/// of cells, a cell that is not a number or a time, a time that does not come after the
+/// one before, or no rows at all.
+pub fn read_ohlcv(path: &Path) -> Result<Vec<OhlcvBar>, DataError> {
+    let file = path.display().to_string();
+    let error = |line: u64, column: Option<&str>, why: String| DataError {
+        file: file.clone(),
+        line,
+        column: column.map(str::to_owned),
+        why,
+    };
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .trim(csv::Trim::All)
+        .from_path(path)
+        .map_err(|e| error(0, None, csv_why(&e)))?;
+    let header = reader
+        .headers()
+        .map_err(|e| error(1, None, csv_why(&e)))?
+        .clone();
+    if header.is_empty() {
+        return Err(error(
+            0,
+            None,
+            "empty; expected a header such as `Date,Open,High,Low,Close,Volume`".to_owned(),
+        ));
+    }
+    let names: Vec<&str> = header
+        .iter()
+        .map(|n| n.trim_start_matches('\u{feff}'))
+        .collect();
+    if let Some(needed) = COLUMNS.iter().find(|n| n.eq_ignore_ascii_case(names[0])) {
+        return Err(error(
+            1,
+            None,
+            format!("the first column must be the time, not `{needed}`"),
+        ));
+    }
+    let mut columns = [0usize; COLUMNS.len()];
+    for (slot, needed) in columns.iter_mut().zip(COLUMNS) {
+        let mut found = (1..names.len()).filter(|&c| names[c].eq_ignore_ascii_case(needed));
+        *slot = found.next().ok_or_else(|| {
+            error(
+                1,
+                None,
+                format!("no `{needed}` column in the header `{}`", names.join(",")),
+            )
+        })?;
+        if found.next().is_some() {
+            return Err(error(
+                1,
+                None,
+                format!("more than one `{needed}` column in the header"),
+            ));
+        }
+    }
+    let time_column = if names[0].is_empty() {
+        "time (first column)".to_owned()
+    } else {
+        names[0].to_owned()
+    };
+
+    let mut bars: Vec<OhlcvBar> = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| {
+            let line = e.position().map_or(0, csv::Position::line);
+            error(line, None, csv_why(&e))
+        })?;
+        let line = record.position().map_or(0, csv::Position::line);
+        if record.iter().all(str::is_empty) {
+            continue;
+        }
+        let time = record.get(0).unwrap_or_default();
+        let (date, at) = parse_time(time).ok_or_else(|| {
+            error(
+                line,
+                Some(&time_column),
+                format!("`{time}` is not a date or date and time (YYYY-MM-DD[ HH:MM[:SS]])"),
+            )
+        })?;
+        if let Some(before) = bars.last() {
+            if at <= before.at {
+                return Err(error(
+                    line,
+                    Some(&time_column),
+                    format!("`{time}` does not come after `{}`", before.time),
+                ));
+            }
+        }
+        let mut prices = [Price::ZERO; 4];
+        let mut doubles = [0.0; 4];
+        for i in 0..4 {
+            let cell = record.get(columns[i]).unwrap_or_default();
+            let (price, double) = parse_price(cell).ok_or_else(|| {
+                error(
+                    line,
+                    Some(COLUMNS[i]),
+                    format!("`{cell}` is not a positive number"),
+                )
+            })?;
+            prices[i] = price;
+            doubles[i] = double;
+        }
+        let cell = record.get(columns[4]).unwrap_or_default();
+        let volume = match cell.parse::<f64>() {
+            Ok(v) if v.is_finite() && v >= 0.0 => v as u64,
+            _ => {
+                return Err(error(
+                    line,
+                    Some(COLUMNS[4]),
+                    format!("`{cell}` is not a volume (a number at least 0)"),
+                ))
+            }
+        };
+        let [open, high, low, close] = prices;
+        bars.push(OhlcvBar {
+            time: time.to_owned(),
+            at,
+            date,
+            open,
+            high,
+            low,
+            close,
+            ohlc_f64: doubles,
+            volume,
+        });
+    }
+    if bars.is_empty() {
+        return Err(error(0, None, "no data rows after the header".to_owned()));
+    }
+    Ok(bars)
+}
+
+/// The csv crate's message, without its own position prefix (we give ours).
+fn csv_why(e: &csv::Error) -> String {
+    match e.kind() {
+        csv::ErrorKind::Io(io) => io.to_string(),
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => format!("{len} cells where the header has {expected_len}"),
+        csv::ErrorKind::Utf8 { .. } => "not valid UTF-8".to_owned(),
+        _ => e.to_string(),
+    }
+}
+
+/// A positive price: the exact decimal when it has at most eight decimals, else the
+/// nearest one; and the nearest double to the text.
+fn parse_price(cell: &str) -> Option<(Price, f64)> {
+    let double: f64 = cell.parse().ok()?;
+    if !(double.is_finite() && double > 0.0) {
+        return None;
+    }
+    let price = cell
+        .parse::<Price>()
+        .or_else(|_| Price::from_f64(double))
+        .ok()?;
+    price.is_positive().then_some((price, double))
+}
+
+/// `YYYY-MM-DD[(T| )HH:MM[:SS][+05:30|+0530]]` as IST.
+fn parse_time(cell: &str) -> Option<(Date, UnixNanos)> {
+    let (date_text, rest) = match cell.find(['T', ' ']) {
+        Some(i) => (&cell[..i], Some(&cell[i + 1..])),
+        None => (cell, None),
+    };
+    let date = Date::parse(date_text)?;
+    let time = match rest {
+        None => TimeOfDay::hm(0, 0),
+        Some(rest) => {
+            let clock = rest
+                .strip_suffix("+05:30")
+                .or_else(|| rest.strip_suffix("+0530"))
+                .unwrap_or(rest);
+            TimeOfDay::parse(clock)?
+        }
+    };
+    // Market time counts from 1970 (IST); earlier rows cannot be placed on it.
+    if date < Date::new(1970, 1, 2) {
+        return None;
+    }
+    Some((date, UnixNanos::from_ist(date, time)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(name: &str, text: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("tickpipe-data-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    #[test]
+    fn reads_a_pandas_index_header_and_keeps_the_text() {
+        let path = write(
+            "ok.csv",
+            ",Open,High,Low,Close,Volume\n2004-08-19,100,104.06,95.96,100.34,22351900\n\n2004-08-20,101.01,109.08,100.5,108.31,11428600\n",
+        );
+        let bars = read_ohlcv(&path).unwrap();
+        assert_eq!(bars.len(), 2);
+        assert_eq!(bars[0].time, "2004-08-19");
+        assert_eq!(bars[0].close.to_string(), "100.34");
+        assert_eq!(bars[0].close_f64(), 100.34);
+        assert_eq!(bars[1].volume, 11_428_600);
+        assert!(bars[1].at > bars[0].at);
+    }
+
+    #[test]
+    fn intraday_times_with_the_ist_offset() {
+        let path = write(
+            "kite.csv",
+            "date,open,high,low,close,volume\n2024-01-01T09:15:00+0530,1,1,1,1,0\n2024-01-01 09:16,1,1,1,1,0\n",
+        );
+        let bars = read_ohlcv(&path).unwrap();
+        assert_eq!(bars[1].at.0 - bars[0].at.0, 60_000_000_000);
+        assert_eq!(bars[0].date, Date::new(2024, 1, 1));
+    }
+
+    fn message(text: &str) -> String {
+        let path = write("bad.csv", text);
+        let e = read_ohlcv(&path).unwrap_err();
+        e.to_string().replace(&path.display().to_string(), "FILE")
+    }
+
+    #[test]
+    fn errors_name_the_line_and_column() {
+        assert_eq!(
+            message("Date,Open,High,Low,Volume\n2004-08-19,1,1,1,1\n"),
+            "FILE: line 1: no `Close` column in the header `Date,Open,High,Low,Volume`"
+        );
+        assert_eq!(
+            message(
+                "Date,Open,High,Low,Close,Volume\n2004-08-19,1,1,1,1,1\n2004-08-20,1,1,x,1,1\n"
+            ),
+            "FILE: line 3, column `Low`: `x` is not a positive number"
+        );
+        assert_eq!(
+            message(
+                "Date,Open,High,Low,Close,Volume\n2004-08-20,1,1,1,1,1\n2004-08-20,1,1,1,1,1\n"
+            ),
+            "FILE: line 3, column `Date`: `2004-08-20` does not come after `2004-08-20`"
+        );
+        assert_eq!(
+            message("Date,Open,High,Low,Close,Volume\n2004-08-19,1,1,1,1\n"),
+            "FILE: line 2: 5 cells where the header has 6"
+        );
+        assert_eq!(
+            message("Date,Open,High,Low,Close,Volume\n"),
+            "FILE: no data rows after the header"
+        );
+    }
+}

@@ -1,0 +1,174 @@
+//! `tickpipe backtest`: a strategy over an OHLCV CSV, with the report files in `--out`.
+//!
+//! The validation interface of issue 13, against backtesting.py:
+//! `tickpipe backtest --data GOOG.csv --strategy sma_cross --param fast=10 --param slow=20
+//! --cash 10000 --commission 0 --sizing equity --fill next-open [--finalize] --out DIR`.
+
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+
+use crate::{
+    backtest::{self, FillAt, RunInfo, Settings, Sizing, StrategyDriver, STRATEGIES},
+    signal::{SmaCross, SmaCrossConfig},
+};
+
+/// Options of `tickpipe backtest`.
+#[derive(Debug, Clone, Args)]
+pub struct BacktestArgs {
+    /// OHLCV CSV: the first column is the time (any name, even none), then Open, High,
+    /// Low, Close and Volume in any order and case.
+    #[arg(long, value_name = "FILE.csv")]
+    pub data: PathBuf,
+    /// The strategy to run (so far: sma_cross).
+    #[arg(long, value_name = "NAME", default_value = SmaCross::NAME)]
+    pub strategy: String,
+    /// A strategy setting, `key=value`, as in its config section (sma_cross: fast, slow,
+    /// stop_pct, allow_short; allow_short is true here: close and reverse on each cross).
+    #[arg(long = "param", value_name = "K=V")]
+    pub params: Vec<String>,
+    /// Starting cash.
+    #[arg(long, value_name = "C", default_value_t = 100_000.0)]
+    pub cash: f64,
+    /// Commission as a fraction of each fill's notional, charged on entry and on exit
+    /// (0.001 is 0.1 %).
+    #[arg(long, value_name = "RATE", default_value_t = 0.0)]
+    pub commission: f64,
+    /// Sizing: `equity` (all of the equity in whole units, backtesting.py's default).
+    #[arg(long, value_name = "POLICY", default_value = "equity")]
+    pub sizing: String,
+    /// Market order fills: `next-open` (the next bar's open) or `close` (this bar's).
+    #[arg(long, value_name = "RULE", default_value = "next-open")]
+    pub fill: String,
+    /// Risk profile: `none` (no caps; implied by --sizing equity, and the only one so
+    /// far: the risk stage is not yet wired into backtests).
+    #[arg(long, value_name = "PROFILE")]
+    pub risk: Option<String>,
+    /// Close a trade still open at the end, at the last bar's open.
+    #[arg(long)]
+    pub finalize: bool,
+    /// Where to write trades.csv, equity.csv, stats.json, report.md and the plots.
+    #[arg(long, value_name = "DIR", default_value = "backtest")]
+    pub out: PathBuf,
+}
+
+/// Reads the data, runs, writes the outputs, prints one line.
+pub(super) fn backtest(args: &BacktestArgs) -> Result<(), String> {
+    let settings = settings(args)?;
+    if args.strategy != SmaCross::NAME {
+        return Err(format!(
+            "--strategy {}: backtests run {} so far",
+            args.strategy,
+            STRATEGIES.join(", ")
+        ));
+    }
+    let params = params(&args.params)?;
+    let config = sma_cross_config(&params)?;
+    let mut driver = StrategyDriver::sma_cross(&config, "DATA")?;
+    let bars = backtest::read_ohlcv(&args.data).map_err(|e| e.to_string())?;
+    let outcome = backtest::run(&bars, &mut driver, &settings);
+    let data = file_name(&args.data);
+    let pairs: Vec<(&str, String)> = params
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.clone()))
+        .collect();
+    let run = RunInfo {
+        data: &data,
+        strategy: driver.name(),
+        params: &pairs,
+        risk_profile: "none",
+    };
+    let written = backtest::write_outputs(&args.out, &run, &bars, &outcome, &settings)?;
+    let final_equity = outcome.equity.last().copied().unwrap_or(settings.cash);
+    println!(
+        "{} on {}: {} bars, {} closed trade(s){}, final equity {final_equity:.2}; wrote {} files to {}",
+        driver.name(),
+        data,
+        bars.len(),
+        outcome.trades.len(),
+        if outcome.open_at_end.is_some() { " and 1 open" } else { "" },
+        written.len(),
+        args.out.display()
+    );
+    Ok(())
+}
+
+/// The settings from the flags, each checked.
+fn settings(args: &BacktestArgs) -> Result<Settings, String> {
+    if !(args.cash.is_finite() && args.cash > 0.0) {
+        return Err(format!("--cash {}: must be a positive amount", args.cash));
+    }
+    if !(args.commission.is_finite() && (0.0..1.0).contains(&args.commission)) {
+        return Err(format!(
+            "--commission {}: must be a fraction of notional in [0, 1)",
+            args.commission
+        ));
+    }
+    let sizing: Sizing = args.sizing.parse().map_err(|e| format!("--sizing {e}"))?;
+    let fill: FillAt = args.fill.parse().map_err(|e| format!("--fill {e}"))?;
+    match args.risk.as_deref() {
+        None | Some("none") => {}
+        Some(other) => {
+            return Err(format!(
+            "--risk {other}: only `none` so far (the risk stage is not yet wired into backtests)"
+        ))
+        }
+    }
+    Ok(Settings {
+        cash: args.cash,
+        commission: args.commission,
+        sizing,
+        fill,
+        finalize: args.finalize,
+    })
+}
+
+/// `key=value` pairs, in order; a key given twice is an error.
+fn params(raw: &[String]) -> Result<Vec<(String, String)>, String> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for pair in raw {
+        let Some((key, value)) = pair.split_once('=') else {
+            return Err(format!("--param {pair}: expected key=value"));
+        };
+        let (key, value) = (key.trim(), value.trim());
+        if out.iter().any(|(k, _)| k == key) {
+            return Err(format!("--param {key}: given twice"));
+        }
+        out.push((key.to_owned(), value.to_owned()));
+    }
+    Ok(out)
+}
+
+/// `sma_cross`'s config from the params: always in the market (`allow_short`, so each
+/// cross closes the position and opens the other side) unless told otherwise.
+fn sma_cross_config(params: &[(String, String)]) -> Result<SmaCrossConfig, String> {
+    let mut config = SmaCrossConfig {
+        allow_short: true,
+        ..SmaCrossConfig::default()
+    };
+    for (key, value) in params {
+        let bad = |what: &str| format!("--param {key}={value}: {what}");
+        match key.as_str() {
+            "fast" => config.fast = value.parse().map_err(|_| bad("not a whole number"))?,
+            "slow" => config.slow = value.parse().map_err(|_| bad("not a whole number"))?,
+            "stop_pct" => config.stop_pct = value.parse().map_err(|_| bad("not a number"))?,
+            "allow_short" => {
+                config.allow_short = value.parse().map_err(|_| bad("not true or false"))?;
+            }
+            _ => {
+                return Err(format!(
+                    "--param {key}: sma_cross takes fast, slow, stop_pct and allow_short"
+                ))
+            }
+        }
+    }
+    Ok(config)
+}
+
+/// The file's name alone, so outputs do not depend on where the data lies.
+fn file_name(path: &Path) -> String {
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
+}

@@ -2,9 +2,11 @@
 //! `tickpipe ctl` (the control socket's client), `tickpipe indicators` (TA-Lib's
 //! indicators over an OHLCV CSV), `tickpipe regime` (market regimes of a return series),
 //! `tickpipe report` (performance statistics of an equity curve, or the trade report of a
-//! journal), `tickpipe journal` (verify, inspect, export or archive a journal directory).
+//! journal), `tickpipe journal` (verify, inspect, export or archive a journal directory),
+//! `tickpipe feed decode` (captured Kite Ticker messages as JSON).
 
 pub mod ctl;
+mod feed;
 pub mod format;
 mod indicators;
 mod journal;
@@ -51,6 +53,9 @@ enum Command {
     /// Check a journal directory, print its records, export its trades as CSV or its
     /// history as SQLite, or archive its sealed segments.
     Journal(journal::JournalArgs),
+    /// Work with captured market data: `feed decode --format kite FILE` prints each
+    /// binary message of a capture as JSON.
+    Feed(feed::FeedArgs),
 }
 
 /// Options of `tickpipe run` (also accepted with no subcommand).
@@ -110,6 +115,7 @@ pub fn main() -> ExitCode {
         Some(Command::Regime(args)) => regime::regime(&args),
         Some(Command::Report(args)) => report::report(&args),
         Some(Command::Journal(args)) => journal::journal(&args),
+        Some(Command::Feed(args)) => feed::feed(&args),
         Some(Command::Config) => {
             print!("{}", crate::engine::DEFAULT_TOML);
             Ok(())

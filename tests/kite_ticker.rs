@@ -1,5 +1,6 @@
 //! The Kite Ticker decoder against the official Python client's decode of every frame
-//! in `tests/fixtures/kite-ticker/frames-a.jsonl`, all fields and depth included.
+//! in `tests/fixtures/kite-ticker/frames-a.jsonl`, all fields and depth included, and of
+//! the framing edge cases in `frames-edge.jsonl`.
 //!
 //! The one deliberate difference (fixture README, last section): price fields are read
 //! as signed 32-bit values, so a wire value of 2^31 or more decodes to the official
@@ -16,6 +17,7 @@ use tickpipe::feed::kite::{
 };
 
 const FRAMES: &str = include_str!("fixtures/kite-ticker/frames-a.jsonl");
+const EDGE_FRAMES: &str = include_str!("fixtures/kite-ticker/frames-edge.jsonl");
 
 struct Frame {
     id: u64,
@@ -31,8 +33,11 @@ fn hex(text: &str) -> Vec<u8> {
 }
 
 fn frames() -> Vec<Frame> {
-    FRAMES
-        .lines()
+    parse_frames(FRAMES)
+}
+
+fn parse_frames(text: &str) -> Vec<Frame> {
+    text.lines()
         .map(|line| {
             let v: Value = serde_json::from_str(line).unwrap();
             Frame {
@@ -86,11 +91,11 @@ fn check_u64(what: &str, ours: u64, official: &Value) {
 }
 
 /// The official change, recomputed from the signed prices when one of them is 2^31 or
-/// more (otherwise the official value as it is).
+/// more (otherwise, and when the close is zero, the official value as it is).
 fn expected_change(tick: &Value, seg: SegmentCode) -> Value {
     let last = official_wire(&tick["last_price"], seg);
     let close = official_wire(&tick["ohlc"]["close"], seg);
-    if last < 1 << 31 && close < 1 << 31 {
+    if close == 0 || (last < 1 << 31 && close < 1 << 31) {
         return tick["change"].clone();
     }
     let d = f64::from(seg.divisor());
@@ -240,7 +245,9 @@ fn compare(ctx: &str, ours: &Value, theirs: &Value, seg: Option<SegmentCode>) {
                 };
                 if key.ends_with("price") || ["open", "high", "low", "close"].contains(&&**key) {
                     let seg = seg.unwrap();
-                    let ours: tickpipe::model::Price = value.to_string().parse().unwrap();
+                    // Our text is an exact decimal of at most 7 places, so the
+                    // nearest double times the divisor rounds back to the wire value.
+                    let ours = seg.price(official_wire(value, seg) as i32);
                     check_price(&at, ours, &expected, seg);
                 } else {
                     compare(&at, value, &expected, seg);
@@ -298,6 +305,31 @@ fn the_published_test_vectors_decode() {
     assert_eq!(depth.buy[0].quantity, 5617);
     assert_eq!(depth.buy[0].price.to_string(), "392.95");
     assert_eq!(depth.buy[0].orders, 30);
+}
+
+/// The edge set (`gen_edge_frames.py`): the official reading fails exactly where the
+/// client raised, and otherwise renders the client's ticks.
+#[test]
+fn edge_frames_agree_with_the_official_client_including_failures() {
+    let frames = parse_frames(EDGE_FRAMES);
+    assert_eq!(frames.len(), 435);
+    let (mut failures, mut out) = (0, String::new());
+    for frame in frames {
+        let ctx = format!("edge frame {}", frame.id);
+        out.clear();
+        let result = official::write_ticks(&frame.bytes, &mut out);
+        if frame.expected.get("error").is_some() {
+            assert!(result.is_err(), "{ctx}: the client raised; we gave {out}");
+            assert!(out.is_empty(), "{ctx}");
+            failures += 1;
+            continue;
+        }
+        result.unwrap_or_else(|e| panic!("{ctx}: {e}"));
+        let ours: Value = serde_json::from_str(&out).unwrap();
+        let theirs = serde_json::json!({ "ticks": frame.expected["ticks"] });
+        compare(&ctx, &ours, &theirs, None);
+    }
+    assert_eq!(failures, 213);
 }
 
 proptest! {

@@ -4,8 +4,9 @@
 //! `kiteconnect` (5.2.2, `KiteTicker._parse_binary`) returns for it. The rules it
 //! follows, which the engine's [`KiteDecoder`](super::KiteDecoder) deliberately does not:
 //!
-//! - a packet count that overruns the message fails the whole message (no ticks);
-//! - a packet the message cuts short is read by the length it actually has;
+//! - a packet count that overruns the message fails the whole message (no ticks),
+//!   and so does a cut packet that is not the last one the count announces;
+//! - the last packet, when the message cuts it short, is read by the length it has;
 //! - a packet of fewer than 4 bytes fails the whole message; other unknown lengths are
 //!   skipped silently; bytes after the last packet are ignored.
 //!
@@ -46,7 +47,16 @@ pub fn write_ticks(message: &[u8], out: &mut String) -> Result<(), DecodeError> 
     // The client splits the whole message before it reads any packet, so check
     // everything that would make it raise first.
     for item in packets.clone().into_iter().flatten() {
-        let bytes = item?.bytes;
+        let slice = item?;
+        let count = packets.as_ref().map_or(0, |p| p.count());
+        if !slice.is_complete() && slice.index + 1 < count {
+            // The client's cursor has passed the end, so the next length read fails.
+            return Err(DecodeError::MissingLength {
+                index: slice.index + 1,
+                count,
+            });
+        }
+        let bytes = slice.bytes;
         if bytes.len() < 4 {
             return Err(DecodeError::TooShort {
                 len: bytes.len() as u16,
@@ -207,6 +217,12 @@ mod tests {
         let mut out = String::new();
         // Two packets promised, one present.
         let msg = [0, 2, 0, 8, 0, 0, 1, 1, 0, 0, 0, 5];
+        assert_eq!(
+            write_ticks(&msg, &mut out),
+            Err(DecodeError::MissingLength { index: 1, count: 2 })
+        );
+        // A cut packet with another announced after it.
+        let msg = [0, 2, 0, 44, 0, 0, 1, 1, 0, 0, 0, 5];
         assert_eq!(
             write_ticks(&msg, &mut out),
             Err(DecodeError::MissingLength { index: 1, count: 2 })

@@ -1,7 +1,7 @@
 //! The engine's decoder: binary messages in, packets out, bad input counted and skipped.
 
 use super::{DecodeError, Depth, Layout, Message, Packet};
-use crate::model::{InstrumentId, Price, Tick, TickKind, UnixNanos};
+use crate::model::{InstrumentId, Tick, TickKind, UnixNanos};
 
 /// What [`KiteDecoder::decode`] hands its callback, one call per item of a message.
 #[derive(Debug, Clone, Copy)]
@@ -92,7 +92,7 @@ impl KiteDecoder {
         let extra = packets.trailing().len();
         if extra > 0 {
             on(self.skip(DecodeError::TrailingBytes {
-                extra: extra as u16,
+                extra: u16::try_from(extra).unwrap_or(u16::MAX),
             }));
         }
     }
@@ -159,16 +159,8 @@ impl Packet {
             exchange_ts: UnixNanos(u64::from(secs) * 1_000_000_000),
             ingress: Default::default(),
             last: self.last_price,
-            bid: if bid.quantity > 0 {
-                bid.price
-            } else {
-                Price::ZERO
-            },
-            ask: if ask.quantity > 0 {
-                ask.price
-            } else {
-                Price::ZERO
-            },
+            bid: bid.price,
+            ask: ask.price,
             instrument,
             volume: self.volume_traded,
             last_qty: if traded { self.last_traded_quantity } else { 0 },
@@ -186,6 +178,7 @@ impl Packet {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Price;
 
     fn frame(packets: &[&[u8]]) -> Vec<u8> {
         let mut out = (packets.len() as u16).to_be_bytes().to_vec();

@@ -47,7 +47,7 @@ impl Depth {
     /// [`DecodeError::TooShort`] or [`DecodeError::UnknownLength`] when `bytes` is not
     /// a 184-byte packet (no other layout carries depth).
     pub fn decode(bytes: &[u8]) -> Result<Depth, DecodeError> {
-        let len = bytes.len() as u16;
+        let len = u16::try_from(bytes.len()).unwrap_or(u16::MAX);
         if bytes.len() < 4 {
             return Err(DecodeError::TooShort { len });
         }

@@ -39,13 +39,13 @@ pub enum DecodeError {
     /// A packet whose length is none of Kite's five layouts (8, 28, 32, 44, 184). It is
     /// skipped, as the official clients skip it; a new layout from Kite shows up here.
     UnknownLength {
-        /// The packet's length.
+        /// The packet's length (`u16::MAX` for a longer slice than framing allows).
         len: u16,
     },
     /// Bytes follow the last packet the count announces. The packets are used; the
     /// extra bytes are ignored, as the official client ignores them.
     TrailingBytes {
-        /// How many bytes were ignored.
+        /// How many bytes were ignored (`u16::MAX` for that many or more).
         extra: u16,
     },
 }

@@ -160,7 +160,7 @@ impl Packet {
     /// assert_eq!(p.mode(), Mode::Ltp);
     /// ```
     pub fn decode(bytes: &[u8]) -> Result<Packet, DecodeError> {
-        let len = bytes.len() as u16;
+        let len = u16::try_from(bytes.len()).unwrap_or(u16::MAX);
         if bytes.len() < 4 {
             return Err(DecodeError::TooShort { len });
         }

@@ -31,7 +31,7 @@ impl<'a> Message<'a> {
     /// use tickpipe::feed::kite::Message;
     /// assert!(matches!(Message::parse(&[0]), Message::Heartbeat));
     /// let Message::Packets(mut p) = Message::parse(&[0, 1, 0, 2, 0xaa, 0xbb]) else { panic!() };
-    /// assert_eq!(p.count(), 1);
+    /// assert_eq!(p.declared(), 1);
     /// let first = p.next().unwrap().unwrap();
     /// assert_eq!(first.bytes, &[0xaa, 0xbb]);
     /// assert!(first.is_complete());
@@ -95,7 +95,7 @@ pub struct Packets<'a> {
 
 impl<'a> Packets<'a> {
     /// The packet count the message declares.
-    pub fn count(&self) -> u16 {
+    pub fn declared(&self) -> u16 {
         self.count
     }
 
@@ -159,7 +159,7 @@ mod tests {
     fn heartbeats_are_shorter_than_two_bytes() {
         assert!(matches!(Message::parse(&[]), Message::Heartbeat));
         assert!(matches!(Message::parse(&[0x00]), Message::Heartbeat));
-        assert_eq!(packets(&[0, 0]).count(), 0);
+        assert_eq!(packets(&[0, 0]).declared(), 0);
         assert!(packets(&[0, 0]).next().is_none());
     }
 

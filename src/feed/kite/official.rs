@@ -18,7 +18,7 @@
 
 use std::fmt::Write;
 
-use super::{DecodeError, Depth, Layout, Message, Packet};
+use super::{DecodeError, Depth, Layout, Message, Packet, Packets};
 use crate::model::Price;
 
 /// Appends `{"ticks":[...]}` for `message` to `out`, or, when the official client
@@ -48,7 +48,7 @@ pub fn write_ticks(message: &[u8], out: &mut String) -> Result<(), DecodeError> 
     // everything that would make it raise first.
     for item in packets.clone().into_iter().flatten() {
         let slice = item?;
-        let count = packets.as_ref().map_or(0, |p| p.count());
+        let count = packets.as_ref().map_or(0, Packets::declared);
         if !slice.is_complete() && slice.index + 1 < count {
             // The client's cursor has passed the end, so the next length read fails.
             return Err(DecodeError::MissingLength {

@@ -609,3 +609,64 @@ mod journal {
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
+
+/// `tickpipe feed decode --format kite` on a capture with a heartbeat, an LTP message,
+/// a bad hex line, a message whose packet count overruns it, and a cut packet.
+#[test]
+fn feed_decode_prints_one_json_line_per_message() {
+    let capture = "00\n\
+        00010008000b45010001f6fd\n\
+        zz01\n\
+        00020008000b45010001f6fd\n\
+        0001002c000b45010001f6fd\n";
+    let path = temp_file("capture.hex", capture.as_bytes());
+    let out = tickpipe()
+        .args(["feed", "decode", "--format", "kite"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let ltp = serde_json::json!({"ticks": [{"tradable": true, "mode": "ltp",
+        "instrument_token": 738561, "last_price": 1287.65}]});
+    assert_eq!(lines.len(), 5, "{stdout}");
+    assert_eq!(lines[0], serde_json::json!({"ticks": []}));
+    assert_eq!(lines[1], ltp);
+    assert!(
+        lines[2]["error"].as_str().unwrap().contains("not hex"),
+        "{stdout}"
+    );
+    // The official client fails a message whose count overruns it.
+    assert!(
+        lines[3]["error"].as_str().unwrap().contains("packet 1"),
+        "{stdout}"
+    );
+    // It reads a cut packet by the length it has: 8 of 44 bytes make an LTP tick.
+    assert_eq!(lines[4], ltp);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("5 messages, 2 errors"), "{stderr}");
+    assert!(stderr.contains("1 skipped (truncated)"), "{stderr}");
+    assert!(stderr.contains("1 skipped (missing_length)"), "{stderr}");
+
+    let mut child = tickpipe()
+        .args(["feed", "decode", "--format", "kite", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(b"00010008000b45010001f6fd\n").unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let line: serde_json::Value =
+        serde_json::from_str(String::from_utf8(out.stdout).unwrap().trim()).unwrap();
+    assert_eq!(line, ltp);
+}

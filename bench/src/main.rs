@@ -7,6 +7,7 @@
 #![deny(unsafe_code)]
 
 mod control_report;
+mod decode;
 mod hgrm;
 mod journal;
 mod pin;
@@ -44,6 +45,9 @@ enum Scenario {
     /// The journal's append latency and throughput for 64-byte records, against a plain
     /// `BufWriter<File>` writing the same frames in the same run.
     Journal(journal::JournalArgs),
+    /// The Kite Ticker decoder's cost per packet kind, against a plain copy of the
+    /// same bytes in the same run.
+    Decode(decode::DecodeArgs),
 }
 
 fn main() -> ExitCode {
@@ -53,6 +57,7 @@ fn main() -> ExitCode {
         Scenario::Pipeline(args) => pipeline::run(&args),
         Scenario::ControlReport(args) => control_report::run(&args),
         Scenario::Journal(args) => journal::run(&args),
+        Scenario::Decode(args) => decode::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

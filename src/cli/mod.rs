@@ -3,10 +3,12 @@
 //! indicators over an OHLCV CSV), `tickpipe regime` (market regimes of a return series),
 //! `tickpipe report` (performance statistics of an equity curve, or the trade report of a
 //! journal), `tickpipe journal` (verify, inspect, export or archive a journal directory),
-//! `tickpipe backtest` (a strategy over historical bars, with its report).
+//! `tickpipe backtest` (a strategy over historical bars, with its report),
+//! `tickpipe feed decode` (captured Kite Ticker messages as JSON).
 
 mod backtest;
 pub mod ctl;
+mod feed;
 pub mod format;
 mod indicators;
 mod journal;
@@ -56,6 +58,9 @@ enum Command {
     /// Check a journal directory, print its records, export its trades as CSV or its
     /// history as SQLite, or archive its sealed segments.
     Journal(journal::JournalArgs),
+    /// Work with captured market data: `feed decode --format kite FILE` prints each
+    /// binary message of a capture as JSON.
+    Feed(feed::FeedArgs),
 }
 
 /// Options of `tickpipe run` (also accepted with no subcommand).
@@ -120,6 +125,7 @@ pub fn main() -> ExitCode {
         Some(Command::Report(args)) => report::report(&args),
         Some(Command::Journal(args)) => journal::journal(&args),
         Some(Command::Backtest(args)) => backtest::backtest(&args),
+        Some(Command::Feed(args)) => feed::feed(&args),
         Some(Command::Config) => {
             print!("{}", crate::engine::DEFAULT_TOML);
             Ok(())

@@ -11,12 +11,14 @@
 //! | [`FeedConfig`] | the `[feed]` section: which source, how fast |
 //! | [`synthetic`] | a deterministic synthetic NIFTY 50 day with an option chain |
 //! | [`replay`] | recorded tick files: format, [`TickFileWriter`], [`ReplaySource`] |
+//! | [`kite`] | Kite Ticker's binary and text messages: decoder, depth, order updates |
 //! | [`news`] | news items from a JSON-lines file a sentiment service appends to |
 //! | [`universe`] | the instrument universe CSV (NIFTY 50 by default) |
 //! | [`FeedError`] | why a source failed |
 
 mod config;
 mod error;
+pub mod kite;
 pub mod news;
 pub mod replay;
 mod source;

@@ -60,9 +60,25 @@ fn the_default_day_is_journaled_record_for_record() {
     names.sort_unstable();
     assert_eq!(
         names,
-        ["order", "risk", "signal"],
+        ["engine", "order", "risk", "signal"],
         "ticks are off by default"
     );
+    // The engine marks the day's start and, as the feed ran out, its end.
+    let sessions: Vec<_> = records(&outcome.dir, "engine")
+        .into_iter()
+        .map(|r| match r {
+            Record::Session(m) => m.kind,
+            other => panic!("the engine writer holds only session marks: {other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        sessions,
+        [
+            tickpipe::journal::SessionKind::Start,
+            tickpipe::journal::SessionKind::End
+        ]
+    );
+    assert!(outcome.ended);
 
     let stage = |name: &str, key: &str| report.stage(name).unwrap().counter(key);
     let risk = records(&outcome.dir, "risk");

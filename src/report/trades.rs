@@ -13,6 +13,7 @@ use crate::{
         FillRecord, InstrumentId, IntentId, IntentReason, Money, Price, Qty, Side, StrategyId,
         UnixNanos, ValueError,
     },
+    order::Slippage,
     risk::Position,
 };
 
@@ -149,16 +150,8 @@ impl TradeBook {
             let opening = units - closing;
             let slippage = references
                 .get(&fill.intent)
-                .filter(|r| **r > Price::ZERO)
-                .map(|reference| {
-                    let paid = fill.price.notional(fill.qty);
-                    let decided = reference.notional(fill.qty);
-                    match fill.side {
-                        Side::Buy => paid.checked_sub(decided),
-                        Side::Sell => decided.checked_sub(paid),
-                    }
-                })
-                .transpose()?;
+                .and_then(|r| Slippage::of(fill.side, *r, fill.price, fill.qty))
+                .map(|s| s.money);
             let split = |total: Money, part: i64| -> Money {
                 if part == units {
                     return total;

@@ -17,9 +17,8 @@ use crate::{
     charges::{ChargeModel, Charger},
     engine::EngineConfig,
     journal::{JournalReader, Record, Seq, TornTail},
-    model::{
-        ExecKind, FillRecord, InstrumentTable, IntentId, Money, Price, Side, StrategyId, UnixNanos,
-    },
+    model::{ExecKind, FillRecord, InstrumentTable, IntentId, Money, Price, StrategyId, UnixNanos},
+    order::Slippage,
     report::{ReportContext, TradeBook},
 };
 
@@ -160,22 +159,12 @@ impl History {
             let Some(reference) = references.get(&f.intent) else {
                 continue;
             };
-            let paid = f.price.notional(f.qty);
-            let decided = reference.notional(f.qty);
-            let cost = match f.side {
-                Side::Buy => paid.checked_sub(decided),
-                Side::Sell => decided.checked_sub(paid),
-            }
-            .map_err(|e| {
-                format!(
-                    "{}: slippage of fill for intent {}: {e}",
-                    dir.display(),
-                    f.intent
-                )
-            })?;
+            let Some(slippage) = Slippage::of(f.side, *reference, f.price, f.qty) else {
+                continue;
+            };
             let c = &mut history.counts[f.strategy.index()];
             c.priced_fills += 1;
-            c.slippage = c.slippage.saturating_add(cost);
+            c.slippage = c.slippage.saturating_add(slippage.money);
             history.has_slippage = true;
         }
         history.references = references;

@@ -25,7 +25,7 @@ use crate::{
     engine::{EngineConfig, Pipeline},
     feed::SourceKind,
     model::{Date, FillRecord, InstrumentTable, Money},
-    report::{Trade, TradeBook},
+    report::{rupees, Trade, TradeBook},
 };
 
 /// One trading day of a session: which date and which seed the synthetic market plays.
@@ -188,13 +188,11 @@ impl SessionOutcome {
             while before.weekday() >= 5 {
                 before = before.add_days(-1);
             }
-            rows.push((before, self.capital.to_f64()));
+            rows.push((before, rupees(self.capital)));
         }
-        rows.extend(
-            self.days
-                .iter()
-                .map(|d| (d.day.date, d.end_equity.to_f64())),
-        );
+        // To the paisa, as `equity.csv` writes it, so the statistics of the file and of
+        // the session are the same numbers.
+        rows.extend(self.days.iter().map(|d| (d.day.date, rupees(d.end_equity))));
         rows
     }
 }

@@ -377,6 +377,18 @@ fn sqlite_export_holds_every_table_with_the_figures_to_the_paisa() {
     assert_eq!((q1.0, q1.1, q1.2, q1.3, q1.5, q1.6), (3, 17, 2, 10, 2, 1));
     assert!((q1.4 - 10.0 / 17.0).abs() < 1e-12);
     assert_eq!(paise_of(q1.7), -65);
+    // Each round trip carries its own fills' slippage. The third trade's intents have
+    // no reference price, so its slippage is unknown (NULL), not zero; the others add
+    // up, per strategy, to the execution_quality figures above.
+    let per_trade: Vec<Option<f64>> = db
+        .prepare("SELECT slippage FROM trade_performance ORDER BY trade")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let paise_or_none: Vec<Option<i64>> = per_trade.iter().map(|x| x.map(paise_of)).collect();
+    assert_eq!(paise_or_none, [Some(150), Some(-65), None]);
 
     // With the default cost model every trade's net is its gross less its charges.
     let (ok, _, err) = run(args!["journal", "export", &dir, "--sqlite", &db_path]);

@@ -89,6 +89,7 @@ mod tests {
             charges: Money::ZERO,
             exit_reason: IntentReason::Exit,
             entry_value: Money::ZERO,
+            slippage: None,
         }
     }
 

@@ -183,11 +183,18 @@ pub fn trades_table(book: &TradeBook, context: &ReportContext<'_>) -> Table {
         col("holding_minutes", Integer),
         col("exit_reason", Text),
     ];
+    // Slippage is known when the fills' intents are (a journal holds them; a run's
+    // summary does not): the column is there only then.
+    let slippage = book.trades.iter().any(|t| t.slippage.is_some());
+    let mut columns = columns;
+    if slippage {
+        columns.push(col("slippage", Rupees));
+    }
     let rows = book
         .trades
         .iter()
         .map(|t| {
-            vec![
+            let mut row = vec![
                 Cell::Integer(t.number as i64),
                 Cell::Text(context.strategy_name(t.strategy.index()).to_owned()),
                 Cell::Text(context.instruments.get(t.instrument).symbol.to_string()),
@@ -203,7 +210,12 @@ pub fn trades_table(book: &TradeBook, context: &ReportContext<'_>) -> Table {
                 Cell::Real(t.net_pct()),
                 Cell::Integer(t.holding_minutes() as i64),
                 Cell::Text(t.exit_reason.as_str().to_owned()),
-            ]
+            ];
+            if slippage {
+                // A trade with a fill of unknown intent: empty, NULL in SQL.
+                row.push(t.slippage.map_or(Cell::Real(f64::NAN), Cell::Rupees));
+            }
+            row
         })
         .collect();
     Table {

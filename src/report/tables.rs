@@ -230,6 +230,7 @@ mod tests {
             charges: Money::from_rupees(charges),
             exit_reason: IntentReason::Exit,
             entry_value: Money::from_rupees(1000),
+            slippage: None,
         }
     }
 

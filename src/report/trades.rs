@@ -45,6 +45,9 @@ pub struct Trade {
     pub exit_reason: IntentReason,
     /// Value of the units bought or sold to open, for the return.
     pub entry_value: Money,
+    /// What its fills cost against the prices their intents were decided at (positive:
+    /// paid more or got less), when every fill's intent carried one.
+    pub slippage: Option<Money>,
 }
 
 impl Trade {
@@ -86,6 +89,7 @@ struct Building {
     exit_value: Money,
     gross: Money,
     charges: Money,
+    slippage: Option<Money>,
 }
 
 /// The round trips of a run's fills, and what was still open at the end.
@@ -108,6 +112,21 @@ impl TradeBook {
     /// [`ValueError::Overflow`] when the arithmetic overflows (it did not in the run, or
     /// the run would have stopped).
     pub fn of(fills: &[FillRecord], charger: &Charger) -> Result<TradeBook, ValueError> {
+        TradeBook::with_references(fills, charger, &HashMap::new())
+    }
+
+    /// [`TradeBook::of`], with each trade's slippage: every fill priced against its
+    /// intent's reference price in `references` (the price the risk stage decided at),
+    /// split by units like the charges when a fill closes one trade and opens the next.
+    /// A trade with a fill whose intent has no reference has no slippage.
+    ///
+    /// # Errors
+    /// As [`TradeBook::of`].
+    pub fn with_references(
+        fills: &[FillRecord],
+        charger: &Charger,
+        references: &HashMap<IntentId, Price>,
+    ) -> Result<TradeBook, ValueError> {
         let mut positions: HashMap<InstrumentId, (Position, Option<Building>)> = HashMap::new();
         let mut orders: HashMap<IntentId, OrderCharges> = HashMap::new();
         let mut trades = Vec::new();
@@ -128,13 +147,31 @@ impl TradeBook {
                 before.abs().min(units)
             };
             let opening = units - closing;
-            let share = |part: i64| -> Result<Money, ValueError> {
+            let slippage = references
+                .get(&fill.intent)
+                .filter(|r| **r > Price::ZERO)
+                .map(|reference| {
+                    let paid = fill.price.notional(fill.qty);
+                    let decided = reference.notional(fill.qty);
+                    match fill.side {
+                        Side::Buy => paid.checked_sub(decided),
+                        Side::Sell => decided.checked_sub(paid),
+                    }
+                })
+                .transpose()?;
+            let split = |total: Money, part: i64| -> Money {
                 if part == units {
-                    return Ok(charges);
+                    return total;
                 }
-                Ok(Money::from_raw(
-                    charges.raw() * i128::from(part) / i128::from(units.max(1)),
-                ))
+                Money::from_raw(total.raw() * i128::from(part) / i128::from(units.max(1)))
+            };
+            let share = |part: i64| -> Result<Money, ValueError> { Ok(split(charges, part)) };
+            let add_slippage = |b: &mut Building, part: i64| -> Result<(), ValueError> {
+                b.slippage = match (b.slippage, slippage) {
+                    (Some(so_far), Some(s)) => Some(so_far.checked_add(split(s, part))?),
+                    _ => None,
+                };
+                Ok(())
             };
             if closing > 0 {
                 if let Some(b) = building.as_mut() {
@@ -145,6 +182,7 @@ impl TradeBook {
                         .checked_add(fill.price.notional(Qty::new(closing as u32)))?;
                     b.gross = b.gross.checked_add(effect.realized)?;
                     b.charges = b.charges.checked_add(part)?;
+                    add_slippage(b, closing)?;
                 }
                 if before.signum() != after.signum() {
                     if let Some(b) = building.take() {
@@ -166,10 +204,12 @@ impl TradeBook {
                     exit_value: Money::ZERO,
                     gross: Money::ZERO,
                     charges: Money::ZERO,
+                    slippage: Some(Money::ZERO),
                 });
                 b.entry_qty += opening as u64;
                 b.entry_value = b.entry_value.checked_add(fill.price.notional(qty))?;
                 b.charges = b.charges.checked_add(part)?;
+                add_slippage(b, opening)?;
             }
             if let Some(b) = building.as_mut() {
                 let held = Qty::new(after.unsigned_abs().min(u64::from(u32::MAX)) as u32);
@@ -213,6 +253,7 @@ fn finish(b: &Building, last: &FillRecord, number: usize) -> Trade {
         charges: b.charges,
         exit_reason: last.reason,
         entry_value: b.entry_value,
+        slippage: b.slippage,
     }
 }
 
@@ -238,6 +279,32 @@ mod tests {
             price: price.parse().unwrap(),
             reason,
         }
+    }
+
+    #[test]
+    fn each_trade_carries_the_slippage_of_its_fills_split_at_a_reversal() {
+        use IntentReason::*;
+        let fills = [
+            fill(1, 0, Side::Buy, 10, "100.10", Entry),
+            // Sells 30: 10 close the long, 20 open a short.
+            fill(2, 60, Side::Sell, 30, "104.70", Exit),
+            fill(3, 120, Side::Buy, 20, "103", Exit),
+        ];
+        let references: HashMap<IntentId, Price> = [
+            (IntentId(1), "100".parse().unwrap()),
+            (IntentId(2), "105".parse().unwrap()),
+            (IntentId(3), "102.90".parse().unwrap()),
+        ]
+        .into_iter()
+        .collect();
+        let book = TradeBook::with_references(&fills, &Charger::free(1), &references).unwrap();
+        // Long: bought 0.10 above (₹1) and sold 10 units 0.30 below (₹3).
+        assert_eq!(book.trades[0].slippage, Some(Money::from_rupees(4)));
+        // Short: sold 20 units 0.30 below (₹6), bought back 0.10 above (₹2).
+        assert_eq!(book.trades[1].slippage, Some(Money::from_rupees(8)));
+        // Without the intents' prices nothing is claimed.
+        let unknown = TradeBook::of(&fills, &Charger::free(1)).unwrap();
+        assert_eq!(unknown.trades[0].slippage, None);
     }
 
     #[test]

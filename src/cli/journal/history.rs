@@ -81,6 +81,9 @@ pub(in crate::cli) struct History {
     pub has_slippage: bool,
     /// Torn tails met (the records before them were read).
     pub torn: Vec<TornTail>,
+    /// Each journaled intent's reference price (the price the risk stage decided at),
+    /// for the trades' slippage.
+    pub references: HashMap<IntentId, Price>,
 }
 
 impl History {
@@ -110,6 +113,7 @@ impl History {
             has_execs: false,
             has_slippage: false,
             torn: Vec::new(),
+            references: HashMap::new(),
         };
         let mut references: HashMap<IntentId, Price> = HashMap::new();
         let mut records = reader.records();
@@ -174,6 +178,7 @@ impl History {
             c.slippage = c.slippage.saturating_add(cost);
             history.has_slippage = true;
         }
+        history.references = references;
         // One writer books fills in sequence; should several have, market time orders
         // them (stable, so each writer's own order is kept).
         history.fills.sort_by_key(|f| f.2);
@@ -274,7 +279,8 @@ impl Naming {
     /// # Errors
     /// Arithmetic overflow, as [`TradeBook::of`].
     pub fn book(&self, history: &History) -> Result<TradeBook, String> {
-        TradeBook::of(&history.fill_records(), &self.charger).map_err(|e| e.to_string())
+        TradeBook::with_references(&history.fill_records(), &self.charger, &history.references)
+            .map_err(|e| e.to_string())
     }
 
     /// The strategy's name.

@@ -18,24 +18,41 @@
 //! | `account.rs` | [`Account`]: cash, the open trade, commission, closed trades |
 //! | `stats.rs` | [`Stats`]: what `stats.json` and `report.md` say |
 //! | `output.rs` | [`write_outputs`]: `trades.csv`, `equity.csv`, `stats.json`, `report.md`, the plots |
+//! | `session.rs` | [`run_session`]: synthetic days through the whole pipeline, one thread |
+//! | `session_stats.rs` | [`SessionStats`]: a session's trades summed up, its daily curve measured |
+//! | `session_output.rs` | [`write_session`]: the trade report's files, `equity.csv`, `stats.json` |
+//! | `compare.rs` | [`variants`], [`compare_table`]: each strategy alone and all together |
 //!
-//! Between the strategy and the account sits no risk or order stage yet: the signals go
-//! straight to the all-in sizing, which is the `--risk none` profile the validation
-//! against backtesting.py needs (every output says so).
+//! Over bars, between the strategy and the account sits no risk or order stage yet:
+//! the signals go straight to the all-in sizing, which is the `--risk none` profile the
+//! validation against backtesting.py needs (every output says so). Over synthetic days
+//! ([`run_session`]) the whole pipeline runs, risk and order stages included, with the
+//! configured risk profile.
 
 mod account;
+mod compare;
 mod data;
 mod fill;
 mod output;
+mod session;
+mod session_output;
+mod session_stats;
 mod sizing;
 mod stats;
 mod strategy;
 
 pub use account::{Account, ClosedTrade, OpenTrade};
+pub use compare::{compare_csv, compare_markdown, compare_table, variants, CompareRow};
 pub use data::{read_ohlcv, DataError, OhlcvBar};
 pub use fill::FillAt;
 pub use output::write_outputs;
 pub use output::TRADES_HEADER;
+pub use session::{
+    day_config, day_seed, plan, run_session, trading_days, DayOutcome, SessionDay, SessionOutcome,
+    SlippageTotal,
+};
+pub use session_output::{equity_csv, title, write_session, CONFIGURED_RISK};
+pub use session_stats::SessionStats;
 pub use sizing::{py_floordiv, Sizing, FULL_EQUITY};
 pub use stats::{RunInfo, Stats};
 pub use strategy::{StrategyDriver, STRATEGIES};

@@ -1,8 +1,12 @@
-//! `tickpipe backtest`: a strategy over an OHLCV CSV, with the report files in `--out`.
+//! `tickpipe backtest`: a strategy over an OHLCV CSV, or synthetic days through the
+//! whole pipeline (`--synthetic`, in `backtest/synthetic.rs`), with the report files in
+//! `--out`.
 //!
 //! The validation interface of issue 13, against backtesting.py:
 //! `tickpipe backtest --data GOOG.csv --strategy sma_cross --param fast=10 --param slow=20
 //! --cash 10000 --commission 0 --sizing equity --fill next-open [--finalize] --out DIR`.
+
+mod synthetic;
 
 use std::path::{Path, PathBuf};
 
@@ -15,45 +19,87 @@ use crate::{
 
 /// Options of `tickpipe backtest`.
 #[derive(Debug, Clone, Args)]
+#[command(group(clap::ArgGroup::new("input").required(true).args(["data", "synthetic"])))]
 pub struct BacktestArgs {
     /// OHLCV CSV: the first column is the time (any name, even none), then Open, High,
     /// Low, Close and Volume in any order and case.
     #[arg(long, value_name = "FILE.csv")]
-    pub data: PathBuf,
+    pub data: Option<PathBuf>,
+    /// Trade synthetic NSE days through the whole pipeline (feed, signal, risk and order
+    /// stages, the paper exchange, the charges) on one thread, with the configured
+    /// strategies and risk profile: weekdays from `[feed.synthetic] date`, the first on
+    /// the configured seed, each later one on a seed derived from it.
+    #[arg(long)]
+    pub synthetic: bool,
+    /// How many synthetic trading days (with --synthetic).
+    #[arg(long, value_name = "N", default_value_t = 1, requires = "synthetic")]
+    pub days: u32,
+    /// Configuration file (TOML) of the synthetic days: strategies, risk, charges, the
+    /// first date and seed; the embedded default when absent.
+    #[arg(long, short = 'c', value_name = "FILE", requires = "synthetic")]
+    pub config: Option<PathBuf>,
+    /// Run each configured strategy alone and all of them together over the same days,
+    /// and print (and write compare.md and compare.csv) a side-by-side table; the report
+    /// files are those of all together.
+    #[arg(long, requires = "synthetic")]
+    pub compare: bool,
     /// The strategy to run (so far: sma_cross).
-    #[arg(long, value_name = "NAME", default_value = SmaCross::NAME)]
+    #[arg(long, value_name = "NAME", default_value = SmaCross::NAME, conflicts_with = "synthetic")]
     pub strategy: String,
     /// A strategy setting, `key=value`, as in its config section (sma_cross: fast, slow,
     /// stop_pct, allow_short; allow_short is true here: close and reverse on each cross).
-    #[arg(long = "param", value_name = "K=V")]
+    #[arg(long = "param", value_name = "K=V", conflicts_with = "synthetic")]
     pub params: Vec<String>,
     /// Starting cash.
-    #[arg(long, value_name = "C", default_value_t = 100_000.0)]
+    #[arg(
+        long,
+        value_name = "C",
+        default_value_t = 100_000.0,
+        conflicts_with = "synthetic"
+    )]
     pub cash: f64,
     /// Commission as a fraction of each fill's notional, charged on entry and on exit
     /// (0.001 is 0.1 %).
-    #[arg(long, value_name = "RATE", default_value_t = 0.0)]
+    #[arg(
+        long,
+        value_name = "RATE",
+        default_value_t = 0.0,
+        conflicts_with = "synthetic"
+    )]
     pub commission: f64,
     /// Sizing: `equity` (all of the equity in whole units, backtesting.py's default).
-    #[arg(long, value_name = "POLICY", default_value = "equity")]
+    #[arg(
+        long,
+        value_name = "POLICY",
+        default_value = "equity",
+        conflicts_with = "synthetic"
+    )]
     pub sizing: String,
     /// Market order fills: `next-open` (the next bar's open) or `close` (this bar's).
-    #[arg(long, value_name = "RULE", default_value = "next-open")]
+    #[arg(
+        long,
+        value_name = "RULE",
+        default_value = "next-open",
+        conflicts_with = "synthetic"
+    )]
     pub fill: String,
     /// Risk profile: `none` (no caps; implied by --sizing equity, and the only one so
     /// far: the risk stage is not yet wired into backtests).
-    #[arg(long, value_name = "PROFILE")]
+    #[arg(long, value_name = "PROFILE", conflicts_with = "synthetic")]
     pub risk: Option<String>,
     /// Close a trade still open at the end, at the last bar's open.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "synthetic")]
     pub finalize: bool,
     /// Where to write trades.csv, equity.csv, stats.json, report.md and the plots.
     #[arg(long, value_name = "DIR", default_value = "backtest")]
     pub out: PathBuf,
 }
 
-/// Reads the data, runs, writes the outputs, prints one line.
+/// Runs the synthetic days, or reads the data, runs, writes the outputs, prints one line.
 pub(super) fn backtest(args: &BacktestArgs) -> Result<(), String> {
+    let Some(data_file) = &args.data else {
+        return synthetic::backtest(args);
+    };
     let settings = settings(args)?;
     if args.strategy != SmaCross::NAME {
         return Err(format!(
@@ -65,9 +111,9 @@ pub(super) fn backtest(args: &BacktestArgs) -> Result<(), String> {
     let params = params(&args.params)?;
     let config = sma_cross_config(&params)?;
     let mut driver = StrategyDriver::sma_cross(&config, "DATA")?;
-    let bars = backtest::read_ohlcv(&args.data).map_err(|e| e.to_string())?;
+    let bars = backtest::read_ohlcv(data_file).map_err(|e| e.to_string())?;
     let outcome = backtest::run(&bars, &mut driver, &settings);
-    let data = file_name(&args.data);
+    let data = file_name(data_file);
     let pairs: Vec<(&str, String)> = params
         .iter()
         .map(|(k, v)| (k.as_str(), v.clone()))

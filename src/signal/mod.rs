@@ -45,7 +45,7 @@ mod tick_watch;
 pub use bar::{Bar, BarBuilder};
 pub use config::{SignalConfig, SignalSection};
 pub use context::{SignalBatch, StrategyContext, MAX_SIGNALS_PER_EVENT};
-pub use registry::{build_strategies, catalogue_names, strategy_names};
+pub use registry::{build_strategies, catalogue_names, enable_only, strategy_names};
 pub use stage::{
     RegimeSummary, SignalStage, SignalSummary, StrategySignals, EVENTS_PER_POLL, MAX_BAR_LENGTHS,
 };

@@ -19,6 +19,7 @@ type Build = fn(
 struct Entry {
     name: &'static str,
     enabled: fn(&SignalConfig) -> bool,
+    set_enabled: fn(&mut SignalConfig, bool),
     build: Build,
 }
 
@@ -28,6 +29,7 @@ const CATALOGUE: &[Entry] = &[
     Entry {
         name: SmaCross::NAME,
         enabled: |config| config.sma_cross.enabled,
+        set_enabled: |config, on| config.sma_cross.enabled = on,
         build: |config, instruments, prefix, _indicators| {
             Ok(Box::new(SmaCross::new(
                 &config.sma_cross,
@@ -39,6 +41,7 @@ const CATALOGUE: &[Entry] = &[
     Entry {
         name: MomentumSurfer::NAME,
         enabled: |config| config.momentum_surfer.enabled,
+        set_enabled: |config, on| config.momentum_surfer.enabled = on,
         build: |config, instruments, prefix, indicators| {
             Ok(Box::new(
                 MomentumSurfer::new(&config.momentum_surfer, instruments, prefix, indicators)?
@@ -49,6 +52,7 @@ const CATALOGUE: &[Entry] = &[
     Entry {
         name: VolumeScalper::NAME,
         enabled: |config| config.volume_scalper.enabled,
+        set_enabled: |config, on| config.volume_scalper.enabled = on,
         build: |config, instruments, prefix, indicators| {
             Ok(Box::new(
                 VolumeScalper::new(&config.volume_scalper, instruments, prefix, indicators)?
@@ -59,6 +63,7 @@ const CATALOGUE: &[Entry] = &[
     Entry {
         name: NewsImpactScalper::NAME,
         enabled: |config| config.news_impact_scalper.enabled,
+        set_enabled: |config, on| config.news_impact_scalper.enabled = on,
         build: |config, instruments, prefix, _indicators| {
             Ok(Box::new(
                 NewsImpactScalper::new(&config.news_impact_scalper, instruments, prefix)?
@@ -69,6 +74,7 @@ const CATALOGUE: &[Entry] = &[
     Entry {
         name: RegimeAdaptive::NAME,
         enabled: |config| config.regime_adaptive.enabled,
+        set_enabled: |config, on| config.regime_adaptive.enabled = on,
         build: |config, instruments, prefix, _indicators| {
             Ok(Box::new(RegimeAdaptive::new(
                 &config.regime_adaptive,
@@ -129,6 +135,19 @@ pub fn strategy_names(config: &SignalConfig) -> Vec<&'static str> {
         .collect()
 }
 
+/// Enables `name` and disables every other strategy in `config`, so it runs alone (as
+/// a backtest's `--compare` runs each); false when the engine knows no such strategy.
+/// Turning `regime_adaptive` off also lifts its gate over the others.
+pub fn enable_only(config: &mut SignalConfig, name: &str) -> bool {
+    if !CATALOGUE.iter().any(|e| e.name == name) {
+        return false;
+    }
+    for entry in CATALOGUE {
+        (entry.set_enabled)(config, entry.name == name);
+    }
+    true
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -141,6 +160,16 @@ mod tests {
         let built: Vec<_> = strategies.iter().map(|s| s.name()).collect();
         assert_eq!(built, ["sma_cross"]);
         assert_eq!(strategy_names(&config), built);
+    }
+
+    #[test]
+    fn enable_only_leaves_one_strategy() {
+        let mut config = SignalConfig::default();
+        config.momentum_surfer.enabled = true;
+        assert!(enable_only(&mut config, VolumeScalper::NAME));
+        assert_eq!(strategy_names(&config), [VolumeScalper::NAME]);
+        assert!(!enable_only(&mut config, "no_such_strategy"));
+        assert_eq!(strategy_names(&config), [VolumeScalper::NAME]);
     }
 
     #[test]

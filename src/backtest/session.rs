@@ -1,0 +1,329 @@
+//! Backtests over synthetic trading days through the real pipeline: the feed, signal,
+//! risk and order stages, the paper exchange and the Indian cost model, exactly as
+//! `tickpipe run` builds them, run on the calling thread
+//! ([`Pipeline::run_inline`]) one day after the other.
+//!
+//! Why the real pipeline and not a bar loop: a trade here is the trade the engine would
+//! have made live (the threaded layouts fill identically, which a test pins), so the
+//! risk stage's sizing and limits, the order stage's retries and the paper exchange's
+//! depth model all shape the result, and so do the charges a contract note would show.
+//!
+//! Days are consecutive weekdays from `[feed.synthetic] date` (exchange holidays are
+//! not modelled, as in the synthetic feed itself). The first day plays the configured
+//! seed, so a one-day backtest is the day `tickpipe run` trades; each later day plays a
+//! seed mixed from the configured one and its index ([`day_seed`]). The account carries
+//! over: each day starts from the equity the day before ended with, so the risk stage
+//! sizes and limits on the equity a trader would have by then.
+
+use std::{
+    sync::{atomic::AtomicBool, Arc},
+    time::{Duration, Instant},
+};
+
+use crate::{
+    charges::{ChargeModel, Charger},
+    engine::{EngineConfig, Pipeline},
+    feed::SourceKind,
+    model::{Date, FillRecord, InstrumentTable, Money},
+    report::{rupees, Trade, TradeBook},
+};
+
+/// One trading day of a session: which date and which seed the synthetic market plays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionDay {
+    /// The date traded.
+    pub date: Date,
+    /// The synthetic market's seed that day.
+    pub seed: u64,
+}
+
+/// The seed of day `index` (from 0) of a session whose configured seed is `seed`: the
+/// seed itself on the first day, then SplitMix64's output for `seed + index·γ`, a
+/// bijective mix so neighbouring indices give unrelated days.
+///
+/// # Examples
+/// ```
+/// use tickpipe::backtest::day_seed;
+/// assert_eq!(day_seed(42, 0), 42);
+/// assert_ne!(day_seed(42, 1), day_seed(42, 2));
+/// assert_eq!(day_seed(42, 3), day_seed(42, 3));
+/// ```
+pub fn day_seed(seed: u64, index: u32) -> u64 {
+    if index == 0 {
+        return seed;
+    }
+    // SplitMix64 (Steele, Lea, Flood 2014), the constants of its reference code.
+    let mut z = seed.wrapping_add(u64::from(index).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// The `days` trading days from `first`: weekdays only, `first` itself when it is one.
+pub fn trading_days(first: Date, days: u32) -> Vec<Date> {
+    let mut out = Vec::with_capacity(days as usize);
+    let mut date = first;
+    while out.len() < days as usize {
+        if date.weekday() < 5 {
+            out.push(date);
+        }
+        date = date.add_days(1);
+    }
+    out
+}
+
+/// The days a session of `days` days trades under `config`.
+///
+/// # Errors
+/// When `days` is zero, the feed is not the synthetic one, or its date does not parse.
+pub fn plan(config: &EngineConfig, days: u32) -> Result<Vec<SessionDay>, String> {
+    if days == 0 {
+        return Err("--days 0: a session trades at least one day".to_owned());
+    }
+    if config.feed.source != SourceKind::Synthetic {
+        return Err(format!(
+            "a synthetic backtest needs feed.source = \"synthetic\", not \"{}\"",
+            config.feed.source.name()
+        ));
+    }
+    let first = Date::parse(&config.feed.synthetic.date).ok_or_else(|| {
+        format!(
+            "feed.synthetic.date = \"{}\": not a YYYY-MM-DD date",
+            config.feed.synthetic.date
+        )
+    })?;
+    let seed = config.feed.synthetic.seed;
+    Ok(trading_days(first, days)
+        .into_iter()
+        .zip(0..)
+        .map(|(date, i)| SessionDay {
+            date,
+            seed: day_seed(seed, i),
+        })
+        .collect())
+}
+
+/// The config of one day: the date, the seed and the capital set; no journal, no
+/// control socket, no status line, no history file written or read (a backtest leaves
+/// no trace outside its output folder, and its days do not depend on earlier runs).
+pub fn day_config(config: &EngineConfig, day: SessionDay, capital: Money) -> EngineConfig {
+    let mut c = config.clone();
+    c.feed.synthetic.date = day.date.to_string();
+    c.feed.synthetic.seed = day.seed;
+    c.risk.capital = capital;
+    c.journal.enabled = false;
+    c.control.enabled = false;
+    c.runtime.status_interval_ms = 0;
+    c.filters.history_file = None;
+    c
+}
+
+/// Slippage against the decision price, summed over a session, per strategy.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SlippageTotal {
+    /// Fills measured.
+    pub fills: u64,
+    /// Rupees, positive when worse than the reference.
+    pub money: Money,
+    /// Sum over the days of each day's mean (hundredths of a basis point) times its
+    /// fills: the mean over the session is this over `fills`.
+    pub centi_bps_weighted: i128,
+}
+
+impl SlippageTotal {
+    /// Mean slippage per fill in basis points (NaN without fills).
+    pub fn mean_bps(&self) -> f64 {
+        self.centi_bps_weighted as f64 / 100.0 / self.fills as f64
+    }
+}
+
+/// What one day of a session did.
+#[derive(Debug, Clone)]
+pub struct DayOutcome {
+    /// Which day.
+    pub day: SessionDay,
+    /// The fills the risk stage booked, in booking order.
+    pub fills: Vec<FillRecord>,
+    /// Its round trips (numbered within the day).
+    pub book: TradeBook,
+    /// Equity the day started with.
+    pub start_equity: Money,
+    /// Equity at the end, as the risk stage marks it.
+    pub end_equity: Money,
+    /// Fills that did not fit the fill log, so are missing from the round trips.
+    pub fills_not_logged: u64,
+    /// Wall time the day took.
+    pub wall: Duration,
+}
+
+/// What a whole session did.
+#[derive(Debug, Clone)]
+pub struct SessionOutcome {
+    /// Strategy names by id.
+    pub strategy_names: Vec<&'static str>,
+    /// The instruments (the same table every day: the universe does not change).
+    pub instruments: InstrumentTable,
+    /// The configured capital, the first day's starting equity.
+    pub capital: Money,
+    /// Each day, in order.
+    pub days: Vec<DayOutcome>,
+    /// Every day's round trips, numbered across the session, in closing order.
+    pub book: TradeBook,
+    /// Slippage per strategy, by id.
+    pub slippage: Vec<SlippageTotal>,
+}
+
+impl SessionOutcome {
+    /// All round trips, in closing order.
+    pub fn trades(&self) -> &[Trade] {
+        &self.book.trades
+    }
+
+    /// `(date, equity)`: the capital on the weekday before the first day, then each
+    /// day's closing equity; the curve `equity.csv` holds.
+    pub fn equity_curve(&self) -> Vec<(Date, f64)> {
+        let mut rows = Vec::with_capacity(self.days.len() + 1);
+        if let Some(first) = self.days.first() {
+            let mut before = first.day.date.add_days(-1);
+            while before.weekday() >= 5 {
+                before = before.add_days(-1);
+            }
+            rows.push((before, rupees(self.capital)));
+        }
+        // To the paisa, as `equity.csv` writes it, so the statistics of the file and of
+        // the session are the same numbers.
+        rows.extend(self.days.iter().map(|d| (d.day.date, rupees(d.end_equity))));
+        rows
+    }
+}
+
+/// Runs `days` synthetic days of `config` through the pipeline, one after the other on
+/// the calling thread, calling `progress` after each day with its index and outcome.
+///
+/// # Errors
+/// A bad plan ([`plan`]), a day whose source or pipeline cannot be built, a stage that
+/// stopped with an error (named with the day), or round trips that cannot be rebuilt.
+pub fn run_session(
+    config: &EngineConfig,
+    days: u32,
+    mut progress: impl FnMut(usize, usize, &DayOutcome),
+) -> Result<SessionOutcome, String> {
+    let plan = plan(config, days)?;
+    let mut capital = config.risk.capital;
+    let mut outcomes = Vec::with_capacity(plan.len());
+    let mut all = TradeBook::default();
+    let mut names: Vec<&'static str> = Vec::new();
+    let mut slippage: Vec<SlippageTotal> = Vec::new();
+    let mut table = None;
+    for (i, &day) in plan.iter().enumerate() {
+        let started = Instant::now();
+        let c = day_config(config, day, capital);
+        let opened = c.feed.open()?;
+        let until = c.feed.until(opened.start)?;
+        let pipeline = Pipeline::build(
+            &c,
+            &opened.instruments,
+            opened.source,
+            opened.start,
+            until,
+            Arc::new(AtomicBool::new(false)),
+        )
+        .map_err(|e| format!("{}: {e}", day.date))?;
+        let report = pipeline.run_inline();
+        if let Some((stage, error)) = report.error() {
+            return Err(format!(
+                "{} (seed {}): the {stage} stage stopped early: {error}",
+                day.date, day.seed
+            ));
+        }
+        let trading = report
+            .trading()
+            .ok_or_else(|| format!("{}: the run ended without the risk stage's book", day.date))?;
+        let charger = Charger::new(ChargeModel::new(&c.charges), &opened.instruments);
+        let book = TradeBook::of(&trading.fills, &charger)
+            .map_err(|e| format!("{}: round trips: {e}", day.date))?;
+        if let Some(execution) = report.execution() {
+            for row in &execution.strategies {
+                let i = row.strategy.index();
+                if slippage.len() <= i {
+                    slippage.resize(i + 1, SlippageTotal::default());
+                }
+                let total = &mut slippage[i];
+                total.fills += row.fills;
+                total.money = total.money.saturating_add(row.slippage);
+                total.centi_bps_weighted += i128::from(row.avg_centi_bps) * i128::from(row.fills);
+            }
+        }
+        for t in &book.trades {
+            let mut t = t.clone();
+            t.number = all.trades.len() + 1;
+            all.trades.push(t);
+        }
+        all.open_at_end.extend(book.open_at_end.iter().copied());
+        let outcome = DayOutcome {
+            day,
+            fills: trading.fills.clone(),
+            book,
+            start_equity: capital,
+            end_equity: trading.equity,
+            fills_not_logged: trading.fills_not_logged,
+            wall: started.elapsed(),
+        };
+        capital = trading.equity;
+        names.clone_from(&report.strategy_names);
+        table.get_or_insert(opened.instruments);
+        progress(i, plan.len(), &outcome);
+        outcomes.push(outcome);
+    }
+    slippage.resize(names.len().max(slippage.len()), SlippageTotal::default());
+    Ok(SessionOutcome {
+        strategy_names: names,
+        instruments: table.ok_or("no day was traded")?,
+        capital: config.risk.capital,
+        days: outcomes,
+        book: all,
+        slippage,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn days_skip_weekends_and_seeds_differ() {
+        // 2026-11-27 is a Friday.
+        let days = trading_days(Date::new(2026, 11, 27), 3);
+        assert_eq!(
+            days,
+            [
+                Date::new(2026, 11, 27),
+                Date::new(2026, 11, 30),
+                Date::new(2026, 12, 1)
+            ]
+        );
+        // A Saturday start begins on the Monday.
+        assert_eq!(
+            trading_days(Date::new(2026, 11, 28), 1),
+            [Date::new(2026, 11, 30)]
+        );
+        let seeds: Vec<u64> = (0..20).map(|i| day_seed(7, i)).collect();
+        assert_eq!(seeds[0], 7);
+        let mut unique = seeds.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(unique.len(), seeds.len());
+    }
+
+    #[test]
+    fn plan_refuses_zero_days_and_other_sources() {
+        let config = EngineConfig::embedded_default();
+        assert!(plan(&config, 0).unwrap_err().contains("--days 0"));
+        let planned = plan(&config, 2).unwrap();
+        assert_eq!(planned[0].seed, config.feed.synthetic.seed);
+        assert_eq!(planned[0].date.to_string(), config.feed.synthetic.date);
+        let mut replay = config.clone();
+        replay.feed.source = SourceKind::Replay;
+        assert!(plan(&replay, 1).unwrap_err().contains("synthetic"));
+    }
+}

@@ -1,0 +1,157 @@
+//! `tickpipe backtest --synthetic --days N [--compare]`: synthetic trading days through
+//! the whole pipeline, with a line per day on standard error, the report files in
+//! `--out` and a short summary (or the comparison table) on standard output.
+
+use std::path::PathBuf;
+
+use super::BacktestArgs;
+use crate::{
+    backtest::{
+        compare_csv, compare_markdown, compare_table, run_session, title, variants, write_session,
+        CompareRow, DayOutcome, SessionOutcome, SessionStats, CONFIGURED_RISK,
+    },
+    engine::EngineConfig,
+    report::paise,
+};
+
+/// Loads the config, runs the session (or the comparison), writes and prints.
+pub(super) fn backtest(args: &BacktestArgs) -> Result<(), String> {
+    let config = load(args.config.as_ref())?;
+    if args.days == 0 {
+        return Err("--days 0: give at least one trading day".to_owned());
+    }
+    if args.compare {
+        return compare(args, &config);
+    }
+    let outcome = run_session(&config, args.days, |i, n, day| progress("", i, n, day))?;
+    let stats = SessionStats::of(&outcome);
+    let written = write_session(&args.out, &outcome, &stats)?;
+    print!("{}", summary(&outcome, &stats));
+    println!(
+        "wrote     {} files to {}",
+        written.len(),
+        args.out.display()
+    );
+    Ok(())
+}
+
+/// The config file, or the embedded default, validated.
+fn load(path: Option<&PathBuf>) -> Result<EngineConfig, String> {
+    let (config, origin) = match path {
+        Some(p) => (
+            EngineConfig::from_file(p).map_err(|e| e.to_string())?,
+            p.display().to_string(),
+        ),
+        None => (
+            EngineConfig::embedded_default(),
+            "embedded default".to_owned(),
+        ),
+    };
+    config.validate(&origin).map_err(|e| e.to_string())?;
+    Ok(config)
+}
+
+/// Each strategy alone, then all together; the table printed and written, and the
+/// report files of all together.
+fn compare(args: &BacktestArgs, config: &EngineConfig) -> Result<(), String> {
+    let runs = variants(config)?;
+    let mut rows = Vec::with_capacity(runs.len());
+    let mut together = None;
+    for (label, c) in &runs {
+        let outcome = run_session(c, args.days, |i, n, day| progress(label, i, n, day))?;
+        let stats = SessionStats::of(&outcome);
+        rows.push(CompareRow {
+            label: label.clone(),
+            stats: stats.clone(),
+        });
+        together = Some((outcome, stats));
+    }
+    let Some((outcome, stats)) = together else {
+        return Err("--compare: nothing ran".to_owned());
+    };
+    let mut written = write_session(&args.out, &outcome, &stats)?;
+    for (file, text) in [
+        ("compare.md", compare_markdown(&rows, &title(&outcome))),
+        ("compare.csv", compare_csv(&rows)),
+    ] {
+        let path = args.out.join(file);
+        std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
+        written.push(path);
+    }
+    print!("{}", compare_table(&rows));
+    print!("{}", summary(&outcome, &stats));
+    println!(
+        "wrote     {} files to {} (the report is of all strategies together)",
+        written.len(),
+        args.out.display()
+    );
+    Ok(())
+}
+
+/// One line per day on standard error (wall time here only: no file holds it).
+fn progress(label: &str, i: usize, n: usize, day: &DayOutcome) {
+    let label = if label.is_empty() {
+        String::new()
+    } else {
+        format!("{label} ")
+    };
+    let net: crate::model::Money = day.book.trades.iter().map(|t| t.net()).sum();
+    eprintln!(
+        "tickpipe: backtest {label}day {}/{n} {} (seed {}): {} fills, {} round trips, net ₹{}, equity ₹{} ({:.1} s)",
+        i + 1,
+        day.day.date,
+        day.day.seed,
+        day.fills.len(),
+        day.book.trades.len(),
+        paise(net),
+        paise(day.end_equity),
+        day.wall.as_secs_f64()
+    );
+}
+
+/// The summary printed after a session.
+fn summary(outcome: &SessionOutcome, stats: &SessionStats) -> String {
+    let pct = |x: f64| {
+        if x.is_finite() {
+            format!("{:.2} %", x * 100.0)
+        } else {
+            "–".to_owned()
+        }
+    };
+    let ratio = |x: f64| {
+        if x.is_finite() {
+            format!("{x:.2}")
+        } else {
+            "–".to_owned()
+        }
+    };
+    let (first, last) = match (outcome.days.first(), outcome.days.last()) {
+        (Some(f), Some(l)) => (f.day.date.to_string(), l.day.date.to_string()),
+        _ => (String::new(), String::new()),
+    };
+    format!(
+        "backtest  {} synthetic day(s) {first} to {last} through the pipeline · strategies {} · risk profile {CONFIGURED_RISK}\n\
+         trades    {} round trips, win rate {}, profit factor {}\n\
+         P&L       gross ₹{}, charges ₹{}, net ₹{}\n\
+         equity    ₹{} → ₹{} (return {})\n\
+         daily     Sharpe {}, Sortino {}, max drawdown {}\n\
+         slippage  mean {} bps over {} fills (₹{})\n",
+        stats.days,
+        outcome.strategy_names.join(", "),
+        stats.trades,
+        pct(stats.win_rate()),
+        ratio(stats.profit_factor()),
+        paise(stats.gross),
+        paise(stats.charges),
+        paise(stats.net()),
+        paise(stats.capital),
+        paise(stats.final_equity),
+        pct(stats.metrics.cum_returns_final),
+        ratio(stats.metrics.sharpe_ratio),
+        ratio(stats.metrics.sortino_ratio),
+        pct(stats.metrics.max_drawdown),
+        ratio(stats.slippage.mean_bps()),
+        stats.slippage.fills,
+        paise(stats.slippage.money),
+    )
+}

@@ -1,0 +1,252 @@
+//! Backtests of synthetic days through the whole pipeline: a backtest day trades exactly
+//! as the threaded live pipeline does on that day, the command writes every file, and
+//! the same input gives byte-identical files.
+
+mod common;
+
+use std::{path::PathBuf, process::Command};
+
+use common::{config, fills, run_threaded};
+use tickpipe::{
+    backtest::{run_session, SessionStats},
+    charges::{ChargeModel, Charger},
+    report::TradeBook,
+};
+
+fn tickpipe() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_tickpipe"))
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "tickpipe-backtest-pipeline-{}-{name}",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A config file for the command: the default config (its four strategies), trading
+/// the first two hours of each day (enough for every strategy to trade, short enough
+/// for a test).
+fn short_days_config(dir: &std::path::Path) -> PathBuf {
+    let path = dir.join("config.toml");
+    let text = tickpipe::engine::DEFAULT_TOML.replacen("duration = \"\"", "duration = \"120m\"", 1);
+    assert_ne!(text, tickpipe::engine::DEFAULT_TOML);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn a_backtest_day_trades_exactly_as_the_threaded_live_pipeline() {
+    let cfg = config(20261125, "");
+    let threaded = run_threaded(&cfg);
+    assert!(threaded.error().is_none(), "{:?}", threaded.error());
+    let live_fills = fills(&threaded);
+    assert!(
+        live_fills.len() >= 2,
+        "the day must trade for the comparison to mean anything"
+    );
+
+    let session = run_session(&cfg, 1, |_, _, _| {}).expect("the backtest runs");
+    assert_eq!(session.days.len(), 1);
+    let day = &session.days[0];
+    assert_eq!(day.day.seed, cfg.feed.synthetic.seed);
+    assert_eq!(day.fills, live_fills, "the same fills, in the same order");
+
+    let instruments = cfg.feed.open().unwrap().instruments;
+    let charger = Charger::new(ChargeModel::new(&cfg.charges), &instruments);
+    let live_book = TradeBook::of(&live_fills, &charger).unwrap();
+    assert!(!live_book.trades.is_empty());
+    assert_eq!(
+        session.book, live_book,
+        "the same round trips, P&L and charges"
+    );
+    assert_eq!(
+        day.end_equity,
+        threaded.trading().unwrap().equity,
+        "the same closing equity"
+    );
+}
+
+#[test]
+fn later_days_differ_and_the_account_carries_over() {
+    let cfg = config(5, "60m");
+    let session = run_session(&cfg, 2, |_, _, _| {}).unwrap();
+    let [first, second] = &session.days[..] else {
+        panic!("two days");
+    };
+    assert_ne!(first.day.seed, second.day.seed);
+    assert_eq!(second.day.date, first.day.date.add_days(1));
+    assert_eq!(second.start_equity, first.end_equity);
+    assert_ne!(first.fills, second.fills);
+    let stats = SessionStats::of(&session);
+    assert_eq!(stats.trades, session.book.trades.len());
+    let numbers: Vec<usize> = session.book.trades.iter().map(|t| t.number).collect();
+    assert_eq!(numbers, (1..=numbers.len()).collect::<Vec<_>>());
+}
+
+#[test]
+fn three_days_compared_write_every_file() {
+    let dir = temp_dir("compare");
+    let config = short_days_config(&dir);
+    let out = dir.join("out");
+    let run = tickpipe()
+        .args([
+            "backtest",
+            "--synthetic",
+            "--days",
+            "3",
+            "--compare",
+            "--config",
+        ])
+        .arg(&config)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{stderr}");
+    for file in [
+        "trades.csv",
+        "daily.csv",
+        "strategies.csv",
+        "equity.csv",
+        "stats.json",
+        "report.md",
+        "report.json",
+        "equity.svg",
+        "drawdown.svg",
+        "strategies.svg",
+        "compare.md",
+        "compare.csv",
+    ] {
+        let path = out.join(file);
+        let len = std::fs::metadata(&path)
+            .unwrap_or_else(|e| panic!("{file}: {e}"))
+            .len();
+        assert!(len > 0, "{file} is empty");
+    }
+    // Four default strategies alone, then all together; a line per day of each.
+    let compare = std::fs::read_to_string(out.join("compare.csv")).unwrap();
+    let rows: Vec<&str> = compare.lines().skip(1).collect();
+    assert_eq!(rows.len(), 5, "{compare}");
+    assert!(rows[4].starts_with("all: "), "{compare}");
+    assert_eq!(stderr.matches("day 3/3").count(), 5, "{stderr}");
+    assert!(stdout.contains("| strategies | trades |"), "{stdout}");
+
+    let stats: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("stats.json")).unwrap()).unwrap();
+    assert_eq!(stats["risk_profile"], "configured");
+    assert_eq!(stats["days"], 3);
+    assert!(stats.get("sharpe_ratio").is_some() && stats.get("max_drawdown").is_some());
+    let trades = stats["trades"].as_u64().unwrap();
+    assert!(trades > 0, "two hours of three days trade");
+    let trade_rows = std::fs::read_to_string(out.join("trades.csv"))
+        .unwrap()
+        .lines()
+        .count()
+        - 1;
+    assert_eq!(trade_rows as u64, trades);
+    // The `all` row is the session the report files describe.
+    let all: Vec<&str> = rows[4].split(',').collect();
+    assert_eq!(all[2], trades.to_string());
+    // The compared runs are alone: each strategy's own row differs from the sum of all.
+    let alone: u64 = rows[..4]
+        .iter()
+        .map(|r| r.split(',').nth(2).unwrap().parse::<u64>().unwrap())
+        .sum();
+    assert!(alone > 0);
+
+    // equity.csv is a daily curve `tickpipe report --equity` reads.
+    let equity = std::fs::read_to_string(out.join("equity.csv")).unwrap();
+    assert_eq!(
+        equity.lines().count(),
+        5,
+        "header, the day before, three days"
+    );
+    let report = tickpipe()
+        .args(["report", "--json", "--equity"])
+        .arg(out.join("equity.csv"))
+        .output()
+        .unwrap();
+    assert!(
+        report.status.success(),
+        "{}",
+        String::from_utf8_lossy(&report.stderr)
+    );
+    let read: serde_json::Value = serde_json::from_slice(&report.stdout).unwrap();
+    assert_eq!(read["sharpe_ratio"], stats["sharpe_ratio"]);
+}
+
+#[test]
+fn the_same_input_writes_byte_identical_files() {
+    let dir = temp_dir("identical");
+    let config = short_days_config(&dir);
+    let mut outs = Vec::new();
+    for name in ["a", "b"] {
+        let out = dir.join(name);
+        let run = tickpipe()
+            .args(["backtest", "--synthetic", "--days", "2", "--config"])
+            .arg(&config)
+            .arg("--out")
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert!(
+            run.status.success(),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        outs.push(out);
+    }
+    let mut names: Vec<_> = std::fs::read_dir(&outs[0])
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    names.sort();
+    assert!(names.len() >= 10, "{names:?}");
+    for name in names {
+        let a = std::fs::read(outs[0].join(&name)).unwrap();
+        let b = std::fs::read(outs[1].join(&name)).unwrap();
+        assert!(
+            a == b,
+            "{name:?} differs between two runs of the same input"
+        );
+    }
+}
+
+#[test]
+fn bad_flags_get_clear_errors() {
+    let dir = temp_dir("errors");
+    let fail = |args: &[&str]| {
+        let out = tickpipe().args(args).output().unwrap();
+        assert!(!out.status.success(), "{args:?} succeeded");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let out = dir.join("out");
+    let out = out.to_str().unwrap();
+    assert!(fail(&["backtest", "--synthetic", "--days", "0", "--out", out]).contains("--days 0"));
+    // A file without [strategy.*] sections enables the built-in default alone.
+    let one = dir.join("one.toml");
+    std::fs::write(&one, "[feed]\nduration = \"120m\"\n").unwrap();
+    let err = fail(&[
+        "backtest",
+        "--synthetic",
+        "--compare",
+        "--config",
+        one.to_str().unwrap(),
+        "--out",
+        out,
+    ]);
+    assert!(
+        err.contains("--compare") && err.contains("only sma_cross"),
+        "{err}"
+    );
+    assert!(fail(&["backtest", "--days", "2"]).contains("--synthetic"));
+    assert!(fail(&["backtest", "--synthetic", "--strategy", "sma_cross"]).contains("--strategy"));
+    assert!(fail(&["backtest", "--synthetic", "--data", "x.csv"]).contains("--data"));
+    assert!(!std::path::Path::new(out).exists(), "no output on an error");
+}

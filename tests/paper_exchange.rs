@@ -61,11 +61,14 @@ fn latency_fills_the_same_on_the_single_thread_driver() {
 }
 
 /// The paper exchange refuses orders above an instrument's freeze quantity, as NSE does;
-/// the default day sizes option entries past it, and the order stage's slicing keeps
-/// every one of them trading: more orders than intents, none refused.
+/// with option positions allowed twice the default size, the default day sizes option
+/// entries past it (1800 units of NIFTY), and the order stage's slicing keeps every one
+/// of them trading: more orders than intents, none refused.
 #[test]
 fn the_default_day_slices_past_the_freeze_quantity_and_nothing_is_refused() {
-    let c = config(EngineConfig::embedded_default().feed.synthetic.seed, "");
+    let mut c = config(EngineConfig::embedded_default().feed.synthetic.seed, "");
+    c.risk.option_risk_pct = tickpipe::model::Money::from_rupees(10);
+    c.risk.max_position_pct = tickpipe::model::Money::from_rupees(40);
     assert!(
         c.paper.rules.freeze_qty,
         "the exchange enforces freeze quantities"

@@ -11,7 +11,7 @@ use super::{
     chain::{self, ChainOption},
     config::{SessionHours, SyntheticConfig},
     etf::{self, IndexEtf},
-    factors::Factors,
+    factors::{Factors, STEP_NANOS},
     regime::{Regime, RegimeChain},
     volume_curve::VolumeCurve,
 };
@@ -69,6 +69,12 @@ const PUBLISH_SLOT: u32 = u32::MAX - 2;
 /// allocation.
 const PUBLISH_QUEUE: usize = 64;
 const SPIKE_SLOT: u32 = u32::MAX;
+/// The option chain's requote after index news.
+const REQUOTE_SLOT: u32 = u32::MAX - 3;
+/// How long after index news the option market makers have requoted the whole chain.
+/// On NSE they price off the index futures, which take news within milliseconds; the
+/// chain does not wait for each option's next trade.
+const REQUOTE_DELAY_NANOS: u64 = 100_000_000;
 
 /// A deterministic synthetic NSE trading day: the NIFTY 50 constituents, the NIFTY 50
 /// index computed from them, a weekly NIFTY option chain and the index ETF (NIFTYBEES).
@@ -98,8 +104,14 @@ const SPIKE_SLOT: u32 = u32::MAX;
 ///   each) hit a random constituent with a jump in the sentiment's direction, followed at
 ///   once by a tick of that stock and a burst of activity. A configured share of them
 ///   (`index_news_share`) are about the index instead: they jump the market factor, so
-///   every constituent reprices by its beta at its next tick, the index and the option
-///   chain follow, and the whole market is busier for a minute or two.
+///   every constituent reprices by its beta at its next tick, the index follows, the
+///   option chain is requoted at once ([`REQUOTE_DELAY_NANOS`]), and the whole market is
+///   busier for a minute or two.
+/// - **Fair index.** Options are priced off the index's fair level, the constituents'
+///   model prices weighted as in the index, not off the last trades the published index
+///   is computed from: market makers quote options off the futures, which lead the cash
+///   index. So an option quote never lags news by the seconds its own next trade may be
+///   away, and a strategy cannot buy a stale pre-news price.
 ///
 /// # Cost
 ///
@@ -139,6 +151,12 @@ pub struct SyntheticSession {
     index_news_share: f64,
     heap: BinaryHeap<Reverse<(u64, u32)>>,
     pending_tick: Option<u32>,
+    /// The next option of the chain to requote after index news; `options.len()` when
+    /// no requote is under way.
+    requote: usize,
+    /// The index's fair level and the market time it was computed at: recomputed when
+    /// the factors have taken a step since, or a news jump moved a price.
+    fair_index: Option<(u64, f64)>,
     /// News items that moved prices and wait for their publication time, in order.
     unpublished: std::collections::VecDeque<MarketEvent>,
     news_lag_nanos: u64,
@@ -290,6 +308,8 @@ impl SyntheticSession {
             index_news_share: config.index_news_share,
             heap: BinaryHeap::new(),
             pending_tick: None,
+            requote: 0,
+            fair_index: None,
             unpublished: std::collections::VecDeque::with_capacity(PUBLISH_QUEUE),
             news_lag_nanos: (config.news_lag_secs * 1e9) as u64,
             now: start,
@@ -300,13 +320,16 @@ impl SyntheticSession {
             ended: false,
             events: 0,
         };
+        session.requote = session.options.len();
         session.schedule_opening();
         Ok(session)
     }
 
     fn schedule_opening(&mut self) {
         let capacity = self.books.len() + 3;
-        self.heap = BinaryHeap::with_capacity(capacity);
+        // Room for every unpublished item and a chain requote, so polling never grows
+        // the heap.
+        self.heap = BinaryHeap::with_capacity(capacity + PUBLISH_QUEUE + 1);
         let index_id = self.universe.index().id.index();
         for id in 0..self.books.len() {
             let first = if id == index_id {
@@ -407,6 +430,28 @@ impl SyntheticSession {
         sum * TICK
     }
 
+    /// The index's fair level: Σ coeff × model price over the constituents, the level
+    /// the futures would trade at. The constituents' own random walks move only at
+    /// their ticks, so one computation serves until the factors step again.
+    fn fair_index_level(&mut self, now: u64) -> f64 {
+        if let Some((at, level)) = self.fair_index {
+            if now / STEP_NANOS == at / STEP_NANOS {
+                return level;
+            }
+        }
+        let market = self.factors.market();
+        let mut sum = 0.0;
+        for &(i, k) in &self.index_terms {
+            if let Role::Equity(eq) = &self.books[i].role {
+                let log_price =
+                    eq.log_open + eq.beta * market + self.factors.sector(eq.sector) + eq.idio;
+                sum += k * libm::exp(log_price);
+            }
+        }
+        self.fair_index = Some((now, sum));
+        sum
+    }
+
     /// Replaces the top of the heap (which has `slot`) with its next time.
     #[inline]
     fn reschedule_top(&mut self, next: u64, slot: u32) {
@@ -469,7 +514,7 @@ impl SyntheticSession {
         // Only options need the index (a 50-term sum) and the time to expiry.
         let (spot, years) = if matches!(self.books[id].role, Role::Option(_)) {
             let years = self.expiry_nanos.saturating_sub(now) as f64 / NANOS / YEAR_SECS;
-            (self.index_level(), years)
+            (self.fair_index_level(now), years)
         } else {
             (0.0, 0.0)
         };
@@ -592,6 +637,7 @@ impl SyntheticSession {
         book.spike_mult = 4.0;
         book.spike_until = now + duration as u64;
         self.pending_tick = Some(id as u32);
+        self.fair_index = None;
         MarketEvent::News(News {
             exchange_ts: UnixNanos(now),
             ingress: Stamp::default(),
@@ -603,8 +649,10 @@ impl SyntheticSession {
     /// News about the whole market: a jump of the market factor in the sentiment's
     /// direction and more activity in every constituent and option.
     ///
-    /// No tick follows at once: the index is computed from the constituents' last
-    /// trades, so it shows the jump as they trade (about a second at the busier rate).
+    /// No constituent tick follows at once: the index is computed from the constituents'
+    /// last trades, so it shows the jump as they trade (about a second at the busier
+    /// rate). The option chain is requoted [`REQUOTE_DELAY_NANOS`] later, off the fair
+    /// level.
     fn index_news_event(&mut self, now: u64) -> MarketEvent {
         let magnitude = self.rng.random_range(300..=1000i16);
         let sentiment = if self.rng.random::<bool>() {
@@ -615,6 +663,11 @@ impl SyntheticSession {
         let jump = f64::from(sentiment.signum())
             * (INDEX_NEWS_JUMP_MIN + INDEX_NEWS_JUMP_PER_SENTIMENT * f64::from(magnitude) / 1000.0);
         self.factors.jump_market(jump);
+        self.fair_index = None;
+        if !self.options.is_empty() {
+            self.heap
+                .push(Reverse((now + REQUOTE_DELAY_NANOS, REQUOTE_SLOT)));
+        }
         let until = now + ((60.0 + 60.0 * self.rng.random::<f64>()) * NANOS) as u64;
         for &id in &self.spikeable {
             let book = &mut self.books[id as usize];
@@ -749,6 +802,13 @@ impl MarketSource for SyntheticSession {
             self.events += 1;
             return Ok(SourcePoll::Event(self.tick_event(id as usize, now)));
         }
+        if let Some(option) = self.options.get(self.requote) {
+            let id = option.id.index();
+            self.requote += 1;
+            let now = self.now;
+            self.events += 1;
+            return Ok(SourcePoll::Event(self.tick_event(id, now)));
+        }
         loop {
             if self.ended {
                 return Ok(SourcePoll::End);
@@ -789,6 +849,17 @@ impl MarketSource for SyntheticSession {
                         news.exchange_ts = UnixNanos(now);
                         self.events += 1;
                         return Ok(SourcePoll::Event(MarketEvent::News(news)));
+                    }
+                }
+                REQUOTE_SLOT => {
+                    self.heap.pop();
+                    // One tick per option, this poll and the next ones (see the top).
+                    self.requote = 0;
+                    if let Some(option) = self.options.first() {
+                        let id = option.id.index();
+                        self.requote = 1;
+                        self.events += 1;
+                        return Ok(SourcePoll::Event(self.tick_event(id, now)));
                     }
                 }
                 SPIKE_SLOT => {

@@ -339,6 +339,45 @@ fn index_news_comes_at_its_share_and_moves_the_market() {
 }
 
 #[test]
+fn no_option_quote_is_older_than_the_index_news_a_strategy_reads() {
+    // When an index news item is published, every option has been requoted since the
+    // item moved prices (its lag before): a strategy that buys on the news pays a price
+    // that already holds it, as on NSE, where the chain is requoted off the futures.
+    let config = SyntheticConfig {
+        news_per_hour: 20.0,
+        index_news_share: 1.0,
+        session_end: "11:15".into(),
+        ..SyntheticConfig::default()
+    };
+    let lag = (config.news_lag_secs * 1e9) as u64;
+    assert!(lag > 0);
+    let probe = SyntheticSession::new(&config).unwrap();
+    let (index_id, options) = (probe.index_id(), probe.options().to_vec());
+    let table = probe.instruments().clone();
+    drop(probe);
+    let mut ticked = vec![0u64; table.len()];
+    let mut published = 0u32;
+    run(&config, |_, e| match e {
+        MarketEvent::News(news) => {
+            assert_eq!(news.instrument, index_id);
+            let moved = news.exchange_ts.0 - lag;
+            for o in &options {
+                assert!(
+                    ticked[o.id.index()] >= moved,
+                    "{} last quoted {} ns before the news moved prices",
+                    table.get(o.id).symbol,
+                    moved - ticked[o.id.index()]
+                );
+            }
+            published += 1;
+        }
+        MarketEvent::Tick(t) => ticked[t.instrument.index()] = t.exchange_ts.0,
+        MarketEvent::Control(_) => unreachable!("the synthetic session schedules nothing"),
+    });
+    assert!(published >= 5, "{published} index news items");
+}
+
+#[test]
 fn regimes_switch_during_the_day() {
     let mut session = SyntheticSession::new(&SyntheticConfig {
         tick_rate_scale: 0.05,
@@ -448,8 +487,12 @@ fn bad_config_is_an_error_not_a_panic() {
 
 #[test]
 fn the_index_etf_tracks_the_index_tick_by_tick() {
+    // Without index news: a jump moves the fund with the constituents' next trades, up
+    // to a second before the published index shows it, and that second is not what
+    // this bound is about.
     let config = SyntheticConfig {
         session_end: "11:15".into(),
+        index_news_share: 0.0,
         ..SyntheticConfig::default()
     };
     let probe = SyntheticSession::new(&config).unwrap();

@@ -135,14 +135,15 @@ impl PaperGateway {
         self.book.len()
     }
 
-    /// The time of a zero-latency answer about `order`: the instrument's latest quote,
-    /// or the order's send time without one.
+    /// The time of a zero-latency answer about `order`: its send time, or the
+    /// instrument's latest quote when that is later (the engine's clock may trail the
+    /// book it is sent to). Never before the send time: an order is not filled at a
+    /// time before it was sent.
     fn instant(&self, order: &VenueOrder) -> UnixNanos {
         self.touches
             .get(order.instrument.index())
             .map(|t| t.exchange_ts)
-            .filter(|ts| ts.0 > 0)
-            .unwrap_or(order.sent_ts)
+            .map_or(order.sent_ts, |ts| ts.max(order.sent_ts))
     }
 
     /// Runs every action due by `now`, in due order.

@@ -124,6 +124,25 @@ fn fills(reports: &[VenueReport]) -> Vec<(Price, u32)> {
 // ----- zero latency: the behaviour from before latency and depth -----------------------
 
 #[test]
+fn a_zero_latency_fill_is_timed_at_the_later_of_send_and_quote() {
+    // A quote newer than the engine's clock at sending: the fill is at the quote's time.
+    let mut paper = PaperGateway::new(&table());
+    let later = at(250);
+    paper.on_quote(&quote(INFY, "1500.10", "1500.30", 10, later), &mut |_| {});
+    let buy = out(|r| paper.submit(&market(100, INFY, Side::Buy, 5), r));
+    assert_eq!(events(&buy), [VenueEvent::Accepted, VenueEvent::Fill]);
+    assert_eq!(buy[1].exchange_ts, later);
+    // A quote four seconds older than the order (an option that has not traded since
+    // news): the fill is at the send time, not back at the quote.
+    let mut paper = PaperGateway::new(&table());
+    let stale = UnixNanos(t0().0 - 4_000_000_000);
+    paper.on_quote(&quote(INFY, "1500.10", "1500.30", 10, stale), &mut |_| {});
+    let buy = out(|r| paper.submit(&market(101, INFY, Side::Buy, 5), r));
+    assert_eq!(buy[0].exchange_ts, t0(), "acked when sent");
+    assert_eq!(buy[1].exchange_ts, t0(), "filled when sent");
+}
+
+#[test]
 fn market_orders_fill_at_the_touch_at_once_with_zero_latency() {
     let mut paper = PaperGateway::new(&table());
     let q = Tick {
@@ -140,7 +159,12 @@ fn market_orders_fill_at_the_touch_at_once_with_zero_latency() {
         Qty::new(12),
         "in full: 12 against 10 displayed"
     );
-    assert_eq!(fill.exchange_ts, UnixNanos(77), "timed at the quote");
+    assert!(UnixNanos(77) < t0());
+    assert_eq!(
+        fill.exchange_ts,
+        t0(),
+        "timed when sent, never at the older quote's time"
+    );
     assert_eq!(fill.order, ClientOrderId(100));
     assert_eq!(fill.trade, TradeId(1), "trade ids start at 1");
     let sell = out(|r| paper.submit(&market(101, INFY, Side::Sell, 3), r));

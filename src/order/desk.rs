@@ -506,6 +506,13 @@ impl Desk {
         *next_due = (*next_due).min(due);
     }
 
+    /// True when neither a timer is due nor a request waits: the stage's pump would
+    /// send nothing. Checked inline after every input (see `OrderStage::pump`).
+    #[inline]
+    pub fn nothing_to_send(&self) -> bool {
+        self.now.0 < self.next_due && self.queue.is_empty()
+    }
+
     /// Fires the timers due by market time `now`: retries and remainder policies. Costs
     /// nothing until the earliest timer is due; then one pass over the book.
     pub fn run_timers(&mut self) {

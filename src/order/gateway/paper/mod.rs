@@ -391,11 +391,20 @@ impl PaperGateway {
         }
     }
 
-    /// Cancels working MIS orders past the broker's square-off time.
+    /// Cancels working MIS orders past the broker's square-off time. Runs on every
+    /// quote and the book is empty on almost all of them: that check is inline, the
+    /// rest out of line.
+    #[inline]
     fn square_off(&mut self, now: UnixNanos, reports: Reports<'_>) {
         if self.book.len() == 0 {
             return;
         }
+        self.square_off_working(now, reports);
+    }
+
+    /// [`PaperGateway::square_off`] with orders working.
+    #[inline(never)]
+    fn square_off_working(&mut self, now: UnixNanos, reports: Reports<'_>) {
         let Some((equity, fno)) = self.rules.square_off_times(now) else {
             return;
         };
@@ -578,11 +587,12 @@ impl Gateway for PaperGateway {
                 quote.mid()
             };
         }
-        let touch = *touch;
         self.square_off(at, reports);
         if self.book.working_on(index) == 0 {
             return;
         }
+        // Copied only when an order may match; the square-off does not change touches.
+        let touch = self.touches[index];
         let mut avail = [touch.bid_qty, touch.ask_qty];
         for slot in 0..self.book.high() {
             if self

@@ -52,8 +52,10 @@ fn capacity() -> impl Strategy<Value = usize> {
     (0u32..5).prop_map(|shift| 1usize << shift)
 }
 
-/// Cases per property: fewer under Miri, which runs each one thousands of times slower.
+/// Cases per property, and the most operations in one: fewer under Miri, which runs each
+/// one thousands of times slower.
 const CASES: u32 = if cfg!(miri) { 4 } else { 512 };
+const MAX_OPS: usize = if cfg!(miri) { 40 } else { 200 };
 
 proptest! {
     #![proptest_config(ProptestConfig {
@@ -66,7 +68,7 @@ proptest! {
     #[test]
     fn copy_items_behave_like_a_bounded_deque(
         cap in capacity(),
-        ops in prop::collection::vec(op(), 0..200),
+        ops in prop::collection::vec(op(), 0..MAX_OPS),
     ) {
         let (mut tx, mut rx) = channel::<u32>(cap);
         let mut model: VecDeque<u32> = VecDeque::new();
@@ -173,7 +175,7 @@ proptest! {
     #[test]
     fn owned_items_are_dropped_exactly_once(
         cap in capacity(),
-        ops in prop::collection::vec(op(), 0..120),
+        ops in prop::collection::vec(op(), 0..MAX_OPS.min(120)),
         drop_consumer_first in any::<bool>(),
     ) {
         let drops = Arc::new(AtomicUsize::new(0));

@@ -99,26 +99,43 @@ fn a_short_run_prints_the_summary() {
 
 #[test]
 fn ctrl_c_stops_the_feed_drains_and_reports() {
+    use std::io::{BufRead, BufReader, Read};
+
     // Real-time pacing: the session would take hours; SIGINT must end it cleanly.
-    let child = tickpipe_run("ctrl-c")
+    let mut child = tickpipe_run("ctrl-c")
         .args(["--quiet", "--speed", "1"])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(1500));
+    // The journal's line ("the day begins" or "resuming the day") comes after the Ctrl-C
+    // handler is installed: wait for it rather than for a fixed time, so a slow host
+    // cannot deliver the signal before the handler exists.
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut seen = String::new();
+    loop {
+        let mut line = String::new();
+        let n = stderr.read_line(&mut line).unwrap();
+        assert!(n > 0, "tickpipe ended before it was ready:\n{seen}");
+        seen.push_str(&line);
+        if line.contains("the day begins") || line.contains("resuming the day") {
+            break;
+        }
+    }
+    let rest = std::thread::spawn(move || {
+        let mut rest = String::new();
+        stderr.read_to_string(&mut rest).unwrap();
+        rest
+    });
     let status = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
         .unwrap();
     assert!(status.success());
     let out = child.wait_with_output().unwrap();
+    seen.push_str(&rest.join().unwrap());
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{seen}");
     assert!(stdout.contains("run summary"), "{stdout}");
 }
 

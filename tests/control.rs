@@ -478,9 +478,14 @@ fn a_client_that_does_not_read_is_cut_off() {
         sent += 1;
     }
     // Do not read: a client that reads as fast as the server writes is not slow, and
-    // the kernel would pass everything through. Give the server time to take the lines
-    // and find its output piling up, then stop the engine and read what reached us.
-    std::thread::sleep(std::time::Duration::from_secs(1));
+    // the kernel would pass everything through. The server may not have taken every line
+    // yet, so keep sending until a write fails: the server has closed the connection (it
+    // cut the client off, or, had it never done so, the day ended and the assertion below
+    // says so). The pause only spaces the lines out; nothing depends on its length.
+    while slow.try_send(b"help\n") {
+        sent += 1;
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
     let report = engine.finish();
     assert_eq!(
         report.control.unwrap().cut_off,

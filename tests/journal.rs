@@ -573,10 +573,9 @@ fn every_record_policy_makes_records_durable_without_the_writer_waiting() {
     for k in 1..=300 {
         last = w.append(UnixNanos(T0 + k), &signal(k)).unwrap();
     }
-    // Liveness, not speed: the flusher gets there eventually.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    // Liveness, not speed: the flusher gets there eventually, however slow the host (a
+    // flusher that never does hangs the test). The pause only spaces the polls out.
     while w.durable_seq() < last {
-        assert!(std::time::Instant::now() < deadline, "never became durable");
         std::thread::sleep(std::time::Duration::from_millis(1));
     }
     drop(w);

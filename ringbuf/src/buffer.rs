@@ -160,21 +160,35 @@ impl<T> Buffer<T> {
 
     /// Drops the values in the `len` slots from `position` on, leaving them free.
     ///
+    /// Every value is dropped exactly once even if a `drop` panics: each of the two runs
+    /// is dropped as one slice (`ptr::drop_in_place`), whose drop glue goes on to the rest
+    /// of the slice when an element panics, and the wrapped run is dropped by a guard when
+    /// the first run panics. (A second panic while unwinding aborts, as with `Vec`.)
+    ///
     /// # Safety
-    /// As for [`Buffer::read`], for every slot of the run.
+    /// As for [`Buffer::read`], for every slot of the run; the caller must not touch the
+    /// slots again before the producer has refilled them, even if this panics.
     pub(crate) unsafe fn drop_run(&self, position: usize, len: usize) {
         if !std::mem::needs_drop::<T>() {
             self.tracker.read(position, len);
             return;
         }
         self.tracker.write(position, len);
-        for offset in 0..len {
-            // SAFETY: each slot of the run holds a published value that only the caller
-            // touches (delegated to the caller); it is dropped once and then counts as free.
-            unsafe { (*self.slot(position.wrapping_add(offset))).assume_init_drop() };
-        }
+        let span = self.span(position, len);
+        let wrapped = DropOnExit(ptr::slice_from_raw_parts_mut(
+            span.second.cast::<T>(),
+            span.second_len,
+        ));
+        // SAFETY: the first run lies inside the slot array and holds published values that
+        // only the caller touches (delegated to the caller); each is dropped once here.
+        unsafe {
+            ptr::drop_in_place(ptr::slice_from_raw_parts_mut(
+                span.first.cast::<T>(),
+                span.first_len,
+            ))
+        };
+        drop(wrapped);
     }
-
     /// The run of `len` slots from `position` on, split where it wraps.
     ///
     /// Computing the span is safe; reading or writing through it carries the obligations of
@@ -221,9 +235,11 @@ impl<T> Buffer<T> {
         self.tracker.write(position, src.len());
         let (head, rest) = src.split_at(span.first_len);
         // SAFETY: the span lies inside the slot array, the slots are free and only the
-        // producer touches them (delegated to the caller); `src` cannot overlap the ring
-        // because the caller holds `&` to `src` and the slots are never handed out as `&`
-        // to the producer.
+        // producer touches them (delegated to the caller). `src` cannot overlap them: a
+        // `&[T]` covers initialised values only, and the only ones the ring lends out are
+        // the consumer's ready items (`peek`, `ReadChunk`), which sit in the slots between
+        // head and tail, never in the free slots from the tail on that this run fills; any
+        // other `src` lies outside the slot array.
         unsafe {
             ptr::copy_nonoverlapping(head.as_ptr(), span.first.cast::<T>(), head.len());
             ptr::copy_nonoverlapping(rest.as_ptr(), span.second.cast::<T>(), rest.len());
@@ -249,6 +265,18 @@ impl<T> Buffer<T> {
             ptr::copy_nonoverlapping(span.first.cast::<T>(), head.as_mut_ptr(), head.len());
             ptr::copy_nonoverlapping(span.second.cast::<T>(), rest.as_mut_ptr(), rest.len());
         }
+    }
+}
+
+/// Drops the values of a run of slots when it goes out of scope, on unwinding too.
+struct DropOnExit<T>(*mut [T]);
+
+impl<T> Drop for DropOnExit<T> {
+    fn drop(&mut self) {
+        // SAFETY: built only in `Buffer::drop_run`, over a run of slots inside the slot
+        // array that hold published values only the consumer touches, disjoint from the
+        // run dropped before it; each value is dropped once, here.
+        unsafe { ptr::drop_in_place(self.0) };
     }
 }
 

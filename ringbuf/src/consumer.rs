@@ -291,7 +291,8 @@ impl<T> Consumer<T> {
 
     /// How many times this consumer found nothing to read: failed
     /// [`try_pop`](Consumer::try_pop) and [`read_chunk`](Consumer::read_chunk) calls, and
-    /// [`pop_into`](Consumer::pop_into) calls that copied nothing into a non-empty slice.
+    /// [`read_chunk_up_to`](Consumer::read_chunk_up_to) and
+    /// [`pop_into`](Consumer::pop_into) calls that found nothing for a non-zero limit.
     pub fn empty_events(&self) -> u64 {
         self.empty_events
     }
@@ -300,8 +301,8 @@ impl<T> Consumer<T> {
     /// slots to the producer with one store (dropping the items it covers).
     ///
     /// Reads the producer's position only when the cached copy shows fewer than `n` items.
-    /// To take whatever is there, ask [`slots`](Consumer::slots) first: the chunk then comes
-    /// from the cache.
+    /// To take whatever is there (up to a limit), use
+    /// [`read_chunk_up_to`](Consumer::read_chunk_up_to).
     ///
     /// # Errors
     /// [`ChunkError::TooFewSlots`] with the number of ready items when fewer than `n` are
@@ -311,12 +312,12 @@ impl<T> Consumer<T> {
     /// ```
     /// let (mut tx, mut rx) = tickpipe_ringbuf::channel(4);
     /// tx.push_slice(&[1, 2, 3]);
-    /// let n = rx.slots().min(64);
-    /// let chunk = rx.read_chunk(n).unwrap();
+    /// assert!(rx.read_chunk(4).is_err());
+    /// let chunk = rx.read_chunk(2).unwrap();
     /// let (a, b) = chunk.as_slices();
-    /// assert_eq!(a.iter().chain(b).sum::<i32>(), 6);
+    /// assert_eq!(a.iter().chain(b).sum::<i32>(), 3);
     /// chunk.commit_all();
-    /// assert!(rx.is_empty());
+    /// assert_eq!(rx.try_pop(), Ok(3));
     /// ```
     pub fn read_chunk(&mut self, n: usize) -> Result<ReadChunk<'_, T>, ChunkError> {
         let ready = self.ready_for(n);
@@ -325,6 +326,35 @@ impl<T> Consumer<T> {
             return Err(ChunkError::TooFewSlots(ready));
         }
         Ok(ReadChunk::new(self, n))
+    }
+
+    /// Borrows every ready item, up to `max`, for reading in place (an empty chunk when
+    /// there are none); committing it releases its slots as for
+    /// [`read_chunk`](Consumer::read_chunk).
+    ///
+    /// Reads the producer's position only when the cached copy shows fewer than `max`
+    /// items, so a consumer draining a busy ring in batches mostly works from the cache
+    /// (asking [`slots`](Consumer::slots) first would read the shared position every time).
+    /// An empty chunk for a non-zero `max` counts in
+    /// [`empty_events`](Consumer::empty_events).
+    ///
+    /// # Examples
+    /// ```
+    /// let (mut tx, mut rx) = tickpipe_ringbuf::channel(4);
+    /// tx.push_slice(&[1, 2, 3]);
+    /// let chunk = rx.read_chunk_up_to(64);
+    /// let (a, b) = chunk.as_slices();
+    /// assert_eq!(a.iter().chain(b).sum::<i32>(), 6);
+    /// chunk.commit_all();
+    /// assert!(rx.read_chunk_up_to(64).is_empty());
+    /// assert_eq!(rx.empty_events(), 1);
+    /// ```
+    pub fn read_chunk_up_to(&mut self, max: usize) -> ReadChunk<'_, T> {
+        let n = self.ready_for(max).min(max);
+        if n == 0 && max != 0 {
+            self.empty_events += 1;
+        }
+        ReadChunk::new(self, n)
     }
 }
 

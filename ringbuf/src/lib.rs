@@ -59,7 +59,9 @@
 //! Loom model tests (`RUSTFLAGS="--cfg loom" cargo test -p tickpipe-ringbuf --release
 //! --test loom`) explore the thread interleavings and memory orderings of push/pop, batches,
 //! wrap-around, teardown and the park/wake handshake; property tests compare every
-//! operation with a `VecDeque`. The design follows `rtrb` (cached positions, chunks).
+//! operation with a `VecDeque`. The unit, integration and doc tests also run under Miri
+//! (`cargo +nightly miri test -p tickpipe-ringbuf`), with smaller counts there. The design
+//! follows `rtrb` (cached positions, chunks).
 #![deny(unsafe_op_in_unsafe_fn, rustdoc::broken_intra_doc_links)]
 #![warn(
     missing_docs,

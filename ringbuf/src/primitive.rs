@@ -52,11 +52,12 @@ pub(crate) mod thread {
 
 /// Holds back every instruction after it until every instruction before it has completed,
 /// so the CPU cannot issue the loads that follow early or on a guess (see `Consumer::ready_for` for why the ring wants
-/// that). `lfence` on x86_64; elsewhere, and under loom, nothing: it orders no memory
-/// accesses in the language's model, so leaving it out changes speed only, never meaning.
+/// that). `lfence` on x86_64; elsewhere, and under loom and Miri, nothing: it orders no
+/// memory accesses in the language's model, so leaving it out changes speed only, never
+/// meaning.
 #[inline(always)]
 pub(crate) fn speculation_barrier() {
-    #[cfg(all(target_arch = "x86_64", not(loom)))]
+    #[cfg(all(target_arch = "x86_64", not(loom), not(miri)))]
     // SAFETY: `lfence` needs SSE2, which every x86_64 CPU has; it reads and writes no memory.
     unsafe {
         std::arch::x86_64::_mm_lfence()
@@ -120,44 +121,42 @@ impl SlotTracker {
 }
 
 /// Where a parking wait strategy leaves its thread's handle for the wakers to unpark.
-#[cfg(not(loom))]
+///
+/// The sleeper stores its handle before every sleep, so a strategy that moved to another
+/// thread between sleeps is woken on the thread it sleeps on now. The lock is taken by the
+/// sleeper once per sleep (about to make a system call anyway) and by a waker only when it
+/// has found the thread asleep.
 #[derive(Debug, Default)]
-pub(crate) struct ThreadSlot(std::sync::OnceLock<thread::Thread>);
+pub(crate) struct ThreadSlot(Mutex<Option<thread::Thread>>);
 
-#[cfg(not(loom))]
 impl ThreadSlot {
-    /// Stores the calling thread's handle, unless a handle is already stored.
+    /// Stores the calling thread's handle, unless it is the one already stored.
     pub(crate) fn register_current(&self) {
-        self.0.get_or_init(thread::current);
+        let mut slot = lock(&self.0);
+        let current = thread::current();
+        if slot.as_ref().map(thread::Thread::id) != Some(current.id()) {
+            *slot = Some(current);
+        }
     }
 
     /// Unparks the registered thread, if any.
     pub(crate) fn unpark(&self) {
-        if let Some(t) = self.0.get() {
+        if let Some(t) = lock(&self.0).as_ref() {
             t.unpark();
         }
     }
 }
 
-/// Where a parking wait strategy leaves its thread's handle for the wakers to unpark.
-#[cfg(loom)]
-#[derive(Debug, Default)]
-pub(crate) struct ThreadSlot(loom::sync::Mutex<Option<thread::Thread>>);
+#[cfg(not(loom))]
+use std::sync::{Mutex, MutexGuard};
 
 #[cfg(loom)]
-impl ThreadSlot {
-    /// Stores the calling thread's handle, unless a handle is already stored.
-    pub(crate) fn register_current(&self) {
-        let mut slot = self.0.lock().unwrap();
-        if slot.is_none() {
-            *slot = Some(thread::current());
-        }
-    }
+use loom::sync::{Mutex, MutexGuard};
 
-    /// Unparks the registered thread, if any.
-    pub(crate) fn unpark(&self) {
-        if let Some(t) = self.0.lock().unwrap().as_ref() {
-            t.unpark();
-        }
-    }
+/// Locks `mutex`; a poisoned lock still holds a valid `Option<Thread>` (nothing that can
+/// panic runs while it is held), so the poison is ignored.
+fn lock<V>(mutex: &Mutex<V>) -> MutexGuard<'_, V> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }

@@ -29,6 +29,7 @@ enum Op {
     WriteChunk { want: usize, fill: usize },
     ReadChunk { want: usize, commit: usize },
     ReadChunkIter { want: usize, take: usize },
+    ReadChunkUpTo { max: usize, commit: usize },
     Slots,
 }
 
@@ -42,6 +43,7 @@ fn op() -> impl Strategy<Value = Op> {
         (0usize..20, 0usize..20).prop_map(|(want, fill)| Op::WriteChunk { want, fill }),
         (0usize..20, 0usize..20).prop_map(|(want, commit)| Op::ReadChunk { want, commit }),
         (0usize..20, 0usize..20).prop_map(|(want, take)| Op::ReadChunkIter { want, take }),
+        (0usize..20, 0usize..20).prop_map(|(max, commit)| Op::ReadChunkUpTo { max, commit }),
         Just(Op::Slots),
     ]
 }
@@ -50,13 +52,23 @@ fn capacity() -> impl Strategy<Value = usize> {
     (0u32..5).prop_map(|shift| 1usize << shift)
 }
 
+/// Cases per property, and the most operations in one: fewer under Miri, which runs each
+/// one thousands of times slower.
+const CASES: u32 = if cfg!(miri) { 4 } else { 512 };
+const MAX_OPS: usize = if cfg!(miri) { 40 } else { 200 };
+
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(512))]
+    #![proptest_config(ProptestConfig {
+        cases: CASES,
+        // Under Miri's isolation the regressions file cannot be read or written.
+        failure_persistence: if cfg!(miri) { None } else { ProptestConfig::default().failure_persistence },
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn copy_items_behave_like_a_bounded_deque(
         cap in capacity(),
-        ops in prop::collection::vec(op(), 0..200),
+        ops in prop::collection::vec(op(), 0..MAX_OPS),
     ) {
         let (mut tx, mut rx) = channel::<u32>(cap);
         let mut model: VecDeque<u32> = VecDeque::new();
@@ -133,6 +145,16 @@ proptest! {
                         prop_assert!(want > model.len());
                     }
                 }
+                Op::ReadChunkUpTo { max, commit } => {
+                    let chunk = rx.read_chunk_up_to(max);
+                    let (a, b) = chunk.as_slices();
+                    let seen: Vec<u32> = a.iter().chain(b).copied().collect();
+                    let expected: Vec<u32> = model.iter().take(max).copied().collect();
+                    prop_assert_eq!(seen, expected);
+                    let commit = commit.min(chunk.len());
+                    chunk.commit(commit);
+                    model.drain(..commit);
+                }
                 Op::Slots => {
                     prop_assert_eq!(rx.slots(), model.len());
                     prop_assert_eq!(tx.slots(), cap - model.len());
@@ -153,7 +175,7 @@ proptest! {
     #[test]
     fn owned_items_are_dropped_exactly_once(
         cap in capacity(),
-        ops in prop::collection::vec(op(), 0..120),
+        ops in prop::collection::vec(op(), 0..MAX_OPS.min(120)),
         drop_consumer_first in any::<bool>(),
     ) {
         let drops = Arc::new(AtomicUsize::new(0));
@@ -209,6 +231,13 @@ proptest! {
                         let expected: Vec<u32> = model.drain(..take.min(want)).collect();
                         prop_assert_eq!(taken, expected);
                     }
+                }
+                Op::ReadChunkUpTo { max, commit } => {
+                    let chunk = rx.read_chunk_up_to(max);
+                    prop_assert_eq!(chunk.len(), max.min(model.len()));
+                    let commit = commit.min(chunk.len());
+                    chunk.commit(commit);
+                    model.drain(..commit);
                 }
                 Op::Slots => {
                     prop_assert_eq!(rx.slots(), model.len());

@@ -13,8 +13,8 @@ use tickpipe_ringbuf::{
     channel, try_channel, CapacityError, ChunkError, Consumer, PopError, Producer, PushError,
 };
 
-/// Items moved by the two-thread tests.
-const STRESS_ITEMS: u64 = 1_000_000;
+/// Items moved by the two-thread tests (fewer under Miri, which interprets every access).
+const STRESS_ITEMS: u64 = if cfg!(miri) { 2_000 } else { 1_000_000 };
 
 #[test]
 fn zero_and_non_power_of_two_capacities_are_errors() {
@@ -121,6 +121,7 @@ fn every_item_is_dropped_exactly_once() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "leaks two items on purpose, which Miri reports")]
 fn a_forgotten_chunk_iterator_leaks_instead_of_dropping_twice() {
     let drops = Arc::new(AtomicUsize::new(0));
     let (mut tx, mut rx) = channel::<Counted>(4);
@@ -239,6 +240,56 @@ fn ends_are_send() {
     is_send::<Consumer<String>>();
     is_send::<tickpipe_ringbuf::wait::Waker>();
     is_send::<Box<dyn tickpipe_ringbuf::wait::WaitStrategy>>();
+    is_send::<tickpipe_ringbuf::ReadChunk<'static, String>>();
+    is_send::<tickpipe_ringbuf::WriteChunkUninit<'static, String>>();
+    is_send::<tickpipe_ringbuf::ReadChunkIntoIter<'static, String>>();
+}
+
+#[test]
+fn chunks_move_to_another_thread() {
+    let (mut tx, mut rx) = channel::<String>(4);
+    thread::scope(|scope| {
+        let chunk = tx.write_chunk_uninit(2).unwrap();
+        let written = scope
+            .spawn(move || chunk.fill_from_iter(["a".to_string(), "b".to_string()]))
+            .join()
+            .unwrap();
+        assert_eq!(written, 2);
+        let chunk = rx.read_chunk(2).unwrap();
+        let seen = scope
+            .spawn(move || {
+                let (a, b) = chunk.as_slices();
+                let seen: Vec<String> = a.iter().chain(b).cloned().collect();
+                chunk.commit_all();
+                seen
+            })
+            .join()
+            .unwrap();
+        assert_eq!(seen, ["a", "b"]);
+    });
+    assert!(rx.is_empty());
+}
+
+#[test]
+fn read_chunk_up_to_takes_what_is_ready() {
+    let (mut tx, mut rx) = channel::<u32>(4);
+    assert!(rx.read_chunk_up_to(0).is_empty());
+    assert_eq!(
+        rx.empty_events(),
+        0,
+        "a limit of zero finds nothing to miss"
+    );
+    assert!(rx.read_chunk_up_to(3).is_empty());
+    assert_eq!(rx.empty_events(), 1);
+    tx.push_slice(&[1, 2, 3]);
+    rx.read_chunk_up_to(2).commit_all();
+    tx.push_slice(&[4, 5]); // wraps
+    let chunk = rx.read_chunk_up_to(8);
+    assert_eq!(chunk.as_slices(), (&[3, 4][..], &[5][..]));
+    chunk.commit(1);
+    assert_eq!(rx.try_pop(), Ok(4));
+    assert_eq!(rx.read_chunk_up_to(8).into_iter().collect::<Vec<_>>(), [5]);
+    assert_eq!(tx.slots(), 4);
 }
 
 #[test]
@@ -329,7 +380,7 @@ fn two_threads_move_a_million_items_in_batches() {
 
 #[test]
 fn a_consumer_that_sees_the_producer_gone_can_drain_everything() {
-    for _ in 0..200 {
+    for _ in 0..if cfg!(miri) { 5 } else { 200 } {
         let (mut tx, mut rx) = channel::<u32>(64);
         let producer = thread::spawn(move || {
             for v in 0..50 {
@@ -357,19 +408,32 @@ impl Drop for PanicsOnDrop {
     }
 }
 
+/// A commit whose second item panics in its `drop` still drops every other item of the
+/// run exactly once, on both sides of the wrap, and releases all their slots.
 #[test]
-fn a_panicking_drop_in_a_commit_never_causes_a_second_drop() {
-    let drops = Arc::new(AtomicUsize::new(0));
-    let (mut tx, mut rx) = channel::<PanicsOnDrop>(4);
-    for fails in [false, true, false] {
-        assert!(tx.try_push(PanicsOnDrop(fails, Arc::clone(&drops))).is_ok());
+fn a_panicking_drop_in_a_commit_drops_the_rest_of_the_run_once() {
+    // The chunk starts at `offset`: 0 keeps it in one run, 2 and 3 split it at the wrap
+    // after the panicking item or before it.
+    for offset in [0, 2, 3] {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let (mut tx, mut rx) = channel::<PanicsOnDrop>(4);
+        for _ in 0..offset {
+            assert!(tx.try_push(PanicsOnDrop(false, Arc::clone(&drops))).is_ok());
+            drop(rx.try_pop().unwrap());
+        }
+        for fails in [false, true, false, false] {
+            assert!(tx.try_push(PanicsOnDrop(fails, Arc::clone(&drops))).is_ok());
+        }
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            rx.read_chunk(4).unwrap().commit(3);
+        }));
+        assert!(result.is_err(), "offset {offset}");
+        assert_eq!(drops.load(Ordering::Relaxed), offset + 3, "offset {offset}");
+        // The three slots are released; the fourth item is still there, and nothing
+        // committed is dropped again by the ring's teardown.
+        assert_eq!(tx.slots(), 3, "offset {offset}");
+        assert_eq!(rx.slots(), 1, "offset {offset}");
+        drop((tx, rx));
+        assert_eq!(drops.load(Ordering::Relaxed), offset + 4, "offset {offset}");
     }
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        rx.read_chunk(3).unwrap().commit_all();
-    }));
-    assert!(result.is_err());
-    let after_panic = drops.load(Ordering::Relaxed);
-    drop((tx, rx));
-    // However far the commit got, tearing the ring down drops nothing it already dropped.
-    assert_eq!(drops.load(Ordering::Relaxed), after_panic);
 }

@@ -2,8 +2,12 @@
 #![cfg(not(loom))]
 
 use std::{
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Arc,
+    },
     thread,
-    time::{Duration, Instant},
+    time::Duration,
 };
 
 use tickpipe_ringbuf::{
@@ -79,15 +83,19 @@ fn waking_a_strategy_that_never_slept_is_harmless() {
     assert_eq!(s.stats(), WaitStats::default());
 }
 
-/// A consumer that parks between items (the producer pauses) must be woken by every push:
-/// the park timeout is an hour, so a single lost wake-up would hang the test.
+/// A consumer that parks between items must be woken by every push: the park timeout is an
+/// hour, so a single lost wake-up would hang the test. Every third item is pushed only once
+/// the consumer has found the ring empty in its last recheck (so it parks, or is about to),
+/// which makes the parks happen however fast or slow either thread runs.
 #[test]
 fn a_parked_consumer_wakes_for_every_push() {
-    const ITEMS: u64 = 300;
+    const ITEMS: u64 = if cfg!(miri) { 30 } else { 300 };
     let (mut tx, mut rx) = channel::<u64>(8);
     let mut strategy = SpinThenPark::new(10, 2, Duration::from_secs(3600));
     let waker = strategy.waker();
-    let started = Instant::now();
+    // Rechecks that found the ring empty, so the consumer went on to park.
+    let parking = Arc::new(AtomicU64::new(0));
+    let consumer_parking = Arc::clone(&parking);
     let consumer = thread::spawn(move || {
         let mut expected = 0;
         while expected < ITEMS {
@@ -97,24 +105,60 @@ fn a_parked_consumer_wakes_for_every_push() {
                     expected += 1;
                     strategy.reset();
                 }
-                Err(_) => strategy.wait(&mut || !rx.is_empty()),
+                Err(_) => strategy.wait(&mut || {
+                    let found = !rx.is_empty();
+                    if !found {
+                        consumer_parking.fetch_add(1, Ordering::SeqCst);
+                    }
+                    found
+                }),
             }
         }
         strategy.stats()
     });
+    let mut pauses = 0;
+    let mut seen = 0;
     for v in 0..ITEMS {
+        if v % 3 == 0 {
+            // Wait for a recheck after the last item that found nothing.
+            while parking.load(Ordering::SeqCst) == seen {
+                thread::yield_now();
+            }
+            seen = parking.load(Ordering::SeqCst);
+            pauses += 1;
+        }
         while tx.try_push(v).is_err() {
             thread::yield_now();
         }
         waker.wake();
-        if v % 3 == 0 {
-            thread::sleep(Duration::from_micros(200));
-        }
     }
     let stats = consumer.join().unwrap();
-    assert!(stats.parks > 0, "the consumer never parked: {stats:?}");
+    assert!(stats.parks >= pauses, "{pauses} pauses: {stats:?}");
+    // A wake-up is counted whenever the push found the consumer announced as sleeping,
+    // which every pause arranges (only a spurious return from the park undoes it).
     assert!(stats.wakeups > 0, "no wake-up was received: {stats:?}");
-    assert!(started.elapsed() < Duration::from_secs(60));
+}
+
+/// The strategy may move to another thread between waits: a sleep registers the thread it
+/// runs on, so the wake reaches it there (with an hour's timeout, a wake sent to the first
+/// thread would hang the test).
+#[test]
+fn a_strategy_moved_to_another_thread_is_woken_there() {
+    let mut strategy = SpinThenPark::new(0, 0, Duration::from_secs(3600));
+    let waker = strategy.waker();
+    strategy.wait(&mut || true); // announces on this thread, finds work, does not park
+    let sleeper = thread::spawn(move || {
+        while strategy.stats().wakeups == 0 {
+            strategy.wait(&mut || false);
+        }
+        strategy.stats()
+    });
+    while !sleeper.is_finished() {
+        waker.wake();
+        thread::yield_now();
+    }
+    let stats = sleeper.join().unwrap();
+    assert!(stats.parks > 0 && stats.wakeups == 1, "{stats:?}");
 }
 
 #[test]

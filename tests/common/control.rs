@@ -16,7 +16,8 @@ use std::{
 use serde_json::Value;
 use tickpipe::engine::{EngineConfig, Pipeline, RunReport};
 
-/// Attempts (100 ms apart) a test waits for something to happen in the market.
+/// Attempts a test makes at something that can be refused for a while (a `close` that
+/// meets no open position); each is a round trip, so the count bounds tries, not time.
 pub const ATTEMPTS: usize = 600;
 
 /// A configuration that trades often: sma_cross 1/2 on 5-second bars on every stock,
@@ -60,7 +61,8 @@ pub struct Engine {
 }
 
 impl Engine {
-    /// Builds and starts `config`; returns once the socket accepts connections.
+    /// Builds and starts `config`; returns once the socket accepts connections (however
+    /// long a busy host takes to get there), or panics if the engine stopped first.
     pub fn start(config: EngineConfig) -> Engine {
         let socket = config.control.socket_path();
         let stop = Arc::new(AtomicBool::new(false));
@@ -81,9 +83,10 @@ impl Engine {
                 .run(&layout, Duration::ZERO, |_| {})
                 .expect("run completes")
         });
-        for _ in 0..ATTEMPTS {
-            if UnixStream::connect(&socket).is_ok() {
-                break;
+        while UnixStream::connect(&socket).is_err() {
+            if handle.is_finished() {
+                let report = handle.join();
+                panic!("the engine stopped before it served its socket: {report:?}");
             }
             std::thread::sleep(Duration::from_millis(10));
         }
@@ -121,12 +124,10 @@ pub struct Client {
 }
 
 impl Client {
-    /// Connects to `socket`.
+    /// Connects to `socket`. Reads wait for as long as the engine takes: no read timeout,
+    /// so a slow host cannot fail a test; a reply that never comes hangs it instead.
     pub fn connect(socket: &PathBuf) -> Client {
         let stream = UnixStream::connect(socket).expect("the engine serves its socket");
-        stream
-            .set_read_timeout(Some(Duration::from_secs(20)))
-            .unwrap();
         Client {
             reader: BufReader::new(stream.try_clone().unwrap()),
             writer: stream,
@@ -189,16 +190,28 @@ impl Client {
         v
     }
 
-    /// Polls `line` until `done` holds of its reply; panics after [`ATTEMPTS`].
+    /// Polls `line` until `done` holds of its reply. No deadline: the market moves at the
+    /// pace the host allows, and if the day ends first the engine closes the connection,
+    /// and the test fails naming `what`.
     pub fn wait_for(&mut self, line: &str, what: &str, done: impl Fn(&Value) -> bool) -> Value {
-        for _ in 0..ATTEMPTS {
-            let v = self.ok(line);
+        loop {
+            self.send_raw(format!("{line}\n").as_bytes());
+            let v = loop {
+                let v = self
+                    .read_value()
+                    .unwrap_or_else(|| panic!("the session ended before {what}"));
+                if v.get("ok").is_some() {
+                    break v;
+                }
+                self.events.push(v);
+            };
+            assert_eq!(v["ok"], Value::Bool(true), "{line} -> {v}");
             if done(&v) {
                 return v;
             }
+            // Spaces the polls out; nothing depends on its length.
             std::thread::sleep(Duration::from_millis(100));
         }
-        panic!("gave up waiting for {what}");
     }
 
     /// Reads stream events until `done` holds of one; panics at the end of the stream.

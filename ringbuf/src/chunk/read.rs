@@ -14,6 +14,13 @@ pub struct ReadChunk<'a, T> {
     span: Span<T>,
 }
 
+// SAFETY: a chunk is a `&mut Consumer<T>` (which is `Send` when `T` is) plus raw pointers
+// into slots that only that consumer may touch while the borrow lasts; moving the chunk to
+// another thread moves that exclusive access with it, and the items it exposes (`&T`
+// through `as_slices`, or `T` through its iterator) are used on that one thread, which
+// `T: Send` allows. The raw pointers are what make the compiler leave `Send` out.
+unsafe impl<T: Send> Send for ReadChunk<'_, T> {}
+
 impl<'a, T> ReadChunk<'a, T> {
     /// Borrows `n` items from the consumer's head; the caller checked they are ready.
     pub(crate) fn new(consumer: &'a mut Consumer<T>, n: usize) -> ReadChunk<'a, T> {
@@ -89,14 +96,29 @@ impl<'a, T> ReadChunk<'a, T> {
 
     fn release(self, n: usize) {
         let head = self.consumer.head();
-        // The local head moves first, so if an item's `drop` panics the rest of the run is
-        // leaked rather than dropped again later; the producer sees the slots only after all
-        // drops, when the head is published.
+        // The local head moves first, and the guard publishes it when the drops are done
+        // or when one of them panics (`drop_run` still drops every other item of the run
+        // then), so each item is dropped exactly once and its slot is released.
         self.consumer.skip_unpublished(n);
+        let consumer = PublishOnExit {
+            consumer: self.consumer,
+            position: head.wrapping_add(n),
+        };
         // SAFETY: the first `n` slots of the chunk hold published values only this consumer
         // touches; each is dropped once here and the head has already moved past them.
-        unsafe { self.consumer.shared().buffer.drop_run(head, n) };
-        self.consumer.publish_head_at(head.wrapping_add(n));
+        unsafe { consumer.consumer.shared().buffer.drop_run(head, n) };
+    }
+}
+
+/// Publishes the consumer's head at `position` when it goes out of scope, on unwinding too.
+struct PublishOnExit<'a, T> {
+    consumer: &'a mut Consumer<T>,
+    position: usize,
+}
+
+impl<T> Drop for PublishOnExit<'_, T> {
+    fn drop(&mut self) {
+        self.consumer.publish_head_at(self.position);
     }
 }
 

@@ -16,6 +16,13 @@ pub struct WriteChunkUninit<'a, T> {
     span: Span<T>,
 }
 
+// SAFETY: a chunk is a `&mut Producer<T>` (which is `Send` when `T` is) plus raw pointers
+// into free slots that only that producer may touch while the borrow lasts; moving the
+// chunk to another thread moves that exclusive access with it, and values of `T` written
+// there were moved in on that thread, which `T: Send` allows. The raw pointers are what
+// make the compiler leave `Send` out.
+unsafe impl<T: Send> Send for WriteChunkUninit<'_, T> {}
+
 impl<'a, T> WriteChunkUninit<'a, T> {
     /// Reserves `n` slots from the producer's tail; the caller checked they are free.
     pub(crate) fn new(producer: &'a mut Producer<T>, n: usize) -> WriteChunkUninit<'a, T> {

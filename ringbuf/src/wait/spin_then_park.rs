@@ -13,8 +13,8 @@ use crate::primitive::{hint, thread, Arc};
 /// call [`Waker::wake`] (from [`SpinThenPark::waker`]) after a round in which it pushed;
 /// the timeout is only a safety net.
 ///
-/// The strategy registers the thread that first calls [`wait`](WaitStrategy::wait) as the
-/// one to unpark, so it must stay on that thread afterwards.
+/// Each sleep registers the thread it runs on as the one to unpark, so the strategy may
+/// move to another thread between calls.
 ///
 /// ```
 /// use std::time::Duration;
@@ -33,7 +33,6 @@ pub struct SpinThenPark {
     park_timeout: Duration,
     /// Idle rounds since the last round with work (saturating).
     idle_run: u32,
-    registered: bool,
     bell: Arc<Doorbell>,
     stats: WaitStats,
 }
@@ -55,7 +54,6 @@ impl SpinThenPark {
             yield_rounds,
             park_timeout,
             idle_run: 0,
-            registered: false,
             bell: Arc::new(Doorbell::default()),
             stats: WaitStats::default(),
         }
@@ -81,10 +79,6 @@ impl Default for SpinThenPark {
 
 impl WaitStrategy for SpinThenPark {
     fn wait(&mut self, recheck: &mut dyn FnMut() -> bool) {
-        if !self.registered {
-            self.bell.register_current();
-            self.registered = true;
-        }
         self.stats.idle_rounds += 1;
         let run = self.idle_run;
         self.idle_run = run.saturating_add(1);

@@ -78,6 +78,11 @@ pub struct RunArgs {
     /// Market time to play from the session start, e.g. `90m`.
     #[arg(long, value_name = "T")]
     pub duration: Option<String>,
+    /// A saved Kite instrument master (Kite's `instruments` CSV): the synthetic
+    /// universe's shares and index take their tick size and token from its NSE rows of
+    /// the same symbol (`[feed.synthetic] instruments`).
+    #[arg(long, value_name = "FILE")]
+    pub instruments: Option<PathBuf>,
     /// Thread layout preset: one_group, two_groups or per_stage.
     #[arg(long, value_name = "PRESET")]
     pub layout: Option<String>,
@@ -159,6 +164,15 @@ fn load_config(args: &RunArgs) -> Result<(crate::engine::EngineConfig, String), 
     }
     if let Some(seed) = args.seed {
         config.feed.synthetic.seed = seed;
+    }
+    if let Some(path) = &args.instruments {
+        if config.feed.source != crate::feed::SourceKind::Synthetic {
+            return Err(format!(
+                "--instruments applies to the synthetic source; this run's source is {} (a tick file carries its own instruments)",
+                config.feed.source.name()
+            ));
+        }
+        config.feed.synthetic.instruments = Some(path.clone());
     }
     if let Some(duration) = &args.duration {
         config.feed.duration = duration.clone();

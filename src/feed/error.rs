@@ -4,7 +4,7 @@ use std::{io, path::PathBuf};
 
 use thiserror::Error;
 
-use super::universe::UniverseError;
+use super::{instruments::MasterError, universe::UniverseError};
 
 /// A failure of a market source: its configuration, its universe file, or the bytes of a
 /// recorded tick file.
@@ -20,6 +20,9 @@ pub enum FeedError {
     /// The instrument universe could not be loaded.
     #[error(transparent)]
     Universe(#[from] UniverseError),
+    /// The instrument master (or its freeze-limit file) could not be loaded.
+    #[error(transparent)]
+    Master(#[from] MasterError),
     /// A file could not be opened, read or written.
     #[error("{}: {source} (at byte offset {offset})", path.display())]
     Io {

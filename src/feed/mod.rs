@@ -14,10 +14,12 @@
 //! | [`kite`] | Kite Ticker's binary and text messages: decoder, depth, order updates |
 //! | [`news`] | news items from a JSON-lines file a sentiment service appends to |
 //! | [`universe`] | the instrument universe CSV (NIFTY 50 by default) |
+//! | [`instruments`] | Kite's instrument master: tokens, tick and lot sizes, expiries |
 //! | [`FeedError`] | why a source failed |
 
 mod config;
 mod error;
+pub mod instruments;
 pub mod kite;
 pub mod news;
 pub mod replay;

@@ -5,15 +5,17 @@
 //! figures are (approximate, with their sources) is described in `config/README.md`.
 //!
 //! ```text
-//! symbol,kind,fno_symbol,sector,lot_size,freeze_qty,ref_price,weight_pct
-//! NIFTY 50,index,NIFTY,Index,65,1800,26000,
-//! HDFCBANK,equity,HDFCBANK,Financial Services,550,11000,990,12.6
+//! symbol,kind,fno_symbol,sector,lot_size,freeze_qty,tick_size,ref_price,weight_pct
+//! NIFTY 50,index,NIFTY,Index,65,1800,0.05,26000,
+//! HDFCBANK,equity,HDFCBANK,Financial Services,550,11000,0.05,990,12.6
 //! ```
 //!
 //! Exactly one `index` row; every `equity` row is a constituent with its weight in the
 //! index. In the resulting [`InstrumentTable`] the equities are cash instruments (lot 1,
-//! tick 0.05, no freeze limit); their F&O lot size and freeze quantity, and the index's,
-//! are kept in [`Universe`] for the derivatives built on them. Fields cannot contain
+//! the row's tick size, no freeze limit); their F&O lot size and freeze quantity, and the
+//! index's, are kept in [`Universe`] for the derivatives built on them. The tick size is
+//! per row because NSE's is per security (0.01 below ₹250 since June 2024), so nothing
+//! downstream may assume one tick for every share. Fields cannot contain
 //! commas or quotes (none of the real values do).
 
 use std::{fmt, path::Path};
@@ -30,16 +32,18 @@ pub const DEFAULT_CSV: &str = include_str!("../../config/nifty50.csv");
 /// The name errors give the embedded default.
 pub const DEFAULT_NAME: &str = "config/nifty50.csv (embedded)";
 
-/// Tick size of NSE cash equities, indices and index options: 0.05.
-pub const NSE_TICK: Price = Price::from_paise(5);
+/// Tick size of NSE index options (and of indices' levels): 0.05. Cash equities take
+/// theirs from the universe's `tick_size` column.
+pub const INDEX_OPTION_TICK: Price = Price::from_paise(5);
 
-const COLUMNS: [&str; 8] = [
+const COLUMNS: [&str; 9] = [
     "symbol",
     "kind",
     "fno_symbol",
     "sector",
     "lot_size",
     "freeze_qty",
+    "tick_size",
     "ref_price",
     "weight_pct",
 ];
@@ -93,6 +97,33 @@ impl Universe {
     /// Gives the table up, for a source that adds instruments (options) to it.
     pub fn into_parts(self) -> (InstrumentTable, IndexSpec, Vec<Constituent>) {
         (self.table, self.index, self.constituents)
+    }
+
+    /// Takes tick sizes and tokens from an instrument master's table (see
+    /// [`crate::feed::instruments`]): each universe instrument whose symbol the master
+    /// has as an NSE cash share (an equity row) or NSE index (the index row) gets the
+    /// master's tick size and token. Returns the symbols the master lacks, which keep
+    /// the universe CSV's tick size.
+    pub fn apply_master(&mut self, master: &InstrumentTable) -> Vec<String> {
+        let mut missing = Vec::new();
+        let ids: Vec<InstrumentId> = self.table.iter().map(|i| i.id).collect();
+        for id in ids {
+            let ours = self.table.get(id);
+            let found = master.find(&ours.symbol).filter(|&m| {
+                let theirs = master.get(m);
+                theirs.exchange == Exchange::Nse && theirs.kind == ours.kind
+            });
+            let Some(m) = found else {
+                missing.push(ours.symbol.clone());
+                continue;
+            };
+            self.table.set_tick_size(id, master.get(m).tick_size);
+            if let Some(token) = master.token_of(m) {
+                // A universe has no token of its own, so this cannot clash.
+                let _ = self.table.set_token(id, token);
+            }
+        }
+        missing
     }
 
     /// The index.
@@ -256,14 +287,34 @@ pub fn parse(text: &str, file: &str) -> Result<Universe, UniverseError> {
         let sector_name = text_field(3)?;
         let lot_size = count_field(4)?;
         let freeze_qty = count_field(5)?;
-        let (price_text, price_col) = field(6);
+        let (tick_text, tick_col) = field(6);
+        let tick_size = match tick_text.parse::<Price>() {
+            Ok(t) if t.is_positive() => t,
+            Ok(_) => {
+                return Err(err(
+                    line,
+                    Some(tick_col),
+                    format!("`{tick_text}` must be a positive tick size"),
+                ))
+            }
+            Err(e) => {
+                return Err(err(
+                    line,
+                    Some(tick_col),
+                    format!("`{tick_text}` is not a tick size: {e}"),
+                ))
+            }
+        };
+        let (price_text, price_col) = field(7);
         let ref_price = match price_text.parse::<Price>() {
-            Ok(p) if p.is_positive() && p.is_multiple_of(NSE_TICK) => p,
+            Ok(p) if p.is_positive() && p.is_multiple_of(tick_size) => p,
             Ok(_) => {
                 return Err(err(
                     line,
                     Some(price_col),
-                    format!("`{price_text}` must be positive and a multiple of 0.05"),
+                    format!(
+                    "`{price_text}` must be positive and a multiple of the tick size {tick_size}"
+                ),
                 ))
             }
             Err(e) => {
@@ -275,7 +326,7 @@ pub fn parse(text: &str, file: &str) -> Result<Universe, UniverseError> {
             }
         };
         let sector = table.sector(sector_name);
-        let (weight_text, weight_col) = field(7);
+        let (weight_text, weight_col) = field(8);
 
         let instrument_kind = match kind {
             "index" => InstrumentKind::Index,
@@ -288,7 +339,7 @@ pub fn parse(text: &str, file: &str) -> Result<Universe, UniverseError> {
                 ))
             }
         };
-        let instrument = cash_instrument(symbol, instrument_kind, sector);
+        let instrument = cash_instrument(symbol, instrument_kind, sector, tick_size);
         let id = table.push(instrument).map_err(|symbol| {
             err(
                 line,
@@ -363,7 +414,12 @@ pub fn parse(text: &str, file: &str) -> Result<Universe, UniverseError> {
     })
 }
 
-fn cash_instrument(symbol: &str, kind: InstrumentKind, sector: SectorId) -> Instrument {
+fn cash_instrument(
+    symbol: &str,
+    kind: InstrumentKind,
+    sector: SectorId,
+    tick_size: Price,
+) -> Instrument {
     Instrument {
         id: InstrumentId(0),
         symbol: symbol.to_owned(),
@@ -379,7 +435,7 @@ fn cash_instrument(symbol: &str, kind: InstrumentKind, sector: SectorId) -> Inst
         strike: None,
         option_type: None,
         lot_size: 1,
-        tick_size: NSE_TICK,
+        tick_size,
         freeze_qty: 0,
         sector,
     }
@@ -399,7 +455,8 @@ impl fmt::Display for IndexSpec {
 mod tests {
     use super::*;
 
-    const HEADER: &str = "symbol,kind,fno_symbol,sector,lot_size,freeze_qty,ref_price,weight_pct";
+    const HEADER: &str =
+        "symbol,kind,fno_symbol,sector,lot_size,freeze_qty,tick_size,ref_price,weight_pct";
 
     fn parse_rows(rows: &str) -> Result<Universe, UniverseError> {
         parse(&format!("# test\n{HEADER}\n{rows}"), "test.csv")
@@ -422,7 +479,28 @@ mod tests {
         assert_eq!(spec.lot_size, 550);
         let cash = u.table().get(hdfc);
         assert_eq!((cash.lot_size, cash.segment), (1, Segment::Cash));
-        assert_eq!(cash.tick_size, NSE_TICK);
+        assert_eq!(cash.tick_size, Price::from_paise(5));
+        // Below ₹250: NSE's one-paisa tick.
+        let tata = u.table().get(u.table().find("TATASTEEL").unwrap());
+        assert_eq!(tata.tick_size, Price::from_paise(1));
+        let ticks: Vec<Price> = u
+            .constituents()
+            .iter()
+            .map(|c| u.table().get(c.id).tick_size)
+            .collect();
+        assert_eq!(
+            ticks.iter().filter(|&&t| t == Price::from_paise(1)).count(),
+            2
+        );
+        for c in u.constituents() {
+            let tick = u.table().get(c.id).tick_size;
+            assert_eq!(
+                tick == Price::from_paise(1),
+                c.ref_price < Price::from_paise(25_000),
+                "{}",
+                u.table().get(c.id).symbol
+            );
+        }
         assert_eq!(u.table().sector_name(cash.sector), "Financial Services");
         assert!(u.table().find("M&M").is_some());
         assert!(u.table().find("BAJAJ-AUTO").is_some());
@@ -430,18 +508,21 @@ mod tests {
 
     #[test]
     fn columns_may_come_in_any_order() {
-        let text = "weight_pct,symbol,kind,fno_symbol,sector,lot_size,freeze_qty,ref_price\n\
-                    ,IDX,index,IDX,Index,50,1000,100\n\
-                    100,AAA,equity,AAA,Tech,10,200,50.05\n";
+        let text =
+            "weight_pct,symbol,kind,fno_symbol,sector,lot_size,freeze_qty,ref_price,tick_size\n\
+                    ,IDX,index,IDX,Index,50,1000,0.05,100\n\
+                    100,AAA,equity,AAA,Tech,10,200,50.03,0.01\n";
         let u = parse(text, "x.csv").unwrap();
-        assert_eq!(u.constituents()[0].ref_price, "50.05".parse().unwrap());
+        assert_eq!(u.constituents()[0].ref_price, "50.03".parse().unwrap());
+        let aaa = u.table().get(u.constituents()[0].id);
+        assert_eq!(aaa.tick_size, Price::from_paise(1));
         assert_eq!(u.constituents()[0].weight, 1.0);
     }
 
     #[test]
     fn errors_name_file_line_and_column() {
         let e = parse(
-            "symbol,kind,fno_symbol,sector,lot_size,ref_price,weight_pct\n",
+            "symbol,kind,fno_symbol,sector,lot_size,tick_size,ref_price,weight_pct\n",
             "u.csv",
         )
         .unwrap_err();
@@ -449,17 +530,21 @@ mod tests {
         assert!(e.to_string().contains("missing column `freeze_qty`"), "{e}");
         assert!(e.to_string().starts_with("u.csv:1: "), "{e}");
 
-        let e = parse_rows(",IDX,index,IDX,Index,50,1000,100\nAAA,equity,AAA,Tech,ten,200,50,1\n")
-            .unwrap_err();
+        let e = parse_rows(
+            ",IDX,index,IDX,Index,50,1000,0.05,100\nAAA,equity,AAA,Tech,ten,200,0.05,50,1\n",
+        )
+        .unwrap_err();
         assert_eq!(e.to_string(), "test.csv:3:1 (column `symbol`): empty value");
 
-        let e = parse_rows("IDX,index,IDX,Index,50,1000,100,\nAAA,equity,AAA,Tech,ten,200,50,1\n")
-            .unwrap_err();
+        let e = parse_rows(
+            "IDX,index,IDX,Index,50,1000,0.05,100,\nAAA,equity,AAA,Tech,ten,200,0.05,50,1\n",
+        )
+        .unwrap_err();
         assert_eq!((e.line, e.column.clone().unwrap().0), (4, 5));
         assert!(e.reason.contains("`ten` is not a whole number"), "{e}");
 
         let e = parse_rows(
-            "IDX,index,IDX,Index,50,1000,100,\nAAA,equity,AAA,Tech,1,20,50,1\nAAA,equity,AAA,Tech,1,20,50,1\n",
+            "IDX,index,IDX,Index,50,1000,0.05,100,\nAAA,equity,AAA,Tech,1,20,0.05,50,1\nAAA,equity,AAA,Tech,1,20,0.05,50,1\n",
         )
         .unwrap_err();
         assert_eq!(
@@ -467,24 +552,43 @@ mod tests {
             "test.csv:5:1 (column `symbol`): duplicate symbol `AAA`"
         );
 
-        let e = parse_rows("IDX,index,IDX,Index,50,1000,100,\nAAA,equity,AAA,Tech,1,20,50.03,1\n")
-            .unwrap_err();
-        assert_eq!(e.column.unwrap(), (7, "ref_price".to_owned()));
+        let e = parse_rows(
+            "IDX,index,IDX,Index,50,1000,0.05,100,\nAAA,equity,AAA,Tech,1,20,0.05,50.03,1\n",
+        )
+        .unwrap_err();
+        assert_eq!(e.column.clone().unwrap(), (8, "ref_price".to_owned()));
+        assert!(e.reason.contains("multiple of the tick size 0.05"), "{e}");
 
-        let e = parse_rows("IDX,index,IDX,Index,50,1000,100,\nAAA,equity,AAA,Tech,1,20,50,x\n")
-            .unwrap_err();
-        assert_eq!(e.column.unwrap(), (8, "weight_pct".to_owned()));
-
-        let e = parse_rows("IDX,index,IDX,Index,50,1000,100,\nAAA,bond,AAA,Tech,1,20,50,1\n")
-            .unwrap_err();
-        assert!(e.reason.contains("unknown kind `bond`"), "{e}");
-
-        let e = parse_rows("AAA,equity,AAA,Tech,1,20,50,1\n").unwrap_err();
-        assert!(e.reason.contains("no `index` row"), "{e}");
+        let e = parse_rows(
+            "IDX,index,IDX,Index,50,1000,0.05,100,\nAAA,equity,AAA,Tech,1,20,0.05,50,x\n",
+        )
+        .unwrap_err();
+        assert_eq!(e.column.unwrap(), (9, "weight_pct".to_owned()));
 
         let e =
-            parse_rows("IDX,index,IDX,Index,50,1000,100,\nAAA,equity,AAA,Tech,1,20\n").unwrap_err();
-        assert!(e.reason.contains("expected 8 fields, found 6"), "{e}");
+            parse_rows("IDX,index,IDX,Index,50,1000,0.05,100,\nAAA,bond,AAA,Tech,1,20,0.05,50,1\n")
+                .unwrap_err();
+        assert!(e.reason.contains("unknown kind `bond`"), "{e}");
+
+        let e = parse_rows("AAA,equity,AAA,Tech,1,20,0.05,50,1\n").unwrap_err();
+        assert!(e.reason.contains("no `index` row"), "{e}");
+
+        let e = parse_rows("IDX,index,IDX,Index,50,1000,0.05,100,\nAAA,equity,AAA,Tech,1,20\n")
+            .unwrap_err();
+        assert!(e.reason.contains("expected 9 fields, found 6"), "{e}");
+
+        let e = parse_rows(
+            "IDX,index,IDX,Index,50,1000,0.05,100,\nAAA,equity,AAA,Tech,1,20,five,50,1\n",
+        )
+        .unwrap_err();
+        assert_eq!(e.line, 4);
+        assert_eq!(e.column.clone().unwrap(), (7, "tick_size".to_owned()));
+        assert!(e.reason.contains("`five` is not a tick size"), "{e}");
+
+        let e =
+            parse_rows("IDX,index,IDX,Index,50,1000,0.05,100,\nAAA,equity,AAA,Tech,1,20,0,50,1\n")
+                .unwrap_err();
+        assert_eq!(e.column.clone().unwrap(), (7, "tick_size".to_owned()));
 
         let e = parse("symbol,kind,colour\n", "u.csv").unwrap_err();
         assert_eq!(e.column.unwrap(), (3, "colour".to_owned()));

@@ -105,8 +105,9 @@ pub struct Instrument {
 }
 
 impl Instrument {
-    /// An NSE cash-market share: lot 1, tick 0.05, no freeze limit. The id is set when
-    /// the instrument is pushed into an [`InstrumentTable`].
+    /// An NSE cash-market share: lot 1, tick 0.05 (a share of ₹250 or more; real ticks
+    /// come from the universe CSV or the instrument master), no freeze limit. The id is
+    /// set when the instrument is pushed into an [`InstrumentTable`].
     ///
     /// # Examples
     /// ```
@@ -142,6 +143,8 @@ impl Instrument {
 pub struct InstrumentTable {
     instruments: Vec<Instrument>,
     by_symbol: HashMap<String, InstrumentId>,
+    /// Exchange (Kite) instrument tokens, for feeds that name instruments by token.
+    by_token: HashMap<u32, InstrumentId>,
     sectors: Vec<String>,
 }
 
@@ -183,9 +186,46 @@ impl InstrumentTable {
         &self.instruments[id.index()]
     }
 
+    /// Replaces an instrument's tick size, for a master read after the table was built
+    /// (the exchange's tick changes monthly, the universe file does not). Only before
+    /// the pipeline starts: stages copy tick sizes when they are built.
+    ///
+    /// # Panics
+    /// If the id is not from this table.
+    pub fn set_tick_size(&mut self, id: InstrumentId, tick_size: Price) {
+        self.instruments[id.index()].tick_size = tick_size;
+    }
+
     /// Looks a symbol up (off the hot path).
     pub fn find(&self, symbol: &str) -> Option<InstrumentId> {
         self.by_symbol.get(symbol).copied()
+    }
+
+    /// Records the exchange token a live feed uses for `id` (Kite's `instrument_token`),
+    /// so a decoded tick can be mapped to the dense id once, off the hot path.
+    ///
+    /// # Errors
+    /// The instrument already holding the token, when it is another one.
+    pub fn set_token(&mut self, id: InstrumentId, token: u32) -> Result<(), InstrumentId> {
+        match self.by_token.insert(token, id) {
+            Some(other) if other != id => {
+                self.by_token.insert(token, other);
+                Err(other)
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// The instrument a feed token stands for.
+    pub fn find_token(&self, token: u32) -> Option<InstrumentId> {
+        self.by_token.get(&token).copied()
+    }
+
+    /// The token recorded for `id`, if any (a scan: for reports and tests).
+    pub fn token_of(&self, id: InstrumentId) -> Option<u32> {
+        self.by_token
+            .iter()
+            .find_map(|(&token, &i)| (i == id).then_some(token))
     }
 
     /// Number of instruments.

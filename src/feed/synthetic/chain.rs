@@ -1,7 +1,7 @@
 //! The weekly index option chain: its expiry, strikes and trading symbols.
 
 use crate::{
-    feed::universe::{IndexSpec, NSE_TICK},
+    feed::universe::{IndexSpec, INDEX_OPTION_TICK},
     model::{
         Date, Exchange, Instrument, InstrumentId, InstrumentKind, InstrumentTable, OptionType,
         Price, SectorId, Segment,
@@ -122,7 +122,7 @@ pub fn add_chain(
                 strike: Some(Price::from_paise(i64::from(strike) * 100)),
                 option_type: Some(kind),
                 lot_size: index.lot_size,
-                tick_size: NSE_TICK,
+                tick_size: INDEX_OPTION_TICK,
                 freeze_qty: index.freeze_qty,
                 sector,
             };

@@ -33,6 +33,11 @@ pub struct SyntheticConfig {
     pub session_end: String,
     /// Universe CSV; absent means the embedded NIFTY 50 file (`config/nifty50.csv`).
     pub universe: Option<PathBuf>,
+    /// A saved Kite instrument master (`tickpipe run --instruments FILE`): every universe
+    /// instrument whose symbol is an NSE cash row (or, for the index, an NSE `INDICES`
+    /// row) of the master takes that row's tick size and instrument token; the others
+    /// keep the universe CSV's tick size. Absent: the universe CSV alone.
+    pub instruments: Option<PathBuf>,
     /// Multiplies every tick arrival rate (1.0 gives about 2 million events a day).
     pub tick_rate_scale: f64,
     /// Option strikes on each side of the at-the-money strike (CE and PE for each).
@@ -69,6 +74,7 @@ impl Default for SyntheticConfig {
             session_start: "09:15".to_owned(),
             session_end: "15:30".to_owned(),
             universe: None,
+            instruments: None,
             tick_rate_scale: 1.0,
             strikes: 10,
             strike_step: 50,
@@ -180,6 +186,16 @@ impl SyntheticConfig {
                     "empty path; leave the key out for the embedded NIFTY 50".to_owned(),
                 );
             }
+        }
+        if self
+            .instruments
+            .as_ref()
+            .is_some_and(|p| p.as_os_str().is_empty())
+        {
+            issue(
+                "instruments",
+                "empty path; leave the key out to use the universe CSV alone".to_owned(),
+            );
         }
     }
 

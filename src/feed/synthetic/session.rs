@@ -17,6 +17,7 @@ use super::{
 };
 use crate::{
     feed::{
+        instruments,
         universe::{self, IndexSpec, Universe},
         FeedError, MarketSource, SourcePoll,
     },
@@ -26,9 +27,6 @@ use crate::{
     },
 };
 
-/// Raw price units of one 0.05 tick.
-const TICK_RAW: i64 = Price::from_paise(5).raw();
-const TICK: f64 = 0.05;
 const NANOS: f64 = 1e9;
 const YEAR_SECS: f64 = 365.0 * 86_400.0;
 
@@ -84,7 +82,8 @@ const REQUOTE_DELAY_NANOS: u64 = 100_000_000;
 /// - **Prices.** A stock's log price is its open plus `beta ×` the market factor, plus
 ///   its sector's factor, plus its own random walk. The factors move on a 200 ms grid of
 ///   market time; the market factor's drift and volatility come from a [`Regime`] that a
-///   Markov chain switches during the day. Prices are rounded to the 0.05 grid; the
+///   Markov chain switches during the day. Prices are rounded to each instrument's own tick (its table
+///   entry's `tick_size`: 0.01 or 0.05 for a share, as the universe CSV says); the
 ///   quote is one or a few ticks wide around the model price (wider in high volatility)
 ///   and a trade prints at the bid or the ask.
 /// - **Index.** `NIFTY 50 = ref_level × Σ weight_i × last_i / ref_price_i` over the
@@ -130,6 +129,8 @@ const REQUOTE_DELAY_NANOS: u64 = 100_000_000;
 pub struct SyntheticSession {
     table: InstrumentTable,
     universe: Universe,
+    /// Universe symbols the instrument master (if any) did not have.
+    master_missing: Vec<String>,
     options: Vec<ChainOption>,
     expiry: Date,
     hours: SessionHours,
@@ -142,7 +143,8 @@ pub struct SyntheticSession {
     books: Vec<Book>,
     /// The index ETF, which keeps its own state (it has no [`Book`]).
     etf: IndexEtf,
-    /// `(constituent id, ref_level × weight / ref_price)`: the index is Σ coeff × last.
+    /// `(constituent id, ref_level × weight / ref_price × its tick)`: the index level is
+    /// Σ coeff × last, with `last` in the stock's ticks.
     index_terms: Vec<(usize, f64)>,
     /// Instruments news and spikes can hit.
     equities: Vec<u32>,
@@ -170,10 +172,14 @@ pub struct SyntheticSession {
     events: u64,
 }
 
-/// Per-instrument state. Prices in ticks of 0.05.
+/// Per-instrument state. Prices in whole ticks of the instrument's own tick size.
 #[derive(Debug, Clone)]
 struct Book {
     role: Role,
+    /// The instrument's tick in raw price units, to turn tick counts into prices exactly.
+    tick_raw: i64,
+    /// The same tick in rupees, for the float model's rounding.
+    tick: f64,
     /// Mean arrivals per second at activity 1.0.
     rate: f64,
     last_ts: u64,
@@ -223,10 +229,17 @@ impl SyntheticSession {
     /// the universe file cannot be read.
     pub fn new(config: &SyntheticConfig) -> Result<SyntheticSession, FeedError> {
         let hours = config.checked().map_err(FeedError::Config)?;
-        let universe = match &config.universe {
+        let mut universe = match &config.universe {
             Some(path) => universe::load(path)?,
             None => universe::load_default()?,
         };
+        let mut master_missing = Vec::new();
+        if let Some(path) = &config.instruments {
+            let rows = instruments::load(path)?;
+            let freeze = instruments::FreezeLimits::load_default()?;
+            let master = instruments::build_table(&rows, &freeze, &path.display().to_string())?;
+            master_missing = universe.apply_master(&master.table);
+        }
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(config.seed);
         let start = UnixNanos::from_ist(hours.date, hours.start).0;
         let end = UnixNanos::from_ist(hours.date, hours.end).0;
@@ -239,14 +252,15 @@ impl SyntheticSession {
 
         let mut books: Vec<Book> = table
             .iter()
-            .map(|_| Book::new(Role::Index, 0.0, start, 0))
+            .map(|i| Book::new(Role::Index, 0.0, start, 0, i.tick_size))
             .collect();
         let (index_terms, equities) = open_equities(&universe, &table, &mut books, &mut rng, start);
         let open_level: f64 = index_terms
             .iter()
-            .map(|&(i, k)| k * books[i].last as f64 * TICK)
+            .map(|&(i, k)| k * books[i].last as f64)
             .sum();
-        books[index.id.index()].last = (open_level / TICK).round() as i64;
+        let index_book = &mut books[index.id.index()];
+        index_book.last = (open_level / index_book.tick).round() as i64;
 
         // The option chain around the opening level.
         let expiry = chain::weekly_expiry_after(hours.date);
@@ -267,7 +281,7 @@ impl SyntheticSession {
                 "option symbol {symbol} collides with a universe symbol"
             ))
         })?;
-        add_option_books(&options, &index, config.strikes, &mut books, start);
+        add_option_books(&options, &table, &index, config.strikes, &mut books, start);
         let etf_id = table
             .push(etf::instrument(&index, index_sector))
             .map_err(|symbol| {
@@ -291,6 +305,7 @@ impl SyntheticSession {
         let mut session = SyntheticSession {
             table,
             universe,
+            master_missing,
             options,
             expiry,
             hours,
@@ -360,6 +375,12 @@ impl SyntheticSession {
         &self.universe
     }
 
+    /// Universe symbols the configured instrument master lacks (they kept the universe
+    /// CSV's tick size); empty without a master.
+    pub fn master_missing(&self) -> &[String] {
+        &self.master_missing
+    }
+
     /// The index instrument.
     pub fn index_id(&self) -> InstrumentId {
         self.universe.index().id
@@ -427,7 +448,7 @@ impl SyntheticSession {
         for &(i, k) in &self.index_terms {
             sum += k * self.books[i].last as f64;
         }
-        sum * TICK
+        sum
     }
 
     /// The index's fair level: Σ coeff × model price over the constituents, the level
@@ -483,14 +504,14 @@ impl SyntheticSession {
     /// The index level from the constituents' last trades, as a `Trade` tick without
     /// quote or volume.
     fn index_tick(&mut self, id: usize, now: u64) -> MarketEvent {
-        let level = (self.index_level() / TICK).round() as i64;
+        let level = (self.index_level() / self.books[id].tick).round() as i64;
         let book = &mut self.books[id];
         book.last = level.max(1);
         book.last_ts = now;
         MarketEvent::Tick(Tick {
             exchange_ts: UnixNanos(now),
             ingress: Stamp::default(),
-            last: Price::from_raw(book.last * TICK_RAW),
+            last: Price::from_raw(book.last * book.tick_raw),
             bid: Price::ZERO,
             ask: Price::ZERO,
             instrument: InstrumentId(id as u32),
@@ -556,7 +577,7 @@ impl SyntheticSession {
         };
 
         let old_mid2 = book.bid + book.ask;
-        let mid = model_price / TICK;
+        let mid = model_price / book.tick;
         let bid = ((mid - spread as f64 / 2.0).floor() as i64).max(1);
         book.bid = bid;
         book.ask = bid + spread;
@@ -564,7 +585,7 @@ impl SyntheticSession {
         let trade = !book.traded || rng.random::<f64>() < TRADE_SHARE;
         let (last_qty, bid_qty, ask_qty) = match trade_value {
             Some(value) => {
-                let price = mid * TICK;
+                let price = mid * book.tick;
                 let mut size = |scale: f64| {
                     let z: f64 = rng.sample(StandardNormal);
                     let v = value * scale * libm::exp(0.8 * z - 0.32);
@@ -601,9 +622,9 @@ impl SyntheticSession {
         MarketEvent::Tick(Tick {
             exchange_ts: UnixNanos(now),
             ingress: Stamp::default(),
-            last: Price::from_raw(book.last * TICK_RAW),
-            bid: Price::from_raw(book.bid * TICK_RAW),
-            ask: Price::from_raw(book.ask * TICK_RAW),
+            last: Price::from_raw(book.last * book.tick_raw),
+            bid: Price::from_raw(book.bid * book.tick_raw),
+            ask: Price::from_raw(book.ask * book.tick_raw),
             instrument: InstrumentId(id as u32),
             volume: book.volume,
             last_qty: if trade { last_qty } else { 0 },
@@ -726,10 +747,12 @@ fn open_equities(
         let beta = 0.7 + 0.6 * rng.random::<f64>();
         let gap = beta * market_gap + 0.003 * rng.sample::<f64, _>(StandardNormal);
         let ref_price = c.ref_price.to_f64();
-        let open_ticks = ((ref_price * libm::exp(gap)) / TICK).round().max(1.0) as i64;
-        let open = open_ticks as f64 * TICK;
+        let tick_size = table.get(c.id).tick_size;
+        let tick = tick_size.to_f64();
+        let open_ticks = ((ref_price * libm::exp(gap)) / tick).round().max(1.0) as i64;
+        let open = open_ticks as f64 * tick;
         let spread_bps = 0.6 + 0.9 * rng.random::<f64>();
-        let spread_ticks = ((open * spread_bps * 1e-4) / TICK).round().max(1.0) as i64;
+        let spread_ticks = ((open * spread_bps * 1e-4) / tick).round().max(1.0) as i64;
         let model = EquityModel {
             log_open: libm::log(open),
             beta,
@@ -740,8 +763,9 @@ fn open_equities(
             trade_value: 250_000.0 * (0.5 + 0.5 * libm::sqrt(c.weight / mean_weight)),
         };
         let rate = EQUITY_RATE * activity_of(c.weight) / activity_norm;
-        books[c.id.index()] = Book::new(Role::Equity(model), rate, start, open_ticks);
-        index_terms.push((c.id.index(), ref_level * c.weight / ref_price));
+        books[c.id.index()] = Book::new(Role::Equity(model), rate, start, open_ticks, tick_size);
+        // Per tick of this stock, so Σ coeff × last (in ticks) is the level in points.
+        index_terms.push((c.id.index(), ref_level * c.weight / ref_price * tick));
         equities.push(c.id.0);
     }
     (index_terms, equities)
@@ -750,6 +774,7 @@ fn open_equities(
 /// Appends a book per option; strikes near the money tick most often.
 fn add_option_books(
     options: &[ChainOption],
+    table: &InstrumentTable,
     index: &IndexSpec,
     strikes: u32,
     books: &mut Vec<Book>,
@@ -774,14 +799,17 @@ fn add_option_books(
             max_trade_lots: (index.freeze_qty / index.lot_size).max(1),
         };
         let rate = OPTION_RATE * shape(o.offset) / norm;
-        books.push(Book::new(Role::Option(model), rate, start, 1));
+        let tick_size = table.get(o.id).tick_size;
+        books.push(Book::new(Role::Option(model), rate, start, 1, tick_size));
     }
 }
 
 impl Book {
-    fn new(role: Role, rate: f64, start: u64, price_ticks: i64) -> Book {
+    fn new(role: Role, rate: f64, start: u64, price_ticks: i64, tick_size: Price) -> Book {
         Book {
             role,
+            tick_raw: tick_size.raw(),
+            tick: tick_size.to_f64(),
             rate,
             last_ts: start,
             spike_until: 0,

@@ -3,7 +3,8 @@
 //!
 //! Invariants checked on the default day:
 //! - events are in non-decreasing market time, inside the session;
-//! - every price is positive and on its instrument's tick grid (0.05; the ETF's 0.01),
+//! - every price is positive and on its instrument's own tick grid (0.05, or 0.01 for
+//!   the shares the universe CSV gives a one-paisa tick, and the ETF),
 //!   bid < ask, volume never falls;
 //! - every index tick equals the index formula over the constituents' last trades;
 //! - the first and last half hours carry more ticks than the 12:00–13:00 hour;
@@ -533,4 +534,55 @@ fn the_index_etf_tracks_the_index_tick_by_tick() {
         worst_bps < 30.0,
         "the fund strayed {worst_bps} bp from the index"
     );
+}
+
+#[test]
+fn an_instrument_master_sets_tick_sizes_and_tokens() {
+    // ADANIPORTS at ₹0.10 (NSE's band for ₹1000–5000 shares), the index with its token.
+    let master = "instrument_token,exchange_token,tradingsymbol,name,last_price,expiry,strike,tick_size,lot_size,instrument_type,segment,exchange\n\
+                  256265,1001,NIFTY 50,NIFTY 50,0,,0,0.05,1,EQ,INDICES,NSE\n\
+                  3861249,15083,ADANIPORTS,ADANI PORT & SEZ,0,,0,0.10,1,EQ,NSE,NSE\n\
+                  9999,1,ADANIPORTS,ADANI PORT & SEZ,0,,0,0.05,1,EQ,BSE,BSE\n";
+    let path = std::env::temp_dir().join(format!("tickpipe-master-{}.csv", std::process::id()));
+    std::fs::write(&path, master).unwrap();
+    let config = SyntheticConfig {
+        instruments: Some(path.clone()),
+        session_end: "10:15".into(),
+        ..SyntheticConfig::default()
+    };
+    let probe = SyntheticSession::new(&config).unwrap();
+    let table = probe.instruments().clone();
+    let adani = table.find("ADANIPORTS").unwrap();
+    assert_eq!(table.get(adani).tick_size, "0.10".parse().unwrap());
+    assert_eq!(table.find_token(3861249), Some(adani));
+    assert_eq!(table.find_token(256265), Some(probe.index_id()));
+    assert_eq!(table.find_token(9999), None);
+    assert_eq!(probe.master_missing().len(), 49);
+    assert!(!probe.master_missing().contains(&"ADANIPORTS".to_owned()));
+    drop(probe);
+
+    run(&config, |_, e| {
+        if let MarketEvent::Tick(t) = e {
+            if t.instrument == adani {
+                let tick = table.get(adani).tick_size;
+                assert!(
+                    t.last.is_multiple_of(tick) && t.bid.is_multiple_of(tick),
+                    "{t:?}"
+                );
+                assert!(t.ask.is_multiple_of(tick), "{t:?}");
+            }
+        }
+    });
+
+    let bad = SyntheticConfig {
+        instruments: Some("no/such/master.csv".into()),
+        ..SyntheticConfig::default()
+    };
+    let e = SyntheticSession::new(&bad).unwrap_err();
+    assert!(
+        e.to_string()
+            .starts_with("no/such/master.csv:0: cannot read"),
+        "{e}"
+    );
+    std::fs::remove_file(path).unwrap();
 }

@@ -1,6 +1,7 @@
 //! Prices put on the instrument's tick grid, always on the safe side.
 //!
-//! The exchange accepts only whole ticks (0.05 for NSE equity and F&O), and a computed
+//! The exchange accepts only whole ticks of the instrument's own tick size (an NSE
+//! share's is 0.01 below ₹250 and 0.05 or more above; index options 0.05), and a computed
 //! stop such as 1% above 180.40 (182.204) is not one. Rounding to the *nearest* tick
 //! could move a stop into the entry or a limit past the price the sizing approved, so
 //! each price rounds the way that cannot hurt: a stop away from the entry (the sizing

@@ -63,6 +63,9 @@ fn drilled(seed: u64, layout: &str) -> tickpipe::engine::EngineConfig {
     sma.fast = 1;
     sma.slow = 2;
     sma.bar_secs = 5;
+    // Long or short on every cross, never flat between crosses: it holds positions
+    // when the drill halts and flattens, whatever the day.
+    sma.allow_short = true;
     // It also loses money fast on this day; the day's loss and drawdown limits would
     // close the book by noon and leave `flatten` and `close` nothing to do. They have
     // their own tests; here the operator's commands are under test.

@@ -510,7 +510,7 @@ mod tests {
     fn columns_may_come_in_any_order() {
         let text =
             "weight_pct,symbol,kind,fno_symbol,sector,lot_size,freeze_qty,ref_price,tick_size\n\
-                    ,IDX,index,IDX,Index,50,1000,0.05,100\n\
+                    ,IDX,index,IDX,Index,50,1000,100,0.05\n\
                     100,AAA,equity,AAA,Tech,10,200,50.03,0.01\n";
         let u = parse(text, "x.csv").unwrap();
         assert_eq!(u.constituents()[0].ref_price, "50.03".parse().unwrap());

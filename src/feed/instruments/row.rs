@@ -100,7 +100,10 @@ pub fn parse(bytes: &[u8], file: &str) -> Result<Vec<MasterRow>, MasterError> {
         .has_headers(true)
         .trim(csv::Trim::All)
         .from_reader(bytes);
-    let header = reader.headers().map_err(|e| csv_error(file, &e))?.clone();
+    let header = reader
+        .headers()
+        .map_err(|e| csv_error(bytes, file, &e))?
+        .clone();
     if header.is_empty() || header.iter().all(str::is_empty) {
         return Err(MasterError::new(
             file,
@@ -135,13 +138,16 @@ pub fn parse(bytes: &[u8], file: &str) -> Result<Vec<MasterRow>, MasterError> {
 
     let mut rows = Vec::new();
     let mut record = csv::StringRecord::new();
+    // Lines are counted from the records' byte offsets: the reader's own count is one
+    // short after a header that ends in CRLF, as Kite's file does.
+    let mut lines = LineCounter::default();
     loop {
         match reader.read_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {}
-            Err(e) => return Err(csv_error(file, &e)),
+            Err(e) => return Err(csv_error(bytes, file, &e)),
         }
-        let line = record.position().map_or(0, csv::Position::line);
+        let line = lines.line_at(bytes, record.position().map_or(0, csv::Position::byte));
         let fields = Fields {
             file,
             line,
@@ -153,8 +159,38 @@ pub fn parse(bytes: &[u8], file: &str) -> Result<Vec<MasterRow>, MasterError> {
     Ok(rows)
 }
 
-fn csv_error(file: &str, e: &csv::Error) -> MasterError {
-    let line = e.position().map_or(0, csv::Position::line);
+/// The 1-based line of byte offsets met in increasing order, counting each newline once.
+#[derive(Default)]
+struct LineCounter {
+    scanned: usize,
+    newlines: u64,
+}
+
+impl LineCounter {
+    fn line_at(&mut self, bytes: &[u8], offset: u64) -> u64 {
+        let mut at = usize::try_from(offset)
+            .unwrap_or(usize::MAX)
+            .min(bytes.len());
+        // After a CRLF line the reader places the next record at the LF it has not yet
+        // consumed: the record itself starts past the line break.
+        while at < bytes.len() && matches!(bytes[at], b'\r' | b'\n') {
+            at += 1;
+        }
+        if at > self.scanned {
+            self.newlines += bytes[self.scanned..at]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count() as u64;
+            self.scanned = at;
+        }
+        self.newlines + 1
+    }
+}
+
+fn csv_error(bytes: &[u8], file: &str, e: &csv::Error) -> MasterError {
+    let line = e
+        .position()
+        .map_or(0, |p| LineCounter::default().line_at(bytes, p.byte()));
     let reason = match e.kind() {
         csv::ErrorKind::UnequalLengths {
             expected_len, len, ..

@@ -466,7 +466,9 @@ impl SyntheticSession {
             if let Role::Equity(eq) = &self.books[i].role {
                 let log_price =
                     eq.log_open + eq.beta * market + self.factors.sector(eq.sector) + eq.idio;
-                sum += k * libm::exp(log_price);
+                // `k` is per tick of the stock (see `index_terms`); the model price is
+                // in rupees.
+                sum += k / self.books[i].tick * libm::exp(log_price);
             }
         }
         self.fair_index = Some((now, sum));

@@ -156,7 +156,7 @@ impl FeedConfig {
                 let session = SyntheticSession::new(synthetic).map_err(|e| e.to_string())?;
                 let instruments = session.instruments().clone();
                 let (start, _) = session.session_bounds();
-                let description = format!(
+                let mut description = format!(
                     "synthetic NSE day {} (seed {}; NIFTY 50, the index, {} weekly options expiring {} and the index ETF {})",
                     synthetic.date,
                     synthetic.seed,
@@ -164,6 +164,30 @@ impl FeedConfig {
                     session.expiry(),
                     instruments.get(session.etf_id()).symbol,
                 );
+                if let Some(master) = &synthetic.instruments {
+                    // Which of the universe the master could vouch for: a master of the
+                    // wrong day or exchange silently matching nothing would be a trap.
+                    let missing = session.master_missing();
+                    let universe = session.universe().constituents().len() + 1;
+                    description.push_str(&format!(
+                        " · instrument master {}: {} of {} universe symbols found",
+                        master.display(),
+                        universe.saturating_sub(missing.len()),
+                        universe
+                    ));
+                    if !missing.is_empty() {
+                        let shown: Vec<&str> = missing.iter().take(5).map(String::as_str).collect();
+                        description.push_str(&format!(
+                            ", the others keep the universe file's tick size ({}{})",
+                            shown.join(", "),
+                            if missing.len() > shown.len() {
+                                ", …"
+                            } else {
+                                ""
+                            }
+                        ));
+                    }
+                }
                 Ok(OpenedSource {
                     instruments,
                     source: Box::new(session),
@@ -251,6 +275,27 @@ mod tests {
         let opened = cfg.open().unwrap();
         // The index and its 50 stocks, 42 options and the index ETF.
         assert_eq!(opened.instruments.len(), 51 + 42 + 1);
+    }
+
+    #[test]
+    fn the_opening_line_says_how_much_of_the_universe_the_master_found() {
+        let mut cfg = FeedConfig::default();
+        cfg.synthetic.instruments = Some(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures/kite/instruments_nse.csv"),
+        );
+        let opened = cfg.open().unwrap();
+        // The fixture is an old mock dump: of the NIFTY 50 only a few share its symbols.
+        let found = opened
+            .description
+            .split(" · instrument master ")
+            .nth(1)
+            .expect("the master is named");
+        assert!(found.contains(" of 51 universe symbols found"), "{found}");
+        assert!(
+            found.contains("the others keep the universe file's tick size"),
+            "{found}"
+        );
     }
 
     #[test]

@@ -164,16 +164,11 @@ fn dispatch(cli: Cli) -> Dispatch {
     };
     let given = cli.run.given();
     if !given.is_empty() && !matches!(command, Command::Run(_) | Command::Record(_)) {
+        let name = command.name();
         return Dispatch::Done(Err(format!(
-            "{} before `{}`: {} options of `run` and `record`, and go after the subcommand \
-             (tickpipe run --config FILE)",
+            "{} before `{name}`, which takes no run options: options of `run` and `record` go \
+             after the subcommand, as in `tickpipe run --config FILE`",
             given.join(", "),
-            command.name(),
-            if given.len() == 1 {
-                "it is one of the"
-            } else {
-                "they are"
-            },
         )));
     }
     Dispatch::Done(match command {

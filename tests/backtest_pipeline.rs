@@ -229,9 +229,15 @@ fn bad_flags_get_clear_errors() {
     let out = dir.join("out");
     let out = out.to_str().unwrap();
     assert!(fail(&["backtest", "--synthetic", "--days", "0", "--out", out]).contains("--days 0"));
-    // A file without [strategy.*] sections enables the built-in default alone.
+    // A file that leaves one strategy on cannot be compared.
     let one = dir.join("one.toml");
-    std::fs::write(&one, "[feed]\nduration = \"120m\"\n").unwrap();
+    std::fs::write(
+        &one,
+        "[feed]\nduration = \"120m\"\n[strategy.sma_cross]\nenabled = true\n\
+         [strategy.momentum_surfer]\nenabled = false\n[strategy.volume_scalper]\nenabled = false\n\
+         [strategy.news_impact_scalper]\nenabled = false\n[strategy.regime_adaptive]\nenabled = false\n",
+    )
+    .unwrap();
     let err = fail(&[
         "backtest",
         "--synthetic",

@@ -687,3 +687,157 @@ fn feed_decode_prints_one_json_line_per_message() {
         serde_json::from_str(String::from_utf8(out.stdout).unwrap().trim()).unwrap();
     assert_eq!(line, ltp);
 }
+
+/// `tickpipe config check` on files written to a directory of the test's own.
+mod config_check {
+    use super::{temp_file, tickpipe};
+    use std::path::PathBuf;
+
+    /// A file that keeps the run's directories inside the test's temp directory, so the
+    /// check's writability probes touch nothing else.
+    fn config_file(name: &str, control: &str, extra: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("tickpipe-cli-{}", std::process::id()));
+        let text = format!(
+            "[control]\nrun_dir = {run:?}\n{control}\n[journal]\ndir = {journal:?}\n\n{extra}",
+            run = dir.join(format!("{name}-run")),
+            journal = dir.join(format!("{name}-journal")),
+        );
+        temp_file(name, text.as_bytes())
+    }
+
+    fn check(files: &[&PathBuf]) -> (Option<i32>, String, String) {
+        let out = tickpipe()
+            .args(["config", "check"])
+            .args(files)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    #[test]
+    fn config_alone_still_prints_the_embedded_default() {
+        let out = tickpipe().arg("config").output().unwrap();
+        assert!(out.status.success());
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            include_str!("../config/default.toml")
+        );
+    }
+
+    #[test]
+    fn a_good_file_passes_and_a_partial_file_keeps_the_shipped_strategies() {
+        // Only one risk limit changed: everything else is config/default.toml's, so the
+        // four shipped strategies stay on.
+        let good = config_file(
+            "check-good.toml",
+            "",
+            "[runtime]\ncores = []\n\n[risk]\nmax_position_pct = 10\n",
+        );
+        let (code, stdout, stderr) = check(&[&good]);
+        assert_eq!(code, Some(0), "{stdout}{stderr}");
+        assert_eq!(
+            stdout,
+            format!(
+                "{}: ok (4 strategies on, source synthetic, layout two_groups)\n",
+                good.display()
+            )
+        );
+    }
+
+    #[test]
+    fn every_problem_of_every_file_is_reported() {
+        let dir = std::env::temp_dir().join(format!("tickpipe-cli-{}", std::process::id()));
+        let missing = dir.join("no-such-universe.csv");
+        let bad = config_file(
+            "check-bad.toml",
+            "core = 999\n",
+            &format!(
+                "[runtime]\ncores = []\n\n[risk]\nmax_exposure_pct = 900\n\n\
+                 [feed.synthetic]\nuniverse = {missing:?}\n"
+            ),
+        );
+        let good = config_file("check-good2.toml", "", "[runtime]\ncores = []\n");
+        let (code, stdout, stderr) = check(&[&bad, &good]);
+        assert_eq!(code, Some(1), "{stdout}{stderr}");
+        let problems: Vec<&str> = stdout
+            .lines()
+            .filter(|l| l.starts_with(&bad.display().to_string()))
+            .collect();
+        assert_eq!(problems.len(), 3, "{stdout}");
+        for key in [
+            "risk.max_exposure_pct",
+            "feed.synthetic.universe",
+            "control.core",
+        ] {
+            assert!(
+                problems
+                    .iter()
+                    .any(|l| l.starts_with(&format!("{}: {key}: ", bad.display()))),
+                "{key} missing from:\n{stdout}"
+            );
+        }
+        assert!(stdout.contains("no-such-universe.csv"), "{stdout}");
+        assert!(stdout.contains("core 999"), "{stdout}");
+        assert!(
+            stdout.contains(&format!("{}: ok (", good.display())),
+            "the second file is still checked:\n{stdout}"
+        );
+        assert!(stderr.contains("3 problems in 1 of 2 files"), "{stderr}");
+    }
+}
+
+/// Run options typed before the subcommand are applied or refused, never dropped.
+mod options_before_the_subcommand {
+    use super::{temp_file, tickpipe};
+
+    #[test]
+    fn config_before_run_is_applied() {
+        let bad = temp_file("before-run.toml", b"[risk]\nmax_exposure_pct = 900\n");
+        let out = tickpipe()
+            .arg("-c")
+            .arg(&bad)
+            .args(["run", "--no-control", "--no-journal", "-q"])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success());
+        assert!(
+            stderr.contains("before-run.toml") && stderr.contains("risk.max_exposure_pct"),
+            "{stderr}"
+        );
+    }
+
+    #[test]
+    fn an_option_on_both_sides_names_both() {
+        let out = tickpipe()
+            .args(["--seed", "1", "run", "--seed", "2"])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success());
+        assert!(
+            stderr.contains("--seed is given twice, 1 before `run` and 2 after it"),
+            "{stderr}"
+        );
+    }
+
+    #[test]
+    fn other_subcommands_refuse_them() {
+        let out = tickpipe()
+            .args(["--config", "x.toml", "config"])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success());
+        assert!(out.stdout.is_empty(), "nothing runs");
+        assert!(
+            stderr.contains("--config before `config`")
+                && stderr.contains("tickpipe run --config FILE"),
+            "{stderr}"
+        );
+    }
+}

@@ -1,4 +1,5 @@
-//! The command line: `tickpipe run` (the default), `tickpipe record`, `tickpipe config`,
+//! The command line: `tickpipe run` (the default), `tickpipe record`, `tickpipe config`
+//! (the embedded default, or `config check FILE...`),
 //! `tickpipe ctl` (the control socket's client), `tickpipe indicators` (TA-Lib's
 //! indicators over an OHLCV CSV), `tickpipe regime` (market regimes of a return series),
 //! `tickpipe report` (performance statistics of an equity curve, or the trade report of a
@@ -7,6 +8,7 @@
 //! `tickpipe feed decode` (captured Kite Ticker messages as JSON).
 
 mod backtest;
+mod config_check;
 pub mod ctl;
 mod feed;
 pub mod format;
@@ -39,8 +41,9 @@ enum Command {
     Run(RunArgs),
     /// Write the synthetic session (or a part of it) to a tick file for replay.
     Record(record::RecordArgs),
-    /// Print the embedded default configuration.
-    Config,
+    /// Print the embedded default configuration, or with `check FILE...` validate
+    /// configuration files against this machine and list every problem.
+    Config(config_check::ConfigArgs),
     /// Talk to a running engine over its control socket: one command, a prompt, or `top`.
     Ctl(ctl::CtlArgs),
     /// Compute TA-Lib's indicators over an OHLCV CSV file and write them as CSV.
@@ -117,30 +120,170 @@ pub struct RunArgs {
     pub quiet: bool,
 }
 
+impl Command {
+    /// The subcommand as typed, for messages about options placed before it.
+    const fn name(&self) -> &'static str {
+        match self {
+            Command::Run(_) => "run",
+            Command::Record(_) => "record",
+            Command::Config(_) => "config",
+            Command::Ctl(_) => "ctl",
+            Command::Indicators(_) => "indicators",
+            Command::Regime(_) => "regime",
+            Command::Report(_) => "report",
+            Command::Backtest(_) => "backtest",
+            Command::Journal(_) => "journal",
+            Command::Feed(_) => "feed",
+        }
+    }
+}
+
 /// Entry point of the `tickpipe` binary.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result = match cli.command {
-        Some(Command::Ctl(args)) => return ctl::main(&args),
-        None => run::run(&cli.run),
-        Some(Command::Run(args)) => run::run(&args),
-        Some(Command::Record(args)) => record::record(&args),
-        Some(Command::Indicators(args)) => indicators::indicators(&args),
-        Some(Command::Regime(args)) => regime::regime(&args),
-        Some(Command::Report(args)) => report::report(&args),
-        Some(Command::Journal(args)) => journal::journal(&args),
-        Some(Command::Backtest(args)) => backtest::backtest(&args),
-        Some(Command::Feed(args)) => feed::feed(&args),
-        Some(Command::Config) => {
-            print!("{}", crate::engine::DEFAULT_TOML);
-            Ok(())
-        }
+    let result = match dispatch(cli) {
+        Dispatch::Done(result) => result,
+        Dispatch::Exit(code) => return code,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             eprintln!("tickpipe: {message}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+/// What a command line came to: a result to report, or an exit code the command chose.
+enum Dispatch {
+    Done(Result<(), String>),
+    Exit(ExitCode),
+}
+
+/// Runs the subcommand. Run options given before the subcommand (`tickpipe -c FILE run`)
+/// are never dropped: `run` and `record` take them as if typed after the subcommand,
+/// every other subcommand refuses them, since it would otherwise ignore them silently.
+fn dispatch(cli: Cli) -> Dispatch {
+    let Some(command) = cli.command else {
+        return Dispatch::Done(run::run(&cli.run));
+    };
+    let given = cli.run.given();
+    if !given.is_empty() && !matches!(command, Command::Run(_) | Command::Record(_)) {
+        let name = command.name();
+        return Dispatch::Done(Err(format!(
+            "{} before `{name}`, which takes no run options: options of `run` and `record` go \
+             after the subcommand, as in `tickpipe run --config FILE`",
+            given.join(", "),
+        )));
+    }
+    Dispatch::Done(match command {
+        Command::Ctl(args) => return Dispatch::Exit(ctl::main(&args)),
+        Command::Run(args) => cli.run.merged_with(&args, "run").and_then(|a| run::run(&a)),
+        Command::Record(mut args) => match cli.run.merged_with(&args.run, "record") {
+            Ok(run) => {
+                args.run = run;
+                record::record(&args)
+            }
+            Err(e) => Err(e),
+        },
+        Command::Indicators(args) => indicators::indicators(&args),
+        Command::Regime(args) => regime::regime(&args),
+        Command::Report(args) => report::report(&args),
+        Command::Journal(args) => journal::journal(&args),
+        Command::Backtest(args) => backtest::backtest(&args),
+        Command::Feed(args) => feed::feed(&args),
+        Command::Config(args) => config_check::config(&args),
+    })
+}
+
+impl RunArgs {
+    /// The options given, as typed (`--config`, ...): empty when none was.
+    fn given(&self) -> Vec<&'static str> {
+        let options: [(&'static str, bool); 14] = [
+            ("--config", self.config.is_some()),
+            ("--speed", self.speed.is_some()),
+            ("--seed", self.seed.is_some()),
+            ("--duration", self.duration.is_some()),
+            ("--layout", self.layout.is_some()),
+            ("--wait", self.wait.is_some()),
+            ("--run-dir", self.run_dir.is_some()),
+            ("--no-control", self.no_control),
+            ("--journal", self.journal.is_some()),
+            ("--no-journal", self.no_journal),
+            ("--no-resume", self.no_resume),
+            ("--summary-json", self.summary_json.is_some()),
+            ("--report", self.report.is_some()),
+            ("--quiet", self.quiet),
+        ];
+        options
+            .into_iter()
+            .filter_map(|(name, given)| given.then_some(name))
+            .collect()
+    }
+
+    /// These options (typed before the subcommand) joined with `after` (typed after
+    /// `subcommand`). A flag may appear on both sides; an option with a value may not,
+    /// since which one was meant cannot be known.
+    ///
+    /// # Errors
+    /// Every option given on both sides, with both values; or `--journal`/`--no-resume`
+    /// on one side with `--no-journal` on the other (clap catches them on one side).
+    fn merged_with(&self, after: &RunArgs, subcommand: &str) -> Result<RunArgs, String> {
+        fn pick<T: Clone + std::fmt::Debug>(
+            name: &str,
+            before: &Option<T>,
+            after: &Option<T>,
+            subcommand: &str,
+            errors: &mut Vec<String>,
+        ) -> Option<T> {
+            match (before, after) {
+                (Some(b), Some(a)) => {
+                    errors.push(format!(
+                        "{name} is given twice, {b:?} before `{subcommand}` and {a:?} after it; \
+                         give it once"
+                    ));
+                    None
+                }
+                (Some(v), None) | (None, Some(v)) => Some(v.clone()),
+                (None, None) => None,
+            }
+        }
+        let mut errors = Vec::new();
+        let e = &mut errors;
+        let merged = RunArgs {
+            config: pick("--config", &self.config, &after.config, subcommand, e),
+            speed: pick("--speed", &self.speed, &after.speed, subcommand, e),
+            seed: pick("--seed", &self.seed, &after.seed, subcommand, e),
+            duration: pick("--duration", &self.duration, &after.duration, subcommand, e),
+            layout: pick("--layout", &self.layout, &after.layout, subcommand, e),
+            wait: pick("--wait", &self.wait, &after.wait, subcommand, e),
+            run_dir: pick("--run-dir", &self.run_dir, &after.run_dir, subcommand, e),
+            no_control: self.no_control || after.no_control,
+            journal: pick("--journal", &self.journal, &after.journal, subcommand, e),
+            no_journal: self.no_journal || after.no_journal,
+            no_resume: self.no_resume || after.no_resume,
+            summary_json: pick(
+                "--summary-json",
+                &self.summary_json,
+                &after.summary_json,
+                subcommand,
+                e,
+            ),
+            report: pick("--report", &self.report, &after.report, subcommand, e),
+            quiet: self.quiet || after.quiet,
+        };
+        if merged.no_journal && (merged.journal.is_some() || merged.no_resume) {
+            let other = if merged.journal.is_some() {
+                "--journal"
+            } else {
+                "--no-resume"
+            };
+            errors.push(format!("--no-journal cannot be used with {other}"));
+        }
+        if errors.is_empty() {
+            Ok(merged)
+        } else {
+            Err(errors.join("\n"))
         }
     }
 }

@@ -102,12 +102,22 @@ impl EngineConfig {
     /// A [`ConfigError`] listing every problem: syntax (with line and column), unknown
     /// keys, and values out of range.
     pub fn from_toml(text: &str, origin: &str) -> Result<EngineConfig, ConfigError> {
-        let config: EngineConfig = toml::from_str(text).map_err(|e| ConfigError {
-            origin: origin.to_owned(),
-            issues: vec![toml_issue(&e)],
-        })?;
+        let config = EngineConfig::parse_toml(text, origin)?;
         config.validate(origin)?;
         Ok(config)
+    }
+
+    /// Parses TOML text without validating it, so a caller (`tickpipe config check`)
+    /// can add its own checks to the issues of [`EngineConfig::validate`] and report
+    /// them together. Keys the text leaves out take the values of `config/default.toml`.
+    ///
+    /// # Errors
+    /// A [`ConfigError`] with the syntax or type error, at its line and column.
+    pub fn parse_toml(text: &str, origin: &str) -> Result<EngineConfig, ConfigError> {
+        toml::from_str(text).map_err(|e| ConfigError {
+            origin: origin.to_owned(),
+            issues: vec![toml_issue(&e, text)],
+        })
     }
 
     /// Reads, parses and validates a file.
@@ -213,18 +223,55 @@ impl EngineConfig {
     }
 }
 
-fn toml_issue(e: &toml::de::Error) -> ConfigIssue {
+/// One issue for a TOML error, on one line: the key (or `(syntax)`) with the line and
+/// column it is at, and the parser's reason.
+fn toml_issue(e: &toml::de::Error, text: &str) -> ConfigIssue {
     let key = e
-        .message()
-        .split('`')
-        .nth(1)
-        .filter(|_| e.message().starts_with("unknown field"))
-        .map_or_else(|| "(syntax)".to_owned(), |k| format!("unknown key `{k}`"));
-    let location = e
         .span()
-        .map_or(String::new(), |s| format!(" (at byte {})", s.start));
-    let message = e.to_string().replace('\n', "\n    ");
-    ConfigIssue::new(format!("{key}{location}"), message)
+        .and_then(|span| key_at(text, span.start))
+        .unwrap_or_else(|| "(syntax)".to_owned());
+    let location = e.span().map_or(String::new(), |span| {
+        let before = text.get(..span.start).unwrap_or(text);
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        format!(" (line {line}, column {column})")
+    });
+    let reason = e
+        .message()
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join("; ");
+    ConfigIssue::new(format!("{key}{location}"), reason)
+}
+
+/// The dotted key of the `key = value` line holding byte `offset`, with the table header
+/// above it (`risk.capitol`); `None` on a header, a continued array or anything else
+/// that is not such a line.
+fn key_at(text: &str, offset: usize) -> Option<String> {
+    let line_start = text.get(..offset)?.rfind('\n').map_or(0, |i| i + 1);
+    let line = text.get(line_start..)?.lines().next().unwrap_or("");
+    let (name, _) = line.split_once('=')?;
+    let name = name.trim();
+    let plain = |s: &str| {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+    };
+    if !plain(name) {
+        return None;
+    }
+    let table = text.get(..line_start)?.lines().rev().find_map(|l| {
+        let header = l.trim().strip_prefix('[')?;
+        let header = header.strip_prefix('[').unwrap_or(header);
+        let (header, _) = header.split_once(']')?;
+        plain(header.trim()).then(|| header.trim().to_owned())
+    });
+    Some(match table {
+        Some(table) => format!("{table}.{name}"),
+        None => name.to_owned(),
+    })
 }
 
 #[cfg(test)]
@@ -243,6 +290,51 @@ mod tests {
         let text = err.to_string();
         assert!(text.contains("x.toml"), "{text}");
         assert!(text.contains("capitol"), "{text}");
+    }
+
+    #[test]
+    fn a_file_states_only_what_it_changes() {
+        // Every key left out takes config/default.toml's value: the code's defaults are
+        // the shipped file's.
+        let shipped = format!("{:?}", EngineConfig::embedded_default());
+        let empty = EngineConfig::from_toml("", "empty.toml").unwrap();
+        assert_eq!(format!("{empty:?}"), shipped);
+        assert_eq!(format!("{:?}", EngineConfig::default()), shipped);
+        let partial =
+            EngineConfig::from_toml("[risk]\nmax_position_pct = 10\n", "partial.toml").unwrap();
+        assert_eq!(
+            crate::signal::strategy_names(&partial.strategy),
+            [
+                "momentum_surfer",
+                "volume_scalper",
+                "news_impact_scalper",
+                "regime_adaptive"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_bad_file_names_the_key_line_and_column() {
+        let err =
+            EngineConfig::from_toml("[feed]\n\n[risk]\n  capitol = 5\n", "x.toml").unwrap_err();
+        assert_eq!(err.issues.len(), 1, "{err}");
+        assert_eq!(
+            err.issues[0].key, "risk.capitol (line 4, column 3)",
+            "{err}"
+        );
+        assert!(err.issues[0].reason.contains("unknown field"), "{err}");
+        let err = EngineConfig::from_toml("[risk]\nlast_entry = \"3pm\"\n", "x.toml").unwrap_err();
+        assert!(
+            err.issues[0]
+                .key
+                .starts_with("risk.last_entry (line 2, column"),
+            "{err}"
+        );
+        let err = EngineConfig::from_toml("[risk\n", "x.toml").unwrap_err();
+        assert!(
+            err.issues[0].key.starts_with("(syntax) (line 1, column"),
+            "{err}"
+        );
     }
 
     #[test]

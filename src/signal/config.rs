@@ -121,8 +121,10 @@ mod tests {
 
     #[test]
     fn reads_the_strategy_table() {
-        let file: File =
-            toml::from_str("[strategy.sma_cross]\nfast = 3\nslow = 9\nbar_secs = 300\n").unwrap();
+        let file: File = toml::from_str(
+            "[strategy.sma_cross]\nenabled = true\nfast = 3\nslow = 9\nbar_secs = 300\n",
+        )
+        .unwrap();
         assert_eq!(file.strategy.sma_cross.fast, 3);
         assert_eq!(file.strategy.bar_secs(), 300);
         let file: File = toml::from_str("").unwrap();
@@ -170,7 +172,7 @@ mod tests {
 
     #[test]
     fn the_regime_tracker_adds_its_bar_length_when_enabled() {
-        let mut config = SignalConfig::default();
+        let mut config = crate::signal::test_support::sma_cross_only();
         config.regime_adaptive.bar_secs = 300;
         assert_eq!(config.bar_lengths(), [60]);
         config.regime_adaptive.enabled = true;
@@ -200,7 +202,7 @@ mod tests {
 
     #[test]
     fn a_disabled_strategy_leaves_the_default_bar_length() {
-        let mut config = SignalConfig::default();
+        let mut config = crate::signal::test_support::sma_cross_only();
         config.sma_cross.bar_secs = 15;
         assert_eq!(config.bar_secs(), 15);
         config.sma_cross.enabled = false;

@@ -122,7 +122,7 @@ mod tests {
     use crate::signal::test_support::table;
 
     fn enabled() -> SignalConfig {
-        let mut config = SignalConfig::default();
+        let mut config = crate::signal::test_support::sma_cross_only();
         config.regime_adaptive.enabled = true;
         config
     }
@@ -138,7 +138,11 @@ mod tests {
 
     #[test]
     fn nothing_unless_the_strategy_is_enabled() {
-        let built = build_market_regime(&SignalConfig::default(), &table(), &["sma_cross"]);
+        let built = build_market_regime(
+            &crate::signal::test_support::sma_cross_only(),
+            &table(),
+            &["sma_cross"],
+        );
         assert!(built.unwrap().is_none());
     }
 

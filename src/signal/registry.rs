@@ -151,11 +151,11 @@ pub fn enable_only(config: &mut SignalConfig, name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::signal::test_support::table;
+    use crate::signal::test_support::{sma_cross_only, table};
 
     #[test]
     fn builds_enabled_strategies_in_catalogue_order() {
-        let config = SignalConfig::default();
+        let config = sma_cross_only();
         let strategies = build_strategies(&config, &table(), &mut IndicatorBank::new(5)).unwrap();
         let built: Vec<_> = strategies.iter().map(|s| s.name()).collect();
         assert_eq!(built, ["sma_cross"]);
@@ -164,7 +164,7 @@ mod tests {
 
     #[test]
     fn enable_only_leaves_one_strategy() {
-        let mut config = SignalConfig::default();
+        let mut config = sma_cross_only();
         config.momentum_surfer.enabled = true;
         assert!(enable_only(&mut config, VolumeScalper::NAME));
         assert_eq!(strategy_names(&config), [VolumeScalper::NAME]);
@@ -174,7 +174,7 @@ mod tests {
 
     #[test]
     fn momentum_surfer_comes_after_sma_cross_and_reads_the_bank() {
-        let mut config = SignalConfig::default();
+        let mut config = sma_cross_only();
         config.momentum_surfer.enabled = true;
         let mut bank = IndicatorBank::new(5);
         let strategies = build_strategies(&config, &table(), &mut bank).unwrap();
@@ -192,7 +192,7 @@ mod tests {
 
     #[test]
     fn the_volume_scalper_follows_sma_cross_and_requests_its_volume_z_score() {
-        let mut config = SignalConfig::default();
+        let mut config = sma_cross_only();
         config.volume_scalper.enabled = true;
         let mut bank = IndicatorBank::new(5);
         let strategies = build_strategies(&config, &table(), &mut bank).unwrap();
@@ -206,7 +206,7 @@ mod tests {
 
     #[test]
     fn the_news_scalper_comes_after_sma_cross_and_keys_its_issues() {
-        let mut config = SignalConfig::default();
+        let mut config = sma_cross_only();
         config.news_impact_scalper.enabled = true;
         let strategies = build_strategies(&config, &table(), &mut IndicatorBank::new(5)).unwrap();
         let built: Vec<_> = strategies.iter().map(|s| s.name()).collect();
@@ -223,7 +223,7 @@ mod tests {
 
     #[test]
     fn regime_adaptive_follows_sma_cross_and_every_name_is_in_the_catalogue() {
-        let mut config = SignalConfig::default();
+        let mut config = sma_cross_only();
         config.regime_adaptive.enabled = true;
         config.regime_adaptive.symbol = "TCS".into();
         let strategies = build_strategies(&config, &table(), &mut IndicatorBank::new(5)).unwrap();
@@ -246,7 +246,7 @@ mod tests {
 
     #[test]
     fn disabled_strategies_are_neither_built_nor_named() {
-        let mut config = SignalConfig::default();
+        let mut config = sma_cross_only();
         config.sma_cross.enabled = false;
         config.sma_cross.fast = 0; // not built, so not checked here
         assert!(
@@ -259,7 +259,7 @@ mod tests {
 
     #[test]
     fn issues_are_keyed_under_the_strategy_section() {
-        let mut config = SignalConfig::default();
+        let mut config = sma_cross_only();
         config.sma_cross.symbols = vec!["NOPE".into()];
         config.sma_cross.stop_pct = 0.0;
         let issues = match build_strategies(&config, &table(), &mut IndicatorBank::new(5)) {

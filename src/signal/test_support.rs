@@ -61,3 +61,11 @@ pub(crate) fn trade(instrument: u32, ts: u64, paise: i64, volume: u32) -> Tick {
         kind: TickKind::Trade,
     }
 }
+
+/// Only `sma_cross` on: the strategy set these tests were written against (the shipped
+/// default runs the other four instead).
+pub(crate) fn sma_cross_only() -> crate::signal::SignalConfig {
+    let mut config = crate::signal::SignalConfig::default();
+    crate::signal::enable_only(&mut config, "sma_cross");
+    config
+}

@@ -13,8 +13,8 @@ use crate::{
     signal::{
         build_strategies,
         indicator::IndicatorBank,
-        test_support::{table, trade, MIN, NANOS_PER_SEC, OPEN},
-        Bar, SignalConfig, StrategyContext,
+        test_support::{sma_cross_only, table, trade, MIN, NANOS_PER_SEC, OPEN},
+        Bar, StrategyContext,
     },
 };
 
@@ -66,7 +66,7 @@ fn session() -> Vec<MarketEvent> {
 }
 
 fn sma_cross_2_4() -> Vec<Box<dyn Strategy>> {
-    let mut config = SignalConfig::default();
+    let mut config = sma_cross_only();
     config.sma_cross.fast = 2;
     config.sma_cross.slow = 4;
     build_strategies(&config, &table(), &mut IndicatorBank::new(table().len())).unwrap()

@@ -83,7 +83,7 @@ pub struct MomentumSurferConfig {
 impl Default for MomentumSurferConfig {
     fn default() -> Self {
         MomentumSurferConfig {
-            enabled: false,
+            enabled: true,
             bar_secs: 60,
             ema_period: 20,
             slope_bars: 5,
@@ -226,14 +226,14 @@ mod tests {
     fn defaults_are_valid_and_as_documented() {
         let config = MomentumSurferConfig::default();
         assert!(issues_of(&config).is_empty());
-        assert!(!config.enabled, "the integrator turns it on");
+        assert!(config.enabled, "on, as in config/default.toml");
         assert_eq!(config.bar_secs, 60);
         assert_eq!(config.last_entry_time(), Some(TimeOfDay::hm(14, 45)));
         assert!(config.stop_atr < config.target_atr);
         // The doc example is the default section.
         let documented: MomentumSurferConfig = toml::from_str(
             r#"
-            enabled = false
+            enabled = true
             bar_secs = 60
             ema_period = 20
             slope_bars = 5

@@ -77,7 +77,7 @@ pub struct NewsImpactScalperConfig {
 impl Default for NewsImpactScalperConfig {
     fn default() -> Self {
         NewsImpactScalperConfig {
-            enabled: false,
+            enabled: true,
             min_sentiment: 500,
             strike_offset: 0,
             min_days_to_expiry: 1,
@@ -239,7 +239,7 @@ mod tests {
     fn defaults_are_valid_and_as_documented() {
         let config = NewsImpactScalperConfig::default();
         assert!(issues_of(&config).is_empty());
-        assert!(!config.enabled);
+        assert!(config.enabled, "on, as in config/default.toml");
         assert_eq!(
             (
                 config.min_sentiment,

@@ -82,7 +82,7 @@ pub struct RegimeAdaptiveConfig {
 impl Default for RegimeAdaptiveConfig {
     fn default() -> Self {
         RegimeAdaptiveConfig {
-            enabled: false,
+            enabled: true,
             symbol: "NIFTYBEES".to_owned(),
             bar_secs: 60,
             model_file: None,
@@ -97,7 +97,13 @@ impl Default for RegimeAdaptiveConfig {
             stop_pct: 1.0,
             first_entry: "09:30".to_owned(),
             last_entry: "14:45".to_owned(),
-            allow: BTreeMap::from([("sma_cross".to_owned(), labels(&["trend_up", "range"]))]),
+            allow: BTreeMap::from([
+                ("sma_cross".to_owned(), labels(&["trend_up", "range"])),
+                (
+                    "volume_scalper".to_owned(),
+                    labels(&["range", "high_volatility"]),
+                ),
+            ]),
             weight: BTreeMap::from([(
                 "sma_cross".to_owned(),
                 BTreeMap::from([("range".to_owned(), 50)]),
@@ -332,7 +338,7 @@ impl RegimeAdaptiveConfig {
 mod tests {
     use super::*;
 
-    const KNOWN: &[&str] = &["sma_cross", "regime_adaptive"];
+    const KNOWN: &[&str] = &["sma_cross", "volume_scalper", "regime_adaptive"];
 
     fn issues_of(config: &RegimeAdaptiveConfig) -> Vec<ConfigIssue> {
         let mut issues = Vec::new();
@@ -348,7 +354,7 @@ mod tests {
     fn defaults_are_valid_and_as_documented() {
         let config = RegimeAdaptiveConfig::default();
         assert_eq!(issues_of(&config), []);
-        assert!(!config.enabled);
+        assert!(config.enabled, "on, as in config/default.toml");
         assert_eq!((config.symbol.as_str(), config.bar_secs), ("NIFTYBEES", 60));
         assert_eq!(config.states.len(), config.model.startprob.len());
         assert_eq!(config.stop_bps(), 100);
@@ -360,17 +366,13 @@ mod tests {
 
     #[test]
     fn the_shipped_configuration_file_shows_the_defaults() {
-        // The shipped file turns the strategy on and gates the volume scalper too; every
-        // other value is the code's default.
-        let defaults = RegimeAdaptiveConfig::default();
-        let mut shipped = crate::engine::EngineConfig::embedded_default()
+        // A file that leaves the section out gets what the shipped file shows.
+        let shipped = crate::engine::EngineConfig::embedded_default()
             .strategy
             .regime_adaptive;
         assert!(shipped.enabled);
         assert!(shipped.allow.contains_key("volume_scalper"));
-        shipped.enabled = false;
-        shipped.allow.clone_from(&defaults.allow);
-        assert_eq!(shipped, defaults);
+        assert_eq!(shipped, RegimeAdaptiveConfig::default());
     }
 
     #[test]
@@ -434,7 +436,7 @@ mod tests {
         assert!(
             issues[0]
                 .reason
-                .contains("known: sma_cross, regime_adaptive"),
+                .contains("known: sma_cross, volume_scalper, regime_adaptive"),
             "{}",
             issues[0]
         );
@@ -448,6 +450,8 @@ mod tests {
     fn labels_must_match_the_model_and_be_distinct() {
         let mut config = RegimeAdaptiveConfig {
             states: labels(&["range", "trend_up", "range"]),
+            // Gate rows that name only these labels, so the states alone are at issue.
+            allow: BTreeMap::from([("sma_cross".into(), labels(&["trend_up", "range"]))]),
             ..RegimeAdaptiveConfig::default()
         };
         let issues = issues_of(&config);

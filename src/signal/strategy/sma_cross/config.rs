@@ -46,7 +46,7 @@ pub struct SmaCrossConfig {
 impl Default for SmaCrossConfig {
     fn default() -> Self {
         SmaCrossConfig {
-            enabled: true,
+            enabled: false,
             fast: 5,
             slow: 20,
             bar_secs: 60,
@@ -137,7 +137,8 @@ mod tests {
         assert!(issues_of(&config).is_empty());
         assert_eq!((config.fast, config.slow, config.bar_secs), (5, 20, 60));
         assert_eq!(config.stop_bps(), 100);
-        assert!(config.enabled && !config.allow_short && config.symbols.is_empty());
+        // The example strategy: off unless a file turns it on, as config/default.toml says.
+        assert!(!config.enabled && !config.allow_short && config.symbols.is_empty());
     }
 
     #[test]

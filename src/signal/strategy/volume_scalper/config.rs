@@ -91,7 +91,7 @@ pub struct VolumeScalperConfig {
 impl Default for VolumeScalperConfig {
     fn default() -> Self {
         VolumeScalperConfig {
-            enabled: false,
+            enabled: true,
             bar_secs: 60,
             lookback_bars: 20,
             min_z: 3.0,
@@ -302,10 +302,7 @@ mod tests {
     fn defaults_are_valid_and_as_documented() {
         let config = VolumeScalperConfig::default();
         assert!(issues_of(&config).is_empty(), "{:?}", issues_of(&config));
-        assert!(
-            !config.enabled,
-            "off until the regime gate and the other scalpers land"
-        );
+        assert!(config.enabled, "on, as in config/default.toml");
         assert_eq!((config.bar_secs, config.lookback_bars), (60, 20));
         assert_eq!(config.min_z, 3.0);
         assert_eq!(config.close_position_pct(), 30);
@@ -319,16 +316,10 @@ mod tests {
 
     #[test]
     fn the_shipped_default_file_says_what_the_code_does() {
-        // The shipped file turns the strategy on; every parameter is the code's default.
+        // A file that leaves the section out gets what the shipped file shows.
         let file = crate::engine::EngineConfig::embedded_default();
         assert!(file.strategy.volume_scalper.enabled);
-        assert_eq!(
-            VolumeScalperConfig {
-                enabled: false,
-                ..file.strategy.volume_scalper
-            },
-            VolumeScalperConfig::default()
-        );
+        assert_eq!(file.strategy.volume_scalper, VolumeScalperConfig::default());
     }
 
     #[test]

@@ -199,11 +199,12 @@ fn dispatch(cli: Cli) -> Dispatch {
 impl RunArgs {
     /// The options given, as typed (`--config`, ...): empty when none was.
     fn given(&self) -> Vec<&'static str> {
-        let options: [(&'static str, bool); 14] = [
+        let options: [(&'static str, bool); 15] = [
             ("--config", self.config.is_some()),
             ("--speed", self.speed.is_some()),
             ("--seed", self.seed.is_some()),
             ("--duration", self.duration.is_some()),
+            ("--instruments", self.instruments.is_some()),
             ("--layout", self.layout.is_some()),
             ("--wait", self.wait.is_some()),
             ("--run-dir", self.run_dir.is_some()),
@@ -255,6 +256,13 @@ impl RunArgs {
             speed: pick("--speed", &self.speed, &after.speed, subcommand, e),
             seed: pick("--seed", &self.seed, &after.seed, subcommand, e),
             duration: pick("--duration", &self.duration, &after.duration, subcommand, e),
+            instruments: pick(
+                "--instruments",
+                &self.instruments,
+                &after.instruments,
+                subcommand,
+                e,
+            ),
             layout: pick("--layout", &self.layout, &after.layout, subcommand, e),
             wait: pick("--wait", &self.wait, &after.wait, subcommand, e),
             run_dir: pick("--run-dir", &self.run_dir, &after.run_dir, subcommand, e),

@@ -150,20 +150,8 @@ fn markdown(
         settings.cash,
         if settings.finalize { ", a trade open at the end is closed at the last open" } else { "" },
     );
-    let pct = |x: f64| {
-        if x.is_finite() {
-            format!("{:.2} %", x * 100.0)
-        } else {
-            "–".to_owned()
-        }
-    };
-    let ratio = |x: f64| {
-        if x.is_finite() {
-            format!("{x:.3}")
-        } else {
-            "–".to_owned()
-        }
-    };
+    let pct = crate::report::figure::percent;
+    let ratio = |x: f64| crate::report::figure::decimal(x, 3);
     let _ = writeln!(out, "| figure | value |\n| --- | --- |");
     let mut row = |name: &str, value: String| {
         let _ = writeln!(out, "| {name} | {value} |");

@@ -79,20 +79,8 @@ pub fn write_session(
 /// What `report.md` and `report.json` list under the title: the risk profile, the days
 /// and their seeds, the curve's figures, and anything the tables leave out.
 fn notes(outcome: &SessionOutcome, stats: &SessionStats) -> Vec<String> {
-    let ratio = |x: f64| {
-        if x.is_finite() {
-            format!("{x:.3}")
-        } else {
-            "–".to_owned()
-        }
-    };
-    let pct = |x: f64| {
-        if x.is_finite() {
-            format!("{:.2} %", x * 100.0)
-        } else {
-            "–".to_owned()
-        }
-    };
+    let ratio = |x: f64| crate::report::figure::decimal(x, 3);
+    let pct = crate::report::figure::percent;
     let seeds: Vec<String> = outcome
         .days
         .iter()

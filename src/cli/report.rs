@@ -117,19 +117,11 @@ fn json(metrics: &RiskMetrics, drawdowns: &Drawdowns) -> Result<String, String> 
 }
 
 fn pct(x: f64) -> String {
-    if x.is_finite() {
-        format!("{:.2} %", x * 100.0)
-    } else {
-        "–".to_owned()
-    }
+    crate::report::figure::percent(x)
 }
 
 fn ratio(x: f64) -> String {
-    if x.is_finite() {
-        format!("{x:.3}")
-    } else {
-        "–".to_owned()
-    }
+    crate::report::figure::decimal(x, 3)
 }
 
 fn episode_line(e: &Episode) -> String {

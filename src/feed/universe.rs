@@ -151,7 +151,9 @@ pub struct UniverseError {
     pub reason: String,
 }
 
-fn column_text(column: &Option<(usize, String)>) -> String {
+/// The column part of an error about one field (`:N (column …)`), empty for a whole line;
+/// shared by the CSV files the feed reads (the universe, the instrument master).
+pub(crate) fn column_text(column: &Option<(usize, String)>) -> String {
     match column {
         Some((n, name)) => format!(":{n} (column `{name}`)"),
         None => String::new(),

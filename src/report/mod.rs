@@ -15,6 +15,7 @@
 
 mod curve;
 mod drawdown;
+pub mod figure;
 mod metrics;
 mod plot;
 mod series;

@@ -111,20 +111,8 @@ fn progress(label: &str, i: usize, n: usize, day: &DayOutcome) {
 
 /// The summary printed after a session.
 fn summary(outcome: &SessionOutcome, stats: &SessionStats) -> String {
-    let pct = |x: f64| {
-        if x.is_finite() {
-            format!("{:.2} %", x * 100.0)
-        } else {
-            "–".to_owned()
-        }
-    };
-    let ratio = |x: f64| {
-        if x.is_finite() {
-            format!("{x:.2}")
-        } else {
-            "–".to_owned()
-        }
-    };
+    let pct = crate::report::figure::percent;
+    let ratio = |x: f64| crate::report::figure::decimal(x, 2);
     let (first, last) = match (outcome.days.first(), outcome.days.last()) {
         (Some(f), Some(l)) => (f.day.date.to_string(), l.day.date.to_string()),
         _ => (String::new(), String::new()),

@@ -2,6 +2,8 @@
 
 use thiserror::Error;
 
+use crate::feed::universe::column_text;
+
 /// A rejected master or freeze-limit CSV: which file, line and column, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[error("{file}:{line}{}: {reason}", column_text(.column))]
@@ -14,13 +16,6 @@ pub struct MasterError {
     pub column: Option<(usize, String)>,
     /// What is wrong.
     pub reason: String,
-}
-
-fn column_text(column: &Option<(usize, String)>) -> String {
-    match column {
-        Some((n, name)) => format!(":{n} (column `{name}`)"),
-        None => String::new(),
-    }
 }
 
 impl MasterError {

@@ -57,7 +57,8 @@ pub struct PipelineArgs {
     #[arg(long, default_value_t = 1_000_000)]
     events: usize,
     /// Strategy settings, comma-separated: `default` (as shipped) and/or `active`
-    /// (sma_cross 1/2 on 5 s bars: many orders, so tick→intent has samples).
+    /// (sma_cross 1/2 on 5 s bars, long and short, gates opened: many orders, so
+    /// tick→intent has samples).
     #[arg(long, value_delimiter = ',', default_value = "default")]
     strategies: Vec<String>,
     /// Control plane, comma-separated: `off` (no control socket), `idle` (the socket

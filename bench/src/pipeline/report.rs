@@ -104,9 +104,18 @@ pub fn summary(ctx: &Context<'_>, results: &[RunResult], baselines: &[StallRepor
             })
             .collect::<Vec<_>>()
             .join(", ");
+        let gates = match set {
+            Strategies::Default => "risk and paper gateway as shipped".to_owned(),
+            Strategies::Active => format!(
+                "filters, regime gate for sma_cross, allocation, cooldown, correlation cap and \
+                 loss limits opened and order caps raised (bench/src/pipeline/run.rs, \
+                 `ACTIVE_OVERLAY`: {} orders/s)",
+                config.order.per_second
+            ),
+        };
         let _ = writeln!(
             out,
-            "- Strategies `{}`: {running}; risk and paper gateway as shipped; rings of {} slots",
+            "- Strategies `{}`: {running}; {gates}; rings of {} slots",
             set.name(),
             config.runtime.ring_capacity
         );

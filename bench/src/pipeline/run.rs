@@ -44,11 +44,47 @@ pub enum Strategies {
     /// The shipped configuration: the four strategies (momentum_surfer, volume_scalper,
     /// news_impact_scalper, regime_adaptive), a few hundred orders a day.
     Default,
-    /// The shipped strategies plus sma_cross 1/2 on 5 s bars on every stock: many more
-    /// orders, so `tick_to_intent` gets enough samples to mean something. A load setting,
-    /// not a trading one.
+    /// The shipped strategies plus sma_cross 1/2 on 5 s bars on every stock, long and
+    /// short, with the gates that would refuse most of its signals opened (see
+    /// [`ACTIVE_OVERLAY`]): tens of thousands of orders a day, so `tick_to_intent` gets
+    /// enough samples to mean something. A load setting, not a trading one.
     Active,
 }
+
+/// What `active` changes in the shipped configuration, as a partial config file.
+///
+/// sma_cross 1/2 alone emits a signal on most 5 s bars, but the shipped risk and signal
+/// gates turn almost all of them away (filters, the regime gate, cooldowns, allocation
+/// shadowing, the day's loss limit, Kite's order caps): with only `sma_cross` switched
+/// on, 98 orders came out of the first million events. Opening those gates gives about
+/// 48,000 orders over the whole default day, each through the same checks, sizing and
+/// order path as a shipped order; the exposure caps still hold.
+pub const ACTIVE_OVERLAY: &str = r#"
+[strategy.sma_cross]
+enabled = true
+fast = 1
+slow = 2
+bar_secs = 5
+allow_short = true
+[strategy.regime_adaptive.allow]
+volume_scalper = ["range", "high_volatility"]
+[filters]
+market_bias = false
+relative_strength = false
+overbought_oversold = false
+[signal.allocation]
+enabled = false
+[risk]
+cooldown_secs = 0
+correlation_window = 0
+daily_loss_pct = 90
+drawdown_warn_pct = 80
+drawdown_halt_pct = 90
+[order]
+per_second = 1000
+per_minute = 60000
+per_day = 1000000
+"#;
 
 impl Strategies {
     /// Parses `default` or `active`.
@@ -72,19 +108,16 @@ impl Strategies {
 
     /// The engine configuration: the shipped one, with the strategy changed for `Active`.
     pub fn config(self) -> EngineConfig {
-        let mut config = EngineConfig::embedded_default();
+        let mut config = match self {
+            Strategies::Default => EngineConfig::embedded_default(),
+            Strategies::Active => EngineConfig::from_toml(ACTIVE_OVERLAY, "the `active` setting")
+                .expect("the `active` overlay is a valid configuration"),
+        };
         // Runs measure the pipeline; the socket is served only when `--control` asks
         // for it (see `control::configure`).
         config.control.enabled = false;
         // The journal has its own scenario (`journal`); pipeline runs measure without it.
         config.journal.enabled = false;
-        if self == Strategies::Active {
-            let sma = &mut config.strategy.sma_cross;
-            sma.enabled = true;
-            sma.fast = 1;
-            sma.slow = 2;
-            sma.bar_secs = 5;
-        }
         config
     }
 }

@@ -222,8 +222,14 @@ pub fn render(report: &RunReport, instruments: &InstrumentTable, title: &str) ->
     }
 
     let _ = writeln!(out, "latency   (p50 / p99 / p99.9 / max, n)");
-    if let Some(h) = stage("order").and_then(|s| s.latency("tick_to_intent")) {
-        let _ = writeln!(out, "  {:<16} {}", "tick→intent", percentiles(h));
+    // tick→intent, then the hops it is made of (each from the same ingress stamp).
+    for (stage_name, name, label) in INTENT_HOPS {
+        if let Some(h) = stage(stage_name)
+            .and_then(|s| s.latency(name))
+            .filter(|h| name == "tick_to_intent" || !h.is_empty())
+        {
+            let _ = writeln!(out, "  {label:<16} {}", percentiles(h));
+        }
     }
     for s in report.stages() {
         let _ = writeln!(
@@ -279,6 +285,17 @@ pub fn render(report: &RunReport, instruments: &InstrumentTable, title: &str) ->
 }
 
 /// The stages that journal, with the writer each one appends to.
+/// `tick_to_intent` and the hops it is made of, by stage: (stage, latency, label). Each is
+/// measured from the causing event's ingress stamp: `tick_to_signal` over every signal
+/// sent to risk (refused ones included), the others over the intents, so the differences
+/// between the last three rows are what risk, the ring and the order stage added.
+const INTENT_HOPS: [(&str, &str, &str); 4] = [
+    ("order", "tick_to_intent", "tick→intent"),
+    ("signal", "tick_to_signal", "tick→signal"),
+    ("risk", "tick_to_approval", "tick→approval"),
+    ("order", "tick_to_order_stage", "tick→order stage"),
+];
+
 const JOURNALING: [&str; 4] = ["feed", "signal", "risk", "order"];
 
 /// Where the run was journaled and what each stage wrote there.
@@ -569,11 +586,10 @@ pub fn to_json(
         v["fills_not_logged"] = json!(trading.fills_not_logged);
     }
     let mut lat = Map::new();
-    if let Some(h) = report
-        .stage("order")
-        .and_then(|s| s.latency("tick_to_intent"))
-    {
-        lat.insert("tick_to_intent".into(), latency(h));
+    for (stage_name, name, _) in INTENT_HOPS {
+        if let Some(h) = report.stage(stage_name).and_then(|s| s.latency(name)) {
+            lat.insert(name.into(), latency(h));
+        }
     }
     if let Some(h) = report.stage("risk").and_then(|s| s.latency("tick_to_risk")) {
         lat.insert("tick_to_risk".into(), latency(h));

@@ -88,6 +88,9 @@ pub struct OrderStage {
     telemetry: Arc<Telemetry>,
     service: ServiceTimer,
     tick_to_intent: LatencyHistogram,
+    /// Ingress of the causing tick to the intent's arrival here: `tick_to_intent` less
+    /// the order stage's own share (slicing, the queue, the rate limit, the request).
+    tick_to_order_stage: LatencyHistogram,
     control: ControlPort,
     stop: Option<Arc<AtomicBool>>,
     /// Reports refused so far that an alert has told the operator about.
@@ -133,6 +136,7 @@ impl OrderStage {
             telemetry,
             service: ServiceTimer::new(),
             tick_to_intent: LatencyHistogram::new(),
+            tick_to_order_stage: LatencyHistogram::new(),
             control: ControlPort::detached(),
             stop: None,
             refused_reports_alerted: 0,
@@ -291,6 +295,10 @@ impl OrderStage {
     }
 
     fn on_intent(&mut self, intent: &OrderIntent) {
+        if intent.ingress != Stamp(0) {
+            self.tick_to_order_stage
+                .record(self.clock.nanos_since(intent.ingress));
+        }
         self.desk.advance(intent.exchange_ts);
         self.desk.on_intent(intent);
     }
@@ -474,7 +482,10 @@ impl Stage for OrderStage {
         let mut report = StageReport::new("order");
         report.counters = stage.counter_list().to_vec();
         report.service = stage.service.into_histogram();
-        report.latencies = vec![("tick_to_intent", stage.tick_to_intent)];
+        report.latencies = vec![
+            ("tick_to_order_stage", stage.tick_to_order_stage),
+            ("tick_to_intent", stage.tick_to_intent),
+        ];
         report.detail = Some(Box::new(stage.desk.metrics.summary()));
         report.error = stage
             .desk

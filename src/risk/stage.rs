@@ -147,6 +147,9 @@ pub struct RiskStage {
     /// Ingress of each tick to the end of its handling here: every tick gets a sample,
     /// unlike `tick_to_intent`, which only ticks that cause an order get.
     tick_to_risk: LatencyHistogram,
+    /// Ingress of the causing tick to each approved intent leaving for the order stage:
+    /// `tick_to_intent` less the order stage's share.
+    tick_to_approval: LatencyHistogram,
     state: TradingState,
     error: Option<&'static str>,
     /// The limits in force (the configuration, as changed by `set`).
@@ -269,6 +272,7 @@ impl RiskStage {
             counters: Counters::default(),
             service: ServiceTimer::new(),
             tick_to_risk: LatencyHistogram::new(),
+            tick_to_approval: LatencyHistogram::new(),
             state: TradingState::Active,
             error: None,
             config: RiskConfig {
@@ -1621,6 +1625,10 @@ impl RiskStage {
             reference: p.reference,
         };
         self.journal_record(exchange_ts, &Record::Intent(intent));
+        if ingress != Stamp(0) {
+            self.tick_to_approval
+                .record(self.clock.nanos_since(ingress));
+        }
         self.dispatch(OrderInput::Intent(RiskApproved::new(intent)));
         self.counters.intents += 1;
         Ok(())
@@ -1963,7 +1971,10 @@ impl RiskStage {
 fn build_report(stage: RiskStage) -> StageReport {
     let mut report = StageReport::new("risk");
     report.counters = stage.counter_list().to_vec();
-    report.latencies = vec![("tick_to_risk", stage.tick_to_risk)];
+    report.latencies = vec![
+        ("tick_to_risk", stage.tick_to_risk),
+        ("tick_to_approval", stage.tick_to_approval),
+    ];
     report.detail = Some(Box::new(TradingSummary {
         fills: stage.fills,
         fills_not_logged: stage.fills_not_logged,

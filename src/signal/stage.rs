@@ -15,7 +15,7 @@ use super::{
 };
 use crate::{
     journal::{JournalTap, Record},
-    metrics::Telemetry,
+    metrics::{LatencyHistogram, Telemetry},
     model::{
         Alert, AlertLevel, ControlCommand, ControlRefusal, ControlReply, Direction,
         InstrumentTable, MarketEvent, News, RiskInput, ScheduledCommand, Signal, Stamp, StrategyId,
@@ -99,6 +99,9 @@ pub struct SignalStage {
     clock: LatencyClock,
     telemetry: Arc<Telemetry>,
     service: ServiceTimer,
+    /// From the causing event's ingress stamp to each signal leaving for risk: the
+    /// first hop of `tick_to_intent` (bars closing, indicators, strategies, filters).
+    tick_to_signal: LatencyHistogram,
     counts: Counts,
     control: ControlPort,
     /// Signals sent and strategy pauses applied go to the journal.
@@ -216,6 +219,7 @@ impl SignalStage {
             clock,
             telemetry,
             service: ServiceTimer::new(),
+            tick_to_signal: LatencyHistogram::new(),
             counts: Counts::default(),
             control: ControlPort::detached(),
             journal: JournalTap::off(),
@@ -557,6 +561,10 @@ impl SignalStage {
                     self.entries_of[s] += u64::from(routed.direction != Direction::Flat);
                     self.journal
                         .record(routed.exchange_ts, &Record::Signal(routed));
+                    if routed.ingress != Stamp(0) {
+                        self.tick_to_signal
+                            .record(self.clock.nanos_since(routed.ingress));
+                    }
                     self.out.push(RiskInput::Signal(routed));
                 }
             }
@@ -704,6 +712,7 @@ impl Stage for SignalStage {
         }));
         report.error = self.error;
         report.service = self.service.into_histogram();
+        report.latencies = vec![("tick_to_signal", self.tick_to_signal)];
         report
     }
 }

@@ -474,7 +474,14 @@ fn run_section(r: &RunResult) -> String {
 /// The run's latency histograms with their display names.
 fn latencies(r: &RunResult) -> Vec<(String, &Histogram<u64>)> {
     let mut all = Vec::new();
-    for name in ["tick_to_risk", "tick_to_intent", "tick_to_sink"] {
+    for name in [
+        "tick_to_risk",
+        "tick_to_signal",
+        "tick_to_approval",
+        "tick_to_order_stage",
+        "tick_to_intent",
+        "tick_to_sink",
+    ] {
         if let Some(h) = r.latency(name) {
             all.push((name.replace("_to_", "→"), h));
         }

@@ -276,12 +276,22 @@ fn summary_json_holds_what_the_summary_prints_per_strategy() {
     let n = |name: &str| lat[name]["n"].as_u64().unwrap();
     let p50 = |name: &str| lat[name]["p50_ns"].as_u64().unwrap();
     assert!(n("tick_to_intent") > 0);
-    assert_eq!(n("tick_to_signal"), v["flow"]["signals"].as_u64().unwrap(), "{lat}");
+    assert_eq!(
+        n("tick_to_signal"),
+        v["flow"]["signals"].as_u64().unwrap(),
+        "{lat}"
+    );
     // Every approved intent reaches the order stage, and each hop is measured from the
     // same ingress stamp, so the hops come in order.
     assert_eq!(n("tick_to_approval"), n("tick_to_order_stage"), "{lat}");
-    assert_eq!(n("tick_to_approval"), v["flow"]["intents"].as_u64().unwrap());
-    assert!(p50("tick_to_approval") <= p50("tick_to_order_stage"), "{lat}");
+    assert_eq!(
+        n("tick_to_approval"),
+        v["flow"]["intents"].as_u64().unwrap()
+    );
+    assert!(
+        p50("tick_to_approval") <= p50("tick_to_order_stage"),
+        "{lat}"
+    );
     assert_eq!(v["error"], serde_json::Value::Null);
     let forced = &v["forced_exits"];
     let kinds = forced["by_kind"].as_object().unwrap();

@@ -61,6 +61,11 @@ pub struct PipelineArgs {
     /// tick→intent has samples).
     #[arg(long, value_delimiter = ',', default_value = "default")]
     strategies: Vec<String>,
+    /// Overrides `[runtime] rehearse_every_us` (how often an idle risk or order stage
+    /// dry-runs its order path; 0 = never), to measure the cold order path with and
+    /// without it.
+    #[arg(long)]
+    rehearse_every_us: Option<u64>,
     /// Control plane, comma-separated: `off` (no control socket), `idle` (the socket
     /// served, no client) and/or `pnl10hz` (a client streaming `subscribe pnl 100`).
     /// Applies to the engine runs; the empty stages have no control rings.
@@ -178,6 +183,7 @@ pub fn run(args: &PipelineArgs) -> Result<(), Box<dyn std::error::Error>> {
                         wait,
                         cores: cores.clone(),
                         monitor_core: free_core(layout, &cores),
+                        rehearse_every_us: args.rehearse_every_us,
                         control: ControlMode::Off,
                     };
                     // The control modes of one setting run back to back, so a drift of

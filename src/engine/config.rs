@@ -71,6 +71,10 @@ pub struct RuntimeConfig {
     /// Slots in every ring (a power of two). Deeper rings absorb longer bursts; at
     /// `speed = "max"` they also hold more queued ticks, which tick-to-intent then counts.
     pub ring_capacity: usize,
+    /// How often, in microseconds of wall time, an idle risk or order stage rehearses
+    /// its order path on a made-up order, so that a rare real one finds it in cache
+    /// (see `runtime::Rehearsal`); 0 turns rehearsals off.
+    pub rehearse_every_us: u64,
 }
 
 impl Default for RuntimeConfig {
@@ -82,6 +86,7 @@ impl Default for RuntimeConfig {
             groups: None,
             status_interval_ms: 500,
             ring_capacity: 1024,
+            rehearse_every_us: 100,
         }
     }
 }

@@ -28,7 +28,9 @@ use crate::{
     model::{InstrumentTable, ScheduledCommand, Stamp, UnixNanos},
     order::{OrderSetup, OrderStage, PaperGateway, MAX_WORKING_ROWS, RECENT_ORDERS},
     risk::{ReviewDesk, RiskStage, TradingSummary},
-    runtime::{GroupReport, Groups, Layout, Outbox, RunError, Stage, StageKind, StageReport},
+    runtime::{
+        GroupReport, Groups, Layout, Outbox, Rehearsal, RunError, Stage, StageKind, StageReport,
+    },
     signal::{
         allocation::Allocator,
         build_strategies,
@@ -307,6 +309,7 @@ impl Pipeline {
         // The paper gateway answers in market time, so risk syncs with the order stage
         // while orders are out: fills then do not depend on thread timing.
         let market_sync = matches!(config.order.gateway, GatewayKind::Paper);
+        let rehearsal = Rehearsal::every_micros(config.runtime.rehearse_every_us);
         let risk = RiskStage::new(
             &config.risk,
             instruments,
@@ -323,7 +326,8 @@ impl Pipeline {
         .with_stop(stop.clone())
         .with_strategy_names(&strategy_names)
         .with_charges(Charger::new(ChargeModel::new(&config.charges), instruments))
-        .with_protective_stops(config.order.protective_stop);
+        .with_protective_stops(config.order.protective_stop)
+        .with_rehearsal(rehearsal);
         let book_capacity = risk.in_flight_capacity();
         let risk = match desk {
             Some(desk) => risk.with_review(desk),
@@ -346,7 +350,8 @@ impl Pipeline {
         )
         .with_control(order_port)
         .with_journal(tap(&mut resuming, "order")?)
-        .with_stop(stop.clone());
+        .with_stop(stop.clone())
+        .with_rehearsal(rehearsal);
         let mark = SessionMark {
             kind: SessionKind::Start,
             config: hash,

@@ -5,9 +5,9 @@
 use crate::{
     journal::{JournalTap, Record},
     model::{
-        ClientOrderId, ExecKind, ExecReport, InstrumentKind, InstrumentTable, IntentId,
-        IntentReason, OrderIntent, OrderOutput, OrderState, Price, Qty, RejectReason, Side,
-        TradeId, UnixNanos,
+        ClientOrderId, ExecKind, ExecReport, InstrumentId, InstrumentKind, InstrumentTable,
+        IntentId, IntentReason, OrderIntent, OrderOutput, OrderState, Price, Qty, RejectReason,
+        Side, Stamp, StrategyId, TradeId, UnixNanos,
     },
     order::{
         action::{Action, Request},
@@ -426,22 +426,9 @@ impl Desk {
                     order.state = OrderState::Sent;
                 }
                 self.counters.orders += 1;
-                let market = matches!(slice.kind, OrderType::Market | OrderType::StopMarket);
-                let stop = matches!(slice.kind, OrderType::StopMarket | OrderType::StopLimit);
-                let trigger = if stop { slice.trigger } else { Price::ZERO };
-                slice.sent_trigger = trigger;
-                Some(Prepared::Submit(VenueOrder {
-                    id,
-                    sent_ts: now,
-                    limit: if market { Price::ZERO } else { slice.limit },
-                    trigger,
-                    qty: slice.child_qty,
-                    instrument: intent.instrument,
-                    protection_bps: if market { protection } else { 0 },
-                    side: intent.side,
-                    kind: slice.kind,
-                    product: spec.product,
-                }))
+                let order = Desk::placement(&intent, slice, &spec, id, now, protection);
+                slice.sent_trigger = order.trigger;
+                Some(Prepared::Submit(order))
             }
             Request::Reprice => {
                 if slice.modifications >= max_modifications {
@@ -496,6 +483,79 @@ impl Desk {
                 ))
             }
         }
+    }
+
+    /// The venue request that places `slice` of `intent`: one function for the real
+    /// placement ([`Desk::prepare`]) and the rehearsal ([`Desk::rehearse`]), so that the
+    /// rehearsal warms the code a real order runs.
+    #[inline(never)]
+    fn placement(
+        intent: &OrderIntent,
+        slice: &Slice,
+        spec: &Spec,
+        id: ClientOrderId,
+        now: UnixNanos,
+        protection_bps: u16,
+    ) -> VenueOrder {
+        let market = matches!(slice.kind, OrderType::Market | OrderType::StopMarket);
+        let stop = matches!(slice.kind, OrderType::StopMarket | OrderType::StopLimit);
+        VenueOrder {
+            id,
+            sent_ts: now,
+            limit: if market { Price::ZERO } else { slice.limit },
+            trigger: if stop { slice.trigger } else { Price::ZERO },
+            qty: slice.child_qty,
+            instrument: intent.instrument,
+            protection_bps: if market { protection_bps } else { 0 },
+            side: intent.side,
+            kind: slice.kind,
+            product: spec.product,
+        }
+    }
+
+    /// A dry run of taking a one-lot market buy of `instrument` and preparing its first
+    /// placement: the instrument's spec, the slicing, the queue's room, the order as the
+    /// book would hold it, the rate limit's windows and the request. Reads only; the
+    /// caller throws the request away (see `runtime::Rehearsal`). `None` when the
+    /// instrument is not traded here.
+    pub fn rehearse(&self, instrument: InstrumentId) -> Option<VenueOrder> {
+        let spec = self
+            .specs
+            .get(instrument.index())
+            .copied()
+            .filter(|s| s.tradable)?;
+        let (slice_qty, slices) = Desk::slicing(&spec, spec.lot)?;
+        let intent = OrderIntent {
+            id: IntentId(0),
+            exchange_ts: self.now,
+            ingress: Stamp(0),
+            limit: Price::ZERO,
+            qty: Qty::new(spec.lot),
+            instrument,
+            strategy: StrategyId(0),
+            side: Side::Buy,
+            reason: IntentReason::Entry,
+            reference: self.touch(instrument.index(), Side::Buy),
+        };
+        let room = self.queue.entry_room(slices) && self.rate.allows(self.now);
+        let order = Order::new(intent, Qty::new(slice_qty), slices, OrderType::Market);
+        // Built in full, as `on_intent` builds it for the book.
+        std::hint::black_box(&order);
+        let id = ClientOrderId::new(intent.id, order.slices[0].child);
+        let request = Desk::placement(
+            &intent,
+            &order.slices[0],
+            &spec,
+            id,
+            self.now,
+            self.policy.protection_bps,
+        );
+        room.then_some(request)
+    }
+
+    /// Instruments the desk knows (traded or not).
+    pub fn instruments(&self) -> usize {
+        self.specs.len()
     }
 
     // ----- timers ---------------------------------------------------------------------

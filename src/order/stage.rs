@@ -11,8 +11,8 @@ use crate::{
     journal::JournalTap,
     metrics::{LatencyHistogram, Telemetry},
     model::{
-        Alert, AlertLevel, ControlCommand, ControlReply, InstrumentTable, OrderInput, OrderIntent,
-        OrderOutput, Stamp, TradingState, UnixNanos,
+        Alert, AlertLevel, ControlCommand, ControlReply, InstrumentId, InstrumentTable, OrderInput,
+        OrderIntent, OrderOutput, Stamp, TradingState, UnixNanos,
     },
     order::{
         book::Order,
@@ -22,8 +22,8 @@ use crate::{
         gateway::Gateway,
     },
     runtime::{
-        ControlPort, LatencyClock, Outbox, Poll, ServiceTimer, Stage, StageError, StageReport,
-        COMMANDS_PER_POLL,
+        ControlPort, LatencyClock, Outbox, Poll, Rehearsal, ServiceTimer, Stage, StageError,
+        StageReport, COMMANDS_PER_POLL,
     },
 };
 
@@ -91,6 +91,9 @@ pub struct OrderStage {
     /// Ingress of the causing tick to the intent's arrival here: `tick_to_intent` less
     /// the order stage's own share (slicing, the queue, the rate limit, the request).
     tick_to_order_stage: LatencyHistogram,
+    /// When an idle poll dry-runs a placement, and on which instrument next.
+    rehearsal: Rehearsal,
+    rehearse_at: u32,
     control: ControlPort,
     stop: Option<Arc<AtomicBool>>,
     /// Reports refused so far that an alert has told the operator about.
@@ -137,6 +140,8 @@ impl OrderStage {
             service: ServiceTimer::new(),
             tick_to_intent: LatencyHistogram::new(),
             tick_to_order_stage: LatencyHistogram::new(),
+            rehearsal: Rehearsal::OFF,
+            rehearse_at: 0,
             control: ControlPort::detached(),
             stop: None,
             refused_reports_alerted: 0,
@@ -205,6 +210,12 @@ impl OrderStage {
     /// The same stage answering the control plane through `port`.
     pub fn with_control(mut self, port: ControlPort) -> OrderStage {
         self.control = port;
+        self
+    }
+
+    /// The same stage rehearsing a placement in idle polls as `rehearsal` says.
+    pub fn with_rehearsal(mut self, rehearsal: Rehearsal) -> OrderStage {
+        self.rehearsal = rehearsal;
         self
     }
 
@@ -292,6 +303,17 @@ impl OrderStage {
     /// Live orders.
     pub fn live_orders(&self) -> usize {
         self.desk.book.len()
+    }
+
+    /// A dry run of a placement on the next instrument (see [`Desk::rehearse`]).
+    #[inline(never)]
+    fn rehearse(&mut self) {
+        let instruments = self.desk.instruments() as u32;
+        if instruments == 0 {
+            return;
+        }
+        self.rehearse_at = (self.rehearse_at + 1) % instruments;
+        std::hint::black_box(self.desk.rehearse(InstrumentId(self.rehearse_at)));
     }
 
     fn on_intent(&mut self, intent: &OrderIntent) {
@@ -462,6 +484,9 @@ impl Stage for OrderStage {
         if work > 0 {
             self.publish();
             return Poll::Work(work);
+        }
+        if self.rehearsal.due(&self.clock) {
+            self.rehearse();
         }
         if self.input.is_finished() {
             if !self.desk.session_ended {

@@ -30,14 +30,15 @@ use crate::{
         },
         in_flight::{InFlight, InFlightTable},
         limits::{round_limit, DayEvent, LimitState, Quote, RiskEvents, StateChange},
+        position::Position,
         protect::{Protection, Wanted},
         refusals::{Refusal, RefusalCounts},
         review::ReviewDesk,
         summary::{FillRecord, RiskEventSummary, TradingSummary},
     },
     runtime::{
-        ControlPort, LatencyClock, Outbox, Poll, ServiceTimer, Stage, StageError, StageReport,
-        COMMANDS_PER_POLL,
+        ControlPort, LatencyClock, Outbox, Poll, Rehearsal, ServiceTimer, Stage, StageError,
+        StageReport, COMMANDS_PER_POLL,
     },
 };
 
@@ -150,6 +151,9 @@ pub struct RiskStage {
     /// Ingress of the causing tick to each approved intent leaving for the order stage:
     /// `tick_to_intent` less the order stage's share.
     tick_to_approval: LatencyHistogram,
+    /// When an idle poll dry-runs an entry's checks, and on which instrument next.
+    rehearsal: Rehearsal,
+    rehearse_at: usize,
     state: TradingState,
     error: Option<&'static str>,
     /// The limits in force (the configuration, as changed by `set`).
@@ -273,6 +277,8 @@ impl RiskStage {
             service: ServiceTimer::new(),
             tick_to_risk: LatencyHistogram::new(),
             tick_to_approval: LatencyHistogram::new(),
+            rehearsal: Rehearsal::OFF,
+            rehearse_at: 0,
             state: TradingState::Active,
             error: None,
             config: RiskConfig {
@@ -334,6 +340,12 @@ impl RiskStage {
             SizingBasis::Equity => self.book.equity(self.config.capital),
             SizingBasis::Capital => self.config.capital,
         }
+    }
+
+    /// The same stage rehearsing an entry's checks in idle polls as `rehearsal` says.
+    pub fn with_rehearsal(mut self, rehearsal: Rehearsal) -> RiskStage {
+        self.rehearsal = rehearsal;
+        self
     }
 
     /// The same stage knowing the strategies' names (by id), for `[risk.time_stop]`.
@@ -1326,6 +1338,63 @@ impl RiskStage {
     }
 
     /// Turns a signal into an exit, an entry, or both, through the checks.
+    /// What the checks see of instrument `id` (holding `position`) for a signal of
+    /// market time `now`.
+    fn check_context<'a>(
+        &'a self,
+        id: InstrumentId,
+        position: &'a Position,
+        now: UnixNanos,
+    ) -> CheckContext<'a> {
+        let (_, time) = ist_day_and_time(now);
+        CheckContext {
+            position,
+            instrument: self.limits.specs[id.index()],
+            quote: self.limits.quotes[id.index()],
+            time,
+            trading: self.state,
+            exposure: self.book.committed_exposure(),
+            freed: Money::ZERO,
+            now,
+            market_time: self.market_time,
+            last_order: self.last_order[id.index()],
+            equity: self.sizing_base(),
+            limits: &self.limits,
+        }
+    }
+
+    /// A dry run of an entry's checks and sizing on the next instrument with a quote, as
+    /// a long of the first strategy at the ask: the path a real signal takes through
+    /// [`RiskStage::decide`], minus the sending. Changes nothing but the instrument
+    /// cursor; the result is thrown away (see `runtime::Rehearsal`).
+    #[inline(never)]
+    fn rehearse(&mut self) {
+        let instruments = self.book.instruments();
+        if instruments == 0 {
+            return;
+        }
+        self.rehearse_at = (self.rehearse_at + 1) % instruments;
+        let id = InstrumentId(self.rehearse_at as u32);
+        let ask = self.limits.quotes[id.index()].ask;
+        if !ask.is_positive() {
+            return;
+        }
+        let position = *self.book.position(id);
+        let ctx = self.check_context(id, &position, self.market_time);
+        let mut entry = Proposal {
+            instrument: id,
+            strategy: StrategyId(0),
+            side: Side::Buy,
+            reason: IntentReason::Entry,
+            reference: ask,
+            stop: Price::ZERO,
+            qty: Qty::ZERO,
+            weight_pct: Signal::FULL_WEIGHT,
+        };
+        let checked = self.checks.run(&mut entry, &ctx);
+        let _ = std::hint::black_box((checked, entry));
+    }
+
     fn decide(&mut self, signal: &Signal) -> Result<(), Refusal> {
         let id = signal.instrument;
         let lot_size = *self
@@ -1350,21 +1419,7 @@ impl RiskStage {
             Direction::Flat => None,
         };
         let exit_side = position.closing_side();
-        let (_, time) = ist_day_and_time(signal.exchange_ts);
-        let ctx = CheckContext {
-            position: &position,
-            instrument: self.limits.specs[id.index()],
-            quote: self.limits.quotes[id.index()],
-            time,
-            trading: self.state,
-            exposure: self.book.committed_exposure(),
-            freed: Money::ZERO,
-            now: signal.exchange_ts,
-            market_time: self.market_time,
-            last_order: self.last_order[id.index()],
-            equity: self.sizing_base(),
-            limits: &self.limits,
-        };
+        let ctx = self.check_context(id, &position, signal.exchange_ts);
         // What every order of this signal shares; on its own, a probe that sends nothing.
         let base = Proposal {
             instrument: id,
@@ -1936,6 +1991,9 @@ impl Stage for RiskStage {
         }
         if clear && self.is_done() {
             return Poll::Done;
+        }
+        if self.rehearsal.due(&self.clock) {
+            self.rehearse();
         }
         Poll::Idle
     }

@@ -141,6 +141,8 @@ pub struct RunSpec {
     pub cores: Vec<usize>,
     /// Core for a stall monitor running alongside, when one is free.
     pub monitor_core: Option<usize>,
+    /// `[runtime] rehearse_every_us` for the engine (`None`: as configured).
+    pub rehearse_every_us: Option<u64>,
     /// What the control plane does during the run (always off for the empty stages,
     /// which have no control rings).
     pub control: ControlMode,
@@ -247,6 +249,9 @@ pub fn run(
     events: &Arc<[MarketEvent]>,
 ) -> Result<RunResult, String> {
     let mut config = spec.strategies.config();
+    if let Some(us) = spec.rehearse_every_us {
+        config.runtime.rehearse_every_us = us;
+    }
     let mode = match spec.engine {
         Engine::Real => spec.control,
         Engine::Empty => ControlMode::Off,

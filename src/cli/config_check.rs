@@ -133,6 +133,28 @@ fn machine_issues(config: &EngineConfig, issues: &mut Vec<ConfigIssue>) {
                 readable_file("feed.synthetic.universe", path, issues);
             }
         }
+        SourceKind::Kite => {
+            let kite = &feed.kite;
+            for (key, path) in [
+                ("feed.kite.universe", &kite.universe),
+                ("feed.kite.instruments", &kite.instruments),
+                ("feed.kite.ca_file", &kite.ca_file),
+            ] {
+                if let Some(path) = path {
+                    readable_file(key, path, issues);
+                }
+            }
+            // The token is checked as the run would read it (its text is never shown).
+            if let Some(path) = kite
+                .access_token_file
+                .as_ref()
+                .filter(|p| !p.as_os_str().is_empty())
+            {
+                if let Err(why) = crate::feed::kite::read_access_token(path) {
+                    issues.push(ConfigIssue::new("feed.kite.access_token_file", why));
+                }
+            }
+        }
     }
     // A news file that does not exist yet is waited for; one that exists must be readable.
     if let Some(path) = feed.news_file.as_ref().filter(|p| p.exists()) {

@@ -81,9 +81,10 @@ pub struct RunArgs {
     /// Market time to play from the session start, e.g. `90m`.
     #[arg(long, value_name = "T")]
     pub duration: Option<String>,
-    /// A saved Kite instrument master (Kite's `instruments` CSV): the synthetic
-    /// universe's shares and index take their tick size and token from its NSE rows of
-    /// the same symbol (`[feed.synthetic] instruments`).
+    /// A saved Kite instrument master (Kite's `instruments` CSV): the universe's shares
+    /// and index take their tick size and token from its NSE rows of the same symbol
+    /// (`[feed.synthetic] instruments`; with `source = "kite"`, the tokens subscribed,
+    /// `[feed.kite] instruments`).
     #[arg(long, value_name = "FILE")]
     pub instruments: Option<PathBuf>,
     /// Thread layout preset: one_group, two_groups or per_stage.
@@ -317,13 +318,19 @@ fn load_config(args: &RunArgs) -> Result<(crate::engine::EngineConfig, String), 
         config.feed.synthetic.seed = seed;
     }
     if let Some(path) = &args.instruments {
-        if config.feed.source != crate::feed::SourceKind::Synthetic {
-            return Err(format!(
-                "--instruments applies to the synthetic source; this run's source is {} (a tick file carries its own instruments)",
-                config.feed.source.name()
-            ));
+        match config.feed.source {
+            crate::feed::SourceKind::Synthetic => {
+                config.feed.synthetic.instruments = Some(path.clone());
+            }
+            crate::feed::SourceKind::Kite => config.feed.kite.instruments = Some(path.clone()),
+            crate::feed::SourceKind::Replay => {
+                return Err(
+                    "--instruments applies to the synthetic and kite sources; this run's source \
+                     is replay (a tick file carries its own instruments)"
+                        .to_owned(),
+                )
+            }
         }
-        config.feed.synthetic.instruments = Some(path.clone());
     }
     if let Some(duration) = &args.duration {
         config.feed.duration = duration.clone();

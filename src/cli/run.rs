@@ -57,6 +57,9 @@ pub(super) fn run(args: &RunArgs) -> Result<(), String> {
         .run(&layout, interval, |t| status.update(t))
         .map_err(|e| e.to_string())?;
     status.finish();
+    if let Some(live) = &opened.live {
+        eprintln!("tickpipe: kite ticker: {}", live.counters());
+    }
     tail_stop.store(true, std::sync::atomic::Ordering::Release);
     let news = news
         .map(|tail| {

@@ -617,7 +617,8 @@ fn open_journal(config: &EngineConfig, start: UnixNanos) -> Result<Option<Opened
 }
 
 /// The day being traded, for day-level history: the synthetic session's date; for a
-/// replay (whose date is in the file), the far future, so every recorded day counts.
+/// replay (whose date is in the file), the far future, so every recorded day counts; for
+/// a live feed, today in IST.
 fn session_date(config: &EngineConfig) -> crate::model::Date {
     match config.feed.source {
         crate::feed::SourceKind::Synthetic => {
@@ -625,6 +626,7 @@ fn session_date(config: &EngineConfig) -> crate::model::Date {
                 .unwrap_or(crate::model::Date::new(9999, 12, 31))
         }
         crate::feed::SourceKind::Replay => crate::model::Date::new(9999, 12, 31),
+        crate::feed::SourceKind::Kite => crate::feed::kite::system_clock().ist_date(),
     }
 }
 

@@ -1,10 +1,14 @@
 //! `[feed]`: which market source to run, how fast and for how long.
 
-use std::{path::PathBuf, time::Duration};
+use std::{path::PathBuf, sync::Arc, time::Duration};
 
 use serde::Deserialize;
 
-use super::{MarketSource, Pacing, ReplaySource, SourcePoll, SyntheticConfig, SyntheticSession};
+use super::{
+    instruments,
+    kite::{system_clock, KiteConfig, KiteTicker, TickerHealth, TickerSettings},
+    universe, MarketSource, Pacing, ReplaySource, SourcePoll, SyntheticConfig, SyntheticSession,
+};
 use crate::{
     config::ConfigIssue,
     model::{InstrumentTable, UnixNanos},
@@ -19,6 +23,8 @@ pub enum SourceKind {
     Synthetic,
     /// A recorded tick file (`feed.replay_file`).
     Replay,
+    /// The live Kite Ticker WebSocket (`[feed.kite]`).
+    Kite,
 }
 
 impl SourceKind {
@@ -27,6 +33,7 @@ impl SourceKind {
         match self {
             SourceKind::Synthetic => "synthetic",
             SourceKind::Replay => "replay",
+            SourceKind::Kite => "kite",
         }
     }
 }
@@ -43,7 +50,7 @@ impl SourceKind {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct FeedConfig {
-    /// `synthetic` or `replay`.
+    /// `synthetic`, `replay` or `kite`.
     pub source: SourceKind,
     /// The recorded tick file when `source = "replay"` (relative to the working directory).
     pub replay_file: Option<PathBuf>,
@@ -56,6 +63,8 @@ pub struct FeedConfig {
     pub news_file: Option<PathBuf>,
     /// The synthetic session.
     pub synthetic: SyntheticConfig,
+    /// The live Kite Ticker, when `source = "kite"`.
+    pub kite: KiteConfig,
 }
 
 impl Default for FeedConfig {
@@ -67,6 +76,7 @@ impl Default for FeedConfig {
             duration: String::new(),
             news_file: None,
             synthetic: SyntheticConfig::default(),
+            kite: KiteConfig::default(),
         }
     }
 }
@@ -81,6 +91,9 @@ pub struct OpenedSource {
     pub start: UnixNanos,
     /// One line for people: what is being played.
     pub description: String,
+    /// A live source's link state (staleness, reconnections, drops); `None` for files
+    /// and the synthetic day.
+    pub live: Option<Arc<TickerHealth>>,
 }
 
 impl std::fmt::Debug for OpenedSource {
@@ -112,9 +125,21 @@ impl FeedConfig {
             )),
             _ => {}
         }
-        if self.source == SourceKind::Synthetic {
-            self.synthetic
-                .validate(&format!("{prefix}.synthetic"), issues);
+        match self.source {
+            SourceKind::Synthetic => self
+                .synthetic
+                .validate(&format!("{prefix}.synthetic"), issues),
+            SourceKind::Kite => {
+                if matches!(self.pacing(), Ok(Pacing::Speed(_))) {
+                    issues.push(ConfigIssue::new(
+                        format!("{prefix}.speed"),
+                        "a live feed arrives at the market's own pace; pacing it again only \
+                         delays it: use \"max\"",
+                    ));
+                }
+                self.kite.validate(&format!("{prefix}.kite"), issues);
+            }
+            SourceKind::Replay => {}
         }
     }
 
@@ -193,6 +218,7 @@ impl FeedConfig {
                     source: Box::new(session),
                     start,
                     description,
+                    live: None,
                 })
             }
             SourceKind::Replay => {
@@ -218,10 +244,71 @@ impl FeedConfig {
                     source: Box::new(source),
                     start,
                     description,
+                    live: None,
                 })
             }
+            SourceKind::Kite => open_kite(&self.kite),
         }
     }
+}
+
+/// Resolves the universe's symbols through the instrument master and starts the Ticker.
+///
+/// Every universe instrument stays in the table (so strategies find the symbols they
+/// name); those the master does not know get no token and no data, and are named in the
+/// description. None resolving at all is an error listing them.
+fn open_kite(kite: &KiteConfig) -> Result<OpenedSource, String> {
+    let mut universe = match &kite.universe {
+        Some(path) => universe::load(path),
+        None => universe::load_default(),
+    }
+    .map_err(|e| e.to_string())?;
+    let master_path = kite.instruments.as_ref().ok_or(
+        "feed.source = \"kite\" needs Kite's instrument master to find the universe's \
+         instrument tokens: pass --instruments FILE or set feed.kite.instruments",
+    )?;
+    let rows = instruments::load(master_path).map_err(|e| e.to_string())?;
+    let freeze = instruments::FreezeLimits::load_default().map_err(|e| e.to_string())?;
+    let master = instruments::build_table(&rows, &freeze, &master_path.display().to_string())
+        .map_err(|e| e.to_string())?;
+    let missing = universe.apply_master(&master.table);
+    let table = universe.table().clone();
+    let tokens: Vec<(u32, crate::model::InstrumentId)> = table
+        .iter()
+        .filter_map(|i| table.token_of(i.id).map(|token| (token, i.id)))
+        .collect();
+    if tokens.is_empty() {
+        return Err(format!(
+            "none of the universe's {} symbols is in the instrument master {} as an NSE share \
+             or index, so there is nothing to subscribe to; not found: {}",
+            table.len(),
+            master_path.display(),
+            missing.join(", ")
+        ));
+    }
+    let settings = TickerSettings::from_config(kite, tokens, table.len())?;
+    let mut description = format!(
+        "live Kite Ticker {} ({} instruments in {} mode; tokens from {})",
+        kite.url,
+        settings.tokens.len(),
+        kite.mode.name(),
+        master_path.display()
+    );
+    if !missing.is_empty() {
+        description.push_str(&format!(
+            " · warning: not in the master, so not subscribed: {}",
+            missing.join(", ")
+        ));
+    }
+    let ticker = KiteTicker::start(settings).map_err(|e| e.to_string())?;
+    Ok(OpenedSource {
+        instruments: table,
+        live: Some(ticker.health()),
+        source: Box::new(ticker),
+        // `duration` counts from now: the market time of a live run is the clock's.
+        start: system_clock(),
+        description,
+    })
 }
 
 /// `max` or a positive real-time multiple.
@@ -311,7 +398,7 @@ mod tests {
         assert_eq!(keys, ["feed.speed", "feed.duration", "feed.replay_file"]);
         assert!(cfg.open().is_err());
         assert!(toml::from_str::<FeedConfig>("sorce = \"replay\"\n").is_err());
-        assert!(toml::from_str::<FeedConfig>("source = \"kite\"\n").is_err());
+        assert!(toml::from_str::<FeedConfig>("source = \"kyte\"\n").is_err());
     }
 
     #[test]

@@ -17,6 +17,10 @@ pub enum FeedError {
     /// The configuration of the source is invalid (bad date, empty session, …).
     #[error("invalid feed configuration: {0}")]
     Config(String),
+    /// A live source's connection failed for good (for the Kite Ticker: the day's
+    /// reconnection attempts are spent); the text names the endpoint and the last error.
+    #[error("live feed lost: {0}")]
+    Link(String),
     /// The instrument universe could not be loaded.
     #[error(transparent)]
     Universe(#[from] UniverseError),

@@ -11,7 +11,7 @@
 //! | [`FeedConfig`] | the `[feed]` section: which source, how fast |
 //! | [`synthetic`] | a deterministic synthetic NIFTY 50 day with an option chain |
 //! | [`replay`] | recorded tick files: format, [`TickFileWriter`], [`ReplaySource`] |
-//! | [`kite`] | Kite Ticker's binary and text messages: decoder, depth, order updates |
+//! | [`kite`] | Kite Ticker: the binary and text decoders, and the live WebSocket source [`KiteTicker`](kite::KiteTicker) |
 //! | [`news`] | news items from a JSON-lines file a sentiment service appends to |
 //! | [`universe`] | the instrument universe CSV (NIFTY 50 by default) |
 //! | [`instruments`] | Kite's instrument master: tokens, tick and lot sizes, expiries |

@@ -175,6 +175,12 @@ impl FeedStage {
         self
     }
 
+    /// True while the source cannot vouch that its data is current (a live feed
+    /// reconnecting or silent; see [`MarketSource::is_stale`]).
+    pub fn source_is_stale(&self) -> bool {
+        self.source.is_stale()
+    }
+
     /// The same stage answering the control plane through `port`.
     pub fn with_control(mut self, port: ControlPort) -> FeedStage {
         self.control = port;

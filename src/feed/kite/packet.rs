@@ -17,8 +17,10 @@
 use super::{DecodeError, SegmentCode};
 use crate::model::Price;
 
-/// The subscription mode a packet belongs to, named as Kite names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// The subscription mode a packet belongs to, named as Kite names it (also the
+/// `mode` key of `[feed.kite]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Mode {
     /// Last traded price only.
     Ltp,

@@ -1,0 +1,237 @@
+//! What the connection thread tells the rest of the engine: staleness, counters, the
+//! last error.
+
+use std::sync::{
+    atomic::{AtomicBool, AtomicU64, Ordering},
+    Mutex,
+};
+
+/// A count written by the connection thread alone and read by anyone.
+///
+/// Each update is a Release and each read an Acquire, pairing with it: a reader who
+/// sees a count also sees everything the thread did before that update (the other
+/// counters, the last error text), so a test or a report that waits for one counter
+/// may read the others. Off the hot path: the thread updates them once per message.
+#[derive(Debug, Default)]
+pub(super) struct Counter(AtomicU64);
+
+impl Counter {
+    pub(super) fn add(&self, n: u64) {
+        self.0.fetch_add(n, Ordering::Release);
+    }
+
+    pub(super) fn set(&self, n: u64) {
+        self.0.store(n, Ordering::Release);
+    }
+
+    fn get(&self) -> u64 {
+        self.0.load(Ordering::Acquire)
+    }
+}
+
+/// A yes/no shared between the connection thread and its readers.
+///
+/// Release on set, Acquire on read, as for [`Counter`]: a reader who sees the stale flag
+/// raised also sees the reason recorded before it. The events themselves travel through
+/// the ring, whose own handoff orders them; on x86 an Acquire load is a plain load, so
+/// the feed stage may read the flag every poll.
+#[derive(Debug, Default)]
+pub(super) struct Flag(AtomicBool);
+
+impl Flag {
+    fn raised() -> Flag {
+        Flag(AtomicBool::new(true))
+    }
+
+    pub(super) fn set(&self, on: bool) {
+        self.0.store(on, Ordering::Release);
+    }
+
+    pub(super) fn get(&self) -> bool {
+        self.0.load(Ordering::Acquire)
+    }
+}
+
+/// The live state of a Kite Ticker link, shared by the connection thread (the only
+/// writer) with the source and whoever reports on it.
+///
+/// **Stale** means no market data can be trusted to be current: it is raised before the
+/// first connection delivers a frame, while reconnecting, and when a connection goes
+/// silent for longer than `stale_after`; the first frame of a live connection lowers
+/// it. The feed stage reads it through
+/// [`MarketSource::is_stale`](crate::feed::MarketSource::is_stale), so later work can
+/// refuse new entries on a stale feed.
+#[derive(Debug)]
+pub struct TickerHealth {
+    pub(super) stale: Flag,
+    pub(super) connected: Flag,
+    pub(super) stop: Flag,
+    pub(super) connects: Counter,
+    pub(super) reconnects: Counter,
+    pub(super) disconnects: Counter,
+    pub(super) stale_timeouts: Counter,
+    pub(super) failed_attempts: Counter,
+    pub(super) heartbeats: Counter,
+    pub(super) packets: Counter,
+    pub(super) skipped: Counter,
+    pub(super) unknown_tokens: Counter,
+    pub(super) events: Counter,
+    pub(super) dropped: Counter,
+    pub(super) clamped: Counter,
+    pub(super) order_updates: Counter,
+    pub(super) server_errors: Counter,
+    pub(super) server_messages: Counter,
+    pub(super) bad_text: Counter,
+    /// The last `error` text message from the server.
+    pub(super) last_server_error: Mutex<Option<String>>,
+    /// Why the last connection attempt failed or the last connection ended.
+    pub(super) last_link_error: Mutex<Option<String>>,
+    /// Why the thread gave up (attempts exhausted); the source's final error.
+    pub(super) failure: Mutex<Option<String>>,
+}
+
+impl Default for TickerHealth {
+    fn default() -> Self {
+        TickerHealth {
+            stale: Flag::raised(),
+            connected: Flag::default(),
+            stop: Flag::default(),
+            connects: Counter::default(),
+            reconnects: Counter::default(),
+            disconnects: Counter::default(),
+            stale_timeouts: Counter::default(),
+            failed_attempts: Counter::default(),
+            heartbeats: Counter::default(),
+            packets: Counter::default(),
+            skipped: Counter::default(),
+            unknown_tokens: Counter::default(),
+            events: Counter::default(),
+            dropped: Counter::default(),
+            clamped: Counter::default(),
+            order_updates: Counter::default(),
+            server_errors: Counter::default(),
+            server_messages: Counter::default(),
+            bad_text: Counter::default(),
+            last_server_error: Mutex::new(None),
+            last_link_error: Mutex::new(None),
+            failure: Mutex::new(None),
+        }
+    }
+}
+
+/// A copy of a link's counters at one moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TickerCounters {
+    /// Connections that completed the WebSocket handshake and subscribed.
+    pub connects: u64,
+    /// Of those, the ones after the first.
+    pub reconnects: u64,
+    /// Connections that ended (closed by the server, broken, or stale).
+    pub disconnects: u64,
+    /// Connections closed by the client after `stale_after` of silence.
+    pub stale_timeouts: u64,
+    /// Connection attempts that failed (TCP, TLS, handshake, token file).
+    pub failed_attempts: u64,
+    /// Heartbeat messages.
+    pub heartbeats: u64,
+    /// Packets decoded.
+    pub packets: u64,
+    /// Packets and messages the decoder skipped (bad framing or unknown layouts).
+    pub skipped: u64,
+    /// Packets of tokens outside the subscription.
+    pub unknown_tokens: u64,
+    /// Events handed to the feed stage.
+    pub events: u64,
+    /// Events dropped because the ring to the feed stage was full.
+    pub dropped: u64,
+    /// Events whose market time was raised to keep it non-decreasing.
+    pub clamped: u64,
+    /// `order` text messages (order postbacks; parsed, not yet acted on).
+    pub order_updates: u64,
+    /// `error` text messages.
+    pub server_errors: u64,
+    /// `message` text messages (broker notices).
+    pub server_messages: u64,
+    /// Text messages that were not valid JSON messages, or of an unknown type.
+    pub bad_text: u64,
+}
+
+impl TickerHealth {
+    /// True while the feed cannot be trusted to be current (see the type's notes).
+    pub fn is_stale(&self) -> bool {
+        self.stale.get()
+    }
+
+    /// True while a connection is up and subscribed.
+    pub fn is_connected(&self) -> bool {
+        self.connected.get()
+    }
+
+    /// The counters now.
+    pub fn counters(&self) -> TickerCounters {
+        TickerCounters {
+            connects: self.connects.get(),
+            reconnects: self.reconnects.get(),
+            disconnects: self.disconnects.get(),
+            stale_timeouts: self.stale_timeouts.get(),
+            failed_attempts: self.failed_attempts.get(),
+            heartbeats: self.heartbeats.get(),
+            packets: self.packets.get(),
+            skipped: self.skipped.get(),
+            unknown_tokens: self.unknown_tokens.get(),
+            events: self.events.get(),
+            dropped: self.dropped.get(),
+            clamped: self.clamped.get(),
+            order_updates: self.order_updates.get(),
+            server_errors: self.server_errors.get(),
+            server_messages: self.server_messages.get(),
+            bad_text: self.bad_text.get(),
+        }
+    }
+
+    /// The text of the last `error` message the server sent, if any.
+    pub fn last_server_error(&self) -> Option<String> {
+        lock(&self.last_server_error).clone()
+    }
+
+    /// Why the last connection attempt failed or the last connection ended, if one did.
+    pub fn last_link_error(&self) -> Option<String> {
+        lock(&self.last_link_error).clone()
+    }
+
+    /// Why the connection thread gave up, once it has.
+    pub fn failure(&self) -> Option<String> {
+        lock(&self.failure).clone()
+    }
+
+    pub(super) fn record(slot: &Mutex<Option<String>>, text: String) {
+        *lock(slot) = Some(text);
+    }
+}
+
+/// The slot's value even if a panicking holder poisoned it: a string stays whole.
+fn lock(slot: &Mutex<Option<String>>) -> std::sync::MutexGuard<'_, Option<String>> {
+    slot.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl std::fmt::Display for TickerCounters {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} connections ({} reconnections, {} after silence, {} failed attempts), \
+             {} events, {} dropped (ring full), {} clamped in time, {} skipped packets, \
+             {} server errors, {} order updates",
+            self.connects,
+            self.reconnects,
+            self.stale_timeouts,
+            self.failed_attempts,
+            self.events,
+            self.dropped,
+            self.clamped,
+            self.skipped,
+            self.server_errors,
+            self.order_updates
+        )
+    }
+}

@@ -4,14 +4,17 @@
 //! `runtime/`) pushes [`ConfigIssue`]s, and the composed file in
 //! [`engine::EngineConfig`](crate::engine::EngineConfig) reports them all at once as a
 //! [`ConfigError`]. It imports nothing of ours but the money type, so no section depends on the file that
-//! composes it. Its one helper, [`decimal`], reads exact decimals ([`Money`](crate::model::Money))
-//! for those sections.
+//! composes it. Its helpers: `decimal` reads exact decimals ([`Money`](crate::model::Money))
+//! for those sections, and [`ConfigVersion`] is the file's format, checked before
+//! anything else is read so a file for a newer release is refused as such.
 
 mod decimal;
+mod version;
 
 use std::fmt;
 
 pub(crate) use decimal::{decimal, optional_decimal};
+pub use version::{ConfigVersion, CONFIG_VERSION_KEY};
 
 /// One problem found in a configuration: which key and why.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -186,6 +186,9 @@ fn machine_issues(config: &EngineConfig, issues: &mut Vec<ConfigIssue>) {
                 readable_file(key, path, issues);
             }
         }
+        if let Some(program) = control.alerts.command.first() {
+            executable("control.alerts.command", program, issues);
+        }
     }
     if config.journal.enabled {
         creatable("journal.dir", &config.journal.dir, issues);
@@ -203,6 +206,52 @@ fn consistency_issues(config: &EngineConfig, issues: &mut Vec<ConfigIssue>) {
                  off MIS equity positions (order.product_equity = \"MIS\")"
             ),
         ));
+    }
+}
+
+/// `program` names a file the engine could run: a path (with a `/`) as it stands, from
+/// the working directory, and a bare name as this process's `PATH` finds it. Execute
+/// permission is read from the mode bits, which is what a run will meet unless ACLs or
+/// a `noexec` mount say otherwise. An empty name is `validate`'s to report.
+fn executable(key: &str, program: &str, issues: &mut Vec<ConfigIssue>) {
+    use std::os::unix::fs::PermissionsExt as _;
+    if program.is_empty() {
+        return;
+    }
+    let path = if program.contains('/') {
+        PathBuf::from(program)
+    } else {
+        let found = std::env::var_os("PATH").and_then(|paths| {
+            std::env::split_paths(&paths)
+                .map(|dir| dir.join(program))
+                .find(|p| p.is_file())
+        });
+        let Some(path) = found else {
+            issues.push(ConfigIssue::new(
+                key,
+                format!(
+                    "`{program}` is not found in PATH; give its full path (a service's PATH \
+                     is not a login shell's)"
+                ),
+            ));
+            return;
+        };
+        path
+    };
+    let shown = path.display();
+    match std::fs::metadata(&path) {
+        Err(e) => issues.push(ConfigIssue::new(key, format!("cannot run {shown}: {e}"))),
+        Ok(meta) if !meta.is_file() => {
+            issues.push(ConfigIssue::new(key, format!("{shown} is not a file")));
+        }
+        Ok(meta) if meta.permissions().mode() & 0o111 == 0 => issues.push(ConfigIssue::new(
+            key,
+            format!(
+                "{shown} is not executable (mode {:o}); `chmod +x` it",
+                meta.permissions().mode() & 0o7777
+            ),
+        )),
+        Ok(_) => {}
     }
 }
 
@@ -280,4 +329,99 @@ fn probe_write(dir: &Path) -> std::io::Result<()> {
         .create_new(true)
         .open(&probe)?;
     std::fs::remove_file(&probe)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A directory of the test's own.
+    fn dir(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!(
+            "tickpipe-config-check-{}-{name}",
+            std::process::id()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    /// A config file in `dir(name)`, its run and journal directories inside it.
+    fn file(name: &str, top: &str, alerts: &str) -> PathBuf {
+        let dir = dir(name);
+        let path = dir.join("c.toml");
+        let text = format!(
+            "{top}\n[runtime]\ncores = []\n[control]\nrun_dir = {run:?}\n\
+             [control.alerts]\n{alerts}\n[journal]\ndir = {journal:?}\n",
+            run = dir.join("run"),
+            journal = dir.join("journal"),
+        );
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    fn keys(issues: &[ConfigIssue]) -> Vec<&str> {
+        issues.iter().map(|i| i.key.as_str()).collect()
+    }
+
+    fn clean(files: &[PathBuf]) {
+        for f in files {
+            let _ = std::fs::remove_dir_all(f.parent().unwrap());
+        }
+    }
+
+    #[test]
+    fn the_config_version_is_reported_as_run_reports_it() {
+        let current = file("v1", "config_version = 1", "");
+        assert!(check_file(&current).is_ok(), "{:?}", check_file(&current));
+        let missing = file("v-none", "", "");
+        assert!(check_file(&missing).is_ok(), "{:?}", check_file(&missing));
+        // A newer file is refused for its version alone, not for the key it adds.
+        let newer = file("v7", "config_version = 7", "brand_new_key = 1");
+        let issues = check_file(&newer).unwrap_err();
+        assert_eq!(keys(&issues), ["config_version"], "{issues:?}");
+        assert!(
+            issues[0].reason.starts_with("is 7, but this build"),
+            "{issues:?}"
+        );
+        let text = file("v-text", "config_version = \"2\"", "");
+        let issues = check_file(&text).unwrap_err();
+        assert_eq!(keys(&issues), ["config_version"], "{issues:?}");
+        assert!(issues[0].reason.contains("whole number"), "{issues:?}");
+        clean(&[current, missing, newer, text]);
+    }
+
+    #[test]
+    fn the_alert_command_must_exist_and_be_executable() {
+        let good = file("cmd-ok", "", "command = [\"/bin/sh\", \"-c\", \"cat\"]");
+        assert!(check_file(&good).is_ok(), "{:?}", check_file(&good));
+        let missing = file(
+            "cmd-missing",
+            "",
+            "command = [\"/nonexistent/tickpipe-notify\"]",
+        );
+        let issues = check_file(&missing).unwrap_err();
+        assert_eq!(keys(&issues), ["control.alerts.command"], "{issues:?}");
+        assert!(
+            issues[0].reason.contains("/nonexistent/tickpipe-notify"),
+            "{issues:?}"
+        );
+        let unknown = file(
+            "cmd-unknown",
+            "",
+            "command = [\"tickpipe-no-such-notifier\"]",
+        );
+        let issues = check_file(&unknown).unwrap_err();
+        assert!(issues[0].reason.contains("not found in PATH"), "{issues:?}");
+        // A file without execute permission.
+        let script = dir("cmd-plain").join("notify.sh");
+        std::fs::write(&script, "#!/bin/sh\n").unwrap();
+        let plain = file("cmd-plain", "", &format!("command = [{script:?}]"));
+        let issues = check_file(&plain).unwrap_err();
+        assert_eq!(keys(&issues), ["control.alerts.command"], "{issues:?}");
+        assert!(
+            issues[0].reason.contains("is not executable (mode 6"),
+            "{issues:?}"
+        );
+        clean(&[good, missing, unknown, plain]);
+    }
 }

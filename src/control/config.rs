@@ -1,4 +1,5 @@
-//! The `[control]` section: the control socket, its bounds, and scheduled commands.
+//! The `[control]` section: the control socket, its bounds, scheduled commands, and the
+//! alert command (`[control.alerts]`).
 
 use std::path::PathBuf;
 
@@ -7,7 +8,7 @@ use serde::Deserialize;
 use crate::{
     config::ConfigIssue,
     control::{parse, Request},
-    model::TimeOfDay,
+    model::{AlertLevel, TimeOfDay},
 };
 
 /// The control socket and the commands scheduled at market times, section `[control]`.
@@ -55,6 +56,8 @@ pub struct ControlConfig {
     pub core: Option<usize>,
     /// Commands carried out at market times, in stream order (drills and tests).
     pub schedule: Vec<ScheduleEntry>,
+    /// `[control.alerts]`: a program run for each serious alert.
+    pub alerts: AlertsConfig,
 }
 
 impl Default for ControlConfig {
@@ -72,6 +75,110 @@ impl Default for ControlConfig {
             answer_timeout_ms: 2_000,
             core: None,
             schedule: Vec::new(),
+            alerts: AlertsConfig::default(),
+        }
+    }
+}
+
+/// `[control.alerts]`: a program the control thread runs for each alert of at least
+/// `min_level` (a script that posts to a chat, pages someone), with the alert's JSON line
+/// on its standard input. It runs off the stages' threads, never waited for, killed after
+/// `timeout_ms`, and at most once per alert kind every `min_interval_secs`; what the
+/// limit holds back is counted into the next run of that kind. The alerts come through
+/// the control plane, so the command needs `control.enabled = true`.
+///
+/// # Examples
+/// ```
+/// use tickpipe::control::AlertsConfig;
+/// let cfg: AlertsConfig = toml::from_str(r#"
+///     command = ["/usr/local/bin/notify", "--channel", "trading"]
+///     min_level = "warning"
+/// "#).unwrap();
+/// let mut issues = Vec::new();
+/// cfg.validate("control.alerts", true, &mut issues);
+/// assert!(issues.is_empty());
+/// assert!(cfg.min_level().is_some());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AlertsConfig {
+    /// The program and its arguments (no shell: `["/bin/sh", "-c", "..."]` for one);
+    /// empty runs nothing.
+    pub command: Vec<String>,
+    /// The least level that runs the command: `info`, `warning` or `critical`.
+    pub min_level: String,
+    /// At most one run per alert kind in this many seconds; 0 runs one per alert.
+    pub min_interval_secs: u64,
+    /// A run still going after this many milliseconds is killed and counted as timed out.
+    pub timeout_ms: u64,
+    /// Runs at once; an alert that finds them all busy waits (held like a rate-limited
+    /// one) until one ends.
+    pub max_running: usize,
+}
+
+impl Default for AlertsConfig {
+    fn default() -> Self {
+        AlertsConfig {
+            command: Vec::new(),
+            min_level: "critical".to_owned(),
+            min_interval_secs: 60,
+            timeout_ms: 10_000,
+            max_running: 4,
+        }
+    }
+}
+
+impl AlertsConfig {
+    /// `min_level` as a level; `None` when it names none.
+    pub fn min_level(&self) -> Option<AlertLevel> {
+        match self.min_level.as_str() {
+            "info" => Some(AlertLevel::Info),
+            "warning" => Some(AlertLevel::Warning),
+            "critical" => Some(AlertLevel::Critical),
+            _ => None,
+        }
+    }
+
+    /// Pushes one issue per invalid key, each named `{prefix}.key`. Whether the program
+    /// exists is for `tickpipe config check`: it depends on the machine, not the text.
+    pub fn validate(&self, prefix: &str, control_enabled: bool, issues: &mut Vec<ConfigIssue>) {
+        if let Some(program) = self.command.first() {
+            if program.is_empty() {
+                issues.push(ConfigIssue::new(
+                    format!("{prefix}.command"),
+                    "starts with an empty program name; give a path such as \
+                     \"/usr/local/bin/notify\"",
+                ));
+            }
+            if !control_enabled {
+                issues.push(ConfigIssue::new(
+                    format!("{prefix}.command"),
+                    "alerts reach the command through the control plane: set \
+                     control.enabled = true, or leave command empty",
+                ));
+            }
+        }
+        if self.min_level().is_none() {
+            issues.push(ConfigIssue::new(
+                format!("{prefix}.min_level"),
+                format!(
+                    "unknown level `{}`, expected info, warning or critical",
+                    self.min_level
+                ),
+            ));
+        }
+        let ranges = [
+            ("min_interval_secs", self.min_interval_secs, 0, 86_400),
+            ("timeout_ms", self.timeout_ms, 100, 600_000),
+            ("max_running", self.max_running as u64, 1, 64),
+        ];
+        for (key, value, min, max) in ranges {
+            if !(min..=max).contains(&value) {
+                issues.push(ConfigIssue::new(
+                    format!("{prefix}.{key}"),
+                    format!("is {value}, must be from {min} to {max}"),
+                ));
+            }
         }
     }
 }
@@ -179,6 +286,8 @@ impl ControlConfig {
                 issues.push(ConfigIssue::new(format!("{prefix}.schedule[{i}]"), e));
             }
         }
+        self.alerts
+            .validate(&format!("{prefix}.alerts"), self.enabled, issues);
     }
 }
 
@@ -199,6 +308,32 @@ mod tests {
         assert_eq!(found.len(), 2, "{found:?}");
         assert!(found[0].contains("only over TLS"), "{found:?}");
         assert!(issues(r#"tcp = "localhost""#)[0].contains("not an address"));
+    }
+
+    #[test]
+    fn the_alert_command_is_checked() {
+        assert!(issues("[alerts]\ncommand = [\"/bin/true\"]\n").is_empty());
+        let found = issues(
+            "enabled = false\n[alerts]\ncommand = [\"\"]\nmin_level = \"loud\"\n\
+             timeout_ms = 0\nmax_running = 0\nmin_interval_secs = 100000\n",
+        );
+        let keys: Vec<&str> = found.iter().map(|i| i.split(':').next().unwrap()).collect();
+        assert_eq!(
+            keys,
+            [
+                "control.alerts.command",
+                "control.alerts.command",
+                "control.alerts.min_level",
+                "control.alerts.min_interval_secs",
+                "control.alerts.timeout_ms",
+                "control.alerts.max_running",
+            ],
+            "{found:?}"
+        );
+        assert!(found[1].contains("control.enabled = true"), "{found:?}");
+        assert!(found[2].contains("`loud`"), "{found:?}");
+        // Off (no command) needs nothing else.
+        assert!(issues("enabled = false\n").is_empty());
     }
 
     #[test]

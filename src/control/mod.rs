@@ -11,16 +11,20 @@
 //! | --- | --- |
 //! | `command.rs` | the command language: [`parse`], [`Request`], [`HELP`] |
 //! | `catalog.rs` | [`Catalog`]: symbols and strategy names; requests resolved to commands |
-//! | `config.rs` | [`ControlConfig`], the `[control]` section and its schedule |
+//! | `config.rs` | [`ControlConfig`], the `[control]` section, its schedule and [`AlertsConfig`] |
 //! | `link.rs` | [`StageLink`]: the control thread's end of a stage's rings |
 //! | `connection.rs` | one client: buffers, subscriptions, rate limit |
 //! | `server.rs` | [`ControlServer`]: the `mio` loop |
 //! | `answer.rs` | answer rows to JSON reply lines and stream events |
+//! | `alert_command.rs` | `AlertCommand`: the program run for serious alerts, off the stages' threads |
+//! | `alert_limit.rs` | its per-kind rate limit, which counts what it holds back |
 //! | `metrics.rs` | the Prometheus text of `metrics` |
 //! | `tls.rs` | TLS for the TCP listener, and the token check |
 //!
 //! [`ControlCommand`]: crate::model::ControlCommand
 
+mod alert_command;
+mod alert_limit;
 mod answer;
 mod catalog;
 mod command;
@@ -31,12 +35,13 @@ mod metrics;
 mod server;
 pub mod tls;
 
+pub use alert_command::AlertCommandReport;
 pub use answer::EngineInfo;
 pub use catalog::{Catalog, Unresolved};
 pub use command::{
     parse, ParseError, Request, Stream, DEFAULT_PNL_INTERVAL_MS, HELP, MAX_LINE,
     MAX_PNL_INTERVAL_MS, MIN_PNL_INTERVAL_MS,
 };
-pub use config::{ControlConfig, ScheduleEntry};
+pub use config::{AlertsConfig, ControlConfig, ScheduleEntry};
 pub use link::{Incoming, StageId, StageLink};
 pub use server::{ControlPlane, ControlServer, ServerReport, StartError};

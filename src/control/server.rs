@@ -1,6 +1,7 @@
 //! The control thread: one `mio` loop serving the Unix socket (and, with TLS material,
 //! a TCP listener), turning command lines into stage commands and answers into reply
-//! lines. It never runs on a stage thread; stages see only their control rings.
+//! lines. It never runs on a stage thread; stages see only their control rings. It also
+//! runs the alert command (`[control.alerts]`) for the alerts it fans out.
 
 use std::{
     collections::{HashMap, VecDeque},
@@ -22,6 +23,7 @@ use serde_json::{json, Value};
 
 use crate::{
     control::{
+        alert_command::{AlertCommand, AlertCommandReport},
         answer::{self, EngineInfo, Rows},
         catalog::Catalog,
         command::{parse, Request, Stream},
@@ -73,6 +75,8 @@ pub struct ServerReport {
     pub errors: u64,
     /// Connections cut off for not reading their replies.
     pub cut_off: u64,
+    /// What the alert command did, when one is configured.
+    pub alert_command: Option<AlertCommandReport>,
 }
 
 /// The running control thread.
@@ -286,6 +290,7 @@ struct Server {
     stop: Arc<AtomicBool>,
     config: ControlConfig,
     report: ServerReport,
+    alert_command: Option<AlertCommand>,
 }
 
 impl Server {
@@ -322,6 +327,7 @@ impl Server {
             stop,
             config: config.clone(),
             report: ServerReport::default(),
+            alert_command: AlertCommand::new(&config.alerts),
         })
     }
 
@@ -343,6 +349,9 @@ impl Server {
                 }
             }
             self.pump_links();
+            if let Some(command) = &mut self.alert_command {
+                command.tick(Instant::now());
+            }
             self.run_jobs();
             self.schedule_pnl();
             self.flush_all();
@@ -350,6 +359,11 @@ impl Server {
                 self.shutdown();
                 break;
             }
+        }
+        if let Some(command) = &mut self.alert_command {
+            // The last alerts of the day (held by the rate limit, or still running)
+            // are seen through before the report is final.
+            self.report.alert_command = Some(command.finish());
         }
         self.report
     }
@@ -369,6 +383,9 @@ impl Server {
             if c.fills || c.alerts {
                 t = t.min(Duration::from_millis(20));
             }
+        }
+        if let Some(wake) = self.alert_command.as_ref().and_then(|c| c.next_wake(now)) {
+            t = t.min(wake);
         }
         t
     }
@@ -631,8 +648,11 @@ impl Server {
                         self.broadcast(|c| c.fills, &line);
                     }
                     Incoming::Unasked(ControlReply::Alert(alert)) => {
-                        let line = answer::alert_event(stage, &alert, &self.catalog).to_string();
-                        self.broadcast(|c| c.alerts, &line);
+                        let event = answer::alert_event(stage, &alert, &self.catalog);
+                        self.broadcast(|c| c.alerts, &event.to_string());
+                        if let Some(command) = &mut self.alert_command {
+                            command.offer(alert.level, alert.kind, event, Instant::now());
+                        }
                     }
                     Incoming::Unasked(_) => {}
                     Incoming::Row { job, row, last } => {
@@ -751,7 +771,7 @@ impl Server {
             }
             return;
         };
-        let reply = match job.settled {
+        let mut reply = match job.settled {
             Some(reply) => reply,
             None => self.server_side(token, &job.request).unwrap_or_else(|| {
                 answer::build(
@@ -766,6 +786,16 @@ impl Server {
         self.report.commands += 1;
         if reply.get("ok") == Some(&Value::Bool(false)) {
             self.report.errors += 1;
+        } else if let Some(command) = &self.alert_command {
+            match job.request {
+                Request::Status => reply["alert_command"] = command.status(),
+                Request::Metrics => {
+                    if let Some(Value::String(text)) = reply.get_mut("text") {
+                        text.push_str(&command.metrics());
+                    }
+                }
+                _ => {}
+            }
         }
         let Some(conn) = self.conns.get_mut(&token) else {
             return;

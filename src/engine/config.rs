@@ -12,7 +12,7 @@ use tickpipe_ringbuf::wait::WaitKind;
 pub use crate::order::{GatewayKind, OrderConfig};
 use crate::{
     charges::ChargesConfig,
-    config::{ConfigError, ConfigIssue},
+    config::{ConfigError, ConfigIssue, ConfigVersion},
     control::ControlConfig,
     feed::FeedConfig,
     journal::JournalSettings,
@@ -30,6 +30,9 @@ pub const DEFAULT_TOML: &str = include_str!("../../config/default.toml");
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct EngineConfig {
+    /// `config_version`: the format the file is written in, checked before the rest is
+    /// read (1 when absent).
+    pub config_version: ConfigVersion,
     /// `[feed]`: where market data comes from and how fast it is played.
     pub feed: FeedConfig,
     /// `[strategy.*]`: which strategies run, with their parameters.
@@ -116,9 +119,21 @@ impl EngineConfig {
     /// can add its own checks to the issues of [`EngineConfig::validate`] and report
     /// them together. Keys the text leaves out take the values of `config/default.toml`.
     ///
+    /// The format (`config_version`) is checked first, so a file written for a newer
+    /// release is refused as such, not for the keys this build does not know.
+    ///
     /// # Errors
-    /// A [`ConfigError`] with the syntax or type error, at its line and column.
+    /// A [`ConfigError`] with the syntax or type error, at its line and column, or with
+    /// the `config_version` this build cannot read.
     pub fn parse_toml(text: &str, origin: &str) -> Result<EngineConfig, ConfigError> {
+        // Text that is not TOML has no version to read; the typed parse below reports
+        // where it breaks.
+        if let Ok(table) = text.parse::<toml::Table>() {
+            ConfigVersion::of(&table).map_err(|issue| ConfigError {
+                origin: origin.to_owned(),
+                issues: vec![issue],
+            })?;
+        }
         toml::from_str(text).map_err(|e| ConfigError {
             origin: origin.to_owned(),
             issues: vec![toml_issue(&e, text)],
@@ -339,6 +354,38 @@ mod tests {
         assert!(
             err.issues[0].key.starts_with("(syntax) (line 1, column"),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn a_file_for_a_newer_format_is_refused_before_its_keys_are_read() {
+        // The unknown section would be an error too; the version is what explains it.
+        let err = EngineConfig::from_toml(
+            "config_version = 2\n[alerts]\ncommand = []\n",
+            "future.toml",
+        )
+        .unwrap_err();
+        assert_eq!(err.issues.len(), 1, "{err}");
+        let text = err.to_string();
+        assert!(
+            text.starts_with("invalid configuration in future.toml:"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "config_version: is 2, but this build of tickpipe reads configuration format 1"
+            ),
+            "{text}"
+        );
+        let err = EngineConfig::from_toml("config_version = \"one\"\n", "v.toml").unwrap_err();
+        assert_eq!(err.issues[0].key, "config_version", "{err}");
+        let c = EngineConfig::from_toml("config_version = 1\n", "v.toml").unwrap();
+        assert_eq!(c.config_version, ConfigVersion::CURRENT);
+        assert_eq!(
+            EngineConfig::from_toml("", "v.toml")
+                .unwrap()
+                .config_version,
+            ConfigVersion(1)
         );
     }
 

@@ -29,9 +29,12 @@ pub use control::control_command;
 pub use journal::journal_reader;
 pub use kite::kite_ticker;
 
+/// A fuzz body: takes any bytes, panics only when the code under test breaks a promise.
+pub type Body = fn(&[u8]);
+
 /// Every target: its name (the `cargo fuzz` target and the seed folder
 /// `fuzz/corpus/<name>/`) and its body.
-pub const TARGETS: [(&str, fn(&[u8])); 4] = [
+pub const TARGETS: [(&str, Body); 4] = [
     ("kite_ticker", kite_ticker),
     ("control_command", control_command),
     ("config", config),

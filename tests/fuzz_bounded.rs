@@ -20,7 +20,7 @@ use std::{
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use tickpipe::{
-    fuzzing::TARGETS,
+    fuzzing::{Body, TARGETS},
     journal::{
         DailyMark, FlushPolicy, Journal, JournalConfig, JournalReader, LimitChange, Record,
         RiskStateChange, SessionKind, SessionMark,
@@ -111,7 +111,7 @@ fn run(target: &str) {
 }
 
 /// Runs `body` on `input`; on a panic, saves the input and fails naming it.
-fn check(target: &str, body: fn(&[u8]), what: &str, input: &[u8]) {
+fn check(target: &str, body: Body, what: &str, input: &[u8]) {
     if panic::catch_unwind(AssertUnwindSafe(|| body(input))).is_ok() {
         return;
     }

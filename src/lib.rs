@@ -26,6 +26,9 @@ pub mod config;
 pub mod control;
 pub mod engine;
 pub mod feed;
+// Fuzz bodies shared by `fuzz/` and `tests/fuzz_bounded.rs`; not an API.
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod journal;
 pub mod metrics;
 pub mod model;

@@ -196,7 +196,7 @@ fn machine_issues(config: &EngineConfig, issues: &mut Vec<ConfigIssue>) {
 }
 
 /// Rules across sections that no one section's `validate` can see.
-fn consistency_issues(config: &EngineConfig, issues: &mut Vec<ConfigIssue>) {
+pub(crate) fn consistency_issues(config: &EngineConfig, issues: &mut Vec<ConfigIssue>) {
     let square_off = config.risk.square_off;
     if config.order.product_equity == Product::Mis && square_off >= BROKER_MIS_SQUARE_OFF {
         issues.push(ConfigIssue::new(

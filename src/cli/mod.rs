@@ -8,7 +8,7 @@
 //! `tickpipe feed decode` (captured Kite Ticker messages as JSON).
 
 mod backtest;
-mod config_check;
+pub(crate) mod config_check;
 pub mod ctl;
 mod feed;
 pub mod format;

@@ -256,13 +256,26 @@ fn toml_issue(e: &toml::de::Error, text: &str) -> ConfigIssue {
         let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
         format!(" (line {line}, column {column})")
     });
-    let reason = e
+    let mut reason = e
         .message()
         .lines()
         .map(str::trim)
         .filter(|l| !l.is_empty())
         .collect::<Vec<_>>()
         .join("; ");
+    if reason.is_empty() {
+        // NB: the TOML parser gives no message for an error at the very end of the
+        // text (`speed =` as the last line); found by the `config` fuzz target.
+        let at_end = e
+            .span()
+            .is_some_and(|span| span.start >= text.trim_end().len());
+        reason = if at_end {
+            "the file ends too early: a value, a closing bracket or a closing quote is missing"
+        } else {
+            "not valid TOML here"
+        }
+        .to_owned();
+    }
     ConfigIssue::new(format!("{key}{location}"), reason)
 }
 
@@ -387,6 +400,24 @@ mod tests {
                 .config_version,
             ConfigVersion(1)
         );
+    }
+
+    #[test]
+    fn a_file_ending_after_an_equals_sign_says_so() {
+        // Found by the `config` fuzz target: the parser's own message is empty here.
+        for (text, column) in [("[feed]\nspeed =", 8), ("[feed]\nspeed = ", 9)] {
+            let err = EngineConfig::from_toml(text, "x.toml").unwrap_err();
+            assert_eq!(err.issues.len(), 1, "{err}");
+            assert_eq!(
+                err.issues[0].key,
+                format!("feed.speed (line 2, column {column})"),
+                "{err}"
+            );
+            assert!(
+                err.issues[0].reason.contains("ends too early"),
+                "{text:?}: {err}"
+            );
+        }
     }
 
     #[test]

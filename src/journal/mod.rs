@@ -75,7 +75,7 @@
 
 mod error;
 mod flusher;
-mod format;
+pub(crate) mod format;
 mod reader;
 mod record;
 mod resume;

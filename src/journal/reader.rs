@@ -329,7 +329,11 @@ impl<'a> Iterator for Records<'a> {
             let expected = self.expected.unwrap_or(seg.first);
             match check_frame(&bytes[offset..]) {
                 Ok(h) => {
-                    if h.seq != expected {
+                    // NB: no writer numbers a record u64::MAX (that takes 2^64 appends)
+                    // and no sequence follows it, so a header and frame claiming it are
+                    // damaged even though their CRCs pass. Found while writing the
+                    // `journal_reader` fuzz target (the `+ 1` below overflowed).
+                    if h.seq != expected || h.seq.0 == u64::MAX {
                         let e = self.corrupt(
                             seg,
                             offset,
@@ -477,4 +481,39 @@ pub fn truncate_torn_tail(torn: &TornTail) -> Result<(), JournalError> {
     file.set_len(torn.offset).map_err(io)?;
     file.set_len(torn.capacity.max(torn.offset)).map_err(io)?;
     file.sync_all().map_err(io)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::journal::format::{encode_header, seal_frame, RecordType, MAX_FRAME};
+
+    #[test]
+    fn the_last_possible_sequence_is_corruption_not_an_overflow() {
+        let dir = std::env::temp_dir().join(format!("tickpipe-reader-seq-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        let mut file = encode_header(4096, Some(Seq(u64::MAX)), "risk").to_vec();
+        let mut frame = [0u8; MAX_FRAME];
+        frame[FRAME_HEADER..FRAME_HEADER + 3].copy_from_slice(&[1, 1, 1]);
+        let len = seal_frame(&mut frame, RecordType::RiskState, 3, Seq(u64::MAX), 7);
+        file.extend_from_slice(&frame[..len]);
+        fs::write(dir.join("risk-18446744073709551615.tpj"), &file).unwrap();
+        let reader = JournalReader::open(&dir).unwrap();
+        let first = reader.records().next().unwrap();
+        assert!(
+            matches!(
+                first,
+                Err(JournalError::Corrupt {
+                    reason: Corruption::Sequence {
+                        found: Seq(u64::MAX)
+                    },
+                    offset: 64,
+                    ..
+                })
+            ),
+            "{first:?}"
+        );
+        fs::remove_dir_all(&dir).unwrap();
+    }
 }

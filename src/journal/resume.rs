@@ -139,7 +139,10 @@ impl DayJournal {
 mod tests {
     use super::*;
     use crate::{
-        journal::{DailyMark, FlushPolicy, Journal, JournalConfig, Seq},
+        journal::{
+            flusher::next_path, segment::Segment, DailyMark, FlushPolicy, Journal, JournalConfig,
+            Seq,
+        },
         model::{InstrumentId, Price},
     };
 
@@ -184,8 +187,21 @@ mod tests {
             w.append(UnixNanos(10 + i), &mark(i as i64)).unwrap();
         }
         drop((w, engine));
-        // A crash: no shutdown, so the prepared next segments are left behind.
-        std::mem::forget(journal);
+        // A crash, as the files show it: no end mark, and a prepared next segment left
+        // behind. The flusher is stopped first: left running (the journal forgotten),
+        // it went on renaming and removing segments while the day was being resumed,
+        // and failed the test on a loaded host.
+        drop(journal);
+        drop(
+            Segment::create(
+                &next_path(&dir, "risk", 99),
+                SMALL.segment_bytes,
+                99,
+                "risk",
+                None,
+            )
+            .unwrap(),
+        );
 
         let day = DayJournal::read(&dir).unwrap();
         assert!(!day.ended(), "no end mark: the day is resumed");

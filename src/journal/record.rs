@@ -569,6 +569,7 @@ fn intent_reason(code: u8) -> Result<IntentReason, DecodeError> {
         R::Target,
         R::TimeStop,
         R::Emergency,
+        R::Reduce,
     ]
     .into_iter()
     .find(|r| *r as u8 == code)

@@ -7,7 +7,7 @@ use crate::{
     config::{decimal, ConfigIssue},
     model::{LimitKey, LimitValue, Money, TimeOfDay},
     risk::{
-        exit::{EmergencyConfig, ReconcilePolicy, ShutdownPolicy, TimeStops},
+        exit::{EmergencyConfig, HaltExits, ReconcilePolicy, ShutdownPolicy, TimeStops},
         limits::{MAX_CORRELATION_WINDOW, MIN_CORRELATION_SAMPLES},
     },
 };
@@ -152,6 +152,35 @@ pub struct RiskConfig {
     /// strategies set their stops in ATRs); 0 trails by `trail_pct` instead.
     #[serde(deserialize_with = "decimal")]
     pub trail_atr: Money,
+    /// Add to a winner: once the mark is `scale_in_at_pct` percent beyond the first
+    /// entry's price (twice that for the second add, and so on), the risk stage sends
+    /// an entry for `scale_in_pct` of the open position on the owner's behalf, through
+    /// every entry check, sized so that the *whole* position's loss at its stop stays
+    /// within the per-position risk budget and its value within the position cap.
+    pub scale_in: bool,
+    /// Profit step, in percent of the first entry's price, of each add.
+    #[serde(deserialize_with = "decimal")]
+    pub scale_in_at_pct: Money,
+    /// Size of an add, in percent of the open position, whole lots (at least one).
+    #[serde(deserialize_with = "decimal")]
+    pub scale_in_pct: Money,
+    /// Adds per position.
+    pub scale_in_max: u32,
+    /// Reduce a loser: once the mark is `scale_out_at_pct` percent against the average
+    /// price, a real exit order for `scale_out_pct` of the position, once per position,
+    /// before the stop takes the rest.
+    pub scale_out: bool,
+    /// Adverse move, in percent of the average price, that cuts a loser.
+    #[serde(deserialize_with = "decimal")]
+    pub scale_out_at_pct: Money,
+    /// Share of a loser cut, in percent, whole lots (a position of one lot is left to
+    /// its stop).
+    #[serde(deserialize_with = "decimal")]
+    pub scale_out_pct: Money,
+    /// What still exits while trading is halted: `manual` (nothing but the operator's
+    /// closes and flattens, and the emergency flatten that halted it) or `protective`
+    /// (the stage's stops, targets, time stops and square-off too).
+    pub halt_exits: HaltExits,
     /// `[risk.time_stop]`: strategy name → minutes of market time a position of it may
     /// stay open before the risk stage closes it.
     pub time_stop: TimeStops,
@@ -229,6 +258,14 @@ impl Default for RiskConfig {
             trail_activate_pct: Money::from_rupees(2),
             trail_pct: Money::from_rupees(1),
             trail_atr: Money::ZERO,
+            scale_in: false,
+            scale_in_at_pct: Money::from_rupees(1),
+            scale_in_pct: Money::from_rupees(50),
+            scale_in_max: 1,
+            scale_out: false,
+            scale_out_at_pct: Money::from_raw(50_000_000), // 0.5
+            scale_out_pct: Money::from_rupees(50),
+            halt_exits: HaltExits::Manual,
             time_stop: TimeStops::new(),
             exit_retry_ms: 500,
             exit_retry_max_ms: 8_000,

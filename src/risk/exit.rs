@@ -6,6 +6,7 @@
 //! | `exit/config.rs` | the exit keys' types and checks ([`ShutdownPolicy`], [`ReconcilePolicy`], [`EmergencyConfig`]) |
 //! | `exit/desk.rs` | [`ExitDesk`]: the stage's exit state and its decision on each mark |
 //! | `exit/plan.rs` | [`ExitPlan`] per open position and the [`ExitRules`]: target booking, trailing stop |
+//! | `exit/scaling.rs` | [`ScalingRules`]: adding to a winner, cutting a loser |
 //! | `exit/retry.rs` | [`ExitRetry`]: refused exits sent again with backoff in market time |
 //! | `exit/forced.rs` | [`ForcedExits`]: the stage's own exits counted by kind |
 //! | `exit/emergency.rs` | [`IndexFallWatch`]: the index fall behind the emergency flatten |
@@ -18,11 +19,13 @@ mod forced;
 mod plan;
 mod reconcile;
 mod retry;
+mod scaling;
 
 use std::collections::VecDeque;
 
 pub use config::{
-    validate, validate_time_stop_names, EmergencyConfig, ReconcilePolicy, ShutdownPolicy, TimeStops,
+    validate, validate_time_stop_names, EmergencyConfig, HaltExits, ReconcilePolicy,
+    ShutdownPolicy, TimeStops,
 };
 pub use desk::{ExitDesk, ExitOrder};
 pub use emergency::IndexFallWatch;
@@ -30,6 +33,7 @@ pub use forced::{ForcedExits, FORCED_KINDS};
 pub use plan::{ExitPlan, ExitRules, PartialState};
 pub use reconcile::{reconcile, BrokerPosition, Mismatch};
 pub use retry::{ExitRetry, RetryDue};
+pub use scaling::ScalingRules;
 
 use crate::model::{InstrumentId, IntentReason, Stamp, TimeOfDay, UnixNanos, IST_OFFSET_SECS};
 

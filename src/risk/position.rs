@@ -131,6 +131,16 @@ impl Position {
         Qty::new(self.net.unsigned_abs().min(u64::from(u32::MAX)) as u32)
     }
 
+    /// The side that adds to the position: buy for a long, sell for a short; `None`
+    /// when flat.
+    pub const fn opening_side(&self) -> Option<Side> {
+        match self.net {
+            n if n > 0 => Some(Side::Buy),
+            n if n < 0 => Some(Side::Sell),
+            _ => None,
+        }
+    }
+
     /// The side that reduces the position; `None` when flat.
     pub const fn closing_side(&self) -> Option<Side> {
         match self.net {

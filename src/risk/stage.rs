@@ -25,8 +25,8 @@ use crate::{
         check::{CheckChain, CheckContext, OneOrderAtATime, Ownership, Proposal, RiskCheck},
         config::{FatalPolicy, RiskConfig, SizingBasis},
         exit::{
-            ist_day_and_time, reconcile, BrokerPosition, EmergencyConfig, ExitDesk, Mismatch,
-            ReconcilePolicy, ShutdownPolicy, SquareOff, SquareOffDue, TimeStops,
+            ist_day_and_time, reconcile, BrokerPosition, EmergencyConfig, ExitDesk, HaltExits,
+            Mismatch, ReconcilePolicy, ShutdownPolicy, SquareOff, SquareOffDue, TimeStops,
         },
         in_flight::{InFlight, InFlightTable},
         limits::{round_limit, DayEvent, LimitState, Quote, RiskEvents, StateChange},
@@ -58,6 +58,9 @@ struct Counters {
     unknown_reports: u64,
     bad_ticks: u64,
     exits_deferred: u64,
+    exits_held_by_halt: u64,
+    scale_ins: u64,
+    scale_ins_refused: u64,
     commands: u64,
     manual_exits: u64,
 }
@@ -545,7 +548,30 @@ impl RiskStage {
                 detail: self.error.unwrap_or(reason.as_str()),
             });
         }
+        let leaves_positions = !matches!(reason, StateReason::Emergency | StateReason::FatalError);
+        if previous != state
+            && state == TradingState::Halted
+            && self.exits.halt_exits == HaltExits::Manual
+            && leaves_positions
+            && self.book.open_positions() > 0
+        {
+            self.control.alert(Alert {
+                exchange_ts: self.market_time,
+                kind: "halted_with_positions",
+                instrument: None,
+                level: AlertLevel::Critical,
+                state,
+                detail: "halted with open positions and risk.halt_exits = \"manual\": the engine's stops, targets and square-off wait; close them (close, flatten) or resume",
+            });
+        }
         previous
+    }
+
+    /// True when an exit for `reason` may go out in the current trading state: always,
+    /// unless halted under `risk.halt_exits = "manual"` and it is not a manual or
+    /// emergency exit.
+    fn exit_allowed(&self, reason: IntentReason) -> bool {
+        self.state != TradingState::Halted || self.exits.halt_exits.allows(reason)
     }
 
     /// Acts on what a move of equity crossed (see [`DayGuard`](crate::risk::DayGuard)).
@@ -1052,7 +1078,10 @@ impl RiskStage {
         let id = flight.instrument;
         self.last_order[id.index()] = r.exchange_ts;
         self.equity_moved = true;
-        let was_open = self.book.position(id).is_open();
+        let before = *self.book.position(id);
+        let was_open = before.is_open();
+        // An entry on the side the position already has adds to it (`risk.scale_in`).
+        let adding = was_open && before.opening_side() == Some(flight.side);
         match self
             .book
             .fill(id, flight.strategy, flight.side, r.last_qty, r.last_price)
@@ -1066,7 +1095,16 @@ impl RiskStage {
                     review.on_fill(id, flight.strategy, effect);
                 }
                 if flight.reason == IntentReason::Entry {
-                    self.book.set_stop(id, flight.stop);
+                    // An add to a held position keeps the stop in force when that is
+                    // tighter (the trail may have moved it since the add was sent).
+                    let stop = match (adding, flight.side) {
+                        (true, Side::Buy) => flight.stop.max(before.stop()),
+                        (true, Side::Sell) if before.stop().is_positive() => {
+                            flight.stop.min(before.stop())
+                        }
+                        _ => flight.stop,
+                    };
+                    self.book.set_stop(id, stop);
                     if !was_open {
                         self.exits.opened(
                             id,
@@ -1258,13 +1296,58 @@ impl RiskStage {
             self.protection.mark(id.index());
         }
         let Some(exit) = exit else {
+            if self.state == TradingState::Active {
+                self.scale_in(id, lot, tick);
+            }
             return;
         };
+        if !self.exit_allowed(exit.reason) {
+            // Halted with manual exits only: decided again on each mark, sent once
+            // trading resumes.
+            self.exits.not_sent(id, exit);
+            self.counters.exits_held_by_halt += 1;
+            return;
+        }
         let sent = self.force_exit(id, exit.reason, exit.qty, tick.exchange_ts, tick.ingress);
         if sent.is_err() {
             // No free in-flight slot: the next tick decides again.
             self.exits.not_sent(id, exit);
             self.counters.exits_deferred += 1;
+        }
+    }
+
+    /// Adds to the winner held in `id` (lots of `lot`) when `risk.scale_in` says one is
+    /// due on this mark: an entry for the owner, at the position's stop, through every
+    /// entry check; [`RiskSizing`](crate::risk::RiskSizing) sizes it on the whole
+    /// position.
+    fn scale_in(&mut self, id: InstrumentId, lot: u32, tick: &Tick) {
+        let position = *self.book.position(id);
+        let Some(qty) = self.exits.add_due(id, &position, lot) else {
+            return;
+        };
+        let (Some(side), Some(owner)) = (position.opening_side(), position.owner()) else {
+            return;
+        };
+        let mut add = Proposal {
+            instrument: id,
+            strategy: owner,
+            side,
+            reason: IntentReason::Entry,
+            reference: position.mark(),
+            stop: position.stop(),
+            qty,
+            weight_pct: Signal::FULL_WEIGHT,
+        };
+        let ctx = self.check_context(id, &position, tick.exchange_ts);
+        let checked = self.checks.run(&mut add, &ctx);
+        let sent =
+            checked.and_then(|()| self.send(&add, Price::ZERO, tick.exchange_ts, tick.ingress));
+        match sent {
+            Ok(()) => {
+                self.exits.added(id);
+                self.counters.scale_ins += 1;
+            }
+            Err(_) => self.counters.scale_ins_refused += 1,
         }
     }
 
@@ -1305,7 +1388,12 @@ impl RiskStage {
             // and the emergency go at once.
             let retrying = due.reason == IntentReason::SquareOff
                 && self.exits.retry.is_pending(due.instrument);
-            if position.is_open() && position.orders_in_flight() == 0 && !retrying {
+            if !self.exit_allowed(due.reason) {
+                // Halted with manual exits only: the square-off waits. The square-off
+                // stays active for the day, so a resume closes the position on its next
+                // tick.
+                self.counters.exits_held_by_halt += 1;
+            } else if position.is_open() && position.orders_in_flight() == 0 && !retrying {
                 let qty = position.open_qty();
                 let sent = self.force_exit(
                     due.instrument,
@@ -1554,6 +1642,12 @@ impl RiskStage {
                 continue;
             }
             if position.orders_in_flight() > 0 {
+                continue;
+            }
+            if !self.exit_allowed(due.reason) {
+                // Halted with manual exits only: the retry is dropped; the stage's exit
+                // rules decide again once trading resumes.
+                self.counters.exits_held_by_halt += 1;
                 continue;
             }
             if self
@@ -1863,7 +1957,7 @@ impl RiskStage {
 
     // ----- lifecycle --------------------------------------------------------------------
 
-    fn counter_list(&self) -> [(&'static str, u64); 19] {
+    fn counter_list(&self) -> [(&'static str, u64); 22] {
         let c = self.counters;
         let [journaled, journal_failures] = self.journal.counters();
         [
@@ -1877,6 +1971,9 @@ impl RiskStage {
             ("unknown_reports", c.unknown_reports),
             ("bad_ticks", c.bad_ticks),
             ("exits_deferred", c.exits_deferred),
+            ("exits_held_by_halt", c.exits_held_by_halt),
+            ("scale_ins", c.scale_ins),
+            ("scale_ins_refused", c.scale_ins_refused),
             ("fills_not_logged", self.fills_not_logged),
             ("commands", c.commands),
             ("manual_exits", c.manual_exits),

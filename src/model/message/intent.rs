@@ -24,6 +24,8 @@ pub enum IntentReason {
     TimeStop = 8,
     /// Closing everything on an emergency (the index fell too fast, or a shutdown).
     Emergency = 9,
+    /// Cutting part of a losing position before its stop (`risk.scale_out`).
+    Reduce = 10,
 }
 
 impl IntentReason {
@@ -39,6 +41,7 @@ impl IntentReason {
             IntentReason::Target => "target",
             IntentReason::TimeStop => "time_stop",
             IntentReason::Emergency => "emergency",
+            IntentReason::Reduce => "reduce",
         }
     }
 }

@@ -39,6 +39,10 @@ const FULL_WEIGHT_I: i128 = FULL_WEIGHT as i128;
 /// above 100 count as 100: a weight never raises the configured limits. Exits pass
 /// unchanged.
 ///
+/// An entry on the side of a position already held (an add, `risk.scale_in`) is sized
+/// on the whole position: the held units' loss at the stop and their value come off the
+/// budget and the cap, and the add is never larger than the size it was proposed with.
+///
 /// # Examples
 /// ```
 /// use tickpipe::{model::*, risk::*};
@@ -151,9 +155,28 @@ impl RiskCheck for RiskSizing {
         // Money and Price share the 10^-8 unit, so raw / raw counts units.
         let distance = i128::from(price.abs_diff(stop).raw());
         let weight = i128::from(proposal.weight_pct.min(FULL_WEIGHT));
-        let by_risk = budget.raw() * weight / FULL_WEIGHT_I / distance;
-        let by_value = cap.raw() * weight / FULL_WEIGHT_I / i128::from(price.raw());
-        let units = by_risk.min(by_value).clamp(0, i128::from(u64::MAX)) as u64;
+        // An add to a held position (`risk.scale_in`) is sized on the whole position:
+        // what the held units lose at the stop (negative once the stop locks in profit)
+        // and their value at this price come off the budget and the cap first.
+        let held = ctx.position;
+        let (held_risk, held_value) = if held.opening_side() == Some(proposal.side) {
+            let units = i128::from(held.open_qty().get());
+            let avg = i128::from(held.avg_price().raw());
+            let per_unit = match proposal.side {
+                Side::Buy => avg - i128::from(stop.raw()),
+                Side::Sell => i128::from(stop.raw()) - avg,
+            };
+            (per_unit * units, i128::from(price.raw()) * units)
+        } else {
+            (0, 0)
+        };
+        let by_risk = (budget.raw() * weight / FULL_WEIGHT_I - held_risk) / distance;
+        let by_value = (cap.raw() * weight / FULL_WEIGHT_I - held_value) / i128::from(price.raw());
+        let mut units = by_risk.min(by_value).clamp(0, i128::from(u64::MAX)) as u64;
+        if !proposal.qty.is_zero() {
+            // A proposal that comes with a size (an add) is never made larger.
+            units = units.min(u64::from(proposal.qty.get()));
+        }
         let qty = whole_lots(units, ctx.lot_size());
         if qty.is_zero() {
             return Err(Refusal::BelowOneLot);
@@ -181,6 +204,56 @@ mod tests {
             max_position_pct: Money::from_rupees(500),
             ..RiskConfig::default()
         })
+    }
+
+    #[test]
+    fn an_add_is_sized_on_the_whole_position() {
+        let mut long = Position::default();
+        long.apply_fill(Side::Buy, Qty::new(1000), "100".parse().unwrap())
+            .unwrap();
+        let add = |stop: &str, preset: u32, long: &Position| {
+            let mut p = entry(Side::Buy, "105", stop);
+            p.qty = Qty::new(preset);
+            RiskSizing::from_config(&RiskConfig::default())
+                .check(&mut p, &context(long))
+                .map(|()| p.qty)
+        };
+        // Stop 95: the held 1000 lose ₹5,000 of the ₹20,000 budget, so by risk
+        // (20 000 − 5 000) / 10 = 1500 more; the 20% cap leaves
+        // (2 00 000 − 1 05 000) / 105 = 904.
+        assert_eq!(add("95", 2000, &long), Ok(Qty::new(904)));
+        assert_eq!(
+            add("95", 500, &long),
+            Ok(Qty::new(500)),
+            "never above the preset"
+        );
+        // Stop 104 locks ₹4,000 in: by risk (20 000 + 4 000) / 1 = 24 000; the cap binds.
+        assert_eq!(add("104", 2000, &long), Ok(Qty::new(904)));
+        // A held position already worth the cap leaves nothing.
+        let mut big = Position::default();
+        big.apply_fill(Side::Buy, Qty::new(1950), "100".parse().unwrap())
+            .unwrap();
+        assert_eq!(add("95", 100, &big), Err(Refusal::BelowOneLot));
+        // By risk alone: 1950 held lose ₹9,750 at 95; (20 000 − 9 750) / 10 = 1025, but
+        // their value at 105 (₹2,04,750) is over the cap.
+        let uncapped = RiskSizing::from_config(&RiskConfig {
+            max_position_pct: Money::from_rupees(500),
+            ..RiskConfig::default()
+        });
+        let mut p = entry(Side::Buy, "105", "95");
+        p.qty = Qty::new(5000);
+        uncapped.check(&mut p, &context(&big)).unwrap();
+        assert_eq!(p.qty, Qty::new(1025));
+        // A short's add: held 100 sold at 200, stop 210, add at 190: held risk ₹1,000,
+        // (20 000 − 1 000) / 20 = 950.
+        let mut short = Position::default();
+        short
+            .apply_fill(Side::Sell, Qty::new(100), "200".parse().unwrap())
+            .unwrap();
+        let mut p = entry(Side::Sell, "190", "210");
+        p.qty = Qty::new(5000);
+        uncapped.check(&mut p, &context(&short)).unwrap();
+        assert_eq!(p.qty, Qty::new(950));
     }
 
     #[test]

@@ -36,6 +36,35 @@ pub enum ReconcilePolicy {
     Flatten,
 }
 
+/// What still exits while trading is halted (`risk.halt_exits`).
+///
+/// A halt is the kill switch: the engine stops trading on its own. `Manual` takes that
+/// literally, so nothing leaves but what the operator asks for (and the emergency
+/// flatten, which halts because it closes everything); positions left open keep only
+/// the broker-side protective stops (`order.protective_stop`), and a critical alert
+/// says so when a halt leaves positions open. `Protective` keeps the stage's own stops,
+/// targets, time stops and square-off running through a halt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HaltExits {
+    /// Nothing but manual exits (`close`, `flatten`) and the emergency flatten.
+    #[default]
+    Manual,
+    /// The risk stage's own exits keep running, besides manual ones.
+    Protective,
+}
+
+impl HaltExits {
+    /// True when an exit for `reason` may be sent while halted.
+    pub fn allows(self, reason: crate::model::IntentReason) -> bool {
+        use crate::model::IntentReason as R;
+        match self {
+            HaltExits::Protective => true,
+            HaltExits::Manual => matches!(reason, R::Manual | R::Emergency),
+        }
+    }
+}
+
 /// `[risk.emergency]`: flatten everything and halt when the index falls fast.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -62,6 +91,8 @@ impl Default for EmergencyConfig {
 
 /// Longest window of the index-fall watch: one trading session (09:15–15:30).
 pub const MAX_WINDOW_MINUTES: u32 = 375;
+/// Most adds to one position (`risk.scale_in_max`).
+pub const MAX_SCALE_INS: u32 = 10;
 /// Most attempts at one exit before its position is flagged.
 pub const MAX_EXIT_ATTEMPTS: u32 = 100;
 /// Longest retry delay, ten minutes of market time.
@@ -97,6 +128,39 @@ pub fn validate(cfg: &RiskConfig, prefix: &str, issues: &mut Vec<ConfigIssue>) {
         hundred,
         issues,
     );
+    pct(
+        "scale_in_at_pct",
+        cfg.scale_in_at_pct,
+        false,
+        Money::from_rupees(50),
+        issues,
+    );
+    pct("scale_in_pct", cfg.scale_in_pct, false, hundred, issues);
+    if cfg.scale_in_max == 0 || cfg.scale_in_max > MAX_SCALE_INS {
+        issues.push(ConfigIssue::new(
+            format!("{prefix}.scale_in_max"),
+            format!(
+                "is {}, must be from 1 to {MAX_SCALE_INS} (adds per position)",
+                cfg.scale_in_max
+            ),
+        ));
+    }
+    pct(
+        "scale_out_at_pct",
+        cfg.scale_out_at_pct,
+        false,
+        Money::from_rupees(50),
+        issues,
+    );
+    if cfg.scale_out_pct <= Money::ZERO || cfg.scale_out_pct >= hundred {
+        issues.push(ConfigIssue::new(
+            format!("{prefix}.scale_out_pct"),
+            format!(
+                "is {}, must be above 0 and below 100 (percent; the stop closes the rest)",
+                cfg.scale_out_pct
+            ),
+        ));
+    }
     pct(
         "trail_activate_pct",
         cfg.trail_activate_pct,

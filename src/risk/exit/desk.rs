@@ -5,8 +5,8 @@ use crate::{
     model::{InstrumentId, InstrumentTable, IntentReason, Price, Qty, StrategyId, UnixNanos},
     risk::{
         exit::{
-            ExitPlan, ExitRetry, ExitRules, ForcedExits, IndexFallWatch, PartialState,
-            ShutdownPolicy, TimeStops,
+            ExitPlan, ExitRetry, ExitRules, ForcedExits, HaltExits, IndexFallWatch, PartialState,
+            ScalingRules, ShutdownPolicy, TimeStops,
         },
         Position, RiskConfig,
     },
@@ -30,6 +30,10 @@ pub struct ExitDesk {
     pub plans: Vec<ExitPlan>,
     /// `[risk]`'s target and trailing rules.
     pub rules: ExitRules,
+    /// `[risk]`'s rules for adding to winners and cutting losers.
+    pub scaling: ScalingRules,
+    /// What still exits while trading is halted.
+    pub halt_exits: HaltExits,
     /// Nanoseconds of market time a position of each strategy may stay open (by
     /// `StrategyId`); zero for none.
     pub time_stops: Vec<u64>,
@@ -60,6 +64,8 @@ impl ExitDesk {
         ExitDesk {
             plans: vec![ExitPlan::default(); instruments.len()],
             rules: ExitRules::new(config),
+            scaling: ScalingRules::new(config),
+            halt_exits: config.halt_exits,
             time_stops: vec![0; strategy_count],
             retry: ExitRetry::new(instruments.len(), config),
             forced: ForcedExits::default(),
@@ -111,8 +117,9 @@ impl ExitDesk {
     /// On a mark of held `position` in `id` (traded in lots of `lot`) at market time
     /// `now`, with no order in flight: moves the trailing stop, then decides whether to
     /// exit: the stop (the entry's, or one the stage moved: a trailing stop), then the
-    /// strategy's time stop, then the target (the configured share, whole lots). Returns
-    /// the stop to keep and the exit to send, if any.
+    /// strategy's time stop, then the target (the configured share, whole lots), then a
+    /// cut of a loser (`risk.scale_out`). Returns the stop to keep and the exit to send,
+    /// if any.
     pub fn on_mark(
         &mut self,
         id: InstrumentId,
@@ -160,16 +167,49 @@ impl ExitDesk {
             };
             return (next, Some(exit));
         }
+        let cut = self
+            .scaling
+            .cut_due(plan, net, position.avg_price(), open, lot, mark);
+        if let Some(qty) = cut {
+            let exit = ExitOrder {
+                reason: IntentReason::Reduce,
+                qty,
+            };
+            return (next, Some(exit));
+        }
         (next, None)
     }
 
+    /// On a mark of held `position` in `id` that decided no exit: the units of an add
+    /// to it, when one is due (`risk.scale_in`, see [`ScalingRules::add_due`]).
+    pub fn add_due(&mut self, id: InstrumentId, position: &Position, lot: u32) -> Option<Qty> {
+        let plan = self.plans.get_mut(id.index())?;
+        self.scaling.add_due(
+            plan,
+            position.net(),
+            position.open_qty(),
+            lot,
+            position.mark(),
+        )
+    }
+
+    /// An add decided by [`ExitDesk::add_due`] was sent.
+    pub fn added(&mut self, id: InstrumentId) {
+        if let Some(plan) = self.plans.get_mut(id.index()) {
+            self.scaling.added(plan);
+        }
+    }
+
     /// `exit`, decided by [`ExitDesk::on_mark`], could not be sent (no free in-flight
-    /// slot): a target is decided again on the next mark.
+    /// slot): a target or a cut is decided again on the next mark.
     pub fn not_sent(&mut self, id: InstrumentId, exit: ExitOrder) {
-        if exit.reason == IntentReason::Target {
-            if let Some(plan) = self.plans.get_mut(id.index()) {
-                plan.partial = PartialState::Open;
-            }
+        let Some(plan) = self.plans.get_mut(id.index()) else {
+            return;
+        };
+        match exit.reason {
+            IntentReason::Target => plan.partial = PartialState::Open,
+            IntentReason::Reduce => plan.reduced = false,
+            _ => {}
         }
     }
 

@@ -3,10 +3,11 @@
 use crate::model::IntentReason;
 
 /// The kinds of forced exit, in the order the summary lists them.
-pub const FORCED_KINDS: [IntentReason; 6] = [
+pub const FORCED_KINDS: [IntentReason; 7] = [
     IntentReason::StopLoss,
     IntentReason::TrailingStop,
     IntentReason::Target,
+    IntentReason::Reduce,
     IntentReason::TimeStop,
     IntentReason::SquareOff,
     IntentReason::Emergency,
@@ -66,6 +67,7 @@ mod tests {
                 ("stop_loss", 0),
                 ("trailing_stop", 0),
                 ("target", 2),
+                ("reduce", 0),
                 ("time_stop", 0),
                 ("square_off", 0),
                 ("emergency", 1)

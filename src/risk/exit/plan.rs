@@ -50,6 +50,15 @@ pub struct ExitPlan {
     pub stop_moved: bool,
     /// The target's booking.
     pub partial: PartialState,
+    /// The price of the entry that opened the position; adds step up from it.
+    pub entry: Price,
+    /// Adds sent so far (`risk.scale_in`).
+    pub adds: u8,
+    /// True once a cut of the loser was decided (`risk.scale_out`): once per position.
+    pub reduced: bool,
+    /// The best mark at the last add decided, so a refused add is tried again only at a
+    /// new best.
+    pub add_tried_at: Price,
 }
 
 impl ExitPlan {
@@ -65,6 +74,7 @@ impl ExitPlan {
             target,
             opened_at: now,
             atr,
+            entry: reference,
             ..ExitPlan::default()
         }
     }

@@ -1295,3 +1295,4 @@ fn a_drawdown_from_the_peak_warns_then_halts() {
 
 mod exits;
 mod protect;
+mod scaling;

@@ -31,7 +31,7 @@ use tickpipe_ringbuf::wait::WaitKind;
 
 use self::{
     control::ControlMode,
-    run::{Engine, RunSpec, Strategies},
+    run::{Engine, JournalMode, RunSpec, Strategies},
     schedule::Rate,
     source::Stamping,
 };
@@ -71,6 +71,11 @@ pub struct PipelineArgs {
     /// Applies to the engine runs; the empty stages have no control rings.
     #[arg(long, value_delimiter = ',', default_value = "off")]
     control: Vec<String>,
+    /// Journaling, comma-separated: `off`, `on` (the trading records, as shipped) and/or
+    /// `ticks` (every market tick too, so segments roll during the run). Applies to the
+    /// engine runs; each journaled run writes a fresh temporary directory, removed after.
+    #[arg(long, value_delimiter = ',', default_value = "off")]
+    journal: Vec<String>,
     /// Cores the groups are pinned to in turn; empty (`--cores ''`) leaves them unpinned.
     #[arg(long, value_delimiter = ',', default_value = "0,1")]
     cores: Vec<String>,
@@ -124,6 +129,11 @@ pub fn run(args: &PipelineArgs) -> Result<(), Box<dyn std::error::Error>> {
         .control
         .iter()
         .map(|c| ControlMode::parse(c))
+        .collect::<Result<_, _>>()?;
+    let journals: Vec<JournalMode> = args
+        .journal
+        .iter()
+        .map(|j| JournalMode::parse(j))
         .collect::<Result<_, _>>()?;
     let cores: Vec<usize> = args
         .cores
@@ -185,20 +195,25 @@ pub fn run(args: &PipelineArgs) -> Result<(), Box<dyn std::error::Error>> {
                         monitor_core: free_core(layout, &cores),
                         rehearse_every_us: args.rehearse_every_us,
                         control: ControlMode::Off,
+                        journal: JournalMode::Off,
                     };
                     // The control modes of one setting run back to back, so a drift of
                     // the host between them is as small as the run order can make it.
+                    // So are the journal modes.
                     for &control in &controls {
-                        let spec = RunSpec {
-                            control,
-                            ..base.clone()
-                        };
-                        specs.push(spec.clone());
-                        if matches!(rate, Rate::PerSecond(_)) && !args.no_uncorrected {
-                            specs.push(RunSpec {
-                                stamping: Stamping::Actual,
-                                ..spec
-                            });
+                        for &journal in &journals {
+                            let spec = RunSpec {
+                                control,
+                                journal,
+                                ..base.clone()
+                            };
+                            specs.push(spec.clone());
+                            if matches!(rate, Rate::PerSecond(_)) && !args.no_uncorrected {
+                                specs.push(RunSpec {
+                                    stamping: Stamping::Actual,
+                                    ..spec
+                                });
+                            }
                         }
                     }
                     if !args.no_empty && i == 0 {

@@ -30,7 +30,8 @@ pub struct ReportArgs {
     #[arg(long, value_name = "DIR", requires = "journal")]
     pub out: Option<PathBuf>,
     /// The configuration the run used, for instrument symbols, strategy names, capital
-    /// and charges (with --journal); the embedded default when absent.
+    /// and charges (with --journal); when absent, the embedded default with the names and
+    /// capital of the journal's manifest.
     #[arg(long, short = 'c', value_name = "FILE", requires = "journal")]
     pub config: Option<PathBuf>,
 }
@@ -66,7 +67,7 @@ fn journal_report(
 ) -> Result<(), String> {
     use super::journal::history::{History, Naming};
     let history = History::read(dir)?;
-    let mut naming = Naming::load(config)?;
+    let mut naming = Naming::load(config, dir)?;
     naming.cover(&history)?;
     let book = naming.book(&history)?;
     let names = naming.names();

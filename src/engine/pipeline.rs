@@ -193,6 +193,21 @@ impl Pipeline {
                 Some(OpenedDay { journal, resume }) => (Some(journal), resume),
                 None => (None, None),
             };
+        if let Some(journal) = &journal {
+            let names = crate::signal::strategy_names(&config.strategy);
+            crate::journal::Manifest::new(hash, &names, instruments, config.risk.capital)
+                .write(journal.dir())
+                .map_err(|e| {
+                    problem(vec![ConfigIssue::new(
+                        "journal.dir",
+                        format!(
+                            "cannot write {} in {}: {e}",
+                            crate::journal::MANIFEST_FILE,
+                            journal.dir().display()
+                        ),
+                    )])
+                })?;
+        }
         let tap = |resuming: &mut Option<recovery::Resuming>,
                    name: &str|
          -> Result<JournalTap, ConfigError> {

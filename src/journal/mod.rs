@@ -27,6 +27,7 @@
 //! | `verify.rs` | [`verify`]: check a whole directory and sum it up |
 //! | `tap.rs` | [`JournalTap`]: a stage's writer, on or off, failures counted; checks records made again when a day resumes |
 //! | `resume.rs` | [`DayJournal`]: a day's journal read back whole to resume the day |
+//! | `manifest.rs` | [`Manifest`]: the strategy and instrument names a run's records number |
 //! | `settings.rs` | [`JournalSettings`]: the `[journal]` config section, the run's directory |
 //! | `error.rs` | [`AppendError`], [`JournalError`], [`TornTail`] |
 //!
@@ -76,6 +77,7 @@
 mod error;
 mod flusher;
 pub(crate) mod format;
+mod manifest;
 mod reader;
 mod record;
 mod resume;
@@ -97,6 +99,7 @@ pub use flusher::{FlushPolicy, Journal, JournalConfig};
 pub use format::{
     frame_len, FrameError, HeaderError, RecordType, Seq, FORMAT_VERSION, HEADER_SIZE, MAX_FRAME,
 };
+pub use manifest::{Manifest, MANIFEST_FILE, MANIFEST_FORMAT};
 pub use reader::{truncate_torn_tail, Entry, JournalReader, Records, Ticks};
 pub use record::{
     payload_len, DailyMark, DecodeError, LimitChange, Record, RiskStateChange, SessionKind,

@@ -3,7 +3,7 @@
 use std::{
     collections::BTreeMap,
     sync::{
-        atomic::{AtomicBool, Ordering},
+        atomic::{AtomicBool, AtomicU64, Ordering},
         Arc,
     },
     time::Duration,
@@ -116,9 +116,77 @@ impl Strategies {
         // Runs measure the pipeline; the socket is served only when `--control` asks
         // for it (see `control::configure`).
         config.control.enabled = false;
-        // The journal has its own scenario (`journal`); pipeline runs measure without it.
+        // The journal has its own scenario (`journal`); pipeline runs measure without it
+        // unless `--journal` asks (see [`JournalMode::configure`]).
         config.journal.enabled = false;
         config
+    }
+}
+
+/// Whether a run journals, so tick→intent can be compared with journaling on and off in
+/// the same script.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JournalMode {
+    /// No journal (the pipeline runs' default).
+    Off,
+    /// The trading records, as shipped (`[journal]` defaults: flush every 10 ms).
+    On,
+    /// The trading records and every market tick (`ticks = true`): about one record per
+    /// event, so segments fill and roll during the run.
+    Ticks,
+}
+
+impl JournalMode {
+    /// Parses `off`, `on` or `ticks`.
+    pub fn parse(text: &str) -> Result<JournalMode, String> {
+        match text {
+            "off" => Ok(JournalMode::Off),
+            "on" => Ok(JournalMode::On),
+            "ticks" => Ok(JournalMode::Ticks),
+            other => Err(format!(
+                "unknown journal mode `{other}`, expected off, on or ticks"
+            )),
+        }
+    }
+
+    /// The name in labels.
+    pub fn name(self) -> &'static str {
+        match self {
+            JournalMode::Off => "off",
+            JournalMode::On => "on",
+            JournalMode::Ticks => "ticks",
+        }
+    }
+
+    /// Turns journaling on in `config` for this mode, into a fresh directory that is
+    /// removed when the returned guard drops (`None` when the mode is off).
+    fn configure(self, config: &mut EngineConfig) -> Result<Option<JournalDir>, String> {
+        if self == JournalMode::Off {
+            return Ok(None);
+        }
+        static RUNS: AtomicU64 = AtomicU64::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "tickpipe-bench-journal-{}-{}",
+            std::process::id(),
+            RUNS.fetch_add(1, Ordering::Relaxed)
+        ));
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| format!("cannot create the journal directory {}: {e}", dir.display()))?;
+        config.journal.enabled = true;
+        config.journal.dir = dir.clone();
+        config.journal.ticks = self == JournalMode::Ticks;
+        // Each run writes a day of its own; nothing is resumed.
+        config.journal.resume = false;
+        Ok(Some(JournalDir(dir)))
+    }
+}
+
+/// A run's journal directory, removed when the run is over.
+struct JournalDir(std::path::PathBuf);
+
+impl Drop for JournalDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 
@@ -146,13 +214,16 @@ pub struct RunSpec {
     /// What the control plane does during the run (always off for the empty stages,
     /// which have no control rings).
     pub control: ControlMode,
+    /// Whether the engine journals (always off for the empty stages).
+    pub journal: JournalMode,
 }
 
 impl RunSpec {
     /// A short name, also the stem of the run's files:
     /// `engine-one_group-busy_spin-100k-intended`, with `-control_idle` or
     /// `-control_pnl10hz` after the engine part when the socket is served (control off
-    /// keeps the names runs had before the option, so older reports stay comparable).
+    /// keeps the names runs had before the option, so older reports stay comparable),
+    /// and `-journal_on` or `-journal_ticks` likewise.
     pub fn slug(&self) -> String {
         let engine = match self.engine {
             Engine::Real => "engine",
@@ -174,8 +245,14 @@ impl RunSpec {
             ControlMode::Off => String::new(),
             mode => format!("-control_{}", mode.name()),
         };
+        let journal = match (self.engine, self.journal) {
+            (Engine::Real, JournalMode::On | JournalMode::Ticks) => {
+                format!("-journal_{}", self.journal.name())
+            }
+            _ => String::new(),
+        };
         format!(
-            "{engine}{strategies}{control}-{}-{}-{rate}-{stamp}",
+            "{engine}{strategies}{control}{journal}-{}-{}-{rate}-{stamp}",
             self.layout.name(),
             self.wait
         )
@@ -258,6 +335,16 @@ pub fn run(
     };
     // Held until the run is over: dropping it removes the socket's directory.
     let _run_dir = control::configure(mode, &mut config.control)?;
+    let journal = match spec.engine {
+        Engine::Real => spec.journal,
+        Engine::Empty => JournalMode::Off,
+    };
+    // Held until the run is over, like the socket's directory.
+    let _journal_dir = journal.configure(&mut config)?;
+    // The journal names its day from the session start: the first event's market time.
+    let start = events
+        .first()
+        .map_or(tickpipe::model::UnixNanos(0), |e| e.exchange_ts());
     let clock = LatencyClock::new();
     let lag = LagSlot::default();
     let schedule = match spec.rate {
@@ -293,9 +380,7 @@ pub fn run(
                 &config,
                 instruments,
                 Box::new(source),
-                // Journaling is off, so the session start (which names the journal's day)
-                // is not used.
-                tickpipe::model::UnixNanos(0),
+                start,
                 None,
                 Arc::new(AtomicBool::new(false)),
             )

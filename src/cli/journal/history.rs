@@ -5,8 +5,9 @@
 //!
 //! The journal stores ids, not names, and no charges or realised P&L: those come from
 //! the configuration the run used, which `--config` names (the embedded default when
-//! absent). An id the configuration does not know is an error naming the record, never
-//! a guess.
+//! absent, with the strategy names and capital of the manifest the run wrote beside its
+//! segments). An id the configuration does not know is an error naming the record,
+//! never a guess.
 
 use std::{
     collections::HashMap,
@@ -16,7 +17,7 @@ use std::{
 use crate::{
     charges::{ChargeModel, Charger},
     engine::EngineConfig,
-    journal::{JournalReader, Record, Seq, TornTail},
+    journal::{JournalReader, Manifest, Record, Seq, TornTail, MANIFEST_FILE},
     model::{ExecKind, FillRecord, InstrumentTable, IntentId, Money, Price, StrategyId, UnixNanos},
     order::Slippage,
     report::{ReportContext, TradeBook},
@@ -207,12 +208,17 @@ pub(in crate::cli) struct Naming {
 }
 
 impl Naming {
-    /// Loads `config` (or the embedded default) and opens its feed's instrument table.
+    /// Loads `config` (or the embedded default) and opens its feed's instrument table;
+    /// without `config`, the strategy names and the capital come from the manifest the
+    /// run wrote into `journal` (see [`Manifest`]), when it has one.
     ///
     /// # Errors
-    /// An unreadable or invalid configuration, or a feed that cannot be opened.
-    pub fn load(config: Option<&PathBuf>) -> Result<Naming, String> {
-        let (config, origin) = match config {
+    /// An unreadable or invalid configuration or manifest, a feed that cannot be opened,
+    /// or a manifest whose instruments are not the embedded default's (the run's
+    /// configuration is then needed).
+    pub fn load(config: Option<&PathBuf>, journal: &Path) -> Result<Naming, String> {
+        let manifest = Manifest::read(journal)?;
+        let (engine, origin) = match config {
             Some(path) => (
                 EngineConfig::from_file(path).map_err(|e| e.to_string())?,
                 path.display().to_string(),
@@ -222,18 +228,48 @@ impl Naming {
                 "the embedded default configuration".to_owned(),
             ),
         };
-        let opened = config.feed.open()?;
-        let strategy_names = crate::signal::strategy_names(&config.strategy)
-            .into_iter()
-            .map(str::to_owned)
-            .collect();
-        Ok(Naming {
-            charger: Charger::new(ChargeModel::new(&config.charges), &opened.instruments),
+        let opened = engine.feed.open()?;
+        let mut naming = Naming {
+            charger: Charger::new(ChargeModel::new(&engine.charges), &opened.instruments),
+            strategy_names: crate::signal::strategy_names(&engine.strategy)
+                .into_iter()
+                .map(str::to_owned)
+                .collect(),
             instruments: opened.instruments,
-            strategy_names,
-            capital: config.risk.capital,
+            capital: engine.risk.capital,
             origin,
-        })
+        };
+        let Some(manifest) = manifest else {
+            return Ok(naming);
+        };
+        if config.is_some() {
+            return Ok(naming);
+        }
+        let symbols: Vec<&str> = naming
+            .instruments
+            .iter()
+            .map(|i| i.symbol.as_str())
+            .collect();
+        if symbols != manifest.instruments {
+            let first = symbols
+                .iter()
+                .zip(&manifest.instruments)
+                .position(|(a, b)| a != b)
+                .unwrap_or(symbols.len().min(manifest.instruments.len()));
+            return Err(format!(
+                "{}: the run traded {} instruments, the embedded default configuration has {} (they differ from id {first}); pass the run's configuration with --config",
+                journal.join(MANIFEST_FILE).display(),
+                manifest.instruments.len(),
+                symbols.len(),
+            ));
+        }
+        naming.strategy_names = manifest.strategies.clone();
+        naming.capital = manifest.capital()?;
+        naming.origin = format!(
+            "{} (strategy names, capital) and the embedded default configuration (instruments, charges)",
+            journal.join(MANIFEST_FILE).display()
+        );
+        Ok(naming)
     }
 
     /// Checks every fill's instrument against the table and pads the strategy names to

@@ -78,7 +78,8 @@ enum JournalCommand {
         #[arg(long, value_name = "FILE")]
         sqlite: Option<PathBuf>,
         /// The configuration the run used, for instrument symbols, strategy names,
-        /// capital and charges (with --sqlite); the embedded default when absent.
+        /// capital and charges (with --sqlite); when absent, the embedded default with
+        /// the names and capital of the journal's manifest.
         #[arg(long, short = 'c', value_name = "FILE", requires = "sqlite")]
         config: Option<PathBuf>,
     },

@@ -41,7 +41,7 @@ pub(super) fn export_sqlite(
     config: Option<&PathBuf>,
 ) -> Result<Vec<String>, String> {
     let history = History::read(dir)?;
-    let mut naming = Naming::load(config)?;
+    let mut naming = Naming::load(config, dir)?;
     naming.cover(&history)?;
     let book = naming.book(&history)?;
     let names = naming.names();

@@ -88,6 +88,8 @@ struct Book {
     token_refused: bool,
     /// Every `/trades` answer lists each trade twice (a venue repeating itself).
     repeat_trades: bool,
+    /// Limit orders fill at their price on the read after they open (else they rest).
+    fill_limits: bool,
     seen: Vec<Seen>,
     instruments: Vec<u8>,
 }
@@ -365,6 +367,7 @@ fn place(book: &mut Book, req: &Seen) -> (u16, &'static str, Vec<u8>) {
 
 /// One step of the exchange per order-book read: received → open → (market) complete.
 fn advance(book: &mut Book) {
+    let fill_limits = book.fill_limits;
     let mut fills = Vec::new();
     for order in &mut book.orders {
         match order["status"].as_str().unwrap() {
@@ -372,22 +375,28 @@ fn advance(book: &mut Book) {
                 order["status"] = json!("OPEN");
                 order["exchange_timestamp"] = json!(STAMP);
             }
-            "OPEN" if order["order_type"] == "MARKET" => {
+            "OPEN" if order["order_type"] == "MARKET" || fill_limits => {
                 let qty = order["quantity"].as_u64().unwrap();
+                let price = if order["order_type"] == "MARKET" {
+                    json!(420.65)
+                } else {
+                    order["price"].clone()
+                };
                 order["status"] = json!("COMPLETE");
                 order["filled_quantity"] = json!(qty);
-                order["average_price"] = json!(420.65);
-                fills.push((order["order_id"].clone(), qty));
+                order["average_price"] = price.clone();
+                fills.push((order["order_id"].clone(), qty, price));
             }
             _ => {}
         }
     }
-    for (order_id, qty) in fills {
+    for (order_id, qty, price) in fills {
         book.next_trade += 1;
         let mut trade = fixture("trades.json")["data"][0].clone();
         trade["trade_id"] = json!(book.next_trade.to_string());
         trade["order_id"] = order_id;
         trade["quantity"] = json!(qty);
+        trade["average_price"] = price;
         trade["fill_timestamp"] = json!("2026-11-25 10:00:01");
         book.trades.push(trade);
     }
@@ -818,6 +827,7 @@ fn instruments_fetch_writes_a_checked_master() {
 fn a_synthetic_day_trades_through_the_kite_gateway() {
     let dir = TempDir::new("run");
     let broker = Broker::start(&dir.0);
+    broker.with(|b| b.fill_limits = true);
     let token = dir.secret("token", TOKEN);
     let config = config_file(
         &dir,
@@ -866,4 +876,12 @@ fn a_synthetic_day_trades_through_the_kite_gateway() {
         }
     }
     assert!(v["flow"]["orders"].as_u64().unwrap() >= posts.len() as u64 - 1);
+}
+
+#[test]
+fn the_example_configuration_is_valid() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/live-kite.example.toml");
+    let config = tickpipe::engine::EngineConfig::from_file(&path).unwrap();
+    assert_eq!(config.order.gateway, GatewayKind::Kite);
+    assert_eq!(config.order.kite.base_url, "https://api.kite.trade");
 }

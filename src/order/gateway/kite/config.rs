@@ -106,8 +106,16 @@ impl KiteGatewayConfig {
                 "required when order.gateway = \"kite\": the Kite Connect app's API key".to_owned(),
             );
         }
-        if !self.api_key.bytes().all(|b| b.is_ascii_alphanumeric()) {
-            issue("api_key", "must be letters and digits only".to_owned());
+        if !self
+            .api_key
+            .trim()
+            .bytes()
+            .all(|b| b.is_ascii_graphic() && !matches!(b, b'"' | b'\'' | b':'))
+        {
+            issue(
+                "api_key",
+                "must be printable ASCII without spaces, quotes or colons".to_owned(),
+            );
         }
         if in_use && self.access_token_file.is_none() {
             issue(

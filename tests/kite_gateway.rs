@@ -593,7 +593,7 @@ fn places_fills_modifies_and_cancels_over_https() {
         ]
     );
     assert_eq!(posts[1].field("order_type"), Some("LIMIT"));
-    assert_eq!(posts[1].field("price"), Some("419.5"));
+    assert_eq!(posts[1].field("price"), Some("419.50"));
     assert_eq!(posts[1].field("market_protection"), None);
     let put = seen.iter().find(|r| r.method == "PUT").unwrap();
     assert_eq!(put.path, "/orders/regular/151220000000002");
@@ -859,7 +859,17 @@ fn a_synthetic_day_trades_through_the_kite_gateway() {
     );
     let v: Value = serde_json::from_str(&std::fs::read_to_string(&summary).unwrap()).unwrap();
     let fills = v["flow"]["fills"].as_u64().unwrap();
-    assert!(fills > 0, "{}", v["flow"]);
+    assert!(
+        fills > 0,
+        "{}\n{}\n{:#?}",
+        v["flow"],
+        String::from_utf8_lossy(&out.stderr),
+        broker
+            .seen()
+            .iter()
+            .map(|r| (&r.method, &r.path))
+            .collect::<Vec<_>>()
+    );
     let seen = broker.seen();
     let posts: Vec<&Seen> = seen
         .iter()

@@ -5,7 +5,8 @@
 //! `tickpipe report` (performance statistics of an equity curve, or the trade report of a
 //! journal), `tickpipe journal` (verify, inspect, export or archive a journal directory),
 //! `tickpipe backtest` (a strategy over historical bars, with its report),
-//! `tickpipe feed decode` (captured Kite Ticker messages as JSON).
+//! `tickpipe feed decode` (captured Kite Ticker messages as JSON), `tickpipe kite login`
+//! (the day's Kite Connect session), `tickpipe instruments fetch` (Kite's instrument master).
 
 mod backtest;
 pub(crate) mod config_check;
@@ -14,6 +15,7 @@ mod feed;
 pub mod format;
 mod indicators;
 mod journal;
+mod kite;
 mod record;
 mod regime;
 mod report;
@@ -64,6 +66,11 @@ enum Command {
     /// Work with captured market data: `feed decode --format kite FILE` prints each
     /// binary message of a capture as JSON.
     Feed(feed::FeedArgs),
+    /// Kite Connect: `kite login` prints the login URL; `kite login --request-token T`
+    /// stores the day's access token (mode 0600).
+    Kite(kite::KiteArgs),
+    /// The instrument master: `instruments fetch --out FILE` downloads Kite's, checked.
+    Instruments(kite::InstrumentsArgs),
 }
 
 /// Options of `tickpipe run` (also accepted with no subcommand).
@@ -135,6 +142,8 @@ impl Command {
             Command::Backtest(_) => "backtest",
             Command::Journal(_) => "journal",
             Command::Feed(_) => "feed",
+            Command::Kite(_) => "kite",
+            Command::Instruments(_) => "instruments",
         }
     }
 }
@@ -193,6 +202,8 @@ fn dispatch(cli: Cli) -> Dispatch {
         Command::Journal(args) => journal::journal(&args),
         Command::Backtest(args) => backtest::backtest(&args),
         Command::Feed(args) => feed::feed(&args),
+        Command::Kite(args) => kite::kite(&args),
+        Command::Instruments(args) => kite::instruments(&args),
         Command::Config(args) => config_check::config(&args),
     })
 }

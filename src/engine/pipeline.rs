@@ -26,7 +26,9 @@ use crate::{
     },
     metrics::Telemetry,
     model::{InstrumentTable, ScheduledCommand, Stamp, UnixNanos},
-    order::{OrderSetup, OrderStage, PaperGateway, MAX_WORKING_ROWS, RECENT_ORDERS},
+    order::{
+        Gateway, KiteGateway, OrderSetup, OrderStage, PaperGateway, MAX_WORKING_ROWS, RECENT_ORDERS,
+    },
     risk::{ReviewDesk, RiskStage, TradingSummary},
     runtime::{
         GroupReport, Groups, Layout, Outbox, Rehearsal, RunError, Stage, StageKind, StageReport,
@@ -319,7 +321,13 @@ impl Pipeline {
         .with_control(signal_port)
         .with_journal(tap(&mut resuming, "signal")?);
         let gateway = match config.order.gateway {
-            GatewayKind::Paper => Box::new(PaperGateway::with_config(instruments, &config.paper)),
+            GatewayKind::Paper => {
+                Box::new(PaperGateway::with_config(instruments, &config.paper)) as Box<dyn Gateway>
+            }
+            GatewayKind::Kite => Box::new(
+                KiteGateway::start(&config.order, instruments)
+                    .map_err(|e| problem(vec![ConfigIssue::new("order.kite", e)]))?,
+            ),
         };
         // The paper gateway answers in market time, so risk syncs with the order stage
         // while orders are out: fills then do not depend on thread timing.
@@ -414,6 +422,7 @@ impl Pipeline {
                     info: EngineInfo {
                         mode: match config.order.gateway {
                             GatewayKind::Paper => "paper",
+                            GatewayKind::Kite => "kite",
                         },
                         source: config.feed.source.name().to_owned(),
                     },

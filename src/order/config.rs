@@ -6,7 +6,7 @@ use serde::Deserialize;
 use crate::{
     config::ConfigIssue,
     model::{InstrumentKind, IntentReason},
-    order::venue::Product,
+    order::{gateway::KiteGatewayConfig, venue::Product},
 };
 
 /// Which gateway the order stage talks to.
@@ -16,6 +16,8 @@ pub enum GatewayKind {
     /// The paper exchange: market orders fill at the latest bid/ask.
     #[default]
     Paper,
+    /// Zerodha's Kite Connect: real orders (`[order.kite]`).
+    Kite,
 }
 
 /// What the order stage does with the unfilled rest of a partly filled order once
@@ -107,6 +109,8 @@ pub struct OrderConfig {
     /// follow it: the venue allows `max_modifications` per order, so a trailing stop
     /// that moves on every tick is followed only in steps of this size.
     pub protective_stop_step_ticks: u32,
+    /// `[order.kite]`: the Kite Connect gateway (read when `gateway = "kite"`).
+    pub kite: KiteGatewayConfig,
 }
 
 impl Default for OrderConfig {
@@ -131,6 +135,7 @@ impl Default for OrderConfig {
             product_option: Product::Mis,
             protective_stop: false,
             protective_stop_step_ticks: 20,
+            kite: KiteGatewayConfig::default(),
         }
     }
 }
@@ -288,6 +293,11 @@ impl OrderConfig {
                 );
             }
         }
+        self.kite.validate(
+            &format!("{prefix}.kite"),
+            self.gateway == GatewayKind::Kite,
+            issues,
+        );
     }
 }
 

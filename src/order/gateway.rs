@@ -3,9 +3,12 @@
 //! | gateway | file | what |
 //! | --- | --- | --- |
 //! | [`PaperGateway`] | `gateway/paper.rs` | fills marketable orders at the touch of the latest quote, at once |
+//! | [`KiteGateway`] | `gateway/kite/` | real orders at Zerodha (Kite Connect REST) from a cold I/O thread |
 
+pub mod kite;
 mod paper;
 
+pub use kite::{KiteGateway, KiteGatewayConfig, RetryPolicy};
 pub use paper::{FaultConfig, LatencyConfig, LatencyModel, PaperConfig, PaperGateway, RulesConfig};
 
 use crate::{

@@ -19,7 +19,7 @@
 //! | `desk/protect.rs` | broker-side protective stops (`protective_stop`): place, follow in steps, replace, cancel ahead of the engine's exits |
 //! | `execution.rs` | [`ExecutionMetrics`]: fill rate, slippage and latency per strategy |
 //! | `venue.rs` | [`VenueOrder`], [`VenueReport`]: what the stage and a venue say to each other |
-//! | `gateway.rs`, `gateway/` | the [`Gateway`] trait and its venues ([`PaperGateway`]) |
+//! | `gateway.rs`, `gateway/` | the [`Gateway`] trait and its venues ([`PaperGateway`], [`KiteGateway`]) |
 //! | `stage.rs` | [`OrderStage`] |
 
 mod action;
@@ -39,9 +39,12 @@ pub use config::{GatewayKind, OrderConfig, RemainderPolicy};
 pub use execution::{
     ExecutionMetrics, ExecutionSummary, Slippage, StrategyExecution, SLIPPAGE_RANGE_BPS,
 };
+/// The Kite Connect gateway's parts: REST client, errors, health (see [`KiteGateway`]).
+pub use gateway::kite;
 pub use gateway::{
-    FaultConfig, Gateway, LatencyConfig, LatencyModel, PaperConfig, PaperGateway, Reports,
-    RulesConfig,
+    kite::{session as kite_session, wire as kite_wire},
+    FaultConfig, Gateway, KiteGateway, KiteGatewayConfig, LatencyConfig, LatencyModel, PaperConfig,
+    PaperGateway, Reports, RetryPolicy, RulesConfig,
 };
 pub use queue::SendQueue;
 pub use rate::RateLimiter;

@@ -1,0 +1,251 @@
+//! The Kite Connect gateway: real orders at Zerodha through the REST API.
+//!
+//! | item | file | what |
+//! | --- | --- | --- |
+//! | [`KiteGateway`] | `kite/mod.rs` | the [`Gateway`] the order stage calls: rings only, never I/O |
+//! | I/O thread | `kite/io.rs` | places, modifies and cancels; polls the order book and trades into reports |
+//! | [`RestClient`] | `kite/client.rs` | blocking HTTPS (ureq + rustls/ring), headers, envelope, retries |
+//! | [`KiteGatewayConfig`], [`RetryPolicy`] | `kite/config.rs` | `[order.kite]` |
+//! | [`ApiError`], [`ErrorType`] | `kite/error.rs` | Kite's exceptions and the refusals they become |
+//! | [`wire`] | `kite/wire.rs` | orders, trades, positions; IST timestamps; exact prices |
+//! | [`session`] | `kite/session.rs` | login URL, `POST /session/token`, the 0600 token file |
+//! | [`GatewayHealth`] | `kite/health.rs` | counters and the last error |
+//!
+//! Order status and fills come from polling (`GET /orders`, `GET /trades`) every
+//! `poll_interval_ms` while an order works; the Ticker's order updates are not used.
+
+mod client;
+mod config;
+mod error;
+mod health;
+mod io;
+pub mod session;
+pub mod wire;
+
+use std::{path::Path, sync::Arc, thread::JoinHandle, time::Duration};
+
+pub use client::{parse_envelope, ClientCounters, ClientSettings, Method, RestClient};
+pub use config::{KiteGatewayConfig, RetryPolicy, PRODUCTION_API};
+pub use error::{reason_from_message, ApiError, ErrorType};
+pub use health::{Counter, GatewayHealth};
+pub use io::{Listing, Request};
+use tickpipe_ringbuf::{Consumer, Producer, PushError};
+
+use super::{Gateway, Reports};
+use crate::{
+    model::{
+        ClientOrderId, Exchange, InstrumentKind, InstrumentTable, RejectReason, Segment, Tick,
+        UnixNanos,
+    },
+    order::{
+        venue::{Amend, VenueEvent, VenueOrder, VenueReport},
+        OrderConfig,
+    },
+};
+
+/// Reports handed to the order stage per [`Gateway::poll`], at most.
+const REPORTS_PER_POLL: usize = 256;
+
+/// The Kite Connect gateway (see the module doc).
+///
+/// Every [`Gateway`] method runs on the order stage's thread and only pushes to or pops
+/// from a ring: no allocation, lock, syscall or I/O. A request that finds the ring full
+/// is refused at once as `throttled` (the order stage's rate limit keeps far below it).
+pub struct KiteGateway {
+    requests: Producer<Request>,
+    reports: Consumer<VenueReport>,
+    health: Arc<GatewayHealth>,
+    last_now: UnixNanos,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for KiteGateway {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KiteGateway")
+            .field("health", &self.health)
+            .finish_non_exhaustive()
+    }
+}
+
+impl KiteGateway {
+    /// Reads the access token, checks `[order.kite]` and starts the I/O thread.
+    ///
+    /// # Errors
+    /// A message naming the key or file at fault: no token file, a token file others
+    /// may read, an unusable `ca_file`, a bad ring size.
+    pub fn start(config: &OrderConfig, instruments: &InstrumentTable) -> Result<Self, String> {
+        let kite = &config.kite;
+        let token_file = kite
+            .access_token_file
+            .as_deref()
+            .ok_or("order.kite.access_token_file is required when order.gateway = \"kite\"")?;
+        let token = read_token_file(token_file)
+            .map_err(|e| format!("order.kite.access_token_file: {e}"))?;
+        let client = RestClient::new(
+            &ClientSettings {
+                root: kite.root(),
+                ca_file: kite.ca_file.as_deref(),
+                connect_timeout: Duration::from_millis(kite.connect_timeout_ms),
+                request_timeout: Duration::from_millis(kite.request_timeout_ms),
+                retry: kite.retry(),
+            },
+            Some((kite.api_key.trim(), &token)),
+            "order.kite.ca_file",
+        )?;
+        let (request_tx, request_rx) = tickpipe_ringbuf::try_channel(kite.ring_capacity)
+            .map_err(|e| format!("order.kite.ring_capacity: {e}"))?;
+        let (report_tx, report_rx) = tickpipe_ringbuf::try_channel(kite.ring_capacity)
+            .map_err(|e| format!("order.kite.ring_capacity: {e}"))?;
+        let health = Arc::new(GatewayHealth::default());
+        let io = io::Io::new(
+            client,
+            request_rx,
+            report_tx,
+            health.clone(),
+            listings(instruments),
+            config.algo_id.clone(),
+            Duration::from_millis(kite.poll_interval_ms),
+        );
+        let thread = std::thread::Builder::new()
+            .name("kite-gateway".to_owned())
+            .spawn(move || io.run())
+            .map_err(|e| format!("cannot start the kite gateway thread: {e}"))?;
+        Ok(KiteGateway {
+            requests: request_tx,
+            reports: report_rx,
+            health,
+            last_now: UnixNanos(0),
+            thread: Some(thread),
+        })
+    }
+
+    /// The I/O thread's counters and last error.
+    pub fn health(&self) -> Arc<GatewayHealth> {
+        self.health.clone()
+    }
+
+    fn send(&mut self, request: Request, refused: VenueReport, reports: Reports<'_>) {
+        if let Err(PushError::Full(_)) = self.requests.try_push(request) {
+            reports(refused);
+        }
+    }
+
+    fn tick(&mut self, now: UnixNanos) {
+        if now > self.last_now {
+            self.last_now = now;
+            self.health.set_market_now(now);
+        }
+    }
+}
+
+impl Gateway for KiteGateway {
+    fn name(&self) -> &'static str {
+        "kite"
+    }
+
+    fn on_quote(&mut self, quote: &Tick, _reports: Reports<'_>) {
+        self.tick(quote.exchange_ts);
+    }
+
+    fn advance(&mut self, now: UnixNanos, _reports: Reports<'_>) {
+        self.tick(now);
+    }
+
+    fn submit(&mut self, order: &VenueOrder, reports: Reports<'_>) {
+        let refused = VenueReport::rejected(order.id, self.last_now, RejectReason::Throttled);
+        self.send(Request::Submit(*order), refused, reports);
+    }
+
+    fn modify(&mut self, order: ClientOrderId, amend: &Amend, reports: Reports<'_>) {
+        let refused = VenueReport {
+            reject: RejectReason::Throttled,
+            ..VenueReport::new(order, self.last_now, VenueEvent::ModifyRejected)
+        };
+        self.send(Request::Modify(order, *amend), refused, reports);
+    }
+
+    fn cancel(&mut self, order: ClientOrderId, reports: Reports<'_>) {
+        let refused = VenueReport::new(order, self.last_now, VenueEvent::CancelRejected);
+        self.send(Request::Cancel(order), refused, reports);
+    }
+
+    fn poll(&mut self, reports: Reports<'_>) -> usize {
+        let mut n = 0;
+        while n < REPORTS_PER_POLL {
+            let Ok(report) = self.reports.try_pop() else {
+                break;
+            };
+            reports(report);
+            n += 1;
+        }
+        n
+    }
+
+    fn end_session(&mut self, _now: UnixNanos, _reports: Reports<'_>) {
+        // Orders live on at Kite; risk's shutdown policy decides about positions.
+    }
+}
+
+impl Drop for KiteGateway {
+    fn drop(&mut self) {
+        self.health.stop();
+        if let Some(thread) = self.thread.take() {
+            // The thread checks the flag between requests; a panic there is printed.
+            let _ = thread.join();
+        }
+        let expired = self.health.token_expired.get();
+        if expired > 0 {
+            eprintln!(
+                "tickpipe: kite gateway: {expired} request(s) refused for an expired or invalid \
+                 access token; log in again with `tickpipe kite login`"
+            );
+        }
+    }
+}
+
+/// Each instrument's Kite exchange and symbol, by id; `None` for what cannot be traded
+/// (indices).
+pub fn listings(instruments: &InstrumentTable) -> Vec<Option<Listing>> {
+    instruments
+        .iter()
+        .map(|i| {
+            let exchange = match (i.exchange, i.segment) {
+                (_, Segment::Indices) => return None,
+                _ if i.kind == InstrumentKind::Index => return None,
+                (Exchange::Nse, Segment::Cash) => "NSE",
+                (Exchange::Nse, Segment::Fno) => "NFO",
+                (Exchange::Nse, Segment::Currency) => "CDS",
+                (Exchange::Bse, Segment::Cash) => "BSE",
+                (Exchange::Bse, Segment::Fno) => "BFO",
+                (Exchange::Bse, Segment::Currency) => "BCD",
+            };
+            Some(Listing {
+                exchange,
+                symbol: i.symbol.clone(),
+            })
+        })
+        .collect()
+}
+
+/// The access token of `path`, which must be readable by its owner alone.
+///
+/// # Errors
+/// A message when the file cannot be read, is empty, holds more than the token, or
+/// (on Unix) may be read by group or others.
+pub fn read_token_file(path: &Path) -> Result<String, String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let meta =
+            std::fs::metadata(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let mode = meta.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            return Err(format!(
+                "{} has mode {mode:04o}; an access token must be readable by its owner alone \
+                 (chmod 600 it)",
+                path.display()
+            ));
+        }
+    }
+    crate::feed::kite::read_access_token(path)
+}

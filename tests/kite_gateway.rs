@@ -1,0 +1,900 @@
+//! The Kite Connect gateway against a small broker on loopback (HTTPS, no network).
+//!
+//! The broker speaks HTTP/1.1 over rustls with a self-signed certificate and answers in
+//! the shapes of Kite's own mock responses (`tests/fixtures/kite/*.json`, used as
+//! templates): it takes orders, opens them on the next order-book read, fills market
+//! orders on the one after, and can be scripted to answer errors, 429s or a refused
+//! token. It records every request, so the tests check headers and form bodies. Every
+//! wait is a condition with a generous limit: nothing asserts how long anything took.
+
+use std::{
+    collections::VecDeque,
+    io::{BufRead, BufReader, Read, Write},
+    net::{SocketAddr, TcpListener, TcpStream},
+    path::{Path, PathBuf},
+    process::Command,
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
+use rustls::{
+    crypto::ring,
+    pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer},
+    ServerConfig, ServerConnection, StreamOwned,
+};
+use serde_json::{json, Value};
+use tickpipe::{
+    model::{
+        ClientOrderId, Instrument, InstrumentId, InstrumentTable, IntentId, Price, Qty,
+        RejectReason, SectorId, Side, UnixNanos,
+    },
+    order::{
+        Amend, Gateway, GatewayKind, KiteGateway, OrderConfig, OrderType, Product, VenueEvent,
+        VenueOrder, VenueReport,
+    },
+};
+
+const PATIENCE: Duration = Duration::from_secs(30);
+const API_KEY: &str = "testkey";
+const TOKEN: &str = "tok3n";
+
+fn fixture(name: &str) -> Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/kite")
+        .join(name);
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// One request the broker received.
+#[derive(Debug, Clone)]
+struct Seen {
+    method: String,
+    path: String,
+    headers: Vec<(String, String)>,
+    form: Vec<(String, String)>,
+}
+
+impl Seen {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn field(&self, name: &str) -> Option<&str> {
+        self.form
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// A scripted answer to the next placement.
+#[derive(Debug, Clone)]
+enum Script {
+    Status(u16, &'static str, &'static str),
+    /// Place it, then show it REJECTED with this message.
+    RejectInBook(&'static str),
+}
+
+#[derive(Debug, Default)]
+struct Book {
+    orders: Vec<Value>,
+    trades: Vec<Value>,
+    next_id: u64,
+    next_trade: u64,
+    script: VecDeque<Script>,
+    token_refused: bool,
+    /// Every `/trades` answer lists each trade twice (a venue repeating itself).
+    repeat_trades: bool,
+    /// Limit orders fill at their price on the read after they open (else they rest).
+    fill_limits: bool,
+    seen: Vec<Seen>,
+    instruments: Vec<u8>,
+}
+
+/// The loopback broker.
+struct Broker {
+    addr: SocketAddr,
+    book: Arc<Mutex<Book>>,
+    ca: PathBuf,
+}
+
+impl Broker {
+    fn start(dir: &Path) -> Broker {
+        let generated =
+            rcgen::generate_simple_self_signed(vec!["localhost".into(), "127.0.0.1".into()])
+                .unwrap();
+        let ca = dir.join("ca.pem");
+        std::fs::write(&ca, generated.cert.pem()).unwrap();
+        let key = PrivateKeyDer::from(PrivatePkcs8KeyDer::from(generated.key_pair.serialize_der()));
+        let tls = Arc::new(
+            ServerConfig::builder_with_provider(Arc::new(ring::default_provider()))
+                .with_safe_default_protocol_versions()
+                .unwrap()
+                .with_no_client_auth()
+                .with_single_cert(vec![generated.cert.der().clone()], key)
+                .unwrap(),
+        );
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let book = Arc::new(Mutex::new(Book {
+            next_id: 151_220_000_000_000,
+            next_trade: 10_000_000,
+            ..Book::default()
+        }));
+        let shared = book.clone();
+        std::thread::spawn(move || {
+            for tcp in listener.incoming() {
+                let Ok(tcp) = tcp else { return };
+                let tls = tls.clone();
+                let book = shared.clone();
+                std::thread::spawn(move || {
+                    let conn = ServerConnection::new(tls).unwrap();
+                    serve(StreamOwned::new(conn, tcp), &book);
+                });
+            }
+        });
+        Broker { addr, book, ca }
+    }
+
+    fn url(&self) -> String {
+        format!("https://127.0.0.1:{}", self.addr.port())
+    }
+
+    fn seen(&self) -> Vec<Seen> {
+        self.book.lock().unwrap().seen.clone()
+    }
+
+    fn with<R>(&self, f: impl FnOnce(&mut Book) -> R) -> R {
+        f(&mut self.book.lock().unwrap())
+    }
+}
+
+/// Serves keep-alive HTTP/1.1 requests until the client closes.
+fn serve(stream: StreamOwned<ServerConnection, TcpStream>, book: &Mutex<Book>) {
+    let mut reader = BufReader::new(stream);
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+            return;
+        }
+        let mut parts = line.split_whitespace();
+        let method = parts.next().unwrap_or_default().to_owned();
+        let target = parts.next().unwrap_or_default().to_owned();
+        let mut headers = Vec::new();
+        loop {
+            let mut h = String::new();
+            if reader.read_line(&mut h).unwrap_or(0) == 0 {
+                return;
+            }
+            let h = h.trim_end();
+            if h.is_empty() {
+                break;
+            }
+            let (k, v) = h.split_once(':').unwrap();
+            headers.push((k.trim().to_owned(), v.trim().to_owned()));
+        }
+        let length: usize = headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
+            .map_or(0, |(_, v)| v.parse().unwrap());
+        let mut body = vec![0; length];
+        reader.read_exact(&mut body).unwrap();
+        let (path, query) = target.split_once('?').unwrap_or((&target, ""));
+        let mut form = pairs(std::str::from_utf8(&body).unwrap());
+        form.extend(pairs(query));
+        let seen = Seen {
+            method,
+            path: path.to_owned(),
+            headers,
+            form,
+        };
+        let (status, content_type, body) = answer(&mut book.lock().unwrap(), &seen);
+        let stream = reader.get_mut();
+        let head = format!(
+            "HTTP/1.1 {status} X\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        );
+        if stream.write_all(head.as_bytes()).is_err() || stream.write_all(&body).is_err() {
+            return;
+        }
+        let _ = stream.flush();
+    }
+}
+
+fn pairs(text: &str) -> Vec<(String, String)> {
+    text.split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (decode(k), decode(v))
+        })
+        .collect()
+}
+
+fn decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' => {
+                out.push(u8::from_str_radix(&text[i + 1..i + 3], 16).unwrap());
+                i += 2;
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).unwrap()
+}
+
+fn error(status: u16, kind: &str, message: &str) -> (u16, &'static str, Vec<u8>) {
+    let body = json!({"status": "error", "message": message, "error_type": kind, "data": null});
+    (status, "application/json", body.to_string().into_bytes())
+}
+
+fn success(data: Value) -> (u16, &'static str, Vec<u8>) {
+    let body = json!({"status": "success", "data": data});
+    (200, "application/json", body.to_string().into_bytes())
+}
+
+const STAMP: &str = "2026-11-25 10:00:00";
+
+/// The broker's answer to one request.
+fn answer(book: &mut Book, req: &Seen) -> (u16, &'static str, Vec<u8>) {
+    book.seen.push(req.clone());
+    if req.path == "/session/token" {
+        let expected = {
+            use std::fmt::Write as _;
+            let digest = ::ring::digest::digest(
+                &::ring::digest::SHA256,
+                format!("{API_KEY}rt-1secret").as_bytes(),
+            );
+            digest.as_ref().iter().fold(String::new(), |mut s, b| {
+                let _ = write!(s, "{b:02x}");
+                s
+            })
+        };
+        if req.field("checksum") != Some(expected.as_str()) {
+            return error(403, "TokenException", "Invalid `checksum`.");
+        }
+        let mut session = fixture("generate_session.json");
+        session["data"]["access_token"] = json!("fresh-token");
+        return (200, "application/json", session.to_string().into_bytes());
+    }
+    let signed = req.header("authorization") == Some(&format!("token {API_KEY}:{TOKEN}"))
+        && req.header("x-kite-version") == Some("3");
+    if !signed || book.token_refused {
+        return error(
+            403,
+            "TokenException",
+            "Incorrect `api_key` or `access_token`.",
+        );
+    }
+    match (req.method.as_str(), req.path.as_str()) {
+        ("GET", "/instruments") => (200, "text/csv", book.instruments.clone()),
+        ("POST", "/orders/regular") => place(book, req),
+        ("GET", "/orders") => {
+            advance(book);
+            success(Value::Array(book.orders.clone()))
+        }
+        ("GET", "/trades") => {
+            let mut trades = book.trades.clone();
+            if book.repeat_trades {
+                trades.extend(book.trades.clone());
+            }
+            success(Value::Array(trades))
+        }
+        ("PUT", path) if path.starts_with("/orders/regular/") => {
+            let id = &path["/orders/regular/".len()..];
+            let Some(order) = book.orders.iter_mut().find(|o| o["order_id"] == id) else {
+                return error(400, "InputException", "Invalid order_id");
+            };
+            if order["status"] != "OPEN" {
+                return error(400, "OrderException", "Order cannot be modified.");
+            }
+            if let Some(q) = req.field("quantity") {
+                order["quantity"] = json!(q.parse::<u32>().unwrap());
+            }
+            if let Some(p) = req.field("price") {
+                order["price"] = json!(p.parse::<f64>().unwrap());
+            }
+            order["modified"] = json!(true);
+            let mut ok = fixture("order_modify.json");
+            ok["data"]["order_id"] = json!(id);
+            (200, "application/json", ok.to_string().into_bytes())
+        }
+        ("DELETE", path) if path.starts_with("/orders/regular/") => {
+            let id = &path["/orders/regular/".len()..];
+            let Some(order) = book.orders.iter_mut().find(|o| o["order_id"] == id) else {
+                return error(400, "InputException", "Invalid order_id");
+            };
+            if order["status"] == "COMPLETE" || order["status"] == "CANCELLED" {
+                return error(
+                    400,
+                    "InputException",
+                    "Order cannot be cancelled as it is being processed.",
+                );
+            }
+            order["status"] = json!("CANCELLED");
+            let mut ok = fixture("order_cancel.json");
+            ok["data"]["order_id"] = json!(id);
+            (200, "application/json", ok.to_string().into_bytes())
+        }
+        _ => error(404, "GeneralException", "Route not found"),
+    }
+}
+
+fn place(book: &mut Book, req: &Seen) -> (u16, &'static str, Vec<u8>) {
+    let mut rejected_in_book = None;
+    match book.script.pop_front() {
+        Some(Script::Status(status, kind, message)) => return error(status, kind, message),
+        Some(Script::RejectInBook(message)) => rejected_in_book = Some(message),
+        None => {}
+    }
+    book.next_id += 1;
+    let id = book.next_id.to_string();
+    // Kite's own order object, with this order's fields.
+    let mut order = fixture("orders.json")["data"][1].clone();
+    let field = |k: &str| req.field(k).unwrap_or_default().to_owned();
+    order["order_id"] = json!(id);
+    order["status"] = json!("PUT ORDER REQ RECEIVED");
+    order["tradingsymbol"] = json!(field("tradingsymbol"));
+    order["exchange"] = json!(field("exchange"));
+    order["order_type"] = json!(field("order_type"));
+    order["transaction_type"] = json!(field("transaction_type"));
+    order["product"] = json!(field("product"));
+    order["quantity"] = json!(field("quantity").parse::<u32>().unwrap());
+    order["price"] = json!(req
+        .field("price")
+        .map_or(0.0, |p| p.parse::<f64>().unwrap()));
+    order["filled_quantity"] = json!(0);
+    order["tag"] = json!(req.field("tag"));
+    order["exchange_timestamp"] = Value::Null;
+    if let Some(message) = rejected_in_book {
+        order["status"] = json!("REJECTED");
+        order["status_message"] = json!(message);
+    }
+    book.orders.push(order);
+    let mut ok = fixture("order_response.json");
+    ok["data"]["order_id"] = json!(id);
+    (200, "application/json", ok.to_string().into_bytes())
+}
+
+/// One step of the exchange per order-book read: received → open → (market) complete.
+fn advance(book: &mut Book) {
+    let fill_limits = book.fill_limits;
+    let mut fills = Vec::new();
+    for order in &mut book.orders {
+        match order["status"].as_str().unwrap() {
+            "PUT ORDER REQ RECEIVED" => {
+                order["status"] = json!("OPEN");
+                order["exchange_timestamp"] = json!(STAMP);
+            }
+            "OPEN" if order["order_type"] == "MARKET" || fill_limits => {
+                let qty = order["quantity"].as_u64().unwrap();
+                let price = if order["order_type"] == "MARKET" {
+                    json!(420.65)
+                } else {
+                    order["price"].clone()
+                };
+                order["status"] = json!("COMPLETE");
+                order["filled_quantity"] = json!(qty);
+                order["average_price"] = price.clone();
+                fills.push((order["order_id"].clone(), qty, price));
+            }
+            _ => {}
+        }
+    }
+    for (order_id, qty, price) in fills {
+        book.next_trade += 1;
+        let mut trade = fixture("trades.json")["data"][0].clone();
+        trade["trade_id"] = json!(book.next_trade.to_string());
+        trade["order_id"] = order_id;
+        trade["quantity"] = json!(qty);
+        trade["average_price"] = price;
+        trade["fill_timestamp"] = json!("2026-11-25 10:00:01");
+        book.trades.push(trade);
+    }
+}
+
+/// A temporary directory, removed at the end.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> TempDir {
+        let dir =
+            std::env::temp_dir().join(format!("tickpipe-kitegw-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+
+    fn secret(&self, name: &str, text: &str) -> PathBuf {
+        use std::os::unix::fs::PermissionsExt;
+        let path = self.0.join(name);
+        std::fs::write(&path, text).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        path
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn order_config(broker: &Broker, token: &Path) -> OrderConfig {
+    let mut config = OrderConfig {
+        gateway: GatewayKind::Kite,
+        algo_id: "ALGO42".to_owned(),
+        ..OrderConfig::default()
+    };
+    config.kite.base_url = broker.url();
+    config.kite.api_key = API_KEY.to_owned();
+    config.kite.access_token_file = Some(token.to_owned());
+    config.kite.ca_file = Some(broker.ca.clone());
+    config.kite.poll_interval_ms = 10;
+    config.kite.retry_initial_ms = 5;
+    config.kite.retry_max_ms = 20;
+    config
+}
+
+fn table() -> InstrumentTable {
+    let mut table = InstrumentTable::new();
+    table
+        .push(Instrument::nse_equity("SBIN", SectorId(0)))
+        .unwrap();
+    table
+}
+
+fn id(n: u64) -> ClientOrderId {
+    ClientOrderId::new(IntentId::new(n, n as u32), 0)
+}
+
+fn order(n: u64, kind: OrderType, qty: u32, limit: Price) -> VenueOrder {
+    VenueOrder {
+        id: id(n),
+        sent_ts: UnixNanos(0),
+        limit,
+        trigger: Price::ZERO,
+        qty: Qty::new(qty),
+        instrument: InstrumentId(0),
+        protection_bps: 250,
+        side: Side::Buy,
+        kind,
+        product: Product::Mis,
+    }
+}
+
+/// Polls the gateway until `done` holds of everything reported so far.
+fn wait(
+    gw: &mut KiteGateway,
+    got: &mut Vec<VenueReport>,
+    what: &str,
+    done: impl Fn(&[VenueReport]) -> bool,
+) {
+    let start = Instant::now();
+    while !done(got) {
+        gw.poll(&mut |r| got.push(r));
+        assert!(
+            start.elapsed() < PATIENCE,
+            "waiting for {what}; got {got:#?}"
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+fn events(got: &[VenueReport], order: ClientOrderId) -> Vec<VenueEvent> {
+    got.iter()
+        .filter(|r| r.order == order)
+        .map(|r| r.event)
+        .collect()
+}
+
+#[test]
+fn places_fills_modifies_and_cancels_over_https() {
+    let dir = TempDir::new("lifecycle");
+    let broker = Broker::start(&dir.0);
+    broker.with(|b| b.repeat_trades = true);
+    let token = dir.secret("token", TOKEN);
+    let mut gw = KiteGateway::start(&order_config(&broker, &token), &table()).unwrap();
+    let mut got = Vec::new();
+
+    gw.submit(&order(1, OrderType::Market, 10, Price::ZERO), &mut |r| {
+        got.push(r)
+    });
+    wait(&mut gw, &mut got, "the market order's fill", |g| {
+        events(g, id(1)).contains(&VenueEvent::Fill)
+    });
+    let fill = got.iter().find(|r| r.event == VenueEvent::Fill).unwrap();
+    assert_eq!(fill.last_qty, Qty::new(10));
+    assert_eq!(fill.last_price, "420.65".parse().unwrap());
+    assert_eq!(fill.trade.0, 10_000_001);
+    assert_eq!(
+        fill.exchange_ts,
+        tickpipe::order::kite_wire::parse_ist("2026-11-25 10:00:01").unwrap()
+    );
+
+    gw.submit(
+        &order(2, OrderType::Limit, 5, "419.5".parse().unwrap()),
+        &mut |r| got.push(r),
+    );
+    wait(&mut gw, &mut got, "the limit order's acceptance", |g| {
+        events(g, id(2)) == [VenueEvent::Accepted]
+    });
+    let amend = Amend {
+        qty: Qty::new(7),
+        limit: "419.55".parse().unwrap(),
+        trigger: Price::ZERO,
+    };
+    gw.modify(id(2), &amend, &mut |r| got.push(r));
+    wait(&mut gw, &mut got, "the modification", |g| {
+        events(g, id(2)).contains(&VenueEvent::Modified)
+    });
+    gw.cancel(id(2), &mut |r| got.push(r));
+    wait(&mut gw, &mut got, "the cancel", |g| {
+        events(g, id(2)).contains(&VenueEvent::Cancelled)
+    });
+    // Later polls (the broker repeats every trade) add nothing.
+    std::thread::sleep(Duration::from_millis(100));
+    gw.poll(&mut |r| got.push(r));
+    assert_eq!(
+        events(&got, id(1)),
+        [VenueEvent::Accepted, VenueEvent::Fill],
+        "one fill per trade id, however often the venue lists it"
+    );
+    assert_eq!(
+        events(&got, id(2)),
+        [
+            VenueEvent::Accepted,
+            VenueEvent::Modified,
+            VenueEvent::Cancelled
+        ]
+    );
+
+    let seen = broker.seen();
+    for req in &seen {
+        assert_eq!(req.header("x-kite-version"), Some("3"), "{req:?}");
+        assert_eq!(
+            req.header("authorization"),
+            Some(format!("token {API_KEY}:{TOKEN}").as_str())
+        );
+    }
+    let posts: Vec<&Seen> = seen.iter().filter(|r| r.method == "POST").collect();
+    assert_eq!(posts.len(), 2);
+    assert_eq!(posts[0].path, "/orders/regular");
+    assert_eq!(
+        posts[0].header("content-type"),
+        Some("application/x-www-form-urlencoded")
+    );
+    let form: Vec<(&str, &str)> = posts[0]
+        .form
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    assert_eq!(
+        form,
+        [
+            ("tradingsymbol", "SBIN"),
+            ("exchange", "NSE"),
+            ("transaction_type", "BUY"),
+            ("order_type", "MARKET"),
+            ("quantity", "10"),
+            ("product", "MIS"),
+            ("validity", "DAY"),
+            ("market_protection", "2.5"),
+            ("tag", "ALGO42"),
+        ]
+    );
+    assert_eq!(posts[1].field("order_type"), Some("LIMIT"));
+    assert_eq!(posts[1].field("price"), Some("419.50"));
+    assert_eq!(posts[1].field("market_protection"), None);
+    let put = seen.iter().find(|r| r.method == "PUT").unwrap();
+    assert_eq!(put.path, "/orders/regular/151220000000002");
+    assert_eq!(put.field("quantity"), Some("7"));
+    assert_eq!(put.field("price"), Some("419.55"));
+    let delete = seen.iter().find(|r| r.method == "DELETE").unwrap();
+    assert_eq!(delete.path, "/orders/regular/151220000000002");
+    let health = gw.health();
+    assert_eq!(health.placed.get(), 2);
+    assert_eq!(health.fills.get(), 1);
+}
+
+#[test]
+fn refusals_map_to_reasons_and_429_is_retried() {
+    let dir = TempDir::new("refusals");
+    let broker = Broker::start(&dir.0);
+    let token = dir.secret("token", TOKEN);
+    broker.with(|b| {
+        b.script.extend([
+            Script::Status(429, "GeneralException", "Too many requests"),
+            Script::Status(429, "GeneralException", "Too many requests"),
+        ]);
+    });
+    let mut gw = KiteGateway::start(&order_config(&broker, &token), &table()).unwrap();
+    let mut got = Vec::new();
+    // Two 429s, then the placement goes through.
+    gw.submit(
+        &order(1, OrderType::Limit, 1, Price::from_paise(41_000)),
+        &mut |r| got.push(r),
+    );
+    wait(&mut gw, &mut got, "acceptance after 429s", |g| {
+        events(g, id(1)) == [VenueEvent::Accepted]
+    });
+    let health = gw.health();
+    assert!(health.rate_limited.get() >= 2);
+    assert!(health.retries.get() >= 2);
+    let posts = broker.seen().iter().filter(|r| r.method == "POST").count();
+    assert_eq!(posts, 3, "two refused tries and the one that went through");
+
+    broker.with(|b| {
+        b.script.extend([
+            Script::Status(
+                400,
+                "MarginException",
+                "Insufficient funds. Required margin is 95417.84",
+            ),
+            Script::Status(400, "InputException", "Invalid `quantity`."),
+            Script::Status(500, "OrderException", "Order could not be placed"),
+            Script::RejectInBook(
+                "Insufficient funds. Required margin is 95417.84 but available margin is 74251.80.",
+            ),
+        ]);
+        // 429 for longer than the retry policy waits.
+        b.script
+            .extend((0..5).map(|_| Script::Status(429, "GeneralException", "Too many requests")));
+    });
+    for n in 2..=6 {
+        gw.submit(
+            &order(n, OrderType::Limit, 1, Price::from_paise(41_000)),
+            &mut |r| got.push(r),
+        );
+    }
+    wait(&mut gw, &mut got, "five refusals", |g| {
+        (2..=6).all(|n| events(g, id(n)) == [VenueEvent::Rejected])
+    });
+    let reason = |n| got.iter().find(|r| r.order == id(n)).unwrap().reject;
+    assert_eq!(reason(2), RejectReason::Margin);
+    assert_eq!(reason(3), RejectReason::Invalid);
+    assert_eq!(reason(4), RejectReason::Venue);
+    assert_eq!(
+        reason(5),
+        RejectReason::Margin,
+        "REJECTED in the order book"
+    );
+    assert_eq!(reason(6), RejectReason::RateLimited);
+    assert!(gw.health().last_error().is_some());
+
+    // A modify or cancel of an order Kite never took is refused, not sent.
+    gw.cancel(id(99), &mut |r| got.push(r));
+    wait(&mut gw, &mut got, "the refused cancel", |g| {
+        events(g, id(99)) == [VenueEvent::CancelRejected]
+    });
+}
+
+#[test]
+fn an_expired_token_is_said_and_counted() {
+    let dir = TempDir::new("token");
+    let broker = Broker::start(&dir.0);
+    let token = dir.secret("token", TOKEN);
+    broker.with(|b| b.token_refused = true);
+    let mut gw = KiteGateway::start(&order_config(&broker, &token), &table()).unwrap();
+    let mut got = Vec::new();
+    gw.submit(&order(1, OrderType::Market, 1, Price::ZERO), &mut |r| {
+        got.push(r)
+    });
+    wait(&mut gw, &mut got, "the refusal", |g| !g.is_empty());
+    assert_eq!(got[0].event, VenueEvent::Rejected);
+    assert_eq!(got[0].reject, RejectReason::Venue);
+    let health = gw.health();
+    let start = Instant::now();
+    while health.token_expired.get() == 0 {
+        assert!(start.elapsed() < PATIENCE);
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    assert!(health.last_error().unwrap().contains("TokenException"));
+    assert_eq!(health.retries.get(), 0, "a refused token is not retried");
+}
+
+#[test]
+fn start_refuses_a_token_file_others_can_read() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = TempDir::new("mode");
+    let broker = Broker::start(&dir.0);
+    let token = dir.secret("token", TOKEN);
+    std::fs::set_permissions(&token, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let e = KiteGateway::start(&order_config(&broker, &token), &table()).unwrap_err();
+    assert!(
+        e.contains("order.kite.access_token_file") && e.contains("0644"),
+        "{e}"
+    );
+}
+
+fn config_file(dir: &TempDir, broker: &Broker, token: &Path, extra: &str) -> PathBuf {
+    let path = dir.0.join("live.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "{extra}\n[order.kite]\nbase_url = \"{}\"\napi_key = \"{API_KEY}\"\naccess_token_file = \"{}\"\nca_file = \"{}\"\npoll_interval_ms = 10\n",
+            broker.url(),
+            token.display(),
+            broker.ca.display()
+        ),
+    )
+    .unwrap();
+    path
+}
+
+fn tickpipe() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_tickpipe"))
+}
+
+#[test]
+fn login_prints_the_url_and_stores_the_token_0600() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = TempDir::new("login");
+    let broker = Broker::start(&dir.0);
+    let token = dir.0.join("access-token");
+    let config = config_file(&dir, &broker, &token, "");
+    let out = tickpipe()
+        .args(["kite", "login", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout)
+        .contains("https://kite.zerodha.com/connect/login?v=3&api_key=testkey"));
+
+    let out = tickpipe()
+        .args(["kite", "login", "--request-token", "rt-1", "--config"])
+        .arg(&config)
+        .env("KITE_API_SECRET", "secret")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(std::fs::read_to_string(&token).unwrap(), "fresh-token\n");
+    let mode = std::fs::metadata(&token).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    let post = broker
+        .seen()
+        .into_iter()
+        .find(|r| r.path == "/session/token")
+        .unwrap();
+    assert_eq!(post.field("api_key"), Some(API_KEY));
+    assert_eq!(post.field("request_token"), Some("rt-1"));
+    assert_eq!(post.header("authorization"), None);
+
+    // A wrong secret: Kite's refusal is shown and the token file is left alone.
+    let out = tickpipe()
+        .args(["kite", "login", "--request-token", "rt-1", "--config"])
+        .arg(&config)
+        .env("KITE_API_SECRET", "wrong")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("TokenException"));
+    assert_eq!(std::fs::read_to_string(&token).unwrap(), "fresh-token\n");
+}
+
+#[test]
+fn instruments_fetch_writes_a_checked_master() {
+    let dir = TempDir::new("instruments");
+    let broker = Broker::start(&dir.0);
+    let token = dir.secret("token", TOKEN);
+    let master = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/kite/instruments_nse.csv"),
+    )
+    .unwrap();
+    broker.with(|b| b.instruments = master.clone());
+    let config = config_file(&dir, &broker, &token, "");
+    let out_file = dir.0.join("instruments.csv");
+    let run = || {
+        tickpipe()
+            .args(["instruments", "fetch", "--config"])
+            .arg(&config)
+            .arg("--out")
+            .arg(&out_file)
+            .output()
+            .unwrap()
+    };
+    let out = run();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("99 instruments"));
+    assert_eq!(std::fs::read(&out_file).unwrap(), master);
+    // A broken download is refused and the saved master stays.
+    broker.with(|b| b.instruments = b"instrument_token,tradingsymbol\n1\n".to_vec());
+    let out = run();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not valid"));
+    assert_eq!(std::fs::read(&out_file).unwrap(), master);
+}
+
+#[test]
+fn a_synthetic_day_trades_through_the_kite_gateway() {
+    // The synthetic day plays at full speed while the broker answers at its own pace:
+    // the remainder timer (market time) would cancel entries before the broker fills
+    // them, so entries wait for it here.
+    let dir = TempDir::new("run");
+    let broker = Broker::start(&dir.0);
+    broker.with(|b| b.fill_limits = true);
+    let token = dir.secret("token", TOKEN);
+    let config = config_file(
+        &dir,
+        &broker,
+        &token,
+        "[order]\ngateway = \"kite\"\nalgo_id = \"ALGO42\"\nentry_remainder = \"wait\"\nremainder_timeout_ms = 3600000\n",
+    );
+    let summary = dir.0.join("summary.json");
+    let out = tickpipe()
+        .args([
+            "run",
+            "--quiet",
+            "--no-control",
+            "--no-journal",
+            "--duration",
+            "2h",
+            "--config",
+        ])
+        .arg(&config)
+        .arg("--summary-json")
+        .arg(&summary)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(&summary).unwrap()).unwrap();
+    let fills = v["flow"]["fills"].as_u64().unwrap();
+    assert!(
+        fills > 0,
+        "{}\n{}\n{:#?}",
+        v["flow"],
+        String::from_utf8_lossy(&out.stderr),
+        broker
+            .seen()
+            .iter()
+            .map(|r| (&r.method, &r.path))
+            .collect::<Vec<_>>()
+    );
+    let seen = broker.seen();
+    let posts: Vec<&Seen> = seen
+        .iter()
+        .filter(|r| r.method == "POST" && r.path == "/orders/regular")
+        .collect();
+    assert!(!posts.is_empty());
+    for post in &posts {
+        assert_eq!(post.field("tag"), Some("ALGO42"));
+        assert_eq!(post.field("validity"), Some("DAY"));
+        assert!(matches!(post.field("exchange"), Some("NSE")), "{post:?}");
+        assert!(!post.field("tradingsymbol").unwrap_or_default().is_empty());
+        if post.field("order_type") == Some("MARKET") {
+            assert!(post.field("market_protection").is_some(), "{post:?}");
+        }
+    }
+    assert!(v["flow"]["orders"].as_u64().unwrap() >= posts.len() as u64 - 1);
+}
+
+#[test]
+fn the_example_configuration_is_valid() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/live-kite.example.toml");
+    let config = tickpipe::engine::EngineConfig::from_file(&path).unwrap();
+    assert_eq!(config.order.gateway, GatewayKind::Kite);
+    assert_eq!(config.order.kite.base_url, "https://api.kite.trade");
+}

@@ -379,7 +379,7 @@ fn journal_full_scenario(seed: u64, rows: &mut Vec<Row>) {
 
 /// Which of the feed writer's segments cannot be created (1 MiB each): late enough that
 /// the day has traded, early enough that most of it is left.
-const JOURNAL_FULL_AT_SEGMENT: u32 = 8;
+const JOURNAL_FULL_AT_SEGMENT: u32 = 40;
 
 // ---------------------------------------------------------------------------------
 // Process: the binary killed and restarted, or stopped with SIGTERM.
@@ -518,6 +518,56 @@ fn sigkill_scenarios(seed: u64, rows: &mut Vec<Row>) {
     let _ = std::fs::remove_dir_all(&base);
 }
 
+/// Asks `status` over the control socket until a position is open; false when the
+/// engine ended first.
+fn holds_positions(socket: &Path, child: &mut std::process::Child) -> bool {
+    use std::{
+        io::{BufRead, BufReader, Write},
+        os::unix::net::UnixStream,
+    };
+    fn open_positions(v: &Value) -> u64 {
+        match v {
+            Value::Object(m) => m
+                .iter()
+                .map(|(k, v)| {
+                    if k == "open_positions" {
+                        v.as_u64().unwrap_or(0)
+                    } else {
+                        open_positions(v)
+                    }
+                })
+                .max()
+                .unwrap_or(0),
+            _ => 0,
+        }
+    }
+    loop {
+        if child.try_wait().ok().flatten().is_some() {
+            return false;
+        }
+        let Ok(stream) = UnixStream::connect(socket) else {
+            std::thread::sleep(Duration::from_millis(10));
+            continue;
+        };
+        let mut writer = stream.try_clone().unwrap();
+        let mut reader = BufReader::new(stream);
+        loop {
+            if writer.write_all(b"status\n").is_err() {
+                break;
+            }
+            let mut line = String::new();
+            if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                break;
+            }
+            let v: Value = serde_json::from_str(&line).unwrap_or(Value::Null);
+            if v.get("ok").is_some() && open_positions(&v) > 0 {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
 fn sigterm_scenario(rows: &mut Vec<Row>) {
     let dir = scratch("sigterm");
     let mut row = Row::new(
@@ -529,8 +579,11 @@ fn sigterm_scenario(rows: &mut Vec<Row>) {
         &dir,
         &["--speed", SPEED, "--summary-json", json.to_str().unwrap()],
     );
-    // Let it trade a while; what is asserted does not depend on how long.
-    std::thread::sleep(Duration::from_millis(2_500));
+    // Wait until it holds positions (asked over its control socket), so the flatten
+    // policy has something to do; never a fixed time.
+    if !holds_positions(&dir.join("tickpipe.sock"), &mut child) {
+        row.problem("the day ended before any position was open");
+    }
     let sent = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()

@@ -295,6 +295,10 @@ impl Pipeline {
         };
         let feed = feed
             .with_control(feed_port)
+            .with_stale_alert(
+                (config.feed.stale_alert_secs > 0)
+                    .then(|| Duration::from_secs(u64::from(config.feed.stale_alert_secs))),
+            )
             .with_journal(if config.journal.ticks {
                 tap(&mut resuming, "feed")?
             } else {

@@ -65,6 +65,10 @@ pub struct FeedConfig {
     pub synthetic: SyntheticConfig,
     /// The live Kite Ticker, when `source = "kite"`.
     pub kite: KiteConfig,
+    /// A critical `stale_feed` alert when the source stays stale (a live feed
+    /// reconnecting or silent) this many seconds of wall time; 0 = no alert. Files and
+    /// the synthetic day are never stale.
+    pub stale_alert_secs: u32,
 }
 
 impl Default for FeedConfig {
@@ -77,6 +81,7 @@ impl Default for FeedConfig {
             news_file: None,
             synthetic: SyntheticConfig::default(),
             kite: KiteConfig::default(),
+            stale_alert_secs: 30,
         }
     }
 }
@@ -108,6 +113,15 @@ impl std::fmt::Debug for OpenedSource {
 impl FeedConfig {
     /// Pushes one issue per invalid field, keys prefixed with `prefix` (e.g. `feed`).
     pub fn validate(&self, prefix: &str, issues: &mut Vec<ConfigIssue>) {
+        if self.stale_alert_secs > 86_400 {
+            issues.push(ConfigIssue::new(
+                format!("{prefix}.stale_alert_secs"),
+                format!(
+                    "is {}, must be at most 86400 (a day); 0 = no alert",
+                    self.stale_alert_secs
+                ),
+            ));
+        }
         if let Err(e) = self.pacing() {
             issues.push(ConfigIssue::new(format!("{prefix}.speed"), e));
         }

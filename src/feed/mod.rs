@@ -8,6 +8,7 @@
 //! | --- | --- |
 //! | [`MarketSource`], [`SourcePoll`] | the source seam |
 //! | [`FeedStage`], [`Pacing`] | the stage |
+//! | `staleness` | the stale-feed watch: an alert when the whole feed stays stale |
 //! | [`FeedConfig`] | the `[feed]` section: which source, how fast |
 //! | [`synthetic`] | a deterministic synthetic NIFTY 50 day with an option chain |
 //! | [`replay`] | recorded tick files: format, [`TickFileWriter`], [`ReplaySource`] |
@@ -25,6 +26,7 @@ pub mod news;
 pub mod replay;
 mod source;
 mod stage;
+mod staleness;
 pub mod synthetic;
 pub mod universe;
 

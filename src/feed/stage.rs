@@ -5,11 +5,17 @@ use std::sync::{
     Arc,
 };
 
-use super::{FeedError, MarketSource, SourcePoll};
+use super::{
+    staleness::{StaleChange, StaleWatch},
+    FeedError, MarketSource, SourcePoll,
+};
 use crate::{
     journal::{JournalTap, Record},
     metrics::Telemetry,
-    model::{ControlCommand, ControlReply, MarketEvent, ScheduledCommand, Stamp, UnixNanos},
+    model::{
+        Alert, AlertLevel, ControlCommand, ControlReply, MarketEvent, ScheduledCommand, Stamp,
+        TradingState, UnixNanos,
+    },
     runtime::{
         ControlPort, LatencyClock, Outbox, Poll, ServiceTimer, Stage, StageError, StageReport,
         COMMANDS_PER_POLL,
@@ -95,6 +101,8 @@ pub struct FeedStage {
     control: ControlPort,
     /// Every tick passed on goes to the journal too (`journal.ticks`; off by default).
     journal: JournalTap,
+    /// The stale-feed watch (`feed.stale_alert_secs`).
+    stale: StaleWatch,
 }
 
 impl FeedStage {
@@ -145,7 +153,38 @@ impl FeedStage {
             catch_up_until: 0,
             control: ControlPort::detached(),
             journal: JournalTap::off(),
+            stale: StaleWatch::default(),
         }
+    }
+
+    /// The same stage alerting (`stale_feed`, critical) when the source stays stale
+    /// for `after`, and again (`feed_recovered`, info) when data flows after that;
+    /// `None` watches nothing.
+    pub fn with_stale_alert(mut self, after: Option<std::time::Duration>) -> FeedStage {
+        self.stale = StaleWatch::new(after);
+        self
+    }
+
+    /// Says a change of the stale-feed watch as an alert. Cold: twice per stale spell.
+    #[cold]
+    fn on_stale_change(&mut self, change: StaleChange) {
+        let (kind, level, detail) = match change {
+            StaleChange::Stale => (
+                "stale_feed",
+                AlertLevel::Critical,
+                "the source has been stale for feed.stale_alert_secs; strategies see no \
+                 new prices",
+            ),
+            StaleChange::Recovered => ("feed_recovered", AlertLevel::Info, "the source is fresh"),
+        };
+        self.control.alert(Alert {
+            exchange_ts: UnixNanos(self.market_time),
+            kind,
+            instrument: None,
+            level,
+            state: TradingState::Active,
+            detail,
+        });
     }
 
     /// The same stage releasing `schedule` into the stream (sorted here by market time;
@@ -426,6 +465,14 @@ impl Stage for FeedStage {
         }
         if moved > 0 {
             self.publish();
+            if let Some(change) = self.stale.flowing() {
+                self.on_stale_change(change);
+            }
+        } else if let Some(change) = self
+            .stale
+            .idle(self.source.is_stale(), std::time::Instant::now)
+        {
+            self.on_stale_change(change);
         }
         if self.finished && self.out.is_clear() {
             Poll::Done
@@ -764,5 +811,88 @@ mod tests {
         let ingress = |e: &MarketEvent| e.ingress();
         let waited = LatencyClock::new().nanos_between(ingress(&got[0]), ingress(&got[3]));
         assert!(waited >= 1_900_000, "released after {waited} ns");
+    }
+
+    /// A source that holds its events back while its shared flag says stale.
+    struct Flaky {
+        stale: Arc<AtomicBool>,
+        items: VecDeque<MarketEvent>,
+    }
+
+    impl MarketSource for Flaky {
+        fn poll_event(&mut self) -> Result<SourcePoll, FeedError> {
+            if self.stale.load(Ordering::Relaxed) {
+                return Ok(SourcePoll::Pending);
+            }
+            Ok(self
+                .items
+                .pop_front()
+                .map_or(SourcePoll::Pending, SourcePoll::Event))
+        }
+
+        fn is_stale(&self) -> bool {
+            self.stale.load(Ordering::Relaxed)
+        }
+    }
+
+    #[test]
+    fn a_feed_stale_past_the_threshold_alerts_once_and_again_when_it_flows() {
+        use crate::control::{Incoming, StageId, StageLink};
+        let stale = Arc::new(AtomicBool::new(true));
+        let source = Flaky {
+            stale: stale.clone(),
+            items: [tick(1, 0), tick(2, 0)].into(),
+        };
+        let (tx, _rx) = channel(64);
+        let (port, mut link) = StageLink::pair(StageId::Feed, 16);
+        let mut stage = FeedStage::new(
+            Box::new(source),
+            Outbox::new(tx),
+            LatencyClock::new(),
+            Arc::new(Telemetry::default()),
+            Pacing::Max,
+            Arc::new(AtomicBool::new(false)),
+            None,
+        )
+        .with_control(port)
+        .with_stale_alert(Some(std::time::Duration::ZERO));
+        let mut alerts = |stage: &mut FeedStage| {
+            for _ in 0..3 {
+                stage.poll();
+            }
+            std::iter::from_fn(|| link.poll())
+                .map(|i| match i {
+                    Incoming::Unasked(ControlReply::Alert(a)) => (a.kind, a.level),
+                    other => panic!("unexpected {other:?}"),
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            alerts(&mut stage),
+            [("stale_feed", AlertLevel::Critical)],
+            "one alert for the spell, however many idle polls"
+        );
+        stale.store(false, Ordering::Relaxed);
+        assert_eq!(alerts(&mut stage), [("feed_recovered", AlertLevel::Info)]);
+
+        // Off: a stale source says nothing.
+        let quiet = Flaky {
+            stale: Arc::new(AtomicBool::new(true)),
+            items: VecDeque::new(),
+        };
+        let (tx, _rx) = channel(64);
+        let (port, mut link) = StageLink::pair(StageId::Feed, 16);
+        let mut stage = FeedStage::new(
+            Box::new(quiet),
+            Outbox::new(tx),
+            LatencyClock::new(),
+            Arc::new(Telemetry::default()),
+            Pacing::Max,
+            Arc::new(AtomicBool::new(false)),
+            None,
+        )
+        .with_control(port);
+        stage.poll();
+        assert!(link.poll().is_none());
     }
 }

@@ -38,6 +38,7 @@ use super::{
     format::{
         decode_header, SegmentHeader, Seq, HEADER_SIZE, MAX_FRAME, MAX_NAME, SEGMENT_EXTENSION,
     },
+    health::Health,
     segment::{Segment, PAGE},
     shared::{Position, WriterShared},
     writer::JournalWriter,
@@ -157,6 +158,8 @@ struct Inner {
     stop: AtomicBool,
     /// The flusher's first error.
     error: Mutex<Option<JournalError>>,
+    /// Marked at the flusher's first error; every writer reads it.
+    health: Arc<Health>,
 }
 
 impl Journal {
@@ -177,6 +180,7 @@ impl Journal {
             pending: Mutex::new(Vec::new()),
             stop: AtomicBool::new(false),
             error: Mutex::new(None),
+            health: Arc::new(Health::default()),
         });
         let thread = {
             let inner = Arc::clone(&inner);
@@ -294,6 +298,7 @@ impl Journal {
             name.to_owned(),
             Position::new(0, HEADER_SIZE),
             first_seq.0 - 1,
+            Arc::clone(&self.inner.health),
         ));
         if shared.ready().put(Arc::clone(&next)).is_err() {
             unreachable!("a new writer's ready slot is empty");
@@ -427,6 +432,8 @@ fn run(inner: &Inner) {
             if let Err(e) = pass(inner, w, last) {
                 w.shared.stop_segments();
                 lock(&inner.error).get_or_insert(e);
+                // After the error is stored: a writer that sees the mark finds it.
+                inner.health.mark_failed();
             }
             if last {
                 w.shared.stop_segments();

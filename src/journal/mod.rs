@@ -21,6 +21,7 @@
 //! | `record.rs` | [`Record`] and its typed payloads, encoded field by field, little-endian |
 //! | `segment.rs` | one mapped, pre-allocated, pre-faulted segment file |
 //! | `shared.rs` | what a writer shares with the flusher: published position, ready slot |
+//! | `health.rs` | whether the journal as a whole still keeps the record (the flusher's first failure) |
 //! | `writer.rs` | [`JournalWriter`], the per-stage appender with segment rolling |
 //! | `flusher.rs` | [`Journal`] (the flusher thread), [`JournalConfig`], [`FlushPolicy`] |
 //! | `reader.rs` | [`JournalReader`]: iteration, torn-tail and corruption detection, truncation |
@@ -78,6 +79,7 @@ mod error;
 mod flusher;
 pub(crate) mod format;
 mod manifest;
+mod health;
 mod reader;
 mod record;
 mod resume;

@@ -12,7 +12,7 @@ use std::{
 
 use crossbeam_utils::CachePadded;
 
-use super::segment::Segment;
+use super::{health::Health, segment::Segment};
 
 /// A position in a writer's series of segments: segment index in the high 32 bits,
 /// byte offset in the segment in the low 32 (segments are smaller than 4 GiB).
@@ -51,12 +51,19 @@ pub(crate) struct WriterShared {
     /// The flusher cannot prepare segments for this writer any more (it failed or
     /// stopped): a writer waiting for one gives up.
     no_more_segments: AtomicBool,
+    /// The whole journal's health (every writer of the journal shares it).
+    health: Arc<Health>,
 }
 
 impl WriterShared {
     /// Shared state of a writer whose records up to `last_seq` are already on disk (0
     /// for a new writer; a resumed writer's earlier records were synced when it resumed).
-    pub(crate) fn new(name: String, start: Position, last_seq: u64) -> WriterShared {
+    pub(crate) fn new(
+        name: String,
+        start: Position,
+        last_seq: u64,
+        health: Arc<Health>,
+    ) -> WriterShared {
         WriterShared {
             name,
             position: CachePadded::new(AtomicU64::new(start.0)),
@@ -65,7 +72,14 @@ impl WriterShared {
             ready: ReadySlot::default(),
             closed: AtomicBool::new(false),
             no_more_segments: AtomicBool::new(false),
+            health,
         }
+    }
+
+    /// True once the flusher has failed for any writer of this journal.
+    #[inline]
+    pub(crate) fn journal_failed(&self) -> bool {
+        self.health.failed()
     }
 
     /// Writer: publishes the committed end and the last sequence. Release pairs with

@@ -136,6 +136,17 @@ impl JournalTap {
         }
     }
 
+    /// True when the journal is in trouble: an append of this tap failed, or the
+    /// journal's flusher failed (see [`JournalWriter::journal_failed`]). Off, never.
+    #[inline]
+    pub fn in_trouble(&self) -> bool {
+        self.failures > 0
+            || self
+                .writer
+                .as_ref()
+                .is_some_and(JournalWriter::journal_failed)
+    }
+
     /// Records appended.
     pub fn records(&self) -> u64 {
         self.records

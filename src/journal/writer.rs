@@ -169,6 +169,15 @@ impl JournalWriter {
         &self.shared.name
     }
 
+    /// True once the journal's flusher has failed (for this writer or any other of
+    /// the same journal): a full disk, a path it could not create, an `msync` error.
+    /// Appends may still succeed for a while (into segments already made), but the
+    /// journal can no longer promise to keep the day. One atomic load.
+    #[inline]
+    pub fn journal_failed(&self) -> bool {
+        self.shared.journal_failed()
+    }
+
     /// The sequence the next record will get.
     pub fn next_seq(&self) -> Seq {
         Seq(self.next_seq)

@@ -111,6 +111,12 @@ pub struct OrderConfig {
     pub protective_stop_step_ticks: u32,
     /// `[order.kite]`: the Kite Connect gateway (read when `gateway = "kite"`).
     pub kite: KiteGatewayConfig,
+    /// A reject storm: this many refusals (by the venue or broker, retried or not)
+    /// within `reject_storm_secs` of market time raise a critical `reject_storm` alert;
+    /// 0 turns the watch off.
+    pub reject_storm_count: u32,
+    /// The window of a reject storm, seconds of market time; 0 turns the watch off.
+    pub reject_storm_secs: u32,
 }
 
 impl Default for OrderConfig {
@@ -136,6 +142,8 @@ impl Default for OrderConfig {
             protective_stop: false,
             protective_stop_step_ticks: 20,
             kite: KiteGatewayConfig::default(),
+            reject_storm_count: 10,
+            reject_storm_secs: 60,
         }
     }
 }
@@ -151,6 +159,10 @@ const MAX_MODIFICATIONS: u32 = 255;
 /// Largest accepted `retry_max_attempts`: each retry is a new child order id, and an
 /// intent has at most 256 of them.
 const MAX_ATTEMPTS: u32 = 20;
+/// Largest accepted `reject_storm_count` (the watch keeps that many times).
+const MAX_REJECT_STORM: u32 = 10_000;
+/// Longest accepted `reject_storm_secs`: a day.
+const MAX_REJECT_STORM_SECS: u32 = 86_400;
 /// Longest accepted algo id (Kite's `tag` takes 20 characters).
 const MAX_ALGO_ID: usize = 20;
 /// Largest accepted `protective_stop_step_ticks`.
@@ -188,6 +200,24 @@ impl OrderConfig {
             if value == 0 || value > MAX_PER_DAY {
                 issue(key, format!("is {value}, must be from 1 to {MAX_PER_DAY}"));
             }
+        }
+        if self.reject_storm_count > MAX_REJECT_STORM {
+            issue(
+                "reject_storm_count",
+                format!(
+                    "is {}, must be at most {MAX_REJECT_STORM} (0 turns the watch off)",
+                    self.reject_storm_count
+                ),
+            );
+        }
+        if self.reject_storm_secs > MAX_REJECT_STORM_SECS {
+            issue(
+                "reject_storm_secs",
+                format!(
+                    "is {}, must be at most {MAX_REJECT_STORM_SECS} (a day)",
+                    self.reject_storm_secs
+                ),
+            );
         }
         if self.per_minute < self.per_second || self.per_day < self.per_minute {
             issue(

@@ -30,6 +30,7 @@ mod execution;
 mod gateway;
 mod queue;
 mod rate;
+mod reject_storm;
 mod stage;
 mod state;
 mod venue;
@@ -48,6 +49,7 @@ pub use gateway::{
 };
 pub use queue::SendQueue;
 pub use rate::RateLimiter;
+pub use reject_storm::RejectStorm;
 pub use stage::{OrderSetup, OrderStage, MAX_WORKING_ROWS, ORDER_BOOK_CAPACITY, RECENT_ORDERS};
 pub use state::{InvalidTransition, OrderEvent, OrderState};
 pub use venue::{Amend, OrderType, Product, VenueEvent, VenueOrder, VenueReport};

@@ -20,6 +20,7 @@ use crate::{
         desk::{Desk, Prepared},
         execution::ExecutionSummary,
         gateway::Gateway,
+        reject_storm::RejectStorm,
     },
     runtime::{
         ControlPort, LatencyClock, Outbox, Poll, Rehearsal, ServiceTimer, Stage, StageError,
@@ -101,6 +102,10 @@ pub struct OrderStage {
     /// Intents refused for room (queue or book) that an alert has told about.
     throttled_alerted: u64,
     fatal_alerted: bool,
+    /// Refusals already fed to the reject-storm watch.
+    rejects_watched: u64,
+    /// The reject-storm watch (`order.reject_storm_count` within `reject_storm_secs`).
+    reject_storm: RejectStorm,
 }
 
 impl std::fmt::Debug for OrderStage {
@@ -147,6 +152,11 @@ impl OrderStage {
             refused_reports_alerted: 0,
             throttled_alerted: 0,
             fatal_alerted: false,
+            rejects_watched: 0,
+            reject_storm: RejectStorm::new(
+                setup.config.reject_storm_count,
+                setup.config.reject_storm_secs,
+            ),
         }
     }
 
@@ -164,6 +174,21 @@ impl OrderStage {
     /// trading goes on) and a fatal disagreement with the gateway (the run stops).
     fn alert_errors(&mut self) {
         let c = self.desk.counters;
+        // Refusals since the last poll, each at the market time of now (a poll's
+        // handful share it): a storm is many within a window, so that is close enough.
+        while self.rejects_watched < c.rejects {
+            self.rejects_watched += 1;
+            if self.reject_storm.note(self.desk.now) {
+                self.control.alert(Alert {
+                    exchange_ts: self.desk.now,
+                    kind: "reject_storm",
+                    instrument: None,
+                    level: AlertLevel::Critical,
+                    state: TradingState::Active,
+                    detail: "order.reject_storm_count refusals within order.reject_storm_secs",
+                });
+            }
+        }
         let refused = c.unknown_reports + c.invalid_reports;
         if refused > self.refused_reports_alerted {
             self.refused_reports_alerted = refused;

@@ -1991,8 +1991,28 @@ impl RiskStage {
     #[inline]
     fn journal_record(&mut self, ts: UnixNanos, record: &Record) {
         if !self.journal.record(ts, record) {
-            self.fail("the journal could not take a record; the day could not be rebuilt");
+            self.journal_trouble(
+                "the journal could not take a record; the day could not be rebuilt",
+            );
         }
+    }
+
+    /// The journal cannot keep the day any more: a `journal` alert (critical), then the
+    /// fatal path, so new entries halt rather than trade on unrecorded. Cold: once.
+    #[cold]
+    fn journal_trouble(&mut self, why: &'static str) {
+        if self.error.is_some() {
+            return;
+        }
+        self.control.alert(Alert {
+            exchange_ts: self.market_time,
+            kind: "journal",
+            instrument: None,
+            level: AlertLevel::Critical,
+            state: self.state,
+            detail: why,
+        });
+        self.fail(why);
     }
 
     fn publish(&self) {
@@ -2074,6 +2094,12 @@ impl Stage for RiskStage {
         }
         if self.out.overflowed() > 0 {
             self.fail("the outbox to the order stage overflowed and lost an order");
+        }
+        if self.error.is_none() && self.journal.in_trouble() {
+            self.journal_trouble(
+                "the journal failed (disk full, unwritable or an msync error); the day \
+                 could not be rebuilt",
+            );
         }
         if work > 0 {
             self.publish();

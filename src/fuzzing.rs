@@ -3,6 +3,7 @@
 //! | body | input | parsers |
 //! | --- | --- | --- |
 //! | [`kite_ticker`] | a Kite Ticker WebSocket message | [`KiteDecoder`](crate::feed::kite::KiteDecoder), [`official::write_ticks`](crate::feed::kite::official::write_ticks), [`TextMessage::parse`](crate::feed::kite::TextMessage::parse) |
+//! | [`truedata`] | TrueData WebSocket text messages, one per line | [`Message::parse`](crate::feed::truedata::Message::parse), [`TrueDataMarket`](crate::feed::truedata::TrueDataMarket), [`decimal_units`](crate::feed::truedata::decimal_units) |
 //! | [`control_command`] | bytes read from a control connection | [`control::parse`](crate::control::parse), [`Catalog::resolve`](crate::control::Catalog::resolve) |
 //! | [`config`] | a configuration file | [`EngineConfig::parse_toml`](crate::engine::EngineConfig::parse_toml), [`validate`](crate::engine::EngineConfig::validate) and `config check`'s rules across sections |
 //! | [`journal_reader`] | a journal segment file | the header and frame checks, [`Record::decode`](crate::journal::Record::decode), [`JournalReader`](crate::journal::JournalReader), [`verify`](crate::journal::verify), [`truncate_torn_tail`](crate::journal::truncate_torn_tail) |
@@ -23,19 +24,22 @@ mod config;
 mod control;
 mod journal;
 mod kite;
+mod truedata;
 
 pub use config::config;
 pub use control::control_command;
 pub use journal::journal_reader;
 pub use kite::kite_ticker;
+pub use truedata::truedata;
 
 /// A fuzz body: takes any bytes, panics only when the code under test breaks a promise.
 pub type Body = fn(&[u8]);
 
 /// Every target: its name (the `cargo fuzz` target and the seed folder
 /// `fuzz/corpus/<name>/`) and its body.
-pub const TARGETS: [(&str, Body); 4] = [
+pub const TARGETS: [(&str, Body); 5] = [
     ("kite_ticker", kite_ticker),
+    ("truedata", truedata),
     ("control_command", control_command),
     ("config", config),
     ("journal_reader", journal_reader),

@@ -186,6 +186,11 @@ fn kite_ticker() {
 }
 
 #[test]
+fn truedata() {
+    run("truedata");
+}
+
+#[test]
 fn control_command() {
     run("control_command");
 }

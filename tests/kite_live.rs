@@ -402,7 +402,7 @@ fn b_fixture_frames_come_out_as_the_decoder_reads_them() {
     client.wait("every packet's event", |c| c.events.len() >= n);
     assert_eq!(client.events, expected);
     let counters = client.health.counters();
-    assert_eq!((counters.events, counters.dropped), (n as u64, 0));
+    assert_eq!((counters.events, counters.conflated), (n as u64, 0));
     assert_eq!(counters.connects, 1);
     assert!(counters.heartbeats >= 1, "{counters:?}");
     assert!(!client.health.is_stale());
@@ -447,6 +447,71 @@ fn c_a_closed_connection_is_reopened_and_resubscribed() {
         .health
         .last_link_error()
         .is_some_and(|e| e.contains("closed")));
+}
+
+#[test]
+fn c2_a_full_ring_conflates_to_the_newest_tick_per_instrument() {
+    let dir = TempDir::new("conflate");
+    let token = dir.file("token", "tok3n");
+    let frames = frames();
+    let tokens = tokens_of(&frames);
+    let expected = expected_events(&frames, &tokens);
+    let sent = frames.clone();
+    let server = Server::start(move |_, s| {
+        send_all(s, &sent);
+        hold(s);
+    });
+    let mut s = settings(&server.url(), tokens.clone(), token);
+    s.ring_capacity = 4;
+    let mut client = Client::start(s);
+    // Read nothing until every packet has been offered: the ring fills and the rest
+    // waits, one tick per instrument, in the slot table.
+    let n = expected.len() as u64;
+    let start = Instant::now();
+    loop {
+        let c = client.health.counters();
+        if c.events + c.conflated + c.pending == n {
+            break;
+        }
+        assert!(start.elapsed() < PATIENCE, "{c:?}");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let c = client.health.counters();
+    assert_eq!(c.events, 4, "the ring's slots: {c:?}");
+    assert!(c.pending > 0 && c.pending <= tokens.len() as u64, "{c:?}");
+    client.wait("every pending tick", |c| {
+        let h = c.health.counters();
+        h.pending == 0 && c.events.len() as u64 == h.events
+    });
+    let c = client.health.counters();
+    assert_eq!(client.events.len() as u64 + c.conflated, n);
+    // The newest tick of each instrument arrived whole (a replaced trade keeps its
+    // tick marked a trade, so the kind is compared apart).
+    for (_, id) in &tokens {
+        let newest = |events: &[MarketEvent]| {
+            events
+                .iter()
+                .rev()
+                .find_map(|e| match e {
+                    MarketEvent::Tick(t) if t.instrument == *id => Some(*t),
+                    _ => None,
+                })
+                .unwrap()
+        };
+        let (got, want) = (newest(&client.events), newest(&expected));
+        assert_eq!(
+            tickpipe::model::Tick {
+                kind: want.kind,
+                ..got
+            },
+            want,
+            "instrument {id:?}"
+        );
+    }
+    assert!(client
+        .events
+        .windows(2)
+        .all(|w| w[0].exchange_ts() <= w[1].exchange_ts()));
 }
 
 #[test]

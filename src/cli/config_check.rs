@@ -155,6 +155,26 @@ fn machine_issues(config: &EngineConfig, issues: &mut Vec<ConfigIssue>) {
                 }
             }
         }
+        SourceKind::Truedata => {
+            let truedata = &feed.truedata;
+            for (key, path) in [
+                ("feed.truedata.universe", &truedata.universe),
+                ("feed.truedata.ca_file", &truedata.ca_file),
+            ] {
+                if let Some(path) = path {
+                    readable_file(key, path, issues);
+                }
+            }
+            // The login is read as the run would read it (its values are never shown).
+            if let Err(why) = truedata.credentials().read() {
+                let key = if truedata.credentials_file.is_some() {
+                    "feed.truedata.credentials_file"
+                } else {
+                    "feed.truedata.user_env"
+                };
+                issues.push(ConfigIssue::new(key, why));
+            }
+        }
     }
     // A news file that does not exist yet is waited for; one that exists must be readable.
     if let Some(path) = feed.news_file.as_ref().filter(|p| p.exists()) {

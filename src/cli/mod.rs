@@ -341,6 +341,13 @@ fn load_config(args: &RunArgs) -> Result<(crate::engine::EngineConfig, String), 
                         .to_owned(),
                 )
             }
+            crate::feed::SourceKind::Truedata => {
+                return Err(
+                    "--instruments applies to the synthetic and kite sources; TrueData \
+                     subscribes by symbol name (feed.truedata.universe)"
+                        .to_owned(),
+                )
+            }
         }
     }
     if let Some(duration) = &args.duration {

@@ -28,7 +28,7 @@ pub(super) fn run(args: &RunArgs) -> Result<(), String> {
         }
         None => (opened.source, None),
     };
-    let pipeline = Pipeline::build(
+    let mut pipeline = Pipeline::build(
         &config,
         &opened.instruments,
         source,
@@ -37,6 +37,9 @@ pub(super) fn run(args: &RunArgs) -> Result<(), String> {
         stop.clone(),
     )
     .map_err(|e| e.to_string())?;
+    if let Some(live) = &opened.live {
+        pipeline.set_feed_link(live.clone());
+    }
     match pipeline.journal_status() {
         Some((dir, None)) => eprintln!("tickpipe: journal {}: the day begins", dir.display()),
         Some((dir, Some(r))) => eprintln!(
@@ -53,12 +56,23 @@ pub(super) fn run(args: &RunArgs) -> Result<(), String> {
         Duration::from_millis(config.runtime.status_interval_ms)
     };
     let mut status = StatusLine::new();
+    status.set_feed_link(opened.live.clone());
     let report = pipeline
         .run(&layout, interval, |t| status.update(t))
         .map_err(|e| e.to_string())?;
     status.finish();
     if let Some(live) = &opened.live {
-        eprintln!("tickpipe: kite ticker: {}", live.counters());
+        eprintln!(
+            "tickpipe: {} feed: {}",
+            config.feed.source.name(),
+            live.counters()
+        );
+        if let Some(kinds) = live.skipped_kinds() {
+            eprintln!(
+                "tickpipe: {} feed: skipped by kind: {kinds}",
+                config.feed.source.name()
+            );
+        }
     }
     tail_stop.store(true, std::sync::atomic::Ordering::Release);
     let news = news

@@ -19,6 +19,8 @@ pub struct StatusLine {
     last: Instant,
     last_ticks: u64,
     printed: bool,
+    /// A live feed's link state, shown at the end of the line.
+    feed_link: Option<std::sync::Arc<crate::feed::kite::TickerHealth>>,
 }
 
 impl StatusLine {
@@ -29,7 +31,16 @@ impl StatusLine {
             last: Instant::now(),
             last_ticks: 0,
             printed: false,
+            feed_link: None,
         }
+    }
+
+    /// Shows a live feed's link state (stale, reconnections, conflated ticks) too.
+    pub fn set_feed_link(
+        &mut self,
+        health: Option<std::sync::Arc<crate::feed::kite::TickerHealth>>,
+    ) {
+        self.feed_link = health;
     }
 
     /// Prints the gauges.
@@ -58,6 +69,17 @@ impl StatusLine {
             t.risk.open_positions.get(),
             pnl(money),
         );
+        let mut line = line;
+        if let Some(h) = &self.feed_link {
+            let c = h.counters();
+            line.push_str(&format!(
+                " │ feed {} (reconnects {}, conflated {}, skipped {})",
+                if h.is_stale() { "STALE" } else { "live" },
+                c.reconnects,
+                count(c.conflated),
+                c.skipped,
+            ));
+        }
         let mut err = std::io::stderr().lock();
         if self.terminal {
             let _ = write!(err, "\r\x1b[2K{line}");

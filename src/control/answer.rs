@@ -35,6 +35,35 @@ pub struct EngineInfo {
     pub mode: &'static str,
     /// Where market data comes from (`synthetic`, `replay`, ...).
     pub source: String,
+    /// A live feed's link state (staleness, reconnections, conflation, skipped
+    /// messages), shown by `status` as `feed_link`; `None` for files and the synthetic
+    /// day.
+    pub feed_link: Option<std::sync::Arc<crate::feed::kite::TickerHealth>>,
+}
+
+/// A live feed's link state as `status` shows it.
+fn feed_link(health: &crate::feed::kite::TickerHealth) -> Value {
+    let c = health.counters();
+    json!({
+        "connected": health.is_connected(),
+        "stale": health.is_stale(),
+        "connects": c.connects,
+        "reconnects": c.reconnects,
+        "stale_timeouts": c.stale_timeouts,
+        "failed_attempts": c.failed_attempts,
+        "events": c.events,
+        "conflated": c.conflated,
+        "pending": c.pending,
+        "clamped": c.clamped,
+        "duplicates": c.duplicates,
+        "out_of_order": c.out_of_order,
+        "crossed": c.crossed,
+        "skipped": c.skipped,
+        "skipped_by_kind": health.skipped_kinds(),
+        "unknown_instruments": c.unknown_tokens,
+        "server_errors": c.server_errors,
+        "last_error": health.last_link_error(),
+    })
 }
 
 /// An error reply.
@@ -299,6 +328,9 @@ pub fn build(
                 "tick_to_intent": latency_brief(rows, StageId::Order, "tick_to_intent"),
                 "tick_to_risk": latency_brief(rows, StageId::Risk, "tick_to_risk"),
             });
+            if let Some(health) = &info.feed_link {
+                v["feed_link"] = feed_link(health);
+            }
             merge(&mut v, pnl_fields(&h));
             if let Some(ControlReply::Orders {
                 sent,

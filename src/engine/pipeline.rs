@@ -429,6 +429,7 @@ impl Pipeline {
                             GatewayKind::Kite => "kite",
                         },
                         source: config.feed.source.name().to_owned(),
+                        feed_link: None,
                     },
                     limits: config.risk.clone(),
                 },
@@ -445,6 +446,13 @@ impl Pipeline {
             stop,
             flatten_on_stop: config.risk.on_shutdown == crate::risk::ShutdownPolicy::Flatten,
         })
+    }
+
+    /// Lets the control socket's `status` show a live feed's link state (`feed_link`).
+    pub fn set_feed_link(&mut self, health: Arc<crate::feed::kite::TickerHealth>) {
+        if let Some((_, plane)) = &mut self.control {
+            plane.info.feed_link = Some(health);
+        }
     }
 
     /// Where the run journals, and what resuming the day found when it resumed one
@@ -654,7 +662,9 @@ fn session_date(config: &EngineConfig) -> crate::model::Date {
                 .unwrap_or(crate::model::Date::new(9999, 12, 31))
         }
         crate::feed::SourceKind::Replay => crate::model::Date::new(9999, 12, 31),
-        crate::feed::SourceKind::Kite => crate::feed::kite::system_clock().ist_date(),
+        crate::feed::SourceKind::Kite | crate::feed::SourceKind::Truedata => {
+            crate::feed::kite::system_clock().ist_date()
+        }
     }
 }
 

@@ -7,6 +7,7 @@ use serde::Deserialize;
 use super::{
     instruments,
     kite::{system_clock, KiteConfig, KiteTicker, TickerHealth, TickerSettings},
+    truedata::{TrueDataConfig, TrueDataFeed, TrueDataSettings},
     universe, MarketSource, Pacing, ReplaySource, SourcePoll, SyntheticConfig, SyntheticSession,
 };
 use crate::{
@@ -25,6 +26,8 @@ pub enum SourceKind {
     Replay,
     /// The live Kite Ticker WebSocket (`[feed.kite]`).
     Kite,
+    /// The live TrueData WebSocket (`[feed.truedata]`).
+    Truedata,
 }
 
 impl SourceKind {
@@ -34,6 +37,7 @@ impl SourceKind {
             SourceKind::Synthetic => "synthetic",
             SourceKind::Replay => "replay",
             SourceKind::Kite => "kite",
+            SourceKind::Truedata => "truedata",
         }
     }
 }
@@ -50,7 +54,7 @@ impl SourceKind {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct FeedConfig {
-    /// `synthetic`, `replay` or `kite`.
+    /// `synthetic`, `replay`, `kite` or `truedata`.
     pub source: SourceKind,
     /// The recorded tick file when `source = "replay"` (relative to the working directory).
     pub replay_file: Option<PathBuf>,
@@ -69,6 +73,8 @@ pub struct FeedConfig {
     /// reconnecting or silent) this many seconds of wall time; 0 = no alert. Files and
     /// the synthetic day are never stale.
     pub stale_alert_secs: u32,
+    /// The live TrueData feed, when `source = "truedata"`.
+    pub truedata: TrueDataConfig,
 }
 
 impl Default for FeedConfig {
@@ -82,6 +88,7 @@ impl Default for FeedConfig {
             synthetic: SyntheticConfig::default(),
             kite: KiteConfig::default(),
             stale_alert_secs: 30,
+            truedata: TrueDataConfig::default(),
         }
     }
 }
@@ -143,7 +150,7 @@ impl FeedConfig {
             SourceKind::Synthetic => self
                 .synthetic
                 .validate(&format!("{prefix}.synthetic"), issues),
-            SourceKind::Kite => {
+            SourceKind::Kite | SourceKind::Truedata => {
                 if matches!(self.pacing(), Ok(Pacing::Speed(_))) {
                     issues.push(ConfigIssue::new(
                         format!("{prefix}.speed"),
@@ -151,7 +158,12 @@ impl FeedConfig {
                          delays it: use \"max\"",
                     ));
                 }
-                self.kite.validate(&format!("{prefix}.kite"), issues);
+                if self.source == SourceKind::Kite {
+                    self.kite.validate(&format!("{prefix}.kite"), issues);
+                } else {
+                    self.truedata
+                        .validate(&format!("{prefix}.truedata"), issues);
+                }
             }
             SourceKind::Replay => {}
         }
@@ -262,8 +274,42 @@ impl FeedConfig {
                 })
             }
             SourceKind::Kite => open_kite(&self.kite),
+            SourceKind::Truedata => open_truedata(&self.truedata),
         }
     }
+}
+
+/// Subscribes the universe's symbols (TrueData names NSE shares and indices as NSE does:
+/// `SBIN`, `NIFTY 50`) and starts the TrueData connection thread.
+fn open_truedata(config: &TrueDataConfig) -> Result<OpenedSource, String> {
+    let universe = match &config.universe {
+        Some(path) => universe::load(path),
+        None => universe::load_default(),
+    }
+    .map_err(|e| e.to_string())?;
+    let table = universe.table().clone();
+    let symbols: Vec<(String, crate::model::InstrumentId)> = table
+        .iter()
+        .map(|i| (i.symbol.to_uppercase(), i.id))
+        .collect();
+    let settings = TrueDataSettings::from_config(config, symbols, table.len())?;
+    let description = format!(
+        "live TrueData {} ({} symbols of {})",
+        config.url,
+        settings.symbols.len(),
+        config.universe.as_ref().map_or_else(
+            || "the NIFTY 50 universe".to_owned(),
+            |p| p.display().to_string()
+        )
+    );
+    let feed = TrueDataFeed::start(settings).map_err(|e| e.to_string())?;
+    Ok(OpenedSource {
+        instruments: table,
+        live: Some(feed.health()),
+        source: Box::new(feed),
+        start: system_clock(),
+        description,
+    })
 }
 
 /// Resolves the universe's symbols through the instrument master and starts the Ticker.

@@ -78,8 +78,8 @@
 mod error;
 mod flusher;
 pub(crate) mod format;
-mod manifest;
 mod health;
+mod manifest;
 mod reader;
 mod record;
 mod resume;

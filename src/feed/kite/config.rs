@@ -70,7 +70,7 @@ pub struct KiteConfig {
     /// feed stage stops with the last error: a number, or `"unlimited"`.
     pub reconnect_attempts_per_day: AttemptSetting,
     /// Slots of the ring from the connection thread to the feed stage (a power of two).
-    /// When it is full, new ticks are dropped and counted.
+    /// When it is full, ticks are conflated per instrument (the newest kept) and counted.
     pub ring_capacity: usize,
 }
 

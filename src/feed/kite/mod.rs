@@ -46,7 +46,8 @@ pub use frame::{Message, PacketSlice, Packets};
 pub use packet::{Layout, Mode, Ohlc, Packet};
 pub use segment::SegmentCode;
 pub use text::{OrderUpdate, TextMessage};
+pub(crate) use ticker::{open_tcp, ReadSlices, Socket, READ_SLICE};
 pub use ticker::{
-    system_clock, tls_config, Backoff, KiteTicker, MarketMapper, TickerCounters, TickerHealth,
-    TickerSettings, WallClock,
+    system_clock, tls_config, tls_config_for, Backoff, KiteTicker, MarketMapper, TickerCounters,
+    TickerHealth, TickerSettings, WallClock,
 };

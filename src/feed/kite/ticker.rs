@@ -22,10 +22,11 @@
 //! source's next poll returns the reason as a [`FeedError::Link`].
 //!
 //! **Backpressure.** Market data is not replayable, so the thread never waits for the
-//! feed stage: when the ring is full, the new event is dropped and counted
-//! ([`TickerCounters::dropped`]). The next packet of the instrument carries its full
-//! state again (Kite sends snapshots, not deltas), so a drop loses an intermediate
-//! update, never the book.
+//! feed stage: when the ring is full, ticks are conflated per instrument by a
+//! [`Conflator`](crate::feed::Conflator) (the newest replaces an unsent older one, and
+//! is counted in [`TickerCounters::conflated`]) and go out as the ring frees. Each packet
+//! carries its instrument's full state (Kite sends snapshots, not deltas), so
+//! conflation loses an intermediate update, never the volume or the book.
 
 mod backoff;
 mod health;
@@ -42,6 +43,7 @@ use tickpipe_ringbuf::{Consumer, PopError};
 
 pub use backoff::Backoff;
 pub use health::{TickerCounters, TickerHealth};
+pub(crate) use link::{open_tcp, ReadSlices, Socket, READ_SLICE};
 pub use market::MarketMapper;
 
 use super::{config::connect_url, read_access_token, KiteConfig, Mode, MAX_INSTRUMENTS};
@@ -174,24 +176,33 @@ impl TickerSettings {
 /// # Errors
 /// A message naming `ca_file` when it cannot be read or holds no usable certificate.
 pub fn tls_config(ca_file: Option<&std::path::Path>) -> Result<ClientConfig, String> {
+    tls_config_for("feed.kite.ca_file", ca_file)
+}
+
+/// As [`tls_config`], with errors naming the configuration key `key`.
+///
+/// # Errors
+/// A message naming `key` and the file when it cannot be read or holds no usable
+/// certificate.
+pub fn tls_config_for(
+    key: &str,
+    ca_file: Option<&std::path::Path>,
+) -> Result<ClientConfig, String> {
     let mut roots = RootCertStore::empty();
     match ca_file {
         None => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
         Some(path) => {
             let shown = path.display();
-            let pem = std::fs::read(path)
-                .map_err(|e| format!("feed.kite.ca_file: cannot read {shown}: {e}"))?;
+            let pem =
+                std::fs::read(path).map_err(|e| format!("{key}: cannot read {shown}: {e}"))?;
             for cert in CertificateDer::pem_slice_iter(&pem) {
-                let cert =
-                    cert.map_err(|e| format!("feed.kite.ca_file: {shown} is not valid PEM: {e}"))?;
-                roots.add(cert).map_err(|e| {
-                    format!("feed.kite.ca_file: {shown} holds an unusable certificate: {e}")
-                })?;
+                let cert = cert.map_err(|e| format!("{key}: {shown} is not valid PEM: {e}"))?;
+                roots
+                    .add(cert)
+                    .map_err(|e| format!("{key}: {shown} holds an unusable certificate: {e}"))?;
             }
             if roots.is_empty() {
-                return Err(format!(
-                    "feed.kite.ca_file: {shown} holds no PEM certificate"
-                ));
+                return Err(format!("{key}: {shown} holds no PEM certificate"));
             }
         }
     }

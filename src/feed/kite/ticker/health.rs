@@ -13,18 +13,18 @@ use std::sync::{
 /// counters, the last error text), so a test or a report that waits for one counter
 /// may read the others. Off the hot path: the thread updates them once per message.
 #[derive(Debug, Default)]
-pub(super) struct Counter(AtomicU64);
+pub(crate) struct Counter(AtomicU64);
 
 impl Counter {
-    pub(super) fn add(&self, n: u64) {
+    pub(crate) fn add(&self, n: u64) {
         self.0.fetch_add(n, Ordering::Release);
     }
 
-    pub(super) fn set(&self, n: u64) {
+    pub(crate) fn set(&self, n: u64) {
         self.0.store(n, Ordering::Release);
     }
 
-    fn get(&self) -> u64 {
+    pub(crate) fn get(&self) -> u64 {
         self.0.load(Ordering::Acquire)
     }
 }
@@ -36,24 +36,24 @@ impl Counter {
 /// the ring, whose own handoff orders them; on x86 an Acquire load is a plain load, so
 /// the feed stage may read the flag every poll.
 #[derive(Debug, Default)]
-pub(super) struct Flag(AtomicBool);
+pub(crate) struct Flag(AtomicBool);
 
 impl Flag {
     fn raised() -> Flag {
         Flag(AtomicBool::new(true))
     }
 
-    pub(super) fn set(&self, on: bool) {
+    pub(crate) fn set(&self, on: bool) {
         self.0.store(on, Ordering::Release);
     }
 
-    pub(super) fn get(&self) -> bool {
+    pub(crate) fn get(&self) -> bool {
         self.0.load(Ordering::Acquire)
     }
 }
 
-/// The live state of a Kite Ticker link, shared by the connection thread (the only
-/// writer) with the source and whoever reports on it.
+/// The live state of a feed link (Kite Ticker or TrueData), shared by the connection
+/// thread (the only writer) with the source and whoever reports on it.
 ///
 /// **Stale** means no market data can be trusted to be current: it is raised before the
 /// first connection delivers a frame, while reconnecting, and when a connection goes
@@ -63,31 +63,37 @@ impl Flag {
 /// refuse new entries on a stale feed.
 #[derive(Debug)]
 pub struct TickerHealth {
-    pub(super) stale: Flag,
-    pub(super) connected: Flag,
-    pub(super) stop: Flag,
-    pub(super) connects: Counter,
-    pub(super) reconnects: Counter,
-    pub(super) disconnects: Counter,
-    pub(super) stale_timeouts: Counter,
-    pub(super) failed_attempts: Counter,
-    pub(super) heartbeats: Counter,
-    pub(super) packets: Counter,
-    pub(super) skipped: Counter,
-    pub(super) unknown_tokens: Counter,
-    pub(super) events: Counter,
-    pub(super) dropped: Counter,
-    pub(super) clamped: Counter,
-    pub(super) order_updates: Counter,
-    pub(super) server_errors: Counter,
-    pub(super) server_messages: Counter,
-    pub(super) bad_text: Counter,
+    pub(crate) stale: Flag,
+    pub(crate) connected: Flag,
+    pub(crate) stop: Flag,
+    pub(crate) connects: Counter,
+    pub(crate) reconnects: Counter,
+    pub(crate) disconnects: Counter,
+    pub(crate) stale_timeouts: Counter,
+    pub(crate) failed_attempts: Counter,
+    pub(crate) heartbeats: Counter,
+    pub(crate) packets: Counter,
+    pub(crate) skipped: Counter,
+    pub(crate) unknown_tokens: Counter,
+    pub(crate) events: Counter,
+    pub(crate) conflated: Counter,
+    pub(crate) pending: Counter,
+    pub(crate) duplicates: Counter,
+    pub(crate) out_of_order: Counter,
+    pub(crate) crossed: Counter,
+    pub(crate) clamped: Counter,
+    pub(crate) order_updates: Counter,
+    pub(crate) server_errors: Counter,
+    pub(crate) server_messages: Counter,
+    pub(crate) bad_text: Counter,
     /// The last `error` text message from the server.
-    pub(super) last_server_error: Mutex<Option<String>>,
+    pub(crate) last_server_error: Mutex<Option<String>>,
     /// Why the last connection attempt failed or the last connection ended.
-    pub(super) last_link_error: Mutex<Option<String>>,
+    pub(crate) last_link_error: Mutex<Option<String>>,
+    /// Skipped messages by kind, for sources that tell kinds apart (`trade 2, bar 1`).
+    pub(crate) skipped_kinds: Mutex<Option<String>>,
     /// Why the thread gave up (attempts exhausted); the source's final error.
-    pub(super) failure: Mutex<Option<String>>,
+    pub(crate) failure: Mutex<Option<String>>,
 }
 
 impl Default for TickerHealth {
@@ -106,7 +112,11 @@ impl Default for TickerHealth {
             skipped: Counter::default(),
             unknown_tokens: Counter::default(),
             events: Counter::default(),
-            dropped: Counter::default(),
+            conflated: Counter::default(),
+            pending: Counter::default(),
+            duplicates: Counter::default(),
+            out_of_order: Counter::default(),
+            crossed: Counter::default(),
             clamped: Counter::default(),
             order_updates: Counter::default(),
             server_errors: Counter::default(),
@@ -114,6 +124,7 @@ impl Default for TickerHealth {
             bad_text: Counter::default(),
             last_server_error: Mutex::new(None),
             last_link_error: Mutex::new(None),
+            skipped_kinds: Mutex::new(None),
             failure: Mutex::new(None),
         }
     }
@@ -142,8 +153,18 @@ pub struct TickerCounters {
     pub unknown_tokens: u64,
     /// Events handed to the feed stage.
     pub events: u64,
-    /// Events dropped because the ring to the feed stage was full.
-    pub dropped: u64,
+    /// Ticks replaced, while the ring to the feed stage was full, by a newer tick of
+    /// the same instrument (see [`Conflator`](crate::feed::Conflator)).
+    pub conflated: u64,
+    /// Ticks waiting for room in the ring now (at most one per instrument).
+    pub pending: u64,
+    /// Ticks skipped as repeats of the instrument's last sequence number.
+    pub duplicates: u64,
+    /// Ticks skipped as older than the instrument's last sequence number.
+    pub out_of_order: u64,
+    /// Ticks whose best bid was above their best ask (passed on; see
+    /// [`is_crossed`](crate::feed::is_crossed)).
+    pub crossed: u64,
     /// Events whose market time was raised to keep it non-decreasing.
     pub clamped: u64,
     /// `order` text messages (order postbacks; parsed, not yet acted on).
@@ -180,7 +201,11 @@ impl TickerHealth {
             skipped: self.skipped.get(),
             unknown_tokens: self.unknown_tokens.get(),
             events: self.events.get(),
-            dropped: self.dropped.get(),
+            conflated: self.conflated.get(),
+            pending: self.pending.get(),
+            duplicates: self.duplicates.get(),
+            out_of_order: self.out_of_order.get(),
+            crossed: self.crossed.get(),
             clamped: self.clamped.get(),
             order_updates: self.order_updates.get(),
             server_errors: self.server_errors.get(),
@@ -199,12 +224,18 @@ impl TickerHealth {
         lock(&self.last_link_error).clone()
     }
 
+    /// Skipped messages by kind (`trade 2, unreadable 1`), when the source tells kinds
+    /// apart and skipped any.
+    pub fn skipped_kinds(&self) -> Option<String> {
+        lock(&self.skipped_kinds).clone()
+    }
+
     /// Why the connection thread gave up, once it has.
     pub fn failure(&self) -> Option<String> {
         lock(&self.failure).clone()
     }
 
-    pub(super) fn record(slot: &Mutex<Option<String>>, text: String) {
+    pub(crate) fn record(slot: &Mutex<Option<String>>, text: String) {
         *lock(slot) = Some(text);
     }
 }
@@ -220,15 +251,17 @@ impl std::fmt::Display for TickerCounters {
         write!(
             f,
             "{} connections ({} reconnections, {} after silence, {} failed attempts), \
-             {} events, {} dropped (ring full), {} clamped in time, {} skipped packets, \
-             {} server errors, {} order updates",
+             {} events, {} conflated (ring full), {} clamped in time, {} duplicate and {} \
+             out-of-order ticks skipped, {} skipped packets, {} server errors, {} order updates",
             self.connects,
             self.reconnects,
             self.stale_timeouts,
             self.failed_attempts,
             self.events,
-            self.dropped,
+            self.conflated,
             self.clamped,
+            self.duplicates,
+            self.out_of_order,
             self.skipped,
             self.server_errors,
             self.order_updates

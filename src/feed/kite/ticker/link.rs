@@ -8,7 +8,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use tickpipe_ringbuf::{Producer, PushError};
+use tickpipe_ringbuf::Producer;
 use tungstenite::{
     client::IntoClientRequest,
     http::{HeaderValue, Uri},
@@ -21,15 +21,23 @@ use super::{
     Backoff, MarketMapper, TickerSettings,
 };
 use crate::{
-    feed::kite::{read_access_token, Decoded, KiteDecoder, TextMessage},
+    feed::{
+        is_crossed,
+        kite::{read_access_token, Decoded, KiteDecoder, TextMessage},
+        Conflator, Offered,
+    },
     model::{Date, MarketEvent},
 };
 
 /// Longest a blocking read waits before the thread looks at its stop flag and the
 /// staleness clock again.
-const READ_SLICE: Duration = Duration::from_millis(100);
+pub(crate) const READ_SLICE: Duration = Duration::from_millis(100);
 
-type Socket = WebSocket<MaybeTlsStream<TcpStream>>;
+/// The read wait while conflated ticks wait for room in the ring: short, so they go out
+/// soon after the feed stage frees a slot even when the socket is quiet.
+pub(crate) const PENDING_SLICE: Duration = Duration::from_millis(1);
+
+pub(crate) type Socket = WebSocket<MaybeTlsStream<TcpStream>>;
 
 /// How one connection ended.
 enum End {
@@ -46,6 +54,7 @@ pub(super) struct Link {
     health: Arc<TickerHealth>,
     decoder: KiteDecoder,
     market: MarketMapper,
+    conflator: Conflator,
     backoff: Backoff,
     /// The IST day and the reconnection attempts made in it.
     attempts: (Date, u32),
@@ -63,6 +72,7 @@ impl Link {
         let backoff = Backoff::new(settings.reconnect_initial, settings.reconnect_max, seed);
         let today = (settings.clock)().ist_date();
         Link {
+            conflator: Conflator::new(settings.instruments),
             settings,
             tx,
             health,
@@ -241,12 +251,17 @@ impl Link {
     fn session(&mut self, mut socket: Socket) -> End {
         let mut last_frame = Instant::now();
         let mut delivered = false;
+        let mut reads = ReadSlices::new(READ_SLICE.min(self.settings.stale_after));
         loop {
             if self.stopping() {
                 let _ = socket.close(None);
                 let _ = socket.flush();
                 return End::Stopped;
             }
+            let sent = self.conflator.flush(&mut self.tx);
+            self.health.events.add(sent as u64);
+            self.health.pending.set(self.conflator.pending() as u64);
+            reads.choose(&socket, self.conflator.pending() > 0);
             let message = match socket.read() {
                 Ok(message) => message,
                 Err(tungstenite::Error::Io(e))
@@ -304,7 +319,7 @@ impl Link {
         }
     }
 
-    /// Decodes one binary message and pushes its events, dropping those the ring has no
+    /// Decodes one binary message and pushes its events, conflating those the ring has no
     /// room for.
     fn on_binary(&mut self, bytes: &[u8]) {
         let received = (self.settings.clock)();
@@ -313,16 +328,17 @@ impl Link {
             market,
             tx,
             health,
+            conflator,
             ..
         } = self;
-        let (mut events, mut dropped) = (0, 0);
+        let (mut events, mut crossed) = (0, 0);
         decoder.decode(bytes, |decoded| match decoded {
             Decoded::Heartbeat => {}
             Decoded::Packet { packet, depth } => {
-                if let Some(event) = market.event(packet, depth, received) {
-                    match tx.try_push(event) {
-                        Ok(()) => events += 1,
-                        Err(PushError::Full(_)) => dropped += 1,
+                if let Some(MarketEvent::Tick(tick)) = market.event(packet, depth, received) {
+                    crossed += u64::from(is_crossed(&tick));
+                    if conflator.offer(tx, tick) == Offered::Sent {
+                        events += 1;
                     }
                 }
             }
@@ -345,7 +361,9 @@ impl Link {
         set(&health.unknown_tokens, market.unknown());
         set(&health.clamped, market.clamped());
         health.events.add(events);
-        health.dropped.add(dropped);
+        health.crossed.add(crossed);
+        health.conflated.set(conflator.conflated());
+        health.pending.set(conflator.pending() as u64);
     }
 
     /// Parses one text message: errors are logged and kept, the rest counted.
@@ -373,9 +391,40 @@ impl Link {
     }
 }
 
+/// The read timeout of a connection's socket: the normal slice, or a short one while
+/// conflated ticks wait for the ring (changed only when that changes: one syscall).
+pub(crate) struct ReadSlices {
+    normal: Duration,
+    short: bool,
+}
+
+impl ReadSlices {
+    pub(crate) fn new(normal: Duration) -> ReadSlices {
+        ReadSlices {
+            normal,
+            short: false,
+        }
+    }
+
+    pub(crate) fn choose(&mut self, socket: &Socket, short: bool) {
+        if short == self.short {
+            return;
+        }
+        let tcp = match socket.get_ref() {
+            MaybeTlsStream::Plain(tcp) => tcp,
+            MaybeTlsStream::Rustls(tls) => &tls.sock,
+            _ => return,
+        };
+        let wait = if short { PENDING_SLICE } else { self.normal };
+        if tcp.set_read_timeout(Some(wait)).is_ok() {
+            self.short = short;
+        }
+    }
+}
+
 /// A TCP connection to the URL's host and port (80 for `ws`, 443 for `wss`), trying
 /// each resolved address within `timeout`.
-fn open_tcp(uri: &Uri, timeout: Duration) -> Result<TcpStream, String> {
+pub(crate) fn open_tcp(uri: &Uri, timeout: Duration) -> Result<TcpStream, String> {
     let host = uri.host().ok_or("the URL has no host")?;
     // `[::1]` in a URL is the address `::1`.
     let host = host.trim_start_matches('[').trim_end_matches(']');

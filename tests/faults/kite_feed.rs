@@ -254,9 +254,9 @@ pub fn scenario(dir: &Path) -> Row {
     assert_eq!(garbage_packets, 0, "the garbage decodes as packets");
     let garbage_skips = alone.skipped_total();
     assert!(garbage_skips >= GARBAGE.len() as u64, "{garbage_skips}");
-    let mut dropped = 0;
-    while ticks + dropped < expected && start.elapsed() < PATIENCE {
-        dropped = health.counters().dropped;
+    let mut conflated = 0;
+    while ticks + conflated < expected && start.elapsed() < PATIENCE {
+        conflated = health.counters().conflated;
         match ticker.poll_event() {
             Ok(SourcePoll::Event(MarketEvent::Tick(_))) => ticks += 1,
             Ok(SourcePoll::Event(_)) => {}
@@ -273,9 +273,9 @@ pub fn scenario(dir: &Path) -> Row {
     }
     let c = health.counters();
     // Every real packet came out, garbage or not: a good tick missing is a loss here,
-    // unless the source's ring was full and dropped it by policy (held back).
-    row.lost = expected.saturating_sub(ticks + c.dropped);
-    row.held_back = c.dropped;
+    // unless the source's ring was full and a newer tick of its instrument replaced it (conflated: held back).
+    row.lost = expected.saturating_sub(ticks + c.conflated);
+    row.held_back = c.conflated;
     if ticks > expected {
         row.book_wrong(format!(
             "{ticks} ticks out of {expected} packets: garbage decoded"

@@ -22,7 +22,7 @@ use super::{
 #[derive(Debug)]
 pub enum BarSource {
     /// A CSV file, read row by row.
-    Csv(OhlcvReader),
+    Csv(Box<OhlcvReader>),
     /// Kite historical candles (JSON), parsed whole.
     KiteJson {
         /// The candles, in order.
@@ -47,7 +47,7 @@ impl BarSource {
                 next: 0,
             })
         } else {
-            OhlcvReader::open(path).map(BarSource::Csv)
+            OhlcvReader::open(path).map(|r| BarSource::Csv(Box::new(r)))
         }
     }
 

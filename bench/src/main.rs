@@ -6,6 +6,7 @@
 //! the numbers mean nothing in a debug build.
 #![deny(unsafe_code)]
 
+mod backtest;
 mod control_report;
 mod decode;
 mod hgrm;
@@ -48,6 +49,9 @@ enum Scenario {
     /// The Kite Ticker decoder's cost per packet kind, against a plain copy of the
     /// same bytes in the same run.
     Decode(decode::DecodeArgs),
+    /// Backtests: bars/s of `sma_cross` on a large synthetic bar data set, by stage;
+    /// peak RSS at 1× and 10× the data; synthetic days/s through the whole pipeline.
+    Backtest(backtest::BacktestArgs),
 }
 
 fn main() -> ExitCode {
@@ -58,6 +62,7 @@ fn main() -> ExitCode {
         Scenario::ControlReport(args) => control_report::run(&args),
         Scenario::Journal(args) => journal::run(&args),
         Scenario::Decode(args) => decode::run(&args),
+        Scenario::Backtest(args) => backtest::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -41,6 +41,23 @@ pub struct OhlcvBar {
     pub volume: u64,
 }
 
+impl Default for OhlcvBar {
+    /// An empty row to read into.
+    fn default() -> OhlcvBar {
+        OhlcvBar {
+            time: String::new(),
+            at: UnixNanos(0),
+            date: Date::new(1970, 1, 1),
+            open: Price::ZERO,
+            high: Price::ZERO,
+            low: Price::ZERO,
+            close: Price::ZERO,
+            ohlc_f64: [0.0; 4],
+            volume: 0,
+        }
+    }
+}
+
 impl OhlcvBar {
     /// The open as a double.
     pub fn open_f64(&self) -> f64 {
@@ -81,110 +98,186 @@ impl fmt::Display for DataError {
 
 impl std::error::Error for DataError {}
 
-/// Reads every row of an OHLCV CSV.
+/// Reads every row of an OHLCV CSV into memory: [`OhlcvReader`] collected, for small
+/// files and tests (the backtest itself streams).
+///
+/// # Errors
+/// As [`OhlcvReader::open`] and [`OhlcvReader::read_next`].
+pub fn read_ohlcv(path: &Path) -> Result<Vec<OhlcvBar>, DataError> {
+    let mut reader = OhlcvReader::open(path)?;
+    let mut bars = Vec::new();
+    while reader.read_next()? {
+        bars.push(reader.current().clone());
+    }
+    Ok(bars)
+}
+
+/// An OHLCV CSV read as a stream, one row at a time, so memory stays flat however long
+/// the file is: one `csv` record buffer and the row handed out are reused for every
+/// row, and nothing of a row is kept after the next is read (but its time text, for the
+/// error of a time that goes backwards).
 ///
 /// The first column is the time (any name, even none, as pandas writes an index):
 /// `YYYY-MM-DD`, or that followed by `T` or a space and `HH:MM[:SS]`, optionally with
 /// the offset `+05:30`/`+0530` (IST, as Kite writes it). Times must strictly increase.
-/// Prices must be positive decimals; blank lines are skipped.
-///
-/// # Errors
-/// A [`DataError`] naming the file, line and column: an unreadable file, a header
-/// without one of the needed columns (or with one twice), a row with the wrong number
-/// of cells, a cell that is not a number or a time, a time that does not come after the
-/// one before, or no rows at all.
-pub fn read_ohlcv(path: &Path) -> Result<Vec<OhlcvBar>, DataError> {
-    let file = path.display().to_string();
-    let error = |line: u64, column: Option<&str>, why: String| DataError {
-        file: file.clone(),
-        line,
-        column: column.map(str::to_owned),
-        why,
-    };
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .trim(csv::Trim::All)
-        .from_path(path)
-        .map_err(|e| error(0, None, csv_why(&e)))?;
-    let header = reader
-        .headers()
-        .map_err(|e| error(1, None, csv_why(&e)))?
-        .clone();
-    if header.is_empty() {
-        return Err(error(
-            0,
-            None,
-            "empty; expected a header such as `Date,Open,High,Low,Close,Volume`".to_owned(),
-        ));
-    }
-    let names: Vec<&str> = header
-        .iter()
-        .map(|n| n.trim_start_matches('\u{feff}'))
-        .collect();
-    if let Some(needed) = COLUMNS.iter().find(|n| n.eq_ignore_ascii_case(names[0])) {
-        return Err(error(
-            1,
-            None,
-            format!("the first column must be the time, not `{needed}`"),
-        ));
-    }
-    let mut columns = [0usize; COLUMNS.len()];
-    for (slot, needed) in columns.iter_mut().zip(COLUMNS) {
-        let mut found = (1..names.len()).filter(|&c| names[c].eq_ignore_ascii_case(needed));
-        *slot = found.next().ok_or_else(|| {
-            error(
-                1,
-                None,
-                format!("no `{needed}` column in the header `{}`", names.join(",")),
-            )
-        })?;
-        if found.next().is_some() {
+/// Prices must be positive decimals; blank lines are skipped; columns besides the
+/// time, `Open`, `High`, `Low`, `Close` and `Volume` (Kite's `oi`, say) are ignored.
+#[derive(Debug)]
+pub struct OhlcvReader {
+    file: String,
+    reader: csv::Reader<std::fs::File>,
+    record: csv::StringRecord,
+    columns: [usize; COLUMNS.len()],
+    time_column: String,
+    /// The time text and market time of the row before, if any.
+    before: Option<(String, UnixNanos)>,
+    rows: u64,
+    /// The row read last, reused for every row.
+    current: OhlcvBar,
+}
+
+impl OhlcvReader {
+    /// Opens `path` and checks its header.
+    ///
+    /// # Errors
+    /// A [`DataError`] naming the file (and line 1 for the header): an unreadable
+    /// file, an empty one, a header whose first column is a price, or one without one
+    /// of the needed columns (or with one twice).
+    pub fn open(path: &Path) -> Result<OhlcvReader, DataError> {
+        let file = path.display().to_string();
+        let error = |line: u64, why: String| DataError {
+            file: file.clone(),
+            line,
+            column: None,
+            why,
+        };
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(true)
+            .trim(csv::Trim::All)
+            .from_path(path)
+            .map_err(|e| error(0, csv_why(&e)))?;
+        let header = reader.headers().map_err(|e| error(1, csv_why(&e)))?.clone();
+        if header.is_empty() {
             return Err(error(
-                1,
-                None,
-                format!("more than one `{needed}` column in the header"),
+                0,
+                "empty; expected a header such as `Date,Open,High,Low,Close,Volume`".to_owned(),
             ));
         }
-    }
-    let time_column = if names[0].is_empty() {
-        "time (first column)".to_owned()
-    } else {
-        names[0].to_owned()
-    };
-
-    let mut bars: Vec<OhlcvBar> = Vec::new();
-    for record in reader.records() {
-        let record = record.map_err(|e| {
-            let line = e.position().map_or(0, csv::Position::line);
-            error(line, None, csv_why(&e))
-        })?;
-        let line = record.position().map_or(0, csv::Position::line);
-        if record.iter().all(str::is_empty) {
-            continue;
+        let names: Vec<&str> = header
+            .iter()
+            .map(|n| n.trim_start_matches('\u{feff}'))
+            .collect();
+        if let Some(needed) = COLUMNS.iter().find(|n| n.eq_ignore_ascii_case(names[0])) {
+            return Err(error(
+                1,
+                format!("the first column must be the time, not `{needed}`"),
+            ));
         }
+        let mut columns = [0usize; COLUMNS.len()];
+        for (slot, needed) in columns.iter_mut().zip(COLUMNS) {
+            let mut found = (1..names.len()).filter(|&c| names[c].eq_ignore_ascii_case(needed));
+            *slot = found.next().ok_or_else(|| {
+                error(
+                    1,
+                    format!("no `{needed}` column in the header `{}`", names.join(",")),
+                )
+            })?;
+            if found.next().is_some() {
+                return Err(error(
+                    1,
+                    format!("more than one `{needed}` column in the header"),
+                ));
+            }
+        }
+        let time_column = if names[0].is_empty() {
+            "time (first column)".to_owned()
+        } else {
+            names[0].to_owned()
+        };
+        Ok(OhlcvReader {
+            file,
+            reader,
+            record: csv::StringRecord::new(),
+            columns,
+            time_column,
+            before: None,
+            rows: 0,
+            current: OhlcvBar::default(),
+        })
+    }
+
+    /// The file as given.
+    pub fn file(&self) -> &str {
+        &self.file
+    }
+
+    /// The row read last (an empty one before the first).
+    pub fn current(&self) -> &OhlcvBar {
+        &self.current
+    }
+
+    /// Reads the next row into [`OhlcvReader::current`]; `false` at the end.
+    ///
+    /// # Errors
+    /// A [`DataError`] naming the file, line and column: a row with the wrong number of
+    /// cells, a cell that is not a number or a time, a time that does not come after the
+    /// one before, or no rows at all (at the end).
+    pub fn read_next(&mut self) -> Result<bool, DataError> {
+        loop {
+            let more = self.reader.read_record(&mut self.record).map_err(|e| {
+                let line = e.position().map_or(0, csv::Position::line);
+                self.error(line, None, csv_why(&e))
+            })?;
+            if !more {
+                if self.rows == 0 {
+                    return Err(self.error(0, None, "no data rows after the header".to_owned()));
+                }
+                return Ok(false);
+            }
+            if self.record.iter().all(str::is_empty) {
+                continue;
+            }
+            self.parse()?;
+            self.rows += 1;
+            return Ok(true);
+        }
+    }
+
+    fn error(&self, line: u64, column: Option<&str>, why: String) -> DataError {
+        DataError {
+            file: self.file.clone(),
+            line,
+            column: column.map(str::to_owned),
+            why,
+        }
+    }
+
+    fn parse(&mut self) -> Result<(), DataError> {
+        let record = &self.record;
+        let line = record.position().map_or(0, csv::Position::line);
         let time = record.get(0).unwrap_or_default();
         let (date, at) = parse_time(time).ok_or_else(|| {
-            error(
+            self.error(
                 line,
-                Some(&time_column),
+                Some(&self.time_column),
                 format!("`{time}` is not a date or date and time (YYYY-MM-DD[ HH:MM[:SS]])"),
             )
         })?;
-        if let Some(before) = bars.last() {
-            if at <= before.at {
-                return Err(error(
+        if let Some((before, before_at)) = &self.before {
+            if at <= *before_at {
+                return Err(self.error(
                     line,
-                    Some(&time_column),
-                    format!("`{time}` does not come after `{}`", before.time),
+                    Some(&self.time_column),
+                    format!("`{time}` does not come after `{before}`"),
                 ));
             }
         }
         let mut prices = [Price::ZERO; 4];
         let mut doubles = [0.0; 4];
         for i in 0..4 {
-            let cell = record.get(columns[i]).unwrap_or_default();
+            let cell = record.get(self.columns[i]).unwrap_or_default();
             let (price, double) = parse_price(cell).ok_or_else(|| {
-                error(
+                self.error(
                     line,
                     Some(COLUMNS[i]),
                     format!("`{cell}` is not a positive number"),
@@ -193,34 +286,43 @@ pub fn read_ohlcv(path: &Path) -> Result<Vec<OhlcvBar>, DataError> {
             prices[i] = price;
             doubles[i] = double;
         }
-        let cell = record.get(columns[4]).unwrap_or_default();
-        let volume = match cell.parse::<f64>() {
-            Ok(v) if v.is_finite() && v >= 0.0 => v as u64,
-            _ => {
-                return Err(error(
-                    line,
-                    Some(COLUMNS[4]),
-                    format!("`{cell}` is not a volume (a number at least 0)"),
-                ))
-            }
-        };
+        let cell = record.get(self.columns[4]).unwrap_or_default();
+        let volume = parse_volume(cell).ok_or_else(|| {
+            self.error(
+                line,
+                Some(COLUMNS[4]),
+                format!("`{cell}` is not a volume (a number at least 0)"),
+            )
+        })?;
         let [open, high, low, close] = prices;
-        bars.push(OhlcvBar {
-            time: time.to_owned(),
-            at,
-            date,
-            open,
-            high,
-            low,
-            close,
-            ohlc_f64: doubles,
-            volume,
-        });
+        let bar = &mut self.current;
+        bar.time.clear();
+        bar.time.push_str(time);
+        bar.at = at;
+        bar.date = date;
+        bar.open = open;
+        bar.high = high;
+        bar.low = low;
+        bar.close = close;
+        bar.ohlc_f64 = doubles;
+        bar.volume = volume;
+        let before = self.before.get_or_insert_with(|| (String::new(), at));
+        before.0.clear();
+        before.0.push_str(time);
+        before.1 = at;
+        Ok(())
     }
-    if bars.is_empty() {
-        return Err(error(0, None, "no data rows after the header".to_owned()));
+}
+
+/// A volume: a whole number, or a fractional one (as some vendors write) truncated.
+pub(super) fn parse_volume(cell: &str) -> Option<u64> {
+    if let Ok(v) = cell.parse::<u64>() {
+        return Some(v);
     }
-    Ok(bars)
+    match cell.parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 => Some(v as u64),
+        _ => None,
+    }
 }
 
 /// The csv crate's message, without its own position prefix (we give ours).
@@ -237,7 +339,7 @@ fn csv_why(e: &csv::Error) -> String {
 
 /// A positive price: the exact decimal when it has at most eight decimals, else the
 /// nearest one; and the nearest double to the text.
-fn parse_price(cell: &str) -> Option<(Price, f64)> {
+pub(super) fn parse_price(cell: &str) -> Option<(Price, f64)> {
     let double: f64 = cell.parse().ok()?;
     if !(double.is_finite() && double > 0.0) {
         return None;
@@ -250,7 +352,7 @@ fn parse_price(cell: &str) -> Option<(Price, f64)> {
 }
 
 /// `YYYY-MM-DD[(T| )HH:MM[:SS][+05:30|+0530]]` as IST.
-fn parse_time(cell: &str) -> Option<(Date, UnixNanos)> {
+pub(super) fn parse_time(cell: &str) -> Option<(Date, UnixNanos)> {
     let (date_text, rest) = match cell.find(['T', ' ']) {
         Some(i) => (&cell[..i], Some(&cell[i + 1..])),
         None => (cell, None),

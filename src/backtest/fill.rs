@@ -2,8 +2,6 @@
 
 use std::{fmt, str::FromStr};
 
-use super::OhlcvBar;
-
 /// The fill rule for market orders on bars.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FillAt {
@@ -24,19 +22,6 @@ impl FillAt {
         match self {
             FillAt::NextOpen => "next-open",
             FillAt::Close => "close",
-        }
-    }
-
-    /// Where an order waiting when bar `i` arrives (decided on bar `i − 1`, or placed
-    /// at the end to finalize) fills: the bar it is booked on and the price; `None`
-    /// when there is no such bar.
-    pub fn fill(self, bars: &[OhlcvBar], i: usize) -> Option<(usize, f64)> {
-        match self {
-            FillAt::NextOpen => bars.get(i).map(|bar| (i, bar.open_f64())),
-            FillAt::Close => {
-                let at = i.checked_sub(1)?;
-                bars.get(at).map(|bar| (at, bar.close_f64()))
-            }
         }
     }
 }

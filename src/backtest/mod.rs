@@ -11,7 +11,9 @@
 //!
 //! | file | what |
 //! | --- | --- |
-//! | `data.rs` | [`read_ohlcv`]: OHLCV CSV rows, errors naming file, line and column |
+//! | `data.rs` | [`OhlcvReader`]: OHLCV CSV rows as a stream, errors naming file, line and column |
+//! | `source.rs` | [`BarSource`]: a CSV streamed, or Kite's candles JSON |
+//! | `bar_run.rs` | [`run_stream`]: the event loop, one row at a time; [`Outcome`] |
 //! | `strategy.rs` | [`StrategyDriver`]: a [`Strategy`](crate::signal::Strategy) fed bar by bar |
 //! | `fill.rs` | [`FillAt`]: the next bar's open, or the deciding bar's close |
 //! | `sizing.rs` | [`Sizing`]: all-in fraction of equity, as backtesting.py sizes |
@@ -22,6 +24,8 @@
 //! | `session_stats.rs` | [`SessionStats`]: a session's trades summed up, its daily curve measured |
 //! | `session_output.rs` | [`write_session`]: the trade report's files, `equity.csv`, `stats.json` |
 //! | `compare.rs` | [`variants`], [`compare_table`]: each strategy alone and all together |
+//! | `sweep.rs` | [`SweepAxis`], [`grid`], [`Shard`], [`merge`]: parameter sweeps and their table |
+//! | `parallel.rs` | [`parallel_map`]: independent runs over cores, results in order |
 //!
 //! Over bars, between the strategy and the account sits no risk or order stage yet:
 //! the signals go straight to the all-in sizing, which is the `--risk none` profile the
@@ -30,23 +34,32 @@
 //! configured risk profile.
 
 mod account;
+mod bar_run;
 mod compare;
 mod data;
 mod fill;
 mod output;
+mod parallel;
 mod session;
 mod session_output;
 mod session_stats;
 mod sizing;
+mod source;
 mod stats;
 mod strategy;
+mod sweep;
 
 pub use account::{Account, ClosedTrade, OpenTrade};
+pub use bar_run::{
+    run, run_stream, BarRows, BarStamp, CurveSummary, EquityCsv, EquitySink, NoEquityRows, Outcome,
+    TradeTimes, EQUITY_HEADER,
+};
 pub use compare::{compare_csv, compare_markdown, compare_table, variants, CompareRow};
-pub use data::{read_ohlcv, DataError, OhlcvBar};
+pub use data::{read_ohlcv, DataError, OhlcvBar, OhlcvReader};
 pub use fill::FillAt;
-pub use output::write_outputs;
 pub use output::TRADES_HEADER;
+pub use output::{trades_csv, write_outputs, Staging};
+pub use parallel::{available_jobs, parallel_map};
 pub use session::{
     day_config, day_seed, plan, run_session, trading_days, DayOutcome, SessionDay, SessionOutcome,
     SlippageTotal,
@@ -54,10 +67,13 @@ pub use session::{
 pub use session_output::{equity_csv, title, write_session, CONFIGURED_RISK};
 pub use session_stats::SessionStats;
 pub use sizing::{py_floordiv, Sizing, FULL_EQUITY};
+pub use source::{read_kite_candles, BarSource};
 pub use stats::{RunInfo, Stats};
 pub use strategy::{StrategyDriver, STRATEGIES};
-
-use crate::model::Direction;
+pub use sweep::{
+    figure_cells, grid, merge, read_sweep, sweep_csv, sweep_header, sweep_info, sweep_markdown,
+    write_sweep, Shard, SweepAxis, SweepRow, FIGURES, MAX_POINTS,
+};
 
 /// How a backtest trades, besides the strategy.
 #[derive(Debug, Clone, PartialEq)]
@@ -73,66 +89,4 @@ pub struct Settings {
     /// Close a trade still open at the end (at the last bar's open, as backtesting.py's
     /// `finalize_trades` does), so it counts among the trades.
     pub finalize: bool,
-}
-
-/// What a backtest produced.
-#[derive(Debug, Clone)]
-pub struct Outcome {
-    /// Closed trades, in closing order.
-    pub trades: Vec<ClosedTrade>,
-    /// The trade still open at the end, if any.
-    pub open_at_end: Option<OpenTrade>,
-    /// Equity per bar, marked at the bar's close after its fills.
-    pub equity: Vec<f64>,
-    /// The first bar on which the strategy asked for a position, if any.
-    pub first_signal_bar: Option<usize>,
-    /// A decision on the last bar that the data ended before filling (next-open fills).
-    pub unfilled_at_end: Option<Direction>,
-    /// Entries cancelled for want of a whole unit.
-    pub skipped_entries: u64,
-}
-
-/// Runs `strategy` over `bars`, as backtesting.py's event loop does.
-///
-/// On each bar, in order: the decision of the bar before fills by the [`FillAt`] rule
-/// (at this open, or booked on the bar before at its close); the strategy sees the
-/// closed bar and its decision waits for the next bar; the equity is marked at the
-/// close. With `settings.finalize`, the last bar is processed again with a close of the
-/// open trade queued in front of any waiting decision, so the trade closes by the same
-/// rule (at the last open, with next-open fills) and a waiting decision fills after it
-/// and stays open; the last equity is marked again.
-pub fn run(bars: &[OhlcvBar], strategy: &mut StrategyDriver, settings: &Settings) -> Outcome {
-    let mut account = Account::new(settings.cash, settings.commission, settings.sizing);
-    let mut equity = Vec::with_capacity(bars.len());
-    let mut pending: Option<Direction> = None;
-    let mut first_signal_bar = None;
-    for (i, bar) in bars.iter().enumerate() {
-        if let (Some(target), Some((at, price))) = (pending.take(), settings.fill.fill(bars, i)) {
-            account.target(target, at, price);
-        }
-        if let Some(target) = strategy.on_bar(bar) {
-            first_signal_bar.get_or_insert(i);
-            pending = Some(target);
-        }
-        equity.push(account.equity(bar.close_f64()));
-    }
-    if let (true, Some(last)) = (settings.finalize, bars.len().checked_sub(1)) {
-        if let Some((at, price)) = settings.fill.fill(bars, last) {
-            account.close(at, price);
-            if let Some(target) = pending.take() {
-                account.target(target, at, price);
-            }
-        }
-        if let Some(slot) = equity.last_mut() {
-            *slot = account.equity(bars[last].close_f64());
-        }
-    }
-    Outcome {
-        open_at_end: account.open_trade().copied(),
-        skipped_entries: account.skipped_entries(),
-        trades: account.into_closed(),
-        equity,
-        first_signal_bar,
-        unfilled_at_end: pending,
-    }
 }

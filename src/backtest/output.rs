@@ -12,40 +12,38 @@ use std::{
 };
 
 use crate::{
-    model::{Money, StrategyId, UnixNanos},
+    model::{Money, StrategyId},
     report::{plots, PnlSeries},
 };
 
-use super::{stats::RunInfo, OhlcvBar, Outcome, Settings, Stats};
+use super::{stats::RunInfo, Outcome, Settings, Stats};
 
 /// The `trades.csv` header.
 pub const TRADES_HEADER: &str =
     "entry_bar,exit_bar,entry_time,exit_time,qty,entry_price,exit_price,pnl,commission,return_pct";
 
-/// Writes every output file into `dir` (created if missing); their paths.
+/// Writes the output files but `equity.csv` (which [`run_stream`](super::run_stream)
+/// wrote row by row) into `dir`, which must exist; their paths.
 ///
 /// # Errors
 /// The first file that could not be written, named; or a plotting failure.
 pub fn write_outputs(
     dir: &Path,
     run: &RunInfo<'_>,
-    bars: &[OhlcvBar],
     outcome: &Outcome,
     settings: &Settings,
 ) -> Result<Vec<PathBuf>, String> {
-    let stats = Stats::of(bars, outcome);
-    let stats_json = serde_json::to_string_pretty(&stats.json(run, bars, outcome, settings))
+    let stats = Stats::of(outcome);
+    let stats_json = serde_json::to_string_pretty(&stats.json(run, outcome, settings))
         .map_err(|e| format!("stats.json: {e}"))?;
     let mut files = vec![
-        ("trades.csv", trades_csv(bars, outcome)),
-        ("equity.csv", equity_csv(bars, outcome)),
+        ("trades.csv", trades_csv(outcome)),
         ("stats.json", stats_json + "\n"),
-        ("report.md", markdown(run, bars, outcome, settings, &stats)),
+        ("report.md", markdown(run, outcome, settings, &stats)),
     ];
-    let series = pnl_series(bars, outcome, settings.cash);
+    let series = pnl_series(outcome, settings.cash);
     let name = |_: usize| run.strategy.to_owned();
     files.extend(plots(&series, &name)?);
-    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let mut written = Vec::with_capacity(files.len());
     for (file, text) in files {
         let path = dir.join(file);
@@ -56,18 +54,17 @@ pub fn write_outputs(
 }
 
 /// Closed trades in closing order; `qty` negative for shorts.
-pub fn trades_csv(bars: &[OhlcvBar], outcome: &Outcome) -> String {
+pub fn trades_csv(outcome: &Outcome) -> String {
     let mut out = String::from(TRADES_HEADER);
     out.push('\n');
-    let time = |i: usize| bars.get(i).map_or("", |b| b.time.as_str());
-    for t in &outcome.trades {
+    for (t, times) in outcome.trades.iter().zip(&outcome.trade_times) {
         let _ = writeln!(
             out,
             "{},{},{},{},{},{},{},{},{},{}",
             t.entry_bar,
             t.exit_bar,
-            time(t.entry_bar),
-            time(t.exit_bar),
+            times.entry.0,
+            times.exit.0,
             t.size,
             t.entry_price,
             t.exit_price,
@@ -79,39 +76,87 @@ pub fn trades_csv(bars: &[OhlcvBar], outcome: &Outcome) -> String {
     out
 }
 
-/// One row per bar: its close, the equity marked there, and the fall below the running
-/// peak (`1 − equity/peak`, as backtesting.py's `DrawdownPct`).
-pub fn equity_csv(bars: &[OhlcvBar], outcome: &Outcome) -> String {
-    let mut out = String::from("bar,time,close,equity,drawdown_pct\n");
-    let mut peak = f64::MIN;
-    for (i, (bar, &e)) in bars.iter().zip(&outcome.equity).enumerate() {
-        peak = peak.max(e);
-        let _ = writeln!(
-            out,
-            "{i},{},{},{e},{}",
-            bar.time,
-            bar.close_f64(),
-            1.0 - e / peak
-        );
+/// An output folder filled out of sight and moved into place whole: files are written
+/// into a hidden sibling (`.NAME.partial-PID`) and moved into `dir` by
+/// [`Staging::commit`]; dropped uncommitted (bad data halfway through a file), the
+/// sibling is removed and `dir` is left as it was.
+#[derive(Debug)]
+pub struct Staging {
+    dir: PathBuf,
+    tmp: PathBuf,
+    committed: bool,
+}
+
+impl Staging {
+    /// Creates the hidden sibling of `dir`.
+    ///
+    /// # Errors
+    /// When it cannot be created, named.
+    pub fn new(dir: &Path) -> Result<Staging, String> {
+        let name = dir
+            .file_name()
+            .map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
+        let parent = dir.parent().unwrap_or_else(|| Path::new(""));
+        let tmp = parent.join(format!(".{name}.partial-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&tmp);
+        std::fs::create_dir_all(&tmp).map_err(|e| format!("{}: {e}", tmp.display()))?;
+        Ok(Staging {
+            dir: dir.to_owned(),
+            tmp,
+            committed: false,
+        })
     }
-    out
+
+    /// Where to write the files for now.
+    pub fn path(&self) -> &Path {
+        &self.tmp
+    }
+
+    /// Moves every file into `dir` (created if missing, files of the same name
+    /// replaced); their final paths, sorted.
+    ///
+    /// # Errors
+    /// The first file that could not be moved, named.
+    pub fn commit(mut self) -> Result<Vec<PathBuf>, String> {
+        std::fs::create_dir_all(&self.dir).map_err(|e| format!("{}: {e}", self.dir.display()))?;
+        let entries =
+            std::fs::read_dir(&self.tmp).map_err(|e| format!("{}: {e}", self.tmp.display()))?;
+        let mut moved = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(|e| format!("{}: {e}", self.tmp.display()))?;
+            let to = self.dir.join(entry.file_name());
+            std::fs::rename(entry.path(), &to).map_err(|e| format!("{}: {e}", to.display()))?;
+            moved.push(to);
+        }
+        moved.sort();
+        self.committed = true;
+        let _ = std::fs::remove_dir(&self.tmp);
+        Ok(moved)
+    }
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = std::fs::remove_dir_all(&self.tmp);
+        }
+    }
 }
 
 /// The report's series: the cash, then after each closed trade (the plots show closed
 /// trades' P&L, as the trade report does; the marked equity per bar is `equity.csv`).
-fn pnl_series(bars: &[OhlcvBar], outcome: &Outcome, cash: f64) -> PnlSeries {
+fn pnl_series(outcome: &Outcome, cash: f64) -> PnlSeries {
     let money = |x: f64| Money::from_raw((x * 1e8).round() as i128);
-    let at = |i: usize| bars.get(i).map_or(UnixNanos(0), |b| b.at);
-    let start = bars.first().map_or(UnixNanos(0), |b| b.at);
+    let start = outcome.first.at;
     let mut equity = vec![(start, money(cash))];
     let mut pnl = vec![(start, Money::ZERO)];
     let mut total = 0.0;
-    for t in &outcome.trades {
+    for (t, times) in outcome.trades.iter().zip(&outcome.trade_times) {
         total += t.pnl;
-        equity.push((at(t.exit_bar), money(cash + total)));
-        pnl.push((at(t.exit_bar), money(total)));
+        equity.push((times.exit.1, money(cash + total)));
+        pnl.push((times.exit.1, money(total)));
     }
-    let end = bars.last().map_or(start, |b| b.at);
+    let end = outcome.last.at;
     if let Some(&(last, value)) = equity.last() {
         if last < end {
             equity.push((end, value));
@@ -125,13 +170,7 @@ fn pnl_series(bars: &[OhlcvBar], outcome: &Outcome, cash: f64) -> PnlSeries {
     }
 }
 
-fn markdown(
-    run: &RunInfo<'_>,
-    bars: &[OhlcvBar],
-    outcome: &Outcome,
-    settings: &Settings,
-    stats: &Stats,
-) -> String {
+fn markdown(run: &RunInfo<'_>, outcome: &Outcome, settings: &Settings, stats: &Stats) -> String {
     let mut out = String::new();
     let params: Vec<String> = run.params.iter().map(|(k, v)| format!("{k}={v}")).collect();
     let _ = writeln!(
@@ -140,9 +179,9 @@ fn markdown(
         run.strategy,
         run.data,
         if params.is_empty() { "defaults".to_owned() } else { params.join(", ") },
-        bars.len(),
-        bars.first().map_or("", |b| b.time.as_str()),
-        bars.last().map_or("", |b| b.time.as_str()),
+        outcome.bars,
+        outcome.first.time,
+        outcome.last.time,
         run.risk_profile,
         settings.sizing,
         settings.fill,
@@ -177,7 +216,7 @@ fn markdown(
             pct(metrics.annual_return),
         );
     }
-    if let Some(t) = &outcome.open_at_end {
+    if let Some((t, _)) = &outcome.open_at_end {
         let _ = writeln!(
             out,
             "\nA trade of {} units entered on bar {} at {} was still open at the end: it is in the equity, not among the closed trades.",

@@ -7,7 +7,7 @@ use serde_json::{json, Map, Value};
 
 use crate::report::{Drawdowns, EquityCurve, RiskMetrics};
 
-use super::{OhlcvBar, Outcome, Settings};
+use super::{ClosedTrade, Outcome, Settings};
 
 /// Everything `stats.json` holds, computed once.
 #[derive(Debug, Clone)]
@@ -42,37 +42,24 @@ pub struct Stats {
 }
 
 impl Stats {
-    /// The figures of `outcome` over `bars`.
-    pub fn of(bars: &[OhlcvBar], outcome: &Outcome) -> Stats {
-        let equity = &outcome.equity;
-        let first = equity.first().copied().unwrap_or(f64::NAN);
-        let final_equity = equity.last().copied().unwrap_or(f64::NAN);
+    /// The figures of `outcome`.
+    pub fn of(outcome: &Outcome) -> Stats {
+        let curve = &outcome.curve;
         let trades = &outcome.trades;
-        let mut in_trade = vec![false; bars.len()];
-        for t in trades {
-            for slot in in_trade.iter_mut().take(t.exit_bar + 1).skip(t.entry_bar) {
-                *slot = true;
-            }
-        }
-        let mut peak = f64::MIN;
-        let mut max_drawdown_bars: f64 = 0.0;
-        for &e in equity {
-            peak = peak.max(e);
-            max_drawdown_bars = max_drawdown_bars.min(e / peak - 1.0);
-        }
         Stats {
-            final_equity,
-            equity_peak: equity.iter().copied().fold(f64::MIN, f64::max),
-            total_return: (final_equity - first) / first,
+            final_equity: curve.last,
+            equity_peak: curve.peak,
+            total_return: (curve.last - curve.first) / curve.first,
             trades: trades.len(),
             winners: trades.iter().filter(|t| t.pnl > 0.0).count(),
             gross: trades.iter().map(|t| t.pnl + t.commission).sum(),
             charges: trades.iter().map(|t| t.commission).sum(),
             won: trades.iter().map(|t| t.pnl).filter(|&p| p > 0.0).sum(),
             lost: trades.iter().map(|t| t.pnl).filter(|&p| p <= 0.0).sum(),
-            exposure: in_trade.iter().filter(|&&b| b).count() as f64 / bars.len() as f64,
-            max_drawdown_bars,
-            daily: daily_curve(bars, equity)
+            exposure: bars_in_trades(trades) as f64 / outcome.bars as f64,
+            max_drawdown_bars: curve.max_drawdown,
+            daily: EquityCurve::new(curve.daily.clone())
+                .ok()
                 .map(|curve| (RiskMetrics::of(&curve.returns()), Drawdowns::of(&curve))),
         }
     }
@@ -88,13 +75,7 @@ impl Stats {
     }
 
     /// `stats.json`: what ran, then the figures. Non-finite numbers are `null`.
-    pub fn json(
-        &self,
-        run: &RunInfo<'_>,
-        bars: &[OhlcvBar],
-        outcome: &Outcome,
-        settings: &Settings,
-    ) -> Value {
+    pub fn json(&self, run: &RunInfo<'_>, outcome: &Outcome, settings: &Settings) -> Value {
         let mut out = Map::new();
         out.insert("data".into(), run.data.into());
         out.insert("strategy".into(), run.strategy.into());
@@ -110,9 +91,9 @@ impl Stats {
         out.insert("commission".into(), num(settings.commission));
         out.insert("cash".into(), num(settings.cash));
         out.insert("finalize".into(), settings.finalize.into());
-        out.insert("bars".into(), bars.len().into());
-        out.insert("start".into(), bars.first().map(|b| b.time.as_str()).into());
-        out.insert("end".into(), bars.last().map(|b| b.time.as_str()).into());
+        out.insert("bars".into(), outcome.bars.into());
+        out.insert("start".into(), outcome.first.time.as_str().into());
+        out.insert("end".into(), outcome.last.time.as_str().into());
         out.insert("first_signal_bar".into(), outcome.first_signal_bar.into());
         out.insert("final_equity".into(), num(self.final_equity));
         out.insert("equity_peak".into(), num(self.equity_peak));
@@ -130,14 +111,13 @@ impl Stats {
         out.insert("net".into(), num(self.gross - self.charges));
         out.insert("exposure".into(), num(self.exposure));
         out.insert("max_drawdown_bars".into(), num(self.max_drawdown_bars));
-        let open = outcome.open_at_end.map(|t| {
-            let last = bars.last().map_or(f64::NAN, OhlcvBar::close_f64);
+        let open = outcome.open_at_end.as_ref().map(|(t, entry_time)| {
             json!({
                 "qty": t.size,
                 "entry_bar": t.entry_bar,
-                "entry_time": bars.get(t.entry_bar).map(|b| b.time.as_str()),
+                "entry_time": entry_time,
                 "entry_price": num(t.entry_price),
-                "unrealised_pnl": num(t.mark(last)),
+                "unrealised_pnl": num(t.mark(outcome.last_close)),
             })
         });
         out.insert("open_trade_at_end".into(), open.into());
@@ -189,15 +169,44 @@ fn num(x: f64) -> Value {
     }
 }
 
-/// The last equity of each date, as the report's daily curve (`None` if under two
-/// dates or an equity is not positive).
-fn daily_curve(bars: &[OhlcvBar], equity: &[f64]) -> Option<EquityCurve> {
-    let mut rows: Vec<(crate::model::Date, f64)> = Vec::new();
-    for (bar, &e) in bars.iter().zip(equity) {
-        match rows.last_mut() {
-            Some(last) if last.0 == bar.date => last.1 = e,
-            _ => rows.push((bar.date, e)),
+/// Bars inside a closed trade, entry to exit bar inclusive, each bar once: trades are in
+/// closing order and one starts no earlier than the bar the one before ended on (a
+/// reversal shares that bar).
+fn bars_in_trades(trades: &[ClosedTrade]) -> usize {
+    let mut covered_to: Option<usize> = None;
+    let mut count = 0;
+    for t in trades {
+        let from = covered_to.map_or(t.entry_bar, |c| t.entry_bar.max(c + 1));
+        if t.exit_bar >= from {
+            count += t.exit_bar - from + 1;
+            covered_to = Some(t.exit_bar);
         }
     }
-    EquityCurve::new(rows).ok()
+    count
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn trade(entry_bar: usize, exit_bar: usize) -> ClosedTrade {
+        ClosedTrade {
+            size: 1,
+            entry_bar,
+            exit_bar,
+            entry_price: 1.0,
+            exit_price: 1.0,
+            pnl: 0.0,
+            commission: 0.0,
+            return_pct: 0.0,
+        }
+    }
+
+    #[test]
+    fn a_reversal_bar_counts_once() {
+        assert_eq!(bars_in_trades(&[]), 0);
+        assert_eq!(bars_in_trades(&[trade(2, 4)]), 3);
+        // 2..=4, then 4..=6 shares bar 4, then 9..=9.
+        assert_eq!(bars_in_trades(&[trade(2, 4), trade(4, 6), trade(9, 9)]), 6);
+    }
 }

@@ -6,24 +6,34 @@
 //! `tickpipe backtest --data GOOG.csv --strategy sma_cross --param fast=10 --param slow=20
 //! --cash 10000 --commission 0 --sizing equity --fill next-open [--finalize] --out DIR`.
 
+mod sweep;
 mod synthetic;
 
 use std::path::{Path, PathBuf};
 
-use clap::Args;
+use clap::{Args, Subcommand};
 
 use crate::{
-    backtest::{self, FillAt, RunInfo, Settings, Sizing, StrategyDriver, STRATEGIES},
+    backtest::{
+        self, EquityCsv, FillAt, RunInfo, Settings, Sizing, Staging, StrategyDriver, STRATEGIES,
+    },
     signal::{SmaCross, SmaCrossConfig},
 };
 
 /// Options of `tickpipe backtest`.
 #[derive(Debug, Clone, Args)]
 #[command(group(clap::ArgGroup::new("input").required(true).args(["data", "synthetic"])))]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub struct BacktestArgs {
-    /// OHLCV CSV: the first column is the time (any name, even none), then Open, High,
-    /// Low, Close and Volume in any order and case.
-    #[arg(long, value_name = "FILE.csv")]
+    /// `merge`: combine `--shard` outputs.
+    #[command(subcommand)]
+    pub command: Option<BacktestCommand>,
+    /// Bars: an OHLCV CSV (the first column is the time, any name or none, then Open,
+    /// High, Low, Close and Volume in any order and case; Kite's
+    /// `date,open,high,low,close,volume[,oi]` with `2017-12-15T09:15:00+0530` times is
+    /// one such), streamed row by row; or, ending in `.json`, Kite Connect's historical
+    /// candles answer.
+    #[arg(long, value_name = "FILE")]
     pub data: Option<PathBuf>,
     /// Trade synthetic NSE days through the whole pipeline (feed, signal, risk and order
     /// stages, the paper exchange, the charges) on one thread, with the configured
@@ -90,16 +100,60 @@ pub struct BacktestArgs {
     /// Close a trade still open at the end, at the last bar's open.
     #[arg(long, conflicts_with = "synthetic")]
     pub finalize: bool,
+    /// Sweep a strategy setting over `a..b` (inclusive) in steps of `step`, as
+    /// `fast=5..20:5`; repeat for more settings: the grid is their product, each point
+    /// a whole backtest of the data, run over the cores. Writes sweep.csv, sweep.md and
+    /// sweep.json to --out instead of one run's files.
+    #[arg(long = "sweep", value_name = "K=A..B:STEP", requires = "data")]
+    pub sweep: Vec<String>,
+    /// Run only the K-th of N deterministic shares of the sweep's grid (point p when
+    /// p mod N = K − 1), for a scheduler's array job; `tickpipe backtest merge`
+    /// combines the shards' folders.
+    #[arg(long, value_name = "K/N", requires = "sweep")]
+    pub shard: Option<String>,
+    /// Threads for independent runs (`--compare` variants, `--sweep` points); every
+    /// core by default. The outputs do not depend on it.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub jobs: Option<u32>,
     /// Where to write trades.csv, equity.csv, stats.json, report.md and the plots.
     #[arg(long, value_name = "DIR", default_value = "backtest")]
     pub out: PathBuf,
 }
 
+/// Subcommands of `tickpipe backtest`.
+#[derive(Debug, Clone, Subcommand)]
+pub enum BacktestCommand {
+    /// Combine the output folders of `--sweep … --shard K/N` runs into the table of the
+    /// whole grid (the same files one unsharded run writes).
+    Merge {
+        /// The shards' output folders.
+        #[arg(required = true, value_name = "DIR")]
+        dirs: Vec<PathBuf>,
+        /// Where to write the merged sweep.csv, sweep.md and sweep.json.
+        #[arg(long, value_name = "DIR", default_value = "sweep")]
+        out: PathBuf,
+    },
+}
+
+impl BacktestArgs {
+    /// `--jobs`, or every core.
+    fn jobs(&self) -> usize {
+        self.jobs
+            .map_or_else(backtest::available_jobs, |n| n as usize)
+    }
+}
+
 /// Runs the synthetic days, or reads the data, runs, writes the outputs, prints one line.
 pub(super) fn backtest(args: &BacktestArgs) -> Result<(), String> {
+    if let Some(BacktestCommand::Merge { dirs, out }) = &args.command {
+        return sweep::merge(dirs, out);
+    }
     let Some(data_file) = &args.data else {
         return synthetic::backtest(args);
     };
+    if !args.sweep.is_empty() {
+        return sweep::sweep(args, data_file);
+    }
     let settings = settings(args)?;
     if args.strategy != SmaCross::NAME {
         return Err(format!(
@@ -111,8 +165,20 @@ pub(super) fn backtest(args: &BacktestArgs) -> Result<(), String> {
     let params = params(&args.params)?;
     let config = sma_cross_config(&params)?;
     let mut driver = StrategyDriver::sma_cross(&config, "DATA")?;
-    let bars = backtest::read_ohlcv(data_file).map_err(|e| e.to_string())?;
-    let outcome = backtest::run(&bars, &mut driver, &settings);
+    let mut reader = backtest::BarSource::open(data_file).map_err(|e| e.to_string())?;
+    // Everything goes into a hidden sibling of --out first, so bad data found halfway
+    // through a long file leaves no half-written outputs.
+    let staging = Staging::new(&args.out)?;
+    let equity_path = staging.path().join("equity.csv");
+    let equity_file = std::fs::File::create(&equity_path)
+        .map_err(|e| format!("{}: {e}", equity_path.display()))?;
+    let mut equity = EquityCsv::new(std::io::BufWriter::with_capacity(1 << 16, equity_file))
+        .map_err(|e| format!("{}: {e}", equity_path.display()))?;
+    let outcome = backtest::run_stream(&mut reader, &mut driver, &settings, &mut equity)
+        .map_err(|e| e.to_string())?;
+    equity
+        .finish()
+        .map_err(|e| format!("{}: {e}", equity_path.display()))?;
     let data = file_name(data_file);
     let pairs: Vec<(&str, String)> = params
         .iter()
@@ -124,13 +190,14 @@ pub(super) fn backtest(args: &BacktestArgs) -> Result<(), String> {
         params: &pairs,
         risk_profile: "none",
     };
-    let written = backtest::write_outputs(&args.out, &run, &bars, &outcome, &settings)?;
-    let final_equity = outcome.equity.last().copied().unwrap_or(settings.cash);
+    backtest::write_outputs(staging.path(), &run, &outcome, &settings)?;
+    let written = staging.commit()?;
+    let final_equity = outcome.curve.last;
     println!(
         "{} on {}: {} bars, {} closed trade(s){}, final equity {final_equity:.2}; wrote {} files to {}",
         driver.name(),
         data,
-        bars.len(),
+        outcome.bars,
         outcome.trades.len(),
         if outcome.open_at_end.is_some() { " and 1 open" } else { "" },
         written.len(),

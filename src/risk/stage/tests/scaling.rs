@@ -224,7 +224,7 @@ fn a_halt_that_leaves_positions_open_under_manual_exits_says_so() {
         let (_commands_tx, commands) = channel(64);
         let (replies, mut said) = channel(256);
         let risk = std::mem::replace(&mut rig.risk, alone(&config, true).risk);
-        rig.risk = Box::new(risk.with_control(ControlPort::new(commands, replies, 1)));
+        *rig.risk = risk.with_control(ControlPort::new(commands, replies, 1));
         rig.push(&[scheduled(
             at(10, 1, 0),
             ControlCommand::SetState(TradingState::Halted),

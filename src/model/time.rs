@@ -28,10 +28,14 @@ const NANOS_PER_SEC: u64 = 1_000_000_000;
 pub struct UnixNanos(pub u64);
 
 impl UnixNanos {
-    /// The instant at `time` on `date`, India Standard Time.
+    /// The instant at `time` on `date`, India Standard Time; saturating at the epoch and
+    /// at the largest instant (a date past the year 2554), so no date overflows.
     pub fn from_ist(date: Date, time: TimeOfDay) -> UnixNanos {
-        let secs = date.days_since_epoch() * 86_400 + i64::from(time.secs()) - IST_OFFSET_SECS;
-        UnixNanos(secs.max(0) as u64 * NANOS_PER_SEC)
+        let secs = date
+            .days_since_epoch()
+            .saturating_mul(86_400)
+            .saturating_add(i64::from(time.secs()) - IST_OFFSET_SECS);
+        UnixNanos((secs.max(0) as u64).saturating_mul(NANOS_PER_SEC))
     }
 
     /// Whole seconds since the epoch.
@@ -210,6 +214,17 @@ impl fmt::Display for TimeOfDay {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn far_dates_saturate_instead_of_overflowing() {
+        // u64 nanoseconds end in 2554; a feed's year 9999 must not overflow.
+        let far = UnixNanos::from_ist(Date::new(9999, 12, 31), TimeOfDay::hm(23, 59));
+        assert_eq!(far, UnixNanos(u64::MAX));
+        assert_eq!(
+            UnixNanos::from_ist(Date::new(1960, 1, 1), TimeOfDay::hm(9, 15)),
+            UnixNanos(0)
+        );
+    }
 
     #[test]
     fn civil_round_trip() {

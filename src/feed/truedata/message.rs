@@ -536,7 +536,9 @@ impl<'v, 'a> Row<'v, 'a> {
 pub fn parse_timestamp(text: &str) -> Option<UnixNanos> {
     let (date, time) = text.trim().split_once('T')?;
     let date = Date::parse(date)?;
-    if date.year < 1970 {
+    // Market time is nanoseconds since 1970 in a u64, which ends in 2554: a year outside
+    // the feed's plausible range is a bad field, not an instant.
+    if !(1970..=2200).contains(&date.year) {
         return None;
     }
     let (clock, fraction) = match time.split_once('.') {

@@ -1321,6 +1321,10 @@ impl RiskStage {
     /// entry check; [`RiskSizing`](crate::risk::RiskSizing) sizes it on the whole
     /// position.
     fn scale_in(&mut self, id: InstrumentId, lot: u32, tick: &Tick) {
+        if !self.exits.scaling.scale_in {
+            // Off (the default): no position copy on the ticks of held instruments.
+            return;
+        }
         let position = *self.book.position(id);
         let Some(qty) = self.exits.add_due(id, &position, lot) else {
             return;

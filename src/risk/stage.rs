@@ -2081,10 +2081,18 @@ impl Stage for RiskStage {
                 self.on_command(command);
                 work += 1;
             }
-            work += self.send_protection();
-            work += self.drain_square_off();
+            // With market-time sync, the stage's own orders (protective stops, the
+            // square-off, the shutdown flatten) go only once every answer due has been
+            // booked: before that, which reports have arrived depends on thread timing,
+            // and so would the decisions and the in-flight slots they take.
+            if !self.awaiting_sync {
+                work += self.send_protection();
+                work += self.drain_square_off();
+            }
             work += self.read_inputs();
-            work += self.shutdown_flatten();
+            if !self.awaiting_sync {
+                work += self.shutdown_flatten();
+            }
             self.request_sync();
             work += self.end_session();
         }

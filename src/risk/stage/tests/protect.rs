@@ -108,3 +108,57 @@ fn without_the_option_no_broker_stop_is_placed() {
         (2, 0, Side::Sell, 3960, px("89.95"), IntentReason::StopLoss)
     );
 }
+
+/// With market-time sync, the protective stop goes out only once the order stage has
+/// confirmed every answer due: a fill read before the confirmation must not place it,
+/// or the moment it goes (and the in-flight slot it takes) would depend on how the
+/// threads happened to interleave.
+#[test]
+fn the_protective_stop_waits_for_the_sync_answer() {
+    let mut rig = alone(&uncapped(), true);
+    let risk = std::mem::replace(&mut rig.risk, alone(&uncapped(), true).risk);
+    *rig.risk = (*risk).with_protective_stops(true);
+    rig.push(&[
+        tick(0, at(10, 0, 0), "100.05", "100.00", "100.10"),
+        signal(0, 0, Long, "100.05", "95.05", at(10, 0, 0)),
+    ]);
+    let entry = intents(&rig.run())[0];
+    let answers = rig.answers.as_mut().unwrap();
+    for (kind, qty) in [(ExecKind::Accepted, 0), (ExecKind::Filled, entry.qty.get())] {
+        let mut report = ExecReport {
+            intent: entry.id,
+            exchange_ts: entry.exchange_ts,
+            ingress: entry.ingress,
+            last_price: px("100.10"),
+            instrument: entry.instrument,
+            last_qty: Qty::new(qty),
+            cum_qty: Qty::new(qty),
+            leaves_qty: Qty::ZERO,
+            strategy: entry.strategy,
+            side: entry.side,
+            kind,
+            reject: RejectReason::None,
+            trade: crate::model::TradeId(0),
+        };
+        if qty == 0 {
+            report.last_price = Price::ZERO;
+        }
+        answers.try_push(OrderOutput::Report(report)).unwrap();
+    }
+    let before = rig.run();
+    assert_eq!(rig.risk.book().position(InstrumentId(0)).net(), 3960);
+    assert!(
+        !before.iter().any(|o| matches!(o, OrderInput::Protect(_))),
+        "no stop before the sync is answered: {before:?}"
+    );
+    rig.answers
+        .as_mut()
+        .unwrap()
+        .try_push(OrderOutput::Synced(at(10, 0, 0)))
+        .unwrap();
+    let after = rig.run();
+    assert!(
+        matches!(after[..], [OrderInput::Protect(p)] if p.trigger == px("95.05")),
+        "{after:?}"
+    );
+}

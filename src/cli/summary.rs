@@ -581,6 +581,11 @@ pub fn to_json(
             "total": trading.forced_exits.iter().map(|(_, n)| n).sum::<u64>(),
             "retries": trading.exit_retries,
             "failed": trading.exits_failed,
+            "held_by_halt": trading.exits_held_by_halt,
+        });
+        v["scaling"] = json!({
+            "adds": trading.scale_ins,
+            "adds_refused": trading.scale_ins_refused,
         });
         v["instruments"] = Value::Array(positions);
         v["fills_not_logged"] = json!(trading.fills_not_logged);
@@ -661,8 +666,9 @@ fn risk_events_line(events: &crate::risk::RiskEventSummary) -> String {
     )
 }
 
-/// The risk stage's own exits by kind, then the retries of refused exits and the exits
-/// that failed `risk.exit_max_attempts` times.
+/// The risk stage's own exits by kind, then the retries of refused exits, the exits
+/// that failed `risk.exit_max_attempts` times, and (when any) those a halt held back and
+/// the adds to winners (`risk.scale_in`).
 fn forced_exits_line(trading: &crate::risk::TradingSummary) -> String {
     let total: u64 = trading.forced_exits.iter().map(|(_, n)| n).sum();
     let kinds: Vec<String> = trading
@@ -670,11 +676,22 @@ fn forced_exits_line(trading: &crate::risk::TradingSummary) -> String {
         .iter()
         .map(|(kind, n)| format!("{kind} {}", count(*n)))
         .collect();
-    format!(
+    let mut line = format!(
         "{} forced ({}); {} retried, {} failed",
         count(total),
         kinds.join(", "),
         count(trading.exit_retries),
         count(trading.exits_failed)
-    )
+    );
+    if trading.exits_held_by_halt > 0 {
+        line += &format!("; held while halted {}", count(trading.exits_held_by_halt));
+    }
+    if trading.scale_ins + trading.scale_ins_refused > 0 {
+        line += &format!(
+            "; adds to winners {} ({} refused)",
+            count(trading.scale_ins),
+            count(trading.scale_ins_refused)
+        );
+    }
+    line
 }

@@ -2192,6 +2192,9 @@ fn build_report(stage: RiskStage) -> StageReport {
         forced_exits: stage.exits.forced.to_vec(),
         exit_retries: stage.exits.retry.retries(),
         exits_failed: stage.exits.retry.failed_exits(),
+        exits_held_by_halt: stage.counters.exits_held_by_halt,
+        scale_ins: stage.counters.scale_ins,
+        scale_ins_refused: stage.counters.scale_ins_refused,
     }));
     report.service = stage.service.into_histogram();
     report.error = stage.error.map(|what| StageError::fatal("risk", what));

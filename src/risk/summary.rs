@@ -80,6 +80,13 @@ pub struct TradingSummary {
     pub exit_retries: u64,
     /// Exits that failed `risk.exit_max_attempts` times (their positions were flagged).
     pub exits_failed: u64,
+    /// Engine exits (stops, targets, square-off, retries) that waited because trading
+    /// was halted with `risk.halt_exits = "manual"`: each time one was due and held.
+    pub exits_held_by_halt: u64,
+    /// Adds to winning positions sent (`risk.scale_in`).
+    pub scale_ins: u64,
+    /// Adds to winning positions that a check refused.
+    pub scale_ins_refused: u64,
     /// State changes, limit hits and forced exits.
     pub risk_events: RiskEventSummary,
 }

@@ -79,6 +79,8 @@ fn a_winner_gets_an_add_only_once_the_whole_position_fits_the_risk_budget() {
     let report = rig.risk.finish();
     assert_eq!(report.counter("scale_ins"), 1);
     assert_eq!(report.counter("scale_ins_refused"), 1);
+    let trading = report.detail::<TradingSummary>().unwrap();
+    assert_eq!((trading.scale_ins, trading.scale_ins_refused), (1, 1));
 }
 
 #[test]
@@ -194,6 +196,8 @@ fn halted_lets_only_manual_exits_through_unless_protective() {
         let report = rig.risk.finish();
         let held = report.counter("exits_held_by_halt");
         assert_eq!(held > 0, policy == HaltExits::Manual, "{policy:?}: {held}");
+        let trading = report.detail::<TradingSummary>().unwrap();
+        assert_eq!(trading.exits_held_by_halt, held, "the summary says it too");
         assert_eq!(rig_partial(&report), PartialState::Open);
     }
 }

@@ -256,3 +256,86 @@ fn bad_flags_get_clear_errors() {
     assert!(fail(&["backtest", "--synthetic", "--data", "x.csv"]).contains("--data"));
     assert!(!std::path::Path::new(out).exists(), "no output on an error");
 }
+
+/// A walk-forward fits on its training days and trades only its test days with the fit:
+/// the training figures are those of the configured run's days, a strategy that lost in
+/// training does not trade in the next window, the test windows follow one another on
+/// one account, and the same input gives the same folds.
+#[test]
+fn a_walk_forward_judges_only_unseen_days_with_what_it_fitted() {
+    use tickpipe::backtest::{plan, walk_forward, walk_forward_csv, WalkForward};
+    let cfg = config(20261125, "120m");
+    let days = plan(&cfg, 4).unwrap();
+    let windows: WalkForward = "train=2,test=1,fit=5".parse().unwrap();
+    let run = || walk_forward(&cfg, &days, windows, |_, _, _, _| {}).unwrap();
+    let outcome = run();
+    assert_eq!(outcome.folds.len(), 2);
+    let oos = &outcome.out_of_sample;
+    let tested: Vec<_> = oos.days.iter().map(|d| d.day).collect();
+    assert_eq!(tested, [days[2], days[3]], "only the test days are judged");
+    assert_eq!(
+        oos.days[1].start_equity, oos.days[0].end_equity,
+        "one account"
+    );
+
+    let configured = run_session(&cfg, 3, |_, _, _| {}).unwrap();
+    for (k, fold) in outcome.folds.iter().enumerate() {
+        assert_eq!(fold.train, days[k..k + 2]);
+        assert_eq!(fold.test, [days[k + 2]]);
+        let mut net = vec![tickpipe::model::Money::ZERO; fold.fit.training_net.len()];
+        for t in configured.days[k..k + 2]
+            .iter()
+            .flat_map(|d| &d.book.trades)
+        {
+            net[t.strategy.index()] = net[t.strategy.index()].saturating_add(t.net());
+        }
+        assert_eq!(fold.fit.training_net, net, "fold {k}: the training figures");
+        let best = net.iter().copied().max().unwrap();
+        for (i, (&n, &w)) in net.iter().zip(&fold.fit.weights).enumerate() {
+            assert_eq!(
+                w == 0,
+                n <= tickpipe::model::Money::ZERO,
+                "fold {k} strategy {i}"
+            );
+            if n == best && w > 0 {
+                assert_eq!(w, 100);
+            }
+        }
+        let switched_off: Vec<usize> = (0..net.len())
+            .filter(|&i| fold.fit.weights[i] == 0)
+            .collect();
+        let day_trades = &oos.days[k].book.trades;
+        assert!(
+            day_trades
+                .iter()
+                .all(|t| !switched_off.contains(&t.strategy.index())),
+            "fold {k}: a strategy switched off traded: {day_trades:?}"
+        );
+        assert!(fold.fit.returns > 100, "two days of minute bars");
+        if fold.fit.kept_configured.is_none() {
+            assert!(
+                fold.fit.loglik.1 >= fold.fit.loglik.0,
+                "EM never lowers the likelihood"
+            );
+        }
+    }
+    let names = &oos.strategy_names;
+    assert_eq!(
+        walk_forward_csv(&outcome, names),
+        walk_forward_csv(&run(), names),
+        "deterministic"
+    );
+}
+
+#[test]
+fn a_walk_forward_says_what_it_needs() {
+    use tickpipe::backtest::{plan, walk_forward, WalkForward};
+    let mut cfg = config(7, "30m");
+    let days = plan(&cfg, 3).unwrap();
+    let windows: WalkForward = "train=3,test=1".parse().unwrap();
+    let e = walk_forward(&cfg, &days, windows, |_, _, _, _| {}).unwrap_err();
+    assert!(e.contains("needs at least 4 days"), "{e}");
+    cfg.strategy.regime_adaptive.enabled = false;
+    let e = walk_forward(&cfg, &days, windows, |_, _, _, _| {}).unwrap_err();
+    assert!(e.contains("enable [strategy.regime_adaptive]"), "{e}");
+}

@@ -26,6 +26,7 @@
 //! | `compare.rs` | [`variants`], [`compare_table`]: each strategy alone and all together |
 //! | `sweep.rs` | [`SweepAxis`], [`grid`], [`Shard`], [`merge`]: parameter sweeps and their table |
 //! | `parallel.rs` | [`parallel_map`]: independent runs over cores, results in order |
+//! | `walk_forward.rs` | [`walk_forward`]: fit on a training window, judge on the next, roll on |
 //!
 //! Over bars, between the strategy and the account sits no risk or order stage yet:
 //! the signals go straight to the all-in sizing, which is the `--risk none` profile the
@@ -48,6 +49,7 @@ mod source;
 mod stats;
 mod strategy;
 mod sweep;
+mod walk_forward;
 
 pub use account::{Account, ClosedTrade, OpenTrade};
 pub use bar_run::{
@@ -61,8 +63,8 @@ pub use output::TRADES_HEADER;
 pub use output::{trades_csv, write_outputs, Staging};
 pub use parallel::{available_jobs, parallel_map};
 pub use session::{
-    day_config, day_seed, plan, run_session, trading_days, DayOutcome, SessionDay, SessionOutcome,
-    SlippageTotal,
+    day_config, day_seed, plan, run_days, run_session, trading_days, DayOutcome, SessionDay,
+    SessionOutcome, SlippageTotal,
 };
 pub use session_output::{equity_csv, title, write_session, CONFIGURED_RISK};
 pub use session_stats::SessionStats;
@@ -73,6 +75,10 @@ pub use strategy::{StrategyDriver, STRATEGIES};
 pub use sweep::{
     figure_cells, grid, merge, read_sweep, sweep_csv, sweep_header, sweep_info, sweep_markdown,
     write_sweep, Shard, SweepAxis, SweepRow, FIGURES, MAX_POINTS,
+};
+pub use walk_forward::{
+    walk_forward, walk_forward_csv, walk_forward_markdown, Fold, FoldFit, WalkForward,
+    WalkForwardOutcome, MIN_WEIGHT_PCT,
 };
 
 /// How a backtest trades, besides the strategy.

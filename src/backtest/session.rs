@@ -206,10 +206,24 @@ impl SessionOutcome {
 pub fn run_session(
     config: &EngineConfig,
     days: u32,
-    mut progress: impl FnMut(usize, usize, &DayOutcome),
+    progress: impl FnMut(usize, usize, &DayOutcome),
 ) -> Result<SessionOutcome, String> {
     let plan = plan(config, days)?;
-    let mut capital = config.risk.capital;
+    run_days(config, &plan, config.risk.capital, progress)
+}
+
+/// Trades `plan`'s days in order under `config`, the first from `capital` (a
+/// walk-forward's test windows chain their equity this way).
+///
+/// # Errors
+/// As [`run_session`]; also when `plan` is empty.
+pub fn run_days(
+    config: &EngineConfig,
+    plan: &[SessionDay],
+    start_capital: Money,
+    mut progress: impl FnMut(usize, usize, &DayOutcome),
+) -> Result<SessionOutcome, String> {
+    let mut capital = start_capital;
     let mut outcomes = Vec::with_capacity(plan.len());
     let mut all = TradeBook::default();
     let mut names: Vec<&'static str> = Vec::new();
@@ -279,11 +293,34 @@ pub fn run_session(
     Ok(SessionOutcome {
         strategy_names: names,
         instruments: table.ok_or("no day was traded")?,
-        capital: config.risk.capital,
+        capital: start_capital,
         days: outcomes,
         book: all,
         slippage,
     })
+}
+
+impl SessionOutcome {
+    /// Appends a later session of the same strategies and instruments (the next test
+    /// window of a walk-forward): its days and round trips follow, renumbered, and the
+    /// slippage adds up. The starting capital stays this session's.
+    pub fn append(&mut self, later: SessionOutcome) {
+        for mut t in later.book.trades {
+            t.number = self.book.trades.len() + 1;
+            self.book.trades.push(t);
+        }
+        self.book.open_at_end.extend(later.book.open_at_end);
+        self.days.extend(later.days);
+        if self.slippage.len() < later.slippage.len() {
+            self.slippage
+                .resize(later.slippage.len(), SlippageTotal::default());
+        }
+        for (total, more) in self.slippage.iter_mut().zip(later.slippage) {
+            total.fills += more.fills;
+            total.money = total.money.saturating_add(more.money);
+            total.centi_bps_weighted += more.centi_bps_weighted;
+        }
+    }
 }
 
 #[cfg(test)]

@@ -53,6 +53,16 @@ pub struct BacktestArgs {
     /// files are those of all together.
     #[arg(long, requires = "synthetic")]
     pub compare: bool,
+    /// Walk forward over the --days: fit the regime model and the strategy weights on
+    /// `train` days, trade the next `test` days with them, roll on by `test` days; the
+    /// report is of the test days only (`fit=K`: Baum-Welch iterations, 20 by default).
+    #[arg(
+        long,
+        value_name = "train=N,test=M",
+        requires = "synthetic",
+        conflicts_with = "compare"
+    )]
+    pub walk_forward: Option<crate::backtest::WalkForward>,
     /// The strategy to run (so far: sma_cross).
     #[arg(long, value_name = "NAME", default_value = SmaCross::NAME, conflicts_with = "synthetic")]
     pub strategy: String,

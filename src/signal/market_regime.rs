@@ -87,7 +87,7 @@ pub fn build_market_regime(
 }
 
 /// The model of `model_file`, or the inline one.
-fn load_model(
+pub(crate) fn load_model(
     config: &RegimeAdaptiveConfig,
     prefix: &str,
 ) -> Result<GaussianHmm, Vec<ConfigIssue>> {

@@ -49,6 +49,8 @@ pub use registry::{build_strategies, catalogue_names, enable_only, strategy_name
 pub use stage::{
     RegimeSummary, SignalStage, SignalSummary, StrategySignals, EVENTS_PER_POLL, MAX_BAR_LENGTHS,
 };
+/// The index the regimes are read from (a walk-forward fits its model to the same bars).
+pub(crate) use strategy::regime_adaptive::first_index;
 pub use strategy::{
     MomentumSurfer, MomentumSurferConfig, NewsImpactScalper, NewsImpactScalperConfig,
     RegimeAdaptive, RegimeAdaptiveConfig, ScalperCounts, SmaCross, SmaCrossConfig, Strategy,

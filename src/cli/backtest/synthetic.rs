@@ -23,6 +23,9 @@ pub(super) fn backtest(args: &BacktestArgs) -> Result<(), String> {
     if args.compare {
         return compare(args, &config);
     }
+    if let Some(windows) = args.walk_forward {
+        return walk_forward(args, &config, windows);
+    }
     let outcome = run_session(&config, args.days, |i, n, day| progress("", i, n, day))?;
     let stats = SessionStats::of(&outcome);
     let written = write_session(&args.out, &outcome, &stats)?;
@@ -87,6 +90,43 @@ fn compare(args: &BacktestArgs, config: &EngineConfig) -> Result<(), String> {
     print!("{}", summary(&outcome, &stats));
     println!(
         "wrote     {} files to {} (the report is of all strategies together)",
+        written.len(),
+        args.out.display()
+    );
+    Ok(())
+}
+
+/// The folds, the out-of-sample report files (of the test days only) and the fold
+/// table, printed and written.
+fn walk_forward(
+    args: &BacktestArgs,
+    config: &EngineConfig,
+    windows: crate::backtest::WalkForward,
+) -> Result<(), String> {
+    use crate::backtest::{walk_forward_csv, walk_forward_markdown};
+    let plan = crate::backtest::plan(config, args.days)?;
+    let outcome = crate::backtest::walk_forward(config, &plan, windows, |label, i, n, day| {
+        progress(label, i, n, day)
+    })?;
+    let oos = &outcome.out_of_sample;
+    let stats = SessionStats::of(oos);
+    let mut written = write_session(&args.out, oos, &stats)?;
+    let markdown = walk_forward_markdown(&outcome, &oos.strategy_names, &stats);
+    for (file, text) in [
+        ("walk_forward.md", markdown.clone()),
+        (
+            "walk_forward.csv",
+            walk_forward_csv(&outcome, &oos.strategy_names),
+        ),
+    ] {
+        let path = args.out.join(file);
+        std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
+        written.push(path);
+    }
+    print!("{markdown}");
+    print!("{}", summary(oos, &stats));
+    println!(
+        "wrote     {} files to {} (the report is of the out-of-sample days only)",
         written.len(),
         args.out.display()
     );

@@ -137,6 +137,11 @@ pub struct OhlcvReader {
 }
 
 impl OhlcvReader {
+    /// Bytes of the file read so far (a progress bar's position).
+    pub fn bytes_read(&self) -> u64 {
+        self.reader.position().byte()
+    }
+
     /// Opens `path` and checks its header.
     ///
     /// # Errors

@@ -51,6 +51,24 @@ impl BarSource {
         }
     }
 
+    /// How far the source has been read, in its own unit: bytes of a CSV file, candles
+    /// of a JSON answer (a progress bar's position).
+    pub fn read_so_far(&self) -> u64 {
+        match self {
+            BarSource::Csv(reader) => reader.bytes_read(),
+            BarSource::KiteJson { next, .. } => *next as u64,
+        }
+    }
+
+    /// The whole of the source in [`BarSource::read_so_far`]'s unit; `path` is the file
+    /// it was opened from.
+    pub fn size(&self, path: &Path) -> u64 {
+        match self {
+            BarSource::Csv(_) => std::fs::metadata(path).map_or(0, |m| m.len()),
+            BarSource::KiteJson { bars, .. } => bars.len() as u64,
+        }
+    }
+
     /// What the file was read as, for the outputs.
     pub fn format(&self) -> &'static str {
         match self {

@@ -6,6 +6,7 @@
 //! `tickpipe backtest --data GOOG.csv --strategy sma_cross --param fast=10 --param slow=20
 //! --cash 10000 --commission 0 --sizing equity --fill next-open [--finalize] --out DIR`.
 
+mod progress;
 mod sweep;
 mod synthetic;
 
@@ -184,8 +185,10 @@ pub(super) fn backtest(args: &BacktestArgs) -> Result<(), String> {
         .map_err(|e| format!("{}: {e}", equity_path.display()))?;
     let mut equity = EquityCsv::new(std::io::BufWriter::with_capacity(1 << 16, equity_file))
         .map_err(|e| format!("{}: {e}", equity_path.display()))?;
-    let outcome = backtest::run_stream(&mut reader, &mut driver, &settings, &mut equity)
-        .map_err(|e| e.to_string())?;
+    let mut rows = progress::Progressed::new(&mut reader, data_file);
+    let outcome = backtest::run_stream(&mut rows, &mut driver, &settings, &mut equity);
+    rows.finish();
+    let outcome = outcome.map_err(|e| e.to_string())?;
     equity
         .finish()
         .map_err(|e| format!("{}: {e}", equity_path.display()))?;

@@ -54,7 +54,8 @@ pub struct GatewayHealth {
     pub poll_errors: Counter,
     /// Orders being watched.
     pub working: Counter,
-    /// Reconciliations done (start and periodic, confirmation checks included).
+    /// Reconciliations that read the broker (start and periodic, confirmation checks
+    /// included), counted before their differences are judged.
     pub reconciliations: Counter,
     /// Reconciliations that could not read the broker (counted, tried again later).
     pub reconcile_errors: Counter,

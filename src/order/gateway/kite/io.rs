@@ -504,7 +504,6 @@ impl Io {
     /// later while a difference awaits confirmation or after a failed read, else
     /// `reconcile_secs` later (never, for 0, once a check has read the broker).
     fn reconcile(&mut self) {
-        self.health.reconciliations.add(1);
         let at_start = !self.reconciled && self.owned.is_empty();
         let read = match self.poll() {
             Some(book) => self
@@ -523,6 +522,7 @@ impl Io {
             return;
         };
         self.reconciled = true;
+        self.health.reconciliations.add(1);
         let working: Vec<Working<'_>> = self
             .orders
             .iter()

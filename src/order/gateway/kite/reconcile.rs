@@ -13,11 +13,13 @@
 //! what they add) just before it reads the positions, so the gateway has caught up with
 //! everything the broker had shown; a fill landing between those reads still makes a
 //! passing difference, so a difference found by a periodic check is *confirmed* only
-//! when the next check (a poll interval later) finds it again. The check at start is
-//! confirmed at once: no order of this run can be in flight before it.
+//! when the next check (a poll interval later) finds the same subject off by the same
+//! amount (broker − engine): a missed fill keeps its offset while other fills come and
+//! go, a fill in flight does not. The check at start is confirmed at once: no order of
+//! this run can be in flight before it.
 //!
 //! A confirmed difference is alerted once per subject (instrument or order) per
-//! distinct pair of quantities; one that clears and comes back is alerted again.
+//! distinct offset; one that clears and comes back is alerted again.
 
 use std::collections::{HashMap, HashSet};
 
@@ -77,6 +79,11 @@ pub struct Difference {
 }
 
 impl Difference {
+    /// Broker less engine.
+    pub fn offset(&self) -> i64 {
+        self.broker - self.engine
+    }
+
     fn key(&self) -> Key {
         (
             self.kind,
@@ -224,10 +231,10 @@ pub fn differences(day: &[PositionRow], book: &[OrderRow], engine: &EngineView) 
 /// The persistence rule and the alert limiter (see the module doc).
 #[derive(Debug, Default)]
 pub struct Reconciler {
-    /// Subjects that differed at the last check.
-    previous: HashSet<Key>,
-    /// The quantities last alerted, by subject, while it keeps differing.
-    alerted: HashMap<Key, (i64, i64)>,
+    /// Subjects that differed at the last check, and by how much.
+    previous: HashMap<Key, i64>,
+    /// The offset last alerted, by subject, while it keeps differing.
+    alerted: HashMap<Key, i64>,
     /// Confirmed differences standing after the last check.
     standing: Vec<Difference>,
 }
@@ -245,22 +252,22 @@ impl Reconciler {
     /// Judges the differences `found` by a check; `at_start` confirms them at once.
     pub fn judge(&mut self, found: Vec<Difference>, at_start: bool) -> Verdict {
         let mut verdict = Verdict::default();
-        let keys: HashSet<Key> = found.iter().map(Difference::key).collect();
-        self.alerted.retain(|k, _| keys.contains(k));
+        let now: HashMap<Key, i64> = found.iter().map(|d| (d.key(), d.offset())).collect();
+        self.alerted.retain(|k, _| now.contains_key(k));
         self.standing.clear();
         for d in found {
             let key = d.key();
-            if !at_start && !self.previous.contains(&key) {
+            let offset = d.offset();
+            if !at_start && self.previous.get(&key) != Some(&offset) {
                 verdict.unconfirmed += 1;
                 continue;
             }
-            let quantities = (d.broker, d.engine);
-            if self.alerted.insert(key, quantities) != Some(quantities) {
+            if self.alerted.insert(key, offset) != Some(offset) {
                 verdict.alert.push(d.clone());
             }
             self.standing.push(d);
         }
-        self.previous = keys;
+        self.previous = now;
         verdict
     }
 
@@ -431,7 +438,17 @@ mod tests {
         assert_eq!(v.alert, [diff(10, 0)], "seen twice in a row");
         assert_eq!(r.standing(), [diff(10, 0)]);
         assert!(r.judge(vec![diff(10, 0)], false).alert.is_empty(), "once");
+        // Other fills came (both sides moved): the same offset, nothing new.
+        assert!(r.judge(vec![diff(15, 5)], false).alert.is_empty());
+        assert_eq!(r.standing(), [diff(15, 5)]);
+        // A new offset must persist too before it is alerted.
+        assert_eq!(r.judge(vec![diff(12, 0)], false).unconfirmed, 1);
         assert_eq!(r.judge(vec![diff(12, 0)], false).alert, [diff(12, 0)]);
+        // A fill in flight on each of two checks, of different sizes: never confirmed.
+        let mut t = Reconciler::default();
+        assert_eq!(t.judge(vec![diff(3, 0)], false).unconfirmed, 1);
+        assert_eq!(t.judge(vec![diff(8, 3)], false).unconfirmed, 1);
+        assert!(t.standing().is_empty());
         assert!(r.judge(vec![], false).alert.is_empty());
         assert!(r.standing().is_empty());
         // At start, at once.

@@ -873,6 +873,16 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_broker_section_shows_counters_and_differences() {
+        let health = crate::order::kite::GatewayHealth::default();
+        let v = broker(&health);
+        assert_eq!(v["reconcile_mismatches"], json!(0));
+        assert_eq!(v["differences"], json!([]));
+        assert_eq!(v["last_error"], Value::Null);
+        assert_eq!(v.as_object().unwrap().len(), 17);
+    }
+
+    #[test]
     fn money_prices_and_times_are_exact_strings() {
         assert_eq!(money("-12.05".parse().unwrap()), json!("-12.05"));
         assert_eq!(price("24.05".parse().unwrap()), json!("24.05"));

@@ -121,6 +121,8 @@ pub(super) struct Io {
     reconciler: Reconciler,
     /// True once a reconciliation read the broker.
     reconciled: bool,
+    /// True when the next check is the quick one confirming a new difference.
+    confirming: bool,
     backlog: VecDeque<VenueReport>,
     alert_backlog: VecDeque<Alert>,
     next_poll: Instant,
@@ -154,6 +156,7 @@ impl Io {
             trades_seen: HashSet::new(),
             reconciler: Reconciler::default(),
             reconciled: false,
+            confirming: false,
             backlog: VecDeque::new(),
             alert_backlog: VecDeque::new(),
             next_poll: Instant::now(),
@@ -501,8 +504,11 @@ impl Io {
     /// Compares the broker's day positions and order book with what was reported,
     /// after catching up with the trades and the book (see [`super::reconcile`]), and
     /// alerts each confirmed difference. Schedules the next check: a poll interval
-    /// later while a difference awaits confirmation or after a failed read, else
-    /// `reconcile_secs` later (never, for 0, once a check has read the broker).
+    /// later when a difference awaits confirmation (once in a row: a difference that
+    /// changes at every check waits for the regular one, so a busy account never turns
+    /// the checks into a stream of requests), the retry policy's longest wait after a
+    /// failed read, else `reconcile_secs` later (never, for 0, once a check has read
+    /// the broker).
     fn reconcile(&mut self) {
         let at_start = !self.reconciled && self.owned.is_empty();
         let read = match self.poll() {
@@ -560,7 +566,8 @@ impl Io {
                 .map(ToString::to_string)
                 .collect(),
         );
-        self.next_reconcile = if verdict.unconfirmed > 0 {
+        self.confirming = verdict.unconfirmed > 0 && !self.confirming;
+        self.next_reconcile = if self.confirming {
             Some(Instant::now() + self.poll_every)
         } else {
             self.reconcile_every.map(|every| Instant::now() + every)

@@ -228,6 +228,12 @@ impl Drop for KiteGateway {
             // The thread checks the flag between requests; a panic there is printed.
             let _ = thread.join();
         }
+        for difference in self.health.differences() {
+            eprintln!(
+                "tickpipe: kite gateway: reconciliation difference standing at the end: \
+                 {difference}"
+            );
+        }
         let expired = self.health.token_expired.get();
         if expired > 0 {
             eprintln!(

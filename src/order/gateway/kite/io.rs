@@ -314,7 +314,8 @@ impl Io {
                 let kite_id = found.order_id.clone();
                 self.health.adopted.add(1);
                 self.health.note(format!(
-                    "order {kite_id} adopted: the placement's answer was lost, the order book                      shows it"
+                    "order {kite_id} adopted: the placement's answer was lost, the order book \
+                     shows it"
                 ));
                 self.track(order, kite_id);
                 return;
@@ -345,7 +346,8 @@ impl Io {
             }
         }
         self.health.note(format!(
-            "a {side} {quantity} {} placement's outcome is still unknown; not sent again              (reconciliation reports the order if Kite has it)",
+            "a {side} {quantity} {} placement's outcome is still unknown; not sent again \
+             (reconciliation reports the order if Kite has it)",
             listing.symbol
         ));
         let now = self.health.market_now();

@@ -4,8 +4,11 @@
 //! the shapes of Kite's own mock responses (`tests/fixtures/kite/*.json`, used as
 //! templates): it takes orders, opens them on the next order-book read, fills market
 //! orders on the one after, and can be scripted to answer errors, 429s or a refused
-//! token. It records every request, so the tests check headers and form bodies. Every
-//! wait is a condition with a generous limit: nothing asserts how long anything took.
+//! token, or to drop the connection of a placement before or after taking the order.
+//! Its day positions (`GET /portfolio/positions`) are the net fills of its orders plus
+//! any the test adds. It records every request, so the tests check headers and form
+//! bodies. Every wait is a condition with a generous limit: nothing asserts how long
+//! anything took.
 
 use std::{
     collections::VecDeque,
@@ -14,7 +17,7 @@ use std::{
     path::{Path, PathBuf},
     process::Command,
     sync::{Arc, Mutex},
-    time::{Duration, Instant},
+    time::{Duration, Instant, SystemTime},
 };
 
 use rustls::{
@@ -25,8 +28,8 @@ use rustls::{
 use serde_json::{json, Value};
 use tickpipe::{
     model::{
-        ClientOrderId, Instrument, InstrumentId, InstrumentTable, IntentId, Price, Qty,
-        RejectReason, SectorId, Side, UnixNanos,
+        Alert, AlertLevel, ClientOrderId, Instrument, InstrumentId, InstrumentTable, IntentId,
+        Price, Qty, RejectReason, SectorId, Side, UnixNanos,
     },
     order::{
         Amend, Gateway, GatewayKind, KiteGateway, OrderConfig, OrderType, Product, VenueEvent,
@@ -76,7 +79,14 @@ enum Script {
     Status(u16, &'static str, &'static str),
     /// Place it, then show it REJECTED with this message.
     RejectInBook(&'static str),
+    /// Close the connection without an answer, after taking the order.
+    DropAfterPlacing,
+    /// Close the connection without an answer, before taking the order.
+    DropBeforePlacing,
 }
+
+/// The status `answer` gives for "close the connection without answering".
+const DROP: u16 = 0;
 
 #[derive(Debug, Default)]
 struct Book {
@@ -92,6 +102,11 @@ struct Book {
     fill_limits: bool,
     seen: Vec<Seen>,
     instruments: Vec<u8>,
+    /// `GET /trades` lists nothing (fills the engine never hears of).
+    hide_trades: bool,
+    /// Day positions beyond those of the orders placed here (another app's, or
+    /// yesterday's session's).
+    extra_positions: Vec<Value>,
 }
 
 /// The loopback broker.
@@ -192,6 +207,9 @@ fn serve(stream: StreamOwned<ServerConnection, TcpStream>, book: &Mutex<Book>) {
             form,
         };
         let (status, content_type, body) = answer(&mut book.lock().unwrap(), &seen);
+        if status == DROP {
+            return;
+        }
         let stream = reader.get_mut();
         let head = format!(
             "HTTP/1.1 {status} X\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
@@ -282,6 +300,8 @@ fn answer(book: &mut Book, req: &Seen) -> (u16, &'static str, Vec<u8>) {
             advance(book);
             success(Value::Array(book.orders.clone()))
         }
+        ("GET", "/trades") if book.hide_trades => success(json!([])),
+        ("GET", "/portfolio/positions") => success(positions(book)),
         ("GET", "/trades") => {
             let mut trades = book.trades.clone();
             if book.repeat_trades {
@@ -331,9 +351,12 @@ fn answer(book: &mut Book, req: &Seen) -> (u16, &'static str, Vec<u8>) {
 
 fn place(book: &mut Book, req: &Seen) -> (u16, &'static str, Vec<u8>) {
     let mut rejected_in_book = None;
+    let mut drop = false;
     match book.script.pop_front() {
         Some(Script::Status(status, kind, message)) => return error(status, kind, message),
         Some(Script::RejectInBook(message)) => rejected_in_book = Some(message),
+        Some(Script::DropBeforePlacing) => return (DROP, "", Vec::new()),
+        Some(Script::DropAfterPlacing) => drop = true,
         None => {}
     }
     book.next_id += 1;
@@ -355,14 +378,69 @@ fn place(book: &mut Book, req: &Seen) -> (u16, &'static str, Vec<u8>) {
     order["filled_quantity"] = json!(0);
     order["tag"] = json!(req.field("tag"));
     order["exchange_timestamp"] = Value::Null;
+    order["order_timestamp"] = json!(ist_now());
     if let Some(message) = rejected_in_book {
         order["status"] = json!("REJECTED");
         order["status_message"] = json!(message);
     }
     book.orders.push(order);
+    if drop {
+        return (DROP, "", Vec::new());
+    }
     let mut ok = fixture("order_response.json");
     ok["data"]["order_id"] = json!(id);
     (200, "application/json", ok.to_string().into_bytes())
+}
+
+/// The wall clock as Kite writes it: `yyyy-mm-dd hh:mm:ss` in IST.
+fn ist_now() -> String {
+    let nanos = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64;
+    let t = UnixNanos(nanos);
+    format!("{} {}", t.ist_date(), t.ist_time_of_day())
+}
+
+/// A day position in Kite's shape (`positions.json` as the template).
+fn position_row(exchange: &str, symbol: &str, product: &str, quantity: i64) -> Value {
+    let mut row = fixture("positions.json")["data"]["day"][0].clone();
+    row["exchange"] = json!(exchange);
+    row["tradingsymbol"] = json!(symbol);
+    row["product"] = json!(product);
+    row["quantity"] = json!(quantity);
+    row["average_price"] = json!(420.65);
+    row
+}
+
+/// `data` of `GET /portfolio/positions`: each listing's net filled quantity, plus the
+/// extra positions.
+fn positions(book: &Book) -> Value {
+    let mut day: Vec<Value> = Vec::new();
+    for order in &book.orders {
+        let filled = order["filled_quantity"].as_i64().unwrap();
+        let signed = if order["transaction_type"] == "SELL" {
+            -filled
+        } else {
+            filled
+        };
+        let same = |p: &&mut Value| {
+            p["exchange"] == order["exchange"]
+                && p["tradingsymbol"] == order["tradingsymbol"]
+                && p["product"] == order["product"]
+        };
+        match day.iter_mut().find(|p| same(p)) {
+            Some(p) => p["quantity"] = json!(p["quantity"].as_i64().unwrap() + signed),
+            None => day.push(position_row(
+                order["exchange"].as_str().unwrap(),
+                order["tradingsymbol"].as_str().unwrap(),
+                order["product"].as_str().unwrap(),
+                signed,
+            )),
+        }
+    }
+    day.extend(book.extra_positions.iter().cloned());
+    json!({"net": day.clone(), "day": day})
 }
 
 /// One step of the exchange per order-book read: received → open → (market) complete.
@@ -721,7 +799,7 @@ fn config_file(dir: &TempDir, broker: &Broker, token: &Path, extra: &str) -> Pat
     std::fs::write(
         &path,
         format!(
-            "{extra}\n[order.kite]\nbase_url = \"{}\"\napi_key = \"{API_KEY}\"\naccess_token_file = \"{}\"\nca_file = \"{}\"\npoll_interval_ms = 10\n",
+            "{extra}\n[order.kite]\nbase_url = \"{}\"\napi_key = \"{API_KEY}\"\naccess_token_file = \"{}\"\nca_file = \"{}\"\npoll_interval_ms = 10\nreconcile_secs = 1\n",
             broker.url(),
             token.display(),
             broker.ca.display()
@@ -889,6 +967,13 @@ fn a_synthetic_day_trades_through_the_kite_gateway() {
         }
     }
     assert!(v["flow"]["orders"].as_u64().unwrap() >= posts.len() as u64 - 1);
+    // The broker's positions and book agreed with the gateway all day.
+    assert!(broker
+        .seen()
+        .iter()
+        .any(|r| r.path == "/portfolio/positions"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("reconciliation"), "{stderr}");
 }
 
 #[test]
@@ -897,4 +982,272 @@ fn the_example_configuration_is_valid() {
     let config = tickpipe::engine::EngineConfig::from_file(&path).unwrap();
     assert_eq!(config.order.gateway, GatewayKind::Kite);
     assert_eq!(config.order.kite.base_url, "https://api.kite.trade");
+}
+
+/// Waits until `done` holds, polling the gateway's reports and alerts meanwhile.
+fn settle(
+    gw: &mut KiteGateway,
+    got: &mut Vec<VenueReport>,
+    alerts: &mut Vec<Alert>,
+    what: &str,
+    done: impl Fn(&[VenueReport], &[Alert]) -> bool,
+) {
+    let start = Instant::now();
+    loop {
+        gw.poll(&mut |r| got.push(r));
+        gw.alerts(&mut |a| alerts.push(a));
+        if done(got, alerts) {
+            gw.alerts(&mut |a| alerts.push(a));
+            return;
+        }
+        assert!(
+            start.elapsed() < PATIENCE,
+            "waiting for {what}; got {got:#?}\nalerts {alerts:#?}\n{:?}",
+            gw.health().differences()
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+fn reconciling(broker: &Broker, token: &Path, secs: u64) -> OrderConfig {
+    let mut config = order_config(broker, token);
+    config.kite.reconcile_secs = secs;
+    config
+}
+
+/// Requests of `method` to `path` the broker received.
+fn count(broker: &Broker, method: &str, path: &str) -> usize {
+    broker
+        .seen()
+        .iter()
+        .filter(|r| r.method == method && r.path == path)
+        .count()
+}
+
+#[test]
+fn matching_books_raise_no_alert() {
+    let dir = TempDir::new("recon-clean");
+    let broker = Broker::start(&dir.0);
+    let token = dir.secret("token", TOKEN);
+    let mut gw = KiteGateway::start(&reconciling(&broker, &token, 1), &table()).unwrap();
+    let (mut got, mut alerts) = (Vec::new(), Vec::new());
+    gw.submit(&order(1, OrderType::Market, 10, Price::ZERO), &mut |r| {
+        got.push(r)
+    });
+    let mut sell = order(2, OrderType::Market, 4, Price::ZERO);
+    sell.side = Side::Sell;
+    gw.submit(&sell, &mut |r| got.push(r));
+    settle(&mut gw, &mut got, &mut alerts, "both fills", |g, _| {
+        events(g, id(1)).contains(&VenueEvent::Fill) && events(g, id(2)).contains(&VenueEvent::Fill)
+    });
+    let health = gw.health();
+    // Two whole checks after the fills (a check's alerts go out before the next one
+    // counts).
+    let after_fills = health.reconciliations.get();
+    settle(&mut gw, &mut got, &mut alerts, "two more checks", |_, _| {
+        health.reconciliations.get() >= after_fills + 3
+    });
+    assert!(alerts.is_empty(), "{alerts:#?}");
+    assert_eq!(health.reconcile_mismatches.get(), 0);
+    assert_eq!(health.reconcile_errors.get(), 0);
+    assert!(health.differences().is_empty());
+    assert!(count(&broker, "GET", "/portfolio/positions") >= 3);
+    // The start check read the broker before the first order went out.
+    let seen = broker.seen();
+    let first_position = seen
+        .iter()
+        .position(|r| r.path == "/portfolio/positions")
+        .unwrap();
+    let first_post = seen.iter().position(|r| r.method == "POST").unwrap();
+    assert!(first_position < first_post);
+}
+
+#[test]
+fn a_position_the_engine_does_not_hold_is_reported_at_start() {
+    let dir = TempDir::new("recon-start");
+    let broker = Broker::start(&dir.0);
+    let token = dir.secret("token", TOKEN);
+    broker.with(|b| {
+        b.extra_positions = vec![
+            position_row("NSE", "SBIN", "MIS", 25),
+            position_row("NSE", "TCS", "MIS", -5),
+            // Not a product the engine trades: not compared.
+            position_row("NSE", "INFY", "CNC", 100),
+        ];
+    });
+    // 0: only the check at start.
+    let mut gw = KiteGateway::start(&reconciling(&broker, &token, 0), &table()).unwrap();
+    let (mut got, mut alerts) = (Vec::new(), Vec::new());
+    settle(
+        &mut gw,
+        &mut got,
+        &mut alerts,
+        "the start alerts",
+        |_, a| a.len() >= 2,
+    );
+    for a in &alerts {
+        assert_eq!(a.kind, "reconcile_mismatch");
+        assert_eq!(a.level, AlertLevel::Critical);
+        assert!(a.detail.contains("day position"), "{a:?}");
+    }
+    assert_eq!(alerts[0].instrument, Some(InstrumentId(0)), "SBIN");
+    assert_eq!(
+        alerts[1].instrument, None,
+        "TCS is no instrument of the engine's"
+    );
+    let health = gw.health();
+    assert_eq!(health.reconciliations.get(), 1);
+    assert_eq!(health.reconcile_mismatches.get(), 2);
+    assert_eq!(
+        health.differences(),
+        [
+            "position NSE:SBIN: broker 25, engine 0",
+            "position NSE:TCS: broker -5, engine 0"
+        ]
+    );
+    // Only at start: no further check, no repeated alert.
+    std::thread::sleep(Duration::from_millis(200));
+    settle(&mut gw, &mut got, &mut alerts, "nothing", |_, _| true);
+    assert_eq!(alerts.len(), 2);
+    assert_eq!(count(&broker, "GET", "/portfolio/positions"), 1);
+}
+
+#[test]
+fn a_fill_the_engine_missed_is_reported_once_it_persists() {
+    let dir = TempDir::new("recon-missed");
+    let broker = Broker::start(&dir.0);
+    let token = dir.secret("token", TOKEN);
+    // The broker fills the order, but its trades never reach the gateway.
+    broker.with(|b| b.hide_trades = true);
+    let mut gw = KiteGateway::start(&reconciling(&broker, &token, 1), &table()).unwrap();
+    let (mut got, mut alerts) = (Vec::new(), Vec::new());
+    let health = gw.health();
+    settle(&mut gw, &mut got, &mut alerts, "the start check", |_, _| {
+        health.reconciliations.get() >= 1
+    });
+    gw.submit(&order(1, OrderType::Market, 10, Price::ZERO), &mut |r| {
+        got.push(r)
+    });
+    settle(&mut gw, &mut got, &mut alerts, "the alert", |_, a| {
+        !a.is_empty()
+    });
+    assert!(
+        !events(&got, id(1)).contains(&VenueEvent::Fill),
+        "the fill was never reported"
+    );
+    assert_eq!(alerts[0].kind, "reconcile_mismatch");
+    assert_eq!(alerts[0].instrument, Some(InstrumentId(0)));
+    // Start, the check that first saw it, the one that confirmed it.
+    assert!(health.reconciliations.get() >= 3);
+    assert_eq!(
+        health.differences(),
+        ["position NSE:SBIN: broker 10, engine 0"]
+    );
+    // Later checks find the same difference: no second alert.
+    let seen_at = health.reconciliations.get();
+    settle(&mut gw, &mut got, &mut alerts, "two more checks", |_, _| {
+        health.reconciliations.get() >= seen_at + 3
+    });
+    assert_eq!(alerts.len(), 1, "{alerts:#?}");
+    assert_eq!(health.reconcile_mismatches.get(), 1);
+}
+
+#[test]
+fn an_order_the_engine_does_not_know_is_reported() {
+    let dir = TempDir::new("recon-order");
+    let broker = Broker::start(&dir.0);
+    let token = dir.secret("token", TOKEN);
+    broker.with(|b| {
+        // A stop-loss order placed from another app, waiting for its trigger.
+        let mut other = fixture("orders.json")["data"][1].clone();
+        other["order_id"] = json!("220000000000001");
+        other["status"] = json!("TRIGGER PENDING");
+        other["exchange"] = json!("NSE");
+        other["tradingsymbol"] = json!("SBIN");
+        other["order_type"] = json!("SL-M");
+        other["transaction_type"] = json!("SELL");
+        other["product"] = json!("MIS");
+        other["quantity"] = json!(30);
+        other["filled_quantity"] = json!(0);
+        b.orders.push(other);
+    });
+    let mut gw = KiteGateway::start(&reconciling(&broker, &token, 1), &table()).unwrap();
+    let (mut got, mut alerts) = (Vec::new(), Vec::new());
+    settle(&mut gw, &mut got, &mut alerts, "the alert", |_, a| {
+        !a.is_empty()
+    });
+    assert_eq!(alerts.len(), 1, "{alerts:#?}");
+    assert_eq!(alerts[0].instrument, Some(InstrumentId(0)));
+    assert!(alerts[0].detail.contains("order the engine does not know"));
+    assert_eq!(
+        gw.health().differences(),
+        ["unknown_broker_order NSE:SBIN: broker -30, engine 0 (order 220000000000001)"]
+    );
+}
+
+#[test]
+fn a_placement_whose_answer_is_lost_is_adopted_not_sent_again() {
+    let dir = TempDir::new("lost-answer");
+    let broker = Broker::start(&dir.0);
+    let token = dir.secret("token", TOKEN);
+    broker.with(|b| b.script.push_back(Script::DropAfterPlacing));
+    let mut gw = KiteGateway::start(&reconciling(&broker, &token, 1), &table()).unwrap();
+    let (mut got, mut alerts) = (Vec::new(), Vec::new());
+    gw.submit(&order(1, OrderType::Market, 10, Price::ZERO), &mut |r| {
+        got.push(r)
+    });
+    settle(&mut gw, &mut got, &mut alerts, "the fill", |g, _| {
+        events(g, id(1)).contains(&VenueEvent::Fill)
+    });
+    assert_eq!(
+        count(&broker, "POST", "/orders/regular"),
+        1,
+        "not sent again"
+    );
+    assert_eq!(broker.with(|b| b.orders.len()), 1);
+    let health = gw.health();
+    assert_eq!(health.outcome_unknown.get(), 1);
+    assert_eq!(health.adopted.get(), 1);
+    assert_eq!(health.replaced.get(), 0);
+    // The adopted order is the engine's: the books agree.
+    let now = health.reconciliations.get();
+    settle(&mut gw, &mut got, &mut alerts, "two more checks", |_, _| {
+        health.reconciliations.get() >= now + 3
+    });
+    assert!(alerts.is_empty(), "{alerts:#?}");
+}
+
+#[test]
+fn a_placement_lost_before_kite_took_it_is_sent_once_more() {
+    let dir = TempDir::new("lost-request");
+    let broker = Broker::start(&dir.0);
+    let token = dir.secret("token", TOKEN);
+    broker.with(|b| b.script.push_back(Script::DropBeforePlacing));
+    let mut gw = KiteGateway::start(&order_config(&broker, &token), &table()).unwrap();
+    let (mut got, mut alerts) = (Vec::new(), Vec::new());
+    gw.submit(&order(1, OrderType::Market, 10, Price::ZERO), &mut |r| {
+        got.push(r)
+    });
+    settle(&mut gw, &mut got, &mut alerts, "the fill", |g, _| {
+        events(g, id(1)).contains(&VenueEvent::Fill)
+    });
+    assert_eq!(count(&broker, "POST", "/orders/regular"), 2);
+    assert_eq!(
+        broker.with(|b| b.orders.len()),
+        1,
+        "one order at the broker"
+    );
+    let health = gw.health();
+    assert_eq!(
+        (
+            health.outcome_unknown.get(),
+            health.adopted.get(),
+            health.replaced.get()
+        ),
+        (1, 0, 1)
+    );
+    assert_eq!(
+        events(&got, id(1)),
+        [VenueEvent::Accepted, VenueEvent::Fill]
+    );
 }

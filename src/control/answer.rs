@@ -39,6 +39,32 @@ pub struct EngineInfo {
     /// messages), shown by `status` as `feed_link`; `None` for files and the synthetic
     /// day.
     pub feed_link: Option<std::sync::Arc<crate::feed::kite::TickerHealth>>,
+    /// A broker gateway's health (requests, refusals, reconciliation), shown by
+    /// `status` as `broker`; `None` for the paper exchange.
+    pub broker: Option<std::sync::Arc<crate::order::kite::GatewayHealth>>,
+}
+
+/// A broker gateway's health as `status` shows it.
+fn broker(health: &crate::order::kite::GatewayHealth) -> Value {
+    json!({
+        "requests": health.requests.get(),
+        "retries": health.retries.get(),
+        "rate_limited": health.rate_limited.get(),
+        "token_expired": health.token_expired.get(),
+        "placed": health.placed.get(),
+        "rejected": health.rejected.get(),
+        "fills": health.fills.get(),
+        "working": health.working.get(),
+        "poll_errors": health.poll_errors.get(),
+        "outcome_unknown": health.outcome_unknown.get(),
+        "adopted": health.adopted.get(),
+        "replaced": health.replaced.get(),
+        "reconciliations": health.reconciliations.get(),
+        "reconcile_errors": health.reconcile_errors.get(),
+        "reconcile_mismatches": health.reconcile_mismatches.get(),
+        "differences": health.differences(),
+        "last_error": health.last_error(),
+    })
 }
 
 /// A live feed's link state as `status` shows it.
@@ -330,6 +356,9 @@ pub fn build(
             });
             if let Some(health) = &info.feed_link {
                 v["feed_link"] = feed_link(health);
+            }
+            if let Some(health) = &info.broker {
+                v["broker"] = broker(health);
             }
             merge(&mut v, pnl_fields(&h));
             if let Some(ControlReply::Orders {
@@ -842,6 +871,16 @@ pub fn limits_from_rows(base: &RiskConfig, rows: &[ControlReply]) -> RiskConfig 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_broker_section_shows_counters_and_differences() {
+        let health = crate::order::kite::GatewayHealth::default();
+        let v = broker(&health);
+        assert_eq!(v["reconcile_mismatches"], json!(0));
+        assert_eq!(v["differences"], json!([]));
+        assert_eq!(v["last_error"], Value::Null);
+        assert_eq!(v.as_object().unwrap().len(), 17);
+    }
 
     #[test]
     fn money_prices_and_times_are_exact_strings() {

@@ -324,14 +324,17 @@ impl Pipeline {
         ))
         .with_control(signal_port)
         .with_journal(tap(&mut resuming, "signal")?);
+        let mut broker_health = None;
         let gateway = match config.order.gateway {
             GatewayKind::Paper => {
                 Box::new(PaperGateway::with_config(instruments, &config.paper)) as Box<dyn Gateway>
             }
-            GatewayKind::Kite => Box::new(
-                KiteGateway::start(&config.order, instruments)
-                    .map_err(|e| problem(vec![ConfigIssue::new("order.kite", e)]))?,
-            ),
+            GatewayKind::Kite => {
+                let kite = KiteGateway::start(&config.order, instruments)
+                    .map_err(|e| problem(vec![ConfigIssue::new("order.kite", e)]))?;
+                broker_health = Some(kite.health());
+                Box::new(kite)
+            }
         };
         // The paper gateway answers in market time, so risk syncs with the order stage
         // while orders are out: fills then do not depend on thread timing.
@@ -430,6 +433,7 @@ impl Pipeline {
                         },
                         source: config.feed.source.name().to_owned(),
                         feed_link: None,
+                        broker: broker_health,
                     },
                     limits: config.risk.clone(),
                 },

@@ -12,7 +12,7 @@ pub use kite::{KiteGateway, KiteGatewayConfig, RetryPolicy};
 pub use paper::{FaultConfig, LatencyConfig, LatencyModel, PaperConfig, PaperGateway, RulesConfig};
 
 use crate::{
-    model::{ClientOrderId, Tick, UnixNanos},
+    model::{Alert, ClientOrderId, Tick, UnixNanos},
     order::venue::{Amend, VenueOrder, VenueReport},
 };
 
@@ -54,6 +54,12 @@ pub trait Gateway: Send {
     /// Delivers answers that arrive on their own (a real broker's I/O thread). Returns
     /// how many it delivered.
     fn poll(&mut self, reports: Reports<'_>) -> usize;
+
+    /// Hands over what the venue's own side raised for the operator (a broker's
+    /// reconciliation differences); the order stage sends each to the control plane's
+    /// alert stream. Called once per order-stage poll, so it must be a cheap check when
+    /// nothing waits. The paper exchange raises none.
+    fn alerts(&mut self, _alerts: &mut dyn FnMut(Alert)) {}
 
     /// No more input will come (the feed ended or the engine stops): a paper exchange
     /// ends the session, expiring what still works; a broker does nothing (its orders

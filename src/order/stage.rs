@@ -502,6 +502,8 @@ impl Stage for OrderStage {
         }
         let desk = &mut self.desk;
         let mut work = self.gateway.poll(&mut |r| desk.route(r));
+        let control = &mut self.control;
+        self.gateway.alerts(&mut |a| control.alert(a));
         if self.desk.has_pending() {
             work += self.pump();
         }

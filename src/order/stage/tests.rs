@@ -381,3 +381,62 @@ fn an_overfill_stops_the_stage() {
     let report = rig.stage.finish();
     assert!(report.error.unwrap().to_string().contains("do not add up"));
 }
+
+/// A gateway that only raises alerts (a broker's reconciliation, say).
+struct Alerting(Vec<crate::model::Alert>);
+
+impl Gateway for Alerting {
+    fn name(&self) -> &'static str {
+        "alerting"
+    }
+    fn on_quote(&mut self, _: &Tick, _: crate::order::Reports<'_>) {}
+    fn advance(&mut self, _: UnixNanos, _: crate::order::Reports<'_>) {}
+    fn submit(&mut self, _: &VenueOrder, _: crate::order::Reports<'_>) {}
+    fn modify(&mut self, _: ClientOrderId, _: &Amend, _: crate::order::Reports<'_>) {}
+    fn cancel(&mut self, _: ClientOrderId, _: crate::order::Reports<'_>) {}
+    fn poll(&mut self, _: crate::order::Reports<'_>) -> usize {
+        0
+    }
+    fn alerts(&mut self, alerts: &mut dyn FnMut(crate::model::Alert)) {
+        for a in self.0.drain(..) {
+            alerts(a);
+        }
+    }
+    fn end_session(&mut self, _: UnixNanos, _: crate::order::Reports<'_>) {}
+}
+
+#[test]
+fn a_gateways_alerts_reach_the_control_plane() {
+    use crate::model::{Alert, AlertLevel, ControlReply, TradingState};
+    let alert = Alert {
+        exchange_ts: UnixNanos(5),
+        kind: "reconcile_mismatch",
+        instrument: Some(InstrumentId(0)),
+        level: AlertLevel::Critical,
+        state: TradingState::Active,
+        detail: "the broker's day position differs from the fills the engine was told of",
+    };
+    let (_commands, commands_rx) = channel(8);
+    let (replies_tx, mut replies) = channel(64);
+    let (_input, input_rx) = channel(8);
+    let (reports_tx, _reports) = channel(8);
+    let config = OrderConfig::default();
+    let mut stage = OrderStage::new(
+        input_rx,
+        Outbox::new(reports_tx),
+        Box::new(Alerting(vec![alert])),
+        &table(),
+        OrderSetup {
+            config: &config,
+            capacity: 4,
+            strategies: 1,
+        },
+        LatencyClock::new(),
+        Arc::new(Telemetry::default()),
+    )
+    .with_control(crate::runtime::ControlPort::new(commands_rx, replies_tx, 4));
+    stage.poll();
+    assert_eq!(replies.try_pop(), Ok(ControlReply::Alert(alert)));
+    stage.poll();
+    assert!(replies.try_pop().is_err(), "each alert once");
+}

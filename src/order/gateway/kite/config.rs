@@ -63,6 +63,25 @@ pub struct KiteGatewayConfig {
     /// Slots of the request ring (stage → I/O thread) and of the report ring back (a
     /// power of two). A full request ring refuses the order as `throttled`.
     pub ring_capacity: usize,
+    /// Seconds between reconciliations of the broker's day positions and open orders
+    /// with what the gateway reported; 0 checks only at start (before the first order
+    /// goes out).
+    pub reconcile_secs: u64,
+    /// What a reconciliation difference does (`"alert"`).
+    pub reconcile: ReconcilePolicy,
+}
+
+/// What a reconciliation difference does (`[order.kite] reconcile`).
+///
+/// Only `alert` exists: halting new entries needs a path from the order stage to the
+/// risk stage's trading state, which the pipeline does not have; an operator answers a
+/// `reconcile_mismatch` alert (with `tickpipe ctl halt` if need be).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReconcilePolicy {
+    /// A critical `reconcile_mismatch` alert per difference; trading goes on.
+    #[default]
+    Alert,
 }
 
 impl Default for KiteGatewayConfig {
@@ -79,6 +98,8 @@ impl Default for KiteGatewayConfig {
             retry_initial_ms: 200,
             retry_max_ms: 2_000,
             ring_capacity: 1_024,
+            reconcile_secs: 60,
+            reconcile: ReconcilePolicy::Alert,
         }
     }
 }
@@ -143,6 +164,16 @@ impl KiteGatewayConfig {
                 issue(key, format!("is {value}, must be from 1 to {MAX_MS}"));
             }
         }
+        if self.reconcile_secs > MAX_MS / 1000 {
+            issue(
+                "reconcile_secs",
+                format!(
+                    "is {}, must be from 0 (only at start) to {}",
+                    self.reconcile_secs,
+                    MAX_MS / 1000
+                ),
+            );
+        }
         if self.retry_max_ms < self.retry_initial_ms {
             issue(
                 "retry_max_ms",
@@ -179,6 +210,11 @@ impl KiteGatewayConfig {
             initial: Duration::from_millis(self.retry_initial_ms),
             max: Duration::from_millis(self.retry_max_ms),
         }
+    }
+
+    /// How often to reconcile after the start; `None`: only at start.
+    pub fn reconcile_every(&self) -> Option<Duration> {
+        (self.reconcile_secs > 0).then(|| Duration::from_secs(self.reconcile_secs))
     }
 
     /// The REST root without a trailing slash.
@@ -263,5 +299,13 @@ mod tests {
         KiteGatewayConfig::default().validate("order.kite", false, &mut unused);
         assert!(unused.is_empty(), "{unused:?}");
         assert!(toml::from_str::<KiteGatewayConfig>("token = \"x\"").is_err());
+        assert!(toml::from_str::<KiteGatewayConfig>("reconcile = \"halt\"").is_err());
+        let cfg: KiteGatewayConfig =
+            toml::from_str("reconcile = \"alert\"\nreconcile_secs = 0").unwrap();
+        assert_eq!(cfg.reconcile_every(), None);
+        let cfg: KiteGatewayConfig = toml::from_str("reconcile_secs = 100000").unwrap();
+        let mut issues = Vec::new();
+        cfg.validate("order.kite", false, &mut issues);
+        assert_eq!(issues[0].key, "order.kite.reconcile_secs");
     }
 }

@@ -126,6 +126,20 @@ impl ApiError {
         }
     }
 
+    /// True when a placement that failed so may nonetheless have been placed: the
+    /// request left but no answer came (a dropped connection, a timeout), Kite said it
+    /// could not reach its order system (`NetworkException`: "the order may or may not
+    /// have been placed", PROTOCOLS.md §2.9), or a gateway in front of Kite answered
+    /// 502/503/504. Such a placement is looked for in the order book before it is sent
+    /// again.
+    pub fn outcome_unknown(&self) -> bool {
+        match self.kind {
+            ErrorType::Transport => !self.unsent,
+            ErrorType::Network => true,
+            _ => matches!(self.status, 502..=504),
+        }
+    }
+
     /// True for failures worth trying again: 429, and a request that never left.
     pub fn is_retriable(&self) -> bool {
         self.kind == ErrorType::RateLimit || self.unsent
@@ -235,6 +249,15 @@ mod tests {
         }
         assert!(!err("NetworkException", "x").is_retriable());
         assert!(ApiError::transport("refused".into(), true).is_retriable());
+        assert!(err("NetworkException", "x").outcome_unknown());
+        assert!(ApiError::transport("reset".into(), false).outcome_unknown());
+        assert!(!ApiError::transport("refused".into(), true).outcome_unknown());
+        assert!(!err("MarginException", "x").outcome_unknown());
+        let gateway_timeout = ApiError {
+            status: 504,
+            ..err("GeneralException", "x")
+        };
+        assert!(gateway_timeout.outcome_unknown());
         assert_eq!(
             err("TokenException", "expired").to_string(),
             "TokenException (HTTP 400): expired"

@@ -54,10 +54,25 @@ pub struct GatewayHealth {
     pub poll_errors: Counter,
     /// Orders being watched.
     pub working: Counter,
+    /// Reconciliations that read the broker (start and periodic, confirmation checks
+    /// included), counted before their differences are judged.
+    pub reconciliations: Counter,
+    /// Reconciliations that could not read the broker (counted, tried again later).
+    pub reconcile_errors: Counter,
+    /// `reconcile_mismatch` alerts raised: confirmed differences, once per subject and
+    /// pair of quantities.
+    pub reconcile_mismatches: Counter,
+    /// Placements whose outcome was unknown (no answer, `NetworkException`, 502–504).
+    pub outcome_unknown: Counter,
+    /// Of those, orders found in the order book and adopted (not sent again).
+    pub adopted: Counter,
+    /// Of those, orders not found and placed once more.
+    pub replaced: Counter,
     token_refusing: AtomicBool,
     market_now: AtomicU64,
     stop: AtomicBool,
     last_error: Mutex<Option<String>>,
+    differences: Mutex<Vec<String>>,
 }
 
 impl GatewayHealth {
@@ -74,6 +89,22 @@ impl GatewayHealth {
             .last_error
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(what);
+    }
+
+    /// The confirmed reconciliation differences standing after the last check, in
+    /// words (`position NSE:SBIN: broker 10, engine 0`); empty when the books agree.
+    pub fn differences(&self) -> Vec<String> {
+        self.differences
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    pub(super) fn set_differences(&self, now: Vec<String>) {
+        *self
+            .differences
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = now;
     }
 
     /// Raises the token-refused flag; true when it was down (the first refusal of a

@@ -14,24 +14,36 @@
 //! cancel is reported only after every fill the order book counts has been reported,
 //! so the order stage never sees a fill after the end. Reports that do not fit in the
 //! ring wait in a queue on this thread: nothing is dropped.
+//!
+//! Before it reads the first request, and then every `reconcile_secs`, the thread
+//! reconciles the broker's day positions and order book with what it reported
+//! ([`super::reconcile`]); confirmed differences go to the order stage as
+//! `reconcile_mismatch` alerts on a ring of their own. A placement whose outcome is
+//! unknown is looked for in the order book before it is sent again
+//! ([`super::outcome`]).
 
 use std::{
     collections::{HashMap, HashSet, VecDeque},
     sync::Arc,
     thread,
-    time::{Duration, Instant},
+    time::{Duration, Instant, SystemTime},
 };
 
 use tickpipe_ringbuf::{Consumer, Producer, PushError};
 
 use super::{
     client::{Method, RestClient},
+    config::RetryPolicy,
     error::{reason_from_message, ApiError, ErrorType},
     health::GatewayHealth,
-    wire::{OrderIdData, OrderRow, Status, TradeRow},
+    outcome::{find_placed, Sent},
+    reconcile::{differences, EngineView, Reconciler, Working},
+    wire::{OrderIdData, OrderRow, Positions, Status, TradeRow},
 };
 use crate::{
-    model::{ClientOrderId, RejectReason, Side},
+    model::{
+        Alert, AlertLevel, ClientOrderId, InstrumentId, RejectReason, Side, TradingState, UnixNanos,
+    },
     order::venue::{Amend, OrderType, VenueEvent, VenueOrder, VenueReport},
 };
 
@@ -62,52 +74,100 @@ struct Tracked {
     kind: OrderType,
     accepted: bool,
     filled: u32,
+    instrument: InstrumentId,
+    /// +1 for a buy, -1 for a sell.
+    sign: i64,
+    qty: u32,
 }
 
-/// The thread's state.
-pub(super) struct Io {
+/// What the I/O thread is built from.
+pub(super) struct IoParts {
     pub client: RestClient,
     pub requests: Consumer<Request>,
     pub reports: Producer<VenueReport>,
+    pub alerts: Producer<Alert>,
     pub health: Arc<GatewayHealth>,
     pub listings: Vec<Option<Listing>>,
     pub algo_id: String,
     pub poll_every: Duration,
+    pub retry: RetryPolicy,
+    pub reconcile_every: Option<Duration>,
+    /// The products the engine places orders under.
+    pub products: Vec<&'static str>,
+}
+
+/// The thread's state.
+pub(super) struct Io {
+    client: RestClient,
+    requests: Consumer<Request>,
+    reports: Producer<VenueReport>,
+    alerts: Producer<Alert>,
+    health: Arc<GatewayHealth>,
+    listings: Vec<Option<Listing>>,
+    /// `EXCHANGE:SYMBOL` by instrument index.
+    listing_names: Vec<Option<String>>,
+    algo_id: String,
+    poll_every: Duration,
+    retry: RetryPolicy,
+    reconcile_every: Option<Duration>,
+    products: Vec<&'static str>,
     orders: HashMap<String, Tracked>,
     by_client: HashMap<ClientOrderId, String>,
+    /// Every Kite order id this run placed or adopted.
+    owned: HashSet<String>,
     trades_seen: HashSet<String>,
+    /// Net of the fills reported, by instrument index.
+    net: Vec<i64>,
+    reconciler: Reconciler,
+    /// True once a reconciliation read the broker.
+    reconciled: bool,
+    /// True when the next check is the quick one confirming a new difference.
+    confirming: bool,
     backlog: VecDeque<VenueReport>,
+    alert_backlog: VecDeque<Alert>,
     next_poll: Instant,
+    next_reconcile: Option<Instant>,
 }
 
 impl Io {
-    pub(super) fn new(
-        client: RestClient,
-        requests: Consumer<Request>,
-        reports: Producer<VenueReport>,
-        health: Arc<GatewayHealth>,
-        listings: Vec<Option<Listing>>,
-        algo_id: String,
-        poll_every: Duration,
-    ) -> Io {
+    pub(super) fn new(parts: IoParts) -> Io {
+        let listing_names = parts
+            .listings
+            .iter()
+            .map(|l| l.as_ref().map(|l| format!("{}:{}", l.exchange, l.symbol)))
+            .collect();
         Io {
-            client,
-            requests,
-            reports,
-            health,
-            listings,
-            algo_id,
-            poll_every,
+            net: vec![0; parts.listings.len()],
+            client: parts.client,
+            requests: parts.requests,
+            reports: parts.reports,
+            alerts: parts.alerts,
+            health: parts.health,
+            listings: parts.listings,
+            listing_names,
+            algo_id: parts.algo_id,
+            poll_every: parts.poll_every,
+            retry: parts.retry,
+            reconcile_every: parts.reconcile_every,
+            products: parts.products,
             orders: HashMap::new(),
             by_client: HashMap::new(),
+            owned: HashSet::new(),
             trades_seen: HashSet::new(),
+            reconciler: Reconciler::default(),
+            reconciled: false,
+            confirming: false,
             backlog: VecDeque::new(),
+            alert_backlog: VecDeque::new(),
             next_poll: Instant::now(),
+            next_reconcile: None,
         }
     }
 
-    /// Runs until the gateway is dropped.
+    /// Runs until the gateway is dropped. The first reconciliation runs before the
+    /// first request is read, so no order of this run is out when it compares.
     pub(super) fn run(mut self) {
+        self.reconcile();
         while !self.health.stopping() && !self.requests.is_abandoned() {
             self.flush();
             let mut worked = false;
@@ -115,7 +175,10 @@ impl Io {
                 self.handle(request);
                 worked = true;
             }
-            if !self.orders.is_empty() && Instant::now() >= self.next_poll {
+            if self.next_reconcile.is_some_and(|at| Instant::now() >= at) {
+                self.reconcile();
+                worked = true;
+            } else if !self.orders.is_empty() && Instant::now() >= self.next_poll {
                 self.poll();
                 self.next_poll = Instant::now() + self.poll_every;
                 worked = true;
@@ -152,14 +215,7 @@ impl Io {
         let mut form = vec![
             ("tradingsymbol", listing.symbol.clone()),
             ("exchange", listing.exchange.to_owned()),
-            (
-                "transaction_type",
-                match order.side {
-                    Side::Buy => "BUY",
-                    Side::Sell => "SELL",
-                }
-                .to_owned(),
-            ),
+            ("transaction_type", side_name(order.side).to_owned()),
             ("order_type", order_type(order.kind).to_owned()),
             ("quantity", order.qty.get().to_string()),
             ("product", order.product.as_str().to_owned()),
@@ -172,28 +228,130 @@ impl Io {
         if !self.algo_id.is_empty() {
             form.push(("tag", self.algo_id.clone()));
         }
+        let sent_at = wall_clock();
         match self
             .client
             .data::<OrderIdData>(Method::Post, "/orders/regular", &form)
         {
             Ok(placed) => {
                 self.health.placed.add(1);
-                self.by_client.insert(order.id, placed.order_id.clone());
-                self.orders.insert(
-                    placed.order_id,
-                    Tracked {
-                        client: order.id,
-                        kind: order.kind,
-                        accepted: false,
-                        filled: 0,
-                    },
-                );
+                self.track(order, placed.order_id);
+            }
+            Err(e) if e.outcome_unknown() => {
+                let listing = listing.clone();
+                self.resolve_unknown(order, &form, &listing, sent_at, &e);
             }
             Err(e) => {
                 self.failed("placing an order", &e);
                 self.report(VenueReport::rejected(order.id, now, e.reject_reason()));
             }
         }
+    }
+
+    /// Watches Kite's order `kite_id` as the engine's `order`.
+    fn track(&mut self, order: &VenueOrder, kite_id: String) {
+        self.by_client.insert(order.id, kite_id.clone());
+        self.owned.insert(kite_id.clone());
+        self.orders.insert(
+            kite_id,
+            Tracked {
+                client: order.id,
+                kind: order.kind,
+                accepted: false,
+                filled: 0,
+                instrument: order.instrument,
+                sign: match order.side {
+                    Side::Buy => 1,
+                    Side::Sell => -1,
+                },
+                qty: order.qty.get(),
+            },
+        );
+    }
+
+    /// A placement that may or may not have happened (see [`super::outcome`]): looks
+    /// for it in the order book, after the retry policy's waits, and adopts it when
+    /// found; when the book shows no such order, places it once more. When the book
+    /// cannot be read, or the second placement is lost too and never shows, the order
+    /// is refused as `venue` (not retriable, so the order stage does not send it yet
+    /// again): if Kite has it after all, reconciliation reports it.
+    fn resolve_unknown(
+        &mut self,
+        order: &VenueOrder,
+        form: &[(&'static str, String)],
+        listing: &Listing,
+        sent_at: UnixNanos,
+        first: &ApiError,
+    ) {
+        self.health.outcome_unknown.add(1);
+        self.failed("placing an order (outcome unknown)", first);
+        let tag = (!self.algo_id.is_empty()).then_some(self.algo_id.clone());
+        let quantity = order.qty.get().to_string();
+        let side = side_name(order.side);
+        let mut replaced = false;
+        for look in 0..=self.retry.attempts {
+            thread::sleep(self.retry.wait(look));
+            let book = match self
+                .client
+                .data::<Vec<OrderRow>>(Method::Get, "/orders", &[])
+            {
+                Ok(book) => book,
+                Err(e) => {
+                    self.poll_failed(&e);
+                    continue;
+                }
+            };
+            let sent = Sent {
+                exchange: listing.exchange,
+                symbol: &listing.symbol,
+                side,
+                quantity: order.qty.get(),
+                order_type: order_type(order.kind),
+                tag: tag.as_deref(),
+                at: sent_at,
+            };
+            if let Some(found) = find_placed(&book, &sent, &self.owned) {
+                let kite_id = found.order_id.clone();
+                self.health.adopted.add(1);
+                self.health.note(format!(
+                    "order {kite_id} adopted: the placement's answer was lost, the order book \
+                     shows it"
+                ));
+                self.track(order, kite_id);
+                return;
+            }
+            if replaced {
+                continue;
+            }
+            replaced = true;
+            self.health.replaced.add(1);
+            match self
+                .client
+                .data::<OrderIdData>(Method::Post, "/orders/regular", form)
+            {
+                Ok(placed) => {
+                    self.health.placed.add(1);
+                    self.track(order, placed.order_id);
+                    return;
+                }
+                Err(e) if e.outcome_unknown() => {
+                    self.failed("placing an order again (outcome unknown)", &e);
+                }
+                Err(e) => {
+                    self.failed("placing an order again", &e);
+                    let now = self.health.market_now();
+                    self.report(VenueReport::rejected(order.id, now, e.reject_reason()));
+                    return;
+                }
+            }
+        }
+        self.health.note(format!(
+            "a {side} {quantity} {} placement's outcome is still unknown; not sent again \
+             (reconciliation reports the order if Kite has it)",
+            listing.symbol
+        ));
+        let now = self.health.market_now();
+        self.report(VenueReport::rejected(order.id, now, RejectReason::Venue));
     }
 
     fn modify(&mut self, id: ClientOrderId, amend: &Amend) {
@@ -245,21 +403,28 @@ impl Io {
         }
     }
 
-    /// Reads the order book and the trades, and reports what changed.
-    fn poll(&mut self) {
+    /// Reads the trades and the order book, and reports what changed; returns the
+    /// book, or `None` when a read failed.
+    fn poll(&mut self) -> Option<Vec<OrderRow>> {
         let trades = match self
             .client
             .data::<Vec<TradeRow>>(Method::Get, "/trades", &[])
         {
             Ok(t) => t,
-            Err(e) => return self.poll_failed(&e),
+            Err(e) => {
+                self.poll_failed(&e);
+                return None;
+            }
         };
         let book = match self
             .client
             .data::<Vec<OrderRow>>(Method::Get, "/orders", &[])
         {
             Ok(b) => b,
-            Err(e) => return self.poll_failed(&e),
+            Err(e) => {
+                self.poll_failed(&e);
+                return None;
+            }
         };
         let now = self.health.market_now();
         // Fills first, so a terminal status is reported after them.
@@ -272,6 +437,9 @@ impl Io {
                 continue;
             }
             tracked.filled = tracked.filled.saturating_add(trade.quantity);
+            if let Some(net) = self.net.get_mut(tracked.instrument.index()) {
+                *net += tracked.sign * i64::from(trade.quantity);
+            }
             fills.push(VenueReport::fill(
                 tracked.client,
                 trade.time().unwrap_or(now),
@@ -332,6 +500,90 @@ impl Io {
                 self.by_client.remove(&client);
             }
         }
+        Some(book)
+    }
+
+    /// Compares the broker's day positions and order book with what was reported,
+    /// after catching up with the trades and the book (see [`super::reconcile`]), and
+    /// alerts each confirmed difference. Schedules the next check: a poll interval
+    /// later when a difference awaits confirmation (once in a row: a difference that
+    /// changes at every check waits for the regular one, so a busy account never turns
+    /// the checks into a stream of requests), the retry policy's longest wait after a
+    /// failed read, else `reconcile_secs` later (never, for 0, once a check has read
+    /// the broker).
+    fn reconcile(&mut self) {
+        let at_start = !self.reconciled && self.owned.is_empty();
+        let read = match self.poll() {
+            Some(book) => self
+                .client
+                .data::<Positions>(Method::Get, "/portfolio/positions", &[])
+                .map(|p| (book, p))
+                .map_err(|e| {
+                    self.failed("reading the positions", &e);
+                }),
+            None => Err(()),
+        };
+        self.next_poll = Instant::now() + self.poll_every;
+        let Ok((book, positions)) = read else {
+            self.health.reconcile_errors.add(1);
+            self.next_reconcile = Some(Instant::now() + self.retry.max.max(self.poll_every));
+            return;
+        };
+        self.reconciled = true;
+        self.health.reconciliations.add(1);
+        let working: Vec<Working<'_>> = self
+            .orders
+            .iter()
+            .map(|(id, t)| Working {
+                order_id: id,
+                instrument: t.instrument,
+                open: t.sign * i64::from(t.qty.saturating_sub(t.filled)),
+            })
+            .collect();
+        let engine = EngineView {
+            listings: &self.listing_names,
+            net: &self.net,
+            products: &self.products,
+            working: &working,
+        };
+        let found = differences(&positions.day, &book, &engine);
+        let verdict = self.reconciler.judge(found, at_start);
+        let now = self.health.market_now();
+        for d in &verdict.alert {
+            self.health.reconcile_mismatches.add(1);
+            eprintln!("tickpipe: kite gateway: reconciliation: {d}");
+            self.alert(Alert {
+                exchange_ts: now,
+                kind: "reconcile_mismatch",
+                instrument: d.instrument,
+                level: AlertLevel::Critical,
+                state: TradingState::Active,
+                detail: d.kind.detail(),
+            });
+        }
+        self.health.set_differences(
+            self.reconciler
+                .standing()
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
+        );
+        self.confirming = verdict.unconfirmed > 0 && !self.confirming;
+        self.next_reconcile = if self.confirming {
+            Some(Instant::now() + self.poll_every)
+        } else {
+            self.reconcile_every.map(|every| Instant::now() + every)
+        };
+    }
+
+    fn alert(&mut self, alert: Alert) {
+        if !self.alert_backlog.is_empty() {
+            self.alert_backlog.push_back(alert);
+            return;
+        }
+        if let Err(PushError::Full(alert)) = self.alerts.try_push(alert) {
+            self.alert_backlog.push_back(alert);
+        }
     }
 
     fn poll_failed(&mut self, e: &ApiError) {
@@ -365,6 +617,12 @@ impl Io {
     }
 
     fn flush(&mut self) {
+        while let Some(alert) = self.alert_backlog.pop_front() {
+            if let Err(PushError::Full(alert)) = self.alerts.try_push(alert) {
+                self.alert_backlog.push_front(alert);
+                break;
+            }
+        }
         while let Some(report) = self.backlog.pop_front() {
             if let Err(PushError::Full(report)) = self.reports.try_push(report) {
                 self.backlog.push_front(report);
@@ -372,6 +630,24 @@ impl Io {
             }
         }
     }
+}
+
+/// Kite's name of a side.
+fn side_name(side: Side) -> &'static str {
+    match side {
+        Side::Buy => "BUY",
+        Side::Sell => "SELL",
+    }
+}
+
+/// The wall clock as UTC nanoseconds: what Kite's `order_timestamp` is compared with
+/// (broker I/O, not trading logic; see [`super::outcome`]).
+fn wall_clock() -> UnixNanos {
+    UnixNanos(
+        SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)),
+    )
 }
 
 /// Kite's name of an order type.

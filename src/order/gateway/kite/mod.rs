@@ -9,23 +9,30 @@
 //! | [`ApiError`], [`ErrorType`] | `kite/error.rs` | Kite's exceptions and the refusals they become |
 //! | [`wire`] | `kite/wire.rs` | orders, trades, positions; IST timestamps; exact prices |
 //! | [`session`] | `kite/session.rs` | login URL, `POST /session/token`, the 0600 token file |
-//! | [`GatewayHealth`] | `kite/health.rs` | counters and the last error |
+//! | [`GatewayHealth`] | `kite/health.rs` | counters, the last error, standing differences |
+//! | [`reconcile`] | `kite/reconcile.rs` | broker positions and open orders against the gateway's reports |
+//! | [`outcome`] | `kite/outcome.rs` | finding a placement whose answer was lost in the order book |
 //!
 //! Order status and fills come from polling (`GET /orders`, `GET /trades`) every
 //! `poll_interval_ms` while an order works; the Ticker's order updates are not used.
+//! Reconciliation runs at start, before the first order goes out, and every
+//! `reconcile_secs`; its `reconcile_mismatch` alerts reach the order stage through
+//! [`Gateway::alerts`].
 
 mod client;
 mod config;
 mod error;
 mod health;
 mod io;
+pub mod outcome;
+pub mod reconcile;
 pub mod session;
 pub mod wire;
 
 use std::{path::Path, sync::Arc, thread::JoinHandle, time::Duration};
 
 pub use client::{parse_envelope, ClientCounters, ClientSettings, Method, RestClient};
-pub use config::{KiteGatewayConfig, RetryPolicy, PRODUCTION_API};
+pub use config::{KiteGatewayConfig, ReconcilePolicy, RetryPolicy, PRODUCTION_API};
 pub use error::{reason_from_message, ApiError, ErrorType};
 pub use health::{Counter, GatewayHealth};
 pub use io::{Listing, Request};
@@ -34,8 +41,8 @@ use tickpipe_ringbuf::{Consumer, Producer, PushError};
 use super::{Gateway, Reports};
 use crate::{
     model::{
-        ClientOrderId, Exchange, InstrumentKind, InstrumentTable, RejectReason, Segment, Tick,
-        UnixNanos,
+        Alert, ClientOrderId, Exchange, InstrumentKind, InstrumentTable, RejectReason, Segment,
+        Tick, UnixNanos,
     },
     order::{
         venue::{Amend, VenueEvent, VenueOrder, VenueReport},
@@ -46,6 +53,10 @@ use crate::{
 /// Reports handed to the order stage per [`Gateway::poll`], at most.
 const REPORTS_PER_POLL: usize = 256;
 
+/// Slots of the alert ring (I/O thread → order stage); alerts are rare, and those that
+/// do not fit wait on the I/O thread.
+const ALERT_RING: usize = 64;
+
 /// The Kite Connect gateway (see the module doc).
 ///
 /// Every [`Gateway`] method runs on the order stage's thread and only pushes to or pops
@@ -54,6 +65,7 @@ const REPORTS_PER_POLL: usize = 256;
 pub struct KiteGateway {
     requests: Producer<Request>,
     reports: Consumer<VenueReport>,
+    alerts: Consumer<Alert>,
     health: Arc<GatewayHealth>,
     last_now: UnixNanos,
     thread: Option<JoinHandle<()>>,
@@ -96,16 +108,32 @@ impl KiteGateway {
             .map_err(|e| format!("order.kite.ring_capacity: {e}"))?;
         let (report_tx, report_rx) = tickpipe_ringbuf::try_channel(kite.ring_capacity)
             .map_err(|e| format!("order.kite.ring_capacity: {e}"))?;
+        let (alert_tx, alert_rx) = tickpipe_ringbuf::try_channel(ALERT_RING)
+            .map_err(|e| format!("the kite gateway's alert ring: {e}"))?;
         let health = Arc::new(GatewayHealth::default());
-        let io = io::Io::new(
+        let mut products: Vec<&'static str> = [
+            config.product_equity,
+            config.product_future,
+            config.product_option,
+        ]
+        .iter()
+        .map(|p| p.as_str())
+        .collect();
+        products.sort_unstable();
+        products.dedup();
+        let io = io::Io::new(io::IoParts {
             client,
-            request_rx,
-            report_tx,
-            health.clone(),
-            listings(instruments),
-            config.algo_id.clone(),
-            Duration::from_millis(kite.poll_interval_ms),
-        );
+            requests: request_rx,
+            reports: report_tx,
+            alerts: alert_tx,
+            health: health.clone(),
+            listings: listings(instruments),
+            algo_id: config.algo_id.clone(),
+            poll_every: Duration::from_millis(kite.poll_interval_ms),
+            retry: kite.retry(),
+            reconcile_every: kite.reconcile_every(),
+            products,
+        });
         let thread = std::thread::Builder::new()
             .name("kite-gateway".to_owned())
             .spawn(move || io.run())
@@ -113,6 +141,7 @@ impl KiteGateway {
         Ok(KiteGateway {
             requests: request_tx,
             reports: report_rx,
+            alerts: alert_rx,
             health,
             last_now: UnixNanos(0),
             thread: Some(thread),
@@ -181,6 +210,12 @@ impl Gateway for KiteGateway {
         n
     }
 
+    fn alerts(&mut self, alerts: &mut dyn FnMut(Alert)) {
+        while let Ok(alert) = self.alerts.try_pop() {
+            alerts(alert);
+        }
+    }
+
     fn end_session(&mut self, _now: UnixNanos, _reports: Reports<'_>) {
         // Orders live on at Kite; risk's shutdown policy decides about positions.
     }
@@ -192,6 +227,12 @@ impl Drop for KiteGateway {
         if let Some(thread) = self.thread.take() {
             // The thread checks the flag between requests; a panic there is printed.
             let _ = thread.join();
+        }
+        for difference in self.health.differences() {
+            eprintln!(
+                "tickpipe: kite gateway: reconciliation difference standing at the end: \
+                 {difference}"
+            );
         }
         let expired = self.health.token_expired.get();
         if expired > 0 {

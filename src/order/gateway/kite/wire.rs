@@ -38,12 +38,42 @@ pub struct OrderRow {
     /// The order's tag (the algo id), echoed.
     #[serde(default)]
     pub tag: Option<String>,
+    /// Exchange (`NSE`, `NFO`, ...).
+    #[serde(default)]
+    pub exchange: String,
+    /// The exchange's trading symbol.
+    #[serde(default)]
+    pub tradingsymbol: String,
+    /// `BUY` or `SELL`.
+    #[serde(default)]
+    pub transaction_type: String,
+    /// `MARKET`, `LIMIT`, `SL` or `SL-M`.
+    #[serde(default)]
+    pub order_type: String,
+    /// `MIS`, `CNC`, `NRML`, ...
+    #[serde(default)]
+    pub product: String,
 }
 
 impl OrderRow {
     /// The status, classified.
     pub fn status(&self) -> Status {
         Status::parse(&self.status)
+    }
+
+    /// Units still to fill (signed: negative for a sell), for a working order.
+    pub fn open_qty(&self) -> i64 {
+        let open = i64::from(self.quantity.saturating_sub(self.filled_quantity));
+        if self.transaction_type == "SELL" {
+            -open
+        } else {
+            open
+        }
+    }
+
+    /// When Kite registered the order (IST, to the second).
+    pub fn placed_at(&self) -> Option<UnixNanos> {
+        self.order_timestamp.as_deref().and_then(parse_ist)
     }
 
     /// The latest exchange time the row carries.

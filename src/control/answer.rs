@@ -39,6 +39,9 @@ pub struct EngineInfo {
     /// messages), shown by `status` as `feed_link`; `None` for files and the synthetic
     /// day.
     pub feed_link: Option<std::sync::Arc<crate::feed::kite::TickerHealth>>,
+    /// Up while the whole feed is stale past `feed.stale_alert_secs`: the risk stage
+    /// refuses entries, and `status` says so as `entries_blocked_by: "stale_feed"`.
+    pub feed_stale: Option<std::sync::Arc<crate::feed::StaleFeedFlag>>,
 }
 
 /// A live feed's link state as `status` shows it.
@@ -331,6 +334,11 @@ pub fn build(
             if let Some(health) = &info.feed_link {
                 v["feed_link"] = feed_link(health);
             }
+            // Null while entries flow (the trading state says whether they are halted).
+            v["entries_blocked_by"] = match &info.feed_stale {
+                Some(flag) if flag.is_stale() => json!("stale_feed"),
+                _ => Value::Null,
+            };
             merge(&mut v, pnl_fields(&h));
             if let Some(ControlReply::Orders {
                 sent,

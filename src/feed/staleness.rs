@@ -8,8 +8,50 @@
 //! polls (no data moved, so nothing on the hot path waits for it) and reads the wall
 //! clock only while the source says it is stale: staleness is about the wall clock,
 //! since market time stands still when no data comes.
+//!
+//! The same condition blocks new entries: the feed stage raises a [`StaleFeedFlag`]
+//! with the `stale_feed` alert and lowers it with `feed_recovered`, and the risk stage
+//! refuses every entry while it is up (`stale_feed`). Only a live source is ever stale,
+//! so replays, backtests and the synthetic day never see the flag move.
 
-use std::time::{Duration, Instant};
+use std::{
+    sync::atomic::{AtomicBool, Ordering},
+    time::{Duration, Instant},
+};
+
+/// Whether the whole feed is stale now, shared by the feed stage (its only writer) and
+/// the readers that act on it: the risk stage, which refuses new entries while it is
+/// set, and the control plane's `status` (`entries_blocked_by`).
+///
+/// Created where the pipeline is built and handed to each by `Arc`. Relaxed ordering
+/// throughout: the flag publishes no other memory, and a reader that sees the change a
+/// little late decides as it would have a moment earlier. The risk stage reads it only
+/// when it checks a signal, never per tick. It is not the trading state: an operator's
+/// halt and resume are independent of it, and a recovery resumes nothing.
+///
+/// # Examples
+/// ```
+/// use tickpipe::feed::StaleFeedFlag;
+/// let flag = StaleFeedFlag::default();
+/// assert!(!flag.is_stale());
+/// flag.set(true);
+/// assert!(flag.is_stale());
+/// ```
+#[derive(Debug, Default)]
+pub struct StaleFeedFlag(AtomicBool);
+
+impl StaleFeedFlag {
+    /// Raises (`true`) or lowers the flag. The feed stage's alone to call.
+    pub fn set(&self, stale: bool) {
+        self.0.store(stale, Ordering::Relaxed);
+    }
+
+    /// True while the feed is stale past `feed.stale_alert_secs`.
+    #[inline]
+    pub fn is_stale(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+}
 
 /// What the watch saw change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

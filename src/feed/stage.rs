@@ -482,7 +482,11 @@ impl Stage for FeedStage {
         }
         if moved > 0 {
             self.publish();
-            if let Some(change) = self.stale.flowing() {
+            let source = &self.source;
+            if let Some(change) = self
+                .stale
+                .moved(|| source.is_stale(), std::time::Instant::now)
+            {
                 self.on_stale_change(change);
             }
         } else if let Some(change) = self

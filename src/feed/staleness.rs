@@ -102,9 +102,26 @@ impl StaleWatch {
         None
     }
 
+    /// A busy poll: events moved. Outside a stale spell (the common case) nothing is
+    /// read. Inside one, the spell ends only if the source vouches for its data again
+    /// (`stale` reads its flag): news let in while market data is silent, or a live
+    /// source's backlog from before its link dropped, moves events but no fresh prices.
+    #[inline]
+    pub(crate) fn moved(
+        &mut self,
+        stale: impl FnOnce() -> bool,
+        now: impl FnOnce() -> Instant,
+    ) -> Option<StaleChange> {
+        self.since?;
+        if stale() {
+            return self.idle(true, now);
+        }
+        self.flowing()
+    }
+
     /// Data moved: a stale spell, if any, is over.
     #[inline]
-    pub(crate) fn flowing(&mut self) -> Option<StaleChange> {
+    fn flowing(&mut self) -> Option<StaleChange> {
         self.since?;
         self.since = None;
         std::mem::take(&mut self.alerted).then_some(StaleChange::Recovered)
@@ -132,6 +149,27 @@ mod tests {
         assert_eq!(w.idle(true, at(120)), None, "the spell starts over");
         assert_eq!(w.idle(true, at(149)), None);
         assert_eq!(w.idle(true, at(150)), Some(StaleChange::Stale));
+    }
+
+    #[test]
+    fn events_from_a_source_still_stale_do_not_end_the_spell() {
+        let t0 = Instant::now();
+        let at = |s: u64| move || t0 + Duration::from_secs(s);
+        let mut w = StaleWatch::new(Some(Duration::from_secs(30)));
+        assert_eq!(
+            w.moved(|| unreachable!("read outside a spell"), at(0)),
+            None,
+            "no spell: nothing to end, nothing read"
+        );
+        assert_eq!(w.idle(true, at(0)), None);
+        // News trickles in while the market data is silent: the spell goes on, and
+        // still alerts at the threshold.
+        assert_eq!(w.moved(|| true, at(10)), None);
+        assert_eq!(w.moved(|| true, at(30)), Some(StaleChange::Stale));
+        assert_eq!(w.moved(|| true, at(40)), None);
+        // The source is fresh again: recovered.
+        assert_eq!(w.moved(|| false, at(50)), Some(StaleChange::Recovered));
+        assert_eq!(w.moved(|| unreachable!(), at(60)), None);
     }
 
     #[test]

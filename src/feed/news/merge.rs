@@ -135,6 +135,11 @@ impl<S: MarketSource> MarketSource for WithNews<S> {
         self.now = self.now.max(event.exchange_ts());
         Ok(SourcePoll::Event(event))
     }
+
+    /// The market source's staleness: news flowing says nothing about prices.
+    fn is_stale(&self) -> bool {
+        self.source.is_stale()
+    }
 }
 
 #[cfg(test)]

@@ -194,6 +194,31 @@ mod tests {
         }
     }
 
+    /// A live source that says it is stale.
+    struct Stale;
+
+    impl MarketSource for Stale {
+        fn poll_event(&mut self) -> Result<SourcePoll, FeedError> {
+            Ok(SourcePoll::Pending)
+        }
+
+        fn is_stale(&self) -> bool {
+            true
+        }
+    }
+
+    #[test]
+    fn the_market_sources_staleness_shows_through_the_news() {
+        let mut stale = WithNews::new(Stale, vec![item(None, 1)], None);
+        assert!(stale.is_stale());
+        assert!(matches!(
+            stale.poll_event().unwrap(),
+            SourcePoll::Event(MarketEvent::News(_))
+        ));
+        assert!(stale.is_stale(), "news flowing does not make prices fresh");
+        assert!(!WithNews::new(Script(vec![]), vec![], None).is_stale());
+    }
+
     #[test]
     fn file_items_go_out_before_the_first_later_event_in_time_order() {
         let script = Script(vec![tick_at(0), tick_at(2), tick_at(5)]);

@@ -88,7 +88,7 @@ fn a_stale_feed_refuses_entries_until_it_recovers_and_never_changes_the_trading_
     let mut rig = alone(&minute(), true);
     let flag = Arc::new(StaleFeedFlag::default());
     let risk = std::mem::replace(&mut rig.risk, alone(&minute(), true).risk);
-    rig.risk = Box::new(risk.with_feed_stale(flag.clone()));
+    *rig.risk = risk.with_feed_stale(flag.clone());
     rig.push(&[
         tick(0, at(10, 0, 0), "100", "99.95", "100.05"),
         tick(1, at(10, 0, 0), "50", "49.95", "50.05"),

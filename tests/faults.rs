@@ -17,6 +17,8 @@
 //! repeats the committed report (`latency-reports/faults.md`).
 
 mod common;
+#[path = "faults/feed_stall.rs"]
+mod feed_stall;
 #[path = "faults/kite_feed.rs"]
 mod kite_feed;
 
@@ -651,6 +653,7 @@ fn every_fault_scenario_loses_nothing_and_ends_with_the_expected_book() {
     let feed_dir = scratch("kite");
     rows.push(kite_feed::scenario(&feed_dir));
     let _ = std::fs::remove_dir_all(&feed_dir);
+    rows.push(feed_stall::scenario(day(seed)));
     broker_scenarios(seed, &mut rows);
     journal_full_scenario(seed, &mut rows);
     sigkill_scenarios(seed, &mut rows);

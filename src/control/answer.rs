@@ -42,6 +42,9 @@ pub struct EngineInfo {
     /// A broker gateway's health (requests, refusals, reconciliation), shown by
     /// `status` as `broker`; `None` for the paper exchange.
     pub broker: Option<std::sync::Arc<crate::order::kite::GatewayHealth>>,
+    /// Up while the whole feed is stale past `feed.stale_alert_secs`: the risk stage
+    /// refuses entries, and `status` says so as `entries_blocked_by: "stale_feed"`.
+    pub feed_stale: Option<std::sync::Arc<crate::feed::StaleFeedFlag>>,
 }
 
 /// A broker gateway's health as `status` shows it.
@@ -360,6 +363,11 @@ pub fn build(
             if let Some(health) = &info.broker {
                 v["broker"] = broker(health);
             }
+            // Null while entries flow (the trading state says whether they are halted).
+            v["entries_blocked_by"] = match &info.feed_stale {
+                Some(flag) if flag.is_stale() => json!("stale_feed"),
+                _ => Value::Null,
+            };
             merge(&mut v, pnl_fields(&h));
             if let Some(ControlReply::Orders {
                 sent,

@@ -20,7 +20,7 @@ use crate::{
         recovery::{self, OpenedDay, ResumeSummary},
         EngineConfig, GatewayKind,
     },
-    feed::{FeedStage, MarketSource},
+    feed::{FeedStage, MarketSource, StaleFeedFlag},
     journal::{
         Journal, JournalTap, JournalWriter, Record, Seq, SessionKind, SessionMark, ENGINE_WRITER,
     },
@@ -58,6 +58,8 @@ pub struct Pipeline {
     /// The stop flag, and whether a stopped run flattens (and so ends the day).
     stop: Arc<AtomicBool>,
     flatten_on_stop: bool,
+    /// Up while the live feed is stale past `feed.stale_alert_secs` (entries refused).
+    feed_stale: Arc<StaleFeedFlag>,
 }
 
 impl std::fmt::Debug for Pipeline {
@@ -293,8 +295,12 @@ impl Pipeline {
             (Some(r), Some(replayed)) => feed.resuming(r.summary.caught_up_to, replayed),
             _ => feed,
         };
+        // Raised by the feed stage while its source is stale past `feed.stale_alert_secs`;
+        // the risk stage refuses entries meanwhile and `status` shows it.
+        let feed_stale = Arc::new(StaleFeedFlag::default());
         let feed = feed
             .with_control(feed_port)
+            .with_stale_flag(feed_stale.clone())
             .with_stale_alert(
                 (config.feed.stale_alert_secs > 0)
                     .then(|| Duration::from_secs(u64::from(config.feed.stale_alert_secs))),
@@ -352,6 +358,7 @@ impl Pipeline {
             market_sync,
         )
         .with_control(risk_port)
+        .with_feed_stale(feed_stale.clone())
         .with_journal(tap(&mut resuming, "risk")?)
         .with_stop(stop.clone())
         .with_strategy_names(&strategy_names)
@@ -434,6 +441,7 @@ impl Pipeline {
                         source: config.feed.source.name().to_owned(),
                         feed_link: None,
                         broker: broker_health,
+                        feed_stale: Some(feed_stale.clone()),
                     },
                     limits: config.risk.clone(),
                 },
@@ -449,6 +457,7 @@ impl Pipeline {
             resumed,
             stop,
             flatten_on_stop: config.risk.on_shutdown == crate::risk::ShutdownPolicy::Flatten,
+            feed_stale,
         })
     }
 
@@ -470,6 +479,13 @@ impl Pipeline {
     /// The gauges the stages publish, for a status line.
     pub fn telemetry(&self) -> Arc<Telemetry> {
         self.telemetry.clone()
+    }
+
+    /// The flag the feed stage raises while its source is stale past
+    /// `feed.stale_alert_secs` (the risk stage refuses entries meanwhile), for a status
+    /// line or a test that watches it.
+    pub fn feed_stale(&self) -> Arc<StaleFeedFlag> {
+        self.feed_stale.clone()
     }
 
     /// Strategy names by `StrategyId`.
@@ -585,6 +601,7 @@ impl Pipeline {
         let stop = self.stop.clone();
         let flatten_on_stop = self.flatten_on_stop;
         let telemetry = self.telemetry.clone();
+        let feed_stale = self.feed_stale.clone();
         let groups = vec![self.into_single_group().run_here()];
         let mut rest = Pipeline {
             stages: BTreeMap::new(),
@@ -596,6 +613,7 @@ impl Pipeline {
             resumed,
             stop,
             flatten_on_stop,
+            feed_stale,
         };
         let journal = rest.close_journal(&groups);
         RunReport {

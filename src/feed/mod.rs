@@ -43,4 +43,5 @@ pub use quality::is_crossed;
 pub use replay::{ReplaySource, TickFileWriter};
 pub use source::{MarketSource, SourcePoll};
 pub use stage::{FeedStage, Pacing};
+pub use staleness::StaleFeedFlag;
 pub use synthetic::{SyntheticConfig, SyntheticSession};

@@ -6,7 +6,7 @@ use std::sync::{
 };
 
 use super::{
-    staleness::{StaleChange, StaleWatch},
+    staleness::{StaleChange, StaleFeedFlag, StaleWatch},
     FeedError, MarketSource, SourcePoll,
 };
 use crate::{
@@ -103,6 +103,9 @@ pub struct FeedStage {
     journal: JournalTap,
     /// The stale-feed watch (`feed.stale_alert_secs`).
     stale: StaleWatch,
+    /// Raised with `stale_feed`, lowered with `feed_recovered`: the risk stage refuses
+    /// entries while it is up.
+    stale_flag: Option<Arc<StaleFeedFlag>>,
 }
 
 impl FeedStage {
@@ -154,6 +157,7 @@ impl FeedStage {
             control: ControlPort::detached(),
             journal: JournalTap::off(),
             stale: StaleWatch::default(),
+            stale_flag: None,
         }
     }
 
@@ -165,15 +169,28 @@ impl FeedStage {
         self
     }
 
-    /// Says a change of the stale-feed watch as an alert. Cold: twice per stale spell.
+    /// The same stage raising `flag` while the source is stale past the threshold of
+    /// [`FeedStage::with_stale_alert`] (from the `stale_feed` alert to
+    /// `feed_recovered`), so the risk stage refuses new entries meanwhile. Without a
+    /// threshold the flag never moves.
+    pub fn with_stale_flag(mut self, flag: Arc<StaleFeedFlag>) -> FeedStage {
+        self.stale_flag = Some(flag);
+        self
+    }
+
+    /// Says a change of the stale-feed watch as an alert, and moves the stale flag.
+    /// Cold: twice per stale spell.
     #[cold]
     fn on_stale_change(&mut self, change: StaleChange) {
+        if let Some(flag) = &self.stale_flag {
+            flag.set(change == StaleChange::Stale);
+        }
         let (kind, level, detail) = match change {
             StaleChange::Stale => (
                 "stale_feed",
                 AlertLevel::Critical,
                 "the source has been stale for feed.stale_alert_secs; strategies see no \
-                 new prices",
+                 new prices and new entries are refused until it recovers",
             ),
             StaleChange::Recovered => ("feed_recovered", AlertLevel::Info, "the source is fresh"),
         };
@@ -465,7 +482,11 @@ impl Stage for FeedStage {
         }
         if moved > 0 {
             self.publish();
-            if let Some(change) = self.stale.flowing() {
+            let source = &self.source;
+            if let Some(change) = self
+                .stale
+                .moved(|| source.is_stale(), std::time::Instant::now)
+            {
                 self.on_stale_change(change);
             }
         } else if let Some(change) = self
@@ -845,7 +866,7 @@ mod tests {
         };
         let (tx, _rx) = channel(64);
         let (port, mut link) = StageLink::pair(StageId::Feed, 16);
-        let mut stage = FeedStage::new(
+        let stage = FeedStage::new(
             Box::new(source),
             Outbox::new(tx),
             LatencyClock::new(),
@@ -856,6 +877,8 @@ mod tests {
         )
         .with_control(port)
         .with_stale_alert(Some(std::time::Duration::ZERO));
+        let flag = Arc::new(StaleFeedFlag::default());
+        let mut stage = stage.with_stale_flag(flag.clone());
         let mut alerts = |stage: &mut FeedStage| {
             for _ in 0..3 {
                 stage.poll();
@@ -872,8 +895,10 @@ mod tests {
             [("stale_feed", AlertLevel::Critical)],
             "one alert for the spell, however many idle polls"
         );
+        assert!(flag.is_stale(), "the flag goes up with the alert");
         stale.store(false, Ordering::Relaxed);
         assert_eq!(alerts(&mut stage), [("feed_recovered", AlertLevel::Info)]);
+        assert!(!flag.is_stale(), "and down with the recovery");
 
         // Off: a stale source says nothing.
         let quiet = Flaky {

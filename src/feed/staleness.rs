@@ -8,8 +8,50 @@
 //! polls (no data moved, so nothing on the hot path waits for it) and reads the wall
 //! clock only while the source says it is stale: staleness is about the wall clock,
 //! since market time stands still when no data comes.
+//!
+//! The same condition blocks new entries: the feed stage raises a [`StaleFeedFlag`]
+//! with the `stale_feed` alert and lowers it with `feed_recovered`, and the risk stage
+//! refuses every entry while it is up (`stale_feed`). Only a live source is ever stale,
+//! so replays, backtests and the synthetic day never see the flag move.
 
-use std::time::{Duration, Instant};
+use std::{
+    sync::atomic::{AtomicBool, Ordering},
+    time::{Duration, Instant},
+};
+
+/// Whether the whole feed is stale now, shared by the feed stage (its only writer) and
+/// the readers that act on it: the risk stage, which refuses new entries while it is
+/// set, and the control plane's `status` (`entries_blocked_by`).
+///
+/// Created where the pipeline is built and handed to each by `Arc`. Relaxed ordering
+/// throughout: the flag publishes no other memory, and a reader that sees the change a
+/// little late decides as it would have a moment earlier. The risk stage reads it only
+/// when it checks a signal, never per tick. It is not the trading state: an operator's
+/// halt and resume are independent of it, and a recovery resumes nothing.
+///
+/// # Examples
+/// ```
+/// use tickpipe::feed::StaleFeedFlag;
+/// let flag = StaleFeedFlag::default();
+/// assert!(!flag.is_stale());
+/// flag.set(true);
+/// assert!(flag.is_stale());
+/// ```
+#[derive(Debug, Default)]
+pub struct StaleFeedFlag(AtomicBool);
+
+impl StaleFeedFlag {
+    /// Raises (`true`) or lowers the flag. The feed stage's alone to call.
+    pub fn set(&self, stale: bool) {
+        self.0.store(stale, Ordering::Relaxed);
+    }
+
+    /// True while the feed is stale past `feed.stale_alert_secs`.
+    #[inline]
+    pub fn is_stale(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+}
 
 /// What the watch saw change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,9 +102,26 @@ impl StaleWatch {
         None
     }
 
+    /// A busy poll: events moved. Outside a stale spell (the common case) nothing is
+    /// read. Inside one, the spell ends only if the source vouches for its data again
+    /// (`stale` reads its flag): news let in while market data is silent, or a live
+    /// source's backlog from before its link dropped, moves events but no fresh prices.
+    #[inline]
+    pub(crate) fn moved(
+        &mut self,
+        stale: impl FnOnce() -> bool,
+        now: impl FnOnce() -> Instant,
+    ) -> Option<StaleChange> {
+        self.since?;
+        if stale() {
+            return self.idle(true, now);
+        }
+        self.flowing()
+    }
+
     /// Data moved: a stale spell, if any, is over.
     #[inline]
-    pub(crate) fn flowing(&mut self) -> Option<StaleChange> {
+    fn flowing(&mut self) -> Option<StaleChange> {
         self.since?;
         self.since = None;
         std::mem::take(&mut self.alerted).then_some(StaleChange::Recovered)
@@ -90,6 +149,27 @@ mod tests {
         assert_eq!(w.idle(true, at(120)), None, "the spell starts over");
         assert_eq!(w.idle(true, at(149)), None);
         assert_eq!(w.idle(true, at(150)), Some(StaleChange::Stale));
+    }
+
+    #[test]
+    fn events_from_a_source_still_stale_do_not_end_the_spell() {
+        let t0 = Instant::now();
+        let at = |s: u64| move || t0 + Duration::from_secs(s);
+        let mut w = StaleWatch::new(Some(Duration::from_secs(30)));
+        assert_eq!(
+            w.moved(|| unreachable!("read outside a spell"), at(0)),
+            None,
+            "no spell: nothing to end, nothing read"
+        );
+        assert_eq!(w.idle(true, at(0)), None);
+        // News trickles in while the market data is silent: the spell goes on, and
+        // still alerts at the threshold.
+        assert_eq!(w.moved(|| true, at(10)), None);
+        assert_eq!(w.moved(|| true, at(30)), Some(StaleChange::Stale));
+        assert_eq!(w.moved(|| true, at(40)), None);
+        // The source is fresh again: recovered.
+        assert_eq!(w.moved(|| false, at(50)), Some(StaleChange::Recovered));
+        assert_eq!(w.moved(|| unreachable!(), at(60)), None);
     }
 
     #[test]

@@ -11,8 +11,10 @@
 //! | --- | --- | --- |
 //! | [`Halted`] | `check/halted.rs` | entries unless trading is active (reducing: no new or larger position) |
 //! | [`DailyLossGate`] | `check/daily_loss.rs` | entries once the daily loss limit was hit today |
+//! | [`FeedFresh`] | `check/stale.rs` | entries while the whole live feed is stale (`stale_feed` alert up) |
 //! | [`SignalAge`] | `check/signal_age.rs` | any order from a signal older than `signal_expiry_secs` |
 //! | [`EntryWindow`] | `check/window.rs` | entries at or after the last entry time |
+//! | [`QuoteAge`] | `check/stale.rs` | entries on an instrument whose last tick is older than `stale_quote_secs`, or that never ticked |
 //! | [`Ownership`] | `check/owner.rs` | any order on an instrument another strategy holds |
 //! | [`OneOrderAtATime`] | `check/in_flight.rs` | any order while one is in flight on the instrument |
 //! | [`Cooldown`] | `check/cooldown.rs` | entries within `cooldown_secs` of the last order on the instrument |
@@ -41,6 +43,7 @@ mod price_band;
 mod sector;
 mod signal_age;
 mod sizing;
+mod stale;
 mod window;
 
 use std::fmt;
@@ -59,6 +62,7 @@ pub use price_band::PriceBand;
 pub use sector::SectorCap;
 pub use signal_age::SignalAge;
 pub use sizing::RiskSizing;
+pub use stale::{FeedFresh, QuoteAge};
 pub use window::EntryWindow;
 
 use crate::{
@@ -132,8 +136,10 @@ impl CheckChain {
         CheckChain::new()
             .with(Halted)
             .with(DailyLossGate)
+            .with(FeedFresh)
             .with(SignalAge::from_config(config))
             .with(EntryWindow::new(config.last_entry.min(config.square_off)))
+            .with(QuoteAge::from_config(config))
             .with(Ownership)
             .with(OneOrderAtATime)
             .with(Cooldown::from_config(config))

@@ -128,6 +128,18 @@ pub struct RiskConfig {
     /// fill on it, from whichever strategy (duplicate prevention); exits are never held
     /// back; 0 turns the check off.
     pub cooldown_secs: u32,
+    /// No entry (nor scale-in add) on an instrument whose last tick is more than this
+    /// many seconds of market time old, or that has not ticked at all: its quote no
+    /// longer says what the entry would pay (counted as `stale_quote`). Exits are never
+    /// held back; 0 turns the check off.
+    ///
+    /// The default, 60 s, is long for what it guards: NSE cash shares and the near
+    /// strikes of index options trade many times a minute, and Kite Ticker pushes a
+    /// changed instrument about once a second, so a minute of silence means the quote
+    /// stopped (a dropped subscription, a circuit-halted share, a strike nobody trades),
+    /// not a quiet market. Far strikes that trade a few times an hour are refused, which
+    /// is the point: their last price is not a price to enter at.
+    pub stale_quote_secs: u32,
     /// What the stage does with open positions when it meets a fatal error (its own
     /// arithmetic overflowed, or its picture of the book can no longer be trusted):
     /// `flatten` sends a market exit for every open position before the run stops;
@@ -252,6 +264,7 @@ impl Default for RiskConfig {
             max_in_flight: 256,
             signal_expiry_secs: 120,
             cooldown_secs: 120,
+            stale_quote_secs: 60,
             on_fatal: FatalPolicy::Flatten,
             partial_exit: true,
             partial_exit_pct: Money::from_rupees(50),
@@ -557,6 +570,7 @@ impl RiskConfig {
         for (key, secs) in [
             ("signal_expiry_secs", self.signal_expiry_secs),
             ("cooldown_secs", self.cooldown_secs),
+            ("stale_quote_secs", self.stale_quote_secs),
         ] {
             if secs > MAX_WINDOW_SECS {
                 issues.push(ConfigIssue::new(
@@ -568,7 +582,7 @@ impl RiskConfig {
     }
 }
 
-/// Largest accepted `signal_expiry_secs` and `cooldown_secs`: a day.
+/// Largest accepted `signal_expiry_secs`, `cooldown_secs` and `stale_quote_secs`: a day.
 const MAX_WINDOW_SECS: u32 = 86_400;
 
 /// Reads `"HH:MM"` or `"HH:MM:SS"`.
@@ -693,6 +707,7 @@ mod tests {
             max_in_flight: 0,
             signal_expiry_secs: 0,
             cooldown_secs: 86_401,
+            stale_quote_secs: 86_401,
             on_fatal: FatalPolicy::Hold,
             ..RiskConfig::default()
         };
@@ -717,6 +732,7 @@ mod tests {
                 "risk.max_cluster_positions",
                 "risk.max_order_value",
                 "risk.cooldown_secs",
+                "risk.stale_quote_secs",
                 "risk.last_entry",
                 "risk.fill_log_capacity",
                 "risk.max_in_flight",

@@ -38,8 +38,8 @@ pub use approved::RiskApproved;
 pub use book::Book;
 pub use check::{
     CheckChain, CheckContext, Cooldown, CorrelationCap, DailyLossGate, EntryWindow, ExposureCap,
-    Halted, MaxOrderValue, OneOrderAtATime, OptionExposureCap, Ownership, PriceBand, Proposal,
-    RiskCheck, RiskSizing, SectorCap, SignalAge,
+    FeedFresh, Halted, MaxOrderValue, OneOrderAtATime, OptionExposureCap, Ownership, PriceBand,
+    Proposal, QuoteAge, RiskCheck, RiskSizing, SectorCap, SignalAge,
 };
 pub use config::{FatalPolicy, RiskConfig, SizingBasis};
 pub use exit::{

@@ -69,11 +69,18 @@ pub enum Refusal {
     PriceBand,
     /// Less than one lot fits under `risk.max_order_value`.
     MaxOrderValue,
+    /// The instrument's last tick is older than `risk.stale_quote_secs` of market
+    /// time, or it has not ticked: no entry on a quote that stopped.
+    StaleQuote,
+    /// The whole live feed is stale (the `stale_feed` alert is up): no entry until
+    /// `feed_recovered`.
+    FeedStale,
 }
 
 impl Refusal {
-    /// Every reason, in the order reports list them (by discriminant).
-    pub const ALL: [Refusal; 23] = [
+    /// Every reason, in the order reports list them (by discriminant). New reasons are
+    /// appended: a discriminant never changes meaning.
+    pub const ALL: [Refusal; 25] = [
         Refusal::Halted,
         Refusal::ReduceOnly,
         Refusal::AfterLastEntry,
@@ -97,6 +104,8 @@ impl Refusal {
         Refusal::DailyLossLimit,
         Refusal::PriceBand,
         Refusal::MaxOrderValue,
+        Refusal::StaleQuote,
+        Refusal::FeedStale,
     ];
 
     /// Number of reasons.
@@ -133,6 +142,8 @@ impl Refusal {
             Refusal::DailyLossLimit => "daily_loss_limit",
             Refusal::PriceBand => "price_band",
             Refusal::MaxOrderValue => "max_order_value",
+            Refusal::StaleQuote => "stale_quote",
+            Refusal::FeedStale => "stale_feed",
         }
     }
 

@@ -10,6 +10,7 @@ use tickpipe_ringbuf::Consumer;
 
 use crate::{
     charges::{ChargeBreakdown, Charger, OrderCharges},
+    feed::StaleFeedFlag,
     journal::{DailyMark, JournalTap, LimitChange, Record, RiskStateChange},
     metrics::{LatencyHistogram, Telemetry},
     model::{
@@ -174,6 +175,13 @@ pub struct RiskStage {
     /// Market time of the last fill on each instrument (cooldown): a rejected order
     /// traded nothing and holds nobody back.
     last_order: Vec<UnixNanos>,
+    /// Market time of each instrument's last tick (zero: none yet), for the stale-quote
+    /// check: one store per tick into a preallocated slot.
+    last_tick: Vec<UnixNanos>,
+    /// The feed stage's stale flag (`stale_feed` alert up): entries are refused while
+    /// it is set. Read only when a signal is checked; `None` (replays, backtests, tests):
+    /// never stale.
+    feed_stale: Option<Arc<StaleFeedFlag>>,
     /// Refused signals by reason, per strategy.
     refusals_by_strategy: Vec<RefusalCounts>,
     /// Why the trading state is what it is.
@@ -300,6 +308,8 @@ impl RiskStage {
             stop: None,
             market_time: UnixNanos(0),
             last_order: vec![UnixNanos(0); n],
+            last_tick: vec![UnixNanos(0); n],
+            feed_stale: None,
             refusals_by_strategy: vec![RefusalCounts::new(); strategy_count],
             state_reason: StateReason::Start,
             limits: LimitState::new(instruments, config),
@@ -434,6 +444,14 @@ impl RiskStage {
     /// The same stage answering the control plane through `port`.
     pub fn with_control(mut self, port: ControlPort) -> RiskStage {
         self.control = port;
+        self
+    }
+
+    /// The same stage refusing every entry (`stale_feed`) while `flag` says the whole
+    /// live feed is stale. The trading state does not change: an operator's halt stays a
+    /// halt after the feed recovers, and a stale feed is not shown as halted.
+    pub fn with_feed_stale(mut self, flag: Arc<StaleFeedFlag>) -> RiskStage {
+        self.feed_stale = Some(flag);
         self
     }
 
@@ -1239,6 +1257,7 @@ impl RiskStage {
             self.counters.bad_ticks += 1;
             return;
         }
+        self.last_tick[id.index()] = tick.exchange_ts;
         if self.book.mark(id, tick.last).is_err() {
             self.fail("position arithmetic overflowed; new entries halted");
         }
@@ -1450,6 +1469,8 @@ impl RiskStage {
             now,
             market_time: self.market_time,
             last_order: self.last_order[id.index()],
+            last_tick: Some(self.last_tick[id.index()]).filter(|t| t.0 > 0),
+            feed_stale: self.feed_stale.as_ref().is_some_and(|f| f.is_stale()),
             equity: self.sizing_base(),
             limits: &self.limits,
         }
@@ -1961,7 +1982,7 @@ impl RiskStage {
 
     // ----- lifecycle --------------------------------------------------------------------
 
-    fn counter_list(&self) -> [(&'static str, u64); 22] {
+    fn counter_list(&self) -> [(&'static str, u64); 24] {
         let c = self.counters;
         let [journaled, journal_failures] = self.journal.counters();
         [
@@ -1969,6 +1990,11 @@ impl RiskStage {
             ("signals", c.signals),
             ("intents", c.intents),
             ("refused", self.refusals.total()),
+            (
+                "refused_stale_quote",
+                self.refusals.get(Refusal::StaleQuote),
+            ),
+            ("refused_stale_feed", self.refusals.get(Refusal::FeedStale)),
             ("fills", c.fills),
             ("reports", c.reports),
             ("ring_full", self.out.stalls()),

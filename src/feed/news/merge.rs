@@ -135,6 +135,11 @@ impl<S: MarketSource> MarketSource for WithNews<S> {
         self.now = self.now.max(event.exchange_ts());
         Ok(SourcePoll::Event(event))
     }
+
+    /// The market source's staleness: news flowing says nothing about prices.
+    fn is_stale(&self) -> bool {
+        self.source.is_stale()
+    }
 }
 
 #[cfg(test)]
@@ -187,6 +192,31 @@ mod tests {
                 SourcePoll::End => return out,
             }
         }
+    }
+
+    /// A live source that says it is stale.
+    struct Stale;
+
+    impl MarketSource for Stale {
+        fn poll_event(&mut self) -> Result<SourcePoll, FeedError> {
+            Ok(SourcePoll::Pending)
+        }
+
+        fn is_stale(&self) -> bool {
+            true
+        }
+    }
+
+    #[test]
+    fn the_market_sources_staleness_shows_through_the_news() {
+        let mut stale = WithNews::new(Stale, vec![item(None, 1)], None);
+        assert!(stale.is_stale());
+        assert!(matches!(
+            stale.poll_event().unwrap(),
+            SourcePoll::Event(MarketEvent::News(_))
+        ));
+        assert!(stale.is_stale(), "news flowing does not make prices fresh");
+        assert!(!WithNews::new(Script(vec![]), vec![], None).is_stale());
     }
 
     #[test]

@@ -9,7 +9,7 @@ use crate::{
 };
 
 /// What a check may read about the moment: the proposal's instrument and position, the
-/// time, the trading state, and the stage's [`LimitState`].
+/// time, the trading state, how fresh the data is, and the stage's [`LimitState`].
 ///
 /// [`CheckContext::new`] gives a quiet moment (10:00 IST, trading active, nothing
 /// committed, a cash share with no quote); tests and examples change what they need
@@ -38,6 +38,10 @@ pub struct CheckContext<'a> {
     pub market_time: UnixNanos,
     /// Market time of the last fill on the instrument, from any strategy (zero: none).
     pub last_order: UnixNanos,
+    /// Market time of the instrument's last tick; `None` while it has not ticked.
+    pub last_tick: Option<UnixNanos>,
+    /// The whole live feed is stale now (the `stale_feed` alert is up).
+    pub feed_stale: bool,
     /// What the per-position risk and exposure caps are percentages of: equity
     /// (capital + realised P&L net of charges + unrealised P&L) or the fixed capital, as
     /// `risk.sizing_basis` says; read it through [`CheckContext::equity`].
@@ -48,7 +52,8 @@ pub struct CheckContext<'a> {
 
 impl<'a> CheckContext<'a> {
     /// A quiet moment for `position`: 10:00 IST (market time zero), trading active,
-    /// nothing committed, equity ₹10 lakh, a cash share of lot 1 with no quote.
+    /// nothing committed, equity ₹10 lakh, a cash share of lot 1 with no quote, its
+    /// last tick at market time zero (fresh), the feed fresh.
     pub fn new(position: &'a Position, limits: &'a LimitState) -> CheckContext<'a> {
         CheckContext {
             position,
@@ -61,6 +66,8 @@ impl<'a> CheckContext<'a> {
             now: UnixNanos(0),
             market_time: UnixNanos(0),
             last_order: UnixNanos(0),
+            last_tick: Some(UnixNanos(0)),
+            feed_stale: false,
             equity: Money::from_rupees(1_000_000),
             limits,
         }

@@ -23,13 +23,15 @@ const DAY: Date = Date::new(2026, 11, 25);
 const INDEX: u32 = 4;
 const FUTURE: u32 = 5;
 
-/// The default limits without the per-position value cap, the order value cap and the
-/// day's loss and drawdown limits, so the tests below see risk sizing and the exposure
-/// cap alone (the others have their own tests beside their checks, and below), taken of
-/// the fixed capital so that the figures do not move with the day's P&L (sizing on
-/// equity has its own test).
+/// The default limits without the per-position value cap, the order value cap, the
+/// day's loss and drawdown limits and the stale-quote check (signals here often come
+/// long after their instrument's last tick, or before any), so the tests below see risk
+/// sizing and the exposure cap alone (the others have their own tests beside their
+/// checks, and below; staleness in `tests/stale.rs`), taken of the fixed capital so that
+/// the figures do not move with the day's P&L (sizing on equity has its own test).
 fn uncapped() -> RiskConfig {
     RiskConfig {
+        stale_quote_secs: 0,
         max_position_pct: Money::from_rupees(500),
         max_order_value: Money::from_rupees(10_000_000),
         daily_loss_pct: Money::from_rupees(100),
@@ -1296,3 +1298,4 @@ fn a_drawdown_from_the_peak_warns_then_halts() {
 mod exits;
 mod protect;
 mod scaling;
+mod stale;

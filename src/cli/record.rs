@@ -27,7 +27,7 @@ pub(super) fn record(args: &RecordArgs) -> Result<(), String> {
     let result = play(args, &config);
     if let Err(message) = &result {
         tracing::error!("{message}");
-        if logs.to_stderr() {
+        if logs.errors_reach_stderr() {
             drop(logs);
             return Err(String::new());
         }

@@ -10,8 +10,8 @@ use crate::{engine::Pipeline, runtime::stop_on_signals};
 
 /// Runs a session as configured and prints the summary. From the moment the
 /// configuration is read, messages go to the log (`[log]`); a failure after that is
-/// logged too, and when the log is standard error the message is left empty so `main`
-/// does not say it twice.
+/// logged too, and when that line reaches standard error the message is left empty so
+/// `main` does not say it twice.
 pub(super) fn run(args: &RunArgs) -> Result<(), String> {
     let (config, origin) = load_config(args)?;
     let mut logs = crate::logging::install(&config.log)?;
@@ -20,9 +20,9 @@ pub(super) fn run(args: &RunArgs) -> Result<(), String> {
         Ok(()) => Ok(()),
         Err(message) => {
             tracing::error!("{message}");
-            let to_stderr = logs.to_stderr();
+            let said = logs.errors_reach_stderr();
             drop(logs);
-            Err(if to_stderr { String::new() } else { message })
+            Err(if said { String::new() } else { message })
         }
     }
 }

@@ -77,6 +77,8 @@ where
 #[derive(Debug)]
 pub struct Logs {
     format: LogFormat,
+    /// `log.level` is not `off`.
+    writes_errors: bool,
     /// `None`: standard error.
     file: Option<PathBuf>,
     dropped: ErrorCounter,
@@ -112,6 +114,7 @@ pub fn install(settings: &LogSettings) -> Result<Logs, String> {
         .map_err(|_| "a log is installed already".to_owned())?;
     Ok(Logs {
         format: settings.log_format(),
+        writes_errors: settings.level_filter() != tracing_subscriber::filter::LevelFilter::OFF,
         file,
         dropped,
         dropped_reported: 0,
@@ -137,6 +140,12 @@ impl Logs {
     /// Whether lines go to standard error (else to `log.file`).
     pub fn to_stderr(&self) -> bool {
         self.file.is_none()
+    }
+
+    /// Whether an error logged now reaches standard error: then a command that fails
+    /// need not print its message again.
+    pub fn errors_reach_stderr(&self) -> bool {
+        self.file.is_none() && self.writes_errors
     }
 
     /// The format lines are written in.

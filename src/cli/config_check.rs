@@ -222,13 +222,9 @@ fn machine_issues(config: &EngineConfig, issues: &mut Vec<ConfigIssue>) {
                 format!("cannot append to {shown}: {e}"),
             ));
         }
-    } else if let Some(dir) = log.parent().filter(|_| !log.as_os_str().is_empty()) {
-        let dir = if dir.as_os_str().is_empty() {
-            Path::new(".")
-        } else {
-            dir
-        };
-        creatable("log.file", dir, issues);
+    } else {
+        // Not there yet: its nearest existing ancestor must be a writable directory.
+        creatable("log.file", log, issues);
     }
 }
 

@@ -15,7 +15,8 @@
 //! [`backtest`] runs the strategies over historical bars and reports them;
 //! [`journal`] is the memory-mapped, append-only record of the day;
 //! [`engine`] composes them all from the configuration; [`config`] is the shape of a
-//! configuration error; [`cli`] is the command line.
+//! configuration error; [`logging`] is the structured log of the cold threads; [`cli`]
+//! is the command line.
 #![deny(unsafe_code)]
 #![deny(rustdoc::broken_intra_doc_links)]
 
@@ -30,6 +31,7 @@ pub mod feed;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod journal;
+pub mod logging;
 pub mod metrics;
 pub mod model;
 pub mod order;

@@ -76,7 +76,9 @@ fn items_in_the_file_join_the_day_and_bad_lines_are_named_and_skipped() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert!(
-        stderr.contains("news file news.jsonl: line 2: no instrument `NOPE`"),
+        stderr.contains(
+            "news file: bad line skipped file=\"news.jsonl\" line=2 error=\"no instrument `NOPE`"
+        ),
         "{stderr}"
     );
     let v = summary(&with);
@@ -153,7 +155,10 @@ fn lines_appended_while_the_engine_runs_reach_it() {
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
-    assert!(stderr.contains("line 2: not a news object"), "{stderr}");
+    assert!(
+        stderr.contains("line=2 error=\"not a news object"),
+        "{stderr}"
+    );
     let v = summary(&d);
     assert_eq!(v["news_file"]["appended"], 1);
     assert_eq!(v["news_file"]["rejected"], 1);

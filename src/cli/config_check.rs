@@ -213,6 +213,19 @@ fn machine_issues(config: &EngineConfig, issues: &mut Vec<ConfigIssue>) {
     if config.journal.enabled {
         creatable("journal.dir", &config.journal.dir, issues);
     }
+    let log = &config.log.file;
+    if log.is_file() {
+        if let Err(e) = std::fs::OpenOptions::new().append(true).open(log) {
+            let shown = log.display();
+            issues.push(ConfigIssue::new(
+                "log.file",
+                format!("cannot append to {shown}: {e}"),
+            ));
+        }
+    } else {
+        // Not there yet: its nearest existing ancestor must be a writable directory.
+        creatable("log.file", log, issues);
+    }
 }
 
 /// Rules across sections that no one section's `validate` can see.
@@ -443,5 +456,24 @@ mod tests {
             "{issues:?}"
         );
         clean(&[good, missing, unknown, plain]);
+    }
+
+    #[test]
+    fn the_log_file_must_be_appendable_or_creatable() {
+        let base = dir("log-ok");
+        let log = base.join("log/tickpipe.log");
+        let good = file("log-ok", &format!("[log]\nfile = {log:?}"), "");
+        assert!(check_file(&good).is_ok(), "{:?}", check_file(&good));
+        // Under a regular file, no directory can be made.
+        let blocker = dir("log-bad").join("plain");
+        std::fs::write(&blocker, "").unwrap();
+        let bad = file(
+            "log-bad",
+            &format!("[log]\nfile = {:?}", blocker.join("tickpipe.log")),
+            "",
+        );
+        let issues = check_file(&bad).unwrap_err();
+        assert_eq!(keys(&issues), ["log.file"], "{issues:?}");
+        clean(&[good, bad]);
     }
 }

@@ -126,6 +126,15 @@ pub struct RunArgs {
     /// No live status line.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// Log level: error, warn, info, debug, trace or off (`log.level`).
+    #[arg(long, value_name = "LEVEL")]
+    pub log_level: Option<String>,
+    /// Log format: `text`, or `json` for one JSON object per line (`log.format`).
+    #[arg(long, value_name = "FORMAT")]
+    pub log_format: Option<String>,
+    /// Append the log to FILE rather than write it to standard error (`log.file`).
+    #[arg(long, value_name = "FILE")]
+    pub log_file: Option<PathBuf>,
 }
 
 impl Command {
@@ -157,6 +166,8 @@ pub fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        // Empty: the command has said why in its log already.
+        Err(message) if message.is_empty() => ExitCode::FAILURE,
         Err(message) => {
             eprintln!("tickpipe: {message}");
             ExitCode::FAILURE
@@ -211,7 +222,7 @@ fn dispatch(cli: Cli) -> Dispatch {
 impl RunArgs {
     /// The options given, as typed (`--config`, ...): empty when none was.
     fn given(&self) -> Vec<&'static str> {
-        let options: [(&'static str, bool); 15] = [
+        let options: [(&'static str, bool); 18] = [
             ("--config", self.config.is_some()),
             ("--speed", self.speed.is_some()),
             ("--seed", self.seed.is_some()),
@@ -227,6 +238,9 @@ impl RunArgs {
             ("--summary-json", self.summary_json.is_some()),
             ("--report", self.report.is_some()),
             ("--quiet", self.quiet),
+            ("--log-level", self.log_level.is_some()),
+            ("--log-format", self.log_format.is_some()),
+            ("--log-file", self.log_file.is_some()),
         ];
         options
             .into_iter()
@@ -291,6 +305,21 @@ impl RunArgs {
             ),
             report: pick("--report", &self.report, &after.report, subcommand, e),
             quiet: self.quiet || after.quiet,
+            log_level: pick(
+                "--log-level",
+                &self.log_level,
+                &after.log_level,
+                subcommand,
+                e,
+            ),
+            log_format: pick(
+                "--log-format",
+                &self.log_format,
+                &after.log_format,
+                subcommand,
+                e,
+            ),
+            log_file: pick("--log-file", &self.log_file, &after.log_file, subcommand, e),
         };
         if merged.no_journal && (merged.journal.is_some() || merged.no_resume) {
             let other = if merged.journal.is_some() {
@@ -375,6 +404,15 @@ fn load_config(args: &RunArgs) -> Result<(crate::engine::EngineConfig, String), 
     }
     if args.no_resume {
         config.journal.resume = false;
+    }
+    if let Some(level) = &args.log_level {
+        config.log.level = level.clone();
+    }
+    if let Some(format) = &args.log_format {
+        config.log.format = format.clone();
+    }
+    if let Some(file) = &args.log_file {
+        config.log.file = file.clone();
     }
     let described = format!("{origin} + command line");
     config.validate(&described).map_err(|e| e.to_string())?;

@@ -22,6 +22,21 @@ pub struct RecordArgs {
 /// without trading.
 pub(super) fn record(args: &RecordArgs) -> Result<(), String> {
     let (config, _) = load_config(&args.run)?;
+    // A live source's link logs its connection; the log is this command's messages too.
+    let logs = crate::logging::install(&config.log)?;
+    let result = play(args, &config);
+    if let Err(message) = &result {
+        tracing::error!("{message}");
+        if logs.errors_reach_stderr() {
+            drop(logs);
+            return Err(String::new());
+        }
+    }
+    result
+}
+
+/// Plays the source into the tick file.
+fn play(args: &RecordArgs, config: &crate::engine::EngineConfig) -> Result<(), String> {
     let mut opened = config.feed.open()?;
     let until = config.feed.until(opened.start)?;
     let mut writer =
@@ -39,11 +54,12 @@ pub(super) fn record(args: &RecordArgs) -> Result<(), String> {
         }
     }
     let records = writer.finish().map_err(|e| e.to_string())?;
-    eprintln!(
-        "tickpipe: wrote {records} events over {} instruments to {} ({})",
-        opened.instruments.len(),
-        args.out.display(),
-        opened.description
+    tracing::info!(
+        events = records,
+        instruments = opened.instruments.len(),
+        file = %args.out.display(),
+        feed = opened.description.as_str(),
+        "record: tick file written"
     );
     Ok(())
 }

@@ -8,9 +8,32 @@ use std::{
 use super::{load_config, status::StatusLine, summary, RunArgs};
 use crate::{engine::Pipeline, runtime::stop_on_signals};
 
-/// Runs a session as configured and prints the summary.
+/// Runs a session as configured and prints the summary. From the moment the
+/// configuration is read, messages go to the log (`[log]`); a failure after that is
+/// logged too, and when that line reaches standard error the message is left empty so
+/// `main` does not say it twice.
 pub(super) fn run(args: &RunArgs) -> Result<(), String> {
     let (config, origin) = load_config(args)?;
+    let mut logs = crate::logging::install(&config.log)?;
+    let result = session(args, &config, &origin, &mut logs);
+    match result {
+        Ok(()) => Ok(()),
+        Err(message) => {
+            tracing::error!("{message}");
+            let said = logs.errors_reach_stderr();
+            drop(logs);
+            Err(if said { String::new() } else { message })
+        }
+    }
+}
+
+/// The run itself, with the log installed.
+fn session(
+    args: &RunArgs,
+    config: &crate::engine::EngineConfig,
+    origin: &str,
+    logs: &mut crate::logging::Logs,
+) -> Result<(), String> {
     let layout = config.layout().map_err(|e| e.to_string())?;
     let stop = Arc::new(AtomicBool::new(false));
     stop_on_signals(&stop).map_err(|e| format!("cannot install the Ctrl-C handler: {e}"))?;
@@ -18,8 +41,12 @@ pub(super) fn run(args: &RunArgs) -> Result<(), String> {
     let opened = config.feed.open()?;
     let until = config.feed.until(opened.start)?;
     let title = format!("{} · config {origin}", opened.description);
-    eprintln!("tickpipe: {title}");
-    eprintln!("tickpipe: layout {}", layout.describe());
+    tracing::info!(
+        feed = opened.description.as_str(),
+        config = origin,
+        layout = layout.describe().as_str(),
+        "session starts"
+    );
     let tail_stop = Arc::new(AtomicBool::new(false));
     let (source, news) = match &config.feed.news_file {
         Some(path) => {
@@ -29,7 +56,7 @@ pub(super) fn run(args: &RunArgs) -> Result<(), String> {
         None => (opened.source, None),
     };
     let mut pipeline = Pipeline::build(
-        &config,
+        config,
         &opened.instruments,
         source,
         opened.start,
@@ -41,12 +68,12 @@ pub(super) fn run(args: &RunArgs) -> Result<(), String> {
         pipeline.set_feed_link(live.clone());
     }
     match pipeline.journal_status() {
-        Some((dir, None)) => eprintln!("tickpipe: journal {}: the day begins", dir.display()),
-        Some((dir, Some(r))) => eprintln!(
-            "tickpipe: journal {}: resuming the day: {} records to make again, catching up to {}",
-            dir.display(),
-            r.records,
-            r.caught_up_to
+        Some((dir, None)) => tracing::info!(dir = %dir.display(), "journal opened: the day begins"),
+        Some((dir, Some(r))) => tracing::info!(
+            dir = %dir.display(),
+            records = r.records,
+            caught_up_to = %r.caught_up_to,
+            "journal opened: resuming the day (its records are made again, then trading goes on)"
         ),
         None => {}
     }
@@ -55,24 +82,32 @@ pub(super) fn run(args: &RunArgs) -> Result<(), String> {
     } else {
         Duration::from_millis(config.runtime.status_interval_ms)
     };
+    // JSON on standard error is for a machine: the gauges go as log events there, so
+    // every line stays one JSON object.
+    let status_as_log = logs.to_stderr() && logs.format() == crate::logging::LogFormat::Json;
     let mut status = StatusLine::new();
     status.set_feed_link(opened.live.clone());
     let report = pipeline
-        .run(&layout, interval, |t| status.update(t))
+        .run(&layout, interval, |t| {
+            if status_as_log {
+                log_status(t);
+            } else {
+                status.update(t);
+            }
+            logs.note_dropped();
+        })
         .map_err(|e| e.to_string())?;
-    status.finish();
+    if !status_as_log {
+        status.finish();
+    }
     if let Some(live) = &opened.live {
-        eprintln!(
-            "tickpipe: {} feed: {}",
-            config.feed.source.name(),
-            live.counters()
+        let source = config.feed.source.name();
+        tracing::info!(
+            source,
+            counters = %live.counters(),
+            skipped_by_kind = live.skipped_kinds().unwrap_or_default().as_str(),
+            "live feed: the session's counts"
         );
-        if let Some(kinds) = live.skipped_kinds() {
-            eprintln!(
-                "tickpipe: {} feed: skipped by kind: {kinds}",
-                config.feed.source.name()
-            );
-        }
     }
     tail_stop.store(true, std::sync::atomic::Ordering::Release);
     let news = news
@@ -102,7 +137,7 @@ pub(super) fn run(args: &RunArgs) -> Result<(), String> {
         );
     }
     if let Some(dir) = &args.report {
-        write_report(dir, &report, &config, &opened.instruments, &title)?;
+        write_report(dir, &report, config, &opened.instruments, &title)?;
     }
     if let Some(path) = &config.filters.history_file {
         record_closes(path, &report, &opened.instruments, opened.start)?;
@@ -214,21 +249,40 @@ fn warn_open_positions(
         crate::risk::ShutdownPolicy::Leave => "risk.on_shutdown = \"leave\"",
         crate::risk::ShutdownPolicy::Flatten => "their exits did not fill before the stop",
     };
-    eprintln!(
-        "tickpipe: WARNING: the run stopped with {} position{} OPEN at the broker ({why}):",
-        open.len(),
-        if open.len() == 1 { "" } else { "s" }
+    let why = why.to_owned();
+    tracing::warn!(
+        open = open.len(),
+        why = why.as_str(),
+        "the run stopped with positions OPEN at the broker"
     );
     for p in open {
-        eprintln!(
-            "tickpipe:   {} {:+} at {} (mark {}, unrealised {})",
-            instruments.get(p.instrument).symbol,
-            p.net,
-            p.avg_price,
-            p.mark,
-            p.unrealized
+        tracing::warn!(
+            instrument = instruments.get(p.instrument).symbol.as_str(),
+            net = p.net,
+            avg_price = %p.avg_price,
+            mark = %p.mark,
+            unrealized = %p.unrealized,
+            "position left open"
         );
     }
+}
+
+/// The status line's gauges as one log event (for JSON on standard error).
+fn log_status(t: &crate::metrics::Telemetry) {
+    use crate::model::{Money, Price};
+    let market = t.market_time();
+    let pnl = Money::from_raw(i128::from(t.risk.pnl_paise.get()) * i128::from(Price::SCALE / 100));
+    tracing::info!(
+        target: "tickpipe::status",
+        market_time = %market,
+        ticks = t.feed.ticks.get(),
+        signals = t.signal.signals.get(),
+        orders = t.order.orders.get(),
+        fills = t.order.fills.get(),
+        open_positions = t.risk.open_positions.get(),
+        pnl = %pnl,
+        "status"
+    );
 }
 
 /// `--report DIR`: the run's round trips, priced with the run's cost model.
@@ -247,9 +301,10 @@ fn write_report(
         return Err("--report: the run ended without the risk stage's book".to_owned());
     };
     if trading.fills_not_logged > 0 {
-        eprintln!(
-            "tickpipe: --report: {} fills were not kept in the fill log (raise risk.fill_log_capacity); the report leaves them out",
-            trading.fills_not_logged
+        tracing::warn!(
+            not_logged = trading.fills_not_logged,
+            "--report: fills were not kept in the fill log (raise risk.fill_log_capacity); \
+             the report leaves them out"
         );
     }
     let charger = Charger::new(ChargeModel::new(&config.charges), instruments);

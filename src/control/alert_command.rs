@@ -6,7 +6,7 @@
 //! on its standard input and its kind, level, source and message in environment
 //! variables, and is never waited for: each pass of the control loop reaps the runs
 //! that ended ([`Child::try_wait`]) and kills those past the timeout. A command that
-//! cannot start, fails or hangs is counted and named on standard error, never fatal.
+//! cannot start, fails or hangs is counted and logged, never fatal.
 //! Runs are rate-limited per alert kind ([`KindLimiter`]); the number held back is in
 //! the `suppressed` field of the next run's line.
 
@@ -21,6 +21,7 @@ use serde_json::{json, Value};
 
 use crate::{
     control::{alert_limit::KindLimiter, config::AlertsConfig},
+    logging::LogLimiter,
     model::AlertLevel,
 };
 
@@ -64,6 +65,8 @@ pub struct AlertCommand {
     limit: KindLimiter<Value>,
     running: Vec<Running>,
     report: AlertCommandReport,
+    /// Bounds the lines a command that keeps failing writes.
+    log_limit: LogLimiter,
 }
 
 impl AlertCommand {
@@ -81,6 +84,7 @@ impl AlertCommand {
             limit: KindLimiter::new(Duration::from_secs(config.min_interval_secs)),
             running: Vec::new(),
             report: AlertCommandReport::default(),
+            log_limit: LogLimiter::new("alert command"),
         })
     }
 
@@ -204,10 +208,14 @@ impl AlertCommand {
             Ok(child) => child,
             Err(e) => {
                 self.report.failed += 1;
-                eprintln!(
-                    "tickpipe: alert command {} for a {kind} alert could not start: {e}",
-                    self.argv[0]
-                );
+                if self.log_limit.admit("cannot_start") {
+                    tracing::warn!(
+                        command = self.argv[0].as_str(),
+                        alert = kind,
+                        error = %e,
+                        "alert command: cannot start it"
+                    );
+                }
                 return;
             }
         };
@@ -230,8 +238,9 @@ impl AlertCommand {
 
     /// Counts the runs that ended, and kills the ones past their deadline.
     fn reap(&mut self, now: Instant) {
-        let program = &self.argv[0];
+        let program = self.argv[0].as_str();
         let report = &mut self.report;
+        let log_limit = &mut self.log_limit;
         self.running.retain_mut(|run| {
             let kind = run.kind;
             match run.child.try_wait() {
@@ -241,9 +250,14 @@ impl AlertCommand {
                             report.ok += 1;
                         } else {
                             report.failed += 1;
-                            eprintln!(
-                                "tickpipe: alert command {program} for a {kind} alert failed: {status}"
-                            );
+                            if log_limit.admit("failed") {
+                                tracing::warn!(
+                                    command = program,
+                                    alert = kind,
+                                    status = %status,
+                                    "alert command: it failed"
+                                );
+                            }
                         }
                     }
                     false
@@ -254,10 +268,13 @@ impl AlertCommand {
                     let _ = run.child.kill();
                     run.killed = true;
                     report.timed_out += 1;
-                    eprintln!(
-                        "tickpipe: alert command {program} for a {kind} alert was still running \
-                         at control.alerts.timeout_ms: killed"
-                    );
+                    if log_limit.admit("timed_out") {
+                        tracing::warn!(
+                            command = program,
+                            alert = kind,
+                            "alert command: still running at control.alerts.timeout_ms; killed"
+                        );
+                    }
                     true
                 }
                 Ok(None) => !(run.killed && now >= run.deadline + KILL_GRACE),
@@ -265,9 +282,14 @@ impl AlertCommand {
                     if !run.killed {
                         report.failed += 1;
                     }
-                    eprintln!(
-                        "tickpipe: alert command {program} for a {kind} alert: cannot wait for it: {e}"
-                    );
+                    if log_limit.admit("cannot_wait") {
+                        tracing::warn!(
+                            command = program,
+                            alert = kind,
+                            error = %e,
+                            "alert command: cannot wait for it"
+                        );
+                    }
                     false
                 }
             }

@@ -25,6 +25,7 @@
 
 mod alert_command;
 mod alert_limit;
+mod alert_log;
 mod answer;
 mod catalog;
 mod command;

@@ -24,6 +24,7 @@ use serde_json::{json, Value};
 use crate::{
     control::{
         alert_command::{AlertCommand, AlertCommandReport},
+        alert_log::log_alert,
         answer::{self, EngineInfo, Rows},
         catalog::Catalog,
         command::{parse, Request, Stream},
@@ -32,6 +33,7 @@ use crate::{
         link::{Incoming, StageId, StageLink},
         tls,
     },
+    logging::LogLimiter,
     model::{ControlCommand, ControlReply, UnixNanos},
     risk::RiskConfig,
 };
@@ -291,6 +293,8 @@ struct Server {
     config: ControlConfig,
     report: ServerReport,
     alert_command: Option<AlertCommand>,
+    /// Bounds the alert lines of the log, per alert kind.
+    alert_log_limit: LogLimiter,
 }
 
 impl Server {
@@ -328,6 +332,7 @@ impl Server {
             config: config.clone(),
             report: ServerReport::default(),
             alert_command: AlertCommand::new(&config.alerts),
+            alert_log_limit: LogLimiter::new("alerts"),
         })
     }
 
@@ -349,6 +354,8 @@ impl Server {
                 }
             }
             self.pump_links();
+            // After a storm of one kind, its count goes out within a pass.
+            self.alert_log_limit.flush_expired();
             if let Some(command) = &mut self.alert_command {
                 command.tick(Instant::now());
             }
@@ -649,6 +656,7 @@ impl Server {
                     }
                     Incoming::Unasked(ControlReply::Alert(alert)) => {
                         let event = answer::alert_event(stage, &alert, &self.catalog);
+                        log_alert(&mut self.alert_log_limit, stage, &alert, &event);
                         self.broadcast(|c| c.alerts, &event.to_string());
                         if let Some(command) = &mut self.alert_command {
                             command.offer(alert.level, alert.kind, event, Instant::now());

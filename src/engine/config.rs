@@ -55,6 +55,8 @@ pub struct EngineConfig {
     pub control: ControlConfig,
     /// `[journal]`: the run's journal: on or off, where, how often it is flushed.
     pub journal: JournalSettings,
+    /// `[log]`: the structured log's level, format and destination.
+    pub log: crate::logging::LogSettings,
 }
 
 /// `[runtime]`: how stages map to threads and cores.
@@ -184,6 +186,7 @@ impl EngineConfig {
         self.paper.validate("paper", &mut issues);
         self.control.validate("control", &mut issues);
         self.journal.validate("journal", &mut issues);
+        self.log.validate("log", &mut issues);
         if let Some(core) = self.control.core {
             let available = available_cores();
             if !available.contains(&core) {

@@ -123,11 +123,17 @@ impl JournalTap {
                 self.diverged = true;
                 self.failures += 1;
                 let name = self.writer.as_ref().map_or("?", |w| w.name());
-                eprintln!(
-                    "tickpipe: resuming the day: the {name} stage's record {} differs from \
-                     the journal's: journaled {expected:?} at {expected_ts}, made again \
-                     {record:?} at {ts}; nothing more is journaled",
-                    Seq(self.next_expected as u64 + 1)
+                // Once a run, while a resumed day catches up (the `diverged` flag):
+                // the one line a stage thread ever logs, and it is not on the hot path.
+                tracing::error!(
+                    stage = name,
+                    seq = %Seq(self.next_expected as u64 + 1),
+                    journaled = ?expected,
+                    journaled_at = %expected_ts,
+                    made_again = ?record,
+                    made_again_at = %ts,
+                    "resuming the day: a stage's record differs from the journal's; \
+                     nothing more is journaled"
                 );
                 false
             }

@@ -17,7 +17,7 @@ use std::{
 use tickpipe_ringbuf::{Producer, PushError};
 
 use super::line::{parse_line, NewsItem};
-use crate::model::InstrumentTable;
+use crate::{logging::LogLimiter, model::InstrumentTable};
 
 /// How often the tail thread looks for appended lines.
 const POLL: Duration = Duration::from_millis(100);
@@ -35,7 +35,8 @@ pub struct NewsFileReport {
     pub preloaded: u64,
     /// Items appended while the engine ran.
     pub appended: u64,
-    /// Lines skipped, each also reported on standard error with its line number.
+    /// Lines skipped, each also logged with its line number (up to
+    /// `log.per_kind_per_minute` a minute; the rest as a count).
     pub rejected: u64,
     /// Times the file shrank (rotated or truncated) and was read again from the top.
     pub restarts: u64,
@@ -129,7 +130,7 @@ pub struct NewsFile {
 
 impl NewsFile {
     /// Reads what `path` holds now (a missing file holds nothing yet). Bad lines are
-    /// reported on standard error and counted; they never stop the run.
+    /// logged and counted; they never stop the run.
     ///
     /// # Errors
     /// When the file exists but cannot be read.
@@ -147,13 +148,14 @@ impl NewsFile {
         let mut rejected = 0;
         let table = &file.instruments;
         let shown = path.display().to_string();
+        let mut log_limit = LogLimiter::new("news file");
         file.reader
             .read_new(
                 |n, line| match line.and_then(|text| parse_line(text, table)) {
                     Ok(item) => items.push(item),
                     Err(why) => {
                         rejected += 1;
-                        reject(&shown, n, &why);
+                        reject(&mut log_limit, &shown, n, &why);
                     }
                 },
             )
@@ -182,6 +184,7 @@ impl NewsFile {
             .spawn(move || {
                 let shown = self.report.path.display().to_string();
                 let mut waiting: VecDeque<NewsItem> = VecDeque::new();
+                let mut log_limit = LogLimiter::new("news file");
                 while !stop.load(Ordering::Acquire) {
                     let table = &self.instruments;
                     let report = &mut self.report;
@@ -193,20 +196,33 @@ impl NewsFile {
                             }
                             Err(why) => {
                                 report.rejected += 1;
-                                reject(&shown, n, &why);
+                                reject(&mut log_limit, &shown, n, &why);
                             }
                         }
                     });
                     match read {
                         Ok(true) => {
                             report.restarts += 1;
-                            eprintln!(
-                                "tickpipe: news file {shown} shrank; reading it again from the top"
-                            );
+                            if log_limit.admit("restarted") {
+                                tracing::warn!(
+                                    file = shown.as_str(),
+                                    "news file: it shrank; reading it again from the top"
+                                );
+                            }
                         }
                         Ok(false) => {}
-                        Err(e) => eprintln!("tickpipe: news file {shown}: {e}; retrying"),
+                        Err(e) => {
+                            if log_limit.admit("read_failed") {
+                                tracing::warn!(
+                                    file = shown.as_str(),
+                                    error = %e,
+                                    "news file: cannot read it; retrying"
+                                );
+                            }
+                        }
                     }
+                    // A burst of bad lines, then quiet: its count goes out now.
+                    log_limit.flush_expired();
                     while let Some(item) = waiting.pop_front() {
                         if let Err(PushError::Full(item)) = out.try_push(item) {
                             waiting.push_front(item);
@@ -220,8 +236,16 @@ impl NewsFile {
     }
 }
 
-fn reject(path: &str, line: u64, why: &str) {
-    eprintln!("tickpipe: news file {path}: line {line}: {why}; skipped");
+/// Logs a bad line (within the limit; the limiter counts the rest).
+fn reject(log_limit: &mut LogLimiter, path: &str, line: u64, why: &str) {
+    if log_limit.admit("bad_line") {
+        tracing::warn!(
+            file = path,
+            line,
+            error = why,
+            "news file: bad line skipped"
+        );
+    }
 }
 
 #[cfg(test)]

@@ -23,6 +23,7 @@ use crate::{
         kite::{open_tcp, Backoff, ReadSlices, Socket, TickerHealth, READ_SLICE},
         Conflator, Offered,
     },
+    logging::LogLimiter,
     model::{Date, MarketEvent},
 };
 
@@ -57,6 +58,8 @@ pub(super) struct Link {
     scratch: Vec<u8>,
     /// The IST day and the reconnection attempts made in it.
     attempts: (Date, u32),
+    /// Bounds the lines a flapping connection or a chatty server writes.
+    log_limit: LogLimiter,
 }
 
 impl Link {
@@ -80,6 +83,7 @@ impl Link {
             decoded: 0,
             scratch: Vec::with_capacity(4096),
             attempts: (today, 0),
+            log_limit: LogLimiter::new("truedata"),
         }
     }
 
@@ -107,7 +111,14 @@ impl Link {
             let socket = match self.connect() {
                 Ok(socket) => socket,
                 Err(why) => {
-                    eprintln!("tickpipe: truedata: cannot connect to {url}: {why}");
+                    if self.log_limit.admit("connect_failed") {
+                        tracing::warn!(
+                            url = url.as_str(),
+                            error = why.as_str(),
+                            attempt = self.attempts.1,
+                            "truedata: cannot connect"
+                        );
+                    }
                     TickerHealth::record(&self.health.last_link_error, why);
                     self.health.failed_attempts.add(1);
                     first = false;
@@ -125,7 +136,13 @@ impl Link {
             match end {
                 End::Stopped => return,
                 End::Lost { why, delivered } => {
-                    eprintln!("tickpipe: truedata: connection to {url} lost: {why}; reconnecting");
+                    if self.log_limit.admit("connection_lost") {
+                        tracing::warn!(
+                            url = url.as_str(),
+                            error = why.as_str(),
+                            "truedata: connection lost; reconnecting"
+                        );
+                    }
                     TickerHealth::record(&self.health.last_link_error, why);
                     self.health.disconnects.add(1);
                     if delivered {
@@ -154,7 +171,12 @@ impl Link {
                      (feed.truedata.reconnect_attempts_per_day); last error: {last}",
                     self.settings.url
                 );
-                eprintln!("tickpipe: truedata: {why}");
+                tracing::error!(
+                    url = self.settings.url.as_str(),
+                    attempts = limit,
+                    last_error = last.as_str(),
+                    "truedata: gave up reconnecting (feed.truedata.reconnect_attempts_per_day)"
+                );
                 TickerHealth::record(&self.health.failure, why);
                 return false;
             }
@@ -233,11 +255,13 @@ impl Link {
         timeouts(READ_SLICE.min(self.settings.stale_after))?;
         self.market.new_connection();
         self.health.connected.set(true);
-        eprintln!(
-            "tickpipe: truedata: connected to {}, {} symbols",
-            self.settings.url,
-            symbols.len(),
-        );
+        if self.log_limit.admit("connected") {
+            tracing::info!(
+                url = self.settings.url.as_str(),
+                symbols = symbols.len(),
+                "truedata: connected"
+            );
+        }
         Ok(socket)
     }
 
@@ -271,22 +295,23 @@ impl Link {
                     validity,
                 }) => {
                     let wanted = self.settings.symbols.len() as u64;
+                    // Once per login, and logins are bounded by `connected`'s limit.
                     if let Some(max) = max_symbols.filter(|&max| max < wanted) {
-                        eprintln!(
-                            "tickpipe: truedata: warning: the account streams at most {max} \
-                             symbols and {wanted} are subscribed; the server will refuse the rest"
+                        tracing::warn!(
+                            max_symbols = max,
+                            subscribed = wanted,
+                            "truedata: the account streams fewer symbols than are subscribed; \
+                             the server will refuse the rest"
                         );
                     }
                     if !subscription.is_empty() && !subscription.contains("tick") {
-                        eprintln!(
-                            "tickpipe: truedata: warning: the account's subscription is \
-                             `{subscription}` (no ticks: only bars will arrive)"
+                        tracing::warn!(
+                            subscription = subscription.as_str(),
+                            "truedata: the account's subscription has no ticks: only bars will arrive"
                         );
                     }
                     if !validity.is_empty() {
-                        eprintln!(
-                            "tickpipe: truedata: logged in (subscription valid to {validity})"
-                        );
+                        tracing::info!(valid_to = validity.as_str(), "truedata: logged in");
                     }
                     return Ok(());
                 }
@@ -391,13 +416,13 @@ impl Link {
     fn skip(&mut self, kind: MessageKind, why: impl FnOnce() -> String) {
         let i = kind.index();
         self.kinds.skipped[i] += 1;
+        // Once per kind: the counts carry the rest.
         if !self.kinds.logged[i] {
             self.kinds.logged[i] = true;
-            eprintln!(
-                "tickpipe: truedata: skipped a {} message: {} (further {} problems are only counted)",
-                kind.name(),
-                why(),
-                kind.name()
+            tracing::warn!(
+                kind = kind.name(),
+                error = why().as_str(),
+                "truedata: skipped a message (further problems of its kind are only counted)"
             );
         }
         let total: u64 = self.kinds.skipped.iter().sum();
@@ -436,12 +461,19 @@ impl Link {
             Message::Bar(_) | Message::Unused(_) => self.decoded += 1,
             Message::Refused(why) => {
                 self.health.server_errors.add(1);
-                eprintln!("tickpipe: truedata: the server reports an error: {why}");
+                if self.log_limit.admit("server_error") {
+                    tracing::warn!(
+                        error = why.as_str(),
+                        "truedata: the server reports an error"
+                    );
+                }
                 TickerHealth::record(&self.health.last_server_error, why);
             }
             Message::MarketStatus(text) | Message::Notice(text) => {
                 self.health.server_messages.add(1);
-                eprintln!("tickpipe: truedata: message from the server: {text}");
+                if self.log_limit.admit("server_message") {
+                    tracing::info!(text = text.as_str(), "truedata: message from the server");
+                }
             }
             Message::Connected { .. } | Message::SymbolsRemoved => {}
         }

@@ -26,6 +26,7 @@ use crate::{
         kite::{read_access_token, Decoded, KiteDecoder, TextMessage},
         Conflator, Offered,
     },
+    logging::LogLimiter,
     model::{Date, MarketEvent},
 };
 
@@ -58,6 +59,8 @@ pub(super) struct Link {
     backoff: Backoff,
     /// The IST day and the reconnection attempts made in it.
     attempts: (Date, u32),
+    /// Bounds the lines a flapping connection or a chatty server writes.
+    log_limit: LogLimiter,
 }
 
 impl Link {
@@ -80,6 +83,7 @@ impl Link {
             market,
             backoff,
             attempts: (today, 0),
+            log_limit: LogLimiter::new("kite ticker"),
         }
     }
 
@@ -107,7 +111,14 @@ impl Link {
             let socket = match self.connect() {
                 Ok(socket) => socket,
                 Err(why) => {
-                    eprintln!("tickpipe: kite ticker: cannot connect to {url}: {why}");
+                    if self.log_limit.admit("connect_failed") {
+                        tracing::warn!(
+                            url = url.as_str(),
+                            error = why.as_str(),
+                            attempt = self.attempts.1,
+                            "kite ticker: cannot connect"
+                        );
+                    }
                     // The reason first: a reader who sees the count finds its reason.
                     TickerHealth::record(&self.health.last_link_error, why);
                     self.health.failed_attempts.add(1);
@@ -126,9 +137,13 @@ impl Link {
             match end {
                 End::Stopped => return,
                 End::Lost { why, delivered } => {
-                    eprintln!(
-                        "tickpipe: kite ticker: connection to {url} lost: {why}; reconnecting"
-                    );
+                    if self.log_limit.admit("connection_lost") {
+                        tracing::warn!(
+                            url = url.as_str(),
+                            error = why.as_str(),
+                            "kite ticker: connection lost; reconnecting"
+                        );
+                    }
                     TickerHealth::record(&self.health.last_link_error, why);
                     self.health.disconnects.add(1);
                     if delivered {
@@ -157,7 +172,12 @@ impl Link {
                      (feed.kite.reconnect_attempts_per_day); last error: {last}",
                     self.settings.url
                 );
-                eprintln!("tickpipe: kite ticker: {why}");
+                tracing::error!(
+                    url = self.settings.url.as_str(),
+                    attempts = limit,
+                    last_error = last.as_str(),
+                    "kite ticker: gave up reconnecting (feed.kite.reconnect_attempts_per_day)"
+                );
                 TickerHealth::record(&self.health.failure, why);
                 return false;
             }
@@ -183,7 +203,7 @@ impl Link {
 
     /// Opens a subscribed connection: token file, TCP, TLS, WebSocket handshake, then
     /// `subscribe` and `mode`.
-    fn connect(&self) -> Result<Socket, String> {
+    fn connect(&mut self) -> Result<Socket, String> {
         let s = &self.settings;
         let token = read_access_token(&s.access_token_file)?;
         let mut request = s
@@ -238,12 +258,14 @@ impl Link {
         }
         timeouts(READ_SLICE.min(s.stale_after))?;
         self.health.connected.set(true);
-        eprintln!(
-            "tickpipe: kite ticker: connected to {}, {} instruments in {} mode",
-            s.url,
-            tokens.len(),
-            s.mode.name()
-        );
+        if self.log_limit.admit("connected") {
+            tracing::info!(
+                url = s.url.as_str(),
+                instruments = tokens.len(),
+                mode = s.mode.name(),
+                "kite ticker: connected"
+            );
+        }
         Ok(socket)
     }
 
@@ -346,10 +368,12 @@ impl Link {
                 error,
                 first_of_kind,
             } => {
+                // Once per kind: the counts carry the rest.
                 if first_of_kind {
-                    eprintln!(
-                        "tickpipe: kite ticker: skipped a packet: {error} (further {} problems are only counted)",
-                        error.kind_name()
+                    tracing::warn!(
+                        kind = error.kind_name(),
+                        error = %error,
+                        "kite ticker: skipped a packet (further problems of its kind are only counted)"
                     );
                 }
             }
@@ -371,21 +395,38 @@ impl Link {
         match TextMessage::parse(text) {
             Ok(TextMessage::Error(error)) => {
                 self.health.server_errors.add(1);
-                eprintln!("tickpipe: kite ticker: the server reports an error: {error}");
+                if self.log_limit.admit("server_error") {
+                    tracing::warn!(
+                        error = error.as_str(),
+                        "kite ticker: the server reports an error"
+                    );
+                }
                 TickerHealth::record(&self.health.last_server_error, error);
             }
             Ok(TextMessage::Order(_)) => self.health.order_updates.add(1),
             Ok(TextMessage::Message(message)) => {
                 self.health.server_messages.add(1);
-                eprintln!("tickpipe: kite ticker: message from the broker: {message}");
+                if self.log_limit.admit("server_message") {
+                    tracing::info!(
+                        text = message.as_str(),
+                        "kite ticker: message from the broker"
+                    );
+                }
             }
             Ok(TextMessage::Other(kind)) => {
                 self.health.bad_text.add(1);
-                eprintln!("tickpipe: kite ticker: text message of unknown type `{kind}` ignored");
+                if self.log_limit.admit("unknown_text") {
+                    tracing::warn!(
+                        kind = kind.as_str(),
+                        "kite ticker: text message of an unknown type ignored"
+                    );
+                }
             }
             Err(e) => {
                 self.health.bad_text.add(1);
-                eprintln!("tickpipe: kite ticker: unreadable text message ignored: {e}");
+                if self.log_limit.admit("bad_text") {
+                    tracing::warn!(error = %e, "kite ticker: unreadable text message ignored");
+                }
             }
         }
     }

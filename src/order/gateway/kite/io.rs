@@ -551,7 +551,7 @@ impl Io {
         let now = self.health.market_now();
         for d in &verdict.alert {
             self.health.reconcile_mismatches.add(1);
-            eprintln!("tickpipe: kite gateway: reconciliation: {d}");
+            tracing::error!(difference = %d, "kite gateway: reconciliation difference");
             self.alert(Alert {
                 exchange_ts: now,
                 kind: "reconcile_mismatch",
@@ -596,10 +596,11 @@ impl Io {
         if e.kind == ErrorType::Token {
             let first = self.health.token_refused();
             if first {
-                eprintln!(
-                    "tickpipe: kite gateway: Kite refused the access token while {what} ({e}). \
-                     Access tokens expire every morning at 06:00 IST: run `tickpipe kite login` \
-                     and start again."
+                tracing::error!(
+                    during = what,
+                    error = %e,
+                    "kite gateway: Kite refused the access token. Access tokens expire every \
+                     morning at 06:00 IST: run `tickpipe kite login` and start again."
                 );
             }
         }

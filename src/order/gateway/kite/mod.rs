@@ -229,16 +229,17 @@ impl Drop for KiteGateway {
             let _ = thread.join();
         }
         for difference in self.health.differences() {
-            eprintln!(
-                "tickpipe: kite gateway: reconciliation difference standing at the end: \
-                 {difference}"
+            tracing::error!(
+                difference = difference.as_str(),
+                "kite gateway: reconciliation difference standing at the end"
             );
         }
         let expired = self.health.token_expired.get();
         if expired > 0 {
-            eprintln!(
-                "tickpipe: kite gateway: {expired} request(s) refused for an expired or invalid \
-                 access token; log in again with `tickpipe kite login`"
+            tracing::error!(
+                refused = expired,
+                "kite gateway: requests refused for an expired or invalid access token; log \
+                 in again with `tickpipe kite login`"
             );
         }
     }

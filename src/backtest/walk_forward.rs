@@ -386,12 +386,9 @@ fn apply_fit(config: &EngineConfig, names: &[&'static str], fit: &FoldFit) -> En
     c
 }
 
-/// `walk_forward.md`: the folds, what each fitted, and the out-of-sample figures.
-pub fn walk_forward_markdown(
-    outcome: &WalkForwardOutcome,
-    names: &[&'static str],
-    overall: &SessionStats,
-) -> String {
+/// `walk_forward.md`'s table: the folds, what each fitted, and each test window's
+/// figures (the caller adds the out-of-sample session's summary under it).
+pub fn walk_forward_markdown(outcome: &WalkForwardOutcome, names: &[&'static str]) -> String {
     let pct = crate::report::figure::percent;
     let ratio = |x: f64| crate::report::figure::decimal(x, 2);
     let rupees = crate::report::paise;
@@ -440,25 +437,6 @@ pub fn walk_forward_markdown(
             pct(s.metrics.max_drawdown),
         );
     }
-    let _ = writeln!(
-        out,
-        "\n**Out of sample, all folds on one account:** {} days, {} round trips, win rate {}, \
-         gross ₹{}, charges ₹{}, net ₹{}; equity ₹{} → ₹{} (return {}); daily Sharpe {}, \
-         max drawdown {}; slippage {} bps mean over {} fills.",
-        overall.days,
-        overall.trades,
-        pct(overall.win_rate()),
-        rupees(overall.gross),
-        rupees(overall.charges),
-        rupees(overall.net()),
-        rupees(overall.capital),
-        rupees(overall.final_equity),
-        pct(overall.metrics.cum_returns_final),
-        ratio(overall.metrics.sharpe_ratio),
-        pct(overall.metrics.max_drawdown),
-        ratio(overall.slippage.mean_bps()),
-        overall.slippage.fills,
-    );
     out
 }
 

@@ -111,7 +111,11 @@ fn walk_forward(
     let oos = &outcome.out_of_sample;
     let stats = SessionStats::of(oos);
     let mut written = write_session(&args.out, oos, &stats)?;
-    let markdown = walk_forward_markdown(&outcome, &oos.strategy_names, &stats);
+    let markdown = format!(
+        "{}\nOut of sample, all folds on one account:\n\n```\n{}```\n",
+        walk_forward_markdown(&outcome, &oos.strategy_names),
+        summary(oos, &stats)
+    );
     for (file, text) in [
         ("walk_forward.md", markdown.clone()),
         (
@@ -124,7 +128,6 @@ fn walk_forward(
         written.push(path);
     }
     print!("{markdown}");
-    print!("{}", summary(oos, &stats));
     println!(
         "wrote     {} files to {} (the report is of the out-of-sample days only)",
         written.len(),

@@ -775,7 +775,7 @@ mod config_check {
             "check-bad.toml",
             "core = 999\n",
             &format!(
-                "[runtime]\ncores = []\n\n[risk]\nmax_exposure_pct = 900\n\n\
+                "core = 998\n\n[runtime]\ncores = []\n\n[risk]\nmax_exposure_pct = 900\n\n\
                  [feed.synthetic]\nuniverse = {missing:?}\n"
             ),
         );
@@ -786,11 +786,12 @@ mod config_check {
             .lines()
             .filter(|l| l.starts_with(&bad.display().to_string()))
             .collect();
-        assert_eq!(problems.len(), 3, "{stdout}");
+        assert_eq!(problems.len(), 4, "{stdout}");
         for key in [
             "risk.max_exposure_pct",
             "feed.synthetic.universe",
             "control.core",
+            "journal.core",
         ] {
             assert!(
                 problems
@@ -805,7 +806,8 @@ mod config_check {
             stdout.contains(&format!("{}: ok (", good.display())),
             "the second file is still checked:\n{stdout}"
         );
-        assert!(stderr.contains("3 problems in 1 of 2 files"), "{stderr}");
+        assert!(stdout.contains("core 998"), "{stdout}");
+        assert!(stderr.contains("4 problems in 1 of 2 files"), "{stderr}");
     }
 }
 

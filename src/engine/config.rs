@@ -187,11 +187,17 @@ impl EngineConfig {
         self.control.validate("control", &mut issues);
         self.journal.validate("journal", &mut issues);
         self.log.validate("log", &mut issues);
-        if let Some(core) = self.control.core {
+        for (key, core) in [
+            ("control.core", self.control.core),
+            ("journal.core", self.journal.core),
+        ] {
+            let Some(core) = core else {
+                continue;
+            };
             let available = available_cores();
             if !available.contains(&core) {
                 issues.push(ConfigIssue::new(
-                    "control.core",
+                    key,
                     format!(
                         "core {core} is not available to this process (available: {available:?})"
                     ),

@@ -159,7 +159,8 @@ pub(super) fn open_day(
             .claim_run_dir(day)
             .map_err(|e| issue(format!("{}: {e}", settings.dir.display())))?,
     };
-    let journal = Journal::open(&dir, journal_config).map_err(|e| issue(e.to_string()))?;
+    let journal = Journal::open_pinned(&dir, journal_config, settings.core)
+        .map_err(|e| issue(e.to_string()))?;
     Ok(OpenedDay { journal, resume })
 }
 

@@ -169,6 +169,21 @@ impl Journal {
     /// [`JournalError::Config`] for a bad segment size; [`JournalError::Io`] when the
     /// directory cannot be made or the thread cannot start.
     pub fn open(dir: &Path, config: JournalConfig) -> Result<Journal, JournalError> {
+        Journal::open_pinned(dir, config, None)
+    }
+
+    /// [`Journal::open`] with the flusher thread pinned to `core` (best effort). On a
+    /// host whose stage threads busy-spin on their own cores, an unpinned flusher is run
+    /// now and then on a stage's core, and the stage waits behind its page faults and
+    /// `msync`s for milliseconds; pinned to a housekeeping core it cannot be.
+    ///
+    /// # Errors
+    /// As [`Journal::open`].
+    pub fn open_pinned(
+        dir: &Path,
+        config: JournalConfig,
+        core: Option<usize>,
+    ) -> Result<Journal, JournalError> {
         config.validate()?;
         fs::create_dir_all(dir).map_err(|source| JournalError::Io {
             path: dir.to_owned(),
@@ -186,7 +201,14 @@ impl Journal {
             let inner = Arc::clone(&inner);
             thread::Builder::new()
                 .name("journal-flush".to_owned())
-                .spawn(move || run(&inner))
+                .spawn(move || {
+                    if let Some(core) = core {
+                        // Best effort: validation checked the core exists, and an
+                        // unpinned flusher still keeps the journal.
+                        core_affinity::set_for_current(core_affinity::CoreId { id: core });
+                    }
+                    run(&inner)
+                })
                 .map_err(|source| JournalError::Io {
                     path: dir.to_owned(),
                     source,

@@ -45,6 +45,9 @@ pub struct JournalSettings {
     /// crashed, or stopped leaving positions open): rebuild its positions, orders, P&L
     /// and state before trading on. Off: such a day starts a fresh journal of its own.
     pub resume: bool,
+    /// The core the flusher thread is pinned to (a housekeeping core, not a stage's);
+    /// unset: the scheduler places it.
+    pub core: Option<usize>,
 }
 
 impl Default for JournalSettings {
@@ -56,6 +59,7 @@ impl Default for JournalSettings {
             segment_mib: 64,
             ticks: false,
             resume: true,
+            core: None,
         }
     }
 }

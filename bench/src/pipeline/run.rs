@@ -160,7 +160,11 @@ impl JournalMode {
 
     /// Turns journaling on in `config` for this mode, into a fresh directory that is
     /// removed when the returned guard drops (`None` when the mode is off).
-    fn configure(self, config: &mut EngineConfig) -> Result<Option<JournalDir>, String> {
+    fn configure(
+        self,
+        config: &mut EngineConfig,
+        cores: &[usize],
+    ) -> Result<Option<JournalDir>, String> {
         if self == JournalMode::Off {
             return Ok(None);
         }
@@ -177,6 +181,12 @@ impl JournalMode {
         config.journal.ticks = self == JournalMode::Ticks;
         // Each run writes a day of its own; nothing is resumed.
         config.journal.resume = false;
+        // The flusher goes to the last listed core: with one group on the first, that
+        // keeps it off the pipeline's core (unpinned, the scheduler put it there now
+        // and then; latency-reports/journal-wiring.md).
+        if cores.len() > 1 {
+            config.journal.core = cores.last().copied();
+        }
         Ok(Some(JournalDir(dir)))
     }
 }
@@ -340,7 +350,7 @@ pub fn run(
         Engine::Empty => JournalMode::Off,
     };
     // Held until the run is over, like the socket's directory.
-    let _journal_dir = journal.configure(&mut config)?;
+    let _journal_dir = journal.configure(&mut config, &spec.cores)?;
     // The journal names its day from the session start: the first event's market time.
     let start = events
         .first()

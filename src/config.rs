@@ -33,6 +33,15 @@ impl ConfigIssue {
             reason: reason.into(),
         }
     }
+
+    /// `issues` on one line, `; ` between them: for a caller whose error is a string.
+    pub fn joined(issues: &[ConfigIssue]) -> String {
+        issues
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
 }
 
 impl fmt::Display for ConfigIssue {

@@ -48,13 +48,8 @@ impl StrategyDriver {
         let mut table = InstrumentTable::new();
         let sector = table.sector("BACKTEST");
         let instrument = table.push(Instrument::nse_equity(symbol, sector))?;
-        let strategy = SmaCross::new(config, &table, "strategy.sma_cross").map_err(|issues| {
-            issues
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("; ")
-        })?;
+        let strategy = SmaCross::new(config, &table, "strategy.sma_cross")
+            .map_err(|issues| crate::config::ConfigIssue::joined(&issues))?;
         if !strategy.subscribes(table.get(instrument)) {
             return Err(format!("sma_cross does not trade {symbol}"));
         }

@@ -284,13 +284,7 @@ fn fit_fold(
 
     let section = &config.strategy.regime_adaptive;
     let configured = crate::signal::market_regime::load_model(section, "strategy.regime_adaptive")
-        .map_err(|issues| {
-            issues
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("; ")
-        })?;
+        .map_err(|issues| crate::config::ConfigIssue::joined(&issues))?;
     let loglik = |m: &GaussianHmm| {
         Posteriors::compute(m, returns)
             .map(|p| p.loglik())

@@ -14,6 +14,10 @@
 //! | `every_ms = N` | nothing | up to N ms of records, plus the `msync` in progress |
 //! | `every_record` | nothing | the records appended since the flusher's last pass: it checks every 100 µs and `msync`s whatever is new; [`JournalWriter::durable_seq`] says how far it got |
 //!
+//! Behind a writer, `msync` stops at the last folio boundary; the records after it are
+//! made durable by the tail copy instead, so the writer's folio is never written back
+//! under it (`tail.rs` says why). The table holds for both.
+//!
 //! A process crash loses nothing under any policy: an append's bytes are in the shared
 //! page cache when it returns, and the kernel writes them back after the process dies.
 //! After a power loss the reader finds at worst a torn last record (truncated, the
@@ -39,8 +43,10 @@ use super::{
         decode_header, SegmentHeader, Seq, HEADER_SIZE, MAX_FRAME, MAX_NAME, SEGMENT_EXTENSION,
     },
     health::Health,
+    reader::named_first_seq,
     segment::{Segment, PAGE},
     shared::{Position, WriterShared},
+    tail::{folio_span, restore, tail_path, TailFile},
     writer::JournalWriter,
 };
 
@@ -160,6 +166,9 @@ struct Inner {
     error: Mutex<Option<JournalError>>,
     /// Marked at the flusher's first error; every writer reads it.
     health: Arc<Health>,
+    /// `msync` of a writer's current segment stops at a multiple of this, behind the
+    /// writer ([`folio_span`]); the tail copy covers the rest.
+    folio: usize,
 }
 
 impl Journal {
@@ -196,6 +205,7 @@ impl Journal {
             stop: AtomicBool::new(false),
             error: Mutex::new(None),
             health: Arc::new(Health::default()),
+            folio: folio_span(),
         });
         let thread = {
             let inner = Arc::clone(&inner);
@@ -287,9 +297,18 @@ impl Journal {
             if header.writer != name {
                 continue;
             }
-            match header.first_seq {
+            let first = header.first_seq.or_else(|| named_first_seq(&path, name));
+            if let Some(first) = first {
+                // The tail copy's records go into the segment for good (its header too,
+                // when only the copy had it).
+                restore(&path, first.0).map_err(io(&path))?;
+            }
+            match first {
                 None => fs::remove_file(&path).map_err(io(&path))?,
-                Some(first) if first >= next => fs::remove_file(&path).map_err(io(&path))?,
+                Some(first) if first >= next => {
+                    fs::remove_file(&path).map_err(io(&path))?;
+                    let _ = fs::remove_file(tail_path(&path));
+                }
                 Some(first) => {
                     let named = segment_path(&self.dir, name, first);
                     if named != path {
@@ -330,6 +349,8 @@ impl Journal {
             current: Arc::clone(&first),
             ready: Some(next),
             synced: Position::new(0, 0),
+            durable: Position::new(0, 0),
+            tail: None,
             last_flush: Instant::now(),
         };
         lock(&self.inner.pending).push(tracked);
@@ -439,6 +460,10 @@ struct Tracked {
     ready: Option<Arc<Segment>>,
     /// How far `msync` got.
     synced: Position,
+    /// How far records are durable: `msync`ed, or copied into the tail copy.
+    durable: Position,
+    /// The current segment's tail copy, once one was needed.
+    tail: Option<TailFile>,
     last_flush: Instant,
 }
 
@@ -485,7 +510,9 @@ fn pass(inner: &Inner, w: &mut Tracked, last: bool) -> Result<(), JournalError> 
         let Some(next) = w.ready.take() else {
             unreachable!("the writer entered a segment the flusher did not prepare");
         };
-        // The writer sealed the old segment before publishing `position`.
+        // The writer sealed the old segment before publishing `position`, and never
+        // stores into it again: all of it can be `msync`ed now, which makes its tail
+        // copy redundant.
         if policy != FlushPolicy::Never {
             let from = w.synced.offset();
             w.current
@@ -496,10 +523,12 @@ fn pass(inner: &Inner, w: &mut Tracked, last: bool) -> Result<(), JournalError> 
                     Seq(w.current.first_seq()),
                 )))?;
         }
+        drop_tail(w);
         let name = &w.shared.name;
         let used_path = next_path(&inner.dir, name, next.index());
         w.current = next;
         w.synced = Position::new(w.current.index(), 0);
+        w.durable = w.synced;
         // Prepare the next segment before naming this one: the writer may already be
         // filling this one fast, and the rename and directory fsync take milliseconds.
         if !last {
@@ -517,7 +546,9 @@ fn pass(inner: &Inner, w: &mut Tracked, last: bool) -> Result<(), JournalError> 
         fs::rename(&used_path, &final_path).map_err(io(final_path.clone()))?;
         sync_dir(&inner.dir)?;
     }
-    let due = position != w.synced
+    // At the last pass the tail copy's part is `msync`ed too, and the copy dropped.
+    let behind = position != w.durable || (last && w.tail.is_some());
+    let due = behind
         && match policy {
             FlushPolicy::Never => false,
             FlushPolicy::EveryRecord => true,
@@ -526,12 +557,160 @@ fn pass(inner: &Inner, w: &mut Tracked, last: bool) -> Result<(), JournalError> 
             }
         };
     if due {
-        w.current
-            .flush(w.synced.offset(), position.offset())
-            .map_err(io(inner.dir.clone()))?;
-        w.synced = position;
+        let end = position.offset();
+        // While the writer may still store into this segment, `msync` only whole folios
+        // behind it (see `tail.rs`); at the last pass, everything.
+        let folio_end = if last {
+            end
+        } else {
+            end / inner.folio * inner.folio
+        };
+        let path = || segment_path(&inner.dir, &w.shared.name, Seq(w.current.first_seq()));
+        if folio_end > w.synced.offset() {
+            w.current
+                .flush(w.synced.offset(), folio_end)
+                .map_err(io(path()))?;
+            w.synced = Position::new(position.index(), folio_end);
+        }
+        if end > w.synced.offset() {
+            let tail = match &mut w.tail {
+                Some(t) => t,
+                None => w
+                    .tail
+                    .insert(TailFile::create(tail_path(&path())).map_err(io(tail_path(&path())))?),
+            };
+            let from = w.synced.offset().max(tail.covered());
+            // SAFETY: `end` is a position the writer published (read with Acquire in
+            // `committed`), in the segment this pass tracks.
+            let bytes = unsafe { w.current.published(from, end) };
+            tail.append(w.current.first_seq(), from, bytes)
+                .map_err(io(tail.path().to_owned()))?;
+        } else {
+            drop_tail(w);
+        }
+        w.durable = position;
         w.shared.set_durable(seq);
         w.last_flush = Instant::now();
     }
     Ok(())
+}
+
+/// Deletes the current segment's tail copy once the segment is `msync`ed through the
+/// end of what it covers. A copy left behind (the deletion failed, or a power loss undid
+/// it) is harmless: it holds the same bytes as the segment.
+fn drop_tail(w: &mut Tracked) {
+    if let Some(tail) = w.tail.take() {
+        let _ = fs::remove_file(tail.path());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{
+        journal::{format::encode_header, DailyMark, JournalReader, Record},
+        model::{InstrumentId, Price, UnixNanos},
+    };
+
+    fn mark(k: i64) -> Record {
+        Record::DailyMark(DailyMark {
+            instrument: InstrumentId(1),
+            mark: Price::from_paise(100_000 + k),
+        })
+    }
+
+    fn temp(name: &str) -> PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("tickpipe-flusher-{name}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        dir
+    }
+
+    fn files(dir: &Path, extension: &str) -> Vec<PathBuf> {
+        let mut out: Vec<PathBuf> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == extension))
+            .collect();
+        out.sort();
+        out
+    }
+
+    fn marks(dir: &Path) -> (usize, usize) {
+        let reader = JournalReader::open(dir).unwrap();
+        let mut records = reader.records();
+        let n = records.by_ref().inspect(|r| assert!(r.is_ok(), "{r:?}")).count();
+        (n, records.torn_tails().len())
+    }
+
+    /// A power loss while the writer is in the middle of a segment: the device holds the
+    /// segments it left (`msync`ed whole), the current segment's header as created (a
+    /// prepared segment's has no first sequence) and nothing after it (its folio was
+    /// never `msync`ed), and the tail copy. Every record the flusher called durable
+    /// comes back, and resuming writes them into the segment for good.
+    #[test]
+    fn after_a_power_loss_the_tail_copy_brings_back_every_durable_record() {
+        let dir = temp("tail-live");
+        let image = temp("tail-image");
+        fs::create_dir_all(&image).unwrap();
+        let config = JournalConfig {
+            segment_bytes: 8192,
+            flush: FlushPolicy::EveryRecord,
+        };
+        let journal = Journal::open(&dir, config).unwrap();
+        let mut w = journal.writer("risk").unwrap();
+        let mut last = Seq(0);
+        for k in 1..=300 {
+            last = w.append(UnixNanos(k as u64), &mark(k)).unwrap();
+        }
+        // Liveness, not speed: the pause only spaces the polls out.
+        while w.durable_seq() < last {
+            thread::sleep(Duration::from_millis(1));
+        }
+        // Named by first sequence: used segments; the one prepared ahead is left out
+        // (the device holds its header, with no first sequence, and it is skipped).
+        let mut segments = files(&dir, SEGMENT_EXTENSION);
+        segments.retain(|p| named_first_seq(p, "risk").is_some());
+        let (current, left) = segments.split_last().unwrap();
+        assert!(!left.is_empty(), "the writer rolled: {segments:?}");
+        let tails = files(&dir, "tail");
+        assert_eq!(
+            tails,
+            vec![tail_path(current)],
+            "one copy, the current segment's"
+        );
+        for path in left.iter().chain(&tails) {
+            fs::copy(path, image.join(path.file_name().unwrap())).unwrap();
+        }
+        let mut device = vec![0u8; config.segment_bytes];
+        device[..HEADER_SIZE].copy_from_slice(&encode_header(8192, None, "risk"));
+        fs::write(image.join(current.file_name().unwrap()), &device).unwrap();
+
+        assert_eq!(marks(&image), (300, 0), "read with the copy laid over");
+        let copy = image.join(tails[0].file_name().unwrap());
+        let saved = fs::read(&copy).unwrap();
+        fs::remove_file(&copy).unwrap();
+        // Without it the segment simply ends after its header (zeros are unwritten space).
+        assert_eq!(marks(&image), (203, 0), "without the copy");
+        fs::write(&copy, saved).unwrap();
+
+        let resumed = Journal::open(&image, config).unwrap();
+        drop(resumed.resume_writer("risk", Seq(301)).unwrap());
+        resumed.shutdown().unwrap();
+        assert!(
+            files(&image, "tail").is_empty(),
+            "the copy went into the segment"
+        );
+        assert_eq!(marks(&image), (300, 0));
+
+        drop(w);
+        journal.shutdown().unwrap();
+        assert!(
+            files(&dir, "tail").is_empty(),
+            "shutdown msyncs all and drops the copy"
+        );
+        assert_eq!(marks(&dir), (300, 0));
+        fs::remove_dir_all(&dir).unwrap();
+        fs::remove_dir_all(&image).unwrap();
+    }
 }

@@ -21,6 +21,7 @@
 //! | `record.rs` | [`Record`] and its typed payloads, encoded field by field, little-endian |
 //! | `segment.rs` | one mapped, pre-allocated, pre-faulted segment file |
 //! | `shared.rs` | what a writer shares with the flusher: published position, ready slot |
+//! | `tail.rs` | the tail copy: the records past the last folio boundary, made durable without `msync`ing the writer's folio |
 //! | `health.rs` | whether the journal as a whole still keeps the record (the flusher's first failure) |
 //! | `writer.rs` | [`JournalWriter`], the per-stage appender with segment rolling |
 //! | `flusher.rs` | [`Journal`] (the flusher thread), [`JournalConfig`], [`FlushPolicy`] |
@@ -76,6 +77,9 @@
 #![warn(clippy::undocumented_unsafe_blocks)]
 
 mod error;
+// `unsafe` (with the three below): reading the bytes a writer published, for the tail
+// copy.
+#[allow(unsafe_code)]
 mod flusher;
 pub(crate) mod format;
 mod health;
@@ -85,11 +89,12 @@ mod record;
 mod resume;
 mod settings;
 mod tap;
-// The three files with `unsafe`: stores into the mapping and the ready slot's pointer.
+// The other files with `unsafe`: stores into the mapping and the ready slot's pointer.
 #[allow(unsafe_code)]
 mod segment;
 #[allow(unsafe_code)]
 mod shared;
+mod tail;
 mod verify;
 #[allow(unsafe_code)]
 mod writer;

@@ -28,6 +28,7 @@ use super::{
         HEADER_SIZE, SEGMENT_EXTENSION,
     },
     record::Record,
+    tail::{overlay, tail_path},
 };
 use crate::model::{Tick, UnixNanos};
 
@@ -105,7 +106,13 @@ impl JournalReader {
                 path: path.clone(),
                 error,
             })?;
-            let Some(first) = header.first_seq else {
+            // A segment named by its first sequence whose header does not have it yet:
+            // the header's page had not reached the device at a power loss, and the
+            // tail copy holds it (laid over when the segment is read).
+            let Some(first) = header
+                .first_seq
+                .or_else(|| named_first_seq(&path, &header.writer))
+            else {
                 continue;
             };
             let info = SegmentInfo {
@@ -276,14 +283,9 @@ impl<'a> Iterator for Records<'a> {
             };
             let is_last = self.s + 1 == writer.segments.len();
             if self.bytes.is_none() {
-                let bytes = match fs::read(&seg.path) {
+                let bytes = match read_segment(seg) {
                     Ok(b) => b,
-                    Err(source) => {
-                        return self.fail(JournalError::Io {
-                            path: seg.path.clone(),
-                            source,
-                        })
-                    }
+                    Err(e) => return self.fail(e),
                 };
                 // The header was checked at open; check again what is read now.
                 if let Err(error) = decode_header(&bytes) {
@@ -424,6 +426,37 @@ fn torn(
         capacity: seg.header.capacity,
         reason,
     }
+}
+
+/// The first sequence in the name of a segment of `writer` named by it
+/// (`WRITER-SEQ.tpj`); `None` for a segment prepared ahead (`WRITER-next-N.tpj`).
+pub(crate) fn named_first_seq(path: &Path, writer: &str) -> Option<Seq> {
+    let stem = path.file_stem()?.to_str()?;
+    let digits = stem.strip_prefix(writer)?.strip_prefix('-')?;
+    if digits.len() != 20 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok().filter(|&s| s > 0).map(Seq)
+}
+
+/// A segment's bytes, with its tail copy (if the flusher left one) laid over them:
+/// after a power loss the copy holds records whose part of the segment never reached
+/// the device (see `tail.rs`).
+fn read_segment(seg: &SegmentInfo) -> Result<Vec<u8>, JournalError> {
+    let io = |path: &Path| {
+        let path = path.to_owned();
+        move |source| JournalError::Io { path, source }
+    };
+    let mut bytes = fs::read(&seg.path).map_err(io(&seg.path))?;
+    let tail = tail_path(&seg.path);
+    match fs::read(&tail) {
+        Ok(copy) => {
+            overlay(&mut bytes, seg.first.0, &copy);
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(io(&tail)(e)),
+    }
+    Ok(bytes)
 }
 
 /// True when an intact frame starts at any aligned offset after `offset`.

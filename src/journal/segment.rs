@@ -1,7 +1,7 @@
 //! One segment: a pre-allocated, pre-faulted, memory-mapped file.
 //!
 //! The flusher thread creates a segment ahead of need ([`Segment::create`]: `set_len`,
-//! map, header, a store into every page) and hands it to one writer, which then is the
+//! map, header (`msync`ed), a store into every page) and hands it to one writer, which then is the
 //! only thread that stores into its frames. The flusher only `msync`s ranges the writer
 //! has published, and unmaps the segment once the writer has left it.
 
@@ -42,7 +42,7 @@ pub(crate) struct Segment {
 impl Segment {
     /// Creates the file at `path` (which must not exist), `capacity` bytes long, maps it,
     /// writes the header (with `first_seq`, or unset for a segment prepared ahead) and
-    /// stores into every page so that the writer's first store into each page does not
+    /// `msync`s it, and stores into every page so that the writer's first store into each page does not
     /// fault.
     ///
     /// # Errors
@@ -67,12 +67,17 @@ impl Segment {
         // SAFETY: the mapping is `capacity` > HEADER_SIZE bytes long, writable and
         // shared; no other thread knows this segment yet.
         unsafe { ptr::copy_nonoverlapping(header.as_ptr(), base, HEADER_SIZE) };
-        for page in (PAGE..capacity).step_by(PAGE) {
+        // The header reaches the device now, so that after a power loss every segment
+        // file at least says whose it is and how long. Before the pre-faulting below:
+        // writeback write-protects the pages it cleans (see `tail.rs`), and the stores
+        // below make them writable again.
+        map.flush_range(0, PAGE)?;
+        for page in (0..capacity).step_by(PAGE) {
             // SAFETY: `page < capacity`, inside the mapping; no other thread knows this
-            // segment yet. The volatile store (of a zero into a fresh, zero-filled
-            // file) cannot be elided, so the page is faulted in and dirtied here
-            // rather than on the writer's first store.
-            unsafe { ptr::write_volatile(base.add(page), 0) };
+            // segment yet. The volatile load and store of the byte already there cannot
+            // be elided, so the page is faulted in and dirtied here rather than on the
+            // writer's first store.
+            unsafe { ptr::write_volatile(base.add(page), ptr::read_volatile(base.add(page))) };
         }
         Ok(Segment {
             map,
@@ -149,6 +154,24 @@ impl Segment {
     /// The first sequence, once the writer entered the segment (0 before).
     pub(crate) fn first_seq(&self) -> u64 {
         self.first_seq.load(Ordering::Relaxed)
+    }
+
+    /// The bytes `from..to`, which the writer has published.
+    ///
+    /// # Panics
+    /// If `from > to` or the range passes the end of the segment.
+    ///
+    /// # Safety
+    /// `to` is at most a position the writer published (read with Acquire), so the
+    /// writer stored every byte of the range before that and never stores into it again.
+    pub(crate) unsafe fn published(&self, from: usize, to: usize) -> &[u8] {
+        assert!(
+            from <= to && to <= self.capacity,
+            "range outside the segment"
+        );
+        // SAFETY: in bounds (asserted); the mapping lives as long as `self`; the bytes are
+        // initialised (a mapped file) and, by the caller's obligation, no longer written.
+        unsafe { std::slice::from_raw_parts(self.map.as_ptr().add(from), to - from) }
     }
 
     /// `msync`s bytes `from..to` (rounded out to pages by `memmap2`) and waits for it.

@@ -16,7 +16,7 @@ use std::{
     net::{SocketAddr, TcpListener, TcpStream},
     path::{Path, PathBuf},
     process::Command,
-    sync::{Arc, Mutex},
+    sync::{mpsc, Arc, Mutex},
     time::{Duration, Instant, SystemTime},
 };
 
@@ -27,6 +27,7 @@ use rustls::{
 };
 use serde_json::{json, Value};
 use tickpipe::{
+    feed::kite::{KiteConfig, KiteTicker, TickerSettings},
     model::{
         Alert, AlertLevel, ClientOrderId, Instrument, InstrumentId, InstrumentTable, IntentId,
         Price, Qty, RejectReason, SectorId, Side, UnixNanos,
@@ -1250,4 +1251,310 @@ fn a_placement_lost_before_kite_took_it_is_sent_once_more() {
         events(&got, id(1)),
         [VenueEvent::Accepted, VenueEvent::Fill]
     );
+}
+
+/// A loopback Kite Ticker: accepts one connection and sends the text messages the test
+/// hands it (a heartbeat while there is none, so the link never goes stale).
+struct TickerServer {
+    addr: SocketAddr,
+    say: Option<mpsc::Sender<String>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl TickerServer {
+    fn start() -> TickerServer {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (say, said) = mpsc::channel::<String>();
+        let thread = std::thread::spawn(move || {
+            let Ok((tcp, _)) = listener.accept() else {
+                return;
+            };
+            let Ok(mut socket) = tungstenite::accept(tcp) else {
+                return;
+            };
+            loop {
+                let sent = match said.recv_timeout(Duration::from_millis(200)) {
+                    Ok(text) => socket.send(tungstenite::Message::text(text)),
+                    Err(mpsc::RecvTimeoutError::Timeout) => {
+                        socket.send(tungstenite::Message::binary(vec![0u8]))
+                    }
+                    Err(mpsc::RecvTimeoutError::Disconnected) => break,
+                };
+                if sent.is_err() {
+                    return;
+                }
+            }
+            let _ = socket.close(None);
+            let _ = socket.flush();
+        });
+        TickerServer {
+            addr,
+            say: Some(say),
+            thread: Some(thread),
+        }
+    }
+
+    /// Sends `data` as an `{"type":"order"}` message.
+    fn postback(&self, data: Value) {
+        let text = json!({"type": "order", "data": data}).to_string();
+        self.say.as_ref().unwrap().send(text).unwrap();
+    }
+}
+
+impl Drop for TickerServer {
+    fn drop(&mut self) {
+        self.say.take();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// A Kite Ticker client of `server`, subscribed to SBIN, reading `token`.
+fn ticker(server: &TickerServer, token: &Path) -> KiteTicker {
+    let config = KiteConfig {
+        url: format!("ws://{}", server.addr),
+        api_key: API_KEY.to_owned(),
+        access_token_file: Some(token.to_owned()),
+        stale_after: "60s".to_owned(),
+        connect_timeout: "5s".to_owned(),
+        reconnect_initial: "10ms".to_owned(),
+        reconnect_max: "50ms".to_owned(),
+        ..KiteConfig::default()
+    };
+    KiteTicker::start(
+        TickerSettings::from_config(&config, vec![(779_521, InstrumentId(0))], 1).unwrap(),
+    )
+    .unwrap()
+}
+
+/// Kite's postback fixture as an update of order `kite_id`: `status`, `filled` of
+/// `quantity` at an `average` price, placed with `tag`.
+fn postback(
+    kite_id: &str,
+    status: &str,
+    filled: u32,
+    quantity: u32,
+    average: f64,
+    tag: &str,
+) -> Value {
+    let mut p = fixture("postback.json");
+    p["order_id"] = json!(kite_id);
+    p["status"] = json!(status);
+    p["order_type"] = json!("LIMIT");
+    p["product"] = json!("MIS");
+    p["quantity"] = json!(quantity);
+    p["filled_quantity"] = json!(filled);
+    p["pending_quantity"] = json!(quantity - filled);
+    p["unfilled_quantity"] = json!(quantity - filled);
+    p["average_price"] = json!(average);
+    p["tag"] = json!(tag);
+    p
+}
+
+/// Polls the gateway's reports until `done` holds of its health.
+fn wait_health(
+    gw: &mut KiteGateway,
+    got: &mut Vec<VenueReport>,
+    what: &str,
+    done: impl Fn(&tickpipe::order::kite::GatewayHealth) -> bool,
+) {
+    let health = gw.health();
+    let start = Instant::now();
+    loop {
+        gw.poll(&mut |r| got.push(r));
+        if done(&health) {
+            gw.poll(&mut |r| got.push(r));
+            return;
+        }
+        assert!(
+            start.elapsed() < PATIENCE,
+            "waiting for {what}; got {got:#?}\n{health:?}"
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+/// (units, price) of each fill of `order`.
+fn fills(got: &[VenueReport], order: ClientOrderId) -> Vec<(u32, String)> {
+    got.iter()
+        .filter(|r| r.order == order && r.event == VenueEvent::Fill)
+        .map(|r| (r.last_qty.get(), r.last_price.to_string()))
+        .collect()
+}
+
+fn kite_id_of_first_order(broker: &Broker) -> String {
+    broker.book.lock().unwrap().orders[0]["order_id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[test]
+fn a_ticker_postback_reports_a_fill_before_the_order_book_and_only_once() {
+    let dir = TempDir::new("postback-early");
+    let token = dir.secret("token", TOKEN);
+    let broker = Broker::start(&dir.0);
+    let server = TickerServer::start();
+    let mut feed = ticker(&server, &token);
+    let config = order_config(&broker, &token);
+    let mut gw =
+        KiteGateway::start_with_postbacks(&config, &table(), feed.take_postbacks()).unwrap();
+    let health = gw.health();
+    let mut got = Vec::new();
+    let limit: Price = "500.00".parse().unwrap();
+    // A limit order rests: the book shows it OPEN, with no trade, until the test says.
+    gw.submit(&order(1, OrderType::Limit, 5, limit), &mut |r| got.push(r));
+    wait(&mut gw, &mut got, "the order open", |g| {
+        events(g, id(1)).contains(&VenueEvent::Accepted)
+    });
+    let kite_id = kite_id_of_first_order(&broker);
+
+    // 2 of the 5 filled, says the Ticker; the book still says OPEN.
+    server.postback(postback(&kite_id, "UPDATE", 2, 5, 500.0, "ALGO42"));
+    wait(&mut gw, &mut got, "the postback's fill", |g| {
+        !fills(g, id(1)).is_empty()
+    });
+    assert_eq!(fills(&got, id(1)), [(2, "500.00".to_owned())]);
+    {
+        let book = broker.book.lock().unwrap();
+        assert!(book.trades.is_empty(), "the fill came from the postback");
+        assert_eq!(book.orders[0]["status"], "OPEN");
+    }
+
+    // The same postback again, and one about an order of another app.
+    server.postback(postback(&kite_id, "UPDATE", 2, 5, 500.0, "ALGO42"));
+    server.postback(postback("151299999999999", "COMPLETE", 7, 7, 99.5, ""));
+    wait_health(
+        &mut gw,
+        &mut got,
+        "the repeat and the foreign postback",
+        |h| h.postbacks.get() == 2 && h.postbacks_foreign.get() == 1,
+    );
+    assert_eq!(
+        fills(&got, id(1)).len(),
+        1,
+        "a repeated postback fills nothing"
+    );
+
+    // Now the exchange fills the order: the book shows one trade of all 5 units. The
+    // poll reports the 3 the postback had not, never the 2 again.
+    broker.book.lock().unwrap().fill_limits = true;
+    wait_health(&mut gw, &mut got, "the order done", |h| {
+        h.working.get() == 0
+    });
+    assert_eq!(
+        fills(&got, id(1)),
+        [(2, "500.00".to_owned()), (3, "500.00".to_owned())]
+    );
+    assert_eq!(broker.book.lock().unwrap().trades.len(), 1);
+
+    // The Ticker's COMPLETE arrives after the poll's: late, ignored.
+    server.postback(postback(&kite_id, "COMPLETE", 5, 5, 500.0, "ALGO42"));
+    wait_health(&mut gw, &mut got, "the late postback", |h| {
+        h.postbacks_late.get() == 1
+    });
+    let total: u32 = fills(&got, id(1)).iter().map(|(q, _)| q).sum();
+    assert_eq!(total, 5);
+    assert_eq!(
+        events(&got, id(1)),
+        [VenueEvent::Accepted, VenueEvent::Fill, VenueEvent::Fill]
+    );
+    assert_eq!(
+        (
+            health.fills.get(),
+            health.postback_fills.get(),
+            health.postbacks.get(),
+            health.postbacks_foreign.get(),
+        ),
+        (2, 1, 2, 1)
+    );
+    // The ticker counts a postback's arrival once its fate is decided.
+    let start = Instant::now();
+    while feed.health().counters().order_updates < 4 {
+        assert!(start.elapsed() < PATIENCE, "{:?}", feed.health().counters());
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let counters = feed.health().counters();
+    assert_eq!(
+        (
+            counters.order_updates,
+            counters.postbacks_forwarded,
+            counters.postbacks_dropped
+        ),
+        (4, 4, 0)
+    );
+}
+
+#[test]
+fn a_complete_postback_ends_the_order_and_a_later_poll_adds_nothing() {
+    let dir = TempDir::new("postback-complete");
+    let token = dir.secret("token", TOKEN);
+    let broker = Broker::start(&dir.0);
+    let server = TickerServer::start();
+    let mut feed = ticker(&server, &token);
+    let config = order_config(&broker, &token);
+    let mut gw =
+        KiteGateway::start_with_postbacks(&config, &table(), feed.take_postbacks()).unwrap();
+    let health = gw.health();
+    let mut got = Vec::new();
+    let limit: Price = "420.05".parse().unwrap();
+    gw.submit(&order(1, OrderType::Limit, 4, limit), &mut |r| got.push(r));
+    wait(&mut gw, &mut got, "the order open", |g| {
+        events(g, id(1)).contains(&VenueEvent::Accepted)
+    });
+    let kite_id = kite_id_of_first_order(&broker);
+    server.postback(postback(&kite_id, "COMPLETE", 4, 4, 420.05, "ALGO42"));
+    wait_health(&mut gw, &mut got, "the order done", |h| {
+        h.postbacks.get() == 1 && h.working.get() == 0
+    });
+    assert_eq!(fills(&got, id(1)), [(4, "420.05".to_owned())]);
+    assert!(broker.book.lock().unwrap().trades.is_empty());
+
+    // The book catches up (COMPLETE, one trade of 4) while a second order works, so
+    // the gateway reads the trades again: the first order's trade adds nothing.
+    broker.book.lock().unwrap().fill_limits = true;
+    gw.submit(&order(2, OrderType::Limit, 3, limit), &mut |r| got.push(r));
+    wait_health(
+        &mut gw,
+        &mut got,
+        "the second order filled by the poll",
+        |h| h.fills.get() == 2 && h.working.get() == 0,
+    );
+    assert_eq!(broker.book.lock().unwrap().trades.len(), 2);
+    assert_eq!(fills(&got, id(2)), [(3, "420.05".to_owned())]);
+    assert_eq!(fills(&got, id(1)), [(4, "420.05".to_owned())]);
+    assert_eq!(health.postback_fills.get(), 1);
+}
+
+#[test]
+fn a_rejection_by_postback_is_reported_with_its_reason() {
+    let dir = TempDir::new("postback-reject");
+    let token = dir.secret("token", TOKEN);
+    let broker = Broker::start(&dir.0);
+    let server = TickerServer::start();
+    let mut feed = ticker(&server, &token);
+    let config = order_config(&broker, &token);
+    let mut gw =
+        KiteGateway::start_with_postbacks(&config, &table(), feed.take_postbacks()).unwrap();
+    let mut got = Vec::new();
+    let limit: Price = "500.00".parse().unwrap();
+    gw.submit(&order(1, OrderType::Limit, 5, limit), &mut |r| got.push(r));
+    wait(&mut gw, &mut got, "the order open", |g| {
+        events(g, id(1)).contains(&VenueEvent::Accepted)
+    });
+    let kite_id = kite_id_of_first_order(&broker);
+    let mut p = postback(&kite_id, "REJECTED", 0, 5, 0.0, "ALGO42");
+    p["status_message"] = json!("RMS:Margin Exceeds,Required:2500.00, Available:100.00");
+    server.postback(p);
+    wait(&mut gw, &mut got, "the rejection", |g| {
+        events(g, id(1)).contains(&VenueEvent::Rejected)
+    });
+    let rejected = got
+        .iter()
+        .find(|r| r.event == VenueEvent::Rejected)
+        .unwrap();
+    assert_eq!(rejected.reject, RejectReason::Margin);
+    assert_eq!(gw.health().rejected.get(), 1);
 }

@@ -20,7 +20,10 @@ use std::{
 use serde_json::{json, Value};
 use tickpipe::{
     feed::{
-        kite::{Decoded, KiteConfig, KiteDecoder, KiteTicker, Mode, TickerHealth, TickerSettings},
+        kite::{
+            Decoded, KiteConfig, KiteDecoder, KiteTicker, Mode, TickerHealth, TickerSettings,
+            POSTBACK_RING,
+        },
         FeedConfig, FeedError, MarketSource, SourceKind, SourcePoll,
     },
     model::{InstrumentId, MarketEvent, UnixNanos},
@@ -683,6 +686,8 @@ fn the_universe_is_resolved_through_the_master() {
         json!({"a": "subscribe", "v": [3_861_249]})
     );
     assert!(opened.live.is_some());
+    // The order postbacks' end, for a Kite Connect gateway to take.
+    assert!(opened.postbacks.is_some());
     drop(opened);
 
     // A universe none of whose symbols the master has: refused, naming them.
@@ -828,4 +833,88 @@ fn config_check_reports_the_kite_table() {
         assert!(stdout.contains(expected), "{expected} in:\n{stdout}");
     }
     assert!(stdout.contains("is empty"), "{stdout}");
+}
+
+/// Waits until the link has counted `n` order postbacks.
+fn wait_order_updates(health: &TickerHealth, n: u64) {
+    let start = Instant::now();
+    while health.counters().order_updates < n {
+        assert!(
+            start.elapsed() < PATIENCE,
+            "waiting for {n} order updates: {:?}",
+            health.counters()
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+fn order_update(i: usize) -> String {
+    json!({"type": "order", "data": {"order_id": i.to_string(), "status": "OPEN", "quantity": 1}})
+        .to_string()
+}
+
+#[test]
+fn g_order_postbacks_are_passed_on_in_order_and_a_full_ring_drops_the_rest() {
+    let dir = TempDir::new("postbacks");
+    let token = dir.file("token", "tok3n");
+    const EXTRA: usize = 10;
+    let server = Server::start(|_, s| {
+        for i in 0..POSTBACK_RING + EXTRA {
+            s.send(Message::text(order_update(i))).unwrap();
+        }
+        hold(s);
+    });
+    let mut ticker = KiteTicker::start(settings(
+        &server.url(),
+        vec![(884_737, InstrumentId(0))],
+        token,
+    ))
+    .unwrap();
+    let mut postbacks = ticker.take_postbacks().expect("the postbacks, once");
+    assert!(ticker.take_postbacks().is_none());
+    let health = ticker.health();
+    // Nobody reads the ring meanwhile: it fills, and the rest are dropped, never waited
+    // for.
+    wait_order_updates(&health, (POSTBACK_RING + EXTRA) as u64);
+    let counters = health.counters();
+    let mut ids = Vec::new();
+    while let Ok(update) = postbacks.try_pop() {
+        ids.push(update.order_id.parse::<usize>().unwrap());
+    }
+    assert_eq!(counters.postbacks_forwarded, ids.len() as u64);
+    assert_eq!(
+        counters.postbacks_dropped,
+        (POSTBACK_RING + EXTRA - ids.len()) as u64
+    );
+    assert!(counters.postbacks_dropped >= EXTRA as u64, "{counters:?}");
+    // The oldest went through, in the order sent.
+    assert_eq!(ids, (0..ids.len()).collect::<Vec<_>>());
+    assert!(counters.to_string().contains("dropped"), "{counters}");
+}
+
+#[test]
+fn h_order_postbacks_nobody_takes_are_not_passed_on() {
+    let dir = TempDir::new("postbacks-unread");
+    let token = dir.file("token", "tok3n");
+    let server = Server::start(|_, s| {
+        for i in 0..3 {
+            s.send(Message::text(order_update(i))).unwrap();
+        }
+        hold(s);
+    });
+    let mut ticker = KiteTicker::start(settings(
+        &server.url(),
+        vec![(884_737, InstrumentId(0))],
+        token,
+    ))
+    .unwrap();
+    // A paper run: the pipeline drops the postbacks' end.
+    drop(ticker.take_postbacks());
+    let health = ticker.health();
+    wait_order_updates(&health, 3);
+    let counters = health.counters();
+    assert_eq!(
+        (counters.postbacks_forwarded, counters.postbacks_dropped),
+        (0, 0)
+    );
 }

@@ -38,6 +38,9 @@ pub(super) fn record(args: &RecordArgs) -> Result<(), String> {
 /// Plays the source into the tick file.
 fn play(args: &RecordArgs, config: &crate::engine::EngineConfig) -> Result<(), String> {
     let mut opened = config.feed.open()?;
+    // No gateway here: dropping the postbacks' end tells the ticker to pass none on,
+    // rather than fill the ring and count the rest as dropped.
+    drop(opened.postbacks.take());
     let until = config.feed.until(opened.start)?;
     let mut writer =
         TickFileWriter::create(&args.out, &opened.instruments).map_err(|e| e.to_string())?;

@@ -55,13 +55,14 @@ fn session(
         }
         None => (opened.source, None),
     };
-    let mut pipeline = Pipeline::build(
+    let mut pipeline = Pipeline::build_with_postbacks(
         config,
         &opened.instruments,
         source,
         opened.start,
         until,
         stop.clone(),
+        opened.postbacks,
     )
     .map_err(|e| e.to_string())?;
     if let Some(live) = &opened.live {

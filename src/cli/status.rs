@@ -79,6 +79,14 @@ impl StatusLine {
                 count(c.conflated),
                 c.skipped,
             ));
+            if c.order_updates > 0 {
+                // Order postbacks passed to the gateway, and those a full ring dropped.
+                line.push_str(&format!(
+                    " │ postbacks {} (dropped {})",
+                    count(c.postbacks_forwarded),
+                    c.postbacks_dropped,
+                ));
+            }
         }
         let mut err = std::io::stderr().lock();
         if self.terminal {

@@ -187,6 +187,25 @@ impl Pipeline {
         until: Option<UnixNanos>,
         stop: Arc<AtomicBool>,
     ) -> Result<Pipeline, ConfigError> {
+        Pipeline::build_with_postbacks(config, instruments, source, start, until, stop, None)
+    }
+
+    /// As [`Pipeline::build`], handing a Kite Ticker feed's order `postbacks`
+    /// ([`OpenedSource::postbacks`](crate::feed::OpenedSource::postbacks)) to the Kite
+    /// Connect gateway, which acts on them before its poll sees the same; with the paper
+    /// gateway they are dropped, and the ticker stops passing them on.
+    ///
+    /// # Errors
+    /// As [`Pipeline::build`].
+    pub fn build_with_postbacks(
+        config: &EngineConfig,
+        instruments: &InstrumentTable,
+        source: Box<dyn MarketSource>,
+        start: UnixNanos,
+        until: Option<UnixNanos>,
+        stop: Arc<AtomicBool>,
+        postbacks: Option<crate::feed::kite::Postbacks>,
+    ) -> Result<Pipeline, ConfigError> {
         let problem = |issues: Vec<ConfigIssue>| ConfigError {
             origin: "configuration".to_owned(),
             issues,
@@ -336,7 +355,7 @@ impl Pipeline {
                 Box::new(PaperGateway::with_config(instruments, &config.paper)) as Box<dyn Gateway>
             }
             GatewayKind::Kite => {
-                let kite = KiteGateway::start(&config.order, instruments)
+                let kite = KiteGateway::start_with_postbacks(&config.order, instruments, postbacks)
                     .map_err(|e| problem(vec![ConfigIssue::new("order.kite", e)]))?;
                 broker_health = Some(kite.health());
                 Box::new(kite)

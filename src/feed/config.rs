@@ -6,7 +6,7 @@ use serde::Deserialize;
 
 use super::{
     instruments,
-    kite::{system_clock, KiteConfig, KiteTicker, TickerHealth, TickerSettings},
+    kite::{system_clock, KiteConfig, KiteTicker, Postbacks, TickerHealth, TickerSettings},
     truedata::{TrueDataConfig, TrueDataFeed, TrueDataSettings},
     universe, MarketSource, Pacing, ReplaySource, SourcePoll, SyntheticConfig, SyntheticSession,
 };
@@ -106,6 +106,10 @@ pub struct OpenedSource {
     /// A live source's link state (staleness, reconnections, drops); `None` for files
     /// and the synthetic day.
     pub live: Option<Arc<TickerHealth>>,
+    /// The Kite Ticker's order postbacks, for a Kite Connect gateway to act on
+    /// ([`Pipeline::build_with_postbacks`](crate::engine::Pipeline::build_with_postbacks));
+    /// `None` for every other source.
+    pub postbacks: Option<Postbacks>,
 }
 
 impl std::fmt::Debug for OpenedSource {
@@ -245,6 +249,7 @@ impl FeedConfig {
                     start,
                     description,
                     live: None,
+                    postbacks: None,
                 })
             }
             SourceKind::Replay => {
@@ -271,6 +276,7 @@ impl FeedConfig {
                     start,
                     description,
                     live: None,
+                    postbacks: None,
                 })
             }
             SourceKind::Kite => open_kite(&self.kite),
@@ -306,6 +312,7 @@ fn open_truedata(config: &TrueDataConfig) -> Result<OpenedSource, String> {
     Ok(OpenedSource {
         instruments: table,
         live: Some(feed.health()),
+        postbacks: None,
         source: Box::new(feed),
         start: system_clock(),
         description,
@@ -360,10 +367,11 @@ fn open_kite(kite: &KiteConfig) -> Result<OpenedSource, String> {
             missing.join(", ")
         ));
     }
-    let ticker = KiteTicker::start(settings).map_err(|e| e.to_string())?;
+    let mut ticker = KiteTicker::start(settings).map_err(|e| e.to_string())?;
     Ok(OpenedSource {
         instruments: table,
         live: Some(ticker.health()),
+        postbacks: ticker.take_postbacks(),
         source: Box::new(ticker),
         // `duration` counts from now: the market time of a live run is the clock's.
         start: system_clock(),

@@ -18,6 +18,7 @@
 //! | [`TextMessage`], [`OrderUpdate`] | text messages (`text.rs`) |
 //! | [`KiteConfig`], [`read_access_token`] | the `[feed.kite]` table and the token file (`config.rs`) |
 //! | [`KiteTicker`], [`TickerSettings`] | the live source and what it needs (`ticker.rs`) |
+//! | [`Postbacks`] | the order postbacks it passes on to the Kite Connect gateway |
 //! | [`TickerHealth`], [`TickerCounters`] | its stale flag, counters and last errors |
 //! | [`MarketMapper`] | packets to events: token to id, market time (`ticker/market.rs`) |
 //! | [`Backoff`] | the wait between reconnection attempts (`ticker/backoff.rs`) |
@@ -48,6 +49,6 @@ pub use segment::SegmentCode;
 pub use text::{OrderUpdate, TextMessage};
 pub(crate) use ticker::{open_tcp, ReadSlices, Socket, READ_SLICE};
 pub use ticker::{
-    system_clock, tls_config, tls_config_for, Backoff, KiteTicker, MarketMapper, TickerCounters,
-    TickerHealth, TickerSettings, WallClock,
+    system_clock, tls_config, tls_config_for, Backoff, KiteTicker, MarketMapper, Postbacks,
+    TickerCounters, TickerHealth, TickerSettings, WallClock, POSTBACK_RING,
 };

@@ -12,7 +12,13 @@
 //! messages, decodes them with [`KiteDecoder`](super::KiteDecoder) and pushes one
 //! [`MarketEvent`] per packet into a `tickpipe-ringbuf` SPSC ring; the feed stage pops
 //! them. Text messages are parsed on the thread: `error` is logged and kept in
-//! [`TickerHealth::last_server_error`], order updates and broker messages are counted.
+//! [`TickerHealth::last_server_error`], broker messages are counted, and order updates
+//! (postbacks) are counted and passed on through a second ring, [`Postbacks`], to
+//! whoever took it with [`KiteTicker::take_postbacks`] (the Kite Connect gateway, which
+//! uses them as an early word on its orders). A postback that finds that ring full is
+//! dropped and counted ([`TickerCounters::postbacks_dropped`]): the gateway's poll
+//! catches up, and the connection never waits. Nobody holding the ring (a paper run)
+//! means nothing is passed on.
 //!
 //! **Disconnects.** A connection that closes, breaks, or sends nothing (not even a
 //! heartbeat) for `stale_after` is dropped and opened again after a capped, jittered
@@ -46,11 +52,24 @@ pub use health::{TickerCounters, TickerHealth};
 pub(crate) use link::{open_tcp, ReadSlices, Socket, READ_SLICE};
 pub use market::MarketMapper;
 
-use super::{config::connect_url, read_access_token, KiteConfig, Mode, MAX_INSTRUMENTS};
+use super::{
+    config::connect_url, read_access_token, KiteConfig, Mode, OrderUpdate, MAX_INSTRUMENTS,
+};
 use crate::{
     feed::{FeedError, MarketSource, SourcePoll},
     model::{InstrumentId, MarketEvent, UnixNanos},
 };
+
+/// The receiving end of the order postbacks a [`KiteTicker`] passes on, oldest first.
+///
+/// Boxed updates, not a fixed-size record: postbacks are rare (one per order state
+/// change), already parsed with `serde_json` on the connection thread, and the gateway
+/// needs their text (order id, status message, tag); neither end is a stage's hot path.
+pub type Postbacks = Consumer<Box<OrderUpdate>>;
+
+/// Slots of the postback ring: far more than the state changes of the orders an engine
+/// has working between two reads of the gateway's I/O thread (a millisecond apart).
+pub const POSTBACK_RING: usize = 256;
 
 /// The market clock of a live source: UTC nanoseconds now. A plain function so a test
 /// can pin it.
@@ -222,6 +241,7 @@ pub fn tls_config_for(
 /// Dropping the source stops and joins the thread.
 pub struct KiteTicker {
     rx: Consumer<MarketEvent>,
+    postbacks: Option<Postbacks>,
     health: Arc<TickerHealth>,
     thread: Option<JoinHandle<()>>,
 }
@@ -243,14 +263,17 @@ impl KiteTicker {
     pub fn start(settings: TickerSettings) -> Result<KiteTicker, FeedError> {
         let (tx, rx) = tickpipe_ringbuf::try_channel(settings.ring_capacity)
             .map_err(|e| FeedError::Config(format!("feed.kite.ring_capacity: {e}")))?;
+        let (postback_tx, postback_rx) = tickpipe_ringbuf::try_channel(POSTBACK_RING)
+            .map_err(|e| FeedError::Config(format!("the ticker's postback ring: {e}")))?;
         let health = Arc::new(TickerHealth::default());
-        let link = link::Link::new(settings, tx, health.clone());
+        let link = link::Link::new(settings, tx, postback_tx, health.clone());
         let thread = std::thread::Builder::new()
             .name("kite-ticker".to_owned())
             .spawn(move || link.run())
             .map_err(|e| FeedError::Config(format!("cannot start the ticker thread: {e}")))?;
         Ok(KiteTicker {
             rx,
+            postbacks: Some(postback_rx),
             health,
             thread: Some(thread),
         })
@@ -259,6 +282,13 @@ impl KiteTicker {
     /// The link's shared state: staleness, counters, the last errors.
     pub fn health(&self) -> Arc<TickerHealth> {
         self.health.clone()
+    }
+
+    /// The order postbacks the connection thread receives, from now on; `None` once
+    /// taken. Until it is taken they wait in the ring (and, once it is full, are
+    /// dropped and counted); dropping the taken end stops the passing on.
+    pub fn take_postbacks(&mut self) -> Option<Postbacks> {
+        self.postbacks.take()
     }
 }
 

@@ -83,6 +83,8 @@ pub struct TickerHealth {
     pub(crate) crossed: Counter,
     pub(crate) clamped: Counter,
     pub(crate) order_updates: Counter,
+    pub(crate) postbacks_forwarded: Counter,
+    pub(crate) postbacks_dropped: Counter,
     pub(crate) server_errors: Counter,
     pub(crate) server_messages: Counter,
     pub(crate) bad_text: Counter,
@@ -119,6 +121,8 @@ impl Default for TickerHealth {
             crossed: Counter::default(),
             clamped: Counter::default(),
             order_updates: Counter::default(),
+            postbacks_forwarded: Counter::default(),
+            postbacks_dropped: Counter::default(),
             server_errors: Counter::default(),
             server_messages: Counter::default(),
             bad_text: Counter::default(),
@@ -167,8 +171,14 @@ pub struct TickerCounters {
     pub crossed: u64,
     /// Events whose market time was raised to keep it non-decreasing.
     pub clamped: u64,
-    /// `order` text messages (order postbacks; parsed, not yet acted on).
+    /// `order` text messages (order postbacks).
     pub order_updates: u64,
+    /// Of those, the ones passed on to the Kite Connect gateway (see
+    /// [`KiteTicker::take_postbacks`](super::KiteTicker::take_postbacks)).
+    pub postbacks_forwarded: u64,
+    /// Of those, the ones dropped because the gateway's ring was full (its poll
+    /// catches up).
+    pub postbacks_dropped: u64,
     /// `error` text messages.
     pub server_errors: u64,
     /// `message` text messages (broker notices).
@@ -208,6 +218,8 @@ impl TickerHealth {
             crossed: self.crossed.get(),
             clamped: self.clamped.get(),
             order_updates: self.order_updates.get(),
+            postbacks_forwarded: self.postbacks_forwarded.get(),
+            postbacks_dropped: self.postbacks_dropped.get(),
             server_errors: self.server_errors.get(),
             server_messages: self.server_messages.get(),
             bad_text: self.bad_text.get(),
@@ -252,7 +264,8 @@ impl std::fmt::Display for TickerCounters {
             f,
             "{} connections ({} reconnections, {} after silence, {} failed attempts), \
              {} events, {} conflated (ring full), {} clamped in time, {} duplicate and {} \
-             out-of-order ticks skipped, {} skipped packets, {} server errors, {} order updates",
+             out-of-order ticks skipped, {} skipped packets, {} server errors, {} order updates \
+             ({} passed to the gateway, {} dropped: its ring was full)",
             self.connects,
             self.reconnects,
             self.stale_timeouts,
@@ -264,7 +277,9 @@ impl std::fmt::Display for TickerCounters {
             self.out_of_order,
             self.skipped,
             self.server_errors,
-            self.order_updates
+            self.order_updates,
+            self.postbacks_forwarded,
+            self.postbacks_dropped
         )
     }
 }

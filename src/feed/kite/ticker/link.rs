@@ -8,7 +8,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use tickpipe_ringbuf::Producer;
+use tickpipe_ringbuf::{Producer, PushError};
 use tungstenite::{
     client::IntoClientRequest,
     http::{HeaderValue, Uri},
@@ -23,7 +23,7 @@ use super::{
 use crate::{
     feed::{
         is_crossed,
-        kite::{read_access_token, Decoded, KiteDecoder, TextMessage},
+        kite::{read_access_token, Decoded, KiteDecoder, OrderUpdate, TextMessage},
         Conflator, Offered,
     },
     logging::LogLimiter,
@@ -52,6 +52,8 @@ enum End {
 pub(super) struct Link {
     settings: TickerSettings,
     tx: Producer<MarketEvent>,
+    /// Order postbacks to the gateway (see `ticker.rs`).
+    postbacks: Producer<Box<OrderUpdate>>,
     health: Arc<TickerHealth>,
     decoder: KiteDecoder,
     market: MarketMapper,
@@ -67,6 +69,7 @@ impl Link {
     pub(super) fn new(
         settings: TickerSettings,
         tx: Producer<MarketEvent>,
+        postbacks: Producer<Box<OrderUpdate>>,
         health: Arc<TickerHealth>,
     ) -> Link {
         let market = MarketMapper::new(&settings.tokens, settings.instruments);
@@ -78,6 +81,7 @@ impl Link {
             conflator: Conflator::new(settings.instruments),
             settings,
             tx,
+            postbacks,
             health,
             decoder: KiteDecoder::default(),
             market,
@@ -390,6 +394,30 @@ impl Link {
         health.pending.set(conflator.pending() as u64);
     }
 
+    /// Passes an order postback on to the gateway, never waiting: a full ring drops it
+    /// (the gateway's poll catches up), and nobody at the other end means nobody wants
+    /// it. `order_updates` is counted last, so a reader who sees it also sees the
+    /// postback's fate counted.
+    fn on_order(&mut self, update: Box<OrderUpdate>) {
+        if !self.postbacks.is_abandoned() {
+            match self.postbacks.try_push(update) {
+                Ok(()) => self.health.postbacks_forwarded.add(1),
+                Err(PushError::Full(dropped)) => {
+                    self.health.postbacks_dropped.add(1);
+                    if self.log_limit.admit("postback_dropped") {
+                        tracing::warn!(
+                            order_id = dropped.order_id.as_str(),
+                            status = dropped.status.as_str(),
+                            "kite ticker: order postback dropped, the gateway's ring is full \
+                             (its poll catches up)"
+                        );
+                    }
+                }
+            }
+        }
+        self.health.order_updates.add(1);
+    }
+
     /// Parses one text message: errors are logged and kept, the rest counted.
     fn on_text(&mut self, text: &str) {
         match TextMessage::parse(text) {
@@ -403,7 +431,7 @@ impl Link {
                 }
                 TickerHealth::record(&self.health.last_server_error, error);
             }
-            Ok(TextMessage::Order(_)) => self.health.order_updates.add(1),
+            Ok(TextMessage::Order(update)) => self.on_order(update),
             Ok(TextMessage::Message(message)) => {
                 self.health.server_messages.add(1);
                 if self.log_limit.admit("server_message") {

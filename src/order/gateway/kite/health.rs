@@ -48,8 +48,19 @@ pub struct GatewayHealth {
     pub placed: Counter,
     /// Orders the order book shows rejected.
     pub rejected: Counter,
-    /// Trades reported as fills.
+    /// Fills reported: trades, and the increments postbacks brought before the trades.
     pub fills: Counter,
+    /// Order postbacks from the Kite Ticker about an order being watched, acted on as
+    /// a polled status (`kite/postback.rs` explains how).
+    pub postbacks: Counter,
+    /// Fills first learnt from a postback (counted in `fills` too).
+    pub postback_fills: Counter,
+    /// Postbacks about orders this run did not place (another app's, or another tag):
+    /// ignored.
+    pub postbacks_foreign: Counter,
+    /// Postbacks about orders of this run that had already ended (repeats, or news the
+    /// poll brought first): ignored.
+    pub postbacks_late: Counter,
     /// Order-book polls that failed.
     pub poll_errors: Counter,
     /// Orders being watched.

@@ -21,6 +21,11 @@
 //! `reconcile_mismatch` alerts on a ring of their own. A placement whose outcome is
 //! unknown is looked for in the order book before it is sent again
 //! ([`super::outcome`]).
+//!
+//! With a Kite Ticker feed, the ticker's order postbacks arrive on a ring of their own
+//! and are read between requests; each is acted on as the order book's row would be
+//! ([`super::postback`]), with its cumulative fill turned into the units not yet
+//! reported, so a fill the trades then show is not reported twice.
 
 use std::{
     collections::{HashMap, HashSet, VecDeque},
@@ -37,10 +42,12 @@ use super::{
     error::{reason_from_message, ApiError, ErrorType},
     health::GatewayHealth,
     outcome::{find_placed, Sent},
+    postback::{self, FillTally},
     reconcile::{differences, EngineView, Reconciler, Working},
-    wire::{OrderIdData, OrderRow, Positions, Status, TradeRow},
+    wire::{parse_ist, OrderIdData, OrderRow, Positions, Status, TradeRow},
 };
 use crate::{
+    feed::kite::{OrderUpdate, Postbacks},
     model::{
         Alert, AlertLevel, ClientOrderId, InstrumentId, RejectReason, Side, TradingState, UnixNanos,
     },
@@ -73,7 +80,8 @@ struct Tracked {
     client: ClientOrderId,
     kind: OrderType,
     accepted: bool,
-    filled: u32,
+    /// The fills reported, whether from trades or postbacks.
+    tally: FillTally,
     instrument: InstrumentId,
     /// +1 for a buy, -1 for a sell.
     sign: i64,
@@ -86,6 +94,8 @@ pub(super) struct IoParts {
     pub requests: Consumer<Request>,
     pub reports: Producer<VenueReport>,
     pub alerts: Producer<Alert>,
+    /// A Kite Ticker feed's order postbacks, when there is one.
+    pub postbacks: Option<Postbacks>,
     pub health: Arc<GatewayHealth>,
     pub listings: Vec<Option<Listing>>,
     pub algo_id: String,
@@ -102,6 +112,7 @@ pub(super) struct Io {
     requests: Consumer<Request>,
     reports: Producer<VenueReport>,
     alerts: Producer<Alert>,
+    postbacks: Option<Postbacks>,
     health: Arc<GatewayHealth>,
     listings: Vec<Option<Listing>>,
     /// `EXCHANGE:SYMBOL` by instrument index.
@@ -142,6 +153,7 @@ impl Io {
             requests: parts.requests,
             reports: parts.reports,
             alerts: parts.alerts,
+            postbacks: parts.postbacks,
             health: parts.health,
             listings: parts.listings,
             listing_names,
@@ -173,6 +185,12 @@ impl Io {
             let mut worked = false;
             while let Ok(request) = self.requests.try_pop() {
                 self.handle(request);
+                worked = true;
+            }
+            // After the requests: a postback about an order placed just now finds it
+            // tracked.
+            while let Some(update) = self.postbacks.as_mut().and_then(|p| p.try_pop().ok()) {
+                self.on_postback(&update);
                 worked = true;
             }
             if self.next_reconcile.is_some_and(|at| Instant::now() >= at) {
@@ -258,7 +276,7 @@ impl Io {
                 client: order.id,
                 kind: order.kind,
                 accepted: false,
-                filled: 0,
+                tally: FillTally::default(),
                 instrument: order.instrument,
                 sign: match order.side {
                     Side::Buy => 1,
@@ -436,15 +454,18 @@ impl Io {
             if !self.trades_seen.insert(trade.trade_id.clone()) {
                 continue;
             }
-            tracked.filled = tracked.filled.saturating_add(trade.quantity);
+            // Units a postback reported already are not reported again.
+            let Some(new) = tracked.tally.on_trade(trade.quantity, trade.average_price) else {
+                continue;
+            };
             if let Some(net) = self.net.get_mut(tracked.instrument.index()) {
-                *net += tracked.sign * i64::from(trade.quantity);
+                *net += tracked.sign * i64::from(new.qty);
             }
             fills.push(VenueReport::fill(
                 tracked.client,
                 trade.time().unwrap_or(now),
-                trade.average_price,
-                crate::model::Qty::new(trade.quantity),
+                new.price,
+                crate::model::Qty::new(new.qty),
                 trade.id(),
             ));
         }
@@ -453,54 +474,125 @@ impl Io {
             self.report(fill);
         }
         for row in &book {
-            let Some(tracked) = self.orders.get_mut(&row.order_id) else {
-                continue;
-            };
             let ts = row.exchange_time().unwrap_or(now);
-            let status = row.status();
-            let mut out = None;
-            let mut done = false;
-            match status {
-                Status::Pending => {}
-                Status::Open => {
-                    if !tracked.accepted {
-                        tracked.accepted = true;
-                        out = Some(VenueReport::new(tracked.client, ts, VenueEvent::Accepted));
-                    }
-                }
-                // Done once the trades have caught up with the book's fill count.
-                Status::Complete => done = tracked.filled >= row.filled_quantity,
-                Status::Cancelled => {
-                    if tracked.filled >= row.filled_quantity {
-                        done = true;
-                        out = Some(VenueReport::new(tracked.client, ts, VenueEvent::Cancelled));
-                    }
-                }
-                Status::Rejected => {
-                    done = true;
-                    let reason = row
-                        .status_message
-                        .as_deref()
-                        .and_then(reason_from_message)
-                        .unwrap_or(RejectReason::Venue);
-                    self.health.rejected.add(1);
-                    if let Some(why) = &row.status_message {
-                        self.health
-                            .note(format!("order {} rejected: {why}", row.order_id));
-                    }
-                    out = Some(VenueReport::rejected(tracked.client, ts, reason));
-                }
-            }
-            let client = tracked.client;
-            if let Some(report) = out {
-                self.report(report);
-            }
-            if done {
-                self.orders.remove(&row.order_id);
-                self.by_client.remove(&client);
-            }
+            self.settle(
+                &row.order_id,
+                row.status(),
+                row.filled_quantity,
+                row.status_message.as_deref(),
+                ts,
+            );
         }
         Some(book)
+    }
+
+    /// Reports what an order's `status` means, once: `Accepted` when it first shows
+    /// open, `Cancelled` or `Rejected` at the end. A complete or cancelled order ends
+    /// once the fills reported reach the `filled` units Kite counts, so no fill can
+    /// follow its end (the order book's row, or a postback that reported its fills).
+    fn settle(
+        &mut self,
+        kite_id: &str,
+        status: Status,
+        filled: u32,
+        message: Option<&str>,
+        ts: UnixNanos,
+    ) {
+        let Some(tracked) = self.orders.get_mut(kite_id) else {
+            return;
+        };
+        let mut out = None;
+        let mut done = false;
+        match status {
+            Status::Pending => {}
+            Status::Open => {
+                if !tracked.accepted {
+                    tracked.accepted = true;
+                    out = Some(VenueReport::new(tracked.client, ts, VenueEvent::Accepted));
+                }
+            }
+            // Done once the fills have caught up with Kite's count.
+            Status::Complete => done = tracked.tally.reported() >= filled,
+            Status::Cancelled => {
+                if tracked.tally.reported() >= filled {
+                    done = true;
+                    out = Some(VenueReport::new(tracked.client, ts, VenueEvent::Cancelled));
+                }
+            }
+            Status::Rejected => {
+                done = true;
+                let reason = message
+                    .and_then(reason_from_message)
+                    .unwrap_or(RejectReason::Venue);
+                self.health.rejected.add(1);
+                if let Some(why) = message {
+                    self.health.note(format!("order {kite_id} rejected: {why}"));
+                }
+                out = Some(VenueReport::rejected(tracked.client, ts, reason));
+            }
+        }
+        let client = tracked.client;
+        if let Some(report) = out {
+            self.report(report);
+        }
+        if done {
+            self.orders.remove(kite_id);
+            self.by_client.remove(&client);
+        }
+    }
+
+    /// Acts on an order postback from the Ticker as on the order book's row (see
+    /// [`super::postback`]): the units of its cumulative fill not yet reported go out
+    /// as one fill first, then its status. Postbacks about orders not of this run, or
+    /// of it but ended, are counted and ignored.
+    fn on_postback(&mut self, update: &OrderUpdate) {
+        let tagged_otherwise =
+            !self.algo_id.is_empty() && !update.tag.is_empty() && update.tag != self.algo_id;
+        if tagged_otherwise || !self.owned.contains(&update.order_id) {
+            self.health.postbacks_foreign.add(1);
+            return;
+        }
+        let now = self.health.market_now();
+        let ts = parse_ist(&update.exchange_timestamp).unwrap_or(now);
+        let status = Status::parse(&update.status);
+        let Some(tracked) = self.orders.get_mut(&update.order_id) else {
+            self.health.postbacks_late.add(1);
+            return;
+        };
+        // A rejected order filled nothing; any other status may carry fills.
+        let fill = match status {
+            Status::Rejected => None,
+            _ => tracked
+                .tally
+                .on_cumulative(update.filled_quantity, update.average_price)
+                .map(|new| {
+                    if let Some(net) = self.net.get_mut(tracked.instrument.index()) {
+                        *net += tracked.sign * i64::from(new.qty);
+                    }
+                    VenueReport::fill(
+                        tracked.client,
+                        ts,
+                        new.price,
+                        crate::model::Qty::new(new.qty),
+                        postback::trade_id(&update.order_id, tracked.tally.reported()),
+                    )
+                }),
+        };
+        if let Some(fill) = fill {
+            self.report(fill);
+            self.health.fills.add(1);
+            self.health.postback_fills.add(1);
+        }
+        let message = (!update.status_message.is_empty()).then_some(update.status_message.as_str());
+        self.settle(
+            &update.order_id,
+            status,
+            update.filled_quantity,
+            message,
+            ts,
+        );
+        // Last: a reader who sees the count sees the reports it led to in the ring.
+        self.health.postbacks.add(1);
     }
 
     /// Compares the broker's day positions and order book with what was reported,
@@ -537,7 +629,7 @@ impl Io {
             .map(|(id, t)| Working {
                 order_id: id,
                 instrument: t.instrument,
-                open: t.sign * i64::from(t.qty.saturating_sub(t.filled)),
+                open: t.sign * i64::from(t.qty.saturating_sub(t.tally.reported())),
             })
             .collect();
         let engine = EngineView {

@@ -12,9 +12,13 @@
 //! | [`GatewayHealth`] | `kite/health.rs` | counters, the last error, standing differences |
 //! | [`reconcile`] | `kite/reconcile.rs` | broker positions and open orders against the gateway's reports |
 //! | [`outcome`] | `kite/outcome.rs` | finding a placement whose answer was lost in the order book |
+//! | postbacks | `kite/postback.rs` | the Ticker's order updates as an early signal; fills counted once |
 //!
 //! Order status and fills come from polling (`GET /orders`, `GET /trades`) every
-//! `poll_interval_ms` while an order works; the Ticker's order updates are not used.
+//! `poll_interval_ms` while an order works. When the feed is the Kite Ticker too, its
+//! order postbacks reach the I/O thread through a ring ([`KiteGateway::start_with_postbacks`])
+//! and are acted on as soon as they arrive, usually before the poll sees the change;
+//! the poll still runs, and a fill reported by either is not reported again.
 //! Reconciliation runs at start, before the first order goes out, and every
 //! `reconcile_secs`; its `reconcile_mismatch` alerts reach the order stage through
 //! [`Gateway::alerts`].
@@ -25,6 +29,7 @@ mod error;
 mod health;
 mod io;
 pub mod outcome;
+mod postback;
 pub mod reconcile;
 pub mod session;
 pub mod wire;
@@ -40,6 +45,7 @@ use tickpipe_ringbuf::{Consumer, Producer, PushError};
 
 use super::{Gateway, Reports};
 use crate::{
+    feed::kite::Postbacks,
     model::{
         Alert, ClientOrderId, Exchange, InstrumentKind, InstrumentTable, RejectReason, Segment,
         Tick, UnixNanos,
@@ -86,6 +92,20 @@ impl KiteGateway {
     /// A message naming the key or file at fault: no token file, a token file others
     /// may read, an unusable `ca_file`, a bad ring size.
     pub fn start(config: &OrderConfig, instruments: &InstrumentTable) -> Result<Self, String> {
+        KiteGateway::start_with_postbacks(config, instruments, None)
+    }
+
+    /// As [`KiteGateway::start`], with the order postbacks of a Kite Ticker feed
+    /// ([`KiteTicker::take_postbacks`](crate::feed::kite::KiteTicker::take_postbacks)),
+    /// which the I/O thread acts on as they arrive (see the module doc).
+    ///
+    /// # Errors
+    /// As [`KiteGateway::start`].
+    pub fn start_with_postbacks(
+        config: &OrderConfig,
+        instruments: &InstrumentTable,
+        postbacks: Option<Postbacks>,
+    ) -> Result<Self, String> {
         let kite = &config.kite;
         let token_file = kite
             .access_token_file
@@ -126,6 +146,7 @@ impl KiteGateway {
             requests: request_rx,
             reports: report_tx,
             alerts: alert_tx,
+            postbacks,
             health: health.clone(),
             listings: listings(instruments),
             algo_id: config.algo_id.clone(),
@@ -232,6 +253,17 @@ impl Drop for KiteGateway {
             tracing::error!(
                 difference = difference.as_str(),
                 "kite gateway: reconciliation difference standing at the end"
+            );
+        }
+        let h = &self.health;
+        let postbacks = h.postbacks.get() + h.postbacks_foreign.get() + h.postbacks_late.get();
+        if postbacks > 0 {
+            tracing::info!(
+                acted_on = h.postbacks.get(),
+                fills_first_from_postbacks = h.postback_fills.get(),
+                foreign = h.postbacks_foreign.get(),
+                late = h.postbacks_late.get(),
+                "kite gateway: the session's order postbacks"
             );
         }
         let expired = self.health.token_expired.get();

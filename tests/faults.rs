@@ -21,6 +21,8 @@ mod common;
 mod feed_stall;
 #[path = "faults/kite_feed.rs"]
 mod kite_feed;
+#[path = "faults/kite_rate_limit.rs"]
+mod kite_rate_limit;
 
 use std::{
     collections::BTreeMap,
@@ -655,6 +657,8 @@ fn every_fault_scenario_loses_nothing_and_ends_with_the_expected_book() {
     let _ = std::fs::remove_dir_all(&feed_dir);
     rows.push(feed_stall::scenario(day(seed)));
     broker_scenarios(seed, &mut rows);
+    let kite_dir = scratch("kite-rate-limit");
+    rows.push(kite_rate_limit::scenario(day(seed), &kite_dir));
     journal_full_scenario(seed, &mut rows);
     sigkill_scenarios(seed, &mut rows);
     sigterm_scenario(&mut rows);

@@ -65,3 +65,4 @@ pub fn fills(report: &RunReport) -> Vec<FillRecord> {
         .clone()
 }
 pub mod control;
+pub mod kite_broker;

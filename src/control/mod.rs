@@ -7,6 +7,12 @@
 //! Stages never see text, and no state is read across threads except through the rings.
 //! The wire format is in `PROTOCOL.md` beside this file and in the README.
 //!
+//! The same thread is where the stages' alerts go: it logs each one and hands the
+//! serious ones to the alert command. So it runs whenever the engine runs: with
+//! `control.enabled = false` it serves no socket, but still empties the stages' answer
+//! rings, so their alerts reach the log and the command and none is dropped for want of
+//! a reader.
+//!
 //! | file | what |
 //! | --- | --- |
 //! | `command.rs` | the command language: [`parse`], [`Request`], [`HELP`] |

@@ -1,7 +1,9 @@
 //! The control thread: one `mio` loop serving the Unix socket (and, with TLS material,
 //! a TCP listener), turning command lines into stage commands and answers into reply
 //! lines. It never runs on a stage thread; stages see only their control rings. It also
-//! runs the alert command (`[control.alerts]`) for the alerts it fans out.
+//! logs every alert the stages raise and runs the alert command (`[control.alerts]`)
+//! for them, which is why it runs even with the socket off (`control.enabled = false`):
+//! then it listens on nothing and only reads the stages' rings.
 
 use std::{
     collections::{HashMap, VecDeque},
@@ -87,7 +89,8 @@ pub struct ControlServer {
     handle: JoinHandle<ServerReport>,
     waker: Arc<Waker>,
     stop: Arc<AtomicBool>,
-    socket: PathBuf,
+    /// `None` when the socket is off.
+    socket: Option<PathBuf>,
 }
 
 /// Why the control socket could not start.
@@ -118,8 +121,10 @@ pub enum StartError {
 }
 
 impl ControlServer {
-    /// Binds the socket(s) and starts the control thread. Errors come back before any
-    /// trading starts. `wakers` wake the stage groups after a command is pushed.
+    /// Binds the socket(s), when `config.enabled`, and starts the control thread; with
+    /// the socket off the thread still logs the stages' alerts and runs the alert
+    /// command. Errors come back before any trading starts. `wakers` wake the stage
+    /// groups after a command is pushed.
     ///
     /// # Errors
     /// A [`StartError`] naming the path or address and the reason.
@@ -129,8 +134,14 @@ impl ControlServer {
         wakers: Vec<tickpipe_ringbuf::wait::Waker>,
     ) -> Result<ControlServer, StartError> {
         let socket = config.socket_path();
-        let unix = bind_unix(&config.run_dir, &socket)?;
-        let tcp = bind_tcp(config)?;
+        let (unix, tcp) = if config.enabled {
+            (
+                Some(bind_unix(&config.run_dir, &socket)?),
+                bind_tcp(config)?,
+            )
+        } else {
+            (None, None)
+        };
         let poll = Poll::new().map_err(|source| StartError::Socket {
             path: socket.clone(),
             source,
@@ -167,22 +178,25 @@ impl ControlServer {
             handle,
             waker,
             stop,
-            socket,
+            socket: config.enabled.then_some(socket),
         })
     }
 
-    /// Where the Unix socket is.
-    pub fn socket(&self) -> &Path {
-        &self.socket
+    /// Where the Unix socket is; `None` when the socket is off.
+    pub fn socket(&self) -> Option<&Path> {
+        self.socket.as_deref()
     }
 
     /// Tells every client the session is over, closes the sockets and waits for the
-    /// thread.
+    /// thread (which first reads the stages' last alerts and sees the alert command's
+    /// runs through).
     pub fn stop(self) -> ServerReport {
         self.stop.store(true, Ordering::Release);
         let _ = self.waker.wake();
         let report = self.handle.join().unwrap_or_default();
-        let _ = fs::remove_file(&self.socket);
+        if let Some(socket) = &self.socket {
+            let _ = fs::remove_file(socket);
+        }
         report
     }
 }
@@ -276,7 +290,8 @@ struct Job {
 
 struct Server {
     poll: Poll,
-    unix: UnixListener,
+    /// `None` when the socket is off.
+    unix: Option<UnixListener>,
     tcp: Option<TcpSide>,
     conns: HashMap<Token, Connection>,
     next_token: usize,
@@ -303,12 +318,14 @@ impl Server {
         plane: ControlPlane,
         stage_wakers: Vec<tickpipe_ringbuf::wait::Waker>,
         poll: Poll,
-        mut unix: UnixListener,
+        mut unix: Option<UnixListener>,
         mut tcp: Option<TcpSide>,
         stop: Arc<AtomicBool>,
     ) -> io::Result<Server> {
-        poll.registry()
-            .register(&mut unix, UNIX, Interest::READABLE)?;
+        if let Some(listener) = &mut unix {
+            poll.registry()
+                .register(listener, UNIX, Interest::READABLE)?;
+        }
         if let Some((listener, _, _)) = &mut tcp {
             poll.registry()
                 .register(listener, TCP, Interest::READABLE)?;
@@ -440,7 +457,10 @@ impl Server {
 
     fn accept_unix(&mut self) {
         loop {
-            match self.unix.accept() {
+            let Some(listener) = &self.unix else {
+                return;
+            };
+            match listener.accept() {
                 Ok((stream, _)) => self.add_conn(Transport::Unix(stream), true),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 Err(_) => break,

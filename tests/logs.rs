@@ -1,7 +1,7 @@
 //! The structured log as an operator meets it: `tickpipe run --log-format json` writes
 //! nothing but JSON lines, to standard error or to `log.file`, with the fields a log
-//! shipper indexes; alerts are in it, with or without the control socket; a bad `[log]`
-//! key is named.
+//! shipper indexes, the alert command's own output included; alerts are in it, with or
+//! without the control socket; a bad `[log]` key is named.
 
 use std::{
     path::{Path, PathBuf},
@@ -201,6 +201,40 @@ fn without_the_control_socket_alerts_still_reach_the_log_and_the_command() {
     assert!(
         halt["market_time"].as_str().unwrap().contains("09:30"),
         "{halt}"
+    );
+}
+
+#[test]
+fn what_the_alert_command_prints_is_a_field_of_a_json_line() {
+    let d = dir("command-output");
+    // A notifier that talks on both streams and fails, as one whose webhook is down.
+    let config = halt_with_command(
+        &d,
+        "echo 'notify: posting to the desk channel'; \
+         echo 'curl: (6) Could not resolve host' >&2; exit 7",
+    );
+    let out = run(&d, &["--quiet", "--config", config.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    // Every line is JSON: the command's text did not land among them.
+    let lines = json_lines(&stderr);
+    let failed = lines
+        .iter()
+        .find(|v| {
+            message(v) == "alert command: it failed" && v["fields"]["alert"] == "trading_halted"
+        })
+        .unwrap_or_else(|| panic!("no failure line for the halt's run:\n{stderr}"));
+    assert_eq!(failed["level"], "WARN", "{failed}");
+    let f = &failed["fields"];
+    assert_eq!(
+        f["output"], "notify: posting to the desk channel\ncurl: (6) Could not resolve host",
+        "{failed}"
+    );
+    assert_eq!(f["output_dropped"], 0, "{failed}");
+    assert!(f["status"].as_str().unwrap().contains('7'), "{failed}");
+    assert!(
+        !String::from_utf8_lossy(&out.stdout).contains("notify:"),
+        "nor on standard output"
     );
 }
 

@@ -24,6 +24,8 @@
 //! | `answer.rs` | answer rows to JSON reply lines and stream events |
 //! | `alert_command.rs` | `AlertCommand`: the program run for serious alerts, off the stages' threads |
 //! | `alert_limit.rs` | its per-kind rate limit, which counts what it holds back |
+//! | `alert_output.rs` | what its runs print, captured for the log |
+//! | `alert_log.rs` | every alert in the log, at its level |
 //! | `metrics.rs` | the Prometheus text of `metrics` |
 //! | `tls.rs` | TLS for the TCP listener, and the token check |
 //!
@@ -32,6 +34,7 @@
 mod alert_command;
 mod alert_limit;
 mod alert_log;
+mod alert_output;
 mod answer;
 mod catalog;
 mod command;

@@ -95,6 +95,11 @@ impl AlertCommand {
         })
     }
 
+    /// Whether an alert of `level` runs the command (it is at least `min_level`).
+    pub fn wants(&self, level: AlertLevel) -> bool {
+        level >= self.min_level
+    }
+
     /// An alert the stages raised, as its stream event: run the command for it now,
     /// hold it for its kind's interval, or ignore it (below `min_level`).
     pub fn offer(&mut self, level: AlertLevel, kind: &'static str, event: Value, now: Instant) {

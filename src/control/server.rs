@@ -51,6 +51,9 @@ const MAX_QUEUED_PER_CONN: usize = 64;
 const MAX_AUTH_FAILURES: u32 = 3;
 /// How long a TCP client may take to authenticate.
 const AUTH_DEADLINE: Duration = Duration::from_secs(10);
+/// How soon the loop reads the stages' rings again after a pass that found rows in
+/// them: a stage drops what it says unasked when its ring is full.
+const WHILE_ROWS_FLOW: Duration = Duration::from_millis(1);
 
 /// What the engine hands the control thread: the links to the four stages and the
 /// names they speak in.
@@ -310,6 +313,8 @@ struct Server {
     alert_command: Option<AlertCommand>,
     /// Bounds the alert lines of the log, per alert kind.
     alert_log_limit: LogLimiter,
+    /// The last pass read rows the stages said unasked: more are likely.
+    rows_flowing: bool,
 }
 
 impl Server {
@@ -350,6 +355,7 @@ impl Server {
             report: ServerReport::default(),
             alert_command: AlertCommand::new(&config.alerts),
             alert_log_limit: LogLimiter::new("alerts"),
+            rows_flowing: false,
         })
     }
 
@@ -410,6 +416,9 @@ impl Server {
         }
         if let Some(wake) = self.alert_command.as_ref().and_then(|c| c.next_wake(now)) {
             t = t.min(wake);
+        }
+        if self.rows_flowing {
+            t = t.min(WHILE_ROWS_FLOW);
         }
         t
     }
@@ -666,18 +675,38 @@ impl Server {
     /// Reads every row the stages sent: unasked ones go to subscribers, answers to the
     /// job that asked.
     fn pump_links(&mut self) {
+        self.rows_flowing = false;
         for i in 0..self.links.len() {
             while let Some(incoming) = self.links[i].poll() {
                 let stage = self.links[i].stage;
+                self.rows_flowing |= matches!(incoming, Incoming::Unasked(_));
                 match incoming {
+                    // The events are made only for someone who takes them: at full rate
+                    // the stages say tens of thousands of rows a second, and a row left
+                    // in a full ring is a row dropped.
                     Incoming::Unasked(ControlReply::Fill(fill)) => {
-                        let line = answer::fill_event(&fill, &self.catalog).to_string();
-                        self.broadcast(|c| c.fills, &line);
+                        if self.conns.values().any(|c| c.fills) {
+                            let line = answer::fill_event(&fill, &self.catalog).to_string();
+                            self.broadcast(|c| c.fills, &line);
+                        }
                     }
                     Incoming::Unasked(ControlReply::Alert(alert)) => {
+                        let logged = self.alert_log_limit.admit(alert.kind);
+                        let streamed = self.conns.values().any(|c| c.alerts);
+                        let commanded = self
+                            .alert_command
+                            .as_ref()
+                            .is_some_and(|c| c.wants(alert.level));
+                        if !(logged || streamed || commanded) {
+                            continue;
+                        }
                         let event = answer::alert_event(stage, &alert, &self.catalog);
-                        log_alert(&mut self.alert_log_limit, stage, &alert, &event);
-                        self.broadcast(|c| c.alerts, &event.to_string());
+                        if logged {
+                            log_alert(stage, &alert, &event);
+                        }
+                        if streamed {
+                            self.broadcast(|c| c.alerts, &event.to_string());
+                        }
                         if let Some(command) = &mut self.alert_command {
                             command.offer(alert.level, alert.kind, event, Instant::now());
                         }

@@ -197,6 +197,33 @@ fn set_changes_a_limit_and_bad_values_change_nothing() {
     let now = c.ok("limits");
     assert_eq!(limit(&now, "last_entry"), "13:30:00");
     assert_eq!(limit(&now, "square_off"), "14:00:00");
+    // The stale-quote window, a whole number of seconds up to a day.
+    assert_eq!(limit(&now, "stale_quote_secs"), "60");
+    let set = c.ok("set stale_quote_secs 15");
+    assert_eq!(
+        (&set["previous"], &set["value"]),
+        (&"60".into(), &"15".into())
+    );
+    let bad = c.cmd("set stale_quote_secs 86401");
+    assert_eq!(bad["error"], "bad_value", "{bad}");
+    assert!(
+        bad["message"]
+            .as_str()
+            .unwrap()
+            .contains("risk.stale_quote_secs"),
+        "{bad}"
+    );
+    let listed = c.ok("limits");
+    let stale = listed["limits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["name"] == "stale_quote_secs")
+        .unwrap();
+    assert_eq!(
+        (&stale["value"], &stale["unit"]),
+        (&"15".into(), &"seconds".into())
+    );
     engine.finish();
 }
 

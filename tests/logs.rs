@@ -1,6 +1,7 @@
 //! The structured log as an operator meets it: `tickpipe run --log-format json` writes
 //! nothing but JSON lines, to standard error or to `log.file`, with the fields a log
-//! shipper indexes; alerts are in it; a bad `[log]` key is named.
+//! shipper indexes, the alert command's own output included; alerts are in it, with or
+//! without the control socket; a bad `[log]` key is named.
 
 use std::{
     path::{Path, PathBuf},
@@ -139,6 +140,102 @@ fn alerts_are_logged_at_their_level_with_their_fields() {
         "{halted}"
     );
     assert!(f["market_time"].as_str().unwrap().contains("09:30"), "{f}");
+}
+
+/// A configuration that halts at 09:30, logs JSON, and runs `/bin/sh -c script` for
+/// every critical alert.
+fn halt_with_command(dir: &Path, script: &str) -> PathBuf {
+    let config = dir.join("halt-command.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[control.schedule]]\nat = \"09:30\"\ncommand = \"halt\"\n\n\
+             [control.alerts]\ncommand = [\"/bin/sh\", \"-c\", {script:?}]\n\
+             min_interval_secs = 0\n\n[log]\nformat = \"json\"\n"
+        ),
+    )
+    .unwrap();
+    config
+}
+
+#[test]
+fn without_the_control_socket_alerts_still_reach_the_log_and_the_command() {
+    let d = dir("no-socket");
+    let received = d.join("received.jsonl");
+    let config = halt_with_command(&d, &format!("cat >> '{}'", received.display()));
+    let out = run(
+        &d,
+        &[
+            "--quiet",
+            "--no-control",
+            "--config",
+            config.to_str().unwrap(),
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        !stdout.lines().any(|l| l.starts_with("control ")),
+        "no socket was served:\n{stdout}"
+    );
+    let lines = json_lines(&stderr);
+    let halted = lines
+        .iter()
+        .find(|v| v["fields"]["kind"] == "trading_halted")
+        .unwrap_or_else(|| panic!("no trading_halted alert in the log:\n{stderr}"));
+    assert_eq!(halted["level"], "ERROR", "{halted}");
+    assert_eq!(halted["fields"]["source"], "risk", "{halted}");
+    // The command got the alert's line on its standard input.
+    let text = std::fs::read_to_string(&received)
+        .unwrap_or_else(|e| panic!("the alert command never ran ({e}):\n{stderr}"));
+    let sent: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let halt = sent
+        .iter()
+        .find(|v| v["kind"] == "trading_halted")
+        .unwrap_or_else(|| panic!("no trading_halted line for the command: {text}"));
+    assert_eq!(halt["level"], "critical", "{halt}");
+    assert!(
+        halt["market_time"].as_str().unwrap().contains("09:30"),
+        "{halt}"
+    );
+}
+
+#[test]
+fn what_the_alert_command_prints_is_a_field_of_a_json_line() {
+    let d = dir("command-output");
+    // A notifier that talks on both streams and fails, as one whose webhook is down.
+    let config = halt_with_command(
+        &d,
+        "echo 'notify: posting to the desk channel'; \
+         echo 'curl: (6) Could not resolve host' >&2; exit 7",
+    );
+    let out = run(&d, &["--quiet", "--config", config.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    // Every line is JSON: the command's text did not land among them.
+    let lines = json_lines(&stderr);
+    let failed = lines
+        .iter()
+        .find(|v| {
+            message(v) == "alert command: it failed" && v["fields"]["alert"] == "trading_halted"
+        })
+        .unwrap_or_else(|| panic!("no failure line for the halt's run:\n{stderr}"));
+    assert_eq!(failed["level"], "WARN", "{failed}");
+    let f = &failed["fields"];
+    assert_eq!(
+        f["output"], "notify: posting to the desk channel\ncurl: (6) Could not resolve host",
+        "{failed}"
+    );
+    assert_eq!(f["output_dropped"], 0, "{failed}");
+    assert!(f["status"].as_str().unwrap().contains('7'), "{failed}");
+    assert!(
+        !String::from_utf8_lossy(&out.stdout).contains("notify:"),
+        "nor on standard output"
+    );
 }
 
 #[test]

@@ -9,6 +9,11 @@
 //! cannot start, fails or hangs is counted and logged, never fatal.
 //! Runs are rate-limited per alert kind ([`KindLimiter`]); the number held back is in
 //! the `suppressed` field of the next run's line.
+//!
+//! What a run prints (standard output and standard error) is captured
+//! ([`Output`]), never passed through to the engine's own standard error, where it would
+//! break a JSON log: when the run ends it is logged as the `output` field of one line,
+//! at `warn` with the failure of a run that failed or timed out, at `debug` otherwise.
 
 use std::{
     io::Write,
@@ -20,7 +25,7 @@ use std::{
 use serde_json::{json, Value};
 
 use crate::{
-    control::{alert_limit::KindLimiter, config::AlertsConfig},
+    control::{alert_limit::KindLimiter, alert_output::Output, config::AlertsConfig},
     logging::LogLimiter,
     model::AlertLevel,
 };
@@ -53,6 +58,8 @@ struct Running {
     kind: &'static str,
     deadline: Instant,
     killed: bool,
+    /// What it has printed so far.
+    output: Output,
 }
 
 /// The configured command, its rate limit and its runs in progress.
@@ -86,6 +93,11 @@ impl AlertCommand {
             report: AlertCommandReport::default(),
             log_limit: LogLimiter::new("alert command"),
         })
+    }
+
+    /// Whether an alert of `level` runs the command (it is at least `min_level`).
+    pub fn wants(&self, level: AlertLevel) -> bool {
+        level >= self.min_level
     }
 
     /// An alert the stages raised, as its stream event: run the command for it now,
@@ -188,24 +200,30 @@ impl AlertCommand {
     fn spawn(&mut self, kind: &'static str, mut event: Value, suppressed: u64, now: Instant) {
         event["suppressed"] = json!(suppressed);
         let field = |name: &str| event[name].as_str().unwrap_or("").to_owned();
-        let mut command = Command::new(&self.argv[0]);
-        command
-            .args(&self.argv[1..])
-            .env("TICKPIPE_ALERT_KIND", kind)
-            .env("TICKPIPE_ALERT_LEVEL", field("level"))
-            .env("TICKPIPE_ALERT_SOURCE", field("source"))
-            .env("TICKPIPE_ALERT_MESSAGE", field("message"))
-            .env("TICKPIPE_ALERT_SUPPRESSED", suppressed.to_string())
-            .stdin(Stdio::piped())
-            // The engine's standard output is the run's summary; the command's errors
-            // go where the engine's go (the service's log).
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            // Its own process group: a Ctrl-C at the engine's terminal stops the engine
-            // (which then flushes what it holds), not the alert about it half-sent.
-            .process_group(0);
-        let mut child = match command.spawn() {
-            Ok(child) => child,
+        let started = Output::pipe().and_then(|(output, stdout, stderr)| {
+            let mut command = Command::new(&self.argv[0]);
+            command
+                .args(&self.argv[1..])
+                .env("TICKPIPE_ALERT_KIND", kind)
+                .env("TICKPIPE_ALERT_LEVEL", field("level"))
+                .env("TICKPIPE_ALERT_SOURCE", field("source"))
+                .env("TICKPIPE_ALERT_MESSAGE", field("message"))
+                .env("TICKPIPE_ALERT_SUPPRESSED", suppressed.to_string())
+                .stdin(Stdio::piped())
+                // Neither the engine's standard output (the run's summary) nor its
+                // standard error (the log): captured, and logged as one field.
+                .stdout(stdout)
+                .stderr(stderr)
+                // Its own process group: a Ctrl-C at the engine's terminal stops the
+                // engine (which then flushes what it holds), not the alert about it
+                // half-sent.
+                .process_group(0);
+            // `command` is dropped on return, and with it the engine's copies of the
+            // pipe's write end: the pipe ends when the run's copies close.
+            command.spawn().map(|child| (child, output))
+        });
+        let (mut child, output) = match started {
+            Ok(started) => started,
             Err(e) => {
                 self.report.failed += 1;
                 if self.log_limit.admit("cannot_start") {
@@ -233,31 +251,40 @@ impl AlertCommand {
             kind,
             deadline: now + self.timeout,
             killed: false,
+            output,
         });
     }
 
-    /// Counts the runs that ended, and kills the ones past their deadline.
+    /// Counts the runs that ended, and kills the ones past their deadline; reads what
+    /// every run printed meanwhile, and logs it once the run has ended.
     fn reap(&mut self, now: Instant) {
         let program = self.argv[0].as_str();
         let report = &mut self.report;
         let log_limit = &mut self.log_limit;
         self.running.retain_mut(|run| {
             let kind = run.kind;
+            // Before `try_wait`: a run that has just exited has written all it will.
+            run.output.drain();
+            let output = &run.output;
             match run.child.try_wait() {
                 Ok(Some(status)) => {
-                    if !run.killed {
-                        if status.success() {
-                            report.ok += 1;
-                        } else {
-                            report.failed += 1;
-                            if log_limit.admit("failed") {
-                                tracing::warn!(
-                                    command = program,
-                                    alert = kind,
-                                    status = %status,
-                                    "alert command: it failed"
-                                );
-                            }
+                    if run.killed {
+                        // Counted as timed out when it was killed.
+                        log_output(log_limit, program, kind, output, true);
+                    } else if status.success() {
+                        report.ok += 1;
+                        log_output(log_limit, program, kind, output, false);
+                    } else {
+                        report.failed += 1;
+                        if log_limit.admit("failed") {
+                            tracing::warn!(
+                                command = program,
+                                alert = kind,
+                                status = %status,
+                                output = output.text().as_str(),
+                                output_dropped = output.dropped(),
+                                "alert command: it failed"
+                            );
                         }
                     }
                     false
@@ -287,6 +314,8 @@ impl AlertCommand {
                             command = program,
                             alert = kind,
                             error = %e,
+                            output = output.text().as_str(),
+                            output_dropped = output.dropped(),
                             "alert command: cannot wait for it"
                         );
                     }
@@ -294,6 +323,40 @@ impl AlertCommand {
                 }
             }
         });
+    }
+}
+
+/// Logs what a run that ended printed, if anything: at `warn` after a run killed at its
+/// deadline (its last words say where it hung), at `debug` after one that went well (a
+/// notifier's chatter). A failed run's output goes with its failure line instead.
+fn log_output(
+    limit: &mut LogLimiter,
+    program: &str,
+    kind: &'static str,
+    output: &Output,
+    killed: bool,
+) {
+    if output.is_empty() {
+        return;
+    }
+    if killed {
+        if limit.admit("killed_output") {
+            tracing::warn!(
+                command = program,
+                alert = kind,
+                output = output.text().as_str(),
+                output_dropped = output.dropped(),
+                "alert command: what it printed before it was killed"
+            );
+        }
+    } else if tracing::enabled!(tracing::Level::DEBUG) && limit.admit("output") {
+        tracing::debug!(
+            command = program,
+            alert = kind,
+            output = output.text().as_str(),
+            output_dropped = output.dropped(),
+            "alert command: what it printed"
+        );
     }
 }
 

@@ -10,16 +10,13 @@ use serde_json::Value;
 
 use crate::{
     control::link::StageId,
-    logging::LogLimiter,
     model::{Alert, AlertLevel},
 };
 
-/// Logs `alert` (its stream `event` gives the symbol and the human message), unless
-/// its kind is over the per-minute limit.
-pub(super) fn log_alert(limit: &mut LogLimiter, stage: StageId, alert: &Alert, event: &Value) {
-    if !limit.admit(alert.kind) {
-        return;
-    }
+/// Logs `alert` (its stream `event` gives the symbol and the human message). The
+/// caller asked the log's per-kind limit first
+/// ([`LogLimiter::admit`](crate::logging::LogLimiter::admit)), before making the event.
+pub(super) fn log_alert(stage: StageId, alert: &Alert, event: &Value) {
     let symbol = event["symbol"].as_str().unwrap_or("");
     let message = event["message"].as_str().unwrap_or("");
     macro_rules! log {

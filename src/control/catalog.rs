@@ -215,6 +215,18 @@ mod tests {
         assert!(e.message.contains("risk.max_exposure_pct"), "{}", e.message);
         let e = resolve("set last_entry 15:20").unwrap_err();
         assert!(e.message.contains("square_off"), "{}", e.message);
+        assert_eq!(
+            resolve("set stale_quote_secs 30").unwrap(),
+            ControlCommand::SetLimit {
+                key: LimitKey::StaleQuoteSecs,
+                value: crate::model::LimitValue(30),
+            }
+        );
+        let e = resolve("set stale_quote_secs 86401").unwrap_err();
+        assert!(e.message.contains("risk.stale_quote_secs"), "{}", e.message);
+        assert!(e.message.contains("a day"), "{}", e.message);
+        let e = resolve("set stale_quote_secs 1.5").unwrap_err();
+        assert!(e.message.contains("whole number"), "{}", e.message);
         assert_eq!(resolve("set leverage 5").unwrap_err().code, "bad_value");
         assert_eq!(resolve("set capital lots").unwrap_err().code, "bad_value");
     }

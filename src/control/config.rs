@@ -84,8 +84,8 @@ impl Default for ControlConfig {
 /// `min_level` (a script that posts to a chat, pages someone), with the alert's JSON line
 /// on its standard input. It runs off the stages' threads, never waited for, killed after
 /// `timeout_ms`, and at most once per alert kind every `min_interval_secs`; what the
-/// limit holds back is counted into the next run of that kind. The alerts come through
-/// the control plane, so the command needs `control.enabled = true`.
+/// limit holds back is counted into the next run of that kind. The control thread runs
+/// it whether or not it serves the socket (`control.enabled`).
 ///
 /// # Examples
 /// ```
@@ -95,7 +95,7 @@ impl Default for ControlConfig {
 ///     min_level = "warning"
 /// "#).unwrap();
 /// let mut issues = Vec::new();
-/// cfg.validate("control.alerts", true, &mut issues);
+/// cfg.validate("control.alerts", &mut issues);
 /// assert!(issues.is_empty());
 /// assert!(cfg.min_level().is_some());
 /// ```
@@ -141,20 +141,13 @@ impl AlertsConfig {
 
     /// Pushes one issue per invalid key, each named `{prefix}.key`. Whether the program
     /// exists is for `tickpipe config check`: it depends on the machine, not the text.
-    pub fn validate(&self, prefix: &str, control_enabled: bool, issues: &mut Vec<ConfigIssue>) {
+    pub fn validate(&self, prefix: &str, issues: &mut Vec<ConfigIssue>) {
         if let Some(program) = self.command.first() {
             if program.is_empty() {
                 issues.push(ConfigIssue::new(
                     format!("{prefix}.command"),
                     "starts with an empty program name; give a path such as \
                      \"/usr/local/bin/notify\"",
-                ));
-            }
-            if !control_enabled {
-                issues.push(ConfigIssue::new(
-                    format!("{prefix}.command"),
-                    "alerts reach the command through the control plane: set \
-                     control.enabled = true, or leave command empty",
                 ));
             }
         }
@@ -286,8 +279,7 @@ impl ControlConfig {
                 issues.push(ConfigIssue::new(format!("{prefix}.schedule[{i}]"), e));
             }
         }
-        self.alerts
-            .validate(&format!("{prefix}.alerts"), self.enabled, issues);
+        self.alerts.validate(&format!("{prefix}.alerts"), issues);
     }
 }
 
@@ -322,7 +314,6 @@ mod tests {
             keys,
             [
                 "control.alerts.command",
-                "control.alerts.command",
                 "control.alerts.min_level",
                 "control.alerts.min_interval_secs",
                 "control.alerts.timeout_ms",
@@ -330,10 +321,10 @@ mod tests {
             ],
             "{found:?}"
         );
-        assert!(found[1].contains("control.enabled = true"), "{found:?}");
-        assert!(found[2].contains("`loud`"), "{found:?}");
-        // Off (no command) needs nothing else.
-        assert!(issues("enabled = false\n").is_empty());
+        assert!(found[0].contains("empty program name"), "{found:?}");
+        assert!(found[1].contains("`loud`"), "{found:?}");
+        // The command runs with the socket off too.
+        assert!(issues("enabled = false\n[alerts]\ncommand = [\"/bin/true\"]\n").is_empty());
     }
 
     #[test]

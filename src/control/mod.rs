@@ -7,6 +7,12 @@
 //! Stages never see text, and no state is read across threads except through the rings.
 //! The wire format is in `PROTOCOL.md` beside this file and in the README.
 //!
+//! The same thread is where the stages' alerts go: it logs each one and hands the
+//! serious ones to the alert command. So it runs whenever the engine runs: with
+//! `control.enabled = false` it serves no socket, but still empties the stages' answer
+//! rings, so their alerts reach the log and the command and none is dropped for want of
+//! a reader.
+//!
 //! | file | what |
 //! | --- | --- |
 //! | `command.rs` | the command language: [`parse`], [`Request`], [`HELP`] |
@@ -18,6 +24,8 @@
 //! | `answer.rs` | answer rows to JSON reply lines and stream events |
 //! | `alert_command.rs` | `AlertCommand`: the program run for serious alerts, off the stages' threads |
 //! | `alert_limit.rs` | its per-kind rate limit, which counts what it holds back |
+//! | `alert_output.rs` | what its runs print, captured for the log |
+//! | `alert_log.rs` | every alert in the log, at its level |
 //! | `metrics.rs` | the Prometheus text of `metrics` |
 //! | `tls.rs` | TLS for the TCP listener, and the token check |
 //!
@@ -26,6 +34,7 @@
 mod alert_command;
 mod alert_limit;
 mod alert_log;
+mod alert_output;
 mod answer;
 mod catalog;
 mod command;

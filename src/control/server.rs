@@ -1,7 +1,9 @@
 //! The control thread: one `mio` loop serving the Unix socket (and, with TLS material,
 //! a TCP listener), turning command lines into stage commands and answers into reply
 //! lines. It never runs on a stage thread; stages see only their control rings. It also
-//! runs the alert command (`[control.alerts]`) for the alerts it fans out.
+//! logs every alert the stages raise and runs the alert command (`[control.alerts]`)
+//! for them, which is why it runs even with the socket off (`control.enabled = false`):
+//! then it listens on nothing and only reads the stages' rings.
 
 use std::{
     collections::{HashMap, VecDeque},
@@ -49,6 +51,9 @@ const MAX_QUEUED_PER_CONN: usize = 64;
 const MAX_AUTH_FAILURES: u32 = 3;
 /// How long a TCP client may take to authenticate.
 const AUTH_DEADLINE: Duration = Duration::from_secs(10);
+/// How soon the loop reads the stages' rings again after a pass that found rows in
+/// them: a stage drops what it says unasked when its ring is full.
+const WHILE_ROWS_FLOW: Duration = Duration::from_millis(1);
 
 /// What the engine hands the control thread: the links to the four stages and the
 /// names they speak in.
@@ -87,7 +92,8 @@ pub struct ControlServer {
     handle: JoinHandle<ServerReport>,
     waker: Arc<Waker>,
     stop: Arc<AtomicBool>,
-    socket: PathBuf,
+    /// `None` when the socket is off.
+    socket: Option<PathBuf>,
 }
 
 /// Why the control socket could not start.
@@ -118,8 +124,10 @@ pub enum StartError {
 }
 
 impl ControlServer {
-    /// Binds the socket(s) and starts the control thread. Errors come back before any
-    /// trading starts. `wakers` wake the stage groups after a command is pushed.
+    /// Binds the socket(s), when `config.enabled`, and starts the control thread; with
+    /// the socket off the thread still logs the stages' alerts and runs the alert
+    /// command. Errors come back before any trading starts. `wakers` wake the stage
+    /// groups after a command is pushed.
     ///
     /// # Errors
     /// A [`StartError`] naming the path or address and the reason.
@@ -129,8 +137,14 @@ impl ControlServer {
         wakers: Vec<tickpipe_ringbuf::wait::Waker>,
     ) -> Result<ControlServer, StartError> {
         let socket = config.socket_path();
-        let unix = bind_unix(&config.run_dir, &socket)?;
-        let tcp = bind_tcp(config)?;
+        let (unix, tcp) = if config.enabled {
+            (
+                Some(bind_unix(&config.run_dir, &socket)?),
+                bind_tcp(config)?,
+            )
+        } else {
+            (None, None)
+        };
         let poll = Poll::new().map_err(|source| StartError::Socket {
             path: socket.clone(),
             source,
@@ -167,22 +181,25 @@ impl ControlServer {
             handle,
             waker,
             stop,
-            socket,
+            socket: config.enabled.then_some(socket),
         })
     }
 
-    /// Where the Unix socket is.
-    pub fn socket(&self) -> &Path {
-        &self.socket
+    /// Where the Unix socket is; `None` when the socket is off.
+    pub fn socket(&self) -> Option<&Path> {
+        self.socket.as_deref()
     }
 
     /// Tells every client the session is over, closes the sockets and waits for the
-    /// thread.
+    /// thread (which first reads the stages' last alerts and sees the alert command's
+    /// runs through).
     pub fn stop(self) -> ServerReport {
         self.stop.store(true, Ordering::Release);
         let _ = self.waker.wake();
         let report = self.handle.join().unwrap_or_default();
-        let _ = fs::remove_file(&self.socket);
+        if let Some(socket) = &self.socket {
+            let _ = fs::remove_file(socket);
+        }
         report
     }
 }
@@ -276,7 +293,8 @@ struct Job {
 
 struct Server {
     poll: Poll,
-    unix: UnixListener,
+    /// `None` when the socket is off.
+    unix: Option<UnixListener>,
     tcp: Option<TcpSide>,
     conns: HashMap<Token, Connection>,
     next_token: usize,
@@ -295,6 +313,8 @@ struct Server {
     alert_command: Option<AlertCommand>,
     /// Bounds the alert lines of the log, per alert kind.
     alert_log_limit: LogLimiter,
+    /// The last pass read rows the stages said unasked: more are likely.
+    rows_flowing: bool,
 }
 
 impl Server {
@@ -303,12 +323,14 @@ impl Server {
         plane: ControlPlane,
         stage_wakers: Vec<tickpipe_ringbuf::wait::Waker>,
         poll: Poll,
-        mut unix: UnixListener,
+        mut unix: Option<UnixListener>,
         mut tcp: Option<TcpSide>,
         stop: Arc<AtomicBool>,
     ) -> io::Result<Server> {
-        poll.registry()
-            .register(&mut unix, UNIX, Interest::READABLE)?;
+        if let Some(listener) = &mut unix {
+            poll.registry()
+                .register(listener, UNIX, Interest::READABLE)?;
+        }
         if let Some((listener, _, _)) = &mut tcp {
             poll.registry()
                 .register(listener, TCP, Interest::READABLE)?;
@@ -333,6 +355,7 @@ impl Server {
             report: ServerReport::default(),
             alert_command: AlertCommand::new(&config.alerts),
             alert_log_limit: LogLimiter::new("alerts"),
+            rows_flowing: false,
         })
     }
 
@@ -394,6 +417,9 @@ impl Server {
         if let Some(wake) = self.alert_command.as_ref().and_then(|c| c.next_wake(now)) {
             t = t.min(wake);
         }
+        if self.rows_flowing {
+            t = t.min(WHILE_ROWS_FLOW);
+        }
         t
     }
 
@@ -440,7 +466,10 @@ impl Server {
 
     fn accept_unix(&mut self) {
         loop {
-            match self.unix.accept() {
+            let Some(listener) = &self.unix else {
+                return;
+            };
+            match listener.accept() {
                 Ok((stream, _)) => self.add_conn(Transport::Unix(stream), true),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 Err(_) => break,
@@ -646,18 +675,38 @@ impl Server {
     /// Reads every row the stages sent: unasked ones go to subscribers, answers to the
     /// job that asked.
     fn pump_links(&mut self) {
+        self.rows_flowing = false;
         for i in 0..self.links.len() {
             while let Some(incoming) = self.links[i].poll() {
                 let stage = self.links[i].stage;
+                self.rows_flowing |= matches!(incoming, Incoming::Unasked(_));
                 match incoming {
+                    // The events are made only for someone who takes them: at full rate
+                    // the stages say tens of thousands of rows a second, and a row left
+                    // in a full ring is a row dropped.
                     Incoming::Unasked(ControlReply::Fill(fill)) => {
-                        let line = answer::fill_event(&fill, &self.catalog).to_string();
-                        self.broadcast(|c| c.fills, &line);
+                        if self.conns.values().any(|c| c.fills) {
+                            let line = answer::fill_event(&fill, &self.catalog).to_string();
+                            self.broadcast(|c| c.fills, &line);
+                        }
                     }
                     Incoming::Unasked(ControlReply::Alert(alert)) => {
+                        let logged = self.alert_log_limit.admit(alert.kind);
+                        let streamed = self.conns.values().any(|c| c.alerts);
+                        let commanded = self
+                            .alert_command
+                            .as_ref()
+                            .is_some_and(|c| c.wants(alert.level));
+                        if !(logged || streamed || commanded) {
+                            continue;
+                        }
                         let event = answer::alert_event(stage, &alert, &self.catalog);
-                        log_alert(&mut self.alert_log_limit, stage, &alert, &event);
-                        self.broadcast(|c| c.alerts, &event.to_string());
+                        if logged {
+                            log_alert(stage, &alert, &event);
+                        }
+                        if streamed {
+                            self.broadcast(|c| c.alerts, &event.to_string());
+                        }
                         if let Some(command) = &mut self.alert_command {
                             command.offer(alert.level, alert.kind, event, Instant::now());
                         }

@@ -13,8 +13,8 @@ use crate::{
     charges::{ChargeModel, Charger},
     config::{ConfigError, ConfigIssue},
     control::{
-        Catalog, ControlConfig, ControlPlane, ControlServer, EngineInfo, ServerReport, StageId,
-        StageLink,
+        AlertCommandReport, Catalog, ControlConfig, ControlPlane, ControlServer, EngineInfo,
+        ServerReport, StageId, StageLink,
     },
     engine::{
         recovery::{self, OpenedDay, ResumeSummary},
@@ -48,6 +48,8 @@ pub struct Pipeline {
     stages: BTreeMap<StageKind, Box<dyn Stage>>,
     telemetry: Arc<Telemetry>,
     strategy_names: Vec<&'static str>,
+    /// The control thread's setup: always there until [`Pipeline::run`] starts the
+    /// thread (which serves the socket only with `control.enabled`) or a caller takes it.
     control: Option<(ControlConfig, ControlPlane)>,
     /// The run's journal (its flusher thread); the stages hold its writers.
     journal: Option<Journal>,
@@ -82,8 +84,10 @@ pub struct RunReport {
     pub strategy_names: Vec<&'static str>,
     /// The layout that ran, described.
     pub layout: String,
-    /// What the control socket served, when it ran.
+    /// What the control socket served, when it was served.
     pub control: Option<ServerReport>,
+    /// What the alert command did, when one is configured (with or without the socket).
+    pub alert_command: Option<AlertCommandReport>,
     /// Where the run was journaled, when it was.
     pub journal: Option<JournalOutcome>,
 }
@@ -173,8 +177,8 @@ impl Pipeline {
     /// Builds the four stages for `config`, reading market data from `source`.
     ///
     /// `until` stops the feed at that market time; `stop` stops it when set (Ctrl-C, or
-    /// a stage's fatal error). With `control.enabled` the control rings are wired for
-    /// the socket [`Pipeline::run`] serves.
+    /// a stage's fatal error). The control rings are wired for the control thread
+    /// [`Pipeline::run`] starts, which serves the socket with `control.enabled`.
     ///
     /// # Errors
     /// The config's problems, when the strategies or the control schedule cannot be
@@ -446,26 +450,26 @@ impl Pipeline {
         stages.insert(StageKind::Signal, Box::new(signal));
         stages.insert(StageKind::Risk, Box::new(risk));
         stages.insert(StageKind::Order, Box::new(order));
-        let control = config.control.enabled.then(|| {
-            (
-                config.control.clone(),
-                ControlPlane {
-                    links: vec![feed_link, signal_link, risk_link, order_link],
-                    catalog,
-                    info: EngineInfo {
-                        mode: match config.order.gateway {
-                            GatewayKind::Paper => "paper",
-                            GatewayKind::Kite => "kite",
-                        },
-                        source: config.feed.source.name().to_owned(),
-                        feed_link: None,
-                        broker: broker_health,
-                        feed_stale: Some(feed_stale.clone()),
+        // The control thread runs with the socket off too: it logs the stages' alerts
+        // and runs the alert command.
+        let control = Some((
+            config.control.clone(),
+            ControlPlane {
+                links: vec![feed_link, signal_link, risk_link, order_link],
+                catalog,
+                info: EngineInfo {
+                    mode: match config.order.gateway {
+                        GatewayKind::Paper => "paper",
+                        GatewayKind::Kite => "kite",
                     },
-                    limits: config.risk.clone(),
+                    source: config.feed.source.name().to_owned(),
+                    feed_link: None,
+                    broker: broker_health,
+                    feed_stale: Some(feed_stale.clone()),
                 },
-            )
-        });
+                limits: config.risk.clone(),
+            },
+        ));
         Ok(Pipeline {
             stages,
             telemetry,
@@ -512,9 +516,9 @@ impl Pipeline {
         &self.strategy_names
     }
 
-    /// Takes the control thread's ends of the stages' control rings (when the control
-    /// socket is enabled), for a caller that drives the control plane itself, as the
-    /// allocation test does. [`Pipeline::run`] then serves no socket.
+    /// Takes the control thread's ends of the stages' control rings, for a caller that
+    /// drives the control plane itself, as the allocation test does. [`Pipeline::run`]
+    /// then starts no control thread: no socket, and the alerts are the caller's.
     pub fn take_control(&mut self) -> Option<ControlPlane> {
         self.control.take().map(|(_, plane)| plane)
     }
@@ -543,8 +547,9 @@ impl Pipeline {
         )
     }
 
-    /// Runs the pipeline in `layout` until every stage is done, serving the control
-    /// socket (when enabled) and calling `status` every `interval` on the calling thread.
+    /// Runs the pipeline in `layout` until every stage is done, with the control thread
+    /// beside it (serving the socket when enabled; logging the alerts and running the
+    /// alert command either way), calling `status` every `interval` on the calling thread.
     ///
     /// The socket is bound before any stage starts, so a socket another engine serves
     /// stops the run before it trades.
@@ -564,7 +569,11 @@ impl Pipeline {
             Some((config, plane)) => Some(
                 ControlServer::start(&config, plane, groups.wakers()).map_err(|e| {
                     RunError::Side {
-                        what: "control socket",
+                        what: if config.enabled {
+                            "control socket"
+                        } else {
+                            "control thread"
+                        },
                         source: std::io::Error::other(e.to_string()),
                     }
                 })?,
@@ -595,7 +604,14 @@ impl Pipeline {
             }
         }
         let reports = running.join();
-        let control = server.map(ControlServer::stop);
+        let (control, alert_command) = match server {
+            Some(server) => {
+                let served = server.socket().is_some();
+                let report = server.stop();
+                (served.then_some(report), report.alert_command)
+            }
+            None => (None, None),
+        };
         let groups = reports?;
         // Every stage has finished and dropped its writer: the flusher's last pass
         // covers every record.
@@ -606,11 +622,13 @@ impl Pipeline {
             strategy_names: self.strategy_names,
             layout: layout.describe(),
             control,
+            alert_command,
             journal,
         })
     }
 
-    /// Runs all stages on the calling thread, unpinned, until done (no control socket).
+    /// Runs all stages on the calling thread, unpinned, until done (no control thread:
+    /// no socket, and the stages' alerts are not logged).
     pub fn run_inline(mut self) -> RunReport {
         let started = Instant::now();
         let names = self.strategy_names.clone();
@@ -641,6 +659,7 @@ impl Pipeline {
             strategy_names: names,
             layout: "pipeline[feed+signal+risk+order] calling thread".to_owned(),
             control: None,
+            alert_command: None,
             journal,
         }
     }

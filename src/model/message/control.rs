@@ -154,11 +154,13 @@ pub enum LimitKey {
     PriceBandPct = 21,
     /// `max_order_value`, rupees.
     MaxOrderValue = 22,
+    /// `stale_quote_secs`, seconds of market time.
+    StaleQuoteSecs = 23,
 }
 
 impl LimitKey {
     /// Every key, in the order `limits` lists them.
-    pub const ALL: [LimitKey; 22] = [
+    pub const ALL: [LimitKey; 23] = [
         LimitKey::Capital,
         LimitKey::RiskPerTradePct,
         LimitKey::OptionRiskPct,
@@ -179,6 +181,7 @@ impl LimitKey {
         LimitKey::MaxOrderValue,
         LimitKey::SignalExpirySecs,
         LimitKey::CooldownSecs,
+        LimitKey::StaleQuoteSecs,
         LimitKey::LastEntry,
         LimitKey::SquareOff,
     ];
@@ -208,6 +211,7 @@ impl LimitKey {
             LimitKey::DrawdownHaltPct => "drawdown_halt_pct",
             LimitKey::PriceBandPct => "price_band_pct",
             LimitKey::MaxOrderValue => "max_order_value",
+            LimitKey::StaleQuoteSecs => "stale_quote_secs",
         }
     }
 
@@ -217,7 +221,9 @@ impl LimitKey {
         match self {
             LimitKey::Capital | LimitKey::MaxOrderValue => "rupees",
             LimitKey::LastEntry | LimitKey::SquareOff => "IST",
-            LimitKey::SignalExpirySecs | LimitKey::CooldownSecs => "seconds",
+            LimitKey::SignalExpirySecs | LimitKey::CooldownSecs | LimitKey::StaleQuoteSecs => {
+                "seconds"
+            }
             LimitKey::CorrelationWindow => "returns",
             LimitKey::MaxClusterPositions => "positions",
             LimitKey::CorrelationThreshold => "correlation",
@@ -237,6 +243,7 @@ impl LimitKey {
             self,
             LimitKey::SignalExpirySecs
                 | LimitKey::CooldownSecs
+                | LimitKey::StaleQuoteSecs
                 | LimitKey::CorrelationWindow
                 | LimitKey::MaxClusterPositions
         )

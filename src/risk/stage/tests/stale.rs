@@ -3,7 +3,7 @@
 //! state.
 
 use super::*;
-use crate::feed::StaleFeedFlag;
+use crate::{feed::StaleFeedFlag, model::LimitValue};
 
 /// The test limits with the stale-quote check at the shipped minute.
 fn minute() -> RiskConfig {
@@ -143,4 +143,42 @@ fn stale_refusals_are_counted_by_reason_in_the_report() {
     let trading = risk.detail::<TradingSummary>().cloned().unwrap();
     assert_eq!(trading.refusals, [("stale_quote", 2)]);
     assert_eq!(trading.refusals_by_strategy[0], [("stale_quote", 1)]);
+}
+
+#[test]
+fn stale_quote_secs_set_while_trading_applies_to_the_next_entry() {
+    let mut rig = alone(&minute(), true);
+    let set = |secs: i64| {
+        scheduled(
+            at(10, 2, 0),
+            ControlCommand::SetLimit {
+                key: LimitKey::StaleQuoteSecs,
+                value: LimitValue(secs),
+            },
+        )
+    };
+    // S1 ticks at 10:00 and falls silent; S0 carries market time to 10:02.
+    rig.push(&[
+        tick(1, at(10, 0, 0), "50", "49.95", "50.05"),
+        tick(0, at(10, 2, 0), "100", "99.95", "100.05"),
+    ]);
+    rig.run();
+    assert!(step(&mut rig, &[signal(1, 0, Long, "50", "49", at(10, 2, 0))]).is_empty());
+    assert_eq!(rig.risk.refusals(Refusal::StaleQuote), 1);
+    // Five minutes: a two-minute-old quote trades.
+    rig.push(&[set(300)]);
+    rig.run();
+    assert_eq!(
+        rig.risk.config.limit(LimitKey::StaleQuoteSecs),
+        LimitValue(300)
+    );
+    let entry = step(&mut rig, &[signal(1, 0, Long, "50", "49", at(10, 2, 0))]);
+    assert_eq!(entry.len(), 1, "the new limit let the entry through");
+    rig.fill(&entry[0], "50.05");
+    rig.run();
+    // Ten seconds: S0's quote, two minutes old by 10:04, is refused again.
+    rig.push(&[set(10), tick(1, at(10, 4, 0), "50", "49.95", "50.05")]);
+    rig.run();
+    assert!(step(&mut rig, &[signal(0, 1, Long, "100", "99", at(10, 4, 0))]).is_empty());
+    assert_eq!(rig.risk.refusals(Refusal::StaleQuote), 2);
 }

@@ -9,9 +9,9 @@
 mod common;
 
 use std::{
+    net::{SocketAddr, TcpListener},
     path::{Path, PathBuf},
     process::Command,
-    net::{SocketAddr, TcpListener},
     sync::mpsc,
     time::{Duration, Instant},
 };

@@ -639,7 +639,10 @@ mod tests {
     fn marks(dir: &Path) -> (usize, usize) {
         let reader = JournalReader::open(dir).unwrap();
         let mut records = reader.records();
-        let n = records.by_ref().inspect(|r| assert!(r.is_ok(), "{r:?}")).count();
+        let n = records
+            .by_ref()
+            .inspect(|r| assert!(r.is_ok(), "{r:?}"))
+            .count();
         (n, records.torn_tails().len())
     }
 

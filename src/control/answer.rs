@@ -65,6 +65,10 @@ fn broker(health: &crate::order::kite::GatewayHealth) -> Value {
         "reconciliations": health.reconciliations.get(),
         "reconcile_errors": health.reconcile_errors.get(),
         "reconcile_mismatches": health.reconcile_mismatches.get(),
+        "postbacks": health.postbacks.get(),
+        "postback_fills": health.postback_fills.get(),
+        "postbacks_foreign": health.postbacks_foreign.get(),
+        "postbacks_late": health.postbacks_late.get(),
         "differences": health.differences(),
         "last_error": health.last_error(),
     })
@@ -91,6 +95,9 @@ fn feed_link(health: &crate::feed::kite::TickerHealth) -> Value {
         "skipped_by_kind": health.skipped_kinds(),
         "unknown_instruments": c.unknown_tokens,
         "server_errors": c.server_errors,
+        "order_updates": c.order_updates,
+        "postbacks_forwarded": c.postbacks_forwarded,
+        "postbacks_dropped": c.postbacks_dropped,
         "last_error": health.last_link_error(),
     })
 }
@@ -885,9 +892,13 @@ mod tests {
         let health = crate::order::kite::GatewayHealth::default();
         let v = broker(&health);
         assert_eq!(v["reconcile_mismatches"], json!(0));
+        assert_eq!(
+            (&v["postbacks"], &v["postbacks_late"]),
+            (&json!(0), &json!(0))
+        );
         assert_eq!(v["differences"], json!([]));
         assert_eq!(v["last_error"], Value::Null);
-        assert_eq!(v.as_object().unwrap().len(), 17);
+        assert_eq!(v.as_object().unwrap().len(), 21);
     }
 
     #[test]

@@ -942,9 +942,21 @@ fn kite_id_of_first_order(broker: &Broker) -> String {
         .to_owned()
 }
 
-#[test]
-fn a_ticker_postback_reports_a_fill_before_the_order_book_and_only_once() {
-    let dir = TempDir::new("postback-early");
+/// A Kite gateway that hears postbacks from a loopback Ticker, with order 1 (`qty` at
+/// the limit `limit`) resting OPEN at the loopback broker, and what the test needs of
+/// the setup. Fields drop in the order a test declaring them one by one would drop them.
+struct Resting {
+    _dir: TempDir,
+    broker: Broker,
+    server: TickerServer,
+    feed: KiteTicker,
+    gw: KiteGateway,
+    got: Vec<VenueReport>,
+    kite_id: String,
+}
+
+fn resting_order(name: &str, qty: u32, limit: &str) -> Resting {
+    let dir = TempDir::new(name);
     let token = dir.secret("token", TOKEN);
     let broker = Broker::start(&dir.0);
     let server = TickerServer::start();
@@ -952,15 +964,39 @@ fn a_ticker_postback_reports_a_fill_before_the_order_book_and_only_once() {
     let config = order_config(&broker, &token);
     let mut gw =
         KiteGateway::start_with_postbacks(&config, &table(), feed.take_postbacks()).unwrap();
-    let health = gw.health();
     let mut got = Vec::new();
-    let limit: Price = "500.00".parse().unwrap();
-    // A limit order rests: the book shows it OPEN, with no trade, until the test says.
-    gw.submit(&order(1, OrderType::Limit, 5, limit), &mut |r| got.push(r));
+    let limit: Price = limit.parse().unwrap();
+    gw.submit(&order(1, OrderType::Limit, qty, limit), &mut |r| {
+        got.push(r)
+    });
     wait(&mut gw, &mut got, "the order open", |g| {
         events(g, id(1)).contains(&VenueEvent::Accepted)
     });
     let kite_id = kite_id_of_first_order(&broker);
+    Resting {
+        _dir: dir,
+        broker,
+        server,
+        feed,
+        gw,
+        got,
+        kite_id,
+    }
+}
+
+#[test]
+fn a_ticker_postback_reports_a_fill_before_the_order_book_and_only_once() {
+    // A limit order rests: the book shows it OPEN, with no trade, until the test says.
+    let Resting {
+        _dir,
+        broker,
+        server,
+        feed,
+        mut gw,
+        mut got,
+        kite_id,
+    } = resting_order("postback-early", 5, "500.00");
+    let health = gw.health();
 
     // 2 of the 5 filled, says the Ticker; the book still says OPEN.
     server.postback(postback(&kite_id, "UPDATE", 2, 5, 500.0, "ALGO42"));
@@ -1040,22 +1076,17 @@ fn a_ticker_postback_reports_a_fill_before_the_order_book_and_only_once() {
 
 #[test]
 fn a_complete_postback_ends_the_order_and_a_later_poll_adds_nothing() {
-    let dir = TempDir::new("postback-complete");
-    let token = dir.secret("token", TOKEN);
-    let broker = Broker::start(&dir.0);
-    let server = TickerServer::start();
-    let mut feed = ticker(&server, &token);
-    let config = order_config(&broker, &token);
-    let mut gw =
-        KiteGateway::start_with_postbacks(&config, &table(), feed.take_postbacks()).unwrap();
-    let health = gw.health();
-    let mut got = Vec::new();
+    let Resting {
+        _dir,
+        broker,
+        server,
+        feed: _feed,
+        mut gw,
+        mut got,
+        kite_id,
+    } = resting_order("postback-complete", 4, "420.05");
     let limit: Price = "420.05".parse().unwrap();
-    gw.submit(&order(1, OrderType::Limit, 4, limit), &mut |r| got.push(r));
-    wait(&mut gw, &mut got, "the order open", |g| {
-        events(g, id(1)).contains(&VenueEvent::Accepted)
-    });
-    let kite_id = kite_id_of_first_order(&broker);
+    let health = gw.health();
     server.postback(postback(&kite_id, "COMPLETE", 4, 4, 420.05, "ALGO42"));
     wait_health(&mut gw, &mut got, "the order done", |h| {
         h.postbacks.get() == 1 && h.working.get() == 0
@@ -1081,21 +1112,15 @@ fn a_complete_postback_ends_the_order_and_a_later_poll_adds_nothing() {
 
 #[test]
 fn a_rejection_by_postback_is_reported_with_its_reason() {
-    let dir = TempDir::new("postback-reject");
-    let token = dir.secret("token", TOKEN);
-    let broker = Broker::start(&dir.0);
-    let server = TickerServer::start();
-    let mut feed = ticker(&server, &token);
-    let config = order_config(&broker, &token);
-    let mut gw =
-        KiteGateway::start_with_postbacks(&config, &table(), feed.take_postbacks()).unwrap();
-    let mut got = Vec::new();
-    let limit: Price = "500.00".parse().unwrap();
-    gw.submit(&order(1, OrderType::Limit, 5, limit), &mut |r| got.push(r));
-    wait(&mut gw, &mut got, "the order open", |g| {
-        events(g, id(1)).contains(&VenueEvent::Accepted)
-    });
-    let kite_id = kite_id_of_first_order(&broker);
+    let Resting {
+        _dir,
+        broker: _broker,
+        server,
+        feed: _feed,
+        mut gw,
+        mut got,
+        kite_id,
+    } = resting_order("postback-reject", 5, "500.00");
     let mut p = postback(&kite_id, "REJECTED", 0, 5, 0.0, "ALGO42");
     p["status_message"] = json!("RMS:Margin Exceeds,Required:2500.00, Available:100.00");
     server.postback(p);

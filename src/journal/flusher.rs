@@ -11,12 +11,13 @@
 //! | policy | process crash | power loss or kernel crash |
 //! | --- | --- | --- |
 //! | `never` | nothing | whatever the kernel had not yet written back on its own (Linux: dirty pages older than `vm.dirty_expire_centisecs`, 30 s by default, are written within `vm.dirty_writeback_centisecs`, 5 s): up to ~35 s |
-//! | `every_ms = N` | nothing | up to N ms of records, plus the `msync` in progress |
-//! | `every_record` | nothing | the records appended since the flusher's last pass: it checks every 100 µs and `msync`s whatever is new; [`JournalWriter::durable_seq`] says how far it got |
+//! | `every_ms = N` | nothing | up to N ms of records, plus the flush in progress |
+//! | `every_record` | nothing | the records appended since the flusher's last pass: it checks every 100 µs and makes whatever is new durable; [`JournalWriter::durable_seq`] says how far it got |
 //!
-//! Behind a writer, `msync` stops at the last folio boundary; the records after it are
-//! made durable by the tail copy instead, so the writer's folio is never written back
-//! under it (`tail.rs` says why). The table holds for both.
+//! While a writer may still store into a segment, the flusher never `msync`s it: the
+//! records are made durable by the tail copy instead, and the segment is written back
+//! once the writer has left it and it is unmapped (`tail.rs` says why). The table
+//! holds for both.
 //!
 //! A process crash loses nothing under any policy: an append's bytes are in the shared
 //! page cache when it returns, and the kernel writes them back after the process dies.
@@ -46,7 +47,7 @@ use super::{
     reader::named_first_seq,
     segment::{Segment, PAGE},
     shared::{Position, WriterShared},
-    tail::{folio_span, restore, tail_path, TailFile},
+    tail::{restore, tail_path, TailFile},
     writer::JournalWriter,
 };
 
@@ -166,9 +167,6 @@ struct Inner {
     error: Mutex<Option<JournalError>>,
     /// Marked at the flusher's first error; every writer reads it.
     health: Arc<Health>,
-    /// `msync` of a writer's current segment stops at a multiple of this, behind the
-    /// writer ([`folio_span`]); the tail copy covers the rest.
-    folio: usize,
 }
 
 impl Journal {
@@ -205,7 +203,6 @@ impl Journal {
             stop: AtomicBool::new(false),
             error: Mutex::new(None),
             health: Arc::new(Health::default()),
-            folio: folio_span(),
         });
         let thread = {
             let inner = Arc::clone(&inner);
@@ -510,27 +507,13 @@ fn pass(inner: &Inner, w: &mut Tracked, last: bool) -> Result<(), JournalError> 
         let Some(next) = w.ready.take() else {
             unreachable!("the writer entered a segment the flusher did not prepare");
         };
-        // The writer sealed the old segment before publishing `position`, and never
-        // stores into it again: all of it can be `msync`ed now, which makes its tail
-        // copy redundant.
-        if policy != FlushPolicy::Never {
-            let from = w.synced.offset();
-            w.current
-                .flush(from, w.current.sealed_len())
-                .map_err(io(segment_path(
-                    &inner.dir,
-                    &w.shared.name,
-                    Seq(w.current.first_seq()),
-                )))?;
-        }
-        drop_tail(w);
-        let name = &w.shared.name;
-        let used_path = next_path(&inner.dir, name, next.index());
-        w.current = next;
-        w.synced = Position::new(w.current.index(), 0);
-        w.durable = w.synced;
-        // Prepare the next segment before naming this one: the writer may already be
-        // filling this one fast, and the rename and directory fsync take milliseconds.
+        let shared = Arc::clone(&w.shared);
+        let name = &shared.name;
+        let old = std::mem::replace(&mut w.current, next);
+        // Prepare the next segment first: the writer is already filling the one it just
+        // entered, and writing the old one back below waits on the device for
+        // milliseconds. Prepared after that wait, the next segment would often come too
+        // late and the writer would spin at its end (a roll wait).
         if !last {
             let index = w.current.index() + 1;
             let path = next_path(&inner.dir, name, index);
@@ -542,6 +525,17 @@ fn pass(inner: &Inner, w: &mut Tracked, last: bool) -> Result<(), JournalError> 
             }
             w.ready = Some(prepared);
         }
+        // The writer sealed the old segment and dropped its reference before publishing
+        // `position`, and never stores into it again: all of it can be written back now,
+        // which makes its tail copy redundant.
+        if policy != FlushPolicy::Never {
+            let old_path = segment_path(&inner.dir, name, Seq(old.first_seq()));
+            write_back(old, w.synced.offset()).map_err(io(old_path))?;
+        }
+        drop_tail(w);
+        let used_path = next_path(&inner.dir, name, w.current.index());
+        w.synced = Position::new(w.current.index(), 0);
+        w.durable = w.synced;
         let final_path = segment_path(&inner.dir, name, Seq(w.current.first_seq()));
         fs::rename(&used_path, &final_path).map_err(io(final_path.clone()))?;
         sync_dir(&inner.dir)?;
@@ -558,21 +552,17 @@ fn pass(inner: &Inner, w: &mut Tracked, last: bool) -> Result<(), JournalError> 
         };
     if due {
         let end = position.offset();
-        // While the writer may still store into this segment, `msync` only whole folios
-        // behind it (see `tail.rs`); at the last pass, everything.
-        let folio_end = if last {
-            end
-        } else {
-            end / inner.folio * inner.folio
-        };
         let path = || segment_path(&inner.dir, &w.shared.name, Seq(w.current.first_seq()));
-        if folio_end > w.synced.offset() {
+        if last {
+            // The writer stores no more: the segment itself can be written back.
             w.current
-                .flush(w.synced.offset(), folio_end)
+                .flush(w.synced.offset(), end)
                 .map_err(io(path()))?;
-            w.synced = Position::new(position.index(), folio_end);
-        }
-        if end > w.synced.offset() {
+            w.synced = position;
+            drop_tail(w);
+        } else if end > w.synced.offset() {
+            // While the writer may still store into the segment, its new bytes go to
+            // the tail copy, never through `msync` (see `tail.rs`).
             let tail = match &mut w.tail {
                 Some(t) => t,
                 None => w
@@ -585,14 +575,25 @@ fn pass(inner: &Inner, w: &mut Tracked, last: bool) -> Result<(), JournalError> 
             let bytes = unsafe { w.current.published(from, end) };
             tail.append(w.current.first_seq(), from, bytes)
                 .map_err(io(tail.path().to_owned()))?;
-        } else {
-            drop_tail(w);
         }
         w.durable = position;
         w.shared.set_durable(seq);
         w.last_flush = Instant::now();
     }
     Ok(())
+}
+
+/// Writes a segment the writer has left back to the device, from `from` on.
+///
+/// Unmapped first when the flusher holds the last reference (it always should): the
+/// kernel then writes the file's pages back with no mapping to write-protect, so no
+/// TLB shootdown interrupts the writer's core, which shares this address space.
+/// `msync` of the mapping (the fallback) cleans page table entries and does.
+fn write_back(segment: Arc<Segment>, from: usize) -> std::io::Result<()> {
+    match Arc::try_unwrap(segment) {
+        Ok(segment) => segment.unmap_and_sync(),
+        Err(shared) => shared.flush(from, shared.sealed_len()),
+    }
 }
 
 /// Deletes the current segment's tail copy once the segment is `msync`ed through the
@@ -647,9 +648,9 @@ mod tests {
     }
 
     /// A power loss while the writer is in the middle of a segment: the device holds the
-    /// segments it left (`msync`ed whole), the current segment's header as created (a
-    /// prepared segment's has no first sequence) and nothing after it (its folio was
-    /// never `msync`ed), and the tail copy. Every record the flusher called durable
+    /// segments it left (written back whole), the current segment's header as created
+    /// (a prepared segment's has no first sequence) and nothing after it (a segment in
+    /// use is never written back), and the tail copy. Every record the flusher called durable
     /// comes back, and resuming writes them into the segment for good.
     #[test]
     fn after_a_power_loss_the_tail_copy_brings_back_every_durable_record() {

@@ -21,7 +21,7 @@
 //! | `record.rs` | [`Record`] and its typed payloads, encoded field by field, little-endian |
 //! | `segment.rs` | one mapped, pre-allocated, pre-faulted segment file |
 //! | `shared.rs` | what a writer shares with the flusher: published position, ready slot |
-//! | `tail.rs` | the tail copy: the records past the last folio boundary, made durable without `msync`ing the writer's folio |
+//! | `tail.rs` | the tail copy: the records of the segment a writer is filling, made durable without `msync`ing that segment |
 //! | `health.rs` | whether the journal as a whole still keeps the record (the flusher's first failure) |
 //! | `writer.rs` | [`JournalWriter`], the per-stage appender with segment rolling |
 //! | `flusher.rs` | [`Journal`] (the flusher thread), [`JournalConfig`], [`FlushPolicy`] |

@@ -275,6 +275,7 @@ pub fn render(report: &RunReport, instruments: &InstrumentTable, title: &str) ->
             count(c.cut_off),
         );
     }
+    let _ = writeln!(out, "alerts    {}", control_drops_line(report));
     if let Some(j) = &report.journal {
         let _ = writeln!(out, "journal   {}", journal_line(report, j));
     }
@@ -299,6 +300,40 @@ const INTENT_HOPS: [(&str, &str, &str); 4] = [
 const JOURNALING: [&str; 4] = ["feed", "signal", "risk", "order"];
 
 /// Where the run was journaled and what each stage wrote there.
+/// What the stages could not tell the control thread: alerts given up (their ring and
+/// backlog were full) and rows of the fills stream dropped, per stage when any.
+fn control_drops_line(report: &RunReport) -> String {
+    let per_stage = |key: &str| -> (u64, String) {
+        let parts: Vec<(&str, u64)> = report
+            .stages()
+            .iter()
+            .map(|s| (s.name, s.counter(key)))
+            .filter(|&(_, n)| n > 0)
+            .collect();
+        let total = parts.iter().map(|&(_, n)| n).sum();
+        let detail = parts
+            .iter()
+            .map(|&(name, n)| format!("{name} {}", count(n)))
+            .collect::<Vec<_>>()
+            .join(", ");
+        (total, detail)
+    };
+    let (alerts, alert_detail) = per_stage("alerts_dropped");
+    let (rows, row_detail) = per_stage("control_rows_dropped");
+    let with = |n: u64, detail: String| {
+        if detail.is_empty() {
+            count(n)
+        } else {
+            format!("{} ({detail})", count(n))
+        }
+    };
+    format!(
+        "dropped {}; fills-stream rows dropped {}",
+        with(alerts, alert_detail),
+        with(rows, row_detail)
+    )
+}
+
 fn journal_line(report: &RunReport, j: &crate::engine::JournalOutcome) -> String {
     let mut total = 0;
     let mut failed = 0;
@@ -610,6 +645,9 @@ pub fn to_json(
             .map(|s| (s.name.to_owned(), json!(s.counter("ring_full"))))
             .collect(),
     );
+    let stage_sum = |key: &str| -> u64 { report.stages().iter().map(|s| s.counter(key)).sum() };
+    v["alerts_dropped"] = json!(stage_sum("alerts_dropped"));
+    v["control_rows_dropped"] = json!(stage_sum("control_rows_dropped"));
     if let Some(c) = report.control {
         v["control"] = json!({
             "connections": c.connections, "refused": c.refused, "commands": c.commands,

@@ -287,7 +287,7 @@ impl OrderStage {
         });
     }
 
-    fn counter_list(&self) -> [(&'static str, u64); 31] {
+    fn counter_list(&self) -> [(&'static str, u64); 32] {
         let c = self.desk.counters;
         let [journaled, journal_failures] = self.desk.journal.counters();
         [
@@ -312,7 +312,8 @@ impl OrderStage {
             ("queued", self.desk.queue.len() as u64),
             ("live_orders", self.desk.book.len() as u64),
             ("unmeasured", self.desk.metrics.unmeasured()),
-            ("alerts_dropped", self.control.dropped()),
+            ("alerts_dropped", self.control.alerts_dropped()),
+            ("control_rows_dropped", self.control.stream_dropped()),
             ("book_capacity", self.desk.book.capacity() as u64),
             ("protect_placed", c.protect_placed),
             ("protect_modified", c.protect_modified),

@@ -1982,7 +1982,7 @@ impl RiskStage {
 
     // ----- lifecycle --------------------------------------------------------------------
 
-    fn counter_list(&self) -> [(&'static str, u64); 24] {
+    fn counter_list(&self) -> [(&'static str, u64); 25] {
         let c = self.counters;
         let [journaled, journal_failures] = self.journal.counters();
         [
@@ -2008,7 +2008,8 @@ impl RiskStage {
             ("commands", c.commands),
             ("manual_exits", c.manual_exits),
             ("open_positions", self.book.open_positions() as u64),
-            ("alerts_dropped", self.control.dropped()),
+            ("alerts_dropped", self.control.alerts_dropped()),
+            ("control_rows_dropped", self.control.stream_dropped()),
             ("exit_retries", self.exits.retry.retries()),
             ("exits_failed", self.exits.retry.failed_exits()),
             journaled,

@@ -426,7 +426,7 @@ impl SignalStage {
         }
     }
 
-    fn counters(&self) -> [(&'static str, u64); 13] {
+    fn counters(&self) -> [(&'static str, u64); 14] {
         let c = self.counts;
         let [journaled, journal_failures] = self.journal.counters();
         [
@@ -440,7 +440,8 @@ impl SignalStage {
             ("unknown", c.unknown),
             ("ring_full", self.out.stalls()),
             ("commands", c.commands),
-            ("alerts_dropped", self.control.dropped()),
+            ("alerts_dropped", self.control.alerts_dropped()),
+            ("control_rows_dropped", self.control.stream_dropped()),
             journaled,
             journal_failures,
         ]

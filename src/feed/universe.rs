@@ -15,8 +15,9 @@
 //! the row's tick size, no freeze limit); their F&O lot size and freeze quantity, and the
 //! index's, are kept in [`Universe`] for the derivatives built on them. The tick size is
 //! per row because NSE's is per security (0.01 below ₹250 since June 2024), so nothing
-//! downstream may assume one tick for every share. Fields cannot contain
-//! commas or quotes (none of the real values do).
+//! downstream may assume one tick for every share. The file is read as CSV proper (the
+//! `csv` crate): a field with a comma is quoted, `#` starts a comment line, and errors
+//! name the file's own line and column.
 
 use std::{fmt, path::Path};
 
@@ -204,16 +205,31 @@ pub fn parse(text: &str, file: &str) -> Result<Universe, UniverseError> {
         reason,
     };
 
-    let mut lines = text
-        .lines()
-        .enumerate()
-        .map(|(i, l)| (i + 1, l.trim()))
-        .filter(|(_, l)| !l.is_empty() && !l.starts_with('#'));
+    // The `csv` crate reads the fields (quoted ones too, so a sector may contain a
+    // comma); it skips `#` comment lines and blank lines, and its positions keep the
+    // file's own line numbers for errors.
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .comment(Some(b'#'))
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
+    let mut rows = reader.records().map(|record| {
+        let line = |r: &csv::StringRecord| r.position().map_or(0, |p| p.line() as usize);
+        match record {
+            Ok(r) => Ok((line(&r), r)),
+            Err(e) => {
+                let at = e.position().map_or(0, |p| p.line() as usize);
+                Err(err(at, None, format!("not readable as CSV: {e}")))
+            }
+        }
+    });
 
-    let (header_line, header) = lines
+    let (header_line, header) = rows
         .next()
+        .transpose()?
         .ok_or_else(|| err(0, None, "empty file: no header line".into()))?;
-    let names: Vec<&str> = header.split(',').map(str::trim).collect();
+    let names: Vec<&str> = header.iter().collect();
     // positions[k] = field index of COLUMNS[k].
     let mut positions = [usize::MAX; COLUMNS.len()];
     for (i, name) in names.iter().enumerate() {
@@ -244,29 +260,24 @@ pub fn parse(text: &str, file: &str) -> Result<Universe, UniverseError> {
     let mut table = InstrumentTable::new();
     let mut index: Option<(usize, IndexSpec)> = None;
     let mut constituents = Vec::new();
-    for (line, row) in lines {
-        let fields: Vec<&str> = row.split(',').map(str::trim).collect();
+    let mut last_line = header_line;
+    for row in rows {
+        let (line, fields) = row?;
+        last_line = line;
         if fields.len() != names.len() {
             return Err(err(
                 line,
                 None,
-                format!(
-                    "expected {} fields, found {} (fields cannot contain commas)",
-                    names.len(),
-                    fields.len()
-                ),
+                format!("expected {} fields, found {}", names.len(), fields.len()),
             ));
         }
         let field = |k: usize| -> (&str, (usize, &'static str)) {
-            (fields[positions[k]], (positions[k] + 1, COLUMNS[k]))
+            (&fields[positions[k]], (positions[k] + 1, COLUMNS[k]))
         };
         let text_field = |k: usize| -> Result<&str, UniverseError> {
             let (value, col) = field(k);
             if value.is_empty() {
                 return Err(err(line, Some(col), "empty value".into()));
-            }
-            if value.contains('"') {
-                return Err(err(line, Some(col), "quotes are not supported".into()));
             }
             Ok(value)
         };
@@ -397,14 +408,13 @@ pub fn parse(text: &str, file: &str) -> Result<Universe, UniverseError> {
         }
     }
 
-    let end = text.lines().count();
-    let (_, index) = index.ok_or_else(|| err(end, None, "no `index` row".into()))?;
+    let (_, index) = index.ok_or_else(|| err(last_line, None, "no `index` row".into()))?;
     if constituents.is_empty() {
-        return Err(err(end, None, "no `equity` rows".into()));
+        return Err(err(last_line, None, "no `equity` rows".into()));
     }
     let total: f64 = constituents.iter().map(|c| c.weight).sum();
     if total <= 0.0 {
-        return Err(err(end, None, "the weights sum to zero".into()));
+        return Err(err(last_line, None, "the weights sum to zero".into()));
     }
     for c in &mut constituents {
         c.weight /= total;
@@ -594,6 +604,30 @@ mod tests {
 
         let e = parse("symbol,kind,colour\n", "u.csv").unwrap_err();
         assert_eq!(e.column.unwrap(), (3, "colour".to_owned()));
+    }
+
+    #[test]
+    fn quoted_fields_comments_and_blank_lines_are_read_as_csv() {
+        let text = "# a universe\n\n\
+            symbol,kind,fno_symbol,sector,lot_size,freeze_qty,tick_size,ref_price,weight_pct\n\
+            IDX,index,IDX,Index,50,1000,0.05,100,\n\
+            \n\
+            # a comment between rows\n\
+            AAA,equity,AAA,\"Oil, Gas & Consumable Fuels\",10,200,0.01,50.03,100\n\
+            BBB,equity,BBB,Tech,10,200,0.01,50.03,zero\n";
+        let e = parse(text, "q.csv").unwrap_err();
+        // Line numbers are the file's, comments and blank lines counted.
+        assert_eq!(
+            e.to_string(),
+            "q.csv:8:9 (column `weight_pct`): `zero` is not a weight in percent (0 to 100)"
+        );
+        let text = text.replace("zero", "0");
+        let u = parse(&text, "q.csv").unwrap();
+        let aaa = u.table().get(u.table().find("AAA").unwrap());
+        assert_eq!(
+            u.table().sector_name(aaa.sector),
+            "Oil, Gas & Consumable Fuels"
+        );
     }
 
     #[test]

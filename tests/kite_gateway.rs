@@ -455,9 +455,11 @@ fn instruments_fetch_writes_a_checked_master() {
 
 #[test]
 fn a_synthetic_day_trades_through_the_kite_gateway() {
-    // The synthetic day plays at full speed while the broker answers at its own pace:
-    // the remainder timer (market time) would cancel entries before the broker fills
-    // them, so entries wait for it here.
+    // The synthetic day plays at full speed while the broker answers at its own pace,
+    // so the remainder timeout is an hour of market time: entries keep the default
+    // policy (`cancel`) and the broker fills them first. The broker stamps its answers
+    // with its own clock (the wall clock, days after the synthetic day): that must
+    // neither fire nor postpone the engine's timers.
     let dir = TempDir::new("run");
     let broker = Broker::start(&dir.0);
     broker.with(|b| b.fill_limits = true);
@@ -466,7 +468,7 @@ fn a_synthetic_day_trades_through_the_kite_gateway() {
         &dir,
         &broker,
         &token,
-        "[order]\ngateway = \"kite\"\nalgo_id = \"ALGO42\"\nentry_remainder = \"wait\"\nremainder_timeout_ms = 3600000\n",
+        "[order]\ngateway = \"kite\"\nalgo_id = \"ALGO42\"\nremainder_timeout_ms = 3600000\n",
     );
     let summary = dir.0.join("summary.json");
     let out = tickpipe()

@@ -530,6 +530,101 @@ fn a_synthetic_day_trades_through_the_kite_gateway() {
     assert!(!stderr.contains("reconciliation"), "{stderr}");
 }
 
+/// Each `EXCHANGE:SYMBOL`'s net filled units at the broker (its own order book).
+fn broker_nets(broker: &Broker) -> std::collections::BTreeMap<String, i64> {
+    let mut nets = std::collections::BTreeMap::new();
+    broker.with(|b| {
+        for o in &b.orders {
+            let filled = o["filled_quantity"].as_i64().unwrap();
+            let signed = if o["transaction_type"] == "SELL" {
+                -filled
+            } else {
+                filled
+            };
+            *nets
+                .entry(o["tradingsymbol"].as_str().unwrap().to_owned())
+                .or_insert(0) += signed;
+        }
+    });
+    nets.retain(|_, net| *net != 0);
+    nets
+}
+
+#[test]
+fn fills_the_broker_reports_after_the_session_ends_are_booked() {
+    // Every order fills at the broker only two seconds (wall time) after it was taken,
+    // longer than the synthetic day takes to play: the orders of the day, and the
+    // shutdown flatten's exits, are still working when risk ends the venue's session.
+    // Entries wait for their fills (`entry_remainder = "wait"`), so they are in flight
+    // at the end. The order stage keeps polling the gateway while its book holds live
+    // orders and risk waits for every in-flight intent's final answer, so the late
+    // fills must be booked: the engine's fills and positions are the broker's.
+    let dir = TempDir::new("late");
+    let broker = Broker::start(&dir.0);
+    broker.with(|b| {
+        b.fill_limits = true;
+        b.fill_after = Some(Duration::from_secs(2));
+    });
+    let token = dir.secret("token", TOKEN);
+    let config = config_file(
+        &dir,
+        &broker,
+        &token,
+        "[order]\ngateway = \"kite\"\nalgo_id = \"ALGO42\"\nentry_remainder = \"wait\"\n",
+    );
+    let summary = dir.0.join("summary.json");
+    let out = tickpipe()
+        .args([
+            "run",
+            "--quiet",
+            "--no-control",
+            "--no-journal",
+            "--duration",
+            "2h",
+            "--config",
+        ])
+        .arg(&config)
+        .arg("--summary-json")
+        .arg(&summary)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "{}{stderr}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(&summary).unwrap()).unwrap();
+    let trades = broker.with(|b| b.trades.len()) as u64;
+    assert!(
+        trades > 0,
+        "the broker filled nothing: {}\n{stderr}",
+        v["flow"]
+    );
+    assert_eq!(
+        v["flow"]["fills"].as_u64().unwrap(),
+        trades,
+        "every fill the broker made is booked: {}\n{stderr}",
+        v["flow"]
+    );
+    let working = broker.with(|b| {
+        b.orders
+            .iter()
+            .filter(|o| o["status"] == "OPEN" || o["status"] == "PUT ORDER REQ RECEIVED")
+            .count()
+    });
+    assert_eq!(working, 0, "the engine stopped with orders working");
+    // Risk's book: as many open positions as the broker holds (the summary lists
+    // positions by symbol, but its `net` there is money).
+    let nets = broker_nets(&broker);
+    assert_eq!(
+        v["pnl"]["open_positions"].as_u64().unwrap(),
+        nets.len() as u64,
+        "open positions: engine {} vs broker {nets:?}",
+        v["pnl"]
+    );
+}
+
 #[test]
 fn the_example_configuration_is_valid() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/live-kite.example.toml");

@@ -626,6 +626,101 @@ fn fills_the_broker_reports_after_the_session_ends_are_booked() {
 }
 
 #[test]
+fn the_shutdown_flattens_exits_are_confirmed_after_the_session_ends() {
+    // Stopped (SIGINT) while its entries are in flight, the engine ends the venue's
+    // session; the entries fill a second later, and the shutdown flatten
+    // (`risk.on_shutdown = "flatten"`, the default) closes the positions they opened
+    // with exits that fill a second after that. The run may end only once those exits
+    // are confirmed: flat at the broker and in the engine's book.
+    let dir = TempDir::new("flatten");
+    let broker = Broker::start(&dir.0);
+    broker.with(|b| {
+        b.fill_limits = true;
+        b.fill_after = Some(Duration::from_secs(1));
+    });
+    let token = dir.secret("token", TOKEN);
+    let config = config_file(
+        &dir,
+        &broker,
+        &token,
+        "[order]\ngateway = \"kite\"\nalgo_id = \"ALGO42\"\nentry_remainder = \"wait\"\n",
+    );
+    let summary = dir.0.join("summary.json");
+    let child = tickpipe()
+        .args([
+            "run",
+            "--quiet",
+            "--no-control",
+            "--no-journal",
+            "--duration",
+            "2h",
+            "--config",
+        ])
+        .arg(&config)
+        .arg("--summary-json")
+        .arg(&summary)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while count(&broker, "POST", "/orders/regular") == 0 {
+        assert!(start.elapsed() < PATIENCE, "no order reached the broker");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let entries_filled = broker.with(|b| b.trades.len());
+    assert_eq!(entries_filled, 0, "filled before the stop");
+    let signalled = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(signalled.success());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "{}{stderr}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(&summary).unwrap()).unwrap();
+    let sells = broker.with(|b| {
+        b.orders
+            .iter()
+            .filter(|o| o["transaction_type"] == "SELL" && o["status"] == "COMPLETE")
+            .count()
+    });
+    let buys = broker.with(|b| {
+        b.orders
+            .iter()
+            .filter(|o| o["transaction_type"] == "BUY" && o["status"] == "COMPLETE")
+            .count()
+    });
+    assert!(
+        buys > 0 && sells > 0,
+        "entries and the flatten's exits filled: {buys} buys, {sells} sells\n{}\n{stderr}",
+        v["flow"]
+    );
+    let trades = broker.with(|b| b.trades.len()) as u64;
+    assert_eq!(
+        v["flow"]["fills"].as_u64().unwrap(),
+        trades,
+        "every fill the broker made is booked: {}\n{stderr}",
+        v["flow"]
+    );
+    assert_eq!(
+        broker_nets(&broker),
+        Default::default(),
+        "flat at the broker"
+    );
+    assert_eq!(
+        v["pnl"]["open_positions"].as_u64().unwrap(),
+        0,
+        "flat in the engine: {}",
+        v["pnl"]
+    );
+}
+
+#[test]
 fn the_example_configuration_is_valid() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/live-kite.example.toml");
     let config = tickpipe::engine::EngineConfig::from_file(&path).unwrap();

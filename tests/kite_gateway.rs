@@ -455,9 +455,11 @@ fn instruments_fetch_writes_a_checked_master() {
 
 #[test]
 fn a_synthetic_day_trades_through_the_kite_gateway() {
-    // The synthetic day plays at full speed while the broker answers at its own pace:
-    // the remainder timer (market time) would cancel entries before the broker fills
-    // them, so entries wait for it here.
+    // The synthetic day plays at full speed while the broker answers at its own pace,
+    // so the remainder timeout is an hour of market time: entries keep the default
+    // policy (`cancel`) and the broker fills them first. The broker stamps its answers
+    // with its own clock (the wall clock, days after the synthetic day): that must
+    // neither fire nor postpone the engine's timers.
     let dir = TempDir::new("run");
     let broker = Broker::start(&dir.0);
     broker.with(|b| b.fill_limits = true);
@@ -466,7 +468,7 @@ fn a_synthetic_day_trades_through_the_kite_gateway() {
         &dir,
         &broker,
         &token,
-        "[order]\ngateway = \"kite\"\nalgo_id = \"ALGO42\"\nentry_remainder = \"wait\"\nremainder_timeout_ms = 3600000\n",
+        "[order]\ngateway = \"kite\"\nalgo_id = \"ALGO42\"\nremainder_timeout_ms = 3600000\n",
     );
     let summary = dir.0.join("summary.json");
     let out = tickpipe()
@@ -526,6 +528,196 @@ fn a_synthetic_day_trades_through_the_kite_gateway() {
         .any(|r| r.path == "/portfolio/positions"));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!stderr.contains("reconciliation"), "{stderr}");
+}
+
+/// Each `EXCHANGE:SYMBOL`'s net filled units at the broker (its own order book).
+fn broker_nets(broker: &Broker) -> std::collections::BTreeMap<String, i64> {
+    let mut nets = std::collections::BTreeMap::new();
+    broker.with(|b| {
+        for o in &b.orders {
+            let filled = o["filled_quantity"].as_i64().unwrap();
+            let signed = if o["transaction_type"] == "SELL" {
+                -filled
+            } else {
+                filled
+            };
+            *nets
+                .entry(o["tradingsymbol"].as_str().unwrap().to_owned())
+                .or_insert(0) += signed;
+        }
+    });
+    nets.retain(|_, net| *net != 0);
+    nets
+}
+
+#[test]
+fn fills_the_broker_reports_after_the_session_ends_are_booked() {
+    // Every order fills at the broker only two seconds (wall time) after it was taken,
+    // longer than the synthetic day takes to play: the orders of the day, and the
+    // shutdown flatten's exits, are still working when risk ends the venue's session.
+    // Entries wait for their fills (`entry_remainder = "wait"`), so they are in flight
+    // at the end. The order stage keeps polling the gateway while its book holds live
+    // orders and risk waits for every in-flight intent's final answer, so the late
+    // fills must be booked: the engine's fills and positions are the broker's.
+    let dir = TempDir::new("late");
+    let broker = Broker::start(&dir.0);
+    broker.with(|b| {
+        b.fill_limits = true;
+        b.fill_after = Some(Duration::from_secs(2));
+    });
+    let token = dir.secret("token", TOKEN);
+    let config = config_file(
+        &dir,
+        &broker,
+        &token,
+        "[order]\ngateway = \"kite\"\nalgo_id = \"ALGO42\"\nentry_remainder = \"wait\"\n",
+    );
+    let summary = dir.0.join("summary.json");
+    let out = tickpipe()
+        .args([
+            "run",
+            "--quiet",
+            "--no-control",
+            "--no-journal",
+            "--duration",
+            "2h",
+            "--config",
+        ])
+        .arg(&config)
+        .arg("--summary-json")
+        .arg(&summary)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "{}{stderr}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(&summary).unwrap()).unwrap();
+    let trades = broker.with(|b| b.trades.len()) as u64;
+    assert!(
+        trades > 0,
+        "the broker filled nothing: {}\n{stderr}",
+        v["flow"]
+    );
+    assert_eq!(
+        v["flow"]["fills"].as_u64().unwrap(),
+        trades,
+        "every fill the broker made is booked: {}\n{stderr}",
+        v["flow"]
+    );
+    let working = broker.with(|b| {
+        b.orders
+            .iter()
+            .filter(|o| o["status"] == "OPEN" || o["status"] == "PUT ORDER REQ RECEIVED")
+            .count()
+    });
+    assert_eq!(working, 0, "the engine stopped with orders working");
+    // Risk's book: as many open positions as the broker holds (the summary lists
+    // positions by symbol, but its `net` there is money).
+    let nets = broker_nets(&broker);
+    assert_eq!(
+        v["pnl"]["open_positions"].as_u64().unwrap(),
+        nets.len() as u64,
+        "open positions: engine {} vs broker {nets:?}",
+        v["pnl"]
+    );
+}
+
+#[test]
+fn the_shutdown_flattens_exits_are_confirmed_after_the_session_ends() {
+    // Stopped (SIGINT) while its entries are in flight, the engine ends the venue's
+    // session; the entries fill a second later, and the shutdown flatten
+    // (`risk.on_shutdown = "flatten"`, the default) closes the positions they opened
+    // with exits that fill a second after that. The run may end only once those exits
+    // are confirmed: flat at the broker and in the engine's book.
+    let dir = TempDir::new("flatten");
+    let broker = Broker::start(&dir.0);
+    broker.with(|b| {
+        b.fill_limits = true;
+        b.fill_after = Some(Duration::from_secs(1));
+    });
+    let token = dir.secret("token", TOKEN);
+    let config = config_file(
+        &dir,
+        &broker,
+        &token,
+        "[order]\ngateway = \"kite\"\nalgo_id = \"ALGO42\"\nentry_remainder = \"wait\"\n",
+    );
+    let summary = dir.0.join("summary.json");
+    let child = tickpipe()
+        .args([
+            "run",
+            "--quiet",
+            "--no-control",
+            "--no-journal",
+            "--duration",
+            "2h",
+            "--config",
+        ])
+        .arg(&config)
+        .arg("--summary-json")
+        .arg(&summary)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while count(&broker, "POST", "/orders/regular") == 0 {
+        assert!(start.elapsed() < PATIENCE, "no order reached the broker");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let entries_filled = broker.with(|b| b.trades.len());
+    assert_eq!(entries_filled, 0, "filled before the stop");
+    let signalled = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(signalled.success());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "{}{stderr}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(&summary).unwrap()).unwrap();
+    let sells = broker.with(|b| {
+        b.orders
+            .iter()
+            .filter(|o| o["transaction_type"] == "SELL" && o["status"] == "COMPLETE")
+            .count()
+    });
+    let buys = broker.with(|b| {
+        b.orders
+            .iter()
+            .filter(|o| o["transaction_type"] == "BUY" && o["status"] == "COMPLETE")
+            .count()
+    });
+    assert!(
+        buys > 0 && sells > 0,
+        "entries and the flatten's exits filled: {buys} buys, {sells} sells\n{}\n{stderr}",
+        v["flow"]
+    );
+    let trades = broker.with(|b| b.trades.len()) as u64;
+    assert_eq!(
+        v["flow"]["fills"].as_u64().unwrap(),
+        trades,
+        "every fill the broker made is booked: {}\n{stderr}",
+        v["flow"]
+    );
+    assert_eq!(
+        broker_nets(&broker),
+        Default::default(),
+        "flat at the broker"
+    );
+    assert_eq!(
+        v["pnl"]["open_positions"].as_u64().unwrap(),
+        0,
+        "flat in the engine: {}",
+        v["pnl"]
+    );
 }
 
 #[test]

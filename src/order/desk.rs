@@ -667,8 +667,15 @@ impl Desk {
     /// `late_acks`, a fill already booked as `duplicate_fills`) and dropped, and so are
     /// answers the state machine refuses. Fills beyond a child's quantity mean the
     /// gateway and the book disagree about money: the stage records the error and stops.
+    ///
+    /// A report's `exchange_ts` is the venue's time of the event and stays a fact of the
+    /// report (risk and the journal get it); it neither moves the desk's market time nor
+    /// times a timer. A broker stamps reports with its own clock (whole seconds, seconds
+    /// apart from the exchange's and the feed's, or a fixture's day years ago): timers
+    /// run on the desk's market time as the stage's input moves it, from the moment the
+    /// answer arrived. A paper exchange's answers are stamped at or before that moment,
+    /// so they time nothing differently across thread layouts.
     pub fn route(&mut self, report: VenueReport) {
-        self.advance(report.exchange_ts);
         let intent_id = report.order.intent();
         let Some(order) = self.book.get_mut(intent_id) else {
             self.unmatched(&report);
@@ -692,7 +699,7 @@ impl Desk {
                         &mut self.next_due,
                         slice,
                         Timer::Remainder,
-                        report.exchange_ts.0.saturating_add(timeout),
+                        self.now.0.saturating_add(timeout),
                     );
                 }
             }
@@ -761,7 +768,7 @@ impl Desk {
                 &mut self.next_due,
                 slice,
                 Timer::Remainder,
-                report.exchange_ts.0.saturating_add(timeout),
+                self.now.0.saturating_add(timeout),
             );
         }
         if order.acked {
@@ -824,7 +831,7 @@ impl Desk {
                 &mut self.next_due,
                 s,
                 Timer::Remainder,
-                report.exchange_ts.0.saturating_add(timeout),
+                self.now.0.saturating_add(timeout),
             );
         }
         order.cum_qty = order
@@ -894,7 +901,7 @@ impl Desk {
                 &mut self.next_due,
                 slice,
                 Timer::Retry,
-                report.exchange_ts.0.saturating_add(backoff),
+                self.now.0.saturating_add(backoff),
             );
         }
         self.settle(id);

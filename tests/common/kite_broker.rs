@@ -16,7 +16,7 @@ use std::{
     net::{SocketAddr, TcpListener, TcpStream},
     path::{Path, PathBuf},
     sync::{Arc, Mutex},
-    time::{Duration, SystemTime},
+    time::{Duration, Instant, SystemTime},
 };
 
 use rustls::{
@@ -123,6 +123,11 @@ pub struct Book {
     pub touch: HashMap<String, (f64, f64)>,
     /// How long the answer being written waits (set by `place`, taken by `serve`).
     delay: Duration,
+    /// Orders fill no earlier than this long (wall time) after they were taken: a
+    /// venue that fills late (off when `None`).
+    pub fill_after: Option<Duration>,
+    /// When each order was taken, by Kite order id.
+    placed_at: HashMap<String, Instant>,
 }
 
 /// Bursts of 429s (see [`Book::storm`]).
@@ -400,6 +405,7 @@ fn place(book: &mut Book, req: &Seen) -> (u16, &'static str, Vec<u8>) {
     }
     book.next_id += 1;
     let id = book.next_id.to_string();
+    book.placed_at.insert(id.clone(), Instant::now());
     // Kite's own order object, with this order's fields.
     let mut order = fixture("orders.json")["data"][1].clone();
     let field = |k: &str| req.field(k).unwrap_or_default().to_owned();
@@ -507,7 +513,16 @@ fn advance(book: &mut Book) {
         None => (STAMP.to_owned(), "2026-11-25 10:00:01".to_owned()),
     };
     let mut fills = Vec::new();
+    let (fill_after, placed_at) = (book.fill_after, &book.placed_at);
+    let ripe = |order: &Value| match fill_after {
+        None => true,
+        Some(after) => match placed_at.get(order["order_id"].as_str().unwrap_or_default()) {
+            Some(taken) => taken.elapsed() >= after,
+            None => true,
+        },
+    };
     for order in &mut book.orders {
+        let ripe = ripe(order);
         match order["status"].as_str().unwrap() {
             "PUT ORDER REQ RECEIVED" => {
                 order["status"] = json!("OPEN");
@@ -516,7 +531,7 @@ fn advance(book: &mut Book) {
                     order["exchange_update_timestamp"] = json!(stamp);
                 }
             }
-            "OPEN" if order["order_type"] == "MARKET" || fill_limits => {
+            "OPEN" if (order["order_type"] == "MARKET" || fill_limits) && ripe => {
                 let qty = order["quantity"].as_u64().unwrap();
                 let price = if order["order_type"] == "MARKET" {
                     let listing = format!(

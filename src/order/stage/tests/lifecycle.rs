@@ -49,6 +49,9 @@ fn a_partial_fill_reaches_risk_and_the_rest_is_cancelled_after_the_timeout() {
     rig.send(intent(1, 0, Side::Buy, 475, Stamp(0)));
     rig.settle();
     let c = ClientOrderId::new(id(1), 0);
+    // The answers arrive once market time is at 2_000 (timers run from there).
+    rig.send(OrderInput::Sync(UnixNanos(2_000)));
+    rig.settle();
     script.lock().unwrap().later = vec![
         VenueReport::new(c, UnixNanos(1_000), VenueEvent::Accepted),
         fill(c, 2_000, 200, 7),
@@ -87,6 +90,64 @@ fn a_partial_fill_reaches_risk_and_the_rest_is_cancelled_after_the_timeout() {
     assert_eq!(rig.stage.live_orders(), 0);
 }
 
+/// A partly filled entry whose answers a broker stamped `stamp` (its own clock) while
+/// market time stood at `market`: the remainder's cancel goes exactly 5 s of market
+/// time after the answers arrived, whatever the stamp says.
+fn remainder_runs_on_market_time(market: u64, stamp: u64) {
+    let (gateway, script) = Scripted::new();
+    let mut rig = rig(gateway, 64);
+    rig.send(intent(1, 0, Side::Buy, 475, Stamp(0)));
+    rig.send(OrderInput::Sync(UnixNanos(market)));
+    rig.settle();
+    let c = ClientOrderId::new(id(1), 0);
+    script.lock().unwrap().later = vec![
+        VenueReport::new(c, UnixNanos(stamp), VenueEvent::Accepted),
+        fill(c, stamp, 200, 7),
+    ];
+    rig.settle();
+    let cancelled = |script: &Arc<Mutex<Script>>| {
+        script
+            .lock()
+            .unwrap()
+            .asked
+            .iter()
+            .any(|a| matches!(a, Asked::Cancel(_)))
+    };
+    assert!(!cancelled(&script), "stamp {stamp}: fired on arrival");
+    rig.send(OrderInput::Sync(UnixNanos(market + 5 * SEC - 1)));
+    rig.settle();
+    assert!(!cancelled(&script), "stamp {stamp}: fired early");
+    rig.send(OrderInput::Sync(UnixNanos(market + 5 * SEC)));
+    rig.settle();
+    assert_eq!(
+        script.lock().unwrap().asked.last(),
+        Some(&Asked::Cancel(c)),
+        "stamp {stamp}: not fired when due in market time"
+    );
+    let fill = rig
+        .reports()
+        .into_iter()
+        .find(|r| r.kind == ExecKind::PartialFill)
+        .expect("the fill reached risk");
+    assert_eq!(
+        fill.exchange_ts,
+        UnixNanos(stamp),
+        "the venue's time is kept"
+    );
+}
+
+#[test]
+fn a_brokers_clock_neither_fires_nor_postpones_a_remainder_timer() {
+    // Market time on 2026-12-03 around 10:00 IST.
+    let market = 1_796_270_400 * SEC;
+    // A fixture broker's day in 2021: behind market time by years.
+    remainder_runs_on_market_time(market, 1_625_112_000 * SEC);
+    // A broker clock an hour ahead of the feed's.
+    remainder_runs_on_market_time(market, market + 3_600 * SEC);
+    // A broker clock one second behind (whole-second stamps).
+    remainder_runs_on_market_time(market, market - SEC);
+}
+
 #[test]
 fn an_exit_remainder_goes_to_market() {
     let (gateway, script) = Scripted::new();
@@ -98,6 +159,8 @@ fn an_exit_remainder_goes_to_market() {
     }));
     rig.settle();
     let c = ClientOrderId::new(id(1), 0);
+    rig.send(OrderInput::Sync(UnixNanos(1_000)));
+    rig.settle();
     script.lock().unwrap().later = vec![fill(c, 1_000, 200, 1)];
     rig.settle();
     rig.send(OrderInput::Sync(UnixNanos(1_000 + 5 * SEC)));

@@ -80,6 +80,22 @@ impl Resuming {
         Ok(JournalTap::resume(writer, expected))
     }
 
+    /// Net units by instrument index that the risk stage booked before the restart (its
+    /// journaled fills), for `instruments` instruments: what a broker holds from earlier
+    /// in the day on the engine's account. Read before the risk stage's tap takes its
+    /// records.
+    pub fn booked_net(&self, instruments: usize) -> Vec<i64> {
+        let mut net = vec![0_i64; instruments];
+        for (_, record) in self.day.records_of("risk") {
+            if let Record::Fill(fill) = record {
+                if let Some(n) = net.get_mut(fill.instrument.index()) {
+                    *n += fill.side.sign() * i64::from(fill.qty.get());
+                }
+            }
+        }
+        net
+    }
+
     /// The operator commands the journal recorded, dated, less those `schedule` (the
     /// configured `[[control.schedule]]`, times of day) gives again on `day`.
     pub fn replayed_commands(

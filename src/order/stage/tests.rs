@@ -130,7 +130,7 @@ impl Rig {
         std::iter::from_fn(|| self.reports.try_pop().ok())
             .filter_map(|o| match o {
                 OrderOutput::Report(r) => Some(r),
-                OrderOutput::Synced(_) => None,
+                OrderOutput::Synced(_) | OrderOutput::Broker(_) => None,
             })
             .collect()
     }

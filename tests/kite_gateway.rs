@@ -536,7 +536,6 @@ fn the_example_configuration_is_valid() {
     assert_eq!(config.order.kite.base_url, "https://api.kite.trade");
 }
 
-/// Waits until `done` holds, polling the gateway's reports and alerts meanwhile.
 /// What the gateway handed over besides reports: alerts, and broker notices for the
 /// risk stage. Reads as its alerts.
 #[derive(Debug, Default)]
@@ -560,6 +559,8 @@ impl Heard {
     }
 }
 
+/// Waits until `done` holds, polling the gateway's reports, alerts and notices
+/// meanwhile.
 fn settle(
     gw: &mut KiteGateway,
     got: &mut Vec<VenueReport>,

@@ -455,6 +455,69 @@ fn broker_notices_adopt_into_the_book_and_halt_entries() {
     assert!(alerts(&mut rig).is_empty());
 }
 
+/// While a resumed day is being rebuilt, the broker's notices wait: the book is not
+/// yet the book of now, and a halt journaled mid-replay would not be the journaled day.
+/// They apply once the journal's records have all been made again.
+#[test]
+fn broker_notices_wait_until_a_resumed_day_is_rebuilt() {
+    use crate::{
+        journal::{Journal, JournalConfig, Seq},
+        model::{BrokerNotice, BrokerPosition, StateReason},
+        risk::ReconcilePolicy,
+    };
+    let config = RiskConfig {
+        reconcile: ReconcilePolicy::Adopt,
+        ..uncapped()
+    };
+    let mut rig = long_s0(&config, "0");
+    let dir = std::env::temp_dir().join(format!("tickpipe-risk-broker-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let journal = Journal::open(&dir, JournalConfig::DEFAULT).unwrap();
+    // Journaled before the restart: the operator's reduce at 10:05.
+    let reduce = ControlCommand::SetState(TradingState::Reducing);
+    let t = at(10, 5, 0);
+    let writer = journal.resume_writer("risk", Seq(2)).unwrap();
+    *rig.risk = rig.risk.with_journal(JournalTap::resume(
+        writer,
+        vec![(t, Record::Control(reduce))],
+    ));
+    for notice in [
+        BrokerNotice::Position(BrokerPosition {
+            instrument: InstrumentId(1),
+            net: -40,
+            avg_price: px("50.10"),
+        }),
+        BrokerNotice::Halt,
+    ] {
+        rig.answers
+            .as_mut()
+            .unwrap()
+            .try_push(OrderOutput::Broker(notice))
+            .unwrap();
+    }
+    rig.run();
+    assert_eq!(rig.risk.book().position(InstrumentId(1)).net(), 0, "waits");
+    assert_eq!(rig.risk.trading_state(), TradingState::Active, "waits");
+    // The replay makes the journaled command again: the day is rebuilt.
+    rig.push(&[RiskInput::Control(ScheduledCommand {
+        exchange_ts: t,
+        ingress: Stamp(0),
+        command: reduce,
+    })]);
+    rig.run();
+    let s1 = *rig.risk.book().position(InstrumentId(1));
+    assert_eq!((s1.net(), s1.avg_price()), (-40, px("50.10")));
+    assert_eq!(rig.risk.trading_state(), TradingState::Halted);
+    assert_eq!(
+        rig.risk.state_reason(),
+        StateReason::Operator,
+        "not a journal divergence"
+    );
+    drop(rig);
+    journal.shutdown().unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 #[test]
 fn reconciliation_alerts_adopts_or_flattens_by_policy() {
     use crate::risk::{BrokerPosition, ReconcilePolicy};

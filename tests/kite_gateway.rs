@@ -21,8 +21,8 @@ use serde_json::{json, Value};
 use tickpipe::{
     feed::kite::{KiteConfig, KiteTicker, TickerSettings},
     model::{
-        Alert, AlertLevel, ClientOrderId, Instrument, InstrumentId, InstrumentTable, IntentId,
-        Price, Qty, RejectReason, SectorId, Side, UnixNanos,
+        Alert, AlertLevel, BrokerNotice, BrokerPosition, ClientOrderId, Instrument, InstrumentId,
+        InstrumentTable, IntentId, Price, Qty, RejectReason, SectorId, Side, UnixNanos,
     },
     order::{
         Amend, Gateway, GatewayKind, KiteGateway, OrderConfig, OrderType, Product, VenueEvent,
@@ -728,25 +728,49 @@ fn the_example_configuration_is_valid() {
     assert_eq!(config.order.kite.base_url, "https://api.kite.trade");
 }
 
-/// Waits until `done` holds, polling the gateway's reports and alerts meanwhile.
+/// What the gateway handed over besides reports: alerts, and broker notices for the
+/// risk stage. Reads as its alerts.
+#[derive(Debug, Default)]
+struct Heard {
+    alerts: Vec<Alert>,
+    notices: Vec<BrokerNotice>,
+}
+
+impl std::ops::Deref for Heard {
+    type Target = [Alert];
+
+    fn deref(&self) -> &[Alert] {
+        &self.alerts
+    }
+}
+
+impl Heard {
+    fn take(&mut self, gw: &mut KiteGateway) {
+        gw.alerts(&mut |a| self.alerts.push(a));
+        gw.broker_notices(&mut |n| self.notices.push(n));
+    }
+}
+
+/// Waits until `done` holds, polling the gateway's reports, alerts and notices
+/// meanwhile.
 fn settle(
     gw: &mut KiteGateway,
     got: &mut Vec<VenueReport>,
-    alerts: &mut Vec<Alert>,
+    heard: &mut Heard,
     what: &str,
-    done: impl Fn(&[VenueReport], &[Alert]) -> bool,
+    done: impl Fn(&[VenueReport], &Heard) -> bool,
 ) {
     let start = Instant::now();
     loop {
         gw.poll(&mut |r| got.push(r));
-        gw.alerts(&mut |a| alerts.push(a));
-        if done(got, alerts) {
-            gw.alerts(&mut |a| alerts.push(a));
+        heard.take(gw);
+        if done(got, heard) {
+            heard.take(gw);
             return;
         }
         assert!(
             start.elapsed() < PATIENCE,
-            "waiting for {what}; got {got:#?}\nalerts {alerts:#?}\n{:?}",
+            "waiting for {what}; got {got:#?}\nheard {heard:#?}\n{:?}",
             gw.health().differences()
         );
         std::thread::sleep(Duration::from_millis(2));
@@ -774,7 +798,7 @@ fn matching_books_raise_no_alert() {
     let broker = Broker::start(&dir.0);
     let token = dir.secret("token", TOKEN);
     let mut gw = KiteGateway::start(&reconciling(&broker, &token, 1), &table()).unwrap();
-    let (mut got, mut alerts) = (Vec::new(), Vec::new());
+    let (mut got, mut alerts) = (Vec::new(), Heard::default());
     gw.submit(&order(1, OrderType::Market, 10, Price::ZERO), &mut |r| {
         got.push(r)
     });
@@ -813,7 +837,7 @@ fn a_position_the_engine_does_not_hold_is_reported_at_start() {
     let token = dir.secret("token", TOKEN);
     broker.with(|b| {
         b.extra_positions = vec![
-            position_row("NSE", "SBIN", "MIS", 25),
+            priced(position_row("NSE", "SBIN", "MIS", 25), 420.5),
             position_row("NSE", "TCS", "MIS", -5),
             // Not a product the engine trades: not compared.
             position_row("NSE", "INFY", "CNC", 100),
@@ -821,24 +845,29 @@ fn a_position_the_engine_does_not_hold_is_reported_at_start() {
     });
     // 0: only the check at start.
     let mut gw = KiteGateway::start(&reconciling(&broker, &token, 0), &table()).unwrap();
-    let (mut got, mut alerts) = (Vec::new(), Vec::new());
+    let (mut got, mut alerts) = (Vec::new(), Heard::default());
     settle(
         &mut gw,
         &mut got,
         &mut alerts,
-        "the start alerts",
-        |_, a| a.len() >= 2,
+        "the start's alert and notice",
+        |_, h| !h.alerts.is_empty() && !h.notices.is_empty(),
     );
-    for a in &alerts {
-        assert_eq!(a.kind, "reconcile_mismatch");
-        assert_eq!(a.level, AlertLevel::Critical);
-        assert!(a.detail.contains("day position"), "{a:?}");
-    }
-    assert_eq!(alerts[0].instrument, Some(InstrumentId(0)), "SBIN");
+    // SBIN is the engine's: its position goes to the risk stage, which alerts it.
     assert_eq!(
-        alerts[1].instrument, None,
-        "TCS is no instrument of the engine's"
+        alerts.notices,
+        [BrokerNotice::Position(BrokerPosition {
+            instrument: InstrumentId(0),
+            net: 25,
+            avg_price: "420.5".parse().unwrap(),
+        })]
     );
+    // TCS is no instrument of the engine's: the gateway alerts it.
+    assert_eq!(alerts.len(), 1, "{alerts:#?}");
+    assert_eq!(alerts[0].kind, "reconcile_mismatch");
+    assert_eq!(alerts[0].level, AlertLevel::Critical);
+    assert!(alerts[0].detail.contains("day position"), "{:?}", alerts[0]);
+    assert_eq!(alerts[0].instrument, None);
     let health = gw.health();
     assert_eq!(health.reconciliations.get(), 1);
     assert_eq!(health.reconcile_mismatches.get(), 2);
@@ -849,11 +878,17 @@ fn a_position_the_engine_does_not_hold_is_reported_at_start() {
             "position NSE:TCS: broker -5, engine 0"
         ]
     );
-    // Only at start: no further check, no repeated alert.
+    // Only at start: no further check, nothing repeated.
     std::thread::sleep(Duration::from_millis(200));
     settle(&mut gw, &mut got, &mut alerts, "nothing", |_, _| true);
-    assert_eq!(alerts.len(), 2);
+    assert_eq!((alerts.len(), alerts.notices.len()), (1, 1));
     assert_eq!(count(&broker, "GET", "/portfolio/positions"), 1);
+}
+
+/// `row` with its average price set to `price`.
+fn priced(mut row: Value, price: f64) -> Value {
+    row["average_price"] = json!(price);
+    row
 }
 
 #[test]
@@ -864,7 +899,7 @@ fn a_fill_the_engine_missed_is_reported_once_it_persists() {
     // The broker fills the order, but its trades never reach the gateway.
     broker.with(|b| b.hide_trades = true);
     let mut gw = KiteGateway::start(&reconciling(&broker, &token, 1), &table()).unwrap();
-    let (mut got, mut alerts) = (Vec::new(), Vec::new());
+    let (mut got, mut alerts) = (Vec::new(), Heard::default());
     let health = gw.health();
     settle(&mut gw, &mut got, &mut alerts, "the start check", |_, _| {
         health.reconciliations.get() >= 1
@@ -872,15 +907,24 @@ fn a_fill_the_engine_missed_is_reported_once_it_persists() {
     gw.submit(&order(1, OrderType::Market, 10, Price::ZERO), &mut |r| {
         got.push(r)
     });
-    settle(&mut gw, &mut got, &mut alerts, "the alert", |_, a| {
-        !a.is_empty()
+    settle(&mut gw, &mut got, &mut alerts, "the notice", |_, h| {
+        !h.notices.is_empty()
     });
     assert!(
         !events(&got, id(1)).contains(&VenueEvent::Fill),
         "the fill was never reported"
     );
-    assert_eq!(alerts[0].kind, "reconcile_mismatch");
-    assert_eq!(alerts[0].instrument, Some(InstrumentId(0)));
+    // The broker's position goes to the risk stage, which alerts it; the gateway does
+    // not alert it a second time.
+    assert!(matches!(
+        alerts.notices[..],
+        [BrokerNotice::Position(BrokerPosition {
+            instrument: InstrumentId(0),
+            net: 10,
+            ..
+        })]
+    ));
+    assert!(alerts.is_empty(), "{alerts:#?}");
     // Start, the check that first saw it, the one that confirmed it.
     assert!(health.reconciliations.get() >= 3);
     assert_eq!(
@@ -892,7 +936,8 @@ fn a_fill_the_engine_missed_is_reported_once_it_persists() {
     settle(&mut gw, &mut got, &mut alerts, "two more checks", |_, _| {
         health.reconciliations.get() >= seen_at + 3
     });
-    assert_eq!(alerts.len(), 1, "{alerts:#?}");
+    assert_eq!(alerts.notices.len(), 1, "{alerts:#?}");
+    assert!(alerts.is_empty());
     assert_eq!(health.reconcile_mismatches.get(), 1);
 }
 
@@ -916,7 +961,7 @@ fn an_order_the_engine_does_not_know_is_reported() {
         b.orders.push(other);
     });
     let mut gw = KiteGateway::start(&reconciling(&broker, &token, 1), &table()).unwrap();
-    let (mut got, mut alerts) = (Vec::new(), Vec::new());
+    let (mut got, mut alerts) = (Vec::new(), Heard::default());
     settle(&mut gw, &mut got, &mut alerts, "the alert", |_, a| {
         !a.is_empty()
     });
@@ -936,7 +981,7 @@ fn a_placement_whose_answer_is_lost_is_adopted_not_sent_again() {
     let token = dir.secret("token", TOKEN);
     broker.with(|b| b.script.push_back(Script::DropAfterPlacing));
     let mut gw = KiteGateway::start(&reconciling(&broker, &token, 1), &table()).unwrap();
-    let (mut got, mut alerts) = (Vec::new(), Vec::new());
+    let (mut got, mut alerts) = (Vec::new(), Heard::default());
     gw.submit(&order(1, OrderType::Market, 10, Price::ZERO), &mut |r| {
         got.push(r)
     });
@@ -968,7 +1013,7 @@ fn a_placement_lost_before_kite_took_it_is_sent_once_more() {
     let token = dir.secret("token", TOKEN);
     broker.with(|b| b.script.push_back(Script::DropBeforePlacing));
     let mut gw = KiteGateway::start(&order_config(&broker, &token), &table()).unwrap();
-    let (mut got, mut alerts) = (Vec::new(), Vec::new());
+    let (mut got, mut alerts) = (Vec::new(), Heard::default());
     gw.submit(&order(1, OrderType::Market, 10, Price::ZERO), &mut |r| {
         got.push(r)
     });
@@ -1325,4 +1370,200 @@ fn a_rejection_by_postback_is_reported_with_its_reason() {
         .unwrap();
     assert_eq!(rejected.reject, RejectReason::Margin);
     assert_eq!(gw.health().rejected.get(), 1);
+}
+
+// ----- reconciliation into the risk stage ----------------------------------------------
+
+/// A risk stage alone, with `policy`: the test plays signal stage and order stage.
+struct Risk {
+    stage: tickpipe::risk::RiskStage,
+    signals: tickpipe_ringbuf::Producer<tickpipe::model::RiskInput>,
+    reports: tickpipe_ringbuf::Producer<tickpipe::model::OrderOutput>,
+    orders: tickpipe_ringbuf::Consumer<tickpipe::model::OrderInput>,
+}
+
+impl Risk {
+    fn new(policy: tickpipe::risk::ReconcilePolicy) -> Risk {
+        let config = tickpipe::risk::RiskConfig {
+            reconcile: policy,
+            ..tickpipe::risk::RiskConfig::default()
+        };
+        let (signals, input) = tickpipe_ringbuf::channel(64);
+        let (reports, from_order) = tickpipe_ringbuf::channel(64);
+        let (out, orders) = tickpipe_ringbuf::channel(64);
+        let stage = tickpipe::risk::RiskStage::new(
+            &config,
+            &table(),
+            1,
+            input,
+            from_order,
+            tickpipe::runtime::Outbox::new(out),
+            tickpipe::runtime::LatencyClock::new(),
+            std::sync::Arc::new(tickpipe::metrics::Telemetry::default()),
+            false,
+        );
+        Risk {
+            stage,
+            signals,
+            reports,
+            orders,
+        }
+    }
+
+    /// Hands the gateway's notices over as the order stage does, and polls until idle.
+    fn take(&mut self, notices: &[BrokerNotice]) {
+        for n in notices {
+            self.reports
+                .try_push(tickpipe::model::OrderOutput::Broker(*n))
+                .unwrap();
+        }
+        self.run();
+    }
+
+    fn run(&mut self) {
+        use tickpipe::runtime::{Poll, Stage};
+        for _ in 0..100 {
+            if !matches!(self.stage.poll(), Poll::Work(_)) {
+                break;
+            }
+        }
+    }
+
+    /// Intents sent to the order stage so far.
+    fn intents(&mut self) -> usize {
+        std::iter::from_fn(|| self.orders.try_pop().ok())
+            .filter(|o| matches!(o, tickpipe::model::OrderInput::Intent(_)))
+            .count()
+    }
+}
+
+fn holding(net: Vec<i64>, book_follows_broker: bool) -> tickpipe::order::kite::EngineHoldings {
+    tickpipe::order::kite::EngineHoldings {
+        net,
+        book_follows_broker,
+    }
+}
+
+#[test]
+fn a_position_difference_reaches_the_risk_book_and_a_halt_policy_halts_entries() {
+    use tickpipe::{
+        model::{Date, Direction, Signal, Stamp, StrategyId, TimeOfDay, TradingState},
+        risk::{ReconcilePolicy, Refusal},
+    };
+    let dir = TempDir::new("recon-risk");
+    let broker = Broker::start(&dir.0);
+    let token = dir.secret("token", TOKEN);
+    broker
+        .with(|b| b.extra_positions = vec![priced(position_row("NSE", "SBIN", "MIS", 25), 420.5)]);
+    let mut config = reconciling(&broker, &token, 1);
+    config.kite.reconcile = tickpipe::order::kite::ReconcilePolicy::Halt;
+    // `risk.reconcile = "adopt"`: the gateway counts on from the broker's quantity.
+    let mut gw = KiteGateway::start_with(&config, &table(), None, holding(vec![], true)).unwrap();
+    let (mut got, mut heard) = (Vec::new(), Heard::default());
+    settle(&mut gw, &mut got, &mut heard, "the notices", |_, h| {
+        h.notices.len() >= 2
+    });
+    let position = BrokerPosition {
+        instrument: InstrumentId(0),
+        net: 25,
+        avg_price: "420.5".parse().unwrap(),
+    };
+    assert_eq!(
+        heard.notices,
+        [BrokerNotice::Position(position), BrokerNotice::Halt]
+    );
+    assert!(
+        heard.is_empty(),
+        "the risk stage alerts, not the gateway: {heard:#?}"
+    );
+    // The engine took the broker's 25: nothing stands, and later checks find nothing.
+    let health = gw.health();
+    assert!(health.differences().is_empty());
+    let seen_at = health.reconciliations.get();
+    settle(&mut gw, &mut got, &mut heard, "two more checks", |_, _| {
+        health.reconciliations.get() >= seen_at + 2
+    });
+    assert_eq!(heard.notices.len(), 2, "{heard:#?}");
+    assert!(health.differences().is_empty());
+
+    // The risk stage: the book takes the broker's position, and entries halt.
+    let mut risk = Risk::new(ReconcilePolicy::Adopt);
+    risk.take(&heard.notices);
+    let sbin = *risk.stage.book().position(InstrumentId(0));
+    assert_eq!((sbin.net(), sbin.avg_price()), (25, position.avg_price));
+    assert_eq!(risk.stage.trading_state(), TradingState::Halted);
+    let ts = UnixNanos::from_ist(Date::new(2026, 6, 1), TimeOfDay::hm(10, 0));
+    risk.signals
+        .try_push(tickpipe::model::RiskInput::Signal(Signal {
+            exchange_ts: ts,
+            ingress: Stamp(0),
+            price: "420".parse().unwrap(),
+            stop: "410".parse().unwrap(),
+            target: Price::ZERO,
+            instrument: InstrumentId(0),
+            strategy: StrategyId(0),
+            direction: Direction::Long,
+            weight_pct: Signal::FULL_WEIGHT,
+        }))
+        .unwrap();
+    risk.run();
+    assert_eq!(risk.intents(), 0);
+    assert_eq!(risk.stage.refusals(Refusal::Halted), 1);
+
+    // With `alert` (the default) the book stays, trading goes on, and the gateway's
+    // difference stands.
+    let mut risk = Risk::new(ReconcilePolicy::Alert);
+    risk.take(&heard.notices[..1]);
+    assert_eq!(risk.stage.book().position(InstrumentId(0)).net(), 0);
+    assert_eq!(risk.stage.trading_state(), TradingState::Active);
+}
+
+#[test]
+fn a_restart_counts_from_what_the_journal_booked() {
+    let dir = TempDir::new("recon-restart");
+    let broker = Broker::start(&dir.0);
+    let token = dir.secret("token", TOKEN);
+    // Before the restart the engine bought 25 SBIN; the broker holds them.
+    broker.with(|b| b.extra_positions = vec![position_row("NSE", "SBIN", "MIS", 25)]);
+    let config = reconciling(&broker, &token, 1);
+
+    // Seeded with the journal's 25: the books agree, at start and after.
+    let mut gw =
+        KiteGateway::start_with(&config, &table(), None, holding(vec![25], false)).unwrap();
+    let (mut got, mut heard) = (Vec::new(), Heard::default());
+    let health = gw.health();
+    settle(&mut gw, &mut got, &mut heard, "three checks", |_, _| {
+        health.reconciliations.get() >= 3
+    });
+    assert!(heard.is_empty() && heard.notices.is_empty(), "{heard:#?}");
+    assert_eq!(health.reconcile_mismatches.get(), 0);
+    assert!(health.differences().is_empty());
+    drop(gw);
+
+    // Seeded with 10 (the broker has 15 the engine never booked): one difference.
+    let mut gw =
+        KiteGateway::start_with(&config, &table(), None, holding(vec![10], false)).unwrap();
+    let (mut got, mut heard) = (Vec::new(), Heard::default());
+    let health = gw.health();
+    settle(&mut gw, &mut got, &mut heard, "the notice", |_, h| {
+        !h.notices.is_empty()
+    });
+    let seen_at = health.reconciliations.get();
+    settle(&mut gw, &mut got, &mut heard, "two more checks", |_, _| {
+        health.reconciliations.get() >= seen_at + 2
+    });
+    assert!(matches!(
+        heard.notices[..],
+        [BrokerNotice::Position(BrokerPosition {
+            instrument: InstrumentId(0),
+            net: 25,
+            ..
+        })]
+    ));
+    assert!(heard.is_empty(), "{heard:#?}");
+    assert_eq!(health.reconcile_mismatches.get(), 1);
+    assert_eq!(
+        health.differences(),
+        ["position NSE:SBIN: broker 25, engine 10"]
+    );
 }

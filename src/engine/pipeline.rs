@@ -359,7 +359,18 @@ impl Pipeline {
                 Box::new(PaperGateway::with_config(instruments, &config.paper)) as Box<dyn Gateway>
             }
             GatewayKind::Kite => {
-                let kite = KiteGateway::start_with_postbacks(&config.order, instruments, postbacks)
+                // A resumed day: the broker holds what the journal shows booked before
+                // the restart, so the gateway counts from there (read before the risk
+                // tap below takes those records).
+                let holds = crate::order::kite::EngineHoldings {
+                    net: resuming
+                        .as_ref()
+                        .map(|r| r.booked_net(instruments.len()))
+                        .unwrap_or_default(),
+                    book_follows_broker: config.risk.reconcile
+                        != crate::risk::ReconcilePolicy::Alert,
+                };
+                let kite = KiteGateway::start_with(&config.order, instruments, postbacks, holds)
                     .map_err(|e| problem(vec![ConfigIssue::new("order.kite", e)]))?;
                 broker_health = Some(kite.health());
                 Box::new(kite)

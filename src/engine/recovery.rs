@@ -80,6 +80,22 @@ impl Resuming {
         Ok(JournalTap::resume(writer, expected))
     }
 
+    /// Net units by instrument index that the risk stage booked before the restart (its
+    /// journaled fills), for `instruments` instruments: what a broker holds from earlier
+    /// in the day on the engine's account. Read before the risk stage's tap takes its
+    /// records.
+    pub fn booked_net(&self, instruments: usize) -> Vec<i64> {
+        let mut net = vec![0_i64; instruments];
+        for (_, record) in self.day.records_of("risk") {
+            if let Record::Fill(fill) = record {
+                if let Some(n) = net.get_mut(fill.instrument.index()) {
+                    *n += fill.side.sign() * i64::from(fill.qty.get());
+                }
+            }
+        }
+        net
+    }
+
     /// The operator commands the journal recorded, dated, less those `schedule` (the
     /// configured `[[control.schedule]]`, times of day) gives again on `day`.
     pub fn replayed_commands(
@@ -332,6 +348,53 @@ mod tests {
         drop(engine);
         journal.shutdown().unwrap();
         assert!(resumable(&dir, 42).unwrap().is_none());
+        std::fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[test]
+    fn the_net_booked_before_a_restart_is_the_risk_writers_fills() {
+        use crate::model::{FillRecord, IntentId, IntentReason, Price, Qty, Side, StrategyId};
+        let root = std::env::temp_dir().join(format!("tickpipe-booked-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        let day = Date::new(2026, 11, 25);
+        let dir = day_dir(&root, day);
+        let journal = Journal::open(&dir, JournalConfig::DEFAULT).unwrap();
+        let mut engine = journal.writer(ENGINE_WRITER).unwrap();
+        engine
+            .append(UnixNanos(1), &mark(SessionKind::Start, 42))
+            .unwrap();
+        let fill = |seq, instrument, side, qty| {
+            Record::Fill(FillRecord {
+                intent: IntentId::new(seq, 0),
+                exchange_ts: UnixNanos(seq + 10),
+                instrument: InstrumentId(instrument),
+                strategy: StrategyId(0),
+                side,
+                qty: Qty::new(qty),
+                price: Price::from_paise(10_000),
+                reason: IntentReason::Entry,
+            })
+        };
+        let mut risk = journal.writer("risk").unwrap();
+        for (seq, instrument, side, qty) in [
+            (1, 0, Side::Buy, 25),
+            (2, 2, Side::Sell, 10),
+            (3, 0, Side::Sell, 5),
+            // Outside the table the run has now: not counted.
+            (4, 7, Side::Buy, 1),
+        ] {
+            risk.append(UnixNanos(seq + 10), &fill(seq, instrument, side, qty))
+                .unwrap();
+        }
+        // Another writer's records are not the book's.
+        let mut order = journal.writer("order").unwrap();
+        order
+            .append(UnixNanos(19), &fill(9, 1, Side::Buy, 100))
+            .unwrap();
+        drop((engine, risk, order));
+        journal.shutdown().unwrap();
+        let resuming = resumable(&dir, 42).unwrap().unwrap();
+        assert_eq!(resuming.booked_net(3), [20, 0, -10]);
         std::fs::remove_dir_all(&root).unwrap();
     }
 }

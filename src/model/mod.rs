@@ -31,10 +31,11 @@ pub use instrument::{
     Segment,
 };
 pub use message::{
-    Alert, AlertLevel, ControlCommand, ControlRefusal, ControlReply, Direction, ExecKind,
-    ExecReport, FillRecord, IntentReason, LimitKey, LimitValue, MarketEvent, News, OrderInput,
-    OrderIntent, OrderOutput, OrderState, ProtectStop, RejectReason, ReviewAnswer, ReviewRequest,
-    RiskInput, RoundTrips, ScheduledCommand, Signal, StateReason, Tick, TickKind, TradingState,
+    Alert, AlertLevel, BrokerNotice, BrokerPosition, ControlCommand, ControlRefusal, ControlReply,
+    Direction, ExecKind, ExecReport, FillRecord, IntentReason, LimitKey, LimitValue, MarketEvent,
+    News, OrderInput, OrderIntent, OrderOutput, OrderState, ProtectStop, RejectReason,
+    ReviewAnswer, ReviewRequest, RiskInput, RoundTrips, ScheduledCommand, Signal, StateReason,
+    Tick, TickKind, TradingState,
 };
 pub use money::Money;
 pub use price::Price;

@@ -12,7 +12,7 @@ pub use kite::{KiteGateway, KiteGatewayConfig, RetryPolicy};
 pub use paper::{FaultConfig, LatencyConfig, LatencyModel, PaperConfig, PaperGateway, RulesConfig};
 
 use crate::{
-    model::{Alert, ClientOrderId, Tick, UnixNanos},
+    model::{Alert, BrokerNotice, ClientOrderId, Tick, UnixNanos},
     order::venue::{Amend, VenueOrder, VenueReport},
 };
 
@@ -60,6 +60,13 @@ pub trait Gateway: Send {
     /// alert stream. Called once per order-stage poll, so it must be a cheap check when
     /// nothing waits. The paper exchange raises none.
     fn alerts(&mut self, _alerts: &mut dyn FnMut(Alert)) {}
+
+    /// Hands over what the venue's own reconciliation confirmed for the risk stage (a
+    /// broker's position that differs from the fills reported, or a halt its policy
+    /// asks for); the order stage passes each on with its reports, and the risk stage
+    /// acts on it ([`BrokerNotice`]). Called once per order-stage poll, so it must be a
+    /// cheap check when nothing waits. The paper exchange has none.
+    fn broker_notices(&mut self, _notices: &mut dyn FnMut(BrokerNotice)) {}
 
     /// No more input will come (the feed ended or the engine stops): a paper exchange
     /// ends the session, expiring what still works; a broker does nothing (its orders

@@ -505,6 +505,9 @@ impl Stage for OrderStage {
         let mut work = self.gateway.poll(&mut |r| desk.route(r));
         let control = &mut self.control;
         self.gateway.alerts(&mut |a| control.alert(a));
+        let out = &mut self.desk.out;
+        self.gateway
+            .broker_notices(&mut |n| out.push(OrderOutput::Broker(n)));
         if self.desk.has_pending() {
             work += self.pump();
         }

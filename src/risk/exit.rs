@@ -10,7 +10,7 @@
 //! | `exit/retry.rs` | [`ExitRetry`]: refused exits sent again with backoff in market time |
 //! | `exit/forced.rs` | [`ForcedExits`]: the stage's own exits counted by kind |
 //! | `exit/emergency.rs` | [`IndexFallWatch`]: the index fall behind the emergency flatten |
-//! | `exit/reconcile.rs` | [`reconcile`]: the book against a broker position snapshot |
+//! | `exit/reconcile.rs` | [`reconcile`], [`mismatch`]: the book against a broker position snapshot, or one position |
 
 mod config;
 mod desk;
@@ -31,7 +31,7 @@ pub use desk::{ExitDesk, ExitOrder};
 pub use emergency::IndexFallWatch;
 pub use forced::{ForcedExits, FORCED_KINDS};
 pub use plan::{ExitPlan, ExitRules, PartialState};
-pub use reconcile::{reconcile, BrokerPosition, Mismatch};
+pub use reconcile::{mismatch, reconcile, BrokerPosition, Mismatch};
 pub use retry::{ExitRetry, RetryDue};
 pub use scaling::ScalingRules;
 

@@ -43,7 +43,7 @@ pub use check::{
 };
 pub use config::{FatalPolicy, RiskConfig, SizingBasis};
 pub use exit::{
-    ist_day_and_time, reconcile, stop_hit, validate_time_stop_names, BrokerPosition,
+    ist_day_and_time, mismatch, reconcile, stop_hit, validate_time_stop_names, BrokerPosition,
     EmergencyConfig, ExitDesk, ExitOrder, ExitPlan, ExitRetry, ExitRules, ForcedExits, HaltExits,
     IndexFallWatch, Mismatch, PartialState, ReconcilePolicy, RetryDue, ScalingRules,
     ShutdownPolicy, SquareOff, SquareOffDue, TimeStops, FORCED_KINDS,

@@ -14,11 +14,11 @@ use crate::{
     journal::{DailyMark, JournalTap, LimitChange, Record, RiskStateChange},
     metrics::{LatencyHistogram, Telemetry},
     model::{
-        Alert, AlertLevel, ControlCommand, ControlRefusal, ControlReply, Direction, ExecKind,
-        ExecReport, InstrumentId, InstrumentKind, InstrumentTable, IntentId, IntentReason,
-        LimitKey, Money, OrderInput, OrderIntent, OrderOutput, Price, ProtectStop, Qty, RiskInput,
-        ScheduledCommand, Side, Signal, Stamp, StateReason, StrategyId, Tick, TradingState,
-        UnixNanos, ValueError,
+        Alert, AlertLevel, BrokerNotice, ControlCommand, ControlRefusal, ControlReply, Direction,
+        ExecKind, ExecReport, InstrumentId, InstrumentKind, InstrumentTable, IntentId,
+        IntentReason, LimitKey, Money, OrderInput, OrderIntent, OrderOutput, Price, ProtectStop,
+        Qty, RiskInput, ScheduledCommand, Side, Signal, Stamp, StateReason, StrategyId, Tick,
+        TradingState, UnixNanos, ValueError,
     },
     risk::{
         approved::RiskApproved,
@@ -26,8 +26,9 @@ use crate::{
         check::{CheckChain, CheckContext, OneOrderAtATime, Ownership, Proposal, RiskCheck},
         config::{FatalPolicy, RiskConfig, SizingBasis},
         exit::{
-            ist_day_and_time, reconcile, BrokerPosition, EmergencyConfig, ExitDesk, HaltExits,
-            Mismatch, ReconcilePolicy, ShutdownPolicy, SquareOff, SquareOffDue, TimeStops,
+            ist_day_and_time, mismatch, reconcile, BrokerPosition, EmergencyConfig, ExitDesk,
+            HaltExits, Mismatch, ReconcilePolicy, ShutdownPolicy, SquareOff, SquareOffDue,
+            TimeStops,
         },
         in_flight::{InFlight, InFlightTable},
         limits::{round_limit, DayEvent, LimitState, Quote, RiskEvents, StateChange},
@@ -168,6 +169,12 @@ pub struct RiskStage {
     journal: JournalTap,
     /// Instruments a `flatten` found busy: closed once their order is answered.
     close_when_answered: Vec<bool>,
+    /// Broker notices that arrived while a resumed day was still being rebuilt from its
+    /// journal, applied once it is: the broker's account is of now, and the book is of
+    /// now only then (and a halt journaled mid-replay would not be the day journaled).
+    /// One per instrument (the latest) and one halt at most, so it never grows past
+    /// the capacity reserved at construction.
+    broker_waiting: Vec<BrokerNotice>,
     /// Set on a fatal error to stop the run (the feed watches it).
     stop: Option<Arc<AtomicBool>>,
     /// Market time of the latest event handled, for alerts, commands and signal expiry.
@@ -305,6 +312,7 @@ impl RiskStage {
             control: ControlPort::detached(),
             journal: JournalTap::off(),
             close_when_answered: vec![false; n],
+            broker_waiting: Vec::with_capacity(n + 1),
             stop: None,
             market_time: UnixNanos(0),
             last_order: vec![UnixNanos(0); n],
@@ -380,51 +388,130 @@ impl RiskStage {
     /// differences.
     ///
     /// Runs between polls on the stage's thread (it allocates the list: off the hot
-    /// path); the live gateway will hand snapshots in through the control ring.
+    /// path). A live broker gateway hands its confirmed differences in one position at
+    /// a time instead ([`BrokerNotice`], through the order stage's reports), which
+    /// [`RiskStage::reconcile_position`] applies the same way.
     pub fn reconcile(&mut self, snapshot: &[BrokerPosition]) -> Vec<Mismatch> {
         let differences = reconcile(&self.book, snapshot);
-        let policy = self.config.reconcile;
         for m in &differences {
-            self.control.alert(Alert {
-                exchange_ts: self.market_time,
-                kind: "reconcile_mismatch",
-                instrument: Some(m.instrument),
-                level: AlertLevel::Critical,
-                state: self.state,
-                detail: match policy {
-                    ReconcilePolicy::Alert => "the broker's position differs from the book",
-                    ReconcilePolicy::Adopt => "the broker's position differs; the book took it",
-                    ReconcilePolicy::Flatten => "the broker's position differs; closing it",
-                },
-            });
-            let id = m.instrument;
-            if policy == ReconcilePolicy::Alert || id.index() >= self.book.instruments() {
-                continue;
-            }
-            if self.book.adopt(id, m.broker_net, m.broker_avg).is_err() {
-                self.fail("position arithmetic overflowed; new entries halted");
-                continue;
-            }
-            if m.broker_net == 0 {
-                self.exits.closed(id);
-            }
-            self.protection.mark(id.index());
-            let position = *self.book.position(id);
-            if policy != ReconcilePolicy::Flatten || !position.is_open() {
-                continue;
-            }
-            if position.orders_in_flight() > 0 {
-                self.close_when_answered[id.index()] = true;
-            } else {
-                self.square_off.enqueue(SquareOffDue {
-                    instrument: id,
-                    exchange_ts: self.market_time,
-                    ingress: Stamp(0),
-                    reason: IntentReason::Manual,
-                });
-            }
+            self.apply_mismatch(m);
         }
         differences
+    }
+
+    /// As [`RiskStage::reconcile`] for the broker's position of one instrument: what a
+    /// broker gateway's reconciliation found differing from the fills it reported. The
+    /// book decides: a position the book already holds as the broker does is no
+    /// difference (nothing is alerted); any other is alerted and `risk.reconcile`
+    /// applies. Returns the difference, if any.
+    pub fn reconcile_position(&mut self, broker: &BrokerPosition) -> Option<Mismatch> {
+        let m = mismatch(&self.book, broker)?;
+        self.apply_mismatch(&m);
+        Some(m)
+    }
+
+    /// Alerts one difference with the book and applies `risk.reconcile` to it.
+    fn apply_mismatch(&mut self, m: &Mismatch) {
+        let policy = self.config.reconcile;
+        self.control.alert(Alert {
+            exchange_ts: self.market_time,
+            kind: "reconcile_mismatch",
+            instrument: Some(m.instrument),
+            level: AlertLevel::Critical,
+            state: self.state,
+            detail: match policy {
+                ReconcilePolicy::Alert => "the broker's position differs from the book",
+                ReconcilePolicy::Adopt => "the broker's position differs; the book took it",
+                ReconcilePolicy::Flatten => "the broker's position differs; closing it",
+            },
+        });
+        let id = m.instrument;
+        if policy == ReconcilePolicy::Alert || id.index() >= self.book.instruments() {
+            return;
+        }
+        if self.book.adopt(id, m.broker_net, m.broker_avg).is_err() {
+            self.fail("position arithmetic overflowed; new entries halted");
+            return;
+        }
+        if m.broker_net == 0 {
+            self.exits.closed(id);
+        }
+        self.protection.mark(id.index());
+        let position = *self.book.position(id);
+        if policy != ReconcilePolicy::Flatten || !position.is_open() {
+            return;
+        }
+        if position.orders_in_flight() > 0 {
+            self.close_when_answered[id.index()] = true;
+        } else {
+            self.square_off.enqueue(SquareOffDue {
+                instrument: id,
+                exchange_ts: self.market_time,
+                ingress: Stamp(0),
+                reason: IntentReason::Manual,
+            });
+        }
+    }
+
+    /// Applies the broker notices that waited for the day to be rebuilt, once it is.
+    fn apply_waiting_broker(&mut self) -> usize {
+        if self.broker_waiting.is_empty() || self.journal.replay_pending() > 0 {
+            return 0;
+        }
+        let mut n = 0;
+        while n < self.broker_waiting.len() {
+            let notice = self.broker_waiting[n];
+            self.on_broker(notice);
+            n += 1;
+        }
+        self.broker_waiting.clear();
+        n
+    }
+
+    /// Acts on what a broker gateway's reconciliation confirmed (see [`BrokerNotice`]).
+    /// While a resumed day is still being rebuilt, it waits until it is.
+    ///
+    /// `Halt` halts new entries exactly as the operator's `halt` does, and is journaled
+    /// as that command: resuming the day puts it back into the stream at its market time,
+    /// so the rebuilt day halts where this one did (the gateway's `reconcile_mismatch`
+    /// alert, or this stage's, says why).
+    fn on_broker(&mut self, notice: BrokerNotice) {
+        if self.journal.replay_pending() > 0 {
+            let same = self.broker_waiting.iter().position(|w| match (w, &notice) {
+                (BrokerNotice::Position(a), BrokerNotice::Position(b)) => {
+                    a.instrument == b.instrument
+                }
+                (BrokerNotice::Halt, BrokerNotice::Halt) => true,
+                _ => false,
+            });
+            match same {
+                Some(i) => self.broker_waiting[i] = notice,
+                // Bounded: positions of the book's instruments, and one halt (a position
+                // outside the table only alerts, and is dropped when there is no room).
+                None if self.broker_waiting.len() < self.broker_waiting.capacity() => {
+                    self.broker_waiting.push(notice);
+                }
+                None => {}
+            }
+            return;
+        }
+        match notice {
+            BrokerNotice::Position(broker) => {
+                self.reconcile_position(&broker);
+            }
+            BrokerNotice::Halt => {
+                if self.state == TradingState::Halted {
+                    return;
+                }
+                let command = ControlCommand::SetState(TradingState::Halted);
+                self.journal_record(self.market_time, &Record::Control(command));
+                self.set_state(
+                    TradingState::Halted,
+                    "trading_halted",
+                    StateReason::Operator,
+                );
+            }
+        }
     }
 
     /// The same stage answering the signal stage's allocation reviews through `desk`
@@ -979,6 +1066,7 @@ impl RiskStage {
                     self.service.stop(&self.clock, start);
                 }
                 OrderOutput::Synced(_) => self.awaiting_sync = false,
+                OrderOutput::Broker(notice) => self.on_broker(notice),
             }
             n += 1;
         }
@@ -2098,6 +2186,7 @@ impl Stage for RiskStage {
         // Reports are drained even when the outbox is backed up: the order stage may be
         // waiting for room in this direction before it reads more intents.
         let mut work = self.drain_reports();
+        work += self.apply_waiting_broker();
         if clear {
             // Commands first: `close` and `flatten` send orders, so they wait, like
             // inputs, for a clear outbox.

@@ -6,6 +6,7 @@
 //! [`OrderInput`], [`OrderOutput`]) are enums whose tag hides in the niche of [`TickKind`], so they stay
 //! at 64 bytes too.
 
+mod broker;
 mod control;
 mod exec;
 mod fill;
@@ -18,6 +19,7 @@ mod tick;
 
 use crate::model::UnixNanos;
 
+pub use broker::{BrokerNotice, BrokerPosition};
 pub use control::{
     Alert, AlertLevel, ControlCommand, ControlRefusal, ControlReply, LimitKey, LimitValue,
     ScheduledCommand, StateReason, TradingState,
@@ -78,6 +80,8 @@ pub enum OrderOutput {
     /// Every answer due by this market time has been sent (the reply to
     /// [`OrderInput::Sync`]).
     Synced(UnixNanos),
+    /// A broker gateway's reconciliation confirmed a difference (see [`BrokerNotice`]).
+    Broker(BrokerNotice),
 }
 
 const _: () = assert!(std::mem::size_of::<RiskInput>() <= 64);

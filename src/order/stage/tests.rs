@@ -130,7 +130,7 @@ impl Rig {
         std::iter::from_fn(|| self.reports.try_pop().ok())
             .filter_map(|o| match o {
                 OrderOutput::Report(r) => Some(r),
-                OrderOutput::Synced(_) => None,
+                OrderOutput::Synced(_) | OrderOutput::Broker(_) => None,
             })
             .collect()
     }
@@ -439,4 +439,48 @@ fn a_gateways_alerts_reach_the_control_plane() {
     assert_eq!(replies.try_pop(), Ok(ControlReply::Alert(alert)));
     stage.poll();
     assert!(replies.try_pop().is_err(), "each alert once");
+}
+
+/// A gateway whose reconciliation has notices for the risk stage.
+struct Noticing(Vec<crate::model::BrokerNotice>);
+
+impl Gateway for Noticing {
+    fn name(&self) -> &'static str {
+        "noticing"
+    }
+    fn on_quote(&mut self, _: &Tick, _: crate::order::Reports<'_>) {}
+    fn advance(&mut self, _: UnixNanos, _: crate::order::Reports<'_>) {}
+    fn submit(&mut self, _: &VenueOrder, _: crate::order::Reports<'_>) {}
+    fn modify(&mut self, _: ClientOrderId, _: &Amend, _: crate::order::Reports<'_>) {}
+    fn cancel(&mut self, _: ClientOrderId, _: crate::order::Reports<'_>) {}
+    fn poll(&mut self, _: crate::order::Reports<'_>) -> usize {
+        0
+    }
+    fn broker_notices(&mut self, notices: &mut dyn FnMut(crate::model::BrokerNotice)) {
+        for n in self.0.drain(..) {
+            notices(n);
+        }
+    }
+    fn end_session(&mut self, _: UnixNanos, _: crate::order::Reports<'_>) {}
+}
+
+#[test]
+fn a_gateways_broker_notices_go_to_risk_in_order_once() {
+    use crate::model::{BrokerNotice, BrokerPosition};
+    let position = BrokerNotice::Position(BrokerPosition {
+        instrument: InstrumentId(1),
+        net: -40,
+        avg_price: Price::from_paise(5_010),
+    });
+    let mut rig = rig(Box::new(Noticing(vec![position, BrokerNotice::Halt])), 8);
+    rig.stage.poll();
+    rig.stage.poll();
+    let out: Vec<OrderOutput> = std::iter::from_fn(|| rig.reports.try_pop().ok()).collect();
+    assert_eq!(
+        out,
+        [
+            OrderOutput::Broker(position),
+            OrderOutput::Broker(BrokerNotice::Halt)
+        ]
+    );
 }

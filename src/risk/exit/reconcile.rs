@@ -5,17 +5,9 @@ use crate::{
     risk::Book,
 };
 
-/// One position as the broker reports it (Kite's `net` positions: quantity and average
-/// price per instrument).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct BrokerPosition {
-    /// Which instrument.
-    pub instrument: InstrumentId,
-    /// Signed units: positive long, negative short.
-    pub net: i64,
-    /// Average price of the open units.
-    pub avg_price: Price,
-}
+/// One position as the broker reports it; it lives in `model` because it crosses the
+/// ring from the order stage ([`BrokerNotice`](crate::model::BrokerNotice)).
+pub use crate::model::BrokerPosition;
 
 /// A position on which the book and the broker disagree.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,23 +50,17 @@ impl Mismatch {
 /// assert_eq!((diff[0].book_net, diff[0].broker_net), (10, 0));
 /// ```
 pub fn reconcile(book: &Book, snapshot: &[BrokerPosition]) -> Vec<Mismatch> {
-    let paisa = Price::from_paise(1).raw();
     let mut out = Vec::new();
     for i in 0..book.instruments() {
         let id = InstrumentId(i as u32);
-        let p = book.position(id);
         let broker = snapshot.iter().find(|b| b.instrument == id);
-        let (broker_net, broker_avg) = broker.map_or((0, Price::ZERO), |b| (b.net, b.avg_price));
-        let avg_differs = broker_net != 0 && (p.avg_price().raw() - broker_avg.raw()).abs() > paisa;
-        if p.net() != broker_net || avg_differs {
-            out.push(Mismatch {
-                instrument: id,
-                book_net: p.net(),
-                book_avg: p.avg_price(),
-                broker_net,
-                broker_avg,
-            });
-        }
+        let (net, avg_price) = broker.map_or((0, Price::ZERO), |b| (b.net, b.avg_price));
+        let broker = BrokerPosition {
+            instrument: id,
+            net,
+            avg_price,
+        };
+        out.extend(mismatch(book, &broker));
     }
     let mut outside: Vec<_> = snapshot
         .iter()
@@ -90,4 +76,40 @@ pub fn reconcile(book: &Book, snapshot: &[BrokerPosition]) -> Vec<Mismatch> {
     outside.sort_by_key(|m| m.instrument.0);
     out.append(&mut outside);
     out
+}
+
+/// The difference between `book` and the broker's position of one instrument, if any,
+/// by the rule of [`reconcile`]; one outside the book's table differs when it is open.
+///
+/// # Examples
+/// ```
+/// use tickpipe::{model::*, risk::{mismatch, BrokerPosition, Book}};
+/// let book = Book::new(3, 1);
+/// let broker = BrokerPosition { instrument: InstrumentId(2), net: -5, avg_price: "80".parse().unwrap() };
+/// let m = mismatch(&book, &broker).unwrap();
+/// assert_eq!((m.book_net, m.broker_net), (0, -5));
+/// assert!(mismatch(&book, &BrokerPosition { net: 0, ..broker }).is_none());
+/// ```
+pub fn mismatch(book: &Book, broker: &BrokerPosition) -> Option<Mismatch> {
+    let id = broker.instrument;
+    if id.index() >= book.instruments() {
+        return (broker.net != 0).then_some(Mismatch {
+            instrument: id,
+            book_net: 0,
+            book_avg: Price::ZERO,
+            broker_net: broker.net,
+            broker_avg: broker.avg_price,
+        });
+    }
+    let paisa = Price::from_paise(1).raw();
+    let p = book.position(id);
+    let avg_differs =
+        broker.net != 0 && (p.avg_price().raw() - broker.avg_price.raw()).abs() > paisa;
+    (p.net() != broker.net || avg_differs).then_some(Mismatch {
+        instrument: id,
+        book_net: p.net(),
+        book_avg: p.avg_price(),
+        broker_net: broker.net,
+        broker_avg: broker.avg_price,
+    })
 }

@@ -67,21 +67,28 @@ pub struct KiteGatewayConfig {
     /// with what the gateway reported; 0 checks only at start (before the first order
     /// goes out).
     pub reconcile_secs: u64,
-    /// What a reconciliation difference does (`"alert"`).
+    /// What a confirmed reconciliation difference does besides being acted on
+    /// (`"alert"` or `"halt"`).
     pub reconcile: ReconcilePolicy,
 }
 
-/// What a reconciliation difference does (`[order.kite] reconcile`).
+/// What a confirmed reconciliation difference does (`[order.kite] reconcile`).
 ///
-/// Only `alert` exists: halting new entries needs a path from the order stage to the
-/// risk stage's trading state, which the pipeline does not have; an operator answers a
-/// `reconcile_mismatch` alert (with `tickpipe ctl halt` if need be).
+/// Either way each difference is acted on once: a position difference of an instrument
+/// the engine trades goes to the risk stage as the broker's position, where
+/// `risk.reconcile` (`alert`, `adopt` or `flatten`) applies and the risk stage raises the
+/// `reconcile_mismatch` alert; any other difference (an order one side does not know,
+/// a listing the engine does not trade) is alerted by the gateway. `halt` also halts
+/// new entries, as the operator's `halt` would: the engine's picture of the account is
+/// wrong, and entries wait until an operator has looked (`tickpipe ctl activate`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ReconcilePolicy {
-    /// A critical `reconcile_mismatch` alert per difference; trading goes on.
+    /// Each difference is alerted (and handed to `risk.reconcile`); trading goes on.
     #[default]
     Alert,
+    /// As `alert`, and new entries halt.
+    Halt,
 }
 
 impl Default for KiteGatewayConfig {
@@ -299,7 +306,9 @@ mod tests {
         KiteGatewayConfig::default().validate("order.kite", false, &mut unused);
         assert!(unused.is_empty(), "{unused:?}");
         assert!(toml::from_str::<KiteGatewayConfig>("token = \"x\"").is_err());
-        assert!(toml::from_str::<KiteGatewayConfig>("reconcile = \"halt\"").is_err());
+        let cfg: KiteGatewayConfig = toml::from_str("reconcile = \"halt\"").unwrap();
+        assert_eq!(cfg.reconcile, ReconcilePolicy::Halt);
+        assert!(toml::from_str::<KiteGatewayConfig>("reconcile = \"flatten\"").is_err());
         let cfg: KiteGatewayConfig =
             toml::from_str("reconcile = \"alert\"\nreconcile_secs = 0").unwrap();
         assert_eq!(cfg.reconcile_every(), None);

@@ -17,8 +17,13 @@
 //!
 //! Before it reads the first request, and then every `reconcile_secs`, the thread
 //! reconciles the broker's day positions and order book with what it reported
-//! ([`super::reconcile`]); confirmed differences go to the order stage as
-//! `reconcile_mismatch` alerts on a ring of their own. A placement whose outcome is
+//! ([`super::reconcile`]), counting from the fills the day's journal held before a
+//! restart ([`super::EngineHoldings`]). A confirmed position difference of an
+//! instrument the engine trades goes to the risk stage as the broker's position (a
+//! [`BrokerNotice`] on a ring of its own), which alerts it and applies
+//! `risk.reconcile`; every other confirmed difference goes to the order stage as a
+//! `reconcile_mismatch` alert. Under `reconcile = "halt"` a check that confirmed any
+//! difference sends a halt after them. A placement whose outcome is
 //! unknown is looked for in the order book before it is sent again
 //! ([`super::outcome`]).
 //!
@@ -43,13 +48,14 @@ use super::{
     health::GatewayHealth,
     outcome::{find_placed, Sent},
     postback::{self, FillTally},
-    reconcile::{differences, EngineView, Reconciler, Working},
+    reconcile::{differences, DifferenceKind, EngineView, Reconciler, Working},
     wire::{parse_ist, OrderIdData, OrderRow, Positions, Status, TradeRow},
 };
 use crate::{
     feed::kite::{OrderUpdate, Postbacks},
     model::{
-        Alert, AlertLevel, ClientOrderId, InstrumentId, RejectReason, Side, TradingState, UnixNanos,
+        Alert, AlertLevel, BrokerNotice, BrokerPosition, ClientOrderId, InstrumentId, RejectReason,
+        Side, TradingState, UnixNanos,
     },
     order::venue::{Amend, OrderType, VenueEvent, VenueOrder, VenueReport},
 };
@@ -94,6 +100,11 @@ pub(super) struct IoParts {
     pub requests: Consumer<Request>,
     pub reports: Producer<VenueReport>,
     pub alerts: Producer<Alert>,
+    pub notices: Producer<BrokerNotice>,
+    /// What the engine held at start.
+    pub holds: super::EngineHoldings,
+    /// `[order.kite] reconcile = "halt"`.
+    pub halt: bool,
     /// A Kite Ticker feed's order postbacks, when there is one.
     pub postbacks: Option<Postbacks>,
     pub health: Arc<GatewayHealth>,
@@ -112,6 +123,11 @@ pub(super) struct Io {
     requests: Consumer<Request>,
     reports: Producer<VenueReport>,
     alerts: Producer<Alert>,
+    notices: Producer<BrokerNotice>,
+    /// True when the risk stage takes the broker's quantity on a difference.
+    book_follows_broker: bool,
+    /// `[order.kite] reconcile = "halt"`.
+    halt: bool,
     postbacks: Option<Postbacks>,
     health: Arc<GatewayHealth>,
     listings: Vec<Option<Listing>>,
@@ -127,7 +143,8 @@ pub(super) struct Io {
     /// Every Kite order id this run placed or adopted.
     owned: HashSet<String>,
     trades_seen: HashSet<String>,
-    /// Net of the fills reported, by instrument index.
+    /// Net of the fills reported, by instrument index, on top of what the engine held at
+    /// start (and rebased on the broker's when the book follows it).
     net: Vec<i64>,
     reconciler: Reconciler,
     /// True once a reconciliation read the broker.
@@ -136,6 +153,7 @@ pub(super) struct Io {
     confirming: bool,
     backlog: VecDeque<VenueReport>,
     alert_backlog: VecDeque<Alert>,
+    notice_backlog: VecDeque<BrokerNotice>,
     next_poll: Instant,
     next_reconcile: Option<Instant>,
 }
@@ -147,8 +165,14 @@ impl Io {
             .iter()
             .map(|l| l.as_ref().map(|l| format!("{}:{}", l.exchange, l.symbol)))
             .collect();
+        let mut net = parts.holds.net;
+        net.resize(parts.listings.len(), 0);
         Io {
-            net: vec![0; parts.listings.len()],
+            net,
+            notices: parts.notices,
+            book_follows_broker: parts.holds.book_follows_broker,
+            halt: parts.halt,
+            notice_backlog: VecDeque::new(),
             client: parts.client,
             requests: parts.requests,
             reports: parts.reports,
@@ -644,14 +668,33 @@ impl Io {
         for d in &verdict.alert {
             self.health.reconcile_mismatches.add(1);
             tracing::error!(difference = %d, "kite gateway: reconciliation difference");
-            self.alert(Alert {
-                exchange_ts: now,
-                kind: "reconcile_mismatch",
-                instrument: d.instrument,
-                level: AlertLevel::Critical,
-                state: TradingState::Active,
-                detail: d.kind.detail(),
-            });
+            match (d.kind, d.instrument) {
+                // The risk stage holds the book: it alerts and applies `risk.reconcile`.
+                (DifferenceKind::Position, Some(instrument)) => {
+                    self.notice(BrokerNotice::Position(BrokerPosition {
+                        instrument,
+                        net: d.broker,
+                        avg_price: d.broker_avg,
+                    }));
+                    if self.book_follows_broker {
+                        if let Some(net) = self.net.get_mut(instrument.index()) {
+                            *net = d.broker;
+                        }
+                        self.reconciler.resolve(d);
+                    }
+                }
+                _ => self.alert(Alert {
+                    exchange_ts: now,
+                    kind: "reconcile_mismatch",
+                    instrument: d.instrument,
+                    level: AlertLevel::Critical,
+                    state: TradingState::Active,
+                    detail: d.kind.detail(),
+                }),
+            }
+        }
+        if self.halt && !verdict.alert.is_empty() {
+            self.notice(BrokerNotice::Halt);
         }
         self.health.set_differences(
             self.reconciler
@@ -666,6 +709,16 @@ impl Io {
         } else {
             self.reconcile_every.map(|every| Instant::now() + every)
         };
+    }
+
+    fn notice(&mut self, notice: BrokerNotice) {
+        if !self.notice_backlog.is_empty() {
+            self.notice_backlog.push_back(notice);
+            return;
+        }
+        if let Err(PushError::Full(notice)) = self.notices.try_push(notice) {
+            self.notice_backlog.push_back(notice);
+        }
     }
 
     fn alert(&mut self, alert: Alert) {
@@ -710,6 +763,12 @@ impl Io {
     }
 
     fn flush(&mut self) {
+        while let Some(notice) = self.notice_backlog.pop_front() {
+            if let Err(PushError::Full(notice)) = self.notices.try_push(notice) {
+                self.notice_backlog.push_front(notice);
+                break;
+            }
+        }
         while let Some(alert) = self.alert_backlog.pop_front() {
             if let Err(PushError::Full(alert)) = self.alerts.try_push(alert) {
                 self.alert_backlog.push_front(alert);

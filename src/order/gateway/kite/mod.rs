@@ -20,8 +20,12 @@
 //! and are acted on as soon as they arrive, usually before the poll sees the change;
 //! the poll still runs, and a fill reported by either is not reported again.
 //! Reconciliation runs at start, before the first order goes out, and every
-//! `reconcile_secs`; its `reconcile_mismatch` alerts reach the order stage through
-//! [`Gateway::alerts`].
+//! `reconcile_secs`. A confirmed position difference of an instrument the engine trades
+//! reaches the risk stage as the broker's position ([`Gateway::broker_notices`]), where
+//! `risk.reconcile` applies; other differences are `reconcile_mismatch` alerts through
+//! [`Gateway::alerts`]; `[order.kite] reconcile = "halt"` adds a halt of new entries.
+//! After a restart the engine's side starts from the fills the day's journal shows
+//! ([`EngineHoldings`]), so positions carried over the restart are no difference.
 
 mod client;
 mod config;
@@ -47,8 +51,8 @@ use super::{Gateway, Reports};
 use crate::{
     feed::kite::Postbacks,
     model::{
-        Alert, ClientOrderId, Exchange, InstrumentKind, InstrumentTable, RejectReason, Segment,
-        Tick, UnixNanos,
+        Alert, BrokerNotice, ClientOrderId, Exchange, InstrumentKind, InstrumentTable,
+        RejectReason, Segment, Tick, UnixNanos,
     },
     order::{
         venue::{Amend, VenueEvent, VenueOrder, VenueReport},
@@ -59,9 +63,23 @@ use crate::{
 /// Reports handed to the order stage per [`Gateway::poll`], at most.
 const REPORTS_PER_POLL: usize = 256;
 
-/// Slots of the alert ring (I/O thread → order stage); alerts are rare, and those that
-/// do not fit wait on the I/O thread.
+/// Slots of the alert ring and of the broker-notice ring (I/O thread → order stage);
+/// both are rare, and what does not fit waits on the I/O thread.
 const ALERT_RING: usize = 64;
+
+/// What the engine holds as the gateway starts, for its reconciliation.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EngineHoldings {
+    /// Net units by instrument index that the engine booked earlier in the day, before
+    /// a restart (the fills the day's journal holds); empty for a fresh day. The
+    /// gateway counts its fills on top, so a position carried over a restart that the
+    /// broker holds too is no difference.
+    pub net: Vec<i64>,
+    /// True when the risk stage takes the broker's quantity on a difference
+    /// (`risk.reconcile` = `adopt` or `flatten`): the gateway then counts on from the
+    /// broker's quantity as well, and the difference no longer stands.
+    pub book_follows_broker: bool,
+}
 
 /// The Kite Connect gateway (see the module doc).
 ///
@@ -72,6 +90,7 @@ pub struct KiteGateway {
     requests: Producer<Request>,
     reports: Consumer<VenueReport>,
     alerts: Consumer<Alert>,
+    notices: Consumer<BrokerNotice>,
     health: Arc<GatewayHealth>,
     last_now: UnixNanos,
     thread: Option<JoinHandle<()>>,
@@ -106,6 +125,20 @@ impl KiteGateway {
         instruments: &InstrumentTable,
         postbacks: Option<Postbacks>,
     ) -> Result<Self, String> {
+        KiteGateway::start_with(config, instruments, postbacks, EngineHoldings::default())
+    }
+
+    /// As [`KiteGateway::start_with_postbacks`], reconciling from what the engine
+    /// `holds` (see [`EngineHoldings`]): how a resumed day starts.
+    ///
+    /// # Errors
+    /// As [`KiteGateway::start`].
+    pub fn start_with(
+        config: &OrderConfig,
+        instruments: &InstrumentTable,
+        postbacks: Option<Postbacks>,
+        holds: EngineHoldings,
+    ) -> Result<Self, String> {
         let kite = &config.kite;
         let token_file = kite
             .access_token_file
@@ -130,6 +163,8 @@ impl KiteGateway {
             .map_err(|e| format!("order.kite.ring_capacity: {e}"))?;
         let (alert_tx, alert_rx) = tickpipe_ringbuf::try_channel(ALERT_RING)
             .map_err(|e| format!("the kite gateway's alert ring: {e}"))?;
+        let (notice_tx, notice_rx) = tickpipe_ringbuf::try_channel(ALERT_RING)
+            .map_err(|e| format!("the kite gateway's notice ring: {e}"))?;
         let health = Arc::new(GatewayHealth::default());
         let mut products: Vec<&'static str> = [
             config.product_equity,
@@ -146,6 +181,9 @@ impl KiteGateway {
             requests: request_rx,
             reports: report_tx,
             alerts: alert_tx,
+            notices: notice_tx,
+            holds,
+            halt: kite.reconcile == ReconcilePolicy::Halt,
             postbacks,
             health: health.clone(),
             listings: listings(instruments),
@@ -163,6 +201,7 @@ impl KiteGateway {
             requests: request_tx,
             reports: report_rx,
             alerts: alert_rx,
+            notices: notice_rx,
             health,
             last_now: UnixNanos(0),
             thread: Some(thread),
@@ -234,6 +273,12 @@ impl Gateway for KiteGateway {
     fn alerts(&mut self, alerts: &mut dyn FnMut(Alert)) {
         while let Ok(alert) = self.alerts.try_pop() {
             alerts(alert);
+        }
+    }
+
+    fn broker_notices(&mut self, notices: &mut dyn FnMut(BrokerNotice)) {
+        while let Ok(notice) = self.notices.try_pop() {
+            notices(notice);
         }
     }
 

@@ -18,13 +18,19 @@
 //! go, a fill in flight does not. The check at start is confirmed at once: no order of
 //! this run can be in flight before it.
 //!
-//! A confirmed difference is alerted once per subject (instrument or order) per
-//! distinct offset; one that clears and comes back is alerted again.
+//! A confirmed difference is acted on once per subject (instrument or order) per
+//! distinct offset; one that clears and comes back is acted on again. What acting means
+//! is the I/O thread's business: a position difference of an instrument the engine
+//! trades goes to the risk stage, which holds the book, as the broker's position; the
+//! rest are alerted by the gateway itself.
+//!
+//! The engine's side starts from what the day's journal shows filled before a restart
+//! (seeded by the caller), so positions carried over a restart are no difference.
 
 use std::collections::{HashMap, HashSet};
 
 use super::wire::{OrderRow, PositionRow};
-use crate::model::InstrumentId;
+use crate::model::{InstrumentId, Price};
 
 /// What a difference is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -76,6 +82,9 @@ pub struct Difference {
     /// The engine's signed quantity (net of reported fills, or a working order's
     /// units; 0 when the engine has nothing).
     pub engine: i64,
+    /// The broker's average price of its net position (positions only; zero when flat
+    /// or for orders).
+    pub broker_avg: Price,
 }
 
 impl Difference {
@@ -150,14 +159,18 @@ pub struct EngineView<'a> {
 /// ```
 pub fn differences(day: &[PositionRow], book: &[OrderRow], engine: &EngineView) -> Vec<Difference> {
     let mut found = Vec::new();
-    let mut broker_net: HashMap<String, i64> = HashMap::new();
+    let mut rows: HashMap<String, Vec<&PositionRow>> = HashMap::new();
     for row in day {
         if engine.products.contains(&row.product.as_str()) {
-            *broker_net
-                .entry(format!("{}:{}", row.exchange, row.tradingsymbol))
-                .or_default() += row.quantity;
+            rows.entry(format!("{}:{}", row.exchange, row.tradingsymbol))
+                .or_default()
+                .push(row);
         }
     }
+    let mut broker_net: HashMap<String, (i64, Price)> = rows
+        .into_iter()
+        .map(|(listing, rows)| (listing, net_and_average(&rows)))
+        .collect();
     let by_listing: HashMap<&str, InstrumentId> = engine
         .listings
         .iter()
@@ -166,7 +179,7 @@ pub fn differences(day: &[PositionRow], book: &[OrderRow], engine: &EngineView) 
         .collect();
     for (i, listing) in engine.listings.iter().enumerate() {
         let Some(listing) = listing else { continue };
-        let broker = broker_net.remove(listing).unwrap_or(0);
+        let (broker, broker_avg) = broker_net.remove(listing).unwrap_or((0, Price::ZERO));
         let ours = engine.net.get(i).copied().unwrap_or(0);
         if broker != ours {
             found.push(Difference {
@@ -176,12 +189,16 @@ pub fn differences(day: &[PositionRow], book: &[OrderRow], engine: &EngineView) 
                 order_id: None,
                 broker,
                 engine: ours,
+                broker_avg,
             });
         }
     }
-    let mut others: Vec<(String, i64)> = broker_net.into_iter().filter(|(_, q)| *q != 0).collect();
-    others.sort();
-    for (listing, broker) in others {
+    let mut others: Vec<(String, (i64, Price))> = broker_net
+        .into_iter()
+        .filter(|(_, (q, _))| *q != 0)
+        .collect();
+    others.sort_by(|a, b| a.0.cmp(&b.0));
+    for (listing, (broker, broker_avg)) in others {
         found.push(Difference {
             kind: DifferenceKind::Position,
             listing,
@@ -189,6 +206,7 @@ pub fn differences(day: &[PositionRow], book: &[OrderRow], engine: &EngineView) 
             order_id: None,
             broker,
             engine: 0,
+            broker_avg,
         });
     }
     let working: HashSet<&str> = engine.working.iter().map(|w| w.order_id).collect();
@@ -206,6 +224,7 @@ pub fn differences(day: &[PositionRow], book: &[OrderRow], engine: &EngineView) 
             order_id: Some(row.order_id.clone()),
             broker: row.open_qty(),
             engine: 0,
+            broker_avg: Price::ZERO,
         });
     }
     for w in engine.working {
@@ -223,9 +242,31 @@ pub fn differences(day: &[PositionRow], book: &[OrderRow], engine: &EngineView) 
             order_id: Some(w.order_id.to_owned()),
             broker: 0,
             engine: w.open,
+            broker_avg: Price::ZERO,
         });
     }
     found
+}
+
+/// A listing's net quantity over its `rows` (one per product), and the average price
+/// of that net: the quantity-weighted average of the rows on the net's side (a row on
+/// the other side only reduces the net; it does not set its price). Zero when flat.
+fn net_and_average(rows: &[&PositionRow]) -> (i64, Price) {
+    let net: i64 = rows.iter().map(|r| r.quantity).sum();
+    let (mut units, mut paid) = (0_i128, 0_i128);
+    for row in rows {
+        if net != 0 && row.quantity.signum() == net.signum() {
+            units += i128::from(row.quantity.abs());
+            paid += i128::from(row.quantity.abs()) * i128::from(row.average_price.raw());
+        }
+    }
+    let average = if units == 0 {
+        Price::ZERO
+    } else {
+        // Between the rows' own prices, so it fits where they did.
+        Price::from_raw(i64::try_from(paid / units).unwrap_or(0))
+    };
+    (net, average)
 }
 
 /// The persistence rule and the alert limiter (see the module doc).
@@ -274,6 +315,16 @@ impl Reconciler {
     /// The confirmed differences standing after the last check.
     pub fn standing(&self) -> &[Difference] {
         &self.standing
+    }
+
+    /// Forgets the confirmed difference `d`: the engine's side has taken the broker's
+    /// (the risk stage adopts the broker's positions), so it no longer stands, and the
+    /// next check, which finds the sides equal, starts afresh.
+    pub fn resolve(&mut self, d: &Difference) {
+        let key = d.key();
+        self.previous.remove(&key);
+        self.alerted.remove(&key);
+        self.standing.retain(|s| s.key() != key);
     }
 }
 
@@ -414,6 +465,54 @@ mod tests {
         );
     }
 
+    #[test]
+    fn a_listings_average_is_of_the_rows_on_its_nets_side() {
+        let priced = |product: &str, quantity: i64, paise: i64| PositionRow {
+            average_price: crate::model::Price::from_paise(paise),
+            ..position("NSE:SBIN", product, quantity)
+        };
+        let listings = [Some("NSE:SBIN".to_owned())];
+        let engine = EngineView {
+            listings: &listings,
+            net: &[0],
+            products: &["MIS", "CNC"],
+            working: &[],
+        };
+        // 10 at 100.00 and 30 at 102.00 long, 20 short at 99.00: net 20 long at
+        // (1000 + 3060) / 40 = 101.50.
+        let day = [
+            priced("MIS", 10, 10_000),
+            priced("CNC", 30, 10_200),
+            priced("MIS", -20, 9_900),
+        ];
+        let found = differences(&day, &[], &engine);
+        assert_eq!((found[0].broker, found[0].engine), (20, 0));
+        assert_eq!(found[0].broker_avg, crate::model::Price::from_paise(10_150));
+        // Flat at the broker: no price.
+        let day = [priced("MIS", 10, 10_000), priced("MIS", -10, 9_900)];
+        let engine = EngineView {
+            net: &[5],
+            ..engine
+        };
+        let found = differences(&day, &[], &engine);
+        assert_eq!((found[0].broker, found[0].broker_avg), (0, Price::ZERO));
+    }
+
+    #[test]
+    fn a_resolved_difference_stands_no_more_and_starts_afresh() {
+        let mut r = Reconciler::default();
+        let d = diff(10, 0);
+        assert_eq!(
+            r.judge(vec![d.clone()], true).alert,
+            std::slice::from_ref(&d)
+        );
+        r.resolve(&d);
+        assert!(r.standing().is_empty());
+        // The engine took the broker's 10; should the same offset come back, it is new.
+        assert_eq!(r.judge(vec![diff(20, 10)], false).unconfirmed, 1);
+        assert_eq!(r.judge(vec![diff(20, 10)], false).alert, [diff(20, 10)]);
+    }
+
     fn diff(broker: i64, engine: i64) -> Difference {
         Difference {
             kind: DifferenceKind::Position,
@@ -422,6 +521,7 @@ mod tests {
             order_id: None,
             broker,
             engine,
+            broker_avg: Price::ZERO,
         }
     }
 

@@ -377,6 +377,147 @@ fn a_shutdown_flattens_before_the_stage_finishes_or_leaves_positions_as_told() {
     }
 }
 
+/// A broker gateway's confirmed differences reach the book one position at a time
+/// through the order stage's ring, and a halt notice halts entries as the operator's
+/// `halt` does; one alert per difference, none where the book already agrees.
+#[test]
+fn broker_notices_adopt_into_the_book_and_halt_entries() {
+    use crate::{
+        control::{Incoming, StageId, StageLink},
+        model::{BrokerNotice, BrokerPosition, ControlReply, StateReason},
+        risk::ReconcilePolicy,
+    };
+    let config = RiskConfig {
+        reconcile: ReconcilePolicy::Adopt,
+        ..uncapped()
+    };
+    let mut rig = long_s0(&config, "0");
+    let (port, mut link) = StageLink::pair(StageId::Risk, 16);
+    *rig.risk = rig.risk.with_control(port);
+    let mut alerts = |rig: &mut Alone| {
+        rig.run();
+        std::iter::from_fn(|| link.poll())
+            .filter_map(|i| match i {
+                Incoming::Unasked(ControlReply::Alert(a)) => Some((a.kind, a.instrument)),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+    };
+    let notify = |rig: &mut Alone, notice: BrokerNotice| {
+        rig.answers
+            .as_mut()
+            .unwrap()
+            .try_push(OrderOutput::Broker(notice))
+            .unwrap();
+    };
+    // The book's own position, as the broker rounds it: no difference, no alert.
+    notify(
+        &mut rig,
+        BrokerNotice::Position(BrokerPosition {
+            instrument: InstrumentId(0),
+            net: 6996,
+            avg_price: px("100.05"),
+        }),
+    );
+    assert!(alerts(&mut rig).is_empty());
+    // A position the book does not know of: alerted once, and the book takes it.
+    notify(
+        &mut rig,
+        BrokerNotice::Position(BrokerPosition {
+            instrument: InstrumentId(1),
+            net: -40,
+            avg_price: px("50.10"),
+        }),
+    );
+    assert_eq!(
+        alerts(&mut rig),
+        [("reconcile_mismatch", Some(InstrumentId(1)))]
+    );
+    let s1 = *rig.risk.book().position(InstrumentId(1));
+    assert_eq!((s1.net(), s1.avg_price()), (-40, px("50.10")));
+    assert_eq!(rig.risk.trading_state(), TradingState::Active);
+    // The halt: the operator's halt, with its alert; entries are refused after it.
+    notify(&mut rig, BrokerNotice::Halt);
+    // As with the operator's halt, the positions left open are pointed out too.
+    assert_eq!(
+        alerts(&mut rig),
+        [("trading_halted", None), ("halted_with_positions", None)]
+    );
+    assert_eq!(rig.risk.trading_state(), TradingState::Halted);
+    assert_eq!(rig.risk.state_reason(), StateReason::Operator);
+    let out = step(&mut rig, tick(2, at(10, 2, 0), "80", "79.95", "80.05"));
+    assert!(out.is_empty());
+    let out = step(&mut rig, signal(2, 1, Long, "80", "78", at(10, 2, 0)));
+    assert!(out.is_empty(), "{out:?}");
+    assert_eq!(rig.risk.refusals(Refusal::Halted), 1);
+    // A second halt changes nothing and says nothing.
+    notify(&mut rig, BrokerNotice::Halt);
+    assert!(alerts(&mut rig).is_empty());
+}
+
+/// While a resumed day is being rebuilt, the broker's notices wait: the book is not
+/// yet the book of now, and a halt journaled mid-replay would not be the journaled day.
+/// They apply once the journal's records have all been made again.
+#[test]
+fn broker_notices_wait_until_a_resumed_day_is_rebuilt() {
+    use crate::{
+        journal::{Journal, JournalConfig, Seq},
+        model::{BrokerNotice, BrokerPosition, StateReason},
+        risk::ReconcilePolicy,
+    };
+    let config = RiskConfig {
+        reconcile: ReconcilePolicy::Adopt,
+        ..uncapped()
+    };
+    let mut rig = long_s0(&config, "0");
+    let dir = std::env::temp_dir().join(format!("tickpipe-risk-broker-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let journal = Journal::open(&dir, JournalConfig::DEFAULT).unwrap();
+    // Journaled before the restart: the operator's reduce at 10:05.
+    let reduce = ControlCommand::SetState(TradingState::Reducing);
+    let t = at(10, 5, 0);
+    let writer = journal.resume_writer("risk", Seq(2)).unwrap();
+    *rig.risk = rig.risk.with_journal(JournalTap::resume(
+        writer,
+        vec![(t, Record::Control(reduce))],
+    ));
+    for notice in [
+        BrokerNotice::Position(BrokerPosition {
+            instrument: InstrumentId(1),
+            net: -40,
+            avg_price: px("50.10"),
+        }),
+        BrokerNotice::Halt,
+    ] {
+        rig.answers
+            .as_mut()
+            .unwrap()
+            .try_push(OrderOutput::Broker(notice))
+            .unwrap();
+    }
+    rig.run();
+    assert_eq!(rig.risk.book().position(InstrumentId(1)).net(), 0, "waits");
+    assert_eq!(rig.risk.trading_state(), TradingState::Active, "waits");
+    // The replay makes the journaled command again: the day is rebuilt.
+    rig.push(&[RiskInput::Control(ScheduledCommand {
+        exchange_ts: t,
+        ingress: Stamp(0),
+        command: reduce,
+    })]);
+    rig.run();
+    let s1 = *rig.risk.book().position(InstrumentId(1));
+    assert_eq!((s1.net(), s1.avg_price()), (-40, px("50.10")));
+    assert_eq!(rig.risk.trading_state(), TradingState::Halted);
+    assert_eq!(
+        rig.risk.state_reason(),
+        StateReason::Operator,
+        "not a journal divergence"
+    );
+    drop(rig);
+    journal.shutdown().unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 #[test]
 fn reconciliation_alerts_adopts_or_flattens_by_policy() {
     use crate::risk::{BrokerPosition, ReconcilePolicy};

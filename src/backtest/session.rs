@@ -23,8 +23,8 @@ use std::{
 use crate::{
     charges::{ChargeModel, Charger},
     engine::{EngineConfig, Pipeline},
-    feed::SourceKind,
-    model::{Date, FillRecord, InstrumentTable, Money},
+    feed::{MarketSource, SourceKind},
+    model::{Date, FillRecord, InstrumentTable, Money, UnixNanos},
     report::{rupees, Trade, TradeBook},
 };
 
@@ -171,6 +171,8 @@ pub struct SessionOutcome {
     pub book: TradeBook,
     /// Slippage per strategy, by id.
     pub slippage: Vec<SlippageTotal>,
+    /// What the days traded on.
+    pub market: SessionMarket,
 }
 
 impl SessionOutcome {
@@ -223,22 +225,97 @@ pub fn run_days(
     start_capital: Money,
     mut progress: impl FnMut(usize, usize, &DayOutcome),
 ) -> Result<SessionOutcome, String> {
-    let mut capital = start_capital;
-    let mut outcomes = Vec::with_capacity(plan.len());
-    let mut all = TradeBook::default();
-    let mut names: Vec<&'static str> = Vec::new();
-    let mut slippage: Vec<SlippageTotal> = Vec::new();
-    let mut table = None;
+    let mut days = DayCollector::new(start_capital);
     for (i, &day) in plan.iter().enumerate() {
         let started = Instant::now();
-        let c = day_config(config, day, capital);
+        let c = day_config(config, day, days.capital());
         let opened = c.feed.open()?;
         let until = c.feed.until(opened.start)?;
-        let pipeline = Pipeline::build(
+        let outcome = days.trade(
             &c,
+            day,
             &opened.instruments,
             opened.source,
             opened.start,
+            until,
+            started,
+        )?;
+        progress(i, plan.len(), outcome);
+    }
+    days.finish(SessionMarket::Synthetic)
+}
+
+/// What a session traded on, for its report's title and notes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SessionMarket {
+    /// Synthetic days ([`run_session`]).
+    Synthetic,
+    /// One instrument's bars from a file ([`run_bar_days`](super::run_bar_days)).
+    Bars {
+        /// The data file's name.
+        file: String,
+        /// The instrument traded.
+        symbol: String,
+        /// The bar length in seconds.
+        bar_secs: u32,
+        /// Bars read.
+        bars: u64,
+    },
+}
+
+/// Trades day after day through the pipeline on the calling thread, carrying the equity
+/// over, and gathers the days into a [`SessionOutcome`].
+pub(super) struct DayCollector {
+    start_capital: Money,
+    capital: Money,
+    outcomes: Vec<DayOutcome>,
+    all: TradeBook,
+    names: Vec<&'static str>,
+    slippage: Vec<SlippageTotal>,
+    table: Option<InstrumentTable>,
+}
+
+impl DayCollector {
+    /// A session starting from `start_capital`.
+    pub(super) fn new(start_capital: Money) -> DayCollector {
+        DayCollector {
+            start_capital,
+            capital: start_capital,
+            outcomes: Vec::new(),
+            all: TradeBook::default(),
+            names: Vec::new(),
+            slippage: Vec::new(),
+            table: None,
+        }
+    }
+
+    /// The equity the next day starts from.
+    pub(super) fn capital(&self) -> Money {
+        self.capital
+    }
+
+    /// Runs one day of `source` through the pipeline `c` builds (its capital already
+    /// [`capital`](DayCollector::capital)) and books it; the day's outcome.
+    ///
+    /// # Errors
+    /// A pipeline that cannot be built, a stage that stopped with an error (named with
+    /// the day), or round trips that cannot be rebuilt.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn trade(
+        &mut self,
+        c: &EngineConfig,
+        day: SessionDay,
+        instruments: &InstrumentTable,
+        source: Box<dyn MarketSource>,
+        start: UnixNanos,
+        until: Option<UnixNanos>,
+        started: Instant,
+    ) -> Result<&DayOutcome, String> {
+        let pipeline = Pipeline::build(
+            c,
+            instruments,
+            source,
+            start,
             until,
             Arc::new(AtomicBool::new(false)),
         )
@@ -253,16 +330,16 @@ pub fn run_days(
         let trading = report
             .trading()
             .ok_or_else(|| format!("{}: the run ended without the risk stage's book", day.date))?;
-        let charger = Charger::new(ChargeModel::new(&c.charges), &opened.instruments);
+        let charger = Charger::new(ChargeModel::new(&c.charges), instruments);
         let book = TradeBook::of(&trading.fills, &charger)
             .map_err(|e| format!("{}: round trips: {e}", day.date))?;
         if let Some(execution) = report.execution() {
             for row in &execution.strategies {
                 let i = row.strategy.index();
-                if slippage.len() <= i {
-                    slippage.resize(i + 1, SlippageTotal::default());
+                if self.slippage.len() <= i {
+                    self.slippage.resize(i + 1, SlippageTotal::default());
                 }
-                let total = &mut slippage[i];
+                let total = &mut self.slippage[i];
                 total.fills += row.fills;
                 total.money = total.money.saturating_add(row.slippage);
                 total.centi_bps_weighted += i128::from(row.avg_centi_bps) * i128::from(row.fills);
@@ -270,34 +347,49 @@ pub fn run_days(
         }
         for t in &book.trades {
             let mut t = t.clone();
-            t.number = all.trades.len() + 1;
-            all.trades.push(t);
+            t.number = self.all.trades.len() + 1;
+            self.all.trades.push(t);
         }
-        all.open_at_end.extend(book.open_at_end.iter().copied());
+        self.all
+            .open_at_end
+            .extend(book.open_at_end.iter().copied());
         let outcome = DayOutcome {
             day,
             fills: trading.fills.clone(),
             book,
-            start_equity: capital,
+            start_equity: self.capital,
             end_equity: trading.equity,
             fills_not_logged: trading.fills_not_logged,
             wall: started.elapsed(),
         };
-        capital = trading.equity;
-        names.clone_from(&report.strategy_names);
-        table.get_or_insert(opened.instruments);
-        progress(i, plan.len(), &outcome);
-        outcomes.push(outcome);
+        self.capital = trading.equity;
+        self.names.clone_from(&report.strategy_names);
+        if self.table.is_none() {
+            self.table = Some(instruments.clone());
+        }
+        self.outcomes.push(outcome);
+        Ok(self.outcomes.last().expect("just pushed"))
     }
-    slippage.resize(names.len().max(slippage.len()), SlippageTotal::default());
-    Ok(SessionOutcome {
-        strategy_names: names,
-        instruments: table.ok_or("no day was traded")?,
-        capital: start_capital,
-        days: outcomes,
-        book: all,
-        slippage,
-    })
+
+    /// The session of the days traded, on `market`.
+    ///
+    /// # Errors
+    /// When no day was traded.
+    pub(super) fn finish(mut self, market: SessionMarket) -> Result<SessionOutcome, String> {
+        self.slippage.resize(
+            self.names.len().max(self.slippage.len()),
+            SlippageTotal::default(),
+        );
+        Ok(SessionOutcome {
+            strategy_names: self.names,
+            instruments: self.table.ok_or("no day was traded")?,
+            capital: self.start_capital,
+            days: self.outcomes,
+            book: self.all,
+            slippage: self.slippage,
+            market,
+        })
+    }
 }
 
 impl SessionOutcome {

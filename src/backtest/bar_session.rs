@@ -193,7 +193,13 @@ pub fn run_bar_days(
     mut progress: impl FnMut(usize, usize, &DayOutcome),
 ) -> Result<SessionOutcome, String> {
     let tick = instruments.get(instrument).tick_size;
-    let mut days = DayCollector::new(config.risk.capital);
+    let market = SessionMarket::Bars {
+        file: file_name.to_owned(),
+        symbol: instruments.get(instrument).symbol.clone(),
+        bar_secs: data.bar_secs,
+        bars: data.bars.len() as u64,
+    };
+    let mut days = DayCollector::new(config.risk.capital, market);
     for (i, range) in data.days.iter().enumerate() {
         let started = Instant::now();
         let bars = &data.bars[range.clone()];
@@ -207,12 +213,7 @@ pub fn run_bar_days(
         let outcome = days.trade(&c, day, instruments, Box::new(source), start, None, started)?;
         progress(i, data.days.len(), outcome);
     }
-    days.finish(SessionMarket::Bars {
-        file: file_name.to_owned(),
-        symbol: instruments.get(instrument).symbol.clone(),
-        bar_secs: data.bar_secs,
-        bars: data.bars.len() as u64,
-    })
+    days.finish()
 }
 
 #[cfg(test)]

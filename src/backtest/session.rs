@@ -225,7 +225,7 @@ pub fn run_days(
     start_capital: Money,
     mut progress: impl FnMut(usize, usize, &DayOutcome),
 ) -> Result<SessionOutcome, String> {
-    let mut days = DayCollector::new(start_capital);
+    let mut days = DayCollector::new(start_capital, SessionMarket::Synthetic);
     for (i, &day) in plan.iter().enumerate() {
         let started = Instant::now();
         let c = day_config(config, day, days.capital());
@@ -242,7 +242,7 @@ pub fn run_days(
         )?;
         progress(i, plan.len(), outcome);
     }
-    days.finish(SessionMarket::Synthetic)
+    days.finish()
 }
 
 /// What a session traded on, for its report's title and notes.
@@ -266,6 +266,7 @@ pub enum SessionMarket {
 /// Trades day after day through the pipeline on the calling thread, carrying the equity
 /// over, and gathers the days into a [`SessionOutcome`].
 pub(super) struct DayCollector {
+    market: SessionMarket,
     start_capital: Money,
     capital: Money,
     outcomes: Vec<DayOutcome>,
@@ -276,9 +277,10 @@ pub(super) struct DayCollector {
 }
 
 impl DayCollector {
-    /// A session starting from `start_capital`.
-    pub(super) fn new(start_capital: Money) -> DayCollector {
+    /// A session on `market` starting from `start_capital`.
+    pub(super) fn new(start_capital: Money, market: SessionMarket) -> DayCollector {
         DayCollector {
+            market,
             start_capital,
             capital: start_capital,
             outcomes: Vec::new(),
@@ -322,10 +324,11 @@ impl DayCollector {
         .map_err(|e| format!("{}: {e}", day.date))?;
         let report = pipeline.run_inline();
         if let Some((stage, error)) = report.error() {
-            return Err(format!(
-                "{} (seed {}): the {stage} stage stopped early: {error}",
-                day.date, day.seed
-            ));
+            let day = match self.market {
+                SessionMarket::Synthetic => format!("{} (seed {})", day.date, day.seed),
+                SessionMarket::Bars { .. } => day.date.to_string(),
+            };
+            return Err(format!("{day}: the {stage} stage stopped early: {error}"));
         }
         let trading = report
             .trading()
@@ -371,11 +374,11 @@ impl DayCollector {
         Ok(self.outcomes.last().expect("just pushed"))
     }
 
-    /// The session of the days traded, on `market`.
+    /// The session of the days traded.
     ///
     /// # Errors
     /// When no day was traded.
-    pub(super) fn finish(mut self, market: SessionMarket) -> Result<SessionOutcome, String> {
+    pub(super) fn finish(mut self) -> Result<SessionOutcome, String> {
         self.slippage.resize(
             self.names.len().max(self.slippage.len()),
             SlippageTotal::default(),
@@ -387,7 +390,7 @@ impl DayCollector {
             days: self.outcomes,
             book: self.all,
             slippage: self.slippage,
-            market,
+            market: self.market,
         })
     }
 }

@@ -26,7 +26,7 @@ use crate::{
 
 use super::{
     bar_events::BarEvents,
-    session::{day_config, DayCollector, SessionMarket},
+    session::{day_config, DayCollector, DayFeed, SessionMarket},
     BarSource, DataError, DayOutcome, OhlcvBar, SessionDay, SessionOutcome,
 };
 
@@ -210,7 +210,13 @@ pub fn run_bar_days(
         let c = day_config(config, day, days.capital());
         let source = BarEvents::new(bars, data.bar_secs, instrument, tick);
         let start = source.start().unwrap_or_default();
-        let outcome = days.trade(&c, day, instruments, Box::new(source), start, None, started)?;
+        let feed = DayFeed {
+            instruments,
+            source: Box::new(source),
+            start,
+            until: None,
+        };
+        let outcome = days.trade(&c, day, feed, started)?;
         progress(i, data.days.len(), outcome);
     }
     days.finish()

@@ -231,15 +231,13 @@ pub fn run_days(
         let c = day_config(config, day, days.capital());
         let opened = c.feed.open()?;
         let until = c.feed.until(opened.start)?;
-        let outcome = days.trade(
-            &c,
-            day,
-            &opened.instruments,
-            opened.source,
-            opened.start,
+        let feed = DayFeed {
+            instruments: &opened.instruments,
+            source: opened.source,
+            start: opened.start,
             until,
-            started,
-        )?;
+        };
+        let outcome = days.trade(&c, day, feed, started)?;
         progress(i, plan.len(), outcome);
     }
     days.finish()
@@ -261,6 +259,18 @@ pub enum SessionMarket {
         /// Bars read.
         bars: u64,
     },
+}
+
+/// What one day's pipeline reads: the market and the instruments its events name.
+pub(super) struct DayFeed<'a> {
+    /// The instrument table the events' ids index.
+    pub(super) instruments: &'a InstrumentTable,
+    /// The day's market events.
+    pub(super) source: Box<dyn MarketSource>,
+    /// Market time the day starts.
+    pub(super) start: UnixNanos,
+    /// Market time to stop at; `None`: when the source ends.
+    pub(super) until: Option<UnixNanos>,
 }
 
 /// Trades day after day through the pipeline on the calling thread, carrying the equity
@@ -296,29 +306,27 @@ impl DayCollector {
         self.capital
     }
 
-    /// Runs one day of `source` through the pipeline `c` builds (its capital already
-    /// [`capital`](DayCollector::capital)) and books it; the day's outcome.
+    /// Runs one day of `feed` through the pipeline `c` builds (its capital already
+    /// [`capital`](DayCollector::capital)) and books it; the day's outcome. `started`
+    /// is when the day's work began, for its wall time.
     ///
     /// # Errors
     /// A pipeline that cannot be built, a stage that stopped with an error (named with
     /// the day), or round trips that cannot be rebuilt.
-    #[allow(clippy::too_many_arguments)]
     pub(super) fn trade(
         &mut self,
         c: &EngineConfig,
         day: SessionDay,
-        instruments: &InstrumentTable,
-        source: Box<dyn MarketSource>,
-        start: UnixNanos,
-        until: Option<UnixNanos>,
+        feed: DayFeed<'_>,
         started: Instant,
     ) -> Result<&DayOutcome, String> {
+        let instruments = feed.instruments;
         let pipeline = Pipeline::build(
             c,
             instruments,
-            source,
-            start,
-            until,
+            feed.source,
+            feed.start,
+            feed.until,
             Arc::new(AtomicBool::new(false)),
         )
         .map_err(|e| format!("{}: {e}", day.date))?;

@@ -221,6 +221,11 @@ impl OhlcvReader {
         &self.current
     }
 
+    /// The line the row read last starts on (1-based; 0 before the first).
+    pub fn line(&self) -> u64 {
+        self.record.position().map_or(0, csv::Position::line)
+    }
+
     /// Reads the next row into [`OhlcvReader::current`]; `false` at the end.
     ///
     /// # Errors

@@ -21,6 +21,8 @@
 //! | `stats.rs` | [`Stats`]: what `stats.json` and `report.md` say |
 //! | `output.rs` | [`write_outputs`]: `trades.csv`, `equity.csv`, `stats.json`, `report.md`, the plots |
 //! | `session.rs` | [`run_session`]: synthetic days through the whole pipeline, one thread |
+//! | `bar_events.rs` | [`BarEvents`]: each bar as four trade ticks, a [`MarketSource`](crate::feed::MarketSource) |
+//! | `bar_session.rs` | [`BarDays`], [`run_bar_days`]: a bar file's days through the whole pipeline |
 //! | `session_stats.rs` | [`SessionStats`]: a session's trades summed up, its daily curve measured |
 //! | `session_output.rs` | [`write_session`]: the trade report's files, `equity.csv`, `stats.json` |
 //! | `compare.rs` | [`variants`], [`compare_table`]: each strategy alone and all together |
@@ -28,14 +30,19 @@
 //! | `parallel.rs` | [`parallel_map`]: independent runs over cores, results in order |
 //! | `walk_forward.rs` | [`walk_forward`]: fit on a training window, judge on the next, roll on |
 //!
-//! Over bars, between the strategy and the account sits no risk or order stage yet:
-//! the signals go straight to the all-in sizing, which is the `--risk none` profile the
-//! validation against backtesting.py needs (every output says so). Over synthetic days
-//! ([`run_session`]) the whole pipeline runs, risk and order stages included, with the
-//! configured risk profile.
+//! Over bars, two risk profiles. `none` (the default, and implied by `--sizing equity`):
+//! between the strategy and the account sits no risk or order stage, the signals go
+//! straight to the all-in sizing the validation against backtesting.py needs.
+//! `configured`: the bars are played as market events ([`BarEvents`]) through the whole
+//! pipeline, day by day ([`run_bar_days`]), so the configured risk stage sizes, caps,
+//! stops and squares off, and the paper exchange fills. Over synthetic days
+//! ([`run_session`]) the whole pipeline runs, always with the configured risk profile.
+//! Every output says which profile ran.
 
 mod account;
+mod bar_events;
 mod bar_run;
+mod bar_session;
 mod compare;
 mod data;
 mod fill;
@@ -52,10 +59,12 @@ mod sweep;
 mod walk_forward;
 
 pub use account::{Account, ClosedTrade, OpenTrade};
+pub use bar_events::{bar_path, bar_ticks, BarEvents, LEGS};
 pub use bar_run::{
     run, run_stream, BarRows, BarStamp, CurveSummary, EquityCsv, EquitySink, NoEquityRows, Outcome,
     TradeTimes, EQUITY_HEADER,
 };
+pub use bar_session::{bar_config, run_bar_days, BarDays};
 pub use compare::{compare_csv, compare_markdown, compare_table, variants, CompareRow};
 pub use data::{read_ohlcv, DataError, OhlcvBar, OhlcvReader};
 pub use fill::FillAt;
@@ -64,7 +73,7 @@ pub use output::{trades_csv, write_outputs, Staging};
 pub use parallel::{available_jobs, parallel_map};
 pub use session::{
     day_config, day_seed, plan, run_days, run_session, trading_days, DayOutcome, SessionDay,
-    SessionOutcome, SlippageTotal,
+    SessionMarket, SessionOutcome, SlippageTotal,
 };
 pub use session_output::{equity_csv, title, write_session, CONFIGURED_RISK};
 pub use session_stats::SessionStats;

@@ -23,8 +23,8 @@ use std::{
 use crate::{
     charges::{ChargeModel, Charger},
     engine::{EngineConfig, Pipeline},
-    feed::SourceKind,
-    model::{Date, FillRecord, InstrumentTable, Money},
+    feed::{MarketSource, SourceKind},
+    model::{Date, FillRecord, InstrumentTable, Money, UnixNanos},
     report::{rupees, Trade, TradeBook},
 };
 
@@ -171,6 +171,8 @@ pub struct SessionOutcome {
     pub book: TradeBook,
     /// Slippage per strategy, by id.
     pub slippage: Vec<SlippageTotal>,
+    /// What the days traded on.
+    pub market: SessionMarket,
 }
 
 impl SessionOutcome {
@@ -223,46 +225,132 @@ pub fn run_days(
     start_capital: Money,
     mut progress: impl FnMut(usize, usize, &DayOutcome),
 ) -> Result<SessionOutcome, String> {
-    let mut capital = start_capital;
-    let mut outcomes = Vec::with_capacity(plan.len());
-    let mut all = TradeBook::default();
-    let mut names: Vec<&'static str> = Vec::new();
-    let mut slippage: Vec<SlippageTotal> = Vec::new();
-    let mut table = None;
+    let mut days = DayCollector::new(start_capital, SessionMarket::Synthetic);
     for (i, &day) in plan.iter().enumerate() {
         let started = Instant::now();
-        let c = day_config(config, day, capital);
+        let c = day_config(config, day, days.capital());
         let opened = c.feed.open()?;
         let until = c.feed.until(opened.start)?;
-        let pipeline = Pipeline::build(
-            &c,
-            &opened.instruments,
-            opened.source,
-            opened.start,
+        let feed = DayFeed {
+            instruments: &opened.instruments,
+            source: opened.source,
+            start: opened.start,
             until,
+        };
+        let outcome = days.trade(&c, day, feed, started)?;
+        progress(i, plan.len(), outcome);
+    }
+    days.finish()
+}
+
+/// What a session traded on, for its report's title and notes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SessionMarket {
+    /// Synthetic days ([`run_session`]).
+    Synthetic,
+    /// One instrument's bars from a file ([`run_bar_days`](super::run_bar_days)).
+    Bars {
+        /// The data file's name.
+        file: String,
+        /// The instrument traded.
+        symbol: String,
+        /// The bar length in seconds.
+        bar_secs: u32,
+        /// Bars read.
+        bars: u64,
+    },
+}
+
+/// What one day's pipeline reads: the market and the instruments its events name.
+pub(super) struct DayFeed<'a> {
+    /// The instrument table the events' ids index.
+    pub(super) instruments: &'a InstrumentTable,
+    /// The day's market events.
+    pub(super) source: Box<dyn MarketSource>,
+    /// Market time the day starts.
+    pub(super) start: UnixNanos,
+    /// Market time to stop at; `None`: when the source ends.
+    pub(super) until: Option<UnixNanos>,
+}
+
+/// Trades day after day through the pipeline on the calling thread, carrying the equity
+/// over, and gathers the days into a [`SessionOutcome`].
+pub(super) struct DayCollector {
+    market: SessionMarket,
+    start_capital: Money,
+    capital: Money,
+    outcomes: Vec<DayOutcome>,
+    all: TradeBook,
+    names: Vec<&'static str>,
+    slippage: Vec<SlippageTotal>,
+    table: Option<InstrumentTable>,
+}
+
+impl DayCollector {
+    /// A session on `market` starting from `start_capital`.
+    pub(super) fn new(start_capital: Money, market: SessionMarket) -> DayCollector {
+        DayCollector {
+            market,
+            start_capital,
+            capital: start_capital,
+            outcomes: Vec::new(),
+            all: TradeBook::default(),
+            names: Vec::new(),
+            slippage: Vec::new(),
+            table: None,
+        }
+    }
+
+    /// The equity the next day starts from.
+    pub(super) fn capital(&self) -> Money {
+        self.capital
+    }
+
+    /// Runs one day of `feed` through the pipeline `c` builds (its capital already
+    /// [`capital`](DayCollector::capital)) and books it; the day's outcome. `started`
+    /// is when the day's work began, for its wall time.
+    ///
+    /// # Errors
+    /// A pipeline that cannot be built, a stage that stopped with an error (named with
+    /// the day), or round trips that cannot be rebuilt.
+    pub(super) fn trade(
+        &mut self,
+        c: &EngineConfig,
+        day: SessionDay,
+        feed: DayFeed<'_>,
+        started: Instant,
+    ) -> Result<&DayOutcome, String> {
+        let instruments = feed.instruments;
+        let pipeline = Pipeline::build(
+            c,
+            instruments,
+            feed.source,
+            feed.start,
+            feed.until,
             Arc::new(AtomicBool::new(false)),
         )
         .map_err(|e| format!("{}: {e}", day.date))?;
         let report = pipeline.run_inline();
         if let Some((stage, error)) = report.error() {
-            return Err(format!(
-                "{} (seed {}): the {stage} stage stopped early: {error}",
-                day.date, day.seed
-            ));
+            let day = match self.market {
+                SessionMarket::Synthetic => format!("{} (seed {})", day.date, day.seed),
+                SessionMarket::Bars { .. } => day.date.to_string(),
+            };
+            return Err(format!("{day}: the {stage} stage stopped early: {error}"));
         }
         let trading = report
             .trading()
             .ok_or_else(|| format!("{}: the run ended without the risk stage's book", day.date))?;
-        let charger = Charger::new(ChargeModel::new(&c.charges), &opened.instruments);
+        let charger = Charger::new(ChargeModel::new(&c.charges), instruments);
         let book = TradeBook::of(&trading.fills, &charger)
             .map_err(|e| format!("{}: round trips: {e}", day.date))?;
         if let Some(execution) = report.execution() {
             for row in &execution.strategies {
                 let i = row.strategy.index();
-                if slippage.len() <= i {
-                    slippage.resize(i + 1, SlippageTotal::default());
+                if self.slippage.len() <= i {
+                    self.slippage.resize(i + 1, SlippageTotal::default());
                 }
-                let total = &mut slippage[i];
+                let total = &mut self.slippage[i];
                 total.fills += row.fills;
                 total.money = total.money.saturating_add(row.slippage);
                 total.centi_bps_weighted += i128::from(row.avg_centi_bps) * i128::from(row.fills);
@@ -270,34 +358,49 @@ pub fn run_days(
         }
         for t in &book.trades {
             let mut t = t.clone();
-            t.number = all.trades.len() + 1;
-            all.trades.push(t);
+            t.number = self.all.trades.len() + 1;
+            self.all.trades.push(t);
         }
-        all.open_at_end.extend(book.open_at_end.iter().copied());
+        self.all
+            .open_at_end
+            .extend(book.open_at_end.iter().copied());
         let outcome = DayOutcome {
             day,
             fills: trading.fills.clone(),
             book,
-            start_equity: capital,
+            start_equity: self.capital,
             end_equity: trading.equity,
             fills_not_logged: trading.fills_not_logged,
             wall: started.elapsed(),
         };
-        capital = trading.equity;
-        names.clone_from(&report.strategy_names);
-        table.get_or_insert(opened.instruments);
-        progress(i, plan.len(), &outcome);
-        outcomes.push(outcome);
+        self.capital = trading.equity;
+        self.names.clone_from(&report.strategy_names);
+        if self.table.is_none() {
+            self.table = Some(instruments.clone());
+        }
+        self.outcomes.push(outcome);
+        Ok(self.outcomes.last().expect("just pushed"))
     }
-    slippage.resize(names.len().max(slippage.len()), SlippageTotal::default());
-    Ok(SessionOutcome {
-        strategy_names: names,
-        instruments: table.ok_or("no day was traded")?,
-        capital: start_capital,
-        days: outcomes,
-        book: all,
-        slippage,
-    })
+
+    /// The session of the days traded.
+    ///
+    /// # Errors
+    /// When no day was traded.
+    pub(super) fn finish(mut self) -> Result<SessionOutcome, String> {
+        self.slippage.resize(
+            self.names.len().max(self.slippage.len()),
+            SlippageTotal::default(),
+        );
+        Ok(SessionOutcome {
+            strategy_names: self.names,
+            instruments: self.table.ok_or("no day was traded")?,
+            capital: self.start_capital,
+            days: self.outcomes,
+            book: self.all,
+            slippage: self.slippage,
+            market: self.market,
+        })
+    }
 }
 
 impl SessionOutcome {

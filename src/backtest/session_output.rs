@@ -13,7 +13,11 @@ use std::{
 
 use crate::report::{paise, write_report_files, ReportContext};
 
-use super::{session::SessionOutcome, session_stats::SessionStats};
+use super::{
+    bar_events::LEGS,
+    session::{SessionMarket, SessionOutcome},
+    session_stats::SessionStats,
+};
 
 /// The risk profile a synthetic session runs: the risk stage as configured.
 pub const CONFIGURED_RISK: &str = "configured";
@@ -38,11 +42,22 @@ pub fn title(outcome: &SessionOutcome) -> String {
         (Some(f), Some(l)) => (f.day.date.to_string(), l.day.date.to_string()),
         _ => (String::new(), String::new()),
     };
-    format!(
-        "Backtest: {} synthetic trading day(s), {first} to {last}, through the pipeline (feed, signal, risk, order; paper exchange; Indian charges); strategies: {}",
-        outcome.days.len(),
-        outcome.strategy_names.join(", ")
-    )
+    let strategies = outcome.strategy_names.join(", ");
+    match &outcome.market {
+        SessionMarket::Synthetic => format!(
+            "Backtest: {} synthetic trading day(s), {first} to {last}, through the pipeline (feed, signal, risk, order; paper exchange; Indian charges); strategies: {strategies}",
+            outcome.days.len(),
+        ),
+        SessionMarket::Bars {
+            file,
+            symbol,
+            bar_secs,
+            bars,
+        } => format!(
+            "Backtest: {symbol} from {file}, {bars} {bar_secs}-second bar(s) over {} trading day(s), {first} to {last}, through the pipeline (feed, signal, risk, order; paper exchange; Indian charges); strategies: {strategies}; risk: {CONFIGURED_RISK}",
+            outcome.days.len(),
+        ),
+    }
 }
 
 /// Writes every file into `dir` (created if missing); their paths.
@@ -63,7 +78,22 @@ pub fn write_session(
     };
     let notes = notes(outcome, stats);
     let mut written = write_report_files(dir, &outcome.book, &context, &notes)?;
-    let json = stats.json(&outcome.strategy_names, CONFIGURED_RISK)?;
+    let mut json = stats.json(&outcome.strategy_names, CONFIGURED_RISK)?;
+    if let (
+        SessionMarket::Bars {
+            file,
+            symbol,
+            bar_secs,
+            bars,
+        },
+        serde_json::Value::Object(fields),
+    ) = (&outcome.market, &mut json)
+    {
+        fields.insert("data".into(), file.as_str().into());
+        fields.insert("symbol".into(), symbol.as_str().into());
+        fields.insert("bar_secs".into(), (*bar_secs).into());
+        fields.insert("bars".into(), (*bars).into());
+    }
     let json = serde_json::to_string_pretty(&json).map_err(|e| format!("stats.json: {e}"))?;
     for (file, text) in [
         ("equity.csv", equity_csv(outcome)),
@@ -81,14 +111,32 @@ pub fn write_session(
 fn notes(outcome: &SessionOutcome, stats: &SessionStats) -> Vec<String> {
     let ratio = |x: f64| crate::report::figure::decimal(x, 3);
     let pct = crate::report::figure::percent;
-    let seeds: Vec<String> = outcome
-        .days
-        .iter()
-        .map(|d| format!("{} seed {}", d.day.date, d.day.seed))
-        .collect();
-    let mut notes = vec![
-        format!("Risk profile: {CONFIGURED_RISK} (the risk stage's sizing and limits as configured; each day starts from the equity the day before ended with)."),
-        format!("Days: {}.", seeds.join(", ")),
+    let mut notes = match &outcome.market {
+        SessionMarket::Synthetic => {
+            let seeds: Vec<String> = outcome
+                .days
+                .iter()
+                .map(|d| format!("{} seed {}", d.day.date, d.day.seed))
+                .collect();
+            vec![
+                format!("Risk profile: {CONFIGURED_RISK} (the risk stage's sizing and limits as configured; each day starts from the equity the day before ended with)."),
+                format!("Days: {}.", seeds.join(", ")),
+            ]
+        }
+        SessionMarket::Bars { .. } => {
+            let dates: Vec<String> = outcome
+                .days
+                .iter()
+                .map(|d| d.day.date.to_string())
+                .collect();
+            vec![
+                format!("Risk profile: {CONFIGURED_RISK} (the risk stage's sizing, limits, stops and square-off as configured; each day is one run of the pipeline, starting from the equity the day before ended with)."),
+                format!("Bars as market events: {LEGS} trade ticks per bar, open → low → high → close for an up bar (close at or above the open), open → high → low → close for a down bar, at the start and each quarter of the bar, the volume spread over them; a book one tick wide (bid at the trade). The paper exchange fills the orders."),
+                format!("Days: {}.", dates.join(", ")),
+            ]
+        }
+    };
+    notes.push(
         format!(
             "Daily equity curve (`equity.csv`): final equity ₹{}, total return {}, Sharpe {}, Sortino {}, max drawdown {} (empyrical's definitions; `stats.json` has the rest).",
             paise(stats.final_equity),
@@ -97,7 +145,7 @@ fn notes(outcome: &SessionOutcome, stats: &SessionStats) -> Vec<String> {
             ratio(stats.metrics.sortino_ratio),
             pct(stats.metrics.max_drawdown),
         ),
-    ];
+    );
     let open: usize = outcome.days.iter().map(|d| d.book.open_at_end.len()).sum();
     if open > 0 {
         notes.push(format!(

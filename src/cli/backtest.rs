@@ -1,11 +1,15 @@
 //! `tickpipe backtest`: a strategy over an OHLCV CSV, or synthetic days through the
 //! whole pipeline (`--synthetic`, in `backtest/synthetic.rs`), with the report files in
-//! `--out`.
+//! `--out`. Bars run under one of two risk profiles: `none` (the default; the strategy's
+//! signals go straight to an all-in account) or `configured` (`backtest/configured.rs`:
+//! the bars through the whole pipeline, the configured risk stage and the paper
+//! exchange).
 //!
 //! The validation interface of issue 13, against backtesting.py:
 //! `tickpipe backtest --data GOOG.csv --strategy sma_cross --param fast=10 --param slow=20
 //! --cash 10000 --commission 0 --sizing equity --fill next-open [--finalize] --out DIR`.
 
+mod configured;
 mod progress;
 mod sweep;
 mod synthetic;
@@ -45,10 +49,16 @@ pub struct BacktestArgs {
     /// How many synthetic trading days (with --synthetic).
     #[arg(long, value_name = "N", default_value_t = 1, requires = "synthetic")]
     pub days: u32,
-    /// Configuration file (TOML) of the synthetic days: strategies, risk, charges, the
-    /// first date and seed; the embedded default when absent.
-    #[arg(long, short = 'c', value_name = "FILE", requires = "synthetic")]
+    /// Configuration file (TOML) of the synthetic days (strategies, risk, charges, the
+    /// first date and seed) or of `--risk configured` over bars (its risk, charges, order
+    /// and paper-exchange sections, and the universe); the embedded default when absent.
+    #[arg(long, short = 'c', value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// With --risk configured: the universe instrument the data file holds (its tick
+    /// size, lot and sector come from the instrument table); by default the file's name
+    /// up to the first dot, in capitals (`SBIN.csv` is SBIN).
+    #[arg(long, value_name = "NAME", requires = "data")]
+    pub symbol: Option<String>,
     /// Run each configured strategy alone and all of them together over the same days,
     /// and print (and write compare.md and compare.csv) a side-by-side table; the report
     /// files are those of all together.
@@ -71,41 +81,27 @@ pub struct BacktestArgs {
     /// stop_pct, allow_short; allow_short is true here: close and reverse on each cross).
     #[arg(long = "param", value_name = "K=V", conflicts_with = "synthetic")]
     pub params: Vec<String>,
-    /// Starting cash.
-    #[arg(
-        long,
-        value_name = "C",
-        default_value_t = 100_000.0,
-        conflicts_with = "synthetic"
-    )]
-    pub cash: f64,
+    /// Starting cash (--risk none; 100000 when absent). With --risk configured the
+    /// capital is `[risk] capital`.
+    #[arg(long, value_name = "C", conflicts_with = "synthetic")]
+    pub cash: Option<f64>,
     /// Commission as a fraction of each fill's notional, charged on entry and on exit
-    /// (0.001 is 0.1 %).
-    #[arg(
-        long,
-        value_name = "RATE",
-        default_value_t = 0.0,
-        conflicts_with = "synthetic"
-    )]
-    pub commission: f64,
-    /// Sizing: `equity` (all of the equity in whole units, backtesting.py's default).
-    #[arg(
-        long,
-        value_name = "POLICY",
-        default_value = "equity",
-        conflicts_with = "synthetic"
-    )]
-    pub sizing: String,
-    /// Market order fills: `next-open` (the next bar's open) or `close` (this bar's).
-    #[arg(
-        long,
-        value_name = "RULE",
-        default_value = "next-open",
-        conflicts_with = "synthetic"
-    )]
-    pub fill: String,
-    /// Risk profile: `none` (no caps; implied by --sizing equity, and the only one so
-    /// far: the risk stage is not yet wired into backtests).
+    /// (0.001 is 0.1 %; --risk none, 0 when absent). With --risk configured fills pay the
+    /// Indian charges of `[charges]`.
+    #[arg(long, value_name = "RATE", conflicts_with = "synthetic")]
+    pub commission: Option<f64>,
+    /// Sizing: `equity` (all of the equity in whole units, backtesting.py's default, and
+    /// the default); it implies --risk none.
+    #[arg(long, value_name = "POLICY", conflicts_with = "synthetic")]
+    pub sizing: Option<String>,
+    /// Market order fills: `next-open` (the next bar's open, the default) or `close`
+    /// (this bar's); --risk none only, the paper exchange fills under --risk configured.
+    #[arg(long, value_name = "RULE", conflicts_with = "synthetic")]
+    pub fill: Option<String>,
+    /// Risk profile: `none` (the default: no risk stage, all-in sizing, as other tools
+    /// size; implied by --sizing equity) or `configured` (the bars through the whole
+    /// pipeline: the configured risk stage's sizing, caps, stops and square-off, the
+    /// paper exchange filling the orders; intraday bars only).
     #[arg(long, value_name = "PROFILE", conflicts_with = "synthetic")]
     pub risk: Option<String>,
     /// Close a trade still open at the end, at the last bar's open.
@@ -162,6 +158,22 @@ pub(super) fn backtest(args: &BacktestArgs) -> Result<(), String> {
     let Some(data_file) = &args.data else {
         return synthetic::backtest(args);
     };
+    if risk_profile(args)? == RiskProfile::Configured {
+        if !args.sweep.is_empty() {
+            return Err("--sweep: runs --risk none only so far".to_owned());
+        }
+        return configured::backtest(args, data_file);
+    }
+    for (flag, given) in [
+        ("--config", args.config.is_some()),
+        ("--symbol", args.symbol.is_some()),
+    ] {
+        if given {
+            return Err(format!(
+                "{flag}: read with --risk configured (or --synthetic); --risk none takes its settings from the flags"
+            ));
+        }
+    }
     if !args.sweep.is_empty() {
         return sweep::sweep(args, data_file);
     }
@@ -201,7 +213,7 @@ pub(super) fn backtest(args: &BacktestArgs) -> Result<(), String> {
         data: &data,
         strategy: driver.name(),
         params: &pairs,
-        risk_profile: "none",
+        risk_profile: RiskProfile::None.name(),
     };
     backtest::write_outputs(staging.path(), &run, &outcome, &settings)?;
     let written = staging.commit()?;
@@ -219,30 +231,76 @@ pub(super) fn backtest(args: &BacktestArgs) -> Result<(), String> {
     Ok(())
 }
 
-/// The settings from the flags, each checked.
-fn settings(args: &BacktestArgs) -> Result<Settings, String> {
-    if !(args.cash.is_finite() && args.cash > 0.0) {
-        return Err(format!("--cash {}: must be a positive amount", args.cash));
-    }
-    if !(args.commission.is_finite() && (0.0..1.0).contains(&args.commission)) {
-        return Err(format!(
-            "--commission {}: must be a fraction of notional in [0, 1)",
-            args.commission
-        ));
-    }
-    let sizing: Sizing = args.sizing.parse().map_err(|e| format!("--sizing {e}"))?;
-    let fill: FillAt = args.fill.parse().map_err(|e| format!("--fill {e}"))?;
-    match args.risk.as_deref() {
-        None | Some("none") => {}
-        Some(other) => {
-            return Err(format!(
-            "--risk {other}: only `none` so far (the risk stage is not yet wired into backtests)"
-        ))
+/// A bar backtest's risk profile (`--risk`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RiskProfile {
+    /// No risk stage: the signals go straight to the all-in account.
+    None,
+    /// The whole pipeline with the configured risk stage and the paper exchange.
+    Configured,
+}
+
+impl RiskProfile {
+    /// The name on the command line and in the outputs.
+    fn name(self) -> &'static str {
+        match self {
+            RiskProfile::None => "none",
+            RiskProfile::Configured => backtest::CONFIGURED_RISK,
         }
     }
+}
+
+/// `--risk`, `none` when absent; `--sizing` implies `none`.
+fn risk_profile(args: &BacktestArgs) -> Result<RiskProfile, String> {
+    let profile = match args.risk.as_deref() {
+        None | Some("none") => RiskProfile::None,
+        Some("configured") => RiskProfile::Configured,
+        Some(other) => {
+            return Err(format!(
+                "--risk {other}: the profiles are `none` (no risk stage, all-in sizing) and `configured` (the configured risk stage and the paper exchange)"
+            ))
+        }
+    };
+    if profile == RiskProfile::Configured {
+        if let Some(sizing) = &args.sizing {
+            return Err(format!(
+                "--sizing {sizing} implies --risk none: under --risk configured the risk stage sizes, as [risk] in --config says"
+            ));
+        }
+    }
+    Ok(profile)
+}
+
+/// The settings of `--risk none` from the flags, each checked.
+fn settings(args: &BacktestArgs) -> Result<Settings, String> {
+    if risk_profile(args)? != RiskProfile::None {
+        return Err("--risk configured: this run takes --risk none only".to_owned());
+    }
+    let cash = args.cash.unwrap_or(100_000.0);
+    if !(cash.is_finite() && cash > 0.0) {
+        return Err(format!("--cash {cash}: must be a positive amount"));
+    }
+    let commission = args.commission.unwrap_or(0.0);
+    if !(commission.is_finite() && (0.0..1.0).contains(&commission)) {
+        return Err(format!(
+            "--commission {commission}: must be a fraction of notional in [0, 1)"
+        ));
+    }
+    let sizing: Sizing = args
+        .sizing
+        .as_deref()
+        .unwrap_or("equity")
+        .parse()
+        .map_err(|e| format!("--sizing {e}"))?;
+    let fill: FillAt = args
+        .fill
+        .as_deref()
+        .unwrap_or("next-open")
+        .parse()
+        .map_err(|e| format!("--fill {e}"))?;
     Ok(Settings {
-        cash: args.cash,
-        commission: args.commission,
+        cash,
+        commission,
         sizing,
         fill,
         finalize: args.finalize,

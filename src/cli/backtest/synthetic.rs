@@ -39,7 +39,7 @@ pub(super) fn backtest(args: &BacktestArgs) -> Result<(), String> {
 }
 
 /// The config file, or the embedded default, validated.
-fn load(path: Option<&PathBuf>) -> Result<EngineConfig, String> {
+pub(super) fn load(path: Option<&PathBuf>) -> Result<EngineConfig, String> {
     let (config, origin) = match path {
         Some(p) => (
             EngineConfig::from_file(p).map_err(|e| e.to_string())?,

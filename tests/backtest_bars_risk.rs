@@ -1,0 +1,337 @@
+//! `tickpipe backtest --data FILE --risk configured`: intraday bars through the whole
+//! pipeline with the configured risk stage and the paper exchange. The configured
+//! position cap shapes every trade (far below the all-in size `--risk none` takes on the
+//! same bars), every output says which profile ran, the same input gives byte-identical
+//! files, and bad input is refused by name.
+
+use std::{
+    collections::BTreeMap,
+    path::{Path, PathBuf},
+    process::Command,
+};
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "tickpipe-backtest-bars-risk-{}-{name}",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn rupees(paise: i64) -> String {
+    format!("{}.{:02}", paise / 100, paise % 100)
+}
+
+/// Two days of SBIN one-minute bars, 09:15 to 15:29: a saw-tooth of 45-minute legs
+/// (so a 5/20 average crosses every leg) with a little noise, prices on the 5-paise
+/// grid (prices in paise). `bad_high` replaces one row's high with text.
+fn minute_bars(dir: &Path, name: &str, bad_high: Option<usize>) -> PathBuf {
+    let mut text = String::from("date,open,high,low,close,volume\n");
+    let mut row = 0;
+    for day in ["2026-11-24", "2026-11-25"] {
+        let mut prev: i64 = 80_000;
+        for m in 0..375_i64 {
+            let minutes = 9 * 60 + 15 + m;
+            let leg = m % 90;
+            let saw = if leg < 45 { leg } else { 90 - leg };
+            let close = 80_000 + saw * 40 + (m % 7) * 5;
+            let high = prev.max(close) + 25;
+            let low = prev.min(close) - 25;
+            let high = if bad_high == Some(row) {
+                "abc".to_owned()
+            } else {
+                rupees(high)
+            };
+            text.push_str(&format!(
+                "{day} {:02}:{:02},{},{high},{},{},{}\n",
+                minutes / 60,
+                minutes % 60,
+                rupees(prev),
+                rupees(low),
+                rupees(close),
+                1000 + m
+            ));
+            prev = close;
+            row += 1;
+        }
+    }
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// The default config with one position capped at 10 % of equity.
+fn capped_config(dir: &Path) -> PathBuf {
+    let text = tickpipe::engine::DEFAULT_TOML.replacen(
+        "max_position_pct = 20 ",
+        "max_position_pct = 10 ",
+        1,
+    );
+    assert_ne!(text, tickpipe::engine::DEFAULT_TOML);
+    let path = dir.join("capped.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn backtest(args: &[&std::ffi::OsStr]) -> (bool, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_tickpipe"))
+        .arg("backtest")
+        .args(args)
+        .output()
+        .expect("tickpipe runs");
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// `--risk configured` over `data` with the capped config into `out`.
+fn configured(data: &Path, config: &Path, out: &Path) -> (bool, String, String) {
+    backtest(&[
+        "--data".as_ref(),
+        data.as_os_str(),
+        "--risk".as_ref(),
+        "configured".as_ref(),
+        "--config".as_ref(),
+        config.as_os_str(),
+        "--param".as_ref(),
+        "fast=5".as_ref(),
+        "--param".as_ref(),
+        "slow=20".as_ref(),
+        "--out".as_ref(),
+        out.as_os_str(),
+    ])
+}
+
+/// A CSV as rows of named cells (nothing in these files is quoted).
+fn rows(path: &Path) -> Vec<BTreeMap<String, String>> {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().expect("a header").split(',').collect();
+    lines
+        .map(|line| {
+            header
+                .iter()
+                .map(|h| (*h).to_owned())
+                .zip(line.split(',').map(str::to_owned))
+                .collect()
+        })
+        .collect()
+}
+
+fn number(row: &BTreeMap<String, String>, key: &str) -> f64 {
+    row[key]
+        .parse()
+        .unwrap_or_else(|_| panic!("{key} = {:?}", row[key]))
+}
+
+fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn the_configured_cap_sizes_every_trade_and_every_output_says_configured() {
+    let dir = temp_dir("cap");
+    let data = minute_bars(&dir, "SBIN.csv", None);
+    let config = capped_config(&dir);
+    let out = dir.join("out");
+    let (ok, stdout, stderr) = configured(&data, &config, &out);
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("risk configured"), "{stdout}");
+
+    let trades = rows(&out.join("trades.csv"));
+    assert!(
+        trades.len() >= 4,
+        "the saw-tooth must trade for the cap to mean anything: {trades:?}"
+    );
+    let equity = rows(&out.join("equity.csv"));
+    let peak = equity
+        .iter()
+        .map(|r| number(r, "equity"))
+        .fold(f64::MIN, f64::max);
+    let capital = 1_000_000.0;
+    for t in &trades {
+        assert_eq!(t["instrument"], "SBIN");
+        assert_eq!(t["strategy"], "sma_cross");
+        let notional = number(t, "qty") * number(t, "entry_price");
+        // 10 % of equity at entry; equity never rose past the best day's close by more
+        // than a day's gains, which the 2 % margin covers.
+        assert!(
+            notional <= 0.10 * peak * 1.02,
+            "trade {} worth {notional} breaks the 10 % cap of {peak}",
+            t["trade"]
+        );
+        assert!(
+            notional >= 0.05 * capital,
+            "trade {} worth {notional}: sized by something other than the cap",
+            t["trade"]
+        );
+    }
+    // The last position of each day is closed by the configured square-off.
+    assert!(
+        trades.iter().any(|t| t["exit_reason"] == "square_off"),
+        "{trades:?}"
+    );
+
+    let stats: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("stats.json")).unwrap()).unwrap();
+    assert_eq!(stats["risk_profile"], "configured");
+    assert_eq!(stats["symbol"], "SBIN");
+    assert_eq!(stats["data"], "SBIN.csv");
+    assert_eq!(stats["bar_secs"], 60);
+    assert_eq!(stats["bars"], 750);
+    assert_eq!(stats["trades"].as_u64(), Some(trades.len() as u64));
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(report.contains("risk: configured"), "{report}");
+    assert!(report.contains("Risk profile: configured"), "{report}");
+    for file in ["equity.svg", "drawdown.svg", "report.json", "daily.csv"] {
+        assert!(out.join(file).is_file(), "{file} missing");
+    }
+
+    // The same bars under --risk none go all in: each entry is worth nearly the equity,
+    // many times what the configured cap allowed.
+    let none_out = dir.join("none");
+    let (ok, _, stderr) = backtest(&[
+        "--data".as_ref(),
+        data.as_os_str(),
+        "--param".as_ref(),
+        "fast=5".as_ref(),
+        "--param".as_ref(),
+        "slow=20".as_ref(),
+        "--cash".as_ref(),
+        "1000000".as_ref(),
+        "--out".as_ref(),
+        none_out.as_os_str(),
+    ]);
+    assert!(ok, "{stderr}");
+    let all_in = rows(&none_out.join("trades.csv"));
+    assert!(!all_in.is_empty());
+    for t in &all_in {
+        let notional = number(t, "qty").abs() * number(t, "entry_price");
+        assert!(
+            notional >= 0.5 * capital,
+            "all in, yet worth {notional}: {t:?}"
+        );
+    }
+    let stats: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(none_out.join("stats.json")).unwrap())
+            .unwrap();
+    assert_eq!(stats["risk_profile"], "none");
+}
+
+#[test]
+fn two_runs_write_byte_identical_files() {
+    let dir = temp_dir("twice");
+    let data = minute_bars(&dir, "SBIN.csv", None);
+    let config = capped_config(&dir);
+    let (a, b) = (dir.join("a"), dir.join("b"));
+    for out in [&a, &b] {
+        let (ok, _, stderr) = configured(&data, &config, out);
+        assert!(ok, "{stderr}");
+    }
+    let (first, second) = (files(&a), files(&b));
+    assert!(first.len() >= 8, "{:?}", first.keys());
+    assert_eq!(
+        first.keys().collect::<Vec<_>>(),
+        second.keys().collect::<Vec<_>>()
+    );
+    for (name, bytes) in &first {
+        assert!(&second[name] == bytes, "{name} differs between two runs");
+    }
+}
+
+#[test]
+fn bad_profiles_instruments_and_rows_are_refused_by_name() {
+    let dir = temp_dir("refused");
+    let data = minute_bars(&dir, "SBIN.csv", None);
+    let config = capped_config(&dir);
+    let out = dir.join("out");
+
+    let (ok, _, stderr) = backtest(&[
+        "--data".as_ref(),
+        data.as_os_str(),
+        "--risk".as_ref(),
+        "bogus".as_ref(),
+        "--out".as_ref(),
+        out.as_os_str(),
+    ]);
+    assert!(!ok);
+    assert!(
+        stderr.contains("--risk bogus")
+            && stderr.contains("`none`")
+            && stderr.contains("`configured`"),
+        "{stderr}"
+    );
+
+    // An instrument the universe does not know, from the file name.
+    let unknown = minute_bars(&dir, "NOSUCH.csv", None);
+    let (ok, _, stderr) = configured(&unknown, &config, &out);
+    assert!(!ok);
+    assert!(
+        stderr.contains("NOSUCH.csv") && stderr.contains("`NOSUCH`") && stderr.contains("--symbol"),
+        "{stderr}"
+    );
+
+    // A bad cell: the file, the line (the header is line 1) and the column.
+    let bad = minute_bars(&dir, "SBIN-bad.csv", Some(10));
+    let (ok, _, stderr) = backtest(&[
+        "--data".as_ref(),
+        bad.as_os_str(),
+        "--risk".as_ref(),
+        "configured".as_ref(),
+        "--symbol".as_ref(),
+        "SBIN".as_ref(),
+        "--out".as_ref(),
+        out.as_os_str(),
+    ]);
+    assert!(!ok);
+    assert!(
+        stderr.contains("SBIN-bad.csv: line 12, column `High`"),
+        "{stderr}"
+    );
+
+    // Daily bars have no intraday path: refused, pointing at --risk none.
+    let goog = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/ohlc/GOOG.csv");
+    let (ok, _, stderr) = backtest(&[
+        "--data".as_ref(),
+        goog.as_os_str(),
+        "--risk".as_ref(),
+        "configured".as_ref(),
+        "--symbol".as_ref(),
+        "SBIN".as_ref(),
+        "--out".as_ref(),
+        out.as_os_str(),
+    ]);
+    assert!(!ok);
+    assert!(
+        stderr.contains("GOOG.csv") && stderr.contains("--risk none"),
+        "{stderr}"
+    );
+
+    // --sizing equity implies --risk none.
+    let (ok, _, stderr) = backtest(&[
+        "--data".as_ref(),
+        data.as_os_str(),
+        "--risk".as_ref(),
+        "configured".as_ref(),
+        "--sizing".as_ref(),
+        "equity".as_ref(),
+        "--out".as_ref(),
+        out.as_os_str(),
+    ]);
+    assert!(!ok);
+    assert!(stderr.contains("implies --risk none"), "{stderr}");
+    assert!(!out.exists(), "a refused run writes nothing");
+}

@@ -947,8 +947,10 @@ impl RiskStage {
     }
 
     /// `flatten` (or the fatal policy): a market exit for every open position, answered
-    /// row by row when `answer` is set. Positions with an order in flight are closed
-    /// when it is answered; exits that do not fit the outbox now wait in the exit queue.
+    /// row by row when `answer` is set. Instruments with an order in flight, an entry
+    /// on a flat one included, are closed when it is answered (an entry that fills after
+    /// the flatten would otherwise stay open); exits that do not fit the outbox now wait
+    /// in the exit queue.
     fn flatten(&mut self) {
         self.flatten_for(IntentReason::Manual);
     }
@@ -960,13 +962,13 @@ impl RiskStage {
         for i in 0..self.book.instruments() {
             let id = InstrumentId(i as u32);
             let position = *self.book.position(id);
-            if !position.is_open() {
-                continue;
-            }
             if position.orders_in_flight() > 0 {
                 self.close_when_answered[i] = true;
                 self.control
                     .reply(ControlReply::Deferred { instrument: id });
+                continue;
+            }
+            if !position.is_open() {
                 continue;
             }
             if self.out.is_clear() && self.square_off.is_idle() {

@@ -377,6 +377,52 @@ fn a_shutdown_flattens_before_the_stage_finishes_or_leaves_positions_as_told() {
     }
 }
 
+/// An entry still in flight when the shutdown flatten is decided is closed once it
+/// fills: the flatten covers what the run will hold, not only what it holds now.
+#[test]
+fn a_shutdown_flatten_closes_an_entry_that_fills_after_it() {
+    // Live (no market-time sync): answers come when the broker sends them, so the
+    // flatten can be decided between an entry's order and its fill.
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut rig = alone(&uncapped(), false);
+    *rig.risk = std::mem::replace(&mut *rig.risk, idle_stage()).with_stop(stop.clone());
+    rig.push(&[
+        tick(0, at(10, 0, 0), "100", "99.95", "100.05"),
+        tick(1, at(10, 0, 0), "50", "49.95", "50.05"),
+        signal(0, 0, Long, "100", "98", at(10, 0, 0)),
+        signal(1, 1, Long, "50", "49", at(10, 0, 0)),
+    ]);
+    let entries = intents(&rig.run());
+    assert_eq!(entries.len(), 2);
+    rig.fill(&entries[0], "100.05");
+    rig.run();
+    stop.store(true, Ordering::Relaxed);
+    rig.feed = None;
+    let first = intents(&rig.run());
+    assert_eq!(
+        first.len(),
+        1,
+        "only the open position is closed now: {first:?}"
+    );
+    assert_eq!(first[0].instrument, entries[0].instrument);
+    rig.fill(&first[0], "99.95");
+    rig.fill(&entries[1], "50.05");
+    let late = intents(&rig.run());
+    assert_eq!(
+        late.len(),
+        1,
+        "the late entry's position is closed: {late:?}"
+    );
+    assert_eq!(
+        (late[0].instrument, late[0].qty),
+        (entries[1].instrument, entries[1].qty)
+    );
+    assert_ne!(rig.risk.poll(), Poll::Done, "waits for the exit's answer");
+    rig.fill(&late[0], "49.95");
+    rig.run();
+    assert_eq!(rig.risk.book().open_positions(), 0);
+}
+
 /// A broker gateway's confirmed differences reach the book one position at a time
 /// through the order stage's ring, and a halt notice halts entries as the operator's
 /// `halt` does; one alert per difference, none where the book already agrees.

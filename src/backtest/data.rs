@@ -114,8 +114,13 @@ pub fn read_ohlcv(path: &Path) -> Result<Vec<OhlcvBar>, DataError> {
 
 /// An OHLCV CSV read as a stream, one row at a time, so memory stays flat however long
 /// the file is: one `csv` record buffer and the row handed out are reused for every
-/// row, and nothing of a row is kept after the next is read (but its time text, for the
-/// error of a time that goes backwards).
+/// row, and nothing of a row is kept after the next is read.
+///
+/// Reading a row allocates nothing once the buffers have grown: cells are trimmed here
+/// rather than by the `csv` reader (whose trimming builds a new record per row), the
+/// row before is the one handed out (still there when the next is checked against it),
+/// and a row's date is parsed only when it differs from the row before's (intraday
+/// files repeat it for hundreds of rows).
 ///
 /// The first column is the time (any name, even none, as pandas writes an index):
 /// `YYYY-MM-DD`, or that followed by `T` or a space and `HH:MM[:SS]`, optionally with
@@ -129,8 +134,8 @@ pub struct OhlcvReader {
     record: csv::StringRecord,
     columns: [usize; COLUMNS.len()],
     time_column: String,
-    /// The time text and market time of the row before, if any.
-    before: Option<(String, UnixNanos)>,
+    /// The date text of the row before and its date.
+    day: Option<(String, Date)>,
     rows: u64,
     /// The row read last, reused for every row.
     current: OhlcvBar,
@@ -158,7 +163,6 @@ impl OhlcvReader {
         };
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(true)
-            .trim(csv::Trim::All)
             .from_path(path)
             .map_err(|e| error(0, csv_why(&e)))?;
         let header = reader.headers().map_err(|e| error(1, csv_why(&e)))?.clone();
@@ -170,7 +174,7 @@ impl OhlcvReader {
         }
         let names: Vec<&str> = header
             .iter()
-            .map(|n| n.trim_start_matches('\u{feff}'))
+            .map(|n| n.trim_start_matches('\u{feff}').trim())
             .collect();
         if let Some(needed) = COLUMNS.iter().find(|n| n.eq_ignore_ascii_case(names[0])) {
             return Err(error(
@@ -205,7 +209,7 @@ impl OhlcvReader {
             record: csv::StringRecord::new(),
             columns,
             time_column,
-            before: None,
+            day: None,
             rows: 0,
             current: OhlcvBar::default(),
         })
@@ -244,7 +248,7 @@ impl OhlcvReader {
                 }
                 return Ok(false);
             }
-            if self.record.iter().all(str::is_empty) {
+            if self.record.iter().all(|cell| cell.trim().is_empty()) {
                 continue;
             }
             self.parse()?;
@@ -265,27 +269,31 @@ impl OhlcvReader {
     fn parse(&mut self) -> Result<(), DataError> {
         let record = &self.record;
         let line = record.position().map_or(0, csv::Position::line);
-        let time = record.get(0).unwrap_or_default();
-        let (date, at) = parse_time(time).ok_or_else(|| {
+        let time = record.get(0).unwrap_or_default().trim();
+        let (date_text, clock) = split_time(time);
+        let date = match &self.day {
+            Some((text, date)) if text == date_text => Some(*date),
+            _ => Date::parse(date_text),
+        };
+        let (date, at) = date.and_then(|d| on_date(d, clock)).ok_or_else(|| {
             self.error(
                 line,
                 Some(&self.time_column),
                 format!("`{time}` is not a date or date and time (YYYY-MM-DD[ HH:MM[:SS]])"),
             )
         })?;
-        if let Some((before, before_at)) = &self.before {
-            if at <= *before_at {
-                return Err(self.error(
-                    line,
-                    Some(&self.time_column),
-                    format!("`{time}` does not come after `{before}`"),
-                ));
-            }
+        // The row handed out last is the row before.
+        if self.rows > 0 && at <= self.current.at {
+            return Err(self.error(
+                line,
+                Some(&self.time_column),
+                format!("`{time}` does not come after `{}`", self.current.time),
+            ));
         }
         let mut prices = [Price::ZERO; 4];
         let mut doubles = [0.0; 4];
         for i in 0..4 {
-            let cell = record.get(self.columns[i]).unwrap_or_default();
+            let cell = record.get(self.columns[i]).unwrap_or_default().trim();
             let (price, double) = parse_price(cell).ok_or_else(|| {
                 self.error(
                     line,
@@ -296,7 +304,7 @@ impl OhlcvReader {
             prices[i] = price;
             doubles[i] = double;
         }
-        let cell = record.get(self.columns[4]).unwrap_or_default();
+        let cell = record.get(self.columns[4]).unwrap_or_default().trim();
         let volume = parse_volume(cell).ok_or_else(|| {
             self.error(
                 line,
@@ -316,10 +324,12 @@ impl OhlcvReader {
         bar.close = close;
         bar.ohlc_f64 = doubles;
         bar.volume = volume;
-        let before = self.before.get_or_insert_with(|| (String::new(), at));
-        before.0.clear();
-        before.0.push_str(time);
-        before.1 = at;
+        let day = self.day.get_or_insert_with(|| (String::new(), date));
+        if day.0 != date_text {
+            day.0.clear();
+            day.0.push_str(date_text);
+            day.1 = date;
+        }
         Ok(())
     }
 }
@@ -363,11 +373,21 @@ pub(super) fn parse_price(cell: &str) -> Option<(Price, f64)> {
 
 /// `YYYY-MM-DD[(T| )HH:MM[:SS][+05:30|+0530]]` as IST.
 pub(super) fn parse_time(cell: &str) -> Option<(Date, UnixNanos)> {
-    let (date_text, rest) = match cell.find(['T', ' ']) {
+    let (date_text, clock) = split_time(cell);
+    on_date(Date::parse(date_text)?, clock)
+}
+
+/// A time cell's date text, and the rest after the `T` or space, if any.
+fn split_time(cell: &str) -> (&str, Option<&str>) {
+    match cell.bytes().position(|b| b == b'T' || b == b' ') {
         Some(i) => (&cell[..i], Some(&cell[i + 1..])),
         None => (cell, None),
-    };
-    let date = Date::parse(date_text)?;
+    }
+}
+
+/// The row's date and market time from its date and the rest of its time cell
+/// (`HH:MM[:SS]` with an optional IST offset; none is midnight).
+fn on_date(date: Date, rest: Option<&str>) -> Option<(Date, UnixNanos)> {
     let time = match rest {
         None => TimeOfDay::hm(0, 0),
         Some(rest) => {
@@ -421,6 +441,28 @@ mod tests {
         let bars = read_ohlcv(&path).unwrap();
         assert_eq!(bars[1].at.0 - bars[0].at.0, 60_000_000_000);
         assert_eq!(bars[0].date, Date::new(2024, 1, 1));
+    }
+
+    #[test]
+    fn cells_and_names_are_trimmed_and_each_rows_date_is_its_own() {
+        let path = write(
+            "spaced.csv",
+            " Date , Open ,High,Low,Close, Volume \n 2024-01-01 15:29 , 10 ,11,9,10.5, 7 \n\n2024-01-01 15:30,1,1,1,1,0\n2024-01-02 09:15,2,2,2,2,0\n2024-01-02 09:16,3,3,3,3,0\n",
+        );
+        let bars = read_ohlcv(&path).unwrap();
+        assert_eq!(bars.len(), 4);
+        assert_eq!(
+            (bars[0].time.as_str(), bars[0].volume),
+            ("2024-01-01 15:29", 7)
+        );
+        assert_eq!(bars[0].open.to_string(), "10.00");
+        let dates: Vec<Date> = bars.iter().map(|b| b.date).collect();
+        let day = |d| Date::new(2024, 1, d);
+        assert_eq!(dates, [day(1), day(1), day(2), day(2)]);
+        for bar in &bars {
+            let clock = TimeOfDay::parse(&bar.time[11..]).unwrap();
+            assert_eq!(bar.at, UnixNanos::from_ist(bar.date, clock), "{}", bar.time);
+        }
     }
 
     fn message(text: &str) -> String {

@@ -3,9 +3,9 @@
 //! | body | input | parsers |
 //! | --- | --- | --- |
 //! | [`kite_ticker`] | a Kite Ticker WebSocket message | [`KiteDecoder`](crate::feed::kite::KiteDecoder), [`official::write_ticks`](crate::feed::kite::official::write_ticks), [`TextMessage::parse`](crate::feed::kite::TextMessage::parse) |
-//! | [`truedata`] | TrueData WebSocket text messages, one per line | [`Message::parse`](crate::feed::truedata::Message::parse), [`TrueDataMarket`](crate::feed::truedata::TrueDataMarket), [`decimal_units`](crate::feed::truedata::decimal_units) |
+//! | [`truedata()`] | TrueData WebSocket text messages, one per line | [`Message::parse`](crate::feed::truedata::Message::parse), [`TrueDataMarket`](crate::feed::truedata::TrueDataMarket), [`decimal_units`](crate::feed::truedata::decimal_units) |
 //! | [`control_command`] | bytes read from a control connection | [`control::parse`](crate::control::parse), [`Catalog::resolve`](crate::control::Catalog::resolve) |
-//! | [`config`] | a configuration file | [`EngineConfig::parse_toml`](crate::engine::EngineConfig::parse_toml), [`validate`](crate::engine::EngineConfig::validate) and `config check`'s rules across sections |
+//! | [`config()`] | a configuration file | [`EngineConfig::parse_toml`](crate::engine::EngineConfig::parse_toml), [`validate`](crate::engine::EngineConfig::validate) and `config check`'s rules across sections |
 //! | [`journal_reader`] | a journal segment file | the header and frame checks, [`Record::decode`](crate::journal::Record::decode), [`JournalReader`](crate::journal::JournalReader), [`verify`](crate::journal::verify), [`truncate_torn_tail`](crate::journal::truncate_torn_tail) |
 //!
 //! Why they live in the library: the `cargo fuzz` targets in `fuzz/` need a nightly

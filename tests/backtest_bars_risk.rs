@@ -6,6 +6,7 @@
 
 use std::{
     collections::BTreeMap,
+    ffi::OsStr,
     path::{Path, PathBuf},
     process::Command,
 };
@@ -75,7 +76,7 @@ fn capped_config(dir: &Path) -> PathBuf {
     path
 }
 
-fn backtest(args: &[&std::ffi::OsStr]) -> (bool, String, String) {
+fn backtest(args: &[&OsStr]) -> (bool, String, String) {
     let output = Command::new(env!("CARGO_BIN_EXE_tickpipe"))
         .arg("backtest")
         .args(args)
@@ -252,86 +253,61 @@ fn two_runs_write_byte_identical_files() {
     }
 }
 
+/// Runs `tickpipe backtest --data DATA FLAGS --out OUT` and expects it refused: it
+/// fails, its message holds every one of `needles`, and nothing is written to `out`.
+fn expect_refusal(data: &Path, flags: &[&str], out: &Path, needles: &[&str]) {
+    let mut args: Vec<&OsStr> = vec!["--data".as_ref(), data.as_os_str()];
+    args.extend(flags.iter().map(OsStr::new));
+    args.extend(["--out".as_ref(), out.as_os_str()]);
+    let (ok, stdout, stderr) = backtest(&args);
+    assert!(!ok, "{args:?} was not refused:\n{stdout}");
+    for needle in needles {
+        assert!(
+            stderr.contains(needle),
+            "{args:?}: no {needle:?} in\n{stderr}"
+        );
+    }
+    assert!(!out.exists(), "{args:?}: a refused run writes nothing");
+}
+
 #[test]
 fn bad_profiles_instruments_and_rows_are_refused_by_name() {
     let dir = temp_dir("refused");
     let data = minute_bars(&dir, "SBIN.csv", None);
     let config = capped_config(&dir);
+    let config = config.to_str().expect("a UTF-8 temporary path");
     let out = dir.join("out");
 
-    let (ok, _, stderr) = backtest(&[
-        "--data".as_ref(),
-        data.as_os_str(),
-        "--risk".as_ref(),
-        "bogus".as_ref(),
-        "--out".as_ref(),
-        out.as_os_str(),
-    ]);
-    assert!(!ok);
-    assert!(
-        stderr.contains("--risk bogus")
-            && stderr.contains("`none`")
-            && stderr.contains("`configured`"),
-        "{stderr}"
+    expect_refusal(
+        &data,
+        &["--risk", "bogus"],
+        &out,
+        &["--risk bogus", "`none`", "`configured`"],
     );
 
     // An instrument the universe does not know, from the file name.
     let unknown = minute_bars(&dir, "NOSUCH.csv", None);
-    let (ok, _, stderr) = configured(&unknown, &config, &out);
-    assert!(!ok);
-    assert!(
-        stderr.contains("NOSUCH.csv") && stderr.contains("`NOSUCH`") && stderr.contains("--symbol"),
-        "{stderr}"
+    expect_refusal(
+        &unknown,
+        &["--risk", "configured", "--config", config],
+        &out,
+        &["NOSUCH.csv", "`NOSUCH`", "--symbol"],
     );
 
     // A bad cell: the file, the line (the header is line 1) and the column.
     let bad = minute_bars(&dir, "SBIN-bad.csv", Some(10));
-    let (ok, _, stderr) = backtest(&[
-        "--data".as_ref(),
-        bad.as_os_str(),
-        "--risk".as_ref(),
-        "configured".as_ref(),
-        "--symbol".as_ref(),
-        "SBIN".as_ref(),
-        "--out".as_ref(),
-        out.as_os_str(),
-    ]);
-    assert!(!ok);
-    assert!(
-        stderr.contains("SBIN-bad.csv: line 12, column `High`"),
-        "{stderr}"
-    );
+    let sbin = ["--risk", "configured", "--symbol", "SBIN"];
+    expect_refusal(&bad, &sbin, &out, &["SBIN-bad.csv: line 12, column `High`"]);
 
     // Daily bars have no intraday path: refused, pointing at --risk none.
     let goog = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/ohlc/GOOG.csv");
-    let (ok, _, stderr) = backtest(&[
-        "--data".as_ref(),
-        goog.as_os_str(),
-        "--risk".as_ref(),
-        "configured".as_ref(),
-        "--symbol".as_ref(),
-        "SBIN".as_ref(),
-        "--out".as_ref(),
-        out.as_os_str(),
-    ]);
-    assert!(!ok);
-    assert!(
-        stderr.contains("GOOG.csv") && stderr.contains("--risk none"),
-        "{stderr}"
-    );
+    expect_refusal(&goog, &sbin, &out, &["GOOG.csv", "--risk none"]);
 
     // --sizing equity implies --risk none.
-    let (ok, _, stderr) = backtest(&[
-        "--data".as_ref(),
-        data.as_os_str(),
-        "--risk".as_ref(),
-        "configured".as_ref(),
-        "--sizing".as_ref(),
-        "equity".as_ref(),
-        "--out".as_ref(),
-        out.as_os_str(),
-    ]);
-    assert!(!ok);
-    assert!(stderr.contains("implies --risk none"), "{stderr}");
-    assert!(!out.exists(), "a refused run writes nothing");
+    expect_refusal(
+        &data,
+        &["--risk", "configured", "--sizing", "equity"],
+        &out,
+        &["implies --risk none"],
+    );
 }

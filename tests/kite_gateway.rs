@@ -642,7 +642,7 @@ fn fills_the_broker_reports_after_the_session_ends_are_booked() {
     });
     assert_eq!(working, 0, "the engine stopped with orders working");
     // Risk's book: as many open positions as the broker holds (the summary lists
-    // positions by symbol, but its `net` there is money).
+    // positions by symbol, its units as `net_qty`).
     let nets = broker_nets(broker);
     assert_eq!(
         v["pnl"]["open_positions"].as_u64().unwrap(),

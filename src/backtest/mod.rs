@@ -28,7 +28,7 @@
 //! | `compare.rs` | [`variants`], [`compare_table`]: each strategy alone and all together |
 //! | `sweep.rs` | [`SweepAxis`], [`grid`], [`Shard`], [`merge`]: parameter sweeps and their table |
 //! | `parallel.rs` | [`parallel_map`]: independent runs over cores, results in order |
-//! | `walk_forward.rs` | [`walk_forward`]: fit on a training window, judge on the next, roll on |
+//! | `walk_forward.rs` | [`walk_forward()`]: fit on a training window, judge on the next, roll on |
 //!
 //! Over bars, two risk profiles. `none` (the default, and implied by `--sizing equity`):
 //! between the strategy and the account sits no risk or order stage, the signals go

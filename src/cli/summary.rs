@@ -563,7 +563,10 @@ pub fn to_json(
             .map(|p| {
                 json!({
                     "symbol": instruments.get(p.instrument).symbol,
-                    "net": p.net,
+                    // Units under their own key: `net` here is money, as it is under
+                    // `pnl` and per strategy (`ctl positions`, which has no net money,
+                    // calls the units `net`).
+                    "net_qty": p.net,
                     "realized": money(p.realized),
                     "unrealized": money(p.unrealized),
                     "charges": money(p.charges),
@@ -732,4 +735,77 @@ fn forced_exits_line(trading: &crate::risk::TradingSummary) -> String {
         );
     }
     line
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use tickpipe_ringbuf::wait::WaitStats;
+
+    use super::to_json;
+    use crate::{
+        engine::RunReport,
+        model::{Instrument, InstrumentTable, Money, Price, StrategyId},
+        risk::{PositionSnapshot, TradingSummary},
+        runtime::{GroupReport, StageReport},
+    };
+
+    /// A run whose risk stage ends holding `positions`, with nothing else in it.
+    fn report_with(positions: Vec<PositionSnapshot>) -> RunReport {
+        let mut risk = StageReport::new("risk");
+        risk.detail = Some(Box::new(TradingSummary {
+            positions,
+            ..TradingSummary::default()
+        }));
+        RunReport {
+            groups: vec![GroupReport {
+                name: "risk".into(),
+                core: None,
+                stages: vec![risk],
+                wait: WaitStats::default(),
+                busy_rounds: 0,
+                wall: Duration::ZERO,
+                cpu: None,
+            }],
+            wall: Duration::ZERO,
+            strategy_names: vec!["sma_cross"],
+            layout: String::new(),
+            control: None,
+            alert_command: None,
+            journal: None,
+        }
+    }
+
+    #[test]
+    fn each_instrument_keeps_its_units_and_its_net_money() {
+        let mut table = InstrumentTable::new();
+        let sector = table.sector("BANKS");
+        let sbin = table.push(Instrument::nse_equity("SBIN", sector)).unwrap();
+        let short = PositionSnapshot {
+            instrument: sbin,
+            strategy: StrategyId(0),
+            net: -150,
+            avg_price: Price::from_paise(81_235),
+            mark: Price::from_paise(81_500),
+            realized: Money::from_rupees(1_200),
+            charges: Money::from_rupees(20),
+            unrealized: Money::from_rupees(-397),
+        };
+        let v = to_json(&report_with(vec![short]), &table, "test");
+        let row = &v["instruments"][0];
+        assert_eq!(row["symbol"], "SBIN", "{v}");
+        assert_eq!(
+            row["net_qty"].as_i64(),
+            Some(-150),
+            "the units survive: {row}"
+        );
+        let net: Money = row["net"].as_str().unwrap().parse().unwrap();
+        assert_eq!(
+            net,
+            Money::from_rupees(1_200 - 397 - 20),
+            "net money is realised + unrealised - charges: {row}"
+        );
+        assert_eq!(v["pnl"]["open_positions"].as_u64(), Some(1));
+    }
 }

@@ -32,7 +32,7 @@ const MAX_TRUNCATE_CAPACITY: u64 = 1 << 20;
 ///
 /// Every record is protected by a CRC, so random bytes almost never reach the record
 /// decoder or the reader's sequence logic. The flags let the fuzzer get past them:
-/// [`RESEAL_HEADER`] recomputes the header CRC and [`RESEAL_FRAMES`] the CRC of each
+/// `RESEAL_HEADER` recomputes the header CRC and `RESEAL_FRAMES` the CRC of each
 /// frame from the header on, as long as the lengths are plausible. With no flag set
 /// the bytes are read as they are.
 ///

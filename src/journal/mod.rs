@@ -26,7 +26,7 @@
 //! | `writer.rs` | [`JournalWriter`], the per-stage appender with segment rolling |
 //! | `flusher.rs` | [`Journal`] (the flusher thread), [`JournalConfig`], [`FlushPolicy`] |
 //! | `reader.rs` | [`JournalReader`]: iteration, torn-tail and corruption detection, truncation |
-//! | `verify.rs` | [`verify`]: check a whole directory and sum it up |
+//! | `verify.rs` | [`verify()`]: check a whole directory and sum it up |
 //! | `tap.rs` | [`JournalTap`]: a stage's writer, on or off, failures counted; checks records made again when a day resumes |
 //! | `resume.rs` | [`DayJournal`]: a day's journal read back whole to resume the day |
 //! | `manifest.rs` | [`Manifest`]: the strategy and instrument names a run's records number |

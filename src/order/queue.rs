@@ -4,7 +4,7 @@ use std::collections::VecDeque;
 
 use crate::order::action::Action;
 
-/// Two FIFO queues of [`Action`]s: exits (and every request about an exit) go before any
+/// Two FIFO queues of `Action`s: exits (and every request about an exit) go before any
 /// entry.
 ///
 /// The exit queue is sized for one request per child order the book can hold, and every

@@ -10,7 +10,7 @@
 //! | `exit/retry.rs` | [`ExitRetry`]: refused exits sent again with backoff in market time |
 //! | `exit/forced.rs` | [`ForcedExits`]: the stage's own exits counted by kind |
 //! | `exit/emergency.rs` | [`IndexFallWatch`]: the index fall behind the emergency flatten |
-//! | `exit/reconcile.rs` | [`reconcile`], [`mismatch`]: the book against a broker position snapshot, or one position |
+//! | `exit/reconcile.rs` | [`reconcile()`], [`mismatch`]: the book against a broker position snapshot, or one position |
 
 mod config;
 mod desk;

@@ -91,7 +91,7 @@ impl InFlightTable {
     /// (`exit == false`) may not use the exit reserve.
     ///
     /// # Errors
-    /// [`InFlightFull`] when no slot is left for it.
+    /// `InFlightFull` when no slot is left for it.
     pub fn insert(&mut self, mut entry: InFlight, exit: bool) -> Result<IntentId, InFlightFull> {
         let reserve = if exit { 0 } else { self.reserve };
         let Some(key) = self

@@ -3,7 +3,7 @@
 //! The risk stage owns positions and their stops, so it decides what each position's
 //! protection should be: a stop-market order on the closing side for the open units at
 //! the position's stop. It says so to the order stage, which owns the venue order, with
-//! a [`ProtectStop`] whenever that changes, and zero units to end it.
+//! a [`ProtectStop`](crate::model::ProtectStop) whenever that changes, and zero units to end it.
 //!
 //! **Why the protective order holds an in-flight slot.** A protective stop that triggers
 //! is an exit the engine did not send at that moment, yet its fills must be booked once,

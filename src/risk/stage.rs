@@ -106,7 +106,7 @@ struct Counters {
 /// **Market-time sync.** With `market_sync` set (paper and backtest runs), after any
 /// input that leaves orders out the stage sends [`OrderInput::Sync`] with the market time
 /// and reads no further input until the order stage answers
-/// [`OrderOutput::Synced`](crate::model::OrderOutput::Synced). The paper exchange answers
+/// [`OrderOutput::Synced`]. The paper exchange answers
 /// in market time, so by then every answer due by that instant has been booked: each
 /// decision sees exactly the fills that happened before it in market time, and the trades
 /// are the same whatever thread layout runs the stages. Live, orders are answered when

@@ -1,5 +1,5 @@
 //! What the offline journal commands read out of a journal directory: the booked fills
-//! (the input of [`TradeBook`](crate::report::TradeBook)), the orders and execution
+//! (the input of [`TradeBook`]), the orders and execution
 //! reports counted per strategy, and the configuration that names what the journal only
 //! numbers (instrument symbols, strategy names, capital, the cost model).
 //!

@@ -5,8 +5,8 @@
 //! | --- | --- | --- |
 //! | `trades` | booked fill | the journal's fill records |
 //! | `trade_performance` | round trip | [`TradeBook`](crate::report::TradeBook), as `trades.csv` |
-//! | `daily_performance` | IST day | [`by_day`](crate::report::by_day), as `daily.csv` |
-//! | `strategy_performance` | strategy | [`by_strategy`](crate::report::by_strategy), as `strategies.csv` |
+//! | `daily_performance` | IST day | [`by_day`], as `daily.csv` |
+//! | `strategy_performance` | strategy | [`by_strategy`], as `strategies.csv` |
 //! | `execution_quality` | strategy | the journal's intent, exec and fill records |
 //!
 //! Money columns are `NUMERIC(18,2)` rupees truncated to the paisa, the figures the CSV

@@ -104,7 +104,7 @@ const REQUOTE_DELAY_NANOS: u64 = 100_000_000;
 ///   once by a tick of that stock and a burst of activity. A configured share of them
 ///   (`index_news_share`) are about the index instead: they jump the market factor, so
 ///   every constituent reprices by its beta at its next tick, the index follows, the
-///   option chain is requoted at once ([`REQUOTE_DELAY_NANOS`]), and the whole market is
+///   option chain is requoted at once (`REQUOTE_DELAY_NANOS`), and the whole market is
 ///   busier for a minute or two.
 /// - **Fair index.** Options are priced off the index's fair level, the constituents'
 ///   model prices weighted as in the index, not off the last trades the published index

@@ -382,12 +382,18 @@ fn an_overfill_stops_the_stage() {
     assert!(report.error.unwrap().to_string().contains("do not add up"));
 }
 
-/// A gateway that only raises alerts (a broker's reconciliation, say).
-struct Alerting(Vec<crate::model::Alert>);
+/// A gateway that takes every request silently and speaks up only from its own checks
+/// (a broker's reconciliation, say): `alerts` for the control plane and `notices` for
+/// the risk stage, each handed over once.
+#[derive(Default)]
+struct Reconciling {
+    alerts: Vec<crate::model::Alert>,
+    notices: Vec<crate::model::BrokerNotice>,
+}
 
-impl Gateway for Alerting {
+impl Gateway for Reconciling {
     fn name(&self) -> &'static str {
-        "alerting"
+        "reconciling"
     }
     fn on_quote(&mut self, _: &Tick, _: crate::order::Reports<'_>) {}
     fn advance(&mut self, _: UnixNanos, _: crate::order::Reports<'_>) {}
@@ -398,8 +404,13 @@ impl Gateway for Alerting {
         0
     }
     fn alerts(&mut self, alerts: &mut dyn FnMut(crate::model::Alert)) {
-        for a in self.0.drain(..) {
+        for a in self.alerts.drain(..) {
             alerts(a);
+        }
+    }
+    fn broker_notices(&mut self, notices: &mut dyn FnMut(crate::model::BrokerNotice)) {
+        for n in self.notices.drain(..) {
+            notices(n);
         }
     }
     fn end_session(&mut self, _: UnixNanos, _: crate::order::Reports<'_>) {}
@@ -424,7 +435,10 @@ fn a_gateways_alerts_reach_the_control_plane() {
     let mut stage = OrderStage::new(
         input_rx,
         Outbox::new(reports_tx),
-        Box::new(Alerting(vec![alert])),
+        Box::new(Reconciling {
+            alerts: vec![alert],
+            ..Reconciling::default()
+        }),
         &table(),
         OrderSetup {
             config: &config,
@@ -441,29 +455,6 @@ fn a_gateways_alerts_reach_the_control_plane() {
     assert!(replies.try_pop().is_err(), "each alert once");
 }
 
-/// A gateway whose reconciliation has notices for the risk stage.
-struct Noticing(Vec<crate::model::BrokerNotice>);
-
-impl Gateway for Noticing {
-    fn name(&self) -> &'static str {
-        "noticing"
-    }
-    fn on_quote(&mut self, _: &Tick, _: crate::order::Reports<'_>) {}
-    fn advance(&mut self, _: UnixNanos, _: crate::order::Reports<'_>) {}
-    fn submit(&mut self, _: &VenueOrder, _: crate::order::Reports<'_>) {}
-    fn modify(&mut self, _: ClientOrderId, _: &Amend, _: crate::order::Reports<'_>) {}
-    fn cancel(&mut self, _: ClientOrderId, _: crate::order::Reports<'_>) {}
-    fn poll(&mut self, _: crate::order::Reports<'_>) -> usize {
-        0
-    }
-    fn broker_notices(&mut self, notices: &mut dyn FnMut(crate::model::BrokerNotice)) {
-        for n in self.0.drain(..) {
-            notices(n);
-        }
-    }
-    fn end_session(&mut self, _: UnixNanos, _: crate::order::Reports<'_>) {}
-}
-
 #[test]
 fn a_gateways_broker_notices_go_to_risk_in_order_once() {
     use crate::model::{BrokerNotice, BrokerPosition};
@@ -472,7 +463,11 @@ fn a_gateways_broker_notices_go_to_risk_in_order_once() {
         net: -40,
         avg_price: Price::from_paise(5_010),
     });
-    let mut rig = rig(Box::new(Noticing(vec![position, BrokerNotice::Halt])), 8);
+    let gateway = Reconciling {
+        notices: vec![position, BrokerNotice::Halt],
+        ..Reconciling::default()
+    };
+    let mut rig = rig(Box::new(gateway), 8);
     rig.stage.poll();
     rig.stage.poll();
     let out: Vec<OrderOutput> = std::iter::from_fn(|| rig.reports.try_pop().ok()).collect();

@@ -39,9 +39,9 @@ impl std::error::Error for DecodeError {}
 pub(super) struct ForwardPass {
     /// α̂_t, the filtered posteriors.
     pub filtered: Lattice,
-    /// b'_t[k] = exp(log b_t[k] − m_t), the shifted emission densities.
+    /// `b'_t[k] = exp(log b_t[k] − m_t)`, the shifted emission densities.
     pub scaled_b: Lattice,
-    /// 1/c'_t, so that b'_t[k]·(1/c'_t) = b_t[k]/c_t.
+    /// `1/c'_t`, so that `b'_t[k]·(1/c'_t) = b_t[k]/c_t`.
     pub inv_scale: Vec<f64>,
     /// log p(x_0..x_t) = Σ_{s≤t} log c_s.
     pub prefix_loglik: Vec<f64>,

@@ -14,7 +14,7 @@
 //! | [`log_density`], [`log_emission`] | log N(x; μ_k, σ²_k) |
 //! | [`RegimeFilter`], [`FilterError`] | the online scaled forward filter: p(z_t \| x_0..x_t) and log p(x_0..x_t), allocation-free per bar |
 //! | [`Posteriors`], [`DecodeError`] | a whole series: filtered and smoothed posteriors, the log-likelihood |
-//! | [`viterbi`], [`ViterbiPath`] | the most likely regime path and its joint log-probability |
+//! | [`viterbi()`], [`ViterbiPath`] | the most likely regime path and its joint log-probability |
 //! | [`baum_welch`], [`Priors`], [`Fit`], [`FitError`] | exactly N EM iterations, with hmmlearn's E- and M-steps and priors |
 //! | [`Lattice`] | a T × K table of per-bar, per-state values |
 //!

@@ -479,8 +479,8 @@ mod journal {
     use tickpipe::{
         journal::{FlushPolicy, Journal, JournalConfig, Record, HEADER_SIZE},
         model::{
-            Date, Direction, FillRecord, InstrumentId, IntentId, IntentReason, Price, Qty, Side,
-            Signal, Stamp, StrategyId, TimeOfDay, UnixNanos,
+            ControlCommand, Date, Direction, FillRecord, InstrumentId, IntentId, IntentReason,
+            Price, Qty, Side, Signal, Stamp, StrategyId, TimeOfDay, UnixNanos,
         },
     };
 
@@ -592,6 +592,40 @@ mod journal {
         assert_eq!(out.lines().count(), 3, "{out}");
         let (ok, _, err) = journal_cmd(&["inspect", "--type", "fills"], &dir);
         assert!(!ok && err.contains("expected one of intent"), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn inspect_names_the_feed_stale_flag_as_its_alerts_do() {
+        let dir = std::env::temp_dir().join(format!(
+            "tickpipe-cli-journal-{}-feed-stale",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        let at = |m: u32| UnixNanos::from_ist(Date::new(2026, 11, 25), TimeOfDay::hm(12, m));
+        let journal = Journal::open(&dir, JournalConfig::DEFAULT).unwrap();
+        let mut risk = journal.writer("risk").unwrap();
+        for (m, stale) in [(0, true), (40, false)] {
+            risk.append(at(m), &Record::Control(ControlCommand::FeedStale(stale)))
+                .unwrap();
+        }
+        drop(risk);
+        journal.shutdown().unwrap();
+        let (ok, out, err) = journal_cmd(&["inspect", "--type", "control"], &dir);
+        assert!(ok, "{err}");
+        // Columns are padded: compare words.
+        let lines: Vec<String> = out
+            .lines()
+            .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                "2026-11-25 12:00:00.000 IST risk 1 control feed_stale",
+                "2026-11-25 12:40:00.000 IST risk 2 control feed_recovered",
+            ],
+            "{out}"
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -209,6 +209,8 @@ fn every_record() -> Vec<(UnixNanos, Record)> {
             instrument: InstrumentId(8),
             sentiment_milli: -1000,
         },
+        C::FeedStale(true),
+        C::FeedStale(false),
     ];
     for (i, c) in commands.into_iter().enumerate() {
         out.push((ts(20 + i as u64), Record::Control(c)));

@@ -318,8 +318,9 @@ impl Pipeline {
             (Some(r), Some(replayed)) => feed.resuming(r.summary.caught_up_to, replayed),
             _ => feed,
         };
-        // Raised by the feed stage while its source is stale past `feed.stale_alert_secs`;
-        // the risk stage refuses entries meanwhile and `status` shows it.
+        // Raised by the feed stage while its source is stale past `feed.stale_alert_secs`,
+        // for `status`; the risk stage learns the same from the stream and refuses
+        // entries meanwhile.
         let feed_stale = Arc::new(StaleFeedFlag::default());
         let feed = feed
             .with_control(feed_port)
@@ -392,7 +393,6 @@ impl Pipeline {
             market_sync,
         )
         .with_control(risk_port)
-        .with_feed_stale(feed_stale.clone())
         .with_journal(tap(&mut resuming, "risk")?)
         .with_stop(stop.clone())
         .with_strategy_names(&strategy_names)

@@ -25,6 +25,17 @@ use crate::{
 /// Most events one [`FeedStage::poll`] moves.
 const BATCH: usize = 64;
 
+/// Where a command released into the stream comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Origin {
+    /// `[[control.schedule]]`.
+    Schedule,
+    /// A resumed day's journal.
+    Replayed,
+    /// The stale-feed watch ([`ControlCommand::FeedStale`]).
+    Watch,
+}
+
 /// How fast the feed releases events.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Pacing {
@@ -61,6 +72,14 @@ pub enum Pacing {
 /// at or after their time, so they fall between the same two events on every layout and
 /// in every replay. Commands later than the last event are never released (counted as
 /// `schedule_unreached`).
+///
+/// **Stale feed.** With a threshold ([`FeedStage::with_stale_alert`]), a source stale
+/// that long gets a `stale_feed` alert and, in the stream before the next event of a
+/// later market time, [`ControlCommand::FeedStale`]`(true)`; data flowing again gets
+/// `feed_recovered` and `FeedStale(false)` the same way. The risk stage refuses entries
+/// in between, at the same place in the stream on every layout, and journals both, so a
+/// resumed day releases them again where they were (as replayed commands) instead of
+/// asking the wall clock.
 ///
 /// **Control.** Every poll first answers waiting commands: `Status` (market time, ticks,
 /// whether the source has ended), `Latency`, `Counters`.
@@ -103,9 +122,16 @@ pub struct FeedStage {
     journal: JournalTap,
     /// The stale-feed watch (`feed.stale_alert_secs`).
     stale: StaleWatch,
-    /// Raised with `stale_feed`, lowered with `feed_recovered`: the risk stage refuses
-    /// entries while it is up.
+    /// Raised with `stale_feed`, lowered with `feed_recovered`, for `status`.
     stale_flag: Option<Arc<StaleFeedFlag>>,
+    /// What the watch says now: stale from `stale_feed` to `feed_recovered`.
+    stale_now: bool,
+    /// What the last [`ControlCommand::FeedStale`] put into the stream said (a replayed
+    /// one included).
+    stale_in_stream: bool,
+    /// `stale_now` may differ from `stale_in_stream`: checked before each event until
+    /// the stream says what the watch says.
+    stale_unsynced: bool,
 }
 
 impl FeedStage {
@@ -158,6 +184,9 @@ impl FeedStage {
             journal: JournalTap::off(),
             stale: StaleWatch::default(),
             stale_flag: None,
+            stale_now: false,
+            stale_in_stream: false,
+            stale_unsynced: false,
         }
     }
 
@@ -171,19 +200,23 @@ impl FeedStage {
 
     /// The same stage raising `flag` while the source is stale past the threshold of
     /// [`FeedStage::with_stale_alert`] (from the `stale_feed` alert to
-    /// `feed_recovered`), so the risk stage refuses new entries meanwhile. Without a
-    /// threshold the flag never moves.
+    /// `feed_recovered`), for the control plane's `status`. Without a threshold the
+    /// flag never moves. The risk stage does not read it: it learns the same change from
+    /// the stream, as [`ControlCommand::FeedStale`].
     pub fn with_stale_flag(mut self, flag: Arc<StaleFeedFlag>) -> FeedStage {
         self.stale_flag = Some(flag);
         self
     }
 
-    /// Says a change of the stale-feed watch as an alert, and moves the stale flag.
-    /// Cold: twice per stale spell.
+    /// Says a change of the stale-feed watch as an alert and moves the stale flag; the
+    /// change goes into the stream before the next event of a later market time (see
+    /// [`FeedStage::stale_command`]). Cold: twice per stale spell.
     #[cold]
     fn on_stale_change(&mut self, change: StaleChange) {
+        self.stale_now = change == StaleChange::Stale;
+        self.stale_unsynced = true;
         if let Some(flag) = &self.stale_flag {
-            flag.set(change == StaleChange::Stale);
+            flag.set(self.stale_now);
         }
         let (kind, level, detail) = match change {
             StaleChange::Stale => (
@@ -202,6 +235,34 @@ impl FeedStage {
             state: TradingState::Active,
             detail,
         });
+    }
+
+    /// The [`ControlCommand::FeedStale`] to release before an event at `ts`, when the
+    /// watch says otherwise than the stream. Cold: only while they may differ.
+    ///
+    /// It goes out stamped with the market time of the events before it, and only
+    /// before an event of a later time: after every event at its time, where a resumed
+    /// day's replay puts it back (see [`FeedStage::resuming`]), so the journaled day
+    /// and the resumed one refuse the same entries. Risk decides nothing between
+    /// events, so learning of the change at the next one costs nothing. Nothing goes
+    /// out before the first event (no market time to stamp it with) or while a resumed
+    /// day catches up: the stream then says what the journal said (the replayed
+    /// `FeedStale`s), and the watch has its say once the stream is past the catch-up.
+    #[cold]
+    fn stale_command(&mut self, ts: UnixNanos) -> Option<ScheduledCommand> {
+        if ts.0 <= self.market_time || self.market_time <= self.catch_up_until {
+            return None;
+        }
+        self.stale_unsynced = false;
+        if self.stale_now == self.stale_in_stream {
+            return None;
+        }
+        self.stale_in_stream = self.stale_now;
+        Some(ScheduledCommand {
+            exchange_ts: UnixNanos(self.market_time),
+            ingress: Stamp::default(),
+            command: ControlCommand::FeedStale(self.stale_now),
+        })
     }
 
     /// The same stage releasing `schedule` into the stream (sorted here by market time;
@@ -226,6 +287,15 @@ impl FeedStage {
         mut replayed: Vec<ScheduledCommand>,
     ) -> FeedStage {
         replayed.sort_by_key(|s| s.exchange_ts);
+        // Once the replay is out, the stream says what the journal last said about the
+        // feed; from there the watch takes over (see `stale_command`).
+        if let Some(stale) = replayed.iter().rev().find_map(|s| match s.command {
+            ControlCommand::FeedStale(stale) => Some(stale),
+            _ => None,
+        }) {
+            self.stale_in_stream = stale;
+            self.stale_unsynced = true;
+        }
         self.replayed = replayed;
         self.catch_up_until = catch_up_until.0;
         self
@@ -296,12 +366,16 @@ impl FeedStage {
         }
     }
 
-    /// The next scheduled or replayed command, when it is due before an event at `ts`,
-    /// and whether it is the schedule's (else a replayed one).
+    /// The next command due before an event at `ts`, and where it comes from.
     #[inline]
-    fn scheduled_before(&mut self, ts: UnixNanos) -> Option<(ScheduledCommand, bool)> {
+    fn scheduled_before(&mut self, ts: UnixNanos) -> Option<(ScheduledCommand, Origin)> {
         if !self.schedule_dated {
             self.date_schedule(ts);
+        }
+        if self.stale_unsynced {
+            if let Some(command) = self.stale_command(ts) {
+                return Some((command, Origin::Watch));
+            }
         }
         let scheduled = self
             .schedule
@@ -314,9 +388,9 @@ impl FeedStage {
             .get(self.next_replayed)
             .filter(|s| s.exchange_ts < ts);
         match (scheduled, replayed) {
-            (Some(s), Some(r)) if r.exchange_ts < s.exchange_ts => Some((*r, false)),
-            (Some(s), _) => Some((*s, true)),
-            (None, r) => r.map(|r| (*r, false)),
+            (Some(s), Some(r)) if r.exchange_ts < s.exchange_ts => Some((*r, Origin::Replayed)),
+            (Some(s), _) => Some((*s, Origin::Schedule)),
+            (None, r) => r.map(|r| (*r, Origin::Replayed)),
         }
     }
 
@@ -419,19 +493,21 @@ impl Stage for FeedStage {
                 self.finished = true;
                 break;
             }
-            if let Some((scheduled, from_schedule)) = self.scheduled_before(ts) {
+            if let Some((scheduled, origin)) = self.scheduled_before(ts) {
                 // The command goes first; the event waits for the next turn.
                 self.held = Some(event);
                 let mut command = MarketEvent::Control(scheduled);
                 if let Pacing::Speed(speed) = self.pacing {
-                    if !self.is_due(&command, speed, now) {
+                    // The watch's command is stamped with a market time already
+                    // released: due, and taken from the watch already.
+                    if origin != Origin::Watch && !self.is_due(&command, speed, now) {
                         break;
                     }
                 }
-                if from_schedule {
-                    self.next_scheduled += 1;
-                } else {
-                    self.next_replayed += 1;
+                match origin {
+                    Origin::Schedule => self.next_scheduled += 1,
+                    Origin::Replayed => self.next_replayed += 1,
+                    Origin::Watch => {}
                 }
                 command.set_ingress(self.clock.stamp());
                 self.out.push(command);
@@ -919,5 +995,152 @@ mod tests {
         .with_control(port);
         stage.poll();
         assert!(link.poll().is_none());
+    }
+
+    /// One step of a [`Steps`] source.
+    enum Step {
+        Event(MarketEvent),
+        /// Says `Pending` once, stale (`true`) or fresh from here on.
+        Stale(bool),
+    }
+
+    /// A scripted live-like source whose staleness changes at given points; `Pending`
+    /// once the script is done.
+    struct Steps {
+        items: VecDeque<Step>,
+        stale: bool,
+    }
+
+    impl MarketSource for Steps {
+        fn poll_event(&mut self) -> Result<SourcePoll, FeedError> {
+            match self.items.pop_front() {
+                Some(Step::Event(e)) => Ok(SourcePoll::Event(e)),
+                Some(Step::Stale(stale)) => {
+                    self.stale = stale;
+                    Ok(SourcePoll::Pending)
+                }
+                None => Ok(SourcePoll::Pending),
+            }
+        }
+
+        fn is_stale(&self) -> bool {
+            self.stale
+        }
+    }
+
+    /// A stage on `steps` alerting at once when stale, and its ring.
+    fn watching(steps: Vec<Step>) -> (FeedStage, Consumer<MarketEvent>) {
+        let (tx, rx) = channel(64);
+        let stage = FeedStage::new(
+            Box::new(Steps {
+                items: steps.into(),
+                stale: false,
+            }),
+            Outbox::new(tx),
+            LatencyClock::new(),
+            Arc::new(Telemetry::default()),
+            Pacing::Max,
+            Arc::new(AtomicBool::new(false)),
+            None,
+        )
+        .with_stale_alert(Some(std::time::Duration::ZERO));
+        (stage, rx)
+    }
+
+    fn feed_stale(secs: u64, stale: bool) -> MarketEvent {
+        MarketEvent::Control(ScheduledCommand {
+            exchange_ts: tick(secs, 0).exchange_ts(),
+            ingress: Stamp::default(),
+            command: ControlCommand::FeedStale(stale),
+        })
+    }
+
+    /// Polls `stage` `n` times and returns what it released, unstamped.
+    fn released(
+        stage: &mut FeedStage,
+        rx: &mut Consumer<MarketEvent>,
+        n: usize,
+    ) -> Vec<MarketEvent> {
+        let mut got = Vec::new();
+        for _ in 0..n {
+            stage.poll();
+            drain(rx, &mut got);
+        }
+        got.into_iter().map(without_ingress).collect()
+    }
+
+    #[test]
+    fn a_stale_spell_goes_into_the_stream_after_the_events_of_its_market_time() {
+        let (mut stage, mut rx) = watching(vec![
+            Step::Event(tick(0, 0)),
+            Step::Event(tick(0, 1)),
+            Step::Stale(true),
+            // An idle poll: stale for the (zero) threshold.
+            Step::Stale(true),
+            // Late news of the same second, then a backlog while still stale.
+            Step::Event(news(0)),
+            Step::Event(tick(1, 0)),
+            Step::Stale(false),
+            Step::Event(tick(1, 1)),
+            Step::Event(tick(2, 0)),
+        ]);
+        let flag = Arc::new(StaleFeedFlag::default());
+        stage = stage.with_stale_flag(flag.clone());
+        let got = released(&mut stage, &mut rx, 2);
+        assert_eq!(got, [tick(0, 0), tick(0, 1)]);
+        assert!(flag.is_stale(), "status sees the spell at once");
+        let got = released(&mut stage, &mut rx, 3);
+        assert_eq!(
+            got,
+            [
+                news(0),
+                // After every event of its second, before the first of a later one.
+                feed_stale(0, true),
+                tick(1, 0),
+                tick(1, 1),
+                feed_stale(1, false),
+                tick(2, 0),
+            ]
+        );
+        assert!(!flag.is_stale());
+        assert_eq!(Box::new(stage).finish().counter("events"), 8);
+    }
+
+    #[test]
+    fn a_resumed_day_replays_the_journaled_spell_and_the_watch_has_its_say_after_it() {
+        let (stage, mut rx) = watching(vec![
+            // Stale, then fresh again, while catching up: the stream follows the
+            // journal, not the watch.
+            Step::Stale(true),
+            Step::Event(tick(0, 0)),
+            Step::Event(tick(0, 1)),
+            Step::Stale(false),
+            Step::Event(tick(1, 0)),
+            Step::Event(tick(2, 0)),
+            Step::Event(tick(3, 0)),
+        ]);
+        // The journal ended inside a spell that began after the events at second 0.
+        let mut stage = stage.resuming(
+            tick(1, 0).exchange_ts(),
+            vec![match feed_stale(0, true) {
+                MarketEvent::Control(c) => c,
+                _ => unreachable!(),
+            }],
+        );
+        let got = released(&mut stage, &mut rx, 8);
+        assert_eq!(
+            got,
+            [
+                tick(0, 0),
+                tick(0, 1),
+                feed_stale(0, true),
+                tick(1, 0),
+                // Past the catch-up the watch says fresh: the spell ends before the
+                // next later event.
+                tick(2, 0),
+                feed_stale(2, false),
+                tick(3, 0),
+            ]
+        );
     }
 }

@@ -9,10 +9,15 @@
 //! clock only while the source says it is stale: staleness is about the wall clock,
 //! since market time stands still when no data comes.
 //!
-//! The same condition blocks new entries: the feed stage raises a [`StaleFeedFlag`]
-//! with the `stale_feed` alert and lowers it with `feed_recovered`, and the risk stage
-//! refuses every entry while it is up (`stale_feed`). Only a live source is ever stale,
-//! so replays, backtests and the synthetic day never see the flag move.
+//! The same condition blocks new entries: with the `stale_feed` alert the feed stage
+//! puts [`ControlCommand::FeedStale`](crate::model::ControlCommand::FeedStale)`(true)`
+//! into the stream, and `FeedStale(false)` with `feed_recovered`; the risk stage refuses
+//! every entry in between (`stale_feed`). The change travels with the market data rather
+//! than through shared memory, so where it falls between two events does not depend on
+//! when another thread looks, and the risk stage journals it for a resumed day. The
+//! feed stage also raises a [`StaleFeedFlag`] for the control plane's `status`. Only a
+//! live source is ever stale, so replays, backtests and the synthetic day never see
+//! either move.
 
 use std::{
     sync::atomic::{AtomicBool, Ordering},
@@ -20,14 +25,14 @@ use std::{
 };
 
 /// Whether the whole feed is stale now, shared by the feed stage (its only writer) and
-/// the readers that act on it: the risk stage, which refuses new entries while it is
-/// set, and the control plane's `status` (`entries_blocked_by`).
+/// the control plane's `status` (`entries_blocked_by`), which shows it.
 ///
 /// Created where the pipeline is built and handed to each by `Arc`. Relaxed ordering
-/// throughout: the flag publishes no other memory, and a reader that sees the change a
-/// little late decides as it would have a moment earlier. The risk stage reads it only
-/// when it checks a signal, never per tick. It is not the trading state: an operator's
-/// halt and resume are independent of it, and a recovery resumes nothing.
+/// throughout: the flag publishes no other memory, and a display a little late is
+/// harmless. Nothing that trades reads it: the risk stage learns the same change from
+/// the stream ([`ControlCommand::FeedStale`](crate::model::ControlCommand::FeedStale)),
+/// where it is ordered with the market data. It is not the trading state: an
+/// operator's halt and resume are independent of it, and a recovery resumes nothing.
 ///
 /// # Examples
 /// ```

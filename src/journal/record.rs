@@ -29,8 +29,8 @@
 //!             · 42 side u8 · 43 kind u8 · 44 reject u8
 //! fill        0 intent u64 · 8 price i64 · 16 qty u32 · 20 instrument u32
 //!             · 24 strategy u16 · 26 side u8 · 27 reason u8
-//! control     0 command u8 · 1 state/limit key u8 · 2 strategy u16 · 4 instrument u32
-//!             · 8 qty, limit value or sentiment i64
+//! control     0 command u8 · 1 state/limit key/stale flag u8 · 2 strategy u16
+//!             · 4 instrument u32 · 8 qty, limit value or sentiment i64
 //! risk_state  0 state u8 · 1 previous u8 · 2 reason u8
 //! limit       0 key u8 · 1 value i64 · 9 previous i64
 //! signal      0 price i64 · 8 stop i64 · 16 target i64 · 24 instrument u32
@@ -498,6 +498,7 @@ fn encode_control(c: &ControlCommand, p: &mut Put<'_>) {
             instrument,
             sentiment_milli,
         } => (14, 0, 0, instrument.0, i64::from(sentiment_milli)),
+        C::FeedStale(stale) => (15, u8::from(stale), 0, 0, 0),
     };
     p.u8(code);
     p.u8(small);
@@ -538,6 +539,11 @@ fn decode_control(g: &mut Get<'_>) -> Result<ControlCommand, DecodeError> {
             sentiment_milli: i16::try_from(wide)
                 .map_err(|_| DecodeError::Field("news sentiment"))?,
         },
+        15 => C::FeedStale(match small {
+            0 => false,
+            1 => true,
+            _ => return Err(DecodeError::Field("feed stale flag")),
+        }),
         _ => return Err(DecodeError::Field("control command code")),
     })
 }
@@ -706,5 +712,36 @@ impl Get<'_> {
     }
     fn i64(&mut self) -> i64 {
         self.u64() as i64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The payload of `record` as the writer frames it.
+    fn payload(record: &Record) -> Vec<u8> {
+        let mut frame = [0u8; MAX_FRAME];
+        record.encode_frame(Seq(1), UnixNanos(7), &mut frame);
+        frame[FRAME_HEADER..FRAME_HEADER + payload_len(record.record_type())].to_vec()
+    }
+
+    #[test]
+    fn the_feed_stale_flag_is_command_15_with_its_flag_in_the_small_field() {
+        for (stale, small) in [(true, 1), (false, 0)] {
+            let record = Record::Control(ControlCommand::FeedStale(stale));
+            let bytes = payload(&record);
+            assert_eq!(bytes[..2], [15, small]);
+            assert!(bytes[2..].iter().all(|&b| b == 0), "{bytes:?}");
+            let back = Record::decode(RecordType::Control as u8, 1, UnixNanos(7), &bytes);
+            assert_eq!(back, Ok(record));
+        }
+        // A flag that is neither 0 nor 1 means nothing: named, never read as stale.
+        let mut bytes = payload(&Record::Control(ControlCommand::FeedStale(true)));
+        bytes[1] = 2;
+        assert_eq!(
+            Record::decode(RecordType::Control as u8, 1, UnixNanos(7), &bytes),
+            Err(DecodeError::Field("feed stale flag"))
+        );
     }
 }

@@ -10,7 +10,6 @@ use tickpipe_ringbuf::Consumer;
 
 use crate::{
     charges::{ChargeBreakdown, Charger, OrderCharges},
-    feed::StaleFeedFlag,
     journal::{DailyMark, JournalTap, LimitChange, Record, RiskStateChange},
     metrics::{LatencyHistogram, Telemetry},
     model::{
@@ -91,9 +90,11 @@ struct Counters {
 /// (`Status`, `Positions`, `Pnl`, `Limits`, `Latency`, `Counters`) and carries out
 /// `Close`, `Flatten`, `SetState` (halt, reduce-only, active) and `SetLimit`. The same
 /// commands scheduled at a market time arrive in the input stream
-/// ([`RiskInput::Control`]) and are applied at exactly that point. Every booked fill and
-/// every change of trading state is also said unasked on the control port, for
-/// `subscribe fills` and `subscribe alerts`.
+/// ([`RiskInput::Control`]) and are applied at exactly that point; so is the feed
+/// stage's [`ControlCommand::FeedStale`], which refuses every entry while the whole feed
+/// is stale (journaled like the operator's commands, so a resumed day replays it at the
+/// same place). Every booked fill and every change of trading state is also said
+/// unasked on the control port, for `subscribe fills` and `subscribe alerts`.
 ///
 /// **Trading state.** [`TradingState::Active`] trades normally; `Reducing` refuses
 /// entries but acts on strategies' exits; `Halted` refuses every strategy signal. The
@@ -185,10 +186,12 @@ pub struct RiskStage {
     /// Market time of each instrument's last tick (zero: none yet), for the stale-quote
     /// check: one store per tick into a preallocated slot.
     last_tick: Vec<UnixNanos>,
-    /// The feed stage's stale flag (`stale_feed` alert up): entries are refused while
-    /// it is set. Read only when a signal is checked; `None` (replays, backtests, tests):
-    /// never stale.
-    feed_stale: Option<Arc<StaleFeedFlag>>,
+    /// The whole feed is stale: set and cleared by [`ControlCommand::FeedStale`] at its
+    /// place in the input stream (the feed stage's `stale_feed` to its
+    /// `feed_recovered`), never read across threads, so the same input refuses the same
+    /// entries on every thread layout and in a resumed day. Entries are refused while it
+    /// is set.
+    feed_stale: bool,
     /// Refused signals by reason, per strategy.
     refusals_by_strategy: Vec<RefusalCounts>,
     /// Why the trading state is what it is.
@@ -317,7 +320,7 @@ impl RiskStage {
             market_time: UnixNanos(0),
             last_order: vec![UnixNanos(0); n],
             last_tick: vec![UnixNanos(0); n],
-            feed_stale: None,
+            feed_stale: false,
             refusals_by_strategy: vec![RefusalCounts::new(); strategy_count],
             state_reason: StateReason::Start,
             limits: LimitState::new(instruments, config),
@@ -534,14 +537,6 @@ impl RiskStage {
         self
     }
 
-    /// The same stage refusing every entry (`stale_feed`) while `flag` says the whole
-    /// live feed is stale. The trading state does not change: an operator's halt stays a
-    /// halt after the feed recovers, and a stale feed is not shown as halted.
-    pub fn with_feed_stale(mut self, flag: Arc<StaleFeedFlag>) -> RiskStage {
-        self.feed_stale = Some(flag);
-        self
-    }
-
     /// The same stage setting `stop` when it meets a fatal error, so the whole run ends.
     pub fn with_stop(mut self, stop: Arc<AtomicBool>) -> RiskStage {
         self.stop = Some(stop);
@@ -747,6 +742,7 @@ impl RiskStage {
                 | ControlCommand::Flatten
                 | ControlCommand::SetState(_)
                 | ControlCommand::SetLimit { .. }
+                | ControlCommand::FeedStale(_)
         ) {
             self.journal_record(self.market_time, &Record::Control(command));
         }
@@ -834,6 +830,13 @@ impl RiskStage {
             },
             ControlCommand::Flatten => {
                 self.flatten();
+                self.control.reply(ControlReply::Done);
+            }
+            ControlCommand::FeedStale(stale) => {
+                // Entries only: the trading state does not change, so an operator's halt
+                // stays a halt after the feed recovers, and a stale feed is not shown as
+                // halted.
+                self.feed_stale = stale;
                 self.control.reply(ControlReply::Done);
             }
             ControlCommand::SetState(state) => {
@@ -1560,7 +1563,7 @@ impl RiskStage {
             market_time: self.market_time,
             last_order: self.last_order[id.index()],
             last_tick: Some(self.last_tick[id.index()]).filter(|t| t.0 > 0),
-            feed_stale: self.feed_stale.as_ref().is_some_and(|f| f.is_stale()),
+            feed_stale: self.feed_stale,
             equity: self.sizing_base(),
             limits: &self.limits,
         }

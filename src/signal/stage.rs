@@ -60,7 +60,8 @@ pub const EVENTS_PER_POLL: usize = 128;
 /// `Counters`. A command scheduled at a market time arrives in the market stream
 /// ([`MarketEvent::Control`]): pause and resume are applied here at that point of the
 /// stream, everything else goes on to risk as [`RiskInput::Control`] in stream order, so
-/// a schedule has the same effect on every layout.
+/// a schedule has the same effect on every layout. The feed stage's stale-feed changes
+/// ([`ControlCommand::FeedStale`]) travel the same way.
 ///
 /// A paused strategy's entries ([`Direction::Long`], [`Direction::Short`]) are dropped
 /// and counted (`suppressed`); its exits ([`Direction::Flat`]) still flow, and its

@@ -16,7 +16,9 @@
 //!   through the news, the scalper's entries on it are refused (`stale_feed`, at least
 //!   one) and none fills, and the trading state stays as it was. An hour after the
 //!   stall began the data flows again: the flag drops (`feed_recovered`) and entries
-//!   resume.
+//!   resume. Risk learns both changes in the stream, after the news before them, so the
+//!   stall's last news meets the flag on any thread layout without the source waiting
+//!   for risk to read it.
 //!
 //! Waits are conditions with a generous limit, never timing assertions.
 
@@ -95,15 +97,7 @@ struct Stalling {
     flag: Arc<OnceLock<Arc<StaleFeedFlag>>>,
     seen: Arc<Mutex<Seen>>,
     deadline: Option<Instant>,
-    /// Polls answered `Pending` at the resume before the data flows (see `DRAIN_POLLS`).
-    drain_polls: u32,
 }
-
-/// Source polls held at the end of the stall, each a round of the one thread every
-/// stage runs on, so the signals the stall's last news caused reach risk while the flag
-/// is still up: news is released as fast as the feed takes it, and without the rounds
-/// the first fresh tick would lower the flag before risk read them. Rounds, not time.
-const DRAIN_POLLS: u32 = 64;
 
 impl Stalling {
     /// True when no strong index news went out for the scalper's hold and cooldown.
@@ -159,13 +153,6 @@ impl MarketSource for Stalling {
                     self.seen.lock().unwrap().stalled_at = Some(ts);
                     continue;
                 }
-                Phase::Silent if ts >= self.resume_at && self.drain_polls > 0 => {
-                    // The stall's last news is still on its way to risk: give every
-                    // stage of the (single) thread a round before the data resumes.
-                    self.drain_polls -= 1;
-                    self.held = Some(event);
-                    return Ok(SourcePoll::Pending);
-                }
                 Phase::Silent if ts >= self.resume_at => {
                     let up = self.flag_up();
                     self.seen.lock().unwrap().flag_up_through_news = up;
@@ -214,9 +201,6 @@ fn at(date: Date, h: u32, m: u32) -> UnixNanos {
 pub fn scenario(mut config: EngineConfig) -> Row {
     let mut row = Row::new("feed stalls", String::new());
     config.feed.stale_alert_secs = 1;
-    // One thread runs every stage in turn, so what risk has read when the data resumes
-    // does not depend on thread timing (see `DRAIN_POLLS`).
-    config.runtime.layout = "one_group".into();
     // A newsy day, most of it about the index: the news scalper tries often, so the
     // stalls meet entries to refuse.
     config.feed.synthetic.news_per_hour = 20.0;
@@ -268,7 +252,6 @@ pub fn scenario(mut config: EngineConfig) -> Row {
         flag: flag.clone(),
         seen: seen.clone(),
         deadline: None,
-        drain_polls: DRAIN_POLLS,
     };
     let until = config.feed.until(opened.start).unwrap();
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));

@@ -387,6 +387,9 @@ fn write_control(c: &ControlCommand, out: &mut String) -> std::fmt::Result {
             instrument,
             sentiment_milli,
         } => write!(out, "news {instrument} sentiment={sentiment_milli}‰"),
+        // The names of the feed stage's alerts for the same change.
+        C::FeedStale(true) => write!(out, "feed_stale"),
+        C::FeedStale(false) => write!(out, "feed_recovered"),
         other => write!(out, "{other:?}"),
     }
 }

@@ -330,10 +330,19 @@ pub enum ControlCommand {
         /// Sentiment in per-mille, −1000 to 1000.
         sentiment_milli: i16,
     },
+    /// Risk: the whole feed went stale (`true`: the `stale_feed` alert) or recovered
+    /// (`false`: `feed_recovered`); entries are refused while it is stale.
+    ///
+    /// No operator sends it: the feed stage puts it into the stream when its stale watch
+    /// changes, so it falls between the same two market events for every stage and
+    /// every thread layout, and risk journals it so a resumed day replays it there.
+    FeedStale(bool),
 }
 
 impl ControlCommand {
-    /// True for commands that change state (and so may be scheduled).
+    /// True for commands that change state, and so travel with the market data
+    /// ([`ScheduledCommand`]): the operator's (which may be scheduled) and the feed
+    /// stage's [`ControlCommand::FeedStale`].
     pub const fn changes_state(&self) -> bool {
         matches!(
             self,
@@ -344,6 +353,7 @@ impl ControlCommand {
                 | ControlCommand::SetState(_)
                 | ControlCommand::SetLimit { .. }
                 | ControlCommand::News { .. }
+                | ControlCommand::FeedStale(_)
         )
     }
 
@@ -359,8 +369,10 @@ impl ControlCommand {
 /// A state-changing command that travels with the market data, so that it takes effect
 /// between the same two market events on every thread layout and in every replay.
 ///
-/// The feed stage releases it just before the first event later than its time; the
-/// signal stage applies pause/resume and forwards the rest to risk in stream order.
+/// The feed stage releases it just before the first event later than its time (and
+/// puts its own [`ControlCommand::FeedStale`] in where its stale watch changed); the
+/// signal stage applies pause/resume and news and forwards the rest to risk in stream
+/// order.
 // `repr(C)` puts `exchange_ts` and `ingress` at the offsets `Tick` and `News` use, so
 // reading either from a `MarketEvent` is one load whatever the variant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -67,8 +67,8 @@ impl RiskCheck for QuoteAge {
 }
 
 /// Refuses every entry while the whole live feed is stale: from the feed stage's
-/// `stale_feed` alert to its `feed_recovered` (see
-/// [`StaleFeedFlag`](crate::feed::StaleFeedFlag)).
+/// `stale_feed` alert to its `feed_recovered` (the stage learns both as
+/// [`ControlCommand::FeedStale`](crate::model::ControlCommand::FeedStale) in its input).
 ///
 /// No strategy sees new prices then, so whatever signal still reaches risk was decided
 /// on a market that may have moved anywhere since. This is not a halt: the trading state

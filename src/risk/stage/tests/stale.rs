@@ -1,9 +1,10 @@
 //! Stale market data end to end: an instrument that stops ticking takes no entry while
-//! another trades on, and a stale feed blocks every entry without touching the trading
-//! state.
+//! another trades on, and a stale feed (the feed stage's `FeedStale` in the stream)
+//! blocks every entry from its place in the stream to the recovery, without touching
+//! the trading state, and is journaled so a resumed day refuses the same entries.
 
 use super::*;
-use crate::{feed::StaleFeedFlag, model::LimitValue};
+use crate::model::LimitValue;
 
 /// The test limits with the stale-quote check at the shipped minute.
 fn minute() -> RiskConfig {
@@ -83,12 +84,14 @@ fn off_the_stale_quote_check_lets_an_old_quote_trade() {
     assert_eq!(rig.risk.refusals(Refusal::StaleQuote), 0);
 }
 
+/// The feed stage's stale-feed change, as it arrives in the stream.
+fn feed_stale(ts: UnixNanos, stale: bool) -> RiskInput {
+    scheduled(ts, ControlCommand::FeedStale(stale))
+}
+
 #[test]
 fn a_stale_feed_refuses_entries_until_it_recovers_and_never_changes_the_trading_state() {
     let mut rig = alone(&minute(), true);
-    let flag = Arc::new(StaleFeedFlag::default());
-    let risk = std::mem::replace(&mut rig.risk, alone(&minute(), true).risk);
-    *rig.risk = risk.with_feed_stale(flag.clone());
     rig.push(&[
         tick(0, at(10, 0, 0), "100", "99.95", "100.05"),
         tick(1, at(10, 0, 0), "50", "49.95", "50.05"),
@@ -97,7 +100,7 @@ fn a_stale_feed_refuses_entries_until_it_recovers_and_never_changes_the_trading_
     rig.fill(&held[0], "50.05");
     rig.run();
 
-    flag.set(true);
+    rig.push(&[feed_stale(at(10, 0, 0), true)]);
     // Every entry is refused, on fresh quotes too; the exit goes.
     assert!(step(&mut rig, &[signal(0, 0, Long, "100", "99", at(10, 0, 1))]).is_empty());
     assert_eq!(rig.risk.refusals(Refusal::FeedStale), 1);
@@ -107,24 +110,119 @@ fn a_stale_feed_refuses_entries_until_it_recovers_and_never_changes_the_trading_
     rig.fill(&exit[0], "50");
     rig.run();
 
-    flag.set(false);
+    rig.push(&[feed_stale(at(10, 0, 1), false)]);
     let entry = step(&mut rig, &[signal(0, 0, Long, "100", "99", at(10, 0, 2))]);
     assert_eq!(entry.len(), 1, "entries again once the feed recovered");
     rig.fill(&entry[0], "100.05");
     rig.run();
 
     // An operator's halt during a stale spell outlives the recovery.
-    flag.set(true);
-    rig.push(&[scheduled(
-        at(10, 0, 3),
-        ControlCommand::SetState(TradingState::Halted),
-    )]);
+    rig.push(&[
+        feed_stale(at(10, 0, 2), true),
+        scheduled(at(10, 0, 3), ControlCommand::SetState(TradingState::Halted)),
+        feed_stale(at(10, 0, 3), false),
+    ]);
     rig.run();
-    flag.set(false);
     assert!(step(&mut rig, &[signal(1, 1, Long, "50", "49", at(10, 0, 4))]).is_empty());
     assert_eq!(rig.risk.trading_state(), TradingState::Halted);
     assert_eq!(rig.risk.refusals(Refusal::Halted), 1);
     assert_eq!(rig.risk.refusals(Refusal::FeedStale), 1);
+}
+
+/// The stream of [`the_stale_flag_takes_effect_at_its_place_in_the_stream`]: three
+/// entries on three instruments, the middle one inside a stale spell, all read in one
+/// go (no market-time sync, so nothing waits for an answer between them).
+fn spell() -> Vec<RiskInput> {
+    vec![
+        tick(0, at(10, 0, 0), "100", "99.95", "100.05"),
+        tick(1, at(10, 0, 0), "50", "49.95", "50.05"),
+        tick(3, at(10, 0, 0), "20", "19.95", "20.05"),
+        signal(0, 0, Long, "100", "99", at(10, 0, 0)),
+        feed_stale(at(10, 0, 0), true),
+        signal(1, 0, Long, "50", "49", at(10, 0, 1)),
+        feed_stale(at(10, 0, 1), false),
+        signal(3, 1, Long, "20", "19", at(10, 0, 2)),
+    ]
+}
+
+#[test]
+fn the_stale_flag_takes_effect_at_its_place_in_the_stream() {
+    let mut rig = alone(&minute(), false);
+    let sent = step(&mut rig, &spell());
+    assert_eq!(
+        sent.iter().map(|i| i.instrument).collect::<Vec<_>>(),
+        [InstrumentId(0), InstrumentId(3)],
+        "the entry before the spell and the one after it go; the one inside does not"
+    );
+    assert_eq!(rig.risk.refusals(Refusal::FeedStale), 1);
+    assert_eq!(rig.risk.trading_state(), TradingState::Active);
+}
+
+/// Risk journals each change where it applied it, and a resumed day whose replay puts
+/// the journaled changes back at their market times (as the feed stage releases a
+/// resumed day's commands) makes every record again: the same refusals, the same
+/// intents, nothing written twice.
+#[test]
+fn stale_changes_are_journaled_and_a_resumed_day_refuses_the_same_entries() {
+    use crate::journal::{Journal, JournalConfig, JournalReader, Seq};
+    let dir = std::env::temp_dir().join(format!("tickpipe-risk-stale-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let journal = Journal::open(&dir, JournalConfig::DEFAULT).unwrap();
+    let mut rig = alone(&minute(), false);
+    *rig.risk = std::mem::replace(&mut rig.risk, alone(&minute(), false).risk)
+        .with_journal(JournalTap::new(journal.writer("risk").unwrap()));
+    let first = step(&mut rig, &spell());
+    assert_eq!(first.len(), 2);
+    drop(rig);
+    journal.shutdown().unwrap();
+    let journaled: Vec<(UnixNanos, Record)> = JournalReader::open(&dir)
+        .unwrap()
+        .records()
+        .map(|e| e.map(|e| (e.ts, e.record)))
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let controls: Vec<_> = journaled
+        .iter()
+        .filter(|(_, r)| matches!(r, Record::Control(_)))
+        .copied()
+        .collect();
+    assert_eq!(
+        controls,
+        [
+            (
+                at(10, 0, 0),
+                Record::Control(ControlCommand::FeedStale(true))
+            ),
+            (
+                at(10, 0, 1),
+                Record::Control(ControlCommand::FeedStale(false))
+            ),
+        ]
+    );
+
+    // The resumed day: every record is expected again, in order.
+    let journal = Journal::open(&dir, JournalConfig::DEFAULT).unwrap();
+    let writer = journal
+        .resume_writer("risk", Seq(journaled.len() as u64 + 1))
+        .unwrap();
+    let mut rig = alone(&minute(), false);
+    *rig.risk = std::mem::replace(&mut rig.risk, alone(&minute(), false).risk)
+        .with_journal(JournalTap::resume(writer, journaled.clone()));
+    let again = step(&mut rig, &spell());
+    assert_eq!(again, first, "the same intents");
+    assert_eq!(rig.risk.refusals(Refusal::FeedStale), 1);
+    assert_eq!(
+        rig.risk.journal.replay_pending(),
+        0,
+        "every record made again"
+    );
+    assert!(!rig.risk.journal.diverged());
+    assert_eq!(rig.risk.journal.counters()[1].1, 0, "no journal failure");
+    drop(rig);
+    journal.shutdown().unwrap();
+    let after = JournalReader::open(&dir).unwrap().records().count();
+    assert_eq!(after, journaled.len(), "nothing written twice");
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]

@@ -621,7 +621,7 @@ fn fills_the_broker_reports_after_the_session_ends_are_booked() {
         "{}{stderr}",
         String::from_utf8_lossy(&out.stdout)
     );
-    let v: Value = serde_json::from_str(&std::fs::read_to_string(&summary).unwrap()).unwrap();
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(summary).unwrap()).unwrap();
     let trades = broker.with(|b| b.trades.len()) as u64;
     assert!(
         trades > 0,
@@ -643,7 +643,7 @@ fn fills_the_broker_reports_after_the_session_ends_are_booked() {
     assert_eq!(working, 0, "the engine stopped with orders working");
     // Risk's book: as many open positions as the broker holds (the summary lists
     // positions by symbol, but its `net` there is money).
-    let nets = broker_nets(&broker);
+    let nets = broker_nets(broker);
     assert_eq!(
         v["pnl"]["open_positions"].as_u64().unwrap(),
         nets.len() as u64,
@@ -668,7 +668,7 @@ fn the_shutdown_flattens_exits_are_confirmed_after_the_session_ends() {
         .spawn()
         .unwrap();
     let start = Instant::now();
-    while count(&broker, "POST", "/orders/regular") == 0 {
+    while count(broker, "POST", "/orders/regular") == 0 {
         assert!(start.elapsed() < PATIENCE, "no order reached the broker");
         std::thread::sleep(Duration::from_millis(2));
     }
@@ -686,7 +686,7 @@ fn the_shutdown_flattens_exits_are_confirmed_after_the_session_ends() {
         "{}{stderr}",
         String::from_utf8_lossy(&out.stdout)
     );
-    let v: Value = serde_json::from_str(&std::fs::read_to_string(&summary).unwrap()).unwrap();
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(summary).unwrap()).unwrap();
     let sells = broker.with(|b| {
         b.orders
             .iter()
@@ -712,7 +712,7 @@ fn the_shutdown_flattens_exits_are_confirmed_after_the_session_ends() {
         v["flow"]
     );
     assert_eq!(
-        broker_nets(&broker),
+        broker_nets(broker),
         Default::default(),
         "flat at the broker"
     );

@@ -626,7 +626,9 @@ impl Stage for OrderStage {
 
     fn finish(self: Box<Self>) -> StageReport {
         let stage = *self;
-        let left_working = stage.left_behind.then(|| stage.left_working().join("; "));
+        // The entries left behind, unless the venue ended them after all.
+        let left_working = (stage.left_behind && stage.desk.entries_live())
+            .then(|| stage.left_working().join("; "));
         let mut report = StageReport::new("order");
         report.counters = stage.counter_list().to_vec();
         report.service = stage.service.into_histogram();

@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use super::*;
-use crate::model::{Alert, AlertLevel, ControlReply};
+use crate::model::{AlertLevel, ControlCommand, ControlReply};
 
 /// Entry `seq`: a limit buy of 10 at 10.00.
 fn limit_entry(seq: u64) -> OrderInput {
@@ -148,10 +148,16 @@ fn the_paper_exchange_expires_its_orders_and_nothing_is_cancelled() {
     assert_eq!(rig.stage.finish().counter("cancels"), 0);
 }
 
-#[test]
-fn a_venue_that_never_confirms_the_cancel_is_left_behind_after_the_bound() {
+/// The control plane's ends of a stage's control rings.
+type ControlEnds = (Producer<ControlCommand>, Consumer<ControlReply>);
+
+/// An accepted limit entry and an accepted exit, the session ended by risk (whose ring
+/// stays open), `order.end_cancel_secs = 1`, a venue that answers nothing, and polls
+/// until the bound passed and its alert came; the control plane's ends are returned
+/// with the rig.
+fn past_the_bound() -> (Rig, Arc<Mutex<Script>>, ControlEnds) {
     let (gateway, script) = accepting(2);
-    let (_commands, commands_rx) = channel(8);
+    let (commands, commands_rx) = channel(8);
     let (replies_tx, mut replies) = channel(64);
     let config = OrderConfig {
         end_cancel_secs: 1,
@@ -171,7 +177,7 @@ fn a_venue_that_never_confirms_the_cancel_is_left_behind_after_the_bound() {
     // The venue never answers the cancel. Once the bound passed, a critical alert says
     // so; the exit is still worked on.
     let start = Instant::now();
-    let alert: Alert = loop {
+    let alert = loop {
         assert_eq!(rig.stage.poll(), Poll::Idle, "the exit holds the stage");
         if let Ok(ControlReply::Alert(a)) = replies.try_pop() {
             break a;
@@ -187,6 +193,12 @@ fn a_venue_that_never_confirms_the_cancel_is_left_behind_after_the_bound() {
         ("end_cancel_timeout", AlertLevel::Critical)
     );
     assert_eq!(rig.stage.poll(), Poll::Idle, "the exit holds the stage");
+    (rig, script, (commands, replies))
+}
+
+#[test]
+fn a_venue_that_never_confirms_the_cancel_is_left_behind_after_the_bound() {
+    let (mut rig, script, (_commands, mut replies)) = past_the_bound();
     script.lock().unwrap().later = vec![answer(2, VenueEvent::Fill, 10)];
     assert_eq!(rig.stage.poll(), Poll::Work(1));
     assert_eq!(
@@ -201,4 +213,21 @@ fn a_venue_that_never_confirms_the_cancel_is_left_behind_after_the_bound() {
     let text = error.to_string();
     assert!(text.contains("order.end_cancel_secs"), "{text}");
     assert!(text.contains("intent 1 HDFCBANK Buy 0/10 filled"), "{text}");
+}
+
+#[test]
+fn a_cancel_confirmed_after_the_bound_still_ends_the_run_cleanly() {
+    let (mut rig, script, _control) = past_the_bound();
+    script.lock().unwrap().later = vec![
+        answer(1, VenueEvent::Cancelled, 0),
+        answer(2, VenueEvent::Fill, 10),
+    ];
+    rig.settle();
+    assert_eq!(rig.stage.live_orders(), 0);
+    rig.input = None;
+    assert_eq!(rig.stage.poll(), Poll::Done);
+    assert!(
+        rig.stage.finish().error.is_none(),
+        "nothing was left behind"
+    );
 }

@@ -460,9 +460,15 @@ fn a_synthetic_day_trades_through_the_kite_gateway() {
     // policy (`cancel`) and the broker fills them first. The broker stamps its answers
     // with its own clock (the wall clock, days after the synthetic day): that must
     // neither fire nor postpone the engine's timers.
+    // The day plays faster than the broker answers, so its entries still work when it
+    // ends and the engine cancels them: this broker fills them anyway (each fill crosses
+    // the cancel, which the engine must book).
     let dir = TempDir::new("run");
     let broker = Broker::start(&dir.0);
-    broker.with(|b| b.fill_limits = true);
+    broker.with(|b| {
+        b.fill_limits = true;
+        b.ignore_cancels = true;
+    });
     let token = dir.secret("token", TOKEN);
     let config = config_file(
         &dir,
@@ -551,7 +557,9 @@ fn broker_nets(broker: &Broker) -> std::collections::BTreeMap<String, i64> {
 }
 
 /// A broker that fills every order (limits included) only `after` it was taken, and
-/// the engine's configuration for it: entries wait for their fills.
+/// the engine's configuration for it: entries wait for their fills. The engine cancels
+/// the entries still working when the session ends; this broker fills them anyway
+/// (each fill crosses the cancel), so fills come after the end.
 struct LateFills {
     /// Held for its removal at the end.
     _dir: TempDir,
@@ -567,6 +575,7 @@ impl LateFills {
         broker.with(|b| {
             b.fill_limits = true;
             b.fill_after = Some(after);
+            b.ignore_cancels = true;
         });
         let token = dir.secret("token", TOKEN);
         let config = config_file(
@@ -609,8 +618,8 @@ fn fills_the_broker_reports_after_the_session_ends_are_booked() {
     // longer than the synthetic day takes to play: the orders of the day, and the
     // shutdown flatten's exits, are still working when risk ends the venue's session.
     // Entries wait for their fills (`entry_remainder = "wait"`), so they are in flight
-    // at the end. The order stage keeps polling the gateway while its book holds live
-    // orders and risk waits for every in-flight intent's final answer, so the late
+    // at the end, and cancelled then; the broker fills them all the same. The order
+    // stage keeps polling the gateway while its book holds live orders and risk waits for every in-flight intent's final answer, so the late
     // fills must be booked: the engine's fills and positions are the broker's.
     let late = LateFills::start("late", Duration::from_secs(2));
     let (broker, summary) = (&late.broker, &late.summary);
@@ -1569,5 +1578,164 @@ fn a_restart_counts_from_what_the_journal_booked() {
     assert_eq!(
         health.differences(),
         ["position NSE:SBIN: broker 25, engine 10"]
+    );
+}
+
+// ----- the end of the session --------------------------------------------------------
+
+/// A broker that fills nothing (its orders open and rest), and two hours of the
+/// synthetic day through it whose entries wait at the broker (`entry_remainder =
+/// "wait"`): entries are resting when the run's duration is up.
+struct RestingEntries {
+    /// Held for its removal at the end.
+    _dir: TempDir,
+    broker: Broker,
+    config: PathBuf,
+    summary: PathBuf,
+}
+
+impl RestingEntries {
+    fn start(name: &str, order: &str) -> Self {
+        let dir = TempDir::new(name);
+        let broker = Broker::start(&dir.0);
+        broker.with(|b| b.fill_none = true);
+        let token = dir.secret("token", TOKEN);
+        let config = config_file(
+            &dir,
+            &broker,
+            &token,
+            &format!(
+                "[order]\ngateway = \"kite\"\nalgo_id = \"ALGO42\"\nentry_remainder = \"wait\"\n{order}"
+            ),
+        );
+        let summary = dir.0.join("summary.json");
+        Self {
+            _dir: dir,
+            broker,
+            config,
+            summary,
+        }
+    }
+
+    /// Runs two hours of the synthetic day and waits for the process to end by itself
+    /// (killed, and the test failed, if it has not after a generous wait).
+    fn run(&self) -> std::process::Output {
+        let mut child = tickpipe()
+            .args([
+                "run",
+                "--quiet",
+                "--no-control",
+                "--no-journal",
+                "--duration",
+                "2h",
+                "--config",
+            ])
+            .arg(&self.config)
+            .arg("--summary-json")
+            .arg(&self.summary)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let start = Instant::now();
+        while child.try_wait().unwrap().is_none() {
+            if start.elapsed() > 4 * PATIENCE {
+                let _ = child.kill();
+                let out = child.wait_with_output().unwrap();
+                panic!(
+                    "the run did not end by itself:\n{}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        child.wait_with_output().unwrap()
+    }
+
+    /// How many of the broker's orders are in each status.
+    fn statuses(&self) -> std::collections::BTreeMap<String, usize> {
+        let mut seen = std::collections::BTreeMap::new();
+        self.broker.with(|b| {
+            for o in &b.orders {
+                *seen
+                    .entry(o["status"].as_str().unwrap().to_owned())
+                    .or_insert(0) += 1;
+            }
+        });
+        seen
+    }
+}
+
+#[test]
+fn entries_resting_at_the_broker_at_the_end_are_cancelled_and_the_run_ends() {
+    let resting = RestingEntries::start("end-cancel", "");
+    let out = resting.run();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "{}{stderr}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let statuses = resting.statuses();
+    let cancelled = statuses.get("CANCELLED").copied().unwrap_or(0);
+    assert!(
+        cancelled > 0,
+        "entries rested until the end: {statuses:?}\n{stderr}"
+    );
+    assert_eq!(
+        statuses.keys().collect::<Vec<_>>(),
+        ["CANCELLED"],
+        "every order was cancelled, none works on: {statuses:?}"
+    );
+    let deletes = resting.broker.with(|b| {
+        b.seen
+            .iter()
+            .filter(|r| r.method == "DELETE" && r.path.starts_with("/orders/regular/"))
+            .count()
+    });
+    assert_eq!(deletes, cancelled, "one cancel each");
+    // The engine's summary agrees: the entries ended unfilled, nothing is open.
+    let v: Value =
+        serde_json::from_str(&std::fs::read_to_string(&resting.summary).unwrap()).unwrap();
+    assert_eq!(v["flow"]["fills"].as_u64(), Some(0), "{}", v["flow"]);
+    assert_eq!(
+        v["flow"]["orders"].as_u64(),
+        Some(cancelled as u64),
+        "{}",
+        v["flow"]
+    );
+    assert_eq!(v["pnl"]["open_positions"].as_u64(), Some(0), "{}", v["pnl"]);
+    assert!(!stderr.contains("end_cancel_timeout"), "{stderr}");
+}
+
+#[test]
+fn a_broker_that_never_confirms_the_cancels_is_left_after_the_bound() {
+    let resting = RestingEntries::start("end-cancel-lost", "end_cancel_secs = 1\n");
+    resting.broker.with(|b| b.ignore_cancels = true);
+    let out = resting.run();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success(),
+        "orders left working are an error: {stderr}"
+    );
+    assert!(stderr.contains("end_cancel_timeout"), "{stderr}");
+    assert!(stderr.contains("left working at the broker"), "{stderr}");
+    assert!(stderr.contains("order.end_cancel_secs"), "{stderr}");
+    let statuses = resting.statuses();
+    assert!(
+        statuses.get("OPEN").copied().unwrap_or(0) > 0,
+        "{statuses:?}"
+    );
+    // Each was asked to be cancelled, once.
+    let deletes = resting.broker.with(|b| {
+        b.seen
+            .iter()
+            .filter(|r| r.method == "DELETE" && r.path.starts_with("/orders/regular/"))
+            .count()
+    });
+    assert_eq!(
+        deletes,
+        resting.broker.with(|b| b.orders.len()),
+        "{statuses:?}"
     );
 }

@@ -6,7 +6,7 @@ use std::{
 };
 
 use super::{load_config, status::StatusLine, summary, RunArgs};
-use crate::{engine::Pipeline, runtime::stop_on_signals};
+use crate::{engine::Pipeline, feed::DurationStop, runtime::stop_on_signals};
 
 /// Runs a session as configured and prints the summary. From the moment the
 /// configuration is read, messages go to the log (`[log]`); a failure after that is
@@ -55,12 +55,19 @@ fn session(
         }
         None => (opened.source, None),
     };
+    // A run whose duration is up stops as on Ctrl-C, so `risk.on_shutdown` applies; the
+    // feed stage's own `until` would end the day as if the data ran out (a backtest's
+    // window), leaving positions open.
+    let source: Box<dyn crate::feed::MarketSource> = match until {
+        Some(until) => Box::new(DurationStop::new(source, until, stop.clone())),
+        None => source,
+    };
     let mut pipeline = Pipeline::build_with_postbacks(
         config,
         &opened.instruments,
         source,
         opened.start,
-        until,
+        None,
         stop.clone(),
         opened.postbacks,
     )
@@ -231,7 +238,7 @@ fn record_closes(
         .map_err(|e| format!("cannot write the history file {}: {e}", path.display()))
 }
 
-/// After a stop (Ctrl-C, `SIGTERM`, a fatal error), names every position still open on
+/// After a stop (Ctrl-C, `SIGTERM`, `--duration` up, a fatal error), names every position still open on
 /// standard error, so leaving them is never silent: all of them under
 /// `risk.on_shutdown = "leave"`, and under `"flatten"` those whose exits did not fill.
 fn warn_open_positions(

@@ -8,6 +8,7 @@
 //! | --- | --- |
 //! | [`MarketSource`], [`SourcePoll`] | the source seam |
 //! | [`FeedStage`], [`Pacing`] | the stage |
+//! | [`DurationStop`] | a run's duration as a stop (`--duration` on `tickpipe run`) |
 //! | `staleness` | the stale-feed watch: an alert when the whole feed stays stale |
 //! | [`FeedConfig`] | the `[feed]` section: which source, how fast |
 //! | [`synthetic`] | a deterministic synthetic NIFTY 50 day with an option chain |
@@ -23,6 +24,7 @@
 
 mod config;
 mod conflate;
+mod duration;
 mod error;
 pub mod instruments;
 pub mod kite;
@@ -38,6 +40,7 @@ pub mod universe;
 
 pub use config::{parse_duration, parse_speed, FeedConfig, OpenedSource, SourceKind};
 pub use conflate::{Conflator, Offered};
+pub use duration::DurationStop;
 pub use error::FeedError;
 pub use quality::is_crossed;
 pub use replay::{ReplaySource, TickFileWriter};

@@ -117,6 +117,13 @@ pub struct OrderConfig {
     pub reject_storm_count: u32,
     /// The window of a reject storm, seconds of market time; 0 turns the watch off.
     pub reject_storm_secs: u32,
+    /// At the end of the session a broker's working entries are cancelled (a broker
+    /// keeps a day order working until the close, which would hold the engine open); the
+    /// stage waits this many seconds of wall time for the broker to confirm them (market
+    /// time no longer moves then). Entries still working after it are named in a
+    /// critical `end_cancel_timeout` alert and left behind, and the run ends with an
+    /// error. Exits are never cancelled: they are worked until done.
+    pub end_cancel_secs: u32,
 }
 
 impl Default for OrderConfig {
@@ -144,6 +151,7 @@ impl Default for OrderConfig {
             kite: KiteGatewayConfig::default(),
             reject_storm_count: 10,
             reject_storm_secs: 60,
+            end_cancel_secs: 5,
         }
     }
 }
@@ -167,6 +175,8 @@ const MAX_REJECT_STORM_SECS: u32 = 86_400;
 const MAX_ALGO_ID: usize = 20;
 /// Largest accepted `protective_stop_step_ticks`.
 const MAX_STEP_TICKS: u32 = 100_000;
+/// Longest accepted `end_cancel_secs`: ten minutes.
+const MAX_END_CANCEL_SECS: u32 = 600;
 
 impl OrderConfig {
     /// The remainder policy of an intent of `reason`.
@@ -216,6 +226,15 @@ impl OrderConfig {
                 format!(
                     "is {}, must be at most {MAX_REJECT_STORM_SECS} (a day)",
                     self.reject_storm_secs
+                ),
+            );
+        }
+        if self.end_cancel_secs == 0 || self.end_cancel_secs > MAX_END_CANCEL_SECS {
+            issue(
+                "end_cancel_secs",
+                format!(
+                    "is {}, must be from 1 to {MAX_END_CANCEL_SECS} (seconds the broker has to confirm the cancels at the end)",
+                    self.end_cancel_secs
                 ),
             );
         }
@@ -361,6 +380,7 @@ mod tests {
             protection_bps = 0
             algo_id = "has space"
             protective_stop_step_ticks = 0
+            end_cancel_secs = 0
             product_equity = "NRML"
             product_option = "CNC"
             "#,
@@ -373,6 +393,7 @@ mod tests {
             keys,
             [
                 "order.per_second",
+                "order.end_cancel_secs",
                 "order.queue_capacity",
                 "order.retry_backoff_ms",
                 "order.exit_remainder",

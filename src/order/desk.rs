@@ -580,6 +580,13 @@ impl Desk {
         if now.0 < self.next_due {
             return;
         }
+        if self.session_ended {
+            // The timers died with the session ([`Desk::end_session`]); an answer after
+            // it may arm one, which never fires: the entries are being cancelled, and
+            // exits wait at the venue until done.
+            self.next_due = u64::MAX;
+            return;
+        }
         let mut next_due = u64::MAX;
         let policy = self.policy;
         let touches = &self.touches;
@@ -788,6 +795,9 @@ impl Desk {
             );
         }
         self.report(&intent, report, ExecKind::Accepted, cum, leaves);
+        if self.session_ended {
+            self.cancel_at_end(id);
+        }
     }
 
     fn on_fill(&mut self, id: IntentId, i: usize, report: &VenueReport) {
@@ -872,6 +882,10 @@ impl Desk {
         }
         self.report(&intent, report, kind, cum, leaves);
         self.settle(id);
+        if self.session_ended {
+            // A part fill before the acceptance: the rest works at the venue.
+            self.cancel_at_end(id);
+        }
     }
 
     fn on_rejected(&mut self, id: IntentId, i: usize, report: &VenueReport) {
@@ -1021,7 +1035,16 @@ impl Desk {
     }
 
     /// The session is over: what never reached the venue (queued, waiting for a retry)
-    /// ends now, so every intent gets its final answer.
+    /// ends now, so every intent gets its final answer; entries the venue still works are
+    /// cancelled.
+    ///
+    /// Called after the gateway ended the venue's session. A paper exchange has expired
+    /// every order by then, so nothing is left to cancel there. A broker keeps a day
+    /// order working until the close: an entry resting there would hold the engine open
+    /// with nothing left to end it (its remainder policy died with the timers), so the
+    /// desk asks the venue to cancel it, and books the fills that cross the cancel.
+    /// An entry still on its way is cancelled once the venue accepts it or part fills
+    /// it. Exits, and protective stops, are not cancelled: they are worked until done.
     pub fn end_session(&mut self) {
         self.session_ended = true;
         self.queue.clear();
@@ -1038,9 +1061,50 @@ impl Desk {
             }
             ids.push(order.intent.id);
         }
-        for id in ids {
+        for &id in &ids {
             self.settle(id);
         }
+        for id in ids {
+            self.cancel_at_end(id);
+        }
+    }
+
+    /// After the session: asks the venue to cancel every child of entry `id` it works
+    /// (accepted or part filled, no cancel asked yet). The rest of a cancelled entry ends
+    /// it ([`Desk::on_ended`] places nothing after the session). Not for exits or
+    /// protective stops, and nothing for an order no longer live.
+    fn cancel_at_end(&mut self, id: IntentId) {
+        let Some(order) = self.book.get_mut(id) else {
+            return;
+        };
+        if order.intent.reason != IntentReason::Entry || order.protective {
+            return;
+        }
+        for i in 0..usize::from(order.slice_count) {
+            let slice = &mut order.slices[i];
+            if slice.cancelling
+                || !matches!(
+                    slice.state,
+                    OrderState::Accepted | OrderState::PartiallyFilled
+                )
+            {
+                continue;
+            }
+            slice.after_cancel = AfterCancel::End;
+            let action = Action::about(id, i, slice.child, Request::Cancel);
+            // The exit queue: it has room for a request per child, which the entry queue
+            // (`queue_capacity`) may not. Nothing else waits after the session; a second
+            // request for a child whose cancel went out is stale and dropped.
+            let _ = self.queue.push(action, true);
+        }
+    }
+
+    /// True while the book holds a live entry (not a protective stop): what the end of
+    /// the session cancels.
+    pub fn entries_live(&self) -> bool {
+        self.book
+            .iter()
+            .any(|o| o.intent.reason == IntentReason::Entry && !o.protective)
     }
 
     /// Sends risk a report about `intent`.

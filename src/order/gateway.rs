@@ -70,6 +70,7 @@ pub trait Gateway: Send {
 
     /// No more input will come (the feed ended or the engine stops): a paper exchange
     /// ends the session, expiring what still works; a broker does nothing (its orders
-    /// live on at the venue, and risk's shutdown policy decides about positions).
+    /// live on at the venue: the order stage then cancels the entries it works and works
+    /// the exits until done, and risk's shutdown policy decides about positions).
     fn end_session(&mut self, now: UnixNanos, reports: Reports<'_>);
 }

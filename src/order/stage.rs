@@ -11,8 +11,8 @@ use crate::{
     journal::JournalTap,
     metrics::{LatencyHistogram, Telemetry},
     model::{
-        Alert, AlertLevel, ControlCommand, ControlReply, InstrumentId, InstrumentTable, OrderInput,
-        OrderIntent, OrderOutput, Stamp, TradingState, UnixNanos,
+        Alert, AlertLevel, ControlCommand, ControlReply, InstrumentId, InstrumentTable,
+        IntentReason, OrderInput, OrderIntent, OrderOutput, Stamp, TradingState, UnixNanos,
     },
     order::{
         book::Order,
@@ -106,6 +106,15 @@ pub struct OrderStage {
     rejects_watched: u64,
     /// The reject-storm watch (`order.reject_storm_count` within `reject_storm_secs`).
     reject_storm: RejectStorm,
+    /// The end of the session, once it came: market time then, and the clock's stamp.
+    ended: Option<(UnixNanos, Stamp)>,
+    /// Wall time the venue has after the end to confirm the entries' cancels
+    /// (`order.end_cancel_secs`), in nanoseconds.
+    end_cancel: u64,
+    /// The venue let `end_cancel` pass with entries still working: they are left behind.
+    left_behind: bool,
+    /// Instrument symbols by id, to name what is left behind.
+    symbols: Vec<String>,
 }
 
 impl std::fmt::Debug for OrderStage {
@@ -157,6 +166,10 @@ impl OrderStage {
                 setup.config.reject_storm_count,
                 setup.config.reject_storm_secs,
             ),
+            ended: None,
+            end_cancel: u64::from(setup.config.end_cancel_secs).saturating_mul(1_000_000_000),
+            left_behind: false,
+            symbols: instruments.iter().map(|i| i.symbol.clone()).collect(),
         }
     }
 
@@ -451,7 +464,8 @@ impl OrderStage {
         n
     }
 
-    /// Tells the gateway the session is over, once, and ends what never reached it.
+    /// Tells the gateway the session is over, once, ends what never reached it, and
+    /// cancels the entries a broker still works ([`Desk::end_session`]).
     fn end_session(&mut self) {
         if self.desk.session_ended {
             return;
@@ -460,6 +474,76 @@ impl OrderStage {
         let desk = &mut self.desk;
         self.gateway.end_session(desk.now, &mut |r| desk.route(r));
         self.desk.end_session();
+        self.ended = Some((self.desk.now, self.clock.stamp()));
+    }
+
+    /// After the session, while orders are still live (only at a broker: a paper
+    /// exchange ended them all): market time no longer moves, so the desk's time follows
+    /// the wall clock from the end. The broker's rate limits run in real time, and the
+    /// cancels at the end must pass them.
+    #[cold]
+    #[inline(never)]
+    fn follow_wall_clock(&mut self) {
+        if let Some((market, stamp)) = self.ended {
+            let since = self.clock.nanos_since(stamp);
+            self.desk.advance(UnixNanos(market.0.saturating_add(since)));
+        }
+    }
+
+    /// True when the stage may finish with orders live: the venue let
+    /// `order.end_cancel_secs` of wall time pass after the end without confirming the
+    /// entries' cancels (a critical `end_cancel_timeout` alert says so, once), and only
+    /// those entries are left. Exits and protective stops are worked on until done.
+    #[cold]
+    #[inline(never)]
+    fn end_overdue(&mut self) -> bool {
+        let Some((_, stamp)) = self.ended else {
+            return false;
+        };
+        if !self.left_behind {
+            if !self.desk.entries_live() || self.clock.nanos_since(stamp) < self.end_cancel {
+                return false;
+            }
+            self.left_behind = true;
+            self.control.alert(Alert {
+                exchange_ts: self.desk.now,
+                kind: "end_cancel_timeout",
+                instrument: None,
+                level: AlertLevel::Critical,
+                state: TradingState::Active,
+                detail: "entries still work at the broker order.end_cancel_secs after the \
+                         session ended: the run ends without their final answers; cancel \
+                         them at the broker",
+            });
+            for row in self.left_working() {
+                tracing::error!(order = row.as_str(), "left working at the broker");
+            }
+        }
+        !self
+            .desk
+            .book
+            .iter()
+            .any(|o| o.intent.reason != IntentReason::Entry || o.protective)
+    }
+
+    /// Each live order, one line: intent, instrument, side, units filled of the
+    /// intent's. Off the hot path (the end of a run).
+    fn left_working(&self) -> Vec<String> {
+        self.desk
+            .book
+            .iter()
+            .map(|o| {
+                let i = o.intent.instrument.index();
+                format!(
+                    "intent {} {} {:?} {}/{} filled",
+                    o.intent.id.sequence(),
+                    self.symbols.get(i).map_or("?", String::as_str),
+                    o.intent.side,
+                    o.cum_qty.get(),
+                    o.intent.qty.get(),
+                )
+            })
+            .collect()
     }
 
     fn publish(&self) {
@@ -501,6 +585,9 @@ impl Stage for OrderStage {
             // would trade on a wrong picture.
             return Poll::Done;
         }
+        if self.desk.session_ended && !self.desk.book.is_empty() {
+            self.follow_wall_clock();
+        }
         let desk = &mut self.desk;
         let mut work = self.gateway.poll(&mut |r| desk.route(r));
         let control = &mut self.control;
@@ -530,11 +617,18 @@ impl Stage for OrderStage {
                 return Poll::Done;
             }
         }
+        if self.desk.session_ended && !self.desk.book.is_empty() && self.end_overdue() {
+            // Risk waits for answers that will not come now: it sees the stage gone.
+            return Poll::Done;
+        }
         Poll::Idle
     }
 
     fn finish(self: Box<Self>) -> StageReport {
         let stage = *self;
+        // The entries left behind, unless the venue ended them after all.
+        let left_working = (stage.left_behind && stage.desk.entries_live())
+            .then(|| stage.left_working().join("; "));
         let mut report = StageReport::new("order");
         report.counters = stage.counter_list().to_vec();
         report.service = stage.service.into_histogram();
@@ -547,6 +641,16 @@ impl Stage for OrderStage {
             .desk
             .error
             .map(|what| StageError::fatal("order", what));
+        if let (Some(orders), None) = (left_working, &report.error) {
+            report.error = Some(
+                StageError::fatal(
+                    "order",
+                    "entries still worked at the broker order.end_cancel_secs after the session \
+                     ended; cancel them at the broker",
+                )
+                .with_detail(orders),
+            );
+        }
         report
     }
 }

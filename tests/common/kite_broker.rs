@@ -128,6 +128,11 @@ pub struct Book {
     pub fill_after: Option<Duration>,
     /// When each order was taken, by Kite order id.
     placed_at: HashMap<String, Instant>,
+    /// Cancels are answered with success but never carried out: the order works on (a
+    /// broker that never confirms them).
+    pub ignore_cancels: bool,
+    /// Orders open and rest, market orders too: a venue that fills nothing.
+    pub fill_none: bool,
 }
 
 /// Bursts of 429s (see [`Book::storm`]).
@@ -376,7 +381,9 @@ fn answer(book: &mut Book, req: &Seen) -> (u16, &'static str, Vec<u8>) {
                     "Order cannot be cancelled as it is being processed.",
                 );
             }
-            order["status"] = json!("CANCELLED");
+            if !book.ignore_cancels {
+                order["status"] = json!("CANCELLED");
+            }
             let mut ok = fixture("order_cancel.json");
             ok["data"]["order_id"] = json!(id);
             (200, "application/json", ok.to_string().into_bytes())
@@ -506,7 +513,7 @@ fn positions(book: &Book) -> Value {
 
 /// One step of the exchange per order-book read: received → open → (market) complete.
 fn advance(book: &mut Book) {
-    let fill_limits = book.fill_limits;
+    let (fill_limits, fill_none) = (book.fill_limits, book.fill_none);
     let market = book.market_now.is_some();
     let (stamp, fill_stamp) = match book.market_now {
         Some(_) => (now(book), now(book)),
@@ -531,7 +538,7 @@ fn advance(book: &mut Book) {
                     order["exchange_update_timestamp"] = json!(stamp);
                 }
             }
-            "OPEN" if (order["order_type"] == "MARKET" || fill_limits) && ripe => {
+            "OPEN" if (order["order_type"] == "MARKET" || fill_limits) && ripe && !fill_none => {
                 let qty = order["quantity"].as_u64().unwrap();
                 let price = if order["order_type"] == "MARKET" {
                     let listing = format!(

@@ -13,6 +13,7 @@ use crate::{
     order::{Amend, OrderType, VenueEvent, VenueOrder, VenueReport},
 };
 
+mod end_session;
 mod lifecycle;
 mod protect;
 

@@ -283,7 +283,9 @@ impl Gateway for KiteGateway {
     }
 
     fn end_session(&mut self, _now: UnixNanos, _reports: Reports<'_>) {
-        // Orders live on at Kite; risk's shutdown policy decides about positions.
+        // Orders live on at Kite until the close: the order stage cancels the entries
+        // still working (through `cancel`, bounded by `order.end_cancel_secs`) and works
+        // the exits until done; risk's shutdown policy decides about positions.
     }
 }
 

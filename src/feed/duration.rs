@@ -1,0 +1,138 @@
+//! A run's duration (`--duration`, `feed.duration`) as a stop: when it is up, the engine
+//! stops as on Ctrl-C.
+//!
+//! A feed stage given `until` ends the day there as if the data ended, which is what a
+//! backtest's window means. A trader who runs the engine for 90 minutes expects the end
+//! of those minutes to be a stop: `risk.on_shutdown` applies (open positions are closed
+//! under `"flatten"`, the default, and named under `"leave"`), as after Ctrl-C. The run
+//! command wraps its source in a [`DurationStop`] instead of giving the feed stage
+//! `until`; a day that simply runs out of data stops nothing.
+
+use std::sync::{
+    atomic::{AtomicBool, Ordering},
+    Arc,
+};
+
+use crate::{
+    feed::{FeedError, MarketSource, SourcePoll},
+    model::UnixNanos,
+};
+
+/// A source that ends before its first event later than `until`, raising the stop flag
+/// there (the flag Ctrl-C raises).
+///
+/// Events up to `until` pass unchanged and in order; the first later one is dropped,
+/// as the feed stage drops it at its own `until`. A source that ends before `until`
+/// ends without a stop.
+///
+/// # Examples
+/// ```
+/// use std::sync::{atomic::{AtomicBool, Ordering}, Arc};
+/// use tickpipe::feed::{DurationStop, MarketSource, SourcePoll, SyntheticSession};
+///
+/// let session = SyntheticSession::new(&Default::default()).unwrap();
+/// let stop = Arc::new(AtomicBool::new(false));
+/// let mut first = SyntheticSession::new(&Default::default()).unwrap();
+/// let SourcePoll::Event(e) = first.poll_event().unwrap() else { panic!() };
+/// // Stop right after the first event's market time.
+/// let mut source = DurationStop::new(session, e.exchange_ts(), stop.clone());
+/// while let SourcePoll::Event(_) = source.poll_event().unwrap() {}
+/// assert!(stop.load(Ordering::Relaxed));
+/// ```
+#[derive(Debug)]
+pub struct DurationStop<S> {
+    source: S,
+    until: UnixNanos,
+    stop: Arc<AtomicBool>,
+    ended: bool,
+}
+
+impl<S: MarketSource> DurationStop<S> {
+    /// `source` until market time `until`, then `stop` raised.
+    pub fn new(source: S, until: UnixNanos, stop: Arc<AtomicBool>) -> DurationStop<S> {
+        DurationStop {
+            source,
+            until,
+            stop,
+            ended: false,
+        }
+    }
+}
+
+impl<S: MarketSource> MarketSource for DurationStop<S> {
+    #[inline]
+    fn poll_event(&mut self) -> Result<SourcePoll, FeedError> {
+        if self.ended {
+            return Ok(SourcePoll::End);
+        }
+        match self.source.poll_event()? {
+            SourcePoll::Event(event) if event.exchange_ts() > self.until => {
+                self.ended = true;
+                // Relaxed: the flag carries no data (the stages poll it).
+                self.stop.store(true, Ordering::Relaxed);
+                Ok(SourcePoll::End)
+            }
+            other => Ok(other),
+        }
+    }
+
+    fn is_stale(&self) -> bool {
+        !self.ended && self.source.is_stale()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{InstrumentId, MarketEvent, Price, Stamp, Tick, TickKind};
+
+    /// Ticks at the given market times, then the end.
+    struct Ticks(Vec<u64>);
+
+    impl MarketSource for Ticks {
+        fn poll_event(&mut self) -> Result<SourcePoll, FeedError> {
+            if self.0.is_empty() {
+                return Ok(SourcePoll::End);
+            }
+            let ts = self.0.remove(0);
+            Ok(SourcePoll::Event(MarketEvent::Tick(Tick {
+                exchange_ts: UnixNanos(ts),
+                ingress: Stamp(0),
+                last: Price::from_paise(100),
+                bid: Price::from_paise(100),
+                ask: Price::from_paise(105),
+                instrument: InstrumentId(0),
+                volume: 0,
+                last_qty: 0,
+                bid_qty: 1,
+                ask_qty: 1,
+                kind: TickKind::Quote,
+            })))
+        }
+    }
+
+    fn drain(source: &mut impl MarketSource) -> Vec<u64> {
+        let mut seen = Vec::new();
+        while let SourcePoll::Event(e) = source.poll_event().unwrap() {
+            seen.push(e.exchange_ts().0);
+        }
+        seen
+    }
+
+    #[test]
+    fn the_duration_up_ends_the_source_and_raises_the_stop() {
+        let stop = Arc::new(AtomicBool::new(false));
+        let mut source = DurationStop::new(Ticks(vec![1, 5, 5, 6, 9]), UnixNanos(5), stop.clone());
+        assert_eq!(drain(&mut source), [1, 5, 5]);
+        assert!(stop.load(Ordering::Relaxed));
+        assert!(matches!(source.poll_event(), Ok(SourcePoll::End)));
+    }
+
+    #[test]
+    fn data_that_runs_out_first_is_no_stop() {
+        let stop = Arc::new(AtomicBool::new(false));
+        let mut source = DurationStop::new(Ticks(vec![1, 2]), UnixNanos(5), stop.clone());
+        assert_eq!(drain(&mut source), [1, 2]);
+        assert!(!stop.load(Ordering::Relaxed));
+    }
+}

@@ -268,7 +268,7 @@ fn resumable(dir: &Path, hash: u64) -> Result<Option<Resuming>, String> {
 mod tests {
     use super::*;
     use crate::{
-        journal::{Journal, JournalConfig, SessionKind, SessionMark},
+        journal::{Journal, JournalConfig, JournalWriter, SessionKind, SessionMark},
         model::InstrumentId,
     };
 
@@ -279,6 +279,35 @@ mod tests {
             strategies: 1,
             instruments: 1,
         })
+    }
+
+    /// A journal of 2026-11-25 under a fresh temporary root, begun by the engine with
+    /// configuration hash 42: the engine writer's start mark is written.
+    struct BegunDay {
+        root: PathBuf,
+        day: Date,
+        dir: PathBuf,
+        journal: Journal,
+        engine: JournalWriter,
+    }
+
+    fn begun_day(name: &str) -> BegunDay {
+        let root = std::env::temp_dir().join(format!("tickpipe-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        let day = Date::new(2026, 11, 25);
+        let dir = day_dir(&root, day);
+        let journal = Journal::open(&dir, JournalConfig::DEFAULT).unwrap();
+        let mut engine = journal.writer(ENGINE_WRITER).unwrap();
+        engine
+            .append(UnixNanos(1), &mark(SessionKind::Start, 42))
+            .unwrap();
+        BegunDay {
+            root,
+            day,
+            dir,
+            journal,
+            engine,
+        }
     }
 
     #[test]
@@ -295,15 +324,13 @@ mod tests {
 
     #[test]
     fn only_an_unfinished_day_begun_with_this_configuration_is_resumed() {
-        let root = std::env::temp_dir().join(format!("tickpipe-resumable-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&root);
-        let day = Date::new(2026, 11, 25);
-        let dir = day_dir(&root, day);
-        let journal = Journal::open(&dir, JournalConfig::DEFAULT).unwrap();
-        let mut engine = journal.writer(ENGINE_WRITER).unwrap();
-        engine
-            .append(UnixNanos(1), &mark(SessionKind::Start, 42))
-            .unwrap();
+        let BegunDay {
+            root,
+            day,
+            dir,
+            journal,
+            engine,
+        } = begun_day("resumable");
         let mut risk = journal.writer("risk").unwrap();
         let close = ControlCommand::Close {
             instrument: InstrumentId(3),
@@ -354,15 +381,13 @@ mod tests {
     #[test]
     fn the_net_booked_before_a_restart_is_the_risk_writers_fills() {
         use crate::model::{FillRecord, IntentId, IntentReason, Price, Qty, Side, StrategyId};
-        let root = std::env::temp_dir().join(format!("tickpipe-booked-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&root);
-        let day = Date::new(2026, 11, 25);
-        let dir = day_dir(&root, day);
-        let journal = Journal::open(&dir, JournalConfig::DEFAULT).unwrap();
-        let mut engine = journal.writer(ENGINE_WRITER).unwrap();
-        engine
-            .append(UnixNanos(1), &mark(SessionKind::Start, 42))
-            .unwrap();
+        let BegunDay {
+            root,
+            dir,
+            journal,
+            engine,
+            ..
+        } = begun_day("booked");
         let fill = |seq, instrument, side, qty| {
             Record::Fill(FillRecord {
                 intent: IntentId::new(seq, 0),

@@ -15,6 +15,7 @@ use crate::{
 
 mod lifecycle;
 mod protect;
+mod resume;
 
 const SEC: u64 = 1_000_000_000;
 

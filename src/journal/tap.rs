@@ -99,8 +99,12 @@ impl JournalTap {
     }
 
     /// The next record journaled before the restart that the stage has not made again
-    /// yet, with its market time (daily marks a stopped run wrote at its end included).
+    /// yet, with its market time (daily marks a stopped run wrote at its end included);
+    /// `None` once a record differed, since nothing is checked after that.
     pub fn next_pending(&self) -> Option<&(UnixNanos, Record)> {
+        if self.diverged {
+            return None;
+        }
         self.expected.get(self.next_expected)
     }
 
@@ -294,10 +298,12 @@ mod tests {
             .unwrap();
         let mut tap = JournalTap::resume(writer, before);
         assert_eq!(tap.replay_pending(), 3);
+        assert_eq!(tap.next_pending(), Some(&(at(20), halted)));
         assert!(
             tap.record(at(20), &halted),
             "made again: checked, not written"
         );
+        assert_eq!(tap.next_pending(), Some(&(at(21), mark(100))));
         // The day goes on past the stopped run's end: its marks are passed over.
         assert!(tap.record(at(25), &reducing));
         assert_eq!(tap.replay_pending(), 0);
@@ -311,6 +317,11 @@ mod tests {
         let mut tap = JournalTap::resume(writer, vec![(at(20), halted)]);
         assert!(!tap.record(at(20), &reducing), "differs from the journal");
         assert!(tap.diverged());
+        assert_eq!(
+            tap.next_pending(),
+            None,
+            "nothing is checked after a difference"
+        );
         assert!(
             !tap.record(at(30), &mark(5)),
             "nothing more after a difference"

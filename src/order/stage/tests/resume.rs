@@ -196,3 +196,34 @@ fn a_paper_exchange_is_sent_them_again_to_rebuild_its_book() {
     journal.shutdown().unwrap();
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn after_a_difference_from_the_journal_nothing_is_answered_from_it() {
+    let dir = temp("resume-diverged");
+    let journal = Journal::open(&dir, JournalConfig::DEFAULT).unwrap();
+    let (gateway, script) = Scripted::new();
+    let rig = rig(Box::new(Holding(gateway)), 64);
+    let mut rig = resumed(
+        rig,
+        &journal,
+        vec![journaled(2, ExecKind::Accepted, 0, 1_000)],
+    );
+    // An intent made after the restart is answered before #2 is made again: the
+    // journal held #2's report there, so the day differs from it.
+    script.lock().unwrap().on_submit = vec![vec![VenueEvent::Accepted]];
+    rig.send(quote("10.00", "10.05"));
+    rig.send(intent(4, 0, Side::Buy, 10, Stamp(0)));
+    rig.settle();
+    assert_eq!(rig.reports().len(), 1);
+    rig.send(intent(2, 0, Side::Buy, 10, Stamp(0)));
+    rig.settle();
+    assert_eq!(
+        rig.reports(),
+        [],
+        "the journal's reports are not sent once the day differs from it"
+    );
+    let report = rig.stage.finish();
+    assert!(report.counter("journal_failures") > 0);
+    journal.shutdown().unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+}

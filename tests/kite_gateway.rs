@@ -1739,3 +1739,147 @@ fn a_broker_that_never_confirms_the_cancels_is_left_after_the_bound() {
         "{statuses:?}"
     );
 }
+
+/// The intents of the day's journal `dir` (the risk stage's, across every run of the
+/// day), counted by symbol, Kite side and quantity.
+fn journal_intents(dir: &Path) -> std::collections::BTreeMap<(String, String, u32), usize> {
+    use tickpipe::journal::{JournalReader, Manifest, Record};
+    let manifest = Manifest::read(dir)
+        .expect("the manifest reads")
+        .expect("the day has a manifest");
+    let reader = JournalReader::open(dir).expect("the day's journal opens");
+    let mut intents = std::collections::BTreeMap::new();
+    for entry in reader.records_of("risk") {
+        let entry = entry.expect("every record is intact");
+        if let Record::Intent(i) = entry.record {
+            let side = match i.side {
+                Side::Buy => "BUY",
+                Side::Sell => "SELL",
+            };
+            let key = (
+                manifest.instruments[i.instrument.index()].clone(),
+                side.to_owned(),
+                i.qty.get(),
+            );
+            *intents.entry(key).or_insert(0) += 1;
+        }
+    }
+    intents
+}
+
+#[test]
+fn a_resumed_day_does_not_place_its_orders_at_the_broker_again() {
+    // A Kite day, journaled, killed (SIGKILL) once the broker has filled some of its
+    // orders, and started again with the same command: the restart rebuilds the day
+    // from its journal, and the intents it makes again while it catches up must not
+    // reach the broker a second time (the broker holds their orders already). The
+    // resumed day then makes the same records as the journal holds and trades on.
+    use std::io::{BufRead, BufReader};
+    let dir = TempDir::new("resume");
+    let broker = Broker::start(&dir.0);
+    broker.with(|b| b.fill_limits = true);
+    let token = dir.secret("token", TOKEN);
+    let config = config_file(
+        &dir,
+        &broker,
+        &token,
+        "[order]\ngateway = \"kite\"\nalgo_id = \"ALGO42\"\nremainder_timeout_ms = 3600000\n",
+    );
+    let journal = dir.0.join("journal");
+    let run = |extra: &[&str]| {
+        let mut run = tickpipe();
+        run.args(["run", "--quiet", "--no-control", "--duration", "2h"])
+            .arg("--journal")
+            .arg(&journal)
+            .arg("--config")
+            .arg(&config)
+            .args(extra);
+        run
+    };
+    // The first run, paced so that it is still trading when it is killed.
+    let mut child = run(&["--speed", "200"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let ready = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .any(|line| line.starts_with("tickpipe: journal "));
+    assert!(ready, "the engine stopped before it opened its journal");
+    // Keep reading stderr so the engine never blocks on a full pipe.
+    let drain = std::thread::spawn(move || lines.map_while(Result::ok).collect::<Vec<_>>());
+    // Killed once two of its orders filled at the broker (the first entries come a
+    // quarter of an hour of market time into the day).
+    while broker.with(|b| b.trades.len()) < 2 {
+        if child.try_wait().unwrap().is_some() {
+            panic!(
+                "the engine finished before two orders filled (slow the day down): {:#?}",
+                drain.join().unwrap()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    child.kill().unwrap();
+    let status = child.wait().unwrap();
+    drain.join().unwrap();
+    assert!(status.code().is_none(), "killed, not finished: {status}");
+    let placed_before = count(&broker, "POST", "/orders/regular");
+
+    // The restart resumes the day and plays it to its end at full speed.
+    let summary = dir.0.join("summary.json");
+    let out = run(&[])
+        .arg("--summary-json")
+        .arg(&summary)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+
+    // Each intent of the day reached the broker once: no order the broker took is
+    // beyond the intents the journal holds (an order per intent here: market and limit
+    // orders far below any freeze quantity, no protective stops, no refusals). An
+    // intent of the first run placed again would be a second order of its listing,
+    // side and quantity.
+    let intents = journal_intents(&journal.join("2026-11-25"));
+    let mut placed: std::collections::BTreeMap<(String, String, u32), usize> = Default::default();
+    for post in broker
+        .seen()
+        .iter()
+        .filter(|r| r.method == "POST" && r.path == "/orders/regular")
+    {
+        let key = (
+            post.field("tradingsymbol").unwrap().to_owned(),
+            post.field("transaction_type").unwrap().to_owned(),
+            post.field("quantity").unwrap().parse().unwrap(),
+        );
+        *placed.entry(key).or_insert(0) += 1;
+    }
+    for (order, n) in &placed {
+        let made = intents.get(order).copied().unwrap_or(0);
+        assert!(
+            *n <= made,
+            "{order:?} placed {n} times for {made} intents ({placed_before} orders placed \
+             before the restart)\nplaced {placed:?}\nintents {intents:?}\n{stderr}"
+        );
+    }
+    assert!(
+        placed.values().sum::<usize>() > placed_before,
+        "the resumed day traded on: {placed:?}"
+    );
+
+    assert!(
+        out.status.success(),
+        "{}{stderr}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(&summary).unwrap()).unwrap();
+    let day = PathBuf::from(v["journal"]["dir"].as_str().unwrap());
+    assert!(
+        day.ends_with("2026-11-25"),
+        "the restart resumed the day's journal: {}",
+        day.display()
+    );
+    assert!(v["journal"]["resumed"].is_object(), "{}", v["journal"]);
+    assert_eq!(v["journal"]["failures"].as_u64(), Some(0), "{stderr}");
+}

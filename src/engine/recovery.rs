@@ -23,6 +23,13 @@
 //!   answered again, each answer checked against the journaled one (the reconciliation
 //!   with the paper broker). Client order ids are the intents' sequence numbers,
 //!   deterministic and checked, so an order already journaled is never a new order.
+//! - A live broker is not: it holds the orders of the earlier run already, and an
+//!   intent sent again would be a second real order. The order stage's tap knows the
+//!   intents the risk stage journaled before the restart
+//!   ([`JournalTap::with_earlier_intents`]); the order stage sends none of them to a
+//!   broker again and answers risk with their journaled reports instead (see
+//!   `OrderStage`). The broker's fills after the last journaled report are what the
+//!   gateway's reconciliation at start reports.
 //!
 //! A day is resumed only with the configuration and data source that began it (a hash
 //! of both is in the day's start mark); anything else is refused with the reason.
@@ -36,7 +43,7 @@ use crate::{
         day_dir, DayJournal, Journal, JournalConfig, JournalSettings, JournalTap, Record, Seq,
         ENGINE_WRITER,
     },
-    model::{ControlCommand, Date, ScheduledCommand, Stamp, TimeOfDay, UnixNanos},
+    model::{ControlCommand, Date, IntentId, ScheduledCommand, Stamp, TimeOfDay, UnixNanos},
 };
 
 /// What resuming found and did, for the run's summary.
@@ -67,17 +74,25 @@ pub(super) struct Resuming {
     /// False when the directory holds no record yet (the engine stopped before its
     /// start mark): the day begins rather than resumes.
     pub begun: bool,
+    /// The intents the risk stage journaled before the restart: each reached the order
+    /// stage, and maybe the broker.
+    pub intents: Vec<IntentId>,
 }
 
 impl Resuming {
     /// The tap for stage writer `name`: it checks the writer's journaled records as the
-    /// stage makes them again, then appends after them.
+    /// stage makes them again, then appends after them. The order stage's tap knows the
+    /// intents made before the restart too ([`JournalTap::with_earlier_intents`]).
     pub fn tap(&mut self, journal: &Journal, name: &str) -> Result<JournalTap, ConfigIssue> {
         let expected = self.day.take_records(name);
         let writer = journal
             .resume_writer(name, Seq(expected.len() as u64 + 1))
             .map_err(|e| ConfigIssue::new("journal.dir", e.to_string()))?;
-        Ok(JournalTap::resume(writer, expected))
+        let tap = JournalTap::resume(writer, expected);
+        Ok(match name {
+            "order" => tap.with_earlier_intents(self.intents.clone()),
+            _ => tap,
+        })
     }
 
     /// Net units by instrument index that the risk stage booked before the restart (its
@@ -222,6 +237,7 @@ fn resumable(dir: &Path, hash: u64) -> Result<Option<Resuming>, String> {
             day,
             summary,
             begun: false,
+            intents: Vec::new(),
         }));
     }
     if day.ended() {
@@ -257,10 +273,19 @@ fn resumable(dir: &Path, hash: u64) -> Result<Option<Resuming>, String> {
         caught_up_to: day.last_market_time().unwrap_or_default(),
         earlier_runs: day.sessions().count(),
     };
+    let intents = day
+        .records_of("risk")
+        .iter()
+        .filter_map(|(_, record)| match record {
+            Record::Intent(intent) => Some(intent.id),
+            _ => None,
+        })
+        .collect();
     Ok(Some(Resuming {
         day,
         summary,
         begun: true,
+        intents,
     }))
 }
 
@@ -268,7 +293,7 @@ fn resumable(dir: &Path, hash: u64) -> Result<Option<Resuming>, String> {
 mod tests {
     use super::*;
     use crate::{
-        journal::{Journal, JournalConfig, SessionKind, SessionMark},
+        journal::{Journal, JournalConfig, JournalWriter, SessionKind, SessionMark},
         model::InstrumentId,
     };
 
@@ -279,6 +304,35 @@ mod tests {
             strategies: 1,
             instruments: 1,
         })
+    }
+
+    /// A journal of 2026-11-25 under a fresh temporary root, begun by the engine with
+    /// configuration hash 42: the engine writer's start mark is written.
+    struct BegunDay {
+        root: PathBuf,
+        day: Date,
+        dir: PathBuf,
+        journal: Journal,
+        engine: JournalWriter,
+    }
+
+    fn begun_day(name: &str) -> BegunDay {
+        let root = std::env::temp_dir().join(format!("tickpipe-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        let day = Date::new(2026, 11, 25);
+        let dir = day_dir(&root, day);
+        let journal = Journal::open(&dir, JournalConfig::DEFAULT).unwrap();
+        let mut engine = journal.writer(ENGINE_WRITER).unwrap();
+        engine
+            .append(UnixNanos(1), &mark(SessionKind::Start, 42))
+            .unwrap();
+        BegunDay {
+            root,
+            day,
+            dir,
+            journal,
+            engine,
+        }
     }
 
     #[test]
@@ -295,15 +349,13 @@ mod tests {
 
     #[test]
     fn only_an_unfinished_day_begun_with_this_configuration_is_resumed() {
-        let root = std::env::temp_dir().join(format!("tickpipe-resumable-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&root);
-        let day = Date::new(2026, 11, 25);
-        let dir = day_dir(&root, day);
-        let journal = Journal::open(&dir, JournalConfig::DEFAULT).unwrap();
-        let mut engine = journal.writer(ENGINE_WRITER).unwrap();
-        engine
-            .append(UnixNanos(1), &mark(SessionKind::Start, 42))
-            .unwrap();
+        let BegunDay {
+            root,
+            day,
+            dir,
+            journal,
+            engine,
+        } = begun_day("resumable");
         let mut risk = journal.writer("risk").unwrap();
         let close = ControlCommand::Close {
             instrument: InstrumentId(3),
@@ -354,15 +406,13 @@ mod tests {
     #[test]
     fn the_net_booked_before_a_restart_is_the_risk_writers_fills() {
         use crate::model::{FillRecord, IntentId, IntentReason, Price, Qty, Side, StrategyId};
-        let root = std::env::temp_dir().join(format!("tickpipe-booked-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&root);
-        let day = Date::new(2026, 11, 25);
-        let dir = day_dir(&root, day);
-        let journal = Journal::open(&dir, JournalConfig::DEFAULT).unwrap();
-        let mut engine = journal.writer(ENGINE_WRITER).unwrap();
-        engine
-            .append(UnixNanos(1), &mark(SessionKind::Start, 42))
-            .unwrap();
+        let BegunDay {
+            root,
+            dir,
+            journal,
+            engine,
+            ..
+        } = begun_day("booked");
         let fill = |seq, instrument, side, qty| {
             Record::Fill(FillRecord {
                 intent: IntentId::new(seq, 0),
@@ -395,6 +445,53 @@ mod tests {
         journal.shutdown().unwrap();
         let resuming = resumable(&dir, 42).unwrap().unwrap();
         assert_eq!(resuming.booked_net(3), [20, 0, -10]);
+        std::fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[test]
+    fn the_order_stages_tap_knows_the_intents_made_before_a_restart() {
+        use crate::model::{IntentReason, OrderIntent, Price, Qty, Side, StrategyId};
+        let BegunDay {
+            root,
+            dir,
+            journal,
+            engine,
+            ..
+        } = begun_day("intents");
+        let intent = |seq| {
+            Record::Intent(OrderIntent {
+                id: IntentId::new(seq, seq as u32),
+                exchange_ts: UnixNanos(seq + 10),
+                ingress: Stamp(0),
+                limit: Price::ZERO,
+                qty: Qty::new(5),
+                instrument: InstrumentId(0),
+                strategy: StrategyId(0),
+                side: Side::Buy,
+                reason: IntentReason::Entry,
+                reference: Price::ZERO,
+            })
+        };
+        let mut risk = journal.writer("risk").unwrap();
+        for seq in [1, 2] {
+            risk.append(UnixNanos(seq + 10), &intent(seq)).unwrap();
+        }
+        drop((engine, risk));
+        journal.shutdown().unwrap();
+
+        let mut resuming = resumable(&dir, 42).unwrap().unwrap();
+        let made = [IntentId::new(1, 1), IntentId::new(2, 2)];
+        assert_eq!(resuming.intents, made);
+        let journal = Journal::open(&dir, JournalConfig::DEFAULT).unwrap();
+        let order = resuming.tap(&journal, "order").unwrap();
+        assert!(made.iter().all(|&id| order.made_before(id)));
+        assert!(!order.made_before(IntentId::new(3, 3)), "made after");
+        // Only the order stage's tap: the risk stage makes its intents again as ever.
+        let risk = resuming.tap(&journal, "risk").unwrap();
+        assert!(!risk.made_before(made[0]));
+        assert_eq!(risk.replay_pending(), 2);
+        drop((order, risk));
+        journal.shutdown().unwrap();
         std::fs::remove_dir_all(&root).unwrap();
     }
 }

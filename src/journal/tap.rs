@@ -3,7 +3,7 @@
 //! stage journaled before are checked as it makes them again rather than written twice.
 
 use super::{format::Seq, record::Record, writer::JournalWriter};
-use crate::model::{Stamp, UnixNanos};
+use crate::model::{IntentId, Stamp, UnixNanos};
 
 /// What a stage journals through.
 ///
@@ -35,6 +35,9 @@ pub struct JournalTap {
     next_expected: usize,
     /// A record differed from the journaled one: nothing more is appended.
     diverged: bool,
+    /// The intents the day's journal shows made before the restart, in sequence (see
+    /// [`JournalTap::with_earlier_intents`]); empty unless resuming.
+    earlier_intents: Vec<IntentId>,
 }
 
 impl JournalTap {
@@ -65,6 +68,44 @@ impl JournalTap {
     /// Records journaled before the restart that the stage has not made again yet.
     pub fn replay_pending(&self) -> usize {
         self.expected.len() - self.next_expected
+    }
+
+    /// The same tap knowing `intents`, the intents the day's journal shows made before
+    /// the restart (the risk stage's), for the order stage: each of them reached the
+    /// venue already, so a broker holds its order and must not be sent it again.
+    pub fn with_earlier_intents(mut self, mut intents: Vec<IntentId>) -> JournalTap {
+        intents.sort_unstable_by_key(|id| id.sequence());
+        self.earlier_intents = intents;
+        self
+    }
+
+    /// True when `intent` was made before the restart (see
+    /// [`JournalTap::with_earlier_intents`]). One branch unless a day is resuming.
+    #[inline]
+    pub fn made_before(&self, intent: IntentId) -> bool {
+        !self.earlier_intents.is_empty() && self.earlier_made(intent)
+    }
+
+    /// True when the tap knows intents made before the restart.
+    pub fn made_before_any(&self) -> bool {
+        !self.earlier_intents.is_empty()
+    }
+
+    #[cold]
+    fn earlier_made(&self, intent: IntentId) -> bool {
+        self.earlier_intents
+            .binary_search_by_key(&intent.sequence(), |id| id.sequence())
+            .is_ok()
+    }
+
+    /// The next record journaled before the restart that the stage has not made again
+    /// yet, with its market time (daily marks a stopped run wrote at its end included);
+    /// `None` once a record differed, since nothing is checked after that.
+    pub fn next_pending(&self) -> Option<&(UnixNanos, Record)> {
+        if self.diverged {
+            return None;
+        }
+        self.expected.get(self.next_expected)
     }
 
     /// True once a record differed from the journaled one.
@@ -257,10 +298,12 @@ mod tests {
             .unwrap();
         let mut tap = JournalTap::resume(writer, before);
         assert_eq!(tap.replay_pending(), 3);
+        assert_eq!(tap.next_pending(), Some(&(at(20), halted)));
         assert!(
             tap.record(at(20), &halted),
             "made again: checked, not written"
         );
+        assert_eq!(tap.next_pending(), Some(&(at(21), mark(100))));
         // The day goes on past the stopped run's end: its marks are passed over.
         assert!(tap.record(at(25), &reducing));
         assert_eq!(tap.replay_pending(), 0);
@@ -274,6 +317,11 @@ mod tests {
         let mut tap = JournalTap::resume(writer, vec![(at(20), halted)]);
         assert!(!tap.record(at(20), &reducing), "differs from the journal");
         assert!(tap.diverged());
+        assert_eq!(
+            tap.next_pending(),
+            None,
+            "nothing is checked after a difference"
+        );
         assert!(
             !tap.record(at(30), &mark(5)),
             "nothing more after a difference"

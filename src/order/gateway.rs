@@ -68,6 +68,15 @@ pub trait Gateway: Send {
     /// cheap check when nothing waits. The paper exchange has none.
     fn broker_notices(&mut self, _notices: &mut dyn FnMut(BrokerNotice)) {}
 
+    /// True when the venue makes an order sent again while a resumed day catches up as
+    /// it made it before (the paper exchange rebuilds its book so, in market time);
+    /// false for a live broker, which holds the orders of the earlier run already: the
+    /// order stage then sends it none of the intents made before the restart and
+    /// answers them from the journal.
+    fn rebuilds_from_replay(&self) -> bool {
+        true
+    }
+
     /// No more input will come (the feed ended or the engine stops): a paper exchange
     /// ends the session, expiring what still works; a broker does nothing (its orders
     /// live on at the venue: the order stage then cancels the entries it works and works

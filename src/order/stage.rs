@@ -1,4 +1,16 @@
 //! The order stage: carries out approved intents through a gateway and reports back.
+//!
+//! **A resumed day at a live broker.** While a resumed day catches up, the risk stage
+//! makes its intents again. A paper exchange rebuilds its book from them
+//! ([`Gateway::rebuilds_from_replay`]); a broker holds the orders of the run before the
+//! restart already, so an intent the journal shows made before the restart
+//! ([`JournalTap::made_before`]) is not sent to it again. The stage answers such an
+//! intent with the reports it journaled for it, in the journal's order (each checked
+//! against the journal by the tap as any other). An intent whose journaled reports end
+//! before its order ended (the engine stopped in between) is closed once the journaled
+//! reports are used up, as cancelled with what it filled: the gateway no longer follows
+//! that order, and its reconciliation at start and after reports what the broker did
+//! with it (a position difference goes to risk, which applies `risk.reconcile`).
 
 use std::sync::{
     atomic::{AtomicBool, Ordering},
@@ -8,11 +20,12 @@ use std::sync::{
 use tickpipe_ringbuf::Consumer;
 
 use crate::{
-    journal::JournalTap,
+    journal::{JournalTap, Record},
     metrics::{LatencyHistogram, Telemetry},
     model::{
-        Alert, AlertLevel, ControlCommand, ControlReply, InstrumentId, InstrumentTable,
-        IntentReason, OrderInput, OrderIntent, OrderOutput, Stamp, TradingState, UnixNanos,
+        Alert, AlertLevel, ControlCommand, ControlReply, ExecKind, ExecReport, InstrumentId,
+        InstrumentTable, IntentReason, OrderInput, OrderIntent, OrderOutput, Price, Qty,
+        RejectReason, Stamp, TradeId, TradingState, UnixNanos,
     },
     order::{
         book::Order,
@@ -115,6 +128,12 @@ pub struct OrderStage {
     left_behind: bool,
     /// Instrument symbols by id, to name what is left behind.
     symbols: Vec<String>,
+    /// Intents made before a restart that a broker holds already, answered from the
+    /// journal (see the module doc): the highest sequence of one received so far.
+    answered_upto: u64,
+    /// Those still open by their journaled reports: the last report of each (or a
+    /// working one, when none was journaled).
+    answered_open: Vec<ExecReport>,
 }
 
 impl std::fmt::Debug for OrderStage {
@@ -170,6 +189,8 @@ impl OrderStage {
             end_cancel: u64::from(setup.config.end_cancel_secs).saturating_mul(1_000_000_000),
             left_behind: false,
             symbols: instruments.iter().map(|i| i.symbol.clone()).collect(),
+            answered_upto: 0,
+            answered_open: Vec::new(),
         }
     }
 
@@ -241,6 +262,11 @@ impl OrderStage {
 
     /// The same stage journaling every report it sends risk through `journal`.
     pub fn with_journal(mut self, journal: JournalTap) -> OrderStage {
+        if journal.replay_pending() > 0 || journal.made_before_any() {
+            // Room for every intent the book can hold to be open at once, so answering
+            // from the journal never allocates in `poll`.
+            self.answered_open.reserve(self.desk.book.capacity());
+        }
         self.desk.journal = journal;
         self
     }
@@ -361,7 +387,88 @@ impl OrderStage {
                 .record(self.clock.nanos_since(intent.ingress));
         }
         self.desk.advance(intent.exchange_ts);
+        if self.desk.journal.made_before(intent.id) && !self.gateway.rebuilds_from_replay() {
+            self.answer_from_journal(intent);
+            return;
+        }
         self.desk.on_intent(intent);
+    }
+
+    /// An intent made before the restart that the broker holds already: answered with
+    /// its journaled reports, never sent again (see the module doc). Cold: only while a
+    /// resumed day catches up.
+    #[cold]
+    #[inline(never)]
+    fn answer_from_journal(&mut self, intent: &OrderIntent) {
+        self.answered_upto = self.answered_upto.max(intent.id.sequence());
+        if self.answered_open.len() < self.answered_open.capacity() {
+            self.answered_open.push(ExecReport {
+                intent: intent.id,
+                exchange_ts: intent.exchange_ts,
+                ingress: Stamp(0),
+                last_price: Price::ZERO,
+                instrument: intent.instrument,
+                last_qty: Qty::ZERO,
+                cum_qty: Qty::ZERO,
+                leaves_qty: intent.qty,
+                strategy: intent.strategy,
+                side: intent.side,
+                kind: ExecKind::Accepted,
+                reject: RejectReason::None,
+                trade: TradeId(0),
+            });
+        }
+        self.release_journaled();
+    }
+
+    /// Sends risk the journaled reports of the intents answered from the journal, in
+    /// the journal's order, up to the first of an intent not received yet; once the
+    /// journaled reports are used up, closes those still open (see the module doc).
+    #[cold]
+    #[inline(never)]
+    fn release_journaled(&mut self) {
+        while self.desk.out.is_clear() {
+            let Some(&(ts, Record::Exec(report))) = self.desk.journal.next_pending() else {
+                break;
+            };
+            if report.intent.sequence() > self.answered_upto {
+                return;
+            }
+            self.desk.journal.record(ts, &Record::Exec(report));
+            self.desk.out.push(OrderOutput::Report(report));
+            if let Some(i) = self
+                .answered_open
+                .iter()
+                .position(|r| r.intent == report.intent)
+            {
+                if report.kind.is_terminal() {
+                    self.answered_open.swap_remove(i);
+                } else {
+                    self.answered_open[i] = report;
+                }
+            }
+        }
+        if self.desk.journal.replay_pending() > 0 {
+            return;
+        }
+        while self.desk.out.is_clear() {
+            let Some(last) = self.answered_open.pop() else {
+                break;
+            };
+            let closed = ExecReport {
+                exchange_ts: self.desk.now.max(last.exchange_ts),
+                last_price: Price::ZERO,
+                last_qty: Qty::ZERO,
+                leaves_qty: Qty::ZERO,
+                kind: ExecKind::Cancelled,
+                trade: TradeId(0),
+                ..last
+            };
+            self.desk
+                .journal
+                .record(closed.exchange_ts, &Record::Exec(closed));
+            self.desk.out.push(OrderOutput::Report(closed));
+        }
     }
 
     /// Sends what the queue holds, oldest exit first, while the rate limit and the
@@ -597,6 +704,10 @@ impl Stage for OrderStage {
             .broker_notices(&mut |n| out.push(OrderOutput::Broker(n)));
         if self.desk.has_pending() {
             work += self.pump();
+        }
+        if self.answered_upto > 0 && !self.answered_open.is_empty() {
+            // Journaled reports the outbox had no room for at the intent's arrival.
+            self.release_journaled();
         }
         work += self.read_inputs();
         if work > 0 {

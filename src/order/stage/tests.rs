@@ -16,6 +16,7 @@ use crate::{
 mod end_session;
 mod lifecycle;
 mod protect;
+mod resume;
 
 const SEC: u64 = 1_000_000_000;
 

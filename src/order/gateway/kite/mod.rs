@@ -270,6 +270,12 @@ impl Gateway for KiteGateway {
         n
     }
 
+    fn rebuilds_from_replay(&self) -> bool {
+        // Kite holds the orders of the run before the restart: sent again, each would
+        // be a second real order.
+        false
+    }
+
     fn alerts(&mut self, alerts: &mut dyn FnMut(Alert)) {
         while let Ok(alert) = self.alerts.try_pop() {
             alerts(alert);

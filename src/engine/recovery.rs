@@ -9,10 +9,11 @@
 //!   file; a live feed resumes from a tick journal, see `[journal] ticks`). Up to the
 //!   journal's last market time it is released unpaced, so catching up takes as long as
 //!   the engine needs to compute it, not the market time it covers.
-//! - The operator's commands are inputs too: every pause, resume, news item, close,
-//!   flatten, state and limit change the journal recorded (less those the configured
-//!   schedule gives again) goes back into the stream right after the events at its
-//!   market time, where the stage applied it before.
+//! - Commands are inputs too: every pause, resume, news item, close, flatten, state and
+//!   limit change the journal recorded (less those the configured schedule gives
+//!   again), and every change of the stale-feed flag the feed stage put into the stream,
+//!   goes back into the stream right after the events at its market time, where the
+//!   stage applied it before.
 //! - Each stage's journal tap holds the records the stage journaled before. As the stage
 //!   makes them again they are checked field by field and not written twice
 //!   ([`JournalTap::resume`]); the first record that differs stops the day with the
@@ -111,8 +112,9 @@ impl Resuming {
         net
     }
 
-    /// The operator commands the journal recorded, dated, less those `schedule` (the
-    /// configured `[[control.schedule]]`, times of day) gives again on `day`.
+    /// The commands the journal recorded (the operator's, and the feed's stale-feed
+    /// flag), dated, less those `schedule` (the configured `[[control.schedule]]`, times
+    /// of day) gives again on `day`.
     pub fn replayed_commands(
         &self,
         schedule: &[ScheduledCommand],

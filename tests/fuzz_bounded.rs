@@ -395,6 +395,7 @@ fn every_record() -> Vec<(UnixNanos, Record)> {
                 instrument,
                 sentiment_milli: -750,
             },
+            ControlCommand::FeedStale(true),
         ]
         .map(Record::Control),
     );

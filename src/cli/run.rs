@@ -59,7 +59,14 @@ fn session(
     // feed stage's own `until` would end the day as if the data ran out (a backtest's
     // window), leaving positions open.
     let source: Box<dyn crate::feed::MarketSource> = match until {
-        Some(until) => Box::new(DurationStop::new(source, until, stop.clone())),
+        Some(until) => {
+            let stop = DurationStop::new(source, until, stop.clone());
+            if opened.live.is_some() {
+                Box::new(stop.live())
+            } else {
+                Box::new(stop)
+            }
+        }
         None => source,
     };
     let mut pipeline = Pipeline::build_with_postbacks(

@@ -45,6 +45,9 @@ pub struct DurationStop<S> {
     until: UnixNanos,
     stop: Arc<AtomicBool>,
     ended: bool,
+    /// A live source: its market time is the wall clock's, so a quiet spell past
+    /// `until` ends the duration too.
+    live: bool,
 }
 
 impl<S: MarketSource> DurationStop<S> {
@@ -55,8 +58,37 @@ impl<S: MarketSource> DurationStop<S> {
             until,
             stop,
             ended: false,
+            live: false,
         }
     }
+
+    /// The same for a live source, whose market time is the wall clock's: while it has
+    /// nothing to give ([`SourcePoll::Pending`]), the wall clock passing `until` ends the
+    /// duration as an event after it would. Without this a feed gone quiet (after the
+    /// close, or a dead link) would hold the run past its duration. Never for a replay or
+    /// the synthetic day, whose market time is not the wall clock's.
+    pub fn live(mut self) -> DurationStop<S> {
+        self.live = true;
+        self
+    }
+
+    /// Ends the source and raises the stop.
+    #[cold]
+    fn end(&mut self) -> SourcePoll {
+        self.ended = true;
+        // Relaxed: the flag carries no data (the stages poll it).
+        self.stop.store(true, Ordering::Relaxed);
+        SourcePoll::End
+    }
+}
+
+/// The wall clock as UTC nanoseconds (a live source's market time).
+fn wall_clock() -> UnixNanos {
+    UnixNanos(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)),
+    )
 }
 
 impl<S: MarketSource> MarketSource for DurationStop<S> {
@@ -66,12 +98,8 @@ impl<S: MarketSource> MarketSource for DurationStop<S> {
             return Ok(SourcePoll::End);
         }
         match self.source.poll_event()? {
-            SourcePoll::Event(event) if event.exchange_ts() > self.until => {
-                self.ended = true;
-                // Relaxed: the flag carries no data (the stages poll it).
-                self.stop.store(true, Ordering::Relaxed);
-                Ok(SourcePoll::End)
-            }
+            SourcePoll::Event(event) if event.exchange_ts() > self.until => Ok(self.end()),
+            SourcePoll::Pending if self.live && wall_clock() > self.until => Ok(self.end()),
             other => Ok(other),
         }
     }
@@ -126,6 +154,36 @@ mod tests {
         assert_eq!(drain(&mut source), [1, 5, 5]);
         assert!(stop.load(Ordering::Relaxed));
         assert!(matches!(source.poll_event(), Ok(SourcePoll::End)));
+    }
+
+    /// A live source with nothing to give, forever.
+    struct Quiet;
+
+    impl MarketSource for Quiet {
+        fn poll_event(&mut self) -> Result<SourcePoll, FeedError> {
+            Ok(SourcePoll::Pending)
+        }
+    }
+
+    #[test]
+    fn a_quiet_live_source_ends_when_the_wall_clock_passes_the_duration() {
+        let now = wall_clock();
+        let stop = Arc::new(AtomicBool::new(false));
+        // An hour from now: still waiting.
+        let later = UnixNanos(now.0 + 3_600_000_000_000);
+        let mut waiting = DurationStop::new(Quiet, later, stop.clone()).live();
+        assert!(matches!(waiting.poll_event(), Ok(SourcePoll::Pending)));
+        assert!(!stop.load(Ordering::Relaxed));
+        // Past: the duration is up although no event came.
+        let past = UnixNanos(now.0 - 1);
+        let mut up = DurationStop::new(Quiet, past, stop.clone()).live();
+        assert!(matches!(up.poll_event(), Ok(SourcePoll::End)));
+        assert!(stop.load(Ordering::Relaxed));
+        // Not live (a replay's market time is not the wall clock's): only events count.
+        let stop = Arc::new(AtomicBool::new(false));
+        let mut replay = DurationStop::new(Quiet, past, stop.clone());
+        assert!(matches!(replay.poll_event(), Ok(SourcePoll::Pending)));
+        assert!(!stop.load(Ordering::Relaxed));
     }
 
     #[test]

@@ -13,7 +13,8 @@ use crate::{
             check_frame, decode_header, frame_len, FRAME_ALIGN, FRAME_CRC, FRAME_HEADER, MAX_NAME,
             MIN_FRAME,
         },
-        truncate_torn_tail, verify, JournalReader, Record, Seq, HEADER_SIZE, MAX_FRAME,
+        named_first_seq, truncate_torn_tail, verify, JournalReader, Record, Seq, HEADER_SIZE,
+        MAX_FRAME,
     },
     model::UnixNanos,
 };
@@ -163,6 +164,11 @@ fn read_back(scratch: &Scratch, bytes: &[u8], intact: u64) {
     let Ok(header) = header else {
         panic!("opened a segment whose header does not decode");
     };
+    // The reader's first sequence: the header's, else (a header whose page never reached
+    // the device) the one the segment's name gives for its writer.
+    let first = header
+        .first_seq
+        .or_else(|| named_first_seq(&path, &header.writer));
     let mut records = reader.records();
     let mut reading = Reading {
         records: 0,
@@ -172,10 +178,12 @@ fn read_back(scratch: &Scratch, bytes: &[u8], intact: u64) {
     for entry in &mut records {
         match entry {
             Ok(entry) => {
-                let first = header.first_seq.map_or(0, |s| s.0);
                 assert_eq!(
                     Some(entry.seq),
-                    first.checked_add(reading.records).map(Seq),
+                    first
+                        .map_or(0, |s| s.0)
+                        .checked_add(reading.records)
+                        .map(Seq),
                     "out of sequence"
                 );
                 reading.records += 1;
@@ -193,7 +201,7 @@ fn read_back(scratch: &Scratch, bytes: &[u8], intact: u64) {
     );
     assert!(reading.torn <= 1, "{reading:?}");
     assert!(!reading.failed || reading.torn == 0, "{reading:?}");
-    if header.first_seq.is_none() {
+    if first.is_none() {
         assert_eq!(reading.records, 0, "records read from an unused segment");
     }
     check_verify(scratch, reading, "the reader");

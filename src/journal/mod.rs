@@ -107,6 +107,7 @@ pub use format::{
     frame_len, FrameError, HeaderError, RecordType, Seq, FORMAT_VERSION, HEADER_SIZE, MAX_FRAME,
 };
 pub use manifest::{Manifest, MANIFEST_FILE, MANIFEST_FORMAT};
+pub(crate) use reader::named_first_seq;
 pub use reader::{truncate_torn_tail, Entry, JournalReader, Records, Ticks};
 pub use record::{
     payload_len, DailyMark, DecodeError, LimitChange, Record, RiskStateChange, SessionKind,

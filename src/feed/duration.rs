@@ -14,7 +14,7 @@ use std::sync::{
 };
 
 use crate::{
-    feed::{FeedError, MarketSource, SourcePoll},
+    feed::{kite::system_clock, FeedError, MarketSource, SourcePoll},
     model::UnixNanos,
 };
 
@@ -82,15 +82,6 @@ impl<S: MarketSource> DurationStop<S> {
     }
 }
 
-/// The wall clock as UTC nanoseconds (a live source's market time).
-fn wall_clock() -> UnixNanos {
-    UnixNanos(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)),
-    )
-}
-
 impl<S: MarketSource> MarketSource for DurationStop<S> {
     #[inline]
     fn poll_event(&mut self) -> Result<SourcePoll, FeedError> {
@@ -99,7 +90,7 @@ impl<S: MarketSource> MarketSource for DurationStop<S> {
         }
         match self.source.poll_event()? {
             SourcePoll::Event(event) if event.exchange_ts() > self.until => Ok(self.end()),
-            SourcePoll::Pending if self.live && wall_clock() > self.until => Ok(self.end()),
+            SourcePoll::Pending if self.live && system_clock() > self.until => Ok(self.end()),
             other => Ok(other),
         }
     }
@@ -167,7 +158,7 @@ mod tests {
 
     #[test]
     fn a_quiet_live_source_ends_when_the_wall_clock_passes_the_duration() {
-        let now = wall_clock();
+        let now = system_clock();
         let stop = Arc::new(AtomicBool::new(false));
         // An hour from now: still waiting.
         let later = UnixNanos(now.0 + 3_600_000_000_000);

@@ -70,7 +70,27 @@ fn a_missing_core_is_an_error_at_start() {
         b"[runtime]\nlayout = \"two_groups\"\ncores = [0, 4096]\n",
     );
     assert!(!ok);
-    assert!(err.contains("core 4096 is not available"), "{err}");
+    assert!(
+        err.contains("runtime.cores[1]: core 4096 is not available"),
+        "{err}"
+    );
+}
+
+/// A preset takes its cores round-robin from the list: one missing core is one problem,
+/// named by its place in the list, however many groups it would pin.
+#[test]
+fn a_missing_core_is_named_once_by_its_place_in_the_list() {
+    let (ok, err) = run_with_config(
+        "one_core.toml",
+        b"[runtime]\nlayout = \"per_stage\"\ncores = [4096]\n",
+    );
+    assert!(!ok);
+    assert!(err.contains("runtime.cores[0]: core 4096"), "{err}");
+    assert_eq!(
+        err.matches("core 4096 is not available").count(),
+        1,
+        "{err}"
+    );
 }
 
 #[test]

@@ -18,7 +18,7 @@ use crate::{
     journal::JournalSettings,
     order::PaperConfig,
     risk::RiskConfig,
-    runtime::{available_cores, GroupSpec, Layout, Preset},
+    runtime::{available_cores, check_core, GroupSpec, Layout, Preset},
     signal::{filter::FilterConfig, SignalConfig, SignalSection},
 };
 
@@ -187,31 +187,30 @@ impl EngineConfig {
         self.control.validate("control", &mut issues);
         self.journal.validate("journal", &mut issues);
         self.log.validate("log", &mut issues);
+        let available = available_cores();
         for (key, core) in [
             ("control.core", self.control.core),
             ("journal.core", self.journal.core),
         ] {
-            let Some(core) = core else {
-                continue;
-            };
-            let available = available_cores();
-            if !available.contains(&core) {
-                issues.push(ConfigIssue::new(
-                    key,
-                    format!(
-                        "core {core} is not available to this process (available: {available:?})"
-                    ),
-                ));
+            if let Some(core) = core {
+                check_core(key, core, &available, &mut issues);
             }
         }
         match self.layout() {
-            Ok(layout) => {
-                let key = if self.runtime.groups.is_some() {
-                    "runtime.groups"
-                } else {
-                    "runtime.cores"
-                };
-                layout.validate(key, &available_cores(), &mut issues);
+            Ok(layout) if self.runtime.groups.is_some() => {
+                layout.validate("runtime.groups", &available, &mut issues);
+            }
+            // A preset covers every stage by construction and takes its cores round-robin
+            // from the list, so each core is named by its place in that list.
+            Ok(_) => {
+                for (i, &core) in self.runtime.cores.iter().enumerate() {
+                    check_core(
+                        &format!("runtime.cores[{i}]"),
+                        core,
+                        &available,
+                        &mut issues,
+                    );
+                }
             }
             Err(issue) => issues.push(issue),
         }

@@ -180,15 +180,7 @@ impl Layout {
                 ));
             }
             if let Some(core) = group.core {
-                if !available.contains(&core) {
-                    issues.push(ConfigIssue::new(
-                        format!("{prefix}[{i}].core"),
-                        format!(
-                            "core {core} is not available to this process (available: {})",
-                            describe_cores(available)
-                        ),
-                    ));
-                }
+                check_core(&format!("{prefix}[{i}].core"), core, available, issues);
             }
         }
     }
@@ -216,6 +208,20 @@ pub fn available_cores() -> Vec<usize> {
         .into_iter()
         .map(|c| c.id)
         .collect()
+}
+
+/// Adds an issue under `key` when `core` is not one this process may run on
+/// (`available`, from [`available_cores`]).
+pub fn check_core(key: &str, core: usize, available: &[usize], issues: &mut Vec<ConfigIssue>) {
+    if !available.contains(&core) {
+        issues.push(ConfigIssue::new(
+            key,
+            format!(
+                "core {core} is not available to this process (available: {})",
+                describe_cores(available)
+            ),
+        ));
+    }
 }
 
 fn describe_cores(cores: &[usize]) -> String {

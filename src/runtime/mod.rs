@@ -23,7 +23,7 @@ mod stage;
 pub use clock::LatencyClock;
 pub use control_port::{ControlPort, COMMANDS_PER_POLL};
 pub use group::{Group, GroupReport};
-pub use layout::{available_cores, GroupSpec, Layout, Preset, StageKind};
+pub use layout::{available_cores, check_core, GroupSpec, Layout, Preset, StageKind};
 pub use outbox::{Outbox, STASH_CAPACITY};
 pub use rehearsal::Rehearsal;
 pub use runner::{stop_on_signals, Groups, RunError, Running};

@@ -235,6 +235,12 @@ fn summary_json_holds_what_the_summary_prints_per_strategy() {
     assert!(s["signals"].as_u64().unwrap() > 0);
     assert!(s["fills"].as_u64().unwrap() > 0);
     assert!(s["refusals"].is_object());
+    // The execution line, as printed: the paper exchange answers in market time.
+    let e = &s["execution"];
+    assert_eq!(e["timed_in"], "market_time", "{e:#}");
+    assert!(e["intents"].as_u64().unwrap() > 0, "{e:#}");
+    assert!(e["fill_rate_pct"].as_f64().unwrap() > 0.0, "{e:#}");
+    assert!(stdout.contains("(market time, p50)"), "{stdout}");
     let money =
         |x: &serde_json::Value| -> tickpipe::model::Money { x.as_str().unwrap().parse().unwrap() };
     assert_eq!(

@@ -534,6 +534,23 @@ fn a_synthetic_day_trades_through_the_kite_gateway() {
         .any(|r| r.path == "/portfolio/positions"));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!stderr.contains("reconciliation"), "{stderr}");
+    // The broker's stamps are its own clock's, days after the synthetic day: the
+    // execution latencies are timed by the engine's clock instead, and say so.
+    let acked: Vec<&Value> = v["strategies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| &s["execution"])
+        .filter(|e| !e["ack_p50_ns"].is_null())
+        .collect();
+    assert!(!acked.is_empty(), "{:#}", v["strategies"]);
+    for e in acked {
+        assert_eq!(e["timed_in"], "wall_time", "{e:#}");
+        // Not a bound on speed: market time from the intent to this broker's stamp (its
+        // wall clock, days after the synthetic day) would say days.
+        let ack = e["ack_p50_ns"].as_u64().unwrap();
+        assert!(ack > 0 && ack < 86_400_000_000_000, "{e:#}");
+    }
 }
 
 /// Each `EXCHANGE:SYMBOL`'s net filled units at the broker (its own order book).

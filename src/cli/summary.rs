@@ -22,8 +22,9 @@ fn component_label(name: &str) -> &str {
 }
 
 /// One strategy's execution quality: how many intents filled, slippage against the
-/// decision price (positive: worse for us), market-time latencies, refusals.
-fn execution_line(e: &StrategyExecution) -> String {
+/// decision price (positive: worse for us), latencies (market time at a simulated
+/// exchange, wall time at a broker), refusals.
+fn execution_line(e: &StrategyExecution, wall_clock: bool) -> String {
     let rejects = if e.rejects.is_empty() {
         "none".to_owned()
     } else {
@@ -36,7 +37,7 @@ fn execution_line(e: &StrategyExecution) -> String {
     };
     let nanos = |n: Option<u64>| n.map_or("-".to_owned(), format_nanos);
     format!(
-        "execution: fill rate {:.1}% ({}/{} intents, {} partly), slippage avg {:+.2} bps p95 {:+} bps ({} to P&L over {} fills), ack {} fill {} (market time, p50), rejects {}",
+        "execution: fill rate {:.1}% ({}/{} intents, {} partly), slippage avg {:+.2} bps p95 {:+} bps ({} to P&L over {} fills), ack {} fill {} ({} time, p50), rejects {}",
         e.fill_rate_pct(),
         e.filled,
         e.intents,
@@ -47,6 +48,7 @@ fn execution_line(e: &StrategyExecution) -> String {
         e.fills,
         nanos(e.ack_p50_nanos),
         nanos(e.fill_p50_nanos),
+        if wall_clock { "wall" } else { "market" },
         rejects
     )
 }
@@ -172,8 +174,7 @@ pub fn render(report: &RunReport, instruments: &InstrumentTable, title: &str) ->
             }
             if let Some(line) = report
                 .execution()
-                .and_then(|e| e.strategies.get(i))
-                .map(execution_line)
+                .and_then(|e| Some(execution_line(e.strategies.get(i)?, e.wall_clock)))
             {
                 let _ = writeln!(out, "  {:<16} {line}", "");
             }
@@ -521,6 +522,23 @@ pub fn to_json(
             .map(|s| {
                 let i = s.strategy.index();
                 let sig = signals.and_then(|x| x.strategies.get(i));
+                let execution = report.execution().and_then(|e| {
+                    let x = e.strategies.get(i)?;
+                    Some(json!({
+                        "intents": x.intents,
+                        "filled": x.filled,
+                        "partial": x.partial,
+                        "fill_rate_pct": x.fill_rate_pct(),
+                        "fills": x.fills,
+                        "slippage": money(x.slippage),
+                        "slippage_avg_bps": x.avg_centi_bps as f64 / 100.0,
+                        "slippage_p95_bps": x.p95_bps,
+                        "ack_p50_ns": x.ack_p50_nanos,
+                        "fill_p50_ns": x.fill_p50_nanos,
+                        "timed_in": if e.wall_clock { "wall_time" } else { "market_time" },
+                        "rejects": reasons(&x.rejects),
+                    }))
+                });
                 json!({
                     "name": report.strategy_names.get(i).copied().unwrap_or("?"),
                     "signals": sig.map_or(0, |x| x.signals),
@@ -536,6 +554,7 @@ pub fn to_json(
                     "charges": money(s.charges),
                     "net_realized": money(s.realized.saturating_add(s.charges.neg())),
                     "net": money(s.realized.saturating_add(s.unrealized).saturating_add(s.charges.neg())),
+                    "execution": execution,
                     "allocation": signals
                         .and_then(|x| x.allocation.as_ref())
                         .and_then(|a| a.strategies.get(i).map(|s| (a.reviews, s)))

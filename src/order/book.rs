@@ -3,7 +3,8 @@
 
 use crate::{
     model::{
-        IntentId, Money, OrderIntent, OrderState, Price, Qty, RejectReason, TradeId, UnixNanos,
+        IntentId, Money, OrderIntent, OrderState, Price, Qty, RejectReason, Stamp, TradeId,
+        UnixNanos,
     },
     order::venue::OrderType,
     runtime::{Key, Slab},
@@ -146,6 +147,9 @@ pub struct Order {
     /// A broker-side protective stop (`[order] protective_stop`), not an intent risk
     /// sent: no remainder policy works it, and once cancelled it is not placed again.
     pub protective: bool,
+    /// When the order stage took the intent, by its latency clock: execution latencies
+    /// at a broker are timed from here (zero when they are timed in market time).
+    pub arrived: Stamp,
 }
 
 impl Order {
@@ -165,6 +169,7 @@ impl Order {
             acked: false,
             fill_seen: false,
             protective: false,
+            arrived: Stamp(0),
         };
         let mut left = intent.qty;
         for i in 0..usize::from(order.slice_count) {

@@ -283,7 +283,8 @@ impl Desk {
         } else {
             OrderType::Limit
         };
-        let order = Order::new(*intent, Qty::new(slice_qty), slices, kind);
+        let mut order = Order::new(*intent, Qty::new(slice_qty), slices, kind);
+        order.arrived = self.metrics.arrival();
         if self.book.insert(order).is_err() {
             self.counters.book_full += 1;
             self.refuse(intent, RejectReason::Throttled);
@@ -791,7 +792,9 @@ impl Desk {
             // A protective stop waits by design: its latencies would say nothing.
             self.metrics.ack(
                 intent.strategy,
-                report.exchange_ts.0.saturating_sub(intent.exchange_ts.0),
+                intent.exchange_ts,
+                order.arrived,
+                report.exchange_ts,
             );
         }
         self.report(&intent, report, ExecKind::Accepted, cum, leaves);
@@ -873,7 +876,9 @@ impl Desk {
         if first && !order.protective {
             self.metrics.first_fill(
                 intent.strategy,
-                report.exchange_ts.0.saturating_sub(intent.exchange_ts.0),
+                intent.exchange_ts,
+                order.arrived,
+                report.exchange_ts,
             );
         }
         if order.protective {

@@ -1,9 +1,11 @@
 //! Execution quality per strategy: fill rate, slippage against the decision price,
-//! intent-to-ack and intent-to-fill latency in market time, refusals by reason.
+//! intent-to-ack and intent-to-fill latency (in market time at a simulated exchange, by
+//! the wall clock at a broker), refusals by reason.
 
 use crate::{
     metrics::LatencyHistogram,
-    model::{Money, Price, Qty, RejectReason, Side, StrategyId},
+    model::{Money, Price, Qty, RejectReason, Side, Stamp, StrategyId, UnixNanos},
+    runtime::LatencyClock,
 };
 
 /// Slippage the histogram resolves, in basis points either side of zero; beyond it
@@ -70,9 +72,10 @@ pub struct StrategyExecution {
     pub avg_centi_bps: i64,
     /// 95th percentile of slippage per fill, whole basis points.
     pub p95_bps: i64,
-    /// Median intent-to-ack time in market time, nanoseconds (`None`: no ack seen).
+    /// Median intent-to-ack time, nanoseconds (`None`: no ack seen), in market time or
+    /// by the wall clock ([`ExecutionSummary::wall_clock`]).
     pub ack_p50_nanos: Option<u64>,
-    /// Median intent-to-first-fill time in market time, nanoseconds.
+    /// Median intent-to-first-fill time, nanoseconds, timed as the acks.
     pub fill_p50_nanos: Option<u64>,
     /// Refusals by reason, non-zero ones only.
     pub rejects: Vec<(&'static str, u64)>,
@@ -94,6 +97,9 @@ impl StrategyExecution {
 pub struct ExecutionSummary {
     /// One row per strategy, by id.
     pub strategies: Vec<StrategyExecution>,
+    /// The latencies were timed by the wall clock (a broker's answers), not in market
+    /// time (a simulated exchange's).
+    pub wall_clock: bool,
 }
 
 /// One strategy's running figures (preallocated).
@@ -151,6 +157,8 @@ impl Row {
 pub struct ExecutionMetrics {
     rows: Vec<Row>,
     unmeasured: u64,
+    /// The clock latencies are timed by; `None`: market time.
+    wall: Option<LatencyClock>,
 }
 
 impl std::fmt::Debug for ExecutionMetrics {
@@ -167,6 +175,7 @@ impl ExecutionMetrics {
         ExecutionMetrics {
             rows: (0..strategies).map(|_| Row::new()).collect(),
             unmeasured: 0,
+            wall: None,
         }
     }
 
@@ -200,15 +209,45 @@ impl ExecutionMetrics {
         row.bps[(bps + SLIPPAGE_RANGE_BPS) as usize] += 1;
     }
 
-    /// Market time from the intent to the venue's first acceptance.
-    pub fn ack(&mut self, strategy: StrategyId, nanos: u64) {
+    /// Times the latencies by `clock` from now on: a broker answers in wall time and
+    /// stamps its reports with its own clock, so market time says nothing there.
+    pub fn time_by(&mut self, clock: LatencyClock) {
+        self.wall = Some(clock);
+    }
+
+    /// The stamp an intent's latencies start from when the order stage takes it: a
+    /// reading of the wall clock, or zero in market time (no clock read).
+    #[inline]
+    pub fn arrival(&self) -> Stamp {
+        self.wall.as_ref().map_or(Stamp(0), LatencyClock::stamp)
+    }
+
+    /// From the intent (decided at `intent` market time, taken at `arrived`) to an
+    /// answer stamped `answered` by the venue, read now.
+    fn elapsed(&self, intent: UnixNanos, arrived: Stamp, answered: UnixNanos) -> u64 {
+        match &self.wall {
+            Some(clock) => clock.nanos_since(arrived),
+            None => answered.0.saturating_sub(intent.0),
+        }
+    }
+
+    /// From the intent to the venue's first acceptance.
+    pub fn ack(&mut self, strategy: StrategyId, intent: UnixNanos, arrived: Stamp, at: UnixNanos) {
+        let nanos = self.elapsed(intent, arrived, at);
         if let Some(row) = self.row(strategy) {
             row.to_ack.record(nanos);
         }
     }
 
-    /// Market time from the intent to its first fill.
-    pub fn first_fill(&mut self, strategy: StrategyId, nanos: u64) {
+    /// From the intent to its first fill.
+    pub fn first_fill(
+        &mut self,
+        strategy: StrategyId,
+        intent: UnixNanos,
+        arrived: Stamp,
+        at: UnixNanos,
+    ) {
+        let nanos = self.elapsed(intent, arrived, at);
         if let Some(row) = self.row(strategy) {
             row.to_fill.record(nanos);
         }
@@ -268,7 +307,10 @@ impl ExecutionMetrics {
                     .collect(),
             })
             .collect();
-        ExecutionSummary { strategies }
+        ExecutionSummary {
+            strategies,
+            wall_clock: self.wall.is_some(),
+        }
     }
 }
 

@@ -77,6 +77,16 @@ pub trait Gateway: Send {
         true
     }
 
+    /// True when the venue answers in market time (a simulated exchange releases each
+    /// answer once market time passes its due time), so intent-to-ack and
+    /// intent-to-fill are measured between market-time stamps, the same on every
+    /// layout. False for a broker: it answers in wall time and stamps its reports with
+    /// its own clock (whole seconds, apart from the feed's), so the order stage times
+    /// them by its latency clock, from taking the intent to reading the answer.
+    fn answers_in_market_time(&self) -> bool {
+        true
+    }
+
     /// No more input will come (the feed ended or the engine stops): a paper exchange
     /// ends the session, expiring what still works; a broker does nothing (its orders
     /// live on at the venue: the order stage then cancels the entries it works and works

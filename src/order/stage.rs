@@ -157,16 +157,20 @@ impl OrderStage {
         clock: LatencyClock,
         telemetry: Arc<Telemetry>,
     ) -> OrderStage {
+        let mut desk = Desk::new(
+            instruments,
+            setup.capacity,
+            setup.strategies,
+            setup.config,
+            reports,
+        );
+        if !gateway.answers_in_market_time() {
+            desk.metrics.time_by(clock.clone());
+        }
         OrderStage {
             input,
             gateway,
-            desk: Desk::new(
-                instruments,
-                setup.capacity,
-                setup.strategies,
-                setup.config,
-                reports,
-            ),
+            desk,
             algo_id: setup.config.algo_id.clone(),
             clock,
             telemetry,

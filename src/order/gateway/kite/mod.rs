@@ -276,6 +276,10 @@ impl Gateway for KiteGateway {
         false
     }
 
+    fn answers_in_market_time(&self) -> bool {
+        false
+    }
+
     fn alerts(&mut self, alerts: &mut dyn FnMut(Alert)) {
         while let Ok(alert) = self.alerts.try_pop() {
             alerts(alert);

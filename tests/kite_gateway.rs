@@ -1738,6 +1738,9 @@ fn a_broker_that_never_confirms_the_cancels_is_left_after_the_bound() {
     assert!(stderr.contains("end_cancel_timeout"), "{stderr}");
     assert!(stderr.contains("left working at the broker"), "{stderr}");
     assert!(stderr.contains("order.end_cancel_secs"), "{stderr}");
+    // The run's error is the order stage's own, not risk's echo of it.
+    assert!(stderr.contains("the order stage stopped early"), "{stderr}");
+    assert!(!stderr.contains("the risk stage stopped early"), "{stderr}");
     let statuses = resting.statuses();
     assert!(
         statuses.get("OPEN").copied().unwrap_or(0) > 0,

@@ -141,11 +141,22 @@ impl RunReport {
             .collect()
     }
 
-    /// The first error a stage stopped with, if any.
+    /// The error the run stopped with, if any: the first a stage stopped with, in
+    /// pipeline order, except that the risk stage's [`ORDER_STAGE_GONE`] only echoes
+    /// the order stage's own error, which is the one returned when there is one.
+    ///
+    /// [`ORDER_STAGE_GONE`]: crate::risk::ORDER_STAGE_GONE
     pub fn error(&self) -> Option<(&'static str, &crate::runtime::StageError)> {
-        self.stages()
+        let errors: Vec<_> = self
+            .stages()
             .into_iter()
-            .find_map(|s| s.error.as_ref().map(|e| (s.name, e)))
+            .filter_map(|s| s.error.as_ref().map(|e| (s.name, e)))
+            .collect();
+        errors
+            .iter()
+            .find(|(_, e)| e.what != crate::risk::ORDER_STAGE_GONE)
+            .or(errors.first())
+            .copied()
     }
 
     /// The risk stage's book at the end: positions, P&L, the day's fills.

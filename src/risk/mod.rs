@@ -48,7 +48,7 @@ pub use exit::{
     IndexFallWatch, Mismatch, PartialState, ReconcilePolicy, RetryDue, ScalingRules,
     ShutdownPolicy, SquareOff, SquareOffDue, TimeStops, FORCED_KINDS,
 };
-pub use in_flight::{InFlight, InFlightTable};
+pub use in_flight::{InFlight, InFlightFull, InFlightTable};
 pub use limits::{
     round_limit, round_stop, DayEvent, DayGuard, ExposureBuckets, InstrumentSpec, LimitState,
     Quote, ReturnCorrelation, RiskEvents, StateChange, MAX_CORRELATION_WINDOW,
@@ -57,5 +57,5 @@ pub use limits::{
 pub use position::{FillEffect, Position};
 pub use refusals::{Refusal, RefusalCounts};
 pub use review::ReviewDesk;
-pub use stage::RiskStage;
+pub use stage::{RiskStage, ORDER_STAGE_GONE};
 pub use summary::{FillRecord, PositionSnapshot, RiskEventSummary, StrategyPnl, TradingSummary};

@@ -66,6 +66,11 @@ struct Counters {
     manual_exits: u64,
 }
 
+/// The risk stage's error when the order stage ended while orders were still in flight
+/// or positions open. It only echoes the order stage's own error, when that has one:
+/// [`RunReport::error`](crate::engine::RunReport::error) reports that one instead.
+pub const ORDER_STAGE_GONE: &str = "the order stage stopped before the risk stage";
+
 /// Stage 3: the single owner of positions, P&L and limits.
 ///
 /// Reads [`RiskInput`] from the signal stage and [`ExecReport`]s from the order stage,
@@ -2240,8 +2245,7 @@ impl Stage for RiskStage {
         }
         if self.order_stage_gone() {
             if !self.in_flight.is_empty() || !self.is_done() {
-                self.error
-                    .get_or_insert("the order stage stopped before the risk stage");
+                self.error.get_or_insert(ORDER_STAGE_GONE);
             }
             return Poll::Done;
         }

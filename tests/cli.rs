@@ -503,7 +503,7 @@ mod journal {
     use std::path::{Path, PathBuf};
 
     use tickpipe::{
-        journal::{FlushPolicy, Journal, JournalConfig, Record, HEADER_SIZE},
+        journal::{Adoption, FlushPolicy, Journal, JournalConfig, Record, HEADER_SIZE},
         model::{
             ControlCommand, Date, Direction, FillRecord, InstrumentId, IntentId, IntentReason,
             Price, Qty, Side, Signal, Stamp, StrategyId, TimeOfDay, UnixNanos,
@@ -652,6 +652,79 @@ mod journal {
             ],
             "{out}"
         );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// The risk stage's adoption of a broker's position: readable in `inspect`, counted
+    /// by `verify`, and not a trade, so the fills' CSV leaves it out.
+    #[test]
+    fn an_adoption_is_inspected_and_verified_and_is_no_trade() {
+        let dir =
+            std::env::temp_dir().join(format!("tickpipe-cli-journal-{}-adopt", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let at = |m: u32| UnixNanos::from_ist(Date::new(2026, 11, 25), TimeOfDay::hm(12, m));
+        let journal = Journal::open(&dir, JournalConfig::DEFAULT).unwrap();
+        let mut risk = journal.writer("risk").unwrap();
+        let adopt = Adoption {
+            instrument: InstrumentId(1),
+            broker_net: -40,
+            broker_avg: Price::from_paise(5_010),
+            book_net: 0,
+            book_avg: Price::ZERO,
+        };
+        risk.append(at(5), &Record::Adopt(adopt)).unwrap();
+        let buy_back = FillRecord {
+            intent: IntentId::new(1, 0),
+            exchange_ts: at(10),
+            instrument: InstrumentId(1),
+            strategy: StrategyId(0),
+            side: Side::Buy,
+            qty: Qty::new(40),
+            price: Price::from_paise(4_960),
+            reason: IntentReason::Manual,
+        };
+        risk.append(at(10), &Record::Fill(buy_back)).unwrap();
+        // Later the broker lists the instrument flat where the book holds a long.
+        let flat = Adoption {
+            broker_net: 0,
+            broker_avg: Price::ZERO,
+            book_net: 25,
+            book_avg: Price::from_paise(4_980),
+            ..adopt
+        };
+        risk.append(at(15), &Record::Adopt(flat)).unwrap();
+        drop(risk);
+        journal.shutdown().unwrap();
+
+        let (ok, out, err) = journal_cmd(&["inspect", "--type", "adopt"], &dir);
+        assert!(ok, "{err}");
+        let lines: Vec<String> = out
+            .lines()
+            .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                "2026-11-25 12:05:00.000 IST risk 1 adopt i1 broker net=-40 avg=50.10 (book was flat)",
+                "2026-11-25 12:15:00.000 IST risk 3 adopt i1 broker net=0 avg=0.00 (book had net=25 avg=49.80)",
+            ],
+            "{out}"
+        );
+        let (ok, out, err) = journal_cmd(&["inspect", "--instrument", "1"], &dir);
+        assert!(ok, "{err}");
+        assert_eq!(out.lines().count(), 3, "{out}");
+        let (ok, out, err) = journal_cmd(&["verify"], &dir);
+        assert!(ok, "{err}");
+        assert!(
+            out.contains("risk: 1 segment(s), 3 record(s), sequence 1..3"),
+            "{out}"
+        );
+        assert!(out.contains("(fill 1, adopt 2)"), "{out}");
+        let (ok, out, err) = journal_cmd(&["export"], &dir);
+        assert!(ok, "{err}");
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines.len(), 2, "the header and the one fill: {out}");
+        assert!(lines[1].ends_with(",BUY,40,49.60,manual"), "{}", lines[1]);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

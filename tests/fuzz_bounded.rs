@@ -22,8 +22,8 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 use tickpipe::{
     fuzzing::{Body, TARGETS},
     journal::{
-        DailyMark, FlushPolicy, Journal, JournalConfig, JournalReader, LimitChange, Record,
-        RiskStateChange, SessionKind, SessionMark,
+        Adoption, DailyMark, FlushPolicy, Journal, JournalConfig, JournalReader, LimitChange,
+        Record, RiskStateChange, SessionKind, SessionMark,
     },
     model::{
         ControlCommand, Direction, ExecKind, ExecReport, FillRecord, InstrumentId, IntentId,
@@ -376,6 +376,13 @@ fn every_record() -> Vec<(UnixNanos, Record)> {
         Record::DailyMark(DailyMark {
             instrument,
             mark: Price::from_paise(81_500),
+        }),
+        Record::Adopt(Adoption {
+            instrument,
+            broker_net: -150,
+            broker_avg: Price::from_paise(81_240),
+            book_net: 100,
+            book_avg: Price::from_paise(81_235),
         }),
     ];
     records.extend(

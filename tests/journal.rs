@@ -9,9 +9,9 @@ use std::{
 
 use tickpipe::{
     journal::{
-        truncate_torn_tail, verify, Corruption, DailyMark, FlushPolicy, FrameError, HeaderError,
-        Journal, JournalConfig, JournalError, JournalReader, LimitChange, Record, RiskStateChange,
-        Seq, HEADER_SIZE,
+        truncate_torn_tail, verify, Adoption, Corruption, DailyMark, DecodeError, FlushPolicy,
+        FrameError, HeaderError, Journal, JournalConfig, JournalError, JournalReader, LimitChange,
+        Record, RiskStateChange, Seq, HEADER_SIZE,
     },
     model::{
         ControlCommand, Direction, ExecKind, ExecReport, FillRecord, InstrumentId, IntentId,
@@ -215,6 +215,16 @@ fn every_record() -> Vec<(UnixNanos, Record)> {
     for (i, c) in commands.into_iter().enumerate() {
         out.push((ts(20 + i as u64), Record::Control(c)));
     }
+    out.push((
+        ts(40),
+        Record::Adopt(Adoption {
+            instrument: InstrumentId(12),
+            broker_net: i64::MIN,
+            broker_avg: Price::MAX,
+            book_net: 7,
+            book_avg: Price::from_raw(-1),
+        }),
+    ));
     out
 }
 
@@ -367,6 +377,41 @@ fn an_intact_record_out_of_sequence_is_an_error() {
         }
         other => panic!("expected corruption, got {other:?}"),
     }
+    fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A record type is added by taking the next code, the file format's version unchanged:
+/// so a build that meets a code it does not know (a journal of a newer build) must
+/// refuse it by name, even as the writer's last record, never read it as something
+/// else nor cut it as a torn tail.
+#[test]
+fn a_record_of_a_type_this_build_does_not_know_is_refused_never_cut() {
+    let dir = temp_dir("unknown-type");
+    write_signals(&dir, "signal", 10, 8192);
+    let path = only_segment(&dir, "signal");
+    let mut bytes = fs::read(&path).unwrap();
+    // The last record, its type byte a code no build has used yet, its CRC made good.
+    let at = HEADER_SIZE + 9 * 64;
+    bytes[at + 4] = 200;
+    let crc = crc32fast::hash(&bytes[at..at + 60]);
+    bytes[at + 60..at + 64].copy_from_slice(&crc.to_le_bytes());
+    fs::write(&path, &bytes).unwrap();
+    let reader = JournalReader::open(&dir).unwrap();
+    let mut records = reader.records();
+    for k in 1..=9 {
+        assert_eq!(records.next().unwrap().unwrap().seq, Seq(k));
+    }
+    let err = records.next().unwrap().unwrap_err();
+    match &err {
+        JournalError::Corrupt { seq, reason, .. } => {
+            assert_eq!(*seq, Seq(10));
+            assert_eq!(*reason, Corruption::Decode(DecodeError::UnknownType(200)));
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    assert!(err.to_string().contains("unknown record type 200"), "{err}");
+    assert!(records.torn_tails().is_empty(), "not a torn tail");
+    assert!(verify(&dir).is_err());
     fs::remove_dir_all(&dir).unwrap();
 }
 

@@ -20,6 +20,10 @@
 //!   record named. Positions, open orders, realised P&L, cooldowns, pauses, the trading
 //!   state and the limits are then what they were, because they are rebuilt by the same
 //!   code from the same inputs, and the journal proves it record by record.
+//! - The broker positions the risk stage adopted (`risk.reconcile` = `adopt` or
+//!   `flatten`) came from outside the stream; each is journaled where it was applied,
+//!   and the risk stage applies it again at the same point of the replay (see
+//!   `RiskStage::with_journal`), checked like every other record.
 //! - The paper exchange is rebuilt the same way: its book is the orders sent and
 //!   answered again, each answer checked against the journaled one (the reconciliation
 //!   with the paper broker). Client order ids are the intents' sequence numbers,
@@ -30,7 +34,9 @@
 //!   ([`JournalTap::with_earlier_intents`]); the order stage sends none of them to a
 //!   broker again and answers risk with their journaled reports instead (see
 //!   `OrderStage`). The broker's fills after the last journaled report are what the
-//!   gateway's reconciliation at start reports.
+//!   gateway's reconciliation at start reports: it counts from the journal's fills and
+//!   adoptions ([`Resuming::booked_net`]), so a position adopted before the restart is
+//!   no difference again.
 //!
 //! A day is resumed only with the configuration and data source that began it (a hash
 //! of both is in the day's start mark); anything else is refused with the reason.
@@ -96,17 +102,30 @@ impl Resuming {
         })
     }
 
-    /// Net units by instrument index that the risk stage booked before the restart (its
-    /// journaled fills), for `instruments` instruments: what a broker holds from earlier
-    /// in the day on the engine's account. Read before the risk stage's tap takes its
-    /// records.
+    /// Net units by instrument index that the risk stage's book held before the restart
+    /// (its journaled fills, and the broker positions it adopted, each of which set the
+    /// instrument's units to the broker's), for `instruments` instruments: what a broker
+    /// holds from earlier in the day on the engine's account. Read before the risk
+    /// stage's tap takes its records.
+    ///
+    /// The gateway counts on from here, so its reconciliation at the restart finds no
+    /// difference in a position the book adopted before (the resumed book holds it
+    /// again, rebuilt from the journal): it is not reported, adopted or halted on twice.
     pub fn booked_net(&self, instruments: usize) -> Vec<i64> {
         let mut net = vec![0_i64; instruments];
         for (_, record) in self.day.records_of("risk") {
-            if let Record::Fill(fill) = record {
-                if let Some(n) = net.get_mut(fill.instrument.index()) {
-                    *n += fill.side.sign() * i64::from(fill.qty.get());
+            match record {
+                Record::Fill(fill) => {
+                    if let Some(n) = net.get_mut(fill.instrument.index()) {
+                        *n += fill.side.sign() * i64::from(fill.qty.get());
+                    }
                 }
+                Record::Adopt(a) => {
+                    if let Some(n) = net.get_mut(a.instrument.index()) {
+                        *n = a.broker_net;
+                    }
+                }
+                _ => {}
             }
         }
         net
@@ -406,8 +425,11 @@ mod tests {
     }
 
     #[test]
-    fn the_net_booked_before_a_restart_is_the_risk_writers_fills() {
-        use crate::model::{FillRecord, IntentId, IntentReason, Price, Qty, Side, StrategyId};
+    fn the_net_booked_before_a_restart_is_the_risk_writers_fills_and_adoptions() {
+        use crate::{
+            journal::Adoption,
+            model::{FillRecord, IntentId, IntentReason, Price, Qty, Side, StrategyId},
+        };
         let BegunDay {
             root,
             dir,
@@ -438,6 +460,23 @@ mod tests {
             risk.append(UnixNanos(seq + 10), &fill(seq, instrument, side, qty))
                 .unwrap();
         }
+        // The book took the broker's -40 on instrument 1 and its 12 on instrument 2 (an
+        // adoption sets the units, whatever the book held), then traded on.
+        let adopt = |instrument, broker_net, book_net| {
+            Record::Adopt(Adoption {
+                instrument: InstrumentId(instrument),
+                broker_net,
+                broker_avg: Price::from_paise(5_010),
+                book_net,
+                book_avg: Price::ZERO,
+            })
+        };
+        risk.append(UnixNanos(20), &adopt(1, -40, 0)).unwrap();
+        risk.append(UnixNanos(21), &adopt(2, 12, -10)).unwrap();
+        risk.append(UnixNanos(22), &fill(12, 2, Side::Sell, 2))
+            .unwrap();
+        // Outside the table: not counted.
+        risk.append(UnixNanos(23), &adopt(9, 5, 0)).unwrap();
         // Another writer's records are not the book's.
         let mut order = journal.writer("order").unwrap();
         order
@@ -446,7 +485,7 @@ mod tests {
         drop((engine, risk, order));
         journal.shutdown().unwrap();
         let resuming = resumable(&dir, 42).unwrap().unwrap();
-        assert_eq!(resuming.booked_net(3), [20, 0, -10]);
+        assert_eq!(resuming.booked_net(3), [20, -40, 10]);
         std::fs::remove_dir_all(&root).unwrap();
     }
 

@@ -83,6 +83,11 @@ pub const fn frame_len(payload: usize) -> usize {
 }
 
 /// What a record holds, as its type byte says.
+///
+/// A new type takes the next code and leaves the file format's version alone: a build
+/// that meets a code it does not know refuses the record as corruption in the middle,
+/// named with file and offset (never skipped, never cut as a torn tail), so a journal
+/// holding records of a newer build is refused by an older one, never misread.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[repr(u8)]
 pub enum RecordType {
@@ -107,11 +112,14 @@ pub enum RecordType {
     /// The engine started, resumed or ended the day (see
     /// [`SessionMark`](super::SessionMark)).
     Session = 10,
+    /// The risk stage took a broker's position into its book (see
+    /// [`Adoption`](super::Adoption)).
+    Adopt = 11,
 }
 
 impl RecordType {
     /// Every type, in code order.
-    pub const ALL: [RecordType; 10] = [
+    pub const ALL: [RecordType; 11] = [
         RecordType::Intent,
         RecordType::Exec,
         RecordType::Fill,
@@ -122,6 +130,7 @@ impl RecordType {
         RecordType::DailyMark,
         RecordType::Tick,
         RecordType::Session,
+        RecordType::Adopt,
     ];
 
     /// The type with this code.
@@ -142,6 +151,7 @@ impl RecordType {
             RecordType::DailyMark => "daily_mark",
             RecordType::Tick => "tick",
             RecordType::Session => "session",
+            RecordType::Adopt => "adopt",
         }
     }
 

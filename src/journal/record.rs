@@ -8,7 +8,7 @@
 //!
 //! | type | payload bytes | frame bytes |
 //! | --- | --- | --- |
-//! | intent | 28 | 56 |
+//! | intent | 36 | 64 |
 //! | exec | 45 | 80 |
 //! | fill | 28 | 56 |
 //! | control | 16 | 48 |
@@ -18,12 +18,13 @@
 //! | daily_mark | 12 | 40 |
 //! | tick | 45 | 80 |
 //! | session | 17 | 48 |
+//! | adopt | 36 | 64 |
 //!
 //! Payload layouts, offsets in bytes (`u`/`i` = unsigned/signed little-endian):
 //!
 //! ```text
 //! intent      0 id u64 · 8 limit i64 · 16 qty u32 · 20 instrument u32 · 24 strategy u16
-//!             · 26 side u8 · 27 reason u8
+//!             · 26 side u8 · 27 reason u8 · 28 reference i64
 //! exec        0 intent u64 · 8 last_price i64 · 16 trade u64 · 24 instrument u32
 //!             · 28 last_qty u32 · 32 cum_qty u32 · 36 leaves_qty u32 · 40 strategy u16
 //!             · 42 side u8 · 43 kind u8 · 44 reject u8
@@ -39,6 +40,8 @@
 //! tick        0 last i64 · 8 bid i64 · 16 ask i64 · 24 instrument u32 · 28 volume u32
 //!             · 32 last_qty u32 · 36 bid_qty u32 · 40 ask_qty u32 · 44 kind u8
 //! session     0 kind u8 · 1 config u64 · 9 strategies u32 · 13 instruments u32
+//! adopt       0 instrument u32 · 4 broker_net i64 · 12 broker_avg i64 · 20 book_net i64
+//!             · 28 book_avg i64
 //! ```
 //!
 //! Enums are stored as their `repr(u8)` codes; the control command codes are
@@ -127,6 +130,29 @@ pub struct SessionMark {
     pub instruments: u32,
 }
 
+/// The risk stage took a broker's account of one instrument's open units into its book
+/// (`risk.reconcile` = `adopt` or `flatten`, on a difference the reconciliation found),
+/// and what the book held before.
+///
+/// Journaled by the risk stage where it applied it, at the market time it had then; a
+/// resumed day applies it again at the same point of the replay (see
+/// [`RiskStage`](crate::risk::RiskStage)), and the book's side checks that the rebuilt
+/// book held what the journaled one did. Units are signed (long positive), averages raw
+/// [`Price`] units; a flat side has zero units and a zero average.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Adoption {
+    /// Which instrument.
+    pub instrument: InstrumentId,
+    /// The broker's signed units, which the book took.
+    pub broker_net: i64,
+    /// The broker's average price of those units.
+    pub broker_avg: Price,
+    /// The book's signed units before.
+    pub book_net: i64,
+    /// The book's average price before.
+    pub book_avg: Price,
+}
+
 /// One journaled record. `Copy` and small, so a stage journals from its own state
 /// without allocating.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -151,6 +177,8 @@ pub enum Record {
     Tick(Tick),
     /// The engine started, resumed or ended the day.
     Session(SessionMark),
+    /// The risk stage took a broker's position into its book.
+    Adopt(Adoption),
 }
 
 /// Why a payload with a good CRC could not be decoded; the reader adds file and offset.
@@ -209,6 +237,7 @@ pub const fn payload_len(ty: RecordType) -> usize {
         RecordType::Signal => 32,
         RecordType::DailyMark => 12,
         RecordType::Session => 17,
+        RecordType::Adopt => 36,
     }
 }
 
@@ -234,6 +263,7 @@ impl Record {
             Record::DailyMark(_) => RecordType::DailyMark,
             Record::Tick(_) => RecordType::Tick,
             Record::Session(_) => RecordType::Session,
+            Record::Adopt(_) => RecordType::Adopt,
         }
     }
 
@@ -251,6 +281,7 @@ impl Record {
             Record::Signal(m) => Some(m.instrument),
             Record::DailyMark(m) => Some(m.instrument),
             Record::Tick(m) => Some(m.instrument),
+            Record::Adopt(m) => Some(m.instrument),
         }
     }
 
@@ -348,6 +379,13 @@ impl Record {
                 p.u32(m.bid_qty);
                 p.u32(m.ask_qty);
                 p.u8(m.kind as u8);
+            }
+            Record::Adopt(m) => {
+                p.u32(m.instrument.0);
+                p.i64(m.broker_net);
+                p.i64(m.broker_avg.raw());
+                p.i64(m.book_net);
+                p.i64(m.book_avg.raw());
             }
         }
         let len = p.at - FRAME_HEADER;
@@ -472,6 +510,13 @@ impl Record {
                 config: g.u64(),
                 strategies: g.u32(),
                 instruments: g.u32(),
+            }),
+            RecordType::Adopt => Record::Adopt(Adoption {
+                instrument: InstrumentId(g.u32()),
+                broker_net: g.i64(),
+                broker_avg: Price::from_raw(g.i64()),
+                book_net: g.i64(),
+                book_avg: Price::from_raw(g.i64()),
             }),
         })
     }
@@ -742,6 +787,33 @@ mod tests {
         assert_eq!(
             Record::decode(RecordType::Control as u8, 1, UnixNanos(7), &bytes),
             Err(DecodeError::Field("feed stale flag"))
+        );
+    }
+
+    #[test]
+    fn an_adoption_is_type_11_with_both_sides_at_their_offsets() {
+        let record = Record::Adopt(Adoption {
+            instrument: InstrumentId(7),
+            broker_net: -40,
+            broker_avg: Price::from_paise(5_010),
+            book_net: i64::MAX,
+            book_avg: Price::MAX,
+        });
+        assert_eq!(record.record_type() as u8, 11);
+        assert_eq!(record.instrument(), Some(InstrumentId(7)));
+        let bytes = payload(&record);
+        assert_eq!(bytes.len(), 36);
+        assert_eq!(bytes[..4], 7u32.to_le_bytes());
+        assert_eq!(bytes[4..12], (-40i64).to_le_bytes());
+        assert_eq!(bytes[12..20], Price::from_paise(5_010).raw().to_le_bytes());
+        assert_eq!(bytes[20..28], i64::MAX.to_le_bytes());
+        assert_eq!(bytes[28..36], Price::MAX.raw().to_le_bytes());
+        let back = Record::decode(11, 1, UnixNanos(7), &bytes);
+        assert_eq!(back, Ok(record));
+        // A build that does not know a type refuses it by its code, never misreads it.
+        assert_eq!(
+            Record::decode(12, 1, UnixNanos(7), &bytes),
+            Err(DecodeError::UnknownType(12))
         );
     }
 }

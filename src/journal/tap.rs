@@ -108,6 +108,18 @@ impl JournalTap {
         self.expected.get(self.next_expected)
     }
 
+    /// Every record journaled before the restart that the stage has not made again yet,
+    /// in sequence, with its market time (daily marks a stopped run wrote at its end
+    /// included); empty once a record differed. A stage that takes something from
+    /// outside the replayed stream (the risk stage's adoptions of a broker's position)
+    /// reads here what it took before, and where.
+    pub fn pending(&self) -> &[(UnixNanos, Record)] {
+        if self.diverged {
+            return &[];
+        }
+        &self.expected[self.next_expected..]
+    }
+
     /// True once a record differed from the journaled one.
     pub fn diverged(&self) -> bool {
         self.diverged
@@ -227,7 +239,8 @@ fn journaled_form(record: &Record) -> Record {
         | Record::RiskState(_)
         | Record::Limit(_)
         | Record::DailyMark(_)
-        | Record::Session(_) => {}
+        | Record::Session(_)
+        | Record::Adopt(_) => {}
     }
     r
 }
@@ -296,14 +309,16 @@ mod tests {
         let writer = journal
             .resume_writer("risk", crate::journal::Seq(4))
             .unwrap();
-        let mut tap = JournalTap::resume(writer, before);
+        let mut tap = JournalTap::resume(writer, before.clone());
         assert_eq!(tap.replay_pending(), 3);
+        assert_eq!(tap.pending(), &before[..]);
         assert_eq!(tap.next_pending(), Some(&(at(20), halted)));
         assert!(
             tap.record(at(20), &halted),
             "made again: checked, not written"
         );
         assert_eq!(tap.next_pending(), Some(&(at(21), mark(100))));
+        assert_eq!(tap.pending(), &before[1..]);
         // The day goes on past the stopped run's end: its marks are passed over.
         assert!(tap.record(at(25), &reducing));
         assert_eq!(tap.replay_pending(), 0);
@@ -322,6 +337,7 @@ mod tests {
             None,
             "nothing is checked after a difference"
         );
+        assert!(tap.pending().is_empty());
         assert!(
             !tap.record(at(30), &mark(5)),
             "nothing more after a difference"

@@ -10,7 +10,7 @@ use tickpipe_ringbuf::Consumer;
 
 use crate::{
     charges::{ChargeBreakdown, Charger, OrderCharges},
-    journal::{DailyMark, JournalTap, LimitChange, Record, RiskStateChange},
+    journal::{Adoption, DailyMark, JournalTap, LimitChange, Record, RiskStateChange},
     metrics::{LatencyHistogram, Telemetry},
     model::{
         Alert, AlertLevel, BrokerNotice, ControlCommand, ControlRefusal, ControlReply, Direction,
@@ -101,6 +101,14 @@ pub const ORDER_STAGE_GONE: &str = "the order stage stopped before the risk stag
 /// same place). Every booked fill and every change of trading state is also said
 /// unasked on the control port, for `subscribe fills` and `subscribe alerts`.
 ///
+/// **Broker reconciliation.** A broker's position that differs from the book (a live
+/// gateway's [`BrokerNotice`], or [`RiskStage::reconcile`]) is alerted and, under
+/// `risk.reconcile` = `adopt` or `flatten`, taken into the book. The book then holds
+/// something no fill brought, so each adoption is journaled ([`Adoption`]: the broker's
+/// units and average, the book's before, the market time), and a resumed day applies it
+/// again at the same point of the replay (see [`RiskStage::with_journal`]); a broker's
+/// halt is journaled as the operator's `halt`.
+///
 /// **Trading state.** [`TradingState::Active`] trades normally; `Reducing` refuses
 /// entries but acts on strategies' exits; `Halted` refuses every strategy signal. The
 /// stage's own exits (stops, square-off), `close` and `flatten` flow in every state.
@@ -170,9 +178,13 @@ pub struct RiskStage {
     /// The limits in force (the configuration, as changed by `set`).
     config: RiskConfig,
     control: ControlPort,
-    /// Intents, booked fills, state and limit changes and the commands applied go to the
-    /// journal, the record the day is rebuilt from.
+    /// Intents, booked fills, state and limit changes, adoptions of a broker's position
+    /// and the commands applied go to the journal, the record the day is rebuilt from.
     journal: JournalTap,
+    /// Adoptions the day's journal holds from before a restart that the replay has not
+    /// applied again yet (see [`RiskStage::with_journal`]); zero unless a day resumes,
+    /// so the input loop pays one compare for them.
+    adoptions_to_replay: usize,
     /// Instruments a `flatten` found busy: closed once their order is answered.
     close_when_answered: Vec<bool>,
     /// Broker notices that arrived while a resumed day was still being rebuilt from its
@@ -319,6 +331,7 @@ impl RiskStage {
             },
             control: ControlPort::detached(),
             journal: JournalTap::off(),
+            adoptions_to_replay: 0,
             close_when_answered: vec![false; n],
             broker_waiting: Vec::with_capacity(n + 1),
             stop: None,
@@ -437,7 +450,21 @@ impl RiskStage {
         if policy == ReconcilePolicy::Alert || id.index() >= self.book.instruments() {
             return;
         }
-        if self.book.adopt(id, m.broker_net, m.broker_avg).is_err() {
+        let adopted = self.book.adopt(id, m.broker_net, m.broker_avg);
+        // Journaled whether or not the book could take it, after the book has it: a
+        // resumed day applies it again here (and meets the same overflow), and a journal
+        // that cannot take it flattens the book with the adopted position in it.
+        self.journal_record(
+            self.market_time,
+            &Record::Adopt(Adoption {
+                instrument: id,
+                broker_net: m.broker_net,
+                broker_avg: m.broker_avg,
+                book_net: m.book_net,
+                book_avg: m.book_avg,
+            }),
+        );
+        if adopted.is_err() {
             self.fail("position arithmetic overflowed; new entries halted");
             return;
         }
@@ -529,11 +556,82 @@ impl RiskStage {
         self
     }
 
-    /// The same stage journaling its intents, booked fills, state and limit changes and
-    /// the commands it applies through `journal`.
+    /// The same stage journaling its intents, booked fills, state and limit changes,
+    /// adoptions and the commands it applies through `journal`.
+    ///
+    /// A tap resuming a day ([`JournalTap::resume`]) holds the records journaled before
+    /// the restart, and the replay makes them again from the same inputs, all but the
+    /// adoptions: a broker's position came from outside the stream, and the broker
+    /// does not send it again (its reconciliation at the restart compares with a book
+    /// that holds it already). So the stage applies each journaled adoption again
+    /// itself, when it is the next record the journal holds and the replay reaches its
+    /// market time: before the first input later than it, or before a command at it
+    /// (commands replayed at a market time come after its events, and the journal's
+    /// order then decides between them); once the input has ended, at once. The
+    /// adoption made again is checked like any record, the book's side included, so a
+    /// rebuilt book that did not hold what the journaled one did stops the day.
     pub fn with_journal(mut self, journal: JournalTap) -> RiskStage {
+        self.adoptions_to_replay = journal
+            .pending()
+            .iter()
+            .filter(|(_, r)| matches!(r, Record::Adopt(_)))
+            .count();
         self.journal = journal;
         self
+    }
+
+    /// Applies the adoption the journal holds next again, if the replay has reached it
+    /// (see [`RiskStage::with_journal`]); true when it did. Cold: only while a resumed
+    /// day catches up.
+    #[cold]
+    fn replay_adoption(&mut self) -> bool {
+        let next = self
+            .journal
+            .pending()
+            .iter()
+            .find(|(_, r)| !matches!(r, Record::DailyMark(_)));
+        let Some(&(ts, record)) = next else {
+            // Every journaled record made again (or the replay differed): none is left.
+            self.adoptions_to_replay = 0;
+            return false;
+        };
+        let Record::Adopt(a) = record else {
+            return false;
+        };
+        let due = match self.input.peek() {
+            Some(input) => {
+                let (at, command) = match input {
+                    RiskInput::Tick(t) => (t.exchange_ts, false),
+                    RiskInput::Signal(s) => (s.exchange_ts, false),
+                    RiskInput::Review(r) => (r.exchange_ts, false),
+                    RiskInput::Control(c) => (c.exchange_ts, true),
+                };
+                at > ts || (command && at >= ts)
+            }
+            None => self.input.is_finished(),
+        };
+        if !due {
+            return false;
+        }
+        self.adoptions_to_replay -= 1;
+        self.market_time = self.market_time.max(ts);
+        // The book's side as it is now: the record made again carries it, and the tap
+        // compares it with the journaled one. (An instrument outside the table was never
+        // adopted: nothing is made again, and the tap names the difference.)
+        let (book_net, book_avg) = if a.instrument.index() < self.book.instruments() {
+            let p = self.book.position(a.instrument);
+            (p.net(), p.avg_price())
+        } else {
+            (0, Price::ZERO)
+        };
+        self.apply_mismatch(&Mismatch {
+            instrument: a.instrument,
+            book_net,
+            book_avg,
+            broker_net: a.broker_net,
+            broker_avg: a.broker_avg,
+        });
+        true
     }
 
     /// The same stage answering the control plane through `port`.
@@ -1314,6 +1412,16 @@ impl RiskStage {
     fn read_inputs(&mut self) -> usize {
         let mut n = 0;
         while n < BATCH && self.may_read() {
+            if self.adoptions_to_replay > 0 && self.replay_adoption() {
+                // What it calls for goes before the next input, as it did when the
+                // broker's notice was applied between two inputs: `flatten`'s exit, a
+                // protective stop.
+                self.drain_square_off();
+                self.send_protection();
+                self.request_sync();
+                n += 1;
+                continue;
+            }
             let Ok(input) = self.input.try_pop() else {
                 break;
             };

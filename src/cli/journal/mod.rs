@@ -49,7 +49,7 @@ enum JournalCommand {
         /// The journal directory (one trading day).
         dir: PathBuf,
         /// Only records of this type: intent, exec, fill, control, risk_state, limit,
-        /// signal, daily_mark, tick.
+        /// signal, daily_mark, tick, session, adopt.
         #[arg(long = "type", value_name = "T")]
         record_type: Option<String>,
         /// Only records about this instrument id (`7` or `i7`).
@@ -370,6 +370,16 @@ fn describe(e: &Entry<'_>, out: &mut String) {
             out,
             "{} {:?} last={}x{} bid={}x{} ask={}x{} volume={}",
             m.instrument, m.kind, m.last, m.last_qty, m.bid, m.bid_qty, m.ask, m.ask_qty, m.volume
+        ),
+        Record::Adopt(m) if m.book_net == 0 => write!(
+            out,
+            "{} broker net={} avg={} (book was flat)",
+            m.instrument, m.broker_net, m.broker_avg
+        ),
+        Record::Adopt(m) => write!(
+            out,
+            "{} broker net={} avg={} (book had net={} avg={})",
+            m.instrument, m.broker_net, m.broker_avg, m.book_net, m.book_avg
         ),
     };
 }

@@ -1295,6 +1295,7 @@ fn a_drawdown_from_the_peak_warns_then_halts() {
     assert_eq!((events.drawdown_warnings, events.drawdown_halts), (1, 1));
 }
 
+mod adopt;
 mod exits;
 mod protect;
 mod scaling;

@@ -501,8 +501,8 @@ pub fn read_sweep(dir: &Path) -> Result<(Value, Vec<String>, Vec<SweepRow>), Str
 /// Combines shards' tables into the table of the whole grid.
 ///
 /// # Errors
-/// Shards of different sweeps (data, strategy, grid, risk profile or settings differ), a point in two
-/// shards, or points no shard ran (named by number).
+/// Shards of different sweeps (data, strategy, grid, risk profile or settings differ),
+/// a point in two shards, or points no shard ran (named by number).
 pub fn merge(
     shards: &[(String, Value, Vec<String>, Vec<SweepRow>)],
 ) -> Result<(Value, Vec<String>, Vec<SweepRow>), String> {

@@ -2,7 +2,10 @@
 //! pipeline with the configured risk stage and the paper exchange. The configured
 //! position cap shapes every trade (far below the all-in size `--risk none` takes on the
 //! same bars), every output says which profile ran, the same input gives byte-identical
-//! files, and bad input is refused by name.
+//! files, and bad input is refused by name. Without `--risk`, intraday bars run this
+//! profile and daily bars `none`, saying why; a `--risk none` flag given to the default
+//! profile is refused, not ignored. A `--sweep` runs the configured profile too: the
+//! same table whatever `--jobs`, and shards merged give one unsharded run's files.
 
 use std::{
     collections::BTreeMap,
@@ -207,6 +210,8 @@ fn the_configured_cap_sizes_every_trade_and_every_output_says_configured() {
     let (ok, _, stderr) = backtest(&[
         "--data".as_ref(),
         data.as_os_str(),
+        "--risk".as_ref(),
+        "none".as_ref(),
         "--param".as_ref(),
         "fast=5".as_ref(),
         "--param".as_ref(),
@@ -230,6 +235,7 @@ fn the_configured_cap_sizes_every_trade_and_every_output_says_configured() {
         serde_json::from_str(&std::fs::read_to_string(none_out.join("stats.json")).unwrap())
             .unwrap();
     assert_eq!(stats["risk_profile"], "none");
+    assert_eq!(stats["risk_profile_reason"], "asked for with --risk none");
 }
 
 #[test]
@@ -309,5 +315,332 @@ fn bad_profiles_instruments_and_rows_are_refused_by_name() {
         &["--risk", "configured", "--sizing", "equity"],
         &out,
         &["implies --risk none"],
+    );
+}
+
+/// `tickpipe backtest` with `args`, expected to succeed; its standard output.
+fn ok(args: &[&OsStr]) -> String {
+    let (ok, stdout, stderr) = backtest(args);
+    assert!(ok, "{args:?}:\n{stderr}");
+    stdout
+}
+
+fn json(path: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap()
+}
+
+#[test]
+fn intraday_bars_run_configured_by_default_and_daily_bars_none() {
+    let dir = temp_dir("default");
+    let data = minute_bars(&dir, "SBIN.csv", None);
+    let config = capped_config(&dir);
+    let strategy: [&OsStr; 4] = [
+        "--param".as_ref(),
+        "fast=5".as_ref(),
+        "--param".as_ref(),
+        "slow=20".as_ref(),
+    ];
+
+    // No --risk: intraday bars go through the pipeline, the very run --risk configured
+    // makes, and the summary says the profile came by default.
+    let default = dir.join("default");
+    let mut args: Vec<&OsStr> = vec![
+        "--data".as_ref(),
+        data.as_os_str(),
+        "--config".as_ref(),
+        config.as_os_str(),
+    ];
+    args.extend(strategy);
+    args.extend(["--out".as_ref(), default.as_os_str()]);
+    let stdout = ok(&args);
+    assert!(
+        stdout.contains("risk configured (the default for intraday bars"),
+        "{stdout}"
+    );
+    let asked = dir.join("asked");
+    let (done, _, stderr) = configured(&data, &config, &asked);
+    assert!(done, "{stderr}");
+    let (by_default, by_flag) = (files(&default), files(&asked));
+    assert_eq!(
+        by_default.keys().collect::<Vec<_>>(),
+        by_flag.keys().collect::<Vec<_>>()
+    );
+    for (name, bytes) in &by_default {
+        assert!(
+            &by_flag[name] == bytes,
+            "{name}: default and --risk configured differ"
+        );
+    }
+    assert_eq!(
+        json(&default.join("stats.json"))["risk_profile"],
+        "configured"
+    );
+
+    // Daily bars cannot run the intraday risk stage: `none`, and every output says why.
+    let goog = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/ohlc/GOOG.csv");
+    let daily = dir.join("daily");
+    let mut args: Vec<&OsStr> = vec!["--data".as_ref(), goog.as_os_str()];
+    args.extend(strategy);
+    args.extend(["--out".as_ref(), daily.as_os_str()]);
+    let stdout = ok(&args);
+    assert!(
+        stdout.contains(
+            "risk none (daily bars: the configured risk stage trades intraday bars only)"
+        ),
+        "{stdout}"
+    );
+    let stats = json(&daily.join("stats.json"));
+    assert_eq!(stats["risk_profile"], "none");
+    assert_eq!(
+        stats["risk_profile_reason"],
+        "daily bars: the configured risk stage trades intraday bars only"
+    );
+    let report = std::fs::read_to_string(daily.join("report.md")).unwrap();
+    assert!(
+        report.contains("- Risk profile: none (daily bars: "),
+        "{report}"
+    );
+    // ... and a config for the risk stage is refused there, saying why.
+    let config_str = config.to_str().expect("a UTF-8 temporary path");
+    expect_refusal(
+        &goog,
+        &["--config", config_str],
+        &dir.join("refused-daily"),
+        &["--config", "daily bars", "--risk none"],
+    );
+
+    // A --risk none setting on intraday bars without --risk is refused (the default
+    // profile cannot honour it), pointing at --risk none; with it, it runs.
+    for flags in [
+        &["--commission", "0.001"][..],
+        &["--cash", "500000"],
+        &["--fill", "close"],
+        &["--finalize"],
+    ] {
+        let mut with_config = vec!["--config", config_str];
+        with_config.extend(flags);
+        expect_refusal(
+            &data,
+            &with_config,
+            &dir.join("refused"),
+            &[flags[0], "by default", "add --risk none"],
+        );
+    }
+    let none = dir.join("none");
+    let mut args: Vec<&OsStr> = vec![
+        "--data".as_ref(),
+        data.as_os_str(),
+        "--commission".as_ref(),
+        "0.001".as_ref(),
+        "--risk".as_ref(),
+        "none".as_ref(),
+    ];
+    args.extend(strategy);
+    args.extend(["--out".as_ref(), none.as_os_str()]);
+    let stdout = ok(&args);
+    assert!(
+        stdout.contains("risk none (asked for with --risk none)"),
+        "{stdout}"
+    );
+    let stats = json(&none.join("stats.json"));
+    assert_eq!(stats["risk_profile"], "none");
+    assert_eq!(stats["commission"], 0.001);
+}
+
+/// `--sweep fast=4..6:1 --sweep slow=5..20:15` over the minute bars with the capped
+/// config, no --risk (so configured), and `extra`.
+fn configured_sweep(data: &Path, config: &Path, out: &Path, extra: &[&str]) -> String {
+    let mut args: Vec<&OsStr> = vec![
+        "--data".as_ref(),
+        data.as_os_str(),
+        "--config".as_ref(),
+        config.as_os_str(),
+        "--sweep".as_ref(),
+        "fast=4..6:1".as_ref(),
+        "--sweep".as_ref(),
+        "slow=5..20:15".as_ref(),
+    ];
+    args.extend(extra.iter().map(OsStr::new));
+    args.extend(["--out".as_ref(), out.as_os_str()]);
+    ok(&args)
+}
+
+#[test]
+fn a_configured_sweep_is_one_table_whatever_the_jobs_and_shards() {
+    let dir = temp_dir("sweep");
+    let data = minute_bars(&dir, "SBIN.csv", None);
+    let config = capped_config(&dir);
+
+    let serial = dir.join("serial");
+    let stdout = configured_sweep(&data, &config, &serial, &["--jobs", "1"]);
+    assert!(stdout.contains("6 of 6 point(s), 2 not run"), "{stdout}");
+    assert!(
+        stdout.contains("risk configured (the default for intraday bars)"),
+        "{stdout}"
+    );
+    let table = quoted_rows(&serial.join("sweep.csv"));
+    assert_eq!(table.len(), 6);
+    let mut ran = 0;
+    for row in &table {
+        let (fast, slow): (u32, u32) = (row["fast"].parse().unwrap(), row["slow"].parse().unwrap());
+        if fast >= slow {
+            // The config check refuses the strategy's settings: a note on one line, no
+            // figures.
+            assert!(
+                row["note"].contains("fast: is") && !row["note"].contains('\n'),
+                "{row:?}"
+            );
+            assert!(row["trades"].is_empty(), "{row:?}");
+            continue;
+        }
+        ran += 1;
+        assert!(row["note"].is_empty(), "{row:?}");
+        assert!(number(row, "trades") >= 4.0, "{row:?}");
+        // No per-bar equity through the pipeline: that column stays empty.
+        assert!(row["max_drawdown_bars"].is_empty(), "{row:?}");
+        let exposure = number(row, "exposure");
+        assert!(exposure > 0.0 && exposure <= 1.0, "{row:?}");
+        let final_equity = number(row, "final_equity");
+        let total_return = number(row, "total_return");
+        assert!(
+            (final_equity / 1_000_000.0 - 1.0 - total_return).abs() < 1e-6,
+            "{row:?}"
+        );
+    }
+    assert_eq!(ran, 4);
+    let info = json(&serial.join("sweep.json"));
+    assert_eq!(info["risk_profile"], "configured");
+    assert_eq!(info["risk_profile_reason"], "the default for intraday bars");
+    let settings = info["settings"].as_str().unwrap();
+    assert!(
+        settings.contains("capped.toml (crc32 ")
+            && settings.contains("SBIN, 750 60-second bars over 2 day(s)"),
+        "{settings}"
+    );
+    let markdown = std::fs::read_to_string(serial.join("sweep.md")).unwrap();
+    assert!(
+        markdown.contains("- Risk profile: configured (the default for intraday bars)"),
+        "{markdown}"
+    );
+
+    // Over two threads, the same files byte for byte.
+    let parallel = dir.join("parallel");
+    configured_sweep(&data, &config, &parallel, &["--jobs", "2"]);
+    assert_eq!(files(&parallel), files(&serial));
+
+    // Two shards, merged: the files of the unsharded run.
+    let mut shards = Vec::new();
+    for k in 1..=2 {
+        let shard = dir.join(format!("shard{k}"));
+        let stdout = configured_sweep(&data, &config, &shard, &["--shard", &format!("{k}/2")]);
+        assert!(stdout.contains("3 of 6 point(s) (shard"), "{stdout}");
+        shards.push(shard);
+    }
+    let merged = dir.join("merged");
+    let (done, stdout, stderr) = merge(&[&shards[1], &shards[0]], &merged);
+    assert!(done, "{stderr}");
+    assert!(stdout.contains("6 points"), "{stdout}");
+    assert_eq!(files(&merged), files(&serial));
+
+    // A shard run with another config is another sweep: refused at merge.
+    let other_config = dir.join("other.toml");
+    std::fs::write(
+        &other_config,
+        std::fs::read_to_string(&config).unwrap().replacen(
+            "max_position_pct = 10 ",
+            "max_position_pct = 12 ",
+            1,
+        ),
+    )
+    .unwrap();
+    let other = dir.join("other");
+    configured_sweep(&data, &other_config, &other, &["--shard", "2/2"]);
+    let (done, _, stderr) = merge(&[&shards[0], &other], &dir.join("mixed"));
+    assert!(!done && stderr.contains("is a different sweep"), "{stderr}");
+
+    // A point's row holds what one configured backtest with its settings reports.
+    let single = dir.join("single");
+    let mut args: Vec<&OsStr> = vec![
+        "--data".as_ref(),
+        data.as_os_str(),
+        "--config".as_ref(),
+        config.as_os_str(),
+        "--param".as_ref(),
+        "fast=4".as_ref(),
+        "--param".as_ref(),
+        "slow=20".as_ref(),
+    ];
+    args.extend(["--out".as_ref(), single.as_os_str()]);
+    ok(&args);
+    let stats = json(&single.join("stats.json"));
+    let row = table
+        .iter()
+        .find(|r| r["fast"] == "4" && r["slow"] == "20")
+        .expect("the point fast=4, slow=20");
+    assert_eq!(row["trades"], stats["trades"].to_string());
+    let rupees = |v: &serde_json::Value| format!("{:.2}", v.as_f64().unwrap());
+    assert_eq!(row["final_equity"], rupees(&stats["final_equity"]));
+    assert_eq!(row["net"], rupees(&stats["net"]));
+}
+
+/// A CSV whose cells may be quoted (a sweep's notes hold commas), as rows of named cells.
+fn quoted_rows(path: &Path) -> Vec<BTreeMap<String, String>> {
+    let mut reader = csv::Reader::from_path(path).unwrap();
+    let header: Vec<String> = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    reader
+        .records()
+        .map(|r| {
+            header
+                .iter()
+                .cloned()
+                .zip(r.unwrap().iter().map(str::to_owned))
+                .collect()
+        })
+        .collect()
+}
+
+fn merge(dirs: &[&Path], out: &Path) -> (bool, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_tickpipe"))
+        .args(["backtest", "merge"])
+        .args(dirs)
+        .arg("--out")
+        .arg(out)
+        .output()
+        .expect("tickpipe runs");
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn configured_sweeps_refuse_what_cannot_work() {
+    let dir = temp_dir("sweep-refused");
+    let data = minute_bars(&dir, "SBIN.csv", None);
+    let out = dir.join("out");
+    // A risk setting is not a strategy setting: it comes from --config.
+    expect_refusal(
+        &data,
+        &["--sweep", "max_position_pct=5..10:5"],
+        &out,
+        &[
+            "--sweep max_position_pct=5..10:5",
+            "not a setting of sma_cross",
+            "--config",
+        ],
+    );
+    // --risk none's settings under the default profile, as for a single run.
+    expect_refusal(
+        &data,
+        &["--sweep", "fast=4..5:1", "--finalize"],
+        &out,
+        &["--finalize", "add --risk none"],
     );
 }

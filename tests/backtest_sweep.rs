@@ -79,6 +79,21 @@ fn shards_merged_equal_one_unsharded_run() {
         "point,fast,slow,trades,final_equity,total_return,win_rate,profit_factor,net,max_drawdown_bars,exposure,note"
     );
     assert_eq!(rows.len(), 10, "{table}");
+    // GOOG's bars are daily: the sweep runs `none`, and its files say so and why.
+    assert!(
+        stdout.contains(
+            "risk none (daily bars: the configured risk stage trades intraday bars only)"
+        ),
+        "{stdout}"
+    );
+    let info: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(whole.join("sweep.json")).unwrap()).unwrap();
+    assert_eq!(info["risk_profile"], "none");
+    let markdown = std::fs::read_to_string(whole.join("sweep.md")).unwrap();
+    assert!(
+        markdown.contains("- Risk profile: none (daily bars: "),
+        "{markdown}"
+    );
     // fast 10 and 15 with slow 10 cannot run: the strategy wants fast below slow.
     let noted = rows[1..].iter().filter(|r| !r.ends_with(',')).count();
     assert_eq!(noted, 2, "{table}");

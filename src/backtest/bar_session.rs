@@ -14,18 +14,21 @@
 //! stage builds): the length is the shortest gap between two bars of a day, and every
 //! bar must start on the engine's grid of that length, so the signal stage rebuilds
 //! exactly the file's bars. Daily bars have no intraday path to trade and run with
-//! `--risk none`.
+//! `--risk none`; [`holds_intraday_bars`] tells the two apart without reading a long
+//! intraday file whole, which is how a backtest picks its default profile.
 
 use std::{ops::Range, path::Path, time::Instant};
 
 use crate::{
     engine::EngineConfig,
-    model::{Date, InstrumentId, InstrumentTable},
+    model::{Date, InstrumentId, InstrumentTable, UnixNanos},
+    report::Trade,
     signal::{enable_only, SmaCross, SmaCrossConfig},
 };
 
 use super::{
     bar_events::BarEvents,
+    bar_run::BarRows,
     session::{day_config, DayCollector, DayFeed, SessionMarket},
     BarSource, DataError, DayOutcome, OhlcvBar, SessionDay, SessionOutcome,
 };
@@ -95,7 +98,7 @@ impl BarDays {
             .filter(|&s| gap % NANOS_PER_SEC == 0 && (1..=3600).contains(&s) && 3600 % s == 0)
             .ok_or_else(|| {
                 format!(
-                    "{file}: bars {} s apart (the shortest gap between two bars of a day): the pipeline builds bars that tile the hour, so the length must divide 3600 s (e.g. 60, 300, 900)",
+                    "{file}: bars {} s apart (the shortest gap between two bars of a day): the pipeline builds bars that tile the hour, so the length must divide 3600 s (e.g. 60, 300, 900); --risk none takes bars of any length",
                     gap as f64 / NANOS_PER_SEC as f64
                 )
             })?;
@@ -143,6 +146,48 @@ impl BarDays {
     pub fn file(&self) -> &str {
         &self.file
     }
+
+    /// The share of the bars inside a round trip, from the bar its entry filled in to the
+    /// bar its exit filled in, both counted and each bar once (backtesting.py's
+    /// `Exposure Time`, which `--risk none` reports too); NaN without bars.
+    pub fn exposure(&self, trades: &[Trade]) -> f64 {
+        // The bar a fill at `ts` fell in: the last one starting at or before it.
+        let bar_of = |ts: UnixNanos| self.bars.partition_point(|b| b.at <= ts).saturating_sub(1);
+        let mut spans: Vec<(usize, usize)> = trades
+            .iter()
+            .map(|t| (bar_of(t.entry_ts), bar_of(t.exit_ts)))
+            .collect();
+        spans.sort_unstable();
+        let mut covered = 0usize;
+        let mut covered_to: Option<usize> = None;
+        for (entry, exit) in spans {
+            let from = covered_to.map_or(entry, |c| entry.max(c + 1));
+            if exit >= from {
+                covered += exit - from + 1;
+                covered_to = Some(exit);
+            }
+        }
+        covered as f64 / self.bars.len() as f64
+    }
+}
+
+/// Whether `path` holds intraday bars, that is two bars on one date (what
+/// [`BarDays::read`] needs). It reads only up to the first such pair, so a long intraday
+/// file costs two rows; a daily file (a few thousand rows for decades) is read through.
+///
+/// # Errors
+/// The file's first bad row before the answer is known, named as [`BarSource::open`]
+/// names it.
+pub fn holds_intraday_bars(path: &Path) -> Result<bool, DataError> {
+    let mut source = BarSource::open(path)?;
+    let mut last: Option<Date> = None;
+    while let Some(bar) = source.next_row()? {
+        if last == Some(bar.date) {
+            return Ok(true);
+        }
+        last = Some(bar.date);
+    }
+    Ok(false)
 }
 
 /// The config a bar backtest runs: `config`'s risk, charges, order and paper-exchange
@@ -256,6 +301,76 @@ mod tests {
             days.dates().collect::<Vec<_>>(),
             [Date::new(2026, 11, 25), Date::new(2026, 11, 26)]
         );
+    }
+
+    #[test]
+    fn intraday_bars_are_told_from_daily_ones() {
+        let minutes = file(
+            "minutes.csv",
+            "date,open,high,low,close,volume\n2026-11-25 09:15,1,2,1,2,5\n2026-11-25 09:16,1,2,1,2,5\n",
+        );
+        assert!(holds_intraday_bars(&minutes).unwrap());
+        let daily = file(
+            "daily-only.csv",
+            "Date,Open,High,Low,Close,Volume\n2024-01-01,1,2,1,2,5\n2024-01-02,1,2,1,2,5\n",
+        );
+        assert!(!holds_intraday_bars(&daily).unwrap());
+        // One bar a day, at a time of day, is no intraday path either.
+        let once = file(
+            "once-a-day.csv",
+            "date,open,high,low,close,volume\n2026-11-25 09:15,1,2,1,2,5\n2026-11-26 09:15,1,2,1,2,5\n",
+        );
+        assert!(!holds_intraday_bars(&once).unwrap());
+        // A bad row before the answer is known is named.
+        let bad = file(
+            "bad-daily.csv",
+            "Date,Open,High,Low,Close,Volume\n2024-01-01,1,2,1,2,5\n2024-01-02,1,x,1,2,5\n",
+        );
+        let e = holds_intraday_bars(&bad).unwrap_err().to_string();
+        assert!(e.contains("bad-daily.csv: line 3"), "{e}");
+    }
+
+    #[test]
+    fn exposure_counts_each_bar_inside_a_round_trip_once() {
+        use crate::model::{IntentReason, Money, Price, Qty, Side, StrategyId, TimeOfDay};
+        let mut text = String::from("date,open,high,low,close,volume\n");
+        for m in 0..10 {
+            text.push_str(&format!("2026-11-25 09:{:02},1,2,1,2,5\n", 15 + m));
+        }
+        let days = BarDays::read(&file("ten.csv", &text)).unwrap();
+        let at = |minute: u32, secs: u32| {
+            UnixNanos::from_ist(Date::new(2026, 11, 25), TimeOfDay::hm(9, minute))
+                .add_nanos(u64::from(secs) * NANOS_PER_SEC)
+        };
+        let trade = |entry: UnixNanos, exit: UnixNanos| Trade {
+            number: 1,
+            strategy: StrategyId(0),
+            instrument: InstrumentId(0),
+            direction: Side::Buy,
+            qty: Qty::new(1),
+            entry_ts: entry,
+            entry_price: Price::from_paise(100),
+            exit_ts: exit,
+            exit_price: Price::from_paise(100),
+            gross: Money::ZERO,
+            charges: Money::ZERO,
+            exit_reason: IntentReason::Exit,
+            entry_value: Money::ZERO,
+            slippage: None,
+        };
+        assert_eq!(days.exposure(&[]), 0.0);
+        // Bars 1..=3 (a fill 15 s into bar 3 is in bar 3), then a reversal on bar 3
+        // that holds to bar 5: bars 1 to 5, five of ten.
+        let trades = [trade(at(16, 0), at(18, 15)), trade(at(18, 15), at(20, 45))];
+        assert_eq!(days.exposure(&trades), 0.5);
+        // A trade inside one already counted adds nothing; one apart adds its own bar.
+        let more = [
+            trades[0].clone(),
+            trades[1].clone(),
+            trade(at(17, 0), at(17, 30)),
+            trade(at(23, 0), at(23, 0)),
+        ];
+        assert_eq!(days.exposure(&more), 0.6);
     }
 
     #[test]

@@ -30,14 +30,16 @@
 //! | `parallel.rs` | [`parallel_map`]: independent runs over cores, results in order |
 //! | `walk_forward.rs` | [`walk_forward()`]: fit on a training window, judge on the next, roll on |
 //!
-//! Over bars, two risk profiles. `none` (the default, and implied by `--sizing equity`):
-//! between the strategy and the account sits no risk or order stage, the signals go
-//! straight to the all-in sizing the validation against backtesting.py needs.
-//! `configured`: the bars are played as market events ([`BarEvents`]) through the whole
-//! pipeline, day by day ([`run_bar_days`]), so the configured risk stage sizes, caps,
-//! stops and squares off, and the paper exchange fills. Over synthetic days
-//! ([`run_session`]) the whole pipeline runs, always with the configured risk profile.
-//! Every output says which profile ran.
+//! Over bars, two risk profiles. `configured` (the default over intraday bars): the bars
+//! are played as market events ([`BarEvents`]) through the whole pipeline, day by day
+//! ([`run_bar_days`]), so the configured risk stage sizes, caps, stops and squares off,
+//! and the paper exchange fills. `none` (asked for, implied by `--sizing equity`, and the
+//! only profile daily bars can run, having no intraday path; [`holds_intraday_bars`]
+//! tells them apart): between the strategy and the account sits no risk or order stage,
+//! the signals go straight to the all-in sizing the validation against backtesting.py
+//! needs. Over synthetic days ([`run_session`]) the whole pipeline runs, always with the
+//! configured risk profile. Every output says which profile ran, and a sweep
+//! ([`grid`]) runs either.
 
 mod account;
 mod bar_events;
@@ -64,7 +66,7 @@ pub use bar_run::{
     run, run_stream, BarRows, BarStamp, CurveSummary, EquityCsv, EquitySink, NoEquityRows, Outcome,
     TradeTimes, EQUITY_HEADER,
 };
-pub use bar_session::{bar_config, run_bar_days, BarDays};
+pub use bar_session::{bar_config, holds_intraday_bars, run_bar_days, BarDays};
 pub use compare::{compare_csv, compare_markdown, compare_table, variants, CompareRow};
 pub use data::{read_ohlcv, DataError, OhlcvBar, OhlcvReader};
 pub use fill::FillAt;
@@ -82,8 +84,8 @@ pub use source::{read_kite_candles, BarSource};
 pub use stats::{RunInfo, Stats};
 pub use strategy::{StrategyDriver, STRATEGIES};
 pub use sweep::{
-    figure_cells, grid, merge, read_sweep, sweep_csv, sweep_header, sweep_info, sweep_markdown,
-    write_sweep, Shard, SweepAxis, SweepRow, FIGURES, MAX_POINTS,
+    figure_cells, grid, merge, read_sweep, session_figure_cells, sweep_csv, sweep_header,
+    sweep_info, sweep_markdown, write_sweep, Shard, SweepAxis, SweepRow, FIGURES, MAX_POINTS,
 };
 pub use walk_forward::{
     walk_forward, walk_forward_csv, walk_forward_markdown, Fold, FoldFit, WalkForward,

@@ -175,7 +175,7 @@ fn markdown(run: &RunInfo<'_>, outcome: &Outcome, settings: &Settings, stats: &S
     let params: Vec<String> = run.params.iter().map(|(k, v)| format!("{k}={v}")).collect();
     let _ = writeln!(
         out,
-        "# Backtest: {} on {}\n\n- Parameters: {}\n- Bars: {} ({} to {})\n- Risk profile: {}\n- Sizing: {}, fills: {}, commission: {} of notional per fill, cash: {}{}\n",
+        "# Backtest: {} on {}\n\n- Parameters: {}\n- Bars: {} ({} to {})\n- Risk profile: {} ({})\n- Sizing: {}, fills: {}, commission: {} of notional per fill, cash: {}{}\n",
         run.strategy,
         run.data,
         if params.is_empty() { "defaults".to_owned() } else { params.join(", ") },
@@ -183,6 +183,7 @@ fn markdown(run: &RunInfo<'_>, outcome: &Outcome, settings: &Settings, stats: &S
         outcome.first.time,
         outcome.last.time,
         run.risk_profile,
+        run.risk_reason,
         settings.sizing,
         settings.fill,
         settings.commission,

@@ -86,6 +86,7 @@ impl Stats {
             .collect();
         out.insert("params".into(), Value::Object(params));
         out.insert("risk_profile".into(), run.risk_profile.into());
+        out.insert("risk_profile_reason".into(), run.risk_reason.into());
         out.insert("sizing".into(), settings.sizing.as_str().into());
         out.insert("fill".into(), settings.fill.as_str().into());
         out.insert("commission".into(), num(settings.commission));
@@ -158,6 +159,9 @@ pub struct RunInfo<'a> {
     pub params: &'a [(&'a str, String)],
     /// Which risk profile ran: `none` (no risk stage; all-in sizing).
     pub risk_profile: &'a str,
+    /// Why it ran, in one short clause: asked for, implied by `--sizing equity`, or
+    /// the only one daily bars can run.
+    pub risk_reason: &'a str,
 }
 
 /// A finite number, or `null`.

@@ -2,6 +2,12 @@
 //! and one results table; split into shards for machines that share nothing, and
 //! merged back into the same table.
 //!
+//! Each point runs under the sweep's risk profile: `none` ([`figure_cells`] of a bar
+//! run's [`Stats`](super::Stats)) or `configured` ([`session_figure_cells`] of the bars
+//! through the whole pipeline, net of the Indian charges); the table's columns are the
+//! same, a figure the profile has no way to measure left empty, and `sweep.json` and
+//! `sweep.md` say which profile ran and why.
+//!
 //! A grid is the product of its axes (`--sweep k=a..b:step`, the first axis varying
 //! slowest); point `p` (from 0) belongs to shard `K/N` when `p mod N = K − 1`, so every
 //! shard gets a fair share whatever the grid's shape and N shards cover it once. Every
@@ -11,6 +17,8 @@
 use std::{fmt, fmt::Write as _, path::Path, str::FromStr};
 
 use serde_json::{json, Value};
+
+use super::{session_output::CONFIGURED_RISK, session_stats::SessionStats};
 
 /// One axis of a grid: a parameter and its values, `a, a+step, …` up to `b` inclusive,
 /// computed in exact decimals (`0.1..0.3:0.1` is 0.1, 0.2, 0.3).
@@ -236,6 +244,33 @@ pub fn figure_cells(stats: &super::Stats) -> Vec<String> {
     ]
 }
 
+/// The figures' cells of a run through the pipeline (`--risk configured`): its
+/// [`SessionStats`] (round trips, equity as the risk stage marks it, `net` after the
+/// Indian charges) and `exposure`, the share of bars inside a round trip
+/// ([`BarDays::exposure`](super::BarDays::exposure)). `max_drawdown_bars` is empty: the
+/// pipeline marks the equity at each day's end, not at every bar.
+pub fn session_figure_cells(stats: &SessionStats, exposure: f64) -> Vec<String> {
+    let fixed = |x: f64, d: usize| {
+        if x.is_finite() {
+            format!("{x:.d$}")
+        } else {
+            String::new()
+        }
+    };
+    let capital = stats.capital.to_f64();
+    let paise = crate::report::paise;
+    vec![
+        stats.trades.to_string(),
+        paise(stats.final_equity),
+        fixed((stats.final_equity.to_f64() - capital) / capital, 6),
+        fixed(stats.win_rate(), 6),
+        fixed(stats.profit_factor(), 4),
+        paise(stats.net()),
+        String::new(),
+        fixed(exposure, 6),
+    ]
+}
+
 /// The header of `sweep.csv`: `point`, the keys, the figures, `note`.
 pub fn sweep_header(keys: &[String]) -> Vec<String> {
     let mut header = vec!["point".to_owned()];
@@ -291,13 +326,22 @@ pub fn sweep_markdown(info: &Value, keys: &[String], rows: &[SweepRow]) -> Strin
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "# Sweep: {} on {}\n\n- Grid: {} ({} points)\n- Run: {}\n",
+        "# Sweep: {} on {}\n\n- Grid: {} ({} points)\n- Risk profile: {} ({})\n- Run: {}",
         text("strategy"),
         text("data"),
         grid.join(" × "),
         info["points"],
+        text("risk_profile"),
+        text("risk_profile_reason"),
         text("settings"),
     );
+    if text("risk_profile") == CONFIGURED_RISK {
+        let _ = writeln!(
+            out,
+            "- Figures: of the bars through the pipeline, as the risk stage marks the equity; `net` is after the Indian charges; `max_drawdown_bars` is empty (the equity is marked at each day's end, not at every bar)"
+        );
+    }
+    out.push('\n');
     let best = rows
         .iter()
         .filter_map(|r| {
@@ -344,12 +388,14 @@ pub fn sweep_markdown(info: &Value, keys: &[String], rows: &[SweepRow]) -> Strin
     out
 }
 
-/// `sweep.json`: what ran (data, strategy, grid, settings); a shard adds which.
+/// `sweep.json`: what ran (data, strategy, grid, the risk profile and why it ran,
+/// settings); a shard adds which.
 pub fn sweep_info(
     data: &str,
     strategy: &str,
     axes: &[SweepAxis],
     points: usize,
+    (risk_profile, risk_reason): (&str, &str),
     settings: &str,
     shard: Option<Shard>,
 ) -> Value {
@@ -361,6 +407,8 @@ pub fn sweep_info(
         "grid": grid,
         "keys": keys,
         "points": points,
+        "risk_profile": risk_profile,
+        "risk_profile_reason": risk_reason,
         "settings": settings,
         "shard": shard.map(|s| s.to_string()),
     })
@@ -453,8 +501,8 @@ pub fn read_sweep(dir: &Path) -> Result<(Value, Vec<String>, Vec<SweepRow>), Str
 /// Combines shards' tables into the table of the whole grid.
 ///
 /// # Errors
-/// Shards of different sweeps (data, strategy, grid or settings differ), a point in two
-/// shards, or points no shard ran (named by number).
+/// Shards of different sweeps (data, strategy, grid, risk profile or settings differ),
+/// a point in two shards, or points no shard ran (named by number).
 pub fn merge(
     shards: &[(String, Value, Vec<String>, Vec<SweepRow>)],
 ) -> Result<(Value, Vec<String>, Vec<SweepRow>), String> {
@@ -469,7 +517,7 @@ pub fn merge(
         same["shard"] = Value::Null;
         if same != info {
             return Err(format!(
-                "merge: {dir} is a different sweep from {first_dir} (data, strategy, grid or settings differ)"
+                "merge: {dir} is a different sweep from {first_dir} (data, strategy, grid, risk profile or settings differ)"
             ));
         }
         rows.extend(shard_rows.iter().cloned());

@@ -1,9 +1,13 @@
 //! `tickpipe backtest`: a strategy over an OHLCV CSV, or synthetic days through the
 //! whole pipeline (`--synthetic`, in `backtest/synthetic.rs`), with the report files in
-//! `--out`. Bars run under one of two risk profiles: `none` (the default; the strategy's
-//! signals go straight to an all-in account) or `configured` (`backtest/configured.rs`:
-//! the bars through the whole pipeline, the configured risk stage and the paper
-//! exchange).
+//! `--out`. Bars run under one of two risk profiles: `configured`
+//! (`backtest/configured.rs`: the bars through the whole pipeline, the configured risk
+//! stage and the paper exchange; the default over intraday bars) or `none` (the
+//! strategy's signals go straight to an all-in account; asked for with `--risk none`,
+//! implied by `--sizing equity`, and the default over daily bars, which have no
+//! intraday path for the risk stage to trade). A flag of one profile given while the
+//! other runs is refused, never ignored: `--commission` on intraday bars without
+//! `--risk none` is an error that says to add it.
 //!
 //! The validation interface of issue 13, against backtesting.py:
 //! `tickpipe backtest --data GOOG.csv --strategy sma_cross --param fast=10 --param slow=20
@@ -98,10 +102,10 @@ pub struct BacktestArgs {
     /// (this bar's); --risk none only, the paper exchange fills under --risk configured.
     #[arg(long, value_name = "RULE", conflicts_with = "synthetic")]
     pub fill: Option<String>,
-    /// Risk profile: `none` (the default: no risk stage, all-in sizing, as other tools
-    /// size; implied by --sizing equity) or `configured` (the bars through the whole
-    /// pipeline: the configured risk stage's sizing, caps, stops and square-off, the
-    /// paper exchange filling the orders; intraday bars only).
+    /// Risk profile: `configured` (the bars through the whole pipeline: the configured
+    /// risk stage's sizing, caps, stops and square-off, the paper exchange filling the
+    /// orders; intraday bars only, and their default) or `none` (no risk stage, all-in
+    /// sizing, as other tools size; implied by --sizing, and the default for daily bars).
     #[arg(long, value_name = "PROFILE", conflicts_with = "synthetic")]
     pub risk: Option<String>,
     /// Close a trade still open at the end, at the last bar's open.
@@ -158,24 +162,31 @@ pub(super) fn backtest(args: &BacktestArgs) -> Result<(), String> {
     let Some(data_file) = &args.data else {
         return synthetic::backtest(args);
     };
-    if risk_profile(args)? == RiskProfile::Configured {
+    let (profile, reason) = risk_profile(args, data_file)?;
+    if profile == RiskProfile::Configured {
         if !args.sweep.is_empty() {
-            return Err("--sweep: runs --risk none only so far".to_owned());
+            return sweep::sweep_configured(args, data_file, reason);
         }
-        return configured::backtest(args, data_file);
+        return configured::backtest(args, data_file, reason);
     }
     for (flag, given) in [
         ("--config", args.config.is_some()),
         ("--symbol", args.symbol.is_some()),
     ] {
         if given {
-            return Err(format!(
-                "{flag}: read with --risk configured (or --synthetic); --risk none takes its settings from the flags"
-            ));
+            return Err(match reason {
+                Reason::Daily => format!(
+                    "{flag}: read by --risk configured, which trades intraday bars only; {} has daily bars (no two on one date), which run --risk none with its settings from the flags",
+                    data_file.display()
+                ),
+                _ => format!(
+                    "{flag}: read with --risk configured (or --synthetic); --risk none takes its settings from the flags"
+                ),
+            });
         }
     }
     if !args.sweep.is_empty() {
-        return sweep::sweep(args, data_file);
+        return sweep::sweep(args, data_file, reason);
     }
     let settings = settings(args)?;
     if args.strategy != SmaCross::NAME {
@@ -214,17 +225,19 @@ pub(super) fn backtest(args: &BacktestArgs) -> Result<(), String> {
         strategy: driver.name(),
         params: &pairs,
         risk_profile: RiskProfile::None.name(),
+        risk_reason: reason.text(RiskProfile::None),
     };
     backtest::write_outputs(staging.path(), &run, &outcome, &settings)?;
     let written = staging.commit()?;
     let final_equity = outcome.curve.last;
     println!(
-        "{} on {}: {} bars, {} closed trade(s){}, final equity {final_equity:.2}; wrote {} files to {}",
+        "{} on {}: {} bars, {} closed trade(s){}, final equity {final_equity:.2}; risk none ({}); wrote {} files to {}",
         driver.name(),
         data,
         outcome.bars,
         outcome.trades.len(),
         if outcome.open_at_end.is_some() { " and 1 open" } else { "" },
+        reason.text(RiskProfile::None),
         written.len(),
         args.out.display()
     );
@@ -250,18 +263,54 @@ impl RiskProfile {
     }
 }
 
-/// `--risk`, `none` when absent; `--sizing` implies `none`.
-fn risk_profile(args: &BacktestArgs) -> Result<RiskProfile, String> {
-    let profile = match args.risk.as_deref() {
-        None | Some("none") => RiskProfile::None,
-        Some("configured") => RiskProfile::Configured,
-        Some(other) => {
+/// Why a bar backtest runs the profile it runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reason {
+    /// `--risk` named it.
+    Asked,
+    /// `--sizing` implies `none`.
+    Sizing,
+    /// Neither was given and the data are intraday bars: `configured`.
+    Intraday,
+    /// Neither was given and the data are daily (or coarser) bars: `none`.
+    Daily,
+}
+
+impl Reason {
+    /// One short clause for the outputs.
+    fn text(self, profile: RiskProfile) -> &'static str {
+        match (self, profile) {
+            (Reason::Asked, RiskProfile::None) => "asked for with --risk none",
+            (Reason::Asked, RiskProfile::Configured) => "asked for with --risk configured",
+            (Reason::Sizing, _) => "implied by --sizing",
+            (Reason::Intraday, _) => "the default for intraday bars",
+            (Reason::Daily, _) => "daily bars: the configured risk stage trades intraday bars only",
+        }
+    }
+}
+
+/// The profile `--risk` names; absent, `none` when `--sizing` is given (it implies
+/// `none`), else `configured` when `data_file` holds intraday bars and `none` when its
+/// bars are daily (the first rows tell, [`backtest::holds_intraday_bars`]).
+fn risk_profile(args: &BacktestArgs, data_file: &Path) -> Result<(RiskProfile, Reason), String> {
+    let profile = match (args.risk.as_deref(), &args.sizing) {
+        (Some("none"), _) => (RiskProfile::None, Reason::Asked),
+        (Some("configured"), _) => (RiskProfile::Configured, Reason::Asked),
+        (Some(other), _) => {
             return Err(format!(
                 "--risk {other}: the profiles are `none` (no risk stage, all-in sizing) and `configured` (the configured risk stage and the paper exchange)"
             ))
         }
+        (None, Some(_)) => (RiskProfile::None, Reason::Sizing),
+        (None, None) => {
+            if backtest::holds_intraday_bars(data_file).map_err(|e| e.to_string())? {
+                (RiskProfile::Configured, Reason::Intraday)
+            } else {
+                (RiskProfile::None, Reason::Daily)
+            }
+        }
     };
-    if profile == RiskProfile::Configured {
+    if profile.0 == RiskProfile::Configured {
         if let Some(sizing) = &args.sizing {
             return Err(format!(
                 "--sizing {sizing} implies --risk none: under --risk configured the risk stage sizes, as [risk] in --config says"
@@ -271,11 +320,9 @@ fn risk_profile(args: &BacktestArgs) -> Result<RiskProfile, String> {
     Ok(profile)
 }
 
-/// The settings of `--risk none` from the flags, each checked.
+/// The settings of `--risk none` from the flags, each checked (the caller has chosen
+/// that profile).
 fn settings(args: &BacktestArgs) -> Result<Settings, String> {
-    if risk_profile(args)? != RiskProfile::None {
-        return Err("--risk configured: this run takes --risk none only".to_owned());
-    }
     let cash = args.cash.unwrap_or(100_000.0);
     if !(cash.is_finite() && cash > 0.0) {
         return Err(format!("--cash {cash}: must be a positive amount"));
@@ -323,6 +370,9 @@ fn params(raw: &[String]) -> Result<Vec<(String, String)>, String> {
     Ok(out)
 }
 
+/// The settings `--param` and `--sweep` take for `sma_cross`.
+const SMA_CROSS_KEYS: [&str; 4] = ["fast", "slow", "stop_pct", "allow_short"];
+
 /// `sma_cross`'s config from the params: always in the market (`allow_short`, so each
 /// cross closes the position and opens the other side) unless told otherwise.
 fn sma_cross_config(params: &[(String, String)]) -> Result<SmaCrossConfig, String> {
@@ -341,7 +391,8 @@ fn sma_cross_config(params: &[(String, String)]) -> Result<SmaCrossConfig, Strin
             }
             _ => {
                 return Err(format!(
-                    "--param {key}: sma_cross takes fast, slow, stop_pct and allow_short"
+                    "--param {key}: sma_cross takes {}",
+                    SMA_CROSS_KEYS.join(", ")
                 ))
             }
         }

@@ -1,7 +1,8 @@
-//! `tickpipe backtest --data FILE --risk configured`: one instrument's intraday bars
+//! `tickpipe backtest --data FILE [--risk configured]`: one instrument's intraday bars
 //! through the whole pipeline (feed, signal, risk and order stages, the paper exchange,
 //! the Indian charges) with the configured risk profile, day by day
-//! ([`run_bar_days`]), and the files a synthetic session writes.
+//! ([`run_bar_days`]), and the files a synthetic session writes. It is what intraday
+//! bars run unless `--risk none` (or `--sizing`) is given.
 //!
 //! The strategy is the one the flags give (`--strategy`, `--param`), exactly as under
 //! `--risk none`, so the two profiles compare the same strategy; the config (`--config`,
@@ -10,7 +11,7 @@
 
 use std::path::Path;
 
-use super::{file_name, params, sma_cross_config, synthetic::load, BacktestArgs};
+use super::{file_name, params, sma_cross_config, synthetic::load, BacktestArgs, Reason};
 use crate::{
     backtest::{
         bar_config, run_bar_days, write_session, BarDays, SessionStats, Staging, CONFIGURED_RISK,
@@ -23,8 +24,9 @@ use crate::{
     signal::SmaCross,
 };
 
-/// Reads the bars, runs them through the pipeline, writes the files, prints a summary.
-pub(super) fn backtest(args: &BacktestArgs, data_file: &Path) -> Result<(), String> {
+/// Refuses the flags of `--risk none` (never ignores them), saying what the pipeline
+/// takes instead and, when the profile came by default, how to ask for `none`.
+pub(super) fn refuse_none_flags(args: &BacktestArgs, reason: Reason) -> Result<(), String> {
     for (flag, given, instead) in [
         ("--cash", args.cash.is_some(), "[risk] capital"),
         (
@@ -39,12 +41,29 @@ pub(super) fn backtest(args: &BacktestArgs, data_file: &Path) -> Result<(), Stri
             "the square-off of [risk] square_off",
         ),
     ] {
-        if given {
-            return Err(format!(
-                "{flag}: a --risk none setting; under --risk configured the run takes {instead} from --config"
-            ));
+        if !given {
+            continue;
         }
+        return Err(if reason == Reason::Intraday {
+            format!(
+                "{flag}: a --risk none setting, and intraday bars run --risk configured by default, which takes {instead} from --config; add --risk none to run the all-in account with {flag}"
+            )
+        } else {
+            format!(
+                "{flag}: a --risk none setting; under --risk configured the run takes {instead} from --config"
+            )
+        });
     }
+    Ok(())
+}
+
+/// Reads the bars, runs them through the pipeline, writes the files, prints a summary.
+pub(super) fn backtest(
+    args: &BacktestArgs,
+    data_file: &Path,
+    reason: Reason,
+) -> Result<(), String> {
+    refuse_none_flags(args, reason)?;
     if args.strategy != SmaCross::NAME {
         return Err(format!(
             "--strategy {}: backtests run {} so far",
@@ -67,7 +86,7 @@ pub(super) fn backtest(args: &BacktestArgs, data_file: &Path) -> Result<(), Stri
     write_session(staging.path(), &outcome, &stats)?;
     let written = staging.commit()?;
     println!(
-        "{} on {name} ({symbol}): {} {}-second bars over {} day(s), {} round trip(s), net ₹{}, final equity ₹{}; risk {CONFIGURED_RISK}; wrote {} files to {}",
+        "{} on {name} ({symbol}): {} {}-second bars over {} day(s), {} round trip(s), net ₹{}, final equity ₹{}; risk {CONFIGURED_RISK}{}; wrote {} files to {}",
         SmaCross::NAME,
         data.bars(),
         data.bar_secs(),
@@ -75,6 +94,11 @@ pub(super) fn backtest(args: &BacktestArgs, data_file: &Path) -> Result<(), Stri
         stats.trades,
         paise(stats.net()),
         paise(stats.final_equity),
+        if reason == Reason::Intraday {
+            " (the default for intraday bars; --risk none sizes all in)"
+        } else {
+            ""
+        },
         written.len(),
         args.out.display()
     );
@@ -83,7 +107,7 @@ pub(super) fn backtest(args: &BacktestArgs, data_file: &Path) -> Result<(), Stri
 
 /// The universe's table (`[feed.synthetic] universe`, or the embedded NIFTY 50) and the
 /// instrument the data file holds: `--symbol`, or the file's name up to the first dot.
-fn instrument(
+pub(super) fn instrument(
     config: &EngineConfig,
     symbol: Option<&str>,
     data_file: &Path,
@@ -104,7 +128,7 @@ fn instrument(
     let id = table.find(&name).ok_or_else(|| {
         let known: Vec<&str> = table.iter().take(5).map(|i| i.symbol.as_str()).collect();
         format!(
-            "{}: instrument `{name}` (from {from}) is not in the universe ({origin}); name the file's instrument with --symbol, e.g. {}, …",
+            "{}: instrument `{name}` (from {from}) is not in the universe ({origin}), which --risk configured needs for its tick size, lot and sector; name the file's instrument with --symbol, e.g. {}, …, or run --risk none (no risk stage, all-in sizing)",
             data_file.display(),
             known.join(", ")
         )

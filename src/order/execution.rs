@@ -3,7 +3,7 @@
 
 use crate::{
     metrics::LatencyHistogram,
-    model::{Money, Price, Qty, RejectReason, Side, StrategyId},
+    model::{InstrumentId, Money, Price, Qty, RejectReason, Side, StrategyId},
 };
 
 /// Slippage the histogram resolves, in basis points either side of zero; beyond it
@@ -94,6 +94,28 @@ impl StrategyExecution {
 pub struct ExecutionSummary {
     /// One row per strategy, by id.
     pub strategies: Vec<StrategyExecution>,
+    /// The broker-side protective stops the run ended with still resting at the
+    /// broker, guarding positions left open (`risk.on_shutdown = "leave"`).
+    pub protective_left: Vec<LeftStop>,
+}
+
+/// A protective stop-market (SL-M) order left resting at the broker when the run ended:
+/// the position it protects stays protected after the engine is gone, and the operator
+/// cancels it there once the position is closed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeftStop {
+    /// The instrument whose position it guards.
+    pub instrument: InstrumentId,
+    /// The instrument's symbol.
+    pub symbol: String,
+    /// The closing side: sell for a long, buy for a short.
+    pub side: Side,
+    /// Units it still protects.
+    pub qty: Qty,
+    /// Its trigger at the broker.
+    pub trigger: Price,
+    /// The broker's order id (`None` when the venue gave none, or it was not known yet).
+    pub venue_order_id: Option<String>,
 }
 
 /// One strategy's running figures (preallocated).
@@ -268,7 +290,10 @@ impl ExecutionMetrics {
                     .collect(),
             })
             .collect();
-        ExecutionSummary { strategies }
+        ExecutionSummary {
+            strategies,
+            protective_left: Vec::new(),
+        }
     }
 }
 

@@ -1637,16 +1637,15 @@ impl RestingEntries {
     /// Runs two hours of the synthetic day and waits for the process to end by itself
     /// (killed, and the test failed, if it has not after a generous wait).
     fn run(&self) -> std::process::Output {
+        self.run_with(&["--duration", "2h"])
+    }
+
+    /// As [`RestingEntries::run`], with `extra` arguments in place of `--duration 2h`.
+    fn run_with(&self, extra: &[&str]) -> std::process::Output {
         let mut child = tickpipe()
-            .args([
-                "run",
-                "--quiet",
-                "--no-control",
-                "--no-journal",
-                "--duration",
-                "2h",
-                "--config",
-            ])
+            .args(["run", "--quiet", "--no-control", "--no-journal"])
+            .args(extra)
+            .arg("--config")
             .arg(&self.config)
             .arg("--summary-json")
             .arg(&self.summary)
@@ -1757,6 +1756,110 @@ fn a_broker_that_never_confirms_the_cancels_is_left_after_the_bound() {
         deletes,
         resting.broker.with(|b| b.orders.len()),
         "{statuses:?}"
+    );
+}
+
+#[test]
+fn under_leave_the_run_ends_and_leaves_its_protective_stops_at_the_broker() {
+    // `protective_stop = true` keeps an SL-M at the broker on every open position, and
+    // `risk.on_shutdown = "leave"` leaves the positions open when `--duration` is up:
+    // their stops stay resting at the broker (this one never triggers them), the run
+    // ends by itself, exits 0, and names each stop it left.
+    let resting = RestingEntries::start(
+        "leave-stops",
+        "protective_stop = true\nremainder_timeout_ms = 3600000\n[risk]\non_shutdown = \"leave\"\n",
+    );
+    resting.broker.with(|b| {
+        b.fill_none = false;
+        b.fill_limits = true;
+    });
+    // Paced, so that the broker fills the entries while the day trades (at full speed
+    // the day would end before it answers them).
+    let out = resting.run_with(&["--duration", "1h", "--speed", "200"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "{}{stderr}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let v: Value =
+        serde_json::from_str(&std::fs::read_to_string(&resting.summary).unwrap()).unwrap();
+    let stops = &v["protective_stops"];
+    let open = v["pnl"]["open_positions"].as_u64().unwrap();
+    assert!(open > 0, "positions were open at the end: {}", v["pnl"]);
+    // At the broker: one SL-M waiting for its trigger per open position.
+    let at_broker: Vec<(String, String, String, u64, f64)> = resting.broker.with(|b| {
+        b.orders
+            .iter()
+            .filter(|o| o["order_type"] == "SL-M" && o["status"] == "TRIGGER PENDING")
+            .map(|o| {
+                (
+                    o["order_id"].as_str().unwrap().to_owned(),
+                    o["tradingsymbol"].as_str().unwrap().to_owned(),
+                    o["transaction_type"].as_str().unwrap().to_owned(),
+                    o["quantity"].as_u64().unwrap(),
+                    o["trigger_price"].as_f64().unwrap(),
+                )
+            })
+            .collect()
+    });
+    // Each guards a position open at the broker, on its closing side, for its units
+    // (a position an entry opened by a fill that crossed the end's cancel has none:
+    // nothing is placed after the end).
+    let nets = broker_nets(&resting.broker);
+    assert!(!at_broker.is_empty(), "{stops}\n{nets:?}");
+    for (_, symbol, side, qty, _) in &at_broker {
+        let guarded = if side == "SELL" {
+            *qty as i64
+        } else {
+            -(*qty as i64)
+        };
+        assert_eq!(
+            nets.get(symbol).copied(),
+            Some(guarded),
+            "{at_broker:?}\n{nets:?}"
+        );
+    }
+    assert!(
+        at_broker.len() as u64 <= open,
+        "{at_broker:?}\n{}",
+        v["pnl"]
+    );
+    // The summary names each, with the broker's order id.
+    assert_eq!(stops["left"].as_u64(), Some(open), "{stops}");
+    let mut named: Vec<(String, String, String, u64, f64)> = stops["left_resting"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["order_id"].as_str().unwrap_or("unknown").to_owned(),
+                s["instrument"].as_str().unwrap().to_owned(),
+                s["side"].as_str().unwrap().to_owned(),
+                s["qty"].as_u64().unwrap(),
+                s["trigger"].as_str().unwrap().parse::<f64>().unwrap(),
+            )
+        })
+        .collect();
+    let mut expected = at_broker.clone();
+    named.sort_by(|a, b| a.0.cmp(&b.0));
+    expected.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(named, expected, "{stops}");
+    assert!(
+        stderr.contains("protective stop left resting at the broker"),
+        "{stderr}"
+    );
+    // Nothing was asked to cancel them.
+    let deleted: Vec<String> = resting.broker.with(|b| {
+        b.seen
+            .iter()
+            .filter(|r| r.method == "DELETE")
+            .map(|r| r.path["/orders/regular/".len()..].to_owned())
+            .collect()
+    });
+    assert!(
+        at_broker.iter().all(|s| !deleted.contains(&s.0)),
+        "{deleted:?}"
     );
 }
 

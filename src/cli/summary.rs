@@ -53,6 +53,14 @@ fn execution_line(e: &StrategyExecution, wall_clock: bool) -> String {
     )
 }
 
+/// A side as the broker spells it.
+fn side_name(side: crate::model::Side) -> &'static str {
+    match side {
+        crate::model::Side::Buy => "BUY",
+        crate::model::Side::Sell => "SELL",
+    }
+}
+
 /// Renders the summary of a finished run.
 pub fn render(report: &RunReport, instruments: &InstrumentTable, title: &str) -> String {
     let mut out = String::new();
@@ -86,12 +94,28 @@ pub fn render(report: &RunReport, instruments: &InstrumentTable, title: &str) ->
     if placed > 0 {
         let _ = writeln!(
             out,
-            "protect   {} broker stops placed, {} modified, {} replaced, {} cancelled, {} triggered",
+            "protect   {} broker stops placed, {} modified, {} replaced, {} cancelled, {} triggered, {} expired, {} left resting",
             count(placed),
             count(counter("order", "protect_modified")),
             count(counter("order", "protect_replaced")),
             count(counter("order", "protect_cancelled")),
             count(counter("order", "protect_triggered")),
+            count(counter("order", "protect_expired")),
+            count(counter("order", "protect_left")),
+        );
+    }
+    for stop in report
+        .execution()
+        .map_or(&[][..], |e| e.protective_left.as_slice())
+    {
+        let _ = writeln!(
+            out,
+            "          left at the broker: {} {} {} units, trigger {}, order {}",
+            stop.symbol,
+            side_name(stop.side),
+            stop.qty.get(),
+            stop.trigger,
+            stop.venue_order_id.as_deref().unwrap_or("unknown"),
         );
     }
     if let Some(regime) = report.signals().and_then(|s| s.regime.as_ref()) {
@@ -497,6 +521,20 @@ pub fn to_json(
             "replaced": counter("order", "protect_replaced"),
             "cancelled": counter("order", "protect_cancelled"),
             "triggered": counter("order", "protect_triggered"),
+            "expired": counter("order", "protect_expired"),
+            "left": counter("order", "protect_left"),
+            "left_resting": report
+                .execution()
+                .map_or(&[][..], |e| e.protective_left.as_slice())
+                .iter()
+                .map(|stop| json!({
+                    "instrument": stop.symbol,
+                    "side": side_name(stop.side),
+                    "qty": stop.qty.get(),
+                    "trigger": stop.trigger.to_string(),
+                    "order_id": stop.venue_order_id,
+                }))
+                .collect::<Vec<_>>(),
         },
     });
     if let Some(regime) = report.signals().and_then(|s| s.regime.as_ref()) {

@@ -71,6 +71,12 @@ pub struct Counters {
     pub protect_cancelled: u64,
     /// Protective stops that triggered and filled.
     pub protect_triggered: u64,
+    /// Protective stops the venue expired (a paper exchange expires every order at the
+    /// end of its session).
+    pub protect_expired: u64,
+    /// Protective stops left resting at the venue when the run ended (the positions
+    /// they protect were left open: `risk.on_shutdown = "leave"`).
+    pub protect_left: u64,
     /// Engine exits cut by units a protective stop filled first.
     pub exits_reduced: u64,
 }
@@ -1028,6 +1034,7 @@ impl Desk {
             _ => OrderState::Cancelled,
         };
         let cum = order.cum_qty;
+        self.counters.protect_expired += u64::from(order.protective && kind == ExecKind::Expired);
         self.recent.push(order);
         let at = VenueReport {
             reject,
@@ -1050,17 +1057,32 @@ impl Desk {
     /// desk asks the venue to cancel it, and books the fills that cross the cancel.
     /// An entry still on its way is cancelled once the venue accepts it or part fills
     /// it. Exits, and protective stops, are not cancelled: they are worked until done.
+    ///
+    /// An exit held behind the cancel of its instrument's protective stop has not
+    /// reached the venue either, but it is not ended: it goes once the cancel is
+    /// answered (the shutdown flatten sends exactly that pair just before the end), and
+    /// a cancel of a protective stop still waiting in the queue is asked again. A
+    /// modification of a protective stop still waiting is dropped: the venue keeps the
+    /// trigger it was last sent.
     pub fn end_session(&mut self) {
         self.session_ended = true;
         self.queue.clear();
         self.next_due = u64::MAX;
         // Once a day, off the hot path: the ids are collected before settling.
         let mut ids = Vec::with_capacity(self.book.len());
+        let held: Vec<IntentId> = self
+            .book
+            .iter()
+            .filter(|o| o.intent.reason != IntentReason::Entry && self.is_held(o.intent.id))
+            .map(|o| o.intent.id)
+            .collect();
         for order in self.book.iter_mut() {
+            let keep = held.contains(&order.intent.id);
             for slice in &mut order.slices[..usize::from(order.slice_count)] {
                 slice.queued = false;
+                slice.retriggering = false;
                 slice.timer = Timer::Idle;
-                if slice.state == OrderState::New {
+                if slice.state == OrderState::New && !keep {
                     slice.state = OrderState::Expired;
                 }
             }
@@ -1072,6 +1094,7 @@ impl Desk {
         for id in ids {
             self.cancel_at_end(id);
         }
+        self.cancel_closing_again();
     }
 
     /// After the session: asks the venue to cancel every child of entry `id` it works

@@ -4,7 +4,7 @@
 
 use crate::{
     metrics::LatencyHistogram,
-    model::{Money, Price, Qty, RejectReason, Side, Stamp, StrategyId, UnixNanos},
+    model::{InstrumentId, Money, Price, Qty, RejectReason, Side, Stamp, StrategyId, UnixNanos},
     runtime::LatencyClock,
 };
 
@@ -100,6 +100,28 @@ pub struct ExecutionSummary {
     /// The latencies were timed by the wall clock (a broker's answers), not in market
     /// time (a simulated exchange's).
     pub wall_clock: bool,
+    /// The broker-side protective stops the run ended with still resting at the
+    /// broker, guarding positions left open (`risk.on_shutdown = "leave"`).
+    pub protective_left: Vec<LeftStop>,
+}
+
+/// A protective stop-market (SL-M) order left resting at the broker when the run ended:
+/// the position it protects stays protected after the engine is gone, and the operator
+/// cancels it there once the position is closed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeftStop {
+    /// The instrument whose position it guards.
+    pub instrument: InstrumentId,
+    /// The instrument's symbol.
+    pub symbol: String,
+    /// The closing side: sell for a long, buy for a short.
+    pub side: Side,
+    /// Units it still protects.
+    pub qty: Qty,
+    /// Its trigger at the broker.
+    pub trigger: Price,
+    /// The broker's order id (`None` when the venue gave none, or it was not known yet).
+    pub venue_order_id: Option<String>,
 }
 
 /// One strategy's running figures (preallocated).
@@ -310,6 +332,7 @@ impl ExecutionMetrics {
         ExecutionSummary {
             strategies,
             wall_clock: self.wall.is_some(),
+            protective_left: Vec::new(),
         }
     }
 }

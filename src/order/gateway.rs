@@ -87,6 +87,13 @@ pub trait Gateway: Send {
         true
     }
 
+    /// The venue's own id of child order `order` (a broker's order id), to name an
+    /// order the run leaves working there. Off the hot path: the end of a run. `None`
+    /// when the venue has none or it is not known (yet).
+    fn venue_order_id(&self, _order: ClientOrderId) -> Option<String> {
+        None
+    }
+
     /// No more input will come (the feed ended or the engine stops): a paper exchange
     /// ends the session, expiring what still works; a broker does nothing (its orders
     /// live on at the venue: the order stage then cancels the entries it works and works

@@ -38,7 +38,7 @@ mod venue;
 pub use book::{BookFull, Order, OrderBook, Slice, MAX_SLICES, TRADE_MEMORY};
 pub use config::{GatewayKind, OrderConfig, RemainderPolicy};
 pub use execution::{
-    ExecutionMetrics, ExecutionSummary, Slippage, StrategyExecution, SLIPPAGE_RANGE_BPS,
+    ExecutionMetrics, ExecutionSummary, LeftStop, Slippage, StrategyExecution, SLIPPAGE_RANGE_BPS,
 };
 /// The Kite Connect gateway's parts: REST client, errors, health (see [`KiteGateway`]).
 pub use gateway::kite;

@@ -24,14 +24,14 @@ use crate::{
     metrics::{LatencyHistogram, Telemetry},
     model::{
         Alert, AlertLevel, ControlCommand, ControlReply, ExecKind, ExecReport, InstrumentId,
-        InstrumentTable, IntentReason, OrderInput, OrderIntent, OrderOutput, Price, Qty,
-        RejectReason, Stamp, TradeId, TradingState, UnixNanos,
+        InstrumentTable, OrderInput, OrderIntent, OrderOutput, Price, Qty, RejectReason, Stamp,
+        TradeId, TradingState, UnixNanos,
     },
     order::{
         book::Order,
         config::OrderConfig,
         desk::{Desk, Prepared},
-        execution::ExecutionSummary,
+        execution::{ExecutionSummary, LeftStop},
         gateway::Gateway,
         reject_storm::RejectStorm,
     },
@@ -134,6 +134,9 @@ pub struct OrderStage {
     /// Those still open by their journaled reports: the last report of each (or a
     /// working one, when none was journaled).
     answered_open: Vec<ExecReport>,
+    /// The protective stops the run ended with, resting at the venue (said once, as
+    /// the stage finishes).
+    left_stops: Option<Vec<LeftStop>>,
 }
 
 impl std::fmt::Debug for OrderStage {
@@ -195,6 +198,7 @@ impl OrderStage {
             symbols: instruments.iter().map(|i| i.symbol.clone()).collect(),
             answered_upto: 0,
             answered_open: Vec::new(),
+            left_stops: None,
         }
     }
 
@@ -330,7 +334,7 @@ impl OrderStage {
         });
     }
 
-    fn counter_list(&self) -> [(&'static str, u64); 32] {
+    fn counter_list(&self) -> [(&'static str, u64); 34] {
         let c = self.desk.counters;
         let [journaled, journal_failures] = self.desk.journal.counters();
         [
@@ -363,6 +367,8 @@ impl OrderStage {
             ("protect_replaced", c.protect_replaced),
             ("protect_cancelled", c.protect_cancelled),
             ("protect_triggered", c.protect_triggered),
+            ("protect_expired", c.protect_expired),
+            ("protect_left", c.protect_left),
             ("exits_reduced", c.exits_reduced),
             journaled,
             journal_failures,
@@ -563,6 +569,10 @@ impl OrderStage {
                 OrderInput::EndSession(now) => {
                     self.desk.advance(now);
                     self.end_session();
+                    // After the answers the end gave (a paper exchange's expiries): risk
+                    // then knows every order the end ended, and that the rest is
+                    // worked on, or rests at the venue by design (protective stops).
+                    self.desk.out.push(OrderOutput::Synced(self.desk.now));
                 }
                 OrderInput::Protect(protect) => {
                     self.desk.on_protect(&protect);
@@ -604,7 +614,8 @@ impl OrderStage {
     /// True when the stage may finish with orders live: the venue let
     /// `order.end_cancel_secs` of wall time pass after the end without confirming the
     /// entries' cancels (a critical `end_cancel_timeout` alert says so, once), and only
-    /// those entries are left. Exits and protective stops are worked on until done.
+    /// those entries are left, besides protective stops at rest (which are left, see
+    /// [`OrderStage::leave_stops`]). Exits are worked on until done.
     #[cold]
     #[inline(never)]
     fn end_overdue(&mut self) -> bool {
@@ -630,19 +641,64 @@ impl OrderStage {
                 tracing::error!(order = row.as_str(), "left working at the broker");
             }
         }
-        !self
-            .desk
-            .book
-            .iter()
-            .any(|o| o.intent.reason != IntentReason::Entry || o.protective)
+        self.desk.only_entries_or_resting_stops()
     }
 
-    /// Each live order, one line: intent, instrument, side, units filled of the
-    /// intent's. Off the hot path (the end of a run).
+    /// The run ends with protective stops resting at the venue (the risk stage left
+    /// their positions open: `risk.on_shutdown = "leave"`, or exits that did not fill):
+    /// they stay there, so the positions stay protected after the engine is gone. Each
+    /// is counted (`protect_left`), named in a log line with the venue's order id, and
+    /// told to the control plane as a warning (`protective_stop_left`), once; the
+    /// summary lists them. Cold: the end of a run.
+    #[cold]
+    #[inline(never)]
+    fn leave_stops(&mut self) {
+        if self.left_stops.is_some() {
+            return;
+        }
+        let mut left = Vec::new();
+        for stop in self.desk.resting_stops() {
+            let i = stop.instrument.index();
+            let row = LeftStop {
+                instrument: stop.instrument,
+                symbol: self.symbols.get(i).cloned().unwrap_or_default(),
+                side: stop.side,
+                qty: stop.qty,
+                trigger: stop.trigger,
+                venue_order_id: self.gateway.venue_order_id(stop.order),
+            };
+            tracing::warn!(
+                instrument = row.symbol.as_str(),
+                side = ?row.side,
+                units = row.qty.get(),
+                trigger = %row.trigger,
+                order_id = row.venue_order_id.as_deref().unwrap_or("unknown"),
+                "protective stop left resting at the broker: it still guards the \
+                 position; cancel it there once the position is closed"
+            );
+            self.control.alert(Alert {
+                exchange_ts: self.desk.now,
+                kind: "protective_stop_left",
+                instrument: Some(stop.instrument),
+                level: AlertLevel::Warning,
+                state: TradingState::Active,
+                detail: "the run ended with this position's protective stop (SL-M) resting \
+                         at the broker; cancel it there once the position is closed",
+            });
+            left.push(row);
+        }
+        self.desk.counters.protect_left = left.len() as u64;
+        self.left_stops = Some(left);
+    }
+
+    /// Each live order but the protective stops (named apart, see
+    /// [`OrderStage::leave_stops`]), one line: intent, instrument, side, units filled of
+    /// the intent's. Off the hot path (the end of a run).
     fn left_working(&self) -> Vec<String> {
         self.desk
             .book
             .iter()
+            .filter(|o| !o.protective)
             .map(|o| {
                 let i = o.intent.instrument.index();
                 format!(
@@ -731,16 +787,23 @@ impl Stage for OrderStage {
             if self.desk.book.is_empty() {
                 return Poll::Done;
             }
+            if self.desk.session_ended && self.desk.only_resting_stops() {
+                // Risk has finished: what rests at the venue is left there.
+                self.leave_stops();
+                return Poll::Done;
+            }
         }
         if self.desk.session_ended && !self.desk.book.is_empty() && self.end_overdue() {
             // Risk waits for answers that will not come now: it sees the stage gone.
+            self.leave_stops();
             return Poll::Done;
         }
         Poll::Idle
     }
 
     fn finish(self: Box<Self>) -> StageReport {
-        let stage = *self;
+        let mut stage = *self;
+        let left_stops = stage.left_stops.take().unwrap_or_default();
         // The entries left behind, unless the venue ended them after all.
         let left_working = (stage.left_behind && stage.desk.entries_live())
             .then(|| stage.left_working().join("; "));
@@ -751,7 +814,9 @@ impl Stage for OrderStage {
             ("tick_to_order_stage", stage.tick_to_order_stage),
             ("tick_to_intent", stage.tick_to_intent),
         ];
-        report.detail = Some(Box::new(stage.desk.metrics.summary()));
+        let mut summary = stage.desk.metrics.summary();
+        summary.protective_left = left_stops;
+        report.detail = Some(Box::new(summary));
         report.error = stage
             .desk
             .error

@@ -100,6 +100,14 @@ impl Protection {
         self.guards.get(i).is_some_and(|g| g.intent == Some(intent))
     }
 
+    /// Protective orders out and not being cancelled. Off the hot path: O(instruments).
+    pub fn resting(&self) -> usize {
+        self.guards
+            .iter()
+            .filter(|g| g.intent.is_some() && !g.closing)
+            .count()
+    }
+
     /// Asks for another look at instrument `i` (its position or stop changed).
     pub fn mark(&mut self, i: usize) {
         if let Some(m) = self.marked.get_mut(i) {

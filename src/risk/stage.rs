@@ -147,6 +147,10 @@ pub struct RiskStage {
     sent_since_sync: bool,
     /// [`OrderInput::EndSession`] has been sent.
     session_ended: bool,
+    /// The order stage answered [`OrderInput::EndSession`] (with
+    /// [`OrderOutput::Synced`], after the reports the end gave): what is still in
+    /// flight now is worked on at the venue, or rests there by design.
+    end_answered: bool,
     /// Equity may have moved without an open position's mark moving (a fill, its
     /// charges, a new capital): the next tick hands it to the day guard whatever it marks.
     equity_moved: bool,
@@ -300,6 +304,7 @@ impl RiskStage {
             synced_to: UnixNanos(0),
             sent_since_sync: false,
             session_ended: false,
+            end_answered: false,
             equity_moved: true,
             lots,
             strategy_count,
@@ -1173,7 +1178,11 @@ impl RiskStage {
                     self.on_report(&report);
                     self.service.stop(&self.clock, start);
                 }
-                OrderOutput::Synced(_) => self.awaiting_sync = false,
+                OrderOutput::Synced(_) => {
+                    // No sync is out when the end is sent: a `Synced` after it answers it.
+                    self.end_answered = self.session_ended;
+                    self.awaiting_sync = false;
+                }
                 OrderOutput::Broker(notice) => self.on_broker(notice),
             }
             n += 1;
@@ -2266,9 +2275,20 @@ impl RiskStage {
 
     fn is_done(&mut self) -> bool {
         self.out.is_clear()
-            && self.in_flight.is_empty()
+            && (self.in_flight.is_empty() || (self.end_answered && self.only_stops_rest()))
             && self.square_off.is_idle()
             && self.input.is_finished()
+    }
+
+    /// True once the session has ended and the only orders still out are protective
+    /// stops resting at the venue, none being cancelled: the positions they guard were
+    /// left open (`risk.on_shutdown = "leave"`, or an exit that did not fill), and the
+    /// stops stay at the broker to guard them after the run (see `risk::protect`), so
+    /// their final answers are not waited for. Cold: only once the session ended and
+    /// the order stage answered the end.
+    #[cold]
+    fn only_stops_rest(&self) -> bool {
+        self.in_flight.len() == self.protection.resting()
     }
 
     /// Once the input has ended and nothing else is left to send, orders still out get

@@ -355,8 +355,11 @@ fn answer(book: &mut Book, req: &Seen) -> (u16, &'static str, Vec<u8>) {
             let Some(order) = book.orders.iter_mut().find(|o| o["order_id"] == id) else {
                 return error(400, "InputException", "Invalid order_id");
             };
-            if order["status"] != "OPEN" {
+            if order["status"] != "OPEN" && order["status"] != "TRIGGER PENDING" {
                 return error(400, "OrderException", "Order cannot be modified.");
+            }
+            if let Some(t) = req.field("trigger_price") {
+                order["trigger_price"] = json!(t.parse::<f64>().unwrap());
             }
             if let Some(q) = req.field("quantity") {
                 order["quantity"] = json!(q.parse::<u32>().unwrap());
@@ -426,6 +429,9 @@ fn place(book: &mut Book, req: &Seen) -> (u16, &'static str, Vec<u8>) {
     order["quantity"] = json!(field("quantity").parse::<u32>().unwrap());
     order["price"] = json!(req
         .field("price")
+        .map_or(0.0, |p| p.parse::<f64>().unwrap()));
+    order["trigger_price"] = json!(req
+        .field("trigger_price")
         .map_or(0.0, |p| p.parse::<f64>().unwrap()));
     order["filled_quantity"] = json!(0);
     order["tag"] = json!(req.field("tag"));
@@ -532,7 +538,13 @@ fn advance(book: &mut Book) {
         let ripe = ripe(order);
         match order["status"].as_str().unwrap() {
             "PUT ORDER REQ RECEIVED" => {
-                order["status"] = json!("OPEN");
+                // A stop order waits for its trigger, which this broker, with no market
+                // of its own, never reaches.
+                order["status"] = json!(if order["order_type"] == "SL-M" {
+                    "TRIGGER PENDING"
+                } else {
+                    "OPEN"
+                });
                 order["exchange_timestamp"] = json!(stamp);
                 if market {
                     order["exchange_update_timestamp"] = json!(stamp);

@@ -27,8 +27,8 @@
 
 use crate::{
     model::{
-        IntentId, IntentReason, OrderIntent, OrderState, Price, ProtectStop, Qty, RejectReason,
-        Side, Stamp,
+        ClientOrderId, InstrumentId, IntentId, IntentReason, OrderIntent, OrderState, Price,
+        ProtectStop, Qty, RejectReason, Side, Stamp,
     },
     order::{
         action::{Action, Request},
@@ -355,5 +355,102 @@ impl Desk {
             self.reduce_exit(*id);
             self.queue_places(*id);
         }
+    }
+}
+
+/// A protective stop the run ended with, resting at the venue: what the operator is
+/// told (see [`Desk::resting_stops`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Resting {
+    /// The child order at the venue.
+    pub order: ClientOrderId,
+    /// The instrument whose position it guards.
+    pub instrument: InstrumentId,
+    /// The closing side.
+    pub side: Side,
+    /// Units it still protects (the child's, less what it filled).
+    pub qty: Qty,
+    /// The trigger last sent to the venue.
+    pub trigger: Price,
+}
+
+impl Desk {
+    /// True when intent `id` waits behind the cancel of its instrument's protective
+    /// stop. Off the hot path (the end of the session).
+    pub(super) fn is_held(&self, id: IntentId) -> bool {
+        self.book.get(id).is_some_and(|o| {
+            self.protection
+                .guards
+                .get(o.intent.instrument.index())
+                .is_some_and(|g| g.closing && g.held[..usize::from(g.held_len)].contains(&id))
+        })
+    }
+
+    /// Asks again for the cancel of every protective stop being cancelled whose request
+    /// had not gone yet (the end of the session cleared the queue): the intents held
+    /// behind it wait for its answer.
+    pub(super) fn cancel_closing_again(&mut self) {
+        for i in 0..self.protection.guards.len() {
+            let g = self.protection.guards[i];
+            if g.closing && g.live {
+                self.cancel_protective(g.intent);
+            }
+        }
+    }
+
+    /// True when the book holds protective stops only, each at rest at the venue:
+    /// accepted (or part filled), with no cancel, placement or modification of it
+    /// waiting, and not being cancelled for the engine's exit. What the end of a run
+    /// may leave at the venue: nothing about them is waited for any more.
+    pub fn only_resting_stops(&self) -> bool {
+        self.book.iter().all(|o| self.is_resting_stop(o))
+    }
+
+    /// True when the book holds nothing but entries and protective stops at rest (see
+    /// [`Desk::only_resting_stops`]): exits are worked until done.
+    pub fn only_entries_or_resting_stops(&self) -> bool {
+        self.book.iter().all(|o| {
+            (o.intent.reason == IntentReason::Entry && !o.protective) || self.is_resting_stop(o)
+        })
+    }
+
+    fn is_resting_stop(&self, order: &Order) -> bool {
+        if !order.protective {
+            return false;
+        }
+        let closing = self
+            .protection
+            .guards
+            .get(order.intent.instrument.index())
+            .is_some_and(|g| g.intent == order.intent.id && g.closing);
+        !closing
+            && order.slices().iter().all(|s| {
+                s.state.is_terminal()
+                    || (matches!(s.state, OrderState::Accepted | OrderState::PartiallyFilled)
+                        && !s.cancelling
+                        && !s.queued
+                        && !s.retriggering)
+            })
+    }
+
+    /// Every child of a protective stop the book holds that works at the venue, in slot
+    /// order. Off the hot path: the end of a run.
+    pub fn resting_stops(&self) -> Vec<Resting> {
+        let mut out = Vec::new();
+        for order in self.book.iter().filter(|o| o.protective) {
+            for slice in order.slices() {
+                if slice.state.is_terminal() || slice.state == OrderState::New {
+                    continue;
+                }
+                out.push(Resting {
+                    order: ClientOrderId::new(order.intent.id, slice.child),
+                    instrument: order.intent.instrument,
+                    side: order.intent.side,
+                    qty: slice.child_qty.saturating_sub(slice.child_filled),
+                    trigger: slice.sent_trigger,
+                });
+            }
+        }
+        out
     }
 }

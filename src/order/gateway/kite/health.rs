@@ -1,13 +1,16 @@
 //! What the Kite gateway's I/O thread tells the rest of the engine: counters, the last
 //! error, the market time to stamp unstamped reports with, and the stop flag.
 
-use std::sync::{
-    atomic::{AtomicBool, AtomicU64, Ordering},
-    Mutex,
+use std::{
+    collections::HashMap,
+    sync::{
+        atomic::{AtomicBool, AtomicU64, Ordering},
+        Mutex,
+    },
 };
 
 use super::client::ClientCounters;
-use crate::model::UnixNanos;
+use crate::model::{ClientOrderId, UnixNanos};
 
 /// A count written by one thread and read by any.
 ///
@@ -84,6 +87,9 @@ pub struct GatewayHealth {
     stop: AtomicBool,
     last_error: Mutex<Option<String>>,
     differences: Mutex<Vec<String>>,
+    /// Kite's order id of every stop order placed or adopted: the orders a run may
+    /// leave resting at the broker by design (protective stops), named at its end.
+    stop_ids: Mutex<HashMap<ClientOrderId, String>>,
 }
 
 impl GatewayHealth {
@@ -116,6 +122,23 @@ impl GatewayHealth {
             .differences
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner) = now;
+    }
+
+    /// Kite's order id of stop order `order`, once the broker took it.
+    pub fn kite_id(&self, order: ClientOrderId) -> Option<String> {
+        self.stop_ids
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(&order)
+            .cloned()
+    }
+
+    /// Notes Kite's order id of stop order `order` (the I/O thread, as it tracks it).
+    pub(super) fn note_stop_id(&self, order: ClientOrderId, kite_id: &str) {
+        self.stop_ids
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(order, kite_id.to_owned());
     }
 
     /// Raises the token-refused flag; true when it was down (the first refusal of a

@@ -292,6 +292,9 @@ impl Io {
 
     /// Watches Kite's order `kite_id` as the engine's `order`.
     fn track(&mut self, order: &VenueOrder, kite_id: String) {
+        if matches!(order.kind, OrderType::StopMarket | OrderType::StopLimit) {
+            self.health.note_stop_id(order.id, &kite_id);
+        }
         self.by_client.insert(order.id, kite_id.clone());
         self.owned.insert(kite_id.clone());
         self.orders.insert(

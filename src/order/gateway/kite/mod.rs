@@ -280,6 +280,10 @@ impl Gateway for KiteGateway {
         false
     }
 
+    fn venue_order_id(&self, order: ClientOrderId) -> Option<String> {
+        self.health.kite_id(order)
+    }
+
     fn alerts(&mut self, alerts: &mut dyn FnMut(Alert)) {
         while let Ok(alert) = self.alerts.try_pop() {
             alerts(alert);

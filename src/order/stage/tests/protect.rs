@@ -255,3 +255,173 @@ fn an_exit_behind_a_stop_that_filled_in_full_never_reaches_the_venue() {
     assert_eq!(rig.stage.desk.counters.orders, 1, "only the stop went");
     assert_eq!(rig.stage.live_orders(), 0);
 }
+
+/// The end of the session from risk, then risk gone (it finished: `leave` keeps the
+/// position open, so only the protective stop was still out).
+fn end_then_risk_gone(rig: &mut Rig) {
+    rig.send(OrderInput::EndSession(UnixNanos(5_000)));
+    rig.settle();
+    let synced = std::iter::from_fn(|| rig.reports.try_pop().ok())
+        .any(|o| matches!(o, OrderOutput::Synced(_)));
+    assert!(synced, "the end is answered, after its reports");
+    rig.input = None;
+}
+
+/// `risk.on_shutdown = "leave"` at a broker: the position stays open, so its
+/// protective stop stays at the broker too. It must not hold the run open, and the
+/// operator is told it was left (an alert, the counter, the summary's list).
+#[test]
+fn a_resting_stop_is_left_at_the_broker_and_does_not_hold_the_end() {
+    let (gateway, script) = Scripted::new();
+    let mut rig = rig_with(gateway, 64, &protecting(25));
+    let (_commands, commands_rx) = channel::<crate::model::ControlCommand>(4);
+    let (replies_tx, mut replies) = channel(16);
+    rig.stage = Box::new((*rig.stage).with_control(crate::runtime::ControlPort::new(
+        commands_rx,
+        replies_tx,
+        4,
+    )));
+    script.lock().unwrap().on_submit = vec![vec![VenueEvent::Accepted]];
+    rig.send(quote("100.00", "100.05"));
+    rig.send(protect(1, 10, "98.03"));
+    rig.settle();
+    end_then_risk_gone(&mut rig);
+    assert_eq!(
+        rig.stage.poll(),
+        Poll::Done,
+        "nothing else is out: the stop is left resting"
+    );
+    assert_eq!(
+        asked(&script).len(),
+        1,
+        "placed once, never cancelled: {:?}",
+        asked(&script)
+    );
+    let Ok(crate::model::ControlReply::Alert(alert)) = replies.try_pop() else {
+        panic!("the operator is told");
+    };
+    assert_eq!(
+        (alert.kind, alert.level, alert.instrument),
+        (
+            "protective_stop_left",
+            crate::model::AlertLevel::Warning,
+            Some(InstrumentId(0))
+        )
+    );
+    let report = rig.stage.finish();
+    assert!(report.error.is_none(), "{:?}", report.error);
+    assert_eq!(report.counter("protect_left"), 1);
+    assert_eq!(report.counter("protect_expired"), 0);
+    let left = &report.detail::<ExecutionSummary>().unwrap().protective_left;
+    assert_eq!(
+        left.as_slice(),
+        [crate::order::LeftStop {
+            instrument: InstrumentId(0),
+            symbol: "HDFCBANK".to_owned(),
+            side: Side::Sell,
+            qty: Qty::new(10),
+            trigger: p("98.00"),
+            venue_order_id: None,
+        }]
+    );
+}
+
+/// A stop whose placement the broker has not confirmed yet is waited for: it is left
+/// only once it rests there.
+#[test]
+fn a_stop_not_confirmed_yet_is_waited_for_before_it_is_left() {
+    let (gateway, script) = Scripted::new();
+    let mut rig = rig_with(gateway, 64, &protecting(25));
+    rig.send(quote("100.00", "100.05"));
+    rig.send(protect(1, 10, "98.00"));
+    rig.settle();
+    end_then_risk_gone(&mut rig);
+    assert_eq!(rig.stage.poll(), Poll::Idle, "its placement is unanswered");
+    script.lock().unwrap().later = vec![VenueReport::new(
+        ClientOrderId::new(id(1), 0),
+        UnixNanos(6_000),
+        VenueEvent::Accepted,
+    )];
+    rig.settle();
+    assert_eq!(rig.stage.poll(), Poll::Done);
+    assert_eq!(rig.stage.finish().counter("protect_left"), 1);
+}
+
+/// The paper exchange expires every order at its end, protective stops too: they are
+/// counted as expired, never as left at a broker.
+#[test]
+fn the_paper_exchange_expires_its_stops_and_none_is_left() {
+    let mut rig = rig_with(Box::new(PaperGateway::new(&table())), 64, &protecting(25));
+    rig.send(trade(1_000, "100.00", 1));
+    rig.send(protect(1, 10, "95.00"));
+    rig.settle();
+    assert_eq!(rig.stage.live_orders(), 1);
+    rig.send(OrderInput::EndSession(UnixNanos(5_000)));
+    rig.settle();
+    let kinds: Vec<_> = rig.reports().iter().map(|r| (r.intent, r.kind)).collect();
+    assert_eq!(
+        kinds,
+        [(id(1), ExecKind::Accepted), (id(1), ExecKind::Expired)]
+    );
+    rig.input = None;
+    assert_eq!(rig.stage.poll(), Poll::Done);
+    let report = rig.stage.finish();
+    assert_eq!(
+        (
+            report.counter("protect_placed"),
+            report.counter("protect_expired"),
+            report.counter("protect_left")
+        ),
+        (1, 1, 0)
+    );
+    assert!(report
+        .detail::<ExecutionSummary>()
+        .unwrap()
+        .protective_left
+        .is_empty());
+}
+
+/// The shutdown flatten (`risk.on_shutdown = "flatten"`) sends the cancel of the
+/// protective stop, the exit, and the end of the session back to back: the exit waits
+/// for the cancel, and goes once it is answered, after the end.
+#[test]
+fn the_flattening_exit_held_behind_the_cancel_goes_after_the_end() {
+    let (gateway, script) = Scripted::new();
+    let mut rig = rig_with(gateway, 64, &protecting(25));
+    script.lock().unwrap().on_submit = vec![vec![VenueEvent::Accepted]];
+    rig.send(quote("100.00", "100.05"));
+    rig.send(protect(1, 10, "98.00"));
+    rig.settle();
+    let c = ClientOrderId::new(id(1), 0);
+    rig.send(unprotect_for_exit(1, 0));
+    rig.send(exit(2, 10));
+    rig.send(OrderInput::EndSession(UnixNanos(5_000)));
+    rig.settle();
+    assert_eq!(asked(&script).last(), Some(&Asked::Cancel(c)));
+    script.lock().unwrap().later =
+        vec![VenueReport::new(c, UnixNanos(6_000), VenueEvent::Cancelled)];
+    rig.settle();
+    let a = asked(&script);
+    let Some(Asked::Submit(sent)) = a.last() else {
+        panic!("the exit goes after the cancel: {a:?}");
+    };
+    assert_eq!((sent.id.intent(), sent.qty), (id(2), Qty::new(10)));
+    script.lock().unwrap().later = vec![answer(2, VenueEvent::Fill, 10)];
+    rig.settle();
+    let kinds: Vec<_> = rig
+        .reports()
+        .iter()
+        .map(|r| (r.intent.sequence(), r.kind))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            (1, ExecKind::Accepted),
+            (1, ExecKind::Cancelled),
+            (2, ExecKind::Filled)
+        ]
+    );
+    rig.input = None;
+    assert_eq!(rig.stage.poll(), Poll::Done);
+    assert_eq!(rig.stage.finish().counter("protect_left"), 0);
+}

@@ -162,3 +162,69 @@ fn the_protective_stop_waits_for_the_sync_answer() {
         "{after:?}"
     );
 }
+
+/// `risk.on_shutdown = "leave"` at a broker (live, no market-time sync): the position
+/// stays open and so does its protective stop, which is not cancelled. The stage ends
+/// the session and finishes once the order stage has answered the end, without waiting
+/// for the stop's final answer, which would never come.
+#[test]
+fn under_leave_a_resting_protective_stop_does_not_keep_the_stage_from_finishing() {
+    let config = RiskConfig {
+        on_shutdown: ShutdownPolicy::Leave,
+        ..uncapped()
+    };
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut rig = alone(&config, false);
+    let risk = std::mem::replace(&mut rig.risk, alone(&config, false).risk);
+    *rig.risk = (*risk).with_protective_stops(true).with_stop(stop.clone());
+    rig.push(&[
+        tick(0, at(10, 0, 0), "100.05", "100.00", "100.10"),
+        signal(0, 0, Long, "100.05", "95.05", at(10, 0, 0)),
+    ]);
+    let entry = intents(&rig.run())[0];
+    rig.fill(&entry, "100.10");
+    let out = rig.run();
+    let [OrderInput::Protect(guard)] = out[..] else {
+        panic!("the protective stop goes: {out:?}");
+    };
+    assert_eq!(guard.qty, entry.qty);
+    let accepted = OrderIntent {
+        id: guard.intent,
+        exchange_ts: guard.exchange_ts,
+        ingress: Stamp(0),
+        limit: Price::ZERO,
+        qty: guard.qty,
+        instrument: guard.instrument,
+        strategy: guard.strategy,
+        side: guard.side,
+        reason: IntentReason::StopLoss,
+        reference: guard.trigger,
+    };
+    rig.answer(&accepted, ExecKind::Accepted, 0, "0");
+    assert_eq!(rig.run(), []);
+    // The run stops: nothing is closed, the stop is not cancelled, the session ends.
+    stop.store(true, Ordering::Relaxed);
+    rig.feed = None;
+    for _ in 0..100 {
+        if rig.risk.poll() == Poll::Idle {
+            break;
+        }
+    }
+    let sent: Vec<_> = std::iter::from_fn(|| rig.out.try_pop().ok()).collect();
+    assert!(
+        matches!(sent[..], [OrderInput::EndSession(_)]),
+        "only the end of the session: {sent:?}"
+    );
+    assert_eq!(rig.risk.poll(), Poll::Idle, "the end is not answered yet");
+    rig.answers
+        .as_mut()
+        .unwrap()
+        .try_push(OrderOutput::Synced(at(10, 0, 0)))
+        .unwrap();
+    let end = (0..10)
+        .map(|_| rig.risk.poll())
+        .find(|p| !matches!(p, Poll::Work(_)));
+    assert_eq!(end, Some(Poll::Done));
+    assert_eq!(rig.risk.book().open_positions(), 1);
+    assert_eq!(rig.risk.in_flight(), 1, "the stop rests at the broker");
+}

@@ -254,6 +254,47 @@ fn bad_flags_get_clear_errors() {
     assert!(fail(&["backtest", "--days", "2"]).contains("--synthetic"));
     assert!(fail(&["backtest", "--synthetic", "--strategy", "sma_cross"]).contains("--strategy"));
     assert!(fail(&["backtest", "--synthetic", "--data", "x.csv"]).contains("--data"));
+    // Flags a synthetic run would ignore are refused, and so are the synthetic run's
+    // flags over a data file, each error naming the flag.
+    for flags in [
+        &["--sweep", "fast=5..15:5"][..],
+        &["--sweep", "fast=5..15:5", "--shard", "1/2"],
+        &["--symbol", "SBIN"],
+        &["--param", "fast=5"],
+        &["--cash", "5000"],
+        &["--commission", "0.001"],
+        &["--sizing", "equity"],
+        &["--fill", "close"],
+        &["--risk", "configured"],
+        &["--finalize"],
+    ] {
+        let mut args = vec!["backtest", "--synthetic", "--out", out];
+        args.extend_from_slice(flags);
+        let err = fail(&args);
+        assert!(
+            err.contains(flags[0]) && err.contains("--synthetic"),
+            "{flags:?}: {err}"
+        );
+    }
+    let csv = dir.join("bars.csv");
+    std::fs::write(
+        &csv,
+        "date,open,high,low,close,volume\n2024-01-01 09:15:00,10,11,9,10,100\n",
+    )
+    .unwrap();
+    for flags in [
+        &["--compare"][..],
+        &["--days", "3"],
+        &["--walk-forward", "train=2,test=1"],
+    ] {
+        let mut args = vec!["backtest", "--data", csv.to_str().unwrap(), "--out", out];
+        args.extend_from_slice(flags);
+        let err = fail(&args);
+        assert!(
+            err.contains(flags[0]) && err.contains("--data"),
+            "{flags:?}: {err}"
+        );
+    }
     assert!(!std::path::Path::new(out).exists(), "no output on an error");
 }
 

@@ -11,7 +11,9 @@
 //!   backtest, `equity.csv` included, over 1× and 10× the data, and for comparison of a
 //!   child that loads the file whole first.
 //! - **Synthetic days.** `backtest --synthetic` (every stage, all configured
-//!   strategies, the paper exchange) in days per second.
+//!   strategies, the paper exchange) in days per second, and the comparison
+//!   `backtest --synthetic --compare` (each strategy alone, then all together, each day
+//!   generated once for all of them, over every core) in seconds, wall and CPU.
 //!
 //! Each figure is the median of `--reps` runs, with the slowest and fastest beside it.
 
@@ -28,8 +30,8 @@ use std::{
 use clap::Args;
 use tickpipe::{
     backtest::{
-        self, run_session, EquityCsv, FillAt, NoEquityRows, OhlcvReader, Settings, Sizing,
-        StrategyDriver,
+        self, available_jobs, run_session, run_shared_days, variants, EquityCsv, FillAt,
+        NoEquityRows, OhlcvReader, Settings, Sizing, StrategyDriver,
     },
     engine::EngineConfig,
     model::Date,
@@ -59,6 +61,9 @@ pub struct BacktestArgs {
     /// Synthetic days per run of the synthetic-days measurement (0 skips it).
     #[arg(long, default_value_t = 3)]
     synthetic_days: u32,
+    /// Synthetic days of the comparison measurement (0 skips it).
+    #[arg(long, default_value_t = 20)]
+    compare_days: u32,
     /// Where to write `backtest.md` (also printed).
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
@@ -149,6 +154,27 @@ fn rate_cells(rates: &[f64], unit: f64) -> [String; 3] {
         format!("{:.2}", min / unit),
         format!("{:.2}", max / unit),
     ]
+}
+
+/// CPU time this process has used so far (user + system, every thread), in seconds,
+/// from `/proc/self/stat`.
+fn process_cpu_secs() -> Result<f64, Box<dyn Error>> {
+    let stat = fs::read_to_string("/proc/self/stat")?;
+    // Fields after the parenthesised command name; utime and stime are fields 14 and 15,
+    // in clock ticks (USER_HZ, 100 on Linux).
+    let rest = stat
+        .rsplit_once(')')
+        .ok_or("no command name in /proc/self/stat")?
+        .1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let tick = |i: usize| -> Result<f64, Box<dyn Error>> {
+        Ok(fields
+            .get(i)
+            .ok_or("short /proc/self/stat")?
+            .parse::<u64>()? as f64
+            / 100.0)
+    };
+    Ok(tick(11)? + tick(12)?)
 }
 
 /// The peak RSS of this process in kB (`VmHWM` in `/proc/self/status`).
@@ -327,6 +353,21 @@ fn measure(
         }
     }
 
+    // The comparison: four strategies alone and all together over the same days.
+    let mut compare_runs: Vec<(f64, f64)> = Vec::new();
+    if args.compare_days > 0 {
+        let config = EngineConfig::embedded_default();
+        let runs = variants(&config)?;
+        for _ in 0..args.reps {
+            let cpu = process_cpu_secs()?;
+            let t = Instant::now();
+            let outcomes =
+                run_shared_days(&runs, args.compare_days, available_jobs(), |_, _, _, _| {})?;
+            compare_runs.push((t.elapsed().as_secs_f64(), process_cpu_secs()? - cpu));
+            std::hint::black_box(outcomes);
+        }
+    }
+
     let mut out = String::new();
     let _ = writeln!(out, "# Backtest throughput and memory\n");
     out.push_str(&provenance.to_markdown());
@@ -385,6 +426,21 @@ fn measure(
             out,
             "\n## Synthetic days through the whole pipeline\n\n`backtest --synthetic --days {}` on the embedded default config (strategies {strategies}), one thread: **{m} days/s** (slowest {lo}, fastest {hi}; median of {} runs).",
             args.synthetic_days, args.reps
+        );
+    }
+    if !compare_runs.is_empty() {
+        let walls: Vec<f64> = compare_runs.iter().map(|r| r.0).collect();
+        let cpus: Vec<f64> = compare_runs.iter().map(|r| r.1).collect();
+        let slowest = walls.iter().copied().fold(0.0, f64::max);
+        let fastest = walls.iter().copied().fold(f64::INFINITY, f64::min);
+        let _ = writeln!(
+            out,
+            "\n`backtest --synthetic --days {} --compare` (each strategy alone, then all together; each day generated once for the five runs) on {} thread(s): **{:.1} s** wall (slowest {slowest:.1}, fastest {fastest:.1}), {:.1} s CPU; median of {} runs.",
+            args.compare_days,
+            available_jobs(),
+            median(&walls),
+            median(&cpus),
+            args.reps
         );
     }
     Ok(out)

@@ -26,6 +26,8 @@
 //! | `session_stats.rs` | [`SessionStats`]: a session's trades summed up, its daily curve measured |
 //! | `session_output.rs` | [`write_session`]: the trade report's files, `equity.csv`, `stats.json` |
 //! | `compare.rs` | [`variants`], [`compare_table`]: each strategy alone and all together |
+//! | `day_events.rs` | [`DayEvents`], [`DayReplay`]: a synthetic day generated once, played again |
+//! | `shared_days.rs` | [`run_shared_days`]: several sessions over the same days, each day generated once |
 //! | `sweep.rs` | [`SweepAxis`], [`grid`], [`Shard`], [`merge`]: parameter sweeps and their table |
 //! | `parallel.rs` | [`parallel_map`]: independent runs over cores, results in order |
 //! | `walk_forward.rs` | [`walk_forward()`]: fit on a training window, judge on the next, roll on |
@@ -47,12 +49,14 @@ mod bar_run;
 mod bar_session;
 mod compare;
 mod data;
+mod day_events;
 mod fill;
 mod output;
 mod parallel;
 mod session;
 mod session_output;
 mod session_stats;
+mod shared_days;
 mod sizing;
 mod source;
 mod stats;
@@ -69,6 +73,7 @@ pub use bar_run::{
 pub use bar_session::{bar_config, holds_intraday_bars, run_bar_days, BarDays};
 pub use compare::{compare_csv, compare_markdown, compare_table, variants, CompareRow};
 pub use data::{read_ohlcv, DataError, OhlcvBar, OhlcvReader};
+pub use day_events::{DayEvents, DayReplay};
 pub use fill::FillAt;
 pub use output::TRADES_HEADER;
 pub use output::{trades_csv, write_outputs, Staging};
@@ -79,6 +84,7 @@ pub use session::{
 };
 pub use session_output::{equity_csv, title, write_session, CONFIGURED_RISK};
 pub use session_stats::SessionStats;
+pub use shared_days::{run_shared_days, WINDOW};
 pub use sizing::{py_floordiv, Sizing, FULL_EQUITY};
 pub use source::{read_kite_candles, BarSource};
 pub use stats::{RunInfo, Stats};

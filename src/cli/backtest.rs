@@ -30,6 +30,9 @@ use crate::{
 };
 
 /// Options of `tickpipe backtest`.
+// NB: `requires = "data"` alone lets `--synthetic` through: clap does not demand an
+// argument that conflicts with one given, and the two inputs exclude each other. So a
+// flag of one input also `conflicts_with` the other, or it would be silently ignored.
 #[derive(Debug, Clone, Args)]
 #[command(group(clap::ArgGroup::new("input").required(true).args(["data", "synthetic"])))]
 #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
@@ -51,7 +54,13 @@ pub struct BacktestArgs {
     #[arg(long)]
     pub synthetic: bool,
     /// How many synthetic trading days (with --synthetic).
-    #[arg(long, value_name = "N", default_value_t = 1, requires = "synthetic")]
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 1,
+        requires = "synthetic",
+        conflicts_with = "data"
+    )]
     pub days: u32,
     /// Configuration file (TOML) of the synthetic days (strategies, risk, charges, the
     /// first date and seed) or of `--risk configured` over bars (its risk, charges, order
@@ -61,12 +70,17 @@ pub struct BacktestArgs {
     /// With --risk configured: the universe instrument the data file holds (its tick
     /// size, lot and sector come from the instrument table); by default the file's name
     /// up to the first dot, in capitals (`SBIN.csv` is SBIN).
-    #[arg(long, value_name = "NAME", requires = "data")]
+    #[arg(
+        long,
+        value_name = "NAME",
+        requires = "data",
+        conflicts_with = "synthetic"
+    )]
     pub symbol: Option<String>,
     /// Run each configured strategy alone and all of them together over the same days,
     /// and print (and write compare.md and compare.csv) a side-by-side table; the report
     /// files are those of all together.
-    #[arg(long, requires = "synthetic")]
+    #[arg(long, requires = "synthetic", conflicts_with = "data")]
     pub compare: bool,
     /// Walk forward over the --days: fit the regime model and the strategy weights on
     /// `train` days, trade the next `test` days with them, roll on by `test` days; the
@@ -75,7 +89,7 @@ pub struct BacktestArgs {
         long,
         value_name = "train=N,test=M",
         requires = "synthetic",
-        conflicts_with = "compare"
+        conflicts_with_all = ["compare", "data"]
     )]
     pub walk_forward: Option<crate::backtest::WalkForward>,
     /// The strategy to run (so far: sma_cross).
@@ -115,12 +129,22 @@ pub struct BacktestArgs {
     /// `fast=5..20:5`; repeat for more settings: the grid is their product, each point
     /// a whole backtest of the data, run over the cores. Writes sweep.csv, sweep.md and
     /// sweep.json to --out instead of one run's files.
-    #[arg(long = "sweep", value_name = "K=A..B:STEP", requires = "data")]
+    #[arg(
+        long = "sweep",
+        value_name = "K=A..B:STEP",
+        requires = "data",
+        conflicts_with = "synthetic"
+    )]
     pub sweep: Vec<String>,
     /// Run only the K-th of N deterministic shares of the sweep's grid (point p when
     /// p mod N = K − 1), for a scheduler's array job; `tickpipe backtest merge`
     /// combines the shards' folders.
-    #[arg(long, value_name = "K/N", requires = "sweep")]
+    #[arg(
+        long,
+        value_name = "K/N",
+        requires = "sweep",
+        conflicts_with = "synthetic"
+    )]
     pub shard: Option<String>,
     /// Threads for independent runs (`--compare` variants, `--sweep` points); every
     /// core by default. The outputs do not depend on it.

@@ -7,8 +7,9 @@ use std::path::PathBuf;
 use super::BacktestArgs;
 use crate::{
     backtest::{
-        compare_csv, compare_markdown, compare_table, parallel_map, run_session, title, variants,
-        write_session, CompareRow, DayOutcome, SessionOutcome, SessionStats, CONFIGURED_RISK,
+        compare_csv, compare_markdown, compare_table, run_session, run_shared_days, title,
+        variants, write_session, CompareRow, DayOutcome, SessionOutcome, SessionStats,
+        CONFIGURED_RISK,
     },
     engine::EngineConfig,
     report::paise,
@@ -58,15 +59,15 @@ pub(super) fn load(path: Option<&PathBuf>) -> Result<EngineConfig, String> {
 /// report files of all together.
 fn compare(args: &BacktestArgs, config: &EngineConfig) -> Result<(), String> {
     let runs = variants(config)?;
-    // The variants are independent sessions: run them over the cores, results in
-    // catalogue order, so every file is byte-identical to a serial run's (`--jobs 1`).
-    let results = parallel_map(&runs, args.jobs(), |_, (label, c)| {
-        run_session(c, args.days, |i, n, day| progress(label, i, n, day))
-    });
+    // The variants trade the same days: each day is generated once for all of them, and
+    // the work is spread over the cores; each variant's session is the one it would
+    // trade alone, so every file is byte-identical to a serial run's (`--jobs 1`).
+    let outcomes = run_shared_days(&runs, args.days, args.jobs(), |r, i, n, day| {
+        progress(&runs[r].0, i, n, day);
+    })?;
     let mut rows = Vec::with_capacity(runs.len());
     let mut together = None;
-    for ((label, _), outcome) in runs.iter().zip(results) {
-        let outcome = outcome.map_err(|e| format!("{label}: {e}"))?;
+    for ((label, _), outcome) in runs.iter().zip(outcomes) {
         let stats = SessionStats::of(&outcome);
         rows.push(CompareRow {
             label: label.clone(),

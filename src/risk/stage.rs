@@ -48,6 +48,15 @@ use crate::{
 /// [`EVENTS_PER_POLL`](crate::signal::EVENTS_PER_POLL)).
 const BATCH: usize = 256;
 
+/// Most exits the stage sends at once of its own (a flatten, the square-off queue)
+/// before it syncs with the order stage. A fixed count, never "while the ring has room":
+/// how full the ring is depends on how far the order stage has read, so a batch cut
+/// there would take the rest after the answers to the first part were booked on one
+/// thread layout and before them on another, and give their exits other in-flight slots
+/// (other intent ids). Sixteen exits fit the outbox's stash, with room to spare, when
+/// the ring is full.
+const EXITS_PER_BATCH: usize = 16;
+
 /// What the stage counts, reported by [`Stage::finish`].
 #[derive(Debug, Default, Clone, Copy)]
 struct Counters {
@@ -1070,6 +1079,13 @@ impl RiskStage {
     /// and the fatal policy, [`IntentReason::Emergency`] for the index fall and the
     /// shutdown.
     fn flatten_for(&mut self, reason: IntentReason) {
+        // Sent now only from a clear outbox, and at most a batch (see `EXITS_PER_BATCH`);
+        // the rest queue for the square-off's drain after the next sync.
+        let mut budget = if self.out.is_clear() {
+            EXITS_PER_BATCH
+        } else {
+            0
+        };
         for i in 0..self.book.instruments() {
             let id = InstrumentId(i as u32);
             let position = *self.book.position(id);
@@ -1082,13 +1098,14 @@ impl RiskStage {
             if !position.is_open() {
                 continue;
             }
-            if self.out.is_clear() && self.square_off.is_idle() {
+            if budget > 0 && self.square_off.is_idle() {
                 let intent = self.in_flight.next_id();
                 let open = position.open_qty();
                 if self
                     .force_exit(id, reason, open, self.market_time, Stamp(0))
                     .is_ok()
                 {
+                    budget -= 1;
                     self.counters.manual_exits += u64::from(reason == IntentReason::Manual);
                     self.control.reply(ControlReply::ExitSent {
                         instrument: id,
@@ -1614,10 +1631,14 @@ impl RiskStage {
         }
     }
 
-    /// Sends the queued square-off exits while the outbox has room.
+    /// Sends the queued square-off exits from a clear outbox, at most
+    /// [`EXITS_PER_BATCH`] before the next sync.
     fn drain_square_off(&mut self) -> usize {
+        if !self.out.is_clear() {
+            return 0;
+        }
         let mut n = 0;
-        while self.out.is_clear() {
+        while n < EXITS_PER_BATCH {
             let Some(due) = self.square_off.peek() else {
                 break;
             };

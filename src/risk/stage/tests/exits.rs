@@ -627,3 +627,74 @@ fn reconciliation_alerts_adopts_or_flattens_by_policy() {
             .any(|m| m.instrument == InstrumentId(0) && m.broker_net == 0));
     }
 }
+
+/// The intents a market-time flatten sends for two longs (S0 and S1), in the order
+/// sent, with `prefill` quotes the order stage has not read yet in the ring to it; the
+/// order stage answers S0's exit as soon as it reads it.
+fn flatten_exits(prefill: u64) -> Vec<(InstrumentId, IntentId)> {
+    // Wide stops: each position risks its budget on a small part of the capital.
+    let mut rig = alone(&uncapped(), true);
+    rig.push(&[
+        tick(0, at(10, 0, 0), "100", "99.95", "100.05"),
+        tick(1, at(10, 0, 0), "50", "49.95", "50.05"),
+        signal(0, 0, Long, "100", "90", at(10, 0, 0)),
+        signal(1, 1, Long, "50", "45", at(10, 0, 0)),
+    ]);
+    // With market-time sync, each entry waits for the one before it to be answered.
+    for price in ["100.05", "50.05"] {
+        let entry = intents(&rig.run());
+        assert_eq!(entry.len(), 1, "{entry:?}");
+        rig.fill(&entry[0], price);
+    }
+    rig.push(&[tick(INDEX, at(10, 1, 0), "24000", "0", "0")]);
+    rig.run();
+    assert_eq!(rig.risk.book().open_positions(), 2);
+    // Quotes of an instrument without a position, left unread by the order stage.
+    for k in 0..prefill {
+        let ts = UnixNanos(at(10, 1, 1).0 + k * 1_000_000);
+        rig.push(&[tick(2, ts, "20", "19.95", "20.05")]);
+        while matches!(rig.risk.poll(), Poll::Work(_)) {}
+    }
+    // A 2.1 % fall of the index within five minutes: the emergency flatten.
+    rig.push(&[tick(INDEX, at(10, 5, 59), "23500", "0", "0")]);
+    let mut sent = Vec::new();
+    let mut answered = false;
+    for _ in 0..100 {
+        for _ in 0..100 {
+            if !matches!(rig.risk.poll(), Poll::Work(_)) {
+                break;
+            }
+        }
+        let out: Vec<OrderInput> = std::iter::from_fn(|| rig.out.try_pop().ok()).collect();
+        if out.is_empty() {
+            break;
+        }
+        for intent in intents(&out) {
+            sent.push((intent.instrument, intent.id));
+            if !answered && intent.instrument == InstrumentId(0) {
+                answered = true;
+                rig.fill(&intent, "99.95");
+            }
+        }
+    }
+    sent
+}
+
+/// A flatten's exits take the same in-flight slots (so the same intent and client order
+/// ids) however full the ring to the order stage is when it is decided. Cut where the
+/// ring filled, the rest went after the answers to the first exits had freed their
+/// slots: on a thread layout whose order stage lagged, other ids than on one thread.
+#[test]
+fn a_flatten_takes_the_same_slots_however_full_the_ring_is() {
+    let calm = flatten_exits(0);
+    assert_eq!(
+        calm.iter().map(|(i, _)| *i).collect::<Vec<_>>(),
+        [InstrumentId(0), InstrumentId(1)],
+        "{calm:?}"
+    );
+    // The ring holds 256: from 255 unread quotes on, the flatten is decided with room
+    // for at most its first exit.
+    for prefill in 240..=300 {
+        assert_eq!(flatten_exits(prefill), calm, "{prefill} quotes unread");
+    }
+}

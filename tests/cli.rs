@@ -577,6 +577,16 @@ mod journal {
         )
     }
 
+    /// `journal inspect --type KIND DIR`'s lines, each with its padding squeezed to
+    /// single spaces (the columns are padded: compare words).
+    fn inspected(kind: &str, dir: &Path) -> Vec<String> {
+        let (ok, out, err) = journal_cmd(&["inspect", "--type", kind], dir);
+        assert!(ok, "{err}");
+        out.lines()
+            .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+            .collect()
+    }
+
     #[test]
     fn verify_sums_up_each_writer() {
         let dir = small_journal("verify");
@@ -637,20 +647,12 @@ mod journal {
         }
         drop(risk);
         journal.shutdown().unwrap();
-        let (ok, out, err) = journal_cmd(&["inspect", "--type", "control"], &dir);
-        assert!(ok, "{err}");
-        // Columns are padded: compare words.
-        let lines: Vec<String> = out
-            .lines()
-            .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
-            .collect();
         assert_eq!(
-            lines,
+            inspected("control", &dir),
             [
                 "2026-11-25 12:00:00.000 IST risk 1 control feed_stale",
                 "2026-11-25 12:40:00.000 IST risk 2 control feed_recovered",
-            ],
-            "{out}"
+            ]
         );
         std::fs::remove_dir_all(&dir).unwrap();
     }
@@ -696,19 +698,12 @@ mod journal {
         drop(risk);
         journal.shutdown().unwrap();
 
-        let (ok, out, err) = journal_cmd(&["inspect", "--type", "adopt"], &dir);
-        assert!(ok, "{err}");
-        let lines: Vec<String> = out
-            .lines()
-            .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
-            .collect();
         assert_eq!(
-            lines,
+            inspected("adopt", &dir),
             [
                 "2026-11-25 12:05:00.000 IST risk 1 adopt i1 broker net=-40 avg=50.10 (book was flat)",
                 "2026-11-25 12:15:00.000 IST risk 3 adopt i1 broker net=0 avg=0.00 (book had net=25 avg=49.80)",
-            ],
-            "{out}"
+            ]
         );
         let (ok, out, err) = journal_cmd(&["inspect", "--instrument", "1"], &dir);
         assert!(ok, "{err}");

@@ -14,14 +14,11 @@ use std::{
     process::Command,
 };
 
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "tickpipe-backtest-bars-risk-{}-{name}",
-        std::process::id()
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+mod common;
+
+/// A scratch directory of this test, removed when the test passes.
+fn temp_dir(name: &str) -> common::Scratch {
+    common::Scratch::new("backtest-bars-risk", name)
 }
 
 fn rupees(paise: i64) -> String {

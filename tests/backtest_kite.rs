@@ -16,14 +16,11 @@ fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "tickpipe-backtest-kite-{}-{name}",
-        std::process::id()
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+mod common;
+
+/// A scratch directory of this test, removed when the test passes.
+fn temp_dir(name: &str) -> common::Scratch {
+    common::Scratch::new("backtest-kite", name)
 }
 
 /// The candles of a Kite JSON answer written as Kite-style CSV, by hand from the JSON

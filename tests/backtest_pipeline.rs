@@ -17,14 +17,9 @@ fn tickpipe() -> Command {
     Command::new(env!("CARGO_BIN_EXE_tickpipe"))
 }
 
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "tickpipe-backtest-pipeline-{}-{name}",
-        std::process::id()
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+/// A scratch directory of this test, removed when the test passes.
+fn temp_dir(name: &str) -> common::Scratch {
+    common::Scratch::new("backtest-pipeline", name)
 }
 
 /// A config file for the command: the default config (its four strategies), trading

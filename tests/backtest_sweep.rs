@@ -16,14 +16,11 @@ fn goog() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/ohlc/GOOG.csv")
 }
 
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "tickpipe-backtest-sweep-{}-{name}",
-        std::process::id()
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+mod common;
+
+/// A scratch directory of this test, removed when the test passes.
+fn temp_dir(name: &str) -> common::Scratch {
+    common::Scratch::new("backtest-sweep", name)
 }
 
 fn run(cmd: &mut Command) -> String {

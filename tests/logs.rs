@@ -10,12 +10,11 @@ use std::{
 
 use serde_json::Value;
 
-/// A scratch directory of this test process.
-fn dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("tickpipe-logs-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+mod common;
+
+/// A scratch directory of this test, removed when the test passes.
+fn dir(name: &str) -> common::Scratch {
+    common::Scratch::new("logs", name)
 }
 
 /// `tickpipe run` on a short synthetic day with its own run directory and journal.

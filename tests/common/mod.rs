@@ -1,7 +1,10 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
-use std::sync::{atomic::AtomicBool, Arc};
+use std::{
+    path::{Path, PathBuf},
+    sync::{atomic::AtomicBool, Arc},
+};
 
 use tickpipe::{
     engine::{EngineConfig, Pipeline, RunReport},
@@ -66,3 +69,35 @@ pub fn fills(report: &RunReport) -> Vec<FillRecord> {
 }
 pub mod control;
 pub mod kite_broker;
+
+/// A scratch directory of this test process, `tickpipe-PREFIX-PID-NAME` under the
+/// system's temporary directory: made empty when taken, removed when dropped, unless
+/// the test is failing (what a failed run left is then there to look at). A journaled
+/// run preallocates its segments, so directories left by passing tests filled disks.
+pub struct Scratch(PathBuf);
+
+impl Scratch {
+    pub fn new(prefix: &str, name: &str) -> Scratch {
+        let dir =
+            std::env::temp_dir().join(format!("tickpipe-{prefix}-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Scratch(dir)
+    }
+}
+
+impl std::ops::Deref for Scratch {
+    type Target = Path;
+
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}

@@ -602,19 +602,12 @@ fn quoted_rows(path: &Path) -> Vec<BTreeMap<String, String>> {
         .collect()
 }
 
+/// `tickpipe backtest merge DIRS… --out OUT`.
 fn merge(dirs: &[&Path], out: &Path) -> (bool, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_tickpipe"))
-        .args(["backtest", "merge"])
-        .args(dirs)
-        .arg("--out")
-        .arg(out)
-        .output()
-        .expect("tickpipe runs");
-    (
-        output.status.success(),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
+    let mut args: Vec<&OsStr> = vec!["merge".as_ref()];
+    args.extend(dirs.iter().map(|d| d.as_os_str()));
+    args.extend(["--out".as_ref(), out.as_os_str()]);
+    backtest(&args)
 }
 
 #[test]

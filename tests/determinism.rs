@@ -51,6 +51,23 @@ fn one_group_and_two_groups_fill_identically() {
     );
 }
 
+/// The idle stages' rehearsals (risk's dry checks, the order stage's dry run on a desk
+/// of its own) are wall-clock driven, so they must change nothing a run decides: a run
+/// that rehearses on every idle poll fills exactly as one that never does.
+#[test]
+fn rehearsing_on_every_idle_poll_fills_as_never_rehearsing() {
+    let mut always = config(13, "3h");
+    always.runtime.layout = "two_groups".to_owned();
+    always.runtime.rehearse_every_us = 1;
+    let mut never = always.clone();
+    never.runtime.rehearse_every_us = 0;
+    let rehearsed = run_threaded(&always);
+    assert!(rehearsed.error().is_none(), "{:?}", rehearsed.error());
+    let a = fills(&rehearsed);
+    assert!(!a.is_empty());
+    assert_eq!(a, fills(&run_threaded(&never)));
+}
+
 /// A drill: every kind of state-changing command, scheduled at market times.
 fn drilled(seed: u64, layout: &str) -> tickpipe::engine::EngineConfig {
     let mut c = config(seed, "");

@@ -22,8 +22,10 @@ use crate::{
     runtime::Outbox,
 };
 
+mod dry_run;
 mod protect;
 
+pub use dry_run::DryRun;
 use protect::Protection;
 
 /// Finished orders the stage remembers for `orders` on the control socket.
@@ -237,6 +239,30 @@ impl Desk {
             next_due: u64::MAX,
             session_ended: false,
             protection: Protection::new(instruments.len(), config.protective_stop_step_ticks),
+        }
+    }
+
+    /// A desk like this one (instruments, policy, rate windows), with a book of one
+    /// slot, nothing in it, and its answers going to `out`: the dry run's
+    /// ([`DryRun`]). Allocates.
+    fn scratch(&self, out: Outbox<OrderOutput>) -> Desk {
+        Desk {
+            book: OrderBook::new(1),
+            queue: SendQueue::new(MAX_SLICES, MAX_SLICES),
+            rate: self.rate.clone(),
+            out,
+            counters: Counters::default(),
+            metrics: ExecutionMetrics::new(1),
+            recent: Recent::new(),
+            error: None,
+            journal: JournalTap::off(),
+            touches: self.touches.clone(),
+            specs: self.specs.clone(),
+            policy: self.policy,
+            now: self.now,
+            next_due: u64::MAX,
+            session_ended: false,
+            protection: self.protection.fresh(),
         }
     }
 

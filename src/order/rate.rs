@@ -89,6 +89,16 @@ impl RateLimiter {
         }
     }
 
+    /// Forgets every request made so far (the dry run's windows start empty each time;
+    /// see `order::desk::DryRun`). O(windows): the remembered times are left to be
+    /// overwritten.
+    pub fn forget(&mut self) {
+        for w in &mut self.windows {
+            w.next = 0;
+            w.full = false;
+        }
+    }
+
     /// Times a request had to wait for a window.
     pub fn refused(&self) -> u64 {
         self.refused

@@ -30,7 +30,7 @@ use crate::{
     order::{
         book::Order,
         config::OrderConfig,
-        desk::{Desk, Prepared},
+        desk::{Desk, DryRun, Prepared},
         execution::{ExecutionSummary, LeftStop},
         gateway::Gateway,
         reject_storm::RejectStorm,
@@ -137,6 +137,8 @@ pub struct OrderStage {
     /// The protective stops the run ended with, resting at the venue (said once, as
     /// the stage finishes).
     left_stops: Option<Vec<LeftStop>>,
+    /// The order path run on a desk of its own while idle (with rehearsals on).
+    dry_run: Option<Box<DryRun>>,
 }
 
 impl std::fmt::Debug for OrderStage {
@@ -199,6 +201,7 @@ impl OrderStage {
             answered_upto: 0,
             answered_open: Vec::new(),
             left_stops: None,
+            dry_run: None,
         }
     }
 
@@ -285,9 +288,12 @@ impl OrderStage {
         self
     }
 
-    /// The same stage rehearsing a placement in idle polls as `rehearsal` says.
+    /// The same stage rehearsing a placement in idle polls as `rehearsal` says: a read
+    /// of the desk's data ([`Desk::rehearse`]) and a dry run of the order path on a
+    /// desk of its own ([`DryRun`]).
     pub fn with_rehearsal(mut self, rehearsal: Rehearsal) -> OrderStage {
         self.rehearsal = rehearsal;
+        self.dry_run = rehearsal.is_on().then(|| Box::new(DryRun::new(&self.desk)));
         self
     }
 
@@ -380,7 +386,8 @@ impl OrderStage {
         self.desk.book.len()
     }
 
-    /// A dry run of a placement on the next instrument (see [`Desk::rehearse`]).
+    /// A dry run of a placement on the next instrument: the desk's data read
+    /// ([`Desk::rehearse`]), the order path run on the dry run's desk ([`DryRun`]).
     #[inline(never)]
     fn rehearse(&mut self) {
         let instruments = self.desk.instruments() as u32;
@@ -388,7 +395,11 @@ impl OrderStage {
             return;
         }
         self.rehearse_at = (self.rehearse_at + 1) % instruments;
-        std::hint::black_box(self.desk.rehearse(InstrumentId(self.rehearse_at)));
+        let instrument = InstrumentId(self.rehearse_at);
+        std::hint::black_box(self.desk.rehearse(instrument));
+        if let Some(dry_run) = &mut self.dry_run {
+            std::hint::black_box(dry_run.run(&self.desk, instrument));
+        }
     }
 
     fn on_intent(&mut self, intent: &OrderIntent) {

@@ -81,6 +81,14 @@ impl Protection {
             step_ticks: i64::from(step_ticks.max(1)),
         }
     }
+
+    /// Guards for as many instruments, with the same step, none guarding anything.
+    pub fn fresh(&self) -> Protection {
+        Protection {
+            guards: vec![Guard::default(); self.guards.len()],
+            step_ticks: self.step_ticks,
+        }
+    }
 }
 
 impl Desk {

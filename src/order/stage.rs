@@ -403,10 +403,6 @@ impl OrderStage {
     }
 
     fn on_intent(&mut self, intent: &OrderIntent) {
-        if intent.ingress != Stamp(0) {
-            self.tick_to_order_stage
-                .record(self.clock.nanos_since(intent.ingress));
-        }
         self.desk.advance(intent.exchange_ts);
         if self.desk.journal.made_before(intent.id) && !self.gateway.rebuilds_from_replay() {
             self.answer_from_journal(intent);
@@ -531,13 +527,16 @@ impl OrderStage {
             let desk = &mut self.desk;
             match request {
                 Prepared::Submit(order) => {
-                    if let Some(o) = desk.book.get(action.intent) {
-                        let ingress = o.intent.ingress;
-                        if order.id.child() == 0 && ingress != Stamp(0) {
-                            self.tick_to_intent.record(self.clock.nanos_since(ingress));
-                        }
-                    }
+                    let since = desk
+                        .book
+                        .get(action.intent)
+                        .map(|o| o.intent.ingress)
+                        .filter(|&ingress| order.id.child() == 0 && ingress != Stamp(0))
+                        .map(|ingress| self.clock.nanos_since(ingress));
                     self.gateway.submit(&order, &mut |r| desk.route(r));
+                    if let Some(since) = since {
+                        self.tick_to_intent.record(since);
+                    }
                 }
                 Prepared::Modify(id, amend) => {
                     self.gateway.modify(id, &amend, &mut |r| desk.route(r));
@@ -567,8 +566,15 @@ impl OrderStage {
                     self.pump();
                 }
                 OrderInput::Intent(approved) => {
+                    // Timed on arrival, recorded once the intent is sent: the histogram
+                    // is cold when intents are rare and the request need not wait for it.
+                    let ingress = approved.intent().ingress;
+                    let since = (ingress != Stamp(0)).then(|| self.clock.nanos_since(ingress));
                     self.on_intent(approved.intent());
                     self.pump();
+                    if let Some(since) = since {
+                        self.tick_to_order_stage.record(since);
+                    }
                 }
                 OrderInput::Sync(now) => {
                     self.desk.advance(now);

@@ -2035,11 +2035,12 @@ impl RiskStage {
             reference: p.reference,
         };
         self.journal_record(exchange_ts, &Record::Intent(intent));
-        if ingress != Stamp(0) {
-            self.tick_to_approval
-                .record(self.clock.nanos_since(ingress));
-        }
+        // Timed before the intent leaves, recorded after (see `SignalStage`'s signals).
+        let since = (ingress != Stamp(0)).then(|| self.clock.nanos_since(ingress));
         self.dispatch(OrderInput::Intent(RiskApproved::new(intent)));
+        if let Some(since) = since {
+            self.tick_to_approval.record(since);
+        }
         self.counters.intents += 1;
         Ok(())
     }

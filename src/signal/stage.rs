@@ -563,11 +563,14 @@ impl SignalStage {
                     self.entries_of[s] += u64::from(routed.direction != Direction::Flat);
                     self.journal
                         .record(routed.exchange_ts, &Record::Signal(routed));
-                    if routed.ingress != Stamp(0) {
-                        self.tick_to_signal
-                            .record(self.clock.nanos_since(routed.ingress));
-                    }
+                    // Timed before the push, recorded after it: the histogram's bucket
+                    // is cold when signals are rare, and is not the signal's business.
+                    let since = (routed.ingress != Stamp(0))
+                        .then(|| self.clock.nanos_since(routed.ingress));
                     self.out.push(RiskInput::Signal(routed));
+                    if let Some(since) = since {
+                        self.tick_to_signal.record(since);
+                    }
                 }
             }
         }

@@ -9,14 +9,17 @@
 mod common;
 
 use std::{
-    net::{SocketAddr, TcpListener},
     path::{Path, PathBuf},
     process::Command,
-    sync::mpsc,
     time::{Duration, Instant},
 };
 
-use common::kite_broker::{fixture, position_row, Broker, Script, Seen, API_KEY, TOKEN};
+use common::{
+    kite::{broker_nets, config_file, count, order_config, KiteAccount},
+    kite_broker::{fixture, position_row, Broker, Script, Seen, API_KEY, TOKEN},
+    ticker_server::Relay,
+    tickpipe, Scratch,
+};
 use serde_json::{json, Value};
 use tickpipe::{
     feed::kite::{KiteConfig, KiteTicker, TickerSettings},
@@ -32,47 +35,9 @@ use tickpipe::{
 
 const PATIENCE: Duration = Duration::from_secs(30);
 
-/// A temporary directory, removed at the end.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        let dir =
-            std::env::temp_dir().join(format!("tickpipe-kitegw-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-
-    fn secret(&self, name: &str, text: &str) -> PathBuf {
-        use std::os::unix::fs::PermissionsExt;
-        let path = self.0.join(name);
-        std::fs::write(&path, text).unwrap();
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
-        path
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn order_config(broker: &Broker, token: &Path) -> OrderConfig {
-    let mut config = OrderConfig {
-        gateway: GatewayKind::Kite,
-        algo_id: "ALGO42".to_owned(),
-        ..OrderConfig::default()
-    };
-    config.kite.base_url = broker.url();
-    config.kite.api_key = API_KEY.to_owned();
-    config.kite.access_token_file = Some(token.to_owned());
-    config.kite.ca_file = Some(broker.ca.clone());
-    config.kite.poll_interval_ms = 10;
-    config.kite.retry_initial_ms = 5;
-    config.kite.retry_max_ms = 20;
-    config
+/// A Kite account on loopback for the test `name`.
+fn account(name: &str) -> KiteAccount {
+    KiteAccount::open("kitegw", name)
 }
 
 fn table() -> InstrumentTable {
@@ -129,10 +94,12 @@ fn events(got: &[VenueReport], order: ClientOrderId) -> Vec<VenueEvent> {
 
 #[test]
 fn places_fills_modifies_and_cancels_over_https() {
-    let dir = TempDir::new("lifecycle");
-    let broker = Broker::start(&dir.0);
+    let KiteAccount {
+        dir: _dir,
+        broker,
+        token,
+    } = account("lifecycle");
     broker.with(|b| b.repeat_trades = true);
-    let token = dir.secret("token", TOKEN);
     let mut gw = KiteGateway::start(&order_config(&broker, &token), &table()).unwrap();
     let mut got = Vec::new();
 
@@ -238,9 +205,11 @@ fn places_fills_modifies_and_cancels_over_https() {
 
 #[test]
 fn refusals_map_to_reasons_and_429_is_retried() {
-    let dir = TempDir::new("refusals");
-    let broker = Broker::start(&dir.0);
-    let token = dir.secret("token", TOKEN);
+    let KiteAccount {
+        dir: _dir,
+        broker,
+        token,
+    } = account("refusals");
     broker.with(|b| {
         b.script.extend([
             Script::Status(429, "GeneralException", "Too many requests"),
@@ -310,9 +279,11 @@ fn refusals_map_to_reasons_and_429_is_retried() {
 
 #[test]
 fn an_expired_token_is_said_and_counted() {
-    let dir = TempDir::new("token");
-    let broker = Broker::start(&dir.0);
-    let token = dir.secret("token", TOKEN);
+    let KiteAccount {
+        dir: _dir,
+        broker,
+        token,
+    } = account("token");
     broker.with(|b| b.token_refused = true);
     let mut gw = KiteGateway::start(&order_config(&broker, &token), &table()).unwrap();
     let mut got = Vec::new();
@@ -335,9 +306,11 @@ fn an_expired_token_is_said_and_counted() {
 #[test]
 fn start_refuses_a_token_file_others_can_read() {
     use std::os::unix::fs::PermissionsExt;
-    let dir = TempDir::new("mode");
-    let broker = Broker::start(&dir.0);
-    let token = dir.secret("token", TOKEN);
+    let KiteAccount {
+        dir: _dir,
+        broker,
+        token,
+    } = account("mode");
     std::fs::set_permissions(&token, std::fs::Permissions::from_mode(0o644)).unwrap();
     let e = KiteGateway::start(&order_config(&broker, &token), &table()).unwrap_err();
     assert!(
@@ -346,31 +319,11 @@ fn start_refuses_a_token_file_others_can_read() {
     );
 }
 
-fn config_file(dir: &TempDir, broker: &Broker, token: &Path, extra: &str) -> PathBuf {
-    let path = dir.0.join("live.toml");
-    std::fs::write(
-        &path,
-        format!(
-            "{extra}\n[order.kite]\nbase_url = \"{}\"\napi_key = \"{API_KEY}\"\naccess_token_file = \"{}\"\nca_file = \"{}\"\npoll_interval_ms = 10\nreconcile_secs = 1\n",
-            broker.url(),
-            token.display(),
-            broker.ca.display()
-        ),
-    )
-    .unwrap();
-    path
-}
-
-fn tickpipe() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_tickpipe"))
-}
-
 #[test]
 fn login_prints_the_url_and_stores_the_token_0600() {
     use std::os::unix::fs::PermissionsExt;
-    let dir = TempDir::new("login");
-    let broker = Broker::start(&dir.0);
-    let token = dir.0.join("access-token");
+    let KiteAccount { dir, broker, .. } = account("login");
+    let token = dir.join("access-token");
     let config = config_file(&dir, &broker, &token, "");
     let out = tickpipe()
         .args(["kite", "login", "--config"])
@@ -418,16 +371,14 @@ fn login_prints_the_url_and_stores_the_token_0600() {
 
 #[test]
 fn instruments_fetch_writes_a_checked_master() {
-    let dir = TempDir::new("instruments");
-    let broker = Broker::start(&dir.0);
-    let token = dir.secret("token", TOKEN);
+    let KiteAccount { dir, broker, token } = account("instruments");
     let master = std::fs::read(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/kite/instruments_nse.csv"),
     )
     .unwrap();
     broker.with(|b| b.instruments = master.clone());
     let config = config_file(&dir, &broker, &token, "");
-    let out_file = dir.0.join("instruments.csv");
+    let out_file = dir.join("instruments.csv");
     let run = || {
         tickpipe()
             .args(["instruments", "fetch", "--config"])
@@ -463,20 +414,18 @@ fn a_synthetic_day_trades_through_the_kite_gateway() {
     // The day plays faster than the broker answers, so its entries still work when it
     // ends and the engine cancels them: this broker fills them anyway (each fill crosses
     // the cancel, which the engine must book).
-    let dir = TempDir::new("run");
-    let broker = Broker::start(&dir.0);
+    let KiteAccount { dir, broker, token } = account("run");
     broker.with(|b| {
         b.fill_limits = true;
         b.ignore_cancels = true;
     });
-    let token = dir.secret("token", TOKEN);
     let config = config_file(
         &dir,
         &broker,
         &token,
         "[order]\ngateway = \"kite\"\nalgo_id = \"ALGO42\"\nremainder_timeout_ms = 3600000\n",
     );
-    let summary = dir.0.join("summary.json");
+    let summary = dir.join("summary.json");
     let out = tickpipe()
         .args([
             "run",
@@ -553,33 +502,13 @@ fn a_synthetic_day_trades_through_the_kite_gateway() {
     }
 }
 
-/// Each `EXCHANGE:SYMBOL`'s net filled units at the broker (its own order book).
-fn broker_nets(broker: &Broker) -> std::collections::BTreeMap<String, i64> {
-    let mut nets = std::collections::BTreeMap::new();
-    broker.with(|b| {
-        for o in &b.orders {
-            let filled = o["filled_quantity"].as_i64().unwrap();
-            let signed = if o["transaction_type"] == "SELL" {
-                -filled
-            } else {
-                filled
-            };
-            *nets
-                .entry(o["tradingsymbol"].as_str().unwrap().to_owned())
-                .or_insert(0) += signed;
-        }
-    });
-    nets.retain(|_, net| *net != 0);
-    nets
-}
-
 /// A broker that fills every order (limits included) only `after` it was taken, and
 /// the engine's configuration for it: entries wait for their fills. The engine cancels
 /// the entries still working when the session ends; this broker fills them anyway
 /// (each fill crosses the cancel), so fills come after the end.
 struct LateFills {
     /// Held for its removal at the end.
-    _dir: TempDir,
+    _dir: Scratch,
     broker: Broker,
     config: PathBuf,
     summary: PathBuf,
@@ -587,21 +516,19 @@ struct LateFills {
 
 impl LateFills {
     fn start(name: &str, after: Duration) -> Self {
-        let dir = TempDir::new(name);
-        let broker = Broker::start(&dir.0);
+        let KiteAccount { dir, broker, token } = account(name);
         broker.with(|b| {
             b.fill_limits = true;
             b.fill_after = Some(after);
             b.ignore_cancels = true;
         });
-        let token = dir.secret("token", TOKEN);
         let config = config_file(
             &dir,
             &broker,
             &token,
             "[order]\ngateway = \"kite\"\nalgo_id = \"ALGO42\"\nentry_remainder = \"wait\"\n",
         );
-        let summary = dir.0.join("summary.json");
+        let summary = dir.join("summary.json");
         Self {
             _dir: dir,
             broker,
@@ -813,20 +740,13 @@ fn reconciling(broker: &Broker, token: &Path, secs: u64) -> OrderConfig {
     config
 }
 
-/// Requests of `method` to `path` the broker received.
-fn count(broker: &Broker, method: &str, path: &str) -> usize {
-    broker
-        .seen()
-        .iter()
-        .filter(|r| r.method == method && r.path == path)
-        .count()
-}
-
 #[test]
 fn matching_books_raise_no_alert() {
-    let dir = TempDir::new("recon-clean");
-    let broker = Broker::start(&dir.0);
-    let token = dir.secret("token", TOKEN);
+    let KiteAccount {
+        dir: _dir,
+        broker,
+        token,
+    } = account("recon-clean");
     let mut gw = KiteGateway::start(&reconciling(&broker, &token, 1), &table()).unwrap();
     let (mut got, mut alerts) = (Vec::new(), Heard::default());
     gw.submit(&order(1, OrderType::Market, 10, Price::ZERO), &mut |r| {
@@ -862,9 +782,11 @@ fn matching_books_raise_no_alert() {
 
 #[test]
 fn a_position_the_engine_does_not_hold_is_reported_at_start() {
-    let dir = TempDir::new("recon-start");
-    let broker = Broker::start(&dir.0);
-    let token = dir.secret("token", TOKEN);
+    let KiteAccount {
+        dir: _dir,
+        broker,
+        token,
+    } = account("recon-start");
     broker.with(|b| {
         b.extra_positions = vec![
             priced(position_row("NSE", "SBIN", "MIS", 25), 420.5),
@@ -923,9 +845,11 @@ fn priced(mut row: Value, price: f64) -> Value {
 
 #[test]
 fn a_fill_the_engine_missed_is_reported_once_it_persists() {
-    let dir = TempDir::new("recon-missed");
-    let broker = Broker::start(&dir.0);
-    let token = dir.secret("token", TOKEN);
+    let KiteAccount {
+        dir: _dir,
+        broker,
+        token,
+    } = account("recon-missed");
     // The broker fills the order, but its trades never reach the gateway.
     broker.with(|b| b.hide_trades = true);
     let mut gw = KiteGateway::start(&reconciling(&broker, &token, 1), &table()).unwrap();
@@ -973,9 +897,11 @@ fn a_fill_the_engine_missed_is_reported_once_it_persists() {
 
 #[test]
 fn an_order_the_engine_does_not_know_is_reported() {
-    let dir = TempDir::new("recon-order");
-    let broker = Broker::start(&dir.0);
-    let token = dir.secret("token", TOKEN);
+    let KiteAccount {
+        dir: _dir,
+        broker,
+        token,
+    } = account("recon-order");
     broker.with(|b| {
         // A stop-loss order placed from another app, waiting for its trigger.
         let mut other = fixture("orders.json")["data"][1].clone();
@@ -1006,9 +932,11 @@ fn an_order_the_engine_does_not_know_is_reported() {
 
 #[test]
 fn a_placement_whose_answer_is_lost_is_adopted_not_sent_again() {
-    let dir = TempDir::new("lost-answer");
-    let broker = Broker::start(&dir.0);
-    let token = dir.secret("token", TOKEN);
+    let KiteAccount {
+        dir: _dir,
+        broker,
+        token,
+    } = account("lost-answer");
     broker.with(|b| b.script.push_back(Script::DropAfterPlacing));
     let mut gw = KiteGateway::start(&reconciling(&broker, &token, 1), &table()).unwrap();
     let (mut got, mut alerts) = (Vec::new(), Heard::default());
@@ -1038,9 +966,11 @@ fn a_placement_whose_answer_is_lost_is_adopted_not_sent_again() {
 
 #[test]
 fn a_placement_lost_before_kite_took_it_is_sent_once_more() {
-    let dir = TempDir::new("lost-request");
-    let broker = Broker::start(&dir.0);
-    let token = dir.secret("token", TOKEN);
+    let KiteAccount {
+        dir: _dir,
+        broker,
+        token,
+    } = account("lost-request");
     broker.with(|b| b.script.push_back(Script::DropBeforePlacing));
     let mut gw = KiteGateway::start(&order_config(&broker, &token), &table()).unwrap();
     let (mut got, mut alerts) = (Vec::new(), Heard::default());
@@ -1071,68 +1001,10 @@ fn a_placement_lost_before_kite_took_it_is_sent_once_more() {
     );
 }
 
-/// A loopback Kite Ticker: accepts one connection and sends the text messages the test
-/// hands it (a heartbeat while there is none, so the link never goes stale).
-struct TickerServer {
-    addr: SocketAddr,
-    say: Option<mpsc::Sender<String>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl TickerServer {
-    fn start() -> TickerServer {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (say, said) = mpsc::channel::<String>();
-        let thread = std::thread::spawn(move || {
-            let Ok((tcp, _)) = listener.accept() else {
-                return;
-            };
-            let Ok(mut socket) = tungstenite::accept(tcp) else {
-                return;
-            };
-            loop {
-                let sent = match said.recv_timeout(Duration::from_millis(200)) {
-                    Ok(text) => socket.send(tungstenite::Message::text(text)),
-                    Err(mpsc::RecvTimeoutError::Timeout) => {
-                        socket.send(tungstenite::Message::binary(vec![0u8]))
-                    }
-                    Err(mpsc::RecvTimeoutError::Disconnected) => break,
-                };
-                if sent.is_err() {
-                    return;
-                }
-            }
-            let _ = socket.close(None);
-            let _ = socket.flush();
-        });
-        TickerServer {
-            addr,
-            say: Some(say),
-            thread: Some(thread),
-        }
-    }
-
-    /// Sends `data` as an `{"type":"order"}` message.
-    fn postback(&self, data: Value) {
-        let text = json!({"type": "order", "data": data}).to_string();
-        self.say.as_ref().unwrap().send(text).unwrap();
-    }
-}
-
-impl Drop for TickerServer {
-    fn drop(&mut self) {
-        self.say.take();
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
 /// A Kite Ticker client of `server`, subscribed to SBIN, reading `token`.
-fn ticker(server: &TickerServer, token: &Path) -> KiteTicker {
+fn ticker(server: &Relay, token: &Path) -> KiteTicker {
     let config = KiteConfig {
-        url: format!("ws://{}", server.addr),
+        url: server.url(),
         api_key: API_KEY.to_owned(),
         access_token_file: Some(token.to_owned()),
         stale_after: "60s".to_owned(),
@@ -1213,9 +1085,9 @@ fn kite_id_of_first_order(broker: &Broker) -> String {
 /// the limit `limit`) resting OPEN at the loopback broker, and what the test needs of
 /// the setup. Fields drop in the order a test declaring them one by one would drop them.
 struct Resting {
-    _dir: TempDir,
+    _dir: Scratch,
     broker: Broker,
-    server: TickerServer,
+    server: Relay,
     feed: KiteTicker,
     gw: KiteGateway,
     got: Vec<VenueReport>,
@@ -1223,10 +1095,8 @@ struct Resting {
 }
 
 fn resting_order(name: &str, qty: u32, limit: &str) -> Resting {
-    let dir = TempDir::new(name);
-    let token = dir.secret("token", TOKEN);
-    let broker = Broker::start(&dir.0);
-    let server = TickerServer::start();
+    let KiteAccount { dir, broker, token } = account(name);
+    let server = Relay::start();
     let mut feed = ticker(&server, &token);
     let config = order_config(&broker, &token);
     let mut gw =
@@ -1480,9 +1350,11 @@ fn a_position_difference_reaches_the_risk_book_and_a_halt_policy_halts_entries()
         model::{Date, Direction, Signal, Stamp, StrategyId, TimeOfDay, TradingState},
         risk::{ReconcilePolicy, Refusal},
     };
-    let dir = TempDir::new("recon-risk");
-    let broker = Broker::start(&dir.0);
-    let token = dir.secret("token", TOKEN);
+    let KiteAccount {
+        dir: _dir,
+        broker,
+        token,
+    } = account("recon-risk");
     broker
         .with(|b| b.extra_positions = vec![priced(position_row("NSE", "SBIN", "MIS", 25), 420.5)]);
     let mut config = reconciling(&broker, &token, 1);
@@ -1550,9 +1422,11 @@ fn a_position_difference_reaches_the_risk_book_and_a_halt_policy_halts_entries()
 
 #[test]
 fn a_restart_counts_from_what_the_journal_booked() {
-    let dir = TempDir::new("recon-restart");
-    let broker = Broker::start(&dir.0);
-    let token = dir.secret("token", TOKEN);
+    let KiteAccount {
+        dir: _dir,
+        broker,
+        token,
+    } = account("recon-restart");
     // Before the restart the engine bought 25 SBIN; the broker holds them.
     broker.with(|b| b.extra_positions = vec![position_row("NSE", "SBIN", "MIS", 25)]);
     let config = reconciling(&broker, &token, 1);
@@ -1605,7 +1479,7 @@ fn a_restart_counts_from_what_the_journal_booked() {
 /// "wait"`): entries are resting when the run's duration is up.
 struct RestingEntries {
     /// Held for its removal at the end.
-    _dir: TempDir,
+    _dir: Scratch,
     broker: Broker,
     config: PathBuf,
     summary: PathBuf,
@@ -1613,10 +1487,8 @@ struct RestingEntries {
 
 impl RestingEntries {
     fn start(name: &str, order: &str) -> Self {
-        let dir = TempDir::new(name);
-        let broker = Broker::start(&dir.0);
+        let KiteAccount { dir, broker, token } = account(name);
         broker.with(|b| b.fill_none = true);
-        let token = dir.secret("token", TOKEN);
         let config = config_file(
             &dir,
             &broker,
@@ -1625,7 +1497,7 @@ impl RestingEntries {
                 "[order]\ngateway = \"kite\"\nalgo_id = \"ALGO42\"\nentry_remainder = \"wait\"\n{order}"
             ),
         );
-        let summary = dir.0.join("summary.json");
+        let summary = dir.join("summary.json");
         Self {
             _dir: dir,
             broker,
@@ -1898,17 +1770,15 @@ fn a_resumed_day_does_not_place_its_orders_at_the_broker_again() {
     // reach the broker a second time (the broker holds their orders already). The
     // resumed day then makes the same records as the journal holds and trades on.
     use std::io::{BufRead, BufReader};
-    let dir = TempDir::new("resume");
-    let broker = Broker::start(&dir.0);
+    let KiteAccount { dir, broker, token } = account("resume");
     broker.with(|b| b.fill_limits = true);
-    let token = dir.secret("token", TOKEN);
     let config = config_file(
         &dir,
         &broker,
         &token,
         "[order]\ngateway = \"kite\"\nalgo_id = \"ALGO42\"\nremainder_timeout_ms = 3600000\n",
     );
-    let journal = dir.0.join("journal");
+    let journal = dir.join("journal");
     let run = |extra: &[&str]| {
         let mut run = tickpipe();
         run.args(["run", "--quiet", "--no-control", "--duration", "2h"])
@@ -1951,7 +1821,7 @@ fn a_resumed_day_does_not_place_its_orders_at_the_broker_again() {
     let placed_before = count(&broker, "POST", "/orders/regular");
 
     // The restart resumes the day and plays it to its end at full speed.
-    let summary = dir.0.join("summary.json");
+    let summary = dir.join("summary.json");
     let out = run(&[])
         .arg("--summary-json")
         .arg(&summary)

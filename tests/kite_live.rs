@@ -1,22 +1,27 @@
 //! The live Kite Ticker source against a WebSocket server on loopback (no network).
 //!
-//! Each test starts a `tungstenite` server on 127.0.0.1 that plays a script per
-//! connection (send fixture frames, close, fall silent, send text messages) and reports
-//! what each client sent. Timeouts are configured short and every wait is a condition
-//! with a generous overall limit: nothing asserts how long anything took.
+//! Each test starts a `tungstenite` server on 127.0.0.1 (`tests/common/ticker_server.rs`)
+//! that plays a script per connection (send fixture frames, close, fall silent, send
+//! text messages) and reports what each client sent. Timeouts are configured short and
+//! every wait is a condition with a generous overall limit: nothing asserts how long
+//! anything took.
+
+mod common;
 
 use std::{
-    io::{Read, Write},
-    net::{SocketAddr, TcpListener, TcpStream},
+    net::{TcpListener, TcpStream},
     path::PathBuf,
     sync::{
         atomic::{AtomicBool, Ordering},
-        mpsc, Arc,
+        Arc,
     },
-    thread::JoinHandle,
     time::{Duration, Instant},
 };
 
+use common::{
+    ticker_server::{self, close, hold, send_all, ServerSocket, Stream, TickerServer, PATIENCE},
+    Scratch,
+};
 use serde_json::{json, Value};
 use tickpipe::{
     feed::{
@@ -28,15 +33,9 @@ use tickpipe::{
     },
     model::{InstrumentId, MarketEvent, UnixNanos},
 };
-use tungstenite::{
-    handshake::server::{ErrorResponse, Request, Response},
-    Message, WebSocket,
-};
+use tungstenite::Message;
 
 const FRAMES: &str = include_str!("fixtures/kite-ticker/frames-a.jsonl");
-
-/// How long any condition may take before the test fails (generous: a loaded host).
-const PATIENCE: Duration = Duration::from_secs(30);
 
 /// The receive clock of these tests: 2026-06-01 10:00 IST, fixed, so the market time of
 /// a packet without a timestamp is known.
@@ -111,174 +110,9 @@ fn expected_events(frames: &[Vec<u8>], tokens: &[(u32, InstrumentId)]) -> Vec<Ma
     out
 }
 
-/// A folder removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> TempDir {
-        let dir =
-            std::env::temp_dir().join(format!("tickpipe-kite-live-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-
-    fn file(&self, name: &str, contents: &str) -> PathBuf {
-        let path = self.0.join(name);
-        std::fs::write(&path, contents).unwrap();
-        path
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-trait Stream: Read + Write + Send {}
-impl<S: Read + Write + Send> Stream for S {}
-
-type ServerSocket = WebSocket<Box<dyn Stream>>;
-
-/// What the server saw of one client connection.
-#[derive(Debug)]
-struct Seen {
-    /// The request's path and query.
-    uri: String,
-    /// The request's `X-Kite-Version` header.
-    version: Option<String>,
-    /// The first two text messages (subscribe and mode), as JSON.
-    requests: Vec<Value>,
-}
-
-/// A loopback WebSocket server playing `script(connection_index, socket)` for each
-/// connection, and reporting each connection's [`Seen`].
-struct Server {
-    addr: SocketAddr,
-    seen: mpsc::Receiver<Seen>,
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
-}
-
-type Script = dyn Fn(usize, &mut ServerSocket) + Send + Sync;
-type Wrap = dyn Fn(TcpStream) -> Box<dyn Stream> + Send;
-
-impl Server {
-    fn start(script: impl Fn(usize, &mut ServerSocket) + Send + Sync + 'static) -> Server {
-        Server::start_wrapped(
-            Box::new(|tcp: TcpStream| -> Box<dyn Stream> { Box::new(tcp) }),
-            Arc::new(script),
-        )
-    }
-
-    fn start_wrapped(wrap: Box<Wrap>, script: Arc<Script>) -> Server {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.set_nonblocking(true).unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (tx, seen) = mpsc::channel();
-        let stop = Arc::new(AtomicBool::new(false));
-        let stopping = stop.clone();
-        let thread = std::thread::spawn(move || {
-            let mut index = 0;
-            let mut handlers = Vec::new();
-            while !stopping.load(Ordering::Relaxed) {
-                let tcp = match listener.accept() {
-                    Ok((tcp, _)) => tcp,
-                    Err(_) => {
-                        std::thread::sleep(Duration::from_millis(5));
-                        continue;
-                    }
-                };
-                tcp.set_nonblocking(false).unwrap();
-                tcp.set_read_timeout(Some(PATIENCE)).unwrap();
-                let stream = wrap(tcp);
-                let (script, tx) = (script.clone(), tx.clone());
-                let i = index;
-                index += 1;
-                handlers.push(std::thread::spawn(move || serve(i, stream, &*script, &tx)));
-            }
-            for h in handlers {
-                let _ = h.join();
-            }
-        });
-        Server {
-            addr,
-            seen,
-            stop,
-            thread: Some(thread),
-        }
-    }
-
-    fn url(&self) -> String {
-        format!("ws://{}", self.addr)
-    }
-
-    /// The next connection's requests.
-    fn next_connection(&self) -> Seen {
-        self.seen
-            .recv_timeout(PATIENCE)
-            .expect("a client connection within the time limit")
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-// The callback's error type is tungstenite's (an HTTP response), not ours to shrink.
-#[allow(clippy::result_large_err)]
-fn serve(i: usize, stream: Box<dyn Stream>, script: &Script, seen: &mpsc::Sender<Seen>) {
-    let mut uri = String::new();
-    let mut version = None;
-    let callback = |request: &Request, response: Response| -> Result<Response, ErrorResponse> {
-        uri = request.uri().to_string();
-        version = request
-            .headers()
-            .get("x-kite-version")
-            .map(|v| v.to_str().unwrap().to_owned());
-        Ok(response)
-    };
-    let Ok(mut socket) = tungstenite::accept_hdr(stream, callback) else {
-        return;
-    };
-    let mut requests = Vec::new();
-    while requests.len() < 2 {
-        match socket.read() {
-            Ok(Message::Text(t)) => requests.push(serde_json::from_str(t.as_str()).unwrap()),
-            Ok(_) => {}
-            Err(_) => return,
-        }
-    }
-    let _ = seen.send(Seen {
-        uri,
-        version,
-        requests,
-    });
-    script(i, &mut socket);
-}
-
-/// Keeps the connection open, answering the client, until the client goes.
-fn hold(socket: &mut ServerSocket) {
-    while socket.read().is_ok() {}
-}
-
-/// Sends every frame as a binary message.
-fn send_all(socket: &mut ServerSocket, frames: &[Vec<u8>]) {
-    for f in frames {
-        socket.send(Message::binary(f.clone())).unwrap();
-    }
-}
-
-/// Closes from the server side and waits for the client's answer.
-fn close(socket: &mut ServerSocket) {
-    let _ = socket.close(None);
-    while socket.read().is_ok() {}
+/// A scratch directory of this file's test `name`.
+fn scratch(name: &str) -> Scratch {
+    Scratch::new("kite-live", name)
 }
 
 /// Settings for a test: short reconnection waits, the fixed clock, and a staleness
@@ -358,18 +192,15 @@ impl Client {
 }
 
 fn subscribe_and_mode(tokens: &[(u32, InstrumentId)], mode: &str) -> Vec<Value> {
-    let t: Vec<u32> = tokens.iter().map(|(t, _)| *t).collect();
-    vec![
-        json!({"a": "subscribe", "v": t}),
-        json!({"a": "mode", "v": [mode, t]}),
-    ]
+    let tokens: Vec<u32> = tokens.iter().map(|(t, _)| *t).collect();
+    ticker_server::subscribe_and_mode(&tokens, mode)
 }
 
 #[test]
 fn a_subscribes_with_the_credentials_and_the_configured_mode() {
-    let dir = TempDir::new("subscribe");
+    let dir = scratch("subscribe");
     let token = dir.file("token", "tok3n\n");
-    let server = Server::start(|_, s| hold(s));
+    let server = TickerServer::start(|_, s| hold(s));
     let tokens = vec![(884_737, InstrumentId(1)), (408_065, InstrumentId(0))];
     let mut s = settings(&server.url(), tokens, token);
     s.mode = Mode::Quote;
@@ -385,14 +216,14 @@ fn a_subscribes_with_the_credentials_and_the_configured_mode() {
 
 #[test]
 fn b_fixture_frames_come_out_as_the_decoder_reads_them() {
-    let dir = TempDir::new("frames");
+    let dir = scratch("frames");
     let token = dir.file("token", "tok3n");
     let frames = frames();
     let tokens = tokens_of(&frames);
     let expected = expected_events(&frames, &tokens);
     assert!(expected.len() > 2000, "{}", expected.len());
     let sent = frames.clone();
-    let server = Server::start(move |_, s| {
+    let server = TickerServer::start(move |_, s| {
         send_all(s, &sent);
         hold(s);
     });
@@ -418,13 +249,13 @@ fn b_fixture_frames_come_out_as_the_decoder_reads_them() {
 
 #[test]
 fn c_a_closed_connection_is_reopened_and_resubscribed() {
-    let dir = TempDir::new("reconnect");
+    let dir = scratch("reconnect");
     let token = dir.file("token", "tok3n");
     let frames = frames();
     let tokens = tokens_of(&frames);
     let expected = expected_events(&frames, &tokens);
     let sent = frames.clone();
-    let server = Server::start(move |i, s| {
+    let server = TickerServer::start(move |i, s| {
         if i == 0 {
             send_all(s, &sent[..100]);
             close(s);
@@ -454,13 +285,13 @@ fn c_a_closed_connection_is_reopened_and_resubscribed() {
 
 #[test]
 fn c2_a_full_ring_conflates_to_the_newest_tick_per_instrument() {
-    let dir = TempDir::new("conflate");
+    let dir = scratch("conflate");
     let token = dir.file("token", "tok3n");
     let frames = frames();
     let tokens = tokens_of(&frames);
     let expected = expected_events(&frames, &tokens);
     let sent = frames.clone();
-    let server = Server::start(move |_, s| {
+    let server = TickerServer::start(move |_, s| {
         send_all(s, &sent);
         hold(s);
     });
@@ -519,13 +350,13 @@ fn c2_a_full_ring_conflates_to_the_newest_tick_per_instrument() {
 
 #[test]
 fn d_silence_raises_the_stale_flag_and_reconnects() {
-    let dir = TempDir::new("stale");
+    let dir = scratch("stale");
     let token = dir.file("token", "tok3n");
     // Later connections say nothing until the test has seen the stale flag.
     let go = Arc::new(AtomicBool::new(false));
     let gate = go.clone();
     let ltp = vec![0, 1, 0, 8, 0, 0x0d, 0x80, 0x01, 0, 0, 0x99, 0x7f];
-    let server = Server::start(move |i, s| {
+    let server = TickerServer::start(move |i, s| {
         if i == 0 {
             // One heartbeat, then nothing: the client must give up on this one.
             s.send(Message::binary(vec![0u8])).unwrap();
@@ -577,9 +408,9 @@ fn d_silence_raises_the_stale_flag_and_reconnects() {
 
 #[test]
 fn e_text_messages_are_parsed_and_an_error_is_surfaced() {
-    let dir = TempDir::new("text");
+    let dir = scratch("text");
     let token = dir.file("token", "tok3n");
-    let server = Server::start(|_, s| {
+    let server = TickerServer::start(|_, s| {
         for text in [
             r#"{"type":"message","data":"maintenance at 18:00"}"#,
             r#"{"type":"order","data":{"order_id":"1","status":"COMPLETE","price":10.5}}"#,
@@ -617,7 +448,7 @@ fn e_text_messages_are_parsed_and_an_error_is_surfaced() {
 
 #[test]
 fn f_a_missing_or_empty_token_file_is_a_clear_error() {
-    let dir = TempDir::new("token");
+    let dir = scratch("token");
     let master =
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/kite/instruments_nse.csv");
     let mut config = FeedConfig {
@@ -628,7 +459,7 @@ fn f_a_missing_or_empty_token_file_is_a_clear_error() {
     config.kite.instruments = Some(master);
     // Nothing listens there: opening must fail before any connection is tried.
     config.kite.url = "ws://127.0.0.1:9".to_owned();
-    let absent = dir.0.join("absent");
+    let absent = dir.join("absent");
     config.kite.access_token_file = Some(absent.clone());
     let err = config.open().unwrap_err();
     assert!(
@@ -649,9 +480,9 @@ fn f_a_missing_or_empty_token_file_is_a_clear_error() {
 
 #[test]
 fn the_universe_is_resolved_through_the_master() {
-    let dir = TempDir::new("open");
+    let dir = scratch("open");
     let token = dir.file("token", "tok3n");
-    let server = Server::start(|_, s| hold(s));
+    let server = TickerServer::start(|_, s| hold(s));
     let mut config = FeedConfig {
         source: SourceKind::Kite,
         ..FeedConfig::default()
@@ -707,7 +538,7 @@ fn the_universe_is_resolved_through_the_master() {
 
 #[test]
 fn spent_attempts_end_the_source_with_the_reason() {
-    let dir = TempDir::new("give-up");
+    let dir = scratch("give-up");
     let token = dir.file("token", "tok3n");
     // A port nobody listens on: bound, then released.
     let port = TcpListener::bind("127.0.0.1:0")
@@ -745,7 +576,7 @@ fn wss_with_a_trusted_test_certificate() {
         pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer},
         ServerConfig, ServerConnection, StreamOwned,
     };
-    let dir = TempDir::new("wss");
+    let dir = scratch("wss");
     let token = dir.file("token", "tok3n");
     let generated = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
     let ca = dir.file("ca.pem", &generated.cert.pem());
@@ -759,7 +590,7 @@ fn wss_with_a_trusted_test_certificate() {
             .unwrap(),
     );
     let ltp = vec![0, 1, 0, 8, 0, 0x0d, 0x80, 0x01, 0, 0, 0x99, 0x7f];
-    let server = Server::start_wrapped(
+    let server = TickerServer::start_wrapped(
         Box::new(move |tcp: TcpStream| -> Box<dyn Stream> {
             let conn = ServerConnection::new(tls.clone()).unwrap();
             Box::new(StreamOwned::new(conn, tcp))
@@ -806,7 +637,7 @@ fn wss_with_a_trusted_test_certificate() {
 
 #[test]
 fn config_check_reports_the_kite_table() {
-    let dir = TempDir::new("check");
+    let dir = scratch("check");
     let empty_token = dir.file("token", "");
     let file = dir.file(
         "live.toml",
@@ -855,10 +686,10 @@ fn order_update(i: usize) -> String {
 
 #[test]
 fn g_order_postbacks_are_passed_on_in_order_and_a_full_ring_drops_the_rest() {
-    let dir = TempDir::new("postbacks");
+    let dir = scratch("postbacks");
     let token = dir.file("token", "tok3n");
     const EXTRA: usize = 10;
-    let server = Server::start(|_, s| {
+    let server = TickerServer::start(|_, s| {
         for i in 0..POSTBACK_RING + EXTRA {
             s.send(Message::text(order_update(i))).unwrap();
         }
@@ -894,9 +725,9 @@ fn g_order_postbacks_are_passed_on_in_order_and_a_full_ring_drops_the_rest() {
 
 #[test]
 fn h_order_postbacks_nobody_takes_are_not_passed_on() {
-    let dir = TempDir::new("postbacks-unread");
+    let dir = scratch("postbacks-unread");
     let token = dir.file("token", "tok3n");
-    let server = Server::start(|_, s| {
+    let server = TickerServer::start(|_, s| {
         for i in 0..3 {
             s.send(Message::text(order_update(i))).unwrap();
         }

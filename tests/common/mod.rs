@@ -68,7 +68,14 @@ pub fn fills(report: &RunReport) -> Vec<FillRecord> {
         .clone()
 }
 pub mod control;
+pub mod kite;
 pub mod kite_broker;
+pub mod ticker_server;
+
+/// The `tickpipe` binary of this build.
+pub fn tickpipe() -> std::process::Command {
+    std::process::Command::new(env!("CARGO_BIN_EXE_tickpipe"))
+}
 
 /// A scratch directory of this test process, `tickpipe-PREFIX-PID-NAME` under the
 /// system's temporary directory: made empty when taken, removed when dropped, unless
@@ -83,6 +90,22 @@ impl Scratch {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         Scratch(dir)
+    }
+
+    /// Writes `contents` to the file `name` in the directory and returns its path.
+    pub fn file(&self, name: &str, contents: &str) -> PathBuf {
+        let path = self.0.join(name);
+        std::fs::write(&path, contents).unwrap();
+        path
+    }
+
+    /// As [`Scratch::file`], readable by its owner alone (mode 0600), as credentials
+    /// must be.
+    pub fn secret(&self, name: &str, contents: &str) -> PathBuf {
+        use std::os::unix::fs::PermissionsExt;
+        let path = self.file(name, contents);
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        path
     }
 }
 

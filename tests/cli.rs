@@ -503,10 +503,10 @@ mod journal {
     use std::path::{Path, PathBuf};
 
     use tickpipe::{
-        journal::{Adoption, FlushPolicy, Journal, JournalConfig, Record, HEADER_SIZE},
+        journal::{Adoption, FlushPolicy, Journal, JournalConfig, Placement, Record, HEADER_SIZE},
         model::{
-            ControlCommand, Date, Direction, FillRecord, InstrumentId, IntentId, IntentReason,
-            Price, Qty, Side, Signal, Stamp, StrategyId, TimeOfDay, UnixNanos,
+            ClientOrderId, ControlCommand, Date, Direction, FillRecord, InstrumentId, IntentId,
+            IntentReason, Price, Qty, Side, Signal, Stamp, StrategyId, TimeOfDay, UnixNanos,
         },
     };
 
@@ -720,6 +720,49 @@ mod journal {
         let lines: Vec<&str> = out.lines().collect();
         assert_eq!(lines.len(), 2, "the header and the one fill: {out}");
         assert!(lines[1].ends_with(",BUY,40,49.60,manual"), "{}", lines[1]);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A broker's acknowledgement of a child order under its own id (what a resumed day
+    /// takes the order over by): readable in `inspect`, counted by `verify`, no trade.
+    #[test]
+    fn a_placement_is_inspected_and_verified_and_is_no_trade() {
+        let dir = std::env::temp_dir().join(format!(
+            "tickpipe-cli-journal-{}-placed",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        let at = |m: u32| UnixNanos::from_ist(Date::new(2026, 11, 25), TimeOfDay::hm(12, m));
+        let journal = Journal::open(&dir, JournalConfig::DEFAULT).unwrap();
+        let mut order = journal.writer("order").unwrap();
+        let stop = Placement {
+            order: ClientOrderId::new(IntentId::new(4, 2), 1),
+            venue_id: 251_125_000_000_042,
+            limit: Price::ZERO,
+            trigger: Price::from_paise(9_805),
+            qty: Qty::new(10),
+            prior: Qty::ZERO,
+            instrument: InstrumentId(1),
+            slice: 0,
+            side: Side::Sell,
+        };
+        order.append(at(5), &Record::Placed(stop)).unwrap();
+        drop(order);
+        journal.shutdown().unwrap();
+
+        assert_eq!(
+            inspected("placed", &dir),
+            [
+                "2026-11-25 12:05:00.000 IST order 1 placed i1 SELL c4.1 venue_id=251125000000042 \
+              qty=10 limit=0.00 trigger=98.05 slice=0 prior=0"
+            ]
+        );
+        let (ok, out, err) = journal_cmd(&["verify"], &dir);
+        assert!(ok, "{err}");
+        assert!(out.contains("(placed 1)"), "{out}");
+        let (ok, out, err) = journal_cmd(&["export"], &dir);
+        assert!(ok, "{err}");
+        assert_eq!(out.lines().count(), 1, "the header alone: {out}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

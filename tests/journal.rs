@@ -11,12 +11,12 @@ use tickpipe::{
     journal::{
         truncate_torn_tail, verify, Adoption, Corruption, DailyMark, DecodeError, FlushPolicy,
         FrameError, HeaderError, Journal, JournalConfig, JournalError, JournalReader, LimitChange,
-        Record, RiskStateChange, Seq, HEADER_SIZE,
+        Placement, Record, RiskStateChange, Seq, HEADER_SIZE,
     },
     model::{
-        ControlCommand, Direction, ExecKind, ExecReport, FillRecord, InstrumentId, IntentId,
-        IntentReason, LimitKey, LimitValue, OrderIntent, Price, Qty, RejectReason, Side, Signal,
-        Stamp, StateReason, StrategyId, Tick, TickKind, TradeId, TradingState, UnixNanos,
+        ClientOrderId, ControlCommand, Direction, ExecKind, ExecReport, FillRecord, InstrumentId,
+        IntentId, IntentReason, LimitKey, LimitValue, OrderIntent, Price, Qty, RejectReason, Side,
+        Signal, Stamp, StateReason, StrategyId, Tick, TickKind, TradeId, TradingState, UnixNanos,
     },
 };
 
@@ -223,6 +223,20 @@ fn every_record() -> Vec<(UnixNanos, Record)> {
             broker_avg: Price::MAX,
             book_net: 7,
             book_avg: Price::from_raw(-1),
+        }),
+    ));
+    out.push((
+        ts(41),
+        Record::Placed(Placement {
+            order: ClientOrderId::new(IntentId::new(9, 3), 255),
+            venue_id: u64::MAX,
+            limit: Price::from_raw(-1),
+            trigger: Price::MAX,
+            qty: Qty::new(u32::MAX),
+            prior: Qty::new(1),
+            instrument: InstrumentId(12),
+            slice: 9,
+            side: Side::Sell,
         }),
     ));
     out

@@ -1341,6 +1341,7 @@ fn holding(net: Vec<i64>, book_follows_broker: bool) -> tickpipe::order::kite::E
     tickpipe::order::kite::EngineHoldings {
         net,
         book_follows_broker,
+        take_over: Vec::new(),
     }
 }
 
@@ -1875,4 +1876,362 @@ fn a_resumed_day_does_not_place_its_orders_at_the_broker_again() {
     );
     assert!(v["journal"]["resumed"].is_object(), "{}", v["journal"]);
     assert_eq!(v["journal"]["failures"].as_u64(), Some(0), "{stderr}");
+}
+
+/// The broker order ids the order stage's journal of day `dir` (maybe still being
+/// written) holds acknowledged placements of, each with whether its intent is an entry
+/// (the risk stage's journal says so; a protective stop is no intent of risk's).
+fn journaled_placements(dir: &Path) -> std::collections::HashMap<String, (bool, IntentId)> {
+    use tickpipe::{
+        journal::{JournalReader, Record},
+        model::IntentReason,
+    };
+    let Ok(reader) = JournalReader::open(dir) else {
+        return Default::default();
+    };
+    let entries: std::collections::HashSet<IntentId> = reader
+        .records_of("risk")
+        .map_while(Result::ok)
+        .filter_map(|e| match e.record {
+            Record::Intent(i) if i.reason == IntentReason::Entry => Some(i.id),
+            _ => None,
+        })
+        .collect();
+    reader
+        .records_of("order")
+        .map_while(Result::ok)
+        .filter_map(|e| match e.record {
+            Record::Placed(p) => Some((
+                p.venue_id.to_string(),
+                (entries.contains(&p.order.intent()), p.order.intent()),
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The broker's orders of `order_type` in `status`, as (order id, symbol).
+fn broker_orders(broker: &Broker, order_type: &str, status: &str) -> Vec<(String, String)> {
+    broker.with(|b| {
+        b.orders
+            .iter()
+            .filter(|o| o["order_type"] == order_type && o["status"] == status)
+            .map(|o| {
+                (
+                    o["order_id"].as_str().unwrap().to_owned(),
+                    o["tradingsymbol"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    })
+}
+
+#[test]
+fn a_resumed_day_takes_over_the_stops_and_entries_resting_at_the_broker() {
+    // A Kite day with broker-side protective stops, journaled, killed (SIGKILL) while
+    // positions are open with their SL-M resting at the broker and a limit entry rests
+    // there too, and started again with the same command. The restart must not place a
+    // second stop on a position (two SL-M on one position could both trigger and
+    // reverse it): it takes the resting stop over, and works it. The resting entry is
+    // taken over too: not placed again, and cancelled at the end of the session like
+    // any resting entry, not forgotten at the broker.
+    use std::io::{BufRead, BufReader};
+    let dir = TempDir::new("resume-takeover");
+    let broker = Broker::start(&dir.0);
+    broker.with(|b| {
+        b.fill_limits = true;
+        b.fill_after = Some(Duration::from_secs(3));
+    });
+    let token = dir.secret("token", TOKEN);
+    let config = config_file(
+        &dir,
+        &broker,
+        &token,
+        "[order]\ngateway = \"kite\"\nalgo_id = \"ALGO42\"\nprotective_stop = true\n\
+         entry_remainder = \"wait\"\nremainder_timeout_ms = 3600000\n\
+         [risk]\non_shutdown = \"leave\"\n",
+    );
+    let journal = dir.0.join("journal");
+    let day = journal.join("2026-11-25");
+    let run = |extra: &[&str]| {
+        let mut run = tickpipe();
+        run.args(["run", "--quiet", "--no-control", "--duration", "2h"])
+            .arg("--journal")
+            .arg(&journal)
+            .arg("--config")
+            .arg(&config)
+            .args(extra);
+        run
+    };
+    let mut child = run(&["--speed", "200"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let ready = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .any(|line| line.starts_with("tickpipe: journal "));
+    assert!(ready, "the engine stopped before it opened its journal");
+    let drain = std::thread::spawn(move || lines.map_while(Result::ok).collect::<Vec<_>>());
+    // What rests at the broker whose acceptance the engine journaled (with Kite's id).
+    let resting = |order_type: &str, status: &str| {
+        let journaled = journaled_placements(&day);
+        let entry = order_type != "SL-M";
+        broker_orders(&broker, order_type, status)
+            .into_iter()
+            .filter(|(id, _)| journaled.get(id).is_some_and(|j| j.0 == entry))
+            .collect::<Vec<_>>()
+    };
+    let mut wait_for = |what: &str, ready: &dyn Fn() -> bool| {
+        while !ready() {
+            if child.try_wait().unwrap().is_some() {
+                let orders: Vec<(String, String)> = broker.with(|b| {
+                    b.orders
+                        .iter()
+                        .map(|o| {
+                            (
+                                o["order_type"].as_str().unwrap_or("?").to_owned(),
+                                o["status"].as_str().unwrap_or("?").to_owned(),
+                            )
+                        })
+                        .collect()
+                });
+                panic!(
+                    "the engine finished before {what} (slow the day down): broker {orders:?}, \
+                     journaled {:?}",
+                    journaled_placements(&day)
+                );
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    };
+    // Orders fill a while after they are taken, so an entry may rest open for that long
+    // while the positions opened before rest with their stops. The engine is killed
+    // once a stop rests; the broker fills nothing meanwhile, so what rests then is
+    // what the restart finds.
+    wait_for("a stop rested", &|| {
+        !resting("SL-M", "TRIGGER PENDING").is_empty()
+    });
+    broker.with(|b| b.fill_none = true);
+    // A read of the journal while it is written may stop short: read until it shows
+    // the stop again.
+    let (placements, stops_at_kill, entries_at_kill) = loop {
+        let placements = journaled_placements(&day);
+        let of = |order_type: &str, status: &str, entry: bool| {
+            broker_orders(&broker, order_type, status)
+                .into_iter()
+                .filter(|(id, _)| placements.get(id).is_some_and(|j| j.0 == entry))
+                .collect::<Vec<_>>()
+        };
+        let stops = of("SL-M", "TRIGGER PENDING", false);
+        let entries = of("MARKET", "OPEN", true);
+        if !stops.is_empty() {
+            break (placements, stops, entries);
+        }
+        assert!(child.try_wait().unwrap().is_none(), "the engine finished");
+    };
+    child.kill().unwrap();
+    let status = child.wait().unwrap();
+    drain.join().unwrap();
+    assert!(status.code().is_none(), "killed, not finished: {status}");
+    assert!(!stops_at_kill.is_empty());
+    // From now on orders fill at once: an entry open at the kill fills once the restart
+    // follows it again.
+    broker.with(|b| {
+        b.fill_after = None;
+        b.fill_none = false;
+    });
+    let requests_before = broker.seen().len();
+
+    let summary = dir.0.join("summary.json");
+    let out = run(&[])
+        .arg("--summary-json")
+        .arg(&summary)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "{}{stderr}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(&summary).unwrap()).unwrap();
+    assert_eq!(v["journal"]["failures"].as_u64(), Some(0), "{stderr}");
+
+    // Never two SL-M working on one symbol at once, over both runs: the broker numbers
+    // its orders in the order it takes them, and cancels at once (its SL-M never
+    // trigger: it has no market of its own).
+    let seen = broker.seen();
+    let mut placed = 0_u64;
+    let mut working: std::collections::HashMap<String, String> = Default::default();
+    let mut deleted_after_restart = Vec::new();
+    for (n, r) in seen.iter().enumerate() {
+        if r.method == "POST" && r.path == "/orders/regular" {
+            placed += 1;
+            if r.field("order_type") == Some("SL-M") {
+                let symbol = r.field("tradingsymbol").unwrap().to_owned();
+                assert!(
+                    !working.values().any(|s| *s == symbol),
+                    "a second SL-M on {symbol} while one works: order {placed}, request \
+                     {n} ({requests_before} before the restart); stops at the kill \
+                     {stops_at_kill:?}\n{stderr}"
+                );
+                working.insert(placed.to_string(), symbol);
+            }
+        } else if r.method == "DELETE" {
+            let id = r.path["/orders/regular/".len()..].to_owned();
+            working.remove(&id);
+            if n >= requests_before {
+                deleted_after_restart.push(id);
+            }
+        }
+    }
+    // Each stop resting at the kill was worked by the restart: cancelled by it (its
+    // position exited, or the stop replaced), or left resting at the end as the run's
+    // own, named with its Kite id.
+    let left: Vec<String> = v["protective_stops"]["left_resting"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|s| s["order_id"].as_str().unwrap_or("unknown").to_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    for (id, symbol) in &stops_at_kill {
+        assert!(
+            deleted_after_restart.contains(id) || left.contains(id),
+            "the stop {id} on {symbol} was not taken over: left {left:?}, deleted \
+             {deleted_after_restart:?}\n{stderr}"
+        );
+    }
+    // Each entry open at the kill was taken over: its fill at the broker, which came
+    // after the kill, is booked by the risk stage once (closed as cancelled, it would
+    // be booked never; placed again, it would be a second order).
+    let booked = |intent: IntentId| -> u64 {
+        use tickpipe::journal::{JournalReader, Record};
+        JournalReader::open(&day)
+            .unwrap()
+            .records_of("risk")
+            .map(|e| e.unwrap())
+            .filter_map(|e| match e.record {
+                Record::Fill(f) if f.intent == intent => Some(u64::from(f.qty.get())),
+                _ => None,
+            })
+            .sum()
+    };
+    for (id, symbol) in &entries_at_kill {
+        let (status, qty) = broker.with(|b| {
+            let o = b
+                .orders
+                .iter()
+                .find(|o| o["order_id"] == id.as_str())
+                .unwrap();
+            (
+                o["status"].as_str().unwrap().to_owned(),
+                o["quantity"].as_u64().unwrap(),
+            )
+        });
+        assert_eq!(status, "COMPLETE", "the entry {id} on {symbol}");
+        assert_eq!(
+            booked(placements[id].1),
+            qty,
+            "the entry {id} on {symbol} booked once\n{stderr}"
+        );
+    }
+}
+
+#[test]
+fn orders_of_the_run_before_a_restart_are_followed_not_placed_and_answer_once_taken_over() {
+    let dir = TempDir::new("take-over");
+    let broker = Broker::start(&dir.0);
+    let token = dir.secret("token", TOKEN);
+    // Two SL-M of the run before the restart, waiting for their triggers at Kite.
+    let stop_row = |kite_id: &str| {
+        let mut row = fixture("orders.json")["data"][1].clone();
+        row["order_id"] = json!(kite_id);
+        row["status"] = json!("TRIGGER PENDING");
+        row["exchange"] = json!("NSE");
+        row["tradingsymbol"] = json!("SBIN");
+        row["order_type"] = json!("SL-M");
+        row["transaction_type"] = json!("SELL");
+        row["product"] = json!("MIS");
+        row["quantity"] = json!(30);
+        row["filled_quantity"] = json!(0);
+        row["tag"] = json!("ALGO42");
+        row
+    };
+    broker.with(|b| {
+        b.orders.push(stop_row("220000000000001"));
+        b.orders.push(stop_row("220000000000002"));
+        // The position they guard, which the journal shows booked.
+        b.extra_positions = vec![position_row("NSE", "SBIN", "MIS", 60)];
+    });
+    let taken = |n: u64, kite_id: u64| tickpipe::order::TakeOver {
+        order: VenueOrder {
+            side: Side::Sell,
+            trigger: "98".parse().unwrap(),
+            ..order(n, OrderType::StopMarket, 30, Price::ZERO)
+        },
+        venue_id: kite_id,
+        filled: Qty::ZERO,
+        avg_price: Price::ZERO,
+    };
+    let holds = tickpipe::order::kite::EngineHoldings {
+        net: vec![60],
+        book_follows_broker: false,
+        take_over: vec![taken(7, 220000000000001), taken(8, 220000000000002)],
+    };
+    let config = reconciling(&broker, &token, 1);
+    let mut gw = KiteGateway::start_with(&config, &table(), None, holds).unwrap();
+    let (mut got, mut heard) = (Vec::new(), Heard::default());
+    let health = gw.health();
+    // The first stop is cancelled at Kite before the order stage takes it over.
+    broker.with(|b| b.orders[0]["status"] = json!("CANCELLED"));
+    settle(&mut gw, &mut got, &mut heard, "three checks", |_, _| {
+        health.reconciliations.get() >= 3
+    });
+    assert!(
+        heard.is_empty() && health.differences().is_empty(),
+        "the broker's stops are the engine's: {heard:#?}"
+    );
+    assert!(got.is_empty(), "held until taken over: {got:#?}");
+    gw.take_over(&taken(7, 220000000000001), &mut |r| got.push(r));
+    gw.take_over(&taken(8, 220000000000002), &mut |r| got.push(r));
+    wait(&mut gw, &mut got, "the first stop's end", |g| {
+        events(g, id(7)) == [VenueEvent::Cancelled]
+    });
+    // The second is worked as the engine's own: modified, then cancelled, by its Kite id.
+    gw.modify(
+        id(8),
+        &Amend {
+            qty: Qty::new(30),
+            limit: Price::ZERO,
+            trigger: "99".parse().unwrap(),
+        },
+        &mut |r| got.push(r),
+    );
+    gw.cancel(id(8), &mut |r| got.push(r));
+    wait(&mut gw, &mut got, "the second stop's end", |g| {
+        events(g, id(8)).contains(&VenueEvent::Cancelled)
+    });
+    assert_eq!(
+        events(&got, id(8)),
+        [VenueEvent::Modified, VenueEvent::Cancelled]
+    );
+    assert_eq!(
+        count(&broker, "POST", "/orders/regular"),
+        0,
+        "nothing placed"
+    );
+    assert_eq!(
+        count(&broker, "DELETE", "/orders/regular/220000000000002"),
+        1
+    );
+    assert_eq!(
+        broker.with(|b| b.orders[1]["trigger_price"].as_f64()),
+        Some(99.0)
+    );
+    assert_eq!(gw.venue_order_id(id(8)).as_deref(), Some("220000000000002"));
 }

@@ -381,6 +381,10 @@ impl Pipeline {
                         .unwrap_or_default(),
                     book_follows_broker: config.risk.reconcile
                         != crate::risk::ReconcilePolicy::Alert,
+                    take_over: resuming
+                        .as_ref()
+                        .map(|r| r.working_orders())
+                        .unwrap_or_default(),
                 };
                 let kite = KiteGateway::start_with(&config.order, instruments, postbacks, holds)
                     .map_err(|e| problem(vec![ConfigIssue::new("order.kite", e)]))?;

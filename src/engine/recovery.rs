@@ -36,7 +36,11 @@
 //!   `OrderStage`). The broker's fills after the last journaled report are what the
 //!   gateway's reconciliation at start reports: it counts from the journal's fills and
 //!   adoptions ([`Resuming::booked_net`]), so a position adopted before the restart is
-//!   no difference again.
+//!   no difference again. The orders the broker still works from before the restart
+//!   (the order stage journaled each acknowledged child with the broker's order id) are
+//!   taken over, not closed: the gateway follows them from its start
+//!   ([`Resuming::working_orders`]) and the order stage holds them as working once the
+//!   day has caught up with them (see `OrderStage`), protective stops included.
 //!
 //! A day is resumed only with the configuration and data source that began it (a hash
 //! of both is in the day's start mark); anything else is refused with the reason.
@@ -129,6 +133,28 @@ impl Resuming {
             }
         }
         net
+    }
+
+    /// The orders the order stage's journal shows working at the broker when the
+    /// engine stopped ([`crate::order::takeover`]), for the gateway to follow from its
+    /// start, so its reconciliation counts them as the engine's; the order stage takes
+    /// them over as the day catches up. Read before the order stage's tap takes its
+    /// records.
+    pub fn working_orders(&self) -> Vec<crate::order::TakeOver> {
+        crate::order::takeover::working_at_restart(self.day.records_of("order"))
+            .iter()
+            .flat_map(|w| {
+                let avg_price = w.avg_price();
+                w.children
+                    .iter()
+                    .map(move |(p, filled)| crate::order::TakeOver {
+                        order: crate::order::takeover::venue_order(p),
+                        venue_id: p.venue_id,
+                        filled: *filled,
+                        avg_price,
+                    })
+            })
+            .collect()
     }
 
     /// The commands the journal recorded (the operator's, and the feed's stale-feed

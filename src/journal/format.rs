@@ -115,11 +115,14 @@ pub enum RecordType {
     /// The risk stage took a broker's position into its book (see
     /// [`Adoption`](super::Adoption)).
     Adopt = 11,
+    /// A broker acknowledged one of the order stage's child orders, under its own order
+    /// id (see [`Placement`](super::Placement)).
+    Placed = 12,
 }
 
 impl RecordType {
     /// Every type, in code order.
-    pub const ALL: [RecordType; 11] = [
+    pub const ALL: [RecordType; 12] = [
         RecordType::Intent,
         RecordType::Exec,
         RecordType::Fill,
@@ -131,6 +134,7 @@ impl RecordType {
         RecordType::Tick,
         RecordType::Session,
         RecordType::Adopt,
+        RecordType::Placed,
     ];
 
     /// The type with this code.
@@ -152,6 +156,7 @@ impl RecordType {
             RecordType::Tick => "tick",
             RecordType::Session => "session",
             RecordType::Adopt => "adopt",
+            RecordType::Placed => "placed",
         }
     }
 

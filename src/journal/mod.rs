@@ -110,7 +110,7 @@ pub use manifest::{Manifest, MANIFEST_FILE, MANIFEST_FORMAT};
 pub(crate) use reader::named_first_seq;
 pub use reader::{truncate_torn_tail, Entry, JournalReader, Records, Ticks};
 pub use record::{
-    payload_len, Adoption, DailyMark, DecodeError, LimitChange, Record, RiskStateChange,
+    payload_len, Adoption, DailyMark, DecodeError, LimitChange, Placement, Record, RiskStateChange,
     SessionKind, SessionMark,
 };
 pub use resume::{DayJournal, ENGINE_WRITER};

@@ -19,6 +19,7 @@
 //! | tick | 45 | 80 |
 //! | session | 17 | 48 |
 //! | adopt | 36 | 64 |
+//! | placed | 46 | 80 |
 //!
 //! Payload layouts, offsets in bytes (`u`/`i` = unsigned/signed little-endian):
 //!
@@ -42,6 +43,8 @@
 //! session     0 kind u8 · 1 config u64 · 9 strategies u32 · 13 instruments u32
 //! adopt       0 instrument u32 · 4 broker_net i64 · 12 broker_avg i64 · 20 book_net i64
 //!             · 28 book_avg i64
+//! placed      0 order u64 · 8 venue_id u64 · 16 limit i64 · 24 trigger i64 · 32 qty u32
+//!             · 36 prior u32 · 40 instrument u32 · 44 slice u8 · 45 side u8
 //! ```
 //!
 //! Enums are stored as their `repr(u8)` codes; the control command codes are
@@ -53,9 +56,9 @@ use super::format::{
     seal_frame, u32_at, u64_at, RecordType, Seq, FRAME_HEADER, MAX_FRAME, MAX_PAYLOAD,
 };
 use crate::model::{
-    ControlCommand, Direction, ExecKind, ExecReport, FillRecord, InstrumentId, IntentId,
-    IntentReason, LimitKey, LimitValue, OrderIntent, Price, Qty, RejectReason, Side, Signal, Stamp,
-    StateReason, StrategyId, Tick, TickKind, TradeId, TradingState, UnixNanos,
+    ClientOrderId, ControlCommand, Direction, ExecKind, ExecReport, FillRecord, InstrumentId,
+    IntentId, IntentReason, LimitKey, LimitValue, OrderIntent, Price, Qty, RejectReason, Side,
+    Signal, Stamp, StateReason, StrategyId, Tick, TickKind, TradeId, TradingState, UnixNanos,
 };
 
 /// The trading state changed (or was set at start), and why.
@@ -153,6 +156,50 @@ pub struct Adoption {
     pub book_avg: Price,
 }
 
+/// A broker acknowledged one child order of the order stage, under the broker's own
+/// order id: what a resumed day needs to take the order over instead of placing it
+/// again (see `order::takeover`).
+///
+/// Journaled by the order stage when the venue's acceptance names its order id (a
+/// broker's; a paper exchange has none and journals no placement), at the market time
+/// the stage had then. The order type is not stored apart: it follows from the prices,
+/// as the stage sends them (a limit for limit kinds only, a trigger for stop kinds
+/// only), see [`Placement::is_stop`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Placement {
+    /// The child order (intent and child number).
+    pub order: ClientOrderId,
+    /// The broker's order id (Kite's are numeric).
+    pub venue_id: u64,
+    /// The limit price; zero for market and stop-market orders.
+    pub limit: Price,
+    /// The trigger price; zero for orders that are no stops.
+    pub trigger: Price,
+    /// Units the child was placed for.
+    pub qty: Qty,
+    /// Units earlier children of the same slice filled (before a retry or a
+    /// cancel-and-replace placed this one).
+    pub prior: Qty,
+    /// Which instrument.
+    pub instrument: InstrumentId,
+    /// Which slice of the intent (freeze-quantity split) the child works.
+    pub slice: u8,
+    /// Buy or sell.
+    pub side: Side,
+}
+
+impl Placement {
+    /// True for a stop order (SL-M or SL): it has a trigger.
+    pub fn is_stop(&self) -> bool {
+        self.trigger.is_positive()
+    }
+
+    /// True for a limit order (or a stop-limit): it has a limit price.
+    pub fn is_limit(&self) -> bool {
+        self.limit.is_positive()
+    }
+}
+
 /// One journaled record. `Copy` and small, so a stage journals from its own state
 /// without allocating.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -179,6 +226,8 @@ pub enum Record {
     Session(SessionMark),
     /// The risk stage took a broker's position into its book.
     Adopt(Adoption),
+    /// A broker acknowledged a child order under its own id.
+    Placed(Placement),
 }
 
 /// Why a payload with a good CRC could not be decoded; the reader adds file and offset.
@@ -238,6 +287,7 @@ pub const fn payload_len(ty: RecordType) -> usize {
         RecordType::DailyMark => 12,
         RecordType::Session => 17,
         RecordType::Adopt => 36,
+        RecordType::Placed => 46,
     }
 }
 
@@ -264,6 +314,7 @@ impl Record {
             Record::Tick(_) => RecordType::Tick,
             Record::Session(_) => RecordType::Session,
             Record::Adopt(_) => RecordType::Adopt,
+            Record::Placed(_) => RecordType::Placed,
         }
     }
 
@@ -282,6 +333,7 @@ impl Record {
             Record::DailyMark(m) => Some(m.instrument),
             Record::Tick(m) => Some(m.instrument),
             Record::Adopt(m) => Some(m.instrument),
+            Record::Placed(m) => Some(m.instrument),
         }
     }
 
@@ -386,6 +438,17 @@ impl Record {
                 p.i64(m.broker_avg.raw());
                 p.i64(m.book_net);
                 p.i64(m.book_avg.raw());
+            }
+            Record::Placed(m) => {
+                p.u64(m.order.0);
+                p.u64(m.venue_id);
+                p.i64(m.limit.raw());
+                p.i64(m.trigger.raw());
+                p.u32(m.qty.get());
+                p.u32(m.prior.get());
+                p.u32(m.instrument.0);
+                p.u8(m.slice);
+                p.u8(m.side as u8);
             }
         }
         let len = p.at - FRAME_HEADER;
@@ -517,6 +580,17 @@ impl Record {
                 broker_avg: Price::from_raw(g.i64()),
                 book_net: g.i64(),
                 book_avg: Price::from_raw(g.i64()),
+            }),
+            RecordType::Placed => Record::Placed(Placement {
+                order: ClientOrderId(g.u64()),
+                venue_id: g.u64(),
+                limit: Price::from_raw(g.i64()),
+                trigger: Price::from_raw(g.i64()),
+                qty: Qty::new(g.u32()),
+                prior: Qty::new(g.u32()),
+                instrument: InstrumentId(g.u32()),
+                slice: g.u8(),
+                side: side(g.u8())?,
             }),
         })
     }
@@ -812,8 +886,47 @@ mod tests {
         assert_eq!(back, Ok(record));
         // A build that does not know a type refuses it by its code, never misreads it.
         assert_eq!(
-            Record::decode(12, 1, UnixNanos(7), &bytes),
-            Err(DecodeError::UnknownType(12))
+            Record::decode(13, 1, UnixNanos(7), &bytes),
+            Err(DecodeError::UnknownType(13))
+        );
+    }
+
+    #[test]
+    fn a_placement_is_type_12_with_every_field_at_its_offset() {
+        let record = Record::Placed(Placement {
+            order: ClientOrderId::new(IntentId(0x0102_0304), 3),
+            venue_id: 251_125_000_123_456,
+            limit: Price::ZERO,
+            trigger: Price::from_paise(9_805),
+            qty: Qty::new(75),
+            prior: Qty::new(25),
+            instrument: InstrumentId(7),
+            slice: 2,
+            side: Side::Sell,
+        });
+        assert_eq!(record.record_type() as u8, 12);
+        assert_eq!(record.instrument(), Some(InstrumentId(7)));
+        let bytes = payload(&record);
+        assert_eq!(bytes.len(), 46);
+        assert_eq!(bytes[..8], ((0x0102_0304_u64 << 8) | 3).to_le_bytes());
+        assert_eq!(bytes[8..16], 251_125_000_123_456_u64.to_le_bytes());
+        assert_eq!(bytes[16..24], 0_i64.to_le_bytes());
+        assert_eq!(bytes[24..32], Price::from_paise(9_805).raw().to_le_bytes());
+        assert_eq!(bytes[32..36], 75_u32.to_le_bytes());
+        assert_eq!(bytes[36..40], 25_u32.to_le_bytes());
+        assert_eq!(bytes[40..44], 7_u32.to_le_bytes());
+        assert_eq!(bytes[44..], [2, Side::Sell as u8]);
+        assert_eq!(Record::decode(12, 1, UnixNanos(7), &bytes), Ok(record));
+        let Record::Placed(m) = record else {
+            unreachable!()
+        };
+        assert!(m.is_stop() && !m.is_limit());
+        // A side code that means nothing is named, never read as a side.
+        let mut bad = bytes.clone();
+        bad[45] = 9;
+        assert_eq!(
+            Record::decode(12, 1, UnixNanos(7), &bad),
+            Err(DecodeError::Field("side"))
         );
     }
 }

@@ -240,7 +240,8 @@ fn journaled_form(record: &Record) -> Record {
         | Record::Limit(_)
         | Record::DailyMark(_)
         | Record::Session(_)
-        | Record::Adopt(_) => {}
+        | Record::Adopt(_)
+        | Record::Placed(_) => {}
     }
     r
 }

@@ -24,6 +24,7 @@ use crate::{
 
 mod dry_run;
 mod protect;
+mod takeover;
 
 pub use dry_run::DryRun;
 use protect::Protection;
@@ -81,6 +82,9 @@ pub struct Counters {
     pub protect_left: u64,
     /// Engine exits cut by units a protective stop filled first.
     pub exits_reduced: u64,
+    /// Orders a resumed day took over from the run before the restart (working at the
+    /// broker), instead of placing them again.
+    pub taken_over: u64,
 }
 
 /// What the stage knows per instrument.
@@ -792,6 +796,10 @@ impl Desk {
     }
 
     fn on_accepted(&mut self, id: IntentId, i: usize, report: &VenueReport) {
+        if report.venue_id != 0 {
+            // A broker's order id: journaled, so a resumed day takes the order over.
+            self.journal_placed(id, i, report);
+        }
         let timeout = self.policy.remainder_timeout;
         let Some(order) = self.book.get_mut(id) else {
             return;
@@ -990,9 +998,14 @@ impl Desk {
         };
         slice.after_cancel = AfterCancel::End;
         let rest = slice.qty.saturating_sub(slice.filled);
+        // After the session nothing is placed again, but a protective stop whose cancel
+        // to replace it (its modification budget spent) the venue confirmed: the
+        // position it guards may be left open at the end (`risk.on_shutdown =
+        // "leave"`), so it goes back. (A paper exchange's end expires its orders.)
+        let replace_after_end = order.protective && report.event == VenueEvent::Cancelled;
         if after != AfterCancel::End
             && !rest.is_zero()
-            && !session_ended
+            && (!session_ended || replace_after_end)
             && order.next_child < u8::MAX
         {
             let child = order.new_child();
@@ -1089,8 +1102,12 @@ impl Desk {
     /// answered (the shutdown flatten sends exactly that pair just before the end), and
     /// a cancel of a protective stop still waiting in the queue is asked again. A
     /// modification of a protective stop still waiting is dropped: the venue keeps the
-    /// trigger it was last sent.
-    pub fn end_session(&mut self) {
+    /// trigger it was last sent. At a venue that keeps its orders after the session (a
+    /// broker: `venue_keeps_orders`), a protective stop not being cancelled whose
+    /// placement waits (a first placement, or the new order of a cancel-and-replace) is
+    /// placed still: the position it guards may be left open at the end
+    /// (`risk.on_shutdown = "leave"`), and it must not be left unguarded.
+    pub fn end_session(&mut self, venue_keeps_orders: bool) {
         self.session_ended = true;
         self.queue.clear();
         self.next_due = u64::MAX;
@@ -1102,8 +1119,14 @@ impl Desk {
             .filter(|o| o.intent.reason != IntentReason::Entry && self.is_held(o.intent.id))
             .map(|o| o.intent.id)
             .collect();
+        let guarding: Vec<IntentId> = self
+            .book
+            .iter()
+            .filter(|o| venue_keeps_orders && o.protective && !self.stop_closing(o))
+            .map(|o| o.intent.id)
+            .collect();
         for order in self.book.iter_mut() {
-            let keep = held.contains(&order.intent.id);
+            let keep = held.contains(&order.intent.id) || guarding.contains(&order.intent.id);
             for slice in &mut order.slices[..usize::from(order.slice_count)] {
                 slice.queued = false;
                 slice.retriggering = false;
@@ -1119,6 +1142,9 @@ impl Desk {
         }
         for id in ids {
             self.cancel_at_end(id);
+        }
+        for id in guarding {
+            self.queue_places(id);
         }
         self.cancel_closing_again();
     }

@@ -13,7 +13,7 @@ pub use paper::{FaultConfig, LatencyConfig, LatencyModel, PaperConfig, PaperGate
 
 use crate::{
     model::{Alert, BrokerNotice, ClientOrderId, Tick, UnixNanos},
-    order::venue::{Amend, VenueOrder, VenueReport},
+    order::venue::{Amend, TakeOver, VenueEvent, VenueOrder, VenueReport},
 };
 
 /// Where a gateway's answers go: the order stage checks each against its order.
@@ -92,6 +92,20 @@ pub trait Gateway: Send {
     /// when the venue has none or it is not known (yet).
     fn venue_order_id(&self, _order: ClientOrderId) -> Option<String> {
         None
+    }
+
+    /// Follows an order the venue works already, placed by the run before a restart,
+    /// without placing it (a resumed day at a broker, see `order::takeover`): from now
+    /// on its answers are those of any order under `order.order.id`, the fills beyond
+    /// `order.filled` included. The default, for a venue that holds nothing across a
+    /// restart, ends it as cancelled at once (a paper exchange rebuilds its book from
+    /// the replay and is never asked).
+    fn take_over(&mut self, order: &TakeOver, reports: Reports<'_>) {
+        reports(VenueReport::new(
+            order.order.id,
+            order.order.sent_ts,
+            VenueEvent::Cancelled,
+        ));
     }
 
     /// No more input will come (the feed ended or the engine stops): a paper exchange

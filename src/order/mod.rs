@@ -17,6 +17,8 @@
 //! | `queue.rs` | [`SendQueue`]: waiting requests, exits before entries, exits never dropped |
 //! | `desk.rs` | the stage's working state: routing answers, timers, retries, remainders |
 //! | `desk/protect.rs` | broker-side protective stops (`protective_stop`): place, follow in steps, replace, cancel ahead of the engine's exits |
+//! | `desk/takeover.rs` | a resumed day at a broker: the orders it still works, held as working again |
+//! | `takeover.rs` | which orders the journal shows working at a broker when the engine stopped |
 //! | `execution.rs` | [`ExecutionMetrics`]: fill rate, slippage and latency per strategy |
 //! | `venue.rs` | [`VenueOrder`], [`VenueReport`]: what the stage and a venue say to each other |
 //! | `gateway.rs`, `gateway/` | the [`Gateway`] trait and its venues ([`PaperGateway`], [`KiteGateway`]) |
@@ -33,6 +35,7 @@ mod rate;
 mod reject_storm;
 mod stage;
 mod state;
+pub mod takeover;
 mod venue;
 
 pub use book::{BookFull, Order, OrderBook, Slice, MAX_SLICES, TRADE_MEMORY};
@@ -52,4 +55,4 @@ pub use rate::RateLimiter;
 pub use reject_storm::RejectStorm;
 pub use stage::{OrderSetup, OrderStage, MAX_WORKING_ROWS, ORDER_BOOK_CAPACITY, RECENT_ORDERS};
 pub use state::{InvalidTransition, OrderEvent, OrderState};
-pub use venue::{Amend, OrderType, Product, VenueEvent, VenueOrder, VenueReport};
+pub use venue::{Amend, OrderType, Product, TakeOver, VenueEvent, VenueOrder, VenueReport};

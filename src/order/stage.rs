@@ -8,9 +8,23 @@
 //! intent with the reports it journaled for it, in the journal's order (each checked
 //! against the journal by the tap as any other). An intent whose journaled reports end
 //! before its order ended (the engine stopped in between) is closed once the journaled
-//! reports are used up, as cancelled with what it filled: the gateway no longer follows
-//! that order, and its reconciliation at start and after reports what the broker did
-//! with it (a position difference goes to risk, which applies `risk.reconcile`).
+//! reports are used up. When the journal shows the broker working it then (a
+//! [`Placement`](crate::journal::Placement) names each of its children and its reports
+//! end with an acceptance or a part fill, see [`crate::order::takeover`]), the stage
+//! takes it over: the desk holds it as working again, and the gateway follows the
+//! broker's order under the same client id ([`Gateway::take_over`]), placing nothing.
+//! Its fills from then on reach risk once each, it is cancelled at the end of the
+//! session like any resting entry, and an exit's remainder policy works it. Otherwise
+//! it is closed as cancelled with what it filled: the gateway no longer follows that
+//! order, and its reconciliation at start and after reports what the broker did with
+//! it (a position difference goes to risk, which applies `risk.reconcile`).
+//!
+//! A broker-side protective stop is no intent of risk's journal: the stage knows the
+//! stops it journaled reports of, and answers risk's word about one of them
+//! (`OrderInput::Protect`) from the journal the same way, never placing it again. A stop
+//! the broker still works is taken over with its guard, and risk's latest word about it
+//! while the day caught up is applied then: a trigger that moved by a step or more is
+//! modified at the broker, a cancel is sent.
 
 use std::sync::{
     atomic::{AtomicBool, Ordering},
@@ -24,8 +38,8 @@ use crate::{
     metrics::{LatencyHistogram, Telemetry},
     model::{
         Alert, AlertLevel, ControlCommand, ControlReply, ExecKind, ExecReport, InstrumentId,
-        InstrumentTable, OrderInput, OrderIntent, OrderOutput, Price, Qty, RejectReason, Stamp,
-        TradeId, TradingState, UnixNanos,
+        InstrumentTable, IntentId, IntentReason, OrderInput, OrderIntent, OrderOutput, Price,
+        ProtectStop, Qty, RejectReason, Stamp, TradeId, TradingState, UnixNanos,
     },
     order::{
         book::Order,
@@ -34,6 +48,8 @@ use crate::{
         execution::{ExecutionSummary, LeftStop},
         gateway::Gateway,
         reject_storm::RejectStorm,
+        takeover::{venue_order, working_at_restart, Working},
+        venue::TakeOver,
     },
     runtime::{
         ControlPort, LatencyClock, Outbox, Poll, Rehearsal, ServiceTimer, Stage, StageError,
@@ -81,6 +97,18 @@ fn order_row(order: &Order, finished: bool) -> ControlReply {
         state: order.state,
         finished,
     }
+}
+
+/// An order the journal shows working at the broker when the engine stopped, waiting
+/// for risk to make its intent again (see the module doc).
+#[derive(Debug)]
+struct Pending {
+    working: Working,
+    /// The intent, once risk made it again (a protective stop's, from risk's first word
+    /// about it).
+    intent: Option<OrderIntent>,
+    /// A protective stop: risk's latest word about it while the day caught up.
+    protect: Option<ProtectStop>,
 }
 
 /// Stage 4: owns the live orders, sends each approved intent to the [`Gateway`], checks
@@ -139,6 +167,12 @@ pub struct OrderStage {
     left_stops: Option<Vec<LeftStop>>,
     /// The order path run on a desk of its own while idle (with rehearsals on).
     dry_run: Option<Box<DryRun>>,
+    /// Orders the journal shows working at the broker when the engine stopped, to take
+    /// over once their intents are answered from the journal (see the module doc).
+    takeovers: Vec<Pending>,
+    /// The protective stops the journal holds reports of, by sequence, each with
+    /// whether risk has spoken of it again: answered from the journal while resuming.
+    journaled_stops: Vec<(IntentId, bool)>,
 }
 
 impl std::fmt::Debug for OrderStage {
@@ -202,6 +236,8 @@ impl OrderStage {
             answered_open: Vec::new(),
             left_stops: None,
             dry_run: None,
+            takeovers: Vec::new(),
+            journaled_stops: Vec::new(),
         }
     }
 
@@ -278,6 +314,27 @@ impl OrderStage {
             // from the journal never allocates in `poll`.
             self.answered_open.reserve(self.desk.book.capacity());
         }
+        if journal.replay_pending() > 0 && !self.gateway.rebuilds_from_replay() {
+            self.takeovers = working_at_restart(journal.pending())
+                .into_iter()
+                .map(|working| Pending {
+                    working,
+                    intent: None,
+                    protect: None,
+                })
+                .collect();
+            let mut stops: Vec<IntentId> = journal
+                .pending()
+                .iter()
+                .filter_map(|(_, r)| match r {
+                    Record::Exec(e) if !journal.made_before(e.intent) => Some(e.intent),
+                    _ => None,
+                })
+                .collect();
+            stops.sort_unstable_by_key(|id| id.sequence());
+            stops.dedup();
+            self.journaled_stops = stops.into_iter().map(|id| (id, false)).collect();
+        }
         self.desk.journal = journal;
         self
     }
@@ -340,7 +397,7 @@ impl OrderStage {
         });
     }
 
-    fn counter_list(&self) -> [(&'static str, u64); 34] {
+    fn counter_list(&self) -> [(&'static str, u64); 35] {
         let c = self.desk.counters;
         let [journaled, journal_failures] = self.desk.journal.counters();
         [
@@ -376,6 +433,7 @@ impl OrderStage {
             ("protect_expired", c.protect_expired),
             ("protect_left", c.protect_left),
             ("exits_reduced", c.exits_reduced),
+            ("taken_over", c.taken_over),
             journaled,
             journal_failures,
         ]
@@ -418,6 +476,13 @@ impl OrderStage {
     #[inline(never)]
     fn answer_from_journal(&mut self, intent: &OrderIntent) {
         self.answered_upto = self.answered_upto.max(intent.id.sequence());
+        if let Some(t) = self
+            .takeovers
+            .iter_mut()
+            .find(|t| t.working.intent == intent.id)
+        {
+            t.intent = Some(*intent);
+        }
         if self.answered_open.len() < self.answered_open.capacity() {
             self.answered_open.push(ExecReport {
                 intent: intent.id,
@@ -445,9 +510,19 @@ impl OrderStage {
     #[inline(never)]
     fn release_journaled(&mut self) {
         while self.desk.out.is_clear() {
-            let Some(&(ts, Record::Exec(report))) = self.desk.journal.next_pending() else {
-                break;
+            let report = match self.desk.journal.next_pending() {
+                Some(&(ts, Record::Placed(placed))) => {
+                    // A broker's order id: made again (checked), nothing to tell risk.
+                    if placed.order.intent().sequence() > self.answered_upto {
+                        return;
+                    }
+                    self.desk.journal.record(ts, &Record::Placed(placed));
+                    continue;
+                }
+                Some(&(ts, Record::Exec(report))) => (ts, report),
+                _ => break,
             };
+            let (ts, report) = report;
             if report.intent.sequence() > self.answered_upto {
                 return;
             }
@@ -472,6 +547,9 @@ impl OrderStage {
             let Some(last) = self.answered_open.pop() else {
                 break;
             };
+            if self.take_over(last.intent) {
+                continue;
+            }
             let closed = ExecReport {
                 exchange_ts: self.desk.now.max(last.exchange_ts),
                 last_price: Price::ZERO,
@@ -486,6 +564,124 @@ impl OrderStage {
                 .record(closed.exchange_ts, &Record::Exec(closed));
             self.desk.out.push(OrderOutput::Report(closed));
         }
+    }
+
+    /// Risk's word about a protective stop the journal holds reports of, while the day
+    /// catches up: answered from the journal like an intent made before the restart
+    /// (see the module doc), the latest word kept for the takeover. False when the
+    /// stop is not one of them, or the desk works it again (taken over): the desk
+    /// takes the word. Cold: only while a resumed day catches up.
+    #[cold]
+    #[inline(never)]
+    fn protect_from_journal(&mut self, p: &ProtectStop) -> bool {
+        let Ok(k) = self
+            .journaled_stops
+            .binary_search_by_key(&p.intent.sequence(), |(id, _)| id.sequence())
+        else {
+            return false;
+        };
+        if self.desk.book.get(p.intent).is_some() {
+            return false;
+        }
+        let first = !self.journaled_stops[k].1;
+        let pending = self
+            .takeovers
+            .iter_mut()
+            .find(|t| t.working.intent == p.intent);
+        match &pending {
+            // Taken over (and ended since, or it would be in the book): the desk owns it.
+            Some(t) if !first && t.intent.is_none() => return false,
+            // Ended by its journaled reports, or closed: answered from the journal while
+            // it lasts; after that the desk takes the word as it took it then.
+            None if !first => return self.desk.journal.replay_pending() > 0,
+            _ => {}
+        }
+        if let Some(t) = pending {
+            if first {
+                t.intent = Some(OrderIntent {
+                    id: p.intent,
+                    exchange_ts: p.exchange_ts,
+                    ingress: Stamp(0),
+                    limit: Price::ZERO,
+                    qty: p.qty,
+                    instrument: p.instrument,
+                    strategy: p.strategy,
+                    side: p.side,
+                    reason: IntentReason::StopLoss,
+                    reference: t.working.children[0].0.trigger,
+                });
+            }
+            t.protect = Some(*p);
+        }
+        if first {
+            self.journaled_stops[k].1 = true;
+            self.answered_upto = self.answered_upto.max(p.intent.sequence());
+            if self.answered_open.len() < self.answered_open.capacity() {
+                self.answered_open.push(ExecReport {
+                    intent: p.intent,
+                    exchange_ts: p.exchange_ts,
+                    ingress: Stamp(0),
+                    last_price: Price::ZERO,
+                    instrument: p.instrument,
+                    last_qty: Qty::ZERO,
+                    cum_qty: Qty::ZERO,
+                    leaves_qty: p.qty,
+                    strategy: p.strategy,
+                    side: p.side,
+                    kind: ExecKind::Accepted,
+                    reject: RejectReason::None,
+                    trade: TradeId(0),
+                });
+            }
+        }
+        self.release_journaled();
+        true
+    }
+
+    /// Takes over intent `id`, still open when its journaled reports ran out, when the
+    /// journal shows the broker working it (see the module doc): the desk holds it as
+    /// working, the gateway follows each child, and a protective stop gets risk's latest
+    /// word. False when there is nothing to take over (the caller closes the intent).
+    #[cold]
+    #[inline(never)]
+    fn take_over(&mut self, id: IntentId) -> bool {
+        let Some(k) = self.takeovers.iter().position(|t| t.working.intent == id) else {
+            return false;
+        };
+        let Some(intent) = self.takeovers[k].intent else {
+            return false;
+        };
+        let protect = self.takeovers[k].protect;
+        let working = &self.takeovers[k].working;
+        if !self.desk.take_over(&intent, protect.is_some(), working) {
+            tracing::warn!(
+                intent = id.sequence(),
+                "resuming the day: an order the broker works could not be taken over; \
+                 closed as cancelled, reconciliation reports the broker's order"
+            );
+            return false;
+        }
+        let avg_price = working.avg_price();
+        let children: Vec<TakeOver> = working
+            .children
+            .iter()
+            .map(|(p, filled)| TakeOver {
+                order: venue_order(p),
+                venue_id: p.venue_id,
+                filled: *filled,
+                avg_price,
+            })
+            .collect();
+        // Taken: the intent field says so to `protect_from_journal`.
+        self.takeovers[k].intent = None;
+        let desk = &mut self.desk;
+        for child in &children {
+            self.gateway.take_over(child, &mut |r| desk.route(r));
+        }
+        if let Some(latest) = protect {
+            self.desk.on_protect(&latest);
+        }
+        true
     }
 
     /// Sends what the queue holds, oldest exit first, while the rate limit and the
@@ -592,7 +788,9 @@ impl OrderStage {
                     self.desk.out.push(OrderOutput::Synced(self.desk.now));
                 }
                 OrderInput::Protect(protect) => {
-                    self.desk.on_protect(&protect);
+                    if self.journaled_stops.is_empty() || !self.protect_from_journal(&protect) {
+                        self.desk.on_protect(&protect);
+                    }
                     self.pump();
                 }
             }
@@ -611,7 +809,8 @@ impl OrderStage {
         self.desk.session_ended = true;
         let desk = &mut self.desk;
         self.gateway.end_session(desk.now, &mut |r| desk.route(r));
-        self.desk.end_session();
+        // A broker keeps its orders after the session; a paper exchange ended them.
+        self.desk.end_session(!self.gateway.rebuilds_from_replay());
         self.ended = Some((self.desk.now, self.clock.stamp()));
     }
 

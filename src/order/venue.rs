@@ -76,6 +76,21 @@ pub struct VenueOrder {
     pub product: Product,
 }
 
+/// An order a venue works already, placed before a restart, that a resumed day takes
+/// over under the same client id instead of placing it again (see `order::takeover`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TakeOver {
+    /// The order as it was placed (its id is the client id the venue's answers name).
+    pub order: VenueOrder,
+    /// The venue's own id of it (a broker's order id).
+    pub venue_id: u64,
+    /// Units of it already reported as filled (the journal holds them): only fills
+    /// beyond these are reported.
+    pub filled: Qty,
+    /// The average price of those units.
+    pub avg_price: Price,
+}
+
 /// A change to a working order: the new quantity and prices (unchanged fields repeat
 /// the order's current values).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -127,6 +142,11 @@ pub struct VenueReport {
     pub event: VenueEvent,
     /// Why, for refusals.
     pub reject: RejectReason,
+    /// The venue's own id of the order, on a broker's acceptance (Kite's order ids are
+    /// numeric); zero when the venue names none (a paper exchange) or on other answers.
+    /// The order stage journals it, so a resumed day takes the order over instead of
+    /// placing it again (see `order::takeover`).
+    pub venue_id: u64,
 }
 
 impl VenueReport {
@@ -140,6 +160,7 @@ impl VenueReport {
             trade: TradeId(0),
             event,
             reject: RejectReason::None,
+            venue_id: 0,
         }
     }
 

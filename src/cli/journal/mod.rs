@@ -49,7 +49,7 @@ enum JournalCommand {
         /// The journal directory (one trading day).
         dir: PathBuf,
         /// Only records of this type: intent, exec, fill, control, risk_state, limit,
-        /// signal, daily_mark, tick, session, adopt.
+        /// signal, daily_mark, tick, session, adopt, placed.
         #[arg(long = "type", value_name = "T")]
         record_type: Option<String>,
         /// Only records about this instrument id (`7` or `i7`).
@@ -380,6 +380,11 @@ fn describe(e: &Entry<'_>, out: &mut String) {
             out,
             "{} broker net={} avg={} (book had net={} avg={})",
             m.instrument, m.broker_net, m.broker_avg, m.book_net, m.book_avg
+        ),
+        Record::Placed(m) => write!(
+            out,
+            "{} {} {} venue_id={} qty={} limit={} trigger={} slice={} prior={}",
+            m.instrument, m.side, m.order, m.venue_id, m.qty, m.limit, m.trigger, m.slice, m.prior
         ),
     };
 }

@@ -366,6 +366,22 @@ impl Desk {
     }
 }
 
+impl Desk {
+    /// A resumed day took over `intent`, a protective stop the broker still works (see
+    /// [`Desk::take_over`]): it guards its instrument again, live, with the units it
+    /// filled, so the risk stage's next word about it moves or cancels this order.
+    pub(super) fn guard_taken_over(&mut self, intent: &OrderIntent, filled: Qty) {
+        if let Some(g) = self.protection.guards.get_mut(intent.instrument.index()) {
+            *g = Guard {
+                intent: intent.id,
+                live: true,
+                filled,
+                ..Guard::default()
+            };
+        }
+    }
+}
+
 /// A protective stop the run ended with, resting at the venue: what the operator is
 /// told (see [`Desk::resting_stops`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -422,16 +438,19 @@ impl Desk {
         })
     }
 
+    /// True when `order` is a protective stop being cancelled (risk ended it).
+    pub(super) fn stop_closing(&self, order: &Order) -> bool {
+        self.protection
+            .guards
+            .get(order.intent.instrument.index())
+            .is_some_and(|g| g.intent == order.intent.id && g.closing)
+    }
+
     fn is_resting_stop(&self, order: &Order) -> bool {
         if !order.protective {
             return false;
         }
-        let closing = self
-            .protection
-            .guards
-            .get(order.intent.instrument.index())
-            .is_some_and(|g| g.intent == order.intent.id && g.closing);
-        !closing
+        !self.stop_closing(order)
             && order.slices().iter().all(|s| {
                 s.state.is_terminal()
                     || (matches!(s.state, OrderState::Accepted | OrderState::PartiallyFilled)

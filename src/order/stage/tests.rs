@@ -225,6 +225,7 @@ enum Asked {
     Submit(VenueOrder),
     Modify(ClientOrderId, Amend),
     Cancel(ClientOrderId),
+    TakeOver(crate::order::TakeOver),
 }
 
 /// The shared side of a [`Scripted`] gateway: what it was asked, and answers to hand
@@ -310,6 +311,13 @@ impl Gateway for Scripted {
             reports(r);
         }
         n
+    }
+    fn take_over(&mut self, order: &crate::order::TakeOver, _reports: crate::order::Reports<'_>) {
+        self.script
+            .lock()
+            .unwrap()
+            .asked
+            .push(Asked::TakeOver(*order));
     }
     fn end_session(&mut self, _now: UnixNanos, _reports: crate::order::Reports<'_>) {}
 }

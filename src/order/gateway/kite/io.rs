@@ -27,6 +27,15 @@
 //! unknown is looked for in the order book before it is sent again
 //! ([`super::outcome`]).
 //!
+//! After a restart, the orders of the earlier run that the journal shows still working
+//! ([`super::EngineHoldings::take_over`]) are followed from the start without being
+//! placed: tracked as accepted, with the units the journal shows filled counted as
+//! reported, so the reconciliation at start knows them and only fills beyond are
+//! reported. What they report waits here until the order stage takes each over
+//! ([`Request::TakeOver`]); before that it would not know them. An acceptance this
+//! thread reports carries Kite's order id ([`VenueReport::venue_id`]): the order stage
+//! journals it, which is what the next restart takes the order over by.
+//!
 //! With a Kite Ticker feed, the ticker's order postbacks arrive on a ring of their own
 //! and are read between requests; each is acted on as the order book's row would be
 //! ([`super::postback`]), with its cumulative fill turned into the units not yet
@@ -57,7 +66,7 @@ use crate::{
         Alert, AlertLevel, BrokerNotice, BrokerPosition, ClientOrderId, InstrumentId, RejectReason,
         Side, TradingState, UnixNanos,
     },
-    order::venue::{Amend, OrderType, VenueEvent, VenueOrder, VenueReport},
+    order::venue::{Amend, OrderType, TakeOver, VenueEvent, VenueOrder, VenueReport},
 };
 
 /// What the order stage asks of the I/O thread (small and `Copy`: it crosses a ring).
@@ -69,6 +78,10 @@ pub enum Request {
     Modify(ClientOrderId, Amend),
     /// Cancel a working order.
     Cancel(ClientOrderId),
+    /// Follow an order placed before a restart (see [`Gateway::take_over`]).
+    ///
+    /// [`Gateway::take_over`]: crate::order::Gateway::take_over
+    TakeOver(TakeOver),
 }
 
 /// Where an instrument trades at Kite: exchange and trading symbol.
@@ -156,6 +169,15 @@ pub(super) struct Io {
     notice_backlog: VecDeque<BrokerNotice>,
     next_poll: Instant,
     next_reconcile: Option<Instant>,
+    /// Orders of the run before a restart that the engine will take over
+    /// ([`super::EngineHoldings::take_over`]): tracked from the start, so
+    /// reconciliation counts them as the engine's, but their reports wait in
+    /// `parked_reports` until the order stage takes them over (before that it does not
+    /// know them).
+    parked: HashSet<ClientOrderId>,
+    parked_reports: Vec<VenueReport>,
+    /// Kite order ids followed from the start (taken over), not placed by this run.
+    inherited: usize,
 }
 
 impl Io {
@@ -167,7 +189,8 @@ impl Io {
             .collect();
         let mut net = parts.holds.net;
         net.resize(parts.listings.len(), 0);
-        Io {
+        let take_over = parts.holds.take_over;
+        let mut io = Io {
             net,
             notices: parts.notices,
             book_follows_broker: parts.holds.book_follows_broker,
@@ -197,7 +220,15 @@ impl Io {
             alert_backlog: VecDeque::new(),
             next_poll: Instant::now(),
             next_reconcile: None,
+            parked: HashSet::new(),
+            parked_reports: Vec::new(),
+            inherited: take_over.len(),
+        };
+        for order in &take_over {
+            io.follow(order);
+            io.parked.insert(order.order.id);
         }
+        io
     }
 
     /// Runs until the gateway is dropped. The first reconciliation runs before the
@@ -241,6 +272,38 @@ impl Io {
             Request::Submit(order) => self.submit(&order),
             Request::Modify(id, amend) => self.modify(id, &amend),
             Request::Cancel(id) => self.cancel(id),
+            Request::TakeOver(order) => self.take_over(&order),
+        }
+    }
+
+    /// The order stage took over an order of the run before a restart: the reports
+    /// parked for it go out, in order; one not known yet is followed from now on.
+    fn take_over(&mut self, order: &TakeOver) {
+        if self.parked.remove(&order.order.id) {
+            let (its, others): (Vec<VenueReport>, Vec<VenueReport>) =
+                std::mem::take(&mut self.parked_reports)
+                    .into_iter()
+                    .partition(|r| r.order == order.order.id);
+            self.parked_reports = others;
+            for report in its {
+                self.report(report);
+            }
+            return;
+        }
+        if !self.by_client.contains_key(&order.order.id) {
+            self.follow(order);
+        }
+    }
+
+    /// Watches Kite's order `order.venue_id`, placed before a restart, as the engine's
+    /// `order.order`: accepted already, with `order.filled` units reported, so only what
+    /// fills beyond is reported (by trades or postbacks, see [`FillTally`]).
+    fn follow(&mut self, order: &TakeOver) {
+        let kite_id = order.venue_id.to_string();
+        self.track(&order.order, kite_id.clone());
+        if let Some(tracked) = self.orders.get_mut(&kite_id) {
+            tracked.accepted = true;
+            tracked.tally = FillTally::reported_before(order.filled.get(), order.avg_price);
         }
     }
 
@@ -535,7 +598,11 @@ impl Io {
             Status::Open => {
                 if !tracked.accepted {
                     tracked.accepted = true;
-                    out = Some(VenueReport::new(tracked.client, ts, VenueEvent::Accepted));
+                    out = Some(VenueReport {
+                        // Journaled by the order stage: a resumed day takes it over.
+                        venue_id: kite_id.parse().unwrap_or(0),
+                        ..VenueReport::new(tracked.client, ts, VenueEvent::Accepted)
+                    });
                 }
             }
             // Done once the fills have caught up with Kite's count.
@@ -631,7 +698,8 @@ impl Io {
     /// failed read, else `reconcile_secs` later (never, for 0, once a check has read
     /// the broker).
     fn reconcile(&mut self) {
-        let at_start = !self.reconciled && self.owned.is_empty();
+        // Orders taken over from before a restart are no order of this run in flight.
+        let at_start = !self.reconciled && self.owned.len() <= self.inherited;
         let read = match self.poll() {
             Some(book) => self
                 .client
@@ -756,6 +824,10 @@ impl Io {
     }
 
     fn report(&mut self, report: VenueReport) {
+        if !self.parked.is_empty() && self.parked.contains(&report.order) {
+            self.parked_reports.push(report);
+            return;
+        }
         if !self.backlog.is_empty() {
             self.backlog.push_back(report);
             return;

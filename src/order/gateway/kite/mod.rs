@@ -55,7 +55,7 @@ use crate::{
         RejectReason, Segment, Tick, UnixNanos,
     },
     order::{
-        venue::{Amend, VenueEvent, VenueOrder, VenueReport},
+        venue::{Amend, TakeOver, VenueEvent, VenueOrder, VenueReport},
         OrderConfig,
     },
 };
@@ -79,6 +79,12 @@ pub struct EngineHoldings {
     /// (`risk.reconcile` = `adopt` or `flatten`): the gateway then counts on from the
     /// broker's quantity as well, and the difference no longer stands.
     pub book_follows_broker: bool,
+    /// The orders of the run before a restart that Kite still works and the order stage
+    /// will take over ([`crate::order::takeover`]): followed from the start, so the
+    /// reconciliation at start counts them as the engine's (no `unknown_broker_order`),
+    /// with their answers held until the order stage takes each over
+    /// ([`Gateway::take_over`]).
+    pub take_over: Vec<TakeOver>,
 }
 
 /// The Kite Connect gateway (see the module doc).
@@ -268,6 +274,17 @@ impl Gateway for KiteGateway {
             n += 1;
         }
         n
+    }
+
+    fn take_over(&mut self, order: &TakeOver, _reports: Reports<'_>) {
+        if let Err(PushError::Full(_)) = self.requests.try_push(Request::TakeOver(*order)) {
+            // Cold (once per order, as a resumed day catches up); the order stays in
+            // the book, and reconciliation names the broker's order.
+            self.health.note(format!(
+                "order {} not taken over: the request ring was full",
+                order.venue_id
+            ));
+        }
     }
 
     fn rebuilds_from_replay(&self) -> bool {

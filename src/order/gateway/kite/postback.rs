@@ -59,6 +59,18 @@ pub(super) struct Increment {
 }
 
 impl FillTally {
+    /// The tally of an order taken over after a restart: `qty` units at `price` were
+    /// reported before it (the journal holds them). Every trade of the order is seen
+    /// again from the start, so the trades count up from zero and report only what
+    /// goes beyond; a postback's cumulative quantity likewise.
+    pub(super) fn reported_before(qty: u32, price: Price) -> FillTally {
+        FillTally {
+            reported: qty,
+            value: i128::from(qty) * i128::from(price.raw()),
+            traded: 0,
+        }
+    }
+
     /// Units reported so far.
     pub(super) fn reported(&self) -> u32 {
         self.reported

@@ -326,6 +326,62 @@ fn a_resting_stop_is_left_at_the_broker_and_does_not_hold_the_end() {
     );
 }
 
+/// Under `leave` at a broker, a stop whose modification budget ran out was cancelled to
+/// be placed again at the new trigger when the session ended: the cancel's answer after
+/// the end still places the new child, and the run ends with it resting there, so the
+/// position left open stays guarded.
+#[test]
+fn a_stop_in_cancel_and_replace_at_the_end_is_placed_again_and_left() {
+    let (gateway, script) = Scripted::new();
+    let mut rig = rig_with(gateway, 64, &protecting(0));
+    script.lock().unwrap().on_submit = vec![vec![VenueEvent::Accepted]];
+    rig.send(quote("100.00", "100.05"));
+    rig.send(protect(1, 10, "95.00"));
+    rig.settle();
+    // No modification allowed: the move cancels the stop, to place it again.
+    rig.send(protect(1, 10, "97.00"));
+    rig.settle();
+    let first = ClientOrderId::new(id(1), 0);
+    assert_eq!(asked(&script).last(), Some(&Asked::Cancel(first)));
+    end_then_risk_gone(&mut rig);
+    script.lock().unwrap().on_submit = vec![vec![VenueEvent::Accepted]];
+    script.lock().unwrap().later = vec![VenueReport::new(
+        first,
+        UnixNanos(6_000),
+        VenueEvent::Cancelled,
+    )];
+    // The rate limit runs on the wall clock after the end: poll until the stage is done.
+    let mut polls = 0;
+    while rig.stage.poll() != Poll::Done {
+        polls += 1;
+        assert!(polls < 1_000_000, "asked {:?}", asked(&script));
+        std::thread::yield_now();
+    }
+    let a = asked(&script);
+    let Some(Asked::Submit(again)) = a.last() else {
+        panic!("placed again after the end: {a:?}");
+    };
+    assert_eq!(
+        (again.id, again.kind, again.trigger, again.qty),
+        (
+            ClientOrderId::new(id(1), 1),
+            OrderType::StopMarket,
+            p("97.00"),
+            Qty::new(10)
+        )
+    );
+    assert!(
+        rig.reports().iter().all(|r| !r.kind.is_terminal()),
+        "the stop never ended for risk"
+    );
+    let report = rig.stage.finish();
+    assert!(report.error.is_none(), "{:?}", report.error);
+    assert_eq!(report.counter("protect_left"), 1);
+    let left = &report.detail::<ExecutionSummary>().unwrap().protective_left;
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0].trigger, p("97.00"));
+}
+
 /// A stop whose placement the broker has not confirmed yet is waited for: it is left
 /// only once it rests there.
 #[test]

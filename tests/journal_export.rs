@@ -141,6 +141,7 @@ fn trading_journal(dir: &Path) {
         JournalConfig {
             segment_bytes: 8192,
             flush: FlushPolicy::EveryMs(1),
+            ..JournalConfig::DEFAULT
         },
     )
     .unwrap();
@@ -495,6 +496,7 @@ fn segmented_journal(dir: &Path) {
         JournalConfig {
             segment_bytes: 8192,
             flush: FlushPolicy::EveryMs(1),
+            ..JournalConfig::DEFAULT
         },
     )
     .unwrap();

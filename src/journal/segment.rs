@@ -66,22 +66,24 @@ impl Segment {
             .write(true)
             .create_new(true)
             .open(path)?;
-        // Zeros written through the page cache rather than a sparse `set_len`: the
-        // kernel then allocates the file's pages (and the file system reserves its
+        // The header first, so that a process killed while the file is being made
+        // leaves at most a short file, never one whose first bytes are zeros (a header
+        // the reader refuses; resuming the day would stop there).
+        let header = encode_header(capacity as u64, first_seq, writer);
+        file.write_all_at(&header, 0)?;
+        // Then zeros, written through the page cache rather than a sparse `set_len`:
+        // the kernel allocates the file's pages (and the file system reserves its
         // blocks) a megabyte per call instead of a page per fault, and the pre-faulting
         // below only maps pages already there. Measured on an 8 MiB segment on this
         // project's development VM (ext4, Linux 6.18): 4–5 ms for both steps against
-        // 14–15 ms for `set_len` and faulting each page in (`latency-reports/journal.md`).
-        for offset in (0..capacity).step_by(ZEROS.len()) {
+        // 14–15 ms for `set_len` and faulting each page in, on a quiet host
+        // (`latency-reports/journal.md`).
+        for offset in (HEADER_SIZE..capacity).step_by(ZEROS.len()) {
             let len = ZEROS.len().min(capacity - offset);
             file.write_all_at(&ZEROS[..len], offset as u64)?;
         }
         let map = MmapOptions::new().len(capacity).map_raw(&file)?;
-        let header = encode_header(capacity as u64, first_seq, writer);
         let base = map.as_mut_ptr();
-        // SAFETY: the mapping is `capacity` > HEADER_SIZE bytes long, writable and
-        // shared; no other thread knows this segment yet.
-        unsafe { ptr::copy_nonoverlapping(header.as_ptr(), base, HEADER_SIZE) };
         // The header reaches the device now, so that after a power loss every segment
         // file at least says whose it is and how long. Before the pre-faulting below:
         // writeback write-protects the pages it cleans (see `tail.rs`), and the stores

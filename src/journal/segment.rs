@@ -75,9 +75,9 @@ impl Segment {
         // the kernel allocates the file's pages (and the file system reserves its
         // blocks) a megabyte per call instead of a page per fault, and the pre-faulting
         // below only maps pages already there. Measured on an 8 MiB segment on this
-        // project's development VM (ext4, Linux 6.18): 4–5 ms for both steps against
-        // 14–15 ms for `set_len` and faulting each page in, on a quiet host
-        // (`latency-reports/journal.md`).
+        // project's development VM (ext4, Linux 6.18), load average 4: 4–5 ms for both
+        // steps against 14–15 ms for `set_len` and faulting each page in
+        // (`latency-reports/journal.md`; noisier under more load).
         for offset in (HEADER_SIZE..capacity).step_by(ZEROS.len()) {
             let len = ZEROS.len().min(capacity - offset);
             file.write_all_at(&ZEROS[..len], offset as u64)?;

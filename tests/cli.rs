@@ -526,6 +526,7 @@ mod journal {
             JournalConfig {
                 segment_bytes: 8192,
                 flush: FlushPolicy::EveryMs(1),
+                ..JournalConfig::DEFAULT
             },
         )
         .unwrap();

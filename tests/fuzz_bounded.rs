@@ -271,6 +271,7 @@ fn written_segment() -> Vec<u8> {
     let config = JournalConfig {
         segment_bytes: 8192,
         flush: FlushPolicy::EveryRecord,
+        ..JournalConfig::DEFAULT
     };
     let journal = Journal::open(&dir, config).unwrap();
     let mut writer = journal.writer("risk").unwrap();

@@ -31,6 +31,7 @@ fn config(segment_bytes: usize) -> JournalConfig {
     JournalConfig {
         segment_bytes,
         flush: FlushPolicy::EveryMs(1),
+        ..JournalConfig::DEFAULT
     }
 }
 
@@ -626,6 +627,7 @@ fn every_record_policy_makes_records_durable_without_the_writer_waiting() {
         JournalConfig {
             segment_bytes: 8192,
             flush: FlushPolicy::EveryRecord,
+            ..JournalConfig::DEFAULT
         },
     )
     .unwrap();
@@ -653,4 +655,76 @@ fn flush_policies_parse_from_their_config_spelling() {
     assert!("every_ms=0".parse::<FlushPolicy>().is_err());
     assert!("sometimes".parse::<FlushPolicy>().is_err());
     assert_eq!(FlushPolicy::EveryMs(5).to_string(), "every_ms=5");
+}
+
+/// With `segments_ahead = 3` the flusher prepares two more segments beyond the one made
+/// with the writer; once they are offered, the writer rolls through all three without
+/// waiting, however late the flusher comes afterwards. The flusher follows a writer that
+/// rolled several times between two of its passes, names each segment by its first
+/// sequence, and removes the segments prepared and never entered at the end.
+#[test]
+fn a_writer_rolls_through_the_segments_prepared_ahead_without_waiting() {
+    let dir = temp_dir("ahead");
+    let journal = Journal::open(
+        &dir,
+        JournalConfig {
+            segment_bytes: 8192,
+            flush: FlushPolicy::Never,
+            segments_ahead: 3,
+        },
+    )
+    .unwrap();
+    let mut w = journal.writer("signal").unwrap();
+    // Liveness, not speed: the flusher gets there however slow the host (one that never
+    // prepares the rest of the queue hangs the test). The pause only spaces the polls.
+    while w.segments_ready() < 3 {
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    assert_eq!(w.segments_ready(), 3, "never more than segments_ahead");
+    assert!(w.next_segment_ready());
+    // 127 signals fill an 8 KiB segment: 4 × 127 take the writer through three rolls,
+    // at full speed, well inside one of the flusher's passes on most hosts.
+    let n = 4 * 127;
+    let mut written = Vec::new();
+    for k in 1..=n {
+        let r = signal(k);
+        w.append(UnixNanos(T0 + k), &r).unwrap();
+        written.push(r);
+    }
+    assert_eq!(w.stats().rolls, 3);
+    assert_eq!(w.stats().roll_waits, 0);
+    drop(w);
+    journal.shutdown().unwrap();
+
+    let mut names: Vec<String> = fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [1, 128, 255, 382].map(|first| format!("signal-{first:020}.tpj")),
+        "named by first sequence; the prepared ones never entered are gone"
+    );
+    let (back, torn) = read_all(&dir);
+    assert!(torn.is_empty());
+    assert_eq!(back, written);
+    fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn segments_ahead_out_of_range_is_refused() {
+    let dir = temp_dir("ahead-bad");
+    for ahead in [0, JournalConfig::MAX_SEGMENTS_AHEAD + 1] {
+        let config = JournalConfig {
+            segments_ahead: ahead,
+            ..JournalConfig::DEFAULT
+        };
+        let e = Journal::open(&dir, config).unwrap_err();
+        assert!(
+            e.to_string().contains("segments_ahead must be 1 to 16"),
+            "{e}"
+        );
+    }
+    assert!(!dir.exists(), "refused before anything is made");
 }

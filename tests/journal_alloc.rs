@@ -58,6 +58,7 @@ fn appending_allocates_nothing_even_across_segment_rolls() {
         JournalConfig {
             segment_bytes: 16 << 10,
             flush: FlushPolicy::EveryMs(1),
+            ..JournalConfig::DEFAULT
         },
     )
     .unwrap();

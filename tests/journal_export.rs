@@ -141,6 +141,7 @@ fn trading_journal(dir: &Path) {
         JournalConfig {
             segment_bytes: 8192,
             flush: FlushPolicy::EveryMs(1),
+            ..JournalConfig::DEFAULT
         },
     )
     .unwrap();
@@ -495,6 +496,7 @@ fn segmented_journal(dir: &Path) {
         JournalConfig {
             segment_bytes: 8192,
             flush: FlushPolicy::EveryMs(1),
+            ..JournalConfig::DEFAULT
         },
     )
     .unwrap();
@@ -731,5 +733,359 @@ fn report_from_a_missing_journal_fails_and_writes_nothing() {
     assert!(!out.exists());
     let (ok, _, err) = run(args!["report"]);
     assert!(!ok && err.contains("--equity"), "{err}");
+    std::fs::remove_dir_all(&root).unwrap();
+}
+
+/// The risk stage alone, journaling through a `risk` writer, with the embedded default
+/// configuration's instruments and cost model and `risk.reconcile = "adopt"`: its rings
+/// are driven here as the engine's feed and order stages would.
+struct Adopting {
+    stage: tickpipe::risk::RiskStage,
+    input: tickpipe_ringbuf::Producer<tickpipe::model::RiskInput>,
+    reports: tickpipe_ringbuf::Producer<tickpipe::model::OrderOutput>,
+    orders: tickpipe_ringbuf::Consumer<tickpipe::model::OrderInput>,
+}
+
+impl Adopting {
+    fn new(journal: &Journal) -> Adopting {
+        use tickpipe::{
+            charges::{ChargeModel, Charger},
+            journal::JournalTap,
+            risk::{ReconcilePolicy, RiskConfig},
+        };
+        let engine = EngineConfig::embedded_default();
+        let instruments = engine.feed.open().unwrap().instruments;
+        let config = RiskConfig {
+            reconcile: ReconcilePolicy::Adopt,
+            ..engine.risk.clone()
+        };
+        let (input, from_feed) = tickpipe_ringbuf::channel(64);
+        let (reports, from_order) = tickpipe_ringbuf::channel(64);
+        let (out, orders) = tickpipe_ringbuf::channel(64);
+        let stage = tickpipe::risk::RiskStage::new(
+            &config,
+            &instruments,
+            tickpipe::signal::strategy_names(&engine.strategy).len(),
+            from_feed,
+            from_order,
+            tickpipe::runtime::Outbox::new(out),
+            tickpipe::runtime::LatencyClock::new(),
+            std::sync::Arc::new(tickpipe::metrics::Telemetry::default()),
+            false,
+        )
+        .with_charges(Charger::new(
+            ChargeModel::new(&engine.charges),
+            &instruments,
+        ))
+        .with_journal(JournalTap::new(journal.writer("risk").unwrap()));
+        Adopting {
+            stage,
+            input,
+            reports,
+            orders,
+        }
+    }
+
+    /// Polls until idle; returns the intents sent to the order stage.
+    fn run(&mut self) -> Vec<OrderIntent> {
+        use tickpipe::runtime::{Poll, Stage};
+        for _ in 0..100 {
+            if !matches!(self.stage.poll(), Poll::Work(_)) {
+                break;
+            }
+        }
+        std::iter::from_fn(|| self.orders.try_pop().ok())
+            .filter_map(|o| match o {
+                tickpipe::model::OrderInput::Intent(i) => Some(*i.intent()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn tick(&mut self, instrument: u32, ts: UnixNanos, last: i64) -> Vec<OrderIntent> {
+        let tick = tickpipe::model::Tick {
+            exchange_ts: ts,
+            ingress: Stamp(0),
+            last: paise(last),
+            bid: paise(last - 5),
+            ask: paise(last + 5),
+            instrument: InstrumentId(instrument),
+            volume: 0,
+            last_qty: 1,
+            bid_qty: 100,
+            ask_qty: 100,
+            kind: tickpipe::model::TickKind::Trade,
+        };
+        self.input
+            .try_push(tickpipe::model::RiskInput::Tick(tick))
+            .unwrap();
+        self.run()
+    }
+
+    /// The broker's reconciliation reports a position the book does not hold.
+    fn broker_holds(&mut self, instrument: u32, net: i64, avg: i64) -> Vec<OrderIntent> {
+        let position = tickpipe::model::BrokerPosition {
+            instrument: InstrumentId(instrument),
+            net,
+            avg_price: paise(avg),
+        };
+        self.reports
+            .try_push(tickpipe::model::OrderOutput::Broker(
+                tickpipe::model::BrokerNotice::Position(position),
+            ))
+            .unwrap();
+        self.run()
+    }
+
+    fn close(&mut self, instrument: u32, ts: UnixNanos) -> Vec<OrderIntent> {
+        let command = tickpipe::model::ScheduledCommand {
+            exchange_ts: ts,
+            ingress: Stamp(0),
+            command: tickpipe::model::ControlCommand::Close {
+                instrument: InstrumentId(instrument),
+                qty: Qty::ZERO,
+            },
+        };
+        self.input
+            .try_push(tickpipe::model::RiskInput::Control(command))
+            .unwrap();
+        self.run()
+    }
+
+    /// The broker accepts and fills `intent` whole at `price` paise.
+    fn fill(&mut self, intent: &OrderIntent, price: i64) -> Vec<OrderIntent> {
+        for (kind, qty) in [
+            (ExecKind::Accepted, Qty::ZERO),
+            (ExecKind::Filled, intent.qty),
+        ] {
+            let report = ExecReport {
+                intent: intent.id,
+                exchange_ts: intent.exchange_ts,
+                ingress: Stamp(0),
+                last_price: if qty.is_zero() {
+                    Price::ZERO
+                } else {
+                    paise(price)
+                },
+                instrument: intent.instrument,
+                last_qty: qty,
+                cum_qty: qty,
+                leaves_qty: Qty::ZERO,
+                strategy: intent.strategy,
+                side: intent.side,
+                kind,
+                reject: RejectReason::None,
+                trade: TradeId(1),
+            };
+            self.reports
+                .try_push(tickpipe::model::OrderOutput::Report(report))
+                .unwrap();
+        }
+        self.run()
+    }
+}
+
+/// A journal the risk stage wrote on a day the broker's reconciliation reported two
+/// positions the book did not hold, both adopted at 10:00: 40 of instrument 1 long at
+/// 498.50, which the operator closed at 10:30 (sold at 503.25), and 30 of instrument 2
+/// short at 210.10, still open at the end. Returns the risk stage's realised P&L,
+/// charges and net realised P&L.
+fn adopted_journal(
+    dir: &Path,
+) -> (
+    tickpipe::model::Money,
+    tickpipe::model::Money,
+    tickpipe::model::Money,
+) {
+    let journal = Journal::open(dir, JournalConfig::DEFAULT).unwrap();
+    let mut risk = Adopting::new(&journal);
+    assert!(risk.tick(1, at(10, 0), 50_000).is_empty());
+    assert!(risk.tick(2, at(10, 0), 21_000).is_empty());
+    assert!(risk.broker_holds(1, 40, 49_850).is_empty());
+    assert!(risk.broker_holds(2, -30, 21_010).is_empty());
+    assert!(risk.tick(1, at(10, 30), 50_330).is_empty());
+    let exits = risk.close(1, at(10, 30));
+    assert_eq!(exits.len(), 1, "{exits:?}");
+    assert_eq!((exits[0].side, exits[0].qty), (Side::Sell, Qty::new(40)));
+    assert!(risk.fill(&exits[0], 50_325).is_empty());
+    assert!(risk.tick(2, at(11, 0), 20_900).is_empty());
+    let book = risk.stage.book();
+    assert_eq!(book.position(InstrumentId(1)).net(), 0);
+    assert_eq!(book.position(InstrumentId(2)).net(), -30);
+    let booked = (book.realized(), book.charges().total(), book.net_realized());
+    drop(risk);
+    journal.shutdown().unwrap();
+    booked
+}
+
+/// A position adopted from the broker and closed by the engine is one round trip in
+/// `report --journal` and in `export --sqlite`, entered at the broker's price and the
+/// adoption's time and marked adopted, with the P&L and charges the risk stage booked;
+/// the one adopted and never closed is open at the end. Without the adoptions the
+/// closing sell would have opened a short and no trade would be reported.
+#[test]
+fn an_adopted_position_closed_by_the_engine_is_one_adopted_trade() {
+    let root = scratch("adopted");
+    let dir = root.join("2026-11-25");
+    let (realized, charges, net) = adopted_journal(&dir);
+    // 40 × (503.25 − 498.50), as the risk stage's book has it.
+    assert_eq!(realized, tickpipe::model::Money::from_rupees(190));
+    assert!(
+        charges > tickpipe::model::Money::ZERO,
+        "the default cost model charges"
+    );
+    let (_, symbol1, symbol2) = default_names();
+
+    let out = root.join("report");
+    let (ok, _, err) = run(args!["report", "--journal", &dir, "--out", &out]);
+    assert!(ok, "{err}");
+    assert!(err.contains("1 round trip(s) from 1 fill(s)"), "{err}");
+    let trades = std::fs::read_to_string(out.join("trades.csv")).unwrap();
+    let lines: Vec<&str> = trades.lines().collect();
+    assert_eq!(lines.len(), 2, "{trades}");
+    let header: Vec<&str> = lines[0].split(',').collect();
+    let row: Vec<&str> = lines[1].split(',').collect();
+    let field = |name: &str| row[header.iter().position(|h| *h == name).unwrap()];
+    assert_eq!(field("instrument"), symbol1);
+    assert_eq!((field("side"), field("qty")), ("long", "40"));
+    assert_eq!(field("entry_time"), "2026-11-25 10:00:00");
+    assert_eq!(field("entry_price"), "498.50");
+    assert_eq!(field("exit_time"), "2026-11-25 10:30:00");
+    assert_eq!(field("exit_price"), "503.25");
+    assert_eq!(field("exit_reason"), "manual");
+    assert_eq!(field("adopted"), "entry");
+    assert_eq!(field("gross"), tickpipe::report::paise(realized));
+    assert_eq!(field("charges"), tickpipe::report::paise(charges));
+    assert_eq!(field("net"), tickpipe::report::paise(net));
+
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(md.contains("10:00:00 (adopted)"), "{md}");
+    assert!(
+        md.contains(&format!("{symbol2} (adopted from the broker)")),
+        "{md}"
+    );
+    assert!(md.contains("2 adoption(s) of a broker's position"), "{md}");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    assert_eq!(json["round_trips"], 1);
+    assert_eq!(json["open_at_end"], serde_json::json!([symbol2]));
+    assert_eq!(json["open_adopted"], serde_json::json!([symbol2]));
+    assert_eq!(
+        paise_of(json["net"].as_f64().unwrap()),
+        net.to_paise_saturating()
+    );
+
+    let db_path = root.join("journal.db");
+    let (ok, _, err) = run(args!["journal", "export", &dir, "--sqlite", &db_path]);
+    assert!(ok, "{err}");
+    let db = Connection::open(&db_path).unwrap();
+    assert_eq!(
+        count(&db, "trades"),
+        1,
+        "the one fill; an adoption is no fill"
+    );
+    assert_eq!(count(&db, "trade_performance"), 1);
+    let (entry_price, gross, adopted): (String, f64, String) = db
+        .query_row(
+            "SELECT entry_price, gross, adopted FROM trade_performance",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    assert_eq!(
+        (entry_price.as_str(), paise_of(gross), adopted.as_str()),
+        ("498.50", 19_000, "entry")
+    );
+    let adoptions: Vec<(String, i64, String, i64)> = db
+        .prepare("SELECT instrument, broker_net, broker_avg, book_net FROM adoptions ORDER BY seq")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(
+        adoptions,
+        [
+            (symbol1.clone(), 40, "498.50".to_owned(), 0),
+            (symbol2.clone(), -30, "210.10".to_owned(), 0)
+        ]
+    );
+
+    // The CSV export is the booked fills: the closing sell, once.
+    let (ok, csv, err) = run(args!["journal", "export", &dir]);
+    assert!(ok, "{err}");
+    let fills: Vec<&str> = csv.lines().skip(1).collect();
+    assert_eq!(fills.len(), 1, "{csv}");
+    assert!(fills[0].ends_with(",SELL,40,503.25,manual"), "{csv}");
+    std::fs::remove_dir_all(&root).unwrap();
+}
+
+/// Each offline command given what is not one day's journal says what it was given:
+/// the journal root names its day directories (it used to verify as "ok: 0 writer(s)"
+/// and export an empty CSV), a file is called a file, an unknown `inspect --writer` lists
+/// the writers, and an empty `--from`/`--to` window is refused rather than printing
+/// nothing.
+#[test]
+fn offline_commands_name_what_they_were_given_instead_of_a_journal() {
+    let root = scratch("not-a-journal");
+    let day = root.join("2026-11-25");
+    trading_journal(&day);
+    let hint = format!(
+        "{}: no journal segments (*.tpj) in this directory; it holds the journal of 2026-11-25: give {}",
+        root.display(),
+        day.display()
+    );
+    let archive = root.join("..").join(format!(
+        "tickpipe-journal-export-{}-not-a-journal-backup",
+        std::process::id()
+    ));
+    let out = root.join("report");
+    let cases: [&[&std::ffi::OsStr]; 5] = [
+        args!["journal", "verify", &root],
+        args!["journal", "inspect", &root],
+        args!["journal", "export", &root],
+        args!["journal", "archive", &root, "--to", &archive],
+        args!["report", "--journal", &root, "--out", &out],
+    ];
+    for case in cases {
+        let (ok, stdout, err) = run(case);
+        assert!(!ok, "{case:?}: {stdout}");
+        assert!(err.contains(&hint), "{case:?}: {err}");
+        assert!(stdout.is_empty(), "{case:?}: {stdout}");
+    }
+    assert!(!archive.exists() && !out.exists());
+
+    let file = day.join("risk-00000000000000000001.tpj");
+    let (ok, _, err) = run(args!["journal", "verify", &file]);
+    assert!(!ok);
+    assert!(
+        err.contains("not a journal directory (a file; give the trading day's directory"),
+        "{err}"
+    );
+
+    let (ok, _, err) = run(args!["journal", "inspect", &day, "--writer", "riks"]);
+    assert!(!ok);
+    assert!(
+        err.contains("--writer \"riks\": ") && err.contains("its writers: order, risk"),
+        "{err}"
+    );
+    let (ok, _, err) = run(args![
+        "journal", "inspect", &day, "--from", "10:00", "--to", "09:30"
+    ]);
+    assert!(!ok);
+    assert!(
+        err.contains("--from 10:00:00 is not before --to 09:30:00"),
+        "{err}"
+    );
+    // A window that holds records still prints them.
+    let (ok, out, err) = run(args![
+        "journal", "inspect", &day, "--from", "09:30", "--to", "10:00"
+    ]);
+    assert!(ok, "{err}");
+    assert_eq!(
+        out.lines().count(),
+        3,
+        "the order's report and intent, its fill: {out}"
+    );
     std::fs::remove_dir_all(&root).unwrap();
 }

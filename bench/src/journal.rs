@@ -48,6 +48,9 @@ pub struct JournalArgs {
     /// Journal segment size in MiB.
     #[arg(long, default_value_t = 64)]
     segment_mib: usize,
+    /// Segments the journal keeps prepared ahead of the writer.
+    #[arg(long, default_value_t = JournalConfig::DEFAULT.segments_ahead)]
+    segments_ahead: usize,
     /// Where the files go (removed after each run); the system's temporary directory
     /// by default.
     #[arg(long)]
@@ -140,6 +143,7 @@ fn run_journal(
         JournalConfig {
             segment_bytes: args.segment_mib << 20,
             flush,
+            segments_ahead: args.segments_ahead,
         },
     )?;
     let mut w = journal.writer("bench")?;
@@ -279,8 +283,8 @@ pub fn run(args: &JournalArgs) -> Result<(), Box<dyn Error>> {
     let _ = writeln!(
         md,
         "- Records: {} per run, 64-byte frames (a Signal), {} reps (medians shown), \
-         {} MiB segments, writer thread not pinned\n",
-        args.records, args.reps, args.segment_mib
+         {} MiB segments, {} prepared ahead, writer thread not pinned\n",
+        args.records, args.reps, args.segment_mib, args.segments_ahead
     );
     md.push_str(&table.render());
     let _ = writeln!(

@@ -357,6 +357,7 @@ mod tests {
             exit_reason: IntentReason::Exit,
             entry_value: Money::ZERO,
             slippage: None,
+            adopted: Default::default(),
         };
         assert_eq!(days.exposure(&[]), 0.0);
         // Bars 1..=3 (a fill 15 s into bar 3 is in bar 3), then a reversal on bar 3

@@ -71,14 +71,21 @@ fn journal_report(
     naming.cover(&history)?;
     let book = naming.book(&history)?;
     let names = naming.names();
-    let title = format!(
-        "Journal {}: {} booked fill(s)",
-        dir.display(),
-        history.fills.len()
-    );
+    let title = match history.adoptions.len() {
+        0 => format!(
+            "Journal {}: {} booked fill(s)",
+            dir.display(),
+            history.fills.len()
+        ),
+        n => format!(
+            "Journal {}: {} booked fill(s), {n} adoption(s) of a broker's position",
+            dir.display(),
+            history.fills.len()
+        ),
+    };
     let context = naming.context(&names, &title);
     let mut notes = naming.notes(&history);
-    if history.fills.is_empty() {
+    if history.fills.is_empty() && history.adoptions.is_empty() {
         notes.push(
             "The journal holds no fill records, so there are no trades and the equity curve is flat at the capital."
                 .to_owned(),

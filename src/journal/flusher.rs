@@ -1,5 +1,6 @@
-//! The journal's background thread: prepares each writer's next segment ahead of need,
-//! names segments once used, and `msync`s on the [`FlushPolicy`].
+//! The journal's background thread: keeps each writer's next segments prepared ahead of
+//! need ([`JournalConfig::segments_ahead`]), names segments once used, and `msync`s on
+//! the [`FlushPolicy`].
 //!
 //! One thread serves every writer of a [`Journal`]. It never blocks a writer: writers
 //! publish their committed end with a Release store and the flusher reads it; the only
@@ -26,6 +27,7 @@
 //! intact ones after it, which is reported as corruption, never skipped.
 
 use std::{
+    collections::VecDeque,
     fmt,
     fs::{self, File},
     path::{Path, PathBuf},
@@ -115,16 +117,30 @@ pub struct JournalConfig {
     pub segment_bytes: usize,
     /// When to `msync`.
     pub flush: FlushPolicy,
+    /// Segments kept prepared (created and pre-faulted) ahead of each writer, 1 to
+    /// [`JournalConfig::MAX_SEGMENTS_AHEAD`]. A writer waits at a roll only when it has
+    /// filled all of them faster than the flusher prepares more (about 1 GB/s on a
+    /// small VM: only a writer at full speed does); each costs `segment_bytes` of disk
+    /// and page cache per writer until it is used, and is removed unused at the end.
+    pub segments_ahead: usize,
 }
 
 impl JournalConfig {
-    /// 64 MiB segments (a million 64-byte records), `msync` every 10 ms.
+    /// 64 MiB segments (a million 64-byte records), `msync` every 10 ms, two segments
+    /// prepared ahead.
     pub const DEFAULT: JournalConfig = JournalConfig {
         segment_bytes: 64 << 20,
         flush: FlushPolicy::EveryMs(10),
+        segments_ahead: 2,
     };
 
+    /// The most segments a writer can have prepared ahead.
+    pub const MAX_SEGMENTS_AHEAD: usize = 16;
+
     fn validate(&self) -> Result<(), JournalError> {
+        if !(1..=JournalConfig::MAX_SEGMENTS_AHEAD).contains(&self.segments_ahead) {
+            return Err(JournalError::Config("segments_ahead must be 1 to 16"));
+        }
         if self.segment_bytes % PAGE != 0
             || self.segment_bytes < 2 * PAGE
             || self.segment_bytes < HEADER_SIZE + MAX_FRAME
@@ -321,7 +337,8 @@ impl Journal {
     }
 
     /// Creates a writer's first segment (numbered from `first`) and the next, and hands
-    /// both to the flusher.
+    /// both to the flusher, which prepares the rest of its
+    /// [`JournalConfig::segments_ahead`] on its own thread.
     fn start_writer(&self, name: &str, first_seq: Seq) -> Result<JournalWriter, JournalError> {
         let capacity = self.config.segment_bytes;
         let first_path = segment_path(&self.dir, name, first_seq);
@@ -336,15 +353,16 @@ impl Journal {
             name.to_owned(),
             Position::new(0, HEADER_SIZE),
             first_seq.0 - 1,
+            self.config.segments_ahead,
             Arc::clone(&self.inner.health),
         ));
         if shared.ready().put(Arc::clone(&next)).is_err() {
-            unreachable!("a new writer's ready slot is empty");
+            unreachable!("a new writer's ready queue is empty");
         }
         let tracked = Tracked {
             shared: Arc::clone(&shared),
             current: Arc::clone(&first),
-            ready: Some(next),
+            prepared: VecDeque::from([next]),
             synced: Position::new(0, 0),
             durable: Position::new(0, 0),
             tail: None,
@@ -453,8 +471,9 @@ struct Tracked {
     /// The segment the writer is in (the flusher's own reference: the unmap happens
     /// here when it is dropped).
     current: Arc<Segment>,
-    /// The segment in the ready slot (`None` after a failure to prepare one).
-    ready: Option<Arc<Segment>>,
+    /// The segments prepared ahead and offered to the writer, in index order, that it
+    /// has not yet published a position in (it may have taken the first already).
+    prepared: VecDeque<Arc<Segment>>,
     /// How far `msync` got.
     synced: Position,
     /// How far records are durable: `msync`ed, or copied into the tail copy.
@@ -470,6 +489,7 @@ fn run(inner: &Inner) {
     loop {
         let stopping = inner.stop.load(Ordering::Acquire);
         writers.append(&mut lock(&inner.pending));
+        let mut short = false;
         writers.retain_mut(|w| {
             let closed = w.shared.is_closed();
             let last = closed || stopping;
@@ -481,19 +501,25 @@ fn run(inner: &Inner) {
             }
             if last {
                 w.shared.stop_segments();
-                if let Some(ready) = w.shared.ready().take() {
+                // Segments prepared and never entered are removed (one the writer
+                // took is its to keep, entered or not; resuming tidies it).
+                for ready in w.shared.ready().drain() {
                     let path = next_path(&inner.dir, &w.shared.name, ready.index());
                     drop(ready);
-                    w.ready = None;
                     let _ = fs::remove_file(path);
                 }
+                w.prepared.clear();
             }
+            short |= !last && wants_segments(inner, w);
             !last
         });
         if stopping {
             return;
         }
-        thread::park_timeout(policy.poll_interval());
+        // A writer whose queue is short gets its next segment on the next pass at once.
+        if !short {
+            thread::park_timeout(policy.poll_interval());
+        }
     }
 }
 
@@ -503,42 +529,49 @@ fn pass(inner: &Inner, w: &mut Tracked, last: bool) -> Result<(), JournalError> 
     let (seq, position) = w.shared.committed();
     let io = |path: PathBuf| move |source| JournalError::Io { path, source };
     if position.index() != w.current.index() {
-        debug_assert_eq!(position.index(), w.current.index() + 1);
-        let Some(next) = w.ready.take() else {
-            unreachable!("the writer entered a segment the flusher did not prepare");
-        };
         let shared = Arc::clone(&w.shared);
         let name = &shared.name;
-        let old = std::mem::replace(&mut w.current, next);
+        // The writer may have entered more than one segment since the last pass (it
+        // fills a prepared one in a few milliseconds at full speed): follow it through
+        // each, naming each by its first sequence. The ones it left are written back
+        // below, after the queue is refilled.
+        let mut left = Vec::new();
+        while w.current.index() != position.index() {
+            let Some(next) = w.prepared.pop_front() else {
+                unreachable!("the writer entered a segment the flusher did not prepare");
+            };
+            debug_assert_eq!(next.index(), w.current.index() + 1);
+            left.push(std::mem::replace(&mut w.current, next));
+            let used_path = next_path(&inner.dir, name, w.current.index());
+            let final_path = segment_path(&inner.dir, name, Seq(w.current.first_seq()));
+            fs::rename(&used_path, &final_path).map_err(io(final_path.clone()))?;
+        }
         // Prepare the next segment first: the writer is already filling the one it just
-        // entered, and writing the old one back below waits on the device for
+        // entered, and writing the left ones back below waits on the device for
         // milliseconds. Prepared after that wait, the next segment would often come too
         // late and the writer would spin at its end (a roll wait).
         if !last {
-            let index = w.current.index() + 1;
-            let path = next_path(&inner.dir, name, index);
-            let prepared = Segment::create(&path, inner.config.segment_bytes, index, name, None)
-                .map_err(io(path))?;
-            let prepared = Arc::new(prepared);
-            if w.shared.ready().put(Arc::clone(&prepared)).is_err() {
-                unreachable!("the writer emptied the ready slot to enter this segment");
-            }
-            w.ready = Some(prepared);
+            refill(inner, w)?;
         }
-        // The writer sealed the old segment and dropped its reference before publishing
-        // `position`, and never stores into it again: all of it can be written back now,
-        // which makes its tail copy redundant.
+        // The writer sealed each left segment and dropped its reference before
+        // publishing a position past it, and never stores into it again: all of it can
+        // be written back now, which makes the tail copy redundant.
         if policy != FlushPolicy::Never {
-            let old_path = segment_path(&inner.dir, name, Seq(old.first_seq()));
-            write_back(old, w.synced.offset()).map_err(io(old_path))?;
+            let mut from = w.synced.offset();
+            for old in left {
+                let old_path = segment_path(&inner.dir, name, Seq(old.first_seq()));
+                write_back(old, from).map_err(io(old_path))?;
+                from = 0;
+            }
         }
         drop_tail(w);
-        let used_path = next_path(&inner.dir, name, w.current.index());
         w.synced = Position::new(w.current.index(), 0);
         w.durable = w.synced;
-        let final_path = segment_path(&inner.dir, name, Seq(w.current.first_seq()));
-        fs::rename(&used_path, &final_path).map_err(io(final_path.clone()))?;
         sync_dir(&inner.dir)?;
+    } else if !last {
+        // Topping the queue up: a new writer starts with one segment prepared ahead,
+        // and a roll above prepares one; the rest are made here, pass after pass.
+        refill(inner, w)?;
     }
     // At the last pass the tail copy's part is `msync`ed too, and the copy dropped.
     let behind = position != w.durable || (last && w.tail.is_some());
@@ -581,6 +614,38 @@ fn pass(inner: &Inner, w: &mut Tracked, last: bool) -> Result<(), JournalError> 
         w.last_flush = Instant::now();
     }
     Ok(())
+}
+
+/// Prepares one more segment for `w` if fewer than `segments_ahead` wait ahead of the
+/// one it is in, and offers it to the writer. One per pass, so that filling a writer's
+/// queue never holds up the other writers' flushes for long; the flusher does not sleep
+/// between passes while a queue is short ([`wants_segments`]).
+///
+/// Once the flusher has failed for this writer (it stopped its segments) nothing more
+/// is prepared: the writer uses what is ready, then gets
+/// [`AppendError::NoSegment`](super::AppendError::NoSegment).
+fn refill(inner: &Inner, w: &mut Tracked) -> Result<(), JournalError> {
+    if !wants_segments(inner, w) {
+        return Ok(());
+    }
+    let name = &w.shared.name;
+    let index = w.prepared.back().unwrap_or(&w.current).index() + 1;
+    let path = next_path(&inner.dir, name, index);
+    let prepared =
+        Segment::create(&path, inner.config.segment_bytes, index, name, None).map_err(io(&path))?;
+    let prepared = Arc::new(prepared);
+    // Its place is free: the queue holds fewer than `segments_ahead` segments past the
+    // one the writer is in, and every segment up to that one has been taken.
+    if w.shared.ready().put(Arc::clone(&prepared)).is_err() {
+        unreachable!("the place of segment {index} still holds an earlier segment");
+    }
+    w.prepared.push_back(prepared);
+    Ok(())
+}
+
+/// True while `w`'s queue of prepared segments is short and can still be filled.
+fn wants_segments(inner: &Inner, w: &Tracked) -> bool {
+    w.prepared.len() < inner.config.segments_ahead && !w.shared.segments_stopped()
 }
 
 /// Writes a segment the writer has left back to the device, from `from` on.
@@ -660,6 +725,7 @@ mod tests {
         let config = JournalConfig {
             segment_bytes: 8192,
             flush: FlushPolicy::EveryRecord,
+            ..JournalConfig::DEFAULT
         };
         let journal = Journal::open(&dir, config).unwrap();
         let mut w = journal.writer("risk").unwrap();

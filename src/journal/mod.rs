@@ -4,15 +4,15 @@
 //! append stores one frame (length, type, sequence, market time, payload, CRC-32) into a
 //! pre-faulted mapped page and publishes the new end with a Release store: no
 //! allocation, lock, system call or formatting. A background thread (the flusher, owned
-//! by [`Journal`]) prepares each writer's next segment ahead of need and `msync`s on the
-//! [`FlushPolicy`]. [`JournalReader`] reads a directory back, checking every record;
+//! by [`Journal`]) keeps each writer's next segments prepared ahead of need
+//! ([`JournalConfig::segments_ahead`]) and `msync`s on the [`FlushPolicy`]. [`JournalReader`] reads a directory back, checking every record;
 //! a torn tail is reported and can be cut ([`truncate_torn_tail`]), corruption in the
 //! middle is an error, never skipped.
 //!
 //! ```text
 //! stage thread ── append ──▶ mapped segment (page cache) ◀── msync ── flusher thread
 //!                 (store + Release)            ▲                     (Acquire, prepare next,
-//!                                              └── ready slot ──────  name used segments)
+//!                                              └── ready queue ─────  name used segments)
 //! ```
 //!
 //! | file | holds |
@@ -20,7 +20,7 @@
 //! | `format.rs` | the file format: segment header, record frame, CRC, [`Seq`], [`RecordType`] |
 //! | `record.rs` | [`Record`] and its typed payloads, encoded field by field, little-endian |
 //! | `segment.rs` | one mapped, pre-allocated, pre-faulted segment file |
-//! | `shared.rs` | what a writer shares with the flusher: published position, ready slot |
+//! | `shared.rs` | what a writer shares with the flusher: published position, the queue of prepared segments |
 //! | `tail.rs` | the tail copy: the records of the segment a writer is filling, made durable without `msync`ing that segment |
 //! | `health.rs` | whether the journal as a whole still keeps the record (the flusher's first failure) |
 //! | `writer.rs` | [`JournalWriter`], the per-stage appender with segment rolling |
@@ -34,7 +34,7 @@
 //! | `error.rs` | [`AppendError`], [`JournalError`], [`TornTail`] |
 //!
 //! Segment files are `DIR/WRITER-FIRSTSEQ.tpj` (the sequence zero-padded to 20 digits,
-//! so names sort), and `DIR/WRITER-next-N.tpj` for the one prepared ahead. One directory
+//! so names sort), and `DIR/WRITER-next-N.tpj` for those prepared ahead. One directory
 //! per trading day: [`day_dir`].
 //!
 //! # Using it
@@ -89,7 +89,7 @@ mod record;
 mod resume;
 mod settings;
 mod tap;
-// The other files with `unsafe`: stores into the mapping and the ready slot's pointer.
+// The other files with `unsafe`: stores into the mapping and the ready queue's pointers.
 #[allow(unsafe_code)]
 mod segment;
 #[allow(unsafe_code)]

@@ -171,6 +171,7 @@ mod tests {
     const SMALL: JournalConfig = JournalConfig {
         segment_bytes: 8192,
         flush: FlushPolicy::Never,
+        segments_ahead: 2,
     };
 
     #[test]

@@ -1,7 +1,7 @@
 //! One segment: a pre-allocated, pre-faulted, memory-mapped file.
 //!
-//! The flusher thread creates a segment ahead of need ([`Segment::create`]: `set_len`,
-//! map, header (`msync`ed), every page faulted in writable) and hands it to one writer,
+//! The flusher thread creates a segment ahead of need ([`Segment::create`]: zeros
+//! written, map, header (`msync`ed), every page faulted in writable) and hands it to one writer,
 //! which then is the only thread that stores into its frames. The flusher reads ranges
 //! the writer has published (for the tail copy), and once the writer has left the
 //! segment unmaps it and writes it back ([`Segment::unmap_and_sync`]).
@@ -9,6 +9,7 @@
 use std::{
     fs::{File, OpenOptions},
     io,
+    os::unix::fs::FileExt,
     path::Path,
     ptr,
     sync::atomic::{AtomicU64, Ordering},
@@ -21,6 +22,10 @@ use super::format::{encode_header, set_header_first_seq, Seq, HEADER_SIZE};
 /// The page size pre-faulting steps by. Touching every 4 KiB also touches every page of
 /// any larger page size.
 pub(crate) const PAGE: usize = 4096;
+
+/// What a new segment file is filled with, a megabyte per `write`. A static, so making
+/// a segment allocates nothing for it.
+static ZEROS: [u8; 1 << 20] = [0; 1 << 20];
 
 /// A mapped segment file shared by its writer and the flusher.
 #[derive(Debug)]
@@ -41,7 +46,7 @@ pub(crate) struct Segment {
 }
 
 impl Segment {
-    /// Creates the file at `path` (which must not exist), `capacity` bytes long, maps it,
+    /// Creates the file at `path` (which must not exist), `capacity` bytes of zeros, maps it,
     /// writes the header (with `first_seq`, or unset for a segment prepared ahead) and
     /// `msync`s it, and stores into every page so that the writer's first store into each page does not
     /// fault.
@@ -61,13 +66,24 @@ impl Segment {
             .write(true)
             .create_new(true)
             .open(path)?;
-        file.set_len(capacity as u64)?;
-        let map = MmapOptions::new().len(capacity).map_raw(&file)?;
+        // The header first, so that a process killed while the file is being made
+        // leaves at most a short file, never one whose first bytes are zeros (a header
+        // the reader refuses; resuming the day would stop there).
         let header = encode_header(capacity as u64, first_seq, writer);
+        file.write_all_at(&header, 0)?;
+        // Then zeros, written through the page cache rather than a sparse `set_len`:
+        // the kernel allocates the file's pages (and the file system reserves its
+        // blocks) a megabyte per call instead of a page per fault, and the pre-faulting
+        // below only maps pages already there. Measured on an 8 MiB segment on this
+        // project's development VM (ext4, Linux 6.18), load average 4: 4–5 ms for both
+        // steps against 14–15 ms for `set_len` and faulting each page in
+        // (`latency-reports/journal.md`; noisier under more load).
+        for offset in (HEADER_SIZE..capacity).step_by(ZEROS.len()) {
+            let len = ZEROS.len().min(capacity - offset);
+            file.write_all_at(&ZEROS[..len], offset as u64)?;
+        }
+        let map = MmapOptions::new().len(capacity).map_raw(&file)?;
         let base = map.as_mut_ptr();
-        // SAFETY: the mapping is `capacity` > HEADER_SIZE bytes long, writable and
-        // shared; no other thread knows this segment yet.
-        unsafe { ptr::copy_nonoverlapping(header.as_ptr(), base, HEADER_SIZE) };
         // The header reaches the device now, so that after a power loss every segment
         // file at least says whose it is and how long. Before the pre-faulting below:
         // writeback write-protects the pages it cleans (see `tail.rs`), and the stores
@@ -139,7 +155,7 @@ impl Segment {
     pub(crate) unsafe fn begin(&self, first: Seq) {
         let mut header = [0u8; HEADER_SIZE];
         // SAFETY: the header lies inside the mapping; the flusher wrote it before handing
-        // the segment over (Release/Acquire through the ready slot) and nobody writes it
+        // the segment over (Release/Acquire through the ready queue) and nobody writes it
         // concurrently.
         unsafe { ptr::copy_nonoverlapping(self.map.as_ptr(), header.as_mut_ptr(), HEADER_SIZE) };
         set_header_first_seq(&mut header, first);

@@ -38,6 +38,11 @@ pub struct JournalSettings {
     pub flush: String,
     /// Size of each segment file in MiB (1 to 4095).
     pub segment_mib: u32,
+    /// Segments kept prepared ahead of each stage's writer (1 to 16), so that a stage
+    /// that fills its segment never waits for the next to be created: each costs
+    /// `segment_mib` of disk and page cache per writer while it waits
+    /// ([`JournalConfig::segments_ahead`]).
+    pub segments_ahead: usize,
     /// Journal every market tick too (a tick journal is a valid replay input), not
     /// only the trading records.
     pub ticks: bool,
@@ -57,6 +62,7 @@ impl Default for JournalSettings {
             dir: PathBuf::from("var/journal"),
             flush: "every_ms=10".to_owned(),
             segment_mib: 64,
+            segments_ahead: JournalConfig::DEFAULT.segments_ahead,
             ticks: false,
             resume: true,
             core: None,
@@ -76,6 +82,16 @@ impl JournalSettings {
                 format!("{} MiB: expected 1 to 4095", self.segment_mib),
             ));
         }
+        if !(1..=JournalConfig::MAX_SEGMENTS_AHEAD).contains(&self.segments_ahead) {
+            issues.push(ConfigIssue::new(
+                format!("{prefix}.segments_ahead"),
+                format!(
+                    "{}: expected 1 to {}",
+                    self.segments_ahead,
+                    JournalConfig::MAX_SEGMENTS_AHEAD
+                ),
+            ));
+        }
         if self.enabled && self.dir.as_os_str().is_empty() {
             issues.push(ConfigIssue::new(
                 format!("{prefix}.dir"),
@@ -92,6 +108,7 @@ impl JournalSettings {
         Ok(JournalConfig {
             segment_bytes: (self.segment_mib as usize) << 20,
             flush: self.flush.parse()?,
+            segments_ahead: self.segments_ahead,
         })
     }
 
@@ -128,6 +145,7 @@ mod tests {
         let s = JournalSettings {
             flush: "sometimes".to_owned(),
             segment_mib: 0,
+            segments_ahead: 0,
             dir: PathBuf::new(),
             ..JournalSettings::default()
         };
@@ -136,7 +154,12 @@ mod tests {
         let keys: Vec<&str> = issues.iter().map(|i| i.key.as_str()).collect();
         assert_eq!(
             keys,
-            ["journal.flush", "journal.segment_mib", "journal.dir"]
+            [
+                "journal.flush",
+                "journal.segment_mib",
+                "journal.segments_ahead",
+                "journal.dir"
+            ]
         );
         assert!(
             issues[0].reason.contains("every_ms=N"),

@@ -1,5 +1,5 @@
-//! What one writer shares with the flusher thread: its published position, the next
-//! segment, and a few flags. Each atomic's ordering is fixed by the method that touches
+//! What one writer shares with the flusher thread: its published position, the
+//! segments prepared ahead, and a few flags. Each atomic's ordering is fixed by the method that touches
 //! it, so call sites never spell an `Ordering`.
 
 use std::{
@@ -43,9 +43,9 @@ pub(crate) struct WriterShared {
     last_seq: CachePadded<AtomicU64>,
     /// The last sequence the flusher has `msync`ed.
     durable_seq: AtomicU64,
-    /// The next segment, prepared by the flusher; the writer takes it when its segment
-    /// is full.
-    ready: ReadySlot,
+    /// The next segments, prepared by the flusher; the writer takes the next when its
+    /// segment is full.
+    ready: ReadyQueue,
     /// The writer was dropped: flush and forget it.
     closed: AtomicBool,
     /// The flusher cannot prepare segments for this writer any more (it failed or
@@ -62,6 +62,7 @@ impl WriterShared {
         name: String,
         start: Position,
         last_seq: u64,
+        ahead: usize,
         health: Arc<Health>,
     ) -> WriterShared {
         WriterShared {
@@ -69,7 +70,7 @@ impl WriterShared {
             position: CachePadded::new(AtomicU64::new(start.0)),
             last_seq: CachePadded::new(AtomicU64::new(last_seq)),
             durable_seq: AtomicU64::new(last_seq),
-            ready: ReadySlot::default(),
+            ready: ReadyQueue::new(ahead),
             closed: AtomicBool::new(false),
             no_more_segments: AtomicBool::new(false),
             health,
@@ -109,7 +110,7 @@ impl WriterShared {
         self.durable_seq.load(Ordering::Acquire)
     }
 
-    pub(crate) fn ready(&self) -> &ReadySlot {
+    pub(crate) fn ready(&self) -> &ReadyQueue {
         &self.ready
     }
 
@@ -133,51 +134,90 @@ impl WriterShared {
     }
 }
 
-/// A one-place hand-off of a prepared segment from the flusher to the writer.
+/// The hand-off of prepared segments from the flusher to the writer: a few places, one
+/// per segment prepared ahead, each segment in the place of its index modulo their
+/// number.
 ///
-/// Holds an `Arc<Segment>` turned into a raw pointer (or null). `put` stores it with
+/// Each place holds an `Arc<Segment>` turned into a raw pointer (or null). Segments are
+/// prepared and taken in index order, and the flusher puts segment `i` only into an
+/// empty place, so when the writer looks for segment `i` its place holds `i` or nothing:
+/// segment `i + places` can only go there once `i` has been taken. `put` stores with
 /// Release, so the writer's Acquire in `take` sees the segment's header and pre-faulted
 /// pages; `take` swaps in null, so each segment is taken once.
-#[derive(Debug, Default)]
-pub(crate) struct ReadySlot {
-    ptr: AtomicPtr<Segment>,
+#[derive(Debug)]
+pub(crate) struct ReadyQueue {
+    places: Box<[AtomicPtr<Segment>]>,
 }
 
-impl ReadySlot {
-    /// Flusher: offers `segment`; gives it back if the slot is full.
+impl ReadyQueue {
+    /// Room for `places` (at least 1) segments prepared ahead.
+    pub(crate) fn new(places: usize) -> ReadyQueue {
+        ReadyQueue {
+            places: (0..places.max(1))
+                .map(|_| AtomicPtr::new(ptr::null_mut()))
+                .collect(),
+        }
+    }
+
+    fn place(&self, index: u32) -> &AtomicPtr<Segment> {
+        &self.places[index as usize % self.places.len()]
+    }
+
+    /// Flusher: offers `segment`; gives it back if its place is still taken (the writer
+    /// has not yet taken the segment `places` before it).
     pub(crate) fn put(&self, segment: Arc<Segment>) -> Result<(), Arc<Segment>> {
+        let place = self.place(segment.index());
         let raw = Arc::into_raw(segment).cast_mut();
-        match self
-            .ptr
-            .compare_exchange(ptr::null_mut(), raw, Ordering::AcqRel, Ordering::Acquire)
-        {
+        match place.compare_exchange(ptr::null_mut(), raw, Ordering::AcqRel, Ordering::Acquire) {
             Ok(_) => Ok(()),
             // SAFETY: `raw` came from `Arc::into_raw` just above and was not stored.
             Err(_) => Err(unsafe { Arc::from_raw(raw) }),
         }
     }
 
-    /// Writer: takes the segment, if one is ready.
+    /// Writer: takes segment `index`, if it is ready.
     #[inline]
-    pub(crate) fn take(&self) -> Option<Arc<Segment>> {
-        let raw = self.ptr.swap(ptr::null_mut(), Ordering::AcqRel);
+    pub(crate) fn take(&self, index: u32) -> Option<Arc<Segment>> {
+        let raw = self.place(index).swap(ptr::null_mut(), Ordering::AcqRel);
         if raw.is_null() {
             None
         } else {
-            // SAFETY: a non-null pointer in the slot came from `Arc::into_raw` in `put`,
+            // SAFETY: a non-null pointer in a place came from `Arc::into_raw` in `put`,
             // and the swap gave it to this caller alone.
-            Some(unsafe { Arc::from_raw(raw) })
+            let segment = unsafe { Arc::from_raw(raw) };
+            debug_assert_eq!(segment.index(), index, "segments are taken in order");
+            Some(segment)
         }
     }
 
-    /// True while a segment waits in the slot.
-    pub(crate) fn is_full(&self) -> bool {
-        !self.ptr.load(Ordering::Acquire).is_null()
+    /// Flusher, when the writer is done: takes every segment still waiting.
+    pub(crate) fn drain(&self) -> impl Iterator<Item = Arc<Segment>> + '_ {
+        self.places.iter().filter_map(|place| {
+            let raw = place.swap(ptr::null_mut(), Ordering::AcqRel);
+            // SAFETY: as in `take`: the pointer came from `put`, and the swap gave it to
+            // this caller alone.
+            (!raw.is_null()).then(|| unsafe { Arc::from_raw(raw) })
+        })
+    }
+
+    /// Writer: how many segments wait prepared (all past the one it is in: every earlier
+    /// one has been taken).
+    pub(crate) fn ready_count(&self) -> usize {
+        self.places
+            .iter()
+            .filter(|place| !place.load(Ordering::Acquire).is_null())
+            .count()
+    }
+
+    /// Writer: true while segment `index`, the next it will enter, waits in its place
+    /// (a place holds the next segment or nothing: see the type's docs).
+    pub(crate) fn is_ready(&self, index: u32) -> bool {
+        !self.place(index).load(Ordering::Acquire).is_null()
     }
 }
 
-impl Drop for ReadySlot {
+impl Drop for ReadyQueue {
     fn drop(&mut self) {
-        drop(self.take());
+        self.drain().for_each(drop);
     }
 }

@@ -6,13 +6,16 @@
 //! takes the next segment the flusher prepared (a pointer swap), stamps its header and
 //! goes on.
 //!
-//! **No segment ready.** If the flusher has not prepared the next segment yet (it
-//! prepares one as soon as the writer enters the previous one, so this needs a writer
-//! that fills a whole segment faster than the flusher creates and pre-faults one, a few
-//! milliseconds for 64 MiB), the writer spin-waits for it and counts the wait in
-//! [`WriterStats::roll_waits`]. It does not create the file itself: that would put
-//! file creation, `mmap` and 16 384 page faults on the stage's thread, and allocate.
-//! If the flusher has failed or stopped, the wait ends with [`AppendError::NoSegment`].
+//! **No segment ready.** The flusher keeps
+//! [`JournalConfig::segments_ahead`](super::JournalConfig::segments_ahead) segments
+//! prepared ahead of the writer, and prepares another as soon as the writer enters
+//! one. If none is ready at a roll (the writer filled the prepared ones faster than
+//! the flusher creates and pre-faults segments, about 1 GB/s on a small VM, or the
+//! flusher was waiting on the device to write a left segment back), the writer
+//! spin-waits for the next and counts the wait in [`WriterStats::roll_waits`]. It does
+//! not create the file itself: that would put file creation, `mmap` and 16 384 page
+//! faults on the stage's thread, and allocate. If the flusher has failed or stopped,
+//! the wait ends with [`AppendError::NoSegment`] once the prepared segments are used.
 
 use std::sync::Arc;
 
@@ -49,7 +52,7 @@ pub struct WriterStats {
 ///
 /// let dir = std::env::temp_dir().join(format!("tickpipe-doc-writer-{}", std::process::id()));
 /// # let _ = std::fs::remove_dir_all(&dir);
-/// let journal = Journal::open(&dir, JournalConfig { segment_bytes: 1 << 16, flush: FlushPolicy::Never })?;
+/// let journal = Journal::open(&dir, JournalConfig { segment_bytes: 1 << 16, flush: FlushPolicy::Never, ..JournalConfig::DEFAULT })?;
 /// let mut writer = journal.writer("risk")?;
 /// let mark = Record::DailyMark(DailyMark { instrument: InstrumentId(3), mark: Price::from_paise(245_005) });
 /// let seq = writer.append(UnixNanos(1), &mark)?;
@@ -120,7 +123,7 @@ impl JournalWriter {
             self.roll()?;
         }
         // SAFETY: this writer is the segment's only writer (it took it from the ready
-        // slot, or was made with it), and bytes past `offset` are published only below.
+        // queue, or was made with it), and bytes past `offset` are published only below.
         unsafe { self.segment.write(self.offset, &frame[..len]) };
         self.offset += len;
         self.next_seq = seq + 1;
@@ -136,7 +139,7 @@ impl JournalWriter {
     fn roll(&mut self) -> Result<(), AppendError> {
         let mut waited = false;
         let next = loop {
-            if let Some(next) = self.shared.ready().take() {
+            if let Some(next) = self.shared.ready().take(self.index + 1) {
                 break next;
             }
             if self.shared.segments_stopped() {
@@ -148,7 +151,7 @@ impl JournalWriter {
         if waited {
             self.stats.roll_waits += 1;
         }
-        // SAFETY: the segment came out of the ready slot, so this writer is its only
+        // SAFETY: the segment came out of the ready queue, so this writer is its only
         // writer, and no position in it is published yet.
         unsafe { next.begin(Seq(self.next_seq)) };
         self.segment.seal(self.offset);
@@ -192,7 +195,14 @@ impl JournalWriter {
     /// True while the next segment is prepared and waiting, so the next roll will not
     /// wait.
     pub fn next_segment_ready(&self) -> bool {
-        self.shared.ready().is_full()
+        self.shared.ready().is_ready(self.index + 1)
+    }
+
+    /// How many segments the flusher has prepared and offered ahead of the one this
+    /// writer is in: the rolls it can make without waiting, at most
+    /// [`JournalConfig::segments_ahead`](super::JournalConfig::segments_ahead).
+    pub fn segments_ready(&self) -> usize {
+        self.shared.ready().ready_count()
     }
 
     /// The writer's counters.

@@ -6,7 +6,7 @@
 //! | `curve.rs` | [`EquityCurve`]: a daily equity curve read from `date,equity` CSV, its returns |
 //! | `metrics.rs` | [`RiskMetrics`]: Sharpe, Sortino, drawdown, CAGR and the rest, as empyrical defines them |
 //! | `drawdown.rs` | [`Drawdowns`]: every under-water episode, its depth, duration and recovery |
-//! | `trades.rs` | [`TradeBook`]: round trips rebuilt from fills, with P&L and charges |
+//! | `trades.rs` | [`TradeBook`]: round trips rebuilt from fills (and adoptions of a broker's position), with P&L and charges |
 //! | `tables.rs` | [`StrategyStats`], [`DayRow`]: the trades per strategy and per day |
 //! | `table.rs` | [`Table`]: the trade, day and strategy tables as typed rows, for CSV, JSON and SQL |
 //! | `series.rs` | [`PnlSeries`]: equity, under-water and per-strategy P&L over time |
@@ -30,8 +30,9 @@ pub use metrics::{percentile, RiskMetrics, TRADING_DAYS_PER_YEAR};
 pub use plot::{inr, plots};
 pub use series::PnlSeries;
 pub use table::{
-    daily_table, ist, paise, rupees, strategies_table, trades_table, Cell, Column, Kind, Table,
+    daily_table, exit_reason, ist, paise, rupees, strategies_table, trades_table, Cell, Column,
+    Kind, Table,
 };
 pub use tables::{by_day, by_strategy, DayRow, StrategyStats};
-pub use trades::{Trade, TradeBook};
+pub use trades::{Adopted, Booking, Trade, TradeBook};
 pub use write::{write_report_files, write_trade_report, ReportContext};

@@ -90,6 +90,7 @@ mod tests {
             exit_reason: IntentReason::Exit,
             entry_value: Money::ZERO,
             slippage: None,
+            adopted: Default::default(),
         }
     }
 

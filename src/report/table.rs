@@ -163,7 +163,20 @@ pub fn direction(t: &Trade) -> &'static str {
     }
 }
 
-/// Every round trip: `trades.csv`, the `trade_performance` table.
+/// Why the trade ended: its last fill's reason, or `adopted` when a reconciliation took
+/// its units out of the book.
+pub fn exit_reason(t: &Trade) -> &'static str {
+    if t.adopted.exit {
+        "adopted"
+    } else {
+        t.exit_reason.as_str()
+    }
+}
+
+/// Every round trip: `trades.csv`, the `trade_performance` table. With a column
+/// `slippage` when the fills' intents are known, and `adopted` (`entry`, `exit`,
+/// `entry+exit` or empty) when a trade began or ended with an adoption of a broker's
+/// position.
 pub fn trades_table(book: &TradeBook, context: &ReportContext<'_>) -> Table {
     use Kind::*;
     let columns = vec![
@@ -186,9 +199,15 @@ pub fn trades_table(book: &TradeBook, context: &ReportContext<'_>) -> Table {
     // Slippage is known when the fills' intents are (a journal holds them; a run's
     // summary does not): the column is there only then.
     let slippage = book.trades.iter().any(|t| t.slippage.is_some());
+    // Which end of a trade the risk stage adopted from a broker's account: only a
+    // journal with adoptions has the column.
+    let adopted = book.trades.iter().any(|t| t.adopted.any());
     let mut columns = columns;
     if slippage {
         columns.push(col("slippage", Rupees));
+    }
+    if adopted {
+        columns.push(col("adopted", Text));
     }
     let rows = book
         .trades
@@ -209,11 +228,14 @@ pub fn trades_table(book: &TradeBook, context: &ReportContext<'_>) -> Table {
                 Cell::Rupees(t.net()),
                 Cell::Real(t.net_pct()),
                 Cell::Integer(t.holding_minutes() as i64),
-                Cell::Text(t.exit_reason.as_str().to_owned()),
+                Cell::Text(exit_reason(t).to_owned()),
             ];
             if slippage {
                 // A trade with a fill of unknown intent: empty, NULL in SQL.
                 row.push(t.slippage.map_or(Cell::Real(f64::NAN), Cell::Rupees));
+            }
+            if adopted {
+                row.push(Cell::Text(t.adopted.as_str().to_owned()));
             }
             row
         })

@@ -231,6 +231,7 @@ mod tests {
             exit_reason: IntentReason::Exit,
             entry_value: Money::from_rupees(1000),
             slippage: None,
+            adopted: Default::default(),
         }
     }
 

@@ -4,14 +4,22 @@
 //! position is flat again. Realised P&L comes from the risk stage's own position
 //! arithmetic ([`Position::apply_fill`]) and charges from the same cost model the run
 //! used, so every figure here adds up to the run's totals.
+//!
+//! A position can also change without a fill: the risk stage adopts a broker's account
+//! of it on reconciliation (`risk.reconcile = "adopt"` or `"flatten"`, journaled as an
+//! `adopt` record), with [`Position::adopt`]. [`TradeBook::of_bookings`] applies those
+//! where they happened, so a position the engine adopted and then closed is one trade
+//! whose entry is the broker's average price at the adoption's time ([`Adopted::entry`]),
+//! its P&L is what the risk stage booked for it, and no charges are counted for units no
+//! fill of the engine's bought.
 
 use std::collections::HashMap;
 
 use crate::{
     charges::{Charger, OrderCharges},
     model::{
-        FillRecord, InstrumentId, IntentId, IntentReason, Money, Price, Qty, Side, StrategyId,
-        UnixNanos, ValueError,
+        BrokerPosition, FillRecord, InstrumentId, IntentId, IntentReason, Money, Price, Qty, Side,
+        StrategyId, UnixNanos, ValueError,
     },
     order::Slippage,
     risk::Position,
@@ -22,7 +30,8 @@ use crate::{
 pub struct Trade {
     /// Its place among the run's trades, from 1, in order of closing.
     pub number: usize,
-    /// The strategy that opened it.
+    /// The strategy that opened it (for a trade an adoption opened, the strategy of the
+    /// fill that first traded it).
     pub strategy: StrategyId,
     /// Which instrument.
     pub instrument: InstrumentId,
@@ -30,25 +39,78 @@ pub struct Trade {
     pub direction: Side,
     /// The most units held at once.
     pub qty: Qty,
-    /// Market time of the first fill.
+    /// Market time of the first fill (of the adoption, for a trade an adoption opened).
     pub entry_ts: UnixNanos,
-    /// Average price of the fills that built the position.
+    /// Average price of the fills that built the position (for units adopted from a
+    /// broker's account, the broker's average price).
     pub entry_price: Price,
-    /// Market time of the fill that made it flat.
+    /// Market time of the fill (or adoption) that made it flat.
     pub exit_ts: UnixNanos,
-    /// Average price of the fills that reduced it.
+    /// Average price of the fills that reduced it (zero when none did: a trade an
+    /// adoption ended before any fill reduced it).
     pub exit_price: Price,
     /// Realised P&L before charges.
     pub gross: Money,
     /// Charges of all its fills.
     pub charges: Money,
-    /// Why the last fill was sent (stop loss, target, square-off, …).
+    /// Why the last fill was sent (stop loss, target, square-off, …). For a trade that
+    /// ended by an adoption ([`Adopted::exit`]) it is [`IntentReason::Manual`]: the
+    /// reconciliation, not an order, ended it (the tables print `adopted`).
     pub exit_reason: IntentReason,
     /// Value of the units bought or sold to open, for the return.
     pub entry_value: Money,
     /// What its fills cost against the prices their intents were decided at (positive:
     /// paid more or got less), when every fill's intent carried one.
     pub slippage: Option<Money>,
+    /// Which ends of it the risk stage took from a broker's account instead of its own
+    /// fills.
+    pub adopted: Adopted,
+}
+
+/// Which ends of a round trip came from a broker's account of the position, adopted by
+/// the risk stage on reconciliation, rather than from the engine's fills.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Adopted {
+    /// The trade's units (all, or those it held at the adoption) are the broker's: its
+    /// entry price is the broker's average price and, when the book was flat, its entry
+    /// time is the adoption's. No strategy entered it; its strategy is the one whose fill
+    /// closed it (the risk stage books the P&L there too).
+    pub entry: bool,
+    /// The broker held none of the trade's units, or held the other side: the units
+    /// left the book without a fill, and the trade's P&L is what its fills realised.
+    pub exit: bool,
+}
+
+impl Adopted {
+    /// `entry`, `exit`, `entry+exit` or empty: the tables' `adopted` column.
+    pub fn as_str(self) -> &'static str {
+        match (self.entry, self.exit) {
+            (false, false) => "",
+            (true, false) => "entry",
+            (false, true) => "exit",
+            (true, true) => "entry+exit",
+        }
+    }
+
+    /// True when either end was adopted.
+    pub fn any(self) -> bool {
+        self.entry || self.exit
+    }
+}
+
+/// What moved a position, in booking order: the input of [`TradeBook::of_bookings`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Booking {
+    /// A fill the risk stage booked.
+    Fill(FillRecord),
+    /// A broker's account of a position the risk stage took into its book at market
+    /// time `exchange_ts` (a journal's `adopt` record).
+    Adoption {
+        /// Market time of the adoption.
+        exchange_ts: UnixNanos,
+        /// The broker's units and average price, which replaced the book's.
+        position: BrokerPosition,
+    },
 }
 
 impl Trade {
@@ -80,7 +142,9 @@ impl Trade {
 /// A round trip still being built.
 #[derive(Debug, Clone, Copy)]
 struct Building {
-    strategy: StrategyId,
+    /// The strategy of its first fill; `None` for a trade opened by an adoption until a
+    /// fill trades it.
+    strategy: Option<StrategyId>,
     direction: Side,
     entry_ts: UnixNanos,
     max_qty: Qty,
@@ -91,6 +155,7 @@ struct Building {
     gross: Money,
     charges: Money,
     slippage: Option<Money>,
+    adopted: Adopted,
 }
 
 /// The round trips of a run's fills, and what was still open at the end.
@@ -100,6 +165,9 @@ pub struct TradeBook {
     pub trades: Vec<Trade>,
     /// Instruments whose position was still open after the last fill.
     pub open_at_end: Vec<InstrumentId>,
+    /// Those of `open_at_end` whose open trade began with an adoption
+    /// ([`Adopted::entry`]).
+    pub open_adopted: Vec<InstrumentId>,
 }
 
 impl TradeBook {
@@ -128,10 +196,44 @@ impl TradeBook {
         charger: &Charger,
         references: &HashMap<IntentId, Price>,
     ) -> Result<TradeBook, ValueError> {
+        let bookings: Vec<Booking> = fills.iter().copied().map(Booking::Fill).collect();
+        TradeBook::of_bookings(&bookings, charger, references)
+    }
+
+    /// [`TradeBook::with_references`] over fills and adoptions in booking order: each
+    /// adoption replaces the position's units as the risk stage's did
+    /// ([`Position::adopt`]).
+    ///
+    /// An adoption on a flat position opens a trade at the broker's average price and
+    /// the adoption's time ([`Adopted::entry`]). One on an open position keeps its trade
+    /// when the broker holds the same side (the units still held are now the broker's,
+    /// at the broker's average), and ends it when the broker holds none or the other
+    /// side ([`Adopted::exit`]; the other side then opens an adopted trade). An adoption
+    /// realises nothing and costs no charges, as in the risk stage's book.
+    ///
+    /// # Errors
+    /// As [`TradeBook::of`].
+    pub fn of_bookings(
+        bookings: &[Booking],
+        charger: &Charger,
+        references: &HashMap<IntentId, Price>,
+    ) -> Result<TradeBook, ValueError> {
         let mut positions: HashMap<InstrumentId, (Position, Option<Building>)> = HashMap::new();
         let mut orders: HashMap<IntentId, OrderCharges> = HashMap::new();
         let mut trades = Vec::new();
-        for fill in fills {
+        for booking in bookings {
+            let fill = match *booking {
+                Booking::Fill(fill) => fill,
+                Booking::Adoption {
+                    exchange_ts,
+                    position: broker,
+                } => {
+                    let (position, building) = positions.entry(broker.instrument).or_default();
+                    adopt(position, building, exchange_ts, broker, &mut trades)?;
+                    continue;
+                }
+            };
+            let fill = &fill;
             let order = orders.entry(fill.intent).or_default();
             let charges = charger
                 .fill(fill.instrument, fill.side, fill.qty, fill.price, order)?
@@ -169,6 +271,9 @@ impl TradeBook {
             if closing > 0 {
                 if let Some(b) = building.as_mut() {
                     let part = share(closing)?;
+                    // An adopted trade belongs to the strategy whose fill first trades
+                    // it: the risk stage books that fill's P&L there.
+                    b.strategy.get_or_insert(fill.strategy);
                     b.exit_qty += closing as u64;
                     b.exit_value = b
                         .exit_value
@@ -187,7 +292,7 @@ impl TradeBook {
                 let part = share(opening)?;
                 let qty = Qty::new(opening as u32);
                 let b = building.get_or_insert(Building {
-                    strategy: fill.strategy,
+                    strategy: Some(fill.strategy),
                     direction: fill.side,
                     entry_ts: fill.exchange_ts,
                     max_qty: Qty::ZERO,
@@ -198,28 +303,113 @@ impl TradeBook {
                     gross: Money::ZERO,
                     charges: Money::ZERO,
                     slippage: Some(Money::ZERO),
+                    adopted: Adopted::default(),
                 });
+                b.strategy.get_or_insert(fill.strategy);
                 b.entry_qty += opening as u64;
                 b.entry_value = b.entry_value.checked_add(fill.price.notional(qty))?;
                 b.charges = b.charges.checked_add(part)?;
                 add_slippage(b, opening)?;
             }
             if let Some(b) = building.as_mut() {
-                let held = Qty::new(after.unsigned_abs().min(u64::from(u32::MAX)) as u32);
-                b.max_qty = b.max_qty.max(held);
+                b.max_qty = b.max_qty.max(units_held(after));
             }
         }
-        let mut open_at_end: Vec<InstrumentId> = positions
-            .iter()
-            .filter(|(_, (p, _))| p.is_open())
-            .map(|(id, _)| *id)
-            .collect();
+        let mut open_at_end = Vec::new();
+        let mut open_adopted = Vec::new();
+        for (id, (position, building)) in &positions {
+            if position.is_open() {
+                open_at_end.push(*id);
+                if building.is_some_and(|b| b.adopted.entry) {
+                    open_adopted.push(*id);
+                }
+            }
+        }
         open_at_end.sort();
+        open_adopted.sort();
         Ok(TradeBook {
             trades,
             open_at_end,
+            open_adopted,
         })
     }
+}
+
+/// Applies a broker's account of `position` (an adoption at `ts`) to it and to the trade
+/// being built on it, pushing the trade onto `trades` if the adoption ends it.
+fn adopt(
+    position: &mut Position,
+    building: &mut Option<Building>,
+    ts: UnixNanos,
+    broker: BrokerPosition,
+    trades: &mut Vec<Trade>,
+) -> Result<(), ValueError> {
+    let before = position.net();
+    let after = broker.net;
+    let same_side = before != 0 && after != 0 && (before > 0) == (after > 0);
+    match building.take() {
+        Some(mut b) if same_side => {
+            // The units still held are the broker's now, at its average; the units the
+            // trade already closed keep the entry average they had.
+            let closed = if b.entry_qty == 0 {
+                Money::ZERO
+            } else {
+                Money::from_raw(
+                    b.entry_value.raw() * i128::from(b.exit_qty) / i128::from(b.entry_qty),
+                )
+            };
+            let held = after.unsigned_abs();
+            b.entry_qty = b.exit_qty + held;
+            b.entry_value = closed.checked_add(value(broker.avg_price, held))?;
+            b.max_qty = b.max_qty.max(units_held(after));
+            b.adopted.entry = true;
+            *building = Some(b);
+        }
+        Some(mut b) => {
+            // The broker holds none of these units, or the other side: they left the
+            // book without a fill, and the trade ends here with what it realised.
+            b.adopted.exit = true;
+            trades.push(finish_by_adoption(
+                &b,
+                broker.instrument,
+                ts,
+                trades.len() + 1,
+            ));
+        }
+        None => {}
+    }
+    position.adopt(after, broker.avg_price);
+    if after != 0 && building.is_none() {
+        let held = after.unsigned_abs();
+        *building = Some(Building {
+            strategy: None,
+            direction: if after > 0 { Side::Buy } else { Side::Sell },
+            entry_ts: ts,
+            max_qty: units_held(after),
+            entry_qty: held,
+            entry_value: value(broker.avg_price, held),
+            exit_qty: 0,
+            exit_value: Money::ZERO,
+            gross: Money::ZERO,
+            charges: Money::ZERO,
+            slippage: Some(Money::ZERO),
+            adopted: Adopted {
+                entry: true,
+                exit: false,
+            },
+        });
+    }
+    Ok(())
+}
+
+/// `|net|` as a quantity, saturating at `u32::MAX` units.
+fn units_held(net: i64) -> Qty {
+    Qty::new(net.unsigned_abs().min(u64::from(u32::MAX)) as u32)
+}
+
+/// The value of `units` units at `price` (an `i64` times a `u64` fits an `i128`).
+fn value(price: Price, units: u64) -> Money {
+    Money::from_raw(i128::from(price.raw()) * i128::from(units))
 }
 
 /// Average price of `value` over `qty` units, truncated to the price unit.
@@ -234,7 +424,7 @@ fn average(value: Money, qty: u64) -> Price {
 fn finish(b: &Building, last: &FillRecord, number: usize) -> Trade {
     Trade {
         number,
-        strategy: b.strategy,
+        strategy: b.strategy.unwrap_or(last.strategy),
         instrument: last.instrument,
         direction: b.direction,
         qty: b.max_qty,
@@ -247,6 +437,33 @@ fn finish(b: &Building, last: &FillRecord, number: usize) -> Trade {
         exit_reason: last.reason,
         entry_value: b.entry_value,
         slippage: b.slippage,
+        adopted: b.adopted,
+    }
+}
+
+/// The trade `b` ended by an adoption at `ts` that left none of its units in the book.
+fn finish_by_adoption(
+    b: &Building,
+    instrument: InstrumentId,
+    ts: UnixNanos,
+    number: usize,
+) -> Trade {
+    Trade {
+        number,
+        strategy: b.strategy.unwrap_or_default(),
+        instrument,
+        direction: b.direction,
+        qty: b.max_qty,
+        entry_ts: b.entry_ts,
+        entry_price: average(b.entry_value, b.entry_qty),
+        exit_ts: ts,
+        exit_price: average(b.exit_value, b.exit_qty),
+        gross: b.gross,
+        charges: b.charges,
+        exit_reason: IntentReason::Manual,
+        entry_value: b.entry_value,
+        slippage: b.slippage,
+        adopted: b.adopted,
     }
 }
 
@@ -342,5 +559,142 @@ mod tests {
         assert_eq!(short.gross, Money::from_rupees(100), "20 × (110 − 105)");
         assert_eq!(short.number, 2);
         assert_eq!(book.open_at_end, [InstrumentId(0)]);
+    }
+
+    fn adoption(secs: u64, net: i64, avg: &str) -> Booking {
+        Booking::Adoption {
+            exchange_ts: UnixNanos(secs * 1_000_000_000),
+            position: BrokerPosition {
+                instrument: InstrumentId(0),
+                net,
+                avg_price: avg.parse().unwrap(),
+            },
+        }
+    }
+
+    fn book(bookings: &[Booking]) -> TradeBook {
+        TradeBook::of_bookings(bookings, &Charger::free(1), &HashMap::new()).unwrap()
+    }
+
+    /// The risk stage's book over the same bookings: its realised P&L.
+    fn booked_realised(bookings: &[Booking]) -> Money {
+        let mut p = Position::default();
+        for b in bookings {
+            match *b {
+                Booking::Fill(f) => {
+                    p.apply_fill(f.side, f.qty, f.price).unwrap();
+                }
+                Booking::Adoption { position, .. } => p.adopt(position.net, position.avg_price),
+            }
+        }
+        p.realized()
+    }
+
+    #[test]
+    fn a_position_adopted_flat_and_closed_by_a_fill_is_one_adopted_trade() {
+        use IntentReason::*;
+        let mut closing = fill(7, 600, Side::Sell, 40, "52.60", Manual);
+        closing.strategy = StrategyId(2);
+        let bookings = [adoption(60, 40, "50.10"), Booking::Fill(closing)];
+        let b = book(&bookings);
+        assert_eq!(b.trades.len(), 1);
+        assert!(b.open_at_end.is_empty() && b.open_adopted.is_empty());
+        let t = &b.trades[0];
+        assert_eq!(
+            (t.direction, t.qty, t.entry_ts, t.entry_price),
+            (
+                Side::Buy,
+                Qty::new(40),
+                UnixNanos(60_000_000_000),
+                "50.10".parse().unwrap()
+            )
+        );
+        assert_eq!(t.exit_price, "52.60".parse().unwrap());
+        // 40 × (52.60 − 50.10), as the risk stage's position booked it.
+        assert_eq!(t.gross, Money::from_rupees(100));
+        assert_eq!(t.gross, booked_realised(&bookings));
+        assert_eq!(t.strategy, StrategyId(2), "the closing fill's strategy");
+        assert_eq!(
+            t.adopted,
+            Adopted {
+                entry: true,
+                exit: false
+            }
+        );
+        assert_eq!(t.exit_reason, Manual);
+        // Without the adoption the same fill opened a short: the bug this guards.
+        assert_eq!(book(&bookings[1..]).trades.len(), 0);
+    }
+
+    #[test]
+    fn a_position_adopted_and_never_closed_is_open_at_the_end() {
+        let b = book(&[adoption(60, -25, "80")]);
+        assert!(b.trades.is_empty());
+        assert_eq!(b.open_at_end, [InstrumentId(0)]);
+        assert_eq!(b.open_adopted, [InstrumentId(0)]);
+        // A position a strategy opened is open but not adopted.
+        let b = book(&[Booking::Fill(fill(
+            1,
+            0,
+            Side::Buy,
+            10,
+            "100",
+            IntentReason::Entry,
+        ))]);
+        assert_eq!(b.open_at_end, [InstrumentId(0)]);
+        assert!(b.open_adopted.is_empty());
+    }
+
+    #[test]
+    fn an_adoption_on_the_same_side_reprices_the_units_still_held() {
+        use IntentReason::*;
+        let bookings = [
+            Booking::Fill(fill(1, 0, Side::Buy, 10, "100", Entry)),
+            Booking::Fill(fill(2, 60, Side::Sell, 4, "104", Exit)),
+            // The broker holds 9 at 101 where the book held 6.
+            adoption(120, 9, "101"),
+            Booking::Fill(fill(3, 180, Side::Sell, 9, "103", Exit)),
+        ];
+        let b = book(&bookings);
+        assert_eq!(b.trades.len(), 1);
+        let t = &b.trades[0];
+        // 4 × (104 − 100) + 9 × (103 − 101) = 16 + 18.
+        assert_eq!(t.gross, Money::from_rupees(34));
+        assert_eq!(t.gross, booked_realised(&bookings));
+        // (4 × 100 + 9 × 101) / 13, truncated.
+        assert_eq!(t.entry_price, "100.69230769".parse().unwrap());
+        assert_eq!((t.qty, t.entry_ts), (Qty::new(10), UnixNanos(0)));
+        assert_eq!(t.strategy, StrategyId(1));
+        assert_eq!(t.adopted.as_str(), "entry");
+    }
+
+    #[test]
+    fn an_adoption_to_flat_or_to_the_other_side_ends_the_trade() {
+        use IntentReason::*;
+        let bookings = [
+            Booking::Fill(fill(1, 0, Side::Buy, 25, "49.80", Entry)),
+            Booking::Fill(fill(2, 60, Side::Sell, 5, "50.80", Exit)),
+            // The broker is short 10: the 20 long units left without a fill.
+            adoption(120, -10, "51"),
+            Booking::Fill(fill(3, 180, Side::Buy, 10, "50", Manual)),
+            adoption(240, 0, "0"),
+        ];
+        let b = book(&bookings);
+        assert_eq!(b.trades.len(), 2);
+        let long = &b.trades[0];
+        assert_eq!(long.adopted.as_str(), "exit");
+        assert_eq!(long.exit_ts, UnixNanos(120_000_000_000));
+        assert_eq!(long.gross, Money::from_rupees(5), "what its fills realised");
+        assert_eq!(long.exit_price, "50.80".parse().unwrap());
+        let short = &b.trades[1];
+        assert_eq!(short.adopted.as_str(), "entry");
+        assert_eq!((short.direction, short.qty), (Side::Sell, Qty::new(10)));
+        assert_eq!(short.gross, Money::from_rupees(10));
+        assert_eq!(
+            long.gross.checked_add(short.gross).unwrap(),
+            booked_realised(&bookings)
+        );
+        // The last adoption found the book flat and leaves it so: nothing opens.
+        assert!(b.open_at_end.is_empty());
     }
 }

@@ -14,7 +14,8 @@ use crate::{
         by_day, by_strategy,
         plot::plots,
         table::{
-            daily_table, direction as side, paise, rupees, strategies_table, trades_table, Table,
+            daily_table, direction as side, exit_reason, paise, rupees, strategies_table,
+            trades_table, Table,
         },
         DayRow, PnlSeries, StrategyStats, TradeBook,
     },
@@ -122,11 +123,13 @@ fn json(
     use serde_json::{json, Value};
     let gross: Money = book.trades.iter().map(|t| t.gross).sum();
     let charges: Money = book.trades.iter().map(|t| t.charges).sum();
-    let open: Vec<Value> = book
-        .open_at_end
-        .iter()
-        .map(|&i| Value::from(context.instruments.get(i).symbol.to_string()))
-        .collect();
+    let symbols = |ids: &[crate::model::InstrumentId]| -> Vec<Value> {
+        ids.iter()
+            .map(|&i| Value::from(context.instruments.get(i).symbol.to_string()))
+            .collect()
+    };
+    let open = symbols(&book.open_at_end);
+    let open_adopted = symbols(&book.open_adopted);
     let value = json!({
         "title": context.title,
         "notes": notes,
@@ -136,6 +139,7 @@ fn json(
         "charges": rupees(charges),
         "net": rupees(gross.saturating_add(charges.neg())),
         "open_at_end": open,
+        "open_adopted": open_adopted,
         "trades": tables[0].json(),
         "daily": tables[1].json(),
         "strategies": tables[2].json(),
@@ -191,9 +195,22 @@ fn markdown(
         if book.open_at_end.is_empty() {
             String::new()
         } else {
+            let open: Vec<String> = book
+                .open_at_end
+                .iter()
+                .map(|i| {
+                    let symbol = &context.instruments.get(*i).symbol;
+                    if book.open_adopted.contains(i) {
+                        format!("{symbol} (adopted from the broker)")
+                    } else {
+                        symbol.to_string()
+                    }
+                })
+                .collect();
             format!(
-                " {} position(s) were still open at the end and are not in the tables.",
-                book.open_at_end.len()
+                " {} position(s) were still open at the end and are not in the tables: {}.",
+                book.open_at_end.len(),
+                open.join(", ")
             )
         }
     );
@@ -261,14 +278,18 @@ fn markdown(
             context.instruments.get(t.instrument).symbol,
             side(t),
             t.qty.get(),
-            t.entry_ts.ist_time_of_day(),
+            if t.adopted.entry {
+                format!("{} (adopted)", t.entry_ts.ist_time_of_day())
+            } else {
+                t.entry_ts.ist_time_of_day().to_string()
+            },
             t.entry_price,
             t.exit_ts.ist_time_of_day(),
             t.exit_price,
             paise(t.net()),
             float(t.net_pct(), 2),
             t.holding_minutes(),
-            t.exit_reason.as_str()
+            exit_reason(t)
         );
     }
     out

@@ -78,12 +78,7 @@ fn resolve(path: &Path) -> Result<PathBuf, String> {
 /// not writable; a segment archived
 /// before with other bytes; a copy that does not read back intact. Each names the path.
 pub(super) fn archive(dir: &Path, to: &Path) -> Result<Archived, String> {
-    if !dir.is_dir() {
-        return Err(format!(
-            "{}: not a journal directory (no such directory)",
-            dir.display()
-        ));
-    }
+    let reader = super::open_journal(dir)?;
     let source = resolve(dir)?;
     let target = resolve(to)?;
     if target.starts_with(&source) {
@@ -93,7 +88,6 @@ pub(super) fn archive(dir: &Path, to: &Path) -> Result<Archived, String> {
             dir.display()
         ));
     }
-    let reader = JournalReader::open(dir).map_err(|e| e.to_string())?;
     let name = source
         .file_name()
         .ok_or_else(|| format!("{}: a journal directory needs a name", dir.display()))?;

@@ -1,5 +1,6 @@
 //! What the offline journal commands read out of a journal directory: the booked fills
-//! (the input of [`TradeBook`]), the orders and execution
+//! and the risk stage's adoptions of broker positions (the input of [`TradeBook`]), the
+//! orders and execution
 //! reports counted per strategy, and the configuration that names what the journal only
 //! numbers (instrument symbols, strategy names, capital, the cost model).
 //!
@@ -17,10 +18,13 @@ use std::{
 use crate::{
     charges::{ChargeModel, Charger},
     engine::EngineConfig,
-    journal::{JournalReader, Manifest, Record, Seq, TornTail, MANIFEST_FILE},
-    model::{ExecKind, FillRecord, InstrumentTable, IntentId, Money, Price, StrategyId, UnixNanos},
+    journal::{Adoption, Manifest, Record, Seq, TornTail, MANIFEST_FILE},
+    model::{
+        BrokerPosition, ExecKind, FillRecord, InstrumentTable, IntentId, Money, Price, StrategyId,
+        UnixNanos,
+    },
     order::Slippage,
-    report::{ReportContext, TradeBook},
+    report::{Booking, ReportContext, TradeBook},
 };
 
 /// A fill with where it was read from.
@@ -84,6 +88,12 @@ pub(in crate::cli) struct History {
     /// Each journaled intent's reference price (the price the risk stage decided at),
     /// for the trades' slippage.
     pub references: HashMap<IntentId, Price>,
+    /// The risk stage's adoptions of a broker's position (`adopt` records), with where
+    /// they were read from.
+    pub adoptions: Vec<(String, Seq, UnixNanos, Adoption)>,
+    /// Fills and adoptions together in booking order (market time, then the order they
+    /// were read in, which is each writer's sequence): what moved the positions.
+    pub bookings: Vec<(UnixNanos, Booking)>,
 }
 
 impl History {
@@ -93,19 +103,7 @@ impl History {
     /// A missing or unreadable directory, a bad segment header, or a corrupt record,
     /// each naming the file (and offset and sequence) and why.
     pub fn read(dir: &Path) -> Result<History, String> {
-        if !dir.is_dir() {
-            return Err(format!(
-                "{}: not a journal directory (no such directory)",
-                dir.display()
-            ));
-        }
-        let reader = JournalReader::open(dir).map_err(|e| e.to_string())?;
-        if reader.writers().next().is_none() {
-            return Err(format!(
-                "{}: no journal segments (*.tpj) in this directory",
-                dir.display()
-            ));
-        }
+        let reader = super::open_journal(dir)?;
         let mut history = History {
             fills: Vec::new(),
             counts: Vec::new(),
@@ -114,12 +112,31 @@ impl History {
             has_slippage: false,
             torn: Vec::new(),
             references: HashMap::new(),
+            adoptions: Vec::new(),
+            bookings: Vec::new(),
         };
         let mut references: HashMap<IntentId, Price> = HashMap::new();
         let mut records = reader.records();
         for entry in &mut records {
             let e = entry.map_err(|e| e.to_string())?;
             let strategy = match e.record {
+                Record::Adopt(a) => {
+                    history.bookings.push((
+                        e.ts,
+                        Booking::Adoption {
+                            exchange_ts: e.ts,
+                            position: BrokerPosition {
+                                instrument: a.instrument,
+                                net: a.broker_net,
+                                avg_price: a.broker_avg,
+                            },
+                        },
+                    ));
+                    history
+                        .adoptions
+                        .push((e.writer.to_owned(), e.seq, e.ts, a));
+                    continue;
+                }
                 Record::Intent(m) => m.strategy,
                 Record::Exec(m) => m.strategy,
                 Record::Fill(m) => m.strategy,
@@ -149,6 +166,7 @@ impl History {
                     let mut f = f;
                     f.exchange_ts = e.ts;
                     history.fills.push((e.writer.to_owned(), e.seq, e.ts, f));
+                    history.bookings.push((e.ts, Booking::Fill(f)));
                 }
                 _ => {}
             }
@@ -172,12 +190,8 @@ impl History {
         // One writer books fills in sequence; should several have, market time orders
         // them (stable, so each writer's own order is kept).
         history.fills.sort_by_key(|f| f.2);
+        history.bookings.sort_by_key(|b| b.0);
         Ok(history)
-    }
-
-    /// The fills alone, in booking order.
-    pub fn fill_records(&self) -> Vec<FillRecord> {
-        self.fills.iter().map(|f| f.3).collect()
     }
 
     /// Rows for printing, borrowing the writer names.
@@ -272,13 +286,23 @@ impl Naming {
         Ok(naming)
     }
 
-    /// Checks every fill's instrument against the table and pads the strategy names to
-    /// cover every strategy id in `history`.
+    /// Checks every fill's and adoption's instrument against the table and pads the
+    /// strategy names to cover every strategy id in `history`.
     ///
     /// # Errors
-    /// The first fill whose instrument the configuration does not know, naming its
-    /// writer and sequence.
+    /// The first fill or adoption whose instrument the configuration does not know,
+    /// naming its writer and sequence.
     pub fn cover(&mut self, history: &History) -> Result<(), String> {
+        for (writer, seq, ts, a) in &history.adoptions {
+            if a.instrument.index() >= self.instruments.len() {
+                return Err(format!(
+                    "adopt {seq} of writer {writer} ({ts}): instrument {} is not in the universe of {} ({} instruments); pass the run's configuration with --config",
+                    a.instrument,
+                    self.origin,
+                    self.instruments.len()
+                ));
+            }
+        }
         for row in history.fill_rows() {
             if row.fill.instrument.index() >= self.instruments.len() {
                 return Err(format!(
@@ -299,12 +323,14 @@ impl Naming {
         Ok(())
     }
 
-    /// The round trips of `history`'s fills, priced with the configured cost model.
+    /// The round trips of `history`'s fills and adoptions, priced with the configured
+    /// cost model.
     ///
     /// # Errors
     /// Arithmetic overflow, as [`TradeBook::of`].
     pub fn book(&self, history: &History) -> Result<TradeBook, String> {
-        TradeBook::with_references(&history.fill_records(), &self.charger, &history.references)
+        let bookings: Vec<Booking> = history.bookings.iter().map(|b| b.1).collect();
+        TradeBook::of_bookings(&bookings, &self.charger, &history.references)
             .map_err(|e| e.to_string())
     }
 
@@ -338,6 +364,12 @@ impl Naming {
                 self.origin
             ),
         ];
+        if !history.adoptions.is_empty() {
+            notes.push(format!(
+                "The journal holds {} adoption(s) of a broker's position (risk.reconcile): a trade marked adopted was not entered by a strategy; its entry is the broker's average price at the adoption's time, with no charges for those units, and it counts for the strategy whose fill closed it, as the risk stage booked it. A trade whose units an adoption took out of the book ends there (exit reason adopted) with what its fills realised.",
+                history.adoptions.len()
+            ));
+        }
         if !history.torn.is_empty() {
             notes.push(format!(
                 "The journal has {} torn tail(s); the records before them are included.",

@@ -16,7 +16,7 @@ mod sqlite;
 use std::{
     fmt::Write as _,
     io::{self, Write as _},
-    path::PathBuf,
+    path::{Path, PathBuf},
 };
 
 use clap::{Args, Subcommand};
@@ -67,7 +67,7 @@ enum JournalCommand {
     },
     /// Write the booked fills (trades) as CSV, or with --sqlite the trade journal's
     /// tables (trades, trade_performance, daily_performance, strategy_performance,
-    /// execution_quality) as an SQLite database.
+    /// execution_quality, adoptions) as an SQLite database.
     Export {
         /// The journal directory (one trading day).
         dir: PathBuf,
@@ -133,6 +133,13 @@ pub(super) fn journal(args: &JournalArgs) -> Result<(), String> {
                 from: time_arg("--from", from.as_deref())?,
                 to: time_arg("--to", to.as_deref())?,
             };
+            if let (Some(f), Some(t)) = (filter.from, filter.to) {
+                if f >= t {
+                    return Err(format!(
+                        "--from {f} is not before --to {t}: no record could match (--to is exclusive)"
+                    ));
+                }
+            }
             inspect(dir, &filter)
         }
         JournalCommand::Export {
@@ -173,6 +180,67 @@ pub(super) fn journal(args: &JournalArgs) -> Result<(), String> {
     }
 }
 
+/// Opens `dir` for an offline command, refusing what is not one day's journal with an
+/// error that says what `dir` is instead: missing, a file, or a directory without
+/// segments (the journal root, say, whose day directories it then names).
+///
+/// # Errors
+/// As above, or the reader's own (an unreadable directory, a bad segment header).
+pub(super) fn open_journal(dir: &Path) -> Result<JournalReader, String> {
+    if !dir.exists() {
+        return Err(format!(
+            "{}: not a journal directory (no such directory)",
+            dir.display()
+        ));
+    }
+    if !dir.is_dir() {
+        return Err(format!(
+            "{}: not a journal directory (a file; give the trading day's directory that holds the *.tpj segments)",
+            dir.display()
+        ));
+    }
+    let reader = JournalReader::open(dir).map_err(|e| e.to_string())?;
+    if reader.writers().next().is_some() {
+        return Ok(reader);
+    }
+    let mut days: Vec<String> = std::fs::read_dir(dir)
+        .map_err(|e| format!("{}: {e}", dir.display()))?
+        .filter_map(|entry| {
+            let path = entry.ok()?.path();
+            let holds_segments = std::fs::read_dir(&path).ok()?.any(|e| {
+                e.is_ok_and(|e| {
+                    e.path()
+                        .extension()
+                        .is_some_and(|x| x == journal::format::SEGMENT_EXTENSION)
+                })
+            });
+            if !holds_segments {
+                return None;
+            }
+            Some(path.file_name()?.to_string_lossy().into_owned())
+        })
+        .collect();
+    days.sort();
+    let hint = match days.as_slice() {
+        [] => String::new(),
+        [one] => format!(
+            "; it holds the journal of {one}: give {}",
+            dir.join(one).display()
+        ),
+        many => format!(
+            "; it holds the journals of {} days ({}{}): give one of them, e.g. {}",
+            many.len(),
+            many.iter().take(3).cloned().collect::<Vec<_>>().join(", "),
+            if many.len() > 3 { ", …" } else { "" },
+            dir.join(&many[many.len() - 1]).display()
+        ),
+    };
+    Err(format!(
+        "{}: no journal segments (*.tpj) in this directory{hint}",
+        dir.display()
+    ))
+}
+
 fn time_arg(flag: &str, value: Option<&str>) -> Result<Option<TimeOfDay>, String> {
     value
         .map(|v| {
@@ -181,7 +249,9 @@ fn time_arg(flag: &str, value: Option<&str>) -> Result<Option<TimeOfDay>, String
         .transpose()
 }
 
-fn verify(dir: &std::path::Path, truncate: bool) -> Result<(), String> {
+fn verify(dir: &Path, truncate: bool) -> Result<(), String> {
+    // An empty or wrong directory would otherwise verify as "ok: 0 writer(s)".
+    drop(open_journal(dir)?);
     let report = journal::verify(dir).map_err(|e| e.to_string())?;
     let mut out = String::new();
     let mut total = 0;
@@ -258,8 +328,18 @@ impl Filter {
     }
 }
 
-fn inspect(dir: &std::path::Path, filter: &Filter) -> Result<(), String> {
-    let reader = JournalReader::open(dir).map_err(|e| e.to_string())?;
+fn inspect(dir: &Path, filter: &Filter) -> Result<(), String> {
+    let reader = open_journal(dir)?;
+    if let Some(writer) = &filter.writer {
+        if !reader.writers().any(|w| w == writer) {
+            let names: Vec<&str> = reader.writers().collect();
+            return Err(format!(
+                "--writer {writer:?}: {} has no writer of that name (its writers: {})",
+                dir.display(),
+                names.join(", ")
+            ));
+        }
+    }
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     let mut records = reader.records();
@@ -282,7 +362,7 @@ fn inspect(dir: &std::path::Path, filter: &Filter) -> Result<(), String> {
     Ok(())
 }
 
-fn report_torn(torn: &[TornTail], dir: &std::path::Path) {
+fn report_torn(torn: &[TornTail], dir: &Path) {
     for t in torn {
         eprintln!(
             "tickpipe: {t}; see tickpipe journal verify {}",
@@ -410,8 +490,8 @@ fn write_control(c: &ControlCommand, out: &mut String) -> std::fmt::Result {
 }
 
 /// Writes every booked fill as CSV: the trades of the day.
-fn export(dir: &std::path::Path, out: Option<&PathBuf>) -> Result<(), String> {
-    let reader = JournalReader::open(dir).map_err(|e| e.to_string())?;
+fn export(dir: &Path, out: Option<&PathBuf>) -> Result<(), String> {
+    let reader = open_journal(dir)?;
     let mut csv = String::from(
         "time_ist,exchange_ts_ns,writer,seq,intent,instrument,strategy,side,qty,price,reason\n",
     );

@@ -8,6 +8,11 @@
 //! | `daily_performance` | IST day | [`by_day`], as `daily.csv` |
 //! | `strategy_performance` | strategy | [`by_strategy`], as `strategies.csv` |
 //! | `execution_quality` | strategy | the journal's intent, exec and fill records |
+//! | `adoptions` | adoption of a broker's position | the journal's adopt records |
+//!
+//! An adoption is no fill, so `trades` leaves it out; the round trip it opened or ended
+//! is in `trade_performance` once, marked in its `adopted` column (present when the
+//! journal has adoptions).
 //!
 //! Money columns are `NUMERIC(18,2)` rupees truncated to the paisa, the figures the CSV
 //! files show.
@@ -55,6 +60,7 @@ pub(super) fn export_sqlite(
         daily_table(&days),
         strategies_table(&strategies, &context),
         execution_table(&history, &naming),
+        adoptions_table(&history, &naming),
     ];
 
     let parent = match file.parent() {
@@ -187,6 +193,47 @@ fn fills_table(history: &History, naming: &Naming) -> Table {
         .collect();
     Table {
         name: "trades",
+        columns,
+        rows,
+    }
+}
+
+/// One row per adoption of a broker's position: what the broker held, which the book
+/// took, and what the book held before.
+fn adoptions_table(history: &History, naming: &Naming) -> Table {
+    use Kind::*;
+    let columns = vec![
+        column("time_ist", Text),
+        column("exchange_ts_ns", Integer),
+        column("writer", Text),
+        column("seq", Integer),
+        column("instrument", Text),
+        column("instrument_id", Integer),
+        column("broker_net", Integer),
+        column("broker_avg", Text),
+        column("book_net", Integer),
+        column("book_avg", Text),
+    ];
+    let rows = history
+        .adoptions
+        .iter()
+        .map(|(writer, seq, ts, a)| {
+            vec![
+                Cell::Text(crate::report::ist(*ts)),
+                Cell::Integer(ts.0 as i64),
+                Cell::Text(writer.clone()),
+                Cell::Integer(seq.0 as i64),
+                Cell::Text(naming.instruments.get(a.instrument).symbol.to_string()),
+                Cell::Integer(i64::from(a.instrument.0)),
+                Cell::Integer(a.broker_net),
+                Cell::Text(a.broker_avg.to_string()),
+                Cell::Integer(a.book_net),
+                Cell::Text(a.book_avg.to_string()),
+            ]
+        })
+        .collect();
+    Table {
+        name: "adoptions",
         columns,
         rows,
     }

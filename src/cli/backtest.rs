@@ -150,8 +150,10 @@ pub struct BacktestArgs {
         conflicts_with = "synthetic"
     )]
     pub shard: Option<String>,
-    /// Threads for independent runs (`--compare` variants, `--sweep` points); every
-    /// core by default. The outputs do not depend on it.
+    /// Threads for independent runs (`--compare` variants, `--sweep` points); with
+    /// `--synthetic` alone, two or more generate each next day while a day is traded
+    /// (holding two days' market events, about 130 MB each). Every core by default. The
+    /// outputs do not depend on it.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub jobs: Option<u32>,
     /// Where to write trades.csv, equity.csv, stats.json, report.md and the plots.

@@ -634,3 +634,37 @@ fn configured_sweeps_refuse_what_cannot_work() {
         &["--finalize", "add --risk none"],
     );
 }
+
+/// `--help` says of each `--risk none` flag that intraday bars need `--risk none` with
+/// it, since the configured profile they run by default refuses it.
+#[test]
+fn the_help_of_the_all_in_flags_says_intraday_bars_need_risk_none() {
+    let (ok, help, stderr) = backtest(&["--help".as_ref()]);
+    assert!(ok, "{stderr}");
+    // Each option's paragraph: from its line to the next option's, on one line.
+    let paragraph = |flag: &str| -> String {
+        let mut lines = help
+            .lines()
+            .skip_while(|l| !l.trim_start().starts_with(&format!("{flag} ")));
+        let first = lines
+            .next()
+            .unwrap_or_else(|| panic!("no {flag} in\n{help}"));
+        // An option's line is indented less than its description's.
+        let rest = lines.take_while(|l| {
+            let indent = l.len() - l.trim_start().len();
+            !(indent < 8 && l.trim_start().starts_with('-'))
+        });
+        std::iter::once(first)
+            .chain(rest)
+            .flat_map(str::split_whitespace)
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    for flag in ["--cash", "--commission", "--fill"] {
+        let text = paragraph(flag);
+        assert!(
+            text.contains("On intraday bars, which run --risk configured by default, give --risk none with it: configured risk refuses it"),
+            "{flag}: {text}"
+        );
+    }
+}

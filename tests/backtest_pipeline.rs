@@ -4,12 +4,17 @@
 
 mod common;
 
-use std::{path::PathBuf, process::Command};
+use std::{
+    path::PathBuf,
+    process::Command,
+    sync::{atomic::AtomicBool, Arc},
+};
 
 use common::{config, fills, run_threaded};
 use tickpipe::{
     backtest::{run_session, SessionStats},
     charges::{ChargeModel, Charger},
+    engine::Pipeline,
     report::TradeBook,
 };
 
@@ -63,6 +68,54 @@ fn a_backtest_day_trades_exactly_as_the_threaded_live_pipeline() {
         threaded.trading().unwrap().equity,
         "the same closing equity"
     );
+}
+
+/// A backtest's pipeline measures no latency: no event is stamped, no service time
+/// sampled, no latency recorded; and it trades exactly as a pipeline that measures.
+#[test]
+fn an_unmeasured_pipeline_stamps_nothing_and_trades_the_same() {
+    let cfg = config(20261125, "90m");
+    let measured = common::run_inline(&cfg);
+    let opened = cfg.feed.open().unwrap();
+    let until = cfg.feed.until(opened.start).unwrap();
+    let unmeasured = Pipeline::build_unmeasured(
+        &cfg,
+        &opened.instruments,
+        opened.source,
+        opened.start,
+        until,
+        Arc::new(AtomicBool::new(false)),
+    )
+    .unwrap()
+    .run_inline();
+    assert!(unmeasured.error().is_none(), "{:?}", unmeasured.error());
+    let expected = fills(&measured);
+    assert!(expected.len() >= 2, "the day must trade");
+    assert_eq!(fills(&unmeasured), expected);
+    assert_eq!(
+        unmeasured.trading().unwrap().equity,
+        measured.trading().unwrap().equity
+    );
+    assert_eq!(measured.stages().len(), 4);
+    for (m, u) in measured.stages().into_iter().zip(unmeasured.stages()) {
+        assert!(!m.service.is_empty(), "{}: measured", m.name);
+        assert!(
+            u.service.is_empty(),
+            "{}: {} service samples",
+            u.name,
+            u.service.len()
+        );
+        for (name, h) in &u.latencies {
+            assert!(h.is_empty(), "{}: {name} holds {} samples", u.name, h.len());
+        }
+    }
+    let measured_latencies: u64 = measured
+        .stages()
+        .iter()
+        .flat_map(|s| &s.latencies)
+        .map(|(_, h)| h.len())
+        .sum();
+    assert!(measured_latencies > 0, "a measured run records latencies");
 }
 
 #[test]
@@ -176,15 +229,17 @@ fn three_days_compared_write_every_file() {
     assert_eq!(read["sharpe_ratio"], stats["sharpe_ratio"]);
 }
 
+/// Twice, on one thread and on two (the next day generated while a day is traded).
 #[test]
 fn the_same_input_writes_byte_identical_files() {
     let dir = temp_dir("identical");
     let config = short_days_config(&dir);
     let mut outs = Vec::new();
-    for name in ["a", "b"] {
+    for (name, jobs) in [("a", "1"), ("b", "2")] {
         let out = dir.join(name);
         let run = tickpipe()
-            .args(["backtest", "--synthetic", "--days", "2", "--config"])
+            .args(["backtest", "--synthetic", "--days", "3", "--jobs", jobs])
+            .arg("--config")
             .arg(&config)
             .arg("--out")
             .arg(&out)
@@ -208,7 +263,7 @@ fn the_same_input_writes_byte_identical_files() {
         let b = std::fs::read(outs[1].join(&name)).unwrap();
         assert!(
             a == b,
-            "{name:?} differs between two runs of the same input"
+            "{name:?} differs between a run on one thread and one on two"
         );
     }
 }

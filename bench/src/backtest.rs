@@ -6,7 +6,10 @@
 //!   another on one thread. The time is split by stage, each timed on its own so the
 //!   rows add up to where it goes: reading the CSV (the `csv` crate and our cell
 //!   parsing), the strategy alone on bars in memory, the strategy and the account on
-//!   bars in memory, and the whole streamed run (read, strategy, account, no output).
+//!   bars in memory, and the whole streamed run (read, strategy, account, no output);
+//!   then the same bars through every stage (`--risk configured`: the feed, signal, risk
+//!   and order stages and the paper exchange, one thread), from memory and with the file
+//!   read first.
 //! - **Memory.** Peak RSS (`VmHWM`) of a child process running the whole streamed bar
 //!   backtest, `equity.csv` included, over 1× and 10× the data, and for comparison of a
 //!   child that loads the file whole first.
@@ -30,8 +33,8 @@ use std::{
 use clap::Args;
 use tickpipe::{
     backtest::{
-        self, available_jobs, run_session, run_shared_days, variants, EquityCsv, FillAt,
-        NoEquityRows, OhlcvReader, Settings, Sizing, StrategyDriver,
+        self, available_jobs, bar_config, run_bar_days, run_session, run_shared_days, variants,
+        BarDays, EquityCsv, FillAt, NoEquityRows, OhlcvReader, Settings, Sizing, StrategyDriver,
     },
     engine::EngineConfig,
     model::Date,
@@ -77,6 +80,9 @@ pub struct BacktestArgs {
 
 /// Bars per trading day: 09:15 to 15:29, one a minute.
 const BARS_PER_DAY: u64 = 375;
+
+/// The universe instrument the bar files play through every stage.
+const PIPELINE_SYMBOL: &str = "SBIN";
 
 /// The strategy measured: `sma_cross` 10/30, always in the market.
 fn sma_config() -> SmaCrossConfig {
@@ -275,17 +281,31 @@ fn measure(
         .map(|f| fs::metadata(f).map_or(0, |m| m.len()))
         .sum();
 
+    // Through every stage: the configured risk profile over the same bars, each file
+    // as one universe instrument's (its tick size and lot; the data say nothing of
+    // which instrument they are).
+    let config = EngineConfig::embedded_default();
+    let universe = tickpipe::feed::universe::load_default()?;
+    let instruments = universe.table().clone();
+    let instrument = instruments
+        .find(PIPELINE_SYMBOL)
+        .ok_or("the embedded universe has no SBIN")?;
+    let piped = bar_config(&config, &sma_config(), PIPELINE_SYMBOL, 60)?;
+
     // [stage] -> per-rep bars/s.
     let stages = [
         "read the CSV (csv crate + cell parsing)",
         "sma_cross alone, bars in memory",
         "sma_cross + account, bars in memory",
         "whole streamed run: read + sma_cross + account",
+        "through every stage (configured risk, paper exchange), bars in memory",
+        "through every stage, read + pipeline",
     ];
     let mut rates = vec![Vec::new(); stages.len()];
     let mut trades = 0usize;
+    let mut piped_trades = 0usize;
     for _ in 0..args.reps {
-        let mut secs = [0.0f64; 4];
+        let mut secs = [0.0f64; 6];
         for file in &files {
             // Stage 0: the reader alone, which also loads the bars for stages 1 and 2.
             let t = Instant::now();
@@ -321,12 +341,41 @@ fn measure(
                 backtest::run_stream(&mut reader, &mut driver, &settings(), &mut NoEquityRows)?;
             secs[3] += t.elapsed().as_secs_f64();
             trades += outcome.trades.len();
+
+            // Stages 4 and 5: every stage on one thread, day by day, from the bars in
+            // memory, then with the file read first.
+            let days = BarDays::read(file)?;
+            let t = Instant::now();
+            let outcome = run_bar_days(
+                &piped,
+                &instruments,
+                instrument,
+                &days,
+                "BENCH",
+                |_, _, _| {},
+            )?;
+            secs[4] += t.elapsed().as_secs_f64();
+            piped_trades += outcome.book.trades.len();
+            drop(days);
+            let t = Instant::now();
+            let days = BarDays::read(file)?;
+            let outcome = run_bar_days(
+                &piped,
+                &instruments,
+                instrument,
+                &days,
+                "BENCH",
+                |_, _, _| {},
+            )?;
+            secs[5] += t.elapsed().as_secs_f64();
+            std::hint::black_box(outcome);
         }
         for (r, s) in rates.iter_mut().zip(secs) {
             r.push(total_bars as f64 / s);
         }
     }
     trades /= args.reps as usize;
+    piped_trades /= args.reps as usize;
 
     // Memory: 1× and 10×, streamed and loaded whole.
     let mut memory = Vec::new();
@@ -391,6 +440,10 @@ fn measure(
         ]);
     }
     out.push_str(&table.render());
+    let _ = writeln!(
+        out,
+        "\nThrough every stage: the same bars as `tickpipe backtest --data FILE --risk configured` plays them (four trade ticks a bar, one pipeline run per day through the feed, signal, risk and order stages and the paper exchange, latencies unmeasured), each file as {PIPELINE_SYMBOL}'s, with the embedded default config's risk, charges and order sections; {piped_trades} round trips per pass."
+    );
     let _ = writeln!(
         out,
         "\n## Memory: peak RSS of one whole bar backtest (`equity.csv` written)\n"

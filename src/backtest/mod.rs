@@ -27,7 +27,7 @@
 //! | `session_output.rs` | [`write_session`]: the trade report's files, `equity.csv`, `stats.json` |
 //! | `compare.rs` | [`variants`], [`compare_table`]: each strategy alone and all together |
 //! | `day_events.rs` | [`DayEvents`], [`DayReplay`]: a synthetic day generated once, played again |
-//! | `shared_days.rs` | [`run_shared_days`]: several sessions over the same days, each day generated once |
+//! | `shared_days.rs` | [`run_shared_days`]: several sessions over the same days, each day generated once; [`run_session_on`]: one, the next day generated while a day is traded |
 //! | `sweep.rs` | [`SweepAxis`], [`grid`], [`Shard`], [`merge`]: parameter sweeps and their table |
 //! | `parallel.rs` | [`parallel_map`]: independent runs over cores, results in order |
 //! | `walk_forward.rs` | [`walk_forward()`]: fit on a training window, judge on the next, roll on |
@@ -84,7 +84,7 @@ pub use session::{
 };
 pub use session_output::{equity_csv, title, write_session, CONFIGURED_RISK};
 pub use session_stats::SessionStats;
-pub use shared_days::{run_shared_days, WINDOW};
+pub use shared_days::{run_session_on, run_shared_days, WINDOW};
 pub use sizing::{py_floordiv, Sizing, FULL_EQUITY};
 pub use source::{read_kite_candles, BarSource};
 pub use stats::{RunInfo, Stats};

@@ -321,7 +321,8 @@ impl DayCollector {
         started: Instant,
     ) -> Result<&DayOutcome, String> {
         let instruments = feed.instruments;
-        let pipeline = Pipeline::build(
+        // Unmeasured: a backtest reports no latency, so its stages stamp nothing.
+        let pipeline = Pipeline::build_unmeasured(
             c,
             instruments,
             feed.source,

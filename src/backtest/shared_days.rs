@@ -17,6 +17,10 @@
 //! generated, so its outcome is the one [`run_days`](super::run_days) gives, whatever
 //! the number of threads and the order the work finishes in: the files written from
 //! the outcomes are byte-identical to a serial run's.
+//!
+//! One session alone ([`run_session_on`]) is the case of a single run: a second thread
+//! generates day `d + 1` while day `d` is traded, which is where a session's other half
+//! of the time goes.
 
 use std::{
     collections::VecDeque,
@@ -48,7 +52,8 @@ pub const WINDOW: usize = 2;
 /// # Errors
 /// When the runs' `[feed]` sections differ, a bad plan ([`plan`]), a day that cannot be
 /// generated, or a run's day that fails as in [`run_session`](super::run_session); the
-/// error of the first run (in the given order) that failed, prefixed with its label.
+/// error of the first run (in the given order) that failed, prefixed with its label
+/// (unless empty).
 pub fn run_shared_days<P>(
     runs: &[(String, EngineConfig)],
     days: u32,
@@ -99,9 +104,46 @@ where
                 None => Err("the run was left unfinished".to_owned()),
             },
         };
-        out.push(outcome.map_err(|e| format!("{label}: {e}"))?);
+        out.push(outcome.map_err(|e| {
+            if label.is_empty() {
+                e
+            } else {
+                format!("{label}: {e}")
+            }
+        })?);
     }
     Ok(out)
+}
+
+/// Runs `days` synthetic days of `config` as [`run_session`](super::run_session) does,
+/// with the same outcome, on up to `jobs` threads: with two or more, each next day is
+/// generated on a second thread while the day before it is traded (the generator is
+/// about half the cost of a day), as [`run_shared_days`] does for one run. `progress`
+/// is called after each day, in order, with its index, the number of days and its
+/// outcome.
+///
+/// Cost: with `jobs` above 1, up to [`WINDOW`] days of market events are held (about
+/// 130 MB each for a whole default day), where one thread generates as it trades and
+/// holds none.
+///
+/// # Errors
+/// As [`run_session`](super::run_session).
+pub fn run_session_on<P>(
+    config: &EngineConfig,
+    days: u32,
+    jobs: usize,
+    progress: P,
+) -> Result<SessionOutcome, String>
+where
+    P: Fn(usize, usize, &DayOutcome) + Sync,
+{
+    if jobs <= 1 {
+        return super::run_session(config, days, progress);
+    }
+    let runs = [(String::new(), config.clone())];
+    run_shared_days(&runs, days, jobs, |_, d, n, day| progress(d, n, day))?
+        .pop()
+        .ok_or_else(|| "the session was left unfinished".to_owned())
 }
 
 /// What the threads share: the inputs, and the board under its lock.
@@ -378,6 +420,46 @@ mod tests {
                 assert_eq!(s.strategy_names, a.strategy_names, "{what}");
             }
         }
+    }
+
+    /// One session with the next day generated while a day is traded: the session
+    /// of one thread, its days reported in order, and its errors unprefixed.
+    #[test]
+    fn overlapping_generation_with_trading_gives_the_serial_session() {
+        let config = short_config();
+        let serial = run_session(&config, 3, |_, _, _| {}).unwrap();
+        assert!(!serial.book.trades.is_empty(), "the session must trade");
+        for jobs in [1, 2, 4] {
+            let seen = Mutex::new(Vec::new());
+            let overlapped = run_session_on(&config, 3, jobs, |i, n, day| {
+                seen.lock().unwrap().push((i, n, day.day));
+            })
+            .unwrap();
+            let expected: Vec<_> = serial
+                .days
+                .iter()
+                .enumerate()
+                .map(|(i, d)| (i, 3, d.day))
+                .collect();
+            assert_eq!(seen.into_inner().unwrap(), expected, "{jobs} thread(s)");
+            assert_eq!(overlapped.days.len(), serial.days.len());
+            for (o, s) in overlapped.days.iter().zip(&serial.days) {
+                assert_eq!(o.fills, s.fills, "{jobs} thread(s)");
+                assert_eq!(o.start_equity, s.start_equity, "{jobs} thread(s)");
+                assert_eq!(o.end_equity, s.end_equity, "{jobs} thread(s)");
+            }
+            assert_eq!(overlapped.book, serial.book, "{jobs} thread(s)");
+            assert_eq!(overlapped.slippage, serial.slippage, "{jobs} thread(s)");
+            assert_eq!(overlapped.strategy_names, serial.strategy_names);
+            assert_eq!(overlapped.capital, serial.capital);
+        }
+        let mut bad = config.clone();
+        bad.feed.synthetic.universe = Some("no-such-universe.csv".into());
+        let direct = run_session(&bad, 2, |_, _, _| {}).unwrap_err();
+        assert_eq!(
+            run_session_on(&bad, 2, 2, |_, _, _| {}).unwrap_err(),
+            direct
+        );
     }
 
     #[test]

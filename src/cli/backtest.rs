@@ -99,13 +99,15 @@ pub struct BacktestArgs {
     /// stop_pct, allow_short; allow_short is true here: close and reverse on each cross).
     #[arg(long = "param", value_name = "K=V", conflicts_with = "synthetic")]
     pub params: Vec<String>,
-    /// Starting cash (--risk none; 100000 when absent). With --risk configured the
-    /// capital is `[risk] capital`.
+    /// Starting cash (--risk none; 100000 when absent). On intraday bars, which run
+    /// --risk configured by default, give --risk none with it: configured risk refuses
+    /// it and takes the capital from `[risk] capital`.
     #[arg(long, value_name = "C", conflicts_with = "synthetic")]
     pub cash: Option<f64>,
     /// Commission as a fraction of each fill's notional, charged on entry and on exit
-    /// (0.001 is 0.1 %; --risk none, 0 when absent). With --risk configured fills pay the
-    /// Indian charges of `[charges]`.
+    /// (0.001 is 0.1 %; --risk none, 0 when absent). On intraday bars, which run --risk
+    /// configured by default, give --risk none with it: configured risk refuses it, its
+    /// fills paying the Indian charges of `[charges]`.
     #[arg(long, value_name = "RATE", conflicts_with = "synthetic")]
     pub commission: Option<f64>,
     /// Sizing: `equity` (all of the equity in whole units, backtesting.py's default, and
@@ -113,7 +115,9 @@ pub struct BacktestArgs {
     #[arg(long, value_name = "POLICY", conflicts_with = "synthetic")]
     pub sizing: Option<String>,
     /// Market order fills: `next-open` (the next bar's open, the default) or `close`
-    /// (this bar's); --risk none only, the paper exchange fills under --risk configured.
+    /// (this bar's); --risk none only. On intraday bars, which run --risk configured by
+    /// default, give --risk none with it: configured risk refuses it, the paper exchange
+    /// filling the orders.
     #[arg(long, value_name = "RULE", conflicts_with = "synthetic")]
     pub fill: Option<String>,
     /// Risk profile: `configured` (the bars through the whole pipeline: the configured
@@ -146,8 +150,10 @@ pub struct BacktestArgs {
         conflicts_with = "synthetic"
     )]
     pub shard: Option<String>,
-    /// Threads for independent runs (`--compare` variants, `--sweep` points); every
-    /// core by default. The outputs do not depend on it.
+    /// Threads for independent runs (`--compare` variants, `--sweep` points); with
+    /// `--synthetic` alone, two or more generate each next day while a day is traded
+    /// (holding two days' market events, about 130 MB each). Every core by default. The
+    /// outputs do not depend on it.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub jobs: Option<u32>,
     /// Where to write trades.csv, equity.csv, stats.json, report.md and the plots.

@@ -20,7 +20,7 @@ use crate::{
         recovery::{self, OpenedDay, ResumeSummary},
         EngineConfig, GatewayKind,
     },
-    feed::{FeedStage, MarketSource, StaleFeedFlag},
+    feed::{FeedStage, MarketSource, Pacing, StaleFeedFlag},
     journal::{
         Journal, JournalTap, JournalWriter, Record, Seq, SessionKind, SessionMark, ENGINE_WRITER,
     },
@@ -31,7 +31,8 @@ use crate::{
     },
     risk::{ReviewDesk, RiskStage, TradingSummary},
     runtime::{
-        GroupReport, Groups, Layout, Outbox, Rehearsal, RunError, Stage, StageKind, StageReport,
+        GroupReport, Groups, LatencyClock, Layout, Outbox, Rehearsal, RunError, Stage, StageKind,
+        StageReport,
     },
     signal::{
         allocation::Allocator,
@@ -62,6 +63,8 @@ pub struct Pipeline {
     flatten_on_stop: bool,
     /// Up while the live feed is stale past `feed.stale_alert_secs` (entries refused).
     feed_stale: Arc<StaleFeedFlag>,
+    /// Whether the run measures its latencies.
+    timing: Timing,
 }
 
 impl std::fmt::Debug for Pipeline {
@@ -177,6 +180,15 @@ impl RunReport {
     }
 }
 
+/// Whether a run measures its latencies ([`Pipeline::build_unmeasured`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Timing {
+    /// Stamps, service times, histograms, rehearsals: a live or paper run.
+    Measured,
+    /// None of them: a backtest.
+    Unmeasured,
+}
+
 /// Rows one control answer may need: a position, its exits and its charges per
 /// instrument, two rows per strategy (P&L and charges), the working and recent orders,
 /// and room for the small answers.
@@ -221,6 +233,57 @@ impl Pipeline {
         stop: Arc<AtomicBool>,
         postbacks: Option<crate::feed::kite::Postbacks>,
     ) -> Result<Pipeline, ConfigError> {
+        Pipeline::build_with_timing(
+            config,
+            instruments,
+            source,
+            (start, until),
+            stop,
+            postbacks,
+            Timing::Measured,
+        )
+    }
+
+    /// As [`Pipeline::build`], for a backtest: no latency is measured. The stages share
+    /// a clock that is [off](LatencyClock::off), so no event is stamped, no service time
+    /// sampled and no latency histogram fed, and no idle stage rehearses its order path
+    /// (`[runtime] rehearse_every_us`: a warm-up for the next live order, of no use on
+    /// one thread in market time). None of it decides anything, so the trades are those
+    /// of [`Pipeline::build`]; only the run's latency figures are empty. A paced feed
+    /// (`[feed] speed` other than `"max"`) releases events by the wall clock, so it
+    /// keeps the clock.
+    ///
+    /// # Errors
+    /// As [`Pipeline::build`].
+    pub fn build_unmeasured(
+        config: &EngineConfig,
+        instruments: &InstrumentTable,
+        source: Box<dyn MarketSource>,
+        start: UnixNanos,
+        until: Option<UnixNanos>,
+        stop: Arc<AtomicBool>,
+    ) -> Result<Pipeline, ConfigError> {
+        Pipeline::build_with_timing(
+            config,
+            instruments,
+            source,
+            (start, until),
+            stop,
+            None,
+            Timing::Unmeasured,
+        )
+    }
+
+    /// The build of [`Pipeline::build_with_postbacks`] and [`Pipeline::build_unmeasured`].
+    fn build_with_timing(
+        config: &EngineConfig,
+        instruments: &InstrumentTable,
+        source: Box<dyn MarketSource>,
+        (start, until): (UnixNanos, Option<UnixNanos>),
+        stop: Arc<AtomicBool>,
+        postbacks: Option<crate::feed::kite::Postbacks>,
+        timing: Timing,
+    ) -> Result<Pipeline, ConfigError> {
         let problem = |issues: Vec<ConfigIssue>| ConfigError {
             origin: "configuration".to_owned(),
             issues,
@@ -259,12 +322,15 @@ impl Pipeline {
             }
         };
         let telemetry = Arc::new(Telemetry::default());
-        let clock = crate::runtime::LatencyClock::new();
         let capacity = config.runtime.ring_capacity;
         let pacing = config
             .feed
             .pacing()
             .map_err(|e| problem(vec![ConfigIssue::new("feed.speed", e)]))?;
+        let clock = match (timing, pacing) {
+            (Timing::Unmeasured, Pacing::Max) => LatencyClock::off(),
+            _ => LatencyClock::new(),
+        };
         let mut indicators = IndicatorBank::new(instruments.len());
         let strategy_config = SignalConfig {
             targets_to_risk: config.risk.partial_exit,
@@ -395,7 +461,10 @@ impl Pipeline {
         // The paper gateway answers in market time, so risk syncs with the order stage
         // while orders are out: fills then do not depend on thread timing.
         let market_sync = matches!(config.order.gateway, GatewayKind::Paper);
-        let rehearsal = Rehearsal::every_micros(config.runtime.rehearse_every_us);
+        let rehearsal = match timing {
+            Timing::Measured => Rehearsal::every_micros(config.runtime.rehearse_every_us),
+            Timing::Unmeasured => Rehearsal::OFF,
+        };
         let risk = RiskStage::new(
             &config.risk,
             instruments,
@@ -507,6 +576,7 @@ impl Pipeline {
             stop,
             flatten_on_stop: config.risk.on_shutdown == crate::risk::ShutdownPolicy::Flatten,
             feed_stale,
+            timing,
         })
     }
 
@@ -654,7 +724,8 @@ impl Pipeline {
     }
 
     /// Runs all stages on the calling thread, unpinned, until done (no control thread:
-    /// no socket, and the stages' alerts are not logged).
+    /// no socket, and the stages' alerts are not logged). A pipeline built
+    /// [unmeasured](Pipeline::build_unmeasured) reports no CPU time either.
     pub fn run_inline(mut self) -> RunReport {
         let started = Instant::now();
         let names = self.strategy_names.clone();
@@ -665,7 +736,13 @@ impl Pipeline {
         let flatten_on_stop = self.flatten_on_stop;
         let telemetry = self.telemetry.clone();
         let feed_stale = self.feed_stale.clone();
-        let groups = vec![self.into_single_group().run_here()];
+        let timing = self.timing;
+        let group = match timing {
+            Timing::Measured => self.into_single_group(),
+            // Its CPU time is measured neither.
+            Timing::Unmeasured => self.into_single_group().without_cpu_time(),
+        };
+        let groups = vec![group.run_here()];
         let mut rest = Pipeline {
             stages: BTreeMap::new(),
             telemetry,
@@ -677,6 +754,7 @@ impl Pipeline {
             stop,
             flatten_on_stop,
             feed_stale,
+            timing,
         };
         let journal = rest.close_journal(&groups);
         RunReport {

@@ -157,6 +157,7 @@ impl FeedStage {
                 "pacing speed must be finite and positive, got {speed}"
             );
         }
+        let service = ServiceTimer::for_clock(&clock);
         FeedStage {
             source,
             out,
@@ -169,7 +170,7 @@ impl FeedStage {
             origin: None,
             finished: false,
             error: None,
-            service: ServiceTimer::new(),
+            service,
             events: 0,
             ticks: 0,
             news: 0,

@@ -206,6 +206,12 @@ impl OrderStage {
         if !gateway.answers_in_market_time() {
             desk.metrics.time_by(clock.clone());
         }
+        // Minimal when the clock is off (a backtest): nothing will be measured.
+        let (service, tick_to_intent, tick_to_order_stage) = (
+            ServiceTimer::for_clock(&clock),
+            clock.histogram(),
+            clock.histogram(),
+        );
         OrderStage {
             input,
             gateway,
@@ -213,9 +219,9 @@ impl OrderStage {
             algo_id: setup.config.algo_id.clone(),
             clock,
             telemetry,
-            service: ServiceTimer::new(),
-            tick_to_intent: LatencyHistogram::new(),
-            tick_to_order_stage: LatencyHistogram::new(),
+            service,
+            tick_to_intent,
+            tick_to_order_stage,
             rehearsal: Rehearsal::OFF,
             rehearse_at: 0,
             control: ControlPort::detached(),

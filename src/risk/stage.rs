@@ -302,6 +302,12 @@ impl RiskStage {
             })
             .collect::<Vec<_>>();
         let n = lots.len();
+        // Minimal when the clock is off (a backtest): nothing will be measured.
+        let (service, tick_to_risk, tick_to_approval) = (
+            ServiceTimer::for_clock(&clock),
+            clock.histogram(),
+            clock.histogram(),
+        );
         RiskStage {
             input,
             reports,
@@ -326,9 +332,9 @@ impl RiskStage {
             fills_not_logged: 0,
             refusals: RefusalCounts::new(),
             counters: Counters::default(),
-            service: ServiceTimer::new(),
-            tick_to_risk: LatencyHistogram::new(),
-            tick_to_approval: LatencyHistogram::new(),
+            service,
+            tick_to_risk,
+            tick_to_approval,
             rehearsal: Rehearsal::OFF,
             rehearse_at: 0,
             state: TradingState::Active,

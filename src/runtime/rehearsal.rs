@@ -60,6 +60,10 @@ impl Rehearsal {
             return false;
         }
         let now = clock.stamp();
+        // A clock that is off reads zero: it cannot tell when the interval is up.
+        if now == Stamp(0) {
+            return false;
+        }
         if self.last != Stamp(0) && clock.nanos_between(self.last, now) < self.every_nanos {
             return false;
         }
@@ -88,5 +92,12 @@ mod tests {
         assert!(gate.is_on());
         assert!(gate.due(&clock));
         assert!((0..100).all(|_| !gate.due(&clock)));
+    }
+
+    #[test]
+    fn a_clock_that_is_off_never_makes_a_rehearsal_due() {
+        let off = LatencyClock::off();
+        let mut gate = Rehearsal::every_micros(1);
+        assert!((0..100).all(|_| !gate.due(&off)));
     }
 }

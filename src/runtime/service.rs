@@ -69,6 +69,16 @@ impl ServiceTimer {
         }
     }
 
+    /// A timer for the stage timed by `clock`: its histogram is
+    /// [`LatencyClock::histogram`]'s (minimal when the clock is off, and then it stays
+    /// empty: every start is unstamped).
+    pub fn for_clock(clock: &LatencyClock) -> ServiceTimer {
+        ServiceTimer {
+            histogram: clock.histogram(),
+            seen: 0,
+        }
+    }
+
     /// The samples so far.
     pub fn histogram(&self) -> &LatencyHistogram {
         &self.histogram

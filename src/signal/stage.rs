@@ -205,6 +205,8 @@ impl SignalStage {
     ) -> SignalStage {
         let strategies_len = strategies.len();
         assert!(!bar_lengths.is_empty(), "the stage needs a bar length");
+        // Minimal when the clock is off (a backtest): nothing will be measured.
+        let (service, tick_to_signal) = (ServiceTimer::for_clock(&clock), clock.histogram());
         let mut stage = SignalStage {
             paused: vec![false; strategies.len()],
             signals_of: vec![0; strategies.len()],
@@ -219,8 +221,8 @@ impl SignalStage {
             out,
             clock,
             telemetry,
-            service: ServiceTimer::new(),
-            tick_to_signal: LatencyHistogram::new(),
+            service,
+            tick_to_signal,
             counts: Counts::default(),
             control: ControlPort::detached(),
             journal: JournalTap::off(),

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use super::BacktestArgs;
 use crate::{
     backtest::{
-        compare_csv, compare_markdown, compare_table, run_session, run_shared_days, title,
+        compare_csv, compare_markdown, compare_table, run_session_on, run_shared_days, title,
         variants, write_session, CompareRow, DayOutcome, SessionOutcome, SessionStats,
         CONFIGURED_RISK,
     },
@@ -27,7 +27,11 @@ pub(super) fn backtest(args: &BacktestArgs) -> Result<(), String> {
     if let Some(windows) = args.walk_forward {
         return walk_forward(args, &config, windows);
     }
-    let outcome = run_session(&config, args.days, |i, n, day| progress("", i, n, day))?;
+    // With a second thread the next day is generated while one is traded; the session
+    // is the one a single thread trades (`--jobs 1`), file for file.
+    let outcome = run_session_on(&config, args.days, args.jobs(), |i, n, day| {
+        progress("", i, n, day);
+    })?;
     let stats = SessionStats::of(&outcome);
     let written = write_session(&args.out, &outcome, &stats)?;
     print!("{}", summary(&outcome, &stats));

@@ -1936,13 +1936,11 @@ fn a_resumed_day_takes_over_the_stops_and_entries_resting_at_the_broker() {
     // taken over too: not placed again, and cancelled at the end of the session like
     // any resting entry, not forgotten at the broker.
     use std::io::{BufRead, BufReader};
-    let dir = TempDir::new("resume-takeover");
-    let broker = Broker::start(&dir.0);
+    let KiteAccount { dir, broker, token } = account("resume-takeover");
     broker.with(|b| {
         b.fill_limits = true;
         b.fill_after = Some(Duration::from_secs(3));
     });
-    let token = dir.secret("token", TOKEN);
     let config = config_file(
         &dir,
         &broker,
@@ -1951,7 +1949,7 @@ fn a_resumed_day_takes_over_the_stops_and_entries_resting_at_the_broker() {
          entry_remainder = \"wait\"\nremainder_timeout_ms = 3600000\n\
          [risk]\non_shutdown = \"leave\"\n",
     );
-    let journal = dir.0.join("journal");
+    let journal = dir.join("journal");
     let day = journal.join("2026-11-25");
     let run = |extra: &[&str]| {
         let mut run = tickpipe();
@@ -2045,7 +2043,7 @@ fn a_resumed_day_takes_over_the_stops_and_entries_resting_at_the_broker() {
     });
     let requests_before = broker.seen().len();
 
-    let summary = dir.0.join("summary.json");
+    let summary = dir.join("summary.json");
     let out = run(&[])
         .arg("--summary-json")
         .arg(&summary)
@@ -2144,9 +2142,11 @@ fn a_resumed_day_takes_over_the_stops_and_entries_resting_at_the_broker() {
 
 #[test]
 fn orders_of_the_run_before_a_restart_are_followed_not_placed_and_answer_once_taken_over() {
-    let dir = TempDir::new("take-over");
-    let broker = Broker::start(&dir.0);
-    let token = dir.secret("token", TOKEN);
+    let KiteAccount {
+        dir: _dir,
+        broker,
+        token,
+    } = account("take-over");
     // Two SL-M of the run before the restart, waiting for their triggers at Kite.
     let stop_row = |kite_id: &str| {
         let mut row = fixture("orders.json")["data"][1].clone();

@@ -167,6 +167,17 @@ pub enum Prepared {
     Cancel(ClientOrderId),
 }
 
+/// What the send queue gave ([`Desk::take_request`]).
+#[derive(Debug, Clone, Copy)]
+pub enum Taken {
+    /// Nothing to send now: the queue is empty, or the rate limit says wait.
+    Nothing,
+    /// The head no longer applied and was dropped: ask again.
+    Skipped,
+    /// A request to send, for the queued action.
+    Request(Action, Prepared),
+}
+
 /// The live orders and everything that works them.
 #[derive(Debug)]
 pub struct Desk {
@@ -403,6 +414,31 @@ impl Desk {
                         OrderState::Sent | OrderState::Accepted | OrderState::PartiallyFilled
                     )
             }
+        }
+    }
+
+    /// Takes the queue's next request when the rate limit allows it: a stale one is
+    /// dropped without using the limit, the others are prepared for the gateway.
+    ///
+    /// Out of line so the dry run ([`DryRun`]) runs the very code the stage's sending
+    /// loop runs, not an inlined copy of it.
+    #[inline(never)]
+    pub fn take_request(&mut self) -> Taken {
+        let Some(action) = self.queue.peek().copied() else {
+            return Taken::Nothing;
+        };
+        if self.is_stale(&action) {
+            self.queue.pop();
+            self.drop_stale(&action);
+            return Taken::Skipped;
+        }
+        if !self.rate.try_take(self.now) {
+            return Taken::Nothing;
+        }
+        self.queue.pop();
+        match self.prepare(&action) {
+            Some(request) => Taken::Request(action, request),
+            None => Taken::Skipped,
         }
     }
 

@@ -44,7 +44,7 @@ use crate::{
     order::{
         book::Order,
         config::OrderConfig,
-        desk::{Desk, DryRun, Prepared},
+        desk::{Desk, DryRun, Prepared, Taken},
         execution::{ExecutionSummary, LeftStop},
         gateway::Gateway,
         reject_storm::RejectStorm,
@@ -711,20 +711,10 @@ impl OrderStage {
         self.desk.run_timers();
         let mut sent = 0;
         while self.desk.out.is_clear() && self.desk.error.is_none() {
-            let Some(action) = self.desk.queue.peek().copied() else {
-                break;
-            };
-            if self.desk.is_stale(&action) {
-                self.desk.queue.pop();
-                self.desk.drop_stale(&action);
-                continue;
-            }
-            if !self.desk.rate.try_take(self.desk.now) {
-                break;
-            }
-            self.desk.queue.pop();
-            let Some(request) = self.desk.prepare(&action) else {
-                continue;
+            let (action, request) = match self.desk.take_request() {
+                Taken::Nothing => break,
+                Taken::Skipped => continue,
+                Taken::Request(action, request) => (action, request),
             };
             let desk = &mut self.desk;
             match request {

@@ -9,8 +9,8 @@
 //! a scratch desk did (to about 1.9 µs): what is cold is the code, not the data.
 //!
 //! So an idle stage runs a one-lot market buy through the same functions a real intent
-//! meets ([`Desk::on_intent`], the queue's checks, [`RateLimiter::try_take`],
-//! [`Desk::prepare`]) on a desk that shares nothing with the real one: its own book,
+//! meets ([`Desk::on_intent`], [`Desk::take_request`]: the queue's checks,
+//! [`RateLimiter::try_take`], [`Desk::prepare`]) on a desk that shares nothing with the real one: its own book,
 //! queue, rate windows and outbox, which no venue and no risk stage ever reads. The real
 //! desk is only read (its touch, market time and instruments), so a dry run changes
 //! nothing a run reports, and the same input gives the same orders with or without it.
@@ -24,7 +24,7 @@ use crate::{
         InstrumentId, IntentId, IntentReason, OrderIntent, OrderOutput, Price, Qty, Side, Stamp,
         StrategyId,
     },
-    order::desk::{Desk, Prepared},
+    order::desk::{Desk, Prepared, Taken},
     runtime::{Key, Outbox},
 };
 
@@ -77,13 +77,10 @@ impl DryRun {
         desk.on_intent(&intent);
         // As `OrderStage::pump_queue` takes a request off the queue.
         desk.run_timers();
-        let mut request = None;
-        if let Some(action) = desk.queue.peek().copied() {
-            if !desk.is_stale(&action) && desk.rate.try_take(desk.now) {
-                desk.queue.pop();
-                request = desk.prepare(&action);
-            }
-        }
+        let request = match desk.take_request() {
+            Taken::Request(_, request) => Some(request),
+            Taken::Nothing | Taken::Skipped => None,
+        };
         desk.book.remove(intent.id);
         desk.queue.clear();
         desk.out.flush();

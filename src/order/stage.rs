@@ -352,8 +352,8 @@ impl OrderStage {
     }
 
     /// The same stage rehearsing a placement in idle polls as `rehearsal` says: a read
-    /// of the desk's data ([`Desk::rehearse`]) and a dry run of the order path on a
-    /// desk of its own ([`DryRun`]).
+    /// of the desk's data (`Desk::rehearse`) and a dry run of the order path on a desk
+    /// of its own (`order::desk::DryRun`).
     pub fn with_rehearsal(mut self, rehearsal: Rehearsal) -> OrderStage {
         self.rehearsal = rehearsal;
         self.dry_run = rehearsal.is_on().then(|| Box::new(DryRun::new(&self.desk)));

@@ -38,8 +38,8 @@ use crate::{
     metrics::{LatencyHistogram, Telemetry},
     model::{
         Alert, AlertLevel, ControlCommand, ControlReply, ExecKind, ExecReport, InstrumentId,
-        InstrumentTable, IntentId, IntentReason, OrderInput, OrderIntent, OrderOutput, Price,
-        ProtectStop, Qty, RejectReason, Stamp, TradeId, TradingState, UnixNanos,
+        InstrumentTable, IntentId, OrderInput, OrderIntent, OrderOutput, Price, ProtectStop, Qty,
+        RejectReason, Stamp, TradeId, TradingState, UnixNanos,
     },
     order::{
         book::Order,
@@ -604,18 +604,7 @@ impl OrderStage {
         }
         if let Some(t) = pending {
             if first {
-                t.intent = Some(OrderIntent {
-                    id: p.intent,
-                    exchange_ts: p.exchange_ts,
-                    ingress: Stamp(0),
-                    limit: Price::ZERO,
-                    qty: p.qty,
-                    instrument: p.instrument,
-                    strategy: p.strategy,
-                    side: p.side,
-                    reason: IntentReason::StopLoss,
-                    reference: t.working.children[0].0.trigger,
-                });
+                t.intent = Some(p.intent(t.working.children[0].0.trigger));
             }
             t.protect = Some(*p);
         }

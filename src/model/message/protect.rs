@@ -1,4 +1,7 @@
-use crate::model::{InstrumentId, IntentId, Price, Qty, Side, StrategyId, UnixNanos};
+use crate::model::{
+    InstrumentId, IntentId, IntentReason, OrderIntent, Price, Qty, Side, Stamp, StrategyId,
+    UnixNanos,
+};
 
 /// The risk stage's word about one position's broker-side protective stop
 /// (`[order] protective_stop`): the order stage keeps one stop-market (SL-M) order at the
@@ -44,3 +47,23 @@ pub struct ProtectStop {
 }
 
 const _: () = assert!(std::mem::size_of::<ProtectStop>() <= 48);
+
+impl ProtectStop {
+    /// The protective order as the order stage's book holds it: a stop-loss exit of
+    /// `qty` units under risk's reserved id, referenced at `reference` (the trigger the
+    /// venue order carries).
+    pub fn intent(&self, reference: Price) -> OrderIntent {
+        OrderIntent {
+            id: self.intent,
+            exchange_ts: self.exchange_ts,
+            ingress: Stamp(0),
+            limit: Price::ZERO,
+            qty: self.qty,
+            instrument: self.instrument,
+            strategy: self.strategy,
+            side: self.side,
+            reason: IntentReason::StopLoss,
+            reference,
+        }
+    }
+}

@@ -75,8 +75,8 @@ impl DryRun {
             reference: ask,
         };
         desk.on_intent(&intent);
-        // As `OrderStage::pump_queue` takes a request off the queue.
-        desk.run_timers();
+        // As `OrderStage::pump_queue` takes a request off the queue (the scratch desk
+        // never arms a timer, so its `run_timers` would do nothing).
         let request = match desk.take_request() {
             Taken::Request(_, request) => Some(request),
             Taken::Nothing | Taken::Skipped => None,

@@ -28,7 +28,7 @@
 use crate::{
     model::{
         ClientOrderId, InstrumentId, IntentId, IntentReason, OrderIntent, OrderState, Price,
-        ProtectStop, Qty, RejectReason, Side, Stamp,
+        ProtectStop, Qty, RejectReason, Side,
     },
     order::{
         action::{Action, Request},
@@ -142,18 +142,7 @@ impl Desk {
             // keeps the one it has.
             return;
         }
-        let intent = OrderIntent {
-            id: p.intent,
-            exchange_ts: p.exchange_ts,
-            ingress: Stamp(0),
-            limit: Price::ZERO,
-            qty: p.qty,
-            instrument: p.instrument,
-            strategy: p.strategy,
-            side: p.side,
-            reason: IntentReason::StopLoss,
-            reference: trigger,
-        };
+        let intent = p.intent(trigger);
         let Some((slice_qty, slices)) = Desk::slicing(&spec, p.qty.get()) else {
             return;
         };
